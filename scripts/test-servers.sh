@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Sourced by run-tests.sh: starts the servers the tests need on free loopback ports and
+# exports where they are. `stop_test_servers` (installed as an EXIT trap) removes them.
+#   DRIPR_TEST_PG_URL    postgresql://postgres@127.0.0.1:PORT/postgres  (throw-away PG cluster)
+#   DRIPR_TEST_MOTO_URL  http://127.0.0.1:PORT                           (moto_server)
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then echo "timed out waiting for $what" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [[ -x $d/initdb ]] && echo "$d"; done | sort -V | tail -1
+}
+
+TEST_SERVERS_DIR=$(mktemp -d /tmp/dripr-test-servers.XXXXXX)
+chmod 755 "$TEST_SERVERS_DIR"
+
+start_postgres() {
+  local bin port
+  bin=$(pg_bin)
+  [[ -n "$bin" ]] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; return 1; }
+  port=$(free_port)
+  local data=$TEST_SERVERS_DIR/pg
+  mkdir -p "$data" "$TEST_SERVERS_DIR/pglog" && chown postgres:postgres "$data" "$TEST_SERVERS_DIR/pglog"
+  local as_pg=(runuser -u postgres --)
+  [[ $(id -un) == postgres ]] && as_pg=()
+  "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-sync >"$TEST_SERVERS_DIR/initdb.log" 2>&1 \
+    || { cat "$TEST_SERVERS_DIR/initdb.log" >&2; return 1; }
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$data/../pglog/pg.log" -w -t 60 \
+    -o "-h 127.0.0.1 -p $port -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null \
+    || { cat "$TEST_SERVERS_DIR/pglog/pg.log" >&2; return 1; }
+  export DRIPR_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  export DRIPR_TEST_PG_CTL="$bin/pg_ctl" DRIPR_TEST_PG_DATA="$data"
+  echo "PostgreSQL on 127.0.0.1:$port"
+}
+
+start_moto() {
+  command -v moto_server >/dev/null || { echo "moto_server not found on PATH" >&2; return 1; }
+  local port
+  port=$(free_port)
+  moto_server -H 127.0.0.1 -p "$port" >"$TEST_SERVERS_DIR/moto.log" 2>&1 &
+  echo $! >"$TEST_SERVERS_DIR/moto.pid"
+  export DRIPR_TEST_MOTO_URL="http://127.0.0.1:$port"
+  wait_for 60 moto_server curl -fsS -X POST "$DRIPR_TEST_MOTO_URL/moto-api/reset" || { cat "$TEST_SERVERS_DIR/moto.log" >&2; return 1; }
+  echo "moto_server on 127.0.0.1:$port"
+}
+
+stop_test_servers() {
+  if [[ -f $TEST_SERVERS_DIR/moto.pid ]]; then kill "$(cat "$TEST_SERVERS_DIR/moto.pid")" 2>/dev/null || true; fi
+  if [[ -n ${DRIPR_TEST_PG_DATA:-} && -f $DRIPR_TEST_PG_DATA/postmaster.pid ]]; then
+    local as_pg=(runuser -u postgres --)
+    [[ $(id -un) == postgres ]] && as_pg=()
+    "${as_pg[@]}" "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TEST_SERVERS_DIR"
+}

@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("dripr: under construction");
+  return 0;
+}

@@ -1,0 +1,90 @@
+#pragma once
+// Topic/Queue interfaces shaped like SNS/SQS, so the consumer engine, the outbox relay
+// and the tooling run unchanged on the embedded bus (bus/embedded/) and on AWS (bus/aws/).
+// Every backend passes tests/bus/bus_contract.h. All methods are thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dripr/core/clock.h"
+#include "dripr/core/error.h"
+#include "dripr/domain/status.h"
+
+namespace dripr {
+
+using MessageAttributes = std::map<std::string, std::string>;  // String attributes only
+
+struct OutgoingMessage {
+  std::string body;
+  MessageAttributes attributes;
+};
+
+struct ReceivedMessage {
+  std::string message_id;
+  std::string receipt_handle;  // valid until the message becomes visible again
+  std::string body;
+  MessageAttributes attributes;
+  int receive_count = 0;  // ApproximateReceiveCount, 1 on first delivery
+  SysTime sent_at{};      // SentTimestamp
+};
+
+class Topic {
+ public:
+  virtual ~Topic() = default;
+  // Publishes to every subscription whose filter matches. Returns the message id.
+  virtual Result<std::string> Publish(const OutgoingMessage& m) = 0;
+  virtual std::string Name() const = 0;
+};
+
+struct QueueStats {
+  int64_t visible = 0;     // ApproximateNumberOfMessages
+  int64_t in_flight = 0;   // ApproximateNumberOfMessagesNotVisible
+};
+
+class Queue {
+ public:
+  virtual ~Queue() = default;
+  virtual std::string Name() const = 0;
+
+  virtual Result<std::string> Send(const OutgoingMessage& m) = 0;
+
+  // Up to `max_messages` (1–10). Waits up to `wait` for the first message (long poll).
+  // Received messages are invisible for `visibility` (nullopt: the queue's default).
+  // Messages whose receive count would exceed the redrive max go to the DLQ instead.
+  virtual Result<std::vector<ReceivedMessage>> Receive(
+      int max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) = 0;
+
+  // Batch delete / visibility change; one Status per entry, in input order.
+  // A stale receipt handle is kInvalidArgument for that entry.
+  virtual Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) = 0;
+  virtual Result<std::vector<Status>> ChangeVisibilityBatch(
+      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) = 0;
+
+  Status Delete(const std::string& receipt);
+  Status ChangeVisibility(const std::string& receipt, std::chrono::seconds timeout);
+
+  virtual Result<QueueStats> Stats() = 0;
+  virtual Status Purge() = 0;
+};
+
+using TopicPtr = std::unique_ptr<Topic>;
+using QueuePtr = std::unique_ptr<Queue>;
+
+// The pipeline's wiring of topic and queues, whatever the backend.
+class Bus {
+ public:
+  virtual ~Bus() = default;
+  virtual Topic& CampaignEvents() = 0;
+  virtual Queue& WorkQueue(DataPart part) = 0;  // local market updates / active listings / recent sales
+  virtual Queue& DeadLetterQueue(DataPart part) = 0;
+};
+
+using BusPtr = std::unique_ptr<Bus>;
+
+}  // namespace dripr

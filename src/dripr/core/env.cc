@@ -1,0 +1,139 @@
+#include "dripr/core/env.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace dripr {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool ValidName(std::string_view n) {
+  if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
+  for (char c : n) {
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
+                                                        std::string_view origin) {
+  std::map<std::string, std::string> out;
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = Trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_no;
+    if (line.empty() || line[0] == '#') {
+      if (end == text.size()) break;
+      continue;
+    }
+    if (line.starts_with("export ")) line = Trim(line.substr(7));
+    size_t eq = line.find('=');
+    std::string_view name = eq == std::string_view::npos ? line : Trim(line.substr(0, eq));
+    if (eq == std::string_view::npos || !ValidName(name)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(origin) + ":" + std::to_string(line_no) +
+                      ": expected NAME=value");
+    }
+    std::string_view value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) {
+      if (value.back() != value.front()) {
+        return Fail(ErrorCode::kInvalidArgument, std::string(origin) + ":" +
+                                                     std::to_string(line_no) +
+                                                     ": unterminated quote");
+      }
+      value = value.substr(1, value.size() - 2);
+    } else if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
+      value = Trim(value.substr(0, hash));
+    }
+    out[std::string(name)] = std::string(value);
+    if (end == text.size()) break;
+  }
+  return out;
+}
+
+Env Env::FromProcess() {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    vars.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return Env(vars);
+}
+
+Result<Env> Env::FromProcessAndFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read env file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  DRIPR_ASSIGN_OR_RETURN(auto file_vars, ParseEnvFile(ss.str(), path));
+  Env env = FromProcess();
+  for (auto& [k, v] : file_vars) env.vars_.try_emplace(k, v);  // process env wins
+  return env;
+}
+
+std::optional<std::string> Env::Get(std::string_view name) const {
+  auto it = vars_.find(name);
+  if (it == vars_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Env::GetOr(std::string_view name, std::string_view fallback) const {
+  auto v = Get(name);
+  return v && !v->empty() ? *v : std::string(fallback);
+}
+
+Result<long long> Env::GetInt(std::string_view name, long long fallback, long long min,
+                              long long max) const {
+  auto v = Get(name);
+  if (!v || v->empty()) return fallback;
+  long long out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < min || out > max) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be an integer in [" +
+                                                 std::to_string(min) + ", " +
+                                                 std::to_string(max) + "], got '" + *v + "'");
+  }
+  return out;
+}
+
+Result<double> Env::GetDouble(std::string_view name, double fallback, double min,
+                              double max) const {
+  auto v = Get(name);
+  if (!v || v->empty()) return fallback;
+  double out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || !(out >= min && out <= max)) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a number in [" +
+                                                 std::to_string(min) + ", " +
+                                                 std::to_string(max) + "], got '" + *v + "'");
+  }
+  return out;
+}
+
+Result<bool> Env::GetBool(std::string_view name, bool fallback) const {
+  auto v = Get(name);
+  if (!v || v->empty()) return fallback;
+  if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
+  if (*v == "0" || *v == "false" || *v == "no" || *v == "off") return false;
+  return Fail(ErrorCode::kInvalidArgument,
+              std::string(name) + " must be true or false, got '" + *v + "'");
+}
+
+}  // namespace dripr

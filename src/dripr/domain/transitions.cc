@@ -1,0 +1,111 @@
+#include "dripr/domain/transitions.h"
+
+#include <string>
+
+namespace dripr {
+namespace {
+
+StatusChangeEvent MakeEvent(const Campaign& before, const Campaign& after, SysTime now,
+                            std::string event_id) {
+  StatusChangeEvent e;
+  e.campaign_id = after.id;
+  e.zip_code = after.zip_code;
+  e.from_status = before.status;
+  e.to_status = after.status;
+  e.timestamp = now;
+  e.event_id = std::move(event_id);
+  e.data_cycle = after.data_cycle;
+  return e;
+}
+
+Campaign Changed(const Campaign& c, CampaignStatus to, SysTime now) {
+  Campaign n = c;
+  n.status = to;
+  n.updated_at = now;
+  n.status_changed_at = now;
+  return n;
+}
+
+std::string Quoted(CampaignStatus s) { return std::string(ToString(s)); }
+
+}  // namespace
+
+Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kDormant) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
+  }
+  Campaign n = Changed(c, CampaignStatus::kWaitingForData, now);
+  for (DataPart p : kAllDataParts) {
+    n.part(p) = required.Contains(p) ? PartStatus::kWaitingForData : PartStatus::kDormant;
+  }
+  n.data_cycle = c.data_cycle + 1;
+  n.error_text.clear();
+  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  return TransitionResult{std::move(n), std::move(ev)};
+}
+
+Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, int64_t data_cycle,
+                                             const RequiredParts& required, SysTime now,
+                                             std::string event_id) {
+  if (c.status != CampaignStatus::kWaitingForData) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "stale: campaign " + c.id + " is " + Quoted(c.status));
+  }
+  if (c.data_cycle != data_cycle) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle) +
+                    ", event is for cycle " + std::to_string(data_cycle));
+  }
+  if (c.part(part) != PartStatus::kWaitingForData) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "duplicate: " + std::string(ToString(part)) + " of campaign " + c.id + " is " +
+                    std::string(ToString(c.part(part))));
+  }
+  Campaign n = c;
+  n.updated_at = now;
+  n.part(part) = PartStatus::kReady;
+  bool all_ready = true;
+  for (DataPart p : kAllDataParts) {
+    if (required.Contains(p) && n.part(p) != PartStatus::kReady) all_ready = false;
+  }
+  if (!all_ready) return TransitionResult{std::move(n), std::nullopt};
+  Campaign done = Changed(n, CampaignStatus::kReadyToCreateEmail, now);
+  auto ev = MakeEvent(c, done, now, std::move(event_id));
+  return TransitionResult{std::move(done), std::move(ev)};
+}
+
+Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
+                                        std::optional<int64_t> data_cycle,
+                                        std::string error_text, SysTime now,
+                                        std::string event_id) {
+  if (c.status != CampaignStatus::kWaitingForData) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
+  }
+  if (data_cycle && *data_cycle != c.data_cycle) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle));
+  }
+  Campaign n = Changed(c, CampaignStatus::kError, now);
+  if (part) n.part(*part) = PartStatus::kError;
+  if (error_text.empty()) error_text = "unknown error";
+  n.error_text = std::move(error_text);
+  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  return TransitionResult{std::move(n), std::move(ev)};
+}
+
+Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kError) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
+  }
+  Campaign n = Changed(c, CampaignStatus::kDormant, now);
+  for (DataPart p : kAllDataParts) n.part(p) = PartStatus::kDormant;
+  n.error_text.clear();
+  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  return TransitionResult{std::move(n), std::move(ev)};
+}
+
+}  // namespace dripr

@@ -1,0 +1,45 @@
+#pragma once
+// Data provider interface: market statistics, active listings, recent sales.
+// Backends: SampleProvider (providers/sample/, deterministic synthetic data, offline) and
+// RentCastProvider (providers/rentcast/, HTTP). Chosen by OpenProvider() from DATA_PROVIDER.
+// All methods are thread-safe and do blocking I/O: never call them inside a transaction.
+//
+// Errors: kUnavailable/kDeadlineExceeded/kResourceExhausted are retryable;
+// kPermissionDenied (bad key), kInvalidArgument (bad parameters) are permanent.
+// "No results" is an empty vector (or kNotFound for market data), never an error.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dripr/core/env.h"
+#include "dripr/core/error.h"
+#include "dripr/domain/types.h"
+
+namespace dripr {
+
+struct SearchArea {
+  GeoPoint center;
+  double radius_miles = 1;
+  std::string zip_code;  // the campaign's zip (for scoring; the search is by point+radius)
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string Name() const = 0;
+  // Market statistics for a zip: newest month and ~3 months earlier. kNotFound: no data.
+  virtual Result<MarketData> Market(const std::string& zip) = 0;
+  // Active for-sale listings within the area (unranked).
+  virtual Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& area) = 0;
+  // Properties sold in the last `days` days within the area (unranked).
+  virtual Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& area, int days) = 0;
+};
+
+using ProviderPtr = std::unique_ptr<Provider>;
+
+// DATA_PROVIDER=sample|rentcast (+ RENTCAST_* for rentcast). kInvalidArgument for a bad
+// or incomplete configuration.
+Result<ProviderPtr> OpenProvider(const Env& env);
+
+}  // namespace dripr

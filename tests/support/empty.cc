@@ -1,0 +1,1 @@
+// Keeps dripr_testlib non-empty before any shared test helper exists.
