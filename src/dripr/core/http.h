@@ -1,0 +1,52 @@
+#pragma once
+// HTTP client transport, behind an interface so tests can inject faults (STYLE.md: inject
+// the transport). The libcurl backend (CurlHttpClient, http_curl.cc) reuses one connection
+// pool per thread, verifies TLS always, and honours the standard proxy variables.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dripr/core/error.h"
+
+namespace dripr {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST, PUT, DELETE
+  std::string url;             // absolute, with query string already encoded
+  HttpHeaders headers;         // sent as given (plus what the backend must add)
+  std::string body;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds timeout{30000};  // whole request
+};
+
+struct HttpResponse {
+  int status = 0;
+  HttpHeaders headers;  // names lower-cased
+  std::string body;
+  // First value of a header (name compared case-insensitively), or "".
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Transport failures only: kUnavailable (connect/DNS/reset), kDeadlineExceeded (timeout),
+  // kInvalidArgument (malformed URL). Any HTTP status, 4xx/5xx included, is a response.
+  // Thread-safe.
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+using HttpClientPtr = std::shared_ptr<HttpClient>;
+
+// The libcurl backend. Thread-safe; each calling thread keeps its own easy handle.
+HttpClientPtr NewCurlHttpClient();
+
+// Percent-encodes per RFC 3986 (unreserved kept), as SigV4 and query strings need.
+std::string UrlEncode(std::string_view s);
+
+}  // namespace dripr
