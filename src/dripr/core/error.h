@@ -53,17 +53,18 @@ inline Status Ok() { return {}; }
 }  // namespace dripr
 
 // Propagates an error from an expression returning Result<T>/Status.
-#define DRIPR_TRY(expr)                                    \
-  do {                                                     \
-    auto dripr_try_r_ = (expr);                            \
-    if (!dripr_try_r_) return std::unexpected(std::move(dripr_try_r_.error())); \
+#define DRIPR_TRY(expr) DRIPR_TRY_IMPL(DRIPR_CONCAT(dripr_try_r_, __COUNTER__), expr)
+#define DRIPR_TRY_IMPL(tmp, expr)                                    \
+  do {                                                               \
+    auto tmp = (expr);                                               \
+    if (!tmp) return std::unexpected(std::move(tmp.error()));        \
   } while (0)
 
 #define DRIPR_CONCAT_INNER(a, b) a##b
 #define DRIPR_CONCAT(a, b) DRIPR_CONCAT_INNER(a, b)
 // DRIPR_ASSIGN_OR_RETURN(auto x, F()); assigns the value or returns the error.
 #define DRIPR_ASSIGN_OR_RETURN(lhs, expr) \
-  DRIPR_ASSIGN_OR_RETURN_IMPL(DRIPR_CONCAT(dripr_r_, __LINE__), lhs, expr)
+  DRIPR_ASSIGN_OR_RETURN_IMPL(DRIPR_CONCAT(dripr_r_, __COUNTER__), lhs, expr)
 #define DRIPR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
   auto tmp = (expr);                                          \
   if (!tmp) return std::unexpected(std::move(tmp.error())); \

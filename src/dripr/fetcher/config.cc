@@ -1,0 +1,71 @@
+#include "dripr/fetcher/config.h"
+
+namespace dripr {
+
+std::optional<std::string> SqlitePath(const std::string& url) {
+  if (url.starts_with("sqlite://")) return url.substr(9);
+  if (url.starts_with("sqlite:")) return url.substr(7);
+  return std::nullopt;
+}
+
+Result<AppConfig> LoadConfig(const Env& env) {
+  AppConfig c;
+  c.database_url = env.GetOr("DATABASE_URL", c.database_url);
+  if (auto p = SqlitePath(c.database_url)) {
+    if (p->empty()) return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: sqlite: needs a path");
+  } else if (!c.database_url.starts_with("postgresql://") && !c.database_url.starts_with("postgres://")) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "DATABASE_URL must start with sqlite: or postgresql://");
+  }
+  std::string bus = env.GetOr("EVENT_BUS", "embedded");
+  if (bus == "embedded") {
+    c.bus = BusKind::kEmbedded;
+  } else if (bus == "aws") {
+    c.bus = BusKind::kAws;
+  } else {
+    return Fail(ErrorCode::kInvalidArgument, "EVENT_BUS must be embedded or aws, got '" + bus + "'");
+  }
+  c.embedded_bus_path = env.GetOr("EMBEDDED_BUS_PATH", SqlitePath(c.database_url).value_or("dripr-bus.db"));
+  if (auto parts = env.Get("DRIPR_REQUIRED_PARTS"); parts && !parts->empty()) {
+    auto r = RequiredParts::Parse(*parts);
+    if (!r) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "DRIPR_REQUIRED_PARTS must list local_market_data, active_listings, "
+                  "recent_sales (comma-separated), got '" + *parts + "'");
+    }
+    c.required_parts = *r;
+  }
+  c.log_level = env.GetOr("DRIPR_LOG_LEVEL", "info");
+
+  auto& k = c.consumer;
+  // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.
+  long long default_wait = c.bus == BusKind::kAws ? 20 : 1;
+  DRIPR_ASSIGN_OR_RETURN(auto wait, env.GetInt("DRIPR_RECEIVE_WAIT_SECONDS", default_wait, 0, 20));
+  k.wait_time = std::chrono::seconds(wait);
+  DRIPR_ASSIGN_OR_RETURN(auto in_flight, env.GetInt("DRIPR_MAX_IN_FLIGHT", 16, 1, 256));
+  k.max_in_flight = static_cast<int>(in_flight);
+  DRIPR_ASSIGN_OR_RETURN(auto loops, env.GetInt("DRIPR_RECEIVE_LOOPS", 2, 1, 16));
+  k.receive_loops = static_cast<int>(loops);
+  DRIPR_ASSIGN_OR_RETURN(auto vis, env.GetInt("DRIPR_VISIBILITY_TIMEOUT_SECONDS", 30, 2, 43200));
+  k.visibility_timeout = std::chrono::seconds(vis);
+  DRIPR_ASSIGN_OR_RETURN(auto attempts, env.GetInt("DRIPR_MAX_ATTEMPTS", 4, 1, 100));
+  k.max_attempts = static_cast<int>(attempts);
+  DRIPR_ASSIGN_OR_RETURN(auto base_ms, env.GetInt("DRIPR_RETRY_BASE_MS", 1000, 1, 600000));
+  k.backoff_base = std::chrono::milliseconds(base_ms);
+  DRIPR_ASSIGN_OR_RETURN(auto shutdown, env.GetInt("DRIPR_SHUTDOWN_DEADLINE_SECONDS", 25, 1, 3600));
+  k.shutdown_deadline = std::chrono::seconds(shutdown);
+
+  auto& f = c.fetch;
+  DRIPR_ASSIGN_OR_RETURN(f.initial_radius_miles, env.GetDouble("DRIPR_INITIAL_RADIUS_MILES", 1.0, 0.1, 100));
+  DRIPR_ASSIGN_OR_RETURN(auto widenings, env.GetInt("DRIPR_MAX_WIDENINGS", 3, 0, 10));
+  f.max_widenings = static_cast<int>(widenings);
+  DRIPR_ASSIGN_OR_RETURN(auto min_results, env.GetInt("DRIPR_MIN_RESULTS", 10, 1, 500));
+  f.min_results = static_cast<size_t>(min_results);
+  DRIPR_ASSIGN_OR_RETURN(auto keep, env.GetInt("DRIPR_KEEP_RESULTS", 25, 1, 500));
+  f.keep_results = static_cast<size_t>(keep);
+  DRIPR_ASSIGN_OR_RETURN(auto reuse_days, env.GetInt("DRIPR_MARKET_REUSE_DAYS", 30, 0, 365));
+  f.market_reuse = std::chrono::seconds(reuse_days * 24 * 3600);
+  return c;
+}
+
+}  // namespace dripr

@@ -1,0 +1,35 @@
+#pragma once
+// The process configuration, read once from the environment (DESIGN §6) and validated.
+// Every value has a default that works on a single machine with no set-up.
+
+#include <string>
+
+#include "dripr/core/env.h"
+#include "dripr/core/error.h"
+#include "dripr/domain/status.h"
+#include "dripr/fetcher/consumer.h"
+#include "dripr/fetcher/event_handlers.h"
+#include "dripr/fetcher/outbox_relay.h"
+
+namespace dripr {
+
+enum class BusKind { kEmbedded, kAws };
+
+struct AppConfig {
+  std::string database_url = "sqlite:dripr.db";
+  BusKind bus = BusKind::kEmbedded;
+  std::string embedded_bus_path;  // EMBEDDED_BUS_PATH; default: the SQLite database file
+  RequiredParts required_parts;   // DRIPR_REQUIRED_PARTS
+  ConsumerOptions consumer;       // DRIPR_MAX_IN_FLIGHT, DRIPR_RECEIVE_WAIT_SECONDS, ...
+  FetchOptions fetch;             // DRIPR_INITIAL_RADIUS_MILES, ...
+  OutboxRelayOptions relay;
+  std::string log_level = "info";  // DRIPR_LOG_LEVEL
+};
+
+// kInvalidArgument with a one-line reason naming the variable for any bad value.
+Result<AppConfig> LoadConfig(const Env& env);
+
+// "sqlite:PATH" → PATH; nullopt for other schemes.
+std::optional<std::string> SqlitePath(const std::string& database_url);
+
+}  // namespace dripr

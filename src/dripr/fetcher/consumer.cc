@@ -1,0 +1,394 @@
+#include "dripr/fetcher/consumer.h"
+
+#include <algorithm>
+#include <random>
+
+#include "dripr/core/log.h"
+
+namespace dripr {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kMaxBatch = 10;  // SQS batch limit for delete / change visibility
+constexpr size_t kMaxReasonLength = 1000;
+
+double ElapsedMs(SteadyClock::time_point since) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - since).count();
+}
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kDone: return "done";
+    case Verdict::kRetry: return "retry";
+    case Verdict::kFail: return "failed";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Consumer::Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
+                   ConsumerOptions options)
+    : name_(std::move(name)), queue_(queue), dlq_(dlq), handler_(handler), options_(options) {}
+
+Consumer::~Consumer() {
+  if (started_ && !joined_) {
+    RequestStop();
+    Join();
+  }
+}
+
+void Consumer::Start() {
+  if (started_.exchange(true)) return;
+  for (int i = 0; i < std::max(1, options_.max_in_flight); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  lease_thread_ = std::thread([this] { LeaseLoop(); });
+  ack_thread_ = std::thread([this] { AckLoop(); });
+  for (int i = 0; i < std::max(1, options_.receive_loops); ++i) {
+    receivers_.emplace_back([this] { ReceiveLoop(); });
+  }
+}
+
+void Consumer::RequestStop() {
+  stopping_ = true;
+  std::lock_guard lock(mu_);
+  slots_cv_.notify_all();
+  work_cv_.notify_all();
+}
+
+bool Consumer::Join() {
+  if (!started_ || joined_.exchange(true)) return true;
+  RequestStop();
+  // 1. Let running handlers finish, up to the deadline; workers start nothing new.
+  bool finished;
+  std::deque<ReceivedMessage> never_started;
+  {
+    std::unique_lock lock(mu_);
+    finished = idle_cv_.wait_for(lock, options_.shutdown_deadline, [&] { return running_ == 0; });
+    never_started.swap(work_);
+    slots_used_ -= static_cast<int>(never_started.size());
+  }
+  // 2. Give never-started messages back to the queue right away.
+  Release({never_started.begin(), never_started.end()});
+  // 3. Receivers return after their current long poll; they release what it brought.
+  for (auto& t : receivers_) t.join();
+  for (auto& t : workers_) {
+    if (finished) {
+      t.join();
+    } else {
+      t.detach();  // a handler overran the deadline; the process is about to exit
+    }
+  }
+  if (!finished) {
+    DRIPR_LOG_ERROR("[{}] shutdown deadline passed with handlers still running", name_);
+  }
+  // 4. Stop extending leases and flush the last acknowledgements.
+  {
+    std::lock_guard lock(lease_mu_);
+    lease_stop_ = true;
+  }
+  lease_cv_.notify_all();
+  lease_thread_.join();
+  {
+    std::lock_guard lock(ack_mu_);
+    ack_stop_ = true;
+  }
+  ack_cv_.notify_all();
+  ack_thread_.join();
+  return finished;
+}
+
+ConsumerStats Consumer::Stats() const {
+  ConsumerStats s;
+  s.received = counters_.received;
+  s.done = counters_.done;
+  s.retried = counters_.retried;
+  s.failed = counters_.failed;
+  s.released = counters_.released;
+  s.lease_extensions = counters_.lease_extensions;
+  s.delete_errors = counters_.delete_errors;
+  s.receive_errors = counters_.receive_errors;
+  std::lock_guard lock(mu_);
+  s.in_flight = slots_used_;
+  return s;
+}
+
+void Consumer::ReceiveLoop() {
+  while (!stopping_) {
+    int want;
+    {
+      std::unique_lock lock(mu_);
+      // Back-pressure: no receive while the pool is full.
+      slots_cv_.wait(lock, [&] { return stopping_ || slots_used_ < options_.max_in_flight; });
+      if (stopping_) return;
+      want = std::min(std::clamp(options_.batch_size, 1, 10), options_.max_in_flight - slots_used_);
+      slots_used_ += want;
+    }
+    auto got = queue_.Receive(want, options_.wait_time, options_.visibility_timeout);
+    std::vector<ReceivedMessage> messages;
+    if (got) messages = std::move(*got);
+    {
+      std::lock_guard lock(mu_);
+      slots_used_ -= want - static_cast<int>(messages.size());
+    }
+    slots_cv_.notify_all();
+    if (!got) {
+      ++counters_.receive_errors;
+      DRIPR_LOG_WARN("[{}] receive failed: {}", name_, got.error().ToString());
+      std::unique_lock lock(mu_);
+      slots_cv_.wait_for(lock, options_.receive_error_backoff, [&] { return stopping_.load(); });
+      continue;
+    }
+    if (messages.empty()) continue;
+    counters_.received += static_cast<int64_t>(messages.size());
+    AddLeases(messages);
+    bool release_now = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        release_now = true;
+        slots_used_ -= static_cast<int>(messages.size());
+      } else {
+        for (auto& m : messages) work_.push_back(std::move(m));
+      }
+    }
+    if (release_now) {
+      Release(messages);
+      return;
+    }
+    work_cv_.notify_all();
+  }
+}
+
+void Consumer::WorkerLoop() {
+  while (true) {
+    ReceivedMessage m;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+      if (stopping_) return;  // queued messages are released by Join
+      m = std::move(work_.front());
+      work_.pop_front();
+      ++running_;
+    }
+    Process(m);
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+      --slots_used_;
+    }
+    idle_cv_.notify_all();
+    slots_cv_.notify_all();
+  }
+}
+
+void Consumer::Process(const ReceivedMessage& m) {
+  auto start = SteadyClock::now();
+  HandlerOutcome out = handler_.Handle(m);
+  if (out.verdict == Verdict::kRetry && m.receive_count >= options_.max_attempts) {
+    out = HandlerOutcome::Failure("gave up after " + std::to_string(m.receive_count) +
+                                      " attempts: " + out.reason,
+                                  out.campaign_id);
+  }
+  switch (out.verdict) {
+    case Verdict::kDone:
+      ++counters_.done;
+      DropLease(m.receipt_handle);
+      Ack(m.receipt_handle);
+      break;
+    case Verdict::kRetry:
+      RetryLater(m, out.reason);
+      break;
+    case Verdict::kFail:
+      GiveUp(m, out.reason);
+      break;
+  }
+  auto log_level = out.verdict == Verdict::kDone ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(log_level, "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}",
+              name_, out.campaign_id.empty() ? "-" : out.campaign_id, m.message_id,
+              m.receive_count, VerdictName(out.verdict), out.reason, ElapsedMs(start));
+}
+
+std::chrono::seconds Consumer::Backoff(int receive_count) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  double base = static_cast<double>(options_.backoff_base.count()) / 1000.0;
+  int exp = std::clamp(receive_count - 1, 0, 20);
+  double delay = std::min(base * static_cast<double>(1 << exp),
+                          static_cast<double>(options_.backoff_cap.count()));
+  // "Equal jitter": somewhere in [delay/2, delay], at least one second (SQS granularity).
+  std::uniform_real_distribution<double> jitter(delay / 2, delay);
+  return seconds(std::max<int64_t>(1, static_cast<int64_t>(jitter(rng) + 0.5)));
+}
+
+void Consumer::RetryLater(const ReceivedMessage& m, const std::string& why) {
+  ++counters_.retried;
+  DropLease(m.receipt_handle);
+  auto delay = Backoff(m.receive_count);
+  if (auto st = queue_.ChangeVisibility(m.receipt_handle, delay); !st) {
+    // The message reappears when its current lease lapses instead: still not lost.
+    DRIPR_LOG_WARN("[{}] could not delay retry of {}: {} ({})", name_, m.message_id,
+                   st.error().ToString(), why);
+  }
+}
+
+void Consumer::GiveUp(const ReceivedMessage& m, const std::string& reason) {
+  std::string why = reason.size() > kMaxReasonLength ? reason.substr(0, kMaxReasonLength) : reason;
+  if (dlq_ == nullptr) {
+    DRIPR_LOG_ERROR("[{}] no DLQ configured; leaving {} to the broker's redrive: {}", name_,
+                    m.message_id, why);
+    RetryLater(m, why);
+    return;
+  }
+  OutgoingMessage copy{m.body, m.attributes};
+  copy.attributes[std::string(kFailureReasonAttribute)] = why;
+  copy.attributes[std::string(kSourceQueueAttribute)] = queue_.Name();
+  copy.attributes[std::string(kReceiveCountAttribute)] = std::to_string(m.receive_count);
+  if (auto sent = dlq_->Send(copy); !sent) {
+    DRIPR_LOG_ERROR("[{}] could not copy {} to the DLQ, will retry: {}", name_, m.message_id,
+                    sent.error().ToString());
+    RetryLater(m, why);
+    return;
+  }
+  if (auto st = handler_.OnFailure(m, why); !st) {
+    DRIPR_LOG_ERROR("[{}] could not record failure of {}, will retry: {}", name_, m.message_id,
+                    st.error().ToString());
+    RetryLater(m, why);
+    return;
+  }
+  ++counters_.failed;
+  DropLease(m.receipt_handle);
+  Ack(m.receipt_handle);
+}
+
+void Consumer::Release(const std::vector<ReceivedMessage>& ms) {
+  for (size_t i = 0; i < ms.size(); i += kMaxBatch) {
+    std::vector<std::pair<std::string, seconds>> entries;
+    for (size_t j = i; j < std::min(ms.size(), i + kMaxBatch); ++j) {
+      entries.emplace_back(ms[j].receipt_handle, seconds(0));
+      DropLease(ms[j].receipt_handle);
+    }
+    auto r = queue_.ChangeVisibilityBatch(entries);
+    if (!r) {
+      DRIPR_LOG_WARN("[{}] could not release {} messages (they reappear after their lease): {}",
+                     name_, entries.size(), r.error().ToString());
+    }
+    counters_.released += static_cast<int64_t>(entries.size());
+  }
+}
+
+void Consumer::AddLeases(const std::vector<ReceivedMessage>& ms) {
+  auto expires = SteadyClock::now() + options_.visibility_timeout;
+  std::lock_guard lock(lease_mu_);
+  for (const auto& m : ms) leases_[m.receipt_handle] = Lease{expires};
+  lease_cv_.notify_all();
+}
+
+void Consumer::DropLease(const std::string& receipt) {
+  std::lock_guard lock(lease_mu_);
+  leases_.erase(receipt);
+}
+
+void Consumer::LeaseLoop() {
+  // Extend a lease when less than half of it is left; check every quarter of it.
+  const auto vis = options_.visibility_timeout;
+  const auto tick = std::max<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(vis) / 4);
+  std::unique_lock lock(lease_mu_);
+  while (!lease_stop_) {
+    lease_cv_.wait_for(lock, tick, [&] { return lease_stop_; });
+    if (lease_stop_) return;
+    auto now = SteadyClock::now();
+    std::vector<std::string> due;
+    for (const auto& [receipt, lease] : leases_) {
+      if (lease.expires - now < vis / 2) due.push_back(receipt);
+    }
+    if (due.empty()) continue;
+    lock.unlock();
+    for (size_t i = 0; i < due.size(); i += kMaxBatch) {
+      std::vector<std::pair<std::string, seconds>> entries;
+      for (size_t j = i; j < std::min(due.size(), i + kMaxBatch); ++j) entries.emplace_back(due[j], vis);
+      auto sent_at = SteadyClock::now();
+      auto r = queue_.ChangeVisibilityBatch(entries);
+      std::lock_guard relock(lease_mu_);
+      for (size_t k = 0; k < entries.size(); ++k) {
+        auto it = leases_.find(entries[k].first);
+        if (it == leases_.end()) continue;  // acked meanwhile
+        if (r && k < r->size() && (*r)[k]) {
+          it->second.expires = sent_at + vis;
+          ++counters_.lease_extensions;
+        } else {
+          DRIPR_LOG_WARN("[{}] lease extension failed: {}", name_,
+                         !r ? r.error().ToString()
+                            : (k < r->size() ? (*r)[k].error().ToString() : "no result"));
+        }
+      }
+    }
+    lock.lock();
+  }
+}
+
+void Consumer::Ack(const std::string& receipt) {
+  {
+    std::lock_guard lock(ack_mu_);
+    acks_.push_back(receipt);
+  }
+  ack_cv_.notify_all();
+}
+
+bool Consumer::FlushAcks(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::string> batch;
+  size_t n = std::min(acks_.size(), kMaxBatch);
+  batch.assign(acks_.begin(), acks_.begin() + static_cast<long>(n));
+  acks_.erase(acks_.begin(), acks_.begin() + static_cast<long>(n));
+  lock.unlock();
+  auto r = queue_.DeleteBatch(batch);
+  std::vector<std::string> again;
+  if (!r) {
+    ++counters_.delete_errors;
+    DRIPR_LOG_WARN("[{}] delete batch failed: {}", name_, r.error().ToString());
+    if (r.error().Retryable()) again = batch;
+  } else {
+    for (size_t i = 0; i < batch.size() && i < r->size(); ++i) {
+      if ((*r)[i]) continue;
+      ++counters_.delete_errors;
+      // A stale receipt means the message was redelivered; its handler runs again and,
+      // being idempotent, acknowledges it without effect.
+      DRIPR_LOG_WARN("[{}] delete failed: {}", name_, (*r)[i].error().ToString());
+      if ((*r)[i].error().Retryable()) again.push_back(batch[i]);
+    }
+  }
+  lock.lock();
+  acks_.insert(acks_.end(), again.begin(), again.end());
+  return again.empty();
+}
+
+void Consumer::AckLoop() {
+  std::unique_lock lock(ack_mu_);
+  while (true) {
+    ack_cv_.wait(lock, [&] { return ack_stop_ || !acks_.empty(); });
+    if (acks_.empty() && ack_stop_) return;
+    // Batch: wait briefly for more unless a full batch is ready.
+    if (acks_.size() < kMaxBatch && !ack_stop_) {
+      ack_cv_.wait_for(lock, options_.ack_flush_interval,
+                       [&] { return ack_stop_ || acks_.size() >= kMaxBatch; });
+    }
+    int failures = 0;
+    while (!acks_.empty()) {
+      if (!FlushAcks(lock)) {
+        // Broker trouble: back off a little; at shutdown give up after a few tries (the
+        // messages reappear and are acknowledged without effect by the next consumer).
+        if (ack_stop_ && ++failures >= 3) {
+          DRIPR_LOG_ERROR("[{}] {} acknowledgements not flushed at shutdown", name_, acks_.size());
+          acks_.clear();
+          break;
+        }
+        ack_cv_.wait_for(lock, options_.receive_error_backoff);
+      }
+    }
+  }
+}
+
+}  // namespace dripr

@@ -1,0 +1,170 @@
+#pragma once
+// The consumer engine (DESIGN §5): per queue, receive loops with batch receive and long
+// polling feed a bounded worker pool; a lease manager keeps in-flight messages invisible;
+// acknowledgements are batched; retryable failures back off through the visibility
+// timeout; failures are copied to the DLQ with their reason, then deleted.
+// Generic over the Queue interface: it runs unchanged on the embedded bus and on SQS.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dripr/bus/bus.h"
+
+namespace dripr {
+
+struct ConsumerOptions {
+  int receive_loops = 2;
+  int batch_size = 10;                           // 1–10, per Receive
+  std::chrono::milliseconds wait_time{20000};    // long poll per Receive
+  std::chrono::seconds visibility_timeout{30};   // lease length, renewed while in flight
+  int max_in_flight = 16;                        // worker threads; no receive when all busy
+  int max_attempts = 4;                          // receives before a retryable error is a failure
+  std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
+  std::chrono::seconds backoff_cap{300};
+  std::chrono::milliseconds ack_flush_interval{20};  // deletes are batched up to this long
+  std::chrono::milliseconds shutdown_deadline{25000};
+  std::chrono::milliseconds receive_error_backoff{1000};  // after a failed Receive
+};
+
+enum class Verdict {
+  kDone,   // delete the message
+  kRetry,  // transient problem: make it visible again after a backoff
+  kFail,   // permanent: copy to the DLQ with the reason, then delete
+};
+
+struct HandlerOutcome {
+  Verdict verdict = Verdict::kDone;
+  std::string reason;       // why (logged; the DLQ reason for kFail)
+  std::string campaign_id;  // for the log line, when known
+
+  static HandlerOutcome Done(std::string why, std::string campaign = "") {
+    return {Verdict::kDone, std::move(why), std::move(campaign)};
+  }
+  static HandlerOutcome Retry(std::string why, std::string campaign = "") {
+    return {Verdict::kRetry, std::move(why), std::move(campaign)};
+  }
+  static HandlerOutcome Failure(std::string why, std::string campaign = "") {
+    return {Verdict::kFail, std::move(why), std::move(campaign)};
+  }
+};
+
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  // Handles one message; must be idempotent (delivery is at-least-once). Called from
+  // worker threads concurrently. Must not throw.
+  virtual HandlerOutcome Handle(const ReceivedMessage& message) = 0;
+  // Called once a message is given up on (already copied to the DLQ, before it is deleted),
+  // so the campaign can be put in ERROR. An error here makes the engine retry the message.
+  virtual Status OnFailure(const ReceivedMessage& message, const std::string& reason) = 0;
+};
+
+// DLQ message attributes added by the engine.
+inline constexpr std::string_view kFailureReasonAttribute = "dripr_failure_reason";
+inline constexpr std::string_view kSourceQueueAttribute = "dripr_source_queue";
+inline constexpr std::string_view kReceiveCountAttribute = "dripr_receive_count";
+
+struct ConsumerStats {
+  int64_t received = 0;
+  int64_t done = 0;
+  int64_t retried = 0;
+  int64_t failed = 0;
+  int64_t released = 0;          // given back at shutdown (visibility 0)
+  int64_t lease_extensions = 0;
+  int64_t delete_errors = 0;
+  int64_t receive_errors = 0;
+  int in_flight = 0;
+};
+
+class Consumer {
+ public:
+  // `dlq` may be null: failures are then only logged and the message is left to the
+  // broker's own redrive (never deleted without a copy).
+  Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
+           ConsumerOptions options);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  void Start();
+  // Non-blocking: stop receiving and starting new messages.
+  void RequestStop();
+  // Blocks until shut down: in-flight handlers finish (up to shutdown_deadline), messages
+  // never started are released with visibility 0, acks are flushed. Returns false when
+  // some handler was still running at the deadline (its thread is left behind).
+  bool Join();
+
+  ConsumerStats Stats() const;
+  const std::string& name() const { return name_; }
+
+ private:
+  struct Lease {
+    std::chrono::steady_clock::time_point expires;
+  };
+
+  void ReceiveLoop();
+  void WorkerLoop();
+  void LeaseLoop();
+  void AckLoop();
+  void Process(const ReceivedMessage& m);
+  void RetryLater(const ReceivedMessage& m, const std::string& why);
+  void GiveUp(const ReceivedMessage& m, const std::string& reason);
+  void Ack(const std::string& receipt);
+  void AddLeases(const std::vector<ReceivedMessage>& ms);
+  void DropLease(const std::string& receipt);
+  void Release(const std::vector<ReceivedMessage>& ms);
+  std::chrono::seconds Backoff(int receive_count);
+  bool FlushAcks(std::unique_lock<std::mutex>& lock);
+
+  // Constant after construction.
+  const std::string name_;
+  Queue& queue_;
+  Queue* const dlq_;
+  MessageHandler& handler_;
+  const ConsumerOptions options_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> joined_{false};
+
+  // Pool state, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable slots_cv_;  // a slot freed / stopping
+  std::condition_variable work_cv_;   // work queued / stopping
+  std::condition_variable idle_cv_;   // running_ dropped
+  int slots_used_ = 0;                // reserved for a receive + queued + running
+  int running_ = 0;
+  std::deque<ReceivedMessage> work_;
+
+  // Leases, guarded by lease_mu_.
+  std::mutex lease_mu_;
+  std::condition_variable lease_cv_;
+  std::map<std::string, Lease> leases_;  // by receipt handle
+  bool lease_stop_ = false;
+
+  // Pending deletes, guarded by ack_mu_.
+  std::mutex ack_mu_;
+  std::condition_variable ack_cv_;
+  std::vector<std::string> acks_;
+  bool ack_stop_ = false;
+
+  std::vector<std::thread> receivers_;
+  std::vector<std::thread> workers_;
+  std::thread lease_thread_;
+  std::thread ack_thread_;
+
+  struct Counters {
+    std::atomic<int64_t> received{0}, done{0}, retried{0}, failed{0}, released{0},
+        lease_extensions{0}, delete_errors{0}, receive_errors{0};
+  } counters_;
+};
+
+}  // namespace dripr

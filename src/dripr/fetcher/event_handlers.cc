@@ -1,0 +1,203 @@
+#include "dripr/fetcher/event_handlers.h"
+
+#include <cmath>
+
+#include "dripr/core/log.h"
+
+namespace dripr {
+namespace {
+
+std::string Part(DataPart p) { return std::string(ToString(p)); }
+
+std::string Miles(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", r);
+  return buf;
+}
+
+// Classifies a provider or store error into the engine's verdicts (DESIGN §5).
+HandlerOutcome FromError(const Error& e, const std::string& what, const std::string& campaign) {
+  if (e.Retryable()) return HandlerOutcome::Retry(what + ": " + e.ToString(), campaign);
+  return HandlerOutcome::Failure(what + ": " + e.ToString(), campaign);
+}
+
+struct Loaded {
+  Campaign campaign;
+  int64_t cycle = 0;
+  ScoringContext scoring;
+};
+
+// Steps 1–3 shared by every handler. Returns an outcome when the event must not be
+// processed further (ignored, stale, retry, failure); otherwise fills `out`.
+std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, int receive_count,
+                                   HandlerContext& ctx, Loaded& out) {
+  const std::string& id = ev.campaign_id;
+  if (ev.to_status != CampaignStatus::kWaitingForData) {
+    return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
+  }
+  auto c = ctx.store.GetCampaign(id);
+  if (!c) {
+    if (c.error().code == ErrorCode::kNotFound) {
+      if (receive_count < ctx.options.unknown_campaign_attempts) {
+        return HandlerOutcome::Retry("campaign not found (yet)", id);
+      }
+      return HandlerOutcome::Failure("unknown campaign " + id, id);
+    }
+    return FromError(c.error(), "loading campaign", id);
+  }
+  if (c->status != CampaignStatus::kWaitingForData) {
+    return HandlerOutcome::Done("stale: campaign is " + std::string(ToString(c->status)), id);
+  }
+  if (ev.data_cycle && *ev.data_cycle != c->data_cycle) {
+    return HandlerOutcome::Done("stale: event for data cycle " + std::to_string(*ev.data_cycle) +
+                                    ", campaign is in " + std::to_string(c->data_cycle),
+                                id);
+  }
+  if (c->part(part) != PartStatus::kWaitingForData) {
+    return HandlerOutcome::Done("duplicate: " + Part(part) + " is " +
+                                    std::string(ToString(c->part(part))),
+                                id);
+  }
+  out.campaign = *c;
+  out.cycle = c->data_cycle;
+  out.scoring.zip_code = c->zip_code;
+  out.scoring.now = ctx.clock.Now();
+  if (part == DataPart::kLocalMarketData) return std::nullopt;  // needs no location
+
+  auto prop = ctx.store.GetProperty(id);
+  if (!prop) return FromError(prop.error(), "loading property", id);
+  if (*prop) {
+    out.scoring.subject = (*prop)->location;
+    out.scoring.subject_value = (*prop)->current_value;
+    return std::nullopt;
+  }
+  auto centroid = ctx.store.ZipCentroid(c->zip_code);
+  if (!centroid) return FromError(centroid.error(), "looking up zip centroid", id);
+  if (!*centroid) {
+    return HandlerOutcome::Failure("no coordinates for zip " + c->zip_code +
+                                       " (no-address campaign and zip not in zip_codes)",
+                                   id);
+  }
+  out.scoring.subject = **centroid;
+  return std::nullopt;
+}
+
+HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data,
+                      const std::string& summary) {
+  const std::string& id = l.campaign.id;
+  auto r = ctx.store.CompletePart(id, l.cycle, data);
+  if (!r) return FromError(r.error(), "saving " + Part(data.part), id);
+  if (!r->changed) return HandlerOutcome::Done("stale at commit: " + r->reason, id);
+  std::string done = summary;
+  if (r->campaign.status == CampaignStatus::kReadyToCreateEmail) done += "; campaign READY_TO_CREATE_EMAIL";
+  return HandlerOutcome::Done(done, id);
+}
+
+// Steps 4–5 for listings and sales: widen the radius until enough candidates, rank, commit.
+template <class Fetch>
+HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int receive_count,
+                               HandlerContext& ctx, Fetch fetch) {
+  Loaded l;
+  if (auto early = Load(ev, part, receive_count, ctx, l)) return *early;
+  const auto& o = ctx.options;
+  double radius = o.initial_radius_miles;
+  std::vector<PropertyRecord> found;
+  for (int attempt = 0;; ++attempt) {
+    SearchArea area{l.scoring.subject, radius, l.campaign.zip_code};
+    auto r = fetch(area);
+    if (!r) return FromError(r.error(), "fetching " + Part(part), l.campaign.id);
+    found = std::move(*r);
+    if (found.size() >= o.min_results) break;
+    if (attempt >= o.max_widenings) {
+      return HandlerOutcome::Failure("only " + std::to_string(found.size()) + " " + Part(part) +
+                                         " within " + Miles(radius) + " miles (need " +
+                                         std::to_string(o.min_results) + ")",
+                                     l.campaign.id);
+    }
+    radius *= o.widening_factor;
+  }
+  PartData data;
+  data.part = part;
+  data.records = Rank(found, l.scoring, o.weights, o.keep_results);
+  return Commit(ctx, l, data,
+                std::to_string(data.records.size()) + " of " + std::to_string(found.size()) +
+                    " " + Part(part) + " within " + Miles(radius) + " mi");
+}
+
+}  // namespace
+
+HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int receive_count,
+                                          HandlerContext& ctx) {
+  Loaded l;
+  if (auto early = Load(event, DataPart::kLocalMarketData, receive_count, ctx, l)) return *early;
+  const std::string& zip = l.campaign.zip_code;
+  PartData data;
+  data.part = DataPart::kLocalMarketData;
+  auto cached = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
+  if (!cached) return FromError(cached.error(), "loading market data", l.campaign.id);
+  std::string summary;
+  if (*cached) {
+    summary = "market data for " + zip + " reused";  // younger than the reuse window
+  } else {
+    auto fresh = ctx.provider.Market(zip);
+    if (!fresh) {
+      if (fresh.error().code == ErrorCode::kNotFound) {
+        return HandlerOutcome::Failure("no market data for zip " + zip, l.campaign.id);
+      }
+      return FromError(fresh.error(), "fetching market data", l.campaign.id);
+    }
+    fresh->zip_code = zip;
+    fresh->created_at = ctx.clock.Now();
+    data.market = std::move(*fresh);
+    summary = "market data for " + zip + " fetched";
+  }
+  return Commit(ctx, l, data, summary);
+}
+
+HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int receive_count,
+                                         HandlerContext& ctx) {
+  return FetchRankCommit(event, DataPart::kActiveListings, receive_count, ctx,
+                         [&](const SearchArea& a) { return ctx.provider.ActiveListings(a); });
+}
+
+HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receive_count,
+                                      HandlerContext& ctx) {
+  return FetchRankCommit(event, DataPart::kRecentSales, receive_count, ctx, [&](const SearchArea& a) {
+    return ctx.provider.RecentSales(a, ctx.options.recent_sale_days);
+  });
+}
+
+PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provider,
+                                   const Clock& clock, FetchOptions options)
+    : part_(part), options_(std::move(options)), ctx_{store, provider, clock, options_} {}
+
+HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {
+  auto ev = DecodeStatusChange(message.body);
+  if (!ev) return HandlerOutcome::Failure("malformed event: " + ev.error().message);
+  switch (part_) {
+    case DataPart::kLocalMarketData:
+      return HandleLocalMarketDataEvent(*ev, message.receive_count, ctx_);
+    case DataPart::kActiveListings:
+      return HandleActiveListingsEvent(*ev, message.receive_count, ctx_);
+    case DataPart::kRecentSales:
+      return HandleRecentSalesEvent(*ev, message.receive_count, ctx_);
+  }
+  return HandlerOutcome::Failure("unknown data part");
+}
+
+Status PartEventHandler::OnFailure(const ReceivedMessage& message, const std::string& reason) {
+  auto ev = DecodeStatusChange(message.body);
+  if (!ev) return Ok();  // no campaign to mark: the DLQ copy carries the reason
+  auto r = ctx_.store.FailCampaign(ev->campaign_id, part_, ev->data_cycle,
+                                   Part(part_) + ": " + reason);
+  if (!r) {
+    if (r.error().code == ErrorCode::kNotFound) return Ok();  // unknown campaign
+    return std::unexpected(r.error());
+  }
+  if (!r->changed) {
+    DRIPR_LOG_INFO("campaign {} not moved to ERROR: {}", ev->campaign_id, r->reason);
+  }
+  return Ok();
+}
+
+}  // namespace dripr

@@ -1,0 +1,65 @@
+#pragma once
+// The three event handlers of the migration plan (handle_local_market_data_event,
+// handle_active_listings_event, handle_recent_sales_event) and the MessageHandler that
+// decodes a queue message and dispatches to one of them.
+//
+// Each handler: ignores events that are not → WAITING_FOR_DATA; acknowledges stale or
+// duplicate events without effect; finds the location (property, or zip centroid); fetches
+// from the provider outside any transaction; then one store transaction replaces the
+// part's rows, marks it READY and does the fan-in.
+
+#include <chrono>
+#include <string>
+
+#include "dripr/core/clock.h"
+#include "dripr/domain/event.h"
+#include "dripr/domain/scoring.h"
+#include "dripr/fetcher/consumer.h"
+#include "dripr/providers/provider.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+struct FetchOptions {
+  double initial_radius_miles = 1.0;
+  double widening_factor = 2.0;
+  int max_widenings = 3;          // radius tried: r, 2r, 4r, 8r
+  size_t min_results = 10;        // fewer after the last widening is a failure
+  size_t keep_results = 25;       // ranked rows stored per part
+  int recent_sale_days = 90;
+  std::chrono::seconds market_reuse{30 * 24 * 3600};
+  int unknown_campaign_attempts = 3;  // the row may not be visible yet: retry this often
+  ScoringWeights weights;
+};
+
+struct HandlerContext {
+  Store& store;
+  Provider& provider;
+  const Clock& clock;
+  const FetchOptions& options;
+};
+
+// Loaded and checked campaign for an event; set only when the event should be processed.
+HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int receive_count,
+                                          HandlerContext& ctx);
+HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int receive_count,
+                                         HandlerContext& ctx);
+HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receive_count,
+                                      HandlerContext& ctx);
+
+// MessageHandler for one part's queue: decodes (a malformed event is a failure), dispatches,
+// and on failure puts the part and campaign in ERROR with the reason.
+class PartEventHandler final : public MessageHandler {
+ public:
+  PartEventHandler(DataPart part, Store& store, Provider& provider, const Clock& clock,
+                   FetchOptions options);
+  HandlerOutcome Handle(const ReceivedMessage& message) override;
+  Status OnFailure(const ReceivedMessage& message, const std::string& reason) override;
+
+ private:
+  const DataPart part_;
+  const FetchOptions options_;
+  HandlerContext ctx_;
+};
+
+}  // namespace dripr

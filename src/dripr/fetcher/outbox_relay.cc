@@ -1,0 +1,80 @@
+#include "dripr/fetcher/outbox_relay.h"
+
+#include "dripr/core/log.h"
+
+namespace dripr {
+
+OutboxRelay::OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options)
+    : store_(store), topic_(topic), options_(options) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void OutboxRelay::Stop() {
+  stop_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<int> OutboxRelay::RunOnce() {
+  DRIPR_ASSIGN_OR_RETURN(auto rows, store_.ClaimOutbox(options_.batch_size, options_.claim_lease));
+  if (rows.empty()) return 0;
+  std::vector<int64_t> done;
+  std::vector<int64_t> failed;
+  std::optional<Error> first_error;
+  for (const auto& row : rows) {
+    if (first_error) {  // keep order: nothing after a failure goes out in this pass
+      failed.push_back(row.id);
+      continue;
+    }
+    OutgoingMessage m{row.body, {}};
+    for (const auto& [k, v] : row.attributes) m.attributes[k] = v;
+    auto r = topic_.Publish(m);
+    if (r) {
+      done.push_back(row.id);
+    } else {
+      first_error = r.error();
+      failed.push_back(row.id);
+    }
+  }
+  if (!done.empty()) {
+    // If this fails the rows are published again after their lease: at-least-once.
+    DRIPR_TRY(store_.MarkPublished(done));
+    published_ += static_cast<int64_t>(done.size());
+  }
+  if (!failed.empty()) {
+    if (auto st = store_.ReleaseOutbox(failed); !st) {
+      DRIPR_LOG_WARN("outbox: could not release rows: {}", st.error().ToString());
+    }
+  }
+  if (first_error) return std::unexpected(first_error->Wrap("publishing to " + topic_.Name()));
+  return static_cast<int>(done.size());
+}
+
+void OutboxRelay::Loop() {
+  bool warned = false;
+  while (!stop_) {
+    auto n = RunOnce();
+    if (!n) {
+      if (!warned) DRIPR_LOG_WARN("outbox relay: {} (retrying)", n.error().ToString());
+      warned = true;
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, options_.error_backoff, [&] { return stop_.load(); });
+      continue;
+    }
+    if (warned) DRIPR_LOG_INFO("outbox relay: publishing again");
+    warned = false;
+    if (*n > 0) {
+      DRIPR_LOG_DEBUG("outbox relay: published {} events", *n);
+      continue;  // there may be more
+    }
+    store_.WaitForOutbox(options_.idle_wait);
+  }
+}
+
+}  // namespace dripr

@@ -1,0 +1,54 @@
+#pragma once
+// publish_campaign_status_change: moves outbox rows to the campaign-events topic, in
+// order, at least once. Wakes as soon as a transaction commits an outbox row (in-process
+// immediately; other processes within ~100 ms on SQLite, via NOTIFY/poll on PostgreSQL).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "dripr/bus/bus.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+struct OutboxRelayOptions {
+  int batch_size = 50;
+  std::chrono::seconds claim_lease{30};
+  std::chrono::milliseconds idle_wait{1000};      // fallback poll
+  std::chrono::milliseconds error_backoff{1000};  // after a failed publish or claim
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options);
+  ~OutboxRelay();
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+  void Start();
+  void Stop();  // finishes the current batch, then returns
+
+  // One pass: claim, publish, mark. Returns how many rows were published. Used by the
+  // thread and by tools that want a synchronous flush (the demo, tests).
+  Result<int> RunOnce();
+
+  int64_t published() const { return published_; }
+
+ private:
+  void Loop();
+
+  Store& store_;
+  Topic& topic_;
+  const OutboxRelayOptions options_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> published_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+}  // namespace dripr
