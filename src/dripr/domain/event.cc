@@ -1,0 +1,316 @@
+#include "dripr/domain/event.h"
+
+#include <cstdio>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "dripr/core/time.h"
+
+namespace dripr {
+namespace {
+
+using nlohmann::json;
+
+// SQS's maximum message size; nothing legitimate is larger.
+constexpr size_t kMaxBodyBytes = 256 * 1024;
+// The event is two levels deep; the SNS envelope adds none (Message is a string).
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxCampaignIdChars = 64;
+constexpr size_t kMaxEventIdChars = 128;
+
+std::unexpected<Error> Invalid(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// Quoted echo of untrusted text for error messages: at most 40 bytes, anything outside
+// printable ASCII escaped, so hostile input cannot put control bytes or megabytes in logs.
+std::string Echo(std::string_view s) {
+  std::string out = "\"";
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if (n++ == 40) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// "string \"abc\"", "number 12", "object" ...: what a field held, for error messages.
+std::string Describe(const json& v) {
+  if (v.is_string()) return "string " + Echo(v.get_ref<const std::string&>());
+  if (v.is_number() || v.is_boolean()) return std::string(v.type_name()) + " " + v.dump();
+  return v.type_name();
+}
+
+bool IsPrintableAscii(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
+// surrogates and code points above U+10FFFF are invalid), or npos.
+size_t FindInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // overlong
+      if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // overlong
+      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    if (b(i + 1) < lo || b(i + 1) > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      if (b(i + k) < 0x80 || b(i + k) > 0xbf) return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+// True when no array/object in the JSON text nests deeper than `limit`. Brackets inside
+// strings do not count. Checked before parsing so the parser never sees a bomb.
+bool DepthWithin(std::string_view s, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Parses untrusted JSON text; `what` ("body", "SNS Message") names it in errors.
+Result<json> ParseJson(std::string_view text, std::string_view what) {
+  const std::string w(what);
+  if (text.size() > kMaxBodyBytes) {
+    return Invalid(w + " is " + std::to_string(text.size()) + " bytes, more than the " +
+                   std::to_string(kMaxBodyBytes) + "-byte limit");
+  }
+  size_t bad = FindInvalidUtf8(text);
+  if (bad != std::string_view::npos) {
+    return Invalid(w + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Invalid(w + " is empty");
+  }
+  if (!DepthWithin(text, kMaxDepth)) {
+    return Invalid(w + " nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    return Invalid(w + " is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+  } catch (const std::exception& e) {
+    return Invalid(w + " is not JSON");
+  }
+}
+
+// The member `key`, or nullptr when absent.
+const json* Member(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+Result<std::string> DecodeCampaignId(const json* v) {
+  if (!v) return Invalid("campaign_id: missing");
+  std::string id;
+  if (v->is_number_unsigned()) {
+    id = std::to_string(v->get<uint64_t>());
+  } else if (v->is_string()) {
+    id = v->get<std::string>();
+  } else {
+    return Invalid("campaign_id: must be a non-empty string or a non-negative integer, got " +
+                   Describe(*v));
+  }
+  if (id.empty()) return Invalid("campaign_id: empty");
+  if (id.size() > kMaxCampaignIdChars) {
+    return Invalid("campaign_id: longer than " + std::to_string(kMaxCampaignIdChars) +
+                   " characters, got " + Echo(id));
+  }
+  if (!IsPrintableAscii(id)) {
+    return Invalid("campaign_id: must be printable ASCII, got " + Echo(id));
+  }
+  return id;
+}
+
+Result<CampaignStatus> DecodeStatus(const json& v, const char* field) {
+  const std::string f(field);
+  if (!v.is_string()) return Invalid(f + ": must be a string, got " + Describe(v));
+  auto s = ParseCampaignStatus(v.get_ref<const std::string&>());
+  if (!s) {
+    return Invalid(f + ": unknown campaign status " + Echo(v.get_ref<const std::string&>()));
+  }
+  return *s;
+}
+
+Result<StatusChangeEvent> DecodeEvent(const json& doc) {
+  const json* type = Member(doc, "event_type");
+  if (!type) return Invalid("event_type: missing");
+  if (!type->is_string()) return Invalid("event_type: must be a string, got " + Describe(*type));
+  if (type->get_ref<const std::string&>() != kStatusChangeEventType) {
+    return Invalid("event_type: must be \"STATUS_CHANGE\", got " +
+                   Echo(type->get_ref<const std::string&>()));
+  }
+  const json* payload = Member(doc, "payload");
+  if (!payload) return Invalid("payload: missing");
+  if (!payload->is_object()) {
+    return Invalid("payload: must be an object, got " + Describe(*payload));
+  }
+  const json& p = *payload;
+
+  StatusChangeEvent e;
+  DRIPR_ASSIGN_OR_RETURN(e.campaign_id, DecodeCampaignId(Member(p, "campaign_id")));
+
+  const json* zip = Member(p, "zip_code");
+  if (!zip) return Invalid("zip_code: missing");
+  if (!zip->is_string()) {
+    return Invalid("zip_code: must be a string (zip codes keep leading zeros), got " +
+                   Describe(*zip));
+  }
+  auto z = NormalizeZip(zip->get_ref<const std::string&>());
+  if (!z) return Fail(z.error().Wrap("zip_code"));
+  e.zip_code = std::move(*z);
+
+  if (const json* from = Member(p, "from_status"); from && !from->is_null()) {
+    DRIPR_ASSIGN_OR_RETURN(e.from_status, DecodeStatus(*from, "from_status"));
+  }
+  const json* to = Member(p, "to_status");
+  if (!to) return Invalid("to_status: missing");
+  DRIPR_ASSIGN_OR_RETURN(e.to_status, DecodeStatus(*to, "to_status"));
+
+  const json* ts = Member(p, "timestamp");
+  if (!ts) return Invalid("timestamp: missing");
+  if (!ts->is_string()) {
+    return Invalid("timestamp: must be an ISO-8601 string, got " + Describe(*ts));
+  }
+  auto t = ParseIso8601(ts->get_ref<const std::string&>());
+  if (!t) return Fail(t.error().Wrap("timestamp"));
+  e.timestamp = *t;
+
+  if (const json* id = Member(p, "event_id"); id && !id->is_null()) {
+    if (!id->is_string()) return Invalid("event_id: must be a string, got " + Describe(*id));
+    const auto& s = id->get_ref<const std::string&>();
+    if (s.empty() || s.size() > kMaxEventIdChars || !IsPrintableAscii(s)) {
+      return Invalid("event_id: must be 1 to " + std::to_string(kMaxEventIdChars) +
+                     " printable ASCII characters, got " + Echo(s));
+    }
+    e.event_id = s;
+  }
+  if (const json* dc = Member(p, "data_cycle"); dc && !dc->is_null()) {
+    if (!dc->is_number_unsigned() ||
+        dc->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
+      return Invalid("data_cycle: must be a non-negative integer, got " + Describe(*dc));
+    }
+    e.data_cycle = static_cast<int64_t>(dc->get<uint64_t>());
+  }
+  return e;
+}
+
+Result<StatusChangeEvent> Decode(std::string_view body) {
+  DRIPR_ASSIGN_OR_RETURN(json doc, ParseJson(body, "body"));
+  if (!doc.is_object()) return Invalid("body must be a JSON object, got " + Describe(doc));
+  // An SNS envelope (Type/Message) unless the body is itself an event.
+  if (!doc.contains("event_type") && doc.contains("Type")) {
+    const json& type = doc["Type"];
+    if (!type.is_string() || type.get_ref<const std::string&>() != "Notification") {
+      return Invalid("SNS envelope: Type must be \"Notification\", got " + Describe(type));
+    }
+    const json* message = Member(doc, "Message");
+    if (!message) return Invalid("SNS envelope: Message missing");
+    if (!message->is_string()) {
+      return Invalid("SNS envelope: Message must be a string, got " + Describe(*message));
+    }
+    DRIPR_ASSIGN_OR_RETURN(json inner,
+                           ParseJson(message->get_ref<const std::string&>(), "SNS Message"));
+    if (!inner.is_object()) {
+      return Invalid("SNS Message must be a JSON object, got " + Describe(inner));
+    }
+    return DecodeEvent(inner);
+  }
+  return DecodeEvent(doc);
+}
+
+}  // namespace
+
+std::string EncodeStatusChange(const StatusChangeEvent& e) {
+  // ordered_json keeps the field order of the wire contract (DESIGN §2).
+  nlohmann::ordered_json payload;
+  payload["campaign_id"] = e.campaign_id;
+  payload["zip_code"] = e.zip_code;
+  if (e.from_status) payload["from_status"] = ToString(*e.from_status);
+  payload["to_status"] = ToString(e.to_status);
+  payload["timestamp"] = FormatIso8601(e.timestamp);
+  if (e.event_id) payload["event_id"] = *e.event_id;
+  if (e.data_cycle) payload["data_cycle"] = *e.data_cycle;
+  nlohmann::ordered_json doc;
+  doc["event_type"] = kStatusChangeEventType;
+  doc["payload"] = std::move(payload);
+  // `replace` instead of throwing if a caller ever passes invalid UTF-8.
+  return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+Result<StatusChangeEvent> DecodeStatusChange(std::string_view body) {
+  try {
+    return Decode(body);
+  } catch (const std::exception& e) {
+    // Not expected: every access above is type-checked. Reported rather than thrown.
+    return Fail(ErrorCode::kInternal, std::string("decoding STATUS_CHANGE failed: ") + e.what());
+  }
+}
+
+Result<std::string> NormalizeZip(std::string_view zip) {
+  auto digits = [](std::string_view s) {
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  };
+  if (zip.size() == 5 && digits(zip)) return std::string(zip);
+  if (zip.size() == 10 && zip[5] == '-' && digits(zip.substr(0, 5)) && digits(zip.substr(6))) {
+    return std::string(zip.substr(0, 5));
+  }
+  return Invalid("must be 5 digits or ZIP+4 (12345-6789), got " + Echo(zip));
+}
+
+}  // namespace dripr
