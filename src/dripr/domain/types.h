@@ -15,6 +15,8 @@ namespace dripr {
 struct GeoPoint {
   double lat = 0;
   double lng = 0;
+  // Without it the defaulted == of PropertyRecord/RankedRecord/PropertyData is deleted.
+  bool operator==(const GeoPoint&) const = default;
 };
 
 // Subject property of a campaign (absent for no-address newsletters).

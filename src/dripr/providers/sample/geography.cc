@@ -1,0 +1,203 @@
+#include "dripr/providers/sample/geography.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <optional>
+
+#include "dripr/domain/scoring.h"
+
+namespace dripr::sample {
+namespace {
+
+struct Metro {
+  const char* city;
+  const char* prefix;  // main 3-digit zip prefix of the city itself ("" = none)
+  double lat, lng;
+  double price;        // typical home value near the centre
+  double scale_miles;  // how far the dense urban area reaches
+};
+
+// Rough public figures (typical home values, 2024-2025), rounded; plausibility, not data.
+constexpr std::array<Metro, 31> kMetros = {{
+    {"New York", "100", 40.7128, -74.0060, 900'000, 20},
+    {"Los Angeles", "900", 34.0522, -118.2437, 950'000, 25},
+    {"Chicago", "606", 41.8781, -87.6298, 340'000, 18},
+    {"Houston", "770", 29.7604, -95.3698, 320'000, 20},
+    {"Phoenix", "850", 33.4484, -112.0740, 440'000, 18},
+    {"Philadelphia", "191", 39.9526, -75.1652, 300'000, 14},
+    {"San Antonio", "782", 29.4241, -98.4936, 280'000, 14},
+    {"San Diego", "921", 32.7157, -117.1611, 950'000, 15},
+    {"Dallas", "752", 32.7767, -96.7970, 400'000, 20},
+    {"San Jose", "951", 37.3382, -121.8863, 1'500'000, 12},
+    {"Austin", "787", 30.2672, -97.7431, 550'000, 14},
+    {"San Francisco", "941", 37.7749, -122.4194, 1'400'000, 15},
+    {"Seattle", "981", 47.6062, -122.3321, 850'000, 15},
+    {"Denver", "802", 39.7392, -104.9903, 600'000, 15},
+    {"Washington", "200", 38.9072, -77.0369, 700'000, 15},
+    {"Boston", "021", 42.3601, -71.0589, 850'000, 14},
+    {"Nashville", "372", 36.1627, -86.7816, 450'000, 12},
+    {"Portland", "972", 45.5152, -122.6784, 550'000, 12},
+    {"Las Vegas", "891", 36.1699, -115.1398, 420'000, 12},
+    {"Detroit", "482", 42.3314, -83.0458, 230'000, 15},
+    {"Atlanta", "303", 33.7490, -84.3880, 400'000, 18},
+    {"Miami", "331", 25.7617, -80.1918, 600'000, 15},
+    {"Minneapolis", "554", 44.9778, -93.2650, 340'000, 14},
+    {"Charlotte", "282", 35.2271, -80.8431, 390'000, 12},
+    {"Orlando", "328", 28.5383, -81.3792, 400'000, 12},
+    {"Tampa", "336", 27.9506, -82.4572, 400'000, 12},
+    {"St. Louis", "631", 38.6270, -90.1994, 240'000, 12},
+    {"Baltimore", "212", 39.2904, -76.6122, 320'000, 10},
+    {"Salt Lake City", "841", 40.7608, -111.8910, 550'000, 10},
+    {"Honolulu", "968", 21.3069, -157.8583, 1'000'000, 8},
+    {"Cambridge", "", 42.3736, -71.1097, 1'000'000, 4},  // pricier than Boston's average
+}};
+
+constexpr double kTownCellDegrees = 0.25;
+
+// Prefix ranges (inclusive) → state, from the USPS 3-digit assignments, simplified.
+struct StateRange {
+  int lo, hi;
+  const char* state;
+};
+constexpr StateRange kStates[] = {
+    {5, 5, "NY"},     {6, 7, "PR"},     {8, 8, "VI"},     {9, 9, "PR"},     {10, 27, "MA"},
+    {28, 29, "RI"},   {30, 38, "NH"},   {39, 49, "ME"},   {50, 54, "VT"},   {55, 55, "MA"},
+    {56, 59, "VT"},   {60, 69, "CT"},   {70, 89, "NJ"},   {90, 99, "AE"},   {100, 149, "NY"},
+    {150, 196, "PA"}, {197, 199, "DE"}, {200, 200, "DC"}, {201, 201, "VA"}, {202, 205, "DC"},
+    {206, 219, "MD"}, {220, 246, "VA"}, {247, 268, "WV"}, {270, 289, "NC"}, {290, 299, "SC"},
+    {300, 319, "GA"}, {320, 339, "FL"}, {340, 340, "AA"}, {341, 349, "FL"}, {350, 369, "AL"},
+    {370, 385, "TN"}, {386, 397, "MS"}, {398, 399, "GA"}, {400, 427, "KY"}, {430, 459, "OH"},
+    {460, 479, "IN"}, {480, 499, "MI"}, {500, 528, "IA"}, {530, 549, "WI"}, {550, 567, "MN"},
+    {569, 569, "DC"}, {570, 577, "SD"}, {580, 588, "ND"}, {590, 599, "MT"}, {600, 629, "IL"},
+    {630, 658, "MO"}, {660, 679, "KS"}, {680, 693, "NE"}, {700, 714, "LA"}, {716, 729, "AR"},
+    {730, 732, "OK"}, {733, 733, "TX"}, {734, 749, "OK"}, {750, 799, "TX"}, {800, 816, "CO"},
+    {820, 831, "WY"}, {832, 838, "ID"}, {840, 847, "UT"}, {850, 865, "AZ"}, {870, 884, "NM"},
+    {885, 885, "TX"}, {889, 898, "NV"}, {900, 961, "CA"}, {962, 966, "AP"}, {967, 968, "HI"},
+    {969, 969, "GU"}, {970, 979, "OR"}, {980, 994, "WA"}, {995, 999, "AK"},
+};
+
+constexpr const char* kTowns[] = {
+    "Springfield", "Franklin",   "Greenville", "Clinton",   "Fairview",     "Salem",
+    "Madison",     "Georgetown", "Arlington",  "Ashland",   "Burlington",   "Manchester",
+    "Milton",      "Newport",    "Oxford",     "Riverside", "Centerville",  "Dover",
+    "Hudson",      "Kingston",   "Marion",     "Lebanon",   "Auburn",       "Jackson",
+    "Bristol",     "Clayton",    "Dayton",     "Lexington", "Mount Vernon", "Winchester",
+    "Chester",     "Hanover",    "Lancaster",  "Monroe",    "Plymouth",     "Troy",
+};
+
+constexpr const char* kStreets[] = {
+    "Maple",  "Oak",     "Pine",      "Cedar",    "Elm",     "Washington", "Lake",     "Hill",
+    "Park",   "Main",    "Church",    "High",     "Walnut",  "Chestnut",   "Spring",   "Highland",
+    "Sunset", "Lincoln", "Jefferson", "Franklin", "Meadow",  "Forest",     "River",    "Willow",
+    "Ridge",  "Center",  "Prospect",  "Adams",    "Madison", "Mill",       "Summit",   "Valley",
+    "Cherry", "Birch",   "Hawthorne", "Orchard",  "Spruce",  "Woodland",   "Magnolia", "Dogwood",
+};
+constexpr const char* kSuffixes[] = {"St", "Ave", "Rd", "Dr",   "Ln",
+                                     "Ct", "Way", "Pl", "Blvd", "Ter"};
+
+int PrefixNumber(std::string_view zip) {
+  if (zip.size() < 3) return -1;
+  int v = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (zip[i] < '0' || zip[i] > '9') return -1;
+    v = v * 10 + (zip[i] - '0');
+  }
+  return v;
+}
+
+// Small towns: a few 0.25-degree cells get a modest urban core at their centre.
+double TownUrbanness(GeoPoint p) {
+  int64_t ci = static_cast<int64_t>(std::floor(p.lat / kTownCellDegrees));
+  int64_t cj = static_cast<int64_t>(std::floor(p.lng / kTownCellDegrees));
+  double strength = Unit(Hash({ci, cj, 7001}));
+  if (strength < 0.7) return 0;  // most cells have no town
+  GeoPoint center{(ci + 0.5) * kTownCellDegrees, (cj + 0.5) * kTownCellDegrees};
+  double d = DistanceMiles(p, center);
+  return 0.35 * (strength - 0.7) / 0.3 * std::exp(-(d * d) / (2.5 * 2.5));
+}
+
+}  // namespace
+
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+uint64_t Hash(std::initializer_list<int64_t> parts) {
+  uint64_t h = 0x2545f4914f6cdd1dULL;
+  for (int64_t p : parts) h = Mix(h ^ (static_cast<uint64_t>(p) + 0x9e3779b97f4a7c15ULL));
+  return h;
+}
+
+uint64_t HashString(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return Mix(h);
+}
+
+double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+
+double Urbanness(GeoPoint p) {
+  double u = TownUrbanness(p);
+  for (const Metro& m : kMetros) {
+    double d = DistanceMiles(p, {m.lat, m.lng});
+    u = std::max(u, std::exp(-(d * d) / (2 * m.scale_miles * m.scale_miles)));
+  }
+  return std::clamp(u, 0.0, 1.0);
+}
+
+double PriceLevel(GeoPoint p) {
+  // Country level varies by region (1-degree cells) between ~150k and ~260k.
+  int64_t ri = static_cast<int64_t>(std::floor(p.lat));
+  int64_t rj = static_cast<int64_t>(std::floor(p.lng));
+  double level = 150'000 + 110'000 * Unit(Hash({ri, rj, 7002}));
+  // Metros pull prices up (or down) over a wider area than their dense core.
+  for (const Metro& m : kMetros) {
+    double d = DistanceMiles(p, {m.lat, m.lng});
+    double w = std::exp(-d / (2.5 * m.scale_miles));
+    level = std::max(level, level + (m.price - level) * w);
+  }
+  // Neighbourhoods (0.05-degree cells) differ by -15% .. +20%.
+  int64_t ni = static_cast<int64_t>(std::floor(p.lat / 0.05));
+  int64_t nj = static_cast<int64_t>(std::floor(p.lng / 0.05));
+  level *= 0.85 + 0.35 * Unit(Hash({ni, nj, 7003}));
+  return std::clamp(level, 120'000.0, 2'500'000.0);
+}
+
+double TypicalSquareFeet(double urbanness) { return 1950 - 750 * urbanness; }
+
+std::optional<GeoPoint> MetroCenterForZip(std::string_view zip) {
+  for (const Metro& m : kMetros) {
+    if (zip.size() >= 3 && zip.substr(0, 3) == m.prefix) return GeoPoint{m.lat, m.lng};
+  }
+  return std::nullopt;
+}
+
+std::string StateForZip(std::string_view zip) {
+  int n = PrefixNumber(zip);
+  for (const StateRange& r : kStates) {
+    if (n >= r.lo && n <= r.hi) return r.state;
+  }
+  return "";
+}
+
+std::string CityForZip(std::string_view zip) {
+  for (const Metro& m : kMetros) {
+    if (zip.size() >= 3 && zip.substr(0, 3) == m.prefix) return m.city;
+  }
+  return kTowns[HashString(zip) % std::size(kTowns)];
+}
+
+std::string StreetAddress(Rng& rng) {
+  int number = rng.Uniform() < 0.7 ? rng.Int(1, 999) : rng.Int(1000, 9999);
+  std::string street = kStreets[rng.Next() % std::size(kStreets)];
+  std::string suffix = kSuffixes[rng.Next() % std::size(kSuffixes)];
+  return std::to_string(number) + " " + street + " " + suffix;
+}
+
+}  // namespace dripr::sample

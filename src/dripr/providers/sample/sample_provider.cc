@@ -1,0 +1,339 @@
+#include "dripr/providers/sample/sample_provider.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <tuple>
+
+#include "dripr/core/log.h"
+#include "dripr/domain/event.h"
+#include "dripr/domain/scoring.h"
+#include "dripr/providers/sample/geography.h"
+
+namespace dripr {
+namespace {
+
+using sample::Hash;
+using sample::HashString;
+using sample::Rng;
+using sample::Unit;
+
+constexpr double kCellDegrees = 0.02;
+constexpr double kMaxAbsLatitude = 85;
+constexpr double kMilesPerDegreeLat = 69.09;
+// Listings stay on the market 7..120 days; on average 63.5 of the last 120 listing days'
+// homes are still active, which turns a wanted density of active listings into a daily rate.
+constexpr int kMinListingDays = 7;
+constexpr int kMaxListingDays = 120;
+constexpr double kMeanActiveDays = (kMinListingDays + kMaxListingDays) / 2.0;
+constexpr double kUndisclosedSaleShare = 0.15;
+// Salts keep the listing world and the sales world independent.
+constexpr int64_t kListingSalt = 0x4c49;
+constexpr int64_t kSaleSalt = 0x5341;
+
+// Homes per square mile: active listings now, or sales in 90 days.
+double Density(double urbanness) { return 0.2 + 9.0 * urbanness; }
+
+double CellAreaSqMiles(double lat) {
+  double side = kCellDegrees * kMilesPerDegreeLat;
+  return side * side * std::max(0.01, std::cos(lat * 3.14159265358979 / 180));
+}
+
+// Poisson(lambda) from one uniform draw (inverse CDF; lambda is small here).
+int Poisson(double lambda, double u) {
+  double p = std::exp(-lambda), cdf = p;
+  int k = 0;
+  while (u > cdf && k < 64) {
+    ++k;
+    p *= lambda / k;
+    cdf += p;
+  }
+  return k;
+}
+
+std::string DateOf(int64_t day) {
+  std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(day))};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                unsigned(ymd.day()));
+  return buf;
+}
+
+int64_t DayOf(SysTime t) {
+  return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();
+}
+
+// A home found by the geometric pass; details are generated only for the ones kept.
+struct Candidate {
+  int64_t ci, cj, day;
+  int k;
+  GeoPoint p;
+  double miles;
+  double urbanness;  // of its cell
+  auto Key() const { return std::tie(miles, ci, cj, day, k); }
+};
+
+struct HomeShape {
+  const char* type;
+  int beds;
+  double baths;
+  int sqft;
+  double price_factor;
+};
+
+HomeShape ShapeFor(Rng& rng, double u) {
+  double condo = 0.05 + 0.45 * u, town = 0.07 + 0.10 * u, multi = 0.05 + 0.07 * u;
+  double manufactured = 0.05 * (1 - u);
+  double x = rng.Uniform();
+  HomeShape s;
+  if ((x -= condo) < 0) {
+    s = {"Condo", rng.Int(1, 3), 1, 0, 0.9};
+    s.baths = s.beds == 1 ? 1 : (rng.Uniform() < 0.5 ? 1.5 : 2);
+    s.sqft = 400 + 350 * s.beds + rng.Int(-100, 250);
+  } else if ((x -= town) < 0) {
+    s = {"Townhouse", rng.Int(2, 4), 0, 0, 0.95};
+    s.baths = s.beds - 0.5 + (rng.Uniform() < 0.4 ? 0.5 : 0);
+    s.sqft = 500 + 380 * s.beds + rng.Int(-150, 300);
+  } else if ((x -= multi) < 0) {
+    s = {"Multi-Family", rng.Int(4, 8), 0, 0, 1.05};
+    s.baths = s.beds / 2.0 + (rng.Uniform() < 0.5 ? 0 : 1);
+    s.sqft = 500 + 330 * s.beds + rng.Int(-200, 400);
+  } else if ((x -= manufactured) < 0) {
+    s = {"Manufactured", rng.Int(2, 3), 0, 0, 0.45};
+    s.baths = s.beds == 2 ? 1 : 2;
+    s.sqft = 700 + 250 * s.beds + rng.Int(-100, 200);
+  } else {
+    s = {"Single Family", rng.Int(2, 5), 0, 0, 1.0};
+    s.baths = std::max(1.0, s.beds - 1 + 0.5 * rng.Int(0, 2));
+    s.sqft = 600 + 420 * s.beds + rng.Int(-250, 500);
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<SampleProviderOptions> SampleProviderOptions::FromEnv(const Env& env) {
+  SampleProviderOptions o;
+  std::string sparse = env.GetOr("DRIPR_SAMPLE_SPARSE_ZIPS", "");
+  size_t start = 0;
+  while (start <= sparse.size()) {
+    size_t comma = sparse.find(',', start);
+    if (comma == std::string::npos) comma = sparse.size();
+    std::string item = sparse.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      bool digits = item.size() <= 5 && std::all_of(item.begin(), item.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "DRIPR_SAMPLE_SPARSE_ZIPS: '" + item +
+                        "' is not a zip code or zip prefix (1 to 5 digits)");
+      }
+      o.sparse_zip_prefixes.push_back(item);
+    }
+    start = comma + 1;
+  }
+  DRIPR_ASSIGN_OR_RETURN(long long ms, env.GetInt("DRIPR_SAMPLE_LATENCY_MS", 0, 0, 60000));
+  o.latency = std::chrono::milliseconds(ms);
+
+  std::string csv = env.GetOr("DRIPR_SAMPLE_ZIP_CSV", "");
+  bool required = !csv.empty();
+  if (!required) {
+    std::string dir = env.GetOr("DRIPR_DATA_DIR", "");
+    std::error_code ec;
+    if (!dir.empty() && std::filesystem::exists(dir + "/zip_codes.csv", ec)) {
+      csv = dir + "/zip_codes.csv";
+    }
+  }
+  if (!csv.empty()) {
+    auto zips = ZipCentroids::LoadFile(csv);
+    if (!zips) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          (required ? "DRIPR_SAMPLE_ZIP_CSV: " : "DRIPR_DATA_DIR: ") + zips.error().message);
+    }
+    o.zips = std::make_shared<const ZipCentroids>(std::move(*zips));
+  }
+  return o;
+}
+
+SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options)
+    : clock_(clock), options_(std::move(options)) {}
+
+void SampleProvider::Delay() const {
+  if (options_.latency.count() > 0) std::this_thread::sleep_for(options_.latency);
+}
+
+bool SampleProvider::IsSparse(const std::string& zip) const {
+  for (const auto& prefix : options_.sparse_zip_prefixes) {
+    if (zip.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+Result<std::vector<PropertyRecord>> SampleProvider::ActiveListings(const SearchArea& area) {
+  Delay();
+  return Search(area, Kind::kListing, kMaxListingDays);
+}
+
+Result<std::vector<PropertyRecord>> SampleProvider::RecentSales(const SearchArea& area, int days) {
+  Delay();
+  if (days < 1 || days > kMaxSaleDays) {
+    return Fail(ErrorCode::kInvalidArgument, "sample provider: days must be 1.." +
+                                                 std::to_string(kMaxSaleDays) + ", got " +
+                                                 std::to_string(days));
+  }
+  return Search(area, Kind::kSale, days);
+}
+
+Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& area, Kind kind,
+                                                           int window_days) const {
+  const GeoPoint c = area.center;
+  if (!std::isfinite(c.lat) || !std::isfinite(c.lng) || std::abs(c.lat) > 90 ||
+      std::abs(c.lng) > 180) {
+    return Fail(ErrorCode::kInvalidArgument, "sample provider: search centre is not on the globe");
+  }
+  const double r = area.radius_miles;
+  if (!(r > 0 && r <= kMaxRadiusMiles)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "sample provider: radius must be in (0, 100] miles, got " + std::to_string(r));
+  }
+  // Nobody sells homes at the poles, and the cells there would be countless.
+  if (std::abs(c.lat) > kMaxAbsLatitude) return std::vector<PropertyRecord>{};
+  const bool listing = kind == Kind::kListing;
+  const int64_t salt = listing ? kListingSalt : kSaleSalt;
+  const int64_t today = DayOf(clock_.Now());
+
+  // Geometric pass: every home of every cell near the circle, kept when inside it.
+  const double dlat = r / kMilesPerDegreeLat;
+  const double coslat = std::max(0.01, std::cos((std::abs(c.lat) + dlat) * 3.14159265358979 / 180));
+  const double dlng = std::min(180.0, r / (kMilesPerDegreeLat * coslat));
+  const auto i0 = static_cast<int64_t>(std::floor((c.lat - dlat) / kCellDegrees));
+  const auto i1 = static_cast<int64_t>(std::floor((c.lat + dlat) / kCellDegrees));
+  const auto j0 = static_cast<int64_t>(std::floor((c.lng - dlng) / kCellDegrees));
+  const auto j1 = static_cast<int64_t>(std::floor((c.lng + dlng) / kCellDegrees));
+  const double cell_reach = kCellDegrees * kMilesPerDegreeLat;  // > half the cell diagonal
+  std::vector<Candidate> found;
+  for (int64_t ci = i0; ci <= i1; ++ci) {
+    for (int64_t cj = j0; cj <= j1; ++cj) {
+      GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
+      if (std::abs(center.lat) > 90) continue;
+      if (DistanceMiles(c, center) > r + cell_reach) continue;
+      const double u = sample::Urbanness(center);
+      const double per_day =
+          Density(u) * CellAreaSqMiles(center.lat) / (listing ? kMeanActiveDays : 90.0);
+      for (int age = 0; age < window_days; ++age) {
+        const int64_t day = today - age;
+        const int n = Poisson(per_day, Unit(Hash({ci, cj, day, salt})));
+        for (int k = 0; k < n; ++k) {
+          Rng rng(Hash({ci, cj, day, k, salt, 1}));
+          if (listing && age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
+          GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+          double miles = DistanceMiles(c, p);
+          if (miles > r) continue;
+          found.push_back({ci, cj, day, k, p, miles, u});
+        }
+      }
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Candidate& a, const Candidate& b) { return a.Key() < b.Key(); });
+  const size_t cap = IsSparse(area.zip_code) ? kSparseMaxResults : kMaxResults;
+  if (found.size() > cap) found.resize(cap);
+
+  // Details: a function of the home alone (never of the search), except the zip when no
+  // centroid table is configured.
+  std::vector<PropertyRecord> out;
+  out.reserve(found.size());
+  for (const Candidate& h : found) {
+    Rng rng(Hash({h.ci, h.cj, h.day, h.k, salt, 2}));
+    PropertyRecord rec;
+    char id[96];
+    std::snprintf(id, sizeof id, "sample-%s-%lld_%lld-%lld-%d", listing ? "L" : "S",
+                  static_cast<long long>(h.ci), static_cast<long long>(h.cj),
+                  static_cast<long long>(h.day), h.k);
+    rec.source_id = id;
+    rec.location = h.p;
+    std::optional<std::string> zip;
+    if (options_.zips) zip = options_.zips->Nearest(h.p);
+    rec.zip_code = zip.value_or(area.zip_code);
+    rec.address_line1 = sample::StreetAddress(rng);
+    rec.city = sample::CityForZip(rec.zip_code);
+    rec.state = sample::StateForZip(rec.zip_code);
+    rec.formatted_address =
+        rec.address_line1 + ", " + rec.city + ", " + rec.state + " " + rec.zip_code;
+    HomeShape s = ShapeFor(rng, h.urbanness);
+    rec.property_type = s.type;
+    rec.bedrooms = s.beds;
+    rec.bathrooms = s.baths;
+    rec.square_footage = s.sqft;
+    double size = s.sqft / sample::TypicalSquareFeet(h.urbanness);
+    double price =
+        sample::PriceLevel(h.p) * std::pow(size, 0.85) * s.price_factor * rng.Uniform(0.8, 1.25);
+    price = std::clamp(price, 50'000.0, 8'000'000.0);
+    rec.event_date = DateOf(h.day);
+    if (listing) {
+      rec.price = static_cast<int64_t>(std::round(price / 1000) * 1000);
+      rec.days_on_market = static_cast<int>(today - h.day);
+    } else if (rng.Uniform() >= kUndisclosedSaleShare) {
+      rec.price = static_cast<int64_t>(std::round(price / 500) * 500);
+    }
+    out.push_back(std::move(rec));
+  }
+  DRIPR_LOG_DEBUG("[sample] {} {} within {:.1f} mi of ({:.4f},{:.4f}) zip {}", out.size(),
+                  listing ? "listings" : "sales", r, c.lat, c.lng, area.zip_code);
+  return out;
+}
+
+Result<MarketData> SampleProvider::Market(const std::string& zip_in) {
+  Delay();
+  auto zip = NormalizeZip(zip_in);
+  if (!zip) return Fail(zip.error().Wrap("sample provider: zip"));
+  std::optional<GeoPoint> where;
+  if (options_.zips) where = options_.zips->Find(*zip);
+  if (!where) where = sample::MetroCenterForZip(*zip);
+  const uint64_t zh = HashString(*zip);
+  const double level = where ? sample::PriceLevel(*where) : 150'000 + 110'000 * Unit(zh);
+  const double u = where ? sample::Urbanness(*where) : 0.05;
+
+  const SysTime now = clock_.Now();
+  std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now)};
+  const int month_index = int(ymd.year()) * 12 + int(unsigned(ymd.month())) - 1;
+
+  // One month's statistics are a function of (zip, month) only, so the "previous" month of
+  // today's answer equals the "current" month of the answer three months ago.
+  auto month = [&](int idx) {
+    const auto z = static_cast<int64_t>(zh);
+    const int year = idx / 12, month0 = idx % 12;
+    const double kTwoPi = 2 * 3.14159265358979;
+    const double growth = 1.02 + 0.05 * Unit(Hash({z, 1}));  // yearly appreciation
+    const double years = (idx - 2025 * 12) / 12.0;
+    const double season = 1 + 0.025 * std::sin(kTwoPi * (month0 - 2) / 12.0);  // spring peak
+    const double noise = 0.98 + 0.04 * Unit(Hash({z, idx, 2}));
+    const double avg_price = level * std::pow(growth, years) * season * noise;
+    const double avg_sqft = sample::TypicalSquareFeet(u) * (0.95 + 0.1 * Unit(Hash({z, 3})));
+    const double dom = (22 + 55 * (1 - u)) * (1 + 0.15 * std::cos(kTwoPi * month0 / 12.0)) *
+                       (0.9 + 0.2 * Unit(Hash({z, idx, 4})));
+    const double listings = (12 + 110 * u) * (0.85 + 0.3 * Unit(Hash({z, idx, 5})));
+    char name[16];
+    std::snprintf(name, sizeof name, "%04d-%02d", year, month0 + 1);
+    MarketMonth m;
+    m.month = name;
+    m.average_price = std::round(avg_price);
+    m.average_price_per_sqft = std::round(avg_price / avg_sqft * 100) / 100;
+    m.average_days_on_market = std::round(dom * 10) / 10;
+    m.total_listings = std::max<int64_t>(3, std::llround(listings));
+    return m;
+  };
+  MarketData d;
+  d.zip_code = *zip;
+  d.current = month(month_index);
+  d.previous = month(month_index - 3);
+  d.created_at = now;
+  return d;
+}
+
+}  // namespace dripr

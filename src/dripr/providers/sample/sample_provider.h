@@ -1,0 +1,82 @@
+#pragma once
+// SampleProvider: the offline Provider backend (DATA_PROVIDER=sample, the default).
+// Deterministic synthetic data, realistic enough to exercise everything downstream.
+//
+// The synthetic world: the map is cut into 0.02-degree cells (~1.4 x 1 mile). For every
+// cell and every calendar day, a hash of (cell, day) decides how many homes were listed or
+// sold there that day (a Poisson draw whose mean follows how urban the place is), and a hash
+// of (cell, day, n) decides each home's position, type, size and price. A search enumerates
+// the cells around the centre and keeps the homes within the radius, so:
+//   - the same home appears identically whatever the radius or the search centre;
+//   - results grow with the radius; in open country about 0.6 homes lie within 1 mile and
+//     about 40 within 8 (the handler's widening 1 → 2 → 4 → 8 miles always ends with >= 10),
+//     while a city centre has dozens within 1 mile;
+//   - dates are real calendar days relative to the injected clock: a sale stays on the day it
+//     happened as the clock advances; listings stay on the market 7-120 days;
+//   - about 15% of sales have no disclosed price (nullopt);
+//   - prices follow a price level that is high near expensive metros and low in the country
+//     (see geography.h), between about $120k and $2.5M for a typical home.
+// No global state, no random device: only the clock and the options matter. Thread-safe.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dripr/core/clock.h"
+#include "dripr/core/env.h"
+#include "dripr/providers/provider.h"
+#include "dripr/providers/sample/zip_centroids.h"
+
+namespace dripr {
+
+struct SampleProviderOptions {
+  // Zip codes or zip prefixes (e.g. "59", "02139") whose searches (SearchArea::zip_code)
+  // never return more than SampleProvider::kSparseMaxResults homes, at any radius: the
+  // "fewer than 10 after the last widening" failure, on request only. Empty by default.
+  std::vector<std::string> sparse_zip_prefixes;
+  // Added to every call; for benchmarks that want a provider that takes time. Default 0.
+  std::chrono::milliseconds latency{0};
+  // Centroids: with them every home gets the zip whose centroid is nearest, and Market()
+  // knows where a zip is. Without them homes carry the searched area's zip and Market()
+  // places a zip at its metro's centre (main city prefixes) or in the country.
+  std::shared_ptr<const ZipCentroids> zips;
+
+  // DRIPR_SAMPLE_SPARSE_ZIPS (comma-separated zips or prefixes), DRIPR_SAMPLE_LATENCY_MS
+  // (0..60000), DRIPR_SAMPLE_ZIP_CSV (centroid CSV; must be readable when set), otherwise
+  // $DRIPR_DATA_DIR/zip_codes.csv when that file exists. kInvalidArgument names the variable.
+  static Result<SampleProviderOptions> FromEnv(const Env& env);
+};
+
+class SampleProvider final : public Provider {
+ public:
+  // Like RentCast's maximum page, the nearest this many homes are returned.
+  static constexpr size_t kMaxResults = 500;
+  static constexpr size_t kSparseMaxResults = 5;
+  static constexpr double kMaxRadiusMiles = 100;  // RentCast's limit
+  static constexpr int kMaxSaleDays = 3650;
+
+  // `clock` must outlive the provider.
+  SampleProvider(const Clock& clock, SampleProviderOptions options);
+
+  std::string Name() const override { return "sample"; }
+  // kInvalidArgument for a malformed zip; never kNotFound (every zip has a market).
+  Result<MarketData> Market(const std::string& zip) override;
+  // Nearest first. kInvalidArgument: centre off the globe, radius not in (0, 100].
+  // Nothing beyond 85 degrees of latitude.
+  Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& area) override;
+  // Sold in the last `days` days (today included), nearest first. kInvalidArgument as above,
+  // or `days` not in 1..3650.
+  Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& area, int days) override;
+
+ private:
+  enum class Kind { kListing, kSale };
+  Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
+  bool IsSparse(const std::string& zip) const;
+  void Delay() const;
+
+  const Clock& clock_;
+  const SampleProviderOptions options_;
+};
+
+}  // namespace dripr

@@ -1,0 +1,121 @@
+#include "dripr/providers/sample/zip_centroids.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "dripr/domain/event.h"
+
+namespace dripr {
+namespace {
+
+constexpr double kBucketDegrees = 0.25;
+constexpr int kMaxRing = 6;  // 1.5 degrees
+
+std::pair<int, int> BucketOf(GeoPoint p) {
+  return {static_cast<int>(std::floor(p.lat / kBucketDegrees)),
+          static_cast<int>(std::floor(p.lng / kBucketDegrees))};
+}
+
+// Squared equirectangular distance: monotonic in true distance at these scales.
+double Dist2(GeoPoint a, GeoPoint b) {
+  double k = std::cos((a.lat + b.lat) * 0.5 * 3.14159265358979 / 180);
+  double dx = (a.lng - b.lng) * k, dy = a.lat - b.lat;
+  return dx * dx + dy * dy;
+}
+
+bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+void ZipCentroids::Add(std::string zip, GeoPoint p) {
+  size_t idx = zips_.size();
+  by_zip_[zip] = idx;
+  buckets_[BucketOf(p)].push_back(idx);
+  zips_.push_back({std::move(zip), p});
+}
+
+Result<ZipCentroids> ZipCentroids::FromCsv(std::string_view text, std::string_view origin) {
+  ZipCentroids z;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || (n == 1 && line.rfind("zip", 0) == 0)) continue;  // header
+    std::string fields[3];
+    std::istringstream row(line);
+    int f = 0;
+    for (std::string cell; f < 4 && std::getline(row, cell, ','); ++f) {
+      if (f < 3) fields[f] = cell;
+    }
+    GeoPoint p;
+    auto zip = NormalizeZip(fields[0]);
+    if (f != 3 || !zip || !ParseDouble(fields[1], -90, 90, &p.lat) ||
+        !ParseDouble(fields[2], -180, 180, &p.lng)) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(origin) + ":" + std::to_string(n) +
+                                                   ": expected zip_code,latitude,longitude");
+    }
+    z.Add(std::move(*zip), p);
+  }
+  return z;
+}
+
+Result<ZipCentroids> ZipCentroids::LoadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Fail(ErrorCode::kNotFound, "cannot read zip centroids " + path);
+  std::ostringstream text;
+  text << f.rdbuf();
+  return FromCsv(text.str(), path);
+}
+
+ZipCentroids ZipCentroids::FromList(const std::vector<std::pair<std::string, GeoPoint>>& zips) {
+  ZipCentroids z;
+  for (const auto& [zip, p] : zips) z.Add(zip, p);
+  return z;
+}
+
+std::optional<GeoPoint> ZipCentroids::Find(std::string_view zip) const {
+  auto it = by_zip_.find(zip);
+  if (it == by_zip_.end()) return std::nullopt;
+  return zips_[it->second].point;
+}
+
+std::optional<std::string> ZipCentroids::Nearest(GeoPoint p) const {
+  auto [bi, bj] = BucketOf(p);
+  const Entry* best = nullptr;
+  double best_d2 = std::numeric_limits<double>::infinity();
+  int found_at = -1;
+  for (int ring = 0; ring <= kMaxRing; ++ring) {
+    // One ring past the first hit catches a closer centroid just across a bucket edge.
+    if (found_at >= 0 && ring > found_at + 1) break;
+    for (int i = bi - ring; i <= bi + ring; ++i) {
+      for (int j = bj - ring; j <= bj + ring; ++j) {
+        if (std::abs(i - bi) != ring && std::abs(j - bj) != ring) continue;  // ring only
+        auto it = buckets_.find({i, j});
+        if (it == buckets_.end()) continue;
+        for (size_t idx : it->second) {
+          double d2 = Dist2(p, zips_[idx].point);
+          if (d2 < best_d2 || (d2 == best_d2 && best && zips_[idx].zip < best->zip)) {
+            best_d2 = d2;
+            best = &zips_[idx];
+          }
+        }
+      }
+    }
+    if (best && found_at < 0) found_at = ring;
+  }
+  if (!best) return std::nullopt;
+  return best->zip;
+}
+
+}  // namespace dripr
