@@ -1,0 +1,41 @@
+// OpenStore: the one place that maps DATABASE_URL to a Store backend (DESIGN §4).
+
+#include "dripr/store/sqlite/sqlite_store.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+namespace {
+
+// "sqlite:PATH"; "sqlite://PATH" and "sqlite:///abs/path" are accepted too.
+std::string SqlitePath(std::string_view rest) {
+  if (rest.starts_with("//")) rest.remove_prefix(2);
+  return std::string(rest);
+}
+
+}  // namespace
+
+Result<StorePtr> OpenStore(const StoreOptions& options) {
+  const std::string& url = options.database_url;
+  if (url.starts_with("sqlite:")) {
+    SqliteStoreOptions o;
+    o.path = SqlitePath(std::string_view(url).substr(7));
+    o.required_parts = options.required_parts;
+    o.clock = options.clock;
+    auto store = SqliteStore::Open(std::move(o));
+    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
+    return StorePtr(std::move(*store));
+  }
+  // ---- PostgreSQL backend: BEGIN (replaced when store/postgres/ lands) ----
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return Fail(ErrorCode::kInvalidArgument, "PostgreSQL backend not built yet");
+  }
+  // ---- PostgreSQL backend: END ----
+  // Echo only the scheme: the rest of a URL may hold a password.
+  std::string scheme = url.substr(0, url.find(':'));
+  return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: unsupported scheme \"" +
+                                               scheme.substr(0, 32) +
+                                               "\" (expected sqlite:PATH or postgresql://...)");
+}
+
+}  // namespace dripr

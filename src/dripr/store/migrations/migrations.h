@@ -1,0 +1,29 @@
+#pragma once
+// Versioned schema migrations (DESIGN §3). Every SQL dialect has its own list with the SAME
+// version numbers and the same tables/columns; kLatestSchemaVersion is the one place that
+// says how far the lists go. A new migration appends version kLatestSchemaVersion+1 to every
+// dialect's list and bumps the constant (tests/store/migrations_test.cc checks the lists).
+//
+// Bookkeeping table (every dialect): schema_migrations(version INTEGER PRIMARY KEY,
+// applied_at TEXT NOT NULL), one row per applied migration.
+
+#include <span>
+#include <string_view>
+
+namespace dripr {
+
+inline constexpr int kLatestSchemaVersion = 1;
+
+struct Migration {
+  int version = 0;        // 1, 2, ... without gaps
+  std::string_view name;  // short description, for logs
+  std::string_view sql;   // one or more statements, run inside one transaction
+};
+
+// SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
+std::span<const Migration> SqliteMigrations();
+
+// The PostgreSQL dialect list is added with the PostgreSQL backend, declared here:
+// std::span<const Migration> PostgresMigrations();
+
+}  // namespace dripr

@@ -1,0 +1,134 @@
+// The SQLite dialect of the schema (DESIGN §3). Compiled into the binary: no SQL files are
+// read at run time. Timestamps are ISO-8601 UTC text ("2026-11-29T13:40:22.123Z", see
+// core/time.h), so text comparison orders them. Empty strings are stored as NULL.
+
+#include <array>
+
+#include "dripr/store/migrations/migrations.h"
+
+namespace dripr {
+namespace {
+
+constexpr std::string_view kV1Sql = R"sql(
+CREATE TABLE campaigns (
+  id                       TEXT PRIMARY KEY NOT NULL,
+  user_id                  TEXT,
+  zip_code                 TEXT NOT NULL,
+  no_address_newsletter    INTEGER NOT NULL DEFAULT 0,
+  campaign_status          TEXT NOT NULL DEFAULT 'DORMANT',
+  local_market_data_status TEXT NOT NULL DEFAULT 'DORMANT',
+  active_listing_status    TEXT NOT NULL DEFAULT 'DORMANT',
+  recent_sale_status       TEXT NOT NULL DEFAULT 'DORMANT',
+  data_cycle               INTEGER NOT NULL DEFAULT 0,
+  error_text               TEXT,
+  created_at               TEXT NOT NULL,
+  updated_at               TEXT NOT NULL,
+  status_changed_at        TEXT
+);
+CREATE INDEX campaigns_by_status ON campaigns (campaign_status);
+
+CREATE TABLE property_data (
+  campaign_id       TEXT PRIMARY KEY NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  formatted_address TEXT,
+  latitude          REAL,
+  longitude         REAL,
+  current_value     INTEGER
+);
+
+CREATE TABLE active_listings (
+  id                INTEGER PRIMARY KEY,
+  campaign_id       TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  rank              INTEGER NOT NULL,
+  score             REAL NOT NULL,
+  price             INTEGER,
+  formatted_address TEXT,
+  address_line1     TEXT,
+  city              TEXT,
+  state             TEXT,
+  zip_code          TEXT,
+  latitude          REAL,
+  longitude         REAL,
+  property_type     TEXT,
+  bedrooms          INTEGER,
+  bathrooms         REAL,
+  square_footage    INTEGER,
+  listed_date       TEXT,
+  days_on_market    INTEGER,
+  distance_miles    REAL,
+  source_id         TEXT
+);
+CREATE INDEX active_listings_by_campaign ON active_listings (campaign_id, rank);
+
+CREATE TABLE recent_sales (
+  id                INTEGER PRIMARY KEY,
+  campaign_id       TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  rank              INTEGER NOT NULL,
+  score             REAL NOT NULL,
+  sale_price        INTEGER,
+  formatted_address TEXT,
+  address_line1     TEXT,
+  city              TEXT,
+  state             TEXT,
+  zip_code          TEXT,
+  latitude          REAL,
+  longitude         REAL,
+  property_type     TEXT,
+  bedrooms          INTEGER,
+  bathrooms         REAL,
+  square_footage    INTEGER,
+  sale_date         TEXT,
+  distance_miles    REAL,
+  source_id         TEXT
+);
+CREATE INDEX recent_sales_by_campaign ON recent_sales (campaign_id, rank);
+
+CREATE TABLE local_market_data (
+  id                         INTEGER PRIMARY KEY,
+  zip_code                   TEXT NOT NULL,
+  month                      TEXT NOT NULL,
+  average_price              REAL,
+  average_price_per_sqft     REAL,
+  average_days_on_market     REAL,
+  total_listings             INTEGER,
+  old_month                  TEXT,
+  old_average_price          REAL,
+  old_average_price_per_sqft REAL,
+  old_average_days_on_market REAL,
+  old_total_listings         INTEGER,
+  created_at                 TEXT NOT NULL
+);
+CREATE INDEX local_market_data_by_zip ON local_market_data (zip_code, created_at);
+
+CREATE TABLE zip_codes (
+  zip_code  TEXT PRIMARY KEY NOT NULL,
+  latitude  REAL NOT NULL,
+  longitude REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE outbox (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic         TEXT NOT NULL,
+  campaign_id   TEXT NOT NULL,
+  event_type    TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  attributes    TEXT NOT NULL DEFAULT '[]',
+  created_at    TEXT NOT NULL,
+  published_at  TEXT,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  claimed_until TEXT,
+  claim_token   TEXT
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
+CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
+)sql";
+
+constexpr std::array<Migration, 1> kSqliteMigrations = {{
+    {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
+}};
+static_assert(kSqliteMigrations.back().version == kLatestSchemaVersion);
+
+}  // namespace
+
+std::span<const Migration> SqliteMigrations() { return kSqliteMigrations; }
+
+}  // namespace dripr

@@ -1,0 +1,163 @@
+// SqliteStore: the transactional outbox (rows written with each transition; claimed, published
+// and released by the relay) and the wake-up for WaitForOutbox.
+
+#include "dripr/core/ids.h"
+#include "dripr/core/time.h"
+#include "dripr/store/sqlite/sqlite_rows.h"
+#include "dripr/store/sqlite/sqlite_store.h"
+#include "dripr/store/store_common.h"
+
+namespace dripr {
+
+using sqlite::Connection;
+
+Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
+  DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("INSERT INTO outbox (topic, campaign_id, event_type, "
+                                           "body, attributes, created_at, attempts) "
+                                           "VALUES (?, ?, ?, ?, ?, ?, 0)"));
+  s.BindText(kCampaignEventsTopic).BindText(e.campaign_id).BindText(kStatusChangeEventType);
+  s.BindText(EncodeStatusChange(e)).BindText(EncodeOutboxAttributes(StatusChangeAttributes(e)));
+  s.BindText(FormatIso8601(now));
+  return s.Run();
+}
+
+void SqliteStore::NotifyOutbox() {
+  {
+    std::lock_guard lock(notify_mu_);
+    ++outbox_generation_;
+  }
+  notify_cv_.notify_all();
+}
+
+Result<int64_t> SqliteStore::MaxOutboxId() {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT coalesce(max(id), 0) FROM outbox"));
+  DRIPR_TRY(s.Step());
+  return s.Int(0);
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
+  std::vector<OutboxRow> rows;
+  if (limit <= 0) return rows;
+  const SysTime now = Now();
+  const std::string now_text = FormatIso8601(now);
+  const std::string until_text = FormatIso8601(now + lease);
+  const std::string token = NewUuid();
+  int64_t max_id = 0;
+  Status written = InWriteTransaction("claim outbox", [&](Connection& c) -> Status {
+    rows.clear();
+    // Claimable: unpublished, not under a live lease, and no older unpublished row of the
+    // same campaign under someone else's live lease (events of one campaign stay in order).
+    DRIPR_ASSIGN_OR_RETURN(auto s,
+                           c.Prepare("SELECT " + std::string(sqlite::kOutboxColumns) +
+                                     " FROM outbox o WHERE o.published_at IS NULL"
+                                     " AND (o.claimed_until IS NULL OR o.claimed_until <= ?1)"
+                                     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE"
+                                     " p.campaign_id = o.campaign_id AND p.id < o.id AND"
+                                     " p.published_at IS NULL AND p.claimed_until > ?1)"
+                                     " ORDER BY o.id LIMIT ?2"));
+    s.BindText(now_text).BindInt(limit);
+    while (true) {
+      DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, sqlite::ReadOutboxRow(s));
+      rows.push_back(std::move(r));
+    }
+    DRIPR_ASSIGN_OR_RETURN(
+        auto u, c.Prepare("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id = ?"));
+    for (const OutboxRow& r : rows) {
+      u.Reset();
+      DRIPR_TRY(u.BindText(until_text).BindText(token).BindInt(r.id).Run());
+    }
+    DRIPR_ASSIGN_OR_RETURN(auto m, c.Prepare("SELECT coalesce(max(id), 0) FROM outbox"));
+    DRIPR_TRY(m.Step());
+    max_id = m.Int(0);
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  claimed_max_id_.store(max_id);
+  return rows;
+}
+
+Status SqliteStore::MarkPublished(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Ok();
+  const std::string now_text = FormatIso8601(Now());
+  return InWriteTransaction("mark outbox published", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto s,
+                           c.Prepare("UPDATE outbox SET published_at = ?, claimed_until = NULL, "
+                                     "claim_token = NULL WHERE id = ? AND published_at IS NULL"));
+    for (int64_t id : ids) {
+      s.Reset();
+      DRIPR_TRY(s.BindText(now_text).BindInt(id).Run());
+    }
+    return Ok();
+  });
+}
+
+Status SqliteStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Ok();
+  Status written = InWriteTransaction("release outbox", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(
+        auto s, c.Prepare("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
+                          "claim_token = NULL WHERE id = ? AND published_at IS NULL"));
+    for (int64_t id : ids) {
+      s.Reset();
+      DRIPR_TRY(s.BindInt(id).Run());
+    }
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  NotifyOutbox();
+  return Ok();
+}
+
+Result<int64_t> SqliteStore::PendingOutboxCount() {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s,
+                         c->Prepare("SELECT count(*) FROM outbox WHERE published_at IS NULL"));
+  DRIPR_TRY(s.Step());
+  return s.Int(0);
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const std::string& campaign_id) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(sqlite::kOutboxColumns) +
+                                            " FROM outbox WHERE campaign_id = ? ORDER BY id"));
+  s.BindText(campaign_id);
+  std::vector<OutboxRow> rows;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return rows;
+    DRIPR_ASSIGN_OR_RETURN(OutboxRow r, sqlite::ReadOutboxRow(s));
+    rows.push_back(std::move(r));
+  }
+}
+
+void SqliteStore::WaitForOutbox(std::chrono::milliseconds timeout) {
+  using std::chrono::steady_clock;
+  const auto deadline = steady_clock::now() + timeout;
+  uint64_t generation;
+  {
+    std::lock_guard lock(notify_mu_);
+    generation = outbox_generation_;
+  }
+  int64_t baseline = claimed_max_id_.load();
+  if (baseline < 0) {
+    // Never claimed: only rows added from now on count.
+    auto m = MaxOutboxId();
+    baseline = m ? *m : 0;
+  }
+  while (true) {
+    // Rows committed by other connections (other processes, other SqliteStore instances).
+    if (auto m = MaxOutboxId(); m && *m > baseline) return;
+    auto now = steady_clock::now();
+    if (now >= deadline) return;
+    std::unique_lock lock(notify_mu_);
+    if (notify_cv_.wait_until(lock, std::min(deadline, now + options_.outbox_poll_interval),
+                              [&] { return outbox_generation_ != generation; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace dripr

@@ -1,0 +1,33 @@
+#pragma once
+// Row <-> struct conversions shared by the SqliteStore source files (internal).
+
+#include <string>
+#include <string_view>
+
+#include "dripr/core/clock.h"
+#include "dripr/core/error.h"
+#include "dripr/domain/types.h"
+#include "dripr/store/sqlite/sqlite_db.h"
+#include "dripr/store/store.h"
+
+namespace dripr::sqlite {
+
+// Column list for ReadCampaignRow, in its order.
+inline constexpr std::string_view kCampaignColumns =
+    "id, user_id, zip_code, no_address_newsletter, campaign_status, local_market_data_status, "
+    "active_listing_status, recent_sale_status, data_cycle, error_text, created_at, updated_at, "
+    "status_changed_at";
+
+// An ISO-8601 text column; NULL reads as the epoch. kDataLoss naming `what` when unparsable.
+Result<SysTime> ReadTime(const Statement& s, int col, std::string_view what);
+// The columns of kCampaignColumns starting at column 0.
+Result<Campaign> ReadCampaignRow(const Statement& s);
+// kNotFound "campaign ID not found" when absent.
+Result<Campaign> LoadCampaign(Connection& c, const std::string& id);
+
+// Column list for ReadOutboxRow, in its order.
+inline constexpr std::string_view kOutboxColumns =
+    "id, topic, campaign_id, event_type, body, attributes, created_at, attempts";
+Result<OutboxRow> ReadOutboxRow(const Statement& s);
+
+}  // namespace dripr::sqlite

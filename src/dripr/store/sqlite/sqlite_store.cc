@@ -1,0 +1,282 @@
+// SqliteStore: opening, migrations, campaigns and transitions. Part rows, market data and zip
+// codes are in sqlite_store_data.cc; the outbox is in sqlite_outbox.cc.
+
+#include "dripr/store/sqlite/sqlite_store.h"
+
+#include "dripr/core/ids.h"
+#include "dripr/core/time.h"
+#include "dripr/store/migrations/migrations.h"
+#include "dripr/store/sqlite/sqlite_rows.h"
+#include "dripr/store/store_common.h"
+
+namespace dripr {
+
+using sqlite::Connection;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options) {
+  if (options.path.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "sqlite database path is empty");
+  }
+  if (options.path == ":memory:" || options.path.starts_with("file::memory:")) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "sqlite in-memory databases are not supported (each connection would see its "
+                "own database); use a file path");
+  }
+  const Clock* clock = options.clock != nullptr ? options.clock : &SystemClock::Instance();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options), clock));
+  // Open one connection now so a bad path fails here rather than on first use.
+  auto lease = store->pool_.Acquire();
+  if (!lease) return Fail(lease.error());
+  return store;
+}
+
+SysTime SqliteStore::Now() const { return TruncateToMillis(clock_->Now()); }
+
+Status SqliteStore::InWriteTransaction(std::string_view what,
+                                       const std::function<Status(Connection&)>& fn) {
+  std::lock_guard lock(write_mu_);
+  auto lease = pool_.Acquire();
+  if (!lease) return Fail(lease.error().Wrap(what));
+  auto tx = sqlite::WriteTransaction::Begin(**lease);
+  if (!tx) return Fail(tx.error().Wrap(what));
+  DRIPR_TRY(fn(**lease));
+  auto committed = tx->Commit();
+  if (!committed) return Fail(committed.error().Wrap(what));
+  return Ok();
+}
+
+// ---- Migrations ----
+
+int SqliteStore::LatestSchemaVersion() const { return kLatestSchemaVersion; }
+
+namespace {
+
+constexpr std::string_view kCreateSchemaMigrations =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)";
+
+Result<int> ReadSchemaVersion(Connection& c) {
+  DRIPR_ASSIGN_OR_RETURN(auto exists,
+                         c.Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'schema_migrations'"));
+  DRIPR_TRY(exists.Step());
+  if (exists.Int(0) == 0) return 0;
+  DRIPR_ASSIGN_OR_RETURN(auto s,
+                         c.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  DRIPR_TRY(s.Step());
+  return static_cast<int>(s.Int(0));
+}
+
+}  // namespace
+
+Result<int> SqliteStore::SchemaVersion() {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  auto v = ReadSchemaVersion(*c);
+  if (!v) return Fail(v.error().Wrap("read schema version"));
+  return *v;
+}
+
+Status SqliteStore::Migrate() {
+  const std::string applied_at = FormatIso8601(Now());
+  return InWriteTransaction("migrate", [&](Connection& c) -> Status {
+    DRIPR_TRY(c.Exec(std::string(kCreateSchemaMigrations)));
+    DRIPR_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(c));
+    if (current > kLatestSchemaVersion) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "database schema version " + std::to_string(current) +
+                      " is newer than this dripr binary supports (" +
+                      std::to_string(kLatestSchemaVersion) + "); use a newer dripr");
+    }
+    for (const Migration& m : SqliteMigrations()) {
+      if (m.version <= current) continue;
+      auto applied = c.Exec(std::string(m.sql));
+      if (!applied) {
+        return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
+                                         std::string(m.name) + ")"));
+      }
+      DRIPR_ASSIGN_OR_RETURN(
+          auto s, c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
+      DRIPR_TRY(s.BindInt(m.version).BindText(applied_at).Run());
+    }
+    return Ok();
+  });
+}
+
+// ---- Campaigns ----
+
+Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& in) {
+  DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
+  const SysTime now = Now();
+  Campaign out;
+  out.id = v.id;
+  out.user_id = v.user_id;
+  out.zip_code = v.zip_code;
+  out.no_address_newsletter = !v.property.has_value();
+  out.created_at = out.updated_at = out.status_changed_at = now;
+  const std::string ts = FormatIso8601(now);
+  Status written = InWriteTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(
+        auto s, c.Prepare("INSERT INTO campaigns (" + std::string(sqlite::kCampaignColumns) +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.BindText(out.id).BindText(out.user_id).BindText(out.zip_code);
+    s.BindInt(out.no_address_newsletter ? 1 : 0).BindText(ToString(out.status));
+    for (DataPart p : kAllDataParts) s.BindText(ToString(out.part(p)));
+    s.BindInt(out.data_cycle).BindText(out.error_text).BindText(ts).BindText(ts).BindText(ts);
+    auto inserted = s.Run();
+    if (!inserted) {
+      if (inserted.error().code == ErrorCode::kAlreadyExists) {
+        return Fail(ErrorCode::kAlreadyExists, "campaign " + out.id + " already exists");
+      }
+      return inserted;
+    }
+    if (!v.property) return Ok();
+    DRIPR_ASSIGN_OR_RETURN(
+        auto p, c.Prepare("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
+                          "longitude, current_value) VALUES (?, ?, ?, ?, ?)"));
+    p.BindText(out.id).BindText(v.property->formatted_address);
+    p.BindReal(v.property->location.lat).BindReal(v.property->location.lng);
+    p.BindInt(v.property->current_value);
+    return p.Run();
+  });
+  if (!written) return Fail(written.error());
+  return out;
+}
+
+Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  return sqlite::LoadCampaign(*c, id);
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  std::string sql = "SELECT " + std::string(sqlite::kCampaignColumns) + " FROM campaigns";
+  if (status) sql += " WHERE campaign_status = ?";
+  sql += " ORDER BY created_at, id";
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
+  if (status) s.BindText(ToString(*status));
+  std::vector<Campaign> out;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(s));
+    out.push_back(std::move(campaign));
+  }
+  return out;
+}
+
+Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& campaign_id) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_TRY(sqlite::LoadCampaign(*c, campaign_id));
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT formatted_address, latitude, longitude, "
+                                            "current_value FROM property_data WHERE "
+                                            "campaign_id = ?"));
+  s.BindText(campaign_id);
+  DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<PropertyData>();
+  PropertyData p;
+  p.formatted_address = s.Text(0);
+  p.location = GeoPoint{s.Real(1), s.Real(2)};
+  p.current_value = s.OptInt(3);
+  return std::optional<PropertyData>(std::move(p));
+}
+
+// ---- Transitions ----
+
+Result<TransitionOutcome> SqliteStore::RunTransition(const std::string& id, const TransitionFn& fn,
+                                                     const ExtraWrites& extra) {
+  const SysTime now = Now();
+  std::string event_id = NewUuid();
+  TransitionOutcome out;
+  Status written = InWriteTransaction("campaign " + id, [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(Campaign current, sqlite::LoadCampaign(c, id));
+    auto r = fn(current, now, event_id);
+    if (!r) {
+      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
+      out.changed = false;
+      out.reason = r.error().message;
+      out.campaign = std::move(current);
+      return Ok();
+    }
+    const Campaign& next = r->next;
+    // Compare-and-set on everything the transition read. Inside BEGIN IMMEDIATE nobody can
+    // interleave, so a miss means a bug or a foreign writer ignoring the lock: report it.
+    DRIPR_ASSIGN_OR_RETURN(
+        auto s, c.Prepare("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
+                          "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
+                          "error_text = ?, updated_at = ?, status_changed_at = ? "
+                          "WHERE id = ? AND campaign_status = ? AND data_cycle = ? AND "
+                          "local_market_data_status = ? AND active_listing_status = ? AND "
+                          "recent_sale_status = ?"));
+    s.BindText(ToString(next.status));
+    for (DataPart p : kAllDataParts) s.BindText(ToString(next.part(p)));
+    s.BindInt(next.data_cycle).BindText(next.error_text);
+    s.BindText(FormatIso8601(next.updated_at)).BindText(FormatIso8601(next.status_changed_at));
+    s.BindText(id).BindText(ToString(current.status)).BindInt(current.data_cycle);
+    for (DataPart p : kAllDataParts) s.BindText(ToString(current.part(p)));
+    DRIPR_TRY(s.Run());
+    if (c.Changes() != 1) {
+      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
+    }
+    if (extra) DRIPR_TRY(extra(c, next, now));
+    if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
+    out.changed = true;
+    out.campaign = next;
+    out.event = r->event;
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  if (out.event) NotifyOutbox();
+  return out;
+}
+
+Result<TransitionOutcome> SqliteStore::StartCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return StartTransition(c, options_.required_parts, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> SqliteStore::CompletePart(const std::string& id, int64_t data_cycle,
+                                                    const PartData& data) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return PartReadyTransition(c, data.part, data_cycle, options_.required_parts, now,
+                                   std::move(event_id));
+      },
+      [&](Connection& c, const Campaign& next, SysTime now) -> Status {
+        if (data.part != DataPart::kLocalMarketData) {
+          return ReplaceRecords(c, next.id, data.part, data.records);
+        }
+        // No market data means the handler reused a recent row for this zip.
+        if (!data.market) return Ok();
+        MarketData m = *data.market;
+        if (m.zip_code.empty()) m.zip_code = next.zip_code;
+        return InsertMarketData(c, m, now);
+      });
+}
+
+Result<TransitionOutcome> SqliteStore::FailCampaign(const std::string& id,
+                                                    std::optional<DataPart> part,
+                                                    std::optional<int64_t> data_cycle,
+                                                    const std::string& error_text) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> SqliteStore::ResetCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return ResetTransition(c, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+}  // namespace dripr

@@ -1,0 +1,311 @@
+// SqliteStore: a campaign's listing/sale rows, zip-level market data and zip centroids.
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include "dripr/core/time.h"
+#include "dripr/domain/event.h"
+#include "dripr/store/sqlite/sqlite_rows.h"
+#include "dripr/store/sqlite/sqlite_store.h"
+
+namespace dripr {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+namespace {
+
+// Both tables have the same shape; sales have sale_price/sale_date and no days_on_market.
+struct RecordTable {
+  std::string_view name;
+  std::string_view columns;  // without campaign_id
+  int column_count;          // including campaign_id
+  bool has_days_on_market;
+};
+
+constexpr RecordTable kListingsTable = {
+    "active_listings",
+    "rank, score, price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, listed_date, days_on_market, "
+    "distance_miles, source_id",
+    19, true};
+constexpr RecordTable kSalesTable = {
+    "recent_sales",
+    "rank, score, sale_price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, sale_date, distance_miles, "
+    "source_id",
+    18, false};
+
+// Rows per multi-row INSERT: 50 * 19 parameters stays under SQLite's historic 999 limit.
+constexpr size_t kInsertChunk = 50;
+
+void BindRecord(Statement& s, const std::string& campaign_id, const RankedRecord& r,
+                const RecordTable& t) {
+  const PropertyRecord& p = r.record;
+  s.BindText(campaign_id).BindInt(r.rank).BindReal(r.score).BindInt(p.price);
+  s.BindText(p.formatted_address).BindText(p.address_line1).BindText(p.city).BindText(p.state);
+  s.BindText(p.zip_code);
+  if (p.location) {
+    s.BindReal(p.location->lat).BindReal(p.location->lng);
+  } else {
+    s.BindNull().BindNull();
+  }
+  s.BindText(p.property_type).BindInt(p.bedrooms).BindReal(p.bathrooms).BindInt(p.square_footage);
+  s.BindText(p.event_date);
+  if (t.has_days_on_market) s.BindInt(p.days_on_market);
+  s.BindReal(r.distance_miles).BindText(p.source_id);
+}
+
+RankedRecord ReadRecord(const Statement& s, const RecordTable& t) {
+  RankedRecord r;
+  PropertyRecord& p = r.record;
+  r.rank = static_cast<int>(s.Int(0));
+  r.score = s.Real(1);
+  p.price = s.OptInt(2);
+  p.formatted_address = s.Text(3);
+  p.address_line1 = s.Text(4);
+  p.city = s.Text(5);
+  p.state = s.Text(6);
+  p.zip_code = s.Text(7);
+  if (!s.IsNull(8) && !s.IsNull(9)) p.location = GeoPoint{s.Real(8), s.Real(9)};
+  p.property_type = s.Text(10);
+  if (auto v = s.OptInt(11)) p.bedrooms = static_cast<int>(*v);
+  p.bathrooms = s.OptReal(12);
+  if (auto v = s.OptInt(13)) p.square_footage = static_cast<int>(*v);
+  p.event_date = s.Text(14);
+  int col = 15;
+  if (t.has_days_on_market) {
+    if (auto v = s.OptInt(col)) p.days_on_market = static_cast<int>(*v);
+    ++col;
+  }
+  r.distance_miles = s.Real(col++);
+  p.source_id = s.Text(col);
+  return r;
+}
+
+constexpr std::string_view kMarketColumns =
+    "zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
+    "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
+    "old_average_days_on_market, old_total_listings, created_at";
+
+void BindMonth(Statement& s, const MarketMonth& m) {
+  s.BindText(m.month).BindReal(m.average_price).BindReal(m.average_price_per_sqft);
+  s.BindReal(m.average_days_on_market).BindInt(m.total_listings);
+}
+
+MarketMonth ReadMonth(const Statement& s, int first) {
+  MarketMonth m;
+  m.month = s.Text(first);
+  m.average_price = s.OptReal(first + 1);
+  m.average_price_per_sqft = s.OptReal(first + 2);
+  m.average_days_on_market = s.OptReal(first + 3);
+  m.total_listings = s.OptInt(first + 4);
+  return m;
+}
+
+Result<std::optional<MarketData>> ReadMarketData(Statement& s) {
+  DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<MarketData>();
+  MarketData m;
+  m.zip_code = s.Text(0);
+  m.current = ReadMonth(s, 1);
+  m.previous = ReadMonth(s, 6);
+  DRIPR_ASSIGN_OR_RETURN(m.created_at, sqlite::ReadTime(s, 11, "local_market_data.created_at"));
+  return std::optional<MarketData>(std::move(m));
+}
+
+struct ZipRow {
+  std::string zip;
+  double lat = 0;
+  double lng = 0;
+};
+
+bool ParseDouble(std::string_view text, double min, double max, double* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() && *out >= min && *out <= max;
+}
+
+// "zip_code,latitude,longitude" then one zip per line. kInvalidArgument naming file:line.
+Result<std::vector<ZipRow>> ReadZipCsv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    int err = errno;
+    return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
+                "zip code file " + path + ": " + std::strerror(err));
+  }
+  std::vector<ZipRow> rows;
+  rows.reserve(40000);
+  std::string line;
+  int line_no = 0;
+  auto bad = [&](const std::string& why) {
+    return Fail(ErrorCode::kInvalidArgument, path + ":" + std::to_string(line_no) + ": " + why);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line != "zip_code,latitude,longitude") {
+        return bad("expected header \"zip_code,latitude,longitude\"");
+      }
+      continue;
+    }
+    if (line.empty()) continue;
+    size_t c1 = line.find(',');
+    size_t c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
+    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos) {
+      return bad("expected zip_code,latitude,longitude");
+    }
+    ZipRow r;
+    r.zip = line.substr(0, c1);
+    if (r.zip.size() != 5 || r.zip.find_first_not_of("0123456789") != std::string::npos) {
+      return bad("zip code must be 5 digits");
+    }
+    std::string_view sv(line);
+    if (!ParseDouble(sv.substr(c1 + 1, c2 - c1 - 1), -90, 90, &r.lat)) {
+      return bad("latitude must be a number between -90 and 90");
+    }
+    if (!ParseDouble(sv.substr(c2 + 1), -180, 180, &r.lng)) {
+      return bad("longitude must be a number between -180 and 180");
+    }
+    rows.push_back(std::move(r));
+  }
+  if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
+  if (line_no == 0) return bad("empty file");
+  return rows;
+}
+
+Result<bool> ZipTableEmpty(Connection& c) {
+  DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("SELECT NOT EXISTS (SELECT 1 FROM zip_codes)"));
+  DRIPR_TRY(s.Step());
+  return s.Int(0) != 0;
+}
+
+}  // namespace
+
+Status SqliteStore::ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
+                                   const std::vector<RankedRecord>& records) {
+  const RecordTable& t = part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
+  DRIPR_ASSIGN_OR_RETURN(
+      auto del, c.Prepare("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"));
+  DRIPR_TRY(del.BindText(campaign_id).Run());
+  std::string one_row = "(?";
+  for (int i = 1; i < t.column_count; ++i) one_row += ", ?";
+  one_row += ")";
+  for (size_t start = 0; start < records.size(); start += kInsertChunk) {
+    size_t n = std::min(kInsertChunk, records.size() - start);
+    std::string sql = "INSERT INTO " + std::string(t.name) + " (campaign_id, " +
+                      std::string(t.columns) + ") VALUES " + one_row;
+    for (size_t i = 1; i < n; ++i) sql += ", " + one_row;
+    DRIPR_ASSIGN_OR_RETURN(auto ins, c.Prepare(sql));
+    for (size_t i = 0; i < n; ++i) BindRecord(ins, campaign_id, records[start + i], t);
+    auto r = ins.Run();
+    if (!r) return Fail(r.error().Wrap("insert " + std::string(t.name)));
+  }
+  return Ok();
+}
+
+Status SqliteStore::InsertMarketData(Connection& c, const MarketData& m, SysTime now) {
+  if (m.current.month.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "market data for zip " + m.zip_code + " has no month");
+  }
+  DRIPR_ASSIGN_OR_RETURN(auto s,
+                         c.Prepare("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  s.BindText(m.zip_code);
+  BindMonth(s, m.current);
+  BindMonth(s, m.previous);
+  s.BindText(FormatIso8601(now));
+  return s.Run();
+}
+
+Result<std::vector<RankedRecord>> SqliteStore::GetActiveListings(const std::string& campaign_id) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kListingsTable.columns) +
+                                            " FROM active_listings WHERE campaign_id = ? "
+                                            "ORDER BY rank, id"));
+  s.BindText(campaign_id);
+  std::vector<RankedRecord> out;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadRecord(s, kListingsTable));
+  }
+}
+
+Result<std::vector<RankedRecord>> SqliteStore::GetRecentSales(const std::string& campaign_id) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kSalesTable.columns) +
+                                            " FROM recent_sales WHERE campaign_id = ? "
+                                            "ORDER BY rank, id"));
+  s.BindText(campaign_id);
+  std::vector<RankedRecord> out;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadRecord(s, kSalesTable));
+  }
+}
+
+Result<std::optional<MarketData>> SqliteStore::GetMarketData(const std::string& zip,
+                                                             std::chrono::seconds max_age) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kMarketColumns) +
+                                            " FROM local_market_data WHERE zip_code = ? AND "
+                                            "created_at >= ? ORDER BY created_at DESC, id DESC "
+                                            "LIMIT 1"));
+  s.BindText(zip).BindText(FormatIso8601(Now() - max_age));
+  return ReadMarketData(s);
+}
+
+Result<std::optional<MarketData>> SqliteStore::LatestMarketData(const std::string& zip) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kMarketColumns) +
+                                            " FROM local_market_data WHERE zip_code = ? "
+                                            "ORDER BY created_at DESC, id DESC LIMIT 1"));
+  s.BindText(zip);
+  return ReadMarketData(s);
+}
+
+Result<std::optional<GeoPoint>> SqliteStore::ZipCentroid(const std::string& zip) {
+  auto five = NormalizeZip(zip);
+  if (!five) return Fail(five.error().Wrap("zip_code"));
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(
+      auto s, c->Prepare("SELECT latitude, longitude FROM zip_codes WHERE zip_code = ?"));
+  s.BindText(*five);
+  DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<GeoPoint>();
+  return std::optional<GeoPoint>(GeoPoint{s.Real(0), s.Real(1)});
+}
+
+Status SqliteStore::LoadZipCodes(const std::string& csv_path) {
+  {
+    // Cheap check first: a loaded table (the normal case on every start) skips the file.
+    DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+    DRIPR_ASSIGN_OR_RETURN(bool empty, ZipTableEmpty(*c));
+    if (!empty) return Ok();
+  }
+  DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCsv(csv_path));
+  return InWriteTransaction("load zip codes", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(bool empty, ZipTableEmpty(c));
+    if (!empty) return Ok();  // another process loaded it meanwhile
+    DRIPR_ASSIGN_OR_RETURN(
+        auto s,
+        c.Prepare("INSERT INTO zip_codes (zip_code, latitude, longitude) VALUES (?, ?, ?)"));
+    for (const ZipRow& r : rows) {
+      s.Reset();
+      auto done = s.BindText(r.zip).BindReal(r.lat).BindReal(r.lng).Run();
+      if (!done) {
+        if (done.error().code == ErrorCode::kAlreadyExists) {
+          return Fail(ErrorCode::kInvalidArgument, csv_path + ": duplicate zip code " + r.zip);
+        }
+        return done;
+      }
+    }
+    return Ok();
+  });
+}
+
+}  // namespace dripr

@@ -1,0 +1,341 @@
+// Store contract suite, part 2: outbox, market data, zip codes, migrations and outbox
+// notifications. Leases and market-data ages are measured on the store's injected clock.
+
+#include <gmock/gmock.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "dripr/domain/event.h"
+#include "support/store_contract.h"
+
+namespace dripr {
+
+// Referenced from StoreBackendName so that the linker keeps this file's tests.
+void StoreContractOutboxAnchor() {}
+
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+std::vector<int64_t> Ids(const std::vector<OutboxRow>& rows) {
+  std::vector<int64_t> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  return ids;
+}
+
+std::vector<std::string> CampaignsOf(const std::vector<OutboxRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.campaign_id);
+  return ids;
+}
+
+// A file under the test temp dir, removed at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& contents) {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& ch : name) {
+      if (ch == '/') ch = '_';  // "Test/backend" of a parameterized test
+    }
+    path_ = ::testing::TempDir() + "/store_contract_" + std::to_string(::getpid()) + "_" +
+            std::to_string(counter_++) + "_" + name + ".csv";
+    std::ofstream(path_) << contents;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+// ---------------------------------------------------------------- migrations
+
+TEST_P(StoreContractTest, MigrateIsIdempotent) {
+  auto v = store().SchemaVersion();
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(*v, store().LatestSchemaVersion());
+  EXPECT_GE(*v, 1);
+  ASSERT_TRUE(store().Migrate());
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("kept")));
+  ASSERT_TRUE(store().Migrate());
+  StorePtr other = db_.reopen(&clock_);
+  ASSERT_NE(other, nullptr);
+  auto again = other->Migrate();
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(*other->SchemaVersion(), store().LatestSchemaVersion());
+  EXPECT_EQ(other->GetCampaign("kept")->id, "kept");
+}
+
+TEST_P(StoreContractTest, MigrateRefusesADatabaseNewerThanTheBinary) {
+  const int newer = store().LatestSchemaVersion() + 1;
+  auto faked = db_.exec_sql("INSERT INTO schema_migrations (version, applied_at) VALUES (" +
+                            std::to_string(newer) + ", '2030-01-01T00:00:00.000Z')");
+  ASSERT_TRUE(faked) << faked.error().ToString();
+  EXPECT_EQ(*store().SchemaVersion(), newer);
+  StorePtr other = db_.reopen(&clock_);
+  ASSERT_NE(other, nullptr);
+  for (Store* s : {&store(), other.get()}) {
+    auto r = s->Migrate();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(r.error().message, "database schema version " + std::to_string(newer) +
+                                     " is newer than this dripr binary supports (" +
+                                     std::to_string(newer - 1) + "); use a newer dripr");
+  }
+}
+
+// ---------------------------------------------------------------- market data
+
+TEST_P(StoreContractTest, MarketDataIsReusableOnlyWhileYoungEnough) {
+  int64_t cycle = CreateAndStart("c-1");
+  ASSERT_TRUE(store().CompletePart("c-1", cycle, MarketPart("2026-10", 600000)));
+  const auto max_age = std::chrono::seconds(std::chrono::days(30));
+
+  auto fresh = store().GetMarketData("02139", max_age);
+  ASSERT_TRUE(fresh) << fresh.error().ToString();
+  ASSERT_TRUE(fresh->has_value());
+  EXPECT_EQ((*fresh)->created_at, clock_.Now());
+  EXPECT_EQ((*fresh)->current.average_price, 600000);
+
+  clock_.Advance(std::chrono::days(30));  // exactly max_age old: still usable
+  EXPECT_TRUE(store().GetMarketData("02139", max_age)->has_value());
+  clock_.Advance(1s);
+  auto old = store().GetMarketData("02139", max_age);
+  ASSERT_TRUE(old) << old.error().ToString();
+  EXPECT_FALSE(old->has_value());
+  auto latest = store().LatestMarketData("02139");
+  ASSERT_TRUE(latest);
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ((*latest)->current.month, "2026-10");
+
+  EXPECT_FALSE(store().GetMarketData("10001", max_age)->has_value());
+  EXPECT_FALSE(store().LatestMarketData("10001")->has_value());
+}
+
+TEST_P(StoreContractTest, NewestMarketDataWins) {
+  int64_t first = CreateAndStart("a");
+  ASSERT_TRUE(store().CompletePart("a", first, MarketPart("2026-09", 500000)));
+  clock_.Advance(std::chrono::days(40));
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("b")));
+  int64_t second = store().StartCampaign("b")->campaign.data_cycle;
+  ASSERT_TRUE(store().CompletePart("b", second, MarketPart("2026-11", 700000)));
+  auto m = store().GetMarketData("02139", std::chrono::days(30));
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->has_value());
+  EXPECT_EQ((*m)->current.month, "2026-11");
+  EXPECT_EQ((*m)->current.average_price, 700000);
+  EXPECT_EQ((*m)->created_at, clock_.Now());
+}
+
+// ---------------------------------------------------------------- zip codes
+
+TEST_P(StoreContractTest, ZipCodesLoadOnceFromCsv) {
+  EXPECT_FALSE(store().ZipCentroid("02139")->has_value());
+  TempFile csv(
+      "zip_code,latitude,longitude\n00601,18.180555,-66.749961\n"
+      "02139,42.364347,-71.101985\r\n99950,55.542007,-131.432682\n");
+  auto loaded = store().LoadZipCodes(csv.path());
+  ASSERT_TRUE(loaded) << loaded.error().ToString();
+  auto c = store().ZipCentroid("02139");
+  ASSERT_TRUE(c) << c.error().ToString();
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->lat, 42.364347);
+  EXPECT_EQ((*c)->lng, -71.101985);
+  EXPECT_EQ((*store().ZipCentroid("00601"))->lat, 18.180555);
+  EXPECT_EQ((*store().ZipCentroid("99950-1234"))->lng, -131.432682);
+  EXPECT_FALSE(store().ZipCentroid("10001")->has_value());
+  auto bad = store().ZipCentroid("ABCDE");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+
+  // A second load (different file) is a no-op: the table is already filled.
+  TempFile other("zip_code,latitude,longitude\n10001,40.75,-73.99\n");
+  ASSERT_TRUE(store().LoadZipCodes(other.path()));
+  EXPECT_FALSE(store().ZipCentroid("10001")->has_value());
+}
+
+TEST_P(StoreContractTest, BadZipCsvLoadsNothing) {
+  TempFile csv("zip_code,latitude,longitude\n00601,18.18,-66.74\n0260,1,2\n");
+  auto r = store().LoadZipCodes(csv.path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message, csv.path() + ":3: zip code must be 5 digits");
+  EXPECT_FALSE(store().ZipCentroid("00601")->has_value());
+
+  TempFile range("zip_code,latitude,longitude\n00601,98.18,-66.74\n");
+  r = store().LoadZipCodes(range.path());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, range.path() + ":2: latitude must be a number between -90 and 90");
+
+  TempFile header("zip,lat,lng\n00601,18.18,-66.74\n");
+  r = store().LoadZipCodes(header.path());
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr(":1: expected header"));
+
+  r = store().LoadZipCodes(::testing::TempDir() + "/no_such_zip_file.csv");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(store().ZipCentroid("00601")->has_value());
+}
+
+// ---------------------------------------------------------------- outbox
+
+TEST_P(StoreContractTest, ClaimTakesOldestFirstAndLeasesThem) {
+  CreateAndStart("a");
+  CreateAndStart("b");
+  CreateAndStart("c");
+  EXPECT_EQ(*store().PendingOutboxCount(), 3);
+
+  auto first = store().ClaimOutbox(2, 30s);
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(CampaignsOf(*first), (std::vector<std::string>{"a", "b"}));
+  EXPECT_LT((*first)[0].id, (*first)[1].id);
+  EXPECT_EQ((*first)[0].body, MustOutbox("a")[0].body);
+  EXPECT_EQ((*first)[0].attributes, MustOutbox("a")[0].attributes);
+
+  auto second = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(CampaignsOf(*second), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(store().ClaimOutbox(10, 30s)->empty());
+  EXPECT_TRUE(store().ClaimOutbox(0, 30s)->empty());
+  EXPECT_EQ(*store().PendingOutboxCount(), 3);  // claimed is still pending
+}
+
+TEST_P(StoreContractTest, AnExpiredLeaseMakesRowsClaimableAgain) {
+  CreateAndStart("a");
+  auto claimed = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  clock_.Advance(29s);
+  EXPECT_TRUE(store().ClaimOutbox(10, 30s)->empty());
+  clock_.Advance(1s);
+  auto again = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(Ids(*again), Ids(*claimed));
+  EXPECT_EQ((*again)[0].attempts, 0);
+}
+
+TEST_P(StoreContractTest, ClaimKeepsEachCampaignsEventsInOrder) {
+  int64_t cycle = CreateAndStart("a");                               // a1
+  CreateAndStart("b");                                               // b1
+  ASSERT_TRUE(store().FailCampaign("a", std::nullopt, cycle, "x"));  // a2
+  auto a_rows = MustOutbox("a");
+  ASSERT_EQ(a_rows.size(), 2u);
+
+  auto mine = store().ClaimOutbox(1, 30s);  // relay 1 takes a1
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(Ids(*mine), std::vector<int64_t>{a_rows[0].id});
+  // Relay 2 must not publish a2 before a1 is published.
+  auto theirs = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(theirs);
+  EXPECT_EQ(CampaignsOf(*theirs), std::vector<std::string>{"b"});
+
+  ASSERT_TRUE(store().MarkPublished(Ids(*mine)));
+  auto next = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(Ids(*next), std::vector<int64_t>{a_rows[1].id});
+}
+
+TEST_P(StoreContractTest, OneClaimMayTakeSeveralEventsOfOneCampaignInOrder) {
+  int64_t cycle = CreateAndStart("a");
+  ASSERT_TRUE(store().FailCampaign("a", std::nullopt, cycle, "x"));
+  ASSERT_TRUE(store().ResetCampaign("a"));
+  auto rows = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(Ids(*rows), Ids(MustOutbox("a")));
+  EXPECT_EQ(rows->size(), 3u);
+}
+
+TEST_P(StoreContractTest, MarkPublishedRemovesRowsFromThePending) {
+  CreateAndStart("a");
+  CreateAndStart("b");
+  auto rows = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2u);
+  auto marked = store().MarkPublished({(*rows)[0].id});
+  ASSERT_TRUE(marked) << marked.error().ToString();
+  EXPECT_EQ(*store().PendingOutboxCount(), 1);
+  clock_.Advance(1h);  // the published row never comes back; the other one does
+  auto again = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(Ids(*again), std::vector<int64_t>{(*rows)[1].id});
+  ASSERT_TRUE(store().MarkPublished({(*rows)[1].id, (*rows)[1].id, 999999}));
+  EXPECT_EQ(*store().PendingOutboxCount(), 0);
+  ASSERT_TRUE(store().MarkPublished({}));
+  EXPECT_EQ(MustOutbox("a").size(), 1u);  // published rows stay for history
+}
+
+TEST_P(StoreContractTest, ReleaseCountsTheAttemptAndFreesTheRow) {
+  CreateAndStart("a");
+  auto rows = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  auto released = store().ReleaseOutbox(Ids(*rows));
+  ASSERT_TRUE(released) << released.error().ToString();
+  auto again = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(Ids(*again), Ids(*rows));
+  EXPECT_EQ((*again)[0].attempts, 1);
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*again)));
+  EXPECT_EQ(MustOutbox("a")[0].attempts, 2);
+  EXPECT_EQ(*store().PendingOutboxCount(), 1);
+}
+
+TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {
+  int64_t cycle = CreateAndStart("a");
+  CreateAndStart("b");
+  ASSERT_TRUE(store().FailCampaign("a", DataPart::kRecentSales, cycle, "x"));
+  auto rows = MustOutbox("a");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_LT(rows[0].id, rows[1].id);
+  EXPECT_EQ(DecodeStatusChange(rows[0].body)->to_status, CampaignStatus::kWaitingForData);
+  EXPECT_EQ(DecodeStatusChange(rows[1].body)->to_status, CampaignStatus::kError);
+  EXPECT_EQ(MustOutbox("b").size(), 1u);
+}
+
+// ---------------------------------------------------------------- notifications
+
+// Waits on `waiter` while `writer` commits an outbox row; returns how long the wait took.
+std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::function<void()>& commit) {
+  // A claim first: rows added after it wake the waiter even if they land before it waits.
+  EXPECT_TRUE(waiter.ClaimOutbox(100, 30s));
+  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point woke;
+  std::thread t([&] {
+    waiter.WaitForOutbox(20s);
+    woke = std::chrono::steady_clock::now();
+  });
+  commit();
+  t.join();
+  return woke - t0;
+}
+
+TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitInThisProcess) {
+  auto took = TimeWakeUp(store(), [&] { CreateAndStart("a"); });
+  EXPECT_LT(took, 2s);
+}
+
+TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
+  StorePtr other = db_.reopen(&clock_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
+  auto took = TimeWakeUp(store(), [&] {
+    std::this_thread::sleep_for(20ms);  // let the waiter block first (not required for success)
+    ASSERT_TRUE(other->StartCampaign("a"));
+  });
+  EXPECT_LT(took, 2s);
+}
+
+TEST_P(StoreContractTest, WaitForOutboxReturnsByItsTimeout) {
+  ASSERT_TRUE(store().ClaimOutbox(10, 30s));
+  auto t0 = std::chrono::steady_clock::now();
+  store().WaitForOutbox(150ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+}  // namespace
+}  // namespace dripr
