@@ -1,6 +1,7 @@
 #include "dripr/providers/provider.h"
 
 #include "dripr/core/clock.h"
+#include "dripr/providers/rentcast/rentcast_provider.h"
 #include "dripr/providers/sample/sample_provider.h"
 
 namespace dripr {
@@ -13,7 +14,7 @@ Result<ProviderPtr> OpenProvider(const Env& env) {
   }
   if (name == "rentcast") {
     // rentcast: added by the rentcast helper (this branch only).
-    return Fail(ErrorCode::kInvalidArgument, "DATA_PROVIDER=rentcast is not built yet");
+    return OpenRentCastProvider(env);
   }
   return Fail(ErrorCode::kInvalidArgument,
               "DATA_PROVIDER must be sample or rentcast, got '" + name + "'");
