@@ -1,6 +1,36 @@
+// `dripr`: the command line of the data pipeline. Parsing and wiring only.
+
 #include <cstdio>
 
-int main() {
-  std::puts("dripr: under construction");
-  return 0;
+#include "cmd/cli.h"
+
+int main(int argc, char** argv) {
+  using namespace dripr::cli;
+  CLI::App app{"dripr data pipeline: event-driven data fetcher for campaigns", "dripr"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  Globals g;
+  app.add_option("--env-file", g.env_file,
+                 "Read variables from this file (the real environment wins)")
+      ->check(CLI::ExistingFile);
+  int exit_code = kExitOk;
+  AddCampaignCommands(app, g, exit_code);
+  AddQueueCommands(app, g, exit_code);
+  AddServiceCommands(app, g, exit_code);
+  AddInfraCommands(app, g, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    std::fprintf(stderr, "dripr: %s (see dripr --help)\n", what.c_str());
+    return kExitUsage;
+  }
+  return exit_code;
 }

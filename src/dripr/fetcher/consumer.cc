@@ -188,7 +188,14 @@ void Consumer::WorkerLoop() {
 
 void Consumer::Process(const ReceivedMessage& m) {
   auto start = SteadyClock::now();
-  HandlerOutcome out = handler_.Handle(m);
+  HandlerOutcome out;
+  try {
+    out = handler_.Handle(m);
+  } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
+    out = HandlerOutcome::Retry(std::string("handler threw: ") + e.what());
+  } catch (...) {
+    out = HandlerOutcome::Retry("handler threw a non-standard exception");
+  }
   if (out.verdict == Verdict::kRetry && m.receive_count >= options_.max_attempts) {
     out = HandlerOutcome::Failure("gave up after " + std::to_string(m.receive_count) +
                                       " attempts: " + out.reason,

@@ -1,0 +1,68 @@
+# Shared helpers for the e2e scripts: they drive the real `dripr` binary as separate
+# processes. Sourced; expects DRIPR_BIN (set by ctest).
+set -euo pipefail
+
+: "${DRIPR_BIN:?DRIPR_BIN must point at the dripr binary}"
+E2E_TMP=$(mktemp -d /tmp/dripr-e2e.XXXXXX)
+E2E_PIDS=()
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]:-}"; do
+    [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$E2E_TMP"
+}
+trap e2e_cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$E2E_TMP"/*.log; do
+    [[ -f $f ]] && { echo "--- $f (tail)" >&2; tail -n 40 "$f" >&2; }
+  done
+  exit 1
+}
+
+dripr() { "$DRIPR_BIN" "$@"; }
+
+# json_get JSON PYTHON_EXPR   (the parsed document is `d`)
+json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# poll SECONDS DESCRIPTION COMMAND... — retries COMMAND until it succeeds or time runs out.
+poll() {
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out after waiting for: $what"
+    sleep 0.1
+  done
+}
+
+# start_fetcher NAME [ENV=VAL...] — starts `dripr data-fetcher` in the background; its pid
+# is left in FETCHER_PID and its log in $E2E_TMP/NAME.log.
+start_fetcher() {
+  local name=$1
+  shift
+  env "$@" "$DRIPR_BIN" data-fetcher >"$E2E_TMP/$name.log" 2>&1 &
+  FETCHER_PID=$!
+  E2E_PIDS+=("$FETCHER_PID")
+}
+
+# real_zips N — N real zip codes spread over the centroid table.
+real_zips() {
+  python3 - "$1" "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+zips = [l.split(",")[0] for l in open(path).read().splitlines()[1:]]
+step = len(zips) // n
+print("\n".join(zips[i * step + 3] for i in range(n)))
+PY
+}
+
+campaign_status() { dripr campaign show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["campaign_status"])'; }
+status_is() { [[ $(campaign_status "$1") == "$2" ]]; }
+
+count_in_status() {  # count_in_status STATUS
+  dripr campaign list --status "$1" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+all_in_status() { [[ $(count_in_status "$2") -eq $1 ]]; }

@@ -1,0 +1,66 @@
+#pragma once
+// A Queue wrapper that forwards to a real queue and injects faults on demand (LevelDB's
+// EnvWrapper/SpecialEnv pattern): failed receives and deletes, and a record of calls.
+
+#include <atomic>
+#include <mutex>
+
+#include "dripr/bus/bus.h"
+
+namespace dripr::testing {
+
+class FaultyQueue : public Queue {
+ public:
+  explicit FaultyQueue(Queue& target) : target_(target) {}
+
+  std::atomic<int> fail_next_receives{0};    // whole call fails with kUnavailable
+  std::atomic<int> fail_next_deletes{0};     // whole DeleteBatch call fails with kUnavailable
+  std::atomic<int> delete_calls{0};
+  std::atomic<int> max_delete_batch{0};
+  std::atomic<int> receive_calls{0};
+
+  std::string Name() const override { return target_.Name(); }
+  Result<std::string> Send(const OutgoingMessage& m) override { return target_.Send(m); }
+  Result<std::vector<ReceivedMessage>> Receive(int max, std::chrono::milliseconds wait,
+                                               std::optional<std::chrono::seconds> vis) override {
+    ++receive_calls;
+    if (fail_next_receives > 0) {
+      --fail_next_receives;
+      return Fail(ErrorCode::kUnavailable, "injected receive failure");
+    }
+    return target_.Receive(max, wait, vis);
+  }
+  Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override {
+    ++delete_calls;
+    int n = static_cast<int>(receipts.size());
+    for (int cur = max_delete_batch; n > cur && !max_delete_batch.compare_exchange_weak(cur, n);) {
+    }
+    if (fail_next_deletes > 0) {
+      --fail_next_deletes;
+      return Fail(ErrorCode::kUnavailable, "injected delete failure");
+    }
+    return target_.DeleteBatch(receipts);
+  }
+  Result<std::vector<Status>> ChangeVisibilityBatch(
+      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override {
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& e : entries) visibility_changes_.push_back(e.second);
+    }
+    return target_.ChangeVisibilityBatch(entries);
+  }
+  Result<QueueStats> Stats() override { return target_.Stats(); }
+  Status Purge() override { return target_.Purge(); }
+
+  std::vector<std::chrono::seconds> visibility_changes() {
+    std::lock_guard lock(mu_);
+    return visibility_changes_;
+  }
+
+ private:
+  Queue& target_;
+  std::mutex mu_;
+  std::vector<std::chrono::seconds> visibility_changes_;
+};
+
+}  // namespace dripr::testing
