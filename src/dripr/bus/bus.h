@@ -87,4 +87,18 @@ class Bus {
 
 using BusPtr = std::unique_ptr<Bus>;
 
+// Logical names of the pipeline's topic and queues (DESIGN §1). The embedded backend uses
+// them as table keys; `dripr infra up` can derive AWS names from them.
+struct BusNames {
+  std::string campaign_events_topic = "campaign-events";
+  std::string local_market_updates_queue = "local-market-updates";
+  std::string active_listings_queue = "active-listings";
+  std::string recent_sales_queue = "recent-sales";
+
+  // The work queue consuming `part`'s events.
+  const std::string& WorkQueue(DataPart part) const;
+  // "<work queue>-dlq".
+  std::string DeadLetterQueue(DataPart part) const { return WorkQueue(part) + "-dlq"; }
+};
+
 }  // namespace dripr

@@ -1,0 +1,41 @@
+// EmbeddedBus: the pipeline's layout on an EmbeddedBroker.
+#include "dripr/bus/embedded/embedded_bus.h"
+
+namespace dripr {
+
+Result<std::unique_ptr<EmbeddedBus>> EmbeddedBus::Open(const std::string& path,
+                                                       const BusNames& names,
+                                                       const EmbeddedBusOptions& options) {
+  DRIPR_ASSIGN_OR_RETURN(auto broker, EmbeddedBroker::Open(path, options.broker));
+  return Create(std::move(broker), names, options);
+}
+
+Result<std::unique_ptr<EmbeddedBus>> EmbeddedBus::Create(std::shared_ptr<EmbeddedBroker> broker,
+                                                         const BusNames& names,
+                                                         const EmbeddedBusOptions& options) {
+  std::unique_ptr<EmbeddedBus> bus(new EmbeddedBus());
+  bus->broker_ = std::move(broker);
+  EmbeddedBroker& b = *bus->broker_;
+  DRIPR_TRY(b.DeclareTopic(names.campaign_events_topic));
+  DRIPR_ASSIGN_OR_RETURN(bus->topic_, b.OpenTopic(names.campaign_events_topic));
+  for (DataPart part : kAllDataParts) {
+    const int i = static_cast<int>(part);
+    const std::string work = names.WorkQueue(part);
+    const std::string dlq = names.DeadLetterQueue(part);
+    DRIPR_TRY(b.DeclareQueue({.name = dlq, .visibility_timeout = options.visibility_timeout}));
+    DRIPR_TRY(b.DeclareQueue({.name = work,
+                              .visibility_timeout = options.visibility_timeout,
+                              .max_receive_count = options.max_receive_count,
+                              .dead_letter_queue = dlq}));
+    DRIPR_TRY(b.Subscribe({.topic = names.campaign_events_topic,
+                           .queue = work,
+                           .filter_policy = std::string(kWaitingForDataFilter),
+                           .filter_scope = FilterScope::kMessageBody,
+                           .raw_delivery = options.raw_delivery}));
+    DRIPR_ASSIGN_OR_RETURN(bus->work_[i], b.OpenQueue(work));
+    DRIPR_ASSIGN_OR_RETURN(bus->dlq_[i], b.OpenQueue(dlq));
+  }
+  return bus;
+}
+
+}  // namespace dripr

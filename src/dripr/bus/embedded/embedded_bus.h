@@ -1,0 +1,235 @@
+#pragma once
+// The embedded bus: SNS/SQS semantics kept durably in SQLite (DESIGN §1, "single machine").
+//
+//   EmbeddedBroker  owns the SQLite connection and the in-process wake-ups; declares
+//                   topics, queues (visibility timeout, redrive to a DLQ) and subscriptions
+//                   (filter policy, raw or SNS-envelope delivery). Idempotent declarations.
+//   EmbeddedTopic   a Topic: Publish fans out to every matching subscription in one
+//                   transaction.
+//   EmbeddedQueue   a Queue: receive with long poll, visibility timeout, receipt handles,
+//                   batch delete / change visibility, stats, purge.
+//   EmbeddedBus     the pipeline layout (topic "campaign-events", three work queues with a
+//                   "-dlq" each, body filter on payload.to_status = WAITING_FOR_DATA).
+//
+// Storage: tables bus_topics, bus_queues, bus_messages, bus_subscriptions (created if
+// missing) in the given file, which may be the store's own database. WAL with
+// synchronous=NORMAL: every committed operation survives a process crash. Several
+// processes may share the file (busy timeout + BEGIN IMMEDIATE); each process should open
+// one broker per file and share it between threads.
+//
+// Long poll: a receive wakes at once when a message is sent or published through the same
+// broker (condition variable), and polls the file every `poll_interval` for messages from
+// other processes (or other brokers) and for visibility timeouts that lapse.
+//
+// Receipt handles are strict: a handle stops working once the message is received again,
+// deleted or moved to the DLQ (kInvalidArgument "receipt handle is invalid or expired").
+// SQS is more lenient with old handles; callers must not rely on either behaviour.
+//
+// Thread-safety: every class here may be used from any number of threads. Topics and
+// queues keep their broker alive.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dripr/bus/bus.h"
+#include "dripr/bus/embedded/filter_policy.h"
+#include "dripr/core/clock.h"
+#include "dripr/core/error.h"
+
+namespace dripr {
+
+namespace embedded {
+class SqliteConn;
+}
+
+struct EmbeddedBrokerOptions {
+  // Time source for sent/visible timestamps. Null: the system clock. Long-poll waits
+  // always use real (steady) time.
+  const Clock* clock = nullptr;
+  // How long a write waits for another process holding the database lock before the
+  // operation fails with kUnavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Period of the cheap "anything visible?" query while a receive is waiting. Bounds the
+  // wake-up delay for messages from other processes.
+  std::chrono::milliseconds poll_interval{25};
+};
+
+struct EmbeddedQueueConfig {
+  std::string name;                             // 1–80 of [A-Za-z0-9_-]
+  std::chrono::seconds visibility_timeout{30};  // 0–43200
+  // Redrive: a message already received `max_receive_count` times is moved to
+  // `dead_letter_queue` by the next receive instead of being delivered. 0 and empty: none.
+  int max_receive_count = 0;
+  std::string dead_letter_queue;
+  bool operator==(const EmbeddedQueueConfig&) const = default;
+};
+
+struct EmbeddedSubscription {
+  std::string topic;
+  std::string queue;
+  std::string filter_policy;  // JSON (see filter_policy.h); empty: every message
+  FilterScope filter_scope = FilterScope::kMessageAttributes;
+  // false: the queue receives the SNS envelope {"Type":"Notification","Message":…} and no
+  // message attributes (AWS default); true: the published body and attributes verbatim.
+  bool raw_delivery = false;
+};
+
+class EmbeddedQueue;
+class EmbeddedTopic;
+
+class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
+ public:
+  // Opens or creates the database at `path` and the bus tables. kUnavailable when the file
+  // cannot be opened or stays locked; kDataLoss when it is not a database.
+  static Result<std::shared_ptr<EmbeddedBroker>> Open(const std::string& path,
+                                                      EmbeddedBrokerOptions options = {});
+  ~EmbeddedBroker();
+  EmbeddedBroker(const EmbeddedBroker&) = delete;
+  EmbeddedBroker& operator=(const EmbeddedBroker&) = delete;
+
+  // Creates the queue or updates its settings. kInvalidArgument for a bad name, timeout or
+  // redrive setting (max_receive_count 1–1000 and a DLQ go together; a queue cannot be its
+  // own DLQ); kNotFound when the DLQ is not declared yet.
+  Status DeclareQueue(const EmbeddedQueueConfig& config);
+  // Creates the topic if missing. kInvalidArgument for a bad name (1–256 of [A-Za-z0-9_-]).
+  Status DeclareTopic(const std::string& name);
+  // Creates or replaces the (topic, queue) subscription. kNotFound when either is not
+  // declared; kInvalidArgument for an invalid or unsupported filter policy.
+  Status Subscribe(const EmbeddedSubscription& subscription);
+
+  // Handles on declared queues/topics; kNotFound otherwise.
+  Result<std::unique_ptr<EmbeddedQueue>> OpenQueue(const std::string& name);
+  Result<std::unique_ptr<EmbeddedTopic>> OpenTopic(const std::string& name);
+
+  Result<EmbeddedQueueConfig> GetQueueConfig(const std::string& name);
+  // Every declared queue, by name.
+  Result<std::vector<EmbeddedQueueConfig>> ListQueues();
+  Result<std::vector<EmbeddedSubscription>> ListSubscriptions(const std::string& topic);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class EmbeddedQueue;
+  friend class EmbeddedTopic;
+
+  EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
+                 std::unique_ptr<embedded::SqliteConn> conn);
+  Status CreateSchema();
+  int64_t NowMillis() const;
+
+  // In-process wake-ups: a counter per queue, bumped after every commit that may have
+  // made a message receivable there.
+  uint64_t Generation(const std::string& queue);
+  void Notify(const std::vector<std::string>& queues);
+  // Waits until the queue's counter differs from `seen` (true) or `until` passes (false).
+  bool WaitForChange(const std::string& queue, uint64_t seen,
+                     std::chrono::steady_clock::time_point until);
+
+  // Parsed filter policies by (scope, text); guarded by db_mu_.
+  Result<const FilterPolicy*> CachedPolicy(FilterScope scope, const std::string& text);
+
+  // Constant after construction.
+  const std::string path_;
+  const EmbeddedBrokerOptions options_;
+  const Clock& clock_;
+
+  std::mutex db_mu_;  // serialises use of conn_ (one SQLite connection per broker)
+  std::unique_ptr<embedded::SqliteConn> conn_;        // guarded by db_mu_
+  std::map<std::string, FilterPolicy> policy_cache_;  // guarded by db_mu_
+
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  std::map<std::string, uint64_t, std::less<>> generation_;  // guarded by wake_mu_
+};
+
+class EmbeddedTopic final : public Topic {
+ public:
+  // Publishes to every subscribed queue whose filter matches, in one transaction; returns
+  // the SNS message id (the envelope's MessageId). kNotFound when the topic was removed.
+  Result<std::string> Publish(const OutgoingMessage& m) override;
+  std::string Name() const override { return name_; }
+  // "embedded:<name>", the TopicArn written into envelopes.
+  std::string Arn() const { return "embedded:" + name_; }
+
+ private:
+  friend class EmbeddedBroker;
+  EmbeddedTopic(std::shared_ptr<EmbeddedBroker> broker, std::string name)
+      : broker_(std::move(broker)), name_(std::move(name)) {}
+  std::shared_ptr<EmbeddedBroker> broker_;
+  const std::string name_;
+};
+
+class EmbeddedQueue final : public Queue {
+ public:
+  std::string Name() const override { return name_; }
+  Result<std::string> Send(const OutgoingMessage& m) override;
+  // max_messages 1–10, wait >= 0, visibility 0–43200 s (else kInvalidArgument).
+  Result<std::vector<ReceivedMessage>> Receive(
+      int max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  // 1–10 entries (else kInvalidArgument for the whole call).
+  Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
+  Result<std::vector<Status>> ChangeVisibilityBatch(
+      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
+  Result<QueueStats> Stats() override;
+  Status Purge() override;
+
+ private:
+  friend class EmbeddedBroker;
+  EmbeddedQueue(std::shared_ptr<EmbeddedBroker> broker, std::string name)
+      : broker_(std::move(broker)), name_(std::move(name)) {}
+  // One non-blocking attempt (one transaction).
+  Result<std::vector<ReceivedMessage>> TryReceive(int max_messages,
+                                                  std::optional<std::chrono::seconds> visibility);
+  Result<bool> HasVisible();
+
+  std::shared_ptr<EmbeddedBroker> broker_;
+  const std::string name_;
+};
+
+struct EmbeddedBusOptions {
+  EmbeddedBrokerOptions broker;
+  std::chrono::seconds visibility_timeout{30};  // work queues and DLQs
+  int max_receive_count = 5;                    // work queues → their DLQ
+  bool raw_delivery = false;                    // false: SNS envelope, as AWS by default
+};
+
+// The pipeline's topic and queues on the embedded bus.
+class EmbeddedBus final : public Bus {
+ public:
+  // Opens the broker on `path` and declares the layout (idempotent): topic
+  // names.campaign_events_topic; for each part the work queue with DLQ "<name>-dlq" and a
+  // subscription filtering the body on {"payload":{"to_status":["WAITING_FOR_DATA"]}}.
+  static Result<std::unique_ptr<EmbeddedBus>> Open(const std::string& path,
+                                                   const BusNames& names = {},
+                                                   const EmbeddedBusOptions& options = {});
+  // The same over an existing broker (share one broker per process and file).
+  static Result<std::unique_ptr<EmbeddedBus>> Create(std::shared_ptr<EmbeddedBroker> broker,
+                                                     const BusNames& names = {},
+                                                     const EmbeddedBusOptions& options = {});
+
+  Topic& CampaignEvents() override { return *topic_; }
+  Queue& WorkQueue(DataPart part) override { return *work_[static_cast<int>(part)]; }
+  Queue& DeadLetterQueue(DataPart part) override { return *dlq_[static_cast<int>(part)]; }
+  EmbeddedBroker& broker() { return *broker_; }
+
+  // The body filter every work queue's subscription uses.
+  static constexpr std::string_view kWaitingForDataFilter =
+      R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})";
+
+ private:
+  EmbeddedBus() = default;
+  std::shared_ptr<EmbeddedBroker> broker_;
+  std::unique_ptr<EmbeddedTopic> topic_;
+  std::unique_ptr<EmbeddedQueue> work_[3];
+  std::unique_ptr<EmbeddedQueue> dlq_[3];
+};
+
+}  // namespace dripr

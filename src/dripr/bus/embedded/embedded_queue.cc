@@ -1,0 +1,288 @@
+// EmbeddedQueue: SQS receive/delete/visibility semantics over the bus_messages table.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/bus/embedded/messages.h"
+#include "dripr/core/ids.h"
+#include "dripr/core/time.h"
+
+namespace dripr {
+
+using embedded::ImmediateTxn;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int64_t kMaxVisibilitySeconds = 43200;
+constexpr std::string_view kStaleReceipt = "receipt handle is invalid or expired";
+
+Status CheckBatchSize(size_t n) {
+  if (n < 1 || n > 10) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a batch must have 1-10 entries, got " + std::to_string(n));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+namespace embedded {
+
+std::string EncodeAttributes(const MessageAttributes& attributes) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : attributes) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+MessageAttributes DecodeAttributes(std::string_view json_text) {
+  MessageAttributes out;
+  auto j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::string& message_id,
+                     std::string_view body, const std::string& attributes_json, int64_t now_ms) {
+  DRIPR_ASSIGN_OR_RETURN(
+      auto st, conn.Prepare("INSERT INTO bus_messages(queue, message_id, body, attributes, "
+                            "sent_at, visible_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)"));
+  st.Bind(1, queue).Bind(2, message_id).Bind(3, body).Bind(4, attributes_json).Bind(5, now_ms);
+  DRIPR_TRY(st.Run());
+  return Ok();
+}
+
+}  // namespace embedded
+
+Result<std::string> EmbeddedQueue::Send(const OutgoingMessage& m) {
+  std::string id = NewUuid();
+  {
+    std::lock_guard lock(broker_->db_mu_);
+    auto& conn = *broker_->conn_;
+    ImmediateTxn txn(conn);
+    DRIPR_TRY(txn.Begin());
+    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
+    q.Bind(1, name_);
+    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+    DRIPR_TRY(embedded::InsertMessage(
+        conn, name_, id, m.body, embedded::EncodeAttributes(m.attributes), broker_->NowMillis()));
+    DRIPR_TRY(txn.Commit());
+  }
+  broker_->Notify({name_});
+  return id;
+}
+
+Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
+    int max_messages, std::chrono::milliseconds wait,
+    std::optional<std::chrono::seconds> visibility) {
+  if (max_messages < 1 || max_messages > 10) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "max_messages must be 1-10, got " + std::to_string(max_messages));
+  }
+  if (wait.count() < 0) return Fail(ErrorCode::kInvalidArgument, "wait must not be negative");
+  if (visibility && (visibility->count() < 0 || visibility->count() > kMaxVisibilitySeconds)) {
+    return Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds");
+  }
+  const auto deadline = Steady::now() + wait;
+  while (true) {
+    // Read the wake-up counter before looking, so a send that commits after our look
+    // is never missed.
+    uint64_t seen = broker_->Generation(name_);
+    DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
+    if (!got.empty() || Steady::now() >= deadline) return got;
+    while (true) {
+      auto slice_end = std::min(deadline, Steady::now() + broker_->options_.poll_interval);
+      if (broker_->WaitForChange(name_, seen, slice_end)) break;  // sent in this process
+      if (Steady::now() >= deadline) return std::vector<ReceivedMessage>{};
+      // Another process, or a visibility timeout that lapsed.
+      DRIPR_ASSIGN_OR_RETURN(bool any, HasVisible());
+      if (any) break;
+    }
+  }
+}
+
+Result<bool> EmbeddedQueue::HasVisible() {
+  std::lock_guard lock(broker_->db_mu_);
+  DRIPR_ASSIGN_OR_RETURN(
+      auto st, broker_->conn_->Prepare("SELECT EXISTS(SELECT 1 FROM bus_messages WHERE queue=?1 "
+                                       "AND visible_at<=?2)"));
+  st.Bind(1, name_).Bind(2, broker_->NowMillis());
+  DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row && st.Int(0) != 0;
+}
+
+Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
+    int max_messages, std::optional<std::chrono::seconds> visibility) {
+  std::vector<ReceivedMessage> out;
+  std::string dlq;
+  bool moved = false;
+  {
+    std::lock_guard lock(broker_->db_mu_);
+    auto& conn = *broker_->conn_;
+    ImmediateTxn txn(conn);
+    DRIPR_TRY(txn.Begin());
+    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
+                                                "COALESCE(dlq_name, '') FROM bus_queues "
+                                                "WHERE name=?1"));
+    q.Bind(1, name_);
+    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+    const int64_t vis_s = visibility ? visibility->count() : q.Int(0);
+    const int64_t max_receives = q.Int(1);
+    dlq = q.Text(2);
+    const int64_t now = broker_->NowMillis();
+
+    struct Row {
+      int64_t id;
+      std::string message_id, body, attributes;
+      int64_t sent_at, receive_count;
+    };
+    // Messages moved to the DLQ free their slot, so look again until the batch is full or
+    // nothing visible is left.
+    while (static_cast<int>(out.size()) < max_messages) {
+      const int64_t want = max_messages - static_cast<int64_t>(out.size());
+      std::vector<Row> rows;
+      {
+        DRIPR_ASSIGN_OR_RETURN(auto sel,
+                               conn.Prepare("SELECT id, message_id, body, attributes, sent_at, "
+                                            "receive_count FROM bus_messages WHERE queue=?1 AND "
+                                            "visible_at<=?2 ORDER BY visible_at, id LIMIT ?3"));
+        sel.Bind(1, name_).Bind(2, now).Bind(3, want);
+        while (true) {
+          DRIPR_ASSIGN_OR_RETURN(bool row, sel.Step());
+          if (!row) break;
+          rows.push_back(
+              Row{sel.Int(0), sel.Text(1), sel.Text(2), sel.Text(3), sel.Int(4), sel.Int(5)});
+        }
+      }
+      if (rows.empty()) break;
+      bool moved_now = false;
+      for (auto& r : rows) {
+        if (!dlq.empty() && max_receives > 0 && r.receive_count >= max_receives) {
+          // SQS redrive: the receive that would exceed maxReceiveCount moves the message
+          // (id, body, attributes, sent time and receive count kept).
+          DRIPR_ASSIGN_OR_RETURN(auto mv, conn.Prepare("UPDATE bus_messages SET queue=?1, "
+                                                       "visible_at=?2, receipt_handle=NULL "
+                                                       "WHERE id=?3"));
+          mv.Bind(1, dlq).Bind(2, now).Bind(3, r.id);
+          DRIPR_TRY(mv.Run());
+          moved = moved_now = true;
+          continue;
+        }
+        std::string receipt = NewUuid();
+        DRIPR_ASSIGN_OR_RETURN(auto up,
+                               conn.Prepare("UPDATE bus_messages SET visible_at=?1, receive_count="
+                                            "receive_count+1, receipt_handle=?2, first_received_at="
+                                            "COALESCE(first_received_at, ?3) WHERE id=?4"));
+        up.Bind(1, now + vis_s * 1000).Bind(2, receipt).Bind(3, now).Bind(4, r.id);
+        DRIPR_TRY(up.Run());
+        ReceivedMessage m;
+        m.message_id = std::move(r.message_id);
+        m.receipt_handle = std::move(receipt);
+        m.body = std::move(r.body);
+        m.attributes = embedded::DecodeAttributes(r.attributes);
+        m.receive_count = static_cast<int>(r.receive_count + 1);
+        m.sent_at = FromUnixMillis(r.sent_at);
+        out.push_back(std::move(m));
+      }
+      if (!moved_now || static_cast<int64_t>(rows.size()) < want) break;
+    }
+    DRIPR_TRY(txn.Commit());
+  }
+  if (moved) broker_->Notify({dlq});
+  // A zero visibility makes the messages receivable again at once.
+  if (visibility && visibility->count() == 0 && !out.empty()) broker_->Notify({name_});
+  return out;
+}
+
+Result<std::vector<Status>> EmbeddedQueue::DeleteBatch(const std::vector<std::string>& receipts) {
+  DRIPR_TRY(CheckBatchSize(receipts.size()));
+  std::vector<Status> out;
+  std::lock_guard lock(broker_->db_mu_);
+  auto& conn = *broker_->conn_;
+  ImmediateTxn txn(conn);
+  DRIPR_TRY(txn.Begin());
+  for (const auto& r : receipts) {
+    DRIPR_ASSIGN_OR_RETURN(
+        auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
+    st.Bind(1, name_).Bind(2, r);
+    DRIPR_ASSIGN_OR_RETURN(int changed, st.Run());
+    if (changed == 0) {
+      out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
+    } else {
+      out.push_back(Ok());
+    }
+  }
+  DRIPR_TRY(txn.Commit());
+  return out;
+}
+
+Result<std::vector<Status>> EmbeddedQueue::ChangeVisibilityBatch(
+    const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) {
+  DRIPR_TRY(CheckBatchSize(entries.size()));
+  std::vector<Status> out;
+  bool made_visible = false;
+  {
+    std::lock_guard lock(broker_->db_mu_);
+    auto& conn = *broker_->conn_;
+    ImmediateTxn txn(conn);
+    DRIPR_TRY(txn.Begin());
+    const int64_t now = broker_->NowMillis();
+    for (const auto& [receipt, timeout] : entries) {
+      if (timeout.count() < 0 || timeout.count() > kMaxVisibilitySeconds) {
+        out.push_back(
+            Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds"));
+        continue;
+      }
+      DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("UPDATE bus_messages SET visible_at=?1 "
+                                                   "WHERE queue=?2 AND receipt_handle=?3"));
+      st.Bind(1, now + timeout.count() * 1000).Bind(2, name_).Bind(3, receipt);
+      DRIPR_ASSIGN_OR_RETURN(int changed, st.Run());
+      if (changed == 0) {
+        out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
+      } else {
+        out.push_back(Ok());
+        if (timeout.count() == 0) made_visible = true;
+      }
+    }
+    DRIPR_TRY(txn.Commit());
+  }
+  if (made_visible) broker_->Notify({name_});
+  return out;
+}
+
+Result<QueueStats> EmbeddedQueue::Stats() {
+  std::lock_guard lock(broker_->db_mu_);
+  auto& conn = *broker_->conn_;
+  DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
+  q.Bind(1, name_);
+  DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
+  if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+  DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT COALESCE(SUM(visible_at<=?2), 0), "
+                                               "COALESCE(SUM(visible_at>?2), 0) "
+                                               "FROM bus_messages WHERE queue=?1"));
+  st.Bind(1, name_).Bind(2, broker_->NowMillis());
+  DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+  QueueStats s;
+  if (row) {
+    s.visible = st.Int(0);
+    s.in_flight = st.Int(1);
+  }
+  return s;
+}
+
+Status EmbeddedQueue::Purge() {
+  std::lock_guard lock(broker_->db_mu_);
+  DRIPR_ASSIGN_OR_RETURN(auto st,
+                         broker_->conn_->Prepare("DELETE FROM bus_messages WHERE queue=?1"));
+  st.Bind(1, name_);
+  DRIPR_TRY(st.Run());
+  return Ok();
+}
+
+}  // namespace dripr

@@ -1,0 +1,89 @@
+// EmbeddedTopic: SNS publish with filter policies and envelope / raw delivery.
+#include <nlohmann/json.hpp>
+
+#include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/bus/embedded/messages.h"
+#include "dripr/core/ids.h"
+#include "dripr/core/time.h"
+
+namespace dripr {
+
+using embedded::ImmediateTxn;
+
+namespace {
+
+// The SNS notification JSON that SQS receives when raw delivery is off (see
+// /work/shared/reference/aws-sqs-sns.md §4); signature fields are omitted.
+std::string Envelope(const std::string& message_id, const std::string& topic_arn,
+                     const OutgoingMessage& m, int64_t now_ms) {
+  nlohmann::json j;
+  j["Type"] = "Notification";
+  j["MessageId"] = message_id;
+  j["TopicArn"] = topic_arn;
+  j["Message"] = m.body;
+  j["Timestamp"] = FormatIso8601(FromUnixMillis(now_ms));
+  if (!m.attributes.empty()) {
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [k, v] : m.attributes) attrs[k] = {{"Type", "String"}, {"Value", v}};
+    j["MessageAttributes"] = std::move(attrs);
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
+  const std::string sns_id = NewUuid();
+  std::vector<std::string> delivered;
+  {
+    std::lock_guard lock(broker_->db_mu_);
+    auto& conn = *broker_->conn_;
+    ImmediateTxn txn(conn);
+    DRIPR_TRY(txn.Begin());
+    DRIPR_ASSIGN_OR_RETURN(auto t, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
+    t.Bind(1, name_);
+    DRIPR_ASSIGN_OR_RETURN(bool found, t.Step());
+    if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name_ + "\" is not declared");
+
+    struct Sub {
+      std::string queue, policy, scope;
+      bool raw;
+    };
+    std::vector<Sub> subs;
+    {
+      DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
+                                                   "raw_delivery FROM bus_subscriptions "
+                                                   "WHERE topic=?1 ORDER BY queue"));
+      st.Bind(1, name_);
+      while (true) {
+        DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        subs.push_back(Sub{st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0});
+      }
+    }
+    const int64_t now = broker_->NowMillis();
+    std::string envelope;  // built once, on first use
+    const std::string attrs_json = embedded::EncodeAttributes(m.attributes);
+    for (const auto& s : subs) {
+      auto scope = ParseFilterScope(s.scope);
+      if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + s.scope);
+      auto policy = broker_->CachedPolicy(*scope, s.policy);
+      if (!policy) {
+        return Fail(policy.error().Wrap("subscription " + name_ + " -> " + s.queue));
+      }
+      if (!(*policy)->Matches(m.attributes, m.body)) continue;
+      if (s.raw) {
+        DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), m.body, attrs_json, now));
+      } else {
+        if (envelope.empty()) envelope = Envelope(sns_id, Arn(), m, now);
+        DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), envelope, "{}", now));
+      }
+      delivered.push_back(s.queue);
+    }
+    DRIPR_TRY(txn.Commit());
+  }
+  broker_->Notify(delivered);
+  return sns_id;
+}
+
+}  // namespace dripr

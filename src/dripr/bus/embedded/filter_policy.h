@@ -1,0 +1,52 @@
+#pragma once
+// SNS subscription filter policies, the subset the embedded bus supports:
+//   exact match      {"k": ["a", "b", 7, true, null]}   (any listed value)
+//   anything-but     {"k": [{"anything-but": "a"}]}, [{"anything-but": ["a","b"]}],
+//                    [{"anything-but": {"prefix": "x"}}]
+//   exists           {"k": [{"exists": true}]} / false
+//   prefix           {"k": [{"prefix": "WAIT"}]}
+// Keys are ANDed, the conditions of one key are ORed. With scope MessageBody keys may nest
+// ({"payload": {"to_status": ["WAITING_FOR_DATA"]}}) and are matched against the JSON
+// body; a body that is not a JSON object matches no (non-empty) policy. With scope
+// MessageAttributes keys name message attributes (String values).
+// A key absent from the message matches only {"exists": false} (as in SNS).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dripr/bus/bus.h"
+#include "dripr/core/error.h"
+
+namespace dripr {
+
+enum class FilterScope { kMessageAttributes, kMessageBody };
+
+// "MessageAttributes" / "MessageBody", the SNS FilterPolicyScope values.
+std::string_view ToString(FilterScope s);
+std::optional<FilterScope> ParseFilterScope(std::string_view s);
+
+class FilterPolicy {
+ public:
+  // Parses and validates `json`. An empty string or "{}" matches every message.
+  // kInvalidArgument naming the problem: not JSON, not an object, a value that is neither
+  // an array nor an object, nesting under scope MessageAttributes, an empty array, or an
+  // unsupported operator (numeric, suffix, equals-ignore-case, cidr, $or, ...).
+  static Result<FilterPolicy> Parse(std::string_view json, FilterScope scope);
+
+  // Whether a message with these attributes and body passes the policy. Never throws.
+  bool Matches(const MessageAttributes& attributes, std::string_view body) const;
+
+  FilterScope scope() const { return scope_; }
+  bool MatchesEverything() const { return root_ == nullptr; }
+
+  struct Node;  // the parsed tree (filter_policy.cc)
+
+ private:
+  FilterScope scope_ = FilterScope::kMessageAttributes;
+  std::shared_ptr<const Node> root_;  // null: matches everything; immutable once parsed
+};
+
+}  // namespace dripr

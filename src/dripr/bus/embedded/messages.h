@@ -1,0 +1,22 @@
+#pragma once
+// Row-level helpers shared by EmbeddedQueue and EmbeddedTopic (internal to bus/embedded/).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dripr/bus/bus.h"
+#include "dripr/bus/embedded/sqlite_conn.h"
+
+namespace dripr::embedded {
+
+// {"name":"value",...}; never throws (invalid UTF-8 is replaced).
+std::string EncodeAttributes(const MessageAttributes& attributes);
+// The inverse; a malformed column yields an empty map.
+MessageAttributes DecodeAttributes(std::string_view json_text);
+
+// Inserts a visible message (receive_count 0). Caller holds the broker's db mutex.
+Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::string& message_id,
+                     std::string_view body, const std::string& attributes_json, int64_t now_ms);
+
+}  // namespace dripr::embedded
