@@ -11,7 +11,7 @@ fetcher=$FETCHER_PID
 # 1. A campaign with a property and a no-address one reach READY_TO_CREATE_EMAIL quickly.
 dripr campaign create --id home-1 --zip 02139 --address "1 Main St, Cambridge, MA 02139" \
   --lat 42.3651 --lng -71.1040 --current-value 850000 >/dev/null || fail "create home-1"
-dripr campaign create --id news-1 --zip 30301 >/dev/null || fail "create news-1"
+dripr campaign create --id news-1 --zip 30303 >/dev/null || fail "create news-1"
 for id in home-1 news-1; do dripr campaign start "$id" >/dev/null || fail "start $id"; done
 poll 10 "home-1 and news-1 ready" eval 'status_is home-1 READY_TO_CREATE_EMAIL && status_is news-1 READY_TO_CREATE_EMAIL'
 
@@ -62,10 +62,10 @@ for zip in $(real_zips $N); do
   i=$((i + 1))
   dripr campaign create --id "bulk-$i" --zip "$zip" >/dev/null || fail "create bulk-$i"
 done
-slow=(DRIPR_SAMPLE_LATENCY_MS=40)
-start_fetcher fetcher2 "${slow[@]}"
-fetcher=$FETCHER_PID
 for i in $(seq 1 $N); do dripr campaign start "bulk-$i" >/dev/null || fail "start bulk-$i"; done
+# A slow provider and few workers, so the kill lands while work is in flight.
+start_fetcher fetcher2 DRIPR_SAMPLE_LATENCY_MS=300 DRIPR_MAX_IN_FLIGHT=2
+fetcher=$FETCHER_PID
 some_ready() { [[ $(count_in_status READY_TO_CREATE_EMAIL) -ge 5 ]]; }
 poll 30 "some bulk campaigns ready" some_ready
 kill -9 "$fetcher"
