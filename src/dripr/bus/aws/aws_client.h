@@ -1,0 +1,78 @@
+#pragma once
+// Shared request machinery of the SQS and SNS clients: SigV4 signing, error classification
+// (retryable vs permanent, ../shared/reference/aws-sqs-sns.md §2–3) and bounded retries with
+// jittered exponential backoff. A broker that is down surfaces as kUnavailable after
+// `retry.max_attempts` quick attempts, so callers (the consumer engine) keep control.
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "dripr/bus/aws/credentials.h"
+#include "dripr/core/clock.h"
+#include "dripr/core/error.h"
+#include "dripr/core/http.h"
+
+namespace dripr::aws {
+
+struct RetryPolicy {
+  int max_attempts = 3;  // total tries of one call, >= 1
+  std::chrono::milliseconds base_delay{100};
+  std::chrono::milliseconds max_delay{2000};
+};
+
+struct ClientOptions {
+  std::string region;    // e.g. "us-east-1"
+  std::string endpoint;  // e.g. "https://sqs.us-east-1.amazonaws.com", "http://127.0.0.1:4566"
+  CredentialsProviderPtr credentials;  // required
+  HttpClientPtr http;                  // required
+  const Clock* clock = nullptr;        // for X-Amz-Date; nullptr: SystemClock::Instance()
+  RetryPolicy retry;
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds timeout{10000};  // per attempt (long polls add their wait)
+  // How the retry loop waits; nullptr: std::this_thread::sleep_for. Tests inject a recorder.
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
+// A service's error reply, as parsed by the protocol (JSON for SQS, XML for SNS).
+struct ServiceError {
+  int http_status = 0;
+  std::string code;  // e.g. "AWS.SimpleQueueService.NonExistentQueue", "NotFound"
+  std::string message;
+  std::string request_id;
+};
+
+// The ErrorCode for an AWS error code / HTTP status. Retryable codes (throttling, 5xx,
+// RequestTimeout) map to kResourceExhausted / kUnavailable.
+ErrorCode ClassifyAwsError(int http_status, std::string_view code);
+
+// Signs, sends and retries one protocol's calls. Thread-safe.
+class AwsCaller {
+ public:
+  // `service` is the SigV4 service name ("sqs", "sns"); `display` prefixes messages ("SQS").
+  AwsCaller(ClientOptions options, std::string service, std::string display,
+            std::function<ServiceError(const HttpResponse&)> parse_error);
+
+  // POSTs `body` to the endpoint with `headers`, signed. Returns the 2xx response or an
+  // error "SQS SendMessage: <code>: <message> (HTTP 400)". `extra_timeout` is added to the
+  // per-attempt timeout (long polls).
+  Result<HttpResponse> Post(std::string_view op, HttpHeaders headers, std::string body,
+                            std::chrono::milliseconds extra_timeout = {});
+
+  const ClientOptions& options() const { return options_; }
+  // Waits before retry `attempt` (1-based) with full jitter; used by batch retries too.
+  void Backoff(int attempt);
+
+ private:
+  SysTime Now() const;
+
+  const ClientOptions options_;
+  const std::string service_;
+  const std::string display_;
+  const std::function<ServiceError(const HttpResponse&)> parse_error_;
+  mutable std::mutex mu_;
+  std::chrono::seconds clock_skew_{0};  // guarded by mu_; server minus local, from Date
+};
+
+}  // namespace dripr::aws
