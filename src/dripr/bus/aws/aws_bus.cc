@@ -1,0 +1,276 @@
+#include "dripr/bus/aws/aws_bus.h"
+
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace dripr::aws {
+namespace {
+
+template <class T>
+std::optional<T> ParseNumber(const std::string& s) {
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+ReceivedMessage ToReceived(SqsMessage m) {
+  ReceivedMessage r;
+  r.message_id = std::move(m.message_id);
+  r.receipt_handle = std::move(m.receipt_handle);
+  r.body = std::move(m.body);
+  r.attributes = std::move(m.message_attributes);
+  if (auto it = m.attributes.find("ApproximateReceiveCount"); it != m.attributes.end()) {
+    r.receive_count = ParseNumber<int>(it->second).value_or(0);
+  }
+  if (auto it = m.attributes.find("SentTimestamp"); it != m.attributes.end()) {
+    if (auto ms = ParseNumber<long long>(it->second)) {
+      r.sent_at = SysTime(std::chrono::milliseconds(*ms));
+    }
+  }
+  return r;
+}
+
+constexpr std::array<const char*, 3> kQueueUrlVars = {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL",
+                                                      "SQS_ACTIVE_LISTINGS_QUEUE_URL",
+                                                      "SQS_RECENT_SALES_QUEUE_URL"};
+constexpr std::array<const char*, 3> kDlqUrlVars = {
+    "SQS_LOCAL_MARKET_UPDATES_DLQ_URL", "SQS_ACTIVE_LISTINGS_DLQ_URL", "SQS_RECENT_SALES_DLQ_URL"};
+
+}  // namespace
+
+// ---- SqsQueue ----
+
+SqsQueue::SqsQueue(std::shared_ptr<SqsClient> client, std::string queue_url)
+    : client_(std::move(client)), url_(std::move(queue_url)), name_(QueueNameFromUrl(url_)) {}
+
+Result<std::string> SqsQueue::Send(const OutgoingMessage& m) {
+  return client_->SendMessage(url_, m.body, m.attributes);
+}
+
+Result<std::vector<ReceivedMessage>> SqsQueue::Receive(
+    int max_messages, std::chrono::milliseconds wait,
+    std::optional<std::chrono::seconds> visibility) {
+  if (max_messages < 1 || max_messages > 10) {
+    return Fail(ErrorCode::kInvalidArgument, "receive from " + name_ +
+                                                 ": max messages must be 1-10, got " +
+                                                 std::to_string(max_messages));
+  }
+  long long wait_s = std::llround(static_cast<double>(wait.count()) / 1000.0);
+  wait_s = std::clamp<long long>(wait_s, 0, 20);
+  DRIPR_ASSIGN_OR_RETURN(auto messages,
+                         client_->ReceiveMessage(url_, {.max_messages = max_messages,
+                                                        .wait = std::chrono::seconds(wait_s),
+                                                        .visibility = visibility}));
+  std::vector<ReceivedMessage> out;
+  out.reserve(messages.size());
+  for (auto& m : messages) out.push_back(ToReceived(std::move(m)));
+  return out;
+}
+
+Result<std::vector<Status>> SqsQueue::DeleteBatch(const std::vector<std::string>& receipts) {
+  return client_->DeleteMessageBatch(url_, receipts);
+}
+
+Result<std::vector<Status>> SqsQueue::ChangeVisibilityBatch(
+    const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) {
+  return client_->ChangeMessageVisibilityBatch(url_, entries);
+}
+
+Result<QueueStats> SqsQueue::Stats() {
+  DRIPR_ASSIGN_OR_RETURN(
+      auto attrs, client_->GetQueueAttributes(url_, {"ApproximateNumberOfMessages",
+                                                     "ApproximateNumberOfMessagesNotVisible"}));
+  QueueStats s;
+  s.visible = ParseNumber<int64_t>(attrs["ApproximateNumberOfMessages"]).value_or(0);
+  s.in_flight = ParseNumber<int64_t>(attrs["ApproximateNumberOfMessagesNotVisible"]).value_or(0);
+  return s;
+}
+
+Status SqsQueue::Purge() { return client_->PurgeQueue(url_); }
+
+// ---- SnsTopic ----
+
+SnsTopic::SnsTopic(std::shared_ptr<SnsClient> client, std::string topic_arn)
+    : client_(std::move(client)),
+      arn_(std::move(topic_arn)),
+      name_(arn_.substr(arn_.rfind(':') == std::string::npos ? 0 : arn_.rfind(':') + 1)) {}
+
+Result<std::string> SnsTopic::Publish(const OutgoingMessage& m) {
+  return client_->Publish(arn_, m.body, m.attributes);
+}
+
+// ---- RedriveTargetQueue ----
+
+Result<std::string> DeadLetterQueueUrl(SqsClient& sqs, const std::string& queue_url) {
+  DRIPR_ASSIGN_OR_RETURN(auto attrs, sqs.GetQueueAttributes(queue_url, {"RedrivePolicy"}));
+  const std::string what = "dead-letter queue of " + QueueNameFromUrl(queue_url);
+  auto it = attrs.find("RedrivePolicy");
+  if (it == attrs.end() || it->second.empty()) {
+    return Fail(ErrorCode::kFailedPrecondition, what + ": the queue has no RedrivePolicy");
+  }
+  auto policy = nlohmann::json::parse(it->second, nullptr, false);
+  std::string arn;
+  if (policy.is_object() && policy.contains("deadLetterTargetArn") &&
+      policy["deadLetterTargetArn"].is_string()) {
+    arn = policy["deadLetterTargetArn"].get<std::string>();
+  }
+  if (arn.empty() || arn.rfind(':') == std::string::npos) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                what + ": RedrivePolicy without deadLetterTargetArn");
+  }
+  auto url = sqs.GetQueueUrl(arn.substr(arn.rfind(':') + 1));
+  if (!url) return Fail(url.error().Wrap(what));
+  return url;
+}
+
+RedriveTargetQueue::RedriveTargetQueue(std::shared_ptr<SqsClient> client,
+                                       std::string source_queue_url)
+    : client_(std::move(client)), source_url_(std::move(source_queue_url)) {}
+
+Result<SqsQueue*> RedriveTargetQueue::Resolve() {
+  std::lock_guard lock(mu_);
+  if (!queue_) {
+    DRIPR_ASSIGN_OR_RETURN(auto url, DeadLetterQueueUrl(*client_, source_url_));
+    queue_ = std::make_unique<SqsQueue>(client_, url);
+  }
+  return queue_.get();
+}
+
+std::string RedriveTargetQueue::Name() const {
+  // Before discovery the conventional name; `dripr infra` creates "<queue>-dlq".
+  std::lock_guard lock(mu_);
+  return queue_ ? queue_->Name() : QueueNameFromUrl(source_url_) + "-dlq";
+}
+
+Result<std::string> RedriveTargetQueue::Send(const OutgoingMessage& m) {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->Send(m);
+}
+
+Result<std::vector<ReceivedMessage>> RedriveTargetQueue::Receive(
+    int max_messages, std::chrono::milliseconds wait,
+    std::optional<std::chrono::seconds> visibility) {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->Receive(max_messages, wait, visibility);
+}
+
+Result<std::vector<Status>> RedriveTargetQueue::DeleteBatch(
+    const std::vector<std::string>& receipts) {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->DeleteBatch(receipts);
+}
+
+Result<std::vector<Status>> RedriveTargetQueue::ChangeVisibilityBatch(
+    const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->ChangeVisibilityBatch(entries);
+}
+
+Result<QueueStats> RedriveTargetQueue::Stats() {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->Stats();
+}
+
+Status RedriveTargetQueue::Purge() {
+  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
+  return q->Purge();
+}
+
+// ---- AwsBus ----
+
+AwsBus::AwsBus(std::shared_ptr<SnsClient> sns, std::shared_ptr<SqsClient> sqs,
+               const AwsBusConfig& config)
+    : topic_(std::make_unique<SnsTopic>(std::move(sns), config.topic_arn)) {
+  for (size_t i = 0; i < 3; ++i) {
+    work_[i] = std::make_unique<SqsQueue>(sqs, config.work_queue_urls[i]);
+    if (config.dlq_urls[i].empty()) {
+      dlq_[i] = std::make_unique<RedriveTargetQueue>(sqs, config.work_queue_urls[i]);
+    } else {
+      dlq_[i] = std::make_unique<SqsQueue>(sqs, config.dlq_urls[i]);
+    }
+  }
+}
+
+std::string RegionFromArn(std::string_view arn) {
+  // arn:partition:service:region:account:resource
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return "";
+    ++pos;
+  }
+  size_t end = arn.find(':', pos);
+  if (!arn.starts_with("arn:") || end == std::string_view::npos) return "";
+  return std::string(arn.substr(pos, end - pos));
+}
+
+Result<AwsBusConfig> AwsBusConfigFromEnv(const Env& env) {
+  AwsBusConfig c;
+  std::vector<std::string> missing;
+  c.topic_arn = env.GetOr("SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "");
+  if (c.topic_arn.empty()) missing.push_back("SNS_CAMPAIGN_EVENTS_TOPIC_ARN");
+  for (size_t i = 0; i < 3; ++i) {
+    c.work_queue_urls[i] = env.GetOr(kQueueUrlVars[i], "");
+    if (c.work_queue_urls[i].empty()) missing.push_back(kQueueUrlVars[i]);
+    c.dlq_urls[i] = env.GetOr(kDlqUrlVars[i], "");
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    return Fail(ErrorCode::kInvalidArgument,
+                "EVENT_BUS=aws needs " + names +
+                    " (`dripr infra up` creates the topic and queues and prints them)");
+  }
+  if (!c.topic_arn.starts_with("arn:") || RegionFromArn(c.topic_arn).empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an ARN: " + c.topic_arn);
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    const std::string& u = c.work_queue_urls[i];
+    if (!u.starts_with("http://") && !u.starts_with("https://")) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(kQueueUrlVars[i]) + " is not an http(s) URL: " + u);
+    }
+  }
+  return c;
+}
+
+Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view service,
+                                           std::string_view fallback_region,
+                                           CredentialsProviderPtr credentials, HttpClientPtr http) {
+  ClientOptions o;
+  auto region = ResolveRegion(env);
+  if (region) {
+    o.region = *region;
+  } else if (!fallback_region.empty()) {
+    o.region = std::string(fallback_region);
+  } else {
+    return Fail(region.error());
+  }
+  o.endpoint = ResolveEndpoint(env, service, o.region);
+  o.http = http ? std::move(http) : NewCurlHttpClient();
+  o.credentials = credentials
+                      ? std::move(credentials)
+                      : NewDefaultCredentialsChain(env, CredentialChainOptions{.http = o.http});
+  return o;
+}
+
+}  // namespace dripr::aws
+
+namespace dripr {
+
+Result<BusPtr> OpenAwsBus(const Env& env) {
+  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));
+  const std::string arn_region = aws::RegionFromArn(config.topic_arn);
+  DRIPR_ASSIGN_OR_RETURN(auto sqs_options, aws::ClientOptionsFromEnv(env, "sqs", arn_region));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto sns_options,
+      aws::ClientOptionsFromEnv(env, "sns", arn_region, sqs_options.credentials, sqs_options.http));
+  auto sqs = std::make_shared<aws::SqsClient>(std::move(sqs_options));
+  auto sns = std::make_shared<aws::SnsClient>(std::move(sns_options));
+  return BusPtr(std::make_unique<aws::AwsBus>(std::move(sns), std::move(sqs), config));
+}
+
+}  // namespace dripr

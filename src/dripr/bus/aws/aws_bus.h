@@ -1,0 +1,136 @@
+#pragma once
+// The AWS backend of the bus interfaces (bus/bus.h): SnsTopic publishes to an SNS topic,
+// SqsQueue consumes an SQS queue; AwsBus wires the pipeline's topic, work queues and DLQs.
+// Passes tests/support/bus_contract.h on moto_server.
+//
+// Nothing here touches the network at construction: a broker that is down shows up as
+// kUnavailable from the first call, and the caller (consumer engine, relay) retries.
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "dripr/bus/aws/sns_client.h"
+#include "dripr/bus/aws/sqs_client.h"
+#include "dripr/bus/bus.h"
+#include "dripr/core/env.h"
+
+namespace dripr::aws {
+
+class SqsQueue final : public Queue {
+ public:
+  SqsQueue(std::shared_ptr<SqsClient> client, std::string queue_url);
+
+  std::string Name() const override { return name_; }
+  const std::string& url() const { return url_; }
+
+  Result<std::string> Send(const OutgoingMessage& m) override;
+  // SQS waits in whole seconds: `wait` is rounded to the nearest second (at most 20 s).
+  Result<std::vector<ReceivedMessage>> Receive(
+      int max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
+  Result<std::vector<Status>> ChangeVisibilityBatch(
+      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
+  Result<QueueStats> Stats() override;
+  Status Purge() override;
+
+ private:
+  const std::shared_ptr<SqsClient> client_;
+  const std::string url_;
+  const std::string name_;
+};
+
+class SnsTopic final : public Topic {
+ public:
+  SnsTopic(std::shared_ptr<SnsClient> client, std::string topic_arn);
+  Result<std::string> Publish(const OutgoingMessage& m) override;
+  std::string Name() const override { return name_; }
+  const std::string& arn() const { return arn_; }
+
+ private:
+  const std::shared_ptr<SnsClient> client_;
+  const std::string arn_;
+  const std::string name_;
+};
+
+// A queue whose URL is found on first use: the dead-letter queue named by another queue's
+// RedrivePolicy. Until found, every call fails with the discovery error (kUnavailable while
+// SQS is unreachable, kFailedPrecondition when the queue has no RedrivePolicy).
+class RedriveTargetQueue final : public Queue {
+ public:
+  RedriveTargetQueue(std::shared_ptr<SqsClient> client, std::string source_queue_url);
+
+  std::string Name() const override;
+  Result<std::string> Send(const OutgoingMessage& m) override;
+  Result<std::vector<ReceivedMessage>> Receive(
+      int max_messages, std::chrono::milliseconds wait,
+      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
+  Result<std::vector<Status>> ChangeVisibilityBatch(
+      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
+  Result<QueueStats> Stats() override;
+  Status Purge() override;
+
+ private:
+  Result<SqsQueue*> Resolve();
+
+  const std::shared_ptr<SqsClient> client_;
+  const std::string source_url_;
+  mutable std::mutex mu_;
+  std::unique_ptr<SqsQueue> queue_;  // guarded by mu_ until set, then immutable
+};
+
+// The URL of the dead-letter queue in `queue_url`'s RedrivePolicy.
+Result<std::string> DeadLetterQueueUrl(SqsClient& sqs, const std::string& queue_url);
+
+// Where the pipeline's topic and queues are. DLQ URLs empty: discovered from RedrivePolicy.
+struct AwsBusConfig {
+  std::string topic_arn;
+  std::array<std::string, 3> work_queue_urls;  // indexed by DataPart
+  std::array<std::string, 3> dlq_urls;         // optional
+};
+
+class AwsBus final : public Bus {
+ public:
+  AwsBus(std::shared_ptr<SnsClient> sns, std::shared_ptr<SqsClient> sqs,
+         const AwsBusConfig& config);
+  Topic& CampaignEvents() override { return *topic_; }
+  Queue& WorkQueue(DataPart part) override { return *work_[static_cast<size_t>(part)]; }
+  Queue& DeadLetterQueue(DataPart part) override { return *dlq_[static_cast<size_t>(part)]; }
+
+ private:
+  std::unique_ptr<SnsTopic> topic_;
+  std::array<QueuePtr, 3> work_;
+  std::array<QueuePtr, 3> dlq_;
+};
+
+// The bus configuration from the environment: SNS_CAMPAIGN_EVENTS_TOPIC_ARN,
+// SQS_LOCAL_MARKET_UPDATES_QUEUE_URL, SQS_ACTIVE_LISTINGS_QUEUE_URL,
+// SQS_RECENT_SALES_QUEUE_URL (required) and SQS_*_DLQ_URL (optional, e.g.
+// SQS_RECENT_SALES_DLQ_URL). kInvalidArgument names what is missing.
+Result<AwsBusConfig> AwsBusConfigFromEnv(const Env& env);
+
+// Client options from the environment: region (AWS_REGION, AWS_DEFAULT_REGION, profile, else
+// the topic ARN's region when `fallback_region` is given), endpoint for `service`
+// (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, AWS default), the default credentials chain
+// and the libcurl transport. Pass `credentials`/`http` to share them between clients.
+Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view service,
+                                           std::string_view fallback_region = "",
+                                           CredentialsProviderPtr credentials = nullptr,
+                                           HttpClientPtr http = nullptr);
+
+// The region in an ARN ("arn:aws:sns:us-east-1:123456789012:t" -> "us-east-1"), or "".
+std::string RegionFromArn(std::string_view arn);
+
+}  // namespace dripr::aws
+
+namespace dripr {
+
+// EVENT_BUS=aws: the bus described by `env` (see aws::AwsBusConfigFromEnv and
+// aws::ClientOptionsFromEnv). Validates configuration only; no network calls.
+Result<BusPtr> OpenAwsBus(const Env& env);
+
+}  // namespace dripr
