@@ -4,6 +4,8 @@
 #include <set>
 #include <thread>
 
+#include "dripr/domain/event.h"
+
 namespace dripr::testing {
 namespace {
 
@@ -132,6 +134,13 @@ TEST_P(BusContractTest, PublishFansOutThroughTheFilter) {
 
   const ReceivedMessage& m = got[0];
   EXPECT_EQ(PublishedMessage(m, s_.raw_delivery), wanted);
+  // What the consumers do with it: one decoder for both delivery modes.
+  auto event = DecodeStatusChange(m.body);
+  ASSERT_TRUE(event) << event.error().ToString() << "\n" << m.body;
+  EXPECT_EQ(event->campaign_id, "c-want");
+  EXPECT_EQ(event->zip_code, "02139");
+  EXPECT_EQ(event->from_status, CampaignStatus::kDormant);
+  EXPECT_EQ(event->to_status, CampaignStatus::kWaitingForData);
   if (s_.raw_delivery) {
     EXPECT_EQ(m.body, wanted);
     EXPECT_EQ(m.attributes, StatusChangeAttributes("WAITING_FOR_DATA"));
