@@ -147,6 +147,32 @@ TEST_F(EmbeddedQueueTest, BatchesAreLimitedToTenEntries) {
   EXPECT_EQ(bad_receive.error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST_F(EmbeddedQueueTest, RejectsMessagesSqsWouldReject) {
+  auto expect_invalid = [&](const OutgoingMessage& m, const std::string& message) {
+    auto sent = work_->Send(m);
+    ASSERT_FALSE(sent) << message;
+    EXPECT_EQ(sent.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(sent.error().message, message);
+  };
+  expect_invalid({"", {}}, "message body must not be empty");
+  expect_invalid({std::string(262145, 'x'), {}}, "message body is 262145 bytes, more than 262144");
+  expect_invalid({"bad \xff byte", {}}, "message body is not valid UTF-8");
+  expect_invalid({"truncated \xe2\x82", {}}, "message body is not valid UTF-8");
+  expect_invalid({"overlong \xc0\xaf", {}}, "message body is not valid UTF-8");
+  expect_invalid({"surrogate \xed\xa0\x80", {}}, "message body is not valid UTF-8");
+  expect_invalid({"ok", {{"", "v"}}}, "message attribute name must be 1-256 characters");
+  expect_invalid({"ok", {{"k", "\xc3"}}}, "message attribute \"k\" is not valid UTF-8");
+  EXPECT_TRUE(work_->Send({std::string(262144, 'x'), {}}));
+  EXPECT_TRUE(work_->Send({"\xe2\x82\xac \xf0\x9f\x8f\xa0 caf\xc3\xa9", {{"k", "\xc3\xa9"}}}));
+
+  ASSERT_TRUE(broker_->DeclareTopic("t"));
+  auto topic = broker_->OpenTopic("t");
+  ASSERT_TRUE(topic);
+  auto published = (*topic)->Publish({"\xff", {}});
+  ASSERT_FALSE(published);
+  EXPECT_EQ(published.error().message, "message body is not valid UTF-8");
+}
+
 TEST_F(EmbeddedQueueTest, RedriveKeepsIdentityAndReceiveCount) {
   auto id = work_->Send({"poison", {{"k", "v"}}});
   ASSERT_TRUE(id);

@@ -33,6 +33,7 @@ std::string Envelope(const std::string& message_id, const std::string& topic_arn
 }  // namespace
 
 Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
+  DRIPR_TRY(embedded::ValidateMessage(m));
   const std::string sns_id = NewUuid();
   std::vector<std::string> delivered;
   {

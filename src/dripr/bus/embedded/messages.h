@@ -15,6 +15,11 @@ std::string EncodeAttributes(const MessageAttributes& attributes);
 // The inverse; a malformed column yields an empty map.
 MessageAttributes DecodeAttributes(std::string_view json_text);
 
+// SQS/SNS limits, checked so nothing works here that would fail on AWS: a body of 1 to
+// 262,144 bytes of valid UTF-8, attribute names 1-256 characters, values valid UTF-8.
+// kInvalidArgument naming the problem.
+Status ValidateMessage(const OutgoingMessage& m);
+
 // Inserts a visible message (receive_count 0). Caller holds the broker's db mutex.
 Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::string& message_id,
                      std::string_view body, const std::string& attributes_json, int64_t now_ms);
