@@ -30,6 +30,10 @@ std::optional<int> LoadContext(const Globals& g, Context& ctx) {
     if (!env) return ReportUsage(env.error().message);
     ctx.env = std::move(*env);
   }
+  // The sample provider places homes by real zip centroids when it can find them.
+  if (!ctx.env.Get("DRIPR_SAMPLE_ZIP_CSV")) {
+    if (auto csv = ZipCsvPath(ctx.env); !csv.empty()) ctx.env.Set("DRIPR_SAMPLE_ZIP_CSV", csv);
+  }
   auto config = LoadConfig(ctx.env);
   if (!config) return ReportUsage(config.error().message);
   ctx.config = std::move(*config);
