@@ -1,0 +1,423 @@
+// Credential sources, the default chain (caching, refresh), region and endpoint resolution.
+// HTTP-based sources run against fake servers on loopback (aws/test_server.h).
+
+#include "dripr/bus/aws/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "aws/test_server.h"
+#include "bus/temp_dir.h"
+#include "dripr/core/time.h"
+
+namespace dripr::aws {
+namespace {
+
+using namespace std::chrono_literals;
+using dripr::testing::TempDir;
+using dripr::testing::TestServer;
+
+constexpr char kSecret[] = "sEcReT-NeVeR-LoGgEd-123";
+constexpr char kToken[] = "ToKeN-NeVeR-LoGgEd-456";
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+SysTime T0() { return *ParseIso8601("2026-11-29T12:00:00Z"); }
+
+std::string CredsJson(const std::string& id, SysTime expiration) {
+  return R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":")" + id +
+         R"(","SecretAccessKey":")" + kSecret + R"(","Token":")" + kToken + R"(","Expiration":")" +
+         FormatIso8601(expiration) + R"("})";
+}
+
+void ExpectNoSecrets(const std::string& text) {
+  EXPECT_EQ(text.find(kSecret), std::string::npos) << text;
+  EXPECT_EQ(text.find(kToken), std::string::npos) << text;
+}
+
+TEST(CredentialsFromEnv, ReadsKeysAndToken) {
+  auto c = CredentialsFromEnv(Env::FromMap({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                                            {"AWS_SECRET_ACCESS_KEY", kSecret},
+                                            {"AWS_SESSION_TOKEN", kToken}}));
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->access_key_id, "AKIAENV");
+  EXPECT_EQ(c->secret_access_key, kSecret);
+  EXPECT_EQ(c->session_token, kToken);
+  EXPECT_EQ(c->source, "env");
+  EXPECT_FALSE(c->expiration);
+  ExpectNoSecrets(c->ToString());
+}
+
+TEST(CredentialsFromEnv, NotConfiguredAndHalfConfigured) {
+  auto none = CredentialsFromEnv(Env::FromMap({}));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
+  auto half = CredentialsFromEnv(Env::FromMap({{"AWS_ACCESS_KEY_ID", "AKIA"}}));
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(half.error().message, "env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+}
+
+TEST(ParseIni, SectionsCommentsAndNestedBlocks) {
+  auto ini = ParseIni(
+      "# c\n[default]\naws_access_key_id = A\n; c2\n[profile dev]\nregion=eu-west-1\n"
+      "s3 =\n  max_concurrent_requests = 2\nAWS_Secret_Access_Key = S = x\n",
+      "cfg");
+  ASSERT_TRUE(ini) << ini.error().ToString();
+  EXPECT_EQ(ini->at("default").at("aws_access_key_id"), "A");
+  EXPECT_EQ(ini->at("profile dev").at("region"), "eu-west-1");
+  EXPECT_EQ(ini->at("profile dev").at("aws_secret_access_key"), "S = x");
+  EXPECT_FALSE(ini->at("profile dev").contains("max_concurrent_requests"));
+  auto bad = ParseIni("[default]\nno equals here\n", "f.ini");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "f.ini:2: expected key = value");
+}
+
+TEST(CredentialsFromProfile, DefaultAndNamedProfilesFromHomeAndOverrides) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File(".aws"));
+  WriteFile(dir.File(".aws/credentials"),
+            std::string("[default]\naws_access_key_id=AKIADEFAULT\naws_secret_access_key=") +
+                kSecret + "\n[dev]\naws_access_key_id=AKIADEV\naws_secret_access_key=" + kSecret +
+                "\naws_session_token=" + kToken + "\n");
+  WriteFile(dir.File(".aws/config"),
+            "[default]\nregion=us-west-2\n[profile dev]\nregion=eu-central-1\n"
+            "[profile cfgonly]\naws_access_key_id=AKIACFG\naws_secret_access_key=x\n");
+  auto def = CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}}));
+  ASSERT_TRUE(def) << def.error().ToString();
+  EXPECT_EQ(def->access_key_id, "AKIADEFAULT");
+
+  auto dev = CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}}));
+  ASSERT_TRUE(dev) << dev.error().ToString();
+  EXPECT_EQ(dev->access_key_id, "AKIADEV");
+  EXPECT_EQ(dev->session_token, kToken);
+  EXPECT_TRUE(dev->source.starts_with("profile dev")) << dev->source;
+
+  auto cfg =
+      CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "cfgonly"}}));
+  ASSERT_TRUE(cfg) << cfg.error().ToString();
+  EXPECT_EQ(cfg->access_key_id, "AKIACFG");
+
+  auto missing =
+      CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "nope"}}));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kFailedPrecondition);
+
+  WriteFile(dir.File("other-creds"),
+            std::string("[dev]\naws_access_key_id=AKIAOTHER\naws_secret_access_key=") + kSecret);
+  auto other = CredentialsFromProfile(
+      Env::FromMap({{"HOME", "/nonexistent"},
+                    {"AWS_PROFILE", "dev"},
+                    {"AWS_SHARED_CREDENTIALS_FILE", dir.File("other-creds")}}));
+  ASSERT_TRUE(other) << other.error().ToString();
+  EXPECT_EQ(other->access_key_id, "AKIAOTHER");
+
+  // Region: env first, then the profile in the config file.
+  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")}})), "us-west-2");
+  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}})),
+            "eu-central-1");
+  EXPECT_EQ(
+      *ResolveRegion(Env::FromMap({{"HOME", dir.File("")}, {"AWS_DEFAULT_REGION", "ap-south-1"}})),
+      "ap-south-1");
+  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")},
+                                         {"AWS_DEFAULT_REGION", "ap-south-1"},
+                                         {"AWS_REGION", "sa-east-1"}})),
+            "sa-east-1");
+  auto none = ResolveRegion(Env::FromMap({{"HOME", "/nonexistent"}}));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST(ResolveEndpoint, ServiceSpecificThenGlobalThenAws) {
+  Env both = Env::FromMap({{"AWS_ENDPOINT_URL", "http://127.0.0.1:4566/"},
+                           {"AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"}});
+  EXPECT_EQ(ResolveEndpoint(both, "sqs", "us-east-1"), "http://127.0.0.1:9324");
+  EXPECT_EQ(ResolveEndpoint(both, "sns", "us-east-1"), "http://127.0.0.1:4566");
+  Env none = Env::FromMap({});
+  EXPECT_EQ(ResolveEndpoint(none, "sqs", "eu-west-1"), "https://sqs.eu-west-1.amazonaws.com");
+  EXPECT_EQ(ResolveEndpoint(none, "sns", "cn-north-1"), "https://sns.cn-north-1.amazonaws.com.cn");
+}
+
+// A fake EC2 metadata service (IMDSv2) serving one role.
+struct FakeImds {
+  TestServer server;
+  std::atomic<int> credential_fetches{0};
+  std::atomic<bool> failing{false};
+  std::atomic<bool> token_ttl_sent{true};
+  SysTime expiration = T0() + 1h;
+
+  FakeImds() {
+    server.server().Put(
+        "/latest/api/token", [this](const httplib::Request& req, httplib::Response& res) {
+          if (req.get_header_value("X-aws-ec2-metadata-token-ttl-seconds").empty()) {
+            token_ttl_sent = false;
+          }
+          res.set_content("imds-token", "text/plain");
+        });
+    server.server().Get(
+        R"(/latest/meta-data/iam/security-credentials/(.*))",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (req.get_header_value("X-aws-ec2-metadata-token") != "imds-token") {
+            res.status = 401;
+            return;
+          }
+          if (failing) {
+            res.status = 500;
+            return;
+          }
+          std::string role = req.matches[1];
+          if (role.empty()) {
+            res.set_content("app-role\n", "text/plain");
+          } else if (role == "app-role") {
+            ++credential_fetches;
+            res.set_content(
+                CredsJson("ASIAIMDS" + std::to_string(credential_fetches.load()), expiration),
+                "application/json");
+          } else {
+            res.status = 404;
+          }
+        });
+    server.Start();
+  }
+};
+
+TEST(CredentialsFromImds, TokenRoleAndCredentials) {
+  FakeImds imds;
+  auto c =
+      CredentialsFromImds(Env::FromMap({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+                          {.http = NewCurlHttpClient()});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->access_key_id, "ASIAIMDS1");
+  EXPECT_EQ(c->secret_access_key, kSecret);
+  EXPECT_EQ(c->session_token, kToken);
+  ASSERT_TRUE(c->expiration);
+  EXPECT_EQ(*c->expiration, imds.expiration);
+  EXPECT_TRUE(imds.token_ttl_sent);
+  EXPECT_EQ(c->source, "EC2 instance metadata (role app-role)");
+
+  auto disabled = CredentialsFromImds(Env::FromMap({{"AWS_EC2_METADATA_DISABLED", "true"}}),
+                                      {.http = NewCurlHttpClient()});
+  ASSERT_FALSE(disabled);
+  EXPECT_EQ(disabled.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST(CredentialsFromImds, UnreachableIsUnavailable) {
+  std::string url;
+  {
+    TestServer gone;
+    gone.Start();
+    url = gone.Url();
+  }
+  auto c =
+      CredentialsFromImds(Env::FromMap({}), {.http = NewCurlHttpClient(), .imds_endpoint = url});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(CredentialsFromContainer, RelativeUriAndFullUriWithToken) {
+  TestServer server;
+  std::atomic<bool> auth_ok{false};
+  server.server().Get("/v2/credentials/abc", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(CredsJson("ASIAECS", T0() + 6h), "application/json");
+  });
+  server.server().Get("/full", [&](const httplib::Request& req, httplib::Response& res) {
+    auth_ok = req.get_header_value("Authorization") == "Bearer xyz";
+    res.set_content(CredsJson("ASIAEKS", T0() + 6h), "application/json");
+  });
+  server.server().Get("/broken", [](const httplib::Request&, httplib::Response& res) {
+    // Malformed, but carrying the secret: the error must not echo it.
+    res.set_content(std::string(R"({"SecretAccessKey":")") + kSecret + "\"", "application/json");
+  });
+  server.Start();
+  auto http = NewCurlHttpClient();
+  auto rel = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}}),
+      {.http = http, .container_endpoint = server.Url()});
+  ASSERT_TRUE(rel) << rel.error().ToString();
+  EXPECT_EQ(rel->access_key_id, "ASIAECS");
+
+  auto full = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/full"},
+                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer xyz"}}),
+      {.http = http});
+  ASSERT_TRUE(full) << full.error().ToString();
+  EXPECT_EQ(full->access_key_id, "ASIAEKS");
+  EXPECT_TRUE(auth_ok);
+
+  auto broken = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/broken"}}),
+      {.http = http});
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(broken.error().message, "container credentials: malformed credentials document");
+
+  auto remote = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}),
+      {.http = http});
+  ASSERT_FALSE(remote);
+  EXPECT_EQ(remote.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(CredentialsFromWebIdentity, AssumesRoleThroughSts) {
+  TempDir dir;
+  WriteFile(dir.File("token"), "jwt-token-value\n");
+  TestServer sts;
+  std::string seen_body;
+  std::mutex mu;
+  sts.server().Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    {
+      std::lock_guard lock(mu);
+      seen_body = req.body;
+    }
+    if (req.body.find("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdenied") !=
+        std::string::npos) {
+      res.status = 403;
+      res.set_content(
+          "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+          "<Message>Not authorized</Message></Error><RequestId>r1</RequestId></ErrorResponse>",
+          "text/xml");
+      return;
+    }
+    res.set_content(std::string("<AssumeRoleWithWebIdentityResponse "
+                                "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                                "<AssumeRoleWithWebIdentityResult><Credentials>"
+                                "<AccessKeyId>ASIASTS</AccessKeyId><SecretAccessKey>") +
+                        kSecret + "</SecretAccessKey><SessionToken>" + kToken +
+                        "</SessionToken><Expiration>2026-11-29T13:00:00Z</Expiration></Credentials>"
+                        "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+                    "text/xml");
+  });
+  sts.Start();
+  Env env = Env::FromMap({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.File("token")},
+                          {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app"},
+                          {"AWS_ROLE_SESSION_NAME", "s1"}});
+  auto c =
+      CredentialsFromWebIdentity(env, {.http = NewCurlHttpClient(), .sts_endpoint = sts.Url()});
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->access_key_id, "ASIASTS");
+  EXPECT_EQ(c->secret_access_key, kSecret);
+  EXPECT_EQ(c->session_token, kToken);
+  EXPECT_EQ(*c->expiration, T0() + 1h);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_NE(seen_body.find("Action=AssumeRoleWithWebIdentity"), std::string::npos);
+    EXPECT_NE(seen_body.find("RoleSessionName=s1"), std::string::npos);
+    EXPECT_TRUE(seen_body.ends_with("&WebIdentityToken=jwt-token-value")) << seen_body;
+  }
+  env.Set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/denied");
+  auto denied =
+      CredentialsFromWebIdentity(env, {.http = NewCurlHttpClient(), .sts_endpoint = sts.Url()});
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(denied.error().message,
+            "web identity (arn:aws:iam::123456789012:role/denied): STS HTTP 403 AccessDenied: "
+            "Not authorized");
+  EXPECT_EQ(denied.error().message.find("jwt-token-value"), std::string::npos);
+}
+
+TEST(DefaultChain, EnvWinsOverFilesAndImds) {
+  TempDir dir;
+  WriteFile(dir.File("creds"), "[default]\naws_access_key_id=AKIAFILE\naws_secret_access_key=x\n");
+  FakeImds imds;
+  Env env = Env::FromMap({{"HOME", "/nonexistent"},
+                          {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
+                          {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()},
+                          {"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                          {"AWS_SECRET_ACCESS_KEY", kSecret}});
+  auto chain = NewDefaultCredentialsChain(env, {.http = NewCurlHttpClient()});
+  auto c = chain->Get();
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->access_key_id, "AKIAENV");
+
+  Env files_only = Env::FromMap({{"HOME", "/nonexistent"},
+                                 {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
+                                 {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}});
+  auto f = NewDefaultCredentialsChain(files_only, {.http = NewCurlHttpClient()})->Get();
+  ASSERT_TRUE(f) << f.error().ToString();
+  EXPECT_EQ(f->access_key_id, "AKIAFILE");
+  EXPECT_EQ(imds.credential_fetches.load(), 0);
+}
+
+TEST(DefaultChain, NothingConfiguredIsFailedPrecondition) {
+  auto chain = NewDefaultCredentialsChain(
+      Env::FromMap({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_DISABLED", "true"}}),
+      {.http = NewCurlHttpClient()});
+  auto c = chain->Get();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(c.error().message.starts_with("no AWS credentials found (env: "))
+      << c.error().message;
+}
+
+TEST(DefaultChain, CachesAndRefreshesTemporaryCredentialsBeforeExpiry) {
+  FakeImds imds;
+  ManualClock clock(T0());
+  auto chain = NewDefaultCredentialsChain(
+      Env::FromMap(
+          {{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+      {.http = NewCurlHttpClient(), .clock = &clock, .refresh_margin = 5min});
+  auto a = chain->Get();
+  ASSERT_TRUE(a) << a.error().ToString();
+  auto b = chain->Get();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(imds.credential_fetches.load(), 1);  // cached
+  EXPECT_EQ(b->access_key_id, "ASIAIMDS1");
+
+  clock.Advance(54min);  // 6 min before expiry: still cached
+  ASSERT_TRUE(chain->Get());
+  EXPECT_EQ(imds.credential_fetches.load(), 1);
+
+  imds.expiration = T0() + 2h;
+  clock.Advance(2min);  // 4 min before expiry: refreshed
+  auto c = chain->Get();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(imds.credential_fetches.load(), 2);
+  EXPECT_EQ(c->access_key_id, "ASIAIMDS2");
+
+  // A failed refresh keeps serving credentials that are still valid...
+  imds.failing = true;
+  clock.Advance(60min);  // T0+116min: 4 min before the new expiry
+  auto d = chain->Get();
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->access_key_id, "ASIAIMDS2");
+  // ...but not expired ones.
+  clock.Advance(5min);
+  auto e = chain->Get();
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code, ErrorCode::kUnavailable);
+  ExpectNoSecrets(e.error().message);
+
+  // Invalidate forces a fetch.
+  imds.failing = false;
+  ASSERT_TRUE(chain->Get());
+  int fetches = imds.credential_fetches.load();
+  chain->Invalidate();
+  ASSERT_TRUE(chain->Get());
+  EXPECT_EQ(imds.credential_fetches.load(), fetches + 1);
+}
+
+TEST(DefaultChain, IsThreadSafe) {
+  FakeImds imds;
+  ManualClock clock(T0());
+  auto chain = NewDefaultCredentialsChain(
+      Env::FromMap(
+          {{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+      {.http = NewCurlHttpClient(), .clock = &clock});
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 20; ++k) ok += chain->Get().has_value();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 160);
+  EXPECT_EQ(imds.credential_fetches.load(), 1);
+}
+
+}  // namespace
+}  // namespace dripr::aws
