@@ -11,6 +11,7 @@
 #include "aws/test_server.h"
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
+#include "dripr/core/clock.h"
 
 namespace dripr::aws {
 namespace {
@@ -177,6 +178,24 @@ TEST(SqsClientRetries, ExpiredTokenRefreshesCredentialsOnce) {
   EXPECT_EQ(h.creds->invalidations.load(), 1);
   ASSERT_EQ(server.Requests().size(), 2u);
   EXPECT_EQ(server.Requests()[1].get_header_value("X-Amz-Security-Token"), "token-1");
+}
+
+TEST(SqsClientRetries, ClockSkewIsCorrectedFromTheServerDate) {
+  ScriptedServer server({{403,
+                          R"({"__type":"com.amazonaws.sqs#RequestTimeTooSkewed"})",
+                          {{"Date", "Sun, 29 Nov 2026 13:00:00 GMT"}}},
+                         {200, R"({"QueueUrl":"http://q/1/x"})"}});
+  Harness h;
+  ManualClock clock(std::chrono::system_clock::from_time_t(1795953600));  // 2026-11-29T12:00:00Z
+  ClientOptions o = h.Options(server.Url());
+  o.clock = &clock;
+  SqsClient sqs(o);
+  auto r = sqs.GetQueueUrl("x");
+  ASSERT_TRUE(r) << r.error().ToString();
+  auto requests = server.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].get_header_value("X-Amz-Date"), "20261129T120000Z");
+  EXPECT_EQ(requests[1].get_header_value("X-Amz-Date"), "20261129T130000Z");
 }
 
 TEST(SqsClientRetries, UnreachableBrokerIsUnavailableQuickly) {

@@ -69,6 +69,8 @@ TEST_F(InfraMotoTest, UpIsIdempotentAndStatusIsComplete) {
   EXPECT_EQ(first->env_lines[2], "SQS_ACTIVE_LISTINGS_QUEUE_URL=" + first->queue_urls[1]);
   EXPECT_EQ(first->env_lines[3], "SQS_RECENT_SALES_QUEUE_URL=" + first->queue_urls[2]);
   EXPECT_EQ(first->env_lines[4], "EVENT_BUS=aws");
+  EXPECT_EQ(first->ToJson()["env"]["SQS_RECENT_SALES_QUEUE_URL"], first->queue_urls[2]);
+  EXPECT_EQ(first->ToJson()["env"]["EVENT_BUS"], "aws");
   EXPECT_TRUE(
       first->topic_arn.ends_with(":" + opts_.name_prefix + "dripr-campaign-events-topic-dev"));
   EXPECT_TRUE(

@@ -152,6 +152,19 @@ Result<InfraUpResult> InfraUp(SnsClient& sns, SqsClient& sqs, const InfraOptions
   return r;
 }
 
+json InfraUpResult::ToJson() const {
+  json env = json::object();
+  for (const auto& line : env_lines) {
+    auto eq = line.find('=');
+    env[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return {{"topic_arn", topic_arn},
+          {"queue_urls", queue_urls},
+          {"dlq_urls", dlq_urls},
+          {"actions", actions},
+          {"env", env}};
+}
+
 bool InfraQueueStatus::FilterOk() const {
   return subscribed && filter_policy_scope == "MessageBody" &&
          SameJson(filter_policy, kWaitingForDataBodyFilter);

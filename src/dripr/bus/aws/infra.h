@@ -51,6 +51,8 @@ struct InfraUpResult {
   // SNS_CAMPAIGN_EVENTS_TOPIC_ARN=…, SQS_LOCAL_MARKET_UPDATES_QUEUE_URL=…,
   // SQS_ACTIVE_LISTINGS_QUEUE_URL=…, SQS_RECENT_SALES_QUEUE_URL=…, EVENT_BUS=aws
   std::vector<std::string> env_lines;
+  // {"topic_arn", "queue_urls":[3], "dlq_urls":[3], "actions":[...], "env":{NAME: value}}
+  nlohmann::json ToJson() const;
 };
 
 // Creates what is missing and converges what exists (queue attributes, subscription
