@@ -353,6 +353,27 @@ TEST(DefaultChain, NothingConfiguredIsFailedPrecondition) {
       << c.error().message;
 }
 
+TEST(DefaultChain, UnreachableImdsListsWhatWasTried) {
+  std::string url;
+  {
+    TestServer gone;
+    gone.Start();
+    url = gone.Url();
+  }
+  auto chain = NewDefaultCredentialsChain(
+      Env::FromMap({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", url}}),
+      {.http = NewCurlHttpClient()});
+  auto c = chain->Get();
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(c.error().message.starts_with(
+      "no AWS credentials found (env: AWS_ACCESS_KEY_ID not set; shared files: no keys for "
+      "profile default; "))
+      << c.error().message;
+  EXPECT_NE(c.error().message.find("EC2 instance metadata token: PUT " + url), std::string::npos)
+      << c.error().message;
+}
+
 TEST(DefaultChain, CachesAndRefreshesTemporaryCredentialsBeforeExpiry) {
   FakeImds imds;
   ManualClock clock(T0());

@@ -171,9 +171,15 @@ class ChainProvider final : public CredentialsProvider {
         &CredentialsFromImds,
     };
     std::string tried;
-    for (Source source : kSources) {
-      auto c = source(env_, opts_);
+    for (size_t i = 0; i < std::size(kSources); ++i) {
+      auto c = kSources[i](env_, opts_);
       if (c) return c;
+      if (i + 1 == std::size(kSources) && c.error().code != ErrorCode::kFailedPrecondition) {
+        // IMDS is the fallback of last resort: off EC2 it is simply unreachable, so say
+        // what else was tried. The code stays retryable (on EC2 it may be transient).
+        return Fail(c.error().code,
+                    "no AWS credentials found (" + tried + "; " + c.error().message + ")");
+      }
       if (c.error().code != ErrorCode::kFailedPrecondition) return c;  // configured but failed
       tried += (tried.empty() ? "" : "; ") + c.error().message;
     }
