@@ -1,5 +1,6 @@
 #include "dripr/fetcher/wiring.h"
 
+#include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 
 namespace dripr {
@@ -31,10 +32,7 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
 }
 
 Result<BusPtr> OpenConfiguredBus(const AppConfig& config, const Env& env) {
-  if (config.bus == BusKind::kAws) {
-    (void)env;  // TODO(aws): OpenAwsBus(env) once bus/aws lands
-    return Fail(ErrorCode::kInvalidArgument, "EVENT_BUS=aws is not built yet");
-  }
+  if (config.bus == BusKind::kAws) return OpenAwsBus(env);
   EmbeddedBusOptions options;
   options.visibility_timeout = config.consumer.visibility_timeout;
   DRIPR_ASSIGN_OR_RETURN(auto bus, EmbeddedBus::Open(config.embedded_bus_path, BusNames{}, options));
