@@ -32,6 +32,8 @@ std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info)
   return info.param.name;
 }
 
+void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+
 StoreContractTest::StoreContractTest() : clock_(StartTime()) {}
 
 void StoreContractTest::SetUp() { Remake(RequiredParts()); }

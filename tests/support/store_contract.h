@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "dripr/core/clock.h"
@@ -39,6 +40,8 @@ struct StoreBackend {
 };
 
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info);
+// gtest prints the parameter by its name (instead of a byte dump).
+void PrintTo(const StoreBackend& backend, std::ostream* os);
 
 class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
