@@ -18,6 +18,9 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 constexpr Ticker::Duration kMaxRetryAfter = std::chrono::minutes(10);
+// An attempt needs at least this much of the deadline left; a request cut to a few
+// milliseconds would only replace the informative last error with a timeout.
+constexpr Ticker::Duration kMinAttemptTime = std::chrono::milliseconds(100);
 
 bool ValidZip(const std::string& zip) {
   return zip.size() == 5 &&
@@ -171,9 +174,9 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
                     path_and_query, options_.deadline.count() / 1000.0, attempts, last.ToString()));
   };
   for (int attempt = 1;; ++attempt) {
-    if (!limiter_->Acquire(deadline)) return deadline_error(attempt - 1);
+    if (!limiter_->Acquire(deadline - kMinAttemptTime)) return deadline_error(attempt - 1);
     Ticker::TimePoint start = ticker_.Now();
-    if (start >= deadline) return deadline_error(attempt - 1);
+    if (deadline - start < kMinAttemptTime) return deadline_error(attempt - 1);
     auto remaining = duration_cast<milliseconds>(deadline - start);
     req.timeout = std::min(options_.request_timeout, remaining);
     req.connect_timeout = std::min(options_.connect_timeout, req.timeout);
@@ -242,7 +245,7 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
                      options_.max_attempts);
     } else {
       Ticker::Duration wait = Backoff(attempt);
-      if (ticker_.Now() + wait >= deadline) return deadline_error(attempt);
+      if (ticker_.Now() + wait + kMinAttemptTime > deadline) return deadline_error(attempt);
       DRIPR_LOG_WARN("rentcast GET {}: {}; retrying in {} ms (attempt {}/{})", path_and_query,
                      last.ToString(), Ms(wait), attempt, options_.max_attempts);
       ticker_.SleepFor(wait);

@@ -1,0 +1,80 @@
+// RENTCAST_* configuration and the DATA_PROVIDER=rentcast factory branch.
+
+#include <gtest/gtest.h>
+
+#include "dripr/providers/rentcast/rentcast_provider.h"
+
+namespace dripr {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RentCastOptions, DefaultsNeedOnlyAKey) {
+  auto o = RentCastOptions::FromEnv(Env::FromMap({{"RENTCAST_API_KEY", "k"}}));
+  ASSERT_TRUE(o) << o.error().ToString();
+  EXPECT_EQ(o->api_key, "k");
+  EXPECT_EQ(o->base_url, "https://api.rentcast.io/v1");
+  EXPECT_EQ(o->max_rps, 5);
+  EXPECT_EQ(o->page_size, 500);
+  EXPECT_EQ(o->max_pages, 5);
+  EXPECT_EQ(o->max_attempts, 5);
+  EXPECT_EQ(o->request_timeout, 15s);
+  EXPECT_EQ(o->deadline, 60s);
+}
+
+TEST(RentCastOptions, ReadsEveryVariable) {
+  auto o = RentCastOptions::FromEnv(Env::FromMap({{"RENTCAST_API_KEY", "k"},
+                                                  {"RENTCAST_BASE_URL", "http://127.0.0.1:9/v1/"},
+                                                  {"RENTCAST_MAX_RPS", "2.5"},
+                                                  {"RENTCAST_PAGE_SIZE", "100"},
+                                                  {"RENTCAST_MAX_PAGES", "3"},
+                                                  {"RENTCAST_MAX_ATTEMPTS", "2"},
+                                                  {"RENTCAST_BACKOFF_INITIAL_MS", "10"},
+                                                  {"RENTCAST_TIMEOUT_SECONDS", "4"},
+                                                  {"RENTCAST_DEADLINE_SECONDS", "20"}}));
+  ASSERT_TRUE(o) << o.error().ToString();
+  EXPECT_EQ(o->base_url, "http://127.0.0.1:9/v1");
+  EXPECT_EQ(o->max_rps, 2.5);
+  EXPECT_EQ(o->page_size, 100);
+  EXPECT_EQ(o->max_pages, 3);
+  EXPECT_EQ(o->max_attempts, 2);
+  EXPECT_EQ(o->backoff_initial, 10ms);
+  EXPECT_EQ(o->request_timeout, 4s);
+  EXPECT_EQ(o->deadline, 20s);
+}
+
+TEST(RentCastOptions, RejectsMissingKeyAndBadValues) {
+  auto missing = RentCastOptions::FromEnv(Env::FromMap({}));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(missing.error().message, "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
+
+  auto page = RentCastOptions::FromEnv(
+      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_PAGE_SIZE", "501"}}));
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error().message, "RENTCAST_PAGE_SIZE must be an integer in [1, 500], got '501'");
+
+  auto rps = RentCastOptions::FromEnv(
+      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_MAX_RPS", "0"}}));
+  ASSERT_FALSE(rps);
+  EXPECT_EQ(rps.error().code, ErrorCode::kInvalidArgument);
+
+  auto url = RentCastOptions::FromEnv(
+      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_BASE_URL", "api.rentcast.io"}}));
+  ASSERT_FALSE(url);
+  EXPECT_EQ(url.error().message,
+            "RENTCAST_BASE_URL must start with http:// or https://, got 'api.rentcast.io'");
+}
+
+TEST(RentCastFactory, DataProviderRentcastBuildsTheHttpProvider) {
+  auto p = OpenProvider(Env::FromMap({{"DATA_PROVIDER", "rentcast"}, {"RENTCAST_API_KEY", "k"}}));
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ((*p)->Name(), "rentcast");
+
+  auto no_key = OpenProvider(Env::FromMap({{"DATA_PROVIDER", "rentcast"}}));
+  ASSERT_FALSE(no_key);
+  EXPECT_EQ(no_key.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace dripr
