@@ -299,9 +299,11 @@ TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {
 
 // ---------------------------------------------------------------- notifications
 
-// Waits on `waiter` while `writer` commits an outbox row; returns how long the wait took.
+// Waits on `waiter` (after a claim) while `commit` adds an outbox row; returns how long the
+// wait took. The commit gets a 20 ms head start delay so that the waiter is most likely
+// already blocked (exercising the wake-up rather than the check on entry); the assertions
+// hold either way.
 std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::function<void()>& commit) {
-  // A claim first: rows added after it wake the waiter even if they land before it waits.
   EXPECT_TRUE(waiter.ClaimOutbox(100, 30s));
   auto t0 = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point woke;
@@ -309,6 +311,7 @@ std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::functio
     waiter.WaitForOutbox(20s);
     woke = std::chrono::steady_clock::now();
   });
+  std::this_thread::sleep_for(20ms);
   commit();
   t.join();
   return woke - t0;
@@ -323,11 +326,21 @@ TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
   StorePtr other = db_.reopen(&clock_);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
-  auto took = TimeWakeUp(store(), [&] {
-    std::this_thread::sleep_for(20ms);  // let the waiter block first (not required for success)
-    ASSERT_TRUE(other->StartCampaign("a"));
-  });
+  auto took = TimeWakeUp(store(), [&] { ASSERT_TRUE(other->StartCampaign("a")); });
   EXPECT_LT(took, 2s);
+}
+
+// A relay claims, finds nothing, and only then waits: a row committed in between (here by
+// another instance) must not be slept through.
+TEST_P(StoreContractTest, WaitForOutboxReturnsAtOnceForRowsAddedSinceTheLastClaim) {
+  StorePtr other = db_.reopen(&clock_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
+  ASSERT_TRUE(store().ClaimOutbox(10, 30s));
+  ASSERT_TRUE(other->StartCampaign("a"));
+  auto t0 = std::chrono::steady_clock::now();
+  store().WaitForOutbox(20s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
 
 TEST_P(StoreContractTest, WaitForOutboxReturnsByItsTimeout) {
