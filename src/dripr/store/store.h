@@ -1,7 +1,7 @@
 #pragma once
 // The Store interface: everything the pipeline keeps in its database (DESIGN §3).
 // Backends: SqliteStore (store/sqlite/), PostgresStore (store/postgres/), chosen by
-// OpenStore() from DATABASE_URL. Every backend passes tests/store/store_contract.h.
+// OpenStore() from DATABASE_URL. Every backend passes tests/support/store_contract.h.
 //
 // Thread-safety: every method may be called from any thread concurrently; several
 // processes may share one database. Every state transition is one transaction that

@@ -1,0 +1,229 @@
+// The three handlers on a real SQLite store with a scripted provider: radius widening,
+// ranking, stale/duplicate/ignored events, unknown campaigns, market reuse, error kinds.
+
+#include "dripr/fetcher/event_handlers.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "dripr/core/ids.h"
+
+namespace dripr {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Returns `count_at(radius)` listings/sales placed around the centre; counts calls.
+class ScriptedProvider : public Provider {
+ public:
+  std::function<size_t(double)> count_at = [](double) { return 20; };
+  std::optional<Error> error;  // returned by every call when set
+  std::atomic<int> market_calls{0}, search_calls{0};
+  std::vector<double> radii;
+
+  std::string Name() const override { return "scripted"; }
+  Result<MarketData> Market(const std::string& zip) override {
+    ++market_calls;
+    if (error) return std::unexpected(*error);
+    MarketData m;
+    m.zip_code = zip;
+    m.current = {"2026-11", 500000.0, 300.0, 20.0, 100};
+    m.previous = {"2026-08", 480000.0, 290.0, 25.0, 90};
+    return m;
+  }
+  Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& a) override { return Search(a); }
+  Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& a, int) override { return Search(a); }
+
+ private:
+  Result<std::vector<PropertyRecord>> Search(const SearchArea& a) {
+    ++search_calls;
+    radii.push_back(a.radius_miles);
+    if (error) return std::unexpected(*error);
+    std::vector<PropertyRecord> out;
+    size_t n = count_at(a.radius_miles);
+    for (size_t i = 0; i < n; ++i) {
+      PropertyRecord r;
+      r.source_id = "p" + std::to_string(i);
+      r.formatted_address = std::to_string(i) + " Elm St";
+      r.zip_code = a.zip_code;
+      // Farther and farther out; every other one without a price.
+      r.location = GeoPoint{a.center.lat + 0.001 * static_cast<double>(i), a.center.lng};
+      if (i % 2 == 0) r.price = 400000 + static_cast<int64_t>(i) * 1000;
+      r.event_date = "2026-11-01";
+      out.push_back(r);
+    }
+    return out;
+  }
+};
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("dripr-handlers-" + NewUuid());
+    std::filesystem::create_directories(dir_);
+    StoreOptions o;
+    o.database_url = "sqlite:" + (dir_ / "t.db").string();
+    o.clock = &clock_;
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->Migrate());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Creates and starts a campaign; returns its start event.
+  StatusChangeEvent Started(const std::string& id, bool with_property = true) {
+    NewCampaign c{id, "u", "02139", std::nullopt};
+    if (with_property) c.property = PropertyData{"1 Main St", {42.36, -71.10}, 450000};
+    EXPECT_TRUE(store_->CreateCampaign(c));
+    auto r = store_->StartCampaign(id);
+    EXPECT_TRUE(r && r->event);
+    return *r->event;
+  }
+  HandlerContext Ctx() { return HandlerContext{*store_, provider_, clock_, options_}; }
+  Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{SysTime{} + std::chrono::hours(24 * 365 * 56)};
+  StorePtr store_;
+  ScriptedProvider provider_;
+  FetchOptions options_;
+};
+
+TEST_F(HandlersTest, WidensTheRadiusUntilTenCandidatesAndStoresThemRanked) {
+  provider_.count_at = [](double r) { return r < 4 ? size_t{3} : size_t{14}; };
+  auto ev = Started("c1");
+  auto ctx = Ctx();
+  auto out = HandleActiveListingsEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kDone) << out.reason;
+  EXPECT_EQ(provider_.radii, (std::vector<double>{1, 2, 4}));
+  auto rows = store_->GetActiveListings("c1");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 14u);
+  for (size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].rank, static_cast<int>(i) + 1);
+  // A priced, close record outranks an unpriced one next to it.
+  EXPECT_TRUE((*rows)[0].record.price.has_value());
+  EXPECT_EQ(Get("c1").part(DataPart::kActiveListings), PartStatus::kReady);
+}
+
+TEST_F(HandlersTest, TooFewAfterTheLastWideningIsAFailureNamingTheRadius) {
+  provider_.count_at = [](double) { return size_t{5}; };
+  auto ev = Started("c1");
+  auto ctx = Ctx();
+  auto out = HandleRecentSalesEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kFail);
+  EXPECT_EQ(out.reason, "only 5 recent_sales within 8 miles (need 10)");
+  EXPECT_EQ(provider_.radii, (std::vector<double>{1, 2, 4, 8}));
+}
+
+TEST_F(HandlersTest, FanInHappensOnceWhenTheLastPartIsReady) {
+  auto ev = Started("c1");
+  auto ctx = Ctx();
+  EXPECT_EQ(HandleLocalMarketDataEvent(ev, 1, ctx).verdict, Verdict::kDone);
+  EXPECT_EQ(HandleActiveListingsEvent(ev, 1, ctx).verdict, Verdict::kDone);
+  EXPECT_EQ(Get("c1").status, CampaignStatus::kWaitingForData);
+  auto last = HandleRecentSalesEvent(ev, 1, ctx);
+  EXPECT_NE(last.reason.find("campaign READY_TO_CREATE_EMAIL"), std::string::npos) << last.reason;
+  EXPECT_EQ(Get("c1").status, CampaignStatus::kReadyToCreateEmail);
+  // The same events again: acknowledged, nothing fetched, nothing changed.
+  int calls = provider_.search_calls;
+  auto again = HandleActiveListingsEvent(ev, 1, ctx);
+  EXPECT_EQ(again.verdict, Verdict::kDone);
+  EXPECT_EQ(again.reason, "stale: campaign is READY_TO_CREATE_EMAIL");
+  EXPECT_EQ(provider_.search_calls, calls);
+  auto events = store_->OutboxForCampaign("c1");
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->size(), 2u);
+}
+
+TEST_F(HandlersTest, EventFromAnotherDataCycleIsStale) {
+  auto ev = Started("c1");
+  ev.data_cycle = 7;
+  auto ctx = Ctx();
+  auto out = HandleActiveListingsEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kDone);
+  EXPECT_EQ(out.reason, "stale: event for data cycle 7, campaign is in 1");
+  EXPECT_EQ(provider_.search_calls, 0);
+}
+
+TEST_F(HandlersTest, EventsToOtherStatusesAreIgnored) {
+  auto ev = Started("c1");
+  ev.to_status = CampaignStatus::kReadyToCreateEmail;
+  auto ctx = Ctx();
+  auto out = HandleRecentSalesEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kDone);
+  EXPECT_EQ(out.reason, "ignored: event is to READY_TO_CREATE_EMAIL");
+}
+
+TEST_F(HandlersTest, UnknownCampaignIsRetriedThenAFailure) {
+  StatusChangeEvent ev;
+  ev.campaign_id = "ghost";
+  ev.zip_code = "02139";
+  ev.to_status = CampaignStatus::kWaitingForData;
+  auto ctx = Ctx();
+  EXPECT_EQ(HandleActiveListingsEvent(ev, 1, ctx).verdict, Verdict::kRetry);
+  EXPECT_EQ(HandleActiveListingsEvent(ev, 2, ctx).verdict, Verdict::kRetry);
+  auto out = HandleActiveListingsEvent(ev, 3, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kFail);
+  EXPECT_EQ(out.reason, "unknown campaign ghost");
+}
+
+TEST_F(HandlersTest, MarketDataIsReusedWithinTheWindowAndRefetchedAfter) {
+  auto ctx = Ctx();
+  EXPECT_EQ(HandleLocalMarketDataEvent(Started("a"), 1, ctx).verdict, Verdict::kDone);
+  EXPECT_EQ(HandleLocalMarketDataEvent(Started("b"), 1, ctx).reason, "market data for 02139 reused");
+  EXPECT_EQ(provider_.market_calls, 1);
+  clock_.Advance(std::chrono::hours(24 * 31));
+  EXPECT_EQ(HandleLocalMarketDataEvent(Started("c"), 1, ctx).reason, "market data for 02139 fetched");
+  EXPECT_EQ(provider_.market_calls, 2);
+}
+
+TEST_F(HandlersTest, ProviderErrorsMapToRetryOrFailure) {
+  auto ev = Started("c1");
+  auto ctx = Ctx();
+  provider_.error = Error{ErrorCode::kUnavailable, "RentCast server error (503)"};
+  EXPECT_EQ(HandleActiveListingsEvent(ev, 1, ctx).verdict, Verdict::kRetry);
+  provider_.error = Error{ErrorCode::kPermissionDenied, "RentCast rejected the API key (401)"};
+  auto out = HandleActiveListingsEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kFail);
+  EXPECT_EQ(out.reason, "fetching active_listings: PERMISSION_DENIED: RentCast rejected the API key (401)");
+}
+
+TEST_F(HandlersTest, NoAddressCampaignSearchesAroundTheZipCentroidOrFailsWithoutOne) {
+  auto ev = Started("news", /*with_property=*/false);
+  auto ctx = Ctx();
+  // No zip_codes loaded in this database: the failure says why.
+  auto out = HandleActiveListingsEvent(ev, 1, ctx);
+  EXPECT_EQ(out.verdict, Verdict::kFail);
+  EXPECT_EQ(out.reason, "no coordinates for zip 02139 (no-address campaign and zip not in zip_codes)");
+}
+
+TEST_F(HandlersTest, OnFailurePutsPartAndCampaignInErrorWithTheReason) {
+  auto ev = Started("c1");
+  PartEventHandler h(DataPart::kRecentSales, *store_, provider_, clock_, options_);
+  ReceivedMessage m;
+  m.body = EncodeStatusChange(ev);
+  m.receive_count = 1;
+  ASSERT_TRUE(h.OnFailure(m, "only 5 recent_sales within 8 miles (need 10)"));
+  auto c = Get("c1");
+  EXPECT_EQ(c.status, CampaignStatus::kError);
+  EXPECT_EQ(c.part(DataPart::kRecentSales), PartStatus::kError);
+  EXPECT_EQ(c.error_text, "recent_sales: only 5 recent_sales within 8 miles (need 10)");
+}
+
+TEST_F(HandlersTest, MalformedMessageIsAFailureWithTheDecoderReason) {
+  PartEventHandler h(DataPart::kActiveListings, *store_, provider_, clock_, options_);
+  ReceivedMessage m;
+  m.body = "{not json";
+  auto out = h.Handle(m);
+  EXPECT_EQ(out.verdict, Verdict::kFail);
+  EXPECT_EQ(out.reason.rfind("malformed event: ", 0), 0u) << out.reason;
+}
+
+}  // namespace
+}  // namespace dripr
