@@ -57,7 +57,9 @@ using Node = FilterPolicy::Node;
 
 Result<Condition> ParseOperator(const json& obj, const std::string& path) {
   if (obj.size() != 1) return Fail(Invalid(path, "an operator object must have exactly one key"));
-  const auto& [op, arg] = *obj.items().begin();
+  const auto first = obj.begin();  // (items() would dangle here)
+  const std::string& op = first.key();
+  const json& arg = first.value();
   Condition c;
   if (op == "exists") {
     if (!arg.is_boolean()) return Fail(Invalid(path, "\"exists\" takes true or false"));
