@@ -98,12 +98,19 @@ PY
 #    (empty: `infra up` again is the recovery). The fetcher keeps running; all complete.
 kill "$MOTO_PID"
 wait "$MOTO_PID" 2>/dev/null || true
+# A fetcher that starts while the broker is unreachable says so clearly and keeps retrying.
+kill -TERM "$fetcher"
+wait "$fetcher" || fail "fetcher exit code on SIGTERM with the broker down"
+start_fetcher fetcher-broker-down EVENT_BUS=aws
+fetcher=$FETCHER_PID
 for i in 1 2 3; do
   dripr campaign create --id "outage-$i" --zip 02139 --lat 42.36 --lng -71.10 >/dev/null || fail "create outage-$i"
   dripr campaign start "outage-$i" >/dev/null || fail "start outage-$i"
 done
 sleep 10  # the outage being simulated: the broker stays down this long
 kill -0 "$fetcher" 2>/dev/null || fail "fetcher died while the broker was down"
+grep -q "receive failed: UNAVAILABLE" "$E2E_TMP/fetcher-broker-down.log" \
+  || fail "no clear message while the broker is unreachable"
 start_moto
 dripr infra up --env dev >/dev/null 2>>"$E2E_TMP/infra.log" || fail "infra up after restart"
 poll 90 "campaigns started during the outage ready" all_in_status 7 READY_TO_CREATE_EMAIL
