@@ -218,6 +218,7 @@ struct FaultCase {
   ErrorCode exhausted;  // the error once retries run out
   std::string message_start;
 };
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.kind; }
 
 class RentCastFaultTest : public RentCastProviderTest,
                           public ::testing::WithParamInterface<FaultCase> {
