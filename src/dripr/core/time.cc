@@ -1,5 +1,7 @@
 #include "dripr/core/time.h"
 
+#include "dripr/core/text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,28 +15,6 @@ using std::chrono::floor;
 using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
-
-// Echo of the input for error messages: at most 40 characters, non-printable bytes escaped,
-// so hostile input can never put control characters or megabytes into a log line.
-std::string Echo(std::string_view text) {
-  std::string out = "\"";
-  size_t n = 0;
-  for (unsigned char c : text) {
-    if (n++ == 40) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // A cursor over the text; every Read* returns false (and leaves an error) on mismatch.
 class Cursor {
@@ -87,7 +67,7 @@ class Cursor {
 
 std::unexpected<Error> Bad(std::string_view text, std::string_view what) {
   return Fail(ErrorCode::kInvalidArgument,
-              "invalid ISO-8601 timestamp " + Echo(text) + ": " + std::string(what));
+              "invalid ISO-8601 timestamp " + QuotedEcho(text) + ": " + std::string(what));
 }
 
 std::string Range(std::string_view field, int value, int lo, int hi) {

@@ -1,5 +1,7 @@
 #include "dripr/domain/event.h"
 
+#include "dripr/core/text.h"
+
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -23,31 +25,9 @@ std::unexpected<Error> Invalid(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-// Quoted echo of untrusted text for error messages: at most 40 bytes, anything outside
-// printable ASCII escaped, so hostile input cannot put control bytes or megabytes in logs.
-std::string Echo(std::string_view s) {
-  std::string out = "\"";
-  size_t n = 0;
-  for (unsigned char c : s) {
-    if (n++ == 40) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  out += '"';
-  return out;
-}
-
 // "string \"abc\"", "number 12", "object" ...: what a field held, for error messages.
 std::string Describe(const json& v) {
-  if (v.is_string()) return "string " + Echo(v.get_ref<const std::string&>());
+  if (v.is_string()) return "string " + QuotedEcho(v.get_ref<const std::string&>());
   if (v.is_number() || v.is_boolean()) return std::string(v.type_name()) + " " + v.dump();
   return v.type_name();
 }
@@ -166,10 +146,10 @@ Result<std::string> DecodeCampaignId(const json* v) {
   if (id.empty()) return Invalid("campaign_id: empty");
   if (id.size() > kMaxCampaignIdChars) {
     return Invalid("campaign_id: longer than " + std::to_string(kMaxCampaignIdChars) +
-                   " characters, got " + Echo(id));
+                   " characters, got " + QuotedEcho(id));
   }
   if (!IsPrintableAscii(id)) {
-    return Invalid("campaign_id: must be printable ASCII, got " + Echo(id));
+    return Invalid("campaign_id: must be printable ASCII, got " + QuotedEcho(id));
   }
   return id;
 }
@@ -179,7 +159,7 @@ Result<CampaignStatus> DecodeStatus(const json& v, const char* field) {
   if (!v.is_string()) return Invalid(f + ": must be a string, got " + Describe(v));
   auto s = ParseCampaignStatus(v.get_ref<const std::string&>());
   if (!s) {
-    return Invalid(f + ": unknown campaign status " + Echo(v.get_ref<const std::string&>()));
+    return Invalid(f + ": unknown campaign status " + QuotedEcho(v.get_ref<const std::string&>()));
   }
   return *s;
 }
@@ -190,7 +170,7 @@ Result<StatusChangeEvent> DecodeEvent(const json& doc) {
   if (!type->is_string()) return Invalid("event_type: must be a string, got " + Describe(*type));
   if (type->get_ref<const std::string&>() != kStatusChangeEventType) {
     return Invalid("event_type: must be \"STATUS_CHANGE\", got " +
-                   Echo(type->get_ref<const std::string&>()));
+                   QuotedEcho(type->get_ref<const std::string&>()));
   }
   const json* payload = Member(doc, "payload");
   if (!payload) return Invalid("payload: missing");
@@ -233,7 +213,7 @@ Result<StatusChangeEvent> DecodeEvent(const json& doc) {
     const auto& s = id->get_ref<const std::string&>();
     if (s.empty() || s.size() > kMaxEventIdChars || !IsPrintableAscii(s)) {
       return Invalid("event_id: must be 1 to " + std::to_string(kMaxEventIdChars) +
-                     " printable ASCII characters, got " + Echo(s));
+                     " printable ASCII characters, got " + QuotedEcho(s));
     }
     e.event_id = s;
   }
@@ -310,7 +290,7 @@ Result<std::string> NormalizeZip(std::string_view zip) {
   if (zip.size() == 10 && zip[5] == '-' && digits(zip.substr(0, 5)) && digits(zip.substr(6))) {
     return std::string(zip.substr(0, 5));
   }
-  return Invalid("must be 5 digits or ZIP+4 (12345-6789), got " + Echo(zip));
+  return Invalid("must be 5 digits or ZIP+4 (12345-6789), got " + QuotedEcho(zip));
 }
 
 }  // namespace dripr
