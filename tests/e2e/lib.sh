@@ -11,7 +11,7 @@ e2e_cleanup() {
   for pid in "${E2E_PIDS[@]:-}"; do
     [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
   done
-  rm -rf "$E2E_TMP"
+  if [[ -n ${E2E_KEEP:-} ]]; then echo "e2e files kept in $E2E_TMP" >&2; else rm -rf "$E2E_TMP"; fi
 }
 trap e2e_cleanup EXIT
 
