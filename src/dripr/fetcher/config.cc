@@ -36,6 +36,8 @@ Result<AppConfig> LoadConfig(const Env& env) {
     c.required_parts = *r;
   }
   c.log_level = env.GetOr("DRIPR_LOG_LEVEL", "info");
+  DRIPR_ASSIGN_OR_RETURN(auto pool, env.GetInt("DRIPR_DB_POOL_SIZE", 8, 1, 100));
+  c.db_pool_size = static_cast<int>(pool);
 
   auto& k = c.consumer;
   // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.

@@ -24,6 +24,7 @@ struct AppConfig {
   FetchOptions fetch;             // DRIPR_INITIAL_RADIUS_MILES, ...
   OutboxRelayOptions relay;
   std::string log_level = "info";  // DRIPR_LOG_LEVEL
+  int db_pool_size = 8;            // DRIPR_DB_POOL_SIZE: PostgreSQL connections per process
 };
 
 // kInvalidArgument with a one-line reason naming the variable for any bad value.

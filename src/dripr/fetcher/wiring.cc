@@ -11,6 +11,7 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
   o.database_url = config.database_url;
   o.required_parts = config.required_parts;
   o.clock = clock;
+  o.pool_size = config.db_pool_size;
   DRIPR_ASSIGN_OR_RETURN(StorePtr store, OpenStore(o));
   DRIPR_ASSIGN_OR_RETURN(int version, store->SchemaVersion());
   if (version > store->LatestSchemaVersion()) {

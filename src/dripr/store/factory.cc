@@ -1,5 +1,6 @@
 // OpenStore: the one place that maps DATABASE_URL to a Store backend (DESIGN §4).
 
+#include "dripr/store/postgres/postgres_store.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "dripr/store/store.h"
 
@@ -26,11 +27,16 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
     return StorePtr(std::move(*store));
   }
-  // ---- PostgreSQL backend: BEGIN (replaced when store/postgres/ lands) ----
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return Fail(ErrorCode::kInvalidArgument, "PostgreSQL backend not built yet");
+    PostgresStoreOptions o;
+    o.url = url;
+    o.required_parts = options.required_parts;
+    o.clock = options.clock;
+    o.pool_size = options.pool_size;
+    auto store = PostgresStore::Open(std::move(o));
+    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
+    return StorePtr(std::move(*store));
   }
-  // ---- PostgreSQL backend: END ----
   // Echo only the scheme: the rest of a URL may hold a password.
   std::string scheme = url.substr(0, url.find(':'));
   return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: unsupported scheme \"" +

@@ -122,6 +122,7 @@ struct StoreOptions {
   std::string database_url = "sqlite:dripr.db";  // sqlite:PATH | postgresql://...
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: system clock
+  int pool_size = 8;             // PostgreSQL: connections per process (DRIPR_DB_POOL_SIZE)
 };
 
 // Chooses the backend from options.database_url. kInvalidArgument for an unknown scheme;

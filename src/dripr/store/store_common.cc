@@ -1,6 +1,10 @@
 #include "dripr/store/store_common.h"
 
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace dripr {
@@ -62,6 +66,63 @@ Result<OutboxAttributes> DecodeOutboxAttributes(std::string_view json) {
     out.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
   }
   return out;
+}
+
+namespace {
+
+bool ParseDouble(std::string_view text, double min, double max, double* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() && *out >= min && *out <= max;
+}
+
+}  // namespace
+
+Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    int err = errno;
+    return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
+                "zip code file " + path + ": " + std::strerror(err));
+  }
+  std::vector<ZipRow> rows;
+  rows.reserve(40000);
+  std::string line;
+  int line_no = 0;
+  auto bad = [&](const std::string& why) {
+    return Fail(ErrorCode::kInvalidArgument, path + ":" + std::to_string(line_no) + ": " + why);
+  };
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line != "zip_code,latitude,longitude") {
+        return bad("expected header \"zip_code,latitude,longitude\"");
+      }
+      continue;
+    }
+    if (line.empty()) continue;
+    size_t c1 = line.find(',');
+    size_t c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
+    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos) {
+      return bad("expected zip_code,latitude,longitude");
+    }
+    ZipRow r;
+    r.zip = line.substr(0, c1);
+    if (r.zip.size() != 5 || r.zip.find_first_not_of("0123456789") != std::string::npos) {
+      return bad("zip code must be 5 digits");
+    }
+    std::string_view sv(line);
+    if (!ParseDouble(sv.substr(c1 + 1, c2 - c1 - 1), -90, 90, &r.lat)) {
+      return bad("latitude must be a number between -90 and 90");
+    }
+    if (!ParseDouble(sv.substr(c2 + 1), -180, 180, &r.lng)) {
+      return bad("longitude must be a number between -180 and 180");
+    }
+    rows.push_back(std::move(r));
+  }
+  if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
+  if (line_no == 0) return bad("empty file");
+  return rows;
 }
 
 }  // namespace dripr

@@ -31,6 +31,31 @@ std::string EncodeOutboxAttributes(const OutboxAttributes& attributes);
 // kDataLoss when the text is not such an array.
 Result<OutboxAttributes> DecodeOutboxAttributes(std::string_view json);
 
+// Column lists of the part tables and of local_market_data, in the order every backend
+// binds and reads them (campaign_id is bound first and not listed).
+inline constexpr std::string_view kListingColumns =
+    "rank, score, price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, listed_date, days_on_market, "
+    "distance_miles, source_id";
+inline constexpr std::string_view kSaleColumns =
+    "rank, score, sale_price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, sale_date, distance_miles, "
+    "source_id";
+inline constexpr std::string_view kMarketColumns =
+    "zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
+    "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
+    "old_average_days_on_market, old_total_listings, created_at";
+
+// One line of data/zip_codes.csv.
+struct ZipRow {
+  std::string zip;
+  double lat = 0;
+  double lng = 0;
+};
+// Reads "zip_code,latitude,longitude" then one zip per line. kInvalidArgument naming
+// file:line for a bad line; kNotFound when the file is missing.
+Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path);
+
 // Timestamps are stored with millisecond precision; stores truncate "now" first so that
 // what a transition returns equals what a later read returns.
 inline SysTime TruncateToMillis(SysTime t) {

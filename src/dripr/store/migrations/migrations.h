@@ -23,7 +23,7 @@ struct Migration {
 // SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
 std::span<const Migration> SqliteMigrations();
 
-// The PostgreSQL dialect list is added with the PostgreSQL backend, declared here:
-// std::span<const Migration> PostgresMigrations();
+// PostgreSQL dialect (store/migrations/postgres_migrations.cc), ascending versions.
+std::span<const Migration> PostgresMigrations();
 
 }  // namespace dripr

@@ -1,14 +1,11 @@
 // SqliteStore: a campaign's listing/sale rows, zip-level market data and zip centroids.
 
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <fstream>
 
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
 #include "dripr/store/sqlite/sqlite_store.h"
+#include "dripr/store/store_common.h"
 
 namespace dripr {
 
@@ -25,18 +22,8 @@ struct RecordTable {
   bool has_days_on_market;
 };
 
-constexpr RecordTable kListingsTable = {
-    "active_listings",
-    "rank, score, price, formatted_address, address_line1, city, state, zip_code, latitude, "
-    "longitude, property_type, bedrooms, bathrooms, square_footage, listed_date, days_on_market, "
-    "distance_miles, source_id",
-    19, true};
-constexpr RecordTable kSalesTable = {
-    "recent_sales",
-    "rank, score, sale_price, formatted_address, address_line1, city, state, zip_code, latitude, "
-    "longitude, property_type, bedrooms, bathrooms, square_footage, sale_date, distance_miles, "
-    "source_id",
-    18, false};
+constexpr RecordTable kListingsTable = {"active_listings", kListingColumns, 19, true};
+constexpr RecordTable kSalesTable = {"recent_sales", kSaleColumns, 18, false};
 
 // Rows per multi-row INSERT: 50 * 19 parameters stays under SQLite's historic 999 limit.
 constexpr size_t kInsertChunk = 50;
@@ -85,11 +72,6 @@ RankedRecord ReadRecord(const Statement& s, const RecordTable& t) {
   return r;
 }
 
-constexpr std::string_view kMarketColumns =
-    "zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
-    "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
-    "old_average_days_on_market, old_total_listings, created_at";
-
 void BindMonth(Statement& s, const MarketMonth& m) {
   s.BindText(m.month).BindReal(m.average_price).BindReal(m.average_price_per_sqft);
   s.BindReal(m.average_days_on_market).BindInt(m.total_listings);
@@ -114,66 +96,6 @@ Result<std::optional<MarketData>> ReadMarketData(Statement& s) {
   m.previous = ReadMonth(s, 6);
   DRIPR_ASSIGN_OR_RETURN(m.created_at, sqlite::ReadTime(s, 11, "local_market_data.created_at"));
   return std::optional<MarketData>(std::move(m));
-}
-
-struct ZipRow {
-  std::string zip;
-  double lat = 0;
-  double lng = 0;
-};
-
-bool ParseDouble(std::string_view text, double min, double max, double* out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size() && *out >= min && *out <= max;
-}
-
-// "zip_code,latitude,longitude" then one zip per line. kInvalidArgument naming file:line.
-Result<std::vector<ZipRow>> ReadZipCsv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    int err = errno;
-    return Fail(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
-                "zip code file " + path + ": " + std::strerror(err));
-  }
-  std::vector<ZipRow> rows;
-  rows.reserve(40000);
-  std::string line;
-  int line_no = 0;
-  auto bad = [&](const std::string& why) {
-    return Fail(ErrorCode::kInvalidArgument, path + ":" + std::to_string(line_no) + ": " + why);
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1) {
-      if (line != "zip_code,latitude,longitude") {
-        return bad("expected header \"zip_code,latitude,longitude\"");
-      }
-      continue;
-    }
-    if (line.empty()) continue;
-    size_t c1 = line.find(',');
-    size_t c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
-    if (c2 == std::string::npos || line.find(',', c2 + 1) != std::string::npos) {
-      return bad("expected zip_code,latitude,longitude");
-    }
-    ZipRow r;
-    r.zip = line.substr(0, c1);
-    if (r.zip.size() != 5 || r.zip.find_first_not_of("0123456789") != std::string::npos) {
-      return bad("zip code must be 5 digits");
-    }
-    std::string_view sv(line);
-    if (!ParseDouble(sv.substr(c1 + 1, c2 - c1 - 1), -90, 90, &r.lat)) {
-      return bad("latitude must be a number between -90 and 90");
-    }
-    if (!ParseDouble(sv.substr(c2 + 1), -180, 180, &r.lng)) {
-      return bad("longitude must be a number between -180 and 180");
-    }
-    rows.push_back(std::move(r));
-  }
-  if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
-  if (line_no == 0) return bad("empty file");
-  return rows;
 }
 
 Result<bool> ZipTableEmpty(Connection& c) {
@@ -287,7 +209,7 @@ Status SqliteStore::LoadZipCodes(const std::string& csv_path) {
     DRIPR_ASSIGN_OR_RETURN(bool empty, ZipTableEmpty(*c));
     if (!empty) return Ok();
   }
-  DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCsv(csv_path));
+  DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
   return InWriteTransaction("load zip codes", [&](Connection& c) -> Status {
     DRIPR_ASSIGN_OR_RETURN(bool empty, ZipTableEmpty(c));
     if (!empty) return Ok();  // another process loaded it meanwhile

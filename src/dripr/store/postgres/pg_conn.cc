@@ -1,0 +1,328 @@
+#include "dripr/store/postgres/pg_conn.h"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace dripr::pg {
+
+// ---- CopyText ----
+
+namespace {
+
+std::string Shortest(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+}  // namespace
+
+void CopyText::Separate() {
+  if (row_open_) data_ += '\t';
+  row_open_ = true;
+}
+
+CopyText& CopyText::Text(std::string_view v) {
+  Separate();
+  for (char ch : v) {
+    switch (ch) {
+      case '\\': data_ += "\\\\"; break;
+      case '\t': data_ += "\\t"; break;
+      case '\n': data_ += "\\n"; break;
+      case '\r': data_ += "\\r"; break;
+      default: data_ += ch;
+    }
+  }
+  return *this;
+}
+
+CopyText& CopyText::TextOrNull(std::string_view v) { return v.empty() ? Null() : Text(v); }
+
+CopyText& CopyText::Int(int64_t v) {
+  Separate();
+  data_ += std::to_string(v);
+  return *this;
+}
+
+CopyText& CopyText::Real(double v) {
+  Separate();
+  data_ += Shortest(v);
+  return *this;
+}
+
+CopyText& CopyText::Null() {
+  Separate();
+  data_ += "\\N";
+  return *this;
+}
+
+CopyText& CopyText::EndRow() {
+  data_ += '\n';
+  row_open_ = false;
+  ++rows_;
+  return *this;
+}
+
+// ---- Params ----
+
+Params& Params::Text(std::string_view v) {
+  values_.emplace_back(std::string(v));
+  return *this;
+}
+
+Params& Params::TextOrNull(std::string_view v) {
+  if (v.empty()) return Null();
+  return Text(v);
+}
+
+Params& Params::Int(int64_t v) {
+  values_.emplace_back(std::to_string(v));
+  return *this;
+}
+
+Params& Params::Real(double v) {
+  values_.emplace_back(Shortest(v));
+  return *this;
+}
+
+Params& Params::Null() {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+Params& Params::OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+Params& Params::OptInt(const std::optional<int>& v) { return v ? Int(*v) : Null(); }
+Params& Params::OptReal(const std::optional<double>& v) { return v ? Real(*v) : Null(); }
+
+// ---- Rows ----
+
+int64_t Rows::Affected() const {
+  if (!result_) return 0;
+  const char* n = PQcmdTuples(result_.get());
+  return n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
+}
+
+std::string Rows::Text(int row, int col) const {
+  if (IsNull(row, col)) return {};
+  return std::string(PQgetvalue(result_.get(), row, col),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, col)));
+}
+
+int64_t Rows::Int(int row, int col) const { return OptInt(row, col).value_or(0); }
+double Rows::Real(int row, int col) const { return OptReal(row, col).value_or(0); }
+
+std::optional<int64_t> Rows::OptInt(int row, int col) const {
+  if (IsNull(row, col)) return std::nullopt;
+  return std::strtoll(PQgetvalue(result_.get(), row, col), nullptr, 10);
+}
+
+std::optional<double> Rows::OptReal(int row, int col) const {
+  if (IsNull(row, col)) return std::nullopt;
+  return std::strtod(PQgetvalue(result_.get(), row, col), nullptr);
+}
+
+// ---- errors ----
+
+namespace {
+
+ErrorCode CodeFor(std::string_view state) {
+  if (state == "23505") return ErrorCode::kAlreadyExists;
+  if (state == "40001" || state == "40P01") return ErrorCode::kAborted;
+  if (state.starts_with("08") || state.starts_with("53") || state == "57P01" ||
+      state == "57P02" || state == "57P03" || state == "55P03") {
+    return ErrorCode::kUnavailable;
+  }
+  if (state == "57014") return ErrorCode::kDeadlineExceeded;
+  if (state == "42P01") return ErrorCode::kFailedPrecondition;
+  if (state.starts_with("22")) return ErrorCode::kInvalidArgument;
+  return ErrorCode::kInternal;
+}
+
+std::string Trimmed(const char* text) {
+  std::string s = text == nullptr ? "" : text;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what) {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = Trimmed(result != nullptr ? PQresultErrorMessage(result) : nullptr);
+  if (message.empty() && conn != nullptr) message = Trimmed(PQerrorMessage(conn));
+  if (message.empty()) message = "unknown PostgreSQL error";
+  ErrorCode code;
+  if (state != nullptr) {
+    code = CodeFor(state);
+    message += std::string(" (SQLSTATE ") + state + ")";
+  } else {
+    // No SQLSTATE: the client library failed, most often because the connection is gone.
+    code = conn != nullptr && PQstatus(conn) != CONNECTION_OK ? ErrorCode::kUnavailable
+                                                               : ErrorCode::kInternal;
+    if (code == ErrorCode::kInternal && message.find("connection") != std::string::npos) {
+      code = ErrorCode::kUnavailable;
+    }
+  }
+  if (code == ErrorCode::kFailedPrecondition) message += "; run `dripr migrate`";
+  Error e{code, "PostgreSQL: " + message};
+  return what.empty() ? e : e.Wrap(what);
+}
+
+// ---- Connection ----
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
+                                                     std::chrono::seconds connect_timeout) {
+  // Defaults come before dbname so that settings in the URL itself win (expand_dbname).
+  const std::string timeout = std::to_string(std::max<int64_t>(1, connect_timeout.count()));
+  const char* keys[] = {"connect_timeout",     "keepalives",          "keepalives_idle",
+                        "keepalives_interval", "keepalives_count",    "application_name",
+                        "dbname",              nullptr};
+  const char* values[] = {timeout.c_str(), "1", "30", "10", "3", "dripr", url.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (c == nullptr) return Fail(ErrorCode::kInternal, "PostgreSQL: out of memory");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string message = Trimmed(PQerrorMessage(c));
+    PQfinish(c);
+    ErrorCode code = message.find("invalid") != std::string::npos &&
+                             message.find("connection") == std::string::npos
+                         ? ErrorCode::kInvalidArgument
+                         : ErrorCode::kUnavailable;
+    if (message.find("missing \"=\"") != std::string::npos ||
+        message.find("invalid URI") != std::string::npos ||
+        message.find("invalid connection option") != std::string::npos) {
+      code = ErrorCode::kInvalidArgument;
+    }
+    return Fail(code, "cannot connect to PostgreSQL: " + message);
+  }
+  // Timestamps are exchanged as UTC; notices (e.g. "relation exists, skipping") stay quiet.
+  PGresult* r = PQexec(c, "SET TimeZone = 'UTC'; SET client_min_messages = warning");
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  Error e = ok ? Error{} : ErrorFrom(c, r, "configure PostgreSQL session");
+  PQclear(r);
+  if (!ok) {
+    PQfinish(c);
+    return Fail(std::move(e));
+  }
+  return std::unique_ptr<Connection>(new Connection(c));
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
+  std::string key(sql);
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size() + 1);
+    PGresult* prep = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+      Error e = ErrorFrom(conn_, prep, "");
+      PQclear(prep);
+      return Fail(std::move(e));
+    }
+    PQclear(prep);
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.values().size());
+  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  PGresult* r = PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr,
+                               nullptr, 0);
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
+  Error e = ErrorFrom(conn_, r, "");
+  PQclear(r);
+  return Fail(std::move(e));
+}
+
+Status Connection::ExecScript(std::string_view sql) {
+  std::string text(sql);
+  PGresult* r = PQexec(conn_, text.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+    PQclear(r);
+    return Ok();
+  }
+  Error e = ErrorFrom(conn_, r, "");
+  PQclear(r);
+  return Fail(std::move(e));
+}
+
+Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
+  std::string sql(copy_sql);
+  PGresult* r = PQexec(conn_, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    Error e = ErrorFrom(conn_, r, "");
+    PQclear(r);
+    return Fail(std::move(e));
+  }
+  PQclear(r);
+  const std::string& data = rows.data();
+  bool sent = data.empty() ||
+              PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
+  bool ended = PQputCopyEnd(conn_, sent ? nullptr : "client failed to send rows") == 1;
+  Status result = Ok();
+  // Drain every result; the COPY's own is the first.
+  while (PGresult* res = PQgetResult(conn_)) {
+    if (result && PQresultStatus(res) != PGRES_COMMAND_OK) result = Fail(ErrorFrom(conn_, res, ""));
+    PQclear(res);
+  }
+  if (result && (!sent || !ended)) result = Fail(ErrorFrom(conn_, nullptr, "COPY"));
+  return result;
+}
+
+// ---- Pool ----
+
+Pool::Pool(std::string url, int size, std::chrono::seconds connect_timeout,
+           std::chrono::milliseconds acquire_timeout)
+    : url_(std::move(url)),
+      size_(std::max(1, size)),
+      connect_timeout_(connect_timeout),
+      acquire_timeout_(acquire_timeout) {}
+
+Pool::~Pool() = default;
+
+Pool::Lease::~Lease() {
+  if (pool_ != nullptr && conn_) pool_->Return(std::move(conn_));
+}
+
+Result<Pool::Lease> Pool::Acquire() {
+  std::unique_lock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+  while (idle_.empty() && open_ >= size_) {
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= size_) {
+      return Fail(ErrorCode::kUnavailable,
+                  "PostgreSQL: all " + std::to_string(size_) + " pooled connections are busy");
+    }
+  }
+  if (!idle_.empty()) {
+    std::unique_ptr<Connection> c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(c));
+  }
+  ++open_;
+  lock.unlock();
+  auto c = Connection::Open(url_, connect_timeout_);
+  if (!c) {
+    lock.lock();
+    --open_;
+    cv_.notify_one();
+    return Fail(c.error());
+  }
+  return Lease(this, std::move(*c));
+}
+
+void Pool::Return(std::unique_ptr<Connection> c) {
+  // A lost connection, or one left inside a transaction by an error path, is not reused.
+  bool reusable = c->Healthy() && c->Idle();
+  if (!reusable) c.reset();
+  std::lock_guard lock(mu_);
+  if (reusable) {
+    idle_.push_back(std::move(c));
+  } else {
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+}  // namespace dripr::pg

@@ -1,0 +1,173 @@
+#pragma once
+// A thin layer over libpq for PostgresStore (internal): connections with a per-connection
+// cache of prepared statements, text-format parameters and results, SQLSTATE -> ErrorCode,
+// and a small bounded pool that drops broken connections and reconnects on demand.
+//
+// Error mapping (ErrorCode): 23505 unique_violation -> kAlreadyExists; 40001
+// serialization_failure and 40P01 deadlock_detected -> kAborted (retry the transaction);
+// class 08 (connection), 57P01..57P03 (shutdown / cannot connect now), class 53 (resources),
+// a connection that is no longer CONNECTION_OK -> kUnavailable; 57014 query_canceled ->
+// kDeadlineExceeded; 42P01 undefined_table -> kFailedPrecondition ("run dripr migrate");
+// class 22 (data exception) -> kInvalidArgument; anything else -> kInternal.
+//
+// Messages never contain the connection URL (it may hold a password).
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dripr/core/error.h"
+
+namespace dripr::pg {
+
+// Positional parameters ($1, $2, ...) in text format; nullopt is SQL NULL.
+class Params {
+ public:
+  Params& Text(std::string_view v);
+  // Empty text is stored as NULL (the schema's convention, as in the SQLite store).
+  Params& TextOrNull(std::string_view v);
+  Params& Int(int64_t v);
+  Params& Real(double v);  // shortest round-trip form
+  Params& Null();
+  Params& OptInt(const std::optional<int64_t>& v);
+  Params& OptInt(const std::optional<int>& v);
+  Params& OptReal(const std::optional<double>& v);
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const std::vector<std::optional<std::string>>& values() const { return values_; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// Rows for COPY ... FROM STDIN in text format: fields separated by tabs, rows by newlines,
+// NULL as \N, backslash/tab/newline/carriage return escaped.
+class CopyText {
+ public:
+  CopyText& Text(std::string_view v);
+  CopyText& TextOrNull(std::string_view v);  // empty text is NULL
+  CopyText& Int(int64_t v);
+  CopyText& Real(double v);
+  CopyText& Null();
+  CopyText& OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+  CopyText& OptInt(const std::optional<int>& v) { return v ? Int(*v) : Null(); }
+  CopyText& OptReal(const std::optional<double>& v) { return v ? Real(*v) : Null(); }
+  CopyText& EndRow();
+
+  const std::string& data() const { return data_; }
+  size_t rows() const { return rows_; }
+
+ private:
+  void Separate();
+
+  std::string data_;
+  bool row_open_ = false;
+  size_t rows_ = 0;
+};
+
+// A query result (rows of text values).
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(PGresult* r) : result_(r, &PQclear) {}
+
+  int size() const { return result_ ? PQntuples(result_.get()) : 0; }
+  bool empty() const { return size() == 0; }
+  // Rows changed by an INSERT/UPDATE/DELETE.
+  int64_t Affected() const;
+
+  bool IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  std::string Text(int row, int col) const;  // NULL reads as ""
+  int64_t Int(int row, int col) const;       // NULL reads as 0
+  double Real(int row, int col) const;       // NULL reads as 0
+  std::optional<int64_t> OptInt(int row, int col) const;
+  std::optional<double> OptReal(int row, int col) const;
+
+ private:
+  std::shared_ptr<PGresult> result_;
+};
+
+// Maps a failed result (or a failed connection when `result` is null) to an Error.
+Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what);
+
+class Connection {
+ public:
+  // Connects (blocking, bounded by `connect_timeout`). kUnavailable when the server cannot
+  // be reached; kInvalidArgument when the URL does not parse.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& url,
+                                                  std::chrono::seconds connect_timeout);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement with parameters through a prepared statement cached on this
+  // connection (prepared on first use of the SQL text).
+  Result<Rows> Exec(std::string_view sql, const Params& params = {});
+  // Runs SQL without parameters and without preparing it (may hold several statements).
+  Status ExecScript(std::string_view sql);
+  // Runs `copy_sql` (COPY table (columns) FROM STDIN) and streams `rows` into it.
+  Status CopyIn(std::string_view copy_sql, const CopyText& rows);
+
+  // False once the connection is lost; the pool then drops it.
+  bool Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // The server transaction state is idle (no transaction open or aborted).
+  bool Idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  PGconn* raw() { return conn_; }
+
+ private:
+  explicit Connection(PGconn* c) : conn_(c) {}
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+};
+
+// Up to `size` connections, opened lazily. Acquire() waits for a free one (up to
+// `acquire_timeout`, then kUnavailable). A connection that is unhealthy or left inside a
+// transaction when its lease ends is closed instead of reused.
+class Pool {
+ public:
+  Pool(std::string url, int size, std::chrono::seconds connect_timeout,
+       std::chrono::milliseconds acquire_timeout);
+  ~Pool();
+
+  class Lease {
+   public:
+    Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), conn_(std::move(c)) {}
+    Lease(Lease&& o) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  Result<Lease> Acquire();
+  const std::string& url() const { return url_; }
+
+ private:
+  void Return(std::unique_ptr<Connection> c);
+
+  const std::string url_;
+  const int size_;
+  const std::chrono::seconds connect_timeout_;
+  const std::chrono::milliseconds acquire_timeout_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  int open_ = 0;                                   // leased + idle; guarded by mu_
+};
+
+}  // namespace dripr::pg

@@ -1,0 +1,246 @@
+// PostgresStore: the transactional outbox for many concurrent relays (FOR UPDATE SKIP LOCKED
+// claims that keep each campaign's order) and the LISTEN/NOTIFY wake-up.
+
+#include <poll.h>
+
+#include <cerrno>
+
+#include "dripr/core/ids.h"
+#include "dripr/core/log.h"
+#include "dripr/domain/event.h"
+#include "dripr/store/postgres/pg_rows.h"
+#include "dripr/store/postgres/postgres_store.h"
+#include "dripr/store/store_common.h"
+
+namespace dripr {
+
+using pg::Connection;
+using pg::Params;
+using pg::Rows;
+
+namespace {
+
+// Claimable "heads": the oldest unpublished row of each campaign, when not under a live
+// lease. Locking them (SKIP LOCKED: a row another relay is claiming right now is passed over,
+// not waited for) reserves the campaign; its later unpublished rows, which are never heads,
+// come along in id order. A concurrent relay therefore never takes a campaign's second event
+// while its first is claimed, committed or not.
+//   $1 now, $2 limit, $3 lease end, $4 claim token
+const std::string& ClaimSql() {
+  static const std::string sql =
+      "WITH heads AS ("
+      "  SELECT o.id, o.campaign_id FROM outbox o"
+      "  WHERE o.published_at IS NULL"
+      "    AND (o.claimed_until IS NULL OR o.claimed_until <= $1::timestamptz)"
+      "    AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.campaign_id = o.campaign_id"
+      "                    AND p.id < o.id AND p.published_at IS NULL)"
+      "  ORDER BY o.id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+      " picked AS ("
+      "  SELECT o.id FROM outbox o JOIN heads h ON o.campaign_id = h.campaign_id"
+      "  WHERE o.published_at IS NULL AND o.id >= h.id"
+      "    AND (o.claimed_until IS NULL OR o.claimed_until <= $1::timestamptz)"
+      "  ORDER BY o.id LIMIT $2),"
+      " claimed AS ("
+      "  UPDATE outbox SET claimed_until = $3::timestamptz, claim_token = $4"
+      "  WHERE id IN (SELECT id FROM picked) RETURNING " +
+      std::string(pg::kOutboxColumns) +
+      ")"
+      " SELECT * FROM claimed ORDER BY id";
+  return sql;
+}
+
+// "{1,2,3}": a bigint[] parameter.
+std::string IdArray(const std::vector<int64_t>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
+constexpr std::string_view kChannel = "dripr_outbox";
+
+}  // namespace
+
+Status PostgresStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
+  Params p;
+  p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
+  p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
+  p.Text(pg::TimeParam(now));
+  DRIPR_TRY(c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
+                   "created_at, attempts) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, 0)",
+                   p));
+  return Ok();
+}
+
+void PostgresStore::NotifyOutbox() {
+  {
+    std::lock_guard lock(notify_mu_);
+    ++outbox_generation_;
+  }
+  notify_cv_.notify_all();
+}
+
+Result<int64_t> PostgresStore::MaxOutboxId() {
+  int64_t id = 0;
+  DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
+    id = rows.Int(0, 0);
+    return Ok();
+  }));
+  return id;
+}
+
+Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
+  std::vector<OutboxRow> out;
+  if (limit <= 0) return out;
+  const SysTime now = Now();
+  Params p;
+  p.Text(pg::TimeParam(now)).Int(limit).Text(pg::TimeParam(now + lease)).Text(NewUuid());
+  int64_t max_id = 0;
+  DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
+    out.clear();
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(ClaimSql(), p));
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
+      out.push_back(std::move(r));
+    }
+    DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
+    max_id = m.Int(0, 0);
+    return Ok();
+  }));
+  claimed_max_id_.store(max_id);
+  return out;
+}
+
+Status PostgresStore::MarkPublished(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Ok();
+  Params p;
+  p.Text(pg::TimeParam(Now())).Text(IdArray(ids));
+  return InTransaction("mark outbox published", [&](Connection& c) -> Status {
+    DRIPR_TRY(c.Exec("UPDATE outbox SET published_at = $1::timestamptz, claimed_until = NULL, "
+                     "claim_token = NULL WHERE id = ANY($2::bigint[]) AND published_at IS NULL",
+                     p));
+    return Ok();
+  });
+}
+
+Status PostgresStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Ok();
+  DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
+    DRIPR_TRY(c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
+                     "claim_token = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
+                     Params().Text(IdArray(ids))));
+    return Ok();
+  }));
+  NotifyOutbox();
+  return Ok();
+}
+
+Result<int64_t> PostgresStore::PendingOutboxCount() {
+  int64_t n = 0;
+  DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                           c.Exec("SELECT count(*) FROM outbox WHERE published_at IS NULL"));
+    n = rows.Int(0, 0);
+    return Ok();
+  }));
+  return n;
+}
+
+Result<std::vector<OutboxRow>> PostgresStore::OutboxForCampaign(const std::string& campaign_id) {
+  std::vector<OutboxRow> out;
+  DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(pg::kOutboxColumns) +
+                                                 " FROM outbox WHERE campaign_id = $1 ORDER BY id",
+                                             Params().Text(campaign_id)));
+    out.clear();
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
+      out.push_back(std::move(r));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+// ---- LISTEN/NOTIFY ----
+
+void PostgresStore::EnsureListener() {
+  std::call_once(listener_started_, [this] {
+    listener_ = std::thread([this] { ListenLoop(); });
+  });
+}
+
+// Keeps one connection LISTENing on the outbox channel; every notification (and every
+// (re)connection, which may have missed some) bumps the generation WaitForOutbox waits on.
+void PostgresStore::ListenLoop() {
+  using namespace std::chrono_literals;
+  auto backoff = 100ms;
+  bool warned = false;
+  while (!stop_) {
+    auto conn = pg::Connection::Open(options_.url, options_.connect_timeout);
+    Status listening = conn ? (*conn)->ExecScript("LISTEN " + std::string(kChannel))
+                            : Status(Fail(conn.error()));
+    if (!listening) {
+      if (!warned) {
+        DRIPR_LOG_WARN("outbox listener: {} (polling every {} ms meanwhile)",
+                       listening.error().ToString(), options_.outbox_poll_interval.count());
+      }
+      warned = true;
+      for (auto slept = 0ms; slept < backoff && !stop_; slept += 50ms) {
+        std::this_thread::sleep_for(50ms);
+      }
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
+      continue;
+    }
+    if (warned) DRIPR_LOG_INFO("outbox listener: listening again");
+    warned = false;
+    backoff = 100ms;
+    NotifyOutbox();
+    PGconn* raw = (*conn)->raw();
+    while (!stop_) {
+      pollfd fd{PQsocket(raw), POLLIN, 0};
+      int ready = ::poll(&fd, 1, 200);
+      if (ready < 0 && errno != EINTR) break;
+      if (ready <= 0) continue;
+      if (PQconsumeInput(raw) == 0) break;  // connection lost
+      bool any = false;
+      while (PGnotify* n = PQnotifies(raw)) {
+        any = true;
+        PQfreemem(n);
+      }
+      if (any) NotifyOutbox();
+    }
+  }
+}
+
+void PostgresStore::WaitForOutbox(std::chrono::milliseconds timeout) {
+  using std::chrono::steady_clock;
+  EnsureListener();
+  const auto deadline = steady_clock::now() + timeout;
+  uint64_t generation;
+  {
+    std::lock_guard lock(notify_mu_);
+    generation = outbox_generation_;
+  }
+  int64_t baseline = claimed_max_id_.load();
+  if (baseline < 0) {
+    auto m = MaxOutboxId();
+    baseline = m ? *m : 0;
+  }
+  while (true) {
+    // Rows committed since the last claim (or before the listener was up) count at once.
+    if (auto m = MaxOutboxId(); m && *m > baseline) return;
+    auto now = steady_clock::now();
+    if (now >= deadline) return;
+    std::unique_lock lock(notify_mu_);
+    if (notify_cv_.wait_until(lock, std::min(deadline, now + options_.outbox_poll_interval),
+                              [&] { return outbox_generation_ != generation; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace dripr

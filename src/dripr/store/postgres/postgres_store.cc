@@ -1,0 +1,332 @@
+// PostgresStore: opening, retries, migrations, campaigns and transitions. Part rows, market
+// data and zip codes are in postgres_store_data.cc; the outbox is in postgres_outbox.cc.
+
+#include "dripr/store/postgres/postgres_store.h"
+
+#include <random>
+
+#include "dripr/core/ids.h"
+#include "dripr/core/log.h"
+#include "dripr/core/time.h"
+#include "dripr/store/migrations/migrations.h"
+#include "dripr/store/postgres/pg_rows.h"
+#include "dripr/store/store_common.h"
+
+namespace dripr {
+
+using pg::Connection;
+using pg::Params;
+using pg::Rows;
+
+PostgresStore::PostgresStore(PostgresStoreOptions options, const Clock* clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      pool_(options_.url, options_.pool_size, options_.connect_timeout, options_.acquire_timeout) {}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions options) {
+  if (options.url.empty()) return Fail(ErrorCode::kInvalidArgument, "PostgreSQL URL is empty");
+  const Clock* clock = options.clock != nullptr ? options.clock : &SystemClock::Instance();
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(options), clock));
+  auto lease = store->pool_.Acquire();
+  if (!lease) return Fail(lease.error());
+  return store;
+}
+
+PostgresStore::~PostgresStore() {
+  stop_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+SysTime PostgresStore::Now() const { return TruncateToMillis(clock_->Now()); }
+
+namespace {
+
+bool Transient(const Error& e) {
+  return e.code == ErrorCode::kAborted || e.code == ErrorCode::kUnavailable;
+}
+
+std::chrono::milliseconds Backoff(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int64_t cap = std::min<int64_t>(1000, int64_t{20} << std::min(attempt, 6));
+  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+}
+
+}  // namespace
+
+Status PostgresStore::Run(std::string_view what, bool transaction, const Work& fn) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.retry_deadline;
+  for (int attempt = 1;; ++attempt) {
+    Status st = [&]() -> Status {
+      DRIPR_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+      if (!transaction) return fn(*lease);
+      DRIPR_TRY(lease->ExecScript("BEGIN"));
+      Status body = fn(*lease);
+      if (body) body = lease->ExecScript("COMMIT");
+      // After a failure the pool closes a connection still inside a transaction, so a failed
+      // ROLLBACK (e.g. the connection is gone) needs no handling here.
+      if (!body && lease->Healthy() && !lease->Idle()) (void)lease->ExecScript("ROLLBACK");
+      return body;
+    }();
+    if (st) return st;
+    const auto wait = Backoff(attempt);
+    // Permanent errors are the caller's answer as they are (e.g. "campaign X already
+    // exists"); transient ones that outlived the deadline say what was being done.
+    if (!Transient(st.error())) return st;
+    if (std::chrono::steady_clock::now() + wait > deadline) return Fail(st.error().Wrap(what));
+    if (attempt == 1 || attempt % 10 == 0) {
+      DRIPR_LOG_DEBUG("postgres: {}: {} (retrying)", what, st.error().ToString());
+    }
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+// ---- Migrations ----
+
+int PostgresStore::LatestSchemaVersion() const { return kLatestSchemaVersion; }
+
+namespace {
+
+Result<int> ReadSchemaVersion(Connection& c) {
+  DRIPR_ASSIGN_OR_RETURN(Rows exists, c.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+  if (exists.Text(0, 0) != "t") return 0;
+  DRIPR_ASSIGN_OR_RETURN(Rows v, c.Exec("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  return static_cast<int>(v.Int(0, 0));
+}
+
+}  // namespace
+
+Result<int> PostgresStore::SchemaVersion() {
+  int version = 0;
+  DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
+    return Ok();
+  }));
+  return version;
+}
+
+Status PostgresStore::Migrate() {
+  const std::string applied_at = pg::TimeParam(Now());
+  return InTransaction("migrate", [&](Connection& c) -> Status {
+    // Several processes may migrate at once: one at a time, the others then find it done.
+    DRIPR_TRY(c.Exec("SELECT pg_advisory_xact_lock(7262430001)"));
+    DRIPR_TRY(c.ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           "version integer PRIMARY KEY, applied_at timestamptz NOT NULL)"));
+    DRIPR_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(c));
+    if (current > kLatestSchemaVersion) {
+      return Fail(ErrorCode::kFailedPrecondition,
+                  "database schema version " + std::to_string(current) +
+                      " is newer than this dripr binary supports (" +
+                      std::to_string(kLatestSchemaVersion) + "); use a newer dripr");
+    }
+    for (const Migration& m : PostgresMigrations()) {
+      if (m.version <= current) continue;
+      auto applied = c.ExecScript(m.sql);
+      if (!applied) {
+        return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
+                                         std::string(m.name) + ")"));
+      }
+      DRIPR_TRY(c.Exec("INSERT INTO schema_migrations (version, applied_at) "
+                       "VALUES ($1, $2::timestamptz)",
+                       Params().Int(m.version).Text(applied_at)));
+    }
+    return Ok();
+  });
+}
+
+// ---- Campaigns ----
+
+Result<Campaign> PostgresStore::CreateCampaign(const NewCampaign& in) {
+  DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
+  const SysTime now = Now();
+  Campaign out;
+  out.id = v.id;
+  out.user_id = v.user_id;
+  out.zip_code = v.zip_code;
+  out.no_address_newsletter = !v.property.has_value();
+  out.created_at = out.updated_at = out.status_changed_at = now;
+  const std::string ts = pg::TimeParam(now);
+  Status written = InTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
+    Params p;
+    p.Text(out.id).TextOrNull(out.user_id).Text(out.zip_code);
+    p.Int(out.no_address_newsletter ? 1 : 0).Text(ToString(out.status));
+    for (DataPart part : kAllDataParts) p.Text(ToString(out.part(part)));
+    p.Int(out.data_cycle).TextOrNull(out.error_text).Text(ts);
+    auto inserted =
+        c.Exec("INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
+               "campaign_status, local_market_data_status, active_listing_status, "
+               "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
+               "status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+               "$11::timestamptz, $11::timestamptz, $11::timestamptz)",
+               p);
+    if (!inserted) {
+      if (inserted.error().code == ErrorCode::kAlreadyExists) {
+        return Fail(ErrorCode::kAlreadyExists, "campaign " + out.id + " already exists");
+      }
+      return Fail(inserted.error());
+    }
+    if (!v.property) return Ok();
+    Params q;
+    q.Text(out.id).TextOrNull(v.property->formatted_address);
+    q.Real(v.property->location.lat).Real(v.property->location.lng);
+    q.OptInt(v.property->current_value);
+    DRIPR_TRY(c.Exec("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
+                     "longitude, current_value) VALUES ($1, $2, $3, $4, $5)",
+                     q));
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  return out;
+}
+
+Result<Campaign> PostgresStore::GetCampaign(const std::string& id) {
+  Campaign out;
+  DRIPR_TRY(Read("get campaign", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(out, pg::LoadCampaign(c, id, /*lock=*/false));
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  std::vector<Campaign> out;
+  DRIPR_TRY(Read("list campaigns", [&](Connection& c) -> Status {
+    out.clear();
+    std::string sql = "SELECT " + std::string(pg::kCampaignColumns) + " FROM campaigns";
+    Params p;
+    if (status) {
+      sql += " WHERE campaign_status = $1";
+      p.Text(ToString(*status));
+    }
+    sql += " ORDER BY created_at, id";
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, pg::ReadCampaign(rows, i));
+      out.push_back(std::move(campaign));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::optional<PropertyData>> PostgresStore::GetProperty(const std::string& campaign_id) {
+  std::optional<PropertyData> out;
+  DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {
+    out.reset();
+    DRIPR_TRY(pg::LoadCampaign(c, campaign_id, /*lock=*/false));
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT formatted_address, latitude, longitude, "
+                                             "current_value FROM property_data WHERE "
+                                             "campaign_id = $1",
+                                             Params().Text(campaign_id)));
+    if (rows.empty()) return Ok();
+    PropertyData p;
+    p.formatted_address = rows.Text(0, 0);
+    p.location = GeoPoint{rows.Real(0, 1), rows.Real(0, 2)};
+    p.current_value = rows.OptInt(0, 3);
+    out = std::move(p);
+    return Ok();
+  }));
+  return out;
+}
+
+// ---- Transitions ----
+
+Result<TransitionOutcome> PostgresStore::RunTransition(const std::string& id,
+                                                       const TransitionFn& fn,
+                                                       const ExtraWrites& extra) {
+  const SysTime now = Now();
+  const std::string event_id = NewUuid();
+  TransitionOutcome out;
+  Status written = InTransaction("campaign " + id, [&](Connection& c) -> Status {
+    out = TransitionOutcome{};
+    // The row lock makes concurrent transitions of this campaign take turns.
+    DRIPR_ASSIGN_OR_RETURN(Campaign current, pg::LoadCampaign(c, id, /*lock=*/true));
+    auto r = fn(current, now, event_id);
+    if (!r) {
+      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
+      out.reason = r.error().message;
+      out.campaign = std::move(current);
+      return Ok();
+    }
+    const Campaign& next = r->next;
+    Params p;
+    p.Text(ToString(next.status));
+    for (DataPart part : kAllDataParts) p.Text(ToString(next.part(part)));
+    p.Int(next.data_cycle).TextOrNull(next.error_text);
+    p.Text(pg::TimeParam(next.updated_at)).Text(pg::TimeParam(next.status_changed_at));
+    p.Text(id).Text(ToString(current.status)).Int(current.data_cycle);
+    for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows updated,
+        c.Exec("UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
+               "active_listing_status = $3, recent_sale_status = $4, data_cycle = $5, "
+               "error_text = $6, updated_at = $7::timestamptz, "
+               "status_changed_at = $8::timestamptz WHERE id = $9 AND campaign_status = $10 "
+               "AND data_cycle = $11 AND local_market_data_status = $12 AND "
+               "active_listing_status = $13 AND recent_sale_status = $14",
+               p));
+    if (updated.Affected() != 1) {
+      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
+    }
+    if (extra) DRIPR_TRY(extra(c, next, now));
+    if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
+    out.changed = true;
+    out.campaign = next;
+    out.event = r->event;
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  if (out.event) NotifyOutbox();
+  return out;
+}
+
+Result<TransitionOutcome> PostgresStore::StartCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return StartTransition(c, options_.required_parts, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> PostgresStore::CompletePart(const std::string& id, int64_t data_cycle,
+                                                      const PartData& data) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return PartReadyTransition(c, data.part, data_cycle, options_.required_parts, now,
+                                   std::move(event_id));
+      },
+      [&](Connection& c, const Campaign& next, SysTime now) -> Status {
+        if (data.part != DataPart::kLocalMarketData) {
+          return ReplaceRecords(c, next.id, data.part, data.records);
+        }
+        // No market data means the handler reused a recent row for this zip.
+        if (!data.market) return Ok();
+        MarketData m = *data.market;
+        if (m.zip_code.empty()) m.zip_code = next.zip_code;
+        return InsertMarketData(c, m, now);
+      });
+}
+
+Result<TransitionOutcome> PostgresStore::FailCampaign(const std::string& id,
+                                                      std::optional<DataPart> part,
+                                                      std::optional<int64_t> data_cycle,
+                                                      const std::string& error_text) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> PostgresStore::ResetCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return ResetTransition(c, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+}  // namespace dripr
