@@ -32,16 +32,28 @@ start_postgres() {
   port=$(free_port)
   local data=$TEST_SERVERS_DIR/pg
   mkdir -p "$data" "$TEST_SERVERS_DIR/pglog" && chown postgres:postgres "$data" "$TEST_SERVERS_DIR/pglog"
-  local as_pg=(runuser -u postgres --)
-  [[ $(id -un) == postgres ]] && as_pg=()
-  "${as_pg[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-sync >"$TEST_SERVERS_DIR/initdb.log" 2>&1 \
-    || { cat "$TEST_SERVERS_DIR/initdb.log" >&2; return 1; }
-  "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$data/../pglog/pg.log" -w -t 60 \
-    -o "-h 127.0.0.1 -p $port -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null \
-    || { cat "$TEST_SERVERS_DIR/pglog/pg.log" >&2; return 1; }
-  export DRIPR_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
   export DRIPR_TEST_PG_CTL="$bin/pg_ctl" DRIPR_TEST_PG_DATA="$data"
+  export DRIPR_TEST_PG_OPTS="-h 127.0.0.1 -p $port -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+  as_postgres "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-sync >"$TEST_SERVERS_DIR/initdb.log" 2>&1 \
+    || { cat "$TEST_SERVERS_DIR/initdb.log" >&2; return 1; }
+  pg_server_start || { cat "$TEST_SERVERS_DIR/pglog/pg.log" >&2; return 1; }
+  export DRIPR_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
   echo "PostgreSQL on 127.0.0.1:$port"
+}
+
+# The test cluster belongs to the postgres user (initdb refuses to run as root).
+as_postgres() {
+  if [[ $(id -un) == postgres ]]; then "$@"; else runuser -u postgres -- "$@"; fi
+}
+
+# Start/stop the cluster made by start_postgres (same port, same data): e2e scripts use them
+# to take PostgreSQL away mid-run. A fast stop lets committed transactions reach disk.
+pg_server_start() {
+  as_postgres "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -l "$DRIPR_TEST_PG_DATA/../pglog/pg.log" \
+    -w -t 60 -o "$DRIPR_TEST_PG_OPTS" start >/dev/null
+}
+pg_server_stop() {
+  as_postgres "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -m fast -w -t 60 stop >/dev/null
 }
 
 start_moto() {
@@ -58,9 +70,7 @@ start_moto() {
 stop_test_servers() {
   if [[ -f $TEST_SERVERS_DIR/moto.pid ]]; then kill "$(cat "$TEST_SERVERS_DIR/moto.pid")" 2>/dev/null || true; fi
   if [[ -n ${DRIPR_TEST_PG_DATA:-} && -f $DRIPR_TEST_PG_DATA/postmaster.pid ]]; then
-    local as_pg=(runuser -u postgres --)
-    [[ $(id -un) == postgres ]] && as_pg=()
-    "${as_pg[@]}" "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -m immediate stop >/dev/null 2>&1 || true
+    as_postgres "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -m immediate stop >/dev/null 2>&1 || true
   fi
   rm -rf "$TEST_SERVERS_DIR"
 }

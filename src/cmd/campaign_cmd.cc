@@ -67,6 +67,8 @@ int Migrate(const Globals& g) {
   StoreOptions o;
   o.database_url = ctx.config.database_url;
   o.required_parts = ctx.config.required_parts;
+  o.pool_size = ctx.config.db_pool_size;
+  o.retry_deadline = ctx.config.db_retry;
   auto store = OpenStore(o);
   if (!store) return ReportError(store.error());
   auto before = (*store)->SchemaVersion();

@@ -44,26 +44,26 @@ TEST(DistanceMiles, MatchesKnownDistances) {
 
 TEST(Score, AddsEveryTermAsDocumented) {
   ScoringWeights w;
-  // 1 mile, price equal to the value, same zip, 10.5 days old.
+  // 1 mile, price equal to the value, same zip, 10 whole days old (10.5 days ago).
   PropertyRecord r = Rec("a", 1.0, 800'000, "02139", "2026-11-19");
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 + 15 - 2.0, 0.01);
   // Price 25% above the value: similarity 0.75.
   r.price = 1'000'000;
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 22.5 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 22.5 + 15 - 2.0, 0.01);
   // More than double the value: similarity clamps at 0.
   r.price = 2'000'000;
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 0 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 0 + 15 - 2.0, 0.01);
   // Undisclosed: penalty, no similarity.
   r.price.reset();
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 - 20 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 - 20 + 15 - 2.0, 0.01);
   // Known price but no subject value: bonus only.
   r.price = 800'000;
-  EXPECT_NEAR(Score(r, Ctx(std::nullopt), w), -10 + 20 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(std::nullopt), w), -10 + 20 + 15 - 2.0, 0.01);
   // Other zip; ZIP+4 in the record still matches.
   r.zip_code = "02140";
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 - 2.0, 0.01);
   r.zip_code = "02139-4307";
-  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 + 15 - 2.1, 0.01);
+  EXPECT_NEAR(Score(r, Ctx(), w), -10 + 20 + 30 + 15 - 2.0, 0.01);
 }
 
 TEST(Score, RecencyFromDateThenDaysOnMarketThenAssumedOld) {
@@ -71,9 +71,10 @@ TEST(Score, RecencyFromDateThenDaysOnMarketThenAssumedOld) {
   w.distance_per_mile = w.price_known_bonus = w.price_similarity = w.same_zip_bonus = 0;
   w.recency_per_day = 1;
   PropertyRecord r = Rec("a", 0, 1, "02139", "2026-10-30");
-  EXPECT_NEAR(Score(r, Ctx(), w), -30.5, 1e-9);  // 30 days and 12 hours
-  r.event_date = "2026-10-30T00:00:00.000Z";     // RentCast's form
-  EXPECT_NEAR(Score(r, Ctx(), w), -30.5, 1e-9);
+  // 30 days and 12 hours: whole calendar days count, so the score is the same all day long.
+  EXPECT_NEAR(Score(r, Ctx(), w), -30, 1e-9);
+  r.event_date = "2026-10-30T00:00:00.000Z";  // RentCast's form
+  EXPECT_NEAR(Score(r, Ctx(), w), -30, 1e-9);
   r.event_date = "";
   r.days_on_market = 12;
   EXPECT_NEAR(Score(r, Ctx(), w), -12, 1e-9);

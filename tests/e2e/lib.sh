@@ -5,11 +5,15 @@ set -euo pipefail
 : "${DRIPR_BIN:?DRIPR_BIN must point at the dripr binary}"
 E2E_TMP=$(mktemp -d /tmp/dripr-e2e.XXXXXX)
 E2E_PIDS=()
+E2E_CLEANUP_HOOKS=()  # commands run at exit, after the processes are killed
 
 e2e_cleanup() {
-  local pid
+  local pid hook
   for pid in "${E2E_PIDS[@]:-}"; do
     [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
+  done
+  for hook in "${E2E_CLEANUP_HOOKS[@]:-}"; do
+    [[ -n $hook ]] && $hook || true
   done
   if [[ -n ${E2E_KEEP:-} ]]; then echo "e2e files kept in $E2E_TMP" >&2; else rm -rf "$E2E_TMP"; fi
 }
@@ -46,6 +50,27 @@ start_fetcher() {
   env "$@" "$DRIPR_BIN" data-fetcher >"$E2E_TMP/$name.log" 2>&1 &
   FETCHER_PID=$!
   E2E_PIDS+=("$FETCHER_PID")
+}
+
+# start_private_moto — a moto_server of this script's own on a free loopback port (MOTO_PORT,
+# MOTO_PID), so that stopping it disturbs no other test. Called again after a kill, it
+# restarts on the same port, empty.
+start_private_moto() {
+  MOTO_PORT=${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+  moto_server -H 127.0.0.1 -p "$MOTO_PORT" >>"$E2E_TMP/moto.log" 2>&1 &
+  MOTO_PID=$!
+  E2E_PIDS+=("$MOTO_PID")
+  poll 60 "moto_server up" moto_up
+}
+moto_up() { curl -fsS -o /dev/null -X POST "http://127.0.0.1:$MOTO_PORT/moto-api/reset" 2>/dev/null; }
+
+# start_private_postgres — a PostgreSQL cluster of this script's own (scripts/test-servers.sh:
+# DRIPR_TEST_PG_URL, pg_server_stop, pg_server_start), removed at exit.
+start_private_postgres() {
+  # shellcheck source=../../scripts/test-servers.sh
+  source "${DRIPR_SOURCE_DIR:?}/scripts/test-servers.sh"
+  E2E_CLEANUP_HOOKS+=(stop_test_servers)
+  start_postgres >/dev/null || fail "could not start a PostgreSQL cluster"
 }
 
 # real_zips N — N real zip codes spread over the centroid table.

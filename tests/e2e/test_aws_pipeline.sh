@@ -4,20 +4,9 @@
 # exactly like the Python db_client (no message attributes, SNS envelope delivery) reach
 # READY_TO_CREATE_EMAIL; the events we publish decode in Python; a broker outage is survived.
 source "$(dirname "$0")/lib.sh"
-: "${DRIPR_TEST_MOTO_URL:?moto_server must be running (scripts/run-tests.sh starts it)}"
-moto_port=${DRIPR_TEST_MOTO_URL##*:}
-
 # A private moto for this script (the outage below restarts it), on a free port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_moto() {
-  moto_server -H 127.0.0.1 -p "$port" >>"$E2E_TMP/moto.log" 2>&1 &
-  MOTO_PID=$!
-  E2E_PIDS+=("$MOTO_PID")
-  moto_up() { curl -fsS -o /dev/null -X POST "http://127.0.0.1:$port/moto-api/reset" 2>/dev/null; }
-  poll 60 "moto_server up" moto_up
-}
-start_moto
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
+start_private_moto
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=AKIDE2ETESTKEY AWS_SECRET_ACCESS_KEY="e2e-secret-$RANDOM$RANDOM" \
   AWS_EC2_METADATA_DISABLED=true DATABASE_URL="sqlite:$E2E_TMP/aws.db" DRIPR_RECEIVE_WAIT_SECONDS=2
 
@@ -116,7 +105,7 @@ grep -q "receive failed: UNAVAILABLE" "$E2E_TMP/fetcher-broker-down.log" \
 # creating its subscriptions would be dropped: the recovery (docs/operations.md) is to hold
 # publishers while `infra up` runs. The fetcher is frozen for just that step.
 kill -STOP "$fetcher"
-start_moto
+start_private_moto
 dripr infra up --env dev >/dev/null 2>>"$E2E_TMP/infra.log" || fail "infra up after restart"
 kill -CONT "$fetcher"
 poll 90 "campaigns started during the outage ready" all_in_status 7 READY_TO_CREATE_EMAIL

@@ -71,7 +71,12 @@ Breakdown Compute(const PropertyRecord& r, const ScoringContext& ctx, const Scor
   }
 
   if (auto date = ParseDate(r.event_date)) {
-    b.age_days = std::chrono::duration<double, std::ratio<86400>>(ctx.now - *date).count();
+    // Whole calendar days (UTC): event dates carry no time of day, and a score that does not
+    // drift during the day ranks the same candidates the same way in every run that day.
+    using std::chrono::days;
+    days age = std::chrono::floor<days>(ctx.now).time_since_epoch() -
+               std::chrono::floor<days>(*date).time_since_epoch();
+    b.age_days = static_cast<double>(age.count());
   } else if (r.days_on_market) {
     b.age_days = *r.days_on_market;
   } else {

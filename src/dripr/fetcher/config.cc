@@ -38,6 +38,8 @@ Result<AppConfig> LoadConfig(const Env& env) {
   c.log_level = env.GetOr("DRIPR_LOG_LEVEL", "info");
   DRIPR_ASSIGN_OR_RETURN(auto pool, env.GetInt("DRIPR_DB_POOL_SIZE", 8, 1, 100));
   c.db_pool_size = static_cast<int>(pool);
+  DRIPR_ASSIGN_OR_RETURN(auto db_retry, env.GetInt("DRIPR_DB_RETRY_SECONDS", 15, 0, 3600));
+  c.db_retry = std::chrono::seconds(db_retry);
 
   auto& k = c.consumer;
   // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.

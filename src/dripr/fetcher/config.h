@@ -25,6 +25,7 @@ struct AppConfig {
   OutboxRelayOptions relay;
   std::string log_level = "info";  // DRIPR_LOG_LEVEL
   int db_pool_size = 8;            // DRIPR_DB_POOL_SIZE: PostgreSQL connections per process
+  std::chrono::seconds db_retry{15};  // DRIPR_DB_RETRY_SECONDS: retry window of one DB call
 };
 
 // kInvalidArgument with a one-line reason naming the variable for any bad value.

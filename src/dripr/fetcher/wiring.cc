@@ -12,6 +12,7 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
   o.required_parts = config.required_parts;
   o.clock = clock;
   o.pool_size = config.db_pool_size;
+  o.retry_deadline = config.db_retry;
   DRIPR_ASSIGN_OR_RETURN(StorePtr store, OpenStore(o));
   DRIPR_ASSIGN_OR_RETURN(int version, store->SchemaVersion());
   if (version > store->LatestSchemaVersion()) {

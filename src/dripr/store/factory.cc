@@ -33,6 +33,7 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.required_parts = options.required_parts;
     o.clock = options.clock;
     o.pool_size = options.pool_size;
+    o.retry_deadline = options.retry_deadline;
     auto store = PostgresStore::Open(std::move(o));
     if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
     return StorePtr(std::move(*store));

@@ -123,6 +123,9 @@ struct StoreOptions {
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: system clock
   int pool_size = 8;             // PostgreSQL: connections per process (DRIPR_DB_POOL_SIZE)
+  // PostgreSQL: how long a call keeps retrying a lost connection, a serialization failure or
+  // a deadlock before it returns the error (DRIPR_DB_RETRY_SECONDS).
+  std::chrono::milliseconds retry_deadline{15'000};
 };
 
 // Chooses the backend from options.database_url. kInvalidArgument for an unknown scheme;
