@@ -18,6 +18,7 @@ void OutboxRelay::Start() {
 void OutboxRelay::Stop() {
   stop_ = true;
   cv_.notify_all();
+  store_.NotifyOutbox();  // the thread may be in WaitForOutbox
   if (thread_.joinable()) thread_.join();
 }
 
@@ -27,6 +28,17 @@ Result<int> OutboxRelay::RunOnce() {
   std::vector<int64_t> done;
   std::vector<int64_t> failed;
   std::optional<Error> first_error;
+  int published = 0;
+  // Marked in small chunks as they go out: if the database is lost mid-batch, only the rows
+  // since the last mark are published again after their lease (at-least-once either way).
+  auto mark = [&]() -> Status {
+    if (done.empty()) return Ok();
+    DRIPR_TRY(store_.MarkPublished(done));
+    published += static_cast<int>(done.size());
+    published_ += static_cast<int64_t>(done.size());
+    done.clear();
+    return Ok();
+  };
   for (const auto& row : rows) {
     if (first_error) {  // keep order: nothing after a failure goes out in this pass
       failed.push_back(row.id);
@@ -37,23 +49,20 @@ Result<int> OutboxRelay::RunOnce() {
     auto r = topic_.Publish(m);
     if (r) {
       done.push_back(row.id);
+      if (static_cast<int>(done.size()) >= options_.mark_every) DRIPR_TRY(mark());
     } else {
       first_error = r.error();
       failed.push_back(row.id);
     }
   }
-  if (!done.empty()) {
-    // If this fails the rows are published again after their lease: at-least-once.
-    DRIPR_TRY(store_.MarkPublished(done));
-    published_ += static_cast<int64_t>(done.size());
-  }
+  DRIPR_TRY(mark());
   if (!failed.empty()) {
     if (auto st = store_.ReleaseOutbox(failed); !st) {
       DRIPR_LOG_WARN("outbox: could not release rows: {}", st.error().ToString());
     }
   }
   if (first_error) return std::unexpected(first_error->Wrap("publishing to " + topic_.Name()));
-  return static_cast<int>(done.size());
+  return published;
 }
 
 void OutboxRelay::Loop() {

@@ -17,6 +17,7 @@ namespace dripr {
 
 struct OutboxRelayOptions {
   int batch_size = 50;
+  int mark_every = 10;  // published rows are marked in the store in chunks of this many
   std::chrono::seconds claim_lease{30};
   std::chrono::milliseconds idle_wait{1000};      // fallback poll
   std::chrono::milliseconds error_backoff{1000};  // after a failed publish or claim

@@ -114,6 +114,8 @@ class Store {
   // Blocks until another transaction wrote to the outbox (this process: immediately;
   // other processes: within ~100 ms), or `timeout`. Spurious wakeups are allowed.
   virtual void WaitForOutbox(std::chrono::milliseconds timeout) = 0;
+  // Makes every WaitForOutbox caller in this process return now (a relay shutting down).
+  virtual void NotifyOutbox() = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -88,6 +88,7 @@ class PostgresStore final : public Store {
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
   void WaitForOutbox(std::chrono::milliseconds timeout) override;
+  void NotifyOutbox() override;
 
  private:
   using Work = std::function<Status(pg::Connection&)>;
@@ -111,7 +112,6 @@ class PostgresStore final : public Store {
   Status InsertMarketData(pg::Connection& c, const MarketData& m, SysTime now);
   Status InsertOutboxEvent(pg::Connection& c, const StatusChangeEvent& e, SysTime now);
   Result<int64_t> MaxOutboxId();
-  void NotifyOutbox();
   void EnsureListener();
   void ListenLoop();
 

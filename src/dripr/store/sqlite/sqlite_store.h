@@ -76,6 +76,7 @@ class SqliteStore final : public Store {
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between.
   void WaitForOutbox(std::chrono::milliseconds timeout) override;
+  void NotifyOutbox() override;
 
  private:
   // Computes the next state from the current row; kFailedPrecondition = does not apply.
@@ -99,7 +100,6 @@ class SqliteStore final : public Store {
   Status InsertMarketData(sqlite::Connection& c, const MarketData& m, SysTime now);
   Status InsertOutboxEvent(sqlite::Connection& c, const StatusChangeEvent& e, SysTime now);
   Result<int64_t> MaxOutboxId();
-  void NotifyOutbox();
 
   // Constant after construction.
   const SqliteStoreOptions options_;

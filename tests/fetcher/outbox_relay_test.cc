@@ -1,0 +1,180 @@
+// OutboxRelay on a real SqliteStore with a recording Topic: order, attributes, marking in
+// chunks as rows go out, failed publishes keeping the rest for later in order, and the thread
+// waking on a commit.
+
+#include "dripr/fetcher/outbox_relay.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <mutex>
+
+#include "dripr/core/ids.h"
+#include "dripr/domain/event.h"
+#include "support/poll.h"
+
+namespace dripr {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records what is published; `before_publish` may fail a publish (returns an error) or look
+// at the store at that moment.
+class RecordingTopic : public Topic {
+ public:
+  Result<std::string> Publish(const OutgoingMessage& m) override {
+    if (before_publish) {
+      if (auto st = before_publish(static_cast<int>(Count())); !st) return Fail(st.error());
+    }
+    std::lock_guard lock(mu_);
+    published_.push_back(m);
+    return "m-" + std::to_string(published_.size());
+  }
+  std::string Name() const override { return "recording"; }
+
+  size_t Count() const {
+    std::lock_guard lock(mu_);
+    return published_.size();
+  }
+  std::vector<OutgoingMessage> Published() const {
+    std::lock_guard lock(mu_);
+    return published_;
+  }
+
+  std::function<Status(int index)> before_publish;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<OutgoingMessage> published_;
+};
+
+class OutboxRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("dripr-relay-" + NewUuid());
+    std::filesystem::create_directories(dir_);
+    StoreOptions o;
+    o.database_url = "sqlite:" + (dir_ / "t.db").string();
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->Migrate());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Start(const std::string& id) {
+    ASSERT_TRUE(store_->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
+    auto r = store_->StartCampaign(id);
+    ASSERT_TRUE(r && r->changed);
+  }
+  // Bodies of every outbox row, oldest first.
+  std::vector<std::string> OutboxBodies(const std::vector<std::string>& ids) {
+    std::vector<std::pair<int64_t, std::string>> rows;
+    for (const auto& id : ids) {
+      auto outbox = store_->OutboxForCampaign(id);
+      EXPECT_TRUE(outbox);
+      for (const auto& r : *outbox) rows.emplace_back(r.id, r.body);
+    }
+    std::sort(rows.begin(), rows.end());
+    std::vector<std::string> out;
+    for (auto& [_, body] : rows) out.push_back(body);
+    return out;
+  }
+  static std::vector<std::string> Bodies(const std::vector<OutgoingMessage>& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms) out.push_back(m.body);
+    return out;
+  }
+  static std::vector<std::string> Ids(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back("c" + std::to_string(100 + i));
+    return ids;
+  }
+
+  std::filesystem::path dir_;
+  StorePtr store_;
+  RecordingTopic topic_;
+};
+
+TEST_F(OutboxRelayTest, PublishesInOrderWithAttributesAndMarksThemPublished) {
+  Start("a");
+  Start("b");
+  auto failed = store_->FailCampaign("a", std::nullopt, 1, "boom");
+  ASSERT_TRUE(failed && failed->changed);
+  OutboxRelay relay(*store_, topic_, {});
+  auto n = relay.RunOnce();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 3);
+  EXPECT_EQ(Bodies(topic_.Published()), OutboxBodies({"a", "b"}));
+  auto last = topic_.Published().back();
+  EXPECT_EQ(last.attributes.at("event_type"), "STATUS_CHANGE");
+  EXPECT_EQ(last.attributes.at("to_status"), "ERROR");
+  EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+  EXPECT_EQ(*relay.RunOnce(), 0);
+  EXPECT_EQ(topic_.Count(), 3u);
+  EXPECT_EQ(relay.published(), 3);
+}
+
+TEST_F(OutboxRelayTest, MarksRowsInChunksAsTheyGoOut) {
+  for (const auto& id : Ids(25)) Start(id);
+  std::vector<int64_t> pending_at;  // pending count seen when publish #i starts
+  topic_.before_publish = [&](int) -> Status {
+    pending_at.push_back(*store_->PendingOutboxCount());
+    return Ok();
+  };
+  OutboxRelayOptions o;
+  o.batch_size = 50;
+  o.mark_every = 10;
+  OutboxRelay relay(*store_, topic_, o);
+  ASSERT_EQ(*relay.RunOnce(), 25);
+  ASSERT_EQ(pending_at.size(), 25u);
+  EXPECT_EQ(pending_at[9], 25);   // nothing marked before the tenth has gone out
+  EXPECT_EQ(pending_at[10], 15);  // the first ten were marked right after it
+  EXPECT_EQ(pending_at[20], 5);
+  EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+}
+
+TEST_F(OutboxRelayTest, AFailedPublishKeepsTheRestForLaterInOrder) {
+  auto ids = Ids(6);
+  for (const auto& id : ids) Start(id);
+  bool fail_once = true;
+  topic_.before_publish = [&](int index) -> Status {
+    if (index == 2 && fail_once) {
+      fail_once = false;
+      return Fail(ErrorCode::kUnavailable, "broker down");
+    }
+    return Ok();
+  };
+  OutboxRelay relay(*store_, topic_, {});
+  auto first = relay.RunOnce();
+  ASSERT_FALSE(first);
+  EXPECT_NE(first.error().message.find("broker down"), std::string::npos);
+  EXPECT_EQ(topic_.Count(), 2u);  // nothing after the failure went out
+  EXPECT_EQ(*store_->PendingOutboxCount(), 4);
+  EXPECT_EQ(store_->OutboxForCampaign(ids[2])->front().attempts, 1);
+  EXPECT_EQ(store_->OutboxForCampaign(ids[5])->front().attempts, 1);
+
+  ASSERT_EQ(*relay.RunOnce(), 4);  // released rows are claimable again at once
+  EXPECT_EQ(Bodies(topic_.Published()), OutboxBodies(ids));  // all, once, in order
+  EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+}
+
+TEST_F(OutboxRelayTest, TheThreadPublishesSoonAfterACommit) {
+  OutboxRelayOptions o;
+  o.idle_wait = 30s;  // the wake-up must come from the commit, not the fallback poll
+  OutboxRelay relay(*store_, topic_, o);
+  relay.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return *store_->PendingOutboxCount() == 0; }, 2s));
+  Start("a");
+  EXPECT_TRUE(testing::Eventually([&] { return topic_.Count() == 1; }, 5s));
+  auto t0 = std::chrono::steady_clock::now();
+  relay.Stop();  // wakes the thread out of its 30 s wait
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+}
+
+}  // namespace
+}  // namespace dripr
