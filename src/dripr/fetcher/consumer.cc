@@ -136,9 +136,9 @@ void Consumer::ReceiveLoop() {
       slots_used_ -= want - static_cast<int>(messages.size());
     }
     slots_cv_.notify_all();
+    NoteReceiveResult(got ? nullptr : &got.error());
     if (!got) {
       ++counters_.receive_errors;
-      DRIPR_LOG_WARN("[{}] receive failed: {}", name_, got.error().ToString());
       std::unique_lock lock(mu_);
       slots_cv_.wait_for(lock, options_.receive_error_backoff, [&] { return stopping_.load(); });
       continue;
@@ -183,6 +183,27 @@ void Consumer::WorkerLoop() {
     }
     idle_cv_.notify_all();
     slots_cv_.notify_all();
+  }
+}
+
+// While the broker is unreachable every receive loop fails about once a second: the first
+// failure is logged, then one line every 30 s with the count, and one when it works again.
+void Consumer::NoteReceiveResult(const Error* error) {
+  std::lock_guard lock(receive_log_mu_);
+  const auto now = SteadyClock::now();
+  if (error == nullptr) {
+    if (receive_failures_ > 0) {
+      DRIPR_LOG_INFO("[{}] receiving again after {} failed attempts", name_, receive_failures_);
+    }
+    receive_failures_ = 0;
+    return;
+  }
+  if (++receive_failures_ == 1 || now - receive_failure_logged_ >= std::chrono::seconds(30)) {
+    DRIPR_LOG_WARN("[{}] receive failed: {}{}", name_, error->ToString(),
+                   receive_failures_ == 1
+                       ? " (retrying)"
+                       : " (" + std::to_string(receive_failures_) + " failures so far)");
+    receive_failure_logged_ = now;
   }
 }
 

@@ -123,6 +123,8 @@ class Consumer {
   void Release(const std::vector<ReceivedMessage>& ms);
   std::chrono::seconds Backoff(int receive_count);
   bool FlushAcks(std::unique_lock<std::mutex>& lock);
+  // Logs receive failures without flooding the log (null: the receive worked).
+  void NoteReceiveResult(const Error* error);
 
   // Constant after construction.
   const std::string name_;
@@ -136,6 +138,10 @@ class Consumer {
   std::atomic<bool> joined_{false};
 
   // Pool state, guarded by mu_.
+  std::mutex receive_log_mu_;
+  int64_t receive_failures_ = 0;  // consecutive; guarded by receive_log_mu_
+  std::chrono::steady_clock::time_point receive_failure_logged_{};  // guarded likewise
+
   mutable std::mutex mu_;
   std::condition_variable slots_cv_;  // a slot freed / stopping
   std::condition_variable work_cv_;   // work queued / stopping

@@ -138,10 +138,21 @@ ErrorCode CodeFor(std::string_view state) {
   return ErrorCode::kInternal;
 }
 
+// libpq's messages end with a newline and may continue on indented lines ("\n\tIs the
+// server running..."): one line is easier to log and is what the CLI promises.
 std::string Trimmed(const char* text) {
-  std::string s = text == nullptr ? "" : text;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  std::string out;
+  bool space = false;
+  for (const char* p = text == nullptr ? "" : text; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += *p;
+  }
+  return out;
 }
 
 }  // namespace
