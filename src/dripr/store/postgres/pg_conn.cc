@@ -223,7 +223,9 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string key(sql);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size() + 1);
+    // (Built with += : g++ 12 at -O3 reports a false -Wrestrict for "s" + to_string(n).)
+    std::string name = "s";
+    name += std::to_string(prepared_.size() + 1);
     PGresult* prep = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
     if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
       Error e = ErrorFrom(conn_, prep, "");
