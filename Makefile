@@ -3,6 +3,7 @@ BUILD ?= build
 # Warnings are errors in CI (CI=true is set there); locally they stay warnings.
 WERROR ?= $(if $(CI),ON,OFF)
 SANITIZE ?= OFF
+BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
 .PHONY: deps build run test test-asan bench format clean
@@ -11,18 +12,21 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	./$(BUILD)/dripr demo
 
+# In CI (CI=true) the unit and contract suites also run under AddressSanitizer + UBSan.
 test: build
 	@scripts/run-tests.sh $(BUILD)
+	@$(if $(CI),$(MAKE) --no-print-directory test-asan,true)
 
-# The unit and contract suites under AddressSanitizer + UBSan (separate build tree).
+# The unit and contract suites under AddressSanitizer + UBSan (separate build tree; -O0 keeps
+# its build short, the suites take about as long as in the normal build).
 test-asan: deps
-	@$(MAKE) --no-print-directory build BUILD=build-asan SANITIZE=ON
+	@$(MAKE) --no-print-directory build BUILD=build-asan SANITIZE=ON BUILD_TYPE=Debug
 	@scripts/run-tests.sh build-asan --unit-only
 
 bench: build
