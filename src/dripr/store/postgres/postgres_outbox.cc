@@ -74,14 +74,6 @@ Status PostgresStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& 
   return Ok();
 }
 
-void PostgresStore::NotifyOutbox() {
-  {
-    std::lock_guard lock(notify_mu_);
-    ++outbox_generation_;
-  }
-  notify_cv_.notify_all();
-}
-
 Result<int64_t> PostgresStore::MaxOutboxId() {
   int64_t id = 0;
   DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
@@ -110,7 +102,7 @@ Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono
     max_id = m.Int(0, 0);
     return Ok();
   }));
-  claimed_max_id_.store(max_id);
+  SetClaimedMaxId(max_id);
   return out;
 }
 
@@ -212,33 +204,6 @@ void PostgresStore::ListenLoop() {
         PQfreemem(n);
       }
       if (any) NotifyOutbox();
-    }
-  }
-}
-
-void PostgresStore::WaitForOutbox(std::chrono::milliseconds timeout) {
-  using std::chrono::steady_clock;
-  EnsureListener();
-  const auto deadline = steady_clock::now() + timeout;
-  uint64_t generation;
-  {
-    std::lock_guard lock(notify_mu_);
-    generation = outbox_generation_;
-  }
-  int64_t baseline = claimed_max_id_.load();
-  if (baseline < 0) {
-    auto m = MaxOutboxId();
-    baseline = m ? *m : 0;
-  }
-  while (true) {
-    // Rows committed since the last claim (or before the listener was up) count at once.
-    if (auto m = MaxOutboxId(); m && *m > baseline) return;
-    auto now = steady_clock::now();
-    if (now >= deadline) return;
-    std::unique_lock lock(notify_mu_);
-    if (notify_cv_.wait_until(lock, std::min(deadline, now + options_.outbox_poll_interval),
-                              [&] { return outbox_generation_ != generation; })) {
-      return;
     }
   }
 }

@@ -19,7 +19,8 @@ using pg::Params;
 using pg::Rows;
 
 PostgresStore::PostgresStore(PostgresStoreOptions options, const Clock* clock)
-    : options_(std::move(options)),
+    : StoreBase(options.required_parts, options.outbox_poll_interval),
+      options_(std::move(options)),
       clock_(clock),
       pool_(options_.url, options_.pool_size, options_.connect_timeout, options_.acquire_timeout) {}
 
@@ -232,7 +233,7 @@ Result<std::optional<PropertyData>> PostgresStore::GetProperty(const std::string
 
 Result<TransitionOutcome> PostgresStore::RunTransition(const std::string& id,
                                                        const TransitionFn& fn,
-                                                       const ExtraWrites& extra) {
+                                                       const PartData* completed) {
   const SysTime now = Now();
   const std::string event_id = NewUuid();
   TransitionOutcome out;
@@ -267,7 +268,7 @@ Result<TransitionOutcome> PostgresStore::RunTransition(const std::string& id,
     if (updated.Affected() != 1) {
       return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
     }
-    if (extra) DRIPR_TRY(extra(c, next, now));
+    if (completed != nullptr) DRIPR_TRY(WritePart(c, next, *completed, now));
     if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
     out.changed = true;
     out.campaign = next;
@@ -279,54 +280,13 @@ Result<TransitionOutcome> PostgresStore::RunTransition(const std::string& id,
   return out;
 }
 
-Result<TransitionOutcome> PostgresStore::StartCampaign(const std::string& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return StartTransition(c, options_.required_parts, now, std::move(event_id));
-      },
-      nullptr);
-}
-
-Result<TransitionOutcome> PostgresStore::CompletePart(const std::string& id, int64_t data_cycle,
-                                                      const PartData& data) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return PartReadyTransition(c, data.part, data_cycle, options_.required_parts, now,
-                                   std::move(event_id));
-      },
-      [&](Connection& c, const Campaign& next, SysTime now) -> Status {
-        if (data.part != DataPart::kLocalMarketData) {
-          return ReplaceRecords(c, next.id, data.part, data.records);
-        }
-        // No market data means the handler reused a recent row for this zip.
-        if (!data.market) return Ok();
-        MarketData m = *data.market;
-        if (m.zip_code.empty()) m.zip_code = next.zip_code;
-        return InsertMarketData(c, m, now);
-      });
-}
-
-Result<TransitionOutcome> PostgresStore::FailCampaign(const std::string& id,
-                                                      std::optional<DataPart> part,
-                                                      std::optional<int64_t> data_cycle,
-                                                      const std::string& error_text) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
-      },
-      nullptr);
-}
-
-Result<TransitionOutcome> PostgresStore::ResetCampaign(const std::string& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return ResetTransition(c, now, std::move(event_id));
-      },
-      nullptr);
+Status PostgresStore::WritePart(Connection& c, const Campaign& next, const PartData& part,
+                                SysTime now) {
+  if (part.part != DataPart::kLocalMarketData) {
+    return ReplaceRecords(c, next.id, part.part, part.records);
+  }
+  if (auto market = MarketDataToInsert(part, next)) return InsertMarketData(c, *market, now);
+  return Ok();
 }
 
 }  // namespace dripr

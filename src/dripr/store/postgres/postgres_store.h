@@ -32,7 +32,7 @@
 #include <thread>
 
 #include "dripr/store/postgres/pg_conn.h"
-#include "dripr/store/store.h"
+#include "dripr/store/store_base.h"
 
 namespace dripr {
 
@@ -49,7 +49,7 @@ struct PostgresStoreOptions {
   std::chrono::milliseconds outbox_poll_interval{1'000};
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public StoreBase {
  public:
   // Connects once to check the URL and the server (no retry: a wrong URL fails at once).
   static Result<std::unique_ptr<PostgresStore>> Open(PostgresStoreOptions options);
@@ -63,14 +63,6 @@ class PostgresStore final : public Store {
   Result<Campaign> GetCampaign(const std::string& id) override;
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
   Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
-
-  Result<TransitionOutcome> StartCampaign(const std::string& id) override;
-  Result<TransitionOutcome> CompletePart(const std::string& id, int64_t data_cycle,
-                                         const PartData& data) override;
-  Result<TransitionOutcome> FailCampaign(const std::string& id, std::optional<DataPart> part,
-                                         std::optional<int64_t> data_cycle,
-                                         const std::string& error_text) override;
-  Result<TransitionOutcome> ResetCampaign(const std::string& id) override;
 
   Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;
   Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override;
@@ -87,14 +79,14 @@ class PostgresStore final : public Store {
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
-  void WaitForOutbox(std::chrono::milliseconds timeout) override;
-  void NotifyOutbox() override;
 
  private:
   using Work = std::function<Status(pg::Connection&)>;
-  using TransitionFn =
-      std::function<Result<TransitionResult>(const Campaign&, SysTime now, std::string event_id)>;
-  using ExtraWrites = std::function<Status(pg::Connection&, const Campaign& next, SysTime now)>;
+
+  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
+                                          const PartData* completed) override;
+  Result<int64_t> MaxOutboxId() override;
+  void BeforeOutboxWait() override { EnsureListener(); }
 
   PostgresStore(PostgresStoreOptions options, const Clock* clock);
 
@@ -105,24 +97,18 @@ class PostgresStore final : public Store {
   Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
   Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
 
-  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
-                                          const ExtraWrites& extra);
+  // The rows of a completed part (listings, sales or market data).
+  Status WritePart(pg::Connection& c, const Campaign& next, const PartData& part, SysTime now);
   Status ReplaceRecords(pg::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
   Status InsertMarketData(pg::Connection& c, const MarketData& m, SysTime now);
   Status InsertOutboxEvent(pg::Connection& c, const StatusChangeEvent& e, SysTime now);
-  Result<int64_t> MaxOutboxId();
   void EnsureListener();
   void ListenLoop();
 
   const PostgresStoreOptions options_;
   const Clock* const clock_;
   pg::Pool pool_;
-
-  std::mutex notify_mu_;
-  std::condition_variable notify_cv_;
-  uint64_t outbox_generation_ = 0;  // guarded by notify_mu_; bumped on commits and NOTIFYs
-  std::atomic<int64_t> claimed_max_id_{-1};
 
   std::once_flag listener_started_;
   std::atomic<bool> stop_{false};

@@ -21,14 +21,6 @@ Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e,
   return s.Run();
 }
 
-void SqliteStore::NotifyOutbox() {
-  {
-    std::lock_guard lock(notify_mu_);
-    ++outbox_generation_;
-  }
-  notify_cv_.notify_all();
-}
-
 Result<int64_t> SqliteStore::MaxOutboxId() {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT coalesce(max(id), 0) FROM outbox"));
@@ -75,7 +67,7 @@ Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(int limit, std::chrono::
     return Ok();
   });
   if (!written) return Fail(written.error());
-  claimed_max_id_.store(max_id);
+  SetClaimedMaxId(max_id);
   return rows;
 }
 
@@ -107,7 +99,7 @@ Status SqliteStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
     return Ok();
   });
   if (!written) return Fail(written.error());
-  NotifyOutbox();
+  NotifyOutbox();  // released rows are claimable again
   return Ok();
 }
 
@@ -130,33 +122,6 @@ Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const std::string&
     if (!row) return rows;
     DRIPR_ASSIGN_OR_RETURN(OutboxRow r, sqlite::ReadOutboxRow(s));
     rows.push_back(std::move(r));
-  }
-}
-
-void SqliteStore::WaitForOutbox(std::chrono::milliseconds timeout) {
-  using std::chrono::steady_clock;
-  const auto deadline = steady_clock::now() + timeout;
-  uint64_t generation;
-  {
-    std::lock_guard lock(notify_mu_);
-    generation = outbox_generation_;
-  }
-  int64_t baseline = claimed_max_id_.load();
-  if (baseline < 0) {
-    // Never claimed: only rows added from now on count.
-    auto m = MaxOutboxId();
-    baseline = m ? *m : 0;
-  }
-  while (true) {
-    // Rows committed by other connections (other processes, other SqliteStore instances).
-    if (auto m = MaxOutboxId(); m && *m > baseline) return;
-    auto now = steady_clock::now();
-    if (now >= deadline) return;
-    std::unique_lock lock(notify_mu_);
-    if (notify_cv_.wait_until(lock, std::min(deadline, now + options_.outbox_poll_interval),
-                              [&] { return outbox_generation_ != generation; })) {
-      return;
-    }
   }
 }
 

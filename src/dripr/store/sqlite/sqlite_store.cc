@@ -183,7 +183,7 @@ Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& 
 // ---- Transitions ----
 
 Result<TransitionOutcome> SqliteStore::RunTransition(const std::string& id, const TransitionFn& fn,
-                                                     const ExtraWrites& extra) {
+                                                     const PartData* completed) {
   const SysTime now = Now();
   std::string event_id = NewUuid();
   TransitionOutcome out;
@@ -217,7 +217,7 @@ Result<TransitionOutcome> SqliteStore::RunTransition(const std::string& id, cons
     if (c.Changes() != 1) {
       return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
     }
-    if (extra) DRIPR_TRY(extra(c, next, now));
+    if (completed != nullptr) DRIPR_TRY(WritePart(c, next, *completed, now));
     if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
     out.changed = true;
     out.campaign = next;
@@ -229,54 +229,13 @@ Result<TransitionOutcome> SqliteStore::RunTransition(const std::string& id, cons
   return out;
 }
 
-Result<TransitionOutcome> SqliteStore::StartCampaign(const std::string& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return StartTransition(c, options_.required_parts, now, std::move(event_id));
-      },
-      nullptr);
-}
-
-Result<TransitionOutcome> SqliteStore::CompletePart(const std::string& id, int64_t data_cycle,
-                                                    const PartData& data) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return PartReadyTransition(c, data.part, data_cycle, options_.required_parts, now,
-                                   std::move(event_id));
-      },
-      [&](Connection& c, const Campaign& next, SysTime now) -> Status {
-        if (data.part != DataPart::kLocalMarketData) {
-          return ReplaceRecords(c, next.id, data.part, data.records);
-        }
-        // No market data means the handler reused a recent row for this zip.
-        if (!data.market) return Ok();
-        MarketData m = *data.market;
-        if (m.zip_code.empty()) m.zip_code = next.zip_code;
-        return InsertMarketData(c, m, now);
-      });
-}
-
-Result<TransitionOutcome> SqliteStore::FailCampaign(const std::string& id,
-                                                    std::optional<DataPart> part,
-                                                    std::optional<int64_t> data_cycle,
-                                                    const std::string& error_text) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
-      },
-      nullptr);
-}
-
-Result<TransitionOutcome> SqliteStore::ResetCampaign(const std::string& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return ResetTransition(c, now, std::move(event_id));
-      },
-      nullptr);
+Status SqliteStore::WritePart(Connection& c, const Campaign& next, const PartData& part,
+                              SysTime now) {
+  if (part.part != DataPart::kLocalMarketData) {
+    return ReplaceRecords(c, next.id, part.part, part.records);
+  }
+  if (auto market = MarketDataToInsert(part, next)) return InsertMarketData(c, *market, now);
+  return Ok();
 }
 
 }  // namespace dripr

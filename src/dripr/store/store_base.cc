@@ -1,0 +1,89 @@
+#include "dripr/store/store_base.h"
+
+namespace dripr {
+
+Result<TransitionOutcome> StoreBase::StartCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return StartTransition(c, required_parts_, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> StoreBase::CompletePart(const std::string& id, int64_t data_cycle,
+                                                  const PartData& data) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return PartReadyTransition(c, data.part, data_cycle, required_parts_, now,
+                                   std::move(event_id));
+      },
+      &data);
+}
+
+Result<TransitionOutcome> StoreBase::FailCampaign(const std::string& id,
+                                                  std::optional<DataPart> part,
+                                                  std::optional<int64_t> data_cycle,
+                                                  const std::string& error_text) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> StoreBase::ResetCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return ResetTransition(c, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+std::optional<MarketData> StoreBase::MarketDataToInsert(const PartData& part,
+                                                        const Campaign& next) {
+  if (part.part != DataPart::kLocalMarketData || !part.market) return std::nullopt;
+  MarketData m = *part.market;
+  if (m.zip_code.empty()) m.zip_code = next.zip_code;
+  return m;
+}
+
+void StoreBase::NotifyOutbox() {
+  {
+    std::lock_guard lock(notify_mu_);
+    ++outbox_generation_;
+  }
+  notify_cv_.notify_all();
+}
+
+void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
+  using std::chrono::steady_clock;
+  BeforeOutboxWait();
+  const auto deadline = steady_clock::now() + timeout;
+  uint64_t generation;
+  {
+    std::lock_guard lock(notify_mu_);
+    generation = outbox_generation_;
+  }
+  int64_t baseline = claimed_max_id_.load();
+  if (baseline < 0) {
+    // Never claimed: only rows added from now on count.
+    auto m = MaxOutboxId();
+    baseline = m ? *m : 0;
+  }
+  while (true) {
+    if (auto m = MaxOutboxId(); m && *m > baseline) return;
+    auto now = steady_clock::now();
+    if (now >= deadline) return;
+    std::unique_lock lock(notify_mu_);
+    if (notify_cv_.wait_until(lock, std::min(deadline, now + outbox_poll_interval_),
+                              [&] { return outbox_generation_ != generation; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace dripr
