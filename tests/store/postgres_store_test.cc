@@ -317,7 +317,6 @@ TEST_F(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
   waiter->WaitForOutbox(50ms);  // starts the listener
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
   std::atomic<bool> woke{false};
-  std::chrono::steady_clock::time_point t0;
   std::chrono::steady_clock::duration took{};
   std::thread t([&] {
     auto start = std::chrono::steady_clock::now();
@@ -326,7 +325,6 @@ TEST_F(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
     woke = true;
   });
   std::this_thread::sleep_for(200ms);  // let the waiter block (the assertion holds anyway)
-  t0 = std::chrono::steady_clock::now();
   // A plain INSERT from another connection, as a foreign producer would write it.
   ASSERT_TRUE(Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
                    "VALUES ('campaign-events', 'a', 'STATUS_CHANGE', '{}', now())"));

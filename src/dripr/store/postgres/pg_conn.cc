@@ -194,15 +194,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
   if (PQstatus(c) != CONNECTION_OK) {
     std::string message = Trimmed(PQerrorMessage(c));
     PQfinish(c);
-    ErrorCode code = message.find("invalid") != std::string::npos &&
-                             message.find("connection") == std::string::npos
-                         ? ErrorCode::kInvalidArgument
-                         : ErrorCode::kUnavailable;
-    if (message.find("missing \"=\"") != std::string::npos ||
-        message.find("invalid URI") != std::string::npos ||
-        message.find("invalid connection option") != std::string::npos) {
-      code = ErrorCode::kInvalidArgument;
-    }
+    // libpq reports a URL it cannot parse with these phrases; anything else is the server.
+    const bool bad_url = message.find("missing \"=\"") != std::string::npos ||
+                         message.find("invalid URI") != std::string::npos ||
+                         message.find("invalid connection option") != std::string::npos;
+    ErrorCode code = bad_url ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable;
     return Fail(code, "cannot connect to PostgreSQL: " + message);
   }
   // Timestamps are exchanged as UTC; notices (e.g. "relation exists, skipping") stay quiet.

@@ -99,6 +99,7 @@ class PostgresStore final : public StoreBase {
 
   // The rows of a completed part (listings, sales or market data).
   Status WritePart(pg::Connection& c, const Campaign& next, const PartData& part, SysTime now);
+  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(pg::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
   Status InsertMarketData(pg::Connection& c, const MarketData& m, SysTime now);

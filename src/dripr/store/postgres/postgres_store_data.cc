@@ -149,28 +149,24 @@ Status PostgresStore::InsertMarketData(Connection& c, const MarketData& m, SysTi
 }
 
 Result<std::vector<RankedRecord>> PostgresStore::GetActiveListings(const std::string& campaign_id) {
-  std::vector<RankedRecord> out;
-  DRIPR_TRY(Read("get active listings", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(kListingColumns) +
-                                                 " FROM active_listings WHERE campaign_id = $1 "
-                                                 "ORDER BY rank, id",
-                                             Params().Text(campaign_id)));
-    out.clear();
-    for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(rows, i, kListingsTable));
-    return Ok();
-  }));
-  return out;
+  return GetRecords(campaign_id, DataPart::kActiveListings);
 }
 
 Result<std::vector<RankedRecord>> PostgresStore::GetRecentSales(const std::string& campaign_id) {
+  return GetRecords(campaign_id, DataPart::kRecentSales);
+}
+
+Result<std::vector<RankedRecord>> PostgresStore::GetRecords(const std::string& campaign_id,
+                                                            DataPart part) {
+  const RecordTable& t = TableFor(part);
   std::vector<RankedRecord> out;
-  DRIPR_TRY(Read("get recent sales", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(kSaleColumns) +
-                                                 " FROM recent_sales WHERE campaign_id = $1 "
-                                                 "ORDER BY rank, id",
+  DRIPR_TRY(Read("get " + std::string(t.name), [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(t.columns) + " FROM " +
+                                                 std::string(t.name) +
+                                                 " WHERE campaign_id = $1 ORDER BY rank, id",
                                              Params().Text(campaign_id)));
     out.clear();
-    for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(rows, i, kSalesTable));
+    for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(rows, i, t));
     return Ok();
   }));
   return out;

@@ -84,6 +84,7 @@ class SqliteStore final : public StoreBase {
                             const std::function<Status(sqlite::Connection&)>& fn);
   // The rows of a completed part (listings, sales or market data).
   Status WritePart(sqlite::Connection& c, const Campaign& next, const PartData& part, SysTime now);
+  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(sqlite::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
   Status InsertMarketData(sqlite::Connection& c, const MarketData& m, SysTime now);

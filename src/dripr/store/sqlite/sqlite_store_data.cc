@@ -143,30 +143,26 @@ Status SqliteStore::InsertMarketData(Connection& c, const MarketData& m, SysTime
 }
 
 Result<std::vector<RankedRecord>> SqliteStore::GetActiveListings(const std::string& campaign_id) {
-  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kListingsTable.columns) +
-                                            " FROM active_listings WHERE campaign_id = ? "
-                                            "ORDER BY rank, id"));
-  s.BindText(campaign_id);
-  std::vector<RankedRecord> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return out;
-    out.push_back(ReadRecord(s, kListingsTable));
-  }
+  return GetRecords(campaign_id, DataPart::kActiveListings);
 }
 
 Result<std::vector<RankedRecord>> SqliteStore::GetRecentSales(const std::string& campaign_id) {
+  return GetRecords(campaign_id, DataPart::kRecentSales);
+}
+
+Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const std::string& campaign_id,
+                                                          DataPart part) {
+  const RecordTable& t = part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(kSalesTable.columns) +
-                                            " FROM recent_sales WHERE campaign_id = ? "
-                                            "ORDER BY rank, id"));
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " +
+                                            std::string(t.name) +
+                                            " WHERE campaign_id = ? ORDER BY rank, id"));
   s.BindText(campaign_id);
   std::vector<RankedRecord> out;
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
-    out.push_back(ReadRecord(s, kSalesTable));
+    out.push_back(ReadRecord(s, t));
   }
 }
 
