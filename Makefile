@@ -5,17 +5,25 @@ WERROR ?= $(if $(CI),ON,OFF)
 SANITIZE ?= OFF
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# ccache, when installed, makes rebuilds in fresh clones and worktrees cheap; never required.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) \
+	$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
-.PHONY: deps build run test test-asan bench format clean
+.PHONY: deps configure build run test test-asan bench format clean
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) >/dev/null
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The demo needs only the `dripr` binary: no test or benchmark is built for it.
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target dripr
 	./$(BUILD)/dripr demo
 
 # In CI (CI=true) the unit and contract suites also run under AddressSanitizer + UBSan.

@@ -12,7 +12,7 @@
 
 namespace dripr {
 
-inline constexpr int kLatestSchemaVersion = 1;
+inline constexpr int kLatestSchemaVersion = 2;
 
 struct Migration {
   int version = 0;        // 1, 2, ... without gaps

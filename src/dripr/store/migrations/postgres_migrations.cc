@@ -135,8 +135,32 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
   FOR EACH STATEMENT EXECUTE FUNCTION dripr_outbox_notify();
 )sql";
 
-constexpr std::array<Migration, 1> kPostgresMigrations = {{
+// v2: see sqlite_migrations.cc (same tables and columns).
+constexpr std::string_view kV2Sql = R"sql(
+ALTER TABLE campaigns ADD COLUMN parts_changed_at timestamptz;
+ALTER TABLE campaigns ADD COLUMN republish_count integer NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN restart_count integer NOT NULL DEFAULT 0;
+UPDATE campaigns SET parts_changed_at = COALESCE(status_changed_at, updated_at);
+
+CREATE TABLE leases (
+  name       text PRIMARY KEY,
+  holder     text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+
+CREATE TABLE fetchers (
+  instance_id  text PRIMARY KEY,
+  host         text NOT NULL,
+  pid          integer NOT NULL,
+  version      text NOT NULL,
+  started_at   timestamptz NOT NULL,
+  heartbeat_at timestamptz NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 2> kPostgresMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
+    {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
 }};
 static_assert(kPostgresMigrations.back().version == kLatestSchemaVersion);
 

@@ -122,8 +122,37 @@ CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
 )sql";
 
-constexpr std::array<Migration, 1> kSqliteMigrations = {{
+// v2: what the reconciler and the operator tooling need. parts_changed_at is when any part
+// status of the campaign last changed (the reconciler's "has not moved" clock);
+// republish_count counts the reconciler's republishes in the current data cycle;
+// restart_count counts automatic restarts of an errored campaign. `leases` holds named
+// time-limited leases (one reconciler acts at a time); `fetchers` one row per running
+// data-fetcher, refreshed by its heartbeat (`dripr queues` says whether one is alive).
+constexpr std::string_view kV2Sql = R"sql(
+ALTER TABLE campaigns ADD COLUMN parts_changed_at TEXT;
+ALTER TABLE campaigns ADD COLUMN republish_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+UPDATE campaigns SET parts_changed_at = COALESCE(status_changed_at, updated_at);
+
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY NOT NULL,
+  holder     TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE fetchers (
+  instance_id  TEXT PRIMARY KEY NOT NULL,
+  host         TEXT NOT NULL,
+  pid          INTEGER NOT NULL,
+  version      TEXT NOT NULL,
+  started_at   TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 2> kSqliteMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
+    {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
 }};
 static_assert(kSqliteMigrations.back().version == kLatestSchemaVersion);
 
