@@ -152,7 +152,8 @@ TEST_F(SqliteStoreTest, SchemaHasTheContractTablesAndColumns) {
               ElementsAreArray(V{"id", "user_id", "zip_code", "no_address_newsletter",
                                  "campaign_status", "local_market_data_status",
                                  "active_listing_status", "recent_sale_status", "data_cycle",
-                                 "error_text", "created_at", "updated_at", "status_changed_at"}));
+                                 "error_text", "created_at", "updated_at", "status_changed_at",
+                                 "parts_changed_at", "republish_count", "restart_count"}));
   EXPECT_THAT(columns("property_data"),
               ElementsAreArray(
                   V{"campaign_id", "formatted_address", "latitude", "longitude", "current_value"}));
