@@ -1,5 +1,7 @@
 #include "dripr/store/store_base.h"
 
+#include "dripr/core/ids.h"
+
 namespace dripr {
 
 Result<TransitionOutcome> StoreBase::StartCampaign(const std::string& id) {
@@ -43,12 +45,47 @@ Result<TransitionOutcome> StoreBase::ResetCampaign(const std::string& id) {
       nullptr);
 }
 
-std::optional<MarketData> StoreBase::MarketDataToInsert(const PartData& part,
-                                                        const Campaign& next) {
-  if (part.part != DataPart::kLocalMarketData || !part.market) return std::nullopt;
-  MarketData m = *part.market;
-  if (m.zip_code.empty()) m.zip_code = next.zip_code;
-  return m;
+Result<TransitionOutcome> StoreBase::RunTransition(const std::string& id, const TransitionFn& fn,
+                                                   const PartData* completed) {
+  const SysTime now = Now();
+  const std::string event_id = NewUuid();
+  TransitionOutcome out;
+  Status written = InTransitionTransaction("campaign " + id, [&](TransitionTx& tx) -> Status {
+    out = TransitionOutcome{};  // a retried transaction starts afresh
+    DRIPR_ASSIGN_OR_RETURN(Campaign current, tx.LockCampaign(id));
+    auto r = fn(current, now, event_id);
+    if (!r) {
+      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
+      out.reason = r.error().message;
+      out.campaign = std::move(current);
+      return Ok();
+    }
+    const Campaign& next = r->next;
+    // The row is locked, so a miss means a foreign writer ignoring the lock: report it as
+    // retryable (the retry re-reads the row).
+    DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx.CompareAndSet(current, next));
+    if (changed != 1) {
+      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
+    }
+    if (completed != nullptr) {
+      if (completed->part != DataPart::kLocalMarketData) {
+        DRIPR_TRY(tx.ReplaceRecords(next.id, completed->part, completed->records));
+      } else if (completed->market) {
+        // nullopt market: the handler reused a recent row, nothing to insert.
+        MarketData m = *completed->market;
+        if (m.zip_code.empty()) m.zip_code = next.zip_code;
+        DRIPR_TRY(tx.InsertMarketData(m, now));
+      }
+    }
+    if (r->event) DRIPR_TRY(tx.InsertOutboxEvent(*r->event, now));
+    out.changed = true;
+    out.campaign = next;
+    out.event = r->event;
+    return Ok();
+  });
+  if (!written) return Fail(written.error());
+  if (out.event) NotifyOutbox();
+  return out;
 }
 
 void StoreBase::NotifyOutbox() {

@@ -1,8 +1,10 @@
 #pragma once
 // StoreBase: what every Store backend shares above its SQL — which pure transition
-// (domain/transitions.h) each transition method runs, what a completed part writes, and the
-// WaitForOutbox algorithm. A backend supplies the transaction (RunTransition), the part's
-// rows (WritePart) and max(outbox.id) (MaxOutboxId).
+// (domain/transitions.h) each transition method runs, the transition algorithm itself (read
+// the locked row, run the pure function, compare-and-set, write the part's rows and the
+// outbox event), and the WaitForOutbox algorithm. A backend supplies only SQL and driver
+// code: a transaction with the statements of a TransitionTx, the clock (Now) and
+// max(outbox.id) (MaxOutboxId).
 
 #include <atomic>
 #include <chrono>
@@ -35,25 +37,49 @@ class StoreBase : public Store {
   StoreBase(RequiredParts required_parts, std::chrono::milliseconds outbox_poll_interval)
       : required_parts_(std::move(required_parts)), outbox_poll_interval_(outbox_poll_interval) {}
 
-  // Computes the next state from the current row; kFailedPrecondition = does not apply.
-  using TransitionFn =
-      std::function<Result<TransitionResult>(const Campaign&, SysTime now, std::string event_id)>;
-  // One transaction: read the campaign, run `fn`, compare-and-set the row, then (when it
-  // applies) write `completed` (may be null) through WritePart and the event's outbox row.
-  // `changed=false` with the reason when `fn` says kFailedPrecondition.
-  virtual Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
-                                                  const PartData* completed) = 0;
+  // The statements of one open backend transaction that a transition runs.
+  class TransitionTx {
+   public:
+    virtual ~TransitionTx() = default;
+    // The campaign row, locked until the transaction ends so that concurrent transitions of
+    // one campaign take turns (SELECT ... FOR UPDATE; SQLite: the database write lock).
+    // kNotFound when absent.
+    virtual Result<Campaign> LockCampaign(const std::string& id) = 0;
+    // UPDATE campaigns SET next's statuses, data_cycle, error_text, updated_at and
+    // status_changed_at WHERE the row still has current's id, statuses and data_cycle.
+    // Returns the number of rows changed (1 when the compare-and-set applied).
+    virtual Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) = 0;
+    // Replaces the campaign's rows of `part` (listings or sales).
+    virtual Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+                                  const std::vector<RankedRecord>& records) = 0;
+    virtual Status InsertMarketData(const MarketData& m, SysTime now) = 0;
+    virtual Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) = 0;
+  };
+  using TransitionBody = std::function<Status(TransitionTx&)>;
+
+  // Runs `body` inside one write transaction (committed when it succeeds, rolled back
+  // otherwise; a backend may retry the whole of it on transient failures). `what` prefixes
+  // error messages.
+  virtual Status InTransitionTransaction(std::string_view what, const TransitionBody& body) = 0;
+  // "Now" as the backend stores it (truncated to milliseconds, from its clock).
+  virtual SysTime Now() const = 0;
   virtual Result<int64_t> MaxOutboxId() = 0;
   // Called when WaitForOutbox starts waiting (PostgreSQL starts its listener there).
   virtual void BeforeOutboxWait() {}
 
-  // What a completed part writes: its rows (listings/sales), or the market data to insert
-  // for the campaign's zip (nullopt: the handler reused a recent row, nothing to insert).
-  static std::optional<MarketData> MarketDataToInsert(const PartData& part, const Campaign& next);
-
   void SetClaimedMaxId(int64_t id) { claimed_max_id_.store(id); }
 
  private:
+  // Computes the next state from the current row; kFailedPrecondition = does not apply.
+  using TransitionFn =
+      std::function<Result<TransitionResult>(const Campaign&, SysTime now, std::string event_id)>;
+  // One transaction: lock the campaign, run `fn`, compare-and-set the row, then (when it
+  // applies) write `completed` (may be null: its rows or market data) and the event's outbox
+  // row. `changed=false` with the reason when `fn` says kFailedPrecondition. A retried
+  // transaction (e.g. after a lost COMMIT) finds the change applied and changes nothing.
+  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
+                                          const PartData* completed);
+
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;
 

@@ -5,7 +5,6 @@
 
 #include <random>
 
-#include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 #include "dripr/core/time.h"
 #include "dripr/store/migrations/migrations.h"
@@ -88,7 +87,8 @@ int PostgresStore::LatestSchemaVersion() const { return kLatestSchemaVersion; }
 namespace {
 
 Result<int> ReadSchemaVersion(Connection& c) {
-  DRIPR_ASSIGN_OR_RETURN(Rows exists, c.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+  DRIPR_ASSIGN_OR_RETURN(Rows exists,
+                         c.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL"));
   if (exists.Text(0, 0) != "t") return 0;
   DRIPR_ASSIGN_OR_RETURN(Rows v, c.Exec("SELECT coalesce(max(version), 0) FROM schema_migrations"));
   return static_cast<int>(v.Int(0, 0));
@@ -110,8 +110,9 @@ Status PostgresStore::Migrate() {
   return InTransaction("migrate", [&](Connection& c) -> Status {
     // Several processes may migrate at once: one at a time, the others then find it done.
     DRIPR_TRY(c.Exec("SELECT pg_advisory_xact_lock(7262430001)"));
-    DRIPR_TRY(c.ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                           "version integer PRIMARY KEY, applied_at timestamptz NOT NULL)"));
+    DRIPR_TRY(
+        c.ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version integer PRIMARY KEY, applied_at timestamptz NOT NULL)"));
     DRIPR_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(c));
     if (current > kLatestSchemaVersion) {
       return Fail(ErrorCode::kFailedPrecondition,
@@ -126,9 +127,10 @@ Status PostgresStore::Migrate() {
         return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
                                          std::string(m.name) + ")"));
       }
-      DRIPR_TRY(c.Exec("INSERT INTO schema_migrations (version, applied_at) "
-                       "VALUES ($1, $2::timestamptz)",
-                       Params().Int(m.version).Text(applied_at)));
+      DRIPR_TRY(
+          c.Exec("INSERT INTO schema_migrations (version, applied_at) "
+                 "VALUES ($1, $2::timestamptz)",
+                 Params().Int(m.version).Text(applied_at)));
     }
     return Ok();
   });
@@ -152,13 +154,13 @@ Result<Campaign> PostgresStore::CreateCampaign(const NewCampaign& in) {
     p.Int(out.no_address_newsletter ? 1 : 0).Text(ToString(out.status));
     for (DataPart part : kAllDataParts) p.Text(ToString(out.part(part)));
     p.Int(out.data_cycle).TextOrNull(out.error_text).Text(ts);
-    auto inserted =
-        c.Exec("INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
-               "campaign_status, local_market_data_status, active_listing_status, "
-               "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
-               "status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-               "$11::timestamptz, $11::timestamptz, $11::timestamptz)",
-               p);
+    auto inserted = c.Exec(
+        "INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
+        "campaign_status, local_market_data_status, active_listing_status, "
+        "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
+        "status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11::timestamptz, $11::timestamptz, $11::timestamptz)",
+        p);
     if (!inserted) {
       if (inserted.error().code == ErrorCode::kAlreadyExists) {
         return Fail(ErrorCode::kAlreadyExists, "campaign " + out.id + " already exists");
@@ -170,9 +172,10 @@ Result<Campaign> PostgresStore::CreateCampaign(const NewCampaign& in) {
     q.Text(out.id).TextOrNull(v.property->formatted_address);
     q.Real(v.property->location.lat).Real(v.property->location.lng);
     q.OptInt(v.property->current_value);
-    DRIPR_TRY(c.Exec("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
-                     "longitude, current_value) VALUES ($1, $2, $3, $4, $5)",
-                     q));
+    DRIPR_TRY(
+        c.Exec("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
+               "longitude, current_value) VALUES ($1, $2, $3, $4, $5)",
+               q));
     return Ok();
   });
   if (!written) return Fail(written.error());
@@ -229,64 +232,57 @@ Result<std::optional<PropertyData>> PostgresStore::GetProperty(const std::string
   return out;
 }
 
-// ---- Transitions ----
+// ---- Transitions (the algorithm is StoreBase::RunTransition) ----
 
-Result<TransitionOutcome> PostgresStore::RunTransition(const std::string& id,
-                                                       const TransitionFn& fn,
-                                                       const PartData* completed) {
-  const SysTime now = Now();
-  const std::string event_id = NewUuid();
-  TransitionOutcome out;
-  Status written = InTransaction("campaign " + id, [&](Connection& c) -> Status {
-    out = TransitionOutcome{};
-    // The row lock makes concurrent transitions of this campaign take turns.
-    DRIPR_ASSIGN_OR_RETURN(Campaign current, pg::LoadCampaign(c, id, /*lock=*/true));
-    auto r = fn(current, now, event_id);
-    if (!r) {
-      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
-      out.reason = r.error().message;
-      out.campaign = std::move(current);
-      return Ok();
-    }
-    const Campaign& next = r->next;
+class PostgresStore::Tx final : public TransitionTx {
+ public:
+  Tx(PostgresStore& store, Connection& c) : store_(store), c_(c) {}
+
+  Result<Campaign> LockCampaign(const std::string& id) override {
+    return pg::LoadCampaign(c_, id, /*lock=*/true);
+  }
+
+  Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
     Params p;
     p.Text(ToString(next.status));
     for (DataPart part : kAllDataParts) p.Text(ToString(next.part(part)));
     p.Int(next.data_cycle).TextOrNull(next.error_text);
     p.Text(pg::TimeParam(next.updated_at)).Text(pg::TimeParam(next.status_changed_at));
-    p.Text(id).Text(ToString(current.status)).Int(current.data_cycle);
+    p.Text(current.id).Text(ToString(current.status)).Int(current.data_cycle);
     for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
     DRIPR_ASSIGN_OR_RETURN(
         Rows updated,
-        c.Exec("UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
-               "active_listing_status = $3, recent_sale_status = $4, data_cycle = $5, "
-               "error_text = $6, updated_at = $7::timestamptz, "
-               "status_changed_at = $8::timestamptz WHERE id = $9 AND campaign_status = $10 "
-               "AND data_cycle = $11 AND local_market_data_status = $12 AND "
-               "active_listing_status = $13 AND recent_sale_status = $14",
-               p));
-    if (updated.Affected() != 1) {
-      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
-    }
-    if (completed != nullptr) DRIPR_TRY(WritePart(c, next, *completed, now));
-    if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
-    out.changed = true;
-    out.campaign = next;
-    out.event = r->event;
-    return Ok();
-  });
-  if (!written) return Fail(written.error());
-  if (out.event) NotifyOutbox();
-  return out;
-}
-
-Status PostgresStore::WritePart(Connection& c, const Campaign& next, const PartData& part,
-                                SysTime now) {
-  if (part.part != DataPart::kLocalMarketData) {
-    return ReplaceRecords(c, next.id, part.part, part.records);
+        c_.Exec("UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
+                "active_listing_status = $3, recent_sale_status = $4, data_cycle = $5, "
+                "error_text = $6, updated_at = $7::timestamptz, "
+                "status_changed_at = $8::timestamptz WHERE id = $9 AND campaign_status = $10 "
+                "AND data_cycle = $11 AND local_market_data_status = $12 AND "
+                "active_listing_status = $13 AND recent_sale_status = $14",
+                p));
+    return updated.Affected();
   }
-  if (auto market = MarketDataToInsert(part, next)) return InsertMarketData(c, *market, now);
-  return Ok();
+
+  Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+                        const std::vector<RankedRecord>& records) override {
+    return store_.ReplaceRecords(c_, campaign_id, part, records);
+  }
+  Status InsertMarketData(const MarketData& m, SysTime now) override {
+    return store_.InsertMarketData(c_, m, now);
+  }
+  Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
+    return store_.InsertOutboxEvent(c_, e, now);
+  }
+
+ private:
+  PostgresStore& store_;
+  Connection& c_;
+};
+
+Status PostgresStore::InTransitionTransaction(std::string_view what, const TransitionBody& body) {
+  return InTransaction(what, [&](Connection& c) -> Status {
+    Tx tx(*this, c);
+    return body(tx);
+  });
 }
 
 }  // namespace dripr

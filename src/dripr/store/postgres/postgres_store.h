@@ -83,22 +83,21 @@ class PostgresStore final : public StoreBase {
  private:
   using Work = std::function<Status(pg::Connection&)>;
 
-  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
-                                          const PartData* completed) override;
+  class Tx;  // TransitionTx over one connection (postgres_store.cc)
+
+  Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
   void BeforeOutboxWait() override { EnsureListener(); }
 
   PostgresStore(PostgresStoreOptions options, const Clock* clock);
 
-  SysTime Now() const;
+  SysTime Now() const override;
   // Runs `fn` on a pooled connection, inside BEGIN/COMMIT when `transaction`; retries the
   // whole of it on transient failures (see the header comment). `what` prefixes errors.
   Status Run(std::string_view what, bool transaction, const Work& fn);
   Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
   Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
 
-  // The rows of a completed part (listings, sales or market data).
-  Status WritePart(pg::Connection& c, const Campaign& next, const PartData& part, SysTime now);
   Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(pg::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);

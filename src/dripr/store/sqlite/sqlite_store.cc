@@ -3,7 +3,6 @@
 
 #include "dripr/store/sqlite/sqlite_store.h"
 
-#include "dripr/core/ids.h"
 #include "dripr/core/time.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
@@ -180,62 +179,57 @@ Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& 
   return std::optional<PropertyData>(std::move(p));
 }
 
-// ---- Transitions ----
+// ---- Transitions (the algorithm is StoreBase::RunTransition) ----
 
-Result<TransitionOutcome> SqliteStore::RunTransition(const std::string& id, const TransitionFn& fn,
-                                                     const PartData* completed) {
-  const SysTime now = Now();
-  std::string event_id = NewUuid();
-  TransitionOutcome out;
-  Status written = InWriteTransaction("campaign " + id, [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Campaign current, sqlite::LoadCampaign(c, id));
-    auto r = fn(current, now, event_id);
-    if (!r) {
-      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
-      out.changed = false;
-      out.reason = r.error().message;
-      out.campaign = std::move(current);
-      return Ok();
-    }
-    const Campaign& next = r->next;
-    // Compare-and-set on everything the transition read. Inside BEGIN IMMEDIATE nobody can
-    // interleave, so a miss means a bug or a foreign writer ignoring the lock: report it.
+class SqliteStore::Tx final : public TransitionTx {
+ public:
+  Tx(SqliteStore& store, Connection& c) : store_(store), c_(c) {}
+
+  // Inside BEGIN IMMEDIATE the database write lock is held: nobody can interleave.
+  Result<Campaign> LockCampaign(const std::string& id) override {
+    return sqlite::LoadCampaign(c_, id);
+  }
+
+  Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
     DRIPR_ASSIGN_OR_RETURN(
-        auto s, c.Prepare("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
-                          "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
-                          "error_text = ?, updated_at = ?, status_changed_at = ? "
-                          "WHERE id = ? AND campaign_status = ? AND data_cycle = ? AND "
-                          "local_market_data_status = ? AND active_listing_status = ? AND "
-                          "recent_sale_status = ?"));
+        auto s,
+        c_.Prepare("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
+                   "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
+                   "error_text = ?, updated_at = ?, status_changed_at = ? "
+                   "WHERE id = ? AND campaign_status = ? AND data_cycle = ? AND "
+                   "local_market_data_status = ? AND active_listing_status = ? AND "
+                   "recent_sale_status = ?"));
     s.BindText(ToString(next.status));
     for (DataPart p : kAllDataParts) s.BindText(ToString(next.part(p)));
     s.BindInt(next.data_cycle).BindText(next.error_text);
     s.BindText(FormatIso8601(next.updated_at)).BindText(FormatIso8601(next.status_changed_at));
-    s.BindText(id).BindText(ToString(current.status)).BindInt(current.data_cycle);
+    s.BindText(current.id).BindText(ToString(current.status)).BindInt(current.data_cycle);
     for (DataPart p : kAllDataParts) s.BindText(ToString(current.part(p)));
     DRIPR_TRY(s.Run());
-    if (c.Changes() != 1) {
-      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
-    }
-    if (completed != nullptr) DRIPR_TRY(WritePart(c, next, *completed, now));
-    if (r->event) DRIPR_TRY(InsertOutboxEvent(c, *r->event, now));
-    out.changed = true;
-    out.campaign = next;
-    out.event = r->event;
-    return Ok();
-  });
-  if (!written) return Fail(written.error());
-  if (out.event) NotifyOutbox();
-  return out;
-}
-
-Status SqliteStore::WritePart(Connection& c, const Campaign& next, const PartData& part,
-                              SysTime now) {
-  if (part.part != DataPart::kLocalMarketData) {
-    return ReplaceRecords(c, next.id, part.part, part.records);
+    return c_.Changes();
   }
-  if (auto market = MarketDataToInsert(part, next)) return InsertMarketData(c, *market, now);
-  return Ok();
+
+  Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+                        const std::vector<RankedRecord>& records) override {
+    return store_.ReplaceRecords(c_, campaign_id, part, records);
+  }
+  Status InsertMarketData(const MarketData& m, SysTime now) override {
+    return store_.InsertMarketData(c_, m, now);
+  }
+  Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
+    return store_.InsertOutboxEvent(c_, e, now);
+  }
+
+ private:
+  SqliteStore& store_;
+  Connection& c_;
+};
+
+Status SqliteStore::InTransitionTransaction(std::string_view what, const TransitionBody& body) {
+  return InWriteTransaction(what, [&](Connection& c) -> Status {
+    Tx tx(*this, c);
+    return body(tx);
+  });
 }
 
 }  // namespace dripr

@@ -67,8 +67,9 @@ class SqliteStore final : public StoreBase {
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
 
  private:
-  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
-                                          const PartData* completed) override;
+  class Tx;  // TransitionTx over one connection (sqlite_store.cc)
+
+  Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
 
   SqliteStore(SqliteStoreOptions options, const Clock* clock)
@@ -77,13 +78,11 @@ class SqliteStore final : public StoreBase {
         clock_(clock),
         pool_(options_.path, options_.busy_timeout) {}
 
-  SysTime Now() const;
+  SysTime Now() const override;
   // Runs `fn` inside one write transaction (in-process writers serialized by write_mu_);
   // commits when it succeeds, rolls back otherwise. `what` prefixes error messages.
   Status InWriteTransaction(std::string_view what,
                             const std::function<Status(sqlite::Connection&)>& fn);
-  // The rows of a completed part (listings, sales or market data).
-  Status WritePart(sqlite::Connection& c, const Campaign& next, const PartData& part, SysTime now);
   Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(sqlite::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
