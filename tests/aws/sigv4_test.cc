@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSuiteDir = fs::path(__FILE__).parent_path() / "data" / "sigv4";
+const fs::path kSuiteDir = fs::path(DRIPR_SOURCE_DIR) / "tests" / "aws" / "data" / "sigv4";
 constexpr std::string_view kAmzDate = "20150830T123600Z";
 
 Credentials SuiteCredentials() {

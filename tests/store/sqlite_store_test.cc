@@ -337,9 +337,7 @@ TEST_F(SqliteStoreTest, SeveralProcessesShareOneFile) {
 
 std::string DataDir() {
   if (const char* d = std::getenv("DRIPR_DATA_DIR"); d != nullptr && *d != 0) return d;
-  // tests/store/ -> repository root/data
-  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "data")
-      .string();
+  return (std::filesystem::path(DRIPR_SOURCE_DIR) / "data").string();
 }
 
 TEST_F(SqliteStoreTest, LoadsTheShippedZipCentroids) {
