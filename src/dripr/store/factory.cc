@@ -1,5 +1,6 @@
 // OpenStore: the one place that maps DATABASE_URL to a Store backend (DESIGN §4).
 
+#include "dripr/store/mysql/mysql_store.h"
 #include "dripr/store/postgres/postgres_store.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "dripr/store/store.h"
@@ -38,11 +39,22 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
     return StorePtr(std::move(*store));
   }
+  if (url.starts_with("mysql://") || url.starts_with("mariadb://")) {
+    MysqlStoreOptions o;
+    o.url = url;
+    o.required_parts = options.required_parts;
+    o.clock = options.clock;
+    o.pool_size = options.pool_size;
+    o.retry_deadline = options.retry_deadline;
+    auto store = MysqlStore::Open(std::move(o));
+    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
+    return StorePtr(std::move(*store));
+  }
   // Echo only the scheme: the rest of a URL may hold a password.
   std::string scheme = url.substr(0, url.find(':'));
-  return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: unsupported scheme \"" +
-                                               scheme.substr(0, 32) +
-                                               "\" (expected sqlite:PATH or postgresql://...)");
+  return Fail(ErrorCode::kInvalidArgument,
+              "DATABASE_URL: unsupported scheme \"" + scheme.substr(0, 32) +
+                  "\" (expected sqlite:PATH, postgresql://... or mysql://...)");
 }
 
 }  // namespace dripr
