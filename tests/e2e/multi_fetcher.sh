@@ -1,20 +1,45 @@
-#!/usr/bin/env bash
-# Issue 5: PostgreSQL + SNS/SQS on moto_server + three `dripr data-fetcher` processes competing
-# for the queues. Campaigns started from the CLI (300 by default) all reach
-# READY_TO_CREATE_EMAIL while PostgreSQL is stopped for a few seconds mid-run; each ends with
-# exactly the rows a single-process run (SQLite + embedded bus) computes for it, its two
-# STATUS_CHANGE events written once, and no part's effect applied twice.
-source "$(dirname "$0")/lib.sh"
+# Sourced by test_postgres_multi_fetcher.sh and test_mysql_multi_fetcher.sh (issues 5 and 12),
+# which set E2E_DB=postgres|mysql: a network database + SNS/SQS on moto_server + three
+# `dripr data-fetcher` processes competing for the queues. Campaigns started from the CLI (300
+# by default) all reach READY_TO_CREATE_EMAIL while the database is stopped for a few seconds
+# mid-run; each ends with exactly the rows a single-process run (SQLite + embedded bus)
+# computes for it, its two STATUS_CHANGE events written once, and no part's effect applied
+# twice.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${E2E_CAMPAIGNS:-300}
 
-start_private_postgres  # a cluster of our own: the outage below must not hit other tests
+# The backend: a server of our own (the outage below must not hit other tests), `sql QUERY`
+# printing tab-separated rows (NULL as \N), and the server's stop/start.
+case ${E2E_DB:?E2E_DB must be postgres or mysql} in
+  postgres)
+    DB_NAME=PostgreSQL
+    start_private_postgres
+    psql "$DRIPR_TEST_PG_URL" -Xqc "CREATE DATABASE dripr_e2e" >/dev/null || fail "create database"
+    DB_URL="${DRIPR_TEST_PG_URL%/*}/dripr_e2e"
+    sql() { psql "$DB_URL" -XAtq -F $'\t' -P null='\N' -c "$1"; }
+    db_stop() { pg_server_stop; }
+    db_start() { pg_server_start; }
+    ;;
+  mysql)
+    DB_NAME=MySQL
+    start_private_mariadb
+    DB_URL="${DRIPR_TEST_MYSQL_URL%/*}/dripr_e2e"
+    # Over the server's socket as root: no password on a command line.
+    sql() {
+      mariadb --no-defaults -uroot --socket="$DRIPR_TEST_MYSQL_DATA/mysqld.sock" -D dripr_e2e \
+        -N -B -e "$1" | sed 's/\bNULL\b/\\N/g'
+    }
+    mariadb --no-defaults -uroot --socket="$DRIPR_TEST_MYSQL_DATA/mysqld.sock" \
+      -e "CREATE DATABASE dripr_e2e" || fail "create database"
+    db_stop() { mariadb_server_stop; }
+    db_start() { mariadb_server_start; }
+    ;;
+  *) fail "E2E_DB must be postgres or mysql, got $E2E_DB" ;;
+esac
 start_private_moto
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=AKIDE2ETESTKEY AWS_SECRET_ACCESS_KEY="e2e-secret-$RANDOM$RANDOM" \
   AWS_EC2_METADATA_DISABLED=true DRIPR_RECEIVE_WAIT_SECONDS=2
-psql "$DRIPR_TEST_PG_URL" -Xqc "CREATE DATABASE dripr_e2e" >/dev/null || fail "create database"
-PG_URL="${DRIPR_TEST_PG_URL%/*}/dripr_e2e"
-pg() { psql "$PG_URL" -XAtq -c "$1"; }
 
 # The campaigns: one per zip code, spread over the country; every third is a no-address
 # newsletter (searched around the zip centroid), the others have a property nearby.
@@ -42,10 +67,10 @@ start_all_campaigns() {  # from the CLI, four at a time
   xargs -P 4 -L 1 bash -c 'create_and_start "$@"' _ <"$E2E_TMP/campaigns.txt"
 }
 count_status() { dripr campaign list --status "$1" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-at_least_ready() { (($(pg "SELECT count(*) FROM campaigns WHERE campaign_status = 'READY_TO_CREATE_EMAIL'") >= $1)); }
+at_least_ready() { (($(sql "SELECT count(*) FROM campaigns WHERE campaign_status = 'READY_TO_CREATE_EMAIL'") >= $1)); }
 
-# ---- the PostgreSQL run ---------------------------------------------------------------
-export DATABASE_URL=$PG_URL
+# ---- the run on the network database -------------------------------------------------
+export DATABASE_URL=$DB_URL
 dripr migrate >/dev/null || fail "migrate"
 dripr infra up --env dev >"$E2E_TMP/env.lines" 2>"$E2E_TMP/infra.log" || fail "infra up"
 set -a
@@ -54,7 +79,7 @@ set +a
 day_before=$(date -u +%F)
 start_all_campaigns || fail "starting the campaigns from the CLI"
 [[ $(count_status WAITING_FOR_DATA) -eq $N ]] || fail "not every campaign is WAITING_FOR_DATA"
-[[ $(pg "SELECT count(*) FROM outbox WHERE published_at IS NULL") -eq $N ]] || fail "outbox rows"
+[[ $(sql "SELECT count(*) FROM outbox WHERE published_at IS NULL") -eq $N ]] || fail "outbox rows"
 
 # Three fetchers; each provider call takes 150 ms so the run lasts long enough to be cut.
 # A database call gives up after 2 s (then the message is retried through SQS, at most 5
@@ -67,38 +92,41 @@ for i in 1 2 3; do
   fetchers+=("$FETCHER_PID")
 done
 
-# PostgreSQL goes away mid-run (fast shutdown: the server ends every session, committed work
-# is kept) for 5 s, longer than a database call waits, and comes back on the same port.
+# The database goes away mid-run (a clean shutdown: the server ends every session,
+# committed work is kept) for 5 s, longer than a database call waits, and comes back on the
+# same port.
 poll 120 "a quarter of the campaigns ready" at_least_ready $((N / 4))
-pg_server_stop || fail "stopping PostgreSQL"
+db_stop || fail "stopping $DB_NAME"
 sleep 5  # the outage being simulated
-for pid in "${fetchers[@]}"; do kill -0 "$pid" 2>/dev/null || fail "a fetcher died while PostgreSQL was down"; done
-pg_server_start || fail "restarting PostgreSQL"
-ready_mid=$(pg "SELECT count(*) FROM campaigns WHERE campaign_status = 'READY_TO_CREATE_EMAIL'")
+for pid in "${fetchers[@]}"; do kill -0 "$pid" 2>/dev/null || fail "a fetcher died while $DB_NAME was down"; done
+db_start || fail "restarting $DB_NAME"
+ready_mid=$(sql "SELECT count(*) FROM campaigns WHERE campaign_status = 'READY_TO_CREATE_EMAIL'")
 poll 300 "all $N campaigns ready" at_least_ready "$N"
-echo "ready when PostgreSQL came back: $ready_mid of $N"
-outbox_drained() { [[ $(pg "SELECT count(*) FROM outbox WHERE published_at IS NULL") -eq 0 ]]; }
+echo "ready when $DB_NAME came back: $ready_mid of $N"
+outbox_drained() { [[ $(sql "SELECT count(*) FROM outbox WHERE published_at IS NULL") -eq 0 ]]; }
 poll 120 "every event published" outbox_drained
 for pid in "${fetchers[@]}"; do kill -0 "$pid" 2>/dev/null || fail "a fetcher died"; done
 for pid in "${fetchers[@]}"; do kill -TERM "$pid"; done
 for pid in "${fetchers[@]}"; do wait "$pid" || fail "fetcher exit code on SIGTERM"; done
 
-# ---- what PostgreSQL holds ---------------------------------------------------------------
+# ---- what the database holds ---------------------------------------------------------------
 [[ $(count_status READY_TO_CREATE_EMAIL) -eq $N ]] || fail "not all campaigns READY_TO_CREATE_EMAIL"
-[[ $(pg "SELECT count(*) FROM campaigns WHERE data_cycle <> 1") -eq 0 ]] || fail "a data cycle moved"
+[[ $(sql "SELECT count(*) FROM campaigns WHERE data_cycle <> 1") -eq 0 ]] || fail "a data cycle moved"
 # Each campaign: exactly two events, WAITING_FOR_DATA then READY_TO_CREATE_EMAIL, published.
-bad_outbox=$(pg "SELECT count(*) FROM (SELECT campaign_id, string_agg(attributes, ' ' ORDER BY id) AS a,
+bad_outbox=$(sql "SELECT count(*) FROM (SELECT campaign_id, min(id) AS first, max(id) AS last,
                  count(*) AS n, count(published_at) AS p FROM outbox GROUP BY campaign_id) x
-                 WHERE n <> 2 OR p <> 2 OR a NOT LIKE '%WAITING_FOR_DATA%READY_TO_CREATE_EMAIL%'")
+                 WHERE n <> 2 OR p <> 2
+                 OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.first AND o.attributes LIKE '%WAITING_FOR_DATA%')
+                 OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.last AND o.attributes LIKE '%READY_TO_CREATE_EMAIL%')")
 [[ $bad_outbox -eq 0 ]] || fail "$bad_outbox campaigns do not have exactly their two events"
-[[ $(pg "SELECT count(DISTINCT campaign_id) FROM outbox") -eq $N ]] || fail "outbox campaigns"
+[[ $(sql "SELECT count(DISTINCT campaign_id) FROM outbox") -eq $N ]] || fail "outbox campaigns"
 for t in active_listings recent_sales; do
-  dup=$(pg "SELECT count(*) FROM (SELECT 1 FROM $t GROUP BY campaign_id, rank HAVING count(*) > 1) d")
+  dup=$(sql "SELECT count(*) FROM (SELECT 1 FROM $t r GROUP BY r.campaign_id, r.rank HAVING count(*) > 1) d")
   [[ $dup -eq 0 ]] || fail "$t has duplicated rows"
-  empty=$(pg "SELECT count(*) FROM campaigns c WHERE NOT EXISTS (SELECT 1 FROM $t r WHERE r.campaign_id = c.id)")
+  empty=$(sql "SELECT count(*) FROM campaigns c WHERE NOT EXISTS (SELECT 1 FROM $t r WHERE r.campaign_id = c.id)")
   [[ $empty -eq 0 ]] || fail "$empty campaigns have no $t"
 done
-[[ $(pg "SELECT count(*) FROM (SELECT 1 FROM local_market_data GROUP BY zip_code HAVING count(*) <> 1) m") -eq 0 ]] \
+[[ $(sql "SELECT count(*) FROM (SELECT 1 FROM local_market_data GROUP BY zip_code HAVING count(*) <> 1) m") -eq 0 ]] \
   || fail "a zip's market data was written more than once"
 # Every (campaign, part) handled to effect exactly once across the three fetchers, and every
 # fetcher took a share of the work.
@@ -119,7 +147,7 @@ assert len(done) >= 3 * n - 30, f"only {len(done)} of {3 * n} parts logged as do
 assert len(per_log) == len(logs), f"a fetcher handled nothing: {per_log}"
 print("parts done per fetcher:", sorted(per_log.values()))
 PY
-grep -q "PostgreSQL" "$E2E_TMP"/fetcher-*.log || fail "no fetcher noticed that PostgreSQL was down"
+grep -q "$DB_NAME" "$E2E_TMP"/fetcher-*.log || fail "no fetcher noticed that $DB_NAME was down"
 
 # ---- the same campaigns on a single process: SQLite + the embedded bus --------------------
 export DATABASE_URL="sqlite:$E2E_TMP/ref.db" EVENT_BUS=embedded
@@ -134,18 +162,18 @@ if [[ $(date -u +%F) != "$day_before" ]]; then
   echo "PASS"
   exit 0
 fi
-cols="campaign_id, rank, score, price, formatted_address, city, state, zip_code, latitude, longitude,
+cols="r.campaign_id, r.rank, score, price, formatted_address, city, state, zip_code, latitude, longitude,
       property_type, bedrooms, bathrooms, square_footage, listed_date, days_on_market, distance_miles, source_id"
 sale_cols=${cols/price/sale_price}
 sale_cols=${sale_cols/listed_date/sale_date}
 sale_cols=${sale_cols/days_on_market, /}
-pg "COPY (SELECT $cols FROM active_listings ORDER BY campaign_id, rank) TO STDOUT" >"$E2E_TMP/pg.listings"
-pg "COPY (SELECT $sale_cols FROM recent_sales ORDER BY campaign_id, rank) TO STDOUT" >"$E2E_TMP/pg.sales"
-pg "COPY (SELECT zip_code, month, average_price, total_listings, old_month, old_average_price
-          FROM local_market_data ORDER BY zip_code) TO STDOUT" >"$E2E_TMP/pg.market"
-python3 - "$E2E_TMP" "$cols" "$sale_cols" <<'PY' || fail "PostgreSQL rows differ from the single-process run"
+sql "SELECT $cols FROM active_listings r ORDER BY r.campaign_id, r.rank" >"$E2E_TMP/db.listings"
+sql "SELECT $sale_cols FROM recent_sales r ORDER BY r.campaign_id, r.rank" >"$E2E_TMP/db.sales"
+sql "SELECT zip_code, month, average_price, total_listings, old_month, old_average_price
+     FROM local_market_data ORDER BY zip_code" >"$E2E_TMP/db.market"
+python3 - "$E2E_TMP" "$cols" "$sale_cols" "$DB_NAME" <<'PY' || fail "$DB_NAME rows differ from the single-process run"
 import sqlite3, sys
-tmp, cols, sale_cols = sys.argv[1], sys.argv[2], sys.argv[3]
+tmp, cols, sale_cols, db_name = sys.argv[1:5]
 db = sqlite3.connect(f"{tmp}/ref.db")
 
 def norm(v):
@@ -156,23 +184,23 @@ def norm(v):
     except (TypeError, ValueError):
         return str(v)
 
-def from_pg(name):
-    return [tuple(norm(f) for f in line.split("\t")) for line in open(f"{tmp}/pg.{name}").read().splitlines()]
+def from_db(name):
+    return [tuple(norm(f) for f in line.split("\t")) for line in open(f"{tmp}/db.{name}").read().splitlines()]
 
 def from_sqlite(sql):
     return [tuple(norm(f) for f in row) for row in db.execute(sql)]
 
 checks = {
-    "listings": f"SELECT {cols} FROM active_listings ORDER BY campaign_id, rank",
-    "sales": f"SELECT {sale_cols} FROM recent_sales ORDER BY campaign_id, rank",
+    "listings": f"SELECT {cols} FROM active_listings r ORDER BY r.campaign_id, r.rank",
+    "sales": f"SELECT {sale_cols} FROM recent_sales r ORDER BY r.campaign_id, r.rank",
     "market": "SELECT zip_code, month, average_price, total_listings, old_month, old_average_price "
               "FROM local_market_data ORDER BY zip_code",
 }
 for name, sql in checks.items():
-    got, want = from_pg(name), from_sqlite(sql)
+    got, want = from_db(name), from_sqlite(sql)
     if got != want:
         diff = [(g, w) for g, w in zip(got, want) if g != w][:3]
-        sys.exit(f"{name}: {len(got)} rows in PostgreSQL, {len(want)} expected; first differences: {diff}")
+        sys.exit(f"{name}: {len(got)} rows in {db_name}, {len(want)} expected; first differences: {diff}")
     print(f"{name}: {len(got)} rows, identical to the single-process run")
 PY
 echo "PASS"
