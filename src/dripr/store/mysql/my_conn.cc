@@ -359,13 +359,27 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Url& url,
     if (err == ER_BAD_DB_ERROR) code = ErrorCode::kFailedPrecondition;
     return Fail(code, "cannot connect to MySQL " + url.Describe() + ": " + message);
   }
+  // Some Connector/C versions treat MYSQL_OPT_SSL_ENFORCE as a preference: check that TLS
+  // is really in use rather than trust it.
+  if ((url.ssl_mode == M::kRequired || url.ssl_mode == M::kVerifyCa ||
+       url.ssl_mode == M::kVerifyIdentity) &&
+      mysql_get_ssl_cipher(c) == nullptr) {
+    mysql_close(c);
+    return Fail(ErrorCode::kUnavailable, "cannot connect to MySQL " + url.Describe() +
+                                             ": ssl-mode asks for TLS but the server does not "
+                                             "support it");
+  }
   std::unique_ptr<Connection> conn(new Connection(c));
   // READ COMMITTED: see docs/decisions/mysql.md. UTC for DATETIME(6); strict mode so a bad
   // value is an error rather than a warning and a silently changed row.
-  auto set = conn->Query(
-      "SET SESSION time_zone = '+00:00', SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, "
-      "SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-      "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'");
+  // (Two statements: the isolation level has no portable session variable across MySQL 8
+  // and MariaDB 10.x.)
+  auto set = conn->Query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  if (set) {
+    set = conn->Query(
+        "SET SESSION time_zone = '+00:00', SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+        "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'");
+  }
   if (!set) return Fail(set.error());
   return conn;
 }
