@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "dripr/store/migrations/migrations.h"
+#include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "support/store_contract.h"
 
@@ -570,6 +571,15 @@ TEST(MysqlUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
     EXPECT_THAT(u.error().message, Not(HasSubstr("s3cret"))) << url;
     EXPECT_THAT(u.error().message, HasSubstr("MySQL URL")) << url;
   }
+}
+
+TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app:s3cr@t@db:3306/dripr?ssl-mode=REQUIRED"),
+            "mysql://app:***@db:3306/dripr?ssl-mode=REQUIRED");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://app:pw@db/dripr"), "postgresql://app:***@db/dripr");
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app@localhost/d?socket=/run/x.sock"),
+            "mysql://app@localhost/d?socket=/run/x.sock");
+  EXPECT_EQ(RedactDatabaseUrl("sqlite:dripr.db"), "sqlite:dripr.db");
 }
 
 // Asking for verification against a server without TLS fails rather than falling back.

@@ -2,6 +2,7 @@
 
 #include "dripr/store/mysql/mysql_store.h"
 #include "dripr/store/postgres/postgres_store.h"
+#include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "dripr/store/store.h"
 
@@ -55,6 +56,21 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
   return Fail(ErrorCode::kInvalidArgument,
               "DATABASE_URL: unsupported scheme \"" + scheme.substr(0, 32) +
                   "\" (expected sqlite:PATH, postgresql://... or mysql://...)");
+}
+
+std::string RedactDatabaseUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?", start);
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  size_t colon = authority.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start + colon + 1)) + "***" +
+         std::string(url.substr(start + at));
 }
 
 }  // namespace dripr
