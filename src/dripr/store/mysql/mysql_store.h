@@ -45,7 +45,7 @@ struct MysqlStoreOptions {
   // this long after the first attempt.
   std::chrono::milliseconds retry_deadline{15'000};
   // 80 ms: another process's outbox row is seen within 100 ms; one indexed query per tick
-  // per waiting relay (12.5 queries/s for an idle fetcher).
+  // per waiting relay (12.5 lookups/s; docs/decisions/mysql.md has the measured total).
   std::chrono::milliseconds outbox_poll_interval{80};
 };
 
