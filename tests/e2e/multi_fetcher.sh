@@ -71,6 +71,15 @@ at_least_ready() { (($(sql "SELECT count(*) FROM campaigns WHERE campaign_status
 
 # ---- the run on the network database -------------------------------------------------
 export DATABASE_URL=$DB_URL
+# Before `dripr migrate`: commands refuse with the remedy; an unreachable server is one line
+# without the password. Both exit 1 (a run-time failure, not a bad argument).
+set +e
+out=$(dripr campaign list 2>&1); rc=$?
+[[ $rc -eq 1 && $out == *"run \`dripr migrate\`"* ]] || fail "unmigrated database: rc=$rc: $out"
+out=$(DATABASE_URL="${DB_URL%%://*}://dripr:e2e-s3cret@127.0.0.1:1/dripr" dripr campaign list 2>&1); rc=$?
+set -e
+[[ $rc -eq 1 && $out == *"cannot connect to $DB_NAME"* && $out != *e2e-s3cret* && $(wc -l <<<"$out") -eq 1 ]] \
+  || fail "unreachable server: rc=$rc: $out"
 dripr migrate >/dev/null || fail "migrate"
 dripr infra up --env dev >"$E2E_TMP/env.lines" 2>"$E2E_TMP/infra.log" || fail "infra up"
 set -a
