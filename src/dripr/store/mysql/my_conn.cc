@@ -308,6 +308,10 @@ bool LostConnection(unsigned err) {
 
 std::once_flag library_once;
 
+// Prepared statements kept per connection. The server's max_prepared_stmt_count (16382 by
+// default) is shared by all sessions; a connection typically holds ~50 (docs/operations.md).
+constexpr size_t kMaxCachedStatements = 256;
+
 }  // namespace
 
 Error Connection::Failed(unsigned err, const char* message, std::string_view what) {
@@ -411,6 +415,11 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
       Error e = Failed(mysql_stmt_errno(s), mysql_stmt_error(s), "preparing a statement");
       mysql_stmt_close(s);
       return Fail(std::move(e));
+    }
+    if (statements_.size() >= kMaxCachedStatements) {
+      // Rare (the store's SQL texts are few); start afresh rather than grow without bound.
+      for (auto& [text, stmt] : statements_) mysql_stmt_close(stmt);
+      statements_.clear();
     }
     it = statements_.emplace(std::move(key), s).first;
   }

@@ -16,18 +16,28 @@ using my::Rows;
 
 namespace {
 
-// "(?, ?, ?)" for n values.
+// Id lists are written in chunks of at most this many.
+constexpr size_t kIdChunk = 128;
+
+// IN lists are padded to a power of two (the last id repeated, which changes nothing), so a
+// connection caches at most 8 sizes of each statement (the server caps prepared statements
+// at max_prepared_stmt_count for all sessions together).
+size_t Bucket(size_t n) {
+  size_t b = 1;
+  while (b < n) b *= 2;
+  return b;
+}
+
+// "(?, ?, ?, ?)" for n values, padded.
 std::string Placeholders(size_t n) {
   std::string out = "(";
-  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  for (size_t i = 0; i < Bucket(n); ++i) out += i == 0 ? "?" : ", ?";
   return out + ")";
 }
 
-// Id lists are written in chunks of this many (bounded number of cached statements).
-constexpr size_t kIdChunk = 100;
-
+// ids[first, first + n), padded like Placeholders(n), appended to p.
 Params Ids(Params p, const std::vector<int64_t>& ids, size_t first, size_t n) {
-  for (size_t i = first; i < first + n; ++i) p.Int(ids[i]);
+  for (size_t i = 0; i < Bucket(n); ++i) p.Int(ids[first + std::min(i, n - 1)]);
   return p;
 }
 

@@ -105,7 +105,9 @@ std::vector<std::string> Statements(std::string_view sql) {
   return out;
 }
 
-constexpr std::string_view kMigrateLock = "dripr_migrate";
+// Named locks are server-wide: the database's name is part of the lock's (hashed, since a
+// name is at most 64 characters), so databases on one server do not wait for each other.
+constexpr std::string_view kMigrateLock = "dripr_migrate_";
 
 }  // namespace
 
@@ -123,8 +125,8 @@ Status MysqlStore::Migrate() {
   // lock (held by this session) makes concurrent `dripr migrate` runs take turns, and the
   // second finds the work done.
   return Read("migrate", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows locked,
-                           c.Exec("SELECT GET_LOCK(?, 60)", Params().Text(kMigrateLock)));
+    DRIPR_ASSIGN_OR_RETURN(Rows locked, c.Exec("SELECT GET_LOCK(CONCAT(?, MD5(DATABASE())), 60)",
+                                               Params().Text(kMigrateLock)));
     if (locked.Int(0, 0) != 1) {
       return Fail(ErrorCode::kUnavailable,
                   "another `dripr migrate` has held the migration lock for 60 s");
@@ -155,7 +157,8 @@ Status MysqlStore::Migrate() {
       }
       return Ok();
     }();
-    auto released = c.Exec("SELECT RELEASE_LOCK(?)", Params().Text(kMigrateLock));
+    auto released =
+        c.Exec("SELECT RELEASE_LOCK(CONCAT(?, MD5(DATABASE())))", Params().Text(kMigrateLock));
     if (!released) c.MarkBroken();  // closing the session releases the lock
     return st;
   });

@@ -277,7 +277,8 @@ Status MysqlStore::LoadZipCodes(const std::string& csv_path) {
   // loader then finds the table filled and stops. (Not InTransaction: the lock must outlive
   // the COMMIT.) Closing the session releases the lock too.
   return Read("load zip codes", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows locked, c.Exec("SELECT GET_LOCK('dripr_zip_codes', 60)"));
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows locked, c.Exec("SELECT GET_LOCK(CONCAT('dripr_zip_codes_', MD5(DATABASE())), 60)"));
     if (locked.Int(0, 0) != 1) {
       return Fail(ErrorCode::kUnavailable, "another process has been loading zip codes for 60 s");
     }
@@ -297,7 +298,7 @@ Status MysqlStore::LoadZipCodes(const std::string& csv_path) {
       }
       return c.Query("COMMIT");
     }();
-    if (!c.Exec("SELECT RELEASE_LOCK('dripr_zip_codes')")) c.MarkBroken();
+    if (!c.Exec("SELECT RELEASE_LOCK(CONCAT('dripr_zip_codes_', MD5(DATABASE())))")) c.MarkBroken();
     return st;
   });
 }
