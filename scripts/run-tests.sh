@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL and moto_server on loopback, runs every test of build dir $1 with
+# Starts PostgreSQL, MariaDB and moto_server on loopback, runs every test of build dir $1 with
 # ctest, and stops the servers whatever happens. `--unit-only` skips the e2e scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +11,6 @@ ctest_args=(--test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 900)
 source scripts/test-servers.sh
 trap stop_test_servers EXIT
 start_postgres
+start_mariadb
 start_moto
 ctest "${ctest_args[@]}"

@@ -73,6 +73,15 @@ start_private_postgres() {
   start_postgres >/dev/null || fail "could not start a PostgreSQL cluster"
 }
 
+# start_private_mariadb — a MariaDB server of this script's own (scripts/test-servers.sh:
+# DRIPR_TEST_MYSQL_URL, mariadb_server_stop, mariadb_server_start), removed at exit.
+start_private_mariadb() {
+  # shellcheck source=../../scripts/test-servers.sh
+  source "${DRIPR_SOURCE_DIR:?}/scripts/test-servers.sh"
+  E2E_CLEANUP_HOOKS+=(stop_test_servers)
+  start_mariadb >/dev/null || fail "could not start a MariaDB server"
+}
+
 # real_zips N — N real zip codes spread over the centroid table.
 real_zips() {
   python3 - "$1" "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" <<'PY'

@@ -402,8 +402,12 @@ TEST(OpenStore, RejectsBadUrlsWithoutEchoingSecrets) {
             "cannot connect to PostgreSQL"},
            {"postgres://dripr:s3cret@127.0.0.1:1/dripr", ErrorCode::kUnavailable,
             "cannot connect to PostgreSQL"},
-           {"mysql://dripr:s3cret@db/dripr", ErrorCode::kInvalidArgument,
-            "unsupported scheme \"mysql\""},
+           {"mysql://dripr:s3cret@127.0.0.1:1/dripr", ErrorCode::kUnavailable,
+            "cannot connect to MySQL"},
+           {"mariadb://dripr:s3cret@127.0.0.1:1/dripr?ssl-mode=bogus", ErrorCode::kInvalidArgument,
+            "ssl-mode must be"},
+           {"oracle://dripr:s3cret@db/dripr", ErrorCode::kInvalidArgument,
+            "unsupported scheme \"oracle\""},
            {"sqlite:/nonexistent-dir-for-dripr/x.db", ErrorCode::kUnavailable, "unable to open"},
        }) {
     StoreOptions o;

@@ -13,9 +13,11 @@ Result<AppConfig> LoadConfig(const Env& env) {
   c.database_url = env.GetOr("DATABASE_URL", c.database_url);
   if (auto p = SqlitePath(c.database_url)) {
     if (p->empty()) return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: sqlite: needs a path");
-  } else if (!c.database_url.starts_with("postgresql://") && !c.database_url.starts_with("postgres://")) {
+  } else if (!c.database_url.starts_with("postgresql://") &&
+             !c.database_url.starts_with("postgres://") &&
+             !c.database_url.starts_with("mysql://") && !c.database_url.starts_with("mariadb://")) {
     return Fail(ErrorCode::kInvalidArgument,
-                "DATABASE_URL must start with sqlite: or postgresql://");
+                "DATABASE_URL must start with sqlite:, postgresql:// or mysql://");
   }
   std::string bus = env.GetOr("EVENT_BUS", "embedded");
   if (bus == "embedded") {

@@ -1,6 +1,8 @@
 // OpenStore: the one place that maps DATABASE_URL to a Store backend (DESIGN §4).
 
+#include "dripr/store/mysql/mysql_store.h"
 #include "dripr/store/postgres/postgres_store.h"
+#include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "dripr/store/store.h"
 
@@ -38,11 +40,37 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
     return StorePtr(std::move(*store));
   }
+  if (url.starts_with("mysql://") || url.starts_with("mariadb://")) {
+    MysqlStoreOptions o;
+    o.url = url;
+    o.required_parts = options.required_parts;
+    o.clock = options.clock;
+    o.pool_size = options.pool_size;
+    o.retry_deadline = options.retry_deadline;
+    auto store = MysqlStore::Open(std::move(o));
+    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
+    return StorePtr(std::move(*store));
+  }
   // Echo only the scheme: the rest of a URL may hold a password.
   std::string scheme = url.substr(0, url.find(':'));
-  return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: unsupported scheme \"" +
-                                               scheme.substr(0, 32) +
-                                               "\" (expected sqlite:PATH or postgresql://...)");
+  return Fail(ErrorCode::kInvalidArgument,
+              "DATABASE_URL: unsupported scheme \"" + scheme.substr(0, 32) +
+                  "\" (expected sqlite:PATH, postgresql://... or mysql://...)");
+}
+
+std::string RedactDatabaseUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?", start);
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  size_t colon = authority.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start + colon + 1)) + "***" +
+         std::string(url.substr(start + at));
 }
 
 }  // namespace dripr

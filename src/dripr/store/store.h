@@ -1,6 +1,7 @@
 #pragma once
 // The Store interface: everything the pipeline keeps in its database (DESIGN §3).
-// Backends: SqliteStore (store/sqlite/), PostgresStore (store/postgres/), chosen by
+// Backends: SqliteStore (store/sqlite/), PostgresStore (store/postgres/), MysqlStore
+// (store/mysql/, MySQL 8 and MariaDB >= 10.6), chosen by
 // OpenStore() from DATABASE_URL. Every backend passes tests/support/store_contract.h.
 //
 // Thread-safety: every method may be called from any thread concurrently; several
@@ -121,11 +122,12 @@ class Store {
 using StorePtr = std::unique_ptr<Store>;
 
 struct StoreOptions {
-  std::string database_url = "sqlite:dripr.db";  // sqlite:PATH | postgresql://...
+  // sqlite:PATH | postgresql://... | mysql://... (or mariadb://...)
+  std::string database_url = "sqlite:dripr.db";
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: system clock
-  int pool_size = 8;             // PostgreSQL: connections per process (DRIPR_DB_POOL_SIZE)
-  // PostgreSQL: how long a call keeps retrying a lost connection, a serialization failure or
+  int pool_size = 8;             // PostgreSQL/MySQL: connections per process (DRIPR_DB_POOL_SIZE)
+  // PostgreSQL/MySQL: how long a call keeps retrying a lost connection, a serialization failure or
   // a deadlock before it returns the error (DRIPR_DB_RETRY_SECONDS).
   std::chrono::milliseconds retry_deadline{15'000};
 };

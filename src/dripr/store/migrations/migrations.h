@@ -26,4 +26,8 @@ std::span<const Migration> SqliteMigrations();
 // PostgreSQL dialect (store/migrations/postgres_migrations.cc), ascending versions.
 std::span<const Migration> PostgresMigrations();
 
+// MySQL/MariaDB dialect (store/migrations/mysql_migrations.cc), ascending versions. Its
+// statements are separated by ";" at the end of a line and run one at a time.
+std::span<const Migration> MysqlMigrations();
+
 }  // namespace dripr

@@ -1,0 +1,597 @@
+// MysqlStore: the Store contract suite on a throw-away database per test (in the MariaDB
+// server `make test` starts, DRIPR_TEST_MYSQL_URL), plus what is specific to MySQL: retries
+// on deadlocks and lock-wait timeouts, reconnecting after KILL CONNECTION, a small pool under
+// many threads, concurrent relays claiming with SKIP LOCKED, the polled wake-up, the same
+// tables and columns as SQLite, URL parsing and errors that keep the password out.
+
+#include "dripr/store/mysql/mysql_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <mysql.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "dripr/store/migrations/migrations.h"
+#include "dripr/store/redact.h"
+#include "dripr/store/sqlite/sqlite_store.h"
+#include "support/store_contract.h"
+
+namespace dripr {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+std::string AdminUrl() {
+  const char* url = std::getenv("DRIPR_TEST_MYSQL_URL");
+  return url == nullptr ? "" : url;
+}
+
+// The admin URL with its database replaced by `db`.
+std::string UrlFor(const std::string& db) {
+  std::string url = AdminUrl();
+  size_t host = url.find("://");
+  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
+  std::string query;
+  if (size_t q = url.find('?'); q != std::string::npos) query = url.substr(q);
+  if (slash != std::string::npos) url.resize(slash);
+  return url + "/" + db + query;
+}
+
+// A plain Connector/C session on `url`, as another program would open it.
+struct RawSession {
+  explicit RawSession(const std::string& url) {
+    auto u = my::Url::Parse(url);
+    if (!u) return;
+    c = mysql_init(nullptr);
+    if (mysql_real_connect(c, u->host.c_str(), u->user.c_str(), u->password.c_str(),
+                           u->database.c_str(), u->port, nullptr,
+                           CLIENT_MULTI_STATEMENTS) == nullptr) {
+      error = mysql_error(c);
+      mysql_close(c);
+      c = nullptr;
+    }
+  }
+  ~RawSession() {
+    if (c != nullptr) mysql_close(c);
+  }
+  // Runs `sql` (may be several statements); "" on success, else the error.
+  std::string Run(const std::string& sql) {
+    if (c == nullptr) return "not connected: " + error;
+    if (mysql_query(c, sql.c_str()) != 0) return mysql_error(c);
+    do {
+      if (MYSQL_RES* r = mysql_store_result(c)) mysql_free_result(r);
+    } while (mysql_next_result(c) == 0);
+    return mysql_errno(c) == 0 ? "" : mysql_error(c);
+  }
+  // First value of a query ("" on error or no row).
+  std::string One(const std::string& sql) {
+    if (c == nullptr || mysql_query(c, sql.c_str()) != 0) return "";
+    MYSQL_RES* r = mysql_store_result(c);
+    std::string out;
+    if (r != nullptr) {
+      if (MYSQL_ROW row = mysql_fetch_row(r); row != nullptr && row[0] != nullptr) out = row[0];
+      mysql_free_result(r);
+    }
+    return out;
+  }
+  MYSQL* c = nullptr;
+  std::string error;
+};
+
+Status ExecOn(const std::string& url, const std::string& sql) {
+  RawSession s(url);
+  // Lenient mode for test set-up (e.g. ISO-8601 text with a 'Z' into DATETIME).
+  std::string e = s.Run("SET SESSION sql_mode = ''; " + sql);
+  if (!e.empty()) return Fail(ErrorCode::kInternal, e);
+  return Ok();
+}
+
+// A database created for one test and dropped when the last owner goes.
+class TempDatabase {
+ public:
+  TempDatabase() {
+    static std::atomic<int> counter{0};
+    name_ = "dripr_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
+    auto made = ExecOn(AdminUrl(), "CREATE DATABASE " + name_);
+    EXPECT_TRUE(made) << made.error().ToString();
+  }
+  ~TempDatabase() { (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_); }
+  std::string Url() const { return UrlFor(name_); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+std::unique_ptr<MysqlStore> OpenMy(const std::string& url, const Clock* clock,
+                                   const RequiredParts& required, MysqlStoreOptions tweak = {}) {
+  tweak.url = url;
+  tweak.clock = clock;
+  tweak.required_parts = required;
+  auto s = MysqlStore::Open(std::move(tweak));
+  EXPECT_TRUE(s) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
+}
+
+StoreUnderTest MakeMysqlStore(const Clock* clock, const RequiredParts& required) {
+  StoreUnderTest t;
+  if (AdminUrl().empty()) {
+    t.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
+    return t;
+  }
+  auto db = std::make_shared<TempDatabase>();
+  const std::string url = db->Url();
+  t.store = OpenMy(url, clock, required);
+  if (t.store) {
+    auto migrated = t.store->Migrate();
+    EXPECT_TRUE(migrated) << migrated.error().ToString();
+  }
+  t.reopen = [db, url, required](const Clock* c) -> StorePtr { return OpenMy(url, c, required); };
+  t.exec_sql = [db, url](const std::string& sql) { return ExecOn(url, sql); };
+  return t;
+}
+
+INSTANTIATE_TEST_SUITE_P(Mysql, StoreContractTest,
+                         ::testing::Values(StoreBackend{"mysql", &MakeMysqlStore}),
+                         StoreBackendName);
+
+// ---------------------------------------------------------------- MySQL specifics
+
+class MysqlStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
+    db_ = std::make_unique<TempDatabase>();
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->Migrate());
+  }
+  std::unique_ptr<MysqlStore> Open(MysqlStoreOptions tweak = {}) {
+    return OpenMy(db_->Url(), &SystemClock::Instance(), RequiredParts(), std::move(tweak));
+  }
+  static NewCampaign Simple(const std::string& id) {
+    NewCampaign c;
+    c.id = id;
+    c.zip_code = "02139";
+    return c;
+  }
+  std::string Query(const std::string& sql) { return RawSession(db_->Url()).One(sql); }
+  Status Exec(const std::string& sql) { return ExecOn(db_->Url(), sql); }
+  // Makes the next `times` updates of campaigns fail with MySQL error `errno_` (the counter
+  // is a MyISAM table, so the rolled-back attempts still count).
+  void InjectUpdateFailures(int errno_, int times) {
+    ASSERT_TRUE(
+        Exec("CREATE TABLE injected_failures (n INT NOT NULL) ENGINE=MyISAM; "
+             "INSERT INTO injected_failures VALUES (0)"));
+    ASSERT_TRUE(
+        Exec("CREATE TRIGGER inject BEFORE UPDATE ON campaigns FOR EACH ROW BEGIN "
+             "UPDATE injected_failures SET n = n + 1; "
+             "IF (SELECT n FROM injected_failures) <= " +
+             std::to_string(times) +
+             " THEN SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'injected failure', "
+             "MYSQL_ERRNO = " +
+             std::to_string(errno_) + "; END IF; END"));
+  }
+  int InjectionCalls() { return std::atoi(Query("SELECT n FROM injected_failures").c_str()); }
+  int DriprSessions() {
+    return std::atoi(Query("SELECT COUNT(*) FROM information_schema.processlist WHERE db = '" +
+                           db_->name() + "' AND id <> CONNECTION_ID()")
+                         .c_str());
+  }
+
+  std::unique_ptr<TempDatabase> db_;
+  std::unique_ptr<MysqlStore> store_;
+};
+
+TEST_F(MysqlStoreTest, DeadlockIsRetriedAndAppliedOnce) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(1213, 2);
+  auto started = store_->StartCampaign("a");
+  ASSERT_TRUE(started) << started.error().ToString();
+  EXPECT_TRUE(started->changed);
+  EXPECT_EQ(InjectionCalls(), 3);  // two failed attempts, then the one that committed
+  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
+  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
+}
+
+TEST_F(MysqlStoreTest, LockWaitTimeoutIsRetriedAndAppliedOnce) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(1205, 1);
+  auto started = store_->StartCampaign("a");
+  ASSERT_TRUE(started) << started.error().ToString();
+  EXPECT_TRUE(started->changed);
+  EXPECT_EQ(InjectionCalls(), 2);
+  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
+}
+
+TEST_F(MysqlStoreTest, APermanentErrorIsNotRetriedAndWritesNothing) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(1644, 100);  // ER_SIGNAL_EXCEPTION: not transient
+  auto started = store_->StartCampaign("a");
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, ErrorCode::kInternal);
+  EXPECT_THAT(started.error().message, HasSubstr("injected failure"));
+  EXPECT_EQ(InjectionCalls(), 1);
+  EXPECT_TRUE(store_->OutboxForCampaign("a")->empty());
+  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kDormant);
+}
+
+TEST_F(MysqlStoreTest, RetriesGiveUpAtTheDeadlineWithTheCause) {
+  MysqlStoreOptions tweak;
+  tweak.retry_deadline = 300ms;
+  auto store = Open(tweak);
+  ASSERT_TRUE(store->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(1213, 1'000'000);
+  auto started = store->StartCampaign("a");
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, ErrorCode::kAborted);
+  EXPECT_THAT(started.error().message, HasSubstr("1213"));
+  EXPECT_GT(InjectionCalls(), 1);
+}
+
+TEST_F(MysqlStoreTest, ReconnectsAfterKillConnection) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  ASSERT_TRUE(store_->GetCampaign("a"));  // the pool now holds an open connection
+  RawSession admin(AdminUrl());
+  std::string ids = admin.One(
+      "SELECT GROUP_CONCAT(id) FROM information_schema.processlist "
+      "WHERE db = '" +
+      db_->name() + "'");
+  ASSERT_FALSE(ids.empty());
+  std::stringstream list(ids);
+  for (std::string id; std::getline(list, id, ',');) {
+    EXPECT_EQ(admin.Run("KILL CONNECTION " + id), "");
+  }
+  auto started = store_->StartCampaign("a");
+  ASSERT_TRUE(started) << started.error().ToString();
+  EXPECT_TRUE(started->changed);
+  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
+  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
+}
+
+TEST_F(MysqlStoreTest, ManyThreadsShareASmallPool) {
+  MysqlStoreOptions tweak;
+  tweak.pool_size = 2;
+  auto store = Open(tweak);
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
+        if (!store->CreateCampaign(Simple(id)) || !store->StartCampaign(id)) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*store->PendingOutboxCount(), kThreads * 10);
+  EXPECT_LE(DriprSessions(), 2 + 1 /* store_ */);
+}
+
+// Several relays (separate store instances, as separate processes would be) claim and
+// publish concurrently: every event goes out exactly once, each campaign's in order.
+TEST_F(MysqlStoreTest, ConcurrentRelaysPublishEveryEventOnceInPerCampaignOrder) {
+  constexpr int kCampaigns = 60;
+  for (int i = 0; i < kCampaigns; ++i) {
+    std::string id = "c" + std::to_string(i);
+    ASSERT_TRUE(store_->CreateCampaign(Simple(id)));
+    auto started = store_->StartCampaign(id);
+    ASSERT_TRUE(started);
+    ASSERT_TRUE(store_->FailCampaign(id, std::nullopt, started->campaign.data_cycle, "x"));
+    ASSERT_TRUE(store_->ResetCampaign(id));
+  }
+  std::mutex mu;
+  std::vector<OutboxRow> published;  // in publish order
+  std::map<int64_t, int> times;
+  auto relay = [&] {
+    auto store = Open();
+    while (true) {
+      auto rows = store->ClaimOutbox(7, 30s);
+      ASSERT_TRUE(rows) << rows.error().ToString();
+      if (rows->empty()) {
+        if (*store->PendingOutboxCount() == 0) return;
+        std::this_thread::yield();
+        continue;
+      }
+      std::vector<int64_t> ids;
+      {
+        std::lock_guard lock(mu);
+        for (const auto& r : *rows) {
+          published.push_back(r);
+          ++times[r.id];
+          ids.push_back(r.id);
+        }
+      }
+      ASSERT_TRUE(store->MarkPublished(ids));
+    }
+  };
+  std::vector<std::thread> relays;
+  for (int i = 0; i < 4; ++i) relays.emplace_back(relay);
+  for (auto& t : relays) t.join();
+
+  ASSERT_EQ(published.size(), static_cast<size_t>(kCampaigns * 3));
+  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "outbox row " << id;
+  std::map<std::string, int64_t> last;
+  for (const OutboxRow& r : published) {
+    EXPECT_GT(r.id, last[r.campaign_id]) << r.campaign_id << " published out of order";
+    last[r.campaign_id] = r.id;
+  }
+}
+
+// No NOTIFY in MySQL: a row another process commits is seen by the poll of max(outbox.id).
+TEST_F(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
+  auto waiter = Open();
+  ASSERT_TRUE(waiter->ClaimOutbox(10, 30s));
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  std::atomic<bool> inserted{false};
+  std::chrono::steady_clock::time_point inserted_at;
+  std::thread t([&] {
+    std::this_thread::sleep_for(100ms);  // let the waiter block (the assertion holds anyway)
+    // A plain INSERT from another session, as a foreign producer would write it.
+    inserted_at = std::chrono::steady_clock::now();
+    inserted = Exec(
+                   "INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
+                   "VALUES ('campaign-events', 'a', 'STATUS_CHANGE', '{}', UTC_TIMESTAMP(6))")
+                   .has_value();
+  });
+  waiter->WaitForOutbox(20s);
+  auto woke_at = std::chrono::steady_clock::now();
+  t.join();
+  ASSERT_TRUE(inserted);
+  // 80 ms poll: well within a second even on a loaded machine.
+  EXPECT_LT(woke_at - inserted_at, 1s);
+}
+
+TEST_F(MysqlStoreTest, InsertedRowsKeepSpecialCharactersAndNulls) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
+  auto started = store_->StartCampaign("a");
+  ASSERT_TRUE(started);
+  RankedRecord r;
+  r.rank = 1;
+  r.score = 0.1 + 0.2;  // not exactly representable in short decimal text
+  r.record.formatted_address = "1 Tab\tSt\nLine2 'quote' \\N back\\slash \r end";
+  r.record.city = "Ünïcødé ☃ 𝄞";
+  r.record.source_id = "\\N";
+  r.record.price = 1234567890123;
+  RankedRecord empty;
+  empty.rank = 2;
+  std::vector<RankedRecord> many = {r, empty};
+  for (int i = 3; i <= 250; ++i) {  // more than one batch of kInsertBatchRows
+    RankedRecord x = r;
+    x.rank = i;
+    many.push_back(x);
+  }
+  PartData d{DataPart::kActiveListings, many, std::nullopt};
+  auto done = store_->CompletePart("a", started->campaign.data_cycle, d);
+  ASSERT_TRUE(done) << done.error().ToString();
+  auto rows = store_->GetActiveListings("a");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), many.size());
+  EXPECT_EQ((*rows)[0].record, r.record);
+  EXPECT_EQ((*rows)[0].score, r.score);
+  EXPECT_EQ((*rows)[1].record, empty.record);
+  EXPECT_EQ((*rows)[249].rank, 250);
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM active_listings WHERE source_id IS NULL"), "1");
+}
+
+TEST_F(MysqlStoreTest, CampaignIdsAreCaseSensitiveAsInTheOtherStores) {
+  ASSERT_TRUE(store_->CreateCampaign(Simple("abc")));
+  ASSERT_TRUE(store_->CreateCampaign(Simple("ABC")));
+  EXPECT_EQ(store_->ListCampaigns(std::nullopt)->size(), 2u);
+}
+
+TEST_F(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
+  TempDatabase fresh;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      auto s = OpenMy(fresh.Url(), &SystemClock::Instance(), RequiredParts());
+      if (s == nullptr || !s->Migrate()) ++failures;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(RawSession(fresh.Url()).One("SELECT COUNT(*) FROM schema_migrations"),
+            std::to_string(kLatestSchemaVersion));
+}
+
+TEST_F(MysqlStoreTest, ZipCodesLoadInBulkOnce) {
+  const char* data = std::getenv("DRIPR_DATA_DIR");
+  ASSERT_NE(data, nullptr);
+  const std::string csv = std::string(data) + "/zip_codes.csv";
+  ASSERT_TRUE(store_->LoadZipCodes(csv));
+  auto c = store_->ZipCentroid("02139");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->has_value());
+  const std::string n = Query("SELECT COUNT(*) FROM zip_codes");
+  EXPECT_GT(std::atoi(n.c_str()), 1000);
+  ASSERT_TRUE(store_->LoadZipCodes("/nonexistent/zips.csv"));  // filled: the file is not read
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM zip_codes"), n);
+}
+
+// The MySQL schema has the same tables and columns as the SQLite one.
+TEST_F(MysqlStoreTest, SchemaHasTheSameTablesAndColumnsAsSqlite) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dripr-schema-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "s.db").string();
+  {
+    SqliteStoreOptions o;
+    o.path = path;
+    auto s = SqliteStore::Open(o);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE((*s)->Migrate());
+  }
+  std::set<std::string> sqlite_cols;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT m.name, p.name FROM sqlite_master m, "
+                               "pragma_table_info(m.name) p WHERE m.type = 'table' AND "
+                               "m.name NOT LIKE 'sqlite_%'",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite_cols.insert(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) +
+                       "." + reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  std::filesystem::remove_all(dir);
+
+  std::string mysql_list = Query(
+      "SELECT GROUP_CONCAT(CONCAT(table_name, '.', column_name) ORDER BY 1 SEPARATOR ' ') "
+      "FROM information_schema.columns WHERE table_schema = DATABASE()");
+  std::set<std::string> mysql_cols;
+  std::stringstream in(mysql_list);
+  for (std::string col; in >> col;) mysql_cols.insert(col);
+  EXPECT_GT(sqlite_cols.size(), 50u);
+  EXPECT_EQ(mysql_cols, sqlite_cols);
+  // Every table is InnoDB and utf8mb4.
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+                  "DATABASE() AND (engine <> 'InnoDB' OR table_collation NOT LIKE 'utf8mb4%')"),
+            "0");
+}
+
+TEST(MysqlOpenTest, AnUnreachableServerFailsAtOnceAsOneLineWithoutThePassword) {
+  MysqlStoreOptions o;
+  o.url = "mysql://dripr:s3cret-pw@127.0.0.1:1/dripr";
+  o.connect_timeout = 2s;
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = MysqlStore::Open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(s.error().message, Not(HasSubstr("s3cret-pw")));
+  EXPECT_THAT(s.error().message, Not(HasSubstr("\n")));  // one line, for logs and the CLI
+  EXPECT_THAT(s.error().message, HasSubstr("cannot connect to MySQL dripr@127.0.0.1:1/dripr"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST(MysqlOpenTest, AWrongPasswordIsRefusedWithoutEchoingIt) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
+  auto u = my::Url::Parse(AdminUrl());
+  ASSERT_TRUE(u);
+  MysqlStoreOptions o;
+  o.url = "mysql://" + u->user + ":not-the-pw-XYZ@" + u->host + ":" + std::to_string(u->port) +
+          "/" + u->database;
+  auto s = MysqlStore::Open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_THAT(s.error().message, Not(HasSubstr("not-the-pw-XYZ")));
+}
+
+TEST(MysqlOpenTest, OpenStoreChoosesMysqlForItsUrls) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
+  TempDatabase db;
+  for (std::string scheme : {"mysql://", "mariadb://"}) {
+    StoreOptions o;
+    o.database_url = scheme + db.Url().substr(db.Url().find("://") + 3);
+    auto s = OpenStore(o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE((*s)->Migrate());
+    EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
+    auto missing = (*s)->GetCampaign("nope");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  }
+}
+
+TEST(MysqlOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
+  TempDatabase db;
+  auto s = OpenMy(db.Url(), &SystemClock::Instance(), RequiredParts());
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(*s->SchemaVersion(), 0);
+  auto r = s->GetCampaign("a");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));
+}
+
+TEST(MysqlUrlTest, ParsesTheFormsOperatorsWrite) {
+  auto u = my::Url::Parse("mysql://app:p%40ss%3Aw@db.example.com:3307/dripr?ssl-mode=REQUIRED");
+  ASSERT_TRUE(u) << u.error().ToString();
+  EXPECT_EQ(u->user, "app");
+  EXPECT_EQ(u->password, "p@ss:w");
+  EXPECT_EQ(u->host, "db.example.com");
+  EXPECT_EQ(u->port, 3307u);
+  EXPECT_EQ(u->database, "dripr");
+  EXPECT_EQ(u->ssl_mode, my::Url::SslMode::kRequired);
+  EXPECT_EQ(u->Describe(), "app@db.example.com:3307/dripr");
+
+  auto ca = my::Url::Parse("mariadb://app:pw@db/dripr?ssl-ca=/etc/ssl/ca.pem");
+  ASSERT_TRUE(ca);
+  EXPECT_EQ(ca->port, 3306u);
+  EXPECT_EQ(ca->ssl_ca, "/etc/ssl/ca.pem");
+  EXPECT_EQ(ca->ssl_mode, my::Url::SslMode::kVerifyCa);  // a CA means: verify
+
+  auto sock = my::Url::Parse("mysql://dripr@localhost/dripr?socket=/run/mysqld/mysqld.sock");
+  ASSERT_TRUE(sock);
+  EXPECT_EQ(sock->socket, "/run/mysqld/mysqld.sock");
+  EXPECT_EQ(sock->password, "");
+  EXPECT_EQ(sock->Describe(), "dripr@/run/mysqld/mysqld.sock/dripr");
+
+  auto id = my::Url::Parse("mysql://a:b@[::1]:3310/d?ssl_mode=verify_identity");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->host, "::1");
+  EXPECT_EQ(id->port, 3310u);
+  EXPECT_EQ(id->ssl_mode, my::Url::SslMode::kVerifyIdentity);
+}
+
+TEST(MysqlUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
+  for (std::string url : {
+           "mysql://u:s3cret@host",                        // no database
+           "mysql://u:s3cret@host:99999/db",               // bad port
+           "mysql://u:s3cret@host:x/db",                   // bad port
+           "mysql://u:s3cret@host/db?ssl-mode=sometimes",  // bad mode
+           "mysql://u:s3cret@host/db?sslcert=/x",          // unknown parameter
+           "mysql://:s3cret@host/db",                      // no user
+           "mysql://u:s3cret%zz@host/db",                  // bad escape
+       }) {
+    auto u = my::Url::Parse(url);
+    ASSERT_FALSE(u) << url;
+    EXPECT_EQ(u.error().code, ErrorCode::kInvalidArgument) << url;
+    EXPECT_THAT(u.error().message, Not(HasSubstr("s3cret"))) << url;
+    EXPECT_THAT(u.error().message, HasSubstr("MySQL URL")) << url;
+  }
+}
+
+TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app:s3cr@t@db:3306/dripr?ssl-mode=REQUIRED"),
+            "mysql://app:***@db:3306/dripr?ssl-mode=REQUIRED");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://app:pw@db/dripr"), "postgresql://app:***@db/dripr");
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app@localhost/d?socket=/run/x.sock"),
+            "mysql://app@localhost/d?socket=/run/x.sock");
+  EXPECT_EQ(RedactDatabaseUrl("sqlite:dripr.db"), "sqlite:dripr.db");
+}
+
+// Asking for verification against a server without TLS fails rather than falling back.
+TEST(MysqlOpenTest, RequiredTlsIsNotSilentlyDropped) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
+  MysqlStoreOptions o;
+  o.url = AdminUrl() + "?ssl-mode=REQUIRED";
+  auto s = MysqlStore::Open(o);
+  ASSERT_FALSE(s);  // the test server has no certificate
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(s.error().message, Not(HasSubstr("dripr-test-pw")));
+}
+
+}  // namespace
+}  // namespace dripr
