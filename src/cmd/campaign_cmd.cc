@@ -69,6 +69,10 @@ int Migrate(const Globals& g) {
   o.required_parts = ctx.config.required_parts;
   o.pool_size = ctx.config.db_pool_size;
   o.retry_deadline = ctx.config.db_retry;
+  o.quick_check = true;
+  if (auto st = CheckDatabaseLocation(ctx.config, /*read_only=*/false); !st) {
+    return ReportError(st.error());
+  }
   auto store = OpenStore(o);
   if (!store) return ReportError(store.error());
   auto before = (*store)->SchemaVersion();
@@ -80,6 +84,11 @@ int Migrate(const Globals& g) {
                         "data/zip_codes.csv not found (set DRIPR_DATA_DIR)"});
   }
   if (auto st = (*store)->LoadZipCodes(csv); !st) return ReportError(st.error());
+  // The embedded bus's tables too, so read-only commands (`queues`, `dlq list`) work at once.
+  if (ctx.config.bus == BusKind::kEmbedded) {
+    int bus_rc = kExitOk;
+    if (!OpenBusOrReport(ctx, bus_rc)) return bus_rc;
+  }
   std::printf("schema at version %d (was %d); zip centroids loaded\n",
               (*store)->LatestSchemaVersion(), *before);
   return kExitOk;
@@ -140,7 +149,7 @@ int Show(const Globals& g, const std::string& id, bool json) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
-  auto store = OpenStoreOrReport(ctx, rc);
+  auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);
   if (!store) return rc;
   auto details = LoadDetails(*store, id);
   if (!details) {
@@ -167,7 +176,7 @@ int List(const Globals& g, const std::string& status, bool json) {
     if (!filter) return ReportUsage("--status: unknown campaign status '" + status + "'");
   }
   int rc = kExitOk;
-  auto store = OpenStoreOrReport(ctx, rc);
+  auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);
   if (!store) return rc;
   auto list = store->ListCampaigns(filter);
   if (!list) return ReportError(list.error());

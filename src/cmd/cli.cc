@@ -57,8 +57,10 @@ std::string ZipCsvPath(const Env& env) {
   return "";
 }
 
-StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code) {
+StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
   StoreSetup setup;
+  setup.read_only = use == DbUse::kRead;
+  setup.quick_check = use == DbUse::kService;
   // SQLite is the zero-setup shape: bring the file up to date. PostgreSQL is migrated
   // explicitly with `dripr migrate` (one operator step, not every process at start-up).
   setup.migrate = SqlitePath(ctx.config.database_url).has_value();
@@ -71,8 +73,8 @@ StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code) {
   return std::move(*store);
 }
 
-BusPtr OpenBusOrReport(const Context& ctx, int& exit_code) {
-  auto bus = OpenConfiguredBus(ctx.config, ctx.env);
+BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {
+  auto bus = OpenConfiguredBus(ctx.config, ctx.env, use == DbUse::kRead);
   if (!bus) {
     exit_code = ReportError(bus.error());
     return nullptr;

@@ -38,8 +38,15 @@ std::optional<int> LoadContext(const Globals& g, Context& ctx);
 std::string ZipCsvPath(const Env& env);
 
 // Opens the configured store (auto-migrating SQLite). Prints the error and returns nullptr.
-StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code);
-BusPtr OpenBusOrReport(const Context& ctx, int& exit_code);
+// How a command uses the database (docs/operations.md, "Database files"):
+//   kRead     only reads: nothing is created or migrated; a missing database is an error that
+//             says how to create one.
+//   kWrite    one-shot writer: creates and migrates an SQLite file.
+//   kService  long-running writer (data-fetcher, demo): as kWrite, plus PRAGMA quick_check at
+//             open so a damaged file does not keep accepting writes.
+enum class DbUse { kRead, kWrite, kService };
+StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use = DbUse::kWrite);
+BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use = DbUse::kWrite);
 
 // Prints "dripr: <message>" to stderr and returns the exit code for the error
 // (kInvalidArgument → 2, everything else → 1).

@@ -31,7 +31,7 @@ int Queues(const Globals& g, bool as_json) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
-  auto bus = OpenBusOrReport(ctx, rc);
+  auto bus = OpenBusOrReport(ctx, rc, DbUse::kRead);
   if (!bus) return rc;
   json arr = json::array();
   if (!as_json) {
@@ -89,7 +89,7 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
-  auto bus = OpenBusOrReport(ctx, rc);
+  auto bus = OpenBusOrReport(ctx, rc, DbUse::kRead);
   if (!bus) return rc;
   auto part = QueuePart(queue, *bus);
   if (!part) return ReportUsage("unknown queue '" + queue + "' (use local_market_data, active_listings or recent_sales)");

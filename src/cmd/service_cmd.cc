@@ -40,27 +40,42 @@ int DataFetcherCmd(const Globals& g) {
   auto provider = OpenProvider(ctx.env);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
-  auto store = OpenStoreOrReport(ctx, rc);
+  auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
+  // Noticed within a second: the database file removed or replaced under the fetcher (its
+  // writes would be lost with the unlinked file). Every write transaction checks it too.
+  const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);
   DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config);
   fetcher.Start();
-  DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} max_in_flight={} per queue", (*provider)->Name(),
-                 ctx.config.bus == BusKind::kAws ? "aws" : "embedded",
-                 ctx.config.consumer.max_in_flight);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  DRIPR_LOG_INFO("data-fetcher: {} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
+                 (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",
+                 DescribeDatabase(ctx.config), ctx.config.consumer.max_in_flight);
+  int exit_code = kExitOk;
+  while (true) {
+    const timespec period{.tv_sec = 1, .tv_nsec = 0};
+    int sig = sigtimedwait(&stop_signals, nullptr, &period);
+    if (sig > 0) {
+      DRIPR_LOG_INFO("data-fetcher: {} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      break;
+    }
+    if (auto ok = watch.Check(); !ok) {
+      DRIPR_LOG_ERROR("data-fetcher: {}; stopping", ok.error().message);
+      std::fprintf(stderr, "dripr: %s\n", ok.error().message.c_str());
+      exit_code = kExitFailure;
+      break;
+    }
+  }
   bool clean = fetcher.Stop();
   auto s = fetcher.Stats();
   DRIPR_LOG_INFO("data-fetcher stopped: received={} done={} retried={} failed={} released={}",
                  s.received, s.done, s.retried, s.failed, s.released);
   if (!clean) {
     std::fflush(nullptr);
-    _exit(kExitOk);  // a handler overran the deadline: its message reappears after its lease
+    _exit(exit_code);  // a handler overran the deadline: its message reappears after its lease
   }
-  return kExitOk;
+  return exit_code;
 }
 
 struct DemoArgs {
@@ -130,7 +145,7 @@ int Demo(const Globals& g, const DemoArgs& a) {
   auto provider = OpenProvider(ctx.env);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
-  auto store = OpenStoreOrReport(ctx, rc);
+  auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;

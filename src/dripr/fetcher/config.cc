@@ -10,6 +10,12 @@ std::optional<std::string> SqlitePath(const std::string& url) {
 
 Result<AppConfig> LoadConfig(const Env& env) {
   AppConfig c;
+  // Set but empty is an error, not the default: an unset variable and a blank one written by
+  // a template mean different things.
+  if (auto url = env.Get("DATABASE_URL"); url && url->empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "DATABASE_URL is set but empty (unset it for the default sqlite:dripr.db)");
+  }
   c.database_url = env.GetOr("DATABASE_URL", c.database_url);
   if (auto p = SqlitePath(c.database_url)) {
     if (p->empty()) return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: sqlite: needs a path");

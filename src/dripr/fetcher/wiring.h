@@ -1,13 +1,16 @@
 #pragma once
-// The one place that turns configuration into backends (STYLE.md: one factory per
-// interface; nothing else knows which backend is in use).
+// The one place that turns configuration into backends (one factory per interface; nothing
+// else knows which backend is in use).
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dripr/bus/bus.h"
 #include "dripr/core/env.h"
 #include "dripr/fetcher/config.h"
 #include "dripr/providers/provider.h"
+#include "dripr/sqlite/db.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -16,7 +19,18 @@ struct StoreSetup {
   // Apply pending migrations (and load zip centroids) instead of refusing an old schema.
   bool migrate = true;
   std::string zip_csv_path;  // data/zip_codes.csv; empty: do not load
+  // A command that only reads: an SQLite file must exist (nothing is created, migrated or
+  // loaded; `migrate` and `zip_csv_path` are ignored).
+  bool read_only = false;
+  // SQLite: PRAGMA quick_check at open; a damaged file is kDataLoss (long-running writers:
+  // it reads the whole file, ~5 s per GB, so one-shot commands skip it).
+  bool quick_check = false;
 };
+
+// The configuration checks of an SQLite DATABASE_URL (see sqlite::CheckDatabaseFile): a
+// directory, a non-database file, a missing directory, a read-only file for a writing
+// command, a missing file for a reading one are kInvalidArgument (exit 2). PostgreSQL: Ok.
+Status CheckDatabaseLocation(const AppConfig& config, bool read_only);
 
 // Opens the store of config.database_url and checks its schema: an older schema is migrated
 // when setup.migrate (else kFailedPrecondition "run dripr migrate"); a newer one is refused.
@@ -24,6 +38,24 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
                                      const Clock* clock = nullptr);
 
 // EVENT_BUS=embedded: the bus tables in config.embedded_bus_path; aws: SNS/SQS from env.
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, const Env& env);
+// read_only (embedded): the file must exist and nothing is created or declared in it; a
+// missing layout is kFailedPrecondition saying what creates it.
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, const Env& env, bool read_only = false);
+
+// "sqlite:/absolute/path" or "postgresql://host:port/db" (never credentials), for logs.
+std::string DescribeDatabase(const AppConfig& config);
+
+// Remembers which files the SQLite database (and the embedded bus, if it is SQLite) are now,
+// and tells when a path stops naming that file: removed or replaced under a running process,
+// whose writes would then be lost with the unlinked file. Empty for PostgreSQL + SQS.
+class DatabaseFileWatch {
+ public:
+  static DatabaseFileWatch For(const AppConfig& config);
+  // kUnavailable naming the file that was removed or replaced.
+  Status Check() const;
+
+ private:
+  std::vector<std::pair<std::string, sqlite::FileId>> files_;
+};
 
 }  // namespace dripr

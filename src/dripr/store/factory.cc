@@ -25,6 +25,8 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.path = SqlitePath(std::string_view(url).substr(7));
     o.required_parts = options.required_parts;
     o.clock = options.clock;
+    o.create = options.create;
+    o.quick_check = options.quick_check;
     auto store = SqliteStore::Open(std::move(o));
     if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
     return StorePtr(std::move(*store));

@@ -130,6 +130,12 @@ struct StoreOptions {
   // PostgreSQL/MySQL: how long a call keeps retrying a lost connection, a serialization failure or
   // a deadlock before it returns the error (DRIPR_DB_RETRY_SECONDS).
   std::chrono::milliseconds retry_deadline{15'000};
+  // Open modes (SQLite; PostgreSQL databases are never created by opening them).
+  // create=false: a missing database file is an error, nothing is created (read-only
+  // commands). quick_check: PRAGMA quick_check at open, a damaged file is kDataLoss (commands
+  // that write, so a partly corrupted file does not keep accepting writes).
+  bool create = true;
+  bool quick_check = false;
 };
 
 // Chooses the backend from options.database_url. kInvalidArgument for an unknown scheme;

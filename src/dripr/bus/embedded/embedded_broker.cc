@@ -3,13 +3,11 @@
 #include <utility>
 
 #include "dripr/bus/embedded/embedded_bus.h"
-#include "dripr/bus/embedded/sqlite_conn.h"
 #include "dripr/core/time.h"
 
 namespace dripr {
 
-using embedded::ImmediateTxn;
-using embedded::SqliteConn;
+using sqlite::Connection;
 
 namespace {
 
@@ -60,7 +58,7 @@ bool ValidName(const std::string& name, size_t max_len) {
 }  // namespace
 
 EmbeddedBroker::EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
-                               std::unique_ptr<SqliteConn> conn)
+                               std::unique_ptr<Connection> conn)
     : path_(std::move(path)),
       options_(options),
       clock_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
@@ -70,20 +68,30 @@ EmbeddedBroker::~EmbeddedBroker() = default;
 
 Result<std::shared_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const std::string& path,
                                                              EmbeddedBrokerOptions options) {
-  auto conn = SqliteConn::Open(path, options.busy_timeout);
+  auto conn = Connection::Open(path, sqlite::ConnectionOptions{.busy_timeout = options.busy_timeout,
+                                                               .create = options.create});
   if (!conn) return Fail(conn.error().Wrap("embedded bus"));
   std::shared_ptr<EmbeddedBroker> broker(new EmbeddedBroker(path, options, std::move(*conn)));
+  if (!options.create) return broker;
   auto schema = broker->CreateSchema();
   if (!schema) return Fail(schema.error().Wrap("embedded bus: create tables in " + path));
   return broker;
 }
 
 Status EmbeddedBroker::CreateSchema() {
+  return InWriteTransaction("create bus tables",
+                            [](Connection& c) -> Status { return c.Exec(kSchema); });
+}
+
+Status EmbeddedBroker::InWriteTransaction(std::string_view what,
+                                          const std::function<Status(Connection&)>& fn) {
   std::lock_guard lock(db_mu_);
-  ImmediateTxn txn(*conn_);
-  DRIPR_TRY(txn.Begin());
-  DRIPR_TRY(conn_->Exec(kSchema));
-  return txn.Commit();
+  return sqlite::InWriteTransaction(*conn_, what, fn);
+}
+
+Status EmbeddedBroker::WithConnection(const std::function<Status(Connection&)>& fn) {
+  std::lock_guard lock(db_mu_);
+  return fn(*conn_);
 }
 
 int64_t EmbeddedBroker::NowMillis() const { return ToUnixMillis(clock_.Now()); }
@@ -110,35 +118,33 @@ Status EmbeddedBroker::DeclareQueue(const EmbeddedQueueConfig& c) {
     return Fail(ErrorCode::kInvalidArgument,
                 "queue " + c.name + ": a queue cannot be its own dead-letter queue");
   }
-  std::lock_guard lock(db_mu_);
-  ImmediateTxn txn(*conn_);
-  DRIPR_TRY(txn.Begin());
-  if (has_dlq) {
-    DRIPR_ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-    q.Bind(1, c.dead_letter_queue);
-    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) {
-      return Fail(ErrorCode::kNotFound, "queue " + c.name + ": dead-letter queue \"" +
-                                            c.dead_letter_queue + "\" is not declared");
+  return InWriteTransaction("declare queue " + c.name, [&](Connection& conn) -> Status {
+    if (has_dlq) {
+      DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
+      q.BindString(c.dead_letter_queue);
+      DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
+      if (!found) {
+        return Fail(ErrorCode::kNotFound, "queue " + c.name + ": dead-letter queue \"" +
+                                              c.dead_letter_queue + "\" is not declared");
+      }
     }
-  }
-  DRIPR_ASSIGN_OR_RETURN(
-      auto st,
-      conn_->Prepare("INSERT INTO bus_queues(name, visibility_timeout_s, max_receive_count, "
+    DRIPR_ASSIGN_OR_RETURN(
+        auto st,
+        conn.Prepare("INSERT INTO bus_queues(name, visibility_timeout_s, max_receive_count, "
                      "dlq_name, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "
                      "ON CONFLICT(name) DO UPDATE SET visibility_timeout_s=excluded."
                      "visibility_timeout_s, max_receive_count=excluded.max_receive_count, "
                      "dlq_name=excluded.dlq_name"));
-  st.Bind(1, c.name).Bind(2, static_cast<int64_t>(c.visibility_timeout.count()));
-  st.Bind(3, static_cast<int64_t>(c.max_receive_count));
-  if (has_dlq) {
-    st.Bind(4, c.dead_letter_queue);
-  } else {
-    st.BindNull(4);
-  }
-  st.Bind(5, NowMillis());
-  DRIPR_TRY(st.Run());
-  return txn.Commit();
+    st.BindString(c.name).BindInt(static_cast<int64_t>(c.visibility_timeout.count()));
+    st.BindInt(static_cast<int64_t>(c.max_receive_count));
+    if (has_dlq) {
+      st.BindString(c.dead_letter_queue);
+    } else {
+      st.BindNull();
+    }
+    st.BindInt(NowMillis());
+    return st.Run();
+  });
 }
 
 Status EmbeddedBroker::DeclareTopic(const std::string& name) {
@@ -146,12 +152,12 @@ Status EmbeddedBroker::DeclareTopic(const std::string& name) {
     return Fail(ErrorCode::kInvalidArgument,
                 "topic name \"" + name + "\": must be 1-256 characters of [A-Za-z0-9_-]");
   }
-  std::lock_guard lock(db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(
-      auto st, conn_->Prepare("INSERT OR IGNORE INTO bus_topics(name, created_at) VALUES(?1, ?2)"));
-  st.Bind(1, name).Bind(2, NowMillis());
-  DRIPR_TRY(st.Run());
-  return Ok();
+  return InWriteTransaction("declare topic " + name, [&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(
+        auto st, conn.Prepare("INSERT OR IGNORE INTO bus_topics(name, created_at) VALUES(?1, ?2)"));
+    st.BindString(name).BindInt(NowMillis());
+    return st.Run();
+  });
 }
 
 Status EmbeddedBroker::Subscribe(const EmbeddedSubscription& s) {
@@ -159,83 +165,103 @@ Status EmbeddedBroker::Subscribe(const EmbeddedSubscription& s) {
   if (!policy) {
     return Fail(policy.error().Wrap("subscription " + s.topic + " -> " + s.queue));
   }
-  std::lock_guard lock(db_mu_);
-  ImmediateTxn txn(*conn_);
-  DRIPR_TRY(txn.Begin());
-  DRIPR_ASSIGN_OR_RETURN(auto t, conn_->Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
-  t.Bind(1, s.topic);
-  DRIPR_ASSIGN_OR_RETURN(bool topic_found, t.Step());
-  if (!topic_found) return Fail(ErrorCode::kNotFound, "topic \"" + s.topic + "\" is not declared");
-  DRIPR_ASSIGN_OR_RETURN(auto q, conn_->Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-  q.Bind(1, s.queue);
-  DRIPR_ASSIGN_OR_RETURN(bool queue_found, q.Step());
-  if (!queue_found) return Fail(ErrorCode::kNotFound, "queue \"" + s.queue + "\" is not declared");
-  DRIPR_ASSIGN_OR_RETURN(
-      auto st, conn_->Prepare("INSERT INTO bus_subscriptions(topic, queue, filter_policy, "
+  return InWriteTransaction("subscribe " + s.queue, [&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto t, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
+    t.BindString(s.topic);
+    DRIPR_ASSIGN_OR_RETURN(bool topic_found, t.Step());
+    if (!topic_found)
+      return Fail(ErrorCode::kNotFound, "topic \"" + s.topic + "\" is not declared");
+    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
+    q.BindString(s.queue);
+    DRIPR_ASSIGN_OR_RETURN(bool queue_found, q.Step());
+    if (!queue_found)
+      return Fail(ErrorCode::kNotFound, "queue \"" + s.queue + "\" is not declared");
+    DRIPR_ASSIGN_OR_RETURN(
+        auto st, conn.Prepare("INSERT INTO bus_subscriptions(topic, queue, filter_policy, "
                               "filter_scope, raw_delivery) VALUES(?1, ?2, ?3, ?4, ?5) "
                               "ON CONFLICT(topic, queue) DO UPDATE SET filter_policy=excluded."
                               "filter_policy, filter_scope=excluded.filter_scope, "
                               "raw_delivery=excluded.raw_delivery"));
-  st.Bind(1, s.topic).Bind(2, s.queue).Bind(3, s.filter_policy);
-  st.Bind(4, ToString(s.filter_scope)).Bind(5, int64_t{s.raw_delivery ? 1 : 0});
-  DRIPR_TRY(st.Run());
-  return txn.Commit();
+    st.BindString(s.topic).BindString(s.queue).BindString(s.filter_policy);
+    st.BindString(ToString(s.filter_scope)).BindInt(int64_t{s.raw_delivery ? 1 : 0});
+    return st.Run();
+  });
+}
+
+Result<bool> EmbeddedBroker::HasTables() {
+  bool found = false;
+  DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT count(*) FROM sqlite_master WHERE "
+                                                 "type='table' AND name IN ('bus_topics', "
+                                                 "'bus_queues', 'bus_subscriptions', "
+                                                 "'bus_messages')"));
+    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+    found = row && st.Int(0) == 4;
+    return Ok();
+  }));
+  return found;
 }
 
 Result<EmbeddedQueueConfig> EmbeddedBroker::GetQueueConfig(const std::string& name) {
-  std::lock_guard lock(db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(auto st, conn_->Prepare("SELECT visibility_timeout_s, max_receive_count, "
+  EmbeddedQueueConfig c;
+  DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
                                                  "COALESCE(dlq_name, '') FROM bus_queues "
                                                  "WHERE name=?1"));
-  st.Bind(1, name);
-  DRIPR_ASSIGN_OR_RETURN(bool found, st.Step());
-  if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name + "\" is not declared");
-  EmbeddedQueueConfig c;
-  c.name = name;
-  c.visibility_timeout = std::chrono::seconds(st.Int(0));
-  c.max_receive_count = static_cast<int>(st.Int(1));
-  c.dead_letter_queue = st.Text(2);
+    st.BindString(name);
+    DRIPR_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name + "\" is not declared");
+    c.name = name;
+    c.visibility_timeout = std::chrono::seconds(st.Int(0));
+    c.max_receive_count = static_cast<int>(st.Int(1));
+    c.dead_letter_queue = st.Text(2);
+    return Ok();
+  }));
   return c;
 }
 
 Result<std::vector<EmbeddedQueueConfig>> EmbeddedBroker::ListQueues() {
-  std::lock_guard lock(db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(auto st, conn_->Prepare("SELECT name, visibility_timeout_s, "
+  std::vector<EmbeddedQueueConfig> out;
+  DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT name, visibility_timeout_s, "
                                                  "max_receive_count, COALESCE(dlq_name, '') "
                                                  "FROM bus_queues ORDER BY name"));
-  std::vector<EmbeddedQueueConfig> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    EmbeddedQueueConfig c;
-    c.name = st.Text(0);
-    c.visibility_timeout = std::chrono::seconds(st.Int(1));
-    c.max_receive_count = static_cast<int>(st.Int(2));
-    c.dead_letter_queue = st.Text(3);
-    out.push_back(std::move(c));
-  }
+    while (true) {
+      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      EmbeddedQueueConfig c;
+      c.name = st.Text(0);
+      c.visibility_timeout = std::chrono::seconds(st.Int(1));
+      c.max_receive_count = static_cast<int>(st.Int(2));
+      c.dead_letter_queue = st.Text(3);
+      out.push_back(std::move(c));
+    }
+    return Ok();
+  }));
   return out;
 }
 
 Result<std::vector<EmbeddedSubscription>> EmbeddedBroker::ListSubscriptions(
     const std::string& topic) {
-  std::lock_guard lock(db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(auto st, conn_->Prepare("SELECT queue, filter_policy, filter_scope, "
+  std::vector<EmbeddedSubscription> out;
+  DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
                                                  "raw_delivery FROM bus_subscriptions "
                                                  "WHERE topic=?1 ORDER BY queue"));
-  st.Bind(1, topic);
-  std::vector<EmbeddedSubscription> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    EmbeddedSubscription s;
-    s.topic = topic;
-    s.queue = st.Text(0);
-    s.filter_policy = st.Text(1);
-    s.filter_scope = ParseFilterScope(st.Text(2)).value_or(FilterScope::kMessageAttributes);
-    s.raw_delivery = st.Int(3) != 0;
-    out.push_back(std::move(s));
-  }
+    st.BindString(topic);
+    while (true) {
+      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      EmbeddedSubscription s;
+      s.topic = topic;
+      s.queue = st.Text(0);
+      s.filter_policy = st.Text(1);
+      s.filter_scope = ParseFilterScope(st.Text(2)).value_or(FilterScope::kMessageAttributes);
+      s.raw_delivery = st.Int(3) != 0;
+      out.push_back(std::move(s));
+    }
+    return Ok();
+  }));
   return out;
 }
 
@@ -245,13 +271,13 @@ Result<std::unique_ptr<EmbeddedQueue>> EmbeddedBroker::OpenQueue(const std::stri
 }
 
 Result<std::unique_ptr<EmbeddedTopic>> EmbeddedBroker::OpenTopic(const std::string& name) {
-  {
-    std::lock_guard lock(db_mu_);
-    DRIPR_ASSIGN_OR_RETURN(auto st, conn_->Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
-    st.Bind(1, name);
+  DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
+    st.BindString(name);
     DRIPR_ASSIGN_OR_RETURN(bool found, st.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name + "\" is not declared");
-  }
+    return Ok();
+  }));
   return std::unique_ptr<EmbeddedTopic>(new EmbeddedTopic(shared_from_this(), name));
 }
 

@@ -16,12 +16,22 @@ Result<std::unique_ptr<EmbeddedBus>> EmbeddedBus::Create(std::shared_ptr<Embedde
   std::unique_ptr<EmbeddedBus> bus(new EmbeddedBus());
   bus->broker_ = std::move(broker);
   EmbeddedBroker& b = *bus->broker_;
-  DRIPR_TRY(b.DeclareTopic(names.campaign_events_topic));
+  if (!options.declare) {
+    DRIPR_ASSIGN_OR_RETURN(bool tables, b.HasTables());
+    if (!tables) return Fail(ErrorCode::kNotFound, "no bus tables");
+  } else {
+    DRIPR_TRY(b.DeclareTopic(names.campaign_events_topic));
+  }
   DRIPR_ASSIGN_OR_RETURN(bus->topic_, b.OpenTopic(names.campaign_events_topic));
   for (DataPart part : kAllDataParts) {
     const int i = static_cast<int>(part);
     const std::string work = names.WorkQueue(part);
     const std::string dlq = names.DeadLetterQueue(part);
+    if (!options.declare) {
+      DRIPR_ASSIGN_OR_RETURN(bus->work_[i], b.OpenQueue(work));
+      DRIPR_ASSIGN_OR_RETURN(bus->dlq_[i], b.OpenQueue(dlq));
+      continue;
+    }
     DRIPR_TRY(b.DeclareQueue({.name = dlq, .visibility_timeout = options.visibility_timeout}));
     DRIPR_TRY(b.DeclareQueue({.name = work,
                               .visibility_timeout = options.visibility_timeout,

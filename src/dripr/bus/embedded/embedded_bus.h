@@ -31,6 +31,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,12 +43,9 @@
 #include "dripr/bus/embedded/filter_policy.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/sqlite/db.h"
 
 namespace dripr {
-
-namespace embedded {
-class SqliteConn;
-}
 
 struct EmbeddedBrokerOptions {
   // Time source for sent/visible timestamps. Null: the system clock. Long-poll waits
@@ -59,6 +57,9 @@ struct EmbeddedBrokerOptions {
   // Period of the cheap "anything visible?" query while a receive is waiting. Bounds the
   // wake-up delay for messages from other processes.
   std::chrono::milliseconds poll_interval{25};
+  // false: the file must exist already and the bus tables are not created (read-only
+  // commands; nothing is written by opening).
+  bool create = true;
 };
 
 struct EmbeddedQueueConfig {
@@ -86,8 +87,9 @@ class EmbeddedTopic;
 
 class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
  public:
-  // Opens or creates the database at `path` and the bus tables. kUnavailable when the file
-  // cannot be opened or stays locked; kDataLoss when it is not a database.
+  // Opens or creates the database at `path` and the bus tables (with options.create=false:
+  // opens an existing file and creates nothing). kUnavailable when the file cannot be opened
+  // or stays locked; kDataLoss when it is not a database.
   static Result<std::shared_ptr<EmbeddedBroker>> Open(const std::string& path,
                                                       EmbeddedBrokerOptions options = {});
   ~EmbeddedBroker();
@@ -113,6 +115,9 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   Result<std::vector<EmbeddedQueueConfig>> ListQueues();
   Result<std::vector<EmbeddedSubscription>> ListSubscriptions(const std::string& topic);
 
+  // Whether the bus tables exist in the file (a broker opened with create=false).
+  Result<bool> HasTables();
+
   const std::string& path() const { return path_; }
 
  private:
@@ -120,9 +125,16 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   friend class EmbeddedTopic;
 
   EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
-                 std::unique_ptr<embedded::SqliteConn> conn);
+                 std::unique_ptr<sqlite::Connection> conn);
   Status CreateSchema();
   int64_t NowMillis() const;
+
+  // The only ways queues and topics reach the database: `fn` runs with the connection while
+  // the broker's mutex is held, inside one BEGIN IMMEDIATE transaction (committed when `fn`
+  // succeeds) or, for reads, outside any transaction. `what` prefixes BEGIN/COMMIT errors.
+  Status InWriteTransaction(std::string_view what,
+                            const std::function<Status(sqlite::Connection&)>& fn);
+  Status WithConnection(const std::function<Status(sqlite::Connection&)>& fn);
 
   // In-process wake-ups: a counter per queue, bumped after every commit that may have
   // made a message receivable there.
@@ -141,7 +153,7 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   const Clock& clock_;
 
   std::mutex db_mu_;  // serialises use of conn_ (one SQLite connection per broker)
-  std::unique_ptr<embedded::SqliteConn> conn_;        // guarded by db_mu_
+  std::unique_ptr<sqlite::Connection> conn_;          // guarded by db_mu_
   std::map<std::string, FilterPolicy> policy_cache_;  // guarded by db_mu_
 
   std::mutex wake_mu_;
@@ -199,12 +211,16 @@ struct EmbeddedBusOptions {
   std::chrono::seconds visibility_timeout{30};  // work queues and DLQs
   int max_receive_count = 5;                    // work queues → their DLQ
   bool raw_delivery = false;                    // false: SNS envelope, as AWS by default
+  // false: open the layout as it is declared in the file, declaring nothing (read-only
+  // commands); kNotFound naming the missing topic or queue when it is not there.
+  bool declare = true;
 };
 
 // The pipeline's topic and queues on the embedded bus.
 class EmbeddedBus final : public Bus {
  public:
-  // Opens the broker on `path` and declares the layout (idempotent): topic
+  // Opens the broker on `path` and declares the layout (idempotent; with options.declare
+  // false: only opens it, kNotFound when the tables, topic or a queue are missing): topic
   // names.campaign_events_topic; for each part the work queue with DLQ "<name>-dlq" and a
   // subscription filtering the body on {"payload":{"to_status":["WAITING_FOR_DATA"]}}.
   static Result<std::unique_ptr<EmbeddedBus>> Open(const std::string& path,

@@ -10,7 +10,7 @@
 
 namespace dripr {
 
-using embedded::ImmediateTxn;
+using sqlite::Connection;
 using Steady = std::chrono::steady_clock;
 
 namespace {
@@ -111,14 +111,14 @@ MessageAttributes DecodeAttributes(std::string_view json_text) {
   return out;
 }
 
-Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::string& message_id,
+Status InsertMessage(Connection& conn, const std::string& queue, const std::string& message_id,
                      std::string_view body, const std::string& attributes_json, int64_t now_ms) {
   DRIPR_ASSIGN_OR_RETURN(
       auto st, conn.Prepare("INSERT INTO bus_messages(queue, message_id, body, attributes, "
                             "sent_at, visible_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)"));
-  st.Bind(1, queue).Bind(2, message_id).Bind(3, body).Bind(4, attributes_json).Bind(5, now_ms);
-  DRIPR_TRY(st.Run());
-  return Ok();
+  st.BindString(queue).BindString(message_id).BindString(body).BindString(attributes_json);
+  st.BindInt(now_ms);
+  return st.Run();
 }
 
 }  // namespace embedded
@@ -126,19 +126,14 @@ Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::stri
 Result<std::string> EmbeddedQueue::Send(const OutgoingMessage& m) {
   DRIPR_TRY(embedded::ValidateMessage(m));
   std::string id = NewUuid();
-  {
-    std::lock_guard lock(broker_->db_mu_);
-    auto& conn = *broker_->conn_;
-    ImmediateTxn txn(conn);
-    DRIPR_TRY(txn.Begin());
+  DRIPR_TRY(broker_->InWriteTransaction("send to " + name_, [&](Connection& conn) -> Status {
     DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-    q.Bind(1, name_);
+    q.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
-    DRIPR_TRY(embedded::InsertMessage(
-        conn, name_, id, m.body, embedded::EncodeAttributes(m.attributes), broker_->NowMillis()));
-    DRIPR_TRY(txn.Commit());
-  }
+    return embedded::InsertMessage(conn, name_, id, m.body,
+                                   embedded::EncodeAttributes(m.attributes), broker_->NowMillis());
+  }));
   broker_->Notify({name_});
   return id;
 }
@@ -173,13 +168,17 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
 }
 
 Result<bool> EmbeddedQueue::HasVisible() {
-  std::lock_guard lock(broker_->db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(
-      auto st, broker_->conn_->Prepare("SELECT EXISTS(SELECT 1 FROM bus_messages WHERE queue=?1 "
-                                       "AND visible_at<=?2)"));
-  st.Bind(1, name_).Bind(2, broker_->NowMillis());
-  DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-  return row && st.Int(0) != 0;
+  bool any = false;
+  DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st,
+                           conn.Prepare("SELECT EXISTS(SELECT 1 FROM bus_messages WHERE queue=?1 "
+                                        "AND visible_at<=?2)"));
+    st.BindString(name_).BindInt(broker_->NowMillis());
+    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+    any = row && st.Int(0) != 0;
+    return Ok();
+  }));
+  return any;
 }
 
 Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
@@ -187,15 +186,11 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
   std::vector<ReceivedMessage> out;
   std::string dlq;
   bool moved = false;
-  {
-    std::lock_guard lock(broker_->db_mu_);
-    auto& conn = *broker_->conn_;
-    ImmediateTxn txn(conn);
-    DRIPR_TRY(txn.Begin());
+  DRIPR_TRY(broker_->InWriteTransaction("receive from " + name_, [&](Connection& conn) -> Status {
     DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
                                                 "COALESCE(dlq_name, '') FROM bus_queues "
                                                 "WHERE name=?1"));
-    q.Bind(1, name_);
+    q.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
     const int64_t vis_s = visibility ? visibility->count() : q.Int(0);
@@ -218,7 +213,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
                                conn.Prepare("SELECT id, message_id, body, attributes, sent_at, "
                                             "receive_count FROM bus_messages WHERE queue=?1 AND "
                                             "visible_at<=?2 ORDER BY visible_at, id LIMIT ?3"));
-        sel.Bind(1, name_).Bind(2, now).Bind(3, want);
+        sel.BindString(name_).BindInt(now).BindInt(want);
         while (true) {
           DRIPR_ASSIGN_OR_RETURN(bool row, sel.Step());
           if (!row) break;
@@ -235,7 +230,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
           DRIPR_ASSIGN_OR_RETURN(auto mv, conn.Prepare("UPDATE bus_messages SET queue=?1, "
                                                        "visible_at=?2, receipt_handle=NULL "
                                                        "WHERE id=?3"));
-          mv.Bind(1, dlq).Bind(2, now).Bind(3, r.id);
+          mv.BindString(dlq).BindInt(now).BindInt(r.id);
           DRIPR_TRY(mv.Run());
           moved = moved_now = true;
           continue;
@@ -245,7 +240,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
                                conn.Prepare("UPDATE bus_messages SET visible_at=?1, receive_count="
                                             "receive_count+1, receipt_handle=?2, first_received_at="
                                             "COALESCE(first_received_at, ?3) WHERE id=?4"));
-        up.Bind(1, now + vis_s * 1000).Bind(2, receipt).Bind(3, now).Bind(4, r.id);
+        up.BindInt(now + vis_s * 1000).BindString(receipt).BindInt(now).BindInt(r.id);
         DRIPR_TRY(up.Run());
         ReceivedMessage m;
         m.message_id = std::move(r.message_id);
@@ -258,8 +253,8 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
       }
       if (!moved_now || static_cast<int64_t>(rows.size()) < want) break;
     }
-    DRIPR_TRY(txn.Commit());
-  }
+    return Ok();
+  }));
   if (moved) broker_->Notify({dlq});
   // A zero visibility makes the messages receivable again at once.
   if (visibility && visibility->count() == 0 && !out.empty()) broker_->Notify({name_});
@@ -269,22 +264,21 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
 Result<std::vector<Status>> EmbeddedQueue::DeleteBatch(const std::vector<std::string>& receipts) {
   DRIPR_TRY(CheckBatchSize(receipts.size()));
   std::vector<Status> out;
-  std::lock_guard lock(broker_->db_mu_);
-  auto& conn = *broker_->conn_;
-  ImmediateTxn txn(conn);
-  DRIPR_TRY(txn.Begin());
-  for (const auto& r : receipts) {
-    DRIPR_ASSIGN_OR_RETURN(
-        auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
-    st.Bind(1, name_).Bind(2, r);
-    DRIPR_ASSIGN_OR_RETURN(int changed, st.Run());
-    if (changed == 0) {
-      out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
-    } else {
-      out.push_back(Ok());
+  DRIPR_TRY(broker_->InWriteTransaction("delete from " + name_, [&](Connection& conn) -> Status {
+    out.clear();
+    for (const auto& r : receipts) {
+      DRIPR_ASSIGN_OR_RETURN(
+          auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
+      st.BindString(name_).BindString(r);
+      DRIPR_TRY(st.Run());
+      if (conn.Changes() == 0) {
+        out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
+      } else {
+        out.push_back(Ok());
+      }
     }
-  }
-  DRIPR_TRY(txn.Commit());
+    return Ok();
+  }));
   return out;
 }
 
@@ -293,62 +287,59 @@ Result<std::vector<Status>> EmbeddedQueue::ChangeVisibilityBatch(
   DRIPR_TRY(CheckBatchSize(entries.size()));
   std::vector<Status> out;
   bool made_visible = false;
-  {
-    std::lock_guard lock(broker_->db_mu_);
-    auto& conn = *broker_->conn_;
-    ImmediateTxn txn(conn);
-    DRIPR_TRY(txn.Begin());
-    const int64_t now = broker_->NowMillis();
-    for (const auto& [receipt, timeout] : entries) {
-      if (timeout.count() < 0 || timeout.count() > kMaxVisibilitySeconds) {
-        out.push_back(
-            Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds"));
-        continue;
-      }
-      DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("UPDATE bus_messages SET visible_at=?1 "
-                                                   "WHERE queue=?2 AND receipt_handle=?3"));
-      st.Bind(1, now + timeout.count() * 1000).Bind(2, name_).Bind(3, receipt);
-      DRIPR_ASSIGN_OR_RETURN(int changed, st.Run());
-      if (changed == 0) {
-        out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
-      } else {
-        out.push_back(Ok());
-        if (timeout.count() == 0) made_visible = true;
-      }
-    }
-    DRIPR_TRY(txn.Commit());
-  }
+  DRIPR_TRY(
+      broker_->InWriteTransaction("change visibility in " + name_, [&](Connection& conn) -> Status {
+        const int64_t now = broker_->NowMillis();
+        for (const auto& [receipt, timeout] : entries) {
+          if (timeout.count() < 0 || timeout.count() > kMaxVisibilitySeconds) {
+            out.push_back(
+                Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds"));
+            continue;
+          }
+          DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("UPDATE bus_messages SET visible_at=?1 "
+                                                       "WHERE queue=?2 AND receipt_handle=?3"));
+          st.BindInt(now + timeout.count() * 1000).BindString(name_).BindString(receipt);
+          DRIPR_TRY(st.Run());
+          if (conn.Changes() == 0) {
+            out.push_back(Fail(ErrorCode::kInvalidArgument, std::string(kStaleReceipt)));
+          } else {
+            out.push_back(Ok());
+            if (timeout.count() == 0) made_visible = true;
+          }
+        }
+        return Ok();
+      }));
   if (made_visible) broker_->Notify({name_});
   return out;
 }
 
 Result<QueueStats> EmbeddedQueue::Stats() {
-  std::lock_guard lock(broker_->db_mu_);
-  auto& conn = *broker_->conn_;
-  DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-  q.Bind(1, name_);
-  DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
-  if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
-  DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT COALESCE(SUM(visible_at<=?2), 0), "
-                                               "COALESCE(SUM(visible_at>?2), 0) "
-                                               "FROM bus_messages WHERE queue=?1"));
-  st.Bind(1, name_).Bind(2, broker_->NowMillis());
-  DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
   QueueStats s;
-  if (row) {
-    s.visible = st.Int(0);
-    s.in_flight = st.Int(1);
-  }
+  DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
+    q.BindString(name_);
+    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT COALESCE(SUM(visible_at<=?2), 0), "
+                                                 "COALESCE(SUM(visible_at>?2), 0) "
+                                                 "FROM bus_messages WHERE queue=?1"));
+    st.BindString(name_).BindInt(broker_->NowMillis());
+    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      s.visible = st.Int(0);
+      s.in_flight = st.Int(1);
+    }
+    return Ok();
+  }));
   return s;
 }
 
 Status EmbeddedQueue::Purge() {
-  std::lock_guard lock(broker_->db_mu_);
-  DRIPR_ASSIGN_OR_RETURN(auto st,
-                         broker_->conn_->Prepare("DELETE FROM bus_messages WHERE queue=?1"));
-  st.Bind(1, name_);
-  DRIPR_TRY(st.Run());
-  return Ok();
+  return broker_->InWriteTransaction("purge " + name_, [&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1"));
+    st.BindString(name_);
+    return st.Run();
+  });
 }
 
 }  // namespace dripr

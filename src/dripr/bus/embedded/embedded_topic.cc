@@ -8,7 +8,7 @@
 
 namespace dripr {
 
-using embedded::ImmediateTxn;
+using sqlite::Connection;
 
 namespace {
 
@@ -36,13 +36,10 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
   DRIPR_TRY(embedded::ValidateMessage(m));
   const std::string sns_id = NewUuid();
   std::vector<std::string> delivered;
-  {
-    std::lock_guard lock(broker_->db_mu_);
-    auto& conn = *broker_->conn_;
-    ImmediateTxn txn(conn);
-    DRIPR_TRY(txn.Begin());
+  DRIPR_TRY(broker_->InWriteTransaction("publish to " + name_, [&](Connection& conn) -> Status {
+    delivered.clear();
     DRIPR_ASSIGN_OR_RETURN(auto t, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
-    t.Bind(1, name_);
+    t.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool found, t.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name_ + "\" is not declared");
 
@@ -55,7 +52,7 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
       DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
                                                    "raw_delivery FROM bus_subscriptions "
                                                    "WHERE topic=?1 ORDER BY queue"));
-      st.Bind(1, name_);
+      st.BindString(name_);
       while (true) {
         DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
         if (!row) break;
@@ -81,8 +78,8 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
       }
       delivered.push_back(s.queue);
     }
-    DRIPR_TRY(txn.Commit());
-  }
+    return Ok();
+  }));
   broker_->Notify(delivered);
   return sns_id;
 }

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "dripr/bus/bus.h"
-#include "dripr/bus/embedded/sqlite_conn.h"
+#include "dripr/sqlite/db.h"
 
 namespace dripr::embedded {
 
@@ -20,8 +20,9 @@ MessageAttributes DecodeAttributes(std::string_view json_text);
 // kInvalidArgument naming the problem.
 Status ValidateMessage(const OutgoingMessage& m);
 
-// Inserts a visible message (receive_count 0). Caller holds the broker's db mutex.
-Status InsertMessage(SqliteConn& conn, const std::string& queue, const std::string& message_id,
-                     std::string_view body, const std::string& attributes_json, int64_t now_ms);
+// Inserts a visible message (receive_count 0), inside the caller's broker transaction.
+Status InsertMessage(sqlite::Connection& conn, const std::string& queue,
+                     const std::string& message_id, std::string_view body,
+                     const std::string& attributes_json, int64_t now_ms);
 
 }  // namespace dripr::embedded

@@ -7,7 +7,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/domain/types.h"
-#include "dripr/store/sqlite/sqlite_db.h"
+#include "dripr/sqlite/db.h"
 #include "dripr/store/store.h"
 
 namespace dripr::sqlite {

@@ -26,6 +26,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // Open one connection now so a bad path fails here rather than on first use.
   auto lease = store->pool_.Acquire();
   if (!lease) return Fail(lease.error());
+  if (store->options_.quick_check) DRIPR_TRY((*lease)->QuickCheck());
   return store;
 }
 
@@ -36,12 +37,7 @@ Status SqliteStore::InWriteTransaction(std::string_view what,
   std::lock_guard lock(write_mu_);
   auto lease = pool_.Acquire();
   if (!lease) return Fail(lease.error().Wrap(what));
-  auto tx = sqlite::WriteTransaction::Begin(**lease);
-  if (!tx) return Fail(tx.error().Wrap(what));
-  DRIPR_TRY(fn(**lease));
-  auto committed = tx->Commit();
-  if (!committed) return Fail(committed.error().Wrap(what));
-  return Ok();
+  return sqlite::InWriteTransaction(**lease, what, fn);
 }
 
 // ---- Migrations ----

@@ -21,13 +21,15 @@
 #include <mutex>
 #include <string>
 
-#include "dripr/store/sqlite/sqlite_db.h"
+#include "dripr/sqlite/db.h"
 #include "dripr/store/store_base.h"
 
 namespace dripr {
 
 struct SqliteStoreOptions {
-  std::string path;  // database file; created when missing
+  std::string path;          // database file; created when missing unless !create
+  bool create = true;        // false: a missing file is an error (read-only commands)
+  bool quick_check = false;  // run PRAGMA quick_check at open; corrupt: kDataLoss
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
   std::chrono::milliseconds busy_timeout{10'000};
@@ -36,7 +38,8 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public StoreBase {
  public:
-  // Opens the file (creating it) and checks it is usable; does not migrate.
+  // Opens the file (creating it unless !options.create) and checks it is usable (and intact,
+  // with options.quick_check); does not migrate.
   // kInvalidArgument for an empty path or ":memory:" (each pooled connection would see its own
   // database); kUnavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
@@ -76,7 +79,9 @@ class SqliteStore final : public StoreBase {
       : StoreBase(options.required_parts, options.outbox_poll_interval),
         options_(std::move(options)),
         clock_(clock),
-        pool_(options_.path, options_.busy_timeout) {}
+        pool_(options_.path, sqlite::ConnectionOptions{.busy_timeout = options_.busy_timeout,
+                                                       .create = options_.create,
+                                                       .foreign_keys = true}) {}
 
   SysTime Now() const override;
   // Runs `fn` inside one write transaction (in-process writers serialized by write_mu_);
