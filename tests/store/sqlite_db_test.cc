@@ -1,0 +1,182 @@
+// The SQLite layer (src/dripr/sqlite/): the one error mapping, the file checks done before a
+// command opens a database, the removed/replaced-file guard of write transactions, and the
+// integrity check.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "dripr/sqlite/db.h"
+
+namespace dripr::sqlite {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class SqliteDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "dripr-sqlite-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string File(const std::string& name) const { return (dir_ / name).string(); }
+
+  // A database with one table of `rows` rows of ~200 bytes.
+  std::unique_ptr<Connection> MakeDb(const std::string& path, int rows) {
+    auto c = Connection::Open(path, {});
+    EXPECT_TRUE(c) << c.error().ToString();
+    EXPECT_TRUE((*c)->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"));
+    EXPECT_TRUE(InWriteTransaction(**c, "fill", [&](Connection& conn) -> Status {
+      for (int i = 0; i < rows; ++i) {
+        DRIPR_ASSIGN_OR_RETURN(auto s, conn.Prepare("INSERT INTO t(v) VALUES (?)"));
+        DRIPR_TRY(s.BindString(std::string(200, static_cast<char>('a' + i % 26))).Run());
+      }
+      return Ok();
+    }));
+    return std::move(*c);
+  }
+
+  fs::path dir_;
+};
+
+TEST(SqliteErrorMappingTest, EachClassOfFailureHasOneCode) {
+  EXPECT_EQ(ToError(SQLITE_FULL, nullptr, "x").code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(ToError(SQLITE_READONLY, nullptr, "x").code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ToError(SQLITE_READONLY_DBMOVED, nullptr, "x").code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(ToError(SQLITE_BUSY, nullptr, "x").code, ErrorCode::kUnavailable);
+  EXPECT_EQ(ToError(SQLITE_LOCKED, nullptr, "x").code, ErrorCode::kUnavailable);
+  EXPECT_EQ(ToError(SQLITE_IOERR_WRITE, nullptr, "x").code, ErrorCode::kUnavailable);
+  EXPECT_EQ(ToError(SQLITE_CORRUPT, nullptr, "x").code, ErrorCode::kDataLoss);
+  EXPECT_EQ(ToError(SQLITE_NOTADB, nullptr, "x").code, ErrorCode::kDataLoss);
+  EXPECT_EQ(ToError(SQLITE_CONSTRAINT_UNIQUE, nullptr, "x").code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(ToError(SQLITE_CONSTRAINT_NOTNULL, nullptr, "x").code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ToError(SQLITE_MISMATCH, nullptr, "x").code, ErrorCode::kInternal);
+  EXPECT_TRUE(ToError(SQLITE_FULL, nullptr, "x").Retryable());
+  EXPECT_FALSE(ToError(SQLITE_READONLY, nullptr, "x").Retryable());
+  EXPECT_EQ(ToError(SQLITE_FULL, nullptr, "insert").message, "insert: database or disk is full");
+}
+
+TEST_F(SqliteDbTest, CheckDatabaseFileNamesWhatCannotBeADatabase) {
+  fs::create_directory(dir_ / "a-dir.db");
+  std::ofstream(File("text.db")) << "certainly not an SQLite database, just text";
+  std::ofstream(File("empty.db")).close();
+
+  auto is_dir = CheckDatabaseFile(File("a-dir.db"), Access::kCreate, "DATABASE_URL");
+  ASSERT_FALSE(is_dir);
+  EXPECT_EQ(is_dir.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(is_dir.error().message,
+            "DATABASE_URL: " + File("a-dir.db") + " is a directory, not a database file");
+
+  auto text = CheckDatabaseFile(File("text.db"), Access::kExistingOnly, "DATABASE_URL");
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(text.error().message, HasSubstr("is not an SQLite database"));
+
+  auto no_dir = CheckDatabaseFile(File("nope/x.db"), Access::kCreate, "DATABASE_URL");
+  ASSERT_FALSE(no_dir);
+  EXPECT_EQ(no_dir.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(no_dir.error().message, HasSubstr("directory " + File("nope") + " does not exist"));
+
+  auto missing = CheckDatabaseFile(File("missing.db"), Access::kExistingOnly, "DATABASE_URL");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(missing.error().message,
+              HasSubstr("no database there; create one with `dripr migrate`"));
+
+  EXPECT_TRUE(CheckDatabaseFile(File("missing.db"), Access::kCreate, "DATABASE_URL"));
+  EXPECT_TRUE(CheckDatabaseFile(File("empty.db"), Access::kCreate, "DATABASE_URL"));
+  MakeDb(File("real.db"), 1);
+  EXPECT_TRUE(CheckDatabaseFile(File("real.db"), Access::kExistingOnly, "DATABASE_URL"));
+  EXPECT_FALSE(fs::exists(File("missing.db"))) << "a check must not create the file";
+}
+
+TEST_F(SqliteDbTest, RelativePathsAreResolvedAgainstTheCurrentDirectory) {
+  EXPECT_EQ(AbsolutePath("x/../dripr.db"), (fs::current_path() / "dripr.db").string());
+  EXPECT_EQ(AbsolutePath("/a/b.db"), "/a/b.db");
+}
+
+TEST_F(SqliteDbTest, OpenWithoutCreateLeavesAMissingFileMissing) {
+  auto c = Connection::Open(File("missing.db"), {.create = false});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(fs::exists(File("missing.db")));
+}
+
+TEST_F(SqliteDbTest, AWriteTransactionRefusesAFileThatWasRemoved) {
+  auto c = MakeDb(File("a.db"), 1);
+  ASSERT_TRUE(c->CheckFileIdentity());
+  fs::remove(File("a.db"));
+  auto tx = WriteTransaction::Begin(*c);
+  ASSERT_FALSE(tx);
+  EXPECT_EQ(tx.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(tx.error().message, HasSubstr("database file " + File("a.db") + " was removed"));
+  EXPECT_FALSE(c->InTransaction()) << "the refused transaction is rolled back";
+}
+
+TEST_F(SqliteDbTest, AWriteTransactionRefusesAFileThatWasReplaced) {
+  auto c = MakeDb(File("a.db"), 1);
+  MakeDb(File("b.db"), 1);
+  fs::rename(File("b.db"), File("a.db"));
+  auto written = InWriteTransaction(*c, "insert", [](Connection& conn) -> Status {
+    return conn.Exec("INSERT INTO t(v) VALUES ('lost')");
+  });
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(written.error().message, HasSubstr("was replaced by another file"));
+}
+
+TEST_F(SqliteDbTest, APoolRefusesToMixConnectionsToTwoFiles) {
+  ConnectionPool pool(File("a.db"), {});
+  {
+    auto first = pool.Acquire();
+    ASSERT_TRUE(first);
+    auto second = pool.Acquire();  // both held: the pool opens a second connection later
+    ASSERT_TRUE(second);
+  }
+  MakeDb(File("b.db"), 1);
+  {
+    auto a = pool.Acquire();
+    auto b = pool.Acquire();
+    ASSERT_TRUE(a && b);
+    fs::rename(File("b.db"), File("a.db"));
+    auto third = pool.Acquire();  // no idle one left: opens the path anew
+    ASSERT_FALSE(third);
+    EXPECT_THAT(third.error().message, HasSubstr("was replaced by another file"));
+  }
+}
+
+TEST_F(SqliteDbTest, QuickCheckFindsADamagedPage) {
+  {
+    auto c = MakeDb(File("a.db"), 2000);
+    ASSERT_TRUE(c->QuickCheck());
+    ASSERT_TRUE(c->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }
+  // Scribble over a page in the middle of the table's b-tree (page size 4096).
+  {
+    std::fstream f(File("a.db"), std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f);
+    f.seekp(4096 * 20);
+    const std::string junk(4096, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto c = Connection::Open(File("a.db"), {});
+  ASSERT_TRUE(c) << c.error().ToString();
+  auto checked = (*c)->QuickCheck();
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, ErrorCode::kDataLoss);
+  EXPECT_THAT(checked.error().message, HasSubstr("database " + File("a.db") + " is corrupt"));
+  EXPECT_THAT(checked.error().message, HasSubstr("restore it from a backup"));
+}
+
+}  // namespace
+}  // namespace dripr::sqlite
