@@ -3,7 +3,9 @@
 #include "dripr/bus/embedded/embedded_bus.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "bus/temp_dir.h"
@@ -305,6 +307,47 @@ TEST(EmbeddedBusTest, OpenRefusesAFileThatIsNotADatabase) {
   auto bus = EmbeddedBus::Open(dir.File("junk.db"));
   ASSERT_FALSE(bus);
   EXPECT_EQ(bus.error().code, ErrorCode::kDataLoss) << bus.error().ToString();
+}
+
+TEST(EmbeddedBusTest, OpeningWithoutDeclaringCreatesNothing) {
+  TempDir dir;
+  const std::string path = dir.File("store-only.db");
+  {
+    sqlite3* db = nullptr;  // a database with other tables (the store's) and no bus tables
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE campaigns(id TEXT)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EmbeddedBusOptions read_only;
+  read_only.broker.create = false;
+  read_only.declare = false;
+  auto bus = EmbeddedBus::Open(path, BusNames{}, read_only);
+  ASSERT_FALSE(bus);
+  EXPECT_EQ(bus.error().code, ErrorCode::kNotFound) << bus.error().ToString();
+  EXPECT_EQ(bus.error().message, "no bus tables");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'bus_%'", -1,
+                               &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0) << "a read-only open created bus tables";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  // Once declared (by a writing process), the same read-only open works and sees the queues.
+  ASSERT_TRUE(EmbeddedBus::Open(path));
+  auto opened = EmbeddedBus::Open(path, BusNames{}, read_only);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  auto stats = (*opened)->WorkQueue(DataPart::kActiveListings).Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->visible, 0);
+
+  auto missing = EmbeddedBus::Open(dir.File("missing.db"), BusNames{}, read_only);
+  ASSERT_FALSE(missing);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("missing.db")));
 }
 
 }  // namespace

@@ -285,8 +285,13 @@ Status Connection::QuickCheck() {
   DRIPR_ASSIGN_OR_RETURN(auto s, Prepare("PRAGMA quick_check(1)"));
   auto row = s.Step();
   if (!row) return Fail(row.error().Wrap("integrity check of " + path_));
-  const std::string verdict = *row ? s.Text(0) : "no result";
+  std::string verdict = *row ? s.Text(0) : "no result";
   if (verdict != "ok") {
+    // One line: SQLite's report is "*** in database main ***\nPage 7: ...".
+    if (verdict.starts_with("*** in database main ***\n")) verdict.erase(0, 25);
+    for (char& ch : verdict) {
+      if (ch == '\n') ch = ' ';
+    }
     return Fail(ErrorCode::kDataLoss, "database " + path_ + " is corrupt (" +
                                           verdict.substr(0, 200) + "); restore it from a backup");
   }
