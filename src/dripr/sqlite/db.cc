@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 namespace dripr::sqlite {
@@ -86,17 +85,18 @@ Status CheckDatabaseFile(const std::string& raw_path, Access access, std::string
   if (!S_ISREG(st.st_mode)) {
     return Fail(ErrorCode::kInvalidArgument, prefix + " is not a regular file");
   }
-  // An SQLite file starts with this 16-byte header; an empty file is an empty database.
+  // Asked through SQLite, not by reading the header ourselves: closing any descriptor of a
+  // file drops every POSIX lock this process holds on it, which would break the locking of
+  // connections already open on it (the store and the bus share one file). SQLite's VFS
+  // shares one descriptor per file between its connections and defers such closes.
   if (st.st_size > 0) {
-    static constexpr char kMagic[] = "SQLite format 3";  // 15 characters and a NUL
-    char head[16] = {};
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  prefix + ": cannot be read: " + std::strerror(errno));
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
     }
-    in.read(head, sizeof head);
-    if (in.gcount() != sizeof head || std::memcmp(head, kMagic, sizeof head) != 0) {
+    sqlite3_close_v2(db);
+    if (rc == SQLITE_NOTADB) {
       return Fail(ErrorCode::kInvalidArgument, prefix + " is not an SQLite database");
     }
   }
