@@ -2,9 +2,12 @@
 // command opens a database, the removed/replaced-file guard of write transactions, and the
 // integrity check.
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -98,6 +101,36 @@ TEST_F(SqliteDbTest, CheckDatabaseFileNamesWhatCannotBeADatabase) {
   MakeDb(File("real.db"), 1);
   EXPECT_TRUE(CheckDatabaseFile(File("real.db"), Access::kExistingOnly, "DATABASE_URL"));
   EXPECT_FALSE(fs::exists(File("missing.db"))) << "a check must not create the file";
+}
+
+// Closing any descriptor of a file drops every POSIX lock the process holds on it; the check
+// runs while the store already has the file open (the bus shares it), so it must not.
+TEST_F(SqliteDbTest, CheckDatabaseFileKeepsTheLocksThisProcessHolds) {
+  const std::string path = File("locked.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=DELETE; CREATE TABLE t(x); BEGIN IMMEDIATE",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);  // a RESERVED lock on the file itself (rollback-journal mode)
+  ASSERT_TRUE(CheckDatabaseFile(path, Access::kCreate, "DATABASE_URL"));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // another process must still see this one's RESERVED lock (byte 2^30+1)
+    int fd = ::open(path.c_str(), O_RDONLY);
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 1073741825;
+    probe.l_len = 1;
+    bool locked = fd >= 0 && fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+    _exit(locked ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "the check released this process's lock on the file";
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteDbTest, RelativePathsAreResolvedAgainstTheCurrentDirectory) {
