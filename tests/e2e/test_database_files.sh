@@ -39,7 +39,7 @@ expect_exit 2 "unknown queue 'bogus'" dripr dlq list bogus
 # 3. Configuration errors are exit 2 for every command.
 mkdir "$E2E_TMP/a-dir.db"
 printf 'certainly not an SQLite database, just some text' >"$E2E_TMP/text.db"
-for url in "" "sqlite:$E2E_TMP/a-dir.db" "sqlite:$E2E_TMP/text.db" "mysql://u@h/db" "sqlite:$E2E_TMP/no-such-dir/x.db"; do
+for url in "" "sqlite:$E2E_TMP/a-dir.db" "sqlite:$E2E_TMP/text.db" "mongodb://u@h/db" "sqlite:$E2E_TMP/no-such-dir/x.db"; do
   for cmd in "migrate" "campaign create --id c2 --zip 02139" "campaign list" "queues" "data-fetcher"; do
     # shellcheck disable=SC2086
     expect_exit 2 "DATABASE_URL|embedded bus" env DATABASE_URL="$url" "$DRIPR_BIN" $cmd
