@@ -60,5 +60,6 @@ void AddCampaignCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddQueueCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddServiceCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddInfraCommands(CLI::App& app, Globals& g, int& exit_code);
+void AddReconcileCommands(CLI::App& app, Globals& g, int& exit_code);
 
 }  // namespace dripr::cli

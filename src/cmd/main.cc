@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   AddQueueCommands(app, g, exit_code);
   AddServiceCommands(app, g, exit_code);
   AddInfraCommands(app, g, exit_code);
+  AddReconcileCommands(app, g, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -90,7 +90,10 @@ json CampaignJson(const Campaign& c) {
           {"error_text", c.error_text.empty() ? json(nullptr) : json(c.error_text)},
           {"created_at", FormatIso8601(c.created_at)},
           {"updated_at", FormatIso8601(c.updated_at)},
-          {"status_changed_at", FormatIso8601(c.status_changed_at)}};
+          {"status_changed_at", FormatIso8601(c.status_changed_at)},
+          {"parts_changed_at", FormatIso8601(c.parts_changed_at)},
+          {"republish_count", c.republish_count},
+          {"restart_count", c.restart_count}};
 }
 
 json DetailsJson(const CampaignDetails& d) {

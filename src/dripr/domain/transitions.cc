@@ -42,6 +42,8 @@ Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts&
   }
   n.data_cycle = c.data_cycle + 1;
   n.error_text.clear();
+  n.parts_changed_at = now;
+  n.republish_count = 0;
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
 }
@@ -59,27 +61,28 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
                     ", event is for cycle " + std::to_string(data_cycle));
   }
   if (c.part(part) != PartStatus::kWaitingForData) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "duplicate: " + std::string(ToString(part)) + " of campaign " + c.id + " is " +
-                    std::string(ToString(c.part(part))));
+    return Fail(ErrorCode::kFailedPrecondition, "duplicate: " + std::string(ToString(part)) +
+                                                    " of campaign " + c.id + " is " +
+                                                    std::string(ToString(c.part(part))));
   }
   Campaign n = c;
   n.updated_at = now;
   n.part(part) = PartStatus::kReady;
+  n.parts_changed_at = now;
   bool all_ready = true;
   for (DataPart p : kAllDataParts) {
     if (required.Contains(p) && n.part(p) != PartStatus::kReady) all_ready = false;
   }
   if (!all_ready) return TransitionResult{std::move(n), std::nullopt};
   Campaign done = Changed(n, CampaignStatus::kReadyToCreateEmail, now);
+  done.restart_count = 0;  // it recovered: a later error gets the full number of restarts
   auto ev = MakeEvent(c, done, now, std::move(event_id));
   return TransitionResult{std::move(done), std::move(ev)};
 }
 
 Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
-                                        std::optional<int64_t> data_cycle,
-                                        std::string error_text, SysTime now,
-                                        std::string event_id) {
+                                        std::optional<int64_t> data_cycle, std::string error_text,
+                                        SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "campaign " + c.id + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
@@ -89,7 +92,10 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
                 "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle));
   }
   Campaign n = Changed(c, CampaignStatus::kError, now);
-  if (part) n.part(*part) = PartStatus::kError;
+  if (part) {
+    n.part(*part) = PartStatus::kError;
+    n.parts_changed_at = now;
+  }
   if (error_text.empty()) error_text = "unknown error";
   n.error_text = std::move(error_text);
   auto ev = MakeEvent(c, n, now, std::move(event_id));
@@ -104,6 +110,8 @@ Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::st
   Campaign n = Changed(c, CampaignStatus::kDormant, now);
   for (DataPart p : kAllDataParts) n.part(p) = PartStatus::kDormant;
   n.error_text.clear();
+  n.parts_changed_at = now;
+  n.restart_count = 0;  // a person looked at it: automatic restarts may help again
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
 }

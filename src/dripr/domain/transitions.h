@@ -35,12 +35,14 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
 // `data_cycle` (when given) must match. kFailedPrecondition when the campaign is already
 // ERROR or is not in a state this system owns (only WAITING_FOR_DATA may fail).
 Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
-                                        std::optional<int64_t> data_cycle,
-                                        std::string error_text, SysTime now,
-                                        std::string event_id);
+                                        std::optional<int64_t> data_cycle, std::string error_text,
+                                        SysTime now, std::string event_id);
 
-// ERROR → DORMANT; all parts DORMANT; error_text cleared; one event.
-// kFailedPrecondition when not ERROR.
+// ERROR → DORMANT; all parts DORMANT; error_text cleared; restart_count 0 (an operator's
+// reset gives the reconciler its restarts back); one event. kFailedPrecondition when not ERROR.
+//
+// Every transition sets parts_changed_at to `now` when it changes a part status; a new data
+// cycle sets republish_count to 0 and the fan-in sets restart_count to 0.
 Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id);
 
 }  // namespace dripr

@@ -39,6 +39,11 @@ struct Campaign {
   SysTime created_at{};
   SysTime updated_at{};
   SysTime status_changed_at{};
+  // When any part status last changed (the reconciler's "has not moved" clock). Rows written
+  // by other producers may have none: stores read it as status_changed_at then.
+  SysTime parts_changed_at{};
+  int republish_count = 0;  // reconciler republishes of the current data cycle's event
+  int restart_count = 0;    // automatic restarts since the campaign last completed or was reset
 
   PartStatus part(DataPart p) const { return parts[static_cast<size_t>(p)]; }
   PartStatus& part(DataPart p) { return parts[static_cast<size_t>(p)]; }

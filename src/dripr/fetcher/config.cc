@@ -77,6 +77,21 @@ Result<AppConfig> LoadConfig(const Env& env) {
   f.keep_results = static_cast<size_t>(keep);
   DRIPR_ASSIGN_OR_RETURN(auto reuse_days, env.GetInt("DRIPR_MARKET_REUSE_DAYS", 30, 0, 365));
   f.market_reuse = std::chrono::seconds(reuse_days * 24 * 3600);
+
+  auto& r = c.reconcile;
+  constexpr long long kWeek = 7 * 24 * 3600;
+  DRIPR_ASSIGN_OR_RETURN(auto interval,
+                         env.GetInt("DRIPR_RECONCILE_INTERVAL_SECONDS", 60, 0, 24 * 3600));
+  r.interval = std::chrono::seconds(interval);
+  DRIPR_ASSIGN_OR_RETURN(auto stuck, env.GetInt("DRIPR_STUCK_AFTER_SECONDS", 900, 1, kWeek));
+  r.stuck_after = std::chrono::seconds(stuck);
+  DRIPR_ASSIGN_OR_RETURN(auto republish, env.GetInt("DRIPR_MAX_REPUBLISH", 3, 0, 100));
+  r.max_republish = static_cast<int>(republish);
+  DRIPR_ASSIGN_OR_RETURN(auto restart_after,
+                         env.GetInt("DRIPR_RESTART_ERRORED_AFTER_SECONDS", 21600, 0, 4 * kWeek));
+  r.restart_errored_after = std::chrono::seconds(restart_after);
+  DRIPR_ASSIGN_OR_RETURN(auto restarts, env.GetInt("DRIPR_MAX_RESTARTS", 3, 0, 100));
+  r.max_restarts = static_cast<int>(restarts);
   return c;
 }
 

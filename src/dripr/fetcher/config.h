@@ -6,6 +6,7 @@
 
 #include "dripr/core/env.h"
 #include "dripr/core/error.h"
+#include "dripr/domain/reconcile.h"
 #include "dripr/domain/status.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
@@ -23,9 +24,12 @@ struct AppConfig {
   ConsumerOptions consumer;       // DRIPR_MAX_IN_FLIGHT, DRIPR_RECEIVE_WAIT_SECONDS, ...
   FetchOptions fetch;             // DRIPR_INITIAL_RADIUS_MILES, ...
   OutboxRelayOptions relay;
-  std::string log_level = "info";  // DRIPR_LOG_LEVEL
-  int db_pool_size = 8;            // DRIPR_DB_POOL_SIZE: PostgreSQL connections per process
+  std::string log_level = "info";     // DRIPR_LOG_LEVEL
+  int db_pool_size = 8;               // DRIPR_DB_POOL_SIZE: PostgreSQL connections per process
   std::chrono::seconds db_retry{15};  // DRIPR_DB_RETRY_SECONDS: retry window of one DB call
+  // DRIPR_RECONCILE_INTERVAL_SECONDS, DRIPR_STUCK_AFTER_SECONDS, DRIPR_MAX_REPUBLISH,
+  // DRIPR_RESTART_ERRORED_AFTER_SECONDS, DRIPR_MAX_RESTARTS (fetcher/reconciler.h)
+  ReconcileSettings reconcile;
 };
 
 // kInvalidArgument with a one-line reason naming the variable for any bad value.

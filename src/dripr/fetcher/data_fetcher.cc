@@ -6,7 +6,11 @@ namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
                          const AppConfig& config)
-    : relay_(store, bus.CampaignEvents(), config.relay) {
+    : relay_(store, bus.CampaignEvents(), config.relay), reconciler_(store, clock, [&] {
+        ReconcilerOptions o;
+        o.settings = config.reconcile;
+        return o;
+      }()) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
@@ -23,11 +27,13 @@ void DataFetcher::Start() {
   running_ = true;
   relay_.Start();
   for (auto& c : consumers_) c->Start();
+  reconciler_.Start();
 }
 
 bool DataFetcher::Stop() {
   if (!running_) return true;
   running_ = false;
+  reconciler_.Stop();  // releases its lease: another fetcher takes over at once
   for (auto& c : consumers_) c->RequestStop();
   bool ok = true;
   for (auto& c : consumers_) ok = c->Join() && ok;

@@ -10,6 +10,7 @@
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
 #include "dripr/fetcher/outbox_relay.h"
+#include "dripr/fetcher/reconciler.h"
 
 namespace dripr {
 
@@ -26,11 +27,13 @@ class DataFetcher {
   // Sum over the three consumers.
   ConsumerStats Stats() const;
   const OutboxRelay& relay() const { return relay_; }
+  Reconciler& reconciler() { return reconciler_; }
 
  private:
   std::vector<std::unique_ptr<PartEventHandler>> handlers_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
+  Reconciler reconciler_;  // config.reconcile; only the lease holder among the fetchers acts
   bool running_ = false;
 };
 

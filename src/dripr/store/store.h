@@ -18,6 +18,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/domain/reconcile.h"
 #include "dripr/domain/status.h"
 #include "dripr/domain/transitions.h"
 #include "dripr/domain/types.h"
@@ -117,6 +118,36 @@ class Store {
   virtual void WaitForOutbox(std::chrono::milliseconds timeout) = 0;
   // Makes every WaitForOutbox caller in this process return now (a relay shutting down).
   virtual void NotifyOutbox() = 0;
+
+  // ---- Reconciler (fetcher/reconciler.h). StoreBase implements ReconcileCampaign; a backend
+  // implements the other three. ----
+
+  // Campaigns the reconciler may act on, oldest first, at most `limit` of each kind:
+  //  - WAITING_FOR_DATA whose parts_changed_at (NULL: status_changed_at) and updated_at are
+  //    both <= `unmoved_before`, and that have no unpublished outbox row (an event still
+  //    waiting for the relay is not lost: republishing would only queue a copy behind it);
+  //  - when `errored_before` is set: ERROR with status_changed_at <= it and restart_count <
+  //    `max_restarts`.
+  virtual Result<std::vector<Campaign>> FindReconcileCandidates(
+      SysTime unmoved_before, std::optional<SysTime> errored_before, int max_restarts,
+      int limit) = 0;
+
+  // Applies `action` to campaign `id` in one transaction that decides again on the locked row
+  // (domain/reconcile.h ReconcileTransition); a decision that no longer holds is
+  // `changed=false` with the reason. A republish writes the cycle's original event again
+  // (found in the outbox) or a new one. kNotFound when the campaign is absent.
+  virtual Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
+                                                      const ReconcileSettings& settings) = 0;
+
+  // Named, time-limited leases (table `leases`): takes lease `name` for `holder` until now +
+  // `ttl` when it is free, expired or already held by `holder` (a renewal); true when
+  // `holder` holds it afterwards, false when someone else does. Uses the store's clock, so
+  // the instances sharing a lease need clocks closer than its ttl.
+  virtual Result<bool> AcquireLease(const std::string& name, const std::string& holder,
+                                    std::chrono::seconds ttl) = 0;
+  // Gives the lease up when `holder` has it (no-op otherwise), so another instance can take
+  // it at once instead of after the ttl.
+  virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

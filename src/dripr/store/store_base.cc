@@ -1,6 +1,7 @@
 #include "dripr/store/store_base.h"
 
 #include "dripr/core/ids.h"
+#include "dripr/domain/event.h"
 
 namespace dripr {
 
@@ -41,6 +42,27 @@ Result<TransitionOutcome> StoreBase::ResetCampaign(const std::string& id) {
       id,
       [&](const Campaign& c, SysTime now, std::string event_id) {
         return ResetTransition(c, now, std::move(event_id));
+      },
+      nullptr);
+}
+
+Result<TransitionOutcome> StoreBase::ReconcileCampaign(const std::string& id,
+                                                       ReconcileAction action,
+                                                       const ReconcileSettings& settings) {
+  // The event that started the current cycle, as first published. Read before the
+  // transaction; the transition uses it only when it is of the cycle it finds then.
+  std::optional<StatusChangeEvent> original;
+  if (action == ReconcileAction::kRepublish) {
+    DRIPR_ASSIGN_OR_RETURN(auto rows, OutboxForCampaign(id));
+    for (auto it = rows.rbegin(); it != rows.rend() && !original; ++it) {
+      auto e = DecodeStatusChange(it->body);
+      if (e && e->to_status == CampaignStatus::kWaitingForData && e->data_cycle) original = *e;
+    }
+  }
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return ReconcileTransition(c, action, settings, original, now, std::move(event_id));
       },
       nullptr);
 }

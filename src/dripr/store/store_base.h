@@ -25,6 +25,8 @@ class StoreBase : public Store {
                                          std::optional<int64_t> data_cycle,
                                          const std::string& error_text) final;
   Result<TransitionOutcome> ResetCampaign(const std::string& id) final;
+  Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
+                                              const ReconcileSettings& settings) final;
 
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows
@@ -45,8 +47,9 @@ class StoreBase : public Store {
     // one campaign take turns (SELECT ... FOR UPDATE; SQLite: the database write lock).
     // kNotFound when absent.
     virtual Result<Campaign> LockCampaign(const std::string& id) = 0;
-    // UPDATE campaigns SET next's statuses, data_cycle, error_text, updated_at and
-    // status_changed_at WHERE the row still has current's id, statuses and data_cycle.
+    // UPDATE campaigns SET next's statuses, data_cycle, error_text, updated_at,
+    // status_changed_at, parts_changed_at, republish_count and restart_count WHERE the row
+    // still has current's id, statuses and data_cycle.
     // Returns the number of rows changed (1 when the compare-and-set applied).
     virtual Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) = 0;
     // Replaces the campaign's rows of `part` (listings or sales).

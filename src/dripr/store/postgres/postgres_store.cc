@@ -146,7 +146,7 @@ Result<Campaign> PostgresStore::CreateCampaign(const NewCampaign& in) {
   out.user_id = v.user_id;
   out.zip_code = v.zip_code;
   out.no_address_newsletter = !v.property.has_value();
-  out.created_at = out.updated_at = out.status_changed_at = now;
+  out.created_at = out.updated_at = out.status_changed_at = out.parts_changed_at = now;
   const std::string ts = pg::TimeParam(now);
   Status written = InTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
     Params p;
@@ -158,8 +158,9 @@ Result<Campaign> PostgresStore::CreateCampaign(const NewCampaign& in) {
         "INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
         "campaign_status, local_market_data_status, active_listing_status, "
         "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
-        "status_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-        "$11::timestamptz, $11::timestamptz, $11::timestamptz)",
+        "status_changed_at, parts_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $11::timestamptz, $11::timestamptz, $11::timestamptz, "
+        "$11::timestamptz)",
         p);
     if (!inserted) {
       if (inserted.error().code == ErrorCode::kAlreadyExists) {
@@ -250,14 +251,16 @@ class PostgresStore::Tx final : public TransitionTx {
     p.Text(pg::TimeParam(next.updated_at)).Text(pg::TimeParam(next.status_changed_at));
     p.Text(current.id).Text(ToString(current.status)).Int(current.data_cycle);
     for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
+    p.Text(pg::TimeParam(next.parts_changed_at)).Int(next.republish_count).Int(next.restart_count);
     DRIPR_ASSIGN_OR_RETURN(
         Rows updated,
         c_.Exec("UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
                 "active_listing_status = $3, recent_sale_status = $4, data_cycle = $5, "
                 "error_text = $6, updated_at = $7::timestamptz, "
-                "status_changed_at = $8::timestamptz WHERE id = $9 AND campaign_status = $10 "
-                "AND data_cycle = $11 AND local_market_data_status = $12 AND "
-                "active_listing_status = $13 AND recent_sale_status = $14",
+                "status_changed_at = $8::timestamptz, parts_changed_at = $15::timestamptz, "
+                "republish_count = $16, restart_count = $17 WHERE id = $9 AND "
+                "campaign_status = $10 AND data_cycle = $11 AND local_market_data_status = $12 "
+                "AND active_listing_status = $13 AND recent_sale_status = $14",
                 p));
     return updated.Affected();
   }

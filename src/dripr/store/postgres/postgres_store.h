@@ -80,6 +80,14 @@ class PostgresStore final : public StoreBase {
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
 
+  // postgres_reconciler.cc
+  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
+                                                        std::optional<SysTime> errored_before,
+                                                        int max_restarts, int limit) override;
+  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
+                            std::chrono::seconds ttl) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
  private:
   using Work = std::function<Status(pg::Connection&)>;
 

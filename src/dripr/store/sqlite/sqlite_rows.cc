@@ -42,6 +42,13 @@ Result<Campaign> ReadCampaignRow(const Statement& s) {
   DRIPR_ASSIGN_OR_RETURN(c.created_at, ReadTime(s, 10, "campaigns.created_at"));
   DRIPR_ASSIGN_OR_RETURN(c.updated_at, ReadTime(s, 11, "campaigns.updated_at"));
   DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, ReadTime(s, 12, "campaigns.status_changed_at"));
+  if (s.IsNull(13)) {
+    c.parts_changed_at = c.status_changed_at;  // a row another producer wrote
+  } else {
+    DRIPR_ASSIGN_OR_RETURN(c.parts_changed_at, ReadTime(s, 13, "campaigns.parts_changed_at"));
+  }
+  c.republish_count = static_cast<int>(s.Int(14));
+  c.restart_count = static_cast<int>(s.Int(15));
   return c;
 }
 

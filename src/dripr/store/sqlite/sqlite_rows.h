@@ -16,7 +16,7 @@ namespace dripr::sqlite {
 inline constexpr std::string_view kCampaignColumns =
     "id, user_id, zip_code, no_address_newsletter, campaign_status, local_market_data_status, "
     "active_listing_status, recent_sale_status, data_cycle, error_text, created_at, updated_at, "
-    "status_changed_at";
+    "status_changed_at, parts_changed_at, republish_count, restart_count";
 
 // An ISO-8601 text column; NULL reads as the epoch. kDataLoss naming `what` when unparsable.
 Result<SysTime> ReadTime(const Statement& s, int col, std::string_view what);

@@ -107,16 +107,17 @@ Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& in) {
   out.user_id = v.user_id;
   out.zip_code = v.zip_code;
   out.no_address_newsletter = !v.property.has_value();
-  out.created_at = out.updated_at = out.status_changed_at = now;
+  out.created_at = out.updated_at = out.status_changed_at = out.parts_changed_at = now;
   const std::string ts = FormatIso8601(now);
   Status written = InWriteTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
     DRIPR_ASSIGN_OR_RETURN(
         auto s, c.Prepare("INSERT INTO campaigns (" + std::string(sqlite::kCampaignColumns) +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"));
     s.BindText(out.id).BindText(out.user_id).BindText(out.zip_code);
     s.BindInt(out.no_address_newsletter ? 1 : 0).BindText(ToString(out.status));
     for (DataPart p : kAllDataParts) s.BindText(ToString(out.part(p)));
     s.BindInt(out.data_cycle).BindText(out.error_text).BindText(ts).BindText(ts).BindText(ts);
+    s.BindText(ts);
     auto inserted = s.Run();
     if (!inserted) {
       if (inserted.error().code == ErrorCode::kAlreadyExists) {
@@ -191,7 +192,8 @@ class SqliteStore::Tx final : public TransitionTx {
         auto s,
         c_.Prepare("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
                    "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
-                   "error_text = ?, updated_at = ?, status_changed_at = ? "
+                   "error_text = ?, updated_at = ?, status_changed_at = ?, "
+                   "parts_changed_at = ?, republish_count = ?, restart_count = ? "
                    "WHERE id = ? AND campaign_status = ? AND data_cycle = ? AND "
                    "local_market_data_status = ? AND active_listing_status = ? AND "
                    "recent_sale_status = ?"));
@@ -199,6 +201,8 @@ class SqliteStore::Tx final : public TransitionTx {
     for (DataPart p : kAllDataParts) s.BindText(ToString(next.part(p)));
     s.BindInt(next.data_cycle).BindText(next.error_text);
     s.BindText(FormatIso8601(next.updated_at)).BindText(FormatIso8601(next.status_changed_at));
+    s.BindText(FormatIso8601(next.parts_changed_at));
+    s.BindInt(next.republish_count).BindInt(next.restart_count);
     s.BindText(current.id).BindText(ToString(current.status)).BindInt(current.data_cycle);
     for (DataPart p : kAllDataParts) s.BindText(ToString(current.part(p)));
     DRIPR_TRY(s.Run());

@@ -69,6 +69,14 @@ class SqliteStore final : public StoreBase {
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
 
+  // sqlite_reconciler.cc
+  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
+                                                        std::optional<SysTime> errored_before,
+                                                        int max_restarts, int limit) override;
+  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
+                            std::chrono::seconds ttl) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
  private:
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)
 
