@@ -43,7 +43,7 @@ TEST_P(StoreContractTest, EveryTransitionKeepsPartsChangedAt) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
   EXPECT_EQ(MustGet("c-1").parts_changed_at, clock_.Now());
   clock_.Advance(10s);
-  CreateAndStart("c-1");
+  ASSERT_TRUE(store().StartCampaign("c-1"));
   Campaign c = MustGet("c-1");
   EXPECT_EQ(c.parts_changed_at, clock_.Now());
   EXPECT_EQ(c.republish_count, 0);

@@ -132,8 +132,7 @@ void Reconciler::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (!thread_.joinable()) return;
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   if (holding_) {
     if (auto r = store_.ReleaseLease(std::string(kReconcilerLeaseName), options_.holder); !r) {
       DRIPR_LOG_WARN("reconciler: releasing the lease: {}", r.error().ToString());

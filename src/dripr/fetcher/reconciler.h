@@ -72,8 +72,8 @@ class Reconciler {
   Result<ReconcilePass> RunOnce(bool dry_run = false);
 
   // A pass every settings.interval on a thread of its own (interval 0: no thread). Stop wakes
-  // it, waits for the pass in progress and releases the lease so another instance takes over
-  // at once.
+  // it, waits for the pass in progress and releases the lease (when this instance holds it)
+  // so another instance takes over at once.
   void Start();
   void Stop();
 
