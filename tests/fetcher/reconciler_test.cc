@@ -158,6 +158,7 @@ TEST_F(ReconcilerTest, DryRunSaysWhatItWouldDoAndChangesNothing) {
 }
 
 TEST_F(ReconcilerTest, OnlyTheLeaseHolderActsAndADeadHoldersLeaseLapses) {
+  settings_.stuck_after = 100s;
   Started("c1");
   clock_.Advance(1h);
   StorePtr second_store = Open();
@@ -170,15 +171,24 @@ TEST_F(ReconcilerTest, OnlyTheLeaseHolderActsAndADeadHoldersLeaseLapses) {
   EXPECT_TRUE(pa->acted);
   EXPECT_EQ(pa->count(ReconcileAction::kRepublish), 1);
   PublishAll();
-  clock_.Advance(1h);
+  clock_.Advance(60s);
   auto pb = b.RunOnce();
   ASSERT_TRUE(pb);
   EXPECT_FALSE(pb->acted) << "a holds the lease";
   EXPECT_TRUE(pb->items.empty());
-  EXPECT_EQ(Get("c1").republish_count, 1);
+  pa = a.RunOnce();  // renews until +180 s
+  ASSERT_TRUE(pa);
+  EXPECT_TRUE(pa->acted);
+  EXPECT_TRUE(pa->items.empty()) << "republished 60 s ago";
 
-  // "a" is killed -9: it never renews. One lease period after its last renewal, b takes over.
-  clock_.Advance(120s);
+  // Now "a" is killed -9: it never renews or releases. b takes over one lease period after
+  // a's last renewal, not before.
+  clock_.Advance(119s);
+  pb = b.RunOnce();
+  ASSERT_TRUE(pb);
+  EXPECT_FALSE(pb->acted);
+  EXPECT_EQ(Get("c1").republish_count, 1);
+  clock_.Advance(1s);
   pb = b.RunOnce();
   ASSERT_TRUE(pb);
   EXPECT_TRUE(pb->acted);
