@@ -29,10 +29,7 @@ nlohmann::json PassJson(const ReconcilePass& pass) {
                          {"before", CampaignJson(item.before)},
                          {"after", CampaignJson(item.after)}});
   }
-  return {{"dry_run", pass.dry_run},
-          {"counts", counts},
-          {"lease_lost", pass.lease_lost},
-          {"campaigns", campaigns}};
+  return {{"dry_run", pass.dry_run}, {"counts", counts}, {"campaigns", campaigns}};
 }
 
 void PrintPass(const ReconcilePass& pass) {
