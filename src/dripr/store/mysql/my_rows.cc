@@ -33,6 +33,10 @@ Result<Campaign> ReadCampaign(const Rows& rows, int row) {
   c.created_at = TimeAt(rows, row, 10);
   c.updated_at = TimeAt(rows, row, 11);
   c.status_changed_at = TimeAt(rows, row, 12);
+  // NULL: a row another producer wrote.
+  c.parts_changed_at = rows.IsNull(row, 13) ? c.status_changed_at : TimeAt(rows, row, 13);
+  c.republish_count = static_cast<int>(rows.Int(row, 14));
+  c.restart_count = static_cast<int>(rows.Int(row, 15));
   return c;
 }
 

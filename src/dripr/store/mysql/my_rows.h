@@ -21,7 +21,8 @@ namespace dripr::my {
 inline constexpr std::string_view kCampaignColumns =
     "id, user_id, zip_code, no_address_newsletter, campaign_status, local_market_data_status, "
     "active_listing_status, recent_sale_status, data_cycle, error_text, " DRIPR_MY_MS(
-        "created_at") ", " DRIPR_MY_MS("updated_at") ", " DRIPR_MY_MS("status_changed_at");
+        "created_at") ", " DRIPR_MY_MS("updated_at") ", " DRIPR_MY_MS("status_changed_at") ", " DRIPR_MY_MS(
+        "parts_changed_at") ", republish_count, restart_count";
 
 inline constexpr std::string_view kOutboxColumns =
     "id, topic, campaign_id, event_type, body, attributes, " DRIPR_MY_MS("created_at") ", attempts";

@@ -174,18 +174,18 @@ Result<Campaign> MysqlStore::CreateCampaign(const NewCampaign& in) {
   out.user_id = v.user_id;
   out.zip_code = v.zip_code;
   out.no_address_newsletter = !v.property.has_value();
-  out.created_at = out.updated_at = out.status_changed_at = now;
+  out.created_at = out.updated_at = out.status_changed_at = out.parts_changed_at = now;
   Status written = InTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
     Params p;
     p.Text(out.id).TextOrNull(out.user_id).Text(out.zip_code);
     p.Int(out.no_address_newsletter ? 1 : 0).Text(ToString(out.status));
     for (DataPart part : kAllDataParts) p.Text(ToString(out.part(part)));
-    p.Int(out.data_cycle).TextOrNull(out.error_text).Time(now).Time(now).Time(now);
+    p.Int(out.data_cycle).TextOrNull(out.error_text).Time(now).Time(now).Time(now).Time(now);
     auto inserted = c.Exec(
         "INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
         "campaign_status, local_market_data_status, active_listing_status, "
         "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
-        "status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "status_changed_at, parts_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         p);
     if (!inserted) {
       if (inserted.error().code == ErrorCode::kAlreadyExists) {
@@ -273,14 +273,16 @@ class MysqlStore::Tx final : public TransitionTx {
     p.Text(ToString(next.status));
     for (DataPart part : kAllDataParts) p.Text(ToString(next.part(part)));
     p.Int(next.data_cycle).TextOrNull(next.error_text);
-    p.Time(next.updated_at).Time(next.status_changed_at);
+    p.Time(next.updated_at).Time(next.status_changed_at).Time(next.parts_changed_at);
+    p.Int(next.republish_count).Int(next.restart_count);
     p.Text(current.id).Text(ToString(current.status)).Int(current.data_cycle);
     for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
     DRIPR_ASSIGN_OR_RETURN(
         Rows updated,
         c_.Exec("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
                 "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
-                "error_text = ?, updated_at = ?, status_changed_at = ? WHERE id = ? AND "
+                "error_text = ?, updated_at = ?, status_changed_at = ?, parts_changed_at = ?, "
+                "republish_count = ?, restart_count = ? WHERE id = ? AND "
                 "campaign_status = ? AND data_cycle = ? AND local_market_data_status = ? AND "
                 "active_listing_status = ? AND recent_sale_status = ?",
                 p));

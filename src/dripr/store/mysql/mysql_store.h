@@ -83,6 +83,14 @@ class MysqlStore final : public StoreBase {
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
 
+  // mysql_reconciler.cc
+  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
+                                                        std::optional<SysTime> errored_before,
+                                                        int max_restarts, int limit) override;
+  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
+                            std::chrono::seconds ttl) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
   // Replaces a campaign's rows in a transaction of its own, with the multi-row INSERTs the
   // store uses or (`row_by_row`) one INSERT per row: bench/mysql_part_rows_bench.cc compares
   // the two. `part` is kActiveListings or kRecentSales.
