@@ -61,7 +61,7 @@ start_fetcher f2 "${stuck_env[@]}"
 f2=$FETCHER_PID
 start_fetcher f3 "${stuck_env[@]}"
 f3=$FETCHER_PID
-republished() { cat "$E2E_TMP"/f2.log "$E2E_TMP"/f3.log | grep -c 'action=republish' || true; }
+republished() { cat "$E2E_TMP"/f2.log "$E2E_TMP"/f3.log 2>/dev/null | grep -c 'action=republish' || true; }
 poll 20 "first republishes" eval '(( $(republished) >= N ))'
 if grep -q 'now runs the reconciler' "$E2E_TMP/f2.log"; then
   holder=$f2 survivor=$f3 survivor_log=f3.log
