@@ -57,7 +57,8 @@ int ReconcileCmd(const Globals& g, const ReconcileArgs& a) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
-  auto store = OpenStoreOrReport(ctx, rc);
+  // A dry run only reads: like the other read-only commands it creates no database file.
+  auto store = OpenStoreOrReport(ctx, rc, a.dry_run ? DbUse::kRead : DbUse::kWrite);
   if (!store) return rc;
   // An operator's pass does not wait for the fetchers' lease: every action is a
   // compare-and-set on the row it decided on, so it cannot double a fetcher's action.
