@@ -10,7 +10,7 @@ CCACHE := $(shell command -v ccache 2>/dev/null)
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) \
 	$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
-.PHONY: deps configure build run test test-asan bench format clean
+.PHONY: deps configure build run test test-asan bench image format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -39,6 +39,11 @@ test-asan: deps
 
 bench: build
 	@scripts/run-bench.sh $(BUILD)
+
+# The OCI image (deploy/image.sh: buildah, no daemon) as an archive a registry push can take.
+image: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target dripr
+	@deploy/image.sh $(BUILD)/dripr $(BUILD)/dripr-image.oci.tar
 
 format:
 	@find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

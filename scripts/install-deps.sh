@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libpugixml-dev
   libgtest-dev libgmock-dev
   python3 python3-boto3 curl
+  buildah systemd binutils
 )
 
 missing=()

@@ -1,4 +1,4 @@
-// dripr infra up|status|down [--env dev|prod] [--json]
+// dripr infra up [--dry-run] [--force] | status | down   [--env dev|prod] [--json]
 
 #include <cstdio>
 
@@ -11,6 +11,8 @@ namespace {
 struct InfraArgs {
   std::string env_name = "dev";
   bool json = false;
+  bool dry_run = false;  // up only
+  bool force = false;    // up only
 };
 
 int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
@@ -25,12 +27,19 @@ int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
   o.env_name = a.env_name;
   o.visibility_timeout = ctx.config.consumer.visibility_timeout;
   if (verb == "up") {
+    // The topic and queues the environment names are adopted, not recreated.
+    if (auto s = aws::AdoptFromEnv(ctx.env, o); !s) return ReportError(s.error());
+    o.dry_run = a.dry_run;
+    o.force = a.force;
     auto r = aws::InfraUp(*clients->sns, *clients->sqs, o);
-    if (!r) return ReportError(r.error().Wrap("infra up"));
+    if (!r) return ReportError(r.error().Wrap(a.dry_run ? "infra up --dry-run" : "infra up"));
     if (a.json) {
       PrintJson(r->ToJson());
+    } else if (a.dry_run) {
+      for (const auto& step : r->plan) std::printf("%s\n", step.ToText().c_str());
+      std::fprintf(stderr, "dry run: nothing was changed\n");
     } else {
-      for (const auto& act : r->actions) std::fprintf(stderr, "%s\n", act.c_str());
+      for (const auto& step : r->plan) std::fprintf(stderr, "%s\n", step.ToText().c_str());
       std::fprintf(stderr, "# paste into your env file:\n");
       for (const auto& line : r->env_lines) std::printf("%s\n", line.c_str());
     }
@@ -64,11 +73,16 @@ void AddInfraCommands(CLI::App& app, Globals& g, int& exit_code) {
   auto a = std::make_shared<InfraArgs>();
   for (std::string verb : {"up", "status", "down"}) {
     auto* sub = infra->add_subcommand(
-        verb, verb == "up"       ? "Create the topic, queues, DLQs and subscriptions (idempotent); print env lines"
+        verb, verb == "up"       ? "Create or adopt the topic, queues, DLQs and subscriptions (idempotent); print env lines"
               : verb == "status" ? "Depths, DLQ depths and subscription filters"
                                  : "Delete the topic, queues, DLQs and subscriptions");
     sub->add_option("--env", a->env_name, "dev or prod (names end in -dev / -prod)");
     sub->add_flag("--json", a->json, "JSON output");
+    if (verb == "up") {
+      sub->add_flag("--dry-run", a->dry_run, "Print the plan (create/reuse/change) and change nothing");
+      sub->add_flag("--force", a->force,
+                    "Also change existing values that differ (queue attributes, filter policies)");
+    }
     sub->callback([&g, &exit_code, a, verb] { exit_code = Infra(g, *a, verb); });
   }
 }

@@ -44,6 +44,9 @@ int DataFetcherCmd(const Globals& g) {
   if (!store) return rc;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
+  if (auto checked = CheckBusForFetcher(ctx.config, ctx.env); !checked) {
+    return ReportError(checked.error());
+  }
   // Noticed within a second: the database file removed or replaced under the fetcher (its
   // writes would be lost with the unlinked file). Every write transaction checks it too.
   const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);

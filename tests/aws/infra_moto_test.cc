@@ -143,26 +143,135 @@ TEST_F(InfraMotoTest, PublishWithoutAttributesReachesEveryQueueThroughTheBodyFil
             opts_.name_prefix + "dripr-recent-sales-queue-dev-dlq");
 }
 
-TEST_F(InfraMotoTest, UpRepairsAWrongFilterWithoutDuplicating) {
+TEST_F(InfraMotoTest, UpChangesAWrongFilterOnlyWithForce) {
   auto up = InfraUp(*sns_, *sqs_, opts_);
   ASSERT_TRUE(up) << up.error().ToString();
   auto subs = sns_->ListSubscriptionsByTopic(up->topic_arn);
   ASSERT_TRUE(subs);
   ASSERT_FALSE(subs->empty());
-  // Someone switched one subscription to an attribute filter.
+  // Someone changed one subscription's filter.
   const std::string arn = (*subs)[0].subscription_arn;
-  ASSERT_TRUE(sns_->SetSubscriptionAttributes(arn, "FilterPolicy",
-                                              R"({"payload":{"to_status":["ERROR"]}})"));
+  const std::string theirs = R"({"payload":{"to_status":["ERROR"]}})";
+  ASSERT_TRUE(sns_->SetSubscriptionAttributes(arn, "FilterPolicy", theirs));
   auto broken = InfraStatus(*sns_, *sqs_, opts_);
   ASSERT_TRUE(broken);
   EXPECT_FALSE(broken->Complete());
-  ASSERT_TRUE(InfraUp(*sns_, *sqs_, opts_));
+
+  auto kept = InfraUp(*sns_, *sqs_, opts_);
+  ASSERT_TRUE(kept) << kept.error().ToString();
+  int keeps = 0;
+  for (const auto& step : kept->plan) {
+    if (step.action == "keep") {
+      ++keeps;
+      EXPECT_EQ(step.resource, "subscription");
+      EXPECT_NE(step.detail.find("not changed without --force"), std::string::npos) << step.detail;
+    }
+  }
+  EXPECT_EQ(keeps, 1);
+  auto still = sns_->GetSubscriptionAttributes(arn);
+  ASSERT_TRUE(still);
+  EXPECT_EQ(json::parse((*still)["FilterPolicy"]), json::parse(theirs));
+
+  InfraOptions forced = opts_;
+  forced.force = true;
+  ASSERT_TRUE(InfraUp(*sns_, *sqs_, forced));
   auto fixed = InfraStatus(*sns_, *sqs_, opts_);
   ASSERT_TRUE(fixed);
   EXPECT_TRUE(fixed->Complete()) << fixed->ToText();
   auto after = sns_->ListSubscriptionsByTopic(up->topic_arn);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->size(), 3u);
+}
+
+TEST_F(InfraMotoTest, DryRunPlansEverythingAndCreatesNothing) {
+  InfraOptions dry = opts_;
+  dry.dry_run = true;
+  auto plan = InfraUp(*sns_, *sqs_, dry);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_TRUE(plan->dry_run);
+  EXPECT_TRUE(plan->env_lines.empty());
+  EXPECT_TRUE(plan->topic_arn.empty());
+  // topic + 3 x (dlq, queue, queue policy, subscription), all to be created.
+  ASSERT_EQ(plan->plan.size(), 13u);
+  for (const auto& step : plan->plan) EXPECT_EQ(step.action, "create") << step.ToText();
+  EXPECT_EQ(plan->plan[0].ToText(),
+            "create  topic         " + opts_.name_prefix + "dripr-campaign-events-topic-dev");
+  EXPECT_EQ(plan->ToJson()["plan"][2]["resource"], "queue");
+  auto status = InfraStatus(*sns_, *sqs_, opts_);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->topic_arn.empty());
+  for (const auto& q : status->queues) {
+    EXPECT_TRUE(q.url.empty());
+    EXPECT_TRUE(q.dlq_url.empty());
+  }
+
+  // After a real run, a dry run finds everything in place.
+  ASSERT_TRUE(InfraUp(*sns_, *sqs_, opts_));
+  auto again = InfraUp(*sns_, *sqs_, dry);
+  ASSERT_TRUE(again) << again.error().ToString();
+  ASSERT_EQ(again->plan.size(), 13u);
+  for (const auto& step : again->plan) EXPECT_EQ(step.action, "reuse") << step.ToText();
+}
+
+TEST_F(InfraMotoTest, RedriveCheckRefusesAttemptsTheBrokerWouldPreempt) {
+  auto up = InfraUp(*sns_, *sqs_, opts_);
+  ASSERT_TRUE(up) << up.error().ToString();
+  AwsBusConfig config{.topic_arn = up->topic_arn, .work_queue_urls = up->queue_urls};
+  EXPECT_TRUE(CheckRedriveAllowsAttempts(*sqs_, config, 4));
+  auto refused = CheckRedriveAllowsAttempts(*sqs_, config, 5);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().message,
+            "DRIPR_MAX_ATTEMPTS=5 must be below maxReceiveCount 5 of queue " + opts_.name_prefix +
+                "dripr-local-market-updates-queue-dev's RedrivePolicy, or SQS moves messages to "
+                "the DLQ before dripr records why (lower DRIPR_MAX_ATTEMPTS or raise "
+                "maxReceiveCount)");
+
+  // A queue without a RedrivePolicy: refused unless its DLQ is configured.
+  auto bare = sqs_->CreateQueue(opts_.name_prefix + "bare");
+  ASSERT_TRUE(bare) << bare.error().ToString();
+  config.work_queue_urls[2] = *bare;
+  auto no_redrive = CheckRedriveAllowsAttempts(*sqs_, config, 4);
+  ASSERT_FALSE(no_redrive);
+  EXPECT_EQ(no_redrive.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(no_redrive.error().message.find("has no RedrivePolicy"), std::string::npos);
+  config.dlq_urls[2] = up->dlq_urls[2];
+  EXPECT_TRUE(CheckRedriveAllowsAttempts(*sqs_, config, 4));
+  ASSERT_TRUE(sqs_->DeleteQueue(*bare));
+
+  // A missing queue is not a configuration verdict: the caller decides.
+  config.work_queue_urls[2] = *bare;
+  auto missing = CheckRedriveAllowsAttempts(*sqs_, config, 4);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST(RedriveMaxReceiveCount, AcceptsNumbersAndNumericStrings) {
+  EXPECT_EQ(RedriveMaxReceiveCount(R"({"deadLetterTargetArn":"a","maxReceiveCount":5})"), 5);
+  EXPECT_EQ(RedriveMaxReceiveCount(R"({"deadLetterTargetArn":"a","maxReceiveCount":"7"})"), 7);
+  EXPECT_EQ(RedriveMaxReceiveCount(R"({"maxReceiveCount":"7x"})"), 0);
+  EXPECT_EQ(RedriveMaxReceiveCount(R"({"deadLetterTargetArn":"a"})"), 0);
+  EXPECT_EQ(RedriveMaxReceiveCount("not json"), 0);
+}
+
+TEST(AdoptFromEnv, TakesTheNamedTopicAndQueuesAndRejectsMalformedOnes) {
+  InfraOptions o;
+  ASSERT_TRUE(AdoptFromEnv(
+      Env::FromMap({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:t"},
+                    {"SQS_ACTIVE_LISTINGS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"}}),
+      o));
+  EXPECT_EQ(o.topic_arn, "arn:aws:sns:us-east-1:123456789012:t");
+  EXPECT_EQ(o.queue_urls[1], "https://sqs.us-east-1.amazonaws.com/1/q");
+  EXPECT_TRUE(o.queue_urls[0].empty());
+  InfraOptions bad;
+  auto topic = AdoptFromEnv(Env::FromMap({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "my-topic"}}), bad);
+  ASSERT_FALSE(topic);
+  EXPECT_EQ(topic.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(topic.error().message, "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: my-topic");
+  auto queue =
+      AdoptFromEnv(Env::FromMap({{"SQS_RECENT_SALES_QUEUE_URL", "sqs://x/recent"}}), bad);
+  ASSERT_FALSE(queue);
+  EXPECT_EQ(queue.error().message, "SQS_RECENT_SALES_QUEUE_URL is not an SQS queue URL: sqs://x/recent");
 }
 
 TEST_F(InfraMotoTest, DownRemovesEverything) {

@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
+#include "dripr/bus/sqs_limits.h"
 
 namespace dripr {
 
 struct ConsumerOptions {
   int receive_loops = 2;
-  int batch_size = 10;                           // 1–10, per Receive
+  int batch_size = sqs::kMaxBatchSize;           // 1–10, per Receive
   std::chrono::milliseconds wait_time{20000};    // long poll per Receive
   std::chrono::seconds visibility_timeout{30};   // lease length, renewed while in flight
   int max_in_flight = 16;                        // worker threads; no receive when all busy

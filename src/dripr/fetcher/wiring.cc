@@ -2,6 +2,7 @@
 
 #include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/core/log.h"
 
 namespace dripr {
 
@@ -94,6 +95,15 @@ DatabaseFileWatch DatabaseFileWatch::For(const AppConfig& config) {
 
 Status DatabaseFileWatch::Check() const {
   for (const auto& [path, id] : files_) DRIPR_TRY(sqlite::CheckSameFile(path, id));
+  return Ok();
+}
+
+Status CheckBusForFetcher(const AppConfig& config, const Env& env) {
+  if (config.bus != BusKind::kAws) return Ok();
+  auto checked = CheckAwsRedrive(env, config.consumer.max_attempts);
+  if (checked || checked.error().code == ErrorCode::kInvalidArgument) return checked;
+  DRIPR_LOG_WARN("start-up check of the queues' RedrivePolicy skipped: {}",
+                 checked.error().ToString());
   return Ok();
 }
 

@@ -58,4 +58,10 @@ class DatabaseFileWatch {
   std::vector<std::pair<std::string, sqlite::FileId>> files_;
 };
 
+// What a data fetcher checks before it consumes. EVENT_BUS=aws: every work queue's
+// RedrivePolicy must allow more receives than DRIPR_MAX_ATTEMPTS (else kInvalidArgument, one
+// line naming the queue: exit 2). When SQS cannot answer (unreachable, a queue missing) it
+// logs a warning and passes: the fetcher then retries as it does for a broker that is down.
+Status CheckBusForFetcher(const AppConfig& config, const Env& env);
+
 }  // namespace dripr

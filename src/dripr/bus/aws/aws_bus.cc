@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 namespace dripr::aws {
 namespace {
 
@@ -123,6 +125,47 @@ Result<std::string> DeadLetterQueueUrl(SqsClient& sqs, const std::string& queue_
   auto url = sqs.GetQueueUrl(arn.substr(arn.rfind(':') + 1));
   if (!url) return Fail(url.error().Wrap(what));
   return url;
+}
+
+int RedriveMaxReceiveCount(const std::string& redrive_policy) {
+  auto p = nlohmann::json::parse(redrive_policy, nullptr, false);
+  if (!p.is_object() || !p.contains("maxReceiveCount")) return 0;
+  const auto& m = p["maxReceiveCount"];
+  if (m.is_number_integer()) return m.get<int>();
+  if (!m.is_string()) return 0;
+  const std::string& v = m.get_ref<const std::string&>();
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  return ec == std::errc() && end == v.data() + v.size() ? n : 0;
+}
+
+Status CheckRedriveAllowsAttempts(SqsClient& sqs, const AwsBusConfig& config, int max_attempts) {
+  for (size_t i = 0; i < config.work_queue_urls.size(); ++i) {
+    const std::string& url = config.work_queue_urls[i];
+    DRIPR_ASSIGN_OR_RETURN(auto attrs, sqs.GetQueueAttributes(url, {"RedrivePolicy"}));
+    const std::string name = QueueNameFromUrl(url);
+    auto it = attrs.find("RedrivePolicy");
+    if (it == attrs.end() || it->second.empty()) {
+      if (!config.dlq_urls[i].empty()) continue;  // failures go to the configured DLQ
+      return Fail(ErrorCode::kInvalidArgument,
+                  "queue " + name +
+                      " has no RedrivePolicy and no DLQ is configured: failed messages would "
+                      "have nowhere to go (run `dripr infra up`)");
+    }
+    const int max_receive = RedriveMaxReceiveCount(it->second);
+    if (max_receive <= 0) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "queue " + name + " has a RedrivePolicy without a valid maxReceiveCount");
+    }
+    if (max_attempts >= max_receive) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("DRIPR_MAX_ATTEMPTS={} must be below maxReceiveCount {} of queue {}'s "
+                              "RedrivePolicy, or SQS moves messages to the DLQ before dripr records "
+                              "why (lower DRIPR_MAX_ATTEMPTS or raise maxReceiveCount)",
+                              max_attempts, max_receive, name));
+    }
+  }
+  return Ok();
 }
 
 RedriveTargetQueue::RedriveTargetQueue(std::shared_ptr<SqsClient> client,
@@ -260,6 +303,14 @@ Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view serv
 }  // namespace dripr::aws
 
 namespace dripr {
+
+Status CheckAwsRedrive(const Env& env, int max_attempts) {
+  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));
+  DRIPR_ASSIGN_OR_RETURN(auto options,
+                         aws::ClientOptionsFromEnv(env, "sqs", aws::RegionFromArn(config.topic_arn)));
+  aws::SqsClient sqs(std::move(options));
+  return aws::CheckRedriveAllowsAttempts(sqs, config, max_attempts);
+}
 
 Result<BusPtr> OpenAwsBus(const Env& env) {
   DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));

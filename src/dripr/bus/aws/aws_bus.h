@@ -122,6 +122,18 @@ Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view serv
                                            CredentialsProviderPtr credentials = nullptr,
                                            HttpClientPtr http = nullptr);
 
+// maxReceiveCount of a RedrivePolicy JSON (a number or a numeric string); 0 when absent or
+// malformed.
+int RedriveMaxReceiveCount(const std::string& redrive_policy);
+
+// A data fetcher's start-up check (docs/operations.md): every work queue's RedrivePolicy must
+// allow more receives than the engine's `max_attempts` (DRIPR_MAX_ATTEMPTS), or SQS would
+// move a message to the DLQ before the engine records why. kInvalidArgument naming the queue
+// when it does not, or when a queue has no RedrivePolicy and config.dlq_urls has no DLQ for
+// it (failures would have nowhere to go). Other errors (SQS unreachable, a queue missing)
+// are returned as they are: the caller decides whether to start anyway.
+Status CheckRedriveAllowsAttempts(SqsClient& sqs, const AwsBusConfig& config, int max_attempts);
+
 // The region in an ARN ("arn:aws:sns:us-east-1:123456789012:t" -> "us-east-1"), or "".
 std::string RegionFromArn(std::string_view arn);
 
@@ -132,5 +144,8 @@ namespace dripr {
 // EVENT_BUS=aws: the bus described by `env` (see aws::AwsBusConfigFromEnv and
 // aws::ClientOptionsFromEnv). Validates configuration only; no network calls.
 Result<BusPtr> OpenAwsBus(const Env& env);
+
+// aws::CheckRedriveAllowsAttempts on the queues `env` names (see OpenAwsBus).
+Status CheckAwsRedrive(const Env& env, int max_attempts);
 
 }  // namespace dripr

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dripr/bus/aws/aws_bus.h"
+#include "dripr/bus/aws/infra_internal.h"
 #include "dripr/core/log.h"
 #include "dripr/domain/status.h"
 
@@ -13,9 +14,10 @@ using nlohmann::json;
 
 constexpr std::array<const char*, 3> kQueueBases = {
     "dripr-local-market-updates-queue", "dripr-active-listings-queue", "dripr-recent-sales-queue"};
-constexpr std::array<const char*, 3> kQueueUrlVars = {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL",
-                                                      "SQS_ACTIVE_LISTINGS_QUEUE_URL",
-                                                      "SQS_RECENT_SALES_QUEUE_URL"};
+
+}  // namespace
+
+namespace infra_internal {
 
 bool SameJson(const std::string& a, const std::string& b) {
   auto ja = json::parse(a, nullptr, false);
@@ -23,7 +25,6 @@ bool SameJson(const std::string& a, const std::string& b) {
   return !ja.is_discarded() && !jb.is_discarded() && ja == jb;
 }
 
-// The queue's URL, or "" when it does not exist.
 Result<std::string> FindQueue(SqsClient& sqs, const std::string& name) {
   auto url = sqs.GetQueueUrl(name);
   if (url) return *url;
@@ -31,7 +32,6 @@ Result<std::string> FindQueue(SqsClient& sqs, const std::string& name) {
   return Fail(url.error());
 }
 
-// The topic's ARN, or "" when it does not exist (read-only, unlike CreateTopic).
 Result<std::string> FindTopic(SnsClient& sns, const std::string& name) {
   DRIPR_ASSIGN_OR_RETURN(auto arns, sns.ListTopics());
   for (const auto& arn : arns) {
@@ -40,18 +40,12 @@ Result<std::string> FindTopic(SnsClient& sns, const std::string& name) {
   return std::string();
 }
 
-// Creates the queue with `attrs`, or sets `attrs` on the existing one. Returns its URL.
-Result<std::string> EnsureQueue(SqsClient& sqs, const std::string& name, const AttributeMap& attrs,
-                                std::vector<std::string>& actions) {
-  DRIPR_ASSIGN_OR_RETURN(auto url, FindQueue(sqs, name));
-  if (url.empty()) {
-    DRIPR_ASSIGN_OR_RETURN(url, sqs.CreateQueue(name, attrs));
-    actions.push_back("created queue " + name);
-  } else {
-    DRIPR_TRY(sqs.SetQueueAttributes(url, attrs));
-    actions.push_back("updated queue " + name);
+Result<std::string> FindTopicArn(SnsClient& sns, const std::string& arn) {
+  DRIPR_ASSIGN_OR_RETURN(auto arns, sns.ListTopics());
+  for (const auto& a : arns) {
+    if (a == arn) return a;
   }
-  return url;
+  return std::string();
 }
 
 Result<std::string> QueueArn(SqsClient& sqs, const std::string& url) {
@@ -63,20 +57,37 @@ Result<std::string> QueueArn(SqsClient& sqs, const std::string& url) {
   return it->second;
 }
 
-std::string SendFromTopicPolicy(const std::string& queue_arn, const std::string& topic_arn) {
-  json statement = {{"Sid", "AllowCampaignEventsTopic"},
-                    {"Effect", "Allow"},
-                    {"Principal", {{"Service", "sns.amazonaws.com"}}},
-                    {"Action", "sqs:SendMessage"},
-                    {"Resource", queue_arn},
-                    {"Condition", {{"ArnEquals", {{"aws:SourceArn", topic_arn}}}}}};
-  return json{{"Version", "2012-10-17"},
-              {"Id", queue_arn + "/SQSDefaultPolicy"},
-              {"Statement", json::array({statement})}}
-      .dump();
+std::string NameFromArn(const std::string& arn) {
+  auto colon = arn.rfind(':');
+  return colon == std::string::npos ? arn : arn.substr(colon + 1);
 }
 
-}  // namespace
+}  // namespace infra_internal
+
+using namespace infra_internal;
+
+Status AdoptFromEnv(const Env& env, InfraOptions& o) {
+  if (auto arn = env.Get("SNS_CAMPAIGN_EVENTS_TOPIC_ARN"); arn && !arn->empty()) {
+    if (!arn->starts_with("arn:") || arn->find(":sns:") == std::string::npos ||
+        RegionFromArn(*arn).empty() || NameFromArn(*arn).empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: " + *arn);
+    }
+    o.topic_arn = *arn;
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    auto url = env.Get(kQueueUrlVars[i]);
+    if (!url || url->empty()) continue;
+    if ((!url->starts_with("http://") && !url->starts_with("https://")) ||
+        QueueNameFromUrl(*url).empty() || QueueNameFromUrl(*url).find(':') != std::string::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(kQueueUrlVars[i]) + " is not an SQS queue URL: " + *url);
+    }
+    o.queue_urls[i] = *url;
+  }
+  return Ok();
+}
+
 
 Result<InfraNames> InfraNames::For(std::string_view env_name, std::string_view prefix) {
   if (env_name != "dev" && env_name != "prod") {
@@ -93,81 +104,9 @@ Result<InfraNames> InfraNames::For(std::string_view env_name, std::string_view p
   return n;
 }
 
-Result<InfraUpResult> InfraUp(SnsClient& sns, SqsClient& sqs, const InfraOptions& o) {
-  DRIPR_ASSIGN_OR_RETURN(auto names, InfraNames::For(o.env_name, o.name_prefix));
-  InfraUpResult r;
-  DRIPR_ASSIGN_OR_RETURN(r.topic_arn, sns.CreateTopic(names.topic));
-  r.actions.push_back("topic " + names.topic);
-  DRIPR_ASSIGN_OR_RETURN(auto subs, sns.ListSubscriptionsByTopic(r.topic_arn));
-
-  for (size_t i = 0; i < 3; ++i) {
-    DRIPR_ASSIGN_OR_RETURN(
-        r.dlq_urls[i],
-        EnsureQueue(sqs, names.dlqs[i],
-                    {{"MessageRetentionPeriod", std::to_string(o.dlq_retention.count())}},
-                    r.actions));
-    DRIPR_ASSIGN_OR_RETURN(auto dlq_arn, QueueArn(sqs, r.dlq_urls[i]));
-    const std::string redrive =
-        json{{"deadLetterTargetArn", dlq_arn}, {"maxReceiveCount", o.max_receive_count}}.dump();
-    DRIPR_ASSIGN_OR_RETURN(
-        r.queue_urls[i],
-        EnsureQueue(sqs, names.queues[i],
-                    {{"VisibilityTimeout", std::to_string(o.visibility_timeout.count())},
-                     {"MessageRetentionPeriod", std::to_string(o.message_retention.count())},
-                     {"RedrivePolicy", redrive}},
-                    r.actions));
-    DRIPR_ASSIGN_OR_RETURN(auto queue_arn, QueueArn(sqs, r.queue_urls[i]));
-    DRIPR_TRY(sqs.SetQueueAttributes(r.queue_urls[i],
-                                     {{"Policy", SendFromTopicPolicy(queue_arn, r.topic_arn)}}));
-
-    // One subscription per queue: update an existing one, remove duplicates.
-    std::vector<std::string> existing;
-    for (const auto& s : subs) {
-      if (s.protocol == "sqs" && s.endpoint == queue_arn) existing.push_back(s.subscription_arn);
-    }
-    const std::string raw = o.raw_message_delivery ? "true" : "false";
-    if (existing.empty()) {
-      DRIPR_TRY(sns.Subscribe(r.topic_arn, "sqs", queue_arn,
-                              {{"FilterPolicyScope", "MessageBody"},
-                               {"FilterPolicy", o.filter_policy},
-                               {"RawMessageDelivery", raw}}));
-      r.actions.push_back("subscribed " + names.queues[i]);
-    } else {
-      // Scope first: a nested body policy is invalid under the MessageAttributes scope.
-      DRIPR_TRY(sns.SetSubscriptionAttributes(existing[0], "FilterPolicyScope", "MessageBody"));
-      DRIPR_TRY(sns.SetSubscriptionAttributes(existing[0], "FilterPolicy", o.filter_policy));
-      DRIPR_TRY(sns.SetSubscriptionAttributes(existing[0], "RawMessageDelivery", raw));
-      r.actions.push_back("updated subscription of " + names.queues[i]);
-      for (size_t k = 1; k < existing.size(); ++k) {
-        DRIPR_TRY(sns.Unsubscribe(existing[k]));
-        r.actions.push_back("removed duplicate subscription of " + names.queues[i]);
-      }
-    }
-  }
-  r.env_lines.push_back("SNS_CAMPAIGN_EVENTS_TOPIC_ARN=" + r.topic_arn);
-  for (size_t i = 0; i < 3; ++i) {
-    r.env_lines.push_back(std::string(kQueueUrlVars[i]) + "=" + r.queue_urls[i]);
-  }
-  r.env_lines.push_back("EVENT_BUS=aws");
-  return r;
-}
-
-json InfraUpResult::ToJson() const {
-  json env = json::object();
-  for (const auto& line : env_lines) {
-    auto eq = line.find('=');
-    env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return {{"topic_arn", topic_arn},
-          {"queue_urls", queue_urls},
-          {"dlq_urls", dlq_urls},
-          {"actions", actions},
-          {"env", env}};
-}
-
 bool InfraQueueStatus::FilterOk() const {
-  return subscribed && filter_policy_scope == "MessageBody" &&
-         SameJson(filter_policy, kWaitingForDataBodyFilter);
+  return subscribed && filter_policy_scope == sqs::kFilterPolicyScope &&
+         SameJson(filter_policy, std::string(sqs::kWaitingForDataBodyFilter));
 }
 
 bool InfraStatusResult::Complete() const {
@@ -264,13 +203,7 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
     q.visible = count(a, "ApproximateNumberOfMessages");
     q.in_flight = count(a, "ApproximateNumberOfMessagesNotVisible");
     if (auto it = a.find("RedrivePolicy"); it != a.end()) {
-      auto p = json::parse(it->second, nullptr, false);
-      if (p.is_object() && p.contains("maxReceiveCount")) {
-        const auto& m = p["maxReceiveCount"];
-        q.max_receive_count = m.is_number()   ? m.get<int>()
-                              : m.is_string() ? std::atoi(m.get<std::string>().c_str())
-                                              : 0;
-      }
+      q.max_receive_count = RedriveMaxReceiveCount(it->second);
     }
     const std::string arn = a["QueueArn"];
     for (const auto& s : subs) {
@@ -293,13 +226,28 @@ Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs, const
   std::vector<std::string> done;
   DRIPR_ASSIGN_OR_RETURN(auto topic_arn, FindTopic(sns, names.topic));
   if (!topic_arn.empty()) {
+    // Only the subscriptions of our queues; a topic others still use is left in place.
+    std::vector<std::string> ours;
+    for (size_t i = 0; i < 3; ++i) ours.push_back(":" + names.queues[i]);
     DRIPR_ASSIGN_OR_RETURN(auto subs, sns.ListSubscriptionsByTopic(topic_arn));
+    size_t foreign = 0;
     for (const auto& s : subs) {
+      bool mine = false;
+      for (const auto& suffix : ours) mine = mine || s.endpoint.ends_with(suffix);
+      if (!mine) {
+        ++foreign;
+        continue;
+      }
       DRIPR_TRY(sns.Unsubscribe(s.subscription_arn));
       done.push_back("unsubscribed " + s.endpoint);
     }
-    DRIPR_TRY(sns.DeleteTopic(topic_arn));
-    done.push_back("deleted topic " + names.topic);
+    if (foreign == 0) {
+      DRIPR_TRY(sns.DeleteTopic(topic_arn));
+      done.push_back("deleted topic " + names.topic);
+    } else {
+      done.push_back(fmt::format("kept topic {}: {} other subscription(s) use it", names.topic,
+                                 foreign));
+    }
   }
   for (size_t i = 0; i < 3; ++i) {
     for (const auto& name : {names.queues[i], names.dlqs[i]}) {

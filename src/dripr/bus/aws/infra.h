@@ -5,9 +5,16 @@
 // dripr-local-market-updates-queue-ENV, dripr-active-listings-queue-ENV,
 // dripr-recent-sales-queue-ENV, each with "<queue>-dlq".
 //
-// Subscriptions filter on the message body (FilterPolicyScope=MessageBody,
-// {"payload":{"to_status":["WAITING_FOR_DATA"]}}) so that events published without message
-// attributes (the Python db_client) are delivered too.
+// `infra up` adopts what exists (docs/decisions/awsinfra.md): the topic and queues named by
+// the environment (SNS_CAMPAIGN_EVENTS_TOPIC_ARN, SQS_*_QUEUE_URL) or, without them, the
+// expected names; it creates what is missing and adds what is absent, but changes a value
+// someone else set (a queue attribute, a subscription's filter policy) only with `force`.
+// Queue access policies are merged by statement Sid; subscriptions of other endpoints are
+// never touched.
+//
+// Subscriptions filter on the message body (sqs::kFilterPolicyScope,
+// sqs::kWaitingForDataBodyFilter) so that events published without message attributes (the
+// Python db_client) are delivered too.
 
 #include <array>
 #include <memory>
@@ -17,12 +24,13 @@
 
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
+#include "dripr/bus/sqs_limits.h"
 #include "dripr/core/env.h"
 
 namespace dripr::aws {
 
-inline constexpr char kWaitingForDataBodyFilter[] =
-    R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})";
+// The Sid of the statement `infra up` owns in each work queue's access policy.
+inline constexpr char kTopicPolicySid[] = "AllowCampaignEventsTopic";
 
 struct InfraOptions {
   std::string env_name = "dev";  // "dev" or "prod"
@@ -30,10 +38,21 @@ struct InfraOptions {
   std::chrono::seconds visibility_timeout{30};
   std::chrono::seconds message_retention{4 * 24 * 3600};
   std::chrono::seconds dlq_retention{14 * 24 * 3600};
-  std::string filter_policy = kWaitingForDataBodyFilter;
+  std::string filter_policy = std::string(sqs::kWaitingForDataBodyFilter);
   bool raw_message_delivery = false;  // false: SNS envelope (what the Python consumers expect)
   std::string name_prefix;            // prepended to every name; lets tests share a moto
+  // Resources to adopt (see AdoptFromEnv); empty: the names for env_name.
+  std::string topic_arn;
+  std::array<std::string, 3> queue_urls;  // indexed by DataPart
+  bool dry_run = false;  // plan only: read, never write
+  bool force = false;    // also change values that differ from dripr's (not only absent ones)
 };
+
+// Fills options.topic_arn / queue_urls from SNS_CAMPAIGN_EVENTS_TOPIC_ARN and
+// SQS_LOCAL_MARKET_UPDATES_QUEUE_URL, SQS_ACTIVE_LISTINGS_QUEUE_URL,
+// SQS_RECENT_SALES_QUEUE_URL where set. kInvalidArgument (naming the variable) for a value
+// that is not an SNS topic ARN / an http(s) queue URL.
+Status AdoptFromEnv(const Env& env, InfraOptions& options);
 
 struct InfraNames {
   std::string topic;
@@ -43,21 +62,35 @@ struct InfraNames {
   static Result<InfraNames> For(std::string_view env_name, std::string_view prefix = "");
 };
 
+// One line of `infra up`'s plan.
+struct InfraStep {
+  std::string resource;  // "topic", "dlq", "queue", "queue policy", "subscription"
+  std::string name;      // the topic's or queue's name
+  std::string action;    // "create", "reuse" (as it is), "change", "keep" (differs; see detail)
+  std::string detail;    // what changes, or why something is kept
+  nlohmann::json ToJson() const;  // {"resource","name","action","detail"}
+  std::string ToText() const;     // "create  queue         NAME: detail"
+};
+
 struct InfraUpResult {
-  std::string topic_arn;
+  bool dry_run = false;
+  std::string topic_arn;  // empty in a dry run when the topic would be created
   std::array<std::string, 3> queue_urls;
   std::array<std::string, 3> dlq_urls;
-  std::vector<std::string> actions;  // "created queue X", "updated subscription for X", ...
+  std::vector<InfraStep> plan;  // resource by resource, in the order applied
   // SNS_CAMPAIGN_EVENTS_TOPIC_ARN=…, SQS_LOCAL_MARKET_UPDATES_QUEUE_URL=…,
-  // SQS_ACTIVE_LISTINGS_QUEUE_URL=…, SQS_RECENT_SALES_QUEUE_URL=…, EVENT_BUS=aws
+  // SQS_ACTIVE_LISTINGS_QUEUE_URL=…, SQS_RECENT_SALES_QUEUE_URL=…, EVENT_BUS=aws (empty in a
+  // dry run)
   std::vector<std::string> env_lines;
-  // {"topic_arn", "queue_urls":[3], "dlq_urls":[3], "actions":[...], "env":{NAME: value}}
+  // {"dry_run", "plan":[InfraStep...], "topic_arn", "queue_urls":[3], "dlq_urls":[3],
+  //  "env":{NAME: value}}
   nlohmann::json ToJson() const;
 };
 
-// Creates what is missing and converges what exists (queue attributes, subscription
-// attributes; duplicate subscriptions of one queue are removed). Safe to run repeatedly,
-// including after moto_server lost its state.
+// Adopts what exists, creates what is missing (see the header comment). With
+// options.dry_run only reads and returns the plan. Safe to run repeatedly, including after
+// moto_server lost its state (a topic or queue named by the environment that does not exist
+// is created under that name).
 Result<InfraUpResult> InfraUp(SnsClient& sns, SqsClient& sqs, const InfraOptions& options);
 
 struct InfraQueueStatus {
@@ -91,8 +124,9 @@ struct InfraStatusResult {
 // Read-only.
 Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const InfraOptions& options);
 
-// Deletes the subscriptions, the topic, the queues and the DLQs of the environment. Missing
-// pieces are skipped. Returns what was deleted.
+// Deletes the environment's queues, DLQs and their subscriptions, and the topic unless other
+// endpoints are still subscribed to it (those are never touched). Missing pieces are
+// skipped. Returns what was done, one line each.
 Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs,
                                            const InfraOptions& options);
 

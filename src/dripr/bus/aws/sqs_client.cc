@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "dripr/bus/sqs_limits.h"
 #include "dripr/core/log.h"
 
 namespace dripr::aws {
@@ -259,7 +260,7 @@ Result<std::vector<Status>> SqsClient::ChangeMessageVisibilityBatch(
   std::vector<json> out;
   out.reserve(entries.size());
   for (const auto& [receipt, timeout] : entries) {
-    if (timeout.count() < 0 || timeout.count() > 43200) {
+    if (timeout.count() < 0 || timeout.count() > sqs::kMaxVisibilitySeconds) {
       return Fail(ErrorCode::kInvalidArgument,
                   "SQS ChangeMessageVisibilityBatch: visibility must be 0-43200 s");
     }

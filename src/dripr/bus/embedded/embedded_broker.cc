@@ -11,7 +11,7 @@ using sqlite::Connection;
 
 namespace {
 
-constexpr int64_t kMaxVisibilitySeconds = 43200;
+constexpr int64_t kMaxVisibilitySeconds = sqs::kMaxVisibilitySeconds;
 
 // Tables created if missing; the bus owns every table prefixed bus_ (DESIGN §3).
 constexpr std::string_view kSchema = R"sql(

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
+#include "dripr/bus/sqs_limits.h"
 #include "dripr/bus/embedded/filter_policy.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
@@ -237,8 +238,7 @@ class EmbeddedBus final : public Bus {
   EmbeddedBroker& broker() { return *broker_; }
 
   // The body filter every work queue's subscription uses.
-  static constexpr std::string_view kWaitingForDataFilter =
-      R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})";
+  static constexpr std::string_view kWaitingForDataFilter = sqs::kWaitingForDataBodyFilter;
 
  private:
   EmbeddedBus() = default;

@@ -15,7 +15,7 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int64_t kMaxVisibilitySeconds = 43200;
+constexpr int64_t kMaxVisibilitySeconds = sqs::kMaxVisibilitySeconds;
 constexpr std::string_view kStaleReceipt = "receipt handle is invalid or expired";
 
 Status CheckBatchSize(size_t n) {
@@ -32,7 +32,7 @@ namespace embedded {
 
 namespace {
 
-constexpr size_t kMaxBodyBytes = 262144;
+constexpr size_t kMaxBodyBytes = sqs::kMaxBodyBytes;
 
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;
