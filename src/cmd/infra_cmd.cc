@@ -73,13 +73,15 @@ void AddInfraCommands(CLI::App& app, Globals& g, int& exit_code) {
   auto a = std::make_shared<InfraArgs>();
   for (std::string verb : {"up", "status", "down"}) {
     auto* sub = infra->add_subcommand(
-        verb, verb == "up"       ? "Create or adopt the topic, queues, DLQs and subscriptions (idempotent); print env lines"
+        verb, verb == "up"       ? "Create or adopt the topic, queues, DLQs and subscriptions "
+                                   "(idempotent); print env lines"
               : verb == "status" ? "Depths, DLQ depths and subscription filters"
                                  : "Delete the topic, queues, DLQs and subscriptions");
     sub->add_option("--env", a->env_name, "dev or prod (names end in -dev / -prod)");
     sub->add_flag("--json", a->json, "JSON output");
     if (verb == "up") {
-      sub->add_flag("--dry-run", a->dry_run, "Print the plan (create/reuse/change) and change nothing");
+      sub->add_flag("--dry-run", a->dry_run,
+                    "Print the plan (create/reuse/change) and change nothing");
       sub->add_flag("--force", a->force,
                     "Also change existing values that differ (queue attributes, filter policies)");
     }

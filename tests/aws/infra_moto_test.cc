@@ -267,11 +267,12 @@ TEST(AdoptFromEnv, TakesTheNamedTopicAndQueuesAndRejectsMalformedOnes) {
   auto topic = AdoptFromEnv(Env::FromMap({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "my-topic"}}), bad);
   ASSERT_FALSE(topic);
   EXPECT_EQ(topic.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(topic.error().message, "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: my-topic");
-  auto queue =
-      AdoptFromEnv(Env::FromMap({{"SQS_RECENT_SALES_QUEUE_URL", "sqs://x/recent"}}), bad);
+  EXPECT_EQ(topic.error().message,
+            "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: my-topic");
+  auto queue = AdoptFromEnv(Env::FromMap({{"SQS_RECENT_SALES_QUEUE_URL", "sqs://x/recent"}}), bad);
   ASSERT_FALSE(queue);
-  EXPECT_EQ(queue.error().message, "SQS_RECENT_SALES_QUEUE_URL is not an SQS queue URL: sqs://x/recent");
+  EXPECT_EQ(queue.error().message,
+            "SQS_RECENT_SALES_QUEUE_URL is not an SQS queue URL: sqs://x/recent");
 }
 
 TEST_F(InfraMotoTest, DownRemovesEverything) {

@@ -52,13 +52,15 @@ Result<AppConfig> LoadConfig(const Env& env) {
   auto& k = c.consumer;
   // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.
   long long default_wait = c.bus == BusKind::kAws ? 20 : 1;
-  DRIPR_ASSIGN_OR_RETURN(auto wait, env.GetInt("DRIPR_RECEIVE_WAIT_SECONDS", default_wait, 0, sqs::kMaxWaitSeconds));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto wait, env.GetInt("DRIPR_RECEIVE_WAIT_SECONDS", default_wait, 0, sqs::kMaxWaitSeconds));
   k.wait_time = std::chrono::seconds(wait);
   DRIPR_ASSIGN_OR_RETURN(auto in_flight, env.GetInt("DRIPR_MAX_IN_FLIGHT", 16, 1, 256));
   k.max_in_flight = static_cast<int>(in_flight);
   DRIPR_ASSIGN_OR_RETURN(auto loops, env.GetInt("DRIPR_RECEIVE_LOOPS", 2, 1, 16));
   k.receive_loops = static_cast<int>(loops);
-  DRIPR_ASSIGN_OR_RETURN(auto vis, env.GetInt("DRIPR_VISIBILITY_TIMEOUT_SECONDS", 30, 2, sqs::kMaxVisibilitySeconds));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto vis, env.GetInt("DRIPR_VISIBILITY_TIMEOUT_SECONDS", 30, 2, sqs::kMaxVisibilitySeconds));
   k.visibility_timeout = std::chrono::seconds(vis);
   DRIPR_ASSIGN_OR_RETURN(auto attempts, env.GetInt("DRIPR_MAX_ATTEMPTS", 4, 1, 100));
   k.max_attempts = static_cast<int>(attempts);

@@ -125,7 +125,8 @@ void Consumer::ReceiveLoop() {
       // Back-pressure: no receive while the pool is full.
       slots_cv_.wait(lock, [&] { return stopping_ || slots_used_ < options_.max_in_flight; });
       if (stopping_) return;
-      want = std::min(std::clamp(options_.batch_size, 1, sqs::kMaxBatchSize), options_.max_in_flight - slots_used_);
+      want = std::min(std::clamp(options_.batch_size, 1, sqs::kMaxBatchSize),
+                      options_.max_in_flight - slots_used_);
       slots_used_ += want;
     }
     auto got = queue_.Receive(want, options_.wait_time, options_.visibility_timeout);

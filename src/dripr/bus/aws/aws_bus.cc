@@ -1,10 +1,10 @@
 #include "dripr/bus/aws/aws_bus.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
-
-#include <fmt/format.h>
 
 namespace dripr::aws {
 namespace {
@@ -158,11 +158,12 @@ Status CheckRedriveAllowsAttempts(SqsClient& sqs, const AwsBusConfig& config, in
                   "queue " + name + " has a RedrivePolicy without a valid maxReceiveCount");
     }
     if (max_attempts >= max_receive) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("DRIPR_MAX_ATTEMPTS={} must be below maxReceiveCount {} of queue {}'s "
-                              "RedrivePolicy, or SQS moves messages to the DLQ before dripr records "
-                              "why (lower DRIPR_MAX_ATTEMPTS or raise maxReceiveCount)",
-                              max_attempts, max_receive, name));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("DRIPR_MAX_ATTEMPTS={} must be below maxReceiveCount {} of queue {}'s "
+                      "RedrivePolicy, or SQS moves messages to the DLQ before dripr records "
+                      "why (lower DRIPR_MAX_ATTEMPTS or raise maxReceiveCount)",
+                      max_attempts, max_receive, name));
     }
   }
   return Ok();
@@ -306,8 +307,8 @@ namespace dripr {
 
 Status CheckAwsRedrive(const Env& env, int max_attempts) {
   DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));
-  DRIPR_ASSIGN_OR_RETURN(auto options,
-                         aws::ClientOptionsFromEnv(env, "sqs", aws::RegionFromArn(config.topic_arn)));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto options, aws::ClientOptionsFromEnv(env, "sqs", aws::RegionFromArn(config.topic_arn)));
   aws::SqsClient sqs(std::move(options));
   return aws::CheckRedriveAllowsAttempts(sqs, config, max_attempts);
 }

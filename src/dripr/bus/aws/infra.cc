@@ -88,7 +88,6 @@ Status AdoptFromEnv(const Env& env, InfraOptions& o) {
   return Ok();
 }
 
-
 Result<InfraNames> InfraNames::For(std::string_view env_name, std::string_view prefix) {
   if (env_name != "dev" && env_name != "prod") {
     return Fail(ErrorCode::kInvalidArgument,
@@ -245,8 +244,8 @@ Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs, const
       DRIPR_TRY(sns.DeleteTopic(topic_arn));
       done.push_back("deleted topic " + names.topic);
     } else {
-      done.push_back(fmt::format("kept topic {}: {} other subscription(s) use it", names.topic,
-                                 foreign));
+      done.push_back(
+          fmt::format("kept topic {}: {} other subscription(s) use it", names.topic, foreign));
     }
   }
   for (size_t i = 0; i < 3; ++i) {

@@ -44,8 +44,8 @@ struct InfraOptions {
   // Resources to adopt (see AdoptFromEnv); empty: the names for env_name.
   std::string topic_arn;
   std::array<std::string, 3> queue_urls;  // indexed by DataPart
-  bool dry_run = false;  // plan only: read, never write
-  bool force = false;    // also change values that differ from dripr's (not only absent ones)
+  bool dry_run = false;                   // plan only: read, never write
+  bool force = false;  // also change values that differ from dripr's (not only absent ones)
 };
 
 // Fills options.topic_arn / queue_urls from SNS_CAMPAIGN_EVENTS_TOPIC_ARN and

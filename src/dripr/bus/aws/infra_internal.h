@@ -10,9 +10,9 @@
 namespace dripr::aws::infra_internal {
 
 // The environment variables naming the work queues, indexed by DataPart.
-inline constexpr std::array<const char*, 3> kQueueUrlVars = {
-    "SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", "SQS_ACTIVE_LISTINGS_QUEUE_URL",
-    "SQS_RECENT_SALES_QUEUE_URL"};
+inline constexpr std::array<const char*, 3> kQueueUrlVars = {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL",
+                                                             "SQS_ACTIVE_LISTINGS_QUEUE_URL",
+                                                             "SQS_RECENT_SALES_QUEUE_URL"};
 
 // Equal as JSON documents (false when either does not parse).
 bool SameJson(const std::string& a, const std::string& b);

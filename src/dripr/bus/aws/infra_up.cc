@@ -79,8 +79,8 @@ class UpRun {
     DRIPR_ASSIGN_OR_RETURN(auto arn, sns_.CreateTopic(name));
     if (named && arn != o_.topic_arn) {
       return Fail(ErrorCode::kFailedPrecondition,
-                  "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is " + o_.topic_arn + " but the topic was created as " +
-                      arn + ": check the account and region");
+                  "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is " + o_.topic_arn +
+                      " but the topic was created as " + arn + ": check the account and region");
     }
     return arn;
   }
@@ -257,8 +257,9 @@ class UpRun {
     }
     std::vector<std::string> duplicates(existing.begin() + 1, existing.end());
     if (!duplicates.empty()) {
-      detail += fmt::format("; {} duplicate subscription(s) of this queue {}", duplicates.size(),
-                            o_.force ? "removed" : "deliver every event again (--force removes them)");
+      detail +=
+          fmt::format("; {} duplicate subscription(s) of this queue {}", duplicates.size(),
+                      o_.force ? "removed" : "deliver every event again (--force removes them)");
     }
     const bool changes = set_filter || (o_.force && !duplicates.empty());
     const bool differs = !changes && (kept_filter || !duplicates.empty());
@@ -301,7 +302,7 @@ json InfraUpResult::ToJson() const {
   }
   json steps = json::array();
   for (const auto& s : plan) steps.push_back(s.ToJson());
-  return {{"dry_run", dry_run},   {"plan", steps},       {"topic_arn", topic_arn},
+  return {{"dry_run", dry_run},       {"plan", steps},        {"topic_arn", topic_arn},
           {"queue_urls", queue_urls}, {"dlq_urls", dlq_urls}, {"env", env}};
 }
 

@@ -40,8 +40,8 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
-#include "dripr/bus/sqs_limits.h"
 #include "dripr/bus/embedded/filter_policy.h"
+#include "dripr/bus/sqs_limits.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/sqlite/db.h"
