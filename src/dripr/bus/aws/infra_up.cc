@@ -151,7 +151,9 @@ class UpRun {
         Converge("dlq", dlq_name, dlq,
                  {{"MessageRetentionPeriod", std::to_string(o_.dlq_retention.count())}}, ""));
     std::string dlq_arn = kNewArn;
-    if (!r_.dlq_urls[i].empty()) DRIPR_ASSIGN_OR_RETURN(dlq_arn, QueueArn(sqs_, r_.dlq_urls[i]));
+    if (!r_.dlq_urls[i].empty()) {
+      DRIPR_ASSIGN_OR_RETURN(dlq_arn, QueueArn(sqs_, r_.dlq_urls[i]));
+    }
     const std::string redrive =
         json{{"deadLetterTargetArn", dlq_arn}, {"maxReceiveCount", o_.max_receive_count}}.dump();
     DRIPR_ASSIGN_OR_RETURN(
