@@ -26,9 +26,12 @@ int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
   aws::InfraOptions o;
   o.env_name = a.env_name;
   o.visibility_timeout = ctx.config.consumer.visibility_timeout;
-  if (verb == "up") {
-    // The topic and queues the environment names are adopted, not recreated.
+  // up and status: the topic and queues the environment names (adopted, not recreated).
+  // down only ever deletes the resources of the standard names.
+  if (verb != "down") {
     if (auto s = aws::AdoptFromEnv(ctx.env, o); !s) return ReportError(s.error());
+  }
+  if (verb == "up") {
     o.dry_run = a.dry_run;
     o.force = a.force;
     auto r = aws::InfraUp(*clients->sns, *clients->sqs, o);

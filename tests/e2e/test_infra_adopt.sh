@@ -96,6 +96,9 @@ assert attrs.get("FilterPolicyScope") == "MessageBody", attrs
 assert json.loads(attrs["FilterPolicy"]) == {"payload": {"to_status": ["WAITING_FOR_DATA"]}}, attrs
 assert len(sns.list_topics()["Topics"]) == 1
 PY
+dripr infra status --env dev >"$E2E_TMP/status.out" || fail "infra status on the adopted resources: $(cat "$E2E_TMP/status.out")"
+grep -q '^topic dripr-campaign-events arn:' "$E2E_TMP/status.out" || fail "status does not show the adopted topic: $(cat "$E2E_TMP/status.out")"
+grep -q '^local-market-data ' "$E2E_TMP/status.out" || fail "status does not show the adopted queue: $(cat "$E2E_TMP/status.out")"
 again=$(dripr infra up --env dev --dry-run --json) || fail "dry run after adoption"
 [[ $(json_get "$again" 'sorted({s["action"] for s in d["plan"]})') == "['reuse']" ]] || fail "not converged: $again"
 

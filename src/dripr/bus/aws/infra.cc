@@ -171,8 +171,13 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
   DRIPR_ASSIGN_OR_RETURN(auto names, InfraNames::For(o.env_name, o.name_prefix));
   InfraStatusResult r;
   r.env_name = o.env_name;
-  r.topic_name = names.topic;
-  DRIPR_ASSIGN_OR_RETURN(r.topic_arn, FindTopic(sns, names.topic));
+  if (o.topic_arn.empty()) {
+    r.topic_name = names.topic;
+    DRIPR_ASSIGN_OR_RETURN(r.topic_arn, FindTopic(sns, names.topic));
+  } else {  // adopted: the topic the environment names
+    r.topic_name = NameFromArn(o.topic_arn);
+    DRIPR_ASSIGN_OR_RETURN(r.topic_arn, FindTopicArn(sns, o.topic_arn));
+  }
   std::vector<SnsSubscription> subs;
   if (!r.topic_arn.empty()) {
     DRIPR_ASSIGN_OR_RETURN(subs, sns.ListSubscriptionsByTopic(r.topic_arn));
@@ -188,9 +193,18 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
   };
   for (size_t i = 0; i < 3; ++i) {
     InfraQueueStatus& q = r.queues[i];
-    q.name = names.queues[i];
-    q.dlq_name = names.dlqs[i];
+    q.name = o.queue_urls[i].empty() ? names.queues[i] : QueueNameFromUrl(o.queue_urls[i]);
+    q.dlq_name = q.name + "-dlq";
     DRIPR_ASSIGN_OR_RETURN(q.url, FindQueue(sqs, q.name));
+    AttributeMap a;
+    if (!q.url.empty()) {
+      DRIPR_ASSIGN_OR_RETURN(a, sqs.GetQueueAttributes(q.url, {"All"}));
+      // The DLQ is the one the RedrivePolicy names (an adopted queue's may differ).
+      auto p = json::parse(a["RedrivePolicy"], nullptr, false);
+      if (p.is_object() && p.value("deadLetterTargetArn", "") != "") {
+        q.dlq_name = NameFromArn(p["deadLetterTargetArn"].get<std::string>());
+      }
+    }
     DRIPR_ASSIGN_OR_RETURN(q.dlq_url, FindQueue(sqs, q.dlq_name));
     if (!q.dlq_url.empty()) {
       DRIPR_ASSIGN_OR_RETURN(auto d,
@@ -198,7 +212,6 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
       q.dlq_visible = count(d, "ApproximateNumberOfMessages");
     }
     if (q.url.empty()) continue;
-    DRIPR_ASSIGN_OR_RETURN(auto a, sqs.GetQueueAttributes(q.url, {"All"}));
     q.visible = count(a, "ApproximateNumberOfMessages");
     q.in_flight = count(a, "ApproximateNumberOfMessagesNotVisible");
     if (auto it = a.find("RedrivePolicy"); it != a.end()) {

@@ -121,7 +121,7 @@ struct InfraStatusResult {
   std::string ToText() const;
 };
 
-// Read-only.
+// Read-only. Reports on the adopted topic and queues when options name them.
 Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const InfraOptions& options);
 
 // Deletes the environment's queues, DLQs and their subscriptions, and the topic unless other
