@@ -57,6 +57,12 @@ Result<std::string> QueueArn(SqsClient& sqs, const std::string& url) {
   return it->second;
 }
 
+std::string StringField(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string NameFromArn(const std::string& arn) {
   auto colon = arn.rfind(':');
   return colon == std::string::npos ? arn : arn.substr(colon + 1);
@@ -200,10 +206,9 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
     if (!q.url.empty()) {
       DRIPR_ASSIGN_OR_RETURN(a, sqs.GetQueueAttributes(q.url, {"All"}));
       // The DLQ is the one the RedrivePolicy names (an adopted queue's may differ).
-      auto p = json::parse(a["RedrivePolicy"], nullptr, false);
-      if (p.is_object() && p.value("deadLetterTargetArn", "") != "") {
-        q.dlq_name = NameFromArn(p["deadLetterTargetArn"].get<std::string>());
-      }
+      const std::string target =
+          StringField(json::parse(a["RedrivePolicy"], nullptr, false), "deadLetterTargetArn");
+      if (!target.empty()) q.dlq_name = NameFromArn(target);
     }
     DRIPR_ASSIGN_OR_RETURN(q.dlq_url, FindQueue(sqs, q.dlq_name));
     if (!q.dlq_url.empty()) {

@@ -2,6 +2,7 @@
 // Helpers shared by infra.cc (status, down) and infra_up.cc. Not a public interface.
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "dripr/bus/aws/sns_client.h"
@@ -23,6 +24,8 @@ Result<std::string> FindTopic(SnsClient& sns, const std::string& name);
 // `arn` when that topic exists, else "".
 Result<std::string> FindTopicArn(SnsClient& sns, const std::string& arn);
 Result<std::string> QueueArn(SqsClient& sqs, const std::string& url);
+// j[key] when j is an object and that member is a string, else "" (foreign JSON never throws).
+std::string StringField(const nlohmann::json& j, const char* key);
 // The last ':'-separated field of an ARN (a topic's or queue's name).
 std::string NameFromArn(const std::string& arn);
 

@@ -99,7 +99,7 @@ class UpRun {
     if (attribute != "RedrivePolicy") return value;
     auto p = json::parse(value, nullptr, false);
     if (!p.is_object()) return value;
-    return json{{"deadLetterTargetArn", p.value("deadLetterTargetArn", "")},
+    return json{{"deadLetterTargetArn", StringField(p, "deadLetterTargetArn")},
                 {"maxReceiveCount", RedriveMaxReceiveCount(value)}}
         .dump();
   }
@@ -109,7 +109,7 @@ class UpRun {
   Result<std::string> Converge(const char* resource, const std::string& name, const Existing& e,
                                const AttributeMap& want, const std::string& origin) {
     if (e.url.empty()) {
-      Step(resource, name, kCreate, origin);
+      Step(resource, name, kCreate, origin.empty() ? origin : origin + ", does not exist");
       if (o_.dry_run) return std::string();
       return sqs_.CreateQueue(name, want);
     }
@@ -140,10 +140,9 @@ class UpRun {
     // An existing queue's RedrivePolicy names its DLQ: that one is adopted.
     std::string dlq_name = name + "-dlq";
     if (auto it = queue.attrs.find("RedrivePolicy"); it != queue.attrs.end()) {
-      auto p = json::parse(it->second, nullptr, false);
-      if (p.is_object() && p.value("deadLetterTargetArn", "") != "") {
-        dlq_name = NameFromArn(p["deadLetterTargetArn"].get<std::string>());
-      }
+      const std::string target =
+          StringField(json::parse(it->second, nullptr, false), "deadLetterTargetArn");
+      if (!target.empty()) dlq_name = NameFromArn(target);
     }
     DRIPR_ASSIGN_OR_RETURN(auto dlq, Inspect(dlq_name));
     DRIPR_ASSIGN_OR_RETURN(
@@ -200,7 +199,7 @@ class UpRun {
       if (!statements.is_array()) statements = json::array();
       json* mine = nullptr;
       for (auto& s : statements) {
-        if (s.is_object() && s.value("Sid", "") == kTopicPolicySid) mine = &s;
+        if (StringField(s, "Sid") == kTopicPolicySid) mine = &s;
       }
       const size_t others = statements.size() - (mine ? 1 : 0);
       const std::string kept = fmt::format("{} other statement(s) kept", others);
