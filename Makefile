@@ -40,10 +40,12 @@ test-asan: deps
 bench: build
 	@scripts/run-bench.sh $(BUILD)
 
-# The OCI image (deploy/image.sh: buildah, no daemon) as an archive a registry push can take.
+# The OCI image (deploy/image.sh: buildah, no daemon) as an archive a registry push can take
+# (`podman load -i` or `skopeo copy oci-archive:…` take it). buildah's store stays in the
+# build directory, so no system-wide container storage is touched.
 image: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target dripr
-	@deploy/image.sh $(BUILD)/dripr $(BUILD)/dripr-image.oci.tar
+	@BUILDAH_ROOT=$(abspath $(BUILD))/buildah deploy/image.sh $(BUILD)/dripr $(BUILD)/dripr-image.oci.tar
 
 format:
 	@find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
