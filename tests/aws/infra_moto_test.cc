@@ -213,6 +213,50 @@ TEST_F(InfraMotoTest, DryRunPlansEverythingAndCreatesNothing) {
   for (const auto& step : again->plan) EXPECT_EQ(step.action, "reuse") << step.ToText();
 }
 
+TEST_F(InfraMotoTest, AdoptedQueuePolicyIsMergedBySid) {
+  // A queue of another name, as the environment names it, whose policy has a foreign
+  // statement and a stale one of ours (another topic).
+  auto url = sqs_->CreateQueue(opts_.name_prefix + "legacy-market-data");
+  ASSERT_TRUE(url) << url.error().ToString();
+  const json foreign = {{"Sid", "PythonPoller"},
+                        {"Effect", "Allow"},
+                        {"Principal", {{"AWS", "arn:aws:iam::123456789012:role/poller"}}},
+                        {"Action", "sqs:SendMessage"},
+                        {"Resource", "*"}};
+  json stale = {{"Sid", kTopicPolicySid},
+                {"Effect", "Allow"},
+                {"Principal", {{"Service", "sns.amazonaws.com"}}},
+                {"Action", "sqs:SendMessage"},
+                {"Resource", "*"},
+                {"Condition", {{"ArnEquals", {{"aws:SourceArn", "arn:aws:sns:us-east-1:1:old"}}}}}};
+  const json before = {
+      {"Version", "2012-10-17"}, {"Id", "theirs"}, {"Statement", {foreign, stale}}};
+  ASSERT_TRUE(sqs_->SetQueueAttributes(*url, {{"Policy", before.dump()}}));
+  opts_.queue_urls[0] = *url;
+
+  auto up = InfraUp(*sns_, *sqs_, opts_);
+  ASSERT_TRUE(up) << up.error().ToString();
+  EXPECT_EQ(up->queue_urls[0], *url);
+  EXPECT_EQ(up->plan[3].resource, "queue policy");
+  EXPECT_EQ(up->plan[3].action, "change");
+  EXPECT_EQ(up->plan[3].detail,
+            "statement AllowCampaignEventsTopic updated; 1 other statement(s) kept");
+  auto attrs = sqs_->GetQueueAttributes(*url, {"Policy"});
+  ASSERT_TRUE(attrs);
+  auto after = json::parse(attrs->at("Policy"));
+  EXPECT_EQ(after["Id"], "theirs");
+  ASSERT_EQ(after["Statement"].size(), 2u);
+  EXPECT_EQ(after["Statement"][0], foreign);
+  EXPECT_EQ(after["Statement"][1]["Sid"], kTopicPolicySid);
+  EXPECT_EQ(after["Statement"][1]["Condition"]["ArnEquals"]["aws:SourceArn"], up->topic_arn);
+  // A second run finds it in place.
+  auto again = InfraUp(*sns_, *sqs_, opts_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->plan[3].action, "reuse");
+  ASSERT_TRUE(sqs_->DeleteQueue(*url));
+  ASSERT_TRUE(sqs_->DeleteQueue(up->dlq_urls[0]));
+}
+
 TEST_F(InfraMotoTest, RedriveCheckRefusesAttemptsTheBrokerWouldPreempt) {
   auto up = InfraUp(*sns_, *sqs_, opts_);
   ASSERT_TRUE(up) << up.error().ToString();
