@@ -15,7 +15,8 @@ start=$SECONDS
 cat "$E2E_TMP/image.log"
 echo "image built in $((SECONDS - start)) s"
 [[ -s $E2E_TMP/dripr.oci.tar ]] || fail "no OCI archive"
-tar -tf "$E2E_TMP/dripr.oci.tar" | grep -qx 'index.json' || fail "the archive is not an OCI layout"
+listing=$(tar -tf "$E2E_TMP/dripr.oci.tar") || fail "the archive does not read as tar"
+grep -qx 'index.json' <<<"$listing" || fail "the archive is not an OCI layout: $listing"
 
 # The configuration.
 bh inspect --type image "$image" >"$E2E_TMP/inspect.json" || fail "buildah inspect"
