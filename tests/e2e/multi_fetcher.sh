@@ -91,9 +91,10 @@ start_all_campaigns || fail "starting the campaigns from the CLI"
 [[ $(sql "SELECT count(*) FROM outbox WHERE published_at IS NULL") -eq $N ]] || fail "outbox rows"
 
 # Three fetchers; each provider call takes 150 ms so the run lasts long enough to be cut.
-# A database call gives up after 2 s (then the message is retried through SQS, at most 5
-# receives: the queues' RedrivePolicy maxReceiveCount).
-fetcher_env=(EVENT_BUS=aws DRIPR_DB_RETRY_SECONDS=2 DRIPR_MAX_ATTEMPTS=5 DRIPR_RETRY_BASE_MS=500
+# A database call gives up after 2 s (then the message is retried through SQS, at most 4
+# receives: below the queues' RedrivePolicy maxReceiveCount 5, or the fetchers refuse to
+# start). 4 attempts with 0.5/1/2 s backoffs span ~11 s, more than the 5 s outage.
+fetcher_env=(EVENT_BUS=aws DRIPR_DB_RETRY_SECONDS=2 DRIPR_MAX_ATTEMPTS=4 DRIPR_RETRY_BASE_MS=500
   DRIPR_SAMPLE_LATENCY_MS=150 DRIPR_MAX_IN_FLIGHT=4 DRIPR_DB_POOL_SIZE=4)
 fetchers=()
 for i in 1 2 3; do
