@@ -5,18 +5,23 @@
 namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-                         const AppConfig& config)
-    : relay_(store, bus.CampaignEvents(), config.relay) {
+                         const AppConfig& config, Ticker* ticker)
+    : ticker_(ticker != nullptr ? *ticker : RealTicker()),
+      shutdown_deadline_(config.consumer.shutdown_deadline),
+      relay_(store, bus.CampaignEvents(), config.relay) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
     consumers_.push_back(std::make_unique<Consumer>(std::string(ToString(part)),
                                                     bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-                                                    *handlers_.back(), config.consumer));
+                                                    *handlers_.back(), config.consumer, &ticker_));
   }
 }
 
-DataFetcher::~DataFetcher() { Stop(); }
+DataFetcher::~DataFetcher() {
+  Stop();
+  consumers_.clear();  // waits for handlers that overran the deadline, before handlers_ go
+}
 
 void DataFetcher::Start() {
   if (running_) return;
@@ -25,18 +30,27 @@ void DataFetcher::Start() {
   for (auto& c : consumers_) c->Start();
 }
 
-bool DataFetcher::Stop() {
-  if (!running_) return true;
-  running_ = false;
+void DataFetcher::RequestStop() {
   for (auto& c : consumers_) c->RequestStop();
-  bool ok = true;
-  for (auto& c : consumers_) ok = c->Join() && ok;
-  // Events committed by the last handlers still go out before the relay stops.
+}
+
+ShutdownReport DataFetcher::Stop() {
+  if (!running_) return stop_report_;
+  running_ = false;
+  // 1. Stop receiving everywhere at once, so the consumers drain in parallel.
+  const auto deadline = ticker_.Now() + shutdown_deadline_;
+  RequestStop();
+  // 2. Each consumer releases what it never started, lets its handlers finish up to the
+  //    shared deadline and flushes its acknowledgements.
+  ShutdownReport report;
+  for (auto& c : consumers_) report += c->Join(deadline);
+  // 3. Events committed by the last handlers still go out before the relay stops.
   if (auto r = relay_.RunOnce(); !r) {
     DRIPR_LOG_WARN("outbox relay at shutdown: {}", r.error().ToString());
   }
   relay_.Stop();
-  return ok;
+  stop_report_ = report;
+  return report;
 }
 
 ConsumerStats DataFetcher::Stats() const {
