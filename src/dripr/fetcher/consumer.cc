@@ -170,7 +170,8 @@ void Consumer::ReceiveLoop() {
       want = std::min(std::clamp(options_.batch_size, 1, 10), options_.max_in_flight - slots_used_);
       slots_used_ += want;
     }
-    auto got = queue_.Receive(want, options_.wait_time, options_.visibility_timeout);
+    auto got = queue_.Receive(want, options_.wait_time,
+                              std::min(options_.receive_visibility, options_.visibility_timeout));
     std::vector<ReceivedMessage> messages;
     if (got) messages = std::move(*got);
     {
@@ -190,6 +191,7 @@ void Consumer::ReceiveLoop() {
     if (messages.empty()) continue;
     // Outcome point: received.
     counters_.received += static_cast<int64_t>(messages.size());
+    ExtendFromReceiveVisibility(messages);
     AddLeases(messages);
     bool release_now = false;
     {
@@ -354,6 +356,20 @@ void Consumer::Release(const std::vector<ReceivedMessage>& ms) {
                      name_, entries.size(), r.error().ToString());
     }
     counters_.released += static_cast<int64_t>(entries.size());
+  }
+}
+
+void Consumer::ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms) {
+  if (options_.receive_visibility >= options_.visibility_timeout) return;
+  std::vector<std::pair<std::string, seconds>> entries;
+  for (const auto& m : ms) entries.emplace_back(m.receipt_handle, options_.visibility_timeout);
+  auto r = queue_.ChangeVisibilityBatch(entries);
+  size_t failed = 0;
+  for (size_t i = 0; i < entries.size(); ++i) failed += !r || i >= r->size() || !(*r)[i];
+  if (failed > 0) {
+    // Handled anyway; such a message may be delivered again (handlers are idempotent).
+    DRIPR_LOG_WARN("[{}] could not extend {} received message(s) to the full lease: {}", name_,
+                   failed, !r ? r.error().ToString() : "per-entry error");
   }
 }
 

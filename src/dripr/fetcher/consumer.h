@@ -27,9 +27,13 @@ namespace dripr {
 
 struct ConsumerOptions {
   int receive_loops = 2;
-  int batch_size = 10;                           // 1–10, per Receive
-  std::chrono::milliseconds wait_time{20000};    // long poll per Receive
-  std::chrono::seconds visibility_timeout{30};   // lease length, renewed while in flight
+  int batch_size = 10;                          // 1–10, per Receive
+  std::chrono::milliseconds wait_time{20000};   // long poll per Receive
+  std::chrono::seconds visibility_timeout{30};  // lease length, renewed while in flight
+  // Visibility asked for by each Receive, extended to visibility_timeout as soon as messages
+  // arrive: what a long poll abandoned at shutdown is handed server-side comes back this
+  // soon instead of after a whole lease (docs/decisions/shutdown.md).
+  std::chrono::seconds receive_visibility{5};
   int max_in_flight = 16;                        // worker threads; no receive when all busy
   int max_attempts = 4;                          // receives before a retryable error is a failure
   std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
@@ -144,6 +148,7 @@ class Consumer {
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
   void Ack(const std::string& receipt);
+  void ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms);
   void AddLeases(const std::vector<ReceivedMessage>& ms);
   void DropLease(const std::string& receipt);
   void Release(const std::vector<ReceivedMessage>& ms);
