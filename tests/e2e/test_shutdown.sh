@@ -142,7 +142,7 @@ stop_fetcher sqs-idle "$FETCHER_PID"
 
 # 6. Busy on SQS, the deadline passes. Queues of their own: the polls abandoned in 5. stay
 # open on the server for the rest of their 20 s and may take (for 5 s) messages sent now.
-dripr infra up --env ovr >"$E2E_TMP/env-ovr.lines" 2>>"$E2E_TMP/infra.log" || fail "infra up ovr"
+dripr infra up --env prod >"$E2E_TMP/env-ovr.lines" 2>>"$E2E_TMP/infra.log" || fail "infra up prod"
 set -a
 source "$E2E_TMP/env-ovr.lines"
 set +a
