@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -20,8 +22,6 @@
 namespace dripr::cli {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
 // Blocks SIGINT/SIGTERM in this thread (and so in every thread it starts later) so that
 // WaitForSignal can take them synchronously.
 sigset_t BlockStopSignals() {
@@ -32,6 +32,44 @@ sigset_t BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
+
+// data-fetcher's exit status when the shutdown deadline passed with handlers still running
+// (docs/operations.md "Exit codes"); a second SIGTERM/SIGINT exits with 128 + the signal.
+constexpr int kExitShutdownOverrun = 3;
+
+void FlushLogs() {
+  spdlog::default_logger()->flush();
+  std::fflush(nullptr);
+}
+
+// After the first stop signal: a second one ends the process at once (an operator's or
+// orchestrator's "now"). Messages in flight come back after their visibility timeout.
+class SecondSignalWatcher {
+ public:
+  explicit SecondSignalWatcher(sigset_t signals)
+      : thread_([this, signals] {
+          int sig = 0;
+          sigwait(&signals, &sig);
+          if (done_) return;
+          DRIPR_LOG_WARN(
+              "data-fetcher: second {} received, exiting at once; messages in flight "
+              "come back after their visibility timeout",
+              sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          FlushLogs();
+          std::quick_exit(128 + sig);
+        }) {}
+  ~SecondSignalWatcher() {
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM);  // blocked, so taken by its sigwait
+    thread_.join();
+  }
+  SecondSignalWatcher(const SecondSignalWatcher&) = delete;
+  SecondSignalWatcher& operator=(const SecondSignalWatcher&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 int DataFetcherCmd(const Globals& g) {
   sigset_t stop_signals = BlockStopSignals();
@@ -55,12 +93,16 @@ int DataFetcherCmd(const Globals& g) {
   DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
                  (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",
                  DescribeDatabase(ctx.config), ctx.config.consumer.max_in_flight);
+  const auto& k = ctx.config.consumer;
+  const auto deadline_s =
+      std::chrono::duration_cast<std::chrono::seconds>(k.shutdown_deadline).count();
   int exit_code = kExitOk;
   while (true) {
     const timespec period{.tv_sec = 1, .tv_nsec = 0};
     int sig = sigtimedwait(&stop_signals, nullptr, &period);
     if (sig > 0) {
-      DRIPR_LOG_INFO("data-fetcher: {} received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      DRIPR_LOG_INFO("data-fetcher: {} received, shutting down (deadline {} s)",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", deadline_s);
       break;
     }
     if (auto ok = watch.Check(); !ok) {
@@ -70,13 +112,21 @@ int DataFetcherCmd(const Globals& g) {
       break;
     }
   }
-  bool clean = fetcher.Stop();
+  SecondSignalWatcher second_signal(stop_signals);
+  ShutdownReport report = fetcher.Stop();
   auto s = fetcher.Stats();
   DRIPR_LOG_INFO("data-fetcher stopped: received={} done={} retried={} failed={} released={}",
                  s.received, s.done, s.retried, s.failed, s.released);
-  if (!clean) {
-    std::fflush(nullptr);
-    _exit(exit_code);  // a handler overran the deadline: its message reappears after its lease
+  if (!report.clean()) {
+    // The fetcher would wait for the overrunning handlers when destroyed; the orchestrator
+    // will not. Nothing is lost: their messages were neither acknowledged nor released.
+    const int code = exit_code == kExitOk ? kExitShutdownOverrun : exit_code;
+    DRIPR_LOG_ERROR(
+        "data-fetcher: shutdown deadline passed with {} handler(s) still running: "
+        "{} message(s) will come back after their visibility timeout ({} s); exit {}",
+        report.still_running, report.still_running, k.visibility_timeout.count(), code);
+    FlushLogs();
+    std::quick_exit(code);
   }
   return exit_code;
 }
@@ -101,12 +151,14 @@ std::vector<DemoZip> PickZips(const std::string& csv, int n) {
   while (std::getline(in, line)) {
     auto c1 = line.find(','), c2 = line.rfind(',');
     if (c1 == std::string::npos || c2 == c1) continue;
-    all.push_back({line.substr(0, c1), {std::stod(line.substr(c1 + 1, c2 - c1 - 1)), std::stod(line.substr(c2 + 1))}});
+    all.push_back({line.substr(0, c1),
+                   {std::stod(line.substr(c1 + 1, c2 - c1 - 1)), std::stod(line.substr(c2 + 1))}});
   }
   std::vector<DemoZip> out;
   if (all.empty() || n <= 0) return out;
   double step = static_cast<double>(all.size()) / n;
-  for (int i = 0; i < n; ++i) out.push_back(all[static_cast<size_t>(i * step + step / 2) % all.size()]);
+  for (int i = 0; i < n; ++i)
+    out.push_back(all[static_cast<size_t>(i * step + step / 2) % all.size()]);
   return out;
 }
 
@@ -122,7 +174,8 @@ void Progress(int ready, int failed, int total, double secs, bool tty) {
 }
 
 int Demo(const Globals& g, const DemoArgs& a) {
-  if (a.campaigns < 1 || a.campaigns > 5000) return ReportUsage("--campaigns must be between 1 and 5000");
+  if (a.campaigns < 1 || a.campaigns > 5000)
+    return ReportUsage("--campaigns must be between 1 and 5000");
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   if (!ctx.env.Get("DRIPR_LOG_LEVEL")) spdlog::set_level(spdlog::level::warn);
@@ -144,7 +197,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
   ctx.config.embedded_bus_path = dir + "/demo.db";
   ctx.env.Set("DATA_PROVIDER", "sample");
   std::string csv = ZipCsvPath(ctx.env);
-  if (csv.empty()) return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
+  if (csv.empty())
+    return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
   auto provider = OpenProvider(ctx.env);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
@@ -161,7 +215,7 @@ int Demo(const Globals& g, const DemoArgs& a) {
   auto zips = PickZips(csv, a.campaigns);
   std::vector<std::string> ids;
   std::map<std::string, SysTime> started_at;
-  auto t0 = Steady::now();
+  auto t0 = RealTicker().Now();
   for (size_t i = 0; i < zips.size(); ++i) {
     NewCampaign nc;
     nc.id = fmt::format("demo-{:04}", i + 1);
@@ -183,7 +237,7 @@ int Demo(const Globals& g, const DemoArgs& a) {
   bool tty = isatty(STDERR_FILENO);
   int ready = 0, failed = 0;
   auto deadline = t0 + std::chrono::seconds(a.timeout_seconds);
-  auto last_print = Steady::now() - std::chrono::seconds(10);
+  auto last_print = RealTicker().Now() - std::chrono::seconds(10);
   while (true) {
     auto r = store->ListCampaigns(std::nullopt);
     if (!r) return ReportError(r.error());
@@ -192,17 +246,17 @@ int Demo(const Globals& g, const DemoArgs& a) {
       ready += c.status == CampaignStatus::kReadyToCreateEmail;
       failed += c.status == CampaignStatus::kError;
     }
-    double secs = std::chrono::duration<double>(Steady::now() - t0).count();
+    double secs = std::chrono::duration<double>(RealTicker().Now() - t0).count();
     bool finished = ready + failed == static_cast<int>(ids.size());
-    if (finished || tty || Steady::now() - last_print >= std::chrono::seconds(1)) {
+    if (finished || tty || RealTicker().Now() - last_print >= std::chrono::seconds(1)) {
       Progress(ready, failed, static_cast<int>(ids.size()), secs, tty);
-      last_print = Steady::now();
+      last_print = RealTicker().Now();
     }
-    if (finished || Steady::now() > deadline) break;
+    if (finished || RealTicker().Now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // progress refresh rate
   }
   if (tty) std::fprintf(stderr, "\n");
-  double wall = std::chrono::duration<double>(Steady::now() - t0).count();
+  double wall = std::chrono::duration<double>(RealTicker().Now() - t0).count();
   fetcher.Stop();
 
   std::printf("\n%-10s %-6s %-22s %8s %6s %14s %10s  %s\n", "campaign", "zip", "status", "listings",
@@ -214,7 +268,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
     const Campaign& c = d->campaign;
     std::string took = "-";
     if (c.status == CampaignStatus::kReadyToCreateEmail) {
-      double ms = std::chrono::duration<double, std::milli>(c.status_changed_at - started_at[id]).count();
+      double ms =
+          std::chrono::duration<double, std::milli>(c.status_changed_at - started_at[id]).count();
       latencies.push_back(ms);
       took = fmt::format("{:.0f} ms", ms);
     }
@@ -226,7 +281,10 @@ int Demo(const Globals& g, const DemoArgs& a) {
   }
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * static_cast<double>(latencies.size())))];
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(
+                                   latencies.size() - 1,
+                                   static_cast<size_t>(p * static_cast<double>(latencies.size())))];
   };
   auto stats = fetcher.Stats();
   std::printf("\n%d/%zu campaigns READY_TO_CREATE_EMAIL, %d ERROR, in %.2f s (%.0f campaigns/s)\n",
@@ -234,8 +292,9 @@ int Demo(const Globals& g, const DemoArgs& a) {
   std::printf("start -> ready: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", pct(0.5), pct(0.95),
               latencies.empty() ? 0.0 : latencies.back());
   std::printf("events handled %lld (retried %lld, failed %lld), events published %lld\n",
-              static_cast<long long>(stats.done + stats.failed), static_cast<long long>(stats.retried),
-              static_cast<long long>(stats.failed), static_cast<long long>(fetcher.relay().published()));
+              static_cast<long long>(stats.done + stats.failed),
+              static_cast<long long>(stats.retried), static_cast<long long>(stats.failed),
+              static_cast<long long>(fetcher.relay().published()));
   if (ready != static_cast<int>(ids.size())) {
     std::fprintf(stderr, "dripr demo: %zu campaign(s) did not reach READY_TO_CREATE_EMAIL\n",
                  ids.size() - static_cast<size_t>(ready));
@@ -253,7 +312,8 @@ void AddServiceCommands(CLI::App& app, Globals& g, int& exit_code) {
   auto a = std::make_shared<DemoArgs>();
   auto* demo = app.add_subcommand("demo", "End-to-end run on SQLite + embedded bus + sample data");
   demo->add_option("--campaigns", a->campaigns, "How many campaigns (default 100)");
-  demo->add_option("--timeout", a->timeout_seconds, "Give up after this many seconds (default 120)");
+  demo->add_option("--timeout", a->timeout_seconds,
+                   "Give up after this many seconds (default 120)");
   demo->add_flag("--keep", a->keep, "Keep the demo database (its path is printed)");
   demo->callback([&g, &exit_code, a] { exit_code = Demo(g, *a); });
 }

@@ -1,12 +1,17 @@
 // The consumer engine on the embedded queue, with faults injected by FaultyQueue and by
-// scripted handlers (slow, failing, throwing).
+// scripted handlers (slow, failing, throwing). Whatever depends on time runs on a manual
+// clock (ManualTicker for the engine, ManualClock for the queue's visibility timeouts,
+// moved together) and a scripted random source, so schedules are asserted exactly and no
+// test waits for real seconds.
 
 #include "dripr/fetcher/consumer.h"
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <set>
 
 #include "dripr/bus/embedded/embedded_bus.h"
@@ -19,6 +24,25 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Eventually;
 using testing::FaultyQueue;
+
+// A handler blocks on this until the test opens it.
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
 
 class ScriptedHandler : public MessageHandler {
  public:
@@ -58,7 +82,7 @@ class ConsumerTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto broker = EmbeddedBroker::Open((dir_ / "bus.db").string());
+    auto broker = EmbeddedBroker::Open((dir_ / "bus.db").string(), {.clock = &queue_clock_});
     ASSERT_TRUE(broker) << broker.error().ToString();
     broker_ = *broker;
     ASSERT_TRUE(broker_->DeclareQueue({"work-dlq", 30s, 0, ""}));
@@ -87,6 +111,24 @@ class ConsumerTest : public ::testing::Test {
     auto s = q.Stats();
     return s ? s->visible + s->in_flight : -1;
   }
+  // The engine on the manual clock; acknowledgements are flushed without waiting for time.
+  std::unique_ptr<Consumer> ManualConsumer() {
+    options_.ack_flush_interval = 0ms;
+    return std::make_unique<Consumer>("work", *faulty_, dlq_.get(), handler_, options_, &ticker_,
+                                      random_.get());
+  }
+  // Moves the engine's and the queue's time together.
+  void Advance(std::chrono::milliseconds d) {
+    ticker_.Advance(d);
+    queue_clock_.Advance(d);
+  }
+  // True once some engine thread waits for time `at` (offset from the ticker's start).
+  bool WaitingFor(Ticker::Duration at) {
+    return Eventually([&] {
+      auto d = ticker_.Deadlines();
+      return std::find(d.begin(), d.end(), at) != d.end();
+    });
+  }
 
   std::filesystem::path dir_;
   std::shared_ptr<EmbeddedBroker> broker_;
@@ -94,6 +136,10 @@ class ConsumerTest : public ::testing::Test {
   std::unique_ptr<FaultyQueue> faulty_;
   ConsumerOptions options_;
   ScriptedHandler handler_;
+  ManualClock queue_clock_{SysTime{} + std::chrono::hours(24 * 365 * 50)};
+  ManualTicker ticker_;
+  // Jitter: the middle of [delay/2, delay] unless a test scripts it.
+  std::unique_ptr<ScriptedRandom> random_ = std::make_unique<ScriptedRandom>(std::vector{0.5});
 };
 
 TEST_F(ConsumerTest, HandlesEveryMessageOnceAndDeletesInBatches) {
@@ -104,7 +150,9 @@ TEST_F(ConsumerTest, HandlesEveryMessageOnceAndDeletesInBatches) {
   c.RequestStop();
   EXPECT_TRUE(c.Join());
   EXPECT_EQ(handler_.calls, 40);
-  EXPECT_EQ(std::set<std::string>(handler_.handled_bodies.begin(), handler_.handled_bodies.end()).size(), 40u);
+  EXPECT_EQ(
+      std::set<std::string>(handler_.handled_bodies.begin(), handler_.handled_bodies.end()).size(),
+      40u);
   EXPECT_EQ(c.Stats().done, 40);
   EXPECT_GT(faulty_->max_delete_batch, 1) << "deletes were never batched";
   EXPECT_LE(faulty_->max_delete_batch, 10);
@@ -135,42 +183,95 @@ TEST_F(ConsumerTest, NeverRunsMoreThanMaxInFlightAndStopsReceivingWhenFull) {
   EXPECT_EQ(handler_.calls, 10);
 }
 
-TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerSoItIsNotRedelivered) {
-  // Visibility 2 s; the handler takes 5 s. Without lease extension the message would be
-  // received a second time while the first handler still runs.
+TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered) {
+  // Visibility 2 s: the lease loop looks every 500 ms and extends a lease with less than
+  // half (1 s) left, so at 1.5 s, 3.0 s and 4.5 s while the handler runs for 5 s of clock.
+  Gate gate;
   handler_.fn = [&](const ReceivedMessage&) {
-    std::this_thread::sleep_for(5s);  // the slow handler being simulated
+    gate.Wait();
     return HandlerOutcome::Done("ok");
   };
   SendN(1);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }, 15s));
-  c.RequestStop();
-  c.Join();
+  auto c = ManualConsumer();
+  c->Start();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  for (int step = 1; step <= 10; ++step) {
+    ASSERT_TRUE(WaitingFor(500ms * step)) << "lease loop not waiting for step " << step;
+    Advance(500ms);
+    const int64_t expected = step >= 9 ? 3 : step >= 6 ? 2 : step >= 3 ? 1 : 0;
+    ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == expected; }))
+        << "at " << step * 500 << " ms: " << c->Stats().lease_extensions << " extensions";
+  }
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{2s, 2s, 2s}));
+  // 5 s after the receive, on a 2 s visibility, the message is still leased, not redelivered.
+  auto stats = work_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->visible, 0);
+  EXPECT_EQ(stats->in_flight, 1);
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
   EXPECT_EQ(handler_.calls, 1);
-  EXPECT_GE(c.Stats().lease_extensions, 2);
 }
 
-TEST_F(ConsumerTest, RetryableOutcomeComesBackAfterABackoffWithHigherReceiveCount) {
+TEST_F(ConsumerTest, RetriesBackOffExponentiallyWithInjectedJitterThenGoToTheDlq) {
+  // base 1 s, jitter at the middle of [d/2, d], whole seconds (rounded), at least 1 s:
+  // attempt 1: d=1 -> 0.75 -> 1 s; attempt 2: d=2 -> 1.5 -> 2 s; attempt 3: d=4 -> 3 -> 3 s;
+  // attempt 4 = max_attempts: copied to the DLQ with the reason, then deleted.
+  options_.max_attempts = 4;
+  options_.backoff_base = 1000ms;
   std::vector<int> counts;
   std::mutex mu;
   handler_.fn = [&](const ReceivedMessage& m) {
     std::lock_guard lock(mu);
     counts.push_back(m.receive_count);
-    return m.receive_count == 1 ? HandlerOutcome::Retry("provider 503") : HandlerOutcome::Done("ok");
+    return HandlerOutcome::Retry("provider 503");
   };
   SendN(1);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }, 15s));
-  c.RequestStop();
-  c.Join();
-  EXPECT_EQ(counts, (std::vector<int>{1, 2}));
-  auto changes = faulty_->visibility_changes();
-  ASSERT_FALSE(changes.empty());
-  EXPECT_GE(changes.front(), 1s);  // the retry delay went through the visibility timeout
-  EXPECT_EQ(c.Stats().retried, 1);
+  auto c = ManualConsumer();
+  c->Start();
+  const std::vector<std::chrono::seconds> delays = {1s, 2s, 3s};
+  for (size_t i = 0; i < delays.size(); ++i) {
+    ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == i + 1; }));
+    ASSERT_EQ(faulty_->visibility_changes().back(), delays[i]) << "retry " << i + 1;
+    // Not a millisecond early: the message stays invisible until its delay has passed.
+    Advance(delays[i] - 1ms);
+    auto st = work_->Stats();
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->visible + handler_.calls, static_cast<int64_t>(i + 1)) << "retry " << i + 1;
+    Advance(1ms);
+  }
+  ASSERT_TRUE(Eventually([&] { return Depth(*dlq_) == 1 && Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
+  EXPECT_EQ(counts, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(faulty_->visibility_changes(), delays);
+  ASSERT_EQ(handler_.failures.size(), 1u);
+  EXPECT_EQ(handler_.failures[0].second, "gave up after 4 attempts: provider 503");
+  EXPECT_EQ(c->Stats().retried, 3);
+  EXPECT_EQ(c->Stats().failed, 1);
+}
+
+TEST_F(ConsumerTest, BackoffIsCappedAndJitterComesFromTheInjectedSource) {
+  // d = min(base * 2^(n-1), cap); the delay is the random point of [d/2, d], rounded.
+  options_.max_attempts = 10;
+  options_.backoff_base = 4000ms;
+  options_.backoff_cap = 10s;
+  random_ = std::make_unique<ScriptedRandom>(std::vector{0.0, 0.999, 0.0});
+  handler_.fn = [](const ReceivedMessage& m) {
+    return m.receive_count < 4 ? HandlerOutcome::Retry("busy") : HandlerOutcome::Done("ok");
+  };
+  SendN(1);
+  auto c = ManualConsumer();
+  c->Start();
+  // attempt 1: d=4 -> 2 s (lowest); attempt 2: d=8 -> 8 s (highest); attempt 3: d=10 (cap) -> 5 s.
+  const std::vector<std::chrono::seconds> delays = {2s, 8s, 5s};
+  for (size_t i = 0; i < delays.size(); ++i) {
+    ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == i + 1; }));
+    Advance(delays[i]);
+  }
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
+  EXPECT_EQ(faulty_->visibility_changes(), delays);
 }
 
 TEST_F(ConsumerTest, HandlerExceptionIsRetriedNotFatal) {
@@ -179,17 +280,21 @@ TEST_F(ConsumerTest, HandlerExceptionIsRetriedNotFatal) {
     return HandlerOutcome::Done("ok");
   };
   SendN(3);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }, 15s));
-  c.RequestStop();
-  c.Join();
+  auto c = ManualConsumer();
+  c->Start();
+  ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == 3; }));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{1s, 1s, 1s}));
+  Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
   EXPECT_EQ(handler_.calls, 6);
-  EXPECT_EQ(c.Stats().done, 3);
+  EXPECT_EQ(c->Stats().done, 3);
 }
 
 TEST_F(ConsumerTest, FailureGoesToTheDlqWithItsReasonAndIsDeleted) {
-  handler_.fn = [](const ReceivedMessage&) { return HandlerOutcome::Failure("malformed event: zip_code"); };
+  handler_.fn = [](const ReceivedMessage&) {
+    return HandlerOutcome::Failure("malformed event: zip_code");
+  };
   ASSERT_TRUE(work_->Send({"bad", {{"event_type", "STATUS_CHANGE"}}}));
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
   c.Start();
@@ -208,21 +313,6 @@ TEST_F(ConsumerTest, FailureGoesToTheDlqWithItsReasonAndIsDeleted) {
   EXPECT_EQ(handler_.failures[0].second, "malformed event: zip_code");
 }
 
-TEST_F(ConsumerTest, RetryableFailuresBecomeAFailureAfterMaxAttempts) {
-  options_.max_attempts = 2;
-  options_.backoff_base = 1ms;  // rounds up to the 1 s minimum
-  handler_.fn = [](const ReceivedMessage&) { return HandlerOutcome::Retry("timeout"); };
-  SendN(1);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*dlq_) == 1 && Depth(*work_) == 0; }, 15s));
-  c.RequestStop();
-  c.Join();
-  EXPECT_EQ(handler_.calls, 2);
-  ASSERT_EQ(handler_.failures.size(), 1u);
-  EXPECT_EQ(handler_.failures[0].second, "gave up after 2 attempts: timeout");
-}
-
 TEST_F(ConsumerTest, FailedDeletesAreRetriedWithoutRedelivery) {
   faulty_->fail_next_deletes = 2;
   SendN(5);
@@ -235,16 +325,23 @@ TEST_F(ConsumerTest, FailedDeletesAreRetriedWithoutRedelivery) {
   EXPECT_GE(c.Stats().delete_errors, 2);
 }
 
-TEST_F(ConsumerTest, ReceiveErrorsDoNotStopTheConsumer) {
+TEST_F(ConsumerTest, ReceiveErrorsBackOffOnScheduleAndDoNotStopTheConsumer) {
+  options_.receive_loops = 1;
+  options_.receive_error_backoff = 1s;
   faulty_->fail_next_receives = 5;
   SendN(3);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
+  auto c = ManualConsumer();
+  c->Start();
+  // One receive per second of clock while the broker fails, then back to work.
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(WaitingFor(std::chrono::seconds(i))) << "failure " << i;
+    EXPECT_EQ(faulty_->receive_calls, i);
+    Advance(1s);
+  }
   ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  c.RequestStop();
-  c.Join();
+  EXPECT_TRUE(c->Join());
   EXPECT_EQ(handler_.calls, 3);
-  EXPECT_EQ(c.Stats().receive_errors, 5);
+  EXPECT_EQ(c->Stats().receive_errors, 5);
 }
 
 TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {
@@ -270,6 +367,35 @@ TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {
   auto rest = work_->Receive(10, 0ms, 30s);
   ASSERT_TRUE(rest);
   EXPECT_EQ(rest->size(), 4u);
+}
+
+TEST_F(ConsumerTest, JoinReturnsAtTheDeadlineAndTheDestructorWaitsForTheOverrunningHandler) {
+  options_.max_in_flight = 2;
+  options_.receive_loops = 1;
+  options_.visibility_timeout = 30s;
+  Gate gate;
+  handler_.fn = [&](const ReceivedMessage&) {
+    gate.Wait();
+    return HandlerOutcome::Done("ok");
+  };
+  SendN(1);
+  auto c = ManualConsumer();
+  c->Start();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  auto joined = std::async(std::launch::async, [&] { return c->Join(ticker_.Now() + 3s); });
+  ASSERT_TRUE(WaitingFor(3s));
+  EXPECT_EQ(joined.wait_for(0ms), std::future_status::timeout) << "returned before the deadline";
+  Advance(3s);
+  ShutdownReport report = joined.get();
+  EXPECT_EQ(report.still_running, 1);
+  EXPECT_FALSE(report.clean());
+  EXPECT_EQ(c->Join(ticker_.Now()).still_running, 1) << "a second Join reports the first";
+  // The handler finishes after the deadline: its worker was never detached, and its
+  // acknowledgement is still flushed when the consumer is destroyed.
+  gate.Open();
+  c.reset();
+  EXPECT_EQ(handler_.calls, 1);
+  EXPECT_EQ(Depth(*work_), 0);
 }
 
 }  // namespace

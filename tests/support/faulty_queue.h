@@ -13,8 +13,8 @@ class FaultyQueue : public Queue {
  public:
   explicit FaultyQueue(Queue& target) : target_(target) {}
 
-  std::atomic<int> fail_next_receives{0};    // whole call fails with kUnavailable
-  std::atomic<int> fail_next_deletes{0};     // whole DeleteBatch call fails with kUnavailable
+  std::atomic<int> fail_next_receives{0};  // whole call fails with kUnavailable
+  std::atomic<int> fail_next_deletes{0};   // whole DeleteBatch call fails with kUnavailable
   std::atomic<int> delete_calls{0};
   std::atomic<int> max_delete_batch{0};
   std::atomic<int> receive_calls{0};
@@ -30,6 +30,7 @@ class FaultyQueue : public Queue {
     }
     return target_.Receive(max, wait, vis);
   }
+  void CancelReceives() override { target_.CancelReceives(); }
   Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override {
     ++delete_calls;
     int n = static_cast<int>(receipts.size());

@@ -42,8 +42,8 @@ class Topic {
 };
 
 struct QueueStats {
-  int64_t visible = 0;     // ApproximateNumberOfMessages
-  int64_t in_flight = 0;   // ApproximateNumberOfMessagesNotVisible
+  int64_t visible = 0;    // ApproximateNumberOfMessages
+  int64_t in_flight = 0;  // ApproximateNumberOfMessagesNotVisible
 };
 
 class Queue {
@@ -59,6 +59,12 @@ class Queue {
   virtual Result<std::vector<ReceivedMessage>> Receive(
       int max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) = 0;
+
+  // Shutdown: makes the Receive calls waiting right now return early (an error or an empty
+  // batch), never losing a message — a reply that has started to arrive is still returned
+  // (docs/decisions/shutdown.md). Later Receive calls are not affected. The default does
+  // nothing: backends whose waits are short (the embedded bus, <= 1 s) need not override.
+  virtual void CancelReceives() {}
 
   // Batch delete / visibility change; one Status per entry, in input order.
   // A stale receipt handle is kInvalidArgument for that entry.
@@ -81,7 +87,8 @@ class Bus {
  public:
   virtual ~Bus() = default;
   virtual Topic& CampaignEvents() = 0;
-  virtual Queue& WorkQueue(DataPart part) = 0;  // local market updates / active listings / recent sales
+  virtual Queue& WorkQueue(
+      DataPart part) = 0;  // local market updates / active listings / recent sales
   virtual Queue& DeadLetterQueue(DataPart part) = 0;
 };
 

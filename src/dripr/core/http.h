@@ -3,6 +3,7 @@
 // the transport). The libcurl backend (CurlHttpClient, http_curl.cc) reuses one connection
 // pool per thread, verifies TLS always, and honours the standard proxy variables.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,6 +23,11 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  // whole request
+  // When set and it becomes true while no byte of the response has arrived yet, the
+  // request is abandoned within ~100 ms (kUnavailable "cancelled"): how a long poll is
+  // interrupted at shutdown. Once the response has started it is read to the end, so a
+  // reply the server already sent (e.g. received messages) is never thrown away.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

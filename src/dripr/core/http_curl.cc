@@ -5,10 +5,13 @@
 // cache: consecutive requests to the same host reuse the connection. TLS peer and host
 // verification are always on. Proxy settings come from the environment (http_proxy,
 // https_proxy, no_proxy), which libcurl reads by default because CURLOPT_PROXY is never set.
+// A request with a cancel flag (long polls) runs on a per-thread multi handle instead, polled
+// every 100 ms so that shutdown can abandon it.
 
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <mutex>
@@ -107,8 +110,64 @@ size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   return size * nmemb;
 }
 
+// What the header and progress callbacks share for one request.
+struct Transfer {
+  HttpHeaders* headers = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  bool response_started = false;
+};
+
+// The calling thread's multi handle, for cancellable requests.
+class ThreadMulti {
+ public:
+  ThreadMulti() : multi_(curl_multi_init()) {}
+  ~ThreadMulti() {
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+  ThreadMulti(const ThreadMulti&) = delete;
+  ThreadMulti& operator=(const ThreadMulti&) = delete;
+  CURLM* get() const { return multi_; }
+
+ private:
+  CURLM* multi_ = nullptr;
+};
+
+// curl_easy_perform, except that a request with a cancel flag runs on a multi handle polled
+// every 100 ms, so it can be abandoned promptly while no response byte has arrived.
+CURLcode Perform(CURL* easy, const Transfer& transfer) {
+  if (transfer.cancel == nullptr) return curl_easy_perform(easy);
+  thread_local ThreadMulti thread_multi;
+  CURLM* multi = thread_multi.get();
+  if (multi == nullptr || curl_multi_add_handle(multi, easy) != CURLM_OK) {
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode result = CURLE_RECV_ERROR;  // if the transfer ends without a result
+  while (true) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    bool done = false;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
+        result = msg->data.result;
+        done = true;
+      }
+    }
+    if (done || running == 0) break;
+    if (!transfer.response_started && transfer.cancel->load()) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  curl_multi_remove_handle(multi, easy);
+  return result;
+}
+
 size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
-  auto* headers = static_cast<HttpHeaders*>(user);
+  auto* transfer = static_cast<Transfer*>(user);
+  transfer->response_started = true;
+  auto* headers = transfer->headers;
   std::string_view line(data, size * nmemb);
   // A new status line (after 100 Continue, a proxy CONNECT reply, ...) starts a new header
   // block: only the final response's headers are kept.
@@ -134,6 +193,9 @@ Error MapCurlError(CURLcode rc, const char* detail, const HttpRequest& request) 
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
       return Error{ErrorCode::kDeadlineExceeded, std::move(what)};
+    case CURLE_ABORTED_BY_CALLBACK:
+      return Error{ErrorCode::kUnavailable,
+                   request.method + " " + UrlForErrors(request.url) + ": cancelled"};
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -184,7 +246,8 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+    Transfer transfer{.headers = &response.headers, .cancel = request.cancel};
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
 
     const std::string& method = request.method;
     if (method == "GET") {
@@ -205,10 +268,11 @@ class CurlHttpClient final : public HttpClient {
       return Fail(ErrorCode::kInvalidArgument, "unsupported HTTP method " + method);
     }
 
-    CURLcode rc = curl_easy_perform(curl);
+    CURLcode rc = Perform(curl, transfer);
     // The handle outlives this call: do not leave pointers to locals in it.
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, nullptr);
     if (rc != CURLE_OK) return Fail(MapCurlError(rc, error_buffer, request));
 
     long status = 0;

@@ -1,7 +1,6 @@
 #include "dripr/fetcher/consumer.h"
 
 #include <algorithm>
-#include <random>
 
 #include "dripr/core/log.h"
 
@@ -10,20 +9,18 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kMaxBatch = sqs::kMaxBatchSize;  // SQS batch limit for delete / change visibility
 constexpr size_t kMaxReasonLength = 1000;
 
-double ElapsedMs(SteadyClock::time_point since) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - since).count();
-}
-
 std::string_view VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kDone: return "done";
-    case Verdict::kRetry: return "retry";
-    case Verdict::kFail: return "failed";
+    case Verdict::kDone:
+      return "done";
+    case Verdict::kRetry:
+      return "retry";
+    case Verdict::kFail:
+      return "failed";
   }
   return "?";
 }
@@ -31,14 +28,24 @@ std::string_view VerdictName(Verdict v) {
 }  // namespace
 
 Consumer::Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
-                   ConsumerOptions options)
-    : name_(std::move(name)), queue_(queue), dlq_(dlq), handler_(handler), options_(options) {}
+                   ConsumerOptions options, Ticker* ticker, Random* random)
+    : name_(std::move(name)),
+      queue_(queue),
+      dlq_(dlq),
+      handler_(handler),
+      options_(options),
+      ticker_(ticker != nullptr ? *ticker : RealTicker()),
+      random_(random != nullptr ? *random : SystemRandom()) {}
 
 Consumer::~Consumer() {
-  if (started_ && !joined_) {
-    RequestStop();
-    Join();
+  if (!started_) return;
+  Join();
+  // Handlers that overran the deadline: wait for them (they use the handler, the queue and
+  // this object), then flush what they acknowledged.
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
   }
+  StopAckLoop();
 }
 
 void Consumer::Start() {
@@ -48,58 +55,93 @@ void Consumer::Start() {
   }
   lease_thread_ = std::thread([this] { LeaseLoop(); });
   ack_thread_ = std::thread([this] { AckLoop(); });
-  for (int i = 0; i < std::max(1, options_.receive_loops); ++i) {
-    receivers_.emplace_back([this] { ReceiveLoop(); });
+  receivers_running_ = std::max(1, options_.receive_loops);
+  for (int i = 0; i < receivers_running_; ++i) {
+    receivers_.emplace_back([this] {
+      ReceiveLoop();
+      std::lock_guard lock(mu_);
+      --receivers_running_;
+      receivers_cv_.notify_all();
+    });
   }
 }
 
 void Consumer::RequestStop() {
-  stopping_ = true;
-  std::lock_guard lock(mu_);
-  slots_cv_.notify_all();
-  work_cv_.notify_all();
+  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(mu_);
+    slots_cv_.notify_all();
+    work_cv_.notify_all();
+  }
+  queue_.CancelReceives();
 }
 
-bool Consumer::Join() {
-  if (!started_ || joined_.exchange(true)) return true;
+bool Consumer::Join() { return Join(ticker_.Now() + options_.shutdown_deadline).clean(); }
+
+ShutdownReport Consumer::Join(Ticker::TimePoint deadline) {
+  if (!started_ || joined_.exchange(true)) return join_report_;
   RequestStop();
-  // 1. Let running handlers finish, up to the deadline; workers start nothing new.
-  bool finished;
-  std::deque<ReceivedMessage> never_started;
+  // 1. Stop receiving: receive loops return once their (interrupted) long poll does,
+  //    releasing whatever it still brought. The cancel is repeated for a loop that was
+  //    about to start a poll when RequestStop ran (the queue cancels only polls in flight).
   {
     std::unique_lock lock(mu_);
-    finished = idle_cv_.wait_for(lock, options_.shutdown_deadline, [&] { return running_ == 0; });
+    while (
+        !receivers_cv_.wait_for(lock, milliseconds(100), [&] { return receivers_running_ == 0; })) {
+      lock.unlock();
+      queue_.CancelReceives();
+      lock.lock();
+    }
+  }
+  for (auto& t : receivers_) t.join();
+  // 2. Give never-started messages back to the queue right away; workers start nothing new.
+  std::deque<ReceivedMessage> never_started;
+  {
+    std::lock_guard lock(mu_);
     never_started.swap(work_);
     slots_used_ -= static_cast<int>(never_started.size());
   }
-  // 2. Give never-started messages back to the queue right away.
   Release({never_started.begin(), never_started.end()});
-  // 3. Receivers return after their current long poll; they release what it brought.
-  for (auto& t : receivers_) t.join();
-  for (auto& t : workers_) {
-    if (finished) {
-      t.join();
-    } else {
-      t.detach();  // a handler overran the deadline; the process is about to exit
-    }
+  // 3. Drain: running handlers finish, up to the deadline.
+  int still_running;
+  {
+    std::unique_lock lock(mu_);
+    ticker_.WaitUntil(lock, idle_cv_, deadline, [&] { return running_ == 0; });
+    still_running = running_;
   }
-  if (!finished) {
-    DRIPR_LOG_ERROR("[{}] shutdown deadline passed with handlers still running", name_);
+  join_report_.still_running = still_running;
+  // 4. Stop extending leases: an overrunning handler's message comes back after its lease.
+  StopLeaseLoop();
+  if (still_running > 0) {
+    // Outcome point: shutdown deadline passed. The workers stay joinable; ~Consumer waits.
+    DRIPR_LOG_ERROR(
+        "[{}] shutdown deadline passed with {} handler(s) still running; their "
+        "messages come back after the visibility timeout ({} s)",
+        name_, still_running, options_.visibility_timeout.count());
+    return join_report_;
   }
-  // 4. Stop extending leases and flush the last acknowledgements.
+  // 5. Join the idle workers and flush the last acknowledgements.
+  for (auto& t : workers_) t.join();
+  StopAckLoop();
+  return join_report_;
+}
+
+void Consumer::StopLeaseLoop() {
   {
     std::lock_guard lock(lease_mu_);
     lease_stop_ = true;
   }
   lease_cv_.notify_all();
-  lease_thread_.join();
+  if (lease_thread_.joinable()) lease_thread_.join();
+}
+
+void Consumer::StopAckLoop() {
   {
     std::lock_guard lock(ack_mu_);
     ack_stop_ = true;
   }
   ack_cv_.notify_all();
-  ack_thread_.join();
-  return finished;
+  if (ack_thread_.joinable()) ack_thread_.join();
 }
 
 ConsumerStats Consumer::Stats() const {
@@ -129,7 +171,8 @@ void Consumer::ReceiveLoop() {
                       options_.max_in_flight - slots_used_);
       slots_used_ += want;
     }
-    auto got = queue_.Receive(want, options_.wait_time, options_.visibility_timeout);
+    auto got = queue_.Receive(want, options_.wait_time,
+                              std::min(options_.receive_visibility, options_.visibility_timeout));
     std::vector<ReceivedMessage> messages;
     if (got) messages = std::move(*got);
     {
@@ -137,15 +180,19 @@ void Consumer::ReceiveLoop() {
       slots_used_ -= want - static_cast<int>(messages.size());
     }
     slots_cv_.notify_all();
+    if (!got && stopping_) return;  // interrupted at shutdown: not a broker problem
     NoteReceiveResult(got ? nullptr : &got.error());
     if (!got) {
       ++counters_.receive_errors;
       std::unique_lock lock(mu_);
-      slots_cv_.wait_for(lock, options_.receive_error_backoff, [&] { return stopping_.load(); });
+      ticker_.WaitFor(lock, slots_cv_, options_.receive_error_backoff,
+                      [&] { return stopping_.load(); });
       continue;
     }
     if (messages.empty()) continue;
+    // Outcome point: received.
     counters_.received += static_cast<int64_t>(messages.size());
+    ExtendFromReceiveVisibility(messages);
     AddLeases(messages);
     bool release_now = false;
     {
@@ -191,7 +238,7 @@ void Consumer::WorkerLoop() {
 // failure is logged, then one line every 30 s with the count, and one when it works again.
 void Consumer::NoteReceiveResult(const Error* error) {
   std::lock_guard lock(receive_log_mu_);
-  const auto now = SteadyClock::now();
+  const auto now = ticker_.Now();
   if (error == nullptr) {
     if (receive_failures_ > 0) {
       DRIPR_LOG_INFO("[{}] receiving again after {} failed attempts", name_, receive_failures_);
@@ -209,7 +256,7 @@ void Consumer::NoteReceiveResult(const Error* error) {
 }
 
 void Consumer::Process(const ReceivedMessage& m) {
-  auto start = SteadyClock::now();
+  const auto start = ticker_.Now();
   HandlerOutcome out;
   try {
     out = handler_.Handle(m);
@@ -219,9 +266,9 @@ void Consumer::Process(const ReceivedMessage& m) {
     out = HandlerOutcome::Retry("handler threw a non-standard exception");
   }
   if (out.verdict == Verdict::kRetry && m.receive_count >= options_.max_attempts) {
-    out = HandlerOutcome::Failure("gave up after " + std::to_string(m.receive_count) +
-                                      " attempts: " + out.reason,
-                                  out.campaign_id);
+    out = HandlerOutcome::Failure(
+        "gave up after " + std::to_string(m.receive_count) + " attempts: " + out.reason,
+        out.campaign_id);
   }
   switch (out.verdict) {
     case Verdict::kDone:
@@ -236,21 +283,24 @@ void Consumer::Process(const ReceivedMessage& m) {
       GiveUp(m, out.reason);
       break;
   }
+  // Outcome point: handled, with verdict and duration.
+  const double duration_ms =
+      std::chrono::duration<double, std::milli>(ticker_.Now() - start).count();
   auto log_level = out.verdict == Verdict::kDone ? spdlog::level::info : spdlog::level::warn;
-  spdlog::log(log_level, "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}",
-              name_, out.campaign_id.empty() ? "-" : out.campaign_id, m.message_id,
-              m.receive_count, VerdictName(out.verdict), out.reason, ElapsedMs(start));
+  spdlog::log(log_level,
+              "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}",
+              name_, out.campaign_id.empty() ? "-" : out.campaign_id, m.message_id, m.receive_count,
+              VerdictName(out.verdict), out.reason, duration_ms);
 }
 
 std::chrono::seconds Consumer::Backoff(int receive_count) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   double base = static_cast<double>(options_.backoff_base.count()) / 1000.0;
   int exp = std::clamp(receive_count - 1, 0, 20);
   double delay = std::min(base * static_cast<double>(1 << exp),
                           static_cast<double>(options_.backoff_cap.count()));
   // "Equal jitter": somewhere in [delay/2, delay], at least one second (SQS granularity).
-  std::uniform_real_distribution<double> jitter(delay / 2, delay);
-  return seconds(std::max<int64_t>(1, static_cast<int64_t>(jitter(rng) + 0.5)));
+  const double jittered = random_.Uniform(delay / 2, delay);
+  return seconds(std::max<int64_t>(1, static_cast<int64_t>(jittered + 0.5)));
 }
 
 void Consumer::RetryLater(const ReceivedMessage& m, const std::string& why) {
@@ -288,6 +338,7 @@ void Consumer::GiveUp(const ReceivedMessage& m, const std::string& reason) {
     RetryLater(m, why);
     return;
   }
+  // Outcome point: dead-lettered.
   ++counters_.failed;
   DropLease(m.receipt_handle);
   Ack(m.receipt_handle);
@@ -309,8 +360,22 @@ void Consumer::Release(const std::vector<ReceivedMessage>& ms) {
   }
 }
 
+void Consumer::ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms) {
+  if (options_.receive_visibility >= options_.visibility_timeout) return;
+  std::vector<std::pair<std::string, seconds>> entries;
+  for (const auto& m : ms) entries.emplace_back(m.receipt_handle, options_.visibility_timeout);
+  auto r = queue_.ChangeVisibilityBatch(entries);
+  size_t failed = 0;
+  for (size_t i = 0; i < entries.size(); ++i) failed += !r || i >= r->size() || !(*r)[i];
+  if (failed > 0) {
+    // Handled anyway; such a message may be delivered again (handlers are idempotent).
+    DRIPR_LOG_WARN("[{}] could not extend {} received message(s) to the full lease: {}", name_,
+                   failed, !r ? r.error().ToString() : "per-entry error");
+  }
+}
+
 void Consumer::AddLeases(const std::vector<ReceivedMessage>& ms) {
-  auto expires = SteadyClock::now() + options_.visibility_timeout;
+  auto expires = ticker_.Now() + options_.visibility_timeout;
   std::lock_guard lock(lease_mu_);
   for (const auto& m : ms) leases_[m.receipt_handle] = Lease{expires};
   lease_cv_.notify_all();
@@ -324,12 +389,12 @@ void Consumer::DropLease(const std::string& receipt) {
 void Consumer::LeaseLoop() {
   // Extend a lease when less than half of it is left; check every quarter of it.
   const auto vis = options_.visibility_timeout;
-  const auto tick = std::max<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(vis) / 4);
+  const auto tick =
+      std::max<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(vis) / 4);
   std::unique_lock lock(lease_mu_);
   while (!lease_stop_) {
-    lease_cv_.wait_for(lock, tick, [&] { return lease_stop_; });
-    if (lease_stop_) return;
-    auto now = SteadyClock::now();
+    if (ticker_.WaitFor(lock, lease_cv_, tick, [&] { return lease_stop_; })) return;
+    auto now = ticker_.Now();
     std::vector<std::string> due;
     for (const auto& [receipt, lease] : leases_) {
       if (lease.expires - now < vis / 2) due.push_back(receipt);
@@ -338,8 +403,9 @@ void Consumer::LeaseLoop() {
     lock.unlock();
     for (size_t i = 0; i < due.size(); i += kMaxBatch) {
       std::vector<std::pair<std::string, seconds>> entries;
-      for (size_t j = i; j < std::min(due.size(), i + kMaxBatch); ++j) entries.emplace_back(due[j], vis);
-      auto sent_at = SteadyClock::now();
+      for (size_t j = i; j < std::min(due.size(), i + kMaxBatch); ++j)
+        entries.emplace_back(due[j], vis);
+      auto sent_at = ticker_.Now();
       auto r = queue_.ChangeVisibilityBatch(entries);
       std::lock_guard relock(lease_mu_);
       for (size_t k = 0; k < entries.size(); ++k) {
@@ -401,8 +467,8 @@ void Consumer::AckLoop() {
     if (acks_.empty() && ack_stop_) return;
     // Batch: wait briefly for more unless a full batch is ready.
     if (acks_.size() < kMaxBatch && !ack_stop_) {
-      ack_cv_.wait_for(lock, options_.ack_flush_interval,
-                       [&] { return ack_stop_ || acks_.size() >= kMaxBatch; });
+      ticker_.WaitFor(lock, ack_cv_, options_.ack_flush_interval,
+                      [&] { return ack_stop_ || acks_.size() >= kMaxBatch; });
     }
     int failures = 0;
     while (!acks_.empty()) {
@@ -414,7 +480,7 @@ void Consumer::AckLoop() {
           acks_.clear();
           break;
         }
-        ack_cv_.wait_for(lock, options_.receive_error_backoff);
+        ticker_.WaitFor(lock, ack_cv_, options_.receive_error_backoff, [] { return false; });
       }
     }
   }

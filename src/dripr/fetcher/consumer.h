@@ -4,6 +4,9 @@
 // acknowledgements are batched; retryable failures back off through the visibility
 // timeout; failures are copied to the DLQ with their reason, then deleted.
 // Generic over the Queue interface: it runs unchanged on the embedded bus and on SQS.
+// Every timing decision (backoff, leases, log throttling, the shutdown deadline) reads the
+// injected Ticker, and retry jitter the injected Random, so tests run on a manual clock.
+// Shutdown order: docs/decisions/shutdown.md.
 
 #include <atomic>
 #include <chrono>
@@ -18,20 +21,26 @@
 
 #include "dripr/bus/bus.h"
 #include "dripr/bus/sqs_limits.h"
+#include "dripr/core/clock.h"
+#include "dripr/core/random.h"
 
 namespace dripr {
 
 struct ConsumerOptions {
   int receive_loops = 2;
-  int batch_size = sqs::kMaxBatchSize;           // 1–10, per Receive
-  std::chrono::milliseconds wait_time{20000};    // long poll per Receive
-  std::chrono::seconds visibility_timeout{30};   // lease length, renewed while in flight
+  int batch_size = sqs::kMaxBatchSize;          // 1–10, per Receive
+  std::chrono::milliseconds wait_time{20000};   // long poll per Receive
+  std::chrono::seconds visibility_timeout{30};  // lease length, renewed while in flight
+  // Visibility asked for by each Receive, extended to visibility_timeout as soon as messages
+  // arrive: what a long poll abandoned at shutdown is handed server-side comes back this
+  // soon instead of after a whole lease (docs/decisions/shutdown.md).
+  std::chrono::seconds receive_visibility{5};
   int max_in_flight = 16;                        // worker threads; no receive when all busy
   int max_attempts = 4;                          // receives before a retryable error is a failure
   std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
   std::chrono::seconds backoff_cap{300};
-  std::chrono::milliseconds ack_flush_interval{20};  // deletes are batched up to this long
-  std::chrono::milliseconds shutdown_deadline{25000};
+  std::chrono::milliseconds ack_flush_interval{20};       // deletes are batched up to this long
+  std::chrono::milliseconds shutdown_deadline{25000};     // for Join() without a deadline
   std::chrono::milliseconds receive_error_backoff{1000};  // after a failed Receive
 };
 
@@ -78,29 +87,50 @@ struct ConsumerStats {
   int64_t done = 0;
   int64_t retried = 0;
   int64_t failed = 0;
-  int64_t released = 0;          // given back at shutdown (visibility 0)
+  int64_t released = 0;  // given back at shutdown (visibility 0)
   int64_t lease_extensions = 0;
   int64_t delete_errors = 0;
   int64_t receive_errors = 0;
   int in_flight = 0;
 };
 
+// What a shutdown achieved (Consumer::Join, DataFetcher::Stop).
+struct ShutdownReport {
+  // Handlers still running at the deadline. Their messages are neither acknowledged nor
+  // released: they come back after their visibility timeout.
+  int still_running = 0;
+  bool clean() const { return still_running == 0; }
+  ShutdownReport& operator+=(const ShutdownReport& o) {
+    still_running += o.still_running;
+    return *this;
+  }
+};
+
 class Consumer {
  public:
   // `dlq` may be null: failures are then only logged and the message is left to the
-  // broker's own redrive (never deleted without a copy).
+  // broker's own redrive (never deleted without a copy). `ticker` / `random` null: the real
+  // ones (core/clock.h, core/random.h); both must outlive the consumer.
   Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
-           ConsumerOptions options);
+           ConsumerOptions options, Ticker* ticker = nullptr, Random* random = nullptr);
+  // Stops (Join with options.shutdown_deadline) if still running, then waits for any
+  // handler that overran the deadline: no thread outlives the consumer.
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
   void Start();
-  // Non-blocking: stop receiving and starting new messages.
+  // Non-blocking: stop receiving and starting new messages; long polls in progress are
+  // interrupted (Queue::CancelReceives). Safe to call from any thread, more than once.
   void RequestStop();
-  // Blocks until shut down: in-flight handlers finish (up to shutdown_deadline), messages
-  // never started are released with visibility 0, acks are flushed. Returns false when
-  // some handler was still running at the deadline (its thread is left behind).
+  // Blocks until shut down, in order: receive loops end (what a last receive brought is
+  // released with visibility 0); messages never started are released with visibility 0;
+  // running handlers finish, up to `deadline`; lease extension stops; acknowledgements are
+  // flushed. When handlers overrun the deadline, returns at the deadline with their count:
+  // their threads keep running (joinable, never detached) until the destructor waits for
+  // them. A second call returns the first one's report.
+  ShutdownReport Join(Ticker::TimePoint deadline);
+  // Join(now + options.shutdown_deadline); true when clean.
   bool Join();
 
   ConsumerStats Stats() const;
@@ -108,7 +138,7 @@ class Consumer {
 
  private:
   struct Lease {
-    std::chrono::steady_clock::time_point expires;
+    Ticker::TimePoint expires;
   };
 
   void ReceiveLoop();
@@ -119,6 +149,7 @@ class Consumer {
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
   void Ack(const std::string& receipt);
+  void ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms);
   void AddLeases(const std::vector<ReceivedMessage>& ms);
   void DropLease(const std::string& receipt);
   void Release(const std::vector<ReceivedMessage>& ms);
@@ -126,6 +157,8 @@ class Consumer {
   bool FlushAcks(std::unique_lock<std::mutex>& lock);
   // Logs receive failures without flooding the log (null: the receive worked).
   void NoteReceiveResult(const Error* error);
+  void StopLeaseLoop();
+  void StopAckLoop();
 
   // Constant after construction.
   const std::string name_;
@@ -133,21 +166,26 @@ class Consumer {
   Queue* const dlq_;
   MessageHandler& handler_;
   const ConsumerOptions options_;
+  Ticker& ticker_;
+  Random& random_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> joined_{false};
+  ShutdownReport join_report_;  // written by the first Join
+
+  std::mutex receive_log_mu_;
+  int64_t receive_failures_ = 0;                // consecutive; guarded by receive_log_mu_
+  Ticker::TimePoint receive_failure_logged_{};  // guarded by receive_log_mu_
 
   // Pool state, guarded by mu_.
-  std::mutex receive_log_mu_;
-  int64_t receive_failures_ = 0;  // consecutive; guarded by receive_log_mu_
-  std::chrono::steady_clock::time_point receive_failure_logged_{};  // guarded likewise
-
   mutable std::mutex mu_;
-  std::condition_variable slots_cv_;  // a slot freed / stopping
-  std::condition_variable work_cv_;   // work queued / stopping
-  std::condition_variable idle_cv_;   // running_ dropped
-  int slots_used_ = 0;                // reserved for a receive + queued + running
+  std::condition_variable slots_cv_;      // a slot freed / stopping
+  std::condition_variable work_cv_;       // work queued / stopping
+  std::condition_variable idle_cv_;       // running_ dropped
+  std::condition_variable receivers_cv_;  // receivers_running_ dropped
+  int receivers_running_ = 0;
+  int slots_used_ = 0;  // reserved for a receive + queued + running
   int running_ = 0;
   std::deque<ReceivedMessage> work_;
 

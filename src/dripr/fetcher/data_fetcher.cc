@@ -5,8 +5,11 @@
 namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-                         const AppConfig& config)
-    : relay_(store, bus.CampaignEvents(), config.relay), reconciler_(store, clock, [&] {
+                         const AppConfig& config, Ticker* ticker)
+    : ticker_(ticker != nullptr ? *ticker : RealTicker()),
+      shutdown_deadline_(config.consumer.shutdown_deadline),
+      relay_(store, bus.CampaignEvents(), config.relay),
+      reconciler_(store, clock, [&] {
         ReconcilerOptions o;
         o.settings = config.reconcile;
         return o;
@@ -16,11 +19,14 @@ DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
     consumers_.push_back(std::make_unique<Consumer>(std::string(ToString(part)),
                                                     bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-                                                    *handlers_.back(), config.consumer));
+                                                    *handlers_.back(), config.consumer, &ticker_));
   }
 }
 
-DataFetcher::~DataFetcher() { Stop(); }
+DataFetcher::~DataFetcher() {
+  Stop();
+  consumers_.clear();  // waits for handlers that overran the deadline, before handlers_ go
+}
 
 void DataFetcher::Start() {
   if (running_) return;
@@ -30,19 +36,28 @@ void DataFetcher::Start() {
   reconciler_.Start();
 }
 
-bool DataFetcher::Stop() {
-  if (!running_) return true;
+void DataFetcher::RequestStop() {
+  for (auto& c : consumers_) c->RequestStop();
+}
+
+ShutdownReport DataFetcher::Stop() {
+  if (!running_) return stop_report_;
   running_ = false;
   reconciler_.Stop();  // releases its lease: another fetcher takes over at once
-  for (auto& c : consumers_) c->RequestStop();
-  bool ok = true;
-  for (auto& c : consumers_) ok = c->Join() && ok;
-  // Events committed by the last handlers still go out before the relay stops.
+  // 1. Stop receiving everywhere at once, so the consumers drain in parallel.
+  const auto deadline = ticker_.Now() + shutdown_deadline_;
+  RequestStop();
+  // 2. Each consumer releases what it never started, lets its handlers finish up to the
+  //    shared deadline and flushes its acknowledgements.
+  ShutdownReport report;
+  for (auto& c : consumers_) report += c->Join(deadline);
+  // 3. Events committed by the last handlers still go out before the relay stops.
   if (auto r = relay_.RunOnce(); !r) {
     DRIPR_LOG_WARN("outbox relay at shutdown: {}", r.error().ToString());
   }
   relay_.Stop();
-  return ok;
+  stop_report_ = report;
+  return report;
 }
 
 ConsumerStats DataFetcher::Stats() const {

@@ -1,11 +1,13 @@
 #pragma once
 // The data-fetcher service: one consumer per part queue plus the outbox relay, over
-// whatever Store, Bus and Provider the caller wired (see wiring.h).
+// whatever Store, Bus and Provider the caller wired (see wiring.h). Start and Stop are the
+// whole life cycle, in one place each (docs/decisions/shutdown.md).
 
 #include <memory>
 #include <vector>
 
 #include "dripr/bus/bus.h"
+#include "dripr/core/clock.h"
 #include "dripr/fetcher/config.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
@@ -16,13 +18,24 @@ namespace dripr {
 
 class DataFetcher {
  public:
+  // `ticker` null: the real one. Everything passed in must outlive the fetcher.
   DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-              const AppConfig& config);
+              const AppConfig& config, Ticker* ticker = nullptr);
+  // Stops if running, then waits for handlers that overran the deadline (never detached),
+  // so destroying a fetcher is always safe.
   ~DataFetcher();
+  DataFetcher(const DataFetcher&) = delete;
+  DataFetcher& operator=(const DataFetcher&) = delete;
 
   void Start();
-  // Graceful stop (DESIGN §5); returns false when a handler overran the deadline.
-  bool Stop();
+  // Non-blocking: every consumer stops receiving at once and its long polls are
+  // interrupted. Safe from any thread; Stop() does it too.
+  void RequestStop();
+  // Graceful stop with ONE deadline for the whole process, config.consumer.
+  // shutdown_deadline from now: the consumers drain in parallel. Returns at the deadline
+  // at the latest (plus the time to flush acknowledgements and outbox rows) with the
+  // number of handlers still running; a second call returns at once.
+  ShutdownReport Stop();
 
   // Sum over the three consumers.
   ConsumerStats Stats() const;
@@ -30,11 +43,16 @@ class DataFetcher {
   Reconciler& reconciler() { return reconciler_; }
 
  private:
+  Ticker& ticker_;
+  const std::chrono::milliseconds shutdown_deadline_;
+  // Destroyed in reverse order: the relay, then the consumers (which wait for their
+  // workers), then the handlers those workers used.
   std::vector<std::unique_ptr<PartEventHandler>> handlers_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
   Reconciler reconciler_;  // config.reconcile; only the lease holder among the fetchers acts
   bool running_ = false;
+  ShutdownReport stop_report_;
 };
 
 }  // namespace dripr

@@ -119,9 +119,8 @@ void StoreBase::NotifyOutbox() {
 }
 
 void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
-  using std::chrono::steady_clock;
   BeforeOutboxWait();
-  const auto deadline = steady_clock::now() + timeout;
+  const auto deadline = ticker_.Now() + timeout;
   uint64_t generation;
   {
     std::lock_guard lock(notify_mu_);
@@ -135,11 +134,12 @@ void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
   }
   while (true) {
     if (auto m = MaxOutboxId(); m && *m > baseline) return;
-    auto now = steady_clock::now();
+    auto now = ticker_.Now();
     if (now >= deadline) return;
     std::unique_lock lock(notify_mu_);
-    if (notify_cv_.wait_until(lock, std::min(deadline, now + outbox_poll_interval_),
-                              [&] { return outbox_generation_ != generation; })) {
+    if (ticker_.WaitUntil(lock, notify_cv_,
+                          std::min<Ticker::TimePoint>(deadline, now + outbox_poll_interval_),
+                          [&] { return outbox_generation_ != generation; })) {
       return;
     }
   }

@@ -36,8 +36,14 @@ class StoreBase : public Store {
   void NotifyOutbox() override;
 
  protected:
-  StoreBase(RequiredParts required_parts, std::chrono::milliseconds outbox_poll_interval)
-      : required_parts_(std::move(required_parts)), outbox_poll_interval_(outbox_poll_interval) {}
+  // `ticker` (null: the real one) times WaitForOutbox; it must outlive the store.
+  StoreBase(RequiredParts required_parts, std::chrono::milliseconds outbox_poll_interval,
+            Ticker* ticker = nullptr)
+      : required_parts_(std::move(required_parts)),
+        outbox_poll_interval_(outbox_poll_interval),
+        ticker_(ticker != nullptr ? *ticker : RealTicker()) {}
+
+  Ticker& ticker() const { return ticker_; }
 
   // The statements of one open backend transaction that a transition runs.
   class TransitionTx {
@@ -85,6 +91,7 @@ class StoreBase : public Store {
 
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;
+  Ticker& ticker_;
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;

@@ -61,14 +61,29 @@ Result<std::vector<ReceivedMessage>> SqsQueue::Receive(
   }
   long long wait_s = std::llround(static_cast<double>(wait.count()) / 1000.0);
   wait_s = std::clamp<long long>(wait_s, 0, 20);
-  DRIPR_ASSIGN_OR_RETURN(auto messages,
-                         client_->ReceiveMessage(url_, {.max_messages = max_messages,
-                                                        .wait = std::chrono::seconds(wait_s),
-                                                        .visibility = visibility}));
+  std::atomic<bool> cancel{false};
+  {
+    std::lock_guard lock(receives_mu_);
+    receives_.insert(&cancel);
+  }
+  auto got = client_->ReceiveMessage(url_, {.max_messages = max_messages,
+                                            .wait = std::chrono::seconds(wait_s),
+                                            .visibility = visibility,
+                                            .cancel = &cancel});
+  {
+    std::lock_guard lock(receives_mu_);
+    receives_.erase(&cancel);
+  }
+  if (!got) return Fail(got.error());
   std::vector<ReceivedMessage> out;
-  out.reserve(messages.size());
-  for (auto& m : messages) out.push_back(ToReceived(std::move(m)));
+  out.reserve(got->size());
+  for (auto& m : *got) out.push_back(ToReceived(std::move(m)));
   return out;
+}
+
+void SqsQueue::CancelReceives() {
+  std::lock_guard lock(receives_mu_);
+  for (auto* flag : receives_) flag->store(true);
 }
 
 Result<std::vector<Status>> SqsQueue::DeleteBatch(const std::vector<std::string>& receipts) {
@@ -198,6 +213,11 @@ Result<std::vector<ReceivedMessage>> RedriveTargetQueue::Receive(
     std::optional<std::chrono::seconds> visibility) {
   DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
   return q->Receive(max_messages, wait, visibility);
+}
+
+void RedriveTargetQueue::CancelReceives() {
+  std::lock_guard lock(mu_);
+  if (queue_) queue_->CancelReceives();
 }
 
 Result<std::vector<Status>> RedriveTargetQueue::DeleteBatch(

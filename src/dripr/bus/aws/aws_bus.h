@@ -7,9 +7,11 @@
 // kUnavailable from the first call, and the caller (consumer engine, relay) retries.
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "dripr/bus/aws/sns_client.h"
@@ -31,6 +33,8 @@ class SqsQueue final : public Queue {
   Result<std::vector<ReceivedMessage>> Receive(
       int max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  // Abandons the long polls in progress within ~100 ms, unless their reply has started.
+  void CancelReceives() override;
   Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
   Result<std::vector<Status>> ChangeVisibilityBatch(
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
@@ -41,6 +45,8 @@ class SqsQueue final : public Queue {
   const std::shared_ptr<SqsClient> client_;
   const std::string url_;
   const std::string name_;
+  std::mutex receives_mu_;
+  std::set<std::atomic<bool>*> receives_;  // cancel flags of the calls in Receive; guarded
 };
 
 class SnsTopic final : public Topic {
@@ -68,6 +74,7 @@ class RedriveTargetQueue final : public Queue {
   Result<std::vector<ReceivedMessage>> Receive(
       int max_messages, std::chrono::milliseconds wait,
       std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  void CancelReceives() override;
   Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
   Result<std::vector<Status>> ChangeVisibilityBatch(
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;

@@ -1,12 +1,13 @@
 #include "dripr/bus/aws/aws_client.h"
 
+#include <cmath>
 #include <ctime>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "dripr/bus/aws/sigv4.h"
 #include "dripr/core/log.h"
+#include "dripr/core/random.h"
 
 namespace dripr::aws {
 namespace {
@@ -86,12 +87,11 @@ SysTime AwsCaller::Now() const {
 }
 
 void AwsCaller::Backoff(int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   auto cap = options_.retry.base_delay * (1LL << std::min(attempt - 1, 16));
   cap = std::min<std::chrono::milliseconds>(cap, options_.retry.max_delay);
-  std::uniform_int_distribution<long long> dist(cap.count() / 2,
-                                                std::max<long long>(cap.count(), 0));
-  std::chrono::milliseconds delay(dist(rng));
+  const double lo = static_cast<double>(cap.count()) / 2;
+  const double hi = static_cast<double>(std::max<long long>(cap.count(), 0));
+  std::chrono::milliseconds delay(std::llround(SystemRandom().Uniform(lo, hi)));
   if (options_.sleep) {
     options_.sleep(delay);
   } else {
@@ -100,7 +100,8 @@ void AwsCaller::Backoff(int attempt) {
 }
 
 Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, std::string body,
-                                     std::chrono::milliseconds extra_timeout) {
+                                     std::chrono::milliseconds extra_timeout,
+                                     const std::atomic<bool>* cancel) {
   const std::string what = display_ + " " + std::string(op);
   if (!options_.credentials || !options_.http) {
     return Fail(ErrorCode::kInternal, what + ": client without credentials or HTTP transport");
@@ -119,12 +120,13 @@ Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, s
                     .headers = headers,
                     .body = body,
                     .connect_timeout = options_.connect_timeout,
-                    .timeout = options_.timeout + extra_timeout};
+                    .timeout = options_.timeout + extra_timeout,
+                    .cancel = cancel};
     DRIPR_TRY(SignRequest(req, *creds, options_.region, service_, Now()));
     auto res = options_.http->Send(req);
     if (!res) {
       last = res.error().Wrap(what);
-      if (!last.Retryable()) return Fail(last);
+      if (!last.Retryable() || (cancel != nullptr && cancel->load())) return Fail(last);
       DRIPR_LOG_DEBUG("[{}] {} attempt {}/{} failed: {}", service_, op, attempt, max_attempts,
                       last.ToString());
       continue;

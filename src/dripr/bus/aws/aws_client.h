@@ -4,6 +4,7 @@
 // jittered exponential backoff. A broker that is down surfaces as kUnavailable after
 // `retry.max_attempts` quick attempts, so callers (the consumer engine) keep control.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -56,9 +57,11 @@ class AwsCaller {
 
   // POSTs `body` to the endpoint with `headers`, signed. Returns the 2xx response or an
   // error "SQS SendMessage: <code>: <message> (HTTP 400)". `extra_timeout` is added to the
-  // per-attempt timeout (long polls).
+  // per-attempt timeout (long polls). `cancel` (may be null): see HttpRequest::cancel; a
+  // cancelled call is not retried.
   Result<HttpResponse> Post(std::string_view op, HttpHeaders headers, std::string body,
-                            std::chrono::milliseconds extra_timeout = {});
+                            std::chrono::milliseconds extra_timeout = {},
+                            const std::atomic<bool>* cancel = nullptr);
 
   const ClientOptions& options() const { return options_; }
   // Waits before retry `attempt` (1-based) with full jitter; used by batch retries too.

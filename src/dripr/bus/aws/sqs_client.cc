@@ -89,7 +89,8 @@ SqsClient::SqsClient(ClientOptions options)
     : caller_(std::move(options), "sqs", "SQS", &ParseSqsError) {}
 
 Result<json> SqsClient::Call(std::string_view op, const json& request,
-                             std::chrono::milliseconds extra_timeout) {
+                             std::chrono::milliseconds extra_timeout,
+                             const std::atomic<bool>* cancel) {
   std::string body;
   try {
     body = request.dump();
@@ -99,7 +100,7 @@ Result<json> SqsClient::Call(std::string_view op, const json& request,
   DRIPR_ASSIGN_OR_RETURN(auto res, caller_.Post(op,
                                                 {{"Content-Type", "application/x-amz-json-1.0"},
                                                  {"X-Amz-Target", "AmazonSQS." + std::string(op)}},
-                                                std::move(body), extra_timeout));
+                                                std::move(body), extra_timeout, cancel));
   if (res.body.empty()) return json::object();
   auto j = json::parse(res.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -168,7 +169,7 @@ Result<std::vector<SqsMessage>> SqsClient::ReceiveMessage(const std::string& que
               {"AttributeNames", system},
               {"MessageAttributeNames", {"All"}}};
   if (options.visibility) req["VisibilityTimeout"] = options.visibility->count();
-  DRIPR_ASSIGN_OR_RETURN(auto j, Call("ReceiveMessage", req, options.wait));
+  DRIPR_ASSIGN_OR_RETURN(auto j, Call("ReceiveMessage", req, options.wait, options.cancel));
   std::vector<SqsMessage> out;
   const json& messages = Member(j, "Messages");
   if (!messages.is_array()) return out;

@@ -11,7 +11,6 @@
 namespace dripr {
 
 using sqlite::Connection;
-using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -149,17 +148,17 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
   if (visibility && (visibility->count() < 0 || visibility->count() > kMaxVisibilitySeconds)) {
     return Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds");
   }
-  const auto deadline = Steady::now() + wait;
+  const auto deadline = RealTicker().Now() + wait;
   while (true) {
     // Read the wake-up counter before looking, so a send that commits after our look
     // is never missed.
     uint64_t seen = broker_->Generation(name_);
     DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
-    if (!got.empty() || Steady::now() >= deadline) return got;
+    if (!got.empty() || RealTicker().Now() >= deadline) return got;
     while (true) {
-      auto slice_end = std::min(deadline, Steady::now() + broker_->options_.poll_interval);
+      auto slice_end = std::min(deadline, RealTicker().Now() + broker_->options_.poll_interval);
       if (broker_->WaitForChange(name_, seen, slice_end)) break;  // sent in this process
-      if (Steady::now() >= deadline) return std::vector<ReceivedMessage>{};
+      if (RealTicker().Now() >= deadline) return std::vector<ReceivedMessage>{};
       // Another process, or a visibility timeout that lapsed.
       DRIPR_ASSIGN_OR_RETURN(bool any, HasVisible());
       if (any) break;

@@ -1,32 +1,8 @@
 #include "dripr/providers/rentcast/rate_limiter.h"
 
 #include <algorithm>
-#include <thread>
 
 namespace dripr {
-
-void SteadyTicker::SleepUntil(TimePoint t) { std::this_thread::sleep_until(t); }
-
-Ticker::TimePoint ManualTicker::Now() const {
-  std::lock_guard lock(mu_);
-  return now_;
-}
-
-void ManualTicker::SleepUntil(TimePoint t) {
-  std::lock_guard lock(mu_);
-  sleeps_.push_back(t - start_);
-  now_ = std::max(now_, t);
-}
-
-void ManualTicker::Advance(Duration d) {
-  std::lock_guard lock(mu_);
-  now_ += d;
-}
-
-std::vector<Ticker::Duration> ManualTicker::Sleeps() const {
-  std::lock_guard lock(mu_);
-  return sleeps_;
-}
 
 namespace {
 

@@ -3,51 +3,16 @@
 //
 // One RateLimiter is created per process (by OpenRentCastProvider) and shared, through a
 // shared_ptr, by every thread and every RentCastProvider that uses the same API key.
-// Time is read and slept through a Ticker so tests can drive it by hand.
+// Time is read and slept through a Ticker (core/clock.h) so tests can drive it by hand.
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "dripr/core/clock.h"
+
 namespace dripr {
-
-// Monotonic time plus sleeping (the wall Clock in core/clock.h is for timestamps; pacing
-// and deadlines need a clock that never jumps).
-class Ticker {
- public:
-  using TimePoint = std::chrono::steady_clock::time_point;
-  using Duration = std::chrono::steady_clock::duration;
-  virtual ~Ticker() = default;
-  virtual TimePoint Now() const = 0;
-  // Returns once Now() >= t (immediately when t is in the past). Thread-safe.
-  virtual void SleepUntil(TimePoint t) = 0;
-  void SleepFor(Duration d) { SleepUntil(Now() + d); }
-};
-
-// std::chrono::steady_clock and std::this_thread::sleep_until.
-class SteadyTicker final : public Ticker {
- public:
-  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
-  void SleepUntil(TimePoint t) override;
-};
-
-// For tests: time stands still until someone sleeps; SleepUntil(t) moves the time to t
-// (when t is later) and records the requested sleep. Thread-safe.
-class ManualTicker final : public Ticker {
- public:
-  TimePoint Now() const override;
-  void SleepUntil(TimePoint t) override;
-  void Advance(Duration d);
-  // Every SleepUntil target so far, in call order, as offsets from the ticker's start.
-  std::vector<Duration> Sleeps() const;
-
- private:
-  mutable std::mutex mu_;
-  TimePoint start_{std::chrono::hours(1)};
-  TimePoint now_{std::chrono::hours(1)};
-  std::vector<Duration> sleeps_;
-};
 
 struct RateLimiterOptions {
   double max_rps = 5;  // requests per second, > 0

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "dripr/core/log.h"
+#include "dripr/core/random.h"
 
 namespace dripr {
 namespace {
@@ -123,7 +124,7 @@ RentCastProvider::RentCastProvider(RentCastOptions options, HttpClientPtr http,
       limiter_(std::move(limiter)),
       ticker_(limiter_->ticker()),
       clock_(clock),
-      rng_(options_.jitter_seed ? options_.jitter_seed : std::random_device{}()) {}
+      rng_(options_.jitter_seed ? options_.jitter_seed : RandomSeed()) {}
 
 RentCastStats RentCastProvider::stats() const {
   return RentCastStats{requests_.load(),        retries_.load(),

@@ -56,7 +56,7 @@ struct RentCastOptions {
   std::chrono::milliseconds request_timeout{15000};  // RENTCAST_TIMEOUT_SECONDS
   std::chrono::milliseconds deadline{60000};         // RENTCAST_DEADLINE_SECONDS, per call
   int market_history_months = 6;
-  uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+  uint64_t jitter_seed = 0;  // 0: a random seed (core/random.h)
 
   // Reads the RENTCAST_* variables above. kInvalidArgument names the bad variable; a
   // missing RENTCAST_API_KEY is an error.

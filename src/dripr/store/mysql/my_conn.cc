@@ -579,13 +579,11 @@ Pool::Lease::~Lease() {
 
 Result<Pool::Lease> Pool::Acquire() {
   std::unique_lock lock(mu_);
-  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
-  while (idle_.empty() && open_ >= size_) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= size_) {
-      return Fail(ErrorCode::kUnavailable,
-                  "MySQL: all " + std::to_string(size_) + " pooled connections are busy");
-    }
+  Ticker& ticker = RealTicker();
+  if (!ticker.WaitUntil(lock, cv_, ticker.Now() + acquire_timeout_,
+                        [&] { return !idle_.empty() || open_ < size_; })) {
+    return Fail(ErrorCode::kUnavailable,
+                "MySQL: all " + std::to_string(size_) + " pooled connections are busy");
   }
   if (!idle_.empty()) {
     std::unique_ptr<Connection> c = std::move(idle_.back());

@@ -4,10 +4,10 @@
 
 #include "dripr/store/mysql/mysql_store.h"
 
-#include <random>
-#include <thread>
+#include <cmath>
 
 #include "dripr/core/log.h"
+#include "dripr/core/random.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/mysql/my_rows.h"
 #include "dripr/store/store_common.h"
@@ -43,15 +43,16 @@ bool Transient(const Error& e) {
 }
 
 std::chrono::milliseconds Backoff(int attempt) {
-  thread_local std::mt19937 rng{std::random_device{}()};
   int64_t cap = std::min<int64_t>(1000, int64_t{20} << std::min(attempt, 6));
-  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+  const auto half = static_cast<double>(cap) / 2;
+  return std::chrono::milliseconds(std::llround(SystemRandom().Uniform(half, half * 2)));
 }
 
 }  // namespace
 
 Status MysqlStore::Run(std::string_view what, bool transaction, const Work& fn) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.retry_deadline;
+  Ticker& t = ticker();
+  const auto deadline = t.Now() + options_.retry_deadline;
   for (int attempt = 1;; ++attempt) {
     Status st = [&]() -> Status {
       DRIPR_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
@@ -68,11 +69,11 @@ Status MysqlStore::Run(std::string_view what, bool transaction, const Work& fn) 
     // Permanent errors are the caller's answer as they are; transient ones that outlived
     // the deadline say what was being done.
     if (!Transient(st.error())) return st;
-    if (std::chrono::steady_clock::now() + wait > deadline) return Fail(st.error().Wrap(what));
+    if (t.Now() + wait > deadline) return Fail(st.error().Wrap(what));
     if (attempt == 1 || attempt % 10 == 0) {
       DRIPR_LOG_DEBUG("mysql: {}: {} (retrying)", what, st.error().ToString());
     }
-    std::this_thread::sleep_for(wait);
+    t.SleepFor(wait);
   }
 }
 

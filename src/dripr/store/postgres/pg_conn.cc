@@ -26,11 +26,20 @@ CopyText& CopyText::Text(std::string_view v) {
   Separate();
   for (char ch : v) {
     switch (ch) {
-      case '\\': data_ += "\\\\"; break;
-      case '\t': data_ += "\\t"; break;
-      case '\n': data_ += "\\n"; break;
-      case '\r': data_ += "\\r"; break;
-      default: data_ += ch;
+      case '\\':
+        data_ += "\\\\";
+        break;
+      case '\t':
+        data_ += "\\t";
+        break;
+      case '\n':
+        data_ += "\\n";
+        break;
+      case '\r':
+        data_ += "\\r";
+        break;
+      default:
+        data_ += ch;
     }
   }
   return *this;
@@ -128,8 +137,8 @@ namespace {
 ErrorCode CodeFor(std::string_view state) {
   if (state == "23505") return ErrorCode::kAlreadyExists;
   if (state == "40001" || state == "40P01") return ErrorCode::kAborted;
-  if (state.starts_with("08") || state.starts_with("53") || state == "57P01" ||
-      state == "57P02" || state == "57P03" || state == "55P03") {
+  if (state.starts_with("08") || state.starts_with("53") || state == "57P01" || state == "57P02" ||
+      state == "57P03" || state == "55P03") {
     return ErrorCode::kUnavailable;
   }
   if (state == "57014") return ErrorCode::kDeadlineExceeded;
@@ -169,7 +178,7 @@ Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what) {
   } else {
     // No SQLSTATE: the client library failed, most often because the connection is gone.
     code = conn != nullptr && PQstatus(conn) != CONNECTION_OK ? ErrorCode::kUnavailable
-                                                               : ErrorCode::kInternal;
+                                                              : ErrorCode::kInternal;
     if (code == ErrorCode::kInternal && message.find("connection") != std::string::npos) {
       code = ErrorCode::kUnavailable;
     }
@@ -185,9 +194,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
                                                      std::chrono::seconds connect_timeout) {
   // Defaults come before dbname so that settings in the URL itself win (expand_dbname).
   const std::string timeout = std::to_string(std::max<int64_t>(1, connect_timeout.count()));
-  const char* keys[] = {"connect_timeout",     "keepalives",          "keepalives_idle",
-                        "keepalives_interval", "keepalives_count",    "application_name",
-                        "dbname",              nullptr};
+  const char* keys[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "application_name", "dbname",          nullptr};
   const char* values[] = {timeout.c_str(), "1", "30", "10", "3", "dripr", url.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr) return Fail(ErrorCode::kInternal, "PostgreSQL: out of memory");
@@ -234,8 +243,8 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::vector<const char*> values;
   values.reserve(params.values().size());
   for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
-  PGresult* r = PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr,
-                               nullptr, 0);
+  PGresult* r =
+      PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0);
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
   Error e = ErrorFrom(conn_, r, "");
@@ -266,8 +275,7 @@ Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
   }
   PQclear(r);
   const std::string& data = rows.data();
-  bool sent = data.empty() ||
-              PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
+  bool sent = data.empty() || PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
   bool ended = PQputCopyEnd(conn_, sent ? nullptr : "client failed to send rows") == 1;
   Status result = Ok();
   // Drain every result; the COPY's own is the first.
@@ -282,11 +290,12 @@ Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
 // ---- Pool ----
 
 Pool::Pool(std::string url, int size, std::chrono::seconds connect_timeout,
-           std::chrono::milliseconds acquire_timeout)
+           std::chrono::milliseconds acquire_timeout, Ticker* ticker)
     : url_(std::move(url)),
       size_(std::max(1, size)),
       connect_timeout_(connect_timeout),
-      acquire_timeout_(acquire_timeout) {}
+      acquire_timeout_(acquire_timeout),
+      ticker_(ticker != nullptr ? *ticker : RealTicker()) {}
 
 Pool::~Pool() = default;
 
@@ -296,13 +305,10 @@ Pool::Lease::~Lease() {
 
 Result<Pool::Lease> Pool::Acquire() {
   std::unique_lock lock(mu_);
-  const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
-  while (idle_.empty() && open_ >= size_) {
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= size_) {
-      return Fail(ErrorCode::kUnavailable,
-                  "PostgreSQL: all " + std::to_string(size_) + " pooled connections are busy");
-    }
+  const auto deadline = ticker_.Now() + acquire_timeout_;
+  if (!ticker_.WaitUntil(lock, cv_, deadline, [&] { return !idle_.empty() || open_ < size_; })) {
+    return Fail(ErrorCode::kUnavailable,
+                "PostgreSQL: all " + std::to_string(size_) + " pooled connections are busy");
   }
   if (!idle_.empty()) {
     std::unique_ptr<Connection> c = std::move(idle_.back());

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 
 namespace dripr::pg {
@@ -135,8 +136,9 @@ class Connection {
 // transaction when its lease ends is closed instead of reused.
 class Pool {
  public:
+  // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
   Pool(std::string url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout);
+       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr);
   ~Pool();
 
   class Lease {
@@ -163,6 +165,7 @@ class Pool {
   const int size_;
   const std::chrono::seconds connect_timeout_;
   const std::chrono::milliseconds acquire_timeout_;
+  Ticker& ticker_;
 
   std::mutex mu_;
   std::condition_variable cv_;

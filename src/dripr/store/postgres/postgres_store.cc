@@ -3,9 +3,10 @@
 
 #include "dripr/store/postgres/postgres_store.h"
 
-#include <random>
+#include <cmath>
 
 #include "dripr/core/log.h"
+#include "dripr/core/random.h"
 #include "dripr/core/time.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/postgres/pg_rows.h"
@@ -18,10 +19,11 @@ using pg::Params;
 using pg::Rows;
 
 PostgresStore::PostgresStore(PostgresStoreOptions options, const Clock* clock)
-    : StoreBase(options.required_parts, options.outbox_poll_interval),
+    : StoreBase(options.required_parts, options.outbox_poll_interval, options.ticker),
       options_(std::move(options)),
       clock_(clock),
-      pool_(options_.url, options_.pool_size, options_.connect_timeout, options_.acquire_timeout) {}
+      pool_(options_.url, options_.pool_size, options_.connect_timeout, options_.acquire_timeout,
+            options_.ticker) {}
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions options) {
   if (options.url.empty()) return Fail(ErrorCode::kInvalidArgument, "PostgreSQL URL is empty");
@@ -46,15 +48,16 @@ bool Transient(const Error& e) {
 }
 
 std::chrono::milliseconds Backoff(int attempt) {
-  thread_local std::mt19937 rng{std::random_device{}()};
   int64_t cap = std::min<int64_t>(1000, int64_t{20} << std::min(attempt, 6));
-  return std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng));
+  const auto half = static_cast<double>(cap) / 2;
+  return std::chrono::milliseconds(std::llround(SystemRandom().Uniform(half, half * 2)));
 }
 
 }  // namespace
 
 Status PostgresStore::Run(std::string_view what, bool transaction, const Work& fn) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.retry_deadline;
+  Ticker& t = ticker();
+  const auto deadline = t.Now() + options_.retry_deadline;
   for (int attempt = 1;; ++attempt) {
     Status st = [&]() -> Status {
       DRIPR_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
@@ -72,11 +75,11 @@ Status PostgresStore::Run(std::string_view what, bool transaction, const Work& f
     // Permanent errors are the caller's answer as they are (e.g. "campaign X already
     // exists"); transient ones that outlived the deadline say what was being done.
     if (!Transient(st.error())) return st;
-    if (std::chrono::steady_clock::now() + wait > deadline) return Fail(st.error().Wrap(what));
+    if (t.Now() + wait > deadline) return Fail(st.error().Wrap(what));
     if (attempt == 1 || attempt % 10 == 0) {
       DRIPR_LOG_DEBUG("postgres: {}: {} (retrying)", what, st.error().ToString());
     }
-    std::this_thread::sleep_for(wait);
+    t.SleepFor(wait);
   }
 }
 

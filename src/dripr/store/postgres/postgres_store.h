@@ -40,6 +40,7 @@ struct PostgresStoreOptions {
   std::string url;  // postgresql://user[:password]@host[:port]/db[?param=value...]
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
+  Ticker* ticker = nullptr;      // retry deadlines and waits; nullptr: the real one
   int pool_size = 8;
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{10'000};
