@@ -16,6 +16,7 @@
 #include "cmd/render.h"
 #include "dripr/core/log.h"
 #include "dripr/fetcher/data_fetcher.h"
+#include "dripr/ops/fetcher_ops.h"
 
 namespace dripr::cli {
 namespace {
@@ -37,7 +38,8 @@ int DataFetcherCmd(const Globals& g) {
   sigset_t stop_signals = BlockStopSignals();
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  auto provider = OpenProvider(ctx.env);
+  Metrics metrics;  // the process's metrics and heartbeats (served by the ops server)
+  auto provider = OpenProvider(ctx.env, &metrics);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
@@ -47,7 +49,18 @@ int DataFetcherCmd(const Globals& g) {
   // Noticed within a second: the database file removed or replaced under the fetcher (its
   // writes would be lost with the unlinked file). Every write transaction checks it too.
   const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);
-  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config);
+  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config, &metrics);
+  // Ops HTTP server (DRIPR_OPS_ADDR): bound before the consumers start, so a taken port
+  // stops the process before it takes any work.
+  std::unique_ptr<FetcherOps> ops;
+  if (ctx.config.ops.enabled) {
+    BuildInfo build{std::string(DriprVersion()),
+                    SqlitePath(ctx.config.database_url) ? "sqlite" : "postgres",
+                    ctx.config.bus == BusKind::kAws ? "aws" : "embedded", (*provider)->Name()};
+    auto started = FetcherOps::Start(ctx.config.ops, *store, *bus, fetcher, metrics, build);
+    if (!started) return ReportError(started.error());
+    ops = std::move(*started);
+  }
   fetcher.Start();
   DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
                  (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",

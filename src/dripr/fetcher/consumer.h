@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
+#include "dripr/core/metrics.h"
 
 namespace dripr {
 
@@ -87,9 +88,10 @@ struct ConsumerStats {
 class Consumer {
  public:
   // `dlq` may be null: failures are then only logged and the message is left to the
-  // broker's own redrive (never deleted without a copy).
+  // broker's own redrive (never deleted without a copy). `metrics` (may be null) receives
+  // the queue's metrics and the receive loops' heartbeats; it must outlive the consumer.
   Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
-           ConsumerOptions options);
+           ConsumerOptions options, Metrics* metrics = nullptr);
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -110,11 +112,12 @@ class Consumer {
     std::chrono::steady_clock::time_point expires;
   };
 
-  void ReceiveLoop();
+  void ReceiveLoop(HeartbeatRef heartbeat);
   void WorkerLoop();
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
+  void LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, double ms);
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
   void Ack(const std::string& receipt);
@@ -132,6 +135,8 @@ class Consumer {
   Queue* const dlq_;
   MessageHandler& handler_;
   const ConsumerOptions options_;
+  Metrics* const metrics_registry_;  // may be null
+  const QueueMetrics metrics_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};

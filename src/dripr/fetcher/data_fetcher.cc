@@ -5,14 +5,14 @@
 namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-                         const AppConfig& config)
-    : relay_(store, bus.CampaignEvents(), config.relay) {
+                         const AppConfig& config, Metrics* metrics)
+    : relay_(store, bus.CampaignEvents(), config.relay, metrics) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
     consumers_.push_back(std::make_unique<Consumer>(std::string(ToString(part)),
                                                     bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-                                                    *handlers_.back(), config.consumer));
+                                                    *handlers_.back(), config.consumer, metrics));
   }
 }
 

@@ -2,6 +2,7 @@
 // The data-fetcher service: one consumer per part queue plus the outbox relay, over
 // whatever Store, Bus and Provider the caller wired (see wiring.h).
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -15,8 +16,10 @@ namespace dripr {
 
 class DataFetcher {
  public:
+  // `metrics` (may be null; must outlive the fetcher) receives the consumers' and the
+  // relay's metrics and heartbeats.
   DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-              const AppConfig& config);
+              const AppConfig& config, Metrics* metrics = nullptr);
   ~DataFetcher();
 
   void Start();
@@ -26,12 +29,14 @@ class DataFetcher {
   // Sum over the three consumers.
   ConsumerStats Stats() const;
   const OutboxRelay& relay() const { return relay_; }
+  // True between Start() and Stop() (readiness: the consumers are running).
+  bool running() const { return running_; }
 
  private:
   std::vector<std::unique_ptr<PartEventHandler>> handlers_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
-  bool running_ = false;
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace dripr
