@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "dripr/core/log.h"
 
@@ -34,6 +36,12 @@ httplib::Server::Handler Adapt(OpsHandler handler) {
 }  // namespace
 
 OpsServer::OpsServer() : impl_(std::make_unique<Impl>()) {
+  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same
+  // port and silently share its connections: only SO_REUSEADDR (quick restarts) here.
+  impl_->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   impl_->server.set_keep_alive_max_count(100);
   impl_->server.set_read_timeout(5, 0);
   impl_->server.set_write_timeout(5, 0);
@@ -61,6 +69,12 @@ Result<int> OpsServer::Start(const std::string& host, int port) {
                     "port, 0 for any free one, or off");
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // httplib's stop() does nothing until the listening loop has begun, so a Stop() right
+  // after Start() would leave it accepting forever: return only once it runs.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!impl_->server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return bound;
 }
 
