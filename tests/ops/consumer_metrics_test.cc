@@ -42,8 +42,8 @@ TEST(ConsumerMetrics, CountsEveryOutcomeAndReturnsInFlightToZero) {
     options.wait_time = 100ms;
     options.visibility_timeout = 2s;
     options.max_in_flight = 2;
-    options.max_attempts = 2;       // "flaky": retry once, then a failure
-    options.backoff_base = 1ms;     // visible again after the 1 s minimum
+    options.max_attempts = 2;    // "flaky": retry once, then a failure
+    options.backoff_base = 1ms;  // visible again after the 1 s minimum
     options.shutdown_deadline = 5s;
     Metrics metrics;
     ScriptedHandler handler;
@@ -63,7 +63,8 @@ TEST(ConsumerMetrics, CountsEveryOutcomeAndReturnsInFlightToZero) {
     EXPECT_NE(text.find(R"(dripr_handler_duration_seconds_count{queue="active_listings"} 6)"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find(R"(dripr_event_age_seconds_count{queue="active_listings"} 6)"), std::string::npos)
+    EXPECT_NE(text.find(R"(dripr_event_age_seconds_count{queue="active_listings"} 6)"),
+              std::string::npos)
         << text;
     // The receive loops' heartbeats retire with the loops: nothing is reported as wedged.
     EXPECT_TRUE(metrics.HeartbeatProblems().empty());

@@ -1,5 +1,7 @@
 // Structured logs (core/log.h) and the ops settings (DRIPR_LOG_FORMAT, DRIPR_OPS_ADDR).
 
+#include "dripr/core/log.h"
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -7,7 +9,6 @@
 #include <regex>
 #include <sstream>
 
-#include "dripr/core/log.h"
 #include "dripr/fetcher/config.h"
 
 namespace dripr {
@@ -106,7 +107,8 @@ TEST(JsonLogs, HostileTextStaysOneValidLine) {
 
 TEST(TextLogs, KeepTheHumanLineOrAppendFields) {
   CapturedLog log(LogFormat::kText);
-  LogStructured(spdlog::level::info, HandledFields(), "short", "[active_listings] campaign=c-1 outcome=retry");
+  LogStructured(spdlog::level::info, HandledFields(), "short",
+                "[active_listings] campaign=c-1 outcome=retry");
   LogFields f;
   f.campaign_id = "c-2";
   f.attempt = 1;
@@ -163,12 +165,14 @@ TEST(OpsAddressSetting, ParsesHostPortOffAndRejectsTheRest) {
   ASSERT_TRUE(off);
   EXPECT_FALSE(off->enabled);
 
-  for (const char* bad : {"", "9464", ":9464", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536",
-                          "127.0.0.1:-1", "127.0.0.1:80 ", "::1:80", "a b:80", "OFF", "127.0.0.1:9464/x"}) {
+  for (const char* bad :
+       {"", "9464", ":9464", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536", "127.0.0.1:-1",
+        "127.0.0.1:80 ", "::1:80", "a b:80", "OFF", "127.0.0.1:9464/x"}) {
     auto r = OpsAddress::Parse(bad);
     ASSERT_FALSE(r) << "accepted '" << bad << "'";
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
-    EXPECT_TRUE(r.error().message.starts_with("DRIPR_OPS_ADDR must be host:port")) << r.error().message;
+    EXPECT_TRUE(r.error().message.starts_with("DRIPR_OPS_ADDR must be host:port"))
+        << r.error().message;
   }
   auto config = LoadConfig(Env::FromMap({{"DRIPR_OPS_ADDR", "nowhere"}}));
   ASSERT_FALSE(config);

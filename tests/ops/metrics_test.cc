@@ -51,20 +51,27 @@ TEST(Metrics, CountersGaugesAndHistogramsWithLabels) {
   h.Observe(3);
 
   const std::string text = m.Expose();
-  EXPECT_TRUE(HasSample(text, R"(dripr_messages_handled_total{outcome="done",queue="active_listings"} 3)"))
+  EXPECT_TRUE(
+      HasSample(text, R"(dripr_messages_handled_total{outcome="done",queue="active_listings"} 3)"))
       << text;
   EXPECT_TRUE(HasSample(text, R"(dripr_in_flight{queue="recent_sales"} 4)")) << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="0.01"} 0)"))
+  EXPECT_TRUE(HasSample(
+      text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="0.01"} 0)"))
       << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="0.025"} 1)"))
+  EXPECT_TRUE(HasSample(
+      text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="0.025"} 1)"))
       << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="5"} 2)"))
+  EXPECT_TRUE(HasSample(
+      text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="5"} 2)"))
       << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="+Inf"} 2)"))
+  EXPECT_TRUE(HasSample(
+      text, R"(dripr_handler_duration_seconds_bucket{queue="local_market_data",le="+Inf"} 2)"))
       << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_count{queue="local_market_data"} 2)"))
+  EXPECT_TRUE(
+      HasSample(text, R"(dripr_handler_duration_seconds_count{queue="local_market_data"} 2)"))
       << text;
-  EXPECT_TRUE(HasSample(text, R"(dripr_handler_duration_seconds_sum{queue="local_market_data"} 3.02)"))
+  EXPECT_TRUE(
+      HasSample(text, R"(dripr_handler_duration_seconds_sum{queue="local_market_data"} 3.02)"))
       << text;
   EXPECT_NE(text.find("# TYPE dripr_handler_duration_seconds histogram"), std::string::npos);
   // A family shows up once it has a series (prometheus-cpp leaves empty families out).
@@ -173,23 +180,27 @@ TEST(Metrics, ExpositionPassesPromtool) {
   m.Gauge(kOutboxBacklog, {}).Set(4);
   m.Gauge(kOutboxOldestAge, {}).Set(1.5);
   m.Counter(kEventsPublished, {}).Increment(7);
-  m.Counter(kProviderRequests, {{"provider", "rentcast"}, {"endpoint", "/listings/sale"}, {"code", "200"}})
+  m.Counter(kProviderRequests,
+            {{"provider", "rentcast"}, {"endpoint", "/listings/sale"}, {"code", "200"}})
       .Increment();
   m.Histogram(kProviderRequestDuration, {{"provider", "rentcast"}, {"endpoint", "/listings/sale"}})
       .Observe(0.3);
   m.Gauge(kCampaigns, {{"status", "WAITING_FOR_DATA"}}).Set(2);
   m.Counter(kReconcilerActions, {{"action", "republish"}}).Increment();
-  m.Gauge(kBuildInfo, {{"version", "0.1.0"}, {"store", "sqlite"}, {"bus", "embedded"}, {"provider", "sample"}})
+  m.Gauge(kBuildInfo,
+          {{"version", "0.1.0"}, {"store", "sqlite"}, {"bus", "embedded"}, {"provider", "sample"}})
       .Set(1);
 
   const auto dir = std::filesystem::temp_directory_path() / ("dripr-promtool-" + NewUuid());
   std::filesystem::create_directories(dir);
   const auto in = dir / "metrics.txt", out = dir / "promtool.out";
   std::ofstream(in) << m.Expose();
-  const std::string cmd = "promtool check metrics < " + in.string() + " > " + out.string() + " 2>&1";
+  const std::string cmd =
+      "promtool check metrics < " + in.string() + " > " + out.string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   std::ifstream result(out);
-  const std::string said((std::istreambuf_iterator<char>(result)), std::istreambuf_iterator<char>());
+  const std::string said((std::istreambuf_iterator<char>(result)),
+                         std::istreambuf_iterator<char>());
   std::filesystem::remove_all(dir);
   EXPECT_EQ(rc, 0) << "promtool (Debian package prometheus) said: " << said;
   EXPECT_EQ(said, "") << said;  // lint findings are printed even when the exit code is 0

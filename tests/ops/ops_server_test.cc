@@ -20,9 +20,10 @@ class OpsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     AddStandardRoutes(server_, metrics_, [this] {
-      std::vector<CheckStatus> checks = {{"database", db_ok_.load(), db_ok_ ? "" : "UNAVAILABLE: connection refused"},
-                                         {"bus", true, ""},
-                                         {"consumers", true, ""}};
+      std::vector<CheckStatus> checks = {
+          {"database", db_ok_.load(), db_ok_ ? "" : "UNAVAILABLE: connection refused"},
+          {"bus", true, ""},
+          {"consumers", true, ""}};
       return checks;
     });
   }
@@ -68,7 +69,8 @@ TEST_F(OpsServerTest, HealthzIs503WhileALoopIsWedged) {
   auto j = json::parse(r->body);
   EXPECT_EQ(j["status"], "unhealthy");
   ASSERT_EQ(j["problems"].size(), 1u);
-  EXPECT_TRUE(j["problems"][0].get<std::string>().starts_with("receive loop active_listings#0: no progress"))
+  EXPECT_TRUE(j["problems"][0].get<std::string>().starts_with(
+      "receive loop active_listings#0: no progress"))
       << r->body;
 
   wedged.Stop();  // the loop ended on purpose
@@ -101,9 +103,11 @@ TEST_F(OpsServerTest, ReadyzNamesEachFailingCheck) {
 TEST_F(OpsServerTest, MoreRoutesCanBeAdded) {
   server_.Get("/dashboard", [](const OpsRequest& req) {
     auto it = req.params.find("campaign");
-    return OpsResponse{200, "text/html", "<p>" + (it == req.params.end() ? "-" : it->second) + "</p>"};
+    return OpsResponse{200, "text/html",
+                       "<p>" + (it == req.params.end() ? "-" : it->second) + "</p>"};
   });
-  server_.Post("/actions/echo", [](const OpsRequest& req) { return OpsResponse::Json(202, req.body); });
+  server_.Post("/actions/echo",
+               [](const OpsRequest& req) { return OpsResponse::Json(202, req.body); });
   server_.Get("/broken", [](const OpsRequest&) -> OpsResponse { throw std::runtime_error("bug"); });
   Start();
   auto r = Get("/dashboard?campaign=c-1");
@@ -129,7 +133,8 @@ TEST_F(OpsServerTest, AnAddressInUseIsReportedNamingTheVariable) {
   auto r = second.Start("127.0.0.1", port_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(r.error().message.find("DRIPR_OPS_ADDR 127.0.0.1:" + std::to_string(port_)), std::string::npos)
+  EXPECT_NE(r.error().message.find("DRIPR_OPS_ADDR 127.0.0.1:" + std::to_string(port_)),
+            std::string::npos)
       << r.error().message;
 }
 

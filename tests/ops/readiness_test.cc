@@ -29,8 +29,9 @@ TEST(PeriodicCheck, ReportsTheLastOutcome) {
   EXPECT_EQ(check.Current().detail, "not checked yet");
   EXPECT_FALSE(check.Current().ok);
   check.Start();
-  ASSERT_TRUE(testing::Eventually([&] { return check.Current().detail == "UNAVAILABLE: connection refused"; }))
-      << check.Current().detail;
+  ASSERT_TRUE(testing::Eventually([&] {
+    return check.Current().detail == "UNAVAILABLE: connection refused";
+  })) << check.Current().detail;
   ok = true;
   ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
   EXPECT_EQ(check.Current().name, "database");
@@ -86,8 +87,8 @@ class ReadinessProbeTest : public ::testing::Test {
 TEST_F(ReadinessProbeTest, ReadyWhenDatabaseBusAndConsumersAreUp) {
   Metrics metrics;
   std::atomic<bool> running{true};
-  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [&] { return running.load(); },
-                       metrics, {5ms, 1s, 10s});
+  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings),
+                       [&] { return running.load(); }, metrics, {5ms, 1s, 10s});
   probe.Start();
   auto all_ok = [&] {
     for (const auto& c : probe.Checks()) {
@@ -113,8 +114,8 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-3", "u", "02139", std::nullopt}));
   ASSERT_TRUE(store_->StartCampaign("c-1"));  // one outbox row, unpublished
   Metrics metrics;
-  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [] { return true; }, metrics,
-                       {1s, 1s, 10s});
+  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [] { return true; },
+                       metrics, {1s, 1s, 10s});
   probe.Start();  // samples at once, then every 10 s
   ASSERT_TRUE(testing::Eventually([&] { return metrics.Gauge(kOutboxBacklog, {}).Value() == 1; }));
   EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "DORMANT"}}).Value(), 2);

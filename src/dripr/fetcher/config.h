@@ -18,9 +18,9 @@ enum class BusKind { kEmbedded, kAws };
 
 // DRIPR_OPS_ADDR: where the ops HTTP server (/healthz, /readyz, /metrics) listens.
 struct OpsAddress {
-  bool enabled = true;            // false: `off`
+  bool enabled = true;  // false: `off`
   std::string host = "127.0.0.1";
-  int port = 9464;                // 0: any free port (the chosen one is logged)
+  int port = 9464;  // 0: any free port (the chosen one is logged)
 
   // "host:port" (IPv6 as [addr]:port) or "off"; kInvalidArgument naming the variable.
   static Result<OpsAddress> Parse(const std::string& text);

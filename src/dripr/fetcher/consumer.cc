@@ -58,8 +58,9 @@ void Consumer::Start() {
   ack_thread_ = std::thread([this] { AckLoop(); });
   for (int i = 0; i < std::max(1, options_.receive_loops); ++i) {
     // Metrics: a receive call returns within its long poll plus the transport's timeouts.
-    auto heartbeat = HeartbeatOf(metrics_registry_, "receive loop " + name_ + "#" + std::to_string(i),
-                                 options_.wait_time + std::chrono::seconds(60));
+    auto heartbeat =
+        HeartbeatOf(metrics_registry_, "receive loop " + name_ + "#" + std::to_string(i),
+                    options_.wait_time + std::chrono::seconds(60));
     receivers_.emplace_back([this, heartbeat] { ReceiveLoop(heartbeat); });
   }
 }
@@ -231,8 +232,8 @@ void Consumer::NoteReceiveResult(const Error* error) {
 void Consumer::Process(const ReceivedMessage& m) {
   auto start = SteadyClock::now();
   if (m.sent_at != SysTime{}) {
-    metrics_.event_age.Observe(
-        std::max(0.0, std::chrono::duration<double>(std::chrono::system_clock::now() - m.sent_at).count()));
+    metrics_.event_age.Observe(std::max(
+        0.0, std::chrono::duration<double>(std::chrono::system_clock::now() - m.sent_at).count()));
   }
   HandlerOutcome out;
   try {

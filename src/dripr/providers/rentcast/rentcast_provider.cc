@@ -131,7 +131,9 @@ void RentCastProvider::Record(const std::string& path_and_query, const std::stri
                               Ticker::Duration took) {
   if (metrics_ == nullptr) return;
   const std::string endpoint = path_and_query.substr(0, path_and_query.find('?'));
-  metrics_->Counter(kProviderRequests, {{"provider", "rentcast"}, {"endpoint", endpoint}, {"code", code}})
+  metrics_
+      ->Counter(kProviderRequests,
+                {{"provider", "rentcast"}, {"endpoint", endpoint}, {"code", code}})
       .Increment();
   metrics_->Histogram(kProviderRequestDuration, {{"provider", "rentcast"}, {"endpoint", endpoint}})
       .Observe(std::chrono::duration<double>(took).count());
@@ -198,10 +200,11 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
     std::optional<Ticker::Duration> retry_after;
     auto resp = http_->Send(req);
     long long took = Ms(ticker_.Now() - start);
-    Record(path_and_query,
-           resp ? std::to_string(resp->status)
-                : (resp.error().code == ErrorCode::kDeadlineExceeded ? "timeout" : "transport_error"),
-           ticker_.Now() - start);
+    Record(
+        path_and_query,
+        resp ? std::to_string(resp->status)
+             : (resp.error().code == ErrorCode::kDeadlineExceeded ? "timeout" : "transport_error"),
+        ticker_.Now() - start);
     if (!resp) {
       const Error& e = resp.error();
       DRIPR_LOG_DEBUG("rentcast GET {} failed after {} ms (attempt {}): {}", path_and_query, took,
@@ -375,9 +378,8 @@ Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http,
     limiter = std::make_shared<RateLimiter>(RateLimiterOptions{.max_rps = options.max_rps},
                                             std::make_shared<SteadyTicker>());
   }
-  return ProviderPtr(std::make_unique<RentCastProvider>(std::move(options), std::move(http),
-                                                       std::move(limiter),
-                                                       SystemClock::Instance(), metrics));
+  return ProviderPtr(std::make_unique<RentCastProvider>(
+      std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));
 }
 
 }  // namespace dripr

@@ -145,8 +145,8 @@ Result<StoreGauges> PostgresStore::SampleGauges() {
   StoreGauges g;
   DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
     g = StoreGauges{};
-    DRIPR_ASSIGN_OR_RETURN(
-        Rows by_status, c.Exec("SELECT campaign_status, count(*) FROM campaigns GROUP BY 1"));
+    DRIPR_ASSIGN_OR_RETURN(Rows by_status,
+                           c.Exec("SELECT campaign_status, count(*) FROM campaigns GROUP BY 1"));
     for (int i = 0; i < by_status.size(); ++i) {
       g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
     }

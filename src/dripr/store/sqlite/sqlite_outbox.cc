@@ -114,8 +114,9 @@ Result<int64_t> SqliteStore::PendingOutboxCount() {
 Result<StoreGauges> SqliteStore::SampleGauges() {
   StoreGauges g;
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  DRIPR_ASSIGN_OR_RETURN(auto by_status, c->Prepare("SELECT campaign_status, count(*) FROM campaigns "
-                                                    "GROUP BY campaign_status"));
+  DRIPR_ASSIGN_OR_RETURN(auto by_status,
+                         c->Prepare("SELECT campaign_status, count(*) FROM campaigns "
+                                    "GROUP BY campaign_status"));
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, by_status.Step());
     if (!row) break;
