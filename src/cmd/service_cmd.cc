@@ -16,7 +16,7 @@
 #include "cmd/render.h"
 #include "dripr/core/log.h"
 #include "dripr/fetcher/data_fetcher.h"
-#include "dripr/ops/fetcher_ops.h"
+#include "dripr/fetcher/fetcher_ops.h"
 
 namespace dripr::cli {
 namespace {

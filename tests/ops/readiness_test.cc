@@ -1,6 +1,6 @@
 // Readiness checks and the store-sampled gauges, against a real SQLite store and embedded bus.
 
-#include "dripr/ops/readiness.h"
+#include "dripr/fetcher/readiness.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "dripr/ops/fetcher_ops.h"
+#include "dripr/fetcher/fetcher_ops.h"
 
 #include "dripr/core/log.h"
 

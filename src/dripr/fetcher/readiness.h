@@ -22,7 +22,7 @@
 
 #include "dripr/bus/bus.h"
 #include "dripr/core/metrics.h"
-#include "dripr/ops/ops_server.h"
+#include "dripr/ops/periodic_check.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -31,31 +31,6 @@ struct ReadinessOptions {
   std::chrono::milliseconds interval{1000};
   std::chrono::milliseconds timeout{3000};
   std::chrono::milliseconds sample_interval{10000};
-};
-
-// One named check re-run periodically on its own thread.
-class PeriodicCheck {
- public:
-  PeriodicCheck(std::string name, std::function<Status()> check, std::chrono::milliseconds interval,
-                std::chrono::milliseconds timeout);
-  ~PeriodicCheck();  // stops (waits for the running check to return)
-  void Start();
-  void Stop();
-  CheckStatus Current() const;
-
- private:
-  void Loop();
-
-  const std::string name_;
-  const std::function<Status()> check_;
-  const std::chrono::milliseconds interval_, timeout_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                                      // guarded by mu_
-  bool have_result_ = false;                               // guarded by mu_
-  Status last_ = Ok();                                     // guarded by mu_
-  std::chrono::steady_clock::time_point running_since_{};  // guarded by mu_; epoch: idle
-  std::thread thread_;
 };
 
 class ReadinessProbe {

@@ -10,8 +10,8 @@
 #include "dripr/core/metrics.h"
 #include "dripr/fetcher/config.h"
 #include "dripr/fetcher/data_fetcher.h"
+#include "dripr/fetcher/readiness.h"
 #include "dripr/ops/ops_server.h"
-#include "dripr/ops/readiness.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
