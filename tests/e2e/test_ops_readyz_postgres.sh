@@ -9,11 +9,16 @@ export DATABASE_URL="$DRIPR_TEST_PG_URL" EVENT_BUS=embedded EMBEDDED_BUS_PATH="$
 export DATA_PROVIDER=sample DRIPR_DB_RETRY_SECONDS=15
 
 dripr migrate >/dev/null || fail "migrate"
+dripr campaign create --id d-1 --zip 02139 >/dev/null || fail "create d-1"
 start_fetcher fetcher
 poll 20 "ops URL logged" grep -q 'ops server listening on' "$E2E_TMP/fetcher.log"
 url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$E2E_TMP/fetcher.log" | head -1)
 code() { curl -s -m 5 -o "$E2E_TMP/$1.json" -w '%{http_code}' "$url/$1"; }
 poll 20 "readyz 200" eval '[[ $(code readyz) == 200 ]]'
+# The gauges sampled from PostgreSQL (at start, then every 10 s).
+sampled() { curl -s "$url/metrics" | grep -qx 'dripr_campaigns{status="DORMANT"} 1' \
+  && curl -s "$url/metrics" | grep -qx 'dripr_outbox_backlog 0'; }
+poll 15 "campaign and outbox gauges sampled from PostgreSQL" sampled
 
 pg_server_stop
 t0=$SECONDS
