@@ -34,6 +34,15 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
+// dripr_build_info's `store` label: the DATABASE_URL scheme (validated by LoadConfig).
+std::string StoreKindName(const std::string& database_url) {
+  if (SqlitePath(database_url)) return "sqlite";
+  if (database_url.starts_with("mysql://") || database_url.starts_with("mariadb://")) {
+    return "mysql";
+  }
+  return "postgres";
+}
+
 int DataFetcherCmd(const Globals& g) {
   sigset_t stop_signals = BlockStopSignals();
   Context ctx;
@@ -54,8 +63,7 @@ int DataFetcherCmd(const Globals& g) {
   // stops the process before it takes any work.
   std::unique_ptr<FetcherOps> ops;
   if (ctx.config.ops.enabled) {
-    BuildInfo build{std::string(DriprVersion()),
-                    SqlitePath(ctx.config.database_url) ? "sqlite" : "postgres",
+    BuildInfo build{std::string(DriprVersion()), StoreKindName(ctx.config.database_url),
                     ctx.config.bus == BusKind::kAws ? "aws" : "embedded", (*provider)->Name()};
     auto started = FetcherOps::Start(ctx.config.ops, *store, *bus, fetcher, metrics, build);
     if (!started) return ReportError(started.error());
