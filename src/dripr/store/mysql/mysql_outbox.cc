@@ -192,9 +192,9 @@ Result<StoreGauges> MysqlStore::SampleGauges() {
     for (int i = 0; i < by_status.size(); ++i) {
       g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
     }
-    DRIPR_ASSIGN_OR_RETURN(
-        Rows outbox,
-        c.Exec("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL"));
+    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
+                           c.Exec("SELECT COUNT(*), " DRIPR_MY_MS(
+                               "MIN(created_at)") " FROM outbox WHERE published_at IS NULL"));
     g.outbox_backlog = outbox.Int(0, 0);
     if (!outbox.IsNull(0, 1)) g.oldest_unpublished = my::TimeAt(outbox, 0, 1);
     return Ok();

@@ -150,9 +150,9 @@ Result<StoreGauges> PostgresStore::SampleGauges() {
     for (int i = 0; i < by_status.size(); ++i) {
       g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
     }
-    DRIPR_ASSIGN_OR_RETURN(
-        Rows outbox,
-        c.Exec("SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL"));
+    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
+                           c.Exec("SELECT count(*), " DRIPR_PG_MS(
+                               "min(created_at)") " FROM outbox WHERE published_at IS NULL"));
     g.outbox_backlog = outbox.Int(0, 0);
     if (!outbox.IsNull(0, 1)) g.oldest_unpublished = pg::TimeAt(outbox, 0, 1);
     return Ok();
