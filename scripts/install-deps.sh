@@ -7,10 +7,11 @@ packages=(
   g++ cmake ninja-build pkg-config make
   libsqlite3-dev libpq-dev postgresql libmariadb-dev mariadb-server
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
-  libcurl4-openssl-dev libssl-dev libpugixml-dev
+  libcurl4-openssl-dev libssl-dev libpugixml-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
   python3 python3-boto3 curl
   buildah systemd binutils
+  prometheus  # promtool and the server for tests/e2e/test_ops_*.sh
 )
 
 missing=()

@@ -37,7 +37,7 @@ std::optional<int> LoadContext(const Globals& g, Context& ctx) {
   auto config = LoadConfig(ctx.env);
   if (!config) return ReportUsage(config.error().message);
   ctx.config = std::move(*config);
-  InitLogging(ctx.config.log_level);
+  InitLogging(ctx.config.log_level, ctx.config.log_format);
   return std::nullopt;
 }
 

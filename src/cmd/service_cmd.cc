@@ -18,6 +18,7 @@
 #include "cmd/render.h"
 #include "dripr/core/log.h"
 #include "dripr/fetcher/data_fetcher.h"
+#include "dripr/fetcher/fetcher_ops.h"
 
 namespace dripr::cli {
 namespace {
@@ -71,11 +72,21 @@ class SecondSignalWatcher {
   std::thread thread_;
 };
 
+// dripr_build_info's `store` label: the DATABASE_URL scheme (validated by LoadConfig).
+std::string StoreKindName(const std::string& database_url) {
+  if (SqlitePath(database_url)) return "sqlite";
+  if (database_url.starts_with("mysql://") || database_url.starts_with("mariadb://")) {
+    return "mysql";
+  }
+  return "postgres";
+}
+
 int DataFetcherCmd(const Globals& g) {
   sigset_t stop_signals = BlockStopSignals();
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  auto provider = OpenProvider(ctx.env);
+  Metrics metrics;  // the process's metrics and heartbeats (served by the ops server)
+  auto provider = OpenProvider(ctx.env, &metrics);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
@@ -88,7 +99,25 @@ int DataFetcherCmd(const Globals& g) {
   // Noticed within a second: the database file removed or replaced under the fetcher (its
   // writes would be lost with the unlinked file). Every write transaction checks it too.
   const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);
-  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config);
+  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config,
+                      /*ticker=*/nullptr, &metrics);
+  fetcher.reconciler().SetPassObserver([&metrics](const ReconcilePass& pass) {
+    for (ReconcileAction a : kAllReconcileActions) {
+      if (pass.count(a) == 0) continue;
+      CounterOf(&metrics, kReconcilerActions, {{"action", std::string(ToString(a))}})
+          .Increment(static_cast<double>(pass.count(a)));
+    }
+  });
+  // Ops HTTP server (DRIPR_OPS_ADDR): bound before the consumers start, so a taken port
+  // stops the process before it takes any work.
+  std::unique_ptr<FetcherOps> ops;
+  if (ctx.config.ops.enabled) {
+    BuildInfo build{std::string(DriprVersion()), StoreKindName(ctx.config.database_url),
+                    ctx.config.bus == BusKind::kAws ? "aws" : "embedded", (*provider)->Name()};
+    auto started = FetcherOps::Start(ctx.config.ops, *store, *bus, fetcher, metrics, build);
+    if (!started) return ReportError(started.error());
+    ops = std::move(*started);
+  }
   fetcher.Start();
   DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
                  (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",

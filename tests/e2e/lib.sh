@@ -47,7 +47,9 @@ poll() {
 start_fetcher() {
   local name=$1
   shift
-  env "$@" "$DRIPR_BIN" data-fetcher >"$E2E_TMP/$name.log" 2>&1 &
+  # Text logs (the scripts grep the human-readable lines) and an ops server on a free port
+  # (several fetchers run side by side), unless the caller asks otherwise.
+  env DRIPR_LOG_FORMAT=text DRIPR_OPS_ADDR=127.0.0.1:0 "$@" "$DRIPR_BIN" data-fetcher >"$E2E_TMP/$name.log" 2>&1 &
   FETCHER_PID=$!
   E2E_PIDS+=("$FETCHER_PID")
 }

@@ -350,5 +350,37 @@ TEST_P(StoreContractTest, WaitForOutboxReturnsByItsTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
+// The aggregates behind dripr_campaigns{status}, dripr_outbox_backlog and
+// dripr_outbox_oldest_age_seconds (ops metrics).
+TEST_P(StoreContractTest, SampleGaugesCountsCampaignsByStatusAndTheUnpublishedOutbox) {
+  auto empty = store().SampleGauges();
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_TRUE(empty->campaigns_by_status.empty());
+  EXPECT_EQ(empty->outbox_backlog, 0);
+  EXPECT_FALSE(empty->oldest_unpublished);
+
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("a")));
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("b")));
+  const SysTime started = clock_.Now();
+  ASSERT_TRUE(store().StartCampaign("a"));
+  clock_.Advance(5s);
+  auto g = store().SampleGauges();
+  ASSERT_TRUE(g) << g.error().ToString();
+  EXPECT_EQ(g->campaigns_by_status,
+            (std::map<std::string, int64_t>{{"DORMANT", 1}, {"WAITING_FOR_DATA", 1}}));
+  EXPECT_EQ(g->outbox_backlog, 1);
+  ASSERT_TRUE(g->oldest_unpublished);
+  EXPECT_LT(std::chrono::abs(*g->oldest_unpublished - started), 1s);
+
+  auto claimed = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(claimed) << claimed.error().ToString();
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_TRUE(store().MarkPublished({(*claimed)[0].id}));
+  g = store().SampleGauges();
+  ASSERT_TRUE(g) << g.error().ToString();
+  EXPECT_EQ(g->outbox_backlog, 0);
+  EXPECT_FALSE(g->oldest_unpublished);
+}
+
 }  // namespace
 }  // namespace dripr

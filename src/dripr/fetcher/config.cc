@@ -1,6 +1,48 @@
 #include "dripr/fetcher/config.h"
 
+#include <unistd.h>
+
+#include <cctype>
+#include <charconv>
+
 namespace dripr {
+
+Result<OpsAddress> OpsAddress::Parse(const std::string& text) {
+  OpsAddress a;
+  if (text == "off") {
+    a.enabled = false;
+    return a;
+  }
+  auto bad = [&](std::string_view why) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "DRIPR_OPS_ADDR must be host:port (port 0-65535, 0 = any free port) or off, got '" +
+                    text + "' (" + std::string(why) + ")");
+  };
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return bad("no port");
+  std::string host = text.substr(0, colon);
+  const std::string port = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return bad("write IPv6 addresses as [addr]:port");
+  }
+  if (host.empty()) return bad("no host");
+  for (char ch : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':')) {
+      return bad("bad host");
+    }
+  }
+  int value = -1;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 0 ||
+      value > 65535) {
+    return bad("bad port");
+  }
+  a.host = std::move(host);
+  a.port = value;
+  return a;
+}
 
 std::optional<std::string> SqlitePath(const std::string& url) {
   if (url.starts_with("sqlite://")) return url.substr(9);
@@ -44,6 +86,9 @@ Result<AppConfig> LoadConfig(const Env& env) {
     c.required_parts = *r;
   }
   c.log_level = env.GetOr("DRIPR_LOG_LEVEL", "info");
+  DRIPR_ASSIGN_OR_RETURN(c.log_format,
+                         ParseLogFormat(env.Get("DRIPR_LOG_FORMAT"), isatty(STDERR_FILENO) == 1));
+  DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(env.GetOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
   DRIPR_ASSIGN_OR_RETURN(auto pool, env.GetInt("DRIPR_DB_POOL_SIZE", 8, 1, 100));
   c.db_pool_size = static_cast<int>(pool);
   DRIPR_ASSIGN_OR_RETURN(auto db_retry, env.GetInt("DRIPR_DB_RETRY_SECONDS", 15, 0, 3600));

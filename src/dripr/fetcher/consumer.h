@@ -22,6 +22,7 @@
 #include "dripr/bus/bus.h"
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/clock.h"
+#include "dripr/core/metrics.h"
 #include "dripr/core/random.h"
 
 namespace dripr {
@@ -110,9 +111,11 @@ class Consumer {
  public:
   // `dlq` may be null: failures are then only logged and the message is left to the
   // broker's own redrive (never deleted without a copy). `ticker` / `random` null: the real
-  // ones (core/clock.h, core/random.h); both must outlive the consumer.
+  // ones (core/clock.h, core/random.h). `metrics` (may be null) receives the queue's metrics
+  // and the receive loops' heartbeats. All three must outlive the consumer.
   Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& handler,
-           ConsumerOptions options, Ticker* ticker = nullptr, Random* random = nullptr);
+           ConsumerOptions options, Ticker* ticker = nullptr, Random* random = nullptr,
+           Metrics* metrics = nullptr);
   // Stops (Join with options.shutdown_deadline) if still running, then waits for any
   // handler that overran the deadline: no thread outlives the consumer.
   ~Consumer();
@@ -141,11 +144,12 @@ class Consumer {
     Ticker::TimePoint expires;
   };
 
-  void ReceiveLoop();
+  void ReceiveLoop(HeartbeatRef heartbeat);
   void WorkerLoop();
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
+  void LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, double ms);
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
   void Ack(const std::string& receipt);
@@ -168,6 +172,8 @@ class Consumer {
   const ConsumerOptions options_;
   Ticker& ticker_;
   Random& random_;
+  Metrics* const metrics_registry_;  // may be null
+  const QueueMetrics metrics_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};

@@ -5,10 +5,10 @@
 namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-                         const AppConfig& config, Ticker* ticker)
+                         const AppConfig& config, Ticker* ticker, Metrics* metrics)
     : ticker_(ticker != nullptr ? *ticker : RealTicker()),
       shutdown_deadline_(config.consumer.shutdown_deadline),
-      relay_(store, bus.CampaignEvents(), config.relay),
+      relay_(store, bus.CampaignEvents(), config.relay, metrics),
       reconciler_(store, clock, [&] {
         ReconcilerOptions o;
         o.settings = config.reconcile;
@@ -19,7 +19,8 @@ DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
     consumers_.push_back(std::make_unique<Consumer>(std::string(ToString(part)),
                                                     bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-                                                    *handlers_.back(), config.consumer, &ticker_));
+                                                    *handlers_.back(), config.consumer, &ticker_,
+                                                    nullptr, metrics));
   }
 }
 

@@ -3,6 +3,7 @@
 // whatever Store, Bus and Provider the caller wired (see wiring.h). Start and Stop are the
 // whole life cycle, in one place each (docs/decisions/shutdown.md).
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -18,9 +19,10 @@ namespace dripr {
 
 class DataFetcher {
  public:
-  // `ticker` null: the real one. Everything passed in must outlive the fetcher.
+  // `ticker` null: the real one. `metrics` (may be null) receives the consumers' and the
+  // relay's metrics and heartbeats. Everything passed in must outlive the fetcher.
   DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-              const AppConfig& config, Ticker* ticker = nullptr);
+              const AppConfig& config, Ticker* ticker = nullptr, Metrics* metrics = nullptr);
   // Stops if running, then waits for handlers that overran the deadline (never detached),
   // so destroying a fetcher is always safe.
   ~DataFetcher();
@@ -41,6 +43,8 @@ class DataFetcher {
   ConsumerStats Stats() const;
   const OutboxRelay& relay() const { return relay_; }
   Reconciler& reconciler() { return reconciler_; }
+  // True between Start() and Stop() (readiness: the consumers are running).
+  bool running() const { return running_; }
 
  private:
   Ticker& ticker_;
@@ -51,7 +55,7 @@ class DataFetcher {
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
   Reconciler reconciler_;  // config.reconcile; only the lease holder among the fetchers acts
-  bool running_ = false;
+  std::atomic<bool> running_{false};
   ShutdownReport stop_report_;
 };
 

@@ -4,8 +4,12 @@
 
 namespace dripr {
 
-OutboxRelay::OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options)
-    : store_(store), topic_(topic), options_(options) {}
+OutboxRelay::OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Metrics* metrics)
+    : store_(store),
+      topic_(topic),
+      options_(options),
+      metrics_(metrics),
+      published_metric_(CounterOf(metrics, kEventsPublished, {})) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
@@ -36,6 +40,7 @@ Result<int> OutboxRelay::RunOnce() {
     DRIPR_TRY(store_.MarkPublished(done));
     published += static_cast<int>(done.size());
     published_ += static_cast<int64_t>(done.size());
+    published_metric_.Increment(static_cast<double>(done.size()));
     done.clear();
     return Ok();
   };
@@ -66,8 +71,10 @@ Result<int> OutboxRelay::RunOnce() {
 }
 
 void OutboxRelay::Loop() {
+  const HeartbeatRef heartbeat = HeartbeatOf(metrics_, "outbox relay", options_.max_silence);
   bool warned = false;
   while (!stop_) {
+    heartbeat.Beat();
     auto n = RunOnce();
     if (!n) {
       if (!warned) DRIPR_LOG_WARN("outbox relay: {} (retrying)", n.error().ToString());
@@ -84,6 +91,7 @@ void OutboxRelay::Loop() {
     }
     store_.WaitForOutbox(options_.idle_wait);
   }
+  heartbeat.Stop();
 }
 
 }  // namespace dripr

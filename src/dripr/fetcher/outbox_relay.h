@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dripr/bus/bus.h"
+#include "dripr/core/metrics.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -21,11 +22,16 @@ struct OutboxRelayOptions {
   std::chrono::seconds claim_lease{30};
   std::chrono::milliseconds idle_wait{1000};      // fallback poll
   std::chrono::milliseconds error_backoff{1000};  // after a failed publish or claim
+  // Health: the loop is wedged when a pass takes longer than this (a pass is bounded by
+  // the store's retry window and the bus's request timeouts).
+  std::chrono::seconds max_silence{120};
 };
 
 class OutboxRelay {
  public:
-  OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options);
+  // `metrics` (may be null, must outlive the relay): dripr_events_published_total and the
+  // loop's heartbeat.
+  OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Metrics* metrics = nullptr);
   ~OutboxRelay();
   OutboxRelay(const OutboxRelay&) = delete;
   OutboxRelay& operator=(const OutboxRelay&) = delete;
@@ -45,6 +51,8 @@ class OutboxRelay {
   Store& store_;
   Topic& topic_;
   const OutboxRelayOptions options_;
+  Metrics* const metrics_;  // may be null
+  const MetricCounter published_metric_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> published_{0};
   std::mutex mu_;

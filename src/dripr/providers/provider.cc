@@ -1,20 +1,73 @@
 #include "dripr/providers/provider.h"
 
+#include <algorithm>
+#include <cctype>
+#include <type_traits>
+
 #include "dripr/core/clock.h"
 #include "dripr/providers/rentcast/rentcast_provider.h"
 #include "dripr/providers/sample/sample_provider.h"
 
 namespace dripr {
+namespace {
 
-Result<ProviderPtr> OpenProvider(const Env& env) {
+// Counts the calls of a provider that makes no HTTP requests of its own (the sample
+// provider). Endpoints are named after the RentCast endpoints the calls stand for, so
+// dashboards work with either provider; `code` is 200, 404 (no market data) or the
+// error's code (e.g. "unavailable").
+class MeteredProvider final : public Provider {
+ public:
+  MeteredProvider(ProviderPtr inner, Metrics& metrics)
+      : inner_(std::move(inner)), metrics_(metrics) {}
+  std::string Name() const override { return inner_->Name(); }
+  Result<MarketData> Market(const std::string& zip) override {
+    return Timed("/markets", [&] { return inner_->Market(zip); });
+  }
+  Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& area) override {
+    return Timed("/listings/sale", [&] { return inner_->ActiveListings(area); });
+  }
+  Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& area, int days) override {
+    return Timed("/properties", [&] { return inner_->RecentSales(area, days); });
+  }
+
+ private:
+  template <typename F>
+  std::invoke_result_t<F&> Timed(const std::string& endpoint, F call) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = call();
+    std::string code = "200";
+    if (!r) {
+      code = r.error().code == ErrorCode::kNotFound ? "404" : std::string(ToString(r.error().code));
+      std::transform(code.begin(), code.end(), code.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    const std::string provider = inner_->Name();
+    metrics_
+        .Counter(kProviderRequests,
+                 {{"provider", provider}, {"endpoint", endpoint}, {"code", code}})
+        .Increment();
+    metrics_.Histogram(kProviderRequestDuration, {{"provider", provider}, {"endpoint", endpoint}})
+        .ObserveSince(start);
+    return r;
+  }
+
+  const ProviderPtr inner_;
+  Metrics& metrics_;
+};
+
+}  // namespace
+
+Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics) {
   const std::string name = env.GetOr("DATA_PROVIDER", "sample");
   if (name == "sample") {
     DRIPR_ASSIGN_OR_RETURN(auto options, SampleProviderOptions::FromEnv(env));
-    return std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
+    ProviderPtr p = std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
+    if (metrics != nullptr) p = std::make_unique<MeteredProvider>(std::move(p), *metrics);
+    return p;
   }
   if (name == "rentcast") {
-    // rentcast: added by the rentcast helper (this branch only).
-    return OpenRentCastProvider(env);
+    // The RentCast provider counts each HTTP request itself (status codes, retries).
+    return OpenRentCastProvider(env, nullptr, nullptr, metrics);
   }
   return Fail(ErrorCode::kInvalidArgument,
               "DATA_PROVIDER must be sample or rentcast, got '" + name + "'");

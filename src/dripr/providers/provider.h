@@ -14,6 +14,7 @@
 
 #include "dripr/core/env.h"
 #include "dripr/core/error.h"
+#include "dripr/core/metrics.h"
 #include "dripr/domain/types.h"
 
 namespace dripr {
@@ -39,7 +40,8 @@ class Provider {
 using ProviderPtr = std::unique_ptr<Provider>;
 
 // DATA_PROVIDER=sample|rentcast (+ RENTCAST_* for rentcast). kInvalidArgument for a bad
-// or incomplete configuration.
-Result<ProviderPtr> OpenProvider(const Env& env);
+// or incomplete configuration. `metrics` (may be null; must outlive the provider) receives
+// dripr_provider_requests_total and dripr_provider_request_duration_seconds.
+Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics = nullptr);
 
 }  // namespace dripr

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,12 @@ struct PartData {
   DataPart part = DataPart::kActiveListings;
   std::vector<RankedRecord> records;       // active listings or recent sales
   std::optional<MarketData> market;        // local market data (kept per zip, see PutMarketData)
+};
+
+struct StoreGauges {
+  std::map<std::string, int64_t> campaigns_by_status;  // status name -> count (present ones)
+  int64_t outbox_backlog = 0;                          // unpublished outbox rows
+  std::optional<SysTime> oldest_unpublished;           // created_at of the oldest of them
 };
 
 class Store {
@@ -110,6 +117,8 @@ class Store {
   // A publish attempt failed: attempts+1 and the claim released.
   virtual Status ReleaseOutbox(const std::vector<int64_t>& ids) = 0;
   virtual Result<int64_t> PendingOutboxCount() = 0;
+  // Campaigns per status and the unpublished outbox (ops metrics; two cheap aggregates).
+  virtual Result<StoreGauges> SampleGauges() = 0;
   // All rows for one campaign, oldest first (CLI and tests).
   virtual Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) = 0;
 

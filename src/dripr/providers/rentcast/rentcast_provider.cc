@@ -118,13 +118,27 @@ Result<RentCastOptions> RentCastOptions::FromEnv(const Env& env) {
 }
 
 RentCastProvider::RentCastProvider(RentCastOptions options, HttpClientPtr http,
-                                   std::shared_ptr<RateLimiter> limiter, const Clock& clock)
+                                   std::shared_ptr<RateLimiter> limiter, const Clock& clock,
+                                   Metrics* metrics)
     : options_(std::move(options)),
       http_(std::move(http)),
       limiter_(std::move(limiter)),
       ticker_(limiter_->ticker()),
       clock_(clock),
+      metrics_(metrics),
       rng_(options_.jitter_seed ? options_.jitter_seed : RandomSeed()) {}
+
+void RentCastProvider::Record(const std::string& path_and_query, const std::string& code,
+                              Ticker::Duration took) {
+  if (metrics_ == nullptr) return;
+  const std::string endpoint = path_and_query.substr(0, path_and_query.find('?'));
+  metrics_
+      ->Counter(kProviderRequests,
+                {{"provider", "rentcast"}, {"endpoint", endpoint}, {"code", code}})
+      .Increment();
+  metrics_->Histogram(kProviderRequestDuration, {{"provider", "rentcast"}, {"endpoint", endpoint}})
+      .Observe(std::chrono::duration<double>(took).count());
+}
 
 RentCastStats RentCastProvider::stats() const {
   return RentCastStats{requests_.load(),        retries_.load(),
@@ -187,6 +201,11 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
     std::optional<Ticker::Duration> retry_after;
     auto resp = http_->Send(req);
     long long took = Ms(ticker_.Now() - start);
+    Record(
+        path_and_query,
+        resp ? std::to_string(resp->status)
+             : (resp.error().code == ErrorCode::kDeadlineExceeded ? "timeout" : "transport_error"),
+        ticker_.Now() - start);
     if (!resp) {
       const Error& e = resp.error();
       DRIPR_LOG_DEBUG("rentcast GET {} failed after {} ms (attempt {}): {}", path_and_query, took,
@@ -353,15 +372,15 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
 }
 
 Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http,
-                                         std::shared_ptr<RateLimiter> limiter) {
+                                         std::shared_ptr<RateLimiter> limiter, Metrics* metrics) {
   DRIPR_ASSIGN_OR_RETURN(auto options, RentCastOptions::FromEnv(env));
   if (!http) http = NewCurlHttpClient();
   if (!limiter) {
     limiter = std::make_shared<RateLimiter>(RateLimiterOptions{.max_rps = options.max_rps},
                                             std::make_shared<SteadyTicker>());
   }
-  return ProviderPtr(
-      std::make_unique<RentCastProvider>(std::move(options), std::move(http), std::move(limiter)));
+  return ProviderPtr(std::make_unique<RentCastProvider>(
+      std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));
 }
 
 }  // namespace dripr

@@ -37,6 +37,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/env.h"
 #include "dripr/core/http.h"
+#include "dripr/core/metrics.h"
 #include "dripr/providers/provider.h"
 #include "dripr/providers/rentcast/rate_limiter.h"
 #include "dripr/providers/rentcast/rentcast_decode.h"
@@ -77,10 +78,11 @@ class RentCastProvider final : public Provider {
  public:
   // `http` and `limiter` must be non-null; share `limiter` between every provider of the
   // process. Backoff and deadlines use the limiter's Ticker. `clock`
-  // stamps MarketData::created_at and must outlive the provider.
+  // stamps MarketData::created_at and must outlive the provider. `metrics` (may be null;
+  // must outlive the provider) counts every HTTP request by endpoint and status.
   RentCastProvider(RentCastOptions options, HttpClientPtr http,
                    std::shared_ptr<RateLimiter> limiter,
-                   const Clock& clock = SystemClock::Instance());
+                   const Clock& clock = SystemClock::Instance(), Metrics* metrics = nullptr);
 
   std::string Name() const override { return "rentcast"; }
   Result<MarketData> Market(const std::string& zip) override;
@@ -104,6 +106,8 @@ class RentCastProvider final : public Provider {
   // Removes the API key from text that came from outside (defence in depth).
   std::string Redact(std::string text) const;
   void Count(const DecodeStats& s);
+  // dripr_provider_requests_total / _request_duration_seconds for one HTTP attempt.
+  void Record(const std::string& path_and_query, const std::string& code, Ticker::Duration took);
 
   // Constant after construction.
   const RentCastOptions options_;
@@ -111,6 +115,7 @@ class RentCastProvider final : public Provider {
   const std::shared_ptr<RateLimiter> limiter_;
   Ticker& ticker_;
   const Clock& clock_;
+  Metrics* const metrics_;  // may be null
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
@@ -126,6 +131,7 @@ class RentCastProvider final : public Provider {
 // given) and a new RateLimiter at RENTCAST_MAX_RPS (unless `limiter` is given). Call it once
 // per process and share the provider so that one limiter paces every thread.
 Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http = nullptr,
-                                         std::shared_ptr<RateLimiter> limiter = nullptr);
+                                         std::shared_ptr<RateLimiter> limiter = nullptr,
+                                         Metrics* metrics = nullptr);
 
 }  // namespace dripr

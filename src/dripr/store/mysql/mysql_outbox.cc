@@ -183,6 +183,25 @@ Result<int64_t> MysqlStore::PendingOutboxCount() {
   return n;
 }
 
+Result<StoreGauges> MysqlStore::SampleGauges() {
+  StoreGauges g;
+  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
+    g = StoreGauges{};
+    DRIPR_ASSIGN_OR_RETURN(Rows by_status, c.Exec("SELECT campaign_status, COUNT(*) FROM campaigns "
+                                                  "GROUP BY campaign_status"));
+    for (int i = 0; i < by_status.size(); ++i) {
+      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
+    }
+    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
+                           c.Exec("SELECT COUNT(*), " DRIPR_MY_MS(
+                               "MIN(created_at)") " FROM outbox WHERE published_at IS NULL"));
+    g.outbox_backlog = outbox.Int(0, 0);
+    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = my::TimeAt(outbox, 0, 1);
+    return Ok();
+  }));
+  return g;
+}
+
 Result<std::vector<OutboxRow>> MysqlStore::OutboxForCampaign(const std::string& campaign_id) {
   std::vector<OutboxRow> out;
   DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {

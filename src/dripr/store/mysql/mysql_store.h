@@ -81,6 +81,7 @@ class MysqlStore final : public StoreBase {
   Status MarkPublished(const std::vector<int64_t>& ids) override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
+  Result<StoreGauges> SampleGauges() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
 
   // mysql_reconciler.cc

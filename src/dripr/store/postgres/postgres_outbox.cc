@@ -141,6 +141,25 @@ Result<int64_t> PostgresStore::PendingOutboxCount() {
   return n;
 }
 
+Result<StoreGauges> PostgresStore::SampleGauges() {
+  StoreGauges g;
+  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
+    g = StoreGauges{};
+    DRIPR_ASSIGN_OR_RETURN(Rows by_status,
+                           c.Exec("SELECT campaign_status, count(*) FROM campaigns GROUP BY 1"));
+    for (int i = 0; i < by_status.size(); ++i) {
+      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
+    }
+    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
+                           c.Exec("SELECT count(*), " DRIPR_PG_MS(
+                               "min(created_at)") " FROM outbox WHERE published_at IS NULL"));
+    g.outbox_backlog = outbox.Int(0, 0);
+    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = pg::TimeAt(outbox, 0, 1);
+    return Ok();
+  }));
+  return g;
+}
+
 Result<std::vector<OutboxRow>> PostgresStore::OutboxForCampaign(const std::string& campaign_id) {
   std::vector<OutboxRow> out;
   DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {

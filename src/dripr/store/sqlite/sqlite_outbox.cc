@@ -111,6 +111,27 @@ Result<int64_t> SqliteStore::PendingOutboxCount() {
   return s.Int(0);
 }
 
+Result<StoreGauges> SqliteStore::SampleGauges() {
+  StoreGauges g;
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto by_status,
+                         c->Prepare("SELECT campaign_status, count(*) FROM campaigns "
+                                    "GROUP BY campaign_status"));
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, by_status.Step());
+    if (!row) break;
+    g.campaigns_by_status[by_status.Text(0)] = by_status.Int(1);
+  }
+  DRIPR_ASSIGN_OR_RETURN(auto outbox, c->Prepare("SELECT count(*), min(created_at) FROM outbox "
+                                                 "WHERE published_at IS NULL"));
+  DRIPR_TRY(outbox.Step());
+  g.outbox_backlog = outbox.Int(0);
+  if (!outbox.IsNull(1)) {
+    DRIPR_ASSIGN_OR_RETURN(g.oldest_unpublished, sqlite::ReadTime(outbox, 1, "outbox.created_at"));
+  }
+  return g;
+}
+
 Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const std::string& campaign_id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(sqlite::kOutboxColumns) +

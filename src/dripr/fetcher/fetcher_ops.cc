@@ -1,0 +1,47 @@
+#include "dripr/fetcher/fetcher_ops.h"
+
+#include "dripr/core/log.h"
+
+#ifndef DRIPR_VERSION
+#define DRIPR_VERSION "dev"
+#endif
+
+namespace dripr {
+
+std::string_view DriprVersion() { return DRIPR_VERSION; }
+
+Result<std::unique_ptr<FetcherOps>> FetcherOps::Start(const OpsAddress& address, Store& store,
+                                                      Bus& bus, const DataFetcher& fetcher,
+                                                      Metrics& metrics, const BuildInfo& build,
+                                                      ReadinessOptions readiness) {
+  std::unique_ptr<FetcherOps> ops(new FetcherOps());
+  ops->host_ = address.host;
+  metrics
+      .Gauge(kBuildInfo, {{"version", build.version},
+                          {"store", build.store},
+                          {"bus", build.bus},
+                          {"provider", build.provider}})
+      .Set(1);
+  ops->probe_ = std::make_unique<ReadinessProbe>(
+      store, bus.WorkQueue(kAllDataParts[0]), [&fetcher] { return fetcher.running(); }, metrics,
+      readiness);
+  ops->server_ = std::make_unique<OpsServer>();
+  AddStandardRoutes(*ops->server_, metrics,
+                    [probe = ops->probe_.get()] { return probe->Checks(); });
+  DRIPR_ASSIGN_OR_RETURN(ops->port_, ops->server_->Start(address.host, address.port));
+  ops->probe_->Start();
+  DRIPR_LOG_INFO("ops server listening on {} (/healthz /readyz /metrics)", ops->url());
+  return ops;
+}
+
+FetcherOps::~FetcherOps() {
+  if (server_) server_->Stop();
+  if (probe_) probe_->Stop();
+}
+
+std::string FetcherOps::url() const {
+  const bool v6 = host_.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+}
+
+}  // namespace dripr

@@ -1,0 +1,62 @@
+#pragma once
+// Background probes behind GET /readyz and the sampled gauges of GET /metrics.
+//
+// Each check runs on its own thread every `interval` and keeps its last outcome, so a
+// request never waits on the database or the broker. A check still running after
+// `timeout` counts as failing ("no answer within 3 s"): a database whose calls hang (the
+// store retries a lost connection for DRIPR_DB_RETRY_SECONDS) is reported within seconds.
+//
+// Checks: "database" (reachable, schema at the binary's version), "bus" (the first work
+// queue answers its attribute request), "consumers" (the fetcher's consumers run).
+// The sampler sets dripr_campaigns{status}, dripr_outbox_backlog and
+// dripr_outbox_oldest_age_seconds from the store every `sample_interval` (10 s).
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dripr/bus/bus.h"
+#include "dripr/core/metrics.h"
+#include "dripr/ops/periodic_check.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+struct ReadinessOptions {
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds timeout{3000};
+  std::chrono::milliseconds sample_interval{10000};
+};
+
+class ReadinessProbe {
+ public:
+  // All references must outlive the probe. `metrics` receives the sampled gauges.
+  ReadinessProbe(Store& store, Queue& queue, std::function<bool()> consumers_running,
+                 Metrics& metrics, ReadinessOptions options = {});
+  ~ReadinessProbe();
+  void Start();
+  void Stop();
+  std::vector<CheckStatus> Checks() const;
+
+ private:
+  void SampleLoop();
+  void SampleOnce();
+
+  Store& store_;
+  Metrics& metrics_;
+  const std::function<bool()> consumers_running_;
+  const ReadinessOptions options_;
+  PeriodicCheck database_;
+  PeriodicCheck bus_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread sampler_;
+};
+
+}  // namespace dripr

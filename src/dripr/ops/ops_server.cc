@@ -1,0 +1,117 @@
+#include "dripr/ops/ops_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dripr/core/log.h"
+
+namespace dripr {
+
+struct OpsServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+};
+
+namespace {
+
+httplib::Server::Handler Adapt(OpsHandler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    OpsRequest r{req.method, req.path, {}, req.body};
+    for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    OpsResponse out;
+    try {  // a route's bug must not take the server down
+      out = handler(r);
+    } catch (const std::exception& e) {
+      DRIPR_LOG_ERROR("ops: {} {} failed: {}", req.method, req.path, e.what());
+      out = OpsResponse{500, "text/plain; charset=utf-8", "internal error\n"};
+    }
+    res.status = out.status;
+    res.set_content(out.body, out.content_type.c_str());
+  };
+}
+
+}  // namespace
+
+OpsServer::OpsServer() : impl_(std::make_unique<Impl>()) {
+  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same
+  // port and silently share its connections: only SO_REUSEADDR (quick restarts) here.
+  impl_->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  impl_->server.set_keep_alive_max_count(100);
+  impl_->server.set_read_timeout(5, 0);
+  impl_->server.set_write_timeout(5, 0);
+}
+
+OpsServer::~OpsServer() { Stop(); }
+
+void OpsServer::Get(const std::string& path, OpsHandler handler) {
+  impl_->server.Get(path, Adapt(std::move(handler)));
+}
+
+void OpsServer::Post(const std::string& path, OpsHandler handler) {
+  impl_->server.Post(path, Adapt(std::move(handler)));
+}
+
+Result<int> OpsServer::Start(const std::string& host, int port) {
+  if (impl_->thread.joinable())
+    return Fail(ErrorCode::kFailedPrecondition, "ops server already started");
+  int bound = port == 0 ? impl_->server.bind_to_any_port(host) : port;
+  if (port != 0 && !impl_->server.bind_to_port(host, port)) bound = -1;
+  if (bound <= 0) {
+    return Fail(ErrorCode::kUnavailable,
+                "DRIPR_OPS_ADDR " + host + ":" + std::to_string(port) +
+                    ": cannot listen there (in use or not a local address); choose another "
+                    "port, 0 for any free one, or off");
+  }
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  // httplib's stop() does nothing until the listening loop has begun, so a Stop() right
+  // after Start() would leave it accepting forever: return only once it runs.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!impl_->server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return bound;
+}
+
+void OpsServer::Stop() {
+  if (!impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+void AddStandardRoutes(OpsServer& server, Metrics& metrics,
+                       std::function<std::vector<CheckStatus>()> readiness) {
+  server.Get("/healthz", [&metrics](const OpsRequest&) {
+    auto problems = metrics.HeartbeatProblems();
+    nlohmann::json j;
+    j["status"] = problems.empty() ? "ok" : "unhealthy";
+    if (!problems.empty()) j["problems"] = problems;
+    return OpsResponse::Json(problems.empty() ? 200 : 503, j.dump() + "\n");
+  });
+  server.Get("/readyz", [readiness = std::move(readiness)](const OpsRequest&) {
+    // Ordered: "status" first, then the failing checks, for people reading it with curl.
+    nlohmann::ordered_json checks = nlohmann::ordered_json::object();
+    nlohmann::ordered_json failing = nlohmann::ordered_json::object();
+    for (const auto& c : readiness()) {
+      checks[c.name] = c.ok ? "ok" : c.detail;
+      if (!c.ok) failing[c.name] = c.detail;
+    }
+    nlohmann::ordered_json j;
+    j["status"] = failing.empty() ? "ready" : "not ready";
+    if (!failing.empty()) j["failing"] = failing;
+    j["checks"] = checks;
+    return OpsResponse::Json(
+        failing.empty() ? 200 : 503,
+        j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  });
+  server.Get("/metrics", [&metrics](const OpsRequest&) {
+    return OpsResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Expose()};
+  });
+}
+
+}  // namespace dripr

@@ -1,0 +1,71 @@
+#include "dripr/ops/periodic_check.h"
+
+#include <fmt/format.h>
+
+#include "dripr/core/log.h"
+
+namespace dripr {
+
+using SteadyClock = std::chrono::steady_clock;
+
+PeriodicCheck::PeriodicCheck(std::string name, std::function<Status()> check,
+                             std::chrono::milliseconds interval, std::chrono::milliseconds timeout)
+    : name_(std::move(name)), check_(std::move(check)), interval_(interval), timeout_(timeout) {}
+
+PeriodicCheck::~PeriodicCheck() { Stop(); }
+
+void PeriodicCheck::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void PeriodicCheck::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PeriodicCheck::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    running_since_ = SteadyClock::now();
+    lock.unlock();
+    Status st = check_();
+    lock.lock();
+    if (!have_result_ || st.has_value() != last_.has_value()) {
+      if (st) {
+        DRIPR_LOG_INFO("readiness: {} ok", name_);
+      } else {
+        DRIPR_LOG_WARN("readiness: {} failing: {}", name_, st.error().ToString());
+      }
+    }
+    last_ = std::move(st);
+    have_result_ = true;
+    running_since_ = {};
+    cv_.wait_for(lock, interval_, [&] { return stop_; });
+  }
+}
+
+CheckStatus PeriodicCheck::Current() const {
+  std::lock_guard lock(mu_);
+  CheckStatus c{name_, false, ""};
+  const auto now = SteadyClock::now();
+  if (running_since_ != SteadyClock::time_point{} && now - running_since_ > timeout_) {
+    c.detail =
+        fmt::format("no answer within {:g} s", std::chrono::duration<double>(timeout_).count());
+    if (have_result_ && !last_) c.detail += " (last error: " + last_.error().ToString() + ")";
+    return c;
+  }
+  if (!have_result_) {
+    c.detail = "not checked yet";
+    return c;
+  }
+  c.ok = last_.has_value();
+  if (!c.ok) c.detail = last_.error().ToString();
+  return c;
+}
+
+}  // namespace dripr

@@ -1,0 +1,130 @@
+// Readiness checks and the store-sampled gauges, against a real SQLite store and embedded bus.
+
+#include "dripr/fetcher/readiness.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+
+#include "dripr/core/ids.h"
+#include "dripr/fetcher/config.h"
+#include "dripr/fetcher/wiring.h"
+#include "support/poll.h"
+
+namespace dripr {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(PeriodicCheck, ReportsTheLastOutcome) {
+  std::atomic<bool> ok{false};
+  PeriodicCheck check(
+      "database",
+      [&]() -> Status {
+        if (ok) return Ok();
+        return Fail(ErrorCode::kUnavailable, "connection refused");
+      },
+      5ms, 1s);
+  EXPECT_EQ(check.Current().detail, "not checked yet");
+  EXPECT_FALSE(check.Current().ok);
+  check.Start();
+  ASSERT_TRUE(testing::Eventually([&] {
+    return check.Current().detail == "UNAVAILABLE: connection refused";
+  })) << check.Current().detail;
+  ok = true;
+  ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
+  EXPECT_EQ(check.Current().name, "database");
+  EXPECT_EQ(check.Current().detail, "");
+}
+
+TEST(PeriodicCheck, AHangingCheckFailsAfterTheTimeout) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> calls{0};
+  PeriodicCheck check(
+      "bus",
+      [&]() -> Status {
+        if (++calls > 1) released.wait();  // the second call hangs, like a lost broker
+        return Ok();
+      },
+      5ms, 50ms);
+  check.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return calls >= 2; }));
+  ASSERT_TRUE(testing::Eventually([&] { return !check.Current().ok; }));
+  EXPECT_EQ(check.Current().detail, "no answer within 0.05 s");
+  release.set_value();
+  ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
+  check.Stop();
+}
+
+class ReadinessProbeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("dripr-ready-" + NewUuid());
+    std::filesystem::create_directories(dir_);
+    Env env = Env::FromMap({{"DATABASE_URL", "sqlite:" + (dir_ / "t.db").string()}});
+    auto config = LoadConfig(env);
+    ASSERT_TRUE(config) << config.error().ToString();
+    auto store = OpenConfiguredStore(*config, StoreSetup{});
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(*store);
+    auto bus = OpenConfiguredBus(*config, env);
+    ASSERT_TRUE(bus) << bus.error().ToString();
+    bus_ = std::move(*bus);
+  }
+  void TearDown() override {
+    bus_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  StorePtr store_;
+  BusPtr bus_;
+};
+
+TEST_F(ReadinessProbeTest, ReadyWhenDatabaseBusAndConsumersAreUp) {
+  Metrics metrics;
+  std::atomic<bool> running{true};
+  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings),
+                       [&] { return running.load(); }, metrics, {5ms, 1s, 10s});
+  probe.Start();
+  auto all_ok = [&] {
+    for (const auto& c : probe.Checks()) {
+      if (!c.ok) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(testing::Eventually(all_ok));
+  auto checks = probe.Checks();
+  ASSERT_EQ(checks.size(), 3u);
+  EXPECT_EQ(checks[0].name, "database");
+  EXPECT_EQ(checks[1].name, "bus");
+  EXPECT_EQ(checks[2].name, "consumers");
+  running = false;
+  checks = probe.Checks();
+  EXPECT_FALSE(checks[2].ok);
+  EXPECT_EQ(checks[2].detail, "consumers are not running");
+}
+
+TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
+  ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-1", "u", "02139", std::nullopt}));
+  ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-2", "u", "02139", std::nullopt}));
+  ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-3", "u", "02139", std::nullopt}));
+  ASSERT_TRUE(store_->StartCampaign("c-1"));  // one outbox row, unpublished
+  Metrics metrics;
+  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [] { return true; },
+                       metrics, {1s, 1s, 10s});
+  probe.Start();  // samples at once, then every 10 s
+  ASSERT_TRUE(testing::Eventually([&] { return metrics.Gauge(kOutboxBacklog, {}).Value() == 1; }));
+  EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "DORMANT"}}).Value(), 2);
+  EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "WAITING_FOR_DATA"}}).Value(), 1);
+  EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "ERROR"}}).Value(), 0);
+  EXPECT_GE(metrics.Gauge(kOutboxOldestAge, {}).Value(), 0);
+  EXPECT_LT(metrics.Gauge(kOutboxOldestAge, {}).Value(), 60);
+  probe.Stop();
+}
+
+}  // namespace
+}  // namespace dripr
