@@ -12,7 +12,8 @@
 
 namespace dripr {
 
-void StoreContractOutboxAnchor();  // store_contract_outbox.cc
+void StoreContractOutboxAnchor();    // store_contract_outbox.cc
+void StoreContractRecoveryAnchor();  // store_contract_recovery.cc
 
 namespace {
 
@@ -29,6 +30,7 @@ SysTime StartTime() {
 
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   StoreContractOutboxAnchor();
+  StoreContractRecoveryAnchor();
   return info.param.name;
 }
 

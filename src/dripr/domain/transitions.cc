@@ -28,14 +28,9 @@ Campaign Changed(const Campaign& c, CampaignStatus to, SysTime now) {
 
 std::string Quoted(CampaignStatus s) { return std::string(ToString(s)); }
 
-}  // namespace
-
-Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
-                                         SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kDormant) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
-  }
+// A new data cycle from `c` (start and retry).
+TransitionResult NewCycle(const Campaign& c, const RequiredParts& required, SysTime now,
+                          std::string event_id) {
   Campaign n = Changed(c, CampaignStatus::kWaitingForData, now);
   for (DataPart p : kAllDataParts) {
     n.part(p) = required.Contains(p) ? PartStatus::kWaitingForData : PartStatus::kDormant;
@@ -44,6 +39,17 @@ Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts&
   n.error_text.clear();
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
+}
+
+}  // namespace
+
+Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kDormant) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
+  }
+  return NewCycle(c, required, now, std::move(event_id));
 }
 
 Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, int64_t data_cycle,
@@ -59,9 +65,9 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
                     ", event is for cycle " + std::to_string(data_cycle));
   }
   if (c.part(part) != PartStatus::kWaitingForData) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "duplicate: " + std::string(ToString(part)) + " of campaign " + c.id + " is " +
-                    std::string(ToString(c.part(part))));
+    return Fail(ErrorCode::kFailedPrecondition, "duplicate: " + std::string(ToString(part)) +
+                                                    " of campaign " + c.id + " is " +
+                                                    std::string(ToString(c.part(part))));
   }
   Campaign n = c;
   n.updated_at = now;
@@ -77,9 +83,8 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
 }
 
 Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
-                                        std::optional<int64_t> data_cycle,
-                                        std::string error_text, SysTime now,
-                                        std::string event_id) {
+                                        std::optional<int64_t> data_cycle, std::string error_text,
+                                        SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "campaign " + c.id + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
@@ -106,6 +111,15 @@ Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::st
   n.error_text.clear();
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
+}
+
+Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kError) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
+  }
+  return NewCycle(c, required, now, std::move(event_id));
 }
 
 }  // namespace dripr

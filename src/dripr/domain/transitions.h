@@ -35,12 +35,18 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
 // `data_cycle` (when given) must match. kFailedPrecondition when the campaign is already
 // ERROR or is not in a state this system owns (only WAITING_FOR_DATA may fail).
 Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
-                                        std::optional<int64_t> data_cycle,
-                                        std::string error_text, SysTime now,
-                                        std::string event_id);
+                                        std::optional<int64_t> data_cycle, std::string error_text,
+                                        SysTime now, std::string event_id);
 
 // ERROR → DORMANT; all parts DORMANT; error_text cleared; one event.
 // kFailedPrecondition when not ERROR.
 Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id);
+
+// ERROR → WAITING_FOR_DATA in a new data cycle (data_cycle + 1): required parts →
+// WAITING_FOR_DATA, the others DORMANT; error_text cleared; one event (to WAITING_FOR_DATA,
+// so the part queues receive it). Messages of the failed cycle (e.g. DLQ copies) become
+// stale and are acknowledged without effect. kFailedPrecondition when not ERROR.
+Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id);
 
 }  // namespace dripr

@@ -6,7 +6,7 @@ namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
                          const AppConfig& config)
-    : relay_(store, bus.CampaignEvents(), config.relay) {
+    : relay_(store, bus.CampaignEvents(), config.relay), heartbeat_(store, clock) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
@@ -23,6 +23,7 @@ void DataFetcher::Start() {
   running_ = true;
   relay_.Start();
   for (auto& c : consumers_) c->Start();
+  heartbeat_.Start();  // `dripr queues` shows this fetcher alive from now on
 }
 
 bool DataFetcher::Stop() {
@@ -36,6 +37,7 @@ bool DataFetcher::Stop() {
     DRIPR_LOG_WARN("outbox relay at shutdown: {}", r.error().ToString());
   }
   relay_.Stop();
+  heartbeat_.Stop();  // removes this fetcher's row
   return ok;
 }
 

@@ -9,6 +9,7 @@
 #include "dripr/fetcher/config.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
+#include "dripr/fetcher/fetcher_heartbeat.h"
 #include "dripr/fetcher/outbox_relay.h"
 
 namespace dripr {
@@ -31,6 +32,7 @@ class DataFetcher {
   std::vector<std::unique_ptr<PartEventHandler>> handlers_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
+  FetcherHeartbeat heartbeat_;  // this process's row in `fetchers` while running
   bool running_ = false;
 };
 

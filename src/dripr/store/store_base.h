@@ -25,6 +25,7 @@ class StoreBase : public Store {
                                          std::optional<int64_t> data_cycle,
                                          const std::string& error_text) final;
   Result<TransitionOutcome> ResetCampaign(const std::string& id) final;
+  Result<TransitionOutcome> RetryCampaign(const std::string& id) final;
 
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows

@@ -78,7 +78,12 @@ class PostgresStore final : public StoreBase {
   Status MarkPublished(const std::vector<int64_t>& ids) override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
+  Result<OutboxBacklog> PendingOutbox() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override;
+  Status UnregisterFetcher(const std::string& instance_id) override;
+  Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
   using Work = std::function<Status(pg::Connection&)>;

@@ -67,7 +67,12 @@ class SqliteStore final : public StoreBase {
   Status MarkPublished(const std::vector<int64_t>& ids) override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
+  Result<OutboxBacklog> PendingOutbox() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override;
+  Status UnregisterFetcher(const std::string& instance_id) override;
+  Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)
