@@ -77,7 +77,7 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   ASSERT_TRUE(run) << run.error().ToString();
   EXPECT_EQ(reports, 2);  // one at t0, one past the deadline
   EXPECT_EQ(run->ids, (std::vector<std::string>{"demo-0001", "demo-0002", "demo-0003"}));
-  EXPECT_DOUBLE_EQ(run->last.seconds, 242.0);
+  EXPECT_DOUBLE_EQ(run->last.seconds, 121.0);
   for (const auto& id : run->ids) {
     auto c = (*store)->GetCampaign(id);
     ASSERT_TRUE(c);
@@ -85,14 +85,32 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
     EXPECT_EQ(run->started_at[id], c->status_changed_at);
   }
 
-  // Finished campaigns end the run at once.
-  ASSERT_TRUE((*store)->FailCampaign("demo-0001", std::nullopt, std::nullopt, "x"));
-  ASSERT_TRUE((*store)->FailCampaign("demo-0002", std::nullopt, std::nullopt, "x"));
-  ASSERT_TRUE((*store)->FailCampaign("demo-0003", std::nullopt, std::nullopt, "x"));
   // A second run with the same ids fails on create: the store's error is returned.
   auto again = RunDemo(**store, plan, clock, 120s, nullptr);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
+  testing::TempDir dir;
+  StoreOptions o;
+  o.database_url = "sqlite:" + dir.File("t.db");
+  auto store = OpenStore(o);
+  ASSERT_TRUE(store && (*store)->Migrate());
+  ManualClock clock(SysTime{} + 1000h);
+  std::vector<DemoProgress> seen;
+  auto run = RunDemo(**store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+    seen.push_back(p);
+    for (const char* id : {"demo-0001", "demo-0002"}) {
+      ASSERT_TRUE((*store)->FailCampaign(id, std::nullopt, std::nullopt, "x"));
+    }
+  });
+  ASSERT_TRUE(run) << run.error().ToString();
+  ASSERT_EQ(seen.size(), 2u);  // the clock never moved: the run ended because all finished
+  EXPECT_FALSE(seen[0].finished);
+  EXPECT_TRUE(seen[1].finished);
+  EXPECT_EQ(run->last.failed, 2);
+  EXPECT_EQ(run->last.ready, 0);
 }
 
 TEST(SummarizeLatencies, PercentilesOfTheSortedValues) {

@@ -51,15 +51,19 @@ Status PostgresStore::UnregisterFetcher(const std::string& instance_id) {
   });
 }
 
+namespace {
+
+constexpr const char* kListFetchersSql =
+    "SELECT instance_id, host, pid, version, " DRIPR_PG_MS("started_at") ", " DRIPR_PG_MS(
+        "heartbeat_at") " FROM fetchers ORDER BY heartbeat_at DESC, instance_id";
+
+}  // namespace
+
 Result<std::vector<FetcherInfo>> PostgresStore::ListFetchers() {
   std::vector<FetcherInfo> out;
   DRIPR_TRY(Read("list fetchers", [&](Connection& c) -> Status {
     out.clear();
-    DRIPR_ASSIGN_OR_RETURN(
-        Rows rows, c.Exec("SELECT instance_id, host, pid, version, " DRIPR_PG_MS(
-                       "started_at") ", " DRIPR_PG_MS("heartbeat_at") " FROM fetchers "
-                                                                      "ORDER BY heartbeat_at "
-                                                                      "DESC, instance_id"));
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(kListFetchersSql));
     for (int i = 0; i < rows.size(); ++i) {
       FetcherInfo f;
       f.instance_id = rows.Text(i, 0);

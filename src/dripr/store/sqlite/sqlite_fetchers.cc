@@ -11,7 +11,9 @@ using sqlite::Connection;
 namespace {
 
 // The schema stores "" as NULL and these columns are NOT NULL.
-std::string_view OrUnknown(const std::string& s) { return s.empty() ? "unknown" : s; }
+std::string_view OrUnknown(const std::string& s) {
+  return s.empty() ? std::string_view("unknown") : std::string_view(s);
+}
 
 }  // namespace
 
