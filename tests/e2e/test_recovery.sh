@@ -51,7 +51,7 @@ out=$(dripr campaign retry rec-1) || fail "retry exited non-zero"
   || fail "retry output: $out"
 poll 15 "rec-1 READY_TO_CREATE_EMAIL after retry" status_is rec-1 READY_TO_CREATE_EMAIL
 show=$(dripr campaign show rec-1 --json)
-[[ $(json_get "$show" 'd["error_text"]') == "" ]] || fail "error_text kept: $show"
+[[ $(json_get "$show" 'd["error_text"]') == None ]] || fail "error_text kept: $show"
 [[ $(json_get "$show" '[e["event"]["payload"]["to_status"] for e in d["events"]]') == \
    "['WAITING_FOR_DATA', 'ERROR', 'WAITING_FOR_DATA', 'READY_TO_CREATE_EMAIL']" ]] || fail "events: $show"
 
