@@ -88,8 +88,8 @@ class Bus {
  public:
   virtual ~Bus() = default;
   virtual Topic& CampaignEvents() = 0;
-  virtual Queue& WorkQueue(
-      DataPart part) = 0;  // local market updates / active listings / recent sales
+  // local market updates / active listings / recent sales
+  virtual Queue& WorkQueue(DataPart part) = 0;
   virtual Queue& DeadLetterQueue(DataPart part) = 0;
 };
 
