@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -30,9 +31,9 @@ class DriprCli {
   // stdin. The environment is the test's plus DATABASE_URL, EVENT_BUS=embedded and
   // DATA_PROVIDER=sample.
   DriprRun Run(const std::vector<std::string>& args, const std::string& stdin_text = "") const {
-    const char* bin = std::getenv("DRIPR_BIN");
-    if (bin == nullptr) {
-      ADD_FAILURE() << "DRIPR_BIN is not set";
+    const std::string bin = Binary();
+    if (bin.empty()) {
+      ADD_FAILURE() << "no dripr binary: set DRIPR_BIN";
       return {};
     }
     const std::string in = dir_.File("stdin"), out = dir_.File("stdout"), err = dir_.File("stderr");
@@ -52,6 +53,16 @@ class DriprCli {
   std::string File(const std::string& name) const { return dir_.File(name); }
 
  private:
+  // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's
+  // gtest_discover_tests passes only the first variable of its ENVIRONMENT list).
+  static std::string Binary() {
+    if (const char* bin = std::getenv("DRIPR_BIN"); bin != nullptr && *bin != '\0') return bin;
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "";
+    auto candidate = self.parent_path().parent_path() / "dripr";
+    return std::filesystem::exists(candidate, ec) ? candidate.string() : "";
+  }
   static std::string Quote(const std::string& s) {
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
