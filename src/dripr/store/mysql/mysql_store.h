@@ -82,6 +82,11 @@ class MysqlStore final : public StoreBase {
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
+  Result<OutboxBacklog> PendingOutbox() override;
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override;
+  Status UnregisterFetcher(const std::string& instance_id) override;
+  Result<std::vector<FetcherInfo>> ListFetchers() override;
 
   // Replaces a campaign's rows in a transaction of its own, with the multi-row INSERTs the
   // store uses or (`row_by_row`) one INSERT per row: bench/mysql_part_rows_bench.cc compares
