@@ -1,4 +1,4 @@
-// dripr migrate | campaign create|start|show|list|reset
+// dripr migrate | campaign create|start|show|list|reset|retry
 
 #include <cmath>
 #include <cstdio>
@@ -54,7 +54,8 @@ Result<NewCampaign> Validate(const CreateArgs& a) {
       return Fail(ErrorCode::kInvalidArgument, "--lng must be between -180 and 180");
     }
     if (a.current_value && *a.current_value <= 0) {
-      return Fail(ErrorCode::kInvalidArgument, "--current-value must be a positive number of dollars");
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--current-value must be a positive number of dollars");
     }
     c.property = PropertyData{a.address.value_or(""), {*a.lat, *a.lng}, a.current_value};
   }
@@ -80,8 +81,8 @@ int Migrate(const Globals& g) {
   if (auto st = (*store)->Migrate(); !st) return ReportError(st.error());
   std::string csv = ZipCsvPath(ctx.env);
   if (csv.empty()) {
-    return ReportError({ErrorCode::kFailedPrecondition,
-                        "data/zip_codes.csv not found (set DRIPR_DATA_DIR)"});
+    return ReportError(
+        {ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found (set DRIPR_DATA_DIR)"});
   }
   if (auto st = (*store)->LoadZipCodes(csv); !st) return ReportError(st.error());
   // The embedded bus's tables too, so read-only commands (`queues`, `dlq list`) work at once.
@@ -113,14 +114,15 @@ int Create(const Globals& g, const CreateArgs& a) {
   return kExitOk;
 }
 
-// start / reset: one transition, reported whether or not it applied.
-int Transition(const Globals& g, const std::string& id, bool json, bool start) {
+// start / reset / retry: one transition, reported whether or not it applied.
+using TransitionMethod = Result<TransitionOutcome> (Store::*)(const std::string&);
+int Transition(const Globals& g, const std::string& id, bool json, TransitionMethod method) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
-  auto r = start ? store->StartCampaign(id) : store->ResetCampaign(id);
+  auto r = ((*store).*method)(id);
   if (!r) {
     if (r.error().code == ErrorCode::kNotFound) {
       std::fprintf(stderr, "dripr: campaign %s not found\n", id.c_str());
@@ -135,8 +137,8 @@ int Transition(const Globals& g, const std::string& id, bool json, bool start) {
     if (r->event) j["event"] = nlohmann::json::parse(EncodeStatusChange(*r->event));
     PrintJson(j);
   } else if (r->changed) {
-    std::printf("campaign %s: %s -> %s (data cycle %lld), STATUS_CHANGE event queued\n",
-                id.c_str(), std::string(ToString(*r->event->from_status)).c_str(),
+    std::printf("campaign %s: %s -> %s (data cycle %lld), STATUS_CHANGE event queued\n", id.c_str(),
+                std::string(ToString(*r->event->from_status)).c_str(),
                 std::string(ToString(r->campaign.status)).c_str(),
                 static_cast<long long>(r->campaign.data_cycle));
   } else {
@@ -217,17 +219,31 @@ void AddCampaignCommands(CLI::App& app, Globals& g, int& exit_code) {
     std::string status;
   };
   auto ids = std::make_shared<IdArgs>();
-  auto* start = campaign->add_subcommand("start", "DORMANT -> WAITING_FOR_DATA (publishes STATUS_CHANGE)");
+  auto* start =
+      campaign->add_subcommand("start", "DORMANT -> WAITING_FOR_DATA (publishes STATUS_CHANGE)");
   start->add_option("id", ids->id, "Campaign id")->required();
   start->add_flag("--json", ids->json, "JSON output");
-  start->callback([&g, &exit_code, ids] { exit_code = Transition(g, ids->id, ids->json, true); });
+  start->callback([&g, &exit_code, ids] {
+    exit_code = Transition(g, ids->id, ids->json, &Store::StartCampaign);
+  });
 
   auto* reset = campaign->add_subcommand("reset", "ERROR -> DORMANT");
   reset->add_option("id", ids->id, "Campaign id")->required();
   reset->add_flag("--json", ids->json, "JSON output");
-  reset->callback([&g, &exit_code, ids] { exit_code = Transition(g, ids->id, ids->json, false); });
+  reset->callback([&g, &exit_code, ids] {
+    exit_code = Transition(g, ids->id, ids->json, &Store::ResetCampaign);
+  });
 
-  auto* show = campaign->add_subcommand("show", "Status, parts, error, listings, sales, market data");
+  auto* retry = campaign->add_subcommand(
+      "retry", "ERROR -> WAITING_FOR_DATA in a new data cycle (publishes STATUS_CHANGE)");
+  retry->add_option("id", ids->id, "Campaign id")->required();
+  retry->add_flag("--json", ids->json, "JSON output");
+  retry->callback([&g, &exit_code, ids] {
+    exit_code = Transition(g, ids->id, ids->json, &Store::RetryCampaign);
+  });
+
+  auto* show =
+      campaign->add_subcommand("show", "Status, parts, error, listings, sales, market data");
   show->add_option("id", ids->id, "Campaign id")->required();
   show->add_flag("--json", ids->json, "JSON output");
   show->callback([&g, &exit_code, ids] { exit_code = Show(g, ids->id, ids->json); });

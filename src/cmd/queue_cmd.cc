@@ -1,19 +1,28 @@
-// dripr queues | dlq list QUEUE | dlq redrive QUEUE
+// dripr queues | dlq list QUEUE | dlq redrive QUEUE | publish
 
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <set>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "cmd/cli.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
-#include "dripr/fetcher/consumer.h"
+#include "dripr/fetcher/dead_letters.h"
+#include "dripr/fetcher/fetcher_heartbeat.h"
 
 namespace dripr::cli {
 namespace {
 
 using nlohmann::json;
+
+// The largest body `dripr publish` reads from a file or stdin: SNS's message limit.
+constexpr size_t kMaxPublishBytes = 256 * 1024;
+// `dlq list` shows this much of a body on a terminal.
+constexpr size_t kBodyPreviewBytes = 160;
 
 // A queue named by its part ("active_listings") or its queue name ("active-listings",
 // "dripr-active-listings-queue-dev").
@@ -22,9 +31,22 @@ std::optional<DataPart> QueuePart(std::string name, Bus& bus) {
   for (DataPart p : kAllDataParts) {
     if (bus.WorkQueue(p).Name() == name || bus.DeadLetterQueue(p).Name() == name) return p;
   }
-  for (auto& ch : name) if (ch == '-') ch = '_';
+  for (auto& ch : name)
+    if (ch == '-') ch = '_';
   if (name == "local_market_updates") return DataPart::kLocalMarketData;
   return ParseDataPart(name);
+}
+
+double SecondsSince(SysTime t, SysTime now) {
+  return std::chrono::duration<double>(now - t).count();
+}
+
+// "12s", "4m05s", "3h02m".
+std::string Age(double seconds) {
+  auto s = static_cast<long long>(seconds < 0 ? 0 : seconds);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
 }
 
 int Queues(const Globals& g, bool as_json) {
@@ -33,6 +55,8 @@ int Queues(const Globals& g, bool as_json) {
   int rc = kExitOk;
   auto bus = OpenBusOrReport(ctx, rc, DbUse::kRead);
   if (!bus) return rc;
+  auto store = OpenStoreOrReport(ctx, rc);
+  if (!store) return rc;
   json arr = json::array();
   if (!as_json) {
     std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
@@ -52,37 +76,65 @@ int Queues(const Globals& g, bool as_json) {
     if (!as_json) {
       std::printf("%-20s %-40s %9lld %9lld %9lld\n", std::string(ToString(p)).c_str(),
                   bus->WorkQueue(p).Name().c_str(), static_cast<long long>(s->visible),
-                  static_cast<long long>(s->in_flight), static_cast<long long>(d->visible + d->in_flight));
+                  static_cast<long long>(s->in_flight),
+                  static_cast<long long>(d->visible + d->in_flight));
     }
   }
-  if (as_json) PrintJson(arr);
-  return kExitOk;
-}
 
-// Reads every message of `q` without consuming it: short leases, then all released.
-Result<std::vector<ReceivedMessage>> Peek(Queue& q) {
-  std::vector<ReceivedMessage> seen;
-  std::set<std::string> ids;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(auto batch, q.Receive(10, std::chrono::milliseconds(0), std::chrono::seconds(30)));
-    if (batch.empty()) break;
-    bool fresh = false;
-    for (auto& m : batch) {
-      if (ids.insert(m.message_id).second) {
-        fresh = true;
-        seen.push_back(std::move(m));
-      }
-    }
-    if (!fresh) break;
+  // What the queue depths cannot show: events not yet published, and whether anyone consumes.
+  const SysTime now = SystemClock::Instance().Now();
+  auto backlog = store->PendingOutbox();
+  if (!backlog) return ReportError(backlog.error().Wrap("outbox"));
+  auto fetchers = store->ListFetchers();
+  if (!fetchers) return ReportError(fetchers.error().Wrap("fetchers"));
+  json outbox = {{"unpublished", backlog->pending},
+                 {"oldest_created_at", nullptr},
+                 {"oldest_age_seconds", nullptr}};
+  if (backlog->oldest_created) {
+    outbox["oldest_created_at"] = FormatIso8601(*backlog->oldest_created);
+    outbox["oldest_age_seconds"] = SecondsSince(*backlog->oldest_created, now);
   }
-  for (size_t i = 0; i < seen.size(); i += 10) {
-    std::vector<std::pair<std::string, std::chrono::seconds>> release;
-    for (size_t j = i; j < std::min(seen.size(), i + 10); ++j) {
-      release.emplace_back(seen[j].receipt_handle, std::chrono::seconds(0));
-    }
-    DRIPR_TRY(q.ChangeVisibilityBatch(release));
+  json instances = json::array();
+  int alive = 0;
+  for (const auto& f : *fetchers) {
+    bool is_alive = FetcherAlive(f, now, kFetcherHeartbeatInterval);
+    alive += is_alive;
+    instances.push_back({{"instance_id", f.instance_id},
+                         {"host", f.host},
+                         {"pid", f.pid},
+                         {"version", f.version},
+                         {"started_at", FormatIso8601(f.started_at)},
+                         {"heartbeat_at", FormatIso8601(f.heartbeat_at)},
+                         {"heartbeat_age_seconds", SecondsSince(f.heartbeat_at, now)},
+                         {"alive", is_alive}});
   }
-  return seen;
+  if (as_json) {
+    PrintJson({{"queues", arr},
+               {"outbox", outbox},
+               {"fetchers", {{"alive", alive}, {"instances", instances}}}});
+    return kExitOk;
+  }
+  if (backlog->pending == 0) {
+    std::printf("\noutbox: every event published\n");
+  } else {
+    std::printf("\noutbox: %lld unpublished event(s), oldest %s old\n",
+                static_cast<long long>(backlog->pending),
+                Age(SecondsSince(backlog->oldest_created.value_or(now), now)).c_str());
+  }
+  if (alive > 0) {
+    std::printf("fetchers: %d alive\n", alive);
+  } else if (fetchers->empty()) {
+    std::printf("fetchers: none running (start `dripr data-fetcher`)\n");
+  } else {
+    std::printf("fetchers: none alive (last heartbeat %s ago)\n",
+                Age(SecondsSince(fetchers->front().heartbeat_at, now)).c_str());
+  }
+  for (const auto& f : *fetchers) {
+    std::printf("  %s  %s pid %lld  heartbeat %s ago%s\n", f.instance_id.c_str(), f.host.c_str(),
+                static_cast<long long>(f.pid), Age(SecondsSince(f.heartbeat_at, now)).c_str(),
+                FetcherAlive(f, now, kFetcherHeartbeatInterval) ? "" : "  (not alive)");
+  }
+  return kExitOk;
 }
 
 int DlqList(const Globals& g, const std::string& queue, bool as_json) {
@@ -92,22 +144,26 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   auto bus = OpenBusOrReport(ctx, rc, DbUse::kRead);
   if (!bus) return rc;
   auto part = QueuePart(queue, *bus);
-  if (!part) return ReportUsage("unknown queue '" + queue + "' (use local_market_data, active_listings or recent_sales)");
+  if (!part)
+    return ReportUsage("unknown queue '" + queue +
+                       "' (use local_market_data, active_listings or recent_sales)");
   Queue& dlq = bus->DeadLetterQueue(*part);
-  auto msgs = Peek(dlq);
+  auto msgs = PeekQueue(dlq);
   if (!msgs) return ReportError(msgs.error().Wrap(dlq.Name()));
   json arr = json::array();
   for (const auto& m : *msgs) {
-    auto reason = m.attributes.find(std::string(kFailureReasonAttribute));
-    std::string why = reason == m.attributes.end() ? "(moved by the broker after too many receives)" : reason->second;
+    std::string why = DeadLetterReason(m);
     arr.push_back({{"message_id", m.message_id},
                    {"sent_at", FormatIso8601(m.sent_at)},
                    {"reason", why},
                    {"attributes", m.attributes},
                    {"body", m.body}});
     if (!as_json) {
-      std::string body = m.body.size() > 160 ? m.body.substr(0, 157) + "..." : m.body;
-      for (auto& ch : body) if (ch == '\n') ch = ' ';
+      std::string body = m.body.size() > kBodyPreviewBytes
+                             ? m.body.substr(0, kBodyPreviewBytes - 3) + "..."
+                             : m.body;
+      for (auto& ch : body)
+        if (ch == '\n') ch = ' ';
       std::printf("%s  %s\n  reason: %s\n  body: %s\n", m.message_id.c_str(),
                   FormatIso8601(m.sent_at).c_str(), why.c_str(), body.c_str());
     }
@@ -120,52 +176,135 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   return kExitOk;
 }
 
-int DlqRedrive(const Globals& g, const std::string& queue) {
+struct RedriveArgs {
+  std::string queue;
+  bool json = false;
+  bool discard_stale = false;
+};
+
+int DlqRedrive(const Globals& g, const RedriveArgs& a) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
-  auto part = QueuePart(queue, *bus);
-  if (!part) return ReportUsage("unknown queue '" + queue + "'");
+  auto part = QueuePart(a.queue, *bus);
+  if (!part)
+    return ReportUsage("unknown queue '" + a.queue +
+                       "' (use local_market_data, active_listings or recent_sales)");
+  auto store = OpenStoreOrReport(ctx, rc);
+  if (!store) return rc;
   Queue& dlq = bus->DeadLetterQueue(*part);
   Queue& work = bus->WorkQueue(*part);
-  int moved = 0;
-  while (true) {
-    auto batch = dlq.Receive(10, std::chrono::milliseconds(0), std::chrono::seconds(60));
-    if (!batch) return ReportError(batch.error().Wrap(dlq.Name()));
-    if (batch->empty()) break;
-    for (const auto& m : *batch) {
-      OutgoingMessage out{m.body, m.attributes};
-      for (auto k : {kFailureReasonAttribute, kSourceQueueAttribute, kReceiveCountAttribute}) {
-        out.attributes.erase(std::string(k));
-      }
-      // Send first, then delete: a crash in between duplicates (handlers are idempotent)
-      // rather than loses.
-      if (auto s = work.Send(out); !s) return ReportError(s.error().Wrap(work.Name()));
-      if (auto d = dlq.Delete(m.receipt_handle); !d) return ReportError(d.error().Wrap(dlq.Name()));
-      ++moved;
+  auto entries = RedriveDeadLetters(dlq, work, *part, *store, {.discard_stale = a.discard_stale});
+  if (!entries) return ReportError(entries.error());
+  int moved = 0, skipped = 0, discarded = 0;
+  json arr = json::array();
+  for (const auto& e : *entries) {
+    moved += e.action == RedriveEntry::Action::kRedriven;
+    skipped += e.action == RedriveEntry::Action::kSkipped;
+    discarded += e.action == RedriveEntry::Action::kDiscarded;
+    json j = {{"message_id", e.message_id},
+              {"campaign_id", e.campaign_id},
+              {"action", ToString(e.action)}};
+    if (!e.queue.empty()) j["queue"] = e.queue;
+    if (!e.reason.empty()) j["reason"] = e.reason;
+    arr.push_back(std::move(j));
+    if (a.json) continue;
+    std::string who = e.campaign_id.empty() ? "-" : e.campaign_id;
+    if (e.action == RedriveEntry::Action::kRedriven) {
+      std::printf("%s  %s  redriven to %s\n", e.message_id.c_str(), who.c_str(), e.queue.c_str());
+    } else if (e.action == RedriveEntry::Action::kDiscarded) {
+      std::printf("%s  %s  discarded: %s\n", e.message_id.c_str(), who.c_str(), e.reason.c_str());
+    } else {
+      std::printf("%s  %s  skipped (left in %s): %s\n", e.message_id.c_str(), who.c_str(),
+                  dlq.Name().c_str(), e.reason.c_str());
     }
   }
-  std::printf("moved %d message(s) from %s to %s\n", moved, dlq.Name().c_str(), work.Name().c_str());
+  if (a.json) {
+    PrintJson({{"dlq", dlq.Name()}, {"queue", work.Name()}, {"messages", arr}});
+  } else {
+    std::printf("moved %d message(s) from %s to %s; %d skipped, %d discarded\n", moved,
+                dlq.Name().c_str(), work.Name().c_str(), skipped, discarded);
+  }
   return kExitOk;
 }
 
-int Publish(const Globals& g, const std::string& body, bool raw) {
+struct PublishArgs {
+  std::string body;
+  std::string file;
+  bool raw = false;
+};
+
+// The body: the argument, or the whole of --file / stdin ("-").
+Result<std::string> PublishBody(const PublishArgs& a) {
+  if (!a.file.empty() && !a.body.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "give the body as an argument or with --file, not both");
+  }
+  if (a.file.empty() && a.body != "-") {
+    if (a.body.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "no body: give it as an argument, '-' for stdin, or --file PATH");
+    }
+    return a.body;
+  }
+  std::string text;
+  if (a.file.empty() || a.file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (std::cin.bad()) return Fail(ErrorCode::kUnavailable, "cannot read stdin");
+  } else {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) return Fail(ErrorCode::kInvalidArgument, "--file: cannot open " + a.file);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return Fail(ErrorCode::kInvalidArgument, "--file: cannot read " + a.file);
+    text = ss.str();
+  }
+  if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "the body is empty");
+  if (text.size() > kMaxPublishBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("the body is {} bytes; a message may have at most {}", text.size(),
+                            kMaxPublishBytes));
+  }
+  return text;
+}
+
+int Publish(const Globals& g, const PublishArgs& a) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  OutgoingMessage m{body, {{"event_type", "STATUS_CHANGE"}}};
-  if (!raw) {
-    auto ev = DecodeStatusChange(body);
+  auto body = PublishBody(a);
+  if (!body) return ReportError(body.error());
+  OutgoingMessage m{*body, {{"event_type", "STATUS_CHANGE"}}};
+  if (!a.raw) {
+    auto ev = DecodeStatusChange(*body);
     if (!ev) return ReportUsage("not a valid STATUS_CHANGE event: " + ev.error().message);
     m.attributes["to_status"] = std::string(ToString(ev->to_status));
   }
   int rc = kExitOk;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
-  auto id = bus->CampaignEvents().Publish(m);
-  if (!id) return ReportError(id.error().Wrap(bus->CampaignEvents().Name()));
-  std::printf("published %s to %s\n", id->c_str(), bus->CampaignEvents().Name().c_str());
+  Topic& topic = bus->CampaignEvents();
+  auto matching = topic.CountMatchingSubscriptions(m);
+  if (!matching) return ReportError(matching.error().Wrap(topic.Name()));
+  auto id = topic.Publish(m);
+  if (!id) return ReportError(id.error().Wrap(topic.Name()));
+  if (!matching->has_value()) {
+    std::printf(
+        "published %s to %s (this bus does not report whether a subscription's filter "
+        "matched; see `dripr queues`)\n",
+        id->c_str(), topic.Name().c_str());
+    return kExitOk;
+  }
+  if (**matching == 0) {
+    std::fprintf(stderr,
+                 "dripr: published %s to %s, but no subscription's filter matched: the event "
+                 "went nowhere\n",
+                 id->c_str(), topic.Name().c_str());
+    return kExitFailure;
+  }
+  std::printf("published %s to %s (%d subscription(s) matched)\n", id->c_str(),
+              topic.Name().c_str(), **matching);
   return kExitOk;
 }
 
@@ -177,30 +316,38 @@ void AddQueueCommands(CLI::App& app, Globals& g, int& exit_code) {
     std::string queue;
   };
   auto a = std::make_shared<Args>();
-  auto* queues = app.add_subcommand("queues", "Depth, in-flight and DLQ depth per queue");
+  auto* queues = app.add_subcommand(
+      "queues", "Depth, in-flight and DLQ depth per queue; the outbox backlog; live fetchers");
   queues->add_flag("--json", a->json, "JSON output");
   queues->callback([&g, &exit_code, a] { exit_code = Queues(g, a->json); });
 
   auto* dlq = app.add_subcommand("dlq", "Inspect and redrive dead-letter queues");
   dlq->require_subcommand(1);
   auto* list = dlq->add_subcommand("list", "Messages in a queue's DLQ, with the failure reason");
-  list->add_option("queue", a->queue, "local_market_data | active_listings | recent_sales")->required();
+  list->add_option("queue", a->queue, "local_market_data | active_listings | recent_sales")
+      ->required();
   list->add_flag("--json", a->json, "JSON output");
   list->callback([&g, &exit_code, a] { exit_code = DlqList(g, a->queue, a->json); });
-  auto* redrive = dlq->add_subcommand("redrive", "Move a DLQ's messages back to the work queue");
-  redrive->add_option("queue", a->queue, "local_market_data | active_listings | recent_sales")->required();
-  redrive->callback([&g, &exit_code, a] { exit_code = DlqRedrive(g, a->queue); });
+  auto r = std::make_shared<RedriveArgs>();
+  auto* redrive = dlq->add_subcommand(
+      "redrive", "Move a DLQ's messages that a fetcher would act on back to the work queue");
+  redrive->add_option("queue", r->queue, "local_market_data | active_listings | recent_sales")
+      ->required();
+  redrive->add_flag("--json", r->json, "JSON output");
+  redrive->add_flag("--discard-stale", r->discard_stale,
+                    "Delete messages whose event is stale instead of leaving them in the DLQ");
+  redrive->callback([&g, &exit_code, r] { exit_code = DlqRedrive(g, *r); });
 
   // Replays an event by hand (operators) and injects odd ones (tests).
-  struct PublishArgs {
-    std::string body;
-    bool raw = false;
-  };
   auto p = std::make_shared<PublishArgs>();
-  auto* publish = app.add_subcommand("publish", "Publish a STATUS_CHANGE event body to the campaign-events topic");
-  publish->add_option("body", p->body, "The event JSON")->required();
+  auto* publish = app.add_subcommand(
+      "publish",
+      "Publish a STATUS_CHANGE event body to the campaign-events topic; exit 1 when no "
+      "subscription's filter matched");
+  publish->add_option("body", p->body, "The event JSON, or - to read it from stdin");
+  publish->add_option("--file", p->file, "Read the body from this file (- for stdin)");
   publish->add_flag("--raw", p->raw, "Publish as given, without validating it");
-  publish->callback([&g, &exit_code, p] { exit_code = Publish(g, p->body, p->raw); });
+  publish->callback([&g, &exit_code, p] { exit_code = Publish(g, *p); });
 }
 
 }  // namespace dripr::cli

@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -19,6 +18,7 @@
 #include "dripr/core/log.h"
 #include "dripr/fetcher/data_fetcher.h"
 #include "dripr/fetcher/fetcher_ops.h"
+#include "dripr/fetcher/demo.h"
 
 namespace dripr::cli {
 namespace {
@@ -166,45 +166,30 @@ struct DemoArgs {
   bool keep = false;
 };
 
-struct DemoZip {
-  std::string zip;
-  GeoPoint at;
-};
+// The progress bar's width in characters; without a terminal, one line per second at most.
+constexpr int kProgressWidth = 40;
+constexpr std::chrono::seconds kProgressLineEvery{1};
+constexpr int kMaxDemoTimeoutSeconds = 86'400;
 
-// Every k-th zip of the centroid file: a spread across the country, the same every run.
-std::vector<DemoZip> PickZips(const std::string& csv, int n) {
-  std::ifstream in(csv);
-  std::string line;
-  std::vector<DemoZip> all;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    auto c1 = line.find(','), c2 = line.rfind(',');
-    if (c1 == std::string::npos || c2 == c1) continue;
-    all.push_back({line.substr(0, c1),
-                   {std::stod(line.substr(c1 + 1, c2 - c1 - 1)), std::stod(line.substr(c2 + 1))}});
-  }
-  std::vector<DemoZip> out;
-  if (all.empty() || n <= 0) return out;
-  double step = static_cast<double>(all.size()) / n;
-  for (int i = 0; i < n; ++i)
-    out.push_back(all[static_cast<size_t>(i * step + step / 2) % all.size()]);
-  return out;
-}
-
-void Progress(int ready, int failed, int total, double secs, bool tty) {
-  const int width = 40;
-  int done = ready + failed;
-  int filled = total ? done * width / total : width;
+void Progress(const DemoProgress& p, bool tty) {
+  int done = p.ready + p.failed;
+  int filled = p.total ? done * kProgressWidth / p.total : kProgressWidth;
   std::string bar(static_cast<size_t>(filled), '#');
-  bar.resize(width, '.');
-  std::fprintf(stderr, "%s[%s] %d/%d ready, %d error, %.1fs%s", tty ? "\r" : "", bar.c_str(), ready,
-               total, failed, secs, tty ? "" : "\n");
+  bar.resize(kProgressWidth, '.');
+  std::fprintf(stderr, "%s[%s] %d/%d ready, %d error, %.1fs%s", tty ? "\r" : "", bar.c_str(),
+               p.ready, p.total, p.failed, p.seconds, tty ? "" : "\n");
   std::fflush(stderr);
 }
 
 int Demo(const Globals& g, const DemoArgs& a) {
-  if (a.campaigns < 1 || a.campaigns > 5000)
-    return ReportUsage("--campaigns must be between 1 and 5000");
+  if (a.campaigns < kMinDemoCampaigns || a.campaigns > kMaxDemoCampaigns) {
+    return ReportUsage(
+        fmt::format("--campaigns must be between {} and {}", kMinDemoCampaigns, kMaxDemoCampaigns));
+  }
+  if (a.timeout_seconds < 1 || a.timeout_seconds > kMaxDemoTimeoutSeconds) {
+    return ReportUsage(
+        fmt::format("--timeout must be between 1 and {} seconds", kMaxDemoTimeoutSeconds));
+  }
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   if (!ctx.env.Get("DRIPR_LOG_LEVEL")) spdlog::set_level(spdlog::level::warn);
@@ -228,6 +213,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
   std::string csv = ZipCsvPath(ctx.env);
   if (csv.empty())
     return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
+  auto zips = ZipCentroids::LoadFile(csv);
+  if (!zips) return ReportError(zips.error());
   auto provider = OpenProvider(ctx.env);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
@@ -241,51 +228,20 @@ int Demo(const Globals& g, const DemoArgs& a) {
   DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config);
   fetcher.Start();
 
-  auto zips = PickZips(csv, a.campaigns);
-  std::vector<std::string> ids;
-  std::map<std::string, SysTime> started_at;
-  auto t0 = RealTicker().Now();
-  for (size_t i = 0; i < zips.size(); ++i) {
-    NewCampaign nc;
-    nc.id = fmt::format("demo-{:04}", i + 1);
-    nc.zip_code = zips[i].zip;
-    nc.user_id = fmt::format("agent-{}", i % 7 + 1);
-    if (i % 3 != 2) {  // every third campaign is a no-address newsletter
-      GeoPoint at{zips[i].at.lat + 0.004 * static_cast<double>(i % 5) - 0.008,
-                  zips[i].at.lng - 0.003 * static_cast<double>(i % 4) + 0.004};
-      nc.property = PropertyData{fmt::format("{} Maple St, {}", 100 + 17 * i, zips[i].zip), at,
-                                 static_cast<int64_t>(250000 + (i * 7919) % 650000)};
-    }
-    if (auto c = store->CreateCampaign(nc); !c) return ReportError(c.error());
-    auto s = store->StartCampaign(nc.id);
-    if (!s) return ReportError(s.error());
-    started_at[nc.id] = s->campaign.status_changed_at;
-    ids.push_back(nc.id);
-  }
-
-  bool tty = isatty(STDERR_FILENO);
-  int ready = 0, failed = 0;
-  auto deadline = t0 + std::chrono::seconds(a.timeout_seconds);
-  auto last_print = RealTicker().Now() - std::chrono::seconds(10);
-  while (true) {
-    auto r = store->ListCampaigns(std::nullopt);
-    if (!r) return ReportError(r.error());
-    ready = failed = 0;
-    for (const auto& c : *r) {
-      ready += c.status == CampaignStatus::kReadyToCreateEmail;
-      failed += c.status == CampaignStatus::kError;
-    }
-    double secs = std::chrono::duration<double>(RealTicker().Now() - t0).count();
-    bool finished = ready + failed == static_cast<int>(ids.size());
-    if (finished || tty || RealTicker().Now() - last_print >= std::chrono::seconds(1)) {
-      Progress(ready, failed, static_cast<int>(ids.size()), secs, tty);
-      last_print = RealTicker().Now();
-    }
-    if (finished || RealTicker().Now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // progress refresh rate
-  }
+  const bool tty = isatty(STDERR_FILENO);
+  auto last_print = RealTicker().Now() - 10 * kProgressLineEvery;
+  auto run = RunDemo(*store, DemoCampaigns(*zips, a.campaigns), SystemClock::Instance(),
+                     std::chrono::seconds(a.timeout_seconds), [&](const DemoProgress& p) {
+                       if (p.finished || tty || RealTicker().Now() - last_print >= kProgressLineEvery) {
+                         Progress(p, tty);
+                         last_print = RealTicker().Now();
+                       }
+                     });
+  if (!run) return ReportError(run.error());
   if (tty) std::fprintf(stderr, "\n");
-  double wall = std::chrono::duration<double>(RealTicker().Now() - t0).count();
+  const double wall = run->last.seconds;
+  const int ready = run->last.ready, failed = run->last.failed;
+  const auto& ids = run->ids;
   fetcher.Stop();
 
   std::printf("\n%-10s %-6s %-22s %8s %6s %14s %10s  %s\n", "campaign", "zip", "status", "listings",
@@ -298,7 +254,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
     std::string took = "-";
     if (c.status == CampaignStatus::kReadyToCreateEmail) {
       double ms =
-          std::chrono::duration<double, std::milli>(c.status_changed_at - started_at[id]).count();
+          std::chrono::duration<double, std::milli>(c.status_changed_at - run->started_at[id])
+              .count();
       latencies.push_back(ms);
       took = fmt::format("{:.0f} ms", ms);
     }
@@ -308,18 +265,11 @@ int Demo(const Globals& g, const DemoArgs& a) {
                 took.c_str(), d->property ? "" : "no-address");
     if (!c.error_text.empty()) std::printf("           error: %s\n", c.error_text.c_str());
   }
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) {
-    return latencies.empty() ? 0.0
-                             : latencies[std::min(
-                                   latencies.size() - 1,
-                                   static_cast<size_t>(p * static_cast<double>(latencies.size())))];
-  };
+  auto lat = SummarizeLatencies(latencies);
   auto stats = fetcher.Stats();
   std::printf("\n%d/%zu campaigns READY_TO_CREATE_EMAIL, %d ERROR, in %.2f s (%.0f campaigns/s)\n",
               ready, ids.size(), failed, wall, static_cast<double>(ready) / wall);
-  std::printf("start -> ready: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", pct(0.5), pct(0.95),
-              latencies.empty() ? 0.0 : latencies.back());
+  std::printf("start -> ready: p50 %.0f ms, p95 %.0f ms, max %.0f ms\n", lat.p50, lat.p95, lat.max);
   std::printf("events handled %lld (retried %lld, failed %lld), events published %lld\n",
               static_cast<long long>(stats.done + stats.failed),
               static_cast<long long>(stats.retried), static_cast<long long>(stats.failed),

@@ -243,6 +243,38 @@ TEST(ResetTransition, RefusesEveryStatusButError) {
   }
 }
 
+TEST(RetryTransition, StartsANewCycleFromError) {
+  Campaign c = FailTransition(Waiting(), DataPart::kRecentSales, 5, "boom", kCreated, "f")->next;
+  c.part(DataPart::kLocalMarketData) = PartStatus::kReady;
+  auto r = RetryTransition(
+      c, RequiredParts::Of({DataPart::kLocalMarketData, DataPart::kRecentSales}), kNow, "ev-retry");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->next.status, CampaignStatus::kWaitingForData);
+  EXPECT_EQ(r->next.data_cycle, 6);
+  EXPECT_EQ(r->next.part(DataPart::kLocalMarketData), PartStatus::kWaitingForData);
+  EXPECT_EQ(r->next.part(DataPart::kRecentSales), PartStatus::kWaitingForData);
+  EXPECT_EQ(r->next.part(DataPart::kActiveListings), PartStatus::kDormant);
+  EXPECT_EQ(r->next.error_text, "");
+  EXPECT_EQ(r->next.status_changed_at, kNow);
+  ExpectEvent(r->event, CampaignStatus::kError, CampaignStatus::kWaitingForData, 6, "ev-retry");
+  // The failed cycle's part events are stale from now on.
+  auto stale = PartReadyTransition(r->next, DataPart::kRecentSales, 5, RequiredParts(), kNow, "x");
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().message, "stale: campaign c-1 is in data cycle 6, event is for cycle 5");
+}
+
+TEST(RetryTransition, RefusesEveryStatusButError) {
+  for (CampaignStatus s : {CampaignStatus::kDormant, CampaignStatus::kWaitingForData,
+                           CampaignStatus::kReadyToCreateEmail, CampaignStatus::kUnsubscribed}) {
+    Campaign c = Waiting();
+    c.status = s;
+    auto r = RetryTransition(c, RequiredParts(), kNow, "e");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_EQ(r.error().message, "campaign c-1 is " + std::string(ToString(s)) + ", not ERROR");
+  }
+}
+
 TEST(Transitions, EventsEncodeAndDecodeUnchanged) {
   auto r = StartTransition(Dormant(), RequiredParts(), kNow, "3f0c2a1e");
   ASSERT_TRUE(r && r->event);

@@ -15,6 +15,8 @@ namespace dripr {
 void StoreContractOutboxAnchor();      // store_contract_outbox.cc
 void StoreContractReconcilerAnchor();  // store_contract_reconciler.cc
 
+void StoreContractRecoveryAnchor();  // store_contract_recovery.cc
+
 namespace {
 
 using ::testing::HasSubstr;
@@ -31,6 +33,7 @@ SysTime StartTime() {
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   StoreContractOutboxAnchor();
   StoreContractReconcilerAnchor();
+  StoreContractRecoveryAnchor();
   return info.param.name;
 }
 

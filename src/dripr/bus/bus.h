@@ -39,6 +39,13 @@ class Topic {
   // Publishes to every subscription whose filter matches. Returns the message id.
   virtual Result<std::string> Publish(const OutgoingMessage& m) = 0;
   virtual std::string Name() const = 0;
+  // How many subscriptions' filters accept `m` right now (operator tooling: `dripr publish`
+  // says when an event would go nowhere). nullopt when the backend cannot tell — SNS does
+  // not report filter matches (see docs/decisions/cli.md), so the default is nullopt.
+  virtual Result<std::optional<int>> CountMatchingSubscriptions(const OutgoingMessage& m) {
+    (void)m;
+    return std::optional<int>();
+  }
 };
 
 struct QueueStats {
@@ -87,8 +94,8 @@ class Bus {
  public:
   virtual ~Bus() = default;
   virtual Topic& CampaignEvents() = 0;
-  virtual Queue& WorkQueue(
-      DataPart part) = 0;  // local market updates / active listings / recent sales
+  // local market updates / active listings / recent sales
+  virtual Queue& WorkQueue(DataPart part) = 0;
   virtual Queue& DeadLetterQueue(DataPart part) = 0;
 };
 

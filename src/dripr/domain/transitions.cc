@@ -28,14 +28,9 @@ Campaign Changed(const Campaign& c, CampaignStatus to, SysTime now) {
 
 std::string Quoted(CampaignStatus s) { return std::string(ToString(s)); }
 
-}  // namespace
-
-Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
-                                         SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kDormant) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
-  }
+// A new data cycle from `c` (start and retry).
+TransitionResult NewCycle(const Campaign& c, const RequiredParts& required, SysTime now,
+                          std::string event_id) {
   Campaign n = Changed(c, CampaignStatus::kWaitingForData, now);
   for (DataPart p : kAllDataParts) {
     n.part(p) = required.Contains(p) ? PartStatus::kWaitingForData : PartStatus::kDormant;
@@ -46,6 +41,17 @@ Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts&
   n.republish_count = 0;
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
+}
+
+}  // namespace
+
+Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kDormant) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
+  }
+  return NewCycle(c, required, now, std::move(event_id));
 }
 
 Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, int64_t data_cycle,
@@ -114,6 +120,15 @@ Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::st
   n.restart_count = 0;  // a person looked at it: automatic restarts may help again
   auto ev = MakeEvent(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
+}
+
+Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id) {
+  if (c.status != CampaignStatus::kError) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
+  }
+  return NewCycle(c, required, now, std::move(event_id));
 }
 
 }  // namespace dripr

@@ -45,4 +45,11 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
 // cycle sets republish_count to 0 and the fan-in sets restart_count to 0.
 Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id);
 
+// ERROR → WAITING_FOR_DATA in a new data cycle (data_cycle + 1): required parts →
+// WAITING_FOR_DATA, the others DORMANT; error_text cleared; one event (to WAITING_FOR_DATA,
+// so the part queues receive it). Messages of the failed cycle (e.g. DLQ copies) become
+// stale and are acknowledged without effect. kFailedPrecondition when not ERROR.
+Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts& required,
+                                         SysTime now, std::string event_id);
+
 }  // namespace dripr

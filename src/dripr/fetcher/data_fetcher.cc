@@ -13,7 +13,8 @@ DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock
         ReconcilerOptions o;
         o.settings = config.reconcile;
         return o;
-      }()) {
+      }()),
+      heartbeat_(store, clock) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
@@ -35,6 +36,7 @@ void DataFetcher::Start() {
   relay_.Start();
   for (auto& c : consumers_) c->Start();
   reconciler_.Start();
+  heartbeat_.Start();  // `dripr queues` shows this fetcher alive from now on
 }
 
 void DataFetcher::RequestStop() {
@@ -57,6 +59,7 @@ ShutdownReport DataFetcher::Stop() {
     DRIPR_LOG_WARN("outbox relay at shutdown: {}", r.error().ToString());
   }
   relay_.Stop();
+  heartbeat_.Stop();  // removes this fetcher's row
   stop_report_ = report;
   return report;
 }

@@ -12,6 +12,7 @@
 #include "dripr/fetcher/config.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
+#include "dripr/fetcher/fetcher_heartbeat.h"
 #include "dripr/fetcher/outbox_relay.h"
 #include "dripr/fetcher/reconciler.h"
 
@@ -55,6 +56,7 @@ class DataFetcher {
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
   Reconciler reconciler_;  // config.reconcile; only the lease holder among the fetchers acts
+  FetcherHeartbeat heartbeat_;  // this process's row in `fetchers` while running
   std::atomic<bool> running_{false};
   ShutdownReport stop_report_;
 };

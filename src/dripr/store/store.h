@@ -29,10 +29,10 @@ namespace dripr {
 // One row of the outbox: an event waiting to be published to `topic`.
 struct OutboxRow {
   int64_t id = 0;
-  std::string topic;       // logical topic name, "campaign-events"
+  std::string topic;  // logical topic name, "campaign-events"
   std::string campaign_id;
-  std::string event_type;  // "STATUS_CHANGE"
-  std::string body;        // the encoded event
+  std::string event_type;                                       // "STATUS_CHANGE"
+  std::string body;                                             // the encoded event
   std::vector<std::pair<std::string, std::string>> attributes;  // event_type, to_status
   SysTime created_at{};
   int attempts = 0;
@@ -40,19 +40,39 @@ struct OutboxRow {
 
 inline constexpr std::string_view kCampaignEventsTopic = "campaign-events";
 
+struct OutboxBacklog {
+  int64_t pending = 0;                    // unpublished rows
+  std::optional<SysTime> oldest_created;  // created_at of the oldest one; nullopt when none
+};
+
+// One row of `fetchers`: a data-fetcher process that heartbeats while it runs.
+struct FetcherInfo {
+  std::string instance_id;  // unique per process start
+  std::string host;
+  int64_t pid = 0;
+  std::string version;
+  SysTime started_at{};
+  SysTime heartbeat_at{};  // set by the store (its clock) on HeartbeatFetcher
+};
+
+// A fetcher is alive while its last heartbeat is younger than three intervals.
+inline bool FetcherAlive(const FetcherInfo& f, SysTime now, std::chrono::milliseconds interval) {
+  return now - f.heartbeat_at < 3 * interval;
+}
+
 // Result of a transition attempt that may legitimately do nothing.
 struct TransitionOutcome {
-  bool changed = false;      // false: compare-and-set did not apply (see `reason`)
-  std::string reason;        // why nothing changed, for logs and the CLI
-  Campaign campaign;         // the row after the call
+  bool changed = false;                    // false: compare-and-set did not apply (see `reason`)
+  std::string reason;                      // why nothing changed, for logs and the CLI
+  Campaign campaign;                       // the row after the call
   std::optional<StatusChangeEvent> event;  // the event written to the outbox, if any
 };
 
 // What a handler delivers for one part.
 struct PartData {
   DataPart part = DataPart::kActiveListings;
-  std::vector<RankedRecord> records;       // active listings or recent sales
-  std::optional<MarketData> market;        // local market data (kept per zip, see PutMarketData)
+  std::vector<RankedRecord> records;  // active listings or recent sales
+  std::optional<MarketData> market;   // local market data (kept per zip, see PutMarketData)
 };
 
 struct StoreGauges {
@@ -93,6 +113,9 @@ class Store {
                                                  std::optional<int64_t> data_cycle,
                                                  const std::string& error_text) = 0;
   virtual Result<TransitionOutcome> ResetCampaign(const std::string& id) = 0;
+  // ERROR → a new data cycle (RetryTransition), its event in the outbox. Implemented once,
+  // in StoreBase.
+  virtual Result<TransitionOutcome> RetryCampaign(const std::string& id) = 0;
 
   // The campaign's current rows, in rank order.
   virtual Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) = 0;
@@ -119,6 +142,8 @@ class Store {
   virtual Result<int64_t> PendingOutboxCount() = 0;
   // Campaigns per status and the unpublished outbox (ops metrics; two cheap aggregates).
   virtual Result<StoreGauges> SampleGauges() = 0;
+  // Unpublished rows and the creation time of the oldest one (`dripr queues`).
+  virtual Result<OutboxBacklog> PendingOutbox() = 0;
   // All rows for one campaign, oldest first (CLI and tests).
   virtual Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) = 0;
 
@@ -157,6 +182,15 @@ class Store {
   // Gives the lease up when `holder` has it (no-op otherwise), so another instance can take
   // it at once instead of after the ttl.
   virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
+  // Running data-fetchers (table `fetchers`, one row per process; see fetcher/heartbeat.h).
+  // Registers `f` or refreshes its row: insert, or update heartbeat_at to now (started_at,
+  // host, pid and version are rewritten from `f`). Registration and heartbeat are one upsert
+  // so that a fetcher whose row was removed reappears with its next beat.
+  virtual Status HeartbeatFetcher(const FetcherInfo& f) = 0;
+  // Removes the row (a clean stop). Absent is not an error.
+  virtual Status UnregisterFetcher(const std::string& instance_id) = 0;
+  // Every row, newest heartbeat first; liveness is the caller's rule (FetcherAlive).
+  virtual Result<std::vector<FetcherInfo>> ListFetchers() = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

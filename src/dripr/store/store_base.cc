@@ -67,6 +67,15 @@ Result<TransitionOutcome> StoreBase::ReconcileCampaign(const std::string& id,
       nullptr);
 }
 
+Result<TransitionOutcome> StoreBase::RetryCampaign(const std::string& id) {
+  return RunTransition(
+      id,
+      [&](const Campaign& c, SysTime now, std::string event_id) {
+        return RetryTransition(c, required_parts_, now, std::move(event_id));
+      },
+      nullptr);
+}
+
 Result<TransitionOutcome> StoreBase::RunTransition(const std::string& id, const TransitionFn& fn,
                                                    const PartData* completed) {
   const SysTime now = Now();

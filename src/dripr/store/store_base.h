@@ -27,6 +27,7 @@ class StoreBase : public Store {
   Result<TransitionOutcome> ResetCampaign(const std::string& id) final;
   Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
                                               const ReconcileSettings& settings) final;
+  Result<TransitionOutcome> RetryCampaign(const std::string& id) final;
 
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows

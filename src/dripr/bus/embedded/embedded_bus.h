@@ -168,6 +168,8 @@ class EmbeddedTopic final : public Topic {
   // the SNS message id (the envelope's MessageId). kNotFound when the topic was removed.
   Result<std::string> Publish(const OutgoingMessage& m) override;
   std::string Name() const override { return name_; }
+  // Evaluates every subscription's filter policy as Publish would; never nullopt.
+  Result<std::optional<int>> CountMatchingSubscriptions(const OutgoingMessage& m) override;
   // "embedded:<name>", the TopicArn written into envelopes.
   std::string Arn() const { return "embedded:" + name_; }
 

@@ -84,4 +84,25 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
   return sns_id;
 }
 
+Result<std::optional<int>> EmbeddedTopic::CountMatchingSubscriptions(const OutgoingMessage& m) {
+  int matched = 0;
+  DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
+    matched = 0;
+    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope "
+                                                 "FROM bus_subscriptions WHERE topic=?1"));
+    st.BindString(name_);
+    while (true) {
+      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      auto scope = ParseFilterScope(st.Text(2));
+      if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + st.Text(2));
+      auto policy = broker_->CachedPolicy(*scope, st.Text(1));
+      if (!policy) return Fail(policy.error().Wrap("subscription " + name_ + " -> " + st.Text(0)));
+      if ((*policy)->Matches(m.attributes, m.body)) ++matched;
+    }
+    return Ok();
+  }));
+  return std::optional<int>(matched);
+}
+
 }  // namespace dripr

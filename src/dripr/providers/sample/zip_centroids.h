@@ -25,6 +25,8 @@ class ZipCentroids {
   static ZipCentroids FromList(const std::vector<std::pair<std::string, GeoPoint>>& zips);
 
   size_t size() const { return zips_.size(); }
+  // The i-th zip in the order loaded (file order); i < size().
+  std::pair<std::string, GeoPoint> At(size_t i) const { return {zips_[i].zip, zips_[i].point}; }
   std::optional<GeoPoint> Find(std::string_view zip) const;
   // The zip whose centroid is closest to `p`, searching about 1.5 degrees around it;
   // nullopt when there is none that close (open sea, empty table).

@@ -83,6 +83,11 @@ class MysqlStore final : public StoreBase {
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
+  Result<OutboxBacklog> PendingOutbox() override;
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override;
+  Status UnregisterFetcher(const std::string& instance_id) override;
+  Result<std::vector<FetcherInfo>> ListFetchers() override;
 
   // mysql_reconciler.cc
   Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,

@@ -77,6 +77,11 @@ class SqliteStore final : public StoreBase {
   Result<bool> AcquireLease(const std::string& name, const std::string& holder,
                             std::chrono::seconds ttl) override;
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
+  Result<OutboxBacklog> PendingOutbox() override;
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override;
+  Status UnregisterFetcher(const std::string& instance_id) override;
+  Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)

@@ -1,0 +1,58 @@
+#pragma once
+// `dripr demo` without the printing: the deterministic set of demo campaigns, a run that
+// creates and starts them on a Store and waits until each is READY_TO_CREATE_EMAIL or ERROR
+// (a DataFetcher on the same store and bus does the work), and the latency summary.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dripr/core/clock.h"
+#include "dripr/providers/sample/zip_centroids.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+inline constexpr int kMinDemoCampaigns = 1;
+inline constexpr int kMaxDemoCampaigns = 5000;
+// How often the run re-reads the campaigns (and reports progress).
+inline constexpr std::chrono::milliseconds kDemoRefresh{100};
+
+// `n` campaigns "demo-0001"… over zips spread evenly across `zips` (the same every run):
+// owners agent-1…agent-7; every third campaign a no-address newsletter, the others a
+// property near the zip's centroid with a value between $250,000 and $900,000.
+// Empty when `zips` is empty or n <= 0.
+std::vector<NewCampaign> DemoCampaigns(const ZipCentroids& zips, int n);
+
+struct DemoProgress {
+  int ready = 0;   // READY_TO_CREATE_EMAIL
+  int failed = 0;  // ERROR
+  int total = 0;
+  double seconds = 0;     // since the first campaign was created
+  bool finished = false;  // every campaign READY or ERROR
+};
+
+struct DemoRun {
+  std::vector<std::string> ids;               // in creation order
+  std::map<std::string, SysTime> started_at;  // status_changed_at of each start
+  DemoProgress last;                          // the final progress
+};
+
+// Creates and starts every campaign of `plan`, then re-reads them every kDemoRefresh until
+// all are READY or ERROR or `timeout` passed since the first was created (measured on
+// `clock`), calling `on_progress` after every read. Store errors are returned as they are.
+Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, const Clock& clock,
+                        std::chrono::seconds timeout,
+                        const std::function<void(const DemoProgress&)>& on_progress);
+
+// p50 / p95 / max of `ms` (zeros when empty).
+struct LatencySummary {
+  double p50 = 0;
+  double p95 = 0;
+  double max = 0;
+};
+LatencySummary SummarizeLatencies(std::vector<double> ms);
+
+}  // namespace dripr

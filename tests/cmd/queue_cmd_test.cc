@@ -1,0 +1,157 @@
+// `dripr queues`, `dripr dlq list|redrive`, `dripr publish`, `dripr campaign retry` and
+// `dripr demo` argument checks: what they print and their exit codes (0 ok, 1 run-time
+// failure, 2 bad arguments), on the real binary with a SQLite database and the embedded bus.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cmd/run_dripr.h"
+
+namespace dripr {
+namespace {
+
+using testing::DriprCli;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kWaitingEvent =
+    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
+    R"("from_status":"DORMANT","to_status":"WAITING_FOR_DATA","timestamp":"2026-11-29T10:00:00Z"}})";
+constexpr const char* kDormantEvent =
+    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
+    R"("from_status":"ERROR","to_status":"DORMANT","timestamp":"2026-11-29T10:00:00Z"}})";
+
+TEST(PublishCmd, SaysWhenNoSubscriptionMatchedAndExitsOne) {
+  DriprCli cli;
+  auto ok = cli.Run({"publish", kWaitingEvent});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("(3 subscription(s) matched)"));
+
+  auto nowhere = cli.Run({"publish", kDormantEvent});
+  EXPECT_EQ(nowhere.exit_code, 1);
+  EXPECT_THAT(nowhere.err, HasSubstr("no subscription's filter matched: the event went nowhere"));
+
+  auto raw = cli.Run({"publish", "--raw", "not json"});
+  EXPECT_EQ(raw.exit_code, 1);
+  EXPECT_THAT(raw.err, HasSubstr("went nowhere"));
+
+  auto q = cli.Run({"queues", "--json"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  auto j = nlohmann::json::parse(q.out);
+  for (const auto& queue : j["queues"]) EXPECT_EQ(queue["visible"], 1) << queue.dump();
+}
+
+TEST(PublishCmd, ReadsTheBodyFromStdinOrAFile) {
+  DriprCli cli;
+  auto in = cli.Run({"publish", "-"}, kWaitingEvent);
+  EXPECT_EQ(in.exit_code, 0) << in.err;
+  EXPECT_THAT(in.out, HasSubstr("matched"));
+
+  // Bodies over what an argument can carry: 200 KB of padding in an unknown field.
+  std::string big = std::string(kDormantEvent);
+  big.insert(big.size() - 1, ",\"padding\":\"" + std::string(200 * 1024, 'x') + "\"");
+  std::ofstream(cli.File("big.json")) << big;
+  auto file = cli.Run({"publish", "--file", cli.File("big.json")});
+  EXPECT_EQ(file.exit_code, 1) << file.err;  // valid, read whole, and to DORMANT: nowhere
+  EXPECT_THAT(file.err, HasSubstr("went nowhere"));
+
+  std::ofstream(cli.File("huge.json")) << std::string(300 * 1024, ' ');
+  auto huge = cli.Run({"publish", "--raw", "--file", cli.File("huge.json")});
+  EXPECT_EQ(huge.exit_code, 2);
+  EXPECT_THAT(huge.err, HasSubstr("a message may have at most 262144"));
+}
+
+TEST(PublishCmd, BadArgumentsExitTwo) {
+  DriprCli cli;
+  struct Case {
+    std::vector<std::string> args;
+    std::string stdin_text;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"publish"}, "", "no body"},
+           {{"publish", "-"}, "", "the body is empty"},
+           {{"publish", kWaitingEvent, "--file", "x"}, "", "not both"},
+           {{"publish", "--file", "/nonexistent/x"}, "", "cannot open"},
+           {{"publish", "{}"}, "", "not a valid STATUS_CHANGE event"},
+       }) {
+    auto r = cli.Run(c.args, c.stdin_text);
+    EXPECT_EQ(r.exit_code, 2) << c.message << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.message));
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(QueuesCmd, ShowsTheOutboxBacklogAndNoFetcher) {
+  DriprCli cli;
+  ASSERT_EQ(cli.Run({"migrate"}).exit_code, 0);  // queues only reads: it creates nothing
+  ASSERT_EQ(cli.Run({"campaign", "create", "--id", "c-1", "--zip", "02139"}).exit_code, 0);
+  ASSERT_EQ(cli.Run({"campaign", "start", "c-1"}).exit_code, 0);
+  auto text = cli.Run({"queues"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("outbox: 1 unpublished event(s), oldest "));
+  EXPECT_THAT(text.out, HasSubstr("fetchers: none running (start `dripr data-fetcher`)"));
+  auto js = cli.Run({"queues", "--json"});
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  auto j = nlohmann::json::parse(js.out);
+  EXPECT_EQ(j["outbox"]["unpublished"], 1);
+  EXPECT_GE(j["outbox"]["oldest_age_seconds"].get<double>(), 0.0);
+  EXPECT_EQ(j["fetchers"]["alive"], 0);
+  EXPECT_TRUE(j["fetchers"]["instances"].empty());
+  ASSERT_EQ(j["queues"].size(), 3u);
+  EXPECT_EQ(j["queues"][0]["part"], "local_market_data");
+
+  EXPECT_EQ(cli.Run({"queues", "extra"}).exit_code, 2);
+}
+
+TEST(DlqCmd, UnknownQueueOrMissingArgumentExitsTwo) {
+  DriprCli cli;
+  auto r = cli.Run({"dlq", "redrive", "bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown queue 'bogus'"));
+  EXPECT_EQ(cli.Run({"dlq", "redrive"}).exit_code, 2);
+  EXPECT_EQ(cli.Run({"dlq"}).exit_code, 2);
+
+  auto empty = cli.Run({"dlq", "redrive", "active_listings", "--json"});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  auto j = nlohmann::json::parse(empty.out);
+  EXPECT_TRUE(j["messages"].empty());
+  EXPECT_EQ(j["queue"], "active-listings");
+  auto text = cli.Run({"dlq", "redrive", "recent-sales"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, StartsWith("moved 0 message(s) from recent-sales-dlq to recent-sales; "
+                                   "0 skipped, 0 discarded"));
+}
+
+TEST(CampaignRetryCmd, ExitCodes) {
+  DriprCli cli;
+  ASSERT_EQ(cli.Run({"campaign", "create", "--id", "c-1", "--zip", "02139"}).exit_code, 0);
+  auto dormant = cli.Run({"campaign", "retry", "c-1"});
+  EXPECT_EQ(dormant.exit_code, 0) << dormant.err;
+  EXPECT_EQ(dormant.out, "campaign c-1 unchanged: campaign c-1 is DORMANT, not ERROR\n");
+  auto missing = cli.Run({"campaign", "retry", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "dripr: campaign nope not found\n");
+  EXPECT_EQ(cli.Run({"campaign", "retry"}).exit_code, 2);
+}
+
+TEST(DemoCmd, RangesAreCheckedBeforeAnythingRuns) {
+  DriprCli cli;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"demo", "--campaigns", "0"},
+           {"demo", "--campaigns", "5001"},
+           {"demo", "--timeout=-1"},
+           {"demo", "--timeout", "0"},
+       }) {
+    auto r = cli.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << ": " << r.err;
+    EXPECT_THAT(r.err, StartsWith("dripr: --")) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace dripr
