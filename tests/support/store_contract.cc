@@ -13,6 +13,7 @@
 namespace dripr {
 
 void StoreContractOutboxAnchor();  // store_contract_outbox.cc
+void StoreContractBatchAnchor();   // store_contract_batch.cc
 
 namespace {
 
@@ -29,6 +30,7 @@ SysTime StartTime() {
 
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   StoreContractOutboxAnchor();
+  StoreContractBatchAnchor();
   return info.param.name;
 }
 
