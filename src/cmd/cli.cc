@@ -180,7 +180,20 @@ std::string DescribeParseError(CLI::App& app, const CLI::ParseError& e, int argc
         if (arg == path[matched]) ++matched;
         continue;
       }
-      if (arg.starts_with("-")) continue;
+      if (arg.starts_with("-")) {
+        // An option given as "--name value" (global options may appear anywhere): skip its
+        // value too.
+        if (arg.find('=') == std::string_view::npos) {
+          for (CLI::App* a = deepest; a != nullptr; a = a->get_parent()) {
+            const CLI::Option* opt = a->get_option_no_throw(std::string(arg));
+            if (opt != nullptr) {
+              if (opt->get_type_size() > 0) ++i;
+              break;
+            }
+          }
+        }
+        continue;
+      }
       std::string where = "dripr";
       for (const auto& p : path) where += " " + p;
       return "unknown command " + QuotedEcho(arg) + " for '" + where + "' (see " + where +

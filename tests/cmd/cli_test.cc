@@ -216,6 +216,9 @@ TEST_F(CliTest, UnknownSubcommandIsNamed) {
   auto top = Dripr({"bogus"});
   EXPECT_EQ(top.code, 2);
   EXPECT_THAT(top.err, HasSubstr("unknown command \"bogus\""));
+  std::ofstream((dir_ / "e.env").string()) << "DRIPR_LOG_LEVEL=info\n";
+  auto after_option = Dripr({"--env-file", (dir_ / "e.env").string(), "bogus"});
+  EXPECT_THAT(after_option.err, HasSubstr("unknown command \"bogus\" for 'dripr'"));
   auto sub = Dripr({"campaign", "frobnicate", "x"});
   EXPECT_EQ(sub.code, 2);
   EXPECT_THAT(sub.err, HasSubstr("unknown command \"frobnicate\" for 'dripr campaign'"));
