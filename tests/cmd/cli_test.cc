@@ -38,9 +38,15 @@ std::string Slurp(const std::string& path) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bin = std::getenv("DRIPR_BIN");
-    if (bin == nullptr) GTEST_SKIP() << "DRIPR_BIN is not set (ctest sets it)";
-    bin_ = bin;
+    // DRIPR_BIN, else the binary next to the tests directory (build/tests/.. /dripr): ctest's
+    // ENVIRONMENT list in tests/CMakeLists.txt loses every entry after the first.
+    if (const char* bin = std::getenv("DRIPR_BIN"); bin != nullptr) {
+      bin_ = bin;
+    } else {
+      bin_ = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "dripr")
+                 .string();
+    }
+    ASSERT_TRUE(std::filesystem::exists(bin_)) << bin_ << " not found; set DRIPR_BIN";
     std::string tmpl = (std::filesystem::temp_directory_path() / "dripr-cli-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
