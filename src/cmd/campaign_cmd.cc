@@ -1,66 +1,22 @@
-// dripr migrate | campaign create|start|show|list|reset|retry
+// dripr migrate | campaign create|start|show|list|reset|retry (import: import_cmd.cc)
 
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "cmd/cli.h"
 #include "cmd/render.h"
+#include "dripr/core/text.h"
 #include "dripr/core/time.h"
+#include "dripr/domain/campaign_import.h"
 #include "dripr/domain/event.h"
 
 namespace dripr::cli {
 namespace {
 
 struct CreateArgs {
-  std::string id;
-  std::string zip;
-  std::string user_id;
-  std::optional<std::string> address;
-  std::optional<double> lat;
-  std::optional<double> lng;
-  std::optional<int64_t> current_value;
+  CampaignFields fields;
   bool json = false;
 };
-
-// Checks the arguments a person typed; the message names the flag.
-Result<NewCampaign> Validate(const CreateArgs& a) {
-  NewCampaign c;
-  if (a.id.empty() || a.id.size() > 64) {
-    return Fail(ErrorCode::kInvalidArgument, "--id must be 1 to 64 characters");
-  }
-  for (unsigned char ch : a.id) {
-    if (ch < 0x21 || ch > 0x7e) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "--id must be printable ASCII without spaces, got '" + a.id + "'");
-    }
-  }
-  c.id = a.id;
-  auto zip = NormalizeZip(a.zip);
-  if (!zip) return Fail(ErrorCode::kInvalidArgument, "--zip: " + zip.error().message);
-  c.zip_code = *zip;
-  c.user_id = a.user_id;
-  bool has_property = a.address || a.lat || a.lng || a.current_value;
-  if (has_property) {
-    if (!a.lat || !a.lng) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "a campaign with a property needs both --lat and --lng "
-                  "(omit --address/--lat/--lng/--current-value for a no-address newsletter)");
-    }
-    if (!std::isfinite(*a.lat) || *a.lat < -90 || *a.lat > 90) {
-      return Fail(ErrorCode::kInvalidArgument, "--lat must be between -90 and 90");
-    }
-    if (!std::isfinite(*a.lng) || *a.lng < -180 || *a.lng > 180) {
-      return Fail(ErrorCode::kInvalidArgument, "--lng must be between -180 and 180");
-    }
-    if (a.current_value && *a.current_value <= 0) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "--current-value must be a positive number of dollars");
-    }
-    c.property = PropertyData{a.address.value_or(""), {*a.lat, *a.lng}, a.current_value};
-  }
-  return c;
-}
 
 int Migrate(const Globals& g) {
   Context ctx;
@@ -98,18 +54,19 @@ int Migrate(const Globals& g) {
 int Create(const Globals& g, const CreateArgs& a) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  auto nc = Validate(a);
+  auto nc = CampaignFromFields(a.fields, "--");
   if (!nc) return ReportError(nc.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
+  if (auto st = CheckLocatable(*store, *nc); !st) return ReportError(st.error());
   auto c = store->CreateCampaign(*nc);
   if (!c) return ReportError(c.error());
   if (a.json) {
     PrintJson(CampaignJson(*c));
   } else {
-    std::printf("created campaign %s (zip %s, %s), DORMANT\n", c->id.c_str(), c->zip_code.c_str(),
-                nc->property ? "with property" : "no-address newsletter");
+    std::printf("created campaign %s (zip %s, %s), DORMANT\n", TerminalSafe(c->id).c_str(),
+                c->zip_code.c_str(), nc->property ? "with property" : "no-address newsletter");
   }
   return kExitOk;
 }
@@ -125,7 +82,7 @@ int Transition(const Globals& g, const std::string& id, bool json, TransitionMet
   auto r = ((*store).*method)(id);
   if (!r) {
     if (r.error().code == ErrorCode::kNotFound) {
-      std::fprintf(stderr, "dripr: campaign %s not found\n", id.c_str());
+      std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
       return kExitFailure;
     }
     return ReportError(r.error());
@@ -137,12 +94,13 @@ int Transition(const Globals& g, const std::string& id, bool json, TransitionMet
     if (r->event) j["event"] = nlohmann::json::parse(EncodeStatusChange(*r->event));
     PrintJson(j);
   } else if (r->changed) {
-    std::printf("campaign %s: %s -> %s (data cycle %lld), STATUS_CHANGE event queued\n", id.c_str(),
-                std::string(ToString(*r->event->from_status)).c_str(),
+    std::printf("campaign %s: %s -> %s (data cycle %lld), STATUS_CHANGE event queued\n",
+                TerminalSafe(id).c_str(), std::string(ToString(*r->event->from_status)).c_str(),
                 std::string(ToString(r->campaign.status)).c_str(),
                 static_cast<long long>(r->campaign.data_cycle));
   } else {
-    std::printf("campaign %s unchanged: %s\n", id.c_str(), r->reason.c_str());
+    std::printf("campaign %s unchanged: %s\n", TerminalSafe(id).c_str(),
+                TerminalSafe(r->reason).c_str());
   }
   return kExitOk;
 }
@@ -156,7 +114,7 @@ int Show(const Globals& g, const std::string& id, bool json) {
   auto details = LoadDetails(*store, id);
   if (!details) {
     if (details.error().code == ErrorCode::kNotFound) {
-      std::fprintf(stderr, "dripr: campaign %s not found\n", id.c_str());
+      std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
       return kExitFailure;
     }
     return ReportError(details.error());
@@ -175,7 +133,7 @@ int List(const Globals& g, const std::string& status, bool json) {
   std::optional<CampaignStatus> filter;
   if (!status.empty()) {
     filter = ParseCampaignStatus(status);
-    if (!filter) return ReportUsage("--status: unknown campaign status '" + status + "'");
+    if (!filter) return ReportUsage("--status: unknown campaign status " + QuotedEcho(status));
   }
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);
@@ -202,16 +160,26 @@ void AddCampaignCommands(CLI::App& app, Globals& g, int& exit_code) {
   campaign->require_subcommand(1);
 
   auto args = std::make_shared<CreateArgs>();
+  CampaignFields& f = args->fields;
   auto* create = campaign->add_subcommand("create", "Create a DORMANT campaign");
-  create->add_option("--id", args->id, "Campaign id")->required();
-  create->add_option("--zip", args->zip, "5-digit zip code (ZIP+4 accepted)")->required();
-  create->add_option("--user-id", args->user_id, "Owning user");
-  create->add_option("--address", args->address, "Subject property address");
-  create->add_option("--lat", args->lat, "Subject property latitude");
-  create->add_option("--lng", args->lng, "Subject property longitude");
-  create->add_option("--current-value", args->current_value, "Subject property value in dollars");
+  create->add_option("--id", f.id, "Campaign id: 1-64 printable ASCII characters, no spaces")
+      ->required();
+  create->add_option("--zip", f.zip, "5-digit zip code (ZIP+4 accepted)")->required();
+  create->add_option("--user-id", f.user_id, "Owning user");
+  create->add_option("--address", f.address, "Subject property address");
+  create->add_option("--lat", f.lat, "Subject property latitude (decimal, -90..90)")
+      ->type_name("NUMBER");
+  create->add_option("--lng", f.lng, "Subject property longitude (decimal, -180..180)")
+      ->type_name("NUMBER");
+  create
+      ->add_option("--current-value", f.current_value,
+                   "Subject property value in whole dollars (decimal digits; leading zeros "
+                   "are decimal)")
+      ->type_name("INT");
   create->add_flag("--json", args->json, "JSON output");
   create->callback([&g, &exit_code, args] { exit_code = Create(g, *args); });
+
+  AddImportCommand(*campaign, g, exit_code);
 
   struct IdArgs {
     std::string id;

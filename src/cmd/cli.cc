@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "dripr/core/log.h"
+#include "dripr/core/number.h"
+#include "dripr/core/text.h"
 
 #ifndef DRIPR_DATA_DIR
 #define DRIPR_DATA_DIR ""
@@ -14,13 +16,26 @@
 
 namespace dripr::cli {
 
+namespace {
+
+// One line for stderr: control characters and invalid UTF-8 escaped, at most ~1000 bytes
+// (messages echo inputs only through QuotedEcho, this is the backstop).
+std::string ErrorLine(std::string_view message) {
+  constexpr size_t kMax = 1000;
+  std::string out = TerminalSafe(message.substr(0, kMax));
+  if (message.size() > kMax) out += "...";
+  return out;
+}
+
+}  // namespace
+
 int ReportUsage(const std::string& message) {
-  std::fprintf(stderr, "dripr: %s\n", message.c_str());
+  std::fprintf(stderr, "dripr: %s\n", ErrorLine(message).c_str());
   return kExitUsage;
 }
 
 int ReportError(const Error& e) {
-  std::fprintf(stderr, "dripr: %s\n", e.message.c_str());
+  std::fprintf(stderr, "dripr: %s\n", ErrorLine(e.message).c_str());
   return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
@@ -34,6 +49,7 @@ std::optional<int> LoadContext(const Globals& g, Context& ctx) {
   if (!ctx.env.Get("DRIPR_SAMPLE_ZIP_CSV")) {
     if (auto csv = ZipCsvPath(ctx.env); !csv.empty()) ctx.env.Set("DRIPR_SAMPLE_ZIP_CSV", csv);
   }
+  if (auto st = ctx.env.CheckUtf8(); !st) return ReportUsage(st.error().message);
   auto config = LoadConfig(ctx.env);
   if (!config) return ReportUsage(config.error().message);
   ctx.config = std::move(*config);
@@ -73,6 +89,15 @@ StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
   return std::move(*store);
 }
 
+Status CheckLocatable(Store& store, const NewCampaign& c) {
+  if (c.property) return Ok();
+  DRIPR_ASSIGN_OR_RETURN(auto centroid, store.ZipCentroid(c.zip_code));
+  if (centroid) return Ok();
+  return Fail(ErrorCode::kInvalidArgument,
+              "zip " + c.zip_code + " has no known centroid, so a no-address campaign there " +
+                  "cannot be placed; give the property's --lat and --lng");
+}
+
 BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {
   auto bus = OpenConfiguredBus(ctx.config, ctx.env, use == DbUse::kRead);
   if (!bus) {
@@ -82,6 +107,106 @@ BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {
   return std::move(*bus);
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+CLI::Option* AddIntOption(CLI::App* app, const std::string& name, std::optional<int64_t>& target,
+                          int64_t min, int64_t max, const std::string& description) {
+  return app
+      ->add_option_function<std::string>(
+          name,
+          [&target, name, min, max](const std::string& text) {
+            auto n = ParseInt(text, min, max);
+            if (!n) throw CLI::ValidationError(name, n.error().message);
+            target = *n;
+          },
+          description)
+      ->type_name("INT");
+}
+
+CLI::Option* AddIntOption(CLI::App* app, const std::string& name, int& target, int min, int max,
+                          const std::string& description) {
+  return app
+      ->add_option_function<std::string>(
+          name,
+          [&target, name, min, max](const std::string& text) {
+            auto n = ParseInt(text, min, max);
+            if (!n) throw CLI::ValidationError(name, n.error().message);
+            target = static_cast<int>(*n);
+          },
+          description)
+      ->type_name("INT");
+}
+
+CLI::Option* AddDoubleOption(CLI::App* app, const std::string& name, std::optional<double>& target,
+                             double min, double max, const std::string& description) {
+  return app
+      ->add_option_function<std::string>(
+          name,
+          [&target, name, min, max](const std::string& text) {
+            auto n = ParseDouble(text, min, max);
+            if (!n) throw CLI::ValidationError(name, n.error().message);
+            target = *n;
+          },
+          description)
+      ->type_name("NUMBER");
+}
+
+Status CheckArgs(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (auto st = CheckUtf8("argument " + std::to_string(i), argv[i]); !st) return st;
+  }
+  return Ok();
+}
+
+std::string DescribeParseError(CLI::App& app, const CLI::ParseError& e, int argc,
+                               const char* const* argv) {
+  // The deepest command the user selected, and the words that selected it.
+  CLI::App* deepest = &app;
+  std::vector<std::string> path;
+  while (true) {
+    auto selected = deepest->get_subcommands();
+    if (selected.empty()) break;
+    deepest = selected.front();
+    path.push_back(deepest->get_name());
+  }
+  if (!deepest->get_subcommands({}).empty()) {
+    // A command that needs a subcommand: the first word after the path is the unknown one.
+    size_t matched = 0;
+    for (int i = 1; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (matched < path.size()) {
+        if (arg == path[matched]) ++matched;
+        continue;
+      }
+      if (arg.starts_with("-")) {
+        // An option given as "--name value" (global options may appear anywhere): skip its
+        // value too.
+        if (arg.find('=') == std::string_view::npos) {
+          for (CLI::App* a = deepest; a != nullptr; a = a->get_parent()) {
+            const CLI::Option* opt = a->get_option_no_throw(std::string(arg));
+            if (opt != nullptr) {
+              if (opt->get_type_size() > 0) ++i;
+              break;
+            }
+          }
+        }
+        continue;
+      }
+      std::string where = "dripr";
+      for (const auto& p : path) where += " " + p;
+      return "unknown command " + QuotedEcho(arg) + " for '" + where + "' (see " + where +
+             " --help)";
+    }
+  }
+  std::string what = e.what();
+  if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+  // CLI11 quotes offending arguments in full: cut every message to a short line.
+  constexpr size_t kMax = 200;
+  std::string out = TerminalSafe(std::string_view(what).substr(0, kMax));
+  if (what.size() > kMax) out += "...";
+  return out + " (see dripr --help)";
+}
 
 }  // namespace dripr::cli

@@ -3,9 +3,9 @@
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
+#include <initializer_list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -53,7 +53,38 @@ BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use = DbUse::kW
 int ReportError(const Error& e);
 int ReportUsage(const std::string& message);
 
+// Prints JSON total: text that is not valid UTF-8 (rows other programs wrote) comes out as
+// U+FFFD instead of throwing.
 void PrintJson(const nlohmann::json& j);
+
+// Numeric options parsed by core/number.h (decimal only, range-checked, overflow is an
+// error); a bad value is a parse error naming the flag, exit 2.
+CLI::Option* AddIntOption(CLI::App* app, const std::string& name, std::optional<int64_t>& target,
+                          int64_t min, int64_t max, const std::string& description);
+CLI::Option* AddIntOption(CLI::App* app, const std::string& name, int& target, int min, int max,
+                          const std::string& description);
+CLI::Option* AddDoubleOption(CLI::App* app, const std::string& name, std::optional<double>& target,
+                             double min, double max, const std::string& description);
+
+// Which environment variables a command reads, for its --help (with their defaults).
+enum class EnvUse { kStore, kBus, kFetcher, kAws, kAll };
+std::string EnvHelp(std::initializer_list<EnvUse> uses);
+// Gives every command of `app` (recursively) a footer naming the variables it reads.
+void AddEnvHelp(CLI::App& app);
+
+// The first line of a command-line parse error, without echoing more than a short prefix of
+// any argument, and an unknown subcommand named as such.
+std::string DescribeParseError(CLI::App& app, const CLI::ParseError& e, int argc,
+                               const char* const* argv);
+// kInvalidArgument naming the first argument that is not valid UTF-8.
+Status CheckArgs(int argc, const char* const* argv);
+
+// A no-address campaign is placed by its zip's centroid: refuse one whose zip has none
+// (kInvalidArgument with the reason) instead of letting it fail later in the fetcher.
+Status CheckLocatable(Store& store, const NewCampaign& c);
+
+// `campaign import` (import_cmd.cc), registered under `campaign`.
+void AddImportCommand(CLI::App& campaign, Globals& g, int& exit_code);
 
 // Registers subcommands; each sets the result code through `exit_code` when it runs.
 void AddCampaignCommands(CLI::App& app, Globals& g, int& exit_code);

@@ -6,6 +6,9 @@
 
 int main(int argc, char** argv) {
   using namespace dripr::cli;
+  // Text is validated once, at the boundary: no command ever sees an argument that is not
+  // UTF-8 (docs/decisions/cli.md "Text").
+  if (auto st = CheckArgs(argc, argv); !st) return ReportUsage(st.error().message);
   CLI::App app{"dripr data pipeline: event-driven data fetcher for campaigns", "dripr"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
@@ -19,6 +22,7 @@ int main(int argc, char** argv) {
   AddServiceCommands(app, g, exit_code);
   AddInfraCommands(app, g, exit_code);
   AddReconcileCommands(app, g, exit_code);
+  AddEnvHelp(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -28,9 +32,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    std::fprintf(stderr, "dripr: %s (see dripr --help)\n", what.c_str());
+    std::fprintf(stderr, "dripr: %s\n", DescribeParseError(app, e, argc, argv).c_str());
     return kExitUsage;
   }
   return exit_code;

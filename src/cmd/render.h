@@ -3,7 +3,6 @@
 // tests and scripts read it).
 
 #include <nlohmann/json.hpp>
-
 #include <ostream>
 #include <vector>
 

@@ -290,9 +290,9 @@ void AddServiceCommands(CLI::App& app, Globals& g, int& exit_code) {
 
   auto a = std::make_shared<DemoArgs>();
   auto* demo = app.add_subcommand("demo", "End-to-end run on SQLite + embedded bus + sample data");
-  demo->add_option("--campaigns", a->campaigns, "How many campaigns (default 100)");
-  demo->add_option("--timeout", a->timeout_seconds,
-                   "Give up after this many seconds (default 120)");
+  AddIntOption(demo, "--campaigns", a->campaigns, kMinDemoCampaigns, kMaxDemoCampaigns, "How many campaigns (default 100)");
+  AddIntOption(demo, "--timeout", a->timeout_seconds, 1, kMaxDemoTimeoutSeconds,
+               "Give up after this many seconds (default 120)");
   demo->add_flag("--keep", a->keep, "Keep the demo database (its path is printed)");
   demo->callback([&g, &exit_code, a] { exit_code = Demo(g, *a); });
 }

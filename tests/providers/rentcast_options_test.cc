@@ -52,7 +52,8 @@ TEST(RentCastOptions, RejectsMissingKeyAndBadValues) {
   auto page = RentCastOptions::FromEnv(
       Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_PAGE_SIZE", "501"}}));
   ASSERT_FALSE(page);
-  EXPECT_EQ(page.error().message, "RENTCAST_PAGE_SIZE must be an integer in [1, 500], got '501'");
+  EXPECT_EQ(page.error().message,
+            "RENTCAST_PAGE_SIZE: must be a whole number from 1 to 500, got \"501\"");
 
   auto rps = RentCastOptions::FromEnv(
       Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_MAX_RPS", "0"}}));

@@ -36,17 +36,20 @@ TEST(ValidateNewCampaign, NamesTheBadField) {
            {[](NewCampaign& n) { n.id = std::string(65, 'a'); },
             "campaign id: at most 64 characters, got 65"},
            {[](NewCampaign& n) { n.id = "has space"; },
-            "campaign id: only printable ASCII characters without spaces are allowed"},
+            "campaign id: only printable ASCII characters without spaces are allowed, got "
+            "\"has space\""},
            {[](NewCampaign& n) { n.id = "tab\t"; },
-            "campaign id: only printable ASCII characters without spaces are allowed"},
+            "campaign id: only printable ASCII characters without spaces are allowed, got "
+            "\"tab\\x09\""},
            {[](NewCampaign& n) { n.id = "caf\xc3\xa9"; },
-            "campaign id: only printable ASCII characters without spaces are allowed"},
+            "campaign id: only printable ASCII characters without spaces are allowed, got "
+            "\"caf\\xc3\\xa9\""},
            {[&](NewCampaign& n) { n.property->location.lat = nan; },
             "latitude: must be between -90 and 90"},
            {[](NewCampaign& n) { n.property->location.lng = -180.5; },
             "longitude: must be between -180 and 180"},
            {[](NewCampaign& n) { n.property->current_value = -1; },
-            "current value: must not be negative"},
+            "current value: must be a positive number of dollars, got -1"},
        }) {
     NewCampaign n = Valid();
     c.mutate(n);

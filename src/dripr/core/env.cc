@@ -1,8 +1,10 @@
 #include "dripr/core/env.h"
 
-#include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include "dripr/core/number.h"
+#include "dripr/core/text.h"
 
 extern char** environ;
 
@@ -10,8 +12,10 @@ namespace dripr {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -46,15 +50,18 @@ Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
     std::string_view name = eq == std::string_view::npos ? line : Trim(line.substr(0, eq));
     if (eq == std::string_view::npos || !ValidName(name)) {
       return Fail(ErrorCode::kInvalidArgument,
-                  std::string(origin) + ":" + std::to_string(line_no) +
-                      ": expected NAME=value");
+                  std::string(origin) + ":" + std::to_string(line_no) + ": expected NAME=value");
     }
     std::string_view value = Trim(line.substr(eq + 1));
+    if (FindInvalidUtf8(value) != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, std::string(origin) + ":" + std::to_string(line_no) +
+                                                   ": " + std::string(name) +
+                                                   " is not valid UTF-8");
+    }
     if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) {
       if (value.back() != value.front()) {
-        return Fail(ErrorCode::kInvalidArgument, std::string(origin) + ":" +
-                                                     std::to_string(line_no) +
-                                                     ": unterminated quote");
+        return Fail(ErrorCode::kInvalidArgument,
+                    std::string(origin) + ":" + std::to_string(line_no) + ": unterminated quote");
       }
       value = value.substr(1, value.size() - 2);
     } else if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
@@ -79,7 +86,7 @@ Env Env::FromProcess() {
 
 Result<Env> Env::FromProcessAndFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read env file " + path);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read env file " + QuotedEcho(path));
   std::stringstream ss;
   ss << in.rdbuf();
   DRIPR_ASSIGN_OR_RETURN(auto file_vars, ParseEnvFile(ss.str(), path));
@@ -103,28 +110,18 @@ Result<long long> Env::GetInt(std::string_view name, long long fallback, long lo
                               long long max) const {
   auto v = Get(name);
   if (!v || v->empty()) return fallback;
-  long long out = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || p != v->data() + v->size() || out < min || out > max) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be an integer in [" +
-                                                 std::to_string(min) + ", " +
-                                                 std::to_string(max) + "], got '" + *v + "'");
-  }
-  return out;
+  auto n = ParseInt(*v, min, max);
+  if (!n) return Fail(n.error().Wrap(name));
+  return *n;
 }
 
 Result<double> Env::GetDouble(std::string_view name, double fallback, double min,
                               double max) const {
   auto v = Get(name);
   if (!v || v->empty()) return fallback;
-  double out = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || p != v->data() + v->size() || !(out >= min && out <= max)) {
-    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be a number in [" +
-                                                 std::to_string(min) + ", " +
-                                                 std::to_string(max) + "], got '" + *v + "'");
-  }
-  return out;
+  auto n = ParseDouble(*v, min, max);
+  if (!n) return Fail(n.error().Wrap(name));
+  return *n;
 }
 
 Result<bool> Env::GetBool(std::string_view name, bool fallback) const {
@@ -133,7 +130,28 @@ Result<bool> Env::GetBool(std::string_view name, bool fallback) const {
   if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
   if (*v == "0" || *v == "false" || *v == "no" || *v == "off") return false;
   return Fail(ErrorCode::kInvalidArgument,
-              std::string(name) + " must be true or false, got '" + *v + "'");
+              std::string(name) + ": must be true or false, got " + QuotedEcho(*v));
+}
+
+Status Env::CheckUtf8() const {
+  for (const auto& [name, value] : vars_) {
+    if (!IsDriprVariable(name)) continue;
+    DRIPR_TRY(dripr::CheckUtf8(name, value));
+  }
+  return Ok();
+}
+
+bool IsDriprVariable(std::string_view name) {
+  static constexpr std::string_view kPrefixes[] = {"DRIPR_", "RENTCAST_", "AWS_", "SQS_", "SNS_"};
+  static constexpr std::string_view kNames[] = {"DATABASE_URL", "EVENT_BUS", "EMBEDDED_BUS_PATH",
+                                                "DATA_PROVIDER"};
+  for (auto p : kPrefixes) {
+    if (name.starts_with(p)) return true;
+  }
+  for (auto n : kNames) {
+    if (name == n) return true;
+  }
+  return false;
 }
 
 }  // namespace dripr

@@ -28,13 +28,22 @@ class Env {
   Result<long long> GetInt(std::string_view name, long long fallback, long long min,
                            long long max) const;
   Result<double> GetDouble(std::string_view name, double fallback, double min, double max) const;
+  // Numbers go through core/number.h (decimal only, range-checked): "NAME: must be a whole
+  // number from MIN to MAX, got "0x10"".
   Result<bool> GetBool(std::string_view name, bool fallback) const;
+  // kInvalidArgument naming the first of dripr's variables (IsDriprVariable) whose value is
+  // not valid UTF-8. Other programs' variables are not ours to judge.
+  Status CheckUtf8() const;
   void Set(std::string name, std::string value) { vars_[std::move(name)] = std::move(value); }
 
  private:
   explicit Env(const std::map<std::string, std::string>& vars) : vars_(vars.begin(), vars.end()) {}
   std::map<std::string, std::string, std::less<>> vars_;
 };
+
+// True for the variables dripr reads: DATABASE_URL, EVENT_BUS, EMBEDDED_BUS_PATH,
+// DATA_PROVIDER and the DRIPR_*, RENTCAST_*, AWS_*, SQS_*, SNS_* families.
+bool IsDriprVariable(std::string_view name);
 
 // Parses an env file's text (see FromProcessAndFile). `origin` names it in errors.
 Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,

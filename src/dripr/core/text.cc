@@ -3,6 +3,44 @@
 #include <cstdio>
 
 namespace dripr {
+namespace {
+
+void AppendHex(std::string& out, unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x%02x", c);
+  out += buf;
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c < 0x80) {
+    return 1;
+  } else if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;  // overlong
+    if (c == 0xed) hi = 0x9f;  // surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;  // overlong
+    if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xbf) return 0;
+  }
+  return len;
+}
+
+}  // namespace
 
 std::string QuotedEcho(std::string_view text) {
   std::string out = "\"";
@@ -15,12 +53,69 @@ std::string QuotedEcho(std::string_view text) {
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       out += static_cast<char>(c);
     } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
+      AppendHex(out, c);
     }
   }
   out += '"';
+  return out;
+}
+
+size_t FindInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t len = Utf8SequenceLength(s, i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+size_t FindControlChar(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+Status CheckUtf8(std::string_view what, std::string_view text) {
+  if (size_t bad = FindInvalidUtf8(text); bad != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": not valid UTF-8 at byte " +
+                                                 std::to_string(bad) + ": " + QuotedEcho(text));
+  }
+  return Ok();
+}
+
+Status CheckText(std::string_view what, std::string_view text) {
+  DRIPR_TRY(CheckUtf8(what, text));
+  if (size_t bad = FindControlChar(text); bad != std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) +
+                                                 ": contains a control character at byte " +
+                                                 std::to_string(bad) + ": " + QuotedEcho(text));
+  }
+  return Ok();
+}
+
+std::string TerminalSafe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = Utf8SequenceLength(text, i);
+    if (len == 0 || c < 0x20 || c == 0x7f) {
+      AppendHex(out, c);
+      ++i;
+    } else if (len == 2 && c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) {
+      // C1 controls U+0080..U+009F (e.g. CSI) steer terminals too.
+      AppendHex(out, c);
+      AppendHex(out, static_cast<unsigned char>(text[i + 1]));
+      i += 2;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
   return out;
 }
 

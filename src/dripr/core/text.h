@@ -1,8 +1,12 @@
 #pragma once
-// Safe echoes of untrusted input for error messages and logs.
+// Untrusted text: UTF-8 validation at the boundary, and safe echoes for error messages, logs
+// and terminals (docs/decisions/cli.md "Text").
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "dripr/core/error.h"
 
 namespace dripr {
 
@@ -10,5 +14,25 @@ namespace dripr {
 // quotes/backslashes) escaped as \xNN, so hostile input can never put control bytes or
 // megabytes into a log line. E.g. "ab\x0a..." .
 std::string QuotedEcho(std::string_view text);
+
+// Offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
+// surrogates and code points above U+10FFFF are invalid), or npos.
+size_t FindInvalidUtf8(std::string_view s);
+
+// Offset of the first control character (U+0000..U+001F, U+007F), or npos.
+size_t FindControlChar(std::string_view s);
+
+// Checks one piece of text a user or a file supplied: valid UTF-8 and no control characters.
+// kInvalidArgument "<what>: not valid UTF-8 at byte N: "..."" (or "contains a control
+// character at byte N: ..."), echoing at most a short prefix.
+Status CheckText(std::string_view what, std::string_view text);
+// Same, but only UTF-8 (tabs/newlines allowed, e.g. a whole event body).
+Status CheckUtf8(std::string_view what, std::string_view text);
+
+// `text` made safe to print on a terminal: control characters (C0, DEL, C1) and bytes that
+// are not valid UTF-8 become \xNN; valid UTF-8 (backslashes included, so messages that
+// already hold a QuotedEcho pass unchanged) is kept as is. Total: any byte string in,
+// printable text out.
+std::string TerminalSafe(std::string_view text);
 
 }  // namespace dripr

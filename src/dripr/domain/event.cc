@@ -1,13 +1,13 @@
 #include "dripr/domain/event.h"
 
-#include "dripr/core/text.h"
-
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dripr/core/text.h"
 #include "dripr/core/time.h"
+#include "dripr/domain/campaign_rules.h"
 
 namespace dripr {
 namespace {
@@ -18,7 +18,6 @@ using nlohmann::json;
 constexpr size_t kMaxBodyBytes = 256 * 1024;
 // The event is two levels deep; the SNS envelope adds none (Message is a string).
 constexpr int kMaxDepth = 64;
-constexpr size_t kMaxCampaignIdChars = 64;
 constexpr size_t kMaxEventIdChars = 128;
 
 std::unexpected<Error> Invalid(std::string message) {
@@ -37,41 +36,6 @@ bool IsPrintableAscii(std::string_view s) {
     if (c < 0x20 || c > 0x7e) return false;
   }
   return true;
-}
-
-// Offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
-// surrogates and code points above U+10FFFF are invalid), or npos.
-size_t FindInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;  // overlong
-      if (c == 0xed) hi = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;  // overlong
-      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + len > s.size()) return i;
-    if (b(i + 1) < lo || b(i + 1) > hi) return i;
-    for (size_t k = 2; k < len; ++k) {
-      if (b(i + k) < 0x80 || b(i + k) > 0xbf) return i;
-    }
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 // True when no array/object in the JSON text nests deeper than `limit`. Brackets inside
@@ -143,14 +107,8 @@ Result<std::string> DecodeCampaignId(const json* v) {
     return Invalid("campaign_id: must be a non-empty string or a non-negative integer, got " +
                    Describe(*v));
   }
-  if (id.empty()) return Invalid("campaign_id: empty");
-  if (id.size() > kMaxCampaignIdChars) {
-    return Invalid("campaign_id: longer than " + std::to_string(kMaxCampaignIdChars) +
-                   " characters, got " + QuotedEcho(id));
-  }
-  if (!IsPrintableAscii(id)) {
-    return Invalid("campaign_id: must be printable ASCII, got " + QuotedEcho(id));
-  }
+  // The one campaign-id rule (domain/campaign_rules.h): no spaces, as everywhere else.
+  if (auto st = CheckCampaignId(id); !st) return Fail(st.error().Wrap("campaign_id"));
   return id;
 }
 

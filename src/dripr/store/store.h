@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,15 @@ class Store {
 
   // kAlreadyExists when the id is taken; kInvalidArgument for a bad zip.
   virtual Result<Campaign> CreateCampaign(const NewCampaign& c) = 0;
+  // Bulk creation (`dripr campaign import`): every campaign of `campaigns` in ONE transaction,
+  // all or none. Each is validated as CreateCampaign validates (kInvalidArgument naming the
+  // id); kAlreadyExists names the first id that is taken. With `start`, each campaign is also
+  // started in the same transaction exactly as StartCampaign would (DORMANT ->
+  // WAITING_FOR_DATA, one STATUS_CHANGE row each in the outbox). Returns the rows as stored,
+  // in input order. Callers keep batches to a few hundred rows: the transaction holds the
+  // database's write lock.
+  virtual Result<std::vector<Campaign>> CreateCampaigns(std::span<const NewCampaign> campaigns,
+                                                        bool start) = 0;
   // kNotFound when absent.
   virtual Result<Campaign> GetCampaign(const std::string& id) = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) = 0;

@@ -2,16 +2,75 @@
 
 #include "dripr/core/ids.h"
 #include "dripr/domain/event.h"
+#include "dripr/core/text.h"
+#include "dripr/domain/campaign_rules.h"
 
 namespace dripr {
 
+Campaign StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
+  Campaign row;
+  row.id = v.id;
+  row.user_id = v.user_id;
+  row.zip_code = v.zip_code;
+  row.no_address_newsletter = !v.property.has_value();
+  row.created_at = row.updated_at = row.status_changed_at = row.parts_changed_at = now;
+  return row;
+}
+
+Result<Campaign> StoreBase::CreateCampaign(const NewCampaign& in) {
+  DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
+  const Campaign row = NewCampaignRow(v, Now());
+  DRIPR_TRY(InTransitionTransaction("create campaign " + v.id, [&](TransitionTx& tx) {
+    return tx.InsertCampaign(row, v.property);
+  }));
+  return row;
+}
+
+Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCampaign> in,
+                                                         bool start) {
+  std::vector<NewCampaign> valid;
+  valid.reserve(in.size());
+  for (const auto& c : in) {
+    auto v = ValidateNewCampaign(c);
+    if (!v) return Fail(v.error().Wrap("campaign " + QuotedEcho(c.id)));
+    valid.push_back(std::move(*v));
+  }
+  if (valid.empty()) return std::vector<Campaign>();
+  const SysTime now = Now();
+  std::vector<std::string> event_ids;
+  if (start) {
+    for (size_t i = 0; i < valid.size(); ++i) event_ids.push_back(NewUuid());
+  }
+  const TransitionFn start_fn = StartFn();
+  std::vector<Campaign> out;
+  Status written = InTransitionTransaction(
+      "create " + std::to_string(valid.size()) + " campaigns", [&](TransitionTx& tx) -> Status {
+        out.clear();  // a retried transaction starts afresh
+        for (size_t i = 0; i < valid.size(); ++i) {
+          Campaign row = NewCampaignRow(valid[i], now);
+          DRIPR_TRY(tx.InsertCampaign(row, valid[i].property));
+          if (start) {
+            DRIPR_ASSIGN_OR_RETURN(
+                auto t, ApplyTransition(tx, row.id, start_fn, nullptr, now, event_ids[i]));
+            row = std::move(t.campaign);
+          }
+          out.push_back(std::move(row));
+        }
+        return Ok();
+      });
+  if (!written) return Fail(written.error());
+  if (start) NotifyOutbox();
+  return out;
+}
+
+StoreBase::TransitionFn StoreBase::StartFn() {
+  return [this](const Campaign& c, SysTime now, std::string event_id) {
+    return StartTransition(c, required_parts_, now, std::move(event_id));
+  };
+}
+
 Result<TransitionOutcome> StoreBase::StartCampaign(const std::string& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return StartTransition(c, required_parts_, now, std::move(event_id));
-      },
-      nullptr);
+  return RunTransition(id, StartFn(), nullptr);
 }
 
 Result<TransitionOutcome> StoreBase::CompletePart(const std::string& id, int64_t data_cycle,
@@ -82,40 +141,49 @@ Result<TransitionOutcome> StoreBase::RunTransition(const std::string& id, const 
   const std::string event_id = NewUuid();
   TransitionOutcome out;
   Status written = InTransitionTransaction("campaign " + id, [&](TransitionTx& tx) -> Status {
-    out = TransitionOutcome{};  // a retried transaction starts afresh
-    DRIPR_ASSIGN_OR_RETURN(Campaign current, tx.LockCampaign(id));
-    auto r = fn(current, now, event_id);
-    if (!r) {
-      if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
-      out.reason = r.error().message;
-      out.campaign = std::move(current);
-      return Ok();
-    }
-    const Campaign& next = r->next;
-    // The row is locked, so a miss means a foreign writer ignoring the lock: report it as
-    // retryable (the retry re-reads the row).
-    DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx.CompareAndSet(current, next));
-    if (changed != 1) {
-      return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
-    }
-    if (completed != nullptr) {
-      if (completed->part != DataPart::kLocalMarketData) {
-        DRIPR_TRY(tx.ReplaceRecords(next.id, completed->part, completed->records));
-      } else if (completed->market) {
-        // nullopt market: the handler reused a recent row, nothing to insert.
-        MarketData m = *completed->market;
-        if (m.zip_code.empty()) m.zip_code = next.zip_code;
-        DRIPR_TRY(tx.InsertMarketData(m, now));
-      }
-    }
-    if (r->event) DRIPR_TRY(tx.InsertOutboxEvent(*r->event, now));
-    out.changed = true;
-    out.campaign = next;
-    out.event = r->event;
+    // A retried transaction starts afresh.
+    DRIPR_ASSIGN_OR_RETURN(out, ApplyTransition(tx, id, fn, completed, now, event_id));
     return Ok();
   });
   if (!written) return Fail(written.error());
   if (out.event) NotifyOutbox();
+  return out;
+}
+
+Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const std::string& id,
+                                                     const TransitionFn& fn,
+                                                     const PartData* completed, SysTime now,
+                                                     const std::string& event_id) {
+  TransitionOutcome out;
+  DRIPR_ASSIGN_OR_RETURN(Campaign current, tx.LockCampaign(id));
+  auto r = fn(current, now, event_id);
+  if (!r) {
+    if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());
+    out.reason = r.error().message;
+    out.campaign = std::move(current);
+    return out;
+  }
+  const Campaign& next = r->next;
+  // The row is locked, so a miss means a foreign writer ignoring the lock: report it as
+  // retryable (the retry re-reads the row).
+  DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx.CompareAndSet(current, next));
+  if (changed != 1) {
+    return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
+  }
+  if (completed != nullptr) {
+    if (completed->part != DataPart::kLocalMarketData) {
+      DRIPR_TRY(tx.ReplaceRecords(next.id, completed->part, completed->records));
+    } else if (completed->market) {
+      // nullopt market: the handler reused a recent row, nothing to insert.
+      MarketData m = *completed->market;
+      if (m.zip_code.empty()) m.zip_code = next.zip_code;
+      DRIPR_TRY(tx.InsertMarketData(m, now));
+    }
+  }
+  if (r->event) DRIPR_TRY(tx.InsertOutboxEvent(*r->event, now));
+  out.changed = true;
+  out.campaign = next;
+  out.event = r->event;
   return out;
 }
 

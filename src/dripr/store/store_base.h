@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <span>
 
 #include "dripr/store/store.h"
 
@@ -18,6 +19,12 @@ namespace dripr {
 
 class StoreBase : public Store {
  public:
+  // Validated (domain ValidateNewCampaign), then written through TransitionTx::InsertCampaign.
+  Result<Campaign> CreateCampaign(const NewCampaign& c) override;
+  // One InTransitionTransaction for the whole span; with `start`, each campaign also runs the
+  // StartCampaign transition inside it (see Store::CreateCampaigns).
+  Result<std::vector<Campaign>> CreateCampaigns(std::span<const NewCampaign> campaigns,
+                                                bool start) override;
   Result<TransitionOutcome> StartCampaign(const std::string& id) final;
   Result<TransitionOutcome> CompletePart(const std::string& id, int64_t data_cycle,
                                          const PartData& data) final;
@@ -50,6 +57,10 @@ class StoreBase : public Store {
   class TransitionTx {
    public:
     virtual ~TransitionTx() = default;
+    // INSERT the campaign row and, when `property` is set, its property_data row.
+    // kAlreadyExists "campaign ID already exists" when the id is taken.
+    virtual Status InsertCampaign(const Campaign& row,
+                                  const std::optional<PropertyData>& property) = 0;
     // The campaign row, locked until the transaction ends so that concurrent transitions of
     // one campaign take turns (SELECT ... FOR UPDATE; SQLite: the database write lock).
     // kNotFound when absent.
@@ -89,6 +100,13 @@ class StoreBase : public Store {
   // transaction (e.g. after a lost COMMIT) finds the change applied and changes nothing.
   Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
                                           const PartData* completed);
+  // RunTransition's body, inside the caller's transaction `tx`.
+  Result<TransitionOutcome> ApplyTransition(TransitionTx& tx, const std::string& id,
+                                            const TransitionFn& fn, const PartData* completed,
+                                            SysTime now, const std::string& event_id);
+  TransitionFn StartFn();
+  // The DORMANT row CreateCampaign writes for a validated campaign.
+  static Campaign NewCampaignRow(const NewCampaign& v, SysTime now);
 
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;

@@ -1,6 +1,6 @@
 #pragma once
-// Backend-independent pieces every Store implementation shares (no database code): input
-// validation, the outbox row of a STATUS_CHANGE event, and the attributes' JSON form.
+// Backend-independent pieces every Store implementation shares (no database code): the outbox
+// row of a STATUS_CHANGE event, the attributes' JSON form, the zip CSV reader.
 
 #include <string>
 #include <string_view>
@@ -9,6 +9,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/domain/campaign_rules.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/types.h"
 
@@ -16,11 +17,7 @@ namespace dripr {
 
 using OutboxAttributes = std::vector<std::pair<std::string, std::string>>;
 
-// Checks a campaign before it is inserted and returns it with the zip in 5-digit form.
-// kInvalidArgument naming the field: id empty, longer than 64 or not printable ASCII
-// without spaces; bad zip (domain NormalizeZip); property coordinates out of range or not
-// finite; negative current value.
-Result<NewCampaign> ValidateNewCampaign(const NewCampaign& c);
+// ValidateNewCampaign (the checks before an insert) is domain/campaign_rules.h.
 
 // The message attributes of a STATUS_CHANGE event: event_type and to_status (DESIGN §2).
 OutboxAttributes StatusChangeAttributes(const StatusChangeEvent& e);

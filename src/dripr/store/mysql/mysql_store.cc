@@ -167,48 +167,6 @@ Status MysqlStore::Migrate() {
 
 // ---- Campaigns ----
 
-Result<Campaign> MysqlStore::CreateCampaign(const NewCampaign& in) {
-  DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
-  const SysTime now = Now();
-  Campaign out;
-  out.id = v.id;
-  out.user_id = v.user_id;
-  out.zip_code = v.zip_code;
-  out.no_address_newsletter = !v.property.has_value();
-  out.created_at = out.updated_at = out.status_changed_at = out.parts_changed_at = now;
-  Status written = InTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
-    Params p;
-    p.Text(out.id).TextOrNull(out.user_id).Text(out.zip_code);
-    p.Int(out.no_address_newsletter ? 1 : 0).Text(ToString(out.status));
-    for (DataPart part : kAllDataParts) p.Text(ToString(out.part(part)));
-    p.Int(out.data_cycle).TextOrNull(out.error_text).Time(now).Time(now).Time(now).Time(now);
-    auto inserted = c.Exec(
-        "INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
-        "campaign_status, local_market_data_status, active_listing_status, "
-        "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
-        "status_changed_at, parts_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        p);
-    if (!inserted) {
-      if (inserted.error().code == ErrorCode::kAlreadyExists) {
-        return Fail(ErrorCode::kAlreadyExists, "campaign " + out.id + " already exists");
-      }
-      return Fail(inserted.error());
-    }
-    if (!v.property) return Ok();
-    Params q;
-    q.Text(out.id).TextOrNull(v.property->formatted_address);
-    q.Real(v.property->location.lat).Real(v.property->location.lng);
-    q.OptInt(v.property->current_value);
-    DRIPR_TRY(
-        c.Exec("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
-               "longitude, current_value) VALUES (?, ?, ?, ?, ?)",
-               q));
-    return Ok();
-  });
-  if (!written) return Fail(written.error());
-  return out;
-}
-
 Result<Campaign> MysqlStore::GetCampaign(const std::string& id) {
   Campaign out;
   DRIPR_TRY(Read("get campaign", [&](Connection& c) -> Status {
@@ -264,6 +222,38 @@ Result<std::optional<PropertyData>> MysqlStore::GetProperty(const std::string& c
 class MysqlStore::Tx final : public TransitionTx {
  public:
   Tx(MysqlStore& store, Connection& c) : store_(store), c_(c) {}
+
+  Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& property) override {
+    Params p;
+    p.Text(row.id).TextOrNull(row.user_id).Text(row.zip_code);
+    p.Int(row.no_address_newsletter ? 1 : 0).Text(ToString(row.status));
+    for (DataPart part : kAllDataParts) p.Text(ToString(row.part(part)));
+    p.Int(row.data_cycle).TextOrNull(row.error_text);
+    p.Time(row.created_at).Time(row.updated_at).Time(row.status_changed_at);
+    p.Time(row.parts_changed_at);
+    auto inserted = c_.Exec(
+        "INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
+        "campaign_status, local_market_data_status, active_listing_status, "
+        "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
+        "status_changed_at, parts_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        p);
+    if (!inserted) {
+      if (inserted.error().code == ErrorCode::kAlreadyExists) {
+        return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id + " already exists");
+      }
+      return Fail(inserted.error());
+    }
+    if (!property) return Ok();
+    Params q;
+    q.Text(row.id).TextOrNull(property->formatted_address);
+    q.Real(property->location.lat).Real(property->location.lng);
+    q.OptInt(property->current_value);
+    DRIPR_TRY(
+        c_.Exec("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
+                "longitude, current_value) VALUES (?, ?, ?, ?, ?)",
+                q));
+    return Ok();
+  }
 
   Result<Campaign> LockCampaign(const std::string& id) override {
     return my::LoadCampaign(c_, id, /*lock=*/true);

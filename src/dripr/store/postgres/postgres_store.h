@@ -60,7 +60,6 @@ class PostgresStore final : public StoreBase {
   Result<int> SchemaVersion() override;
   int LatestSchemaVersion() const override;
 
-  Result<Campaign> CreateCampaign(const NewCampaign& c) override;
   Result<Campaign> GetCampaign(const std::string& id) override;
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
   Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;

@@ -99,45 +99,6 @@ Status SqliteStore::Migrate() {
 
 // ---- Campaigns ----
 
-Result<Campaign> SqliteStore::CreateCampaign(const NewCampaign& in) {
-  DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
-  const SysTime now = Now();
-  Campaign out;
-  out.id = v.id;
-  out.user_id = v.user_id;
-  out.zip_code = v.zip_code;
-  out.no_address_newsletter = !v.property.has_value();
-  out.created_at = out.updated_at = out.status_changed_at = out.parts_changed_at = now;
-  const std::string ts = FormatIso8601(now);
-  Status written = InWriteTransaction("create campaign " + v.id, [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(
-        auto s, c.Prepare("INSERT INTO campaigns (" + std::string(sqlite::kCampaignColumns) +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"));
-    s.BindText(out.id).BindText(out.user_id).BindText(out.zip_code);
-    s.BindInt(out.no_address_newsletter ? 1 : 0).BindText(ToString(out.status));
-    for (DataPart p : kAllDataParts) s.BindText(ToString(out.part(p)));
-    s.BindInt(out.data_cycle).BindText(out.error_text).BindText(ts).BindText(ts).BindText(ts);
-    s.BindText(ts);
-    auto inserted = s.Run();
-    if (!inserted) {
-      if (inserted.error().code == ErrorCode::kAlreadyExists) {
-        return Fail(ErrorCode::kAlreadyExists, "campaign " + out.id + " already exists");
-      }
-      return inserted;
-    }
-    if (!v.property) return Ok();
-    DRIPR_ASSIGN_OR_RETURN(
-        auto p, c.Prepare("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
-                          "longitude, current_value) VALUES (?, ?, ?, ?, ?)"));
-    p.BindText(out.id).BindText(v.property->formatted_address);
-    p.BindReal(v.property->location.lat).BindReal(v.property->location.lng);
-    p.BindInt(v.property->current_value);
-    return p.Run();
-  });
-  if (!written) return Fail(written.error());
-  return out;
-}
-
 Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   return sqlite::LoadCampaign(*c, id);
@@ -181,6 +142,33 @@ Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& 
 class SqliteStore::Tx final : public TransitionTx {
  public:
   Tx(SqliteStore& store, Connection& c) : store_(store), c_(c) {}
+
+  Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& property) override {
+    const std::string ts = FormatIso8601(row.created_at);
+    DRIPR_ASSIGN_OR_RETURN(
+        auto s, c_.Prepare("INSERT INTO campaigns (" + std::string(sqlite::kCampaignColumns) +
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"));
+    s.BindText(row.id).BindText(row.user_id).BindText(row.zip_code);
+    s.BindInt(row.no_address_newsletter ? 1 : 0).BindText(ToString(row.status));
+    for (DataPart p : kAllDataParts) s.BindText(ToString(row.part(p)));
+    s.BindInt(row.data_cycle).BindText(row.error_text).BindText(ts).BindText(ts).BindText(ts);
+    s.BindText(ts);
+    auto inserted = s.Run();
+    if (!inserted) {
+      if (inserted.error().code == ErrorCode::kAlreadyExists) {
+        return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id + " already exists");
+      }
+      return inserted;
+    }
+    if (!property) return Ok();
+    DRIPR_ASSIGN_OR_RETURN(
+        auto p, c_.Prepare("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
+                           "longitude, current_value) VALUES (?, ?, ?, ?, ?)"));
+    p.BindText(row.id).BindText(property->formatted_address);
+    p.BindReal(property->location.lat).BindReal(property->location.lng);
+    p.BindInt(property->current_value);
+    return p.Run();
+  }
 
   // Inside BEGIN IMMEDIATE the database write lock is held: nobody can interleave.
   Result<Campaign> LockCampaign(const std::string& id) override {

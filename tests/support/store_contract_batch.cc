@@ -1,0 +1,93 @@
+// Store contract suite, part 3: CreateCampaigns, the batch creation `dripr campaign import`
+// uses. All or nothing per call; with start, the same rows and events as StartCampaign.
+
+#include <gmock/gmock.h>
+
+#include "dripr/domain/event.h"
+#include "support/store_contract.h"
+
+namespace dripr {
+
+// Referenced from StoreBackendName so that the linker keeps this file's tests.
+void StoreContractBatchAnchor() {}
+
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_P(StoreContractTest, CreateCampaignsCreatesAllDormant) {
+  std::vector<NewCampaign> batch = {NewCampaignFor("b-1"), NewCampaignFor("b-2", true),
+                                    NewCampaignFor("b-3")};
+  batch[2].zip_code = "02139-4307";
+  auto created = store().CreateCampaigns(batch, /*start=*/false);
+  ASSERT_TRUE(created) << created.error().ToString();
+  ASSERT_EQ(created->size(), 3u);
+  EXPECT_EQ((*created)[0].id, "b-1");
+  EXPECT_EQ((*created)[2].zip_code, "02139");
+  for (const auto& c : *created) {
+    EXPECT_EQ(c.status, CampaignStatus::kDormant);
+    EXPECT_EQ(MustGet(c.id), c);
+    EXPECT_TRUE(MustOutbox(c.id).empty());
+  }
+  auto property = store().GetProperty("b-1");
+  ASSERT_TRUE(property && property->has_value());
+  EXPECT_EQ((*property)->current_value, 850000);
+  EXPECT_TRUE(MustGet("b-2").no_address_newsletter);
+}
+
+TEST_P(StoreContractTest, CreateCampaignsWithStartQueuesOneStatusChangeEach) {
+  std::vector<NewCampaign> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back(NewCampaignFor("s-" + std::to_string(i)));
+  auto created = store().CreateCampaigns(batch, /*start=*/true);
+  ASSERT_TRUE(created) << created.error().ToString();
+  ASSERT_EQ(created->size(), 50u);
+  for (const auto& c : *created) {
+    EXPECT_EQ(c.status, CampaignStatus::kWaitingForData);
+    EXPECT_EQ(c.data_cycle, 1);
+    EXPECT_EQ(MustGet(c.id), c);
+    auto outbox = MustOutbox(c.id);
+    ASSERT_EQ(outbox.size(), 1u) << c.id;
+    auto ev = DecodeStatusChange(outbox[0].body);
+    ASSERT_TRUE(ev) << ev.error().ToString();
+    EXPECT_EQ(ev->campaign_id, c.id);
+    EXPECT_EQ(ev->from_status, CampaignStatus::kDormant);
+    EXPECT_EQ(ev->to_status, CampaignStatus::kWaitingForData);
+    EXPECT_EQ(ev->data_cycle, 1);
+  }
+  auto pending = store().PendingOutboxCount();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(*pending, 50);
+}
+
+TEST_P(StoreContractTest, CreateCampaignsIsAllOrNothing) {
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("taken")));
+  std::vector<NewCampaign> batch = {NewCampaignFor("n-1"), NewCampaignFor("taken"),
+                                    NewCampaignFor("n-2")};
+  auto r = store().CreateCampaigns(batch, /*start=*/true);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_THAT(r.error().message, HasSubstr("taken"));
+
+  batch[1] = NewCampaignFor("has space");
+  r = store().CreateCampaigns(batch, /*start=*/false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(r.error().message, HasSubstr("campaign id"));
+
+  auto all = store().ListCampaigns(std::nullopt);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id, "taken");
+  auto pending = store().PendingOutboxCount();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(*pending, 0);
+}
+
+TEST_P(StoreContractTest, CreateCampaignsOfNothingIsNothing) {
+  auto r = store().CreateCampaigns({}, /*start=*/true);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_TRUE(r->empty());
+}
+
+}  // namespace
+}  // namespace dripr
