@@ -10,12 +10,16 @@ CCACHE := $(shell command -v ccache 2>/dev/null)
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) \
 	$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
-.PHONY: deps configure build run test test-asan bench image format clean
+.PHONY: deps deps-build configure build run test test-asan bench image format clean
 
+# Everything building and testing need; `deps-build` only what building needs (`make run`).
 deps:
 	@scripts/install-deps.sh
 
-configure: deps
+deps-build:
+	@scripts/install-deps.sh --build-only
+
+configure: deps-build
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 build: configure
@@ -27,7 +31,7 @@ run: configure
 	./$(BUILD)/dripr demo
 
 # In CI (CI=true) the unit and contract suites also run under AddressSanitizer + UBSan.
-test: build
+test: deps build
 	@scripts/run-tests.sh $(BUILD)
 	@$(if $(CI),$(MAKE) --no-print-directory test-asan,true)
 

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need, only those missing.
+# Installs the Debian packages the build and the tests need, only those missing
+# (`--build-only`: just what building needs).
 # Uses sudo when not root. Safe to run repeatedly (it is a no-op once all are present).
 set -euo pipefail
 
-packages=(
+# What building `dripr` needs (`make run` installs only these: a new user waits for them).
+build_packages=(
   g++ cmake ninja-build pkg-config make
-  libsqlite3-dev libpq-dev postgresql libmariadb-dev mariadb-server
+  libsqlite3-dev libpq-dev libmariadb-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
+)
+# What the tests add: the servers they start, the tools that check deploy files and style.
+test_packages=(
+  postgresql mariadb-server
   python3 python3-boto3 curl
   buildah systemd binutils
   prometheus  # promtool and the server for tests/e2e/test_ops_*.sh
+  clang-format
 )
+packages=("${build_packages[@]}")
+[[ ${1:-} == --build-only ]] || packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
 #pragma once
-// Shared plumbing of the `dripr` command line: parsing and wiring only (DESIGN §7).
+// Shared plumbing of the `dripr` command line: parsing and wiring only (docs/contracts.md §7).
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
 #include <CLI/CLI.hpp>

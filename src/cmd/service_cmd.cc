@@ -17,8 +17,8 @@
 #include "cmd/render.h"
 #include "dripr/core/log.h"
 #include "dripr/fetcher/data_fetcher.h"
-#include "dripr/fetcher/fetcher_ops.h"
 #include "dripr/fetcher/demo.h"
+#include "dripr/fetcher/fetcher_ops.h"
 
 namespace dripr::cli {
 namespace {
@@ -230,13 +230,14 @@ int Demo(const Globals& g, const DemoArgs& a) {
 
   const bool tty = isatty(STDERR_FILENO);
   auto last_print = RealTicker().Now() - 10 * kProgressLineEvery;
-  auto run = RunDemo(*store, DemoCampaigns(*zips, a.campaigns), SystemClock::Instance(),
-                     std::chrono::seconds(a.timeout_seconds), [&](const DemoProgress& p) {
-                       if (p.finished || tty || RealTicker().Now() - last_print >= kProgressLineEvery) {
-                         Progress(p, tty);
-                         last_print = RealTicker().Now();
-                       }
-                     });
+  auto run =
+      RunDemo(*store, DemoCampaigns(*zips, a.campaigns), SystemClock::Instance(),
+              std::chrono::seconds(a.timeout_seconds), [&](const DemoProgress& p) {
+                if (p.finished || tty || RealTicker().Now() - last_print >= kProgressLineEvery) {
+                  Progress(p, tty);
+                  last_print = RealTicker().Now();
+                }
+              });
   if (!run) return ReportError(run.error());
   if (tty) std::fprintf(stderr, "\n");
   const double wall = run->last.seconds;
@@ -290,7 +291,8 @@ void AddServiceCommands(CLI::App& app, Globals& g, int& exit_code) {
 
   auto a = std::make_shared<DemoArgs>();
   auto* demo = app.add_subcommand("demo", "End-to-end run on SQLite + embedded bus + sample data");
-  AddIntOption(demo, "--campaigns", a->campaigns, kMinDemoCampaigns, kMaxDemoCampaigns, "How many campaigns (default 100)");
+  AddIntOption(demo, "--campaigns", a->campaigns, kMinDemoCampaigns, kMaxDemoCampaigns,
+               "How many campaigns (default 100)");
   AddIntOption(demo, "--timeout", a->timeout_seconds, 1, kMaxDemoTimeoutSeconds,
                "Give up after this many seconds (default 120)");
   demo->add_flag("--keep", a->keep, "Keep the demo database (its path is printed)");

@@ -1,5 +1,5 @@
 #pragma once
-// A real HTTP server on a free loopback port for tests (an "imposter", STYLE.md). Register
+// A real HTTP server on a free loopback port for tests (an "imposter", docs/style.md). Register
 // handlers on server() before Start(); the destructor stops it and joins its thread.
 
 #include <httplib.h>

@@ -135,7 +135,7 @@ TEST(CampaignRetryCmd, ExitCodes) {
   EXPECT_EQ(dormant.out, "campaign c-1 unchanged: campaign c-1 is DORMANT, not ERROR\n");
   auto missing = cli.Run({"campaign", "retry", "nope"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_EQ(missing.err, "dripr: campaign nope not found\n");
+  EXPECT_EQ(missing.err, "dripr: campaign \"nope\" not found\n");
   EXPECT_EQ(cli.Run({"campaign", "retry"}).exit_code, 2);
 }
 

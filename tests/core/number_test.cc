@@ -68,7 +68,7 @@ TEST(Text, TerminalSafeEscapesControlsAndInvalidBytesKeepsUtf8) {
   EXPECT_EQ(TerminalSafe("caf\xc3\xa9 12"), "caf\xc3\xa9 12");
   EXPECT_EQ(TerminalSafe("a\x1b[31mred\n"), "a\\x1b[31mred\\x0a");
   EXPECT_EQ(TerminalSafe("\xc3\x28"), "\\xc3(");
-  EXPECT_EQ(TerminalSafe("\xc2\x9b"), "\\xc2\\x9b");  // C1 CSI
+  EXPECT_EQ(TerminalSafe("\xc2\x9b"), "\\xc2\\x9b");    // C1 CSI
   EXPECT_EQ(TerminalSafe("\"a\\x01\""), "\"a\\x01\"");  // a QuotedEcho passes unchanged
   std::string all;
   for (int i = 0; i < 256; ++i) all += static_cast<char>(i);

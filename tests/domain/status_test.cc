@@ -26,7 +26,7 @@ TEST(CampaignStatus, EveryValueRoundTripsThroughItsContractName) {
     EXPECT_EQ(ParseCampaignStatus(name), value) << name;
     seen.insert(ToString(value));
   }
-  EXPECT_EQ(seen.size(), 9u);  // DESIGN §2 lists nine values
+  EXPECT_EQ(seen.size(), 9u);  // docs/contracts.md §2 lists nine values
 }
 
 TEST(CampaignStatus, ParsesOnlyExactUpperCaseNames) {

@@ -33,8 +33,12 @@ class ScriptedProvider : public Provider {
     m.previous = {"2026-08", 480000.0, 290.0, 25.0, 90};
     return m;
   }
-  Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& a) override { return Search(a); }
-  Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& a, int) override { return Search(a); }
+  Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& a) override {
+    return Search(a);
+  }
+  Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& a, int) override {
+    return Search(a);
+  }
 
  private:
   Result<std::vector<PropertyRecord>> Search(const SearchArea& a) {
@@ -176,10 +180,12 @@ TEST_F(HandlersTest, UnknownCampaignIsRetriedThenAFailure) {
 TEST_F(HandlersTest, MarketDataIsReusedWithinTheWindowAndRefetchedAfter) {
   auto ctx = Ctx();
   EXPECT_EQ(HandleLocalMarketDataEvent(Started("a"), 1, ctx).verdict, Verdict::kDone);
-  EXPECT_EQ(HandleLocalMarketDataEvent(Started("b"), 1, ctx).reason, "market data for 02139 reused");
+  EXPECT_EQ(HandleLocalMarketDataEvent(Started("b"), 1, ctx).reason,
+            "market data for 02139 reused");
   EXPECT_EQ(provider_.market_calls, 1);
   clock_.Advance(std::chrono::hours(24 * 31));
-  EXPECT_EQ(HandleLocalMarketDataEvent(Started("c"), 1, ctx).reason, "market data for 02139 fetched");
+  EXPECT_EQ(HandleLocalMarketDataEvent(Started("c"), 1, ctx).reason,
+            "market data for 02139 fetched");
   EXPECT_EQ(provider_.market_calls, 2);
 }
 
@@ -191,7 +197,8 @@ TEST_F(HandlersTest, ProviderErrorsMapToRetryOrFailure) {
   provider_.error = Error{ErrorCode::kPermissionDenied, "RentCast rejected the API key (401)"};
   auto out = HandleActiveListingsEvent(ev, 1, ctx);
   EXPECT_EQ(out.verdict, Verdict::kFail);
-  EXPECT_EQ(out.reason, "fetching active_listings: PERMISSION_DENIED: RentCast rejected the API key (401)");
+  EXPECT_EQ(out.reason,
+            "fetching active_listings: PERMISSION_DENIED: RentCast rejected the API key (401)");
 }
 
 TEST_F(HandlersTest, NoAddressCampaignSearchesAroundTheZipCentroidOrFailsWithoutOne) {
@@ -200,7 +207,8 @@ TEST_F(HandlersTest, NoAddressCampaignSearchesAroundTheZipCentroidOrFailsWithout
   // No zip_codes loaded in this database: the failure says why.
   auto out = HandleActiveListingsEvent(ev, 1, ctx);
   EXPECT_EQ(out.verdict, Verdict::kFail);
-  EXPECT_EQ(out.reason, "no coordinates for zip 02139 (no-address campaign and zip not in zip_codes)");
+  EXPECT_EQ(out.reason,
+            "no coordinates for zip 02139 (no-address campaign and zip not in zip_codes)");
 }
 
 TEST_F(HandlersTest, OnFailurePutsPartAndCampaignInErrorWithTheReason) {

@@ -1,5 +1,5 @@
-// libFuzzer entry point for the STATUS_CHANGE decoder (DESIGN §8: fuzz everything that parses
-// outside input). Not part of the default build; see docs (notes/domain.md) for the command:
+// libFuzzer entry point for the STATUS_CHANGE decoder (docs/contracts.md §8: fuzz everything that
+// parses outside input). Not part of the default build; see docs (notes/domain.md) for the command:
 //   clang++ -std=c++2b -fsanitize=fuzzer,address,undefined ... tests/fuzz/event_fuzz.cc
 //   ./event_fuzz -max_len=4096 corpus/
 //

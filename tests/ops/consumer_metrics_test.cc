@@ -47,7 +47,8 @@ TEST(ConsumerMetrics, CountsEveryOutcomeAndReturnsInFlightToZero) {
     options.shutdown_deadline = 5s;
     Metrics metrics;
     ScriptedHandler handler;
-    Consumer consumer("active_listings", *work, dlq.get(), handler, options, &metrics);
+    Consumer consumer("active_listings", *work, dlq.get(), handler, options, nullptr, nullptr,
+                      &metrics);
     auto q = QueueMetrics::For(&metrics, "active_listings");
     consumer.Start();
     ASSERT_TRUE(Eventually([&] { return q.failure.Value() == 2; }, 15s));

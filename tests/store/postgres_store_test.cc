@@ -84,7 +84,9 @@ class TempDatabase {
     auto made = ExecOn(AdminUrl(), "CREATE DATABASE " + name_);
     EXPECT_TRUE(made) << made.error().ToString();
   }
-  ~TempDatabase() { (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
+  ~TempDatabase() {
+    (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
   std::string Url() const { return UrlFor(name_); }
 
  private:
@@ -164,14 +166,20 @@ class PostgresStoreTest : public ::testing::Test {
   // Makes the next `times` updates of campaigns fail with SQLSTATE `state`.
   void InjectUpdateFailures(const std::string& state, int times) {
     ASSERT_TRUE(Exec("CREATE SEQUENCE injected_failures"));
-    ASSERT_TRUE(Exec("CREATE FUNCTION inject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                     "IF nextval('injected_failures') <= " +
-                     std::to_string(times) + " THEN RAISE EXCEPTION 'injected failure' USING "
-                     "ERRCODE = '" + state + "'; END IF; RETURN NEW; END $$"));
-    ASSERT_TRUE(Exec("CREATE TRIGGER inject BEFORE UPDATE ON campaigns FOR EACH ROW "
-                     "EXECUTE FUNCTION inject()"));
+    ASSERT_TRUE(
+        Exec("CREATE FUNCTION inject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF nextval('injected_failures') <= " +
+             std::to_string(times) +
+             " THEN RAISE EXCEPTION 'injected failure' USING "
+             "ERRCODE = '" +
+             state + "'; END IF; RETURN NEW; END $$"));
+    ASSERT_TRUE(
+        Exec("CREATE TRIGGER inject BEFORE UPDATE ON campaigns FOR EACH ROW "
+             "EXECUTE FUNCTION inject()"));
   }
-  int InjectionCalls() { return std::atoi(Query("SELECT last_value FROM injected_failures").c_str()); }
+  int InjectionCalls() {
+    return std::atoi(Query("SELECT last_value FROM injected_failures").c_str());
+  }
 
   std::unique_ptr<TempDatabase> db_;
   std::unique_ptr<PostgresStore> store_;
@@ -229,7 +237,8 @@ TEST_F(PostgresStoreTest, ReconnectsAfterTheServerDropsItsConnections) {
   const std::string db = Query("SELECT current_database()");
   std::string killed = QueryOne(AdminUrl(),
                                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                "WHERE application_name = 'dripr' AND datname = '" + db + "'");
+                                "WHERE application_name = 'dripr' AND datname = '" +
+                                    db + "'");
   ASSERT_NE(killed, "0");
   auto started = store_->StartCampaign("a");
   ASSERT_TRUE(started) << started.error().ToString();
@@ -329,8 +338,9 @@ TEST_F(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
   });
   std::this_thread::sleep_for(200ms);  // let the waiter block (the assertion holds anyway)
   // A plain INSERT from another connection, as a foreign producer would write it.
-  ASSERT_TRUE(Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
-                   "VALUES ('campaign-events', 'a', 'STATUS_CHANGE', '{}', now())"));
+  ASSERT_TRUE(
+      Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
+           "VALUES ('campaign-events', 'a', 'STATUS_CHANGE', '{}', now())"));
   t.join();
   EXPECT_TRUE(woke);
   EXPECT_LT(took, 5s);

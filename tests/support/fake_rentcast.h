@@ -1,6 +1,6 @@
 #pragma once
-// A fake RentCast API server (rentcast-api.md) on loopback, used in-process by tests and as
-// the `fake_rentcast` program by e2e runs and benchmarks. Serves real HTTP (cpp-httplib):
+// A fake RentCast API server (docs/reference/rentcast-api.md) on loopback, used in-process by tests
+// and as the `fake_rentcast` program by e2e runs and benchmarks. Serves real HTTP (cpp-httplib):
 //
 //   GET /v1/listings/sale, /v1/properties, /v1/markets   (also without the /v1 prefix)
 //     - X-Api-Key must equal the configured key, else 401 {"status":401,

@@ -44,11 +44,14 @@ class FaultyQueue : public Queue {
   }
   Result<std::vector<Status>> ChangeVisibilityBatch(
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override {
+    // Recorded once applied: a test that sees the change and then moves the queue's clock
+    // must not race the change itself (it would be applied at the later time).
+    auto applied = target_.ChangeVisibilityBatch(entries);
     {
       std::lock_guard lock(mu_);
       for (const auto& e : entries) visibility_changes_.push_back(e.second);
     }
-    return target_.ChangeVisibilityBatch(entries);
+    return applied;
   }
   Result<QueueStats> Stats() override { return target_.Stats(); }
   Status Purge() override { return target_.Purge(); }

@@ -14,8 +14,8 @@ namespace dripr {
 
 void StoreContractOutboxAnchor();      // store_contract_outbox.cc
 void StoreContractReconcilerAnchor();  // store_contract_reconciler.cc
-void StoreContractRecoveryAnchor();  // store_contract_recovery.cc
-void StoreContractBatchAnchor();   // store_contract_batch.cc
+void StoreContractRecoveryAnchor();    // store_contract_recovery.cc
+void StoreContractBatchAnchor();       // store_contract_batch.cc
 
 namespace {
 

@@ -16,9 +16,12 @@ Status Queue::ChangeVisibility(const std::string& receipt, std::chrono::seconds 
 
 const std::string& BusNames::WorkQueue(DataPart part) const {
   switch (part) {
-    case DataPart::kLocalMarketData: return local_market_updates_queue;
-    case DataPart::kActiveListings: return active_listings_queue;
-    case DataPart::kRecentSales: return recent_sales_queue;
+    case DataPart::kLocalMarketData:
+      return local_market_updates_queue;
+    case DataPart::kActiveListings:
+      return active_listings_queue;
+    case DataPart::kRecentSales:
+      return recent_sales_queue;
   }
   return local_market_updates_queue;  // unreachable: every DataPart is handled above
 }

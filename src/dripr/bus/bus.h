@@ -101,8 +101,8 @@ class Bus {
 
 using BusPtr = std::unique_ptr<Bus>;
 
-// Logical names of the pipeline's topic and queues (DESIGN §1). The embedded backend uses
-// them as table keys; `dripr infra up` can derive AWS names from them.
+// Logical names of the pipeline's topic and queues (docs/contracts.md §1). The embedded backend
+// uses them as table keys; `dripr infra up` can derive AWS names from them.
 struct BusNames {
   std::string campaign_events_topic = "campaign-events";
   std::string local_market_updates_queue = "local-market-updates";

@@ -1,6 +1,6 @@
 #pragma once
 // Environment lookup: the real process environment, optionally layered over an env file
-// (`--env-file`). The real environment wins over the file (DESIGN §6).
+// (`--env-file`). The real environment wins over the file (docs/contracts.md §6).
 
 #include <map>
 #include <optional>

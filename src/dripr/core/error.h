@@ -1,5 +1,5 @@
 #pragma once
-// Error model for the whole project (STYLE.md "Distilled" 1): expected failures travel as
+// Error model for the whole project (docs/style.md "Distilled" 1): expected failures travel as
 // std::expected<T, Error>; the code says what the caller should do about it.
 
 #include <expected>
@@ -54,10 +54,10 @@ inline Status Ok() { return {}; }
 
 // Propagates an error from an expression returning Result<T>/Status.
 #define DRIPR_TRY(expr) DRIPR_TRY_IMPL(DRIPR_CONCAT(dripr_try_r_, __COUNTER__), expr)
-#define DRIPR_TRY_IMPL(tmp, expr)                                    \
-  do {                                                               \
-    auto tmp = (expr);                                               \
-    if (!tmp) return std::unexpected(std::move(tmp.error()));        \
+#define DRIPR_TRY_IMPL(tmp, expr)                             \
+  do {                                                        \
+    auto tmp = (expr);                                        \
+    if (!tmp) return std::unexpected(std::move(tmp.error())); \
   } while (0)
 
 #define DRIPR_CONCAT_INNER(a, b) a##b
@@ -65,7 +65,7 @@ inline Status Ok() { return {}; }
 // DRIPR_ASSIGN_OR_RETURN(auto x, F()); assigns the value or returns the error.
 #define DRIPR_ASSIGN_OR_RETURN(lhs, expr) \
   DRIPR_ASSIGN_OR_RETURN_IMPL(DRIPR_CONCAT(dripr_r_, __COUNTER__), lhs, expr)
-#define DRIPR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
-  auto tmp = (expr);                                          \
+#define DRIPR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)         \
+  auto tmp = (expr);                                        \
   if (!tmp) return std::unexpected(std::move(tmp.error())); \
   lhs = std::move(*tmp)

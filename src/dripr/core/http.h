@@ -1,5 +1,5 @@
 #pragma once
-// HTTP client transport, behind an interface so tests can inject faults (STYLE.md: inject
+// HTTP client transport, behind an interface so tests can inject faults (docs/style.md: inject
 // the transport). The libcurl backend (CurlHttpClient, http_curl.cc) reuses one connection
 // pool per thread, verifies TLS always, and honours the standard proxy variables.
 

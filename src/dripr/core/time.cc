@@ -1,11 +1,11 @@
 #include "dripr/core/time.h"
 
-#include "dripr/core/text.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
+
+#include "dripr/core/text.h"
 
 namespace dripr {
 namespace {

@@ -212,7 +212,7 @@ Result<StatusChangeEvent> Decode(std::string_view body) {
 }  // namespace
 
 std::string EncodeStatusChange(const StatusChangeEvent& e) {
-  // ordered_json keeps the field order of the wire contract (DESIGN §2).
+  // ordered_json keeps the field order of the wire contract (docs/contracts.md §2).
   nlohmann::ordered_json payload;
   payload["campaign_id"] = e.campaign_id;
   payload["zip_code"] = e.zip_code;

@@ -1,5 +1,5 @@
 #pragma once
-// STATUS_CHANGE event codec (DESIGN §2, wire contract shared with the Python services).
+// STATUS_CHANGE event codec (docs/contracts.md §2, wire contract shared with the Python services).
 
 #include <cstdint>
 #include <optional>
@@ -16,8 +16,8 @@ inline constexpr std::string_view kStatusChangeEventType = "STATUS_CHANGE";
 
 struct StatusChangeEvent {
   std::string campaign_id;
-  std::string zip_code;                        // 5 digits (ZIP+4 input is cut to 5)
-  std::optional<CampaignStatus> from_status;   // absent/null accepted on input
+  std::string zip_code;                       // 5 digits (ZIP+4 input is cut to 5)
+  std::optional<CampaignStatus> from_status;  // absent/null accepted on input
   CampaignStatus to_status = CampaignStatus::kDormant;
   SysTime timestamp{};
   std::optional<std::string> event_id;

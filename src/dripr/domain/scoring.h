@@ -1,5 +1,5 @@
 #pragma once
-// One scorer for listings and sales (rentcast-api.md, "How dripr selects").
+// One scorer for listings and sales (docs/reference/rentcast-api.md, "How dripr selects").
 
 #include <optional>
 #include <string>
@@ -16,7 +16,7 @@ struct ScoringWeights {
   double price_missing_penalty = 20;  // price undisclosed
   double price_similarity = 30;       // times (1 - |price - value| / value), clamped at 0
   double same_zip_bonus = 15;
-  double recency_per_day = 0.2;       // subtracted per day since listed / sold
+  double recency_per_day = 0.2;  // subtracted per day since listed / sold
 };
 
 struct ScoringContext {
@@ -34,7 +34,6 @@ double Score(const PropertyRecord& r, const ScoringContext& ctx, const ScoringWe
 
 // Ranks records best first (ties broken by source_id for determinism), keeps `limit`.
 std::vector<RankedRecord> Rank(const std::vector<PropertyRecord>& records,
-                               const ScoringContext& ctx, const ScoringWeights& w,
-                               size_t limit);
+                               const ScoringContext& ctx, const ScoringWeights& w, size_t limit);
 
 }  // namespace dripr

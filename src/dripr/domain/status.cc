@@ -61,9 +61,12 @@ std::optional<DataPart> ParseDataPart(std::string_view s) { return ValueOf(kData
 
 std::string_view StatusColumn(DataPart p) {
   switch (p) {
-    case DataPart::kLocalMarketData: return "local_market_data_status";
-    case DataPart::kActiveListings: return "active_listing_status";
-    case DataPart::kRecentSales: return "recent_sale_status";
+    case DataPart::kLocalMarketData:
+      return "local_market_data_status";
+    case DataPart::kActiveListings:
+      return "active_listing_status";
+    case DataPart::kRecentSales:
+      return "recent_sale_status";
   }
   return "";
 }

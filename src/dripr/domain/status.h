@@ -1,5 +1,5 @@
 #pragma once
-// Campaign status and data-part sub-status (DESIGN §2, wire and database contract).
+// Campaign status and data-part sub-status (docs/contracts.md §2, wire and database contract).
 
 #include <array>
 #include <optional>

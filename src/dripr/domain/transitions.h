@@ -1,7 +1,7 @@
 #pragma once
-// The campaign state machine (DESIGN §2) as pure functions. Stores load the current row in
-// a transaction, call one of these, and write the result with a compare-and-set on the
-// status and data_cycle they loaded, together with the event (if any) in the outbox.
+// The campaign state machine (docs/contracts.md §2) as pure functions. Stores load the current row
+// in a transaction, call one of these, and write the result with a compare-and-set on the status
+// and data_cycle they loaded, together with the event (if any) in the outbox.
 
 #include <optional>
 #include <string>

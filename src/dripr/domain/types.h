@@ -72,9 +72,9 @@ struct PropertyRecord {
   std::optional<int> bedrooms;
   std::optional<double> bathrooms;
   std::optional<int> square_footage;
-  std::optional<int64_t> price;        // list price (listing) or sale price (sale); nullopt = undisclosed
-  std::string event_date;              // listed date (listing) or sale date (sale), "YYYY-MM-DD"
-  std::optional<int> days_on_market;   // listings
+  std::optional<int64_t> price;  // list price (listing) or sale price (sale); nullopt = undisclosed
+  std::string event_date;        // listed date (listing) or sale date (sale), "YYYY-MM-DD"
+  std::optional<int> days_on_market;  // listings
   bool operator==(const PropertyRecord&) const = default;
 };
 
@@ -97,7 +97,7 @@ struct MarketMonth {
   bool operator==(const MarketMonth&) const = default;
 };
 
-// The newest month against the month about three months earlier (DESIGN §3).
+// The newest month against the month about three months earlier (docs/contracts.md §3).
 struct MarketData {
   std::string zip_code;
   MarketMonth current;

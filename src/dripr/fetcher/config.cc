@@ -73,15 +73,18 @@ Result<AppConfig> LoadConfig(const Env& env) {
   } else if (bus == "aws") {
     c.bus = BusKind::kAws;
   } else {
-    return Fail(ErrorCode::kInvalidArgument, "EVENT_BUS must be embedded or aws, got '" + bus + "'");
+    return Fail(ErrorCode::kInvalidArgument,
+                "EVENT_BUS must be embedded or aws, got '" + bus + "'");
   }
-  c.embedded_bus_path = env.GetOr("EMBEDDED_BUS_PATH", SqlitePath(c.database_url).value_or("dripr-bus.db"));
+  c.embedded_bus_path =
+      env.GetOr("EMBEDDED_BUS_PATH", SqlitePath(c.database_url).value_or("dripr-bus.db"));
   if (auto parts = env.Get("DRIPR_REQUIRED_PARTS"); parts && !parts->empty()) {
     auto r = RequiredParts::Parse(*parts);
     if (!r) {
       return Fail(ErrorCode::kInvalidArgument,
                   "DRIPR_REQUIRED_PARTS must list local_market_data, active_listings, "
-                  "recent_sales (comma-separated), got '" + *parts + "'");
+                  "recent_sales (comma-separated), got '" +
+                      *parts + "'");
     }
     c.required_parts = *r;
   }
@@ -115,7 +118,8 @@ Result<AppConfig> LoadConfig(const Env& env) {
   k.shutdown_deadline = std::chrono::seconds(shutdown);
 
   auto& f = c.fetch;
-  DRIPR_ASSIGN_OR_RETURN(f.initial_radius_miles, env.GetDouble("DRIPR_INITIAL_RADIUS_MILES", 1.0, 0.1, 100));
+  DRIPR_ASSIGN_OR_RETURN(f.initial_radius_miles,
+                         env.GetDouble("DRIPR_INITIAL_RADIUS_MILES", 1.0, 0.1, 100));
   DRIPR_ASSIGN_OR_RETURN(auto widenings, env.GetInt("DRIPR_MAX_WIDENINGS", 3, 0, 10));
   f.max_widenings = static_cast<int>(widenings);
   DRIPR_ASSIGN_OR_RETURN(auto min_results, env.GetInt("DRIPR_MIN_RESULTS", 10, 1, 500));

@@ -1,5 +1,5 @@
 #pragma once
-// The process configuration, read once from the environment (DESIGN §6) and validated.
+// The process configuration, read once from the environment (docs/contracts.md §6) and validated.
 // Every value has a default that works on a single machine with no set-up.
 
 #include <string>
@@ -39,7 +39,7 @@ struct AppConfig {
   LogFormat log_format = LogFormat::kText;  // DRIPR_LOG_FORMAT (default: json unless a terminal)
   OpsAddress ops;                           // DRIPR_OPS_ADDR
   int db_pool_size = 8;                     // DRIPR_DB_POOL_SIZE: connections per process
-  std::chrono::seconds db_retry{15};  // DRIPR_DB_RETRY_SECONDS: retry window of one DB call
+  std::chrono::seconds db_retry{15};        // DRIPR_DB_RETRY_SECONDS: retry window of one DB call
   // DRIPR_RECONCILE_INTERVAL_SECONDS, DRIPR_STUCK_AFTER_SECONDS, DRIPR_MAX_REPUBLISH,
   // DRIPR_RESTART_ERRORED_AFTER_SECONDS, DRIPR_MAX_RESTARTS (fetcher/reconciler.h)
   ReconcileSettings reconcile;

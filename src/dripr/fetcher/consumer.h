@@ -1,5 +1,5 @@
 #pragma once
-// The consumer engine (DESIGN §5): per queue, receive loops with batch receive and long
+// The consumer engine (docs/contracts.md §5): per queue, receive loops with batch receive and long
 // polling feed a bounded worker pool; a lease manager keeps in-flight messages invisible;
 // acknowledgements are batched; retryable failures back off through the visibility
 // timeout; failures are copied to the DLQ with their reason, then deleted.

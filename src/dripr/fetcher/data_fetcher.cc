@@ -9,19 +9,19 @@ DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock
     : ticker_(ticker != nullptr ? *ticker : RealTicker()),
       shutdown_deadline_(config.consumer.shutdown_deadline),
       relay_(store, bus.CampaignEvents(), config.relay, metrics),
-      reconciler_(store, clock, [&] {
-        ReconcilerOptions o;
-        o.settings = config.reconcile;
-        return o;
-      }()),
+      reconciler_(store, clock,
+                  [&] {
+                    ReconcilerOptions o;
+                    o.settings = config.reconcile;
+                    return o;
+                  }()),
       heartbeat_(store, clock) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
-    consumers_.push_back(std::make_unique<Consumer>(std::string(ToString(part)),
-                                                    bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-                                                    *handlers_.back(), config.consumer, &ticker_,
-                                                    nullptr, metrics));
+    consumers_.push_back(std::make_unique<Consumer>(
+        std::string(ToString(part)), bus.WorkQueue(part), &bus.DeadLetterQueue(part),
+        *handlers_.back(), config.consumer, &ticker_, nullptr, metrics));
   }
 }
 

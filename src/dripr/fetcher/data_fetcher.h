@@ -55,7 +55,7 @@ class DataFetcher {
   std::vector<std::unique_ptr<PartEventHandler>> handlers_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   OutboxRelay relay_;
-  Reconciler reconciler_;  // config.reconcile; only the lease holder among the fetchers acts
+  Reconciler reconciler_;       // config.reconcile; only the lease holder among the fetchers acts
   FetcherHeartbeat heartbeat_;  // this process's row in `fetchers` while running
   std::atomic<bool> running_{false};
   ShutdownReport stop_report_;

@@ -15,7 +15,7 @@ std::string Miles(double r) {
   return buf;
 }
 
-// Classifies a provider or store error into the engine's verdicts (DESIGN §5).
+// Classifies a provider or store error into the engine's verdicts (docs/contracts.md §5).
 HandlerOutcome FromError(const Error& e, const std::string& what, const std::string& campaign) {
   if (e.Retryable()) return HandlerOutcome::Retry(what + ": " + e.ToString(), campaign);
   return HandlerOutcome::Failure(what + ": " + e.ToString(), campaign);
@@ -54,9 +54,8 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
                                 id);
   }
   if (c->part(part) != PartStatus::kWaitingForData) {
-    return HandlerOutcome::Done("duplicate: " + Part(part) + " is " +
-                                    std::string(ToString(c->part(part))),
-                                id);
+    return HandlerOutcome::Done(
+        "duplicate: " + Part(part) + " is " + std::string(ToString(c->part(part))), id);
   }
   out.campaign = *c;
   out.cycle = c->data_cycle;
@@ -74,9 +73,9 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   auto centroid = ctx.store.ZipCentroid(c->zip_code);
   if (!centroid) return FromError(centroid.error(), "looking up zip centroid", id);
   if (!*centroid) {
-    return HandlerOutcome::Failure("no coordinates for zip " + c->zip_code +
-                                       " (no-address campaign and zip not in zip_codes)",
-                                   id);
+    return HandlerOutcome::Failure(
+        "no coordinates for zip " + c->zip_code + " (no-address campaign and zip not in zip_codes)",
+        id);
   }
   out.scoring.subject = **centroid;
   return std::nullopt;
@@ -89,7 +88,8 @@ HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data
   if (!r) return FromError(r.error(), "saving " + Part(data.part), id);
   if (!r->changed) return HandlerOutcome::Done("stale at commit: " + r->reason, id);
   std::string done = summary;
-  if (r->campaign.status == CampaignStatus::kReadyToCreateEmail) done += "; campaign READY_TO_CREATE_EMAIL";
+  if (r->campaign.status == CampaignStatus::kReadyToCreateEmail)
+    done += "; campaign READY_TO_CREATE_EMAIL";
   return HandlerOutcome::Done(done, id);
 }
 
@@ -120,8 +120,8 @@ HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int r
   data.part = part;
   data.records = Rank(found, l.scoring, o.weights, o.keep_results);
   return Commit(ctx, l, data,
-                std::to_string(data.records.size()) + " of " + std::to_string(found.size()) +
-                    " " + Part(part) + " within " + Miles(radius) + " mi");
+                std::to_string(data.records.size()) + " of " + std::to_string(found.size()) + " " +
+                    Part(part) + " within " + Miles(radius) + " mi");
 }
 
 }  // namespace
@@ -162,9 +162,10 @@ HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int rec
 
 HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receive_count,
                                       HandlerContext& ctx) {
-  return FetchRankCommit(event, DataPart::kRecentSales, receive_count, ctx, [&](const SearchArea& a) {
-    return ctx.provider.RecentSales(a, ctx.options.recent_sale_days);
-  });
+  return FetchRankCommit(event, DataPart::kRecentSales, receive_count, ctx,
+                         [&](const SearchArea& a) {
+                           return ctx.provider.RecentSales(a, ctx.options.recent_sale_days);
+                         });
 }
 
 PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provider,
@@ -188,8 +189,8 @@ HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {
 Status PartEventHandler::OnFailure(const ReceivedMessage& message, const std::string& reason) {
   auto ev = DecodeStatusChange(message.body);
   if (!ev) return Ok();  // no campaign to mark: the DLQ copy carries the reason
-  auto r = ctx_.store.FailCampaign(ev->campaign_id, part_, ev->data_cycle,
-                                   Part(part_) + ": " + reason);
+  auto r =
+      ctx_.store.FailCampaign(ev->campaign_id, part_, ev->data_cycle, Part(part_) + ": " + reason);
   if (!r) {
     if (r.error().code == ErrorCode::kNotFound) return Ok();  // unknown campaign
     return std::unexpected(r.error());

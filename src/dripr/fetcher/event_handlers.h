@@ -23,9 +23,9 @@ namespace dripr {
 struct FetchOptions {
   double initial_radius_miles = 1.0;
   double widening_factor = 2.0;
-  int max_widenings = 3;          // radius tried: r, 2r, 4r, 8r
-  size_t min_results = 10;        // fewer after the last widening is a failure
-  size_t keep_results = 25;       // ranked rows stored per part
+  int max_widenings = 3;     // radius tried: r, 2r, 4r, 8r
+  size_t min_results = 10;   // fewer after the last widening is a failure
+  size_t keep_results = 25;  // ranked rows stored per part
   int recent_sale_days = 90;
   std::chrono::seconds market_reuse{30 * 24 * 3600};
   int unknown_campaign_attempts = 3;  // the row may not be visible yet: retry this often

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/log.h"
 
 namespace dripr {
@@ -77,9 +78,9 @@ void ReadinessProbe::SampleOnce() {
   metrics_.Gauge(kOutboxBacklog, {}).Set(static_cast<double>(g->outbox_backlog));
   double age = 0;
   if (g->oldest_unpublished) {
-    age = std::max(0.0, std::chrono::duration<double>(std::chrono::system_clock::now() -
-                                                      *g->oldest_unpublished)
-                            .count());
+    age = std::max(
+        0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - *g->oldest_unpublished)
+                 .count());
   }
   metrics_.Gauge(kOutboxOldestAge, {}).Set(age);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 
@@ -59,7 +60,7 @@ Result<bool> Reconciler::Lease() {
     }
   }
   holding_ = *held;
-  if (*held) leased_at_ = std::chrono::steady_clock::now();
+  if (*held) leased_at_ = RealTicker().Now();
   return held;
 }
 
@@ -93,8 +94,7 @@ Result<ReconcilePass> Reconciler::RunOnce(bool dry_run) {
       continue;
     }
     // A long pass renews the lease halfway through its ttl; a lost lease ends the pass.
-    if (options_.use_lease &&
-        std::chrono::steady_clock::now() - leased_at_ > options_.lease_ttl / 2) {
+    if (options_.use_lease && RealTicker().Now() - leased_at_ > options_.lease_ttl / 2) {
       DRIPR_ASSIGN_OR_RETURN(bool held, Lease());
       if (!held) {
         pass.lease_lost = true;

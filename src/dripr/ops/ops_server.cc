@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/log.h"
 
 namespace dripr {
@@ -71,8 +72,8 @@ Result<int> OpsServer::Start(const std::string& host, int port) {
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   // httplib's stop() does nothing until the listening loop has begun, so a Stop() right
   // after Start() would leave it accepting forever: return only once it runs.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!impl_->server.is_running() && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline = RealTicker().Now() + std::chrono::seconds(5);
+  while (!impl_->server.is_running() && RealTicker().Now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return bound;

@@ -33,7 +33,7 @@ class MeteredProvider final : public Provider {
  private:
   template <typename F>
   std::invoke_result_t<F&> Timed(const std::string& endpoint, F call) {
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = RealTicker().Now();
     auto r = call();
     std::string code = "200";
     if (!r) {

@@ -1,4 +1,4 @@
-// OpenStore: the one place that maps DATABASE_URL to a Store backend (DESIGN §4).
+// OpenStore: the one place that maps DATABASE_URL to a Store backend (docs/contracts.md §4).
 
 #include "dripr/store/mysql/mysql_store.h"
 #include "dripr/store/postgres/postgres_store.h"

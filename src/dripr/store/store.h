@@ -1,5 +1,5 @@
 #pragma once
-// The Store interface: everything the pipeline keeps in its database (DESIGN §3).
+// The Store interface: everything the pipeline keeps in its database (docs/contracts.md §3).
 // Backends: SqliteStore (store/sqlite/), PostgresStore (store/postgres/), MysqlStore
 // (store/mysql/, MySQL 8 and MariaDB >= 10.6), chosen by
 // OpenStore() from DATABASE_URL. Every backend passes tests/support/store_contract.h.

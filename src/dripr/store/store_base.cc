@@ -1,9 +1,9 @@
 #include "dripr/store/store_base.h"
 
 #include "dripr/core/ids.h"
-#include "dripr/domain/event.h"
 #include "dripr/core/text.h"
 #include "dripr/domain/campaign_rules.h"
+#include "dripr/domain/event.h"
 
 namespace dripr {
 

@@ -19,7 +19,7 @@ using OutboxAttributes = std::vector<std::pair<std::string, std::string>>;
 
 // ValidateNewCampaign (the checks before an insert) is domain/campaign_rules.h.
 
-// The message attributes of a STATUS_CHANGE event: event_type and to_status (DESIGN §2).
+// The message attributes of a STATUS_CHANGE event: event_type and to_status (docs/contracts.md §2).
 OutboxAttributes StatusChangeAttributes(const StatusChangeEvent& e);
 
 // Attributes as stored in outbox.attributes: a JSON array of [name, value] pairs,

@@ -1,6 +1,6 @@
 #pragma once
 // Shared request machinery of the SQS and SNS clients: SigV4 signing, error classification
-// (retryable vs permanent, ../shared/reference/aws-sqs-sns.md §2–3) and bounded retries with
+// (retryable vs permanent, docs/reference/aws-sqs-sns.md §2–3) and bounded retries with
 // jittered exponential backoff. A broker that is down surfaces as kUnavailable after
 // `retry.max_attempts` quick attempts, so callers (the consumer engine) keep control.
 

@@ -1,5 +1,5 @@
 #pragma once
-// AWS credentials, region and endpoint resolution (../shared/reference/aws-sqs-sns.md §6).
+// AWS credentials, region and endpoint resolution (docs/reference/aws-sqs-sns.md §6).
 //
 // The default chain, in order (the first source that is configured is used):
 //   1. environment: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)

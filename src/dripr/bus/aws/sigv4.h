@@ -1,6 +1,6 @@
 #pragma once
 // AWS Signature Version 4 (header auth), as the SQS and SNS clients need it.
-// Reference: ../shared/reference/aws-sqs-sns.md §1. Checked against AWS's published test suite
+// Reference: docs/reference/aws-sqs-sns.md §1. Checked against AWS's published test suite
 // (tests/aws/data/sigv4/) and a botocore-generated SQS vector.
 
 #include <string>

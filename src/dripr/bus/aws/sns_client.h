@@ -1,6 +1,6 @@
 #pragma once
 // Amazon SNS over the Query protocol with XML replies parsed by pugixml
-// (../shared/reference/aws-sqs-sns.md §3). Thread-safe. Error codes as for SqsClient.
+// (docs/reference/aws-sqs-sns.md §3). Thread-safe. Error codes as for SqsClient.
 
 #include <map>
 #include <string>

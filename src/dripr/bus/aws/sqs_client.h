@@ -1,5 +1,5 @@
 #pragma once
-// Amazon SQS over the AWS JSON 1.0 protocol (../shared/reference/aws-sqs-sns.md §2): the
+// Amazon SQS over the AWS JSON 1.0 protocol (docs/reference/aws-sqs-sns.md §2): the
 // operations the consumer engine, the outbox relay and `dripr infra` need. Thread-safe.
 // Errors: kNotFound (queue missing), kInvalidArgument (bad parameters, stale receipt handle),
 // kPermissionDenied (credentials), kUnavailable / kDeadlineExceeded / kResourceExhausted

@@ -13,7 +13,7 @@ namespace {
 
 constexpr int64_t kMaxVisibilitySeconds = sqs::kMaxVisibilitySeconds;
 
-// Tables created if missing; the bus owns every table prefixed bus_ (DESIGN §3).
+// Tables created if missing; the bus owns every table prefixed bus_ (docs/contracts.md §3).
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS bus_topics(
   name TEXT PRIMARY KEY,

@@ -1,5 +1,6 @@
 #pragma once
-// The embedded bus: SNS/SQS semantics kept durably in SQLite (DESIGN §1, "single machine").
+// The embedded bus: SNS/SQS semantics kept durably in SQLite (docs/contracts.md §1, "single
+// machine").
 //
 //   EmbeddedBroker  owns the SQLite connection and the in-process wake-ups; declares
 //                   topics, queues (visibility timeout, redrive to a DLQ) and subscriptions

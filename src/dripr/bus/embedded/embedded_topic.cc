@@ -13,7 +13,7 @@ using sqlite::Connection;
 namespace {
 
 // The SNS notification JSON that SQS receives when raw delivery is off (see
-// /work/shared/reference/aws-sqs-sns.md §4); signature fields are omitted.
+// docs/reference/aws-sqs-sns.md §4); signature fields are omitted.
 std::string Envelope(const std::string& message_id, const std::string& topic_arn,
                      const OutgoingMessage& m, int64_t now_ms) {
   nlohmann::json j;

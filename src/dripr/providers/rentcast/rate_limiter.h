@@ -1,5 +1,6 @@
 #pragma once
-// Process-wide request pacing for RentCast (rentcast-api.md: 20 req/s per key, hard).
+// Process-wide request pacing for RentCast (docs/reference/rentcast-api.md: 20 req/s per key,
+// hard).
 //
 // One RateLimiter is created per process (by OpenRentCastProvider) and shared, through a
 // shared_ptr, by every thread and every RentCastProvider that uses the same API key.

@@ -1,5 +1,5 @@
 #pragma once
-// Tolerant decoding of RentCast JSON (rentcast-api.md) into the domain model.
+// Tolerant decoding of RentCast JSON (docs/reference/rentcast-api.md) into the domain model.
 //
 // Any field may be null, missing or of the wrong type: such a field is left unset (and
 // counted); a record that is not an object or has neither an id nor an address is skipped

@@ -1,5 +1,5 @@
 #pragma once
-// RentCastProvider: the Provider backend over RentCast's HTTP API (rentcast-api.md).
+// RentCastProvider: the Provider backend over RentCast's HTTP API (docs/reference/rentcast-api.md).
 //
 //   Market(zip)        GET /markets?zipCode=Z&dataType=Sale&historyRange=6
 //   ActiveListings(a)  GET /listings/sale?status=Active&latitude&longitude&radius&limit&offset

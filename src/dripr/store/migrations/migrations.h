@@ -1,8 +1,8 @@
 #pragma once
-// Versioned schema migrations (DESIGN §3). Every SQL dialect has its own list with the SAME
-// version numbers and the same tables/columns; kLatestSchemaVersion is the one place that
-// says how far the lists go. A new migration appends version kLatestSchemaVersion+1 to every
-// dialect's list and bumps the constant (tests/store/migrations_test.cc checks the lists).
+// Versioned schema migrations (docs/contracts.md §3). Every SQL dialect has its own list with the
+// SAME version numbers and the same tables/columns; kLatestSchemaVersion is the one place that says
+// how far the lists go. A new migration appends version kLatestSchemaVersion+1 to every dialect's
+// list and bumps the constant (tests/store/migrations_test.cc checks the lists).
 //
 // Bookkeeping table (every dialect): schema_migrations(version INTEGER PRIMARY KEY,
 // applied_at TEXT NOT NULL), one row per applied migration.

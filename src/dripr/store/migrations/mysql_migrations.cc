@@ -1,5 +1,5 @@
-// The MySQL/MariaDB dialect of the schema (DESIGN §3): the same versions, tables and columns
-// as the SQLite and PostgreSQL lists, in MySQL's types. Every table is InnoDB (row locks,
+// The MySQL/MariaDB dialect of the schema (docs/contracts.md §3): the same versions, tables and
+// columns as the SQLite and PostgreSQL lists, in MySQL's types. Every table is InnoDB (row locks,
 // transactions, foreign keys), utf8mb4 with the binary collation (ids and text compare
 // exactly, as in SQLite and PostgreSQL), and every timestamp is DATETIME(6) holding UTC
 // (sessions run with time_zone '+00:00'). `rank` is quoted: it is reserved in MySQL 8.

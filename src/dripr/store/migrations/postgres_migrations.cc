@@ -1,6 +1,6 @@
-// The PostgreSQL dialect of the schema (DESIGN §3): the same tables and columns as the SQLite
-// list, with native types (timestamptz, double precision, bigint identity). Compiled into the
-// binary. `no_address_newsletter` stays an integer 0/1, as the Python services write it.
+// The PostgreSQL dialect of the schema (docs/contracts.md §3): the same tables and columns as the
+// SQLite list, with native types (timestamptz, double precision, bigint identity). Compiled into
+// the binary. `no_address_newsletter` stays an integer 0/1, as the Python services write it.
 //
 // The outbox has a statement-level trigger that NOTIFYs channel `dripr_outbox` on insert, so
 // relays in other processes wake at once (PostgresStore::WaitForOutbox), whoever inserted.

@@ -1,5 +1,5 @@
-// The SQLite dialect of the schema (DESIGN §3). Compiled into the binary: no SQL files are
-// read at run time. Timestamps are ISO-8601 UTC text ("2026-11-29T13:40:22.123Z", see
+// The SQLite dialect of the schema (docs/contracts.md §3). Compiled into the binary: no SQL files
+// are read at run time. Timestamps are ISO-8601 UTC text ("2026-11-29T13:40:22.123Z", see
 // core/time.h), so text comparison orders them. Empty strings are stored as NULL.
 
 #include <array>

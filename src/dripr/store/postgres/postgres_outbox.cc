@@ -68,9 +68,10 @@ Status PostgresStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& 
   p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
   p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
   p.Text(pg::TimeParam(now));
-  DRIPR_TRY(c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
-                   "created_at, attempts) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, 0)",
-                   p));
+  DRIPR_TRY(
+      c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
+             "created_at, attempts) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, 0)",
+             p));
   return Ok();
 }
 
@@ -111,9 +112,10 @@ Status PostgresStore::MarkPublished(const std::vector<int64_t>& ids) {
   Params p;
   p.Text(pg::TimeParam(Now())).Text(IdArray(ids));
   return InTransaction("mark outbox published", [&](Connection& c) -> Status {
-    DRIPR_TRY(c.Exec("UPDATE outbox SET published_at = $1::timestamptz, claimed_until = NULL, "
-                     "claim_token = NULL WHERE id = ANY($2::bigint[]) AND published_at IS NULL",
-                     p));
+    DRIPR_TRY(
+        c.Exec("UPDATE outbox SET published_at = $1::timestamptz, claimed_until = NULL, "
+               "claim_token = NULL WHERE id = ANY($2::bigint[]) AND published_at IS NULL",
+               p));
     return Ok();
   });
 }
@@ -121,9 +123,10 @@ Status PostgresStore::MarkPublished(const std::vector<int64_t>& ids) {
 Status PostgresStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
   if (ids.empty()) return Ok();
   DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
-    DRIPR_TRY(c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
-                     "claim_token = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-                     Params().Text(IdArray(ids))));
+    DRIPR_TRY(
+        c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
+               "claim_token = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
+               Params().Text(IdArray(ids))));
     return Ok();
   }));
   NotifyOutbox();
@@ -179,9 +182,7 @@ Result<std::vector<OutboxRow>> PostgresStore::OutboxForCampaign(const std::strin
 // ---- LISTEN/NOTIFY ----
 
 void PostgresStore::EnsureListener() {
-  std::call_once(listener_started_, [this] {
-    listener_ = std::thread([this] { ListenLoop(); });
-  });
+  std::call_once(listener_started_, [this] { listener_ = std::thread([this] { ListenLoop(); }); });
 }
 
 // Keeps one connection LISTENing on the outbox channel; every notification (and every
@@ -192,8 +193,8 @@ void PostgresStore::ListenLoop() {
   bool warned = false;
   while (!stop_) {
     auto conn = pg::Connection::Open(options_.url, options_.connect_timeout);
-    Status listening = conn ? (*conn)->ExecScript("LISTEN " + std::string(kChannel))
-                            : Status(Fail(conn.error()));
+    Status listening =
+        conn ? (*conn)->ExecScript("LISTEN " + std::string(kChannel)) : Status(Fail(conn.error()));
     if (!listening) {
       if (!warned) {
         DRIPR_LOG_WARN("outbox listener: {} (polling every {} ms meanwhile)",

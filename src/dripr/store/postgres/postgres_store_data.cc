@@ -161,10 +161,10 @@ Result<std::vector<RankedRecord>> PostgresStore::GetRecords(const std::string& c
   const RecordTable& t = TableFor(part);
   std::vector<RankedRecord> out;
   DRIPR_TRY(Read("get " + std::string(t.name), [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(t.columns) + " FROM " +
-                                                 std::string(t.name) +
-                                                 " WHERE campaign_id = $1 ORDER BY rank, id",
-                                             Params().Text(campaign_id)));
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows rows, c.Exec("SELECT " + std::string(t.columns) + " FROM " + std::string(t.name) +
+                              " WHERE campaign_id = $1 ORDER BY rank, id",
+                          Params().Text(campaign_id)));
     out.clear();
     for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(rows, i, t));
     return Ok();
@@ -177,10 +177,10 @@ Result<std::optional<MarketData>> PostgresStore::GetMarketData(const std::string
   std::optional<MarketData> out;
   const std::string since = pg::TimeParam(Now() - max_age);
   DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(MarketSelect() +
-                                                 " AND created_at >= $2::timestamptz "
-                                                 "ORDER BY created_at DESC, id DESC LIMIT 1",
-                                             Params().Text(zip).Text(since)));
+    DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                           c.Exec(MarketSelect() + " AND created_at >= $2::timestamptz "
+                                                   "ORDER BY created_at DESC, id DESC LIMIT 1",
+                                  Params().Text(zip).Text(since)));
     out = ReadMarketData(rows);
     return Ok();
   }));

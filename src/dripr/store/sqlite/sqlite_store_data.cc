@@ -1,6 +1,5 @@
 // SqliteStore: a campaign's listing/sale rows, zip-level market data and zip centroids.
 
-
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
@@ -154,9 +153,9 @@ Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const std::string& cam
                                                           DataPart part) {
   const RecordTable& t = part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " +
-                                            std::string(t.name) +
-                                            " WHERE campaign_id = ? ORDER BY rank, id"));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " + std::string(t.name) +
+                         " WHERE campaign_id = ? ORDER BY rank, id"));
   s.BindText(campaign_id);
   std::vector<RankedRecord> out;
   while (true) {
