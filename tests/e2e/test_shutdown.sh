@@ -30,7 +30,7 @@ fake_latency() {
 now_ms() { date +%s%3N; }
 started() { grep -q "data-fetcher started" "$E2E_TMP/$1.log"; }
 queue_sum() {  # queue_sum FIELD — over the three work queues
-  dripr queues --json | python3 -c "import json,sys; print(sum(q['$1'] for q in json.load(sys.stdin)))"
+  dripr queues --json | python3 -c "import json,sys; print(sum(q['$1'] for q in json.load(sys.stdin)['queues']))"
 }
 in_flight_is() { [[ $(queue_sum in_flight) -eq $1 ]]; }
 
