@@ -52,13 +52,16 @@ expect_exit 2 "text.db is not an SQLite database" env DATABASE_URL="sqlite:$E2E_
 # A read-only file is a configuration error for a writing command, and fine for reading.
 ro=$E2E_TMP/ro && mkdir "$ro" && cp "$E2E_TMP/store.db" "$ro/ro.db"
 as_other=()
+ro_bin=$DRIPR_BIN
 if [[ $(id -u) -eq 0 ]]; then  # root writes anywhere: run as nobody for this check
   chown -R nobody "$ro" && chmod 755 "$E2E_TMP"
   as_other=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  # The build tree may sit where nobody cannot reach (e.g. under a 0700 temp dir).
+  ro_bin=$E2E_TMP/dripr && cp "$DRIPR_BIN" "$ro_bin" && chmod 755 "$ro_bin"
 fi
 chmod 444 "$ro/ro.db"
-expect_exit 2 "ro.db is read-only; this command writes" "${as_other[@]}" env DATABASE_URL="sqlite:$ro/ro.db" "$DRIPR_BIN" campaign start c1
-"${as_other[@]}" env DATABASE_URL="sqlite:$ro/ro.db" "$DRIPR_BIN" campaign show c1 >/dev/null || fail "reading a read-only file"
+expect_exit 2 "ro.db is read-only; this command writes" "${as_other[@]}" env DATABASE_URL="sqlite:$ro/ro.db" "$ro_bin" campaign start c1
+"${as_other[@]}" env DATABASE_URL="sqlite:$ro/ro.db" "$ro_bin" campaign show c1 >/dev/null || fail "reading a read-only file"
 
 # 4. Corruption: a damaged file is exit 1 when a command meets it; the fetcher checks the whole
 # file (PRAGMA quick_check) before it accepts work.

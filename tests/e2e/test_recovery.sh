@@ -30,11 +30,20 @@ poll 15 "the fetcher shown alive" alive
 
 # Runbook step 1: see why.
 dripr campaign show rec-1 | grep -q 'within' || fail "show does not give the error"
-dlq_filled() { dripr dlq list active_listings | grep -q 'reason: .*within'; }
-poll 10 "the failure in the active_listings DLQ" dlq_filled
+# Listings or sales, whichever handler ran first, failed the campaign; the other's event was
+# then stale. The runbook's commands name the queue whose DLQ holds the failure.
+part=
+dlq_filled() {
+  local q
+  for q in active_listings recent_sales; do
+    if dripr dlq list "$q" | grep -q 'reason: .*within'; then part=$q; return 0; fi
+  done
+  return 1
+}
+poll 10 "the failure in the active_listings or recent_sales DLQ" dlq_filled
 
 # Runbook step 2: redriving now cannot help, and says so; nothing moves.
-out=$(dripr dlq redrive active_listings) || fail "redrive while ERROR"
+out=$(dripr dlq redrive "$part") || fail "redrive while ERROR"
 [[ $out == *"skipped (left in"*"campaign is ERROR"*"dripr campaign retry rec-1"* ]] || fail "redrive while ERROR: $out"
 [[ $out == *"moved 0 message(s)"* ]] || fail "redrive moved something: $out"
 
@@ -62,12 +71,12 @@ j=$(dripr campaign retry rec-1 --json) || fail "retry --json"
 [[ $(json_get "$j" 'd["changed"]') == False ]] || fail "retry --json: $j"
 
 # Runbook step 5: the failed cycle's DLQ copies are stale; redrive says so, then discards them.
-out=$(dripr dlq redrive active_listings) || fail "redrive after retry"
+out=$(dripr dlq redrive "$part") || fail "redrive after retry"
 [[ $out == *"skipped (left in"*"campaign is READY_TO_CREATE_EMAIL (event is for data cycle 1, campaign is in 2)"* ]] \
   || fail "redrive after retry: $out"
-out=$(dripr dlq redrive active_listings --discard-stale --json) || fail "redrive --discard-stale"
+out=$(dripr dlq redrive "$part" --discard-stale --json) || fail "redrive --discard-stale"
 [[ $(json_get "$out" '{m["action"] for m in d["messages"]}') == "{'discarded'}" ]] || fail "discard: $out"
-[[ $(dripr dlq list active_listings) == *"0 message(s) in"* ]] || fail "DLQ not empty after discard"
+[[ $(dripr dlq list "$part") == *"0 message(s) in"* ]] || fail "DLQ not empty after discard"
 
 # Unknown campaign: exit 1; bad usage: exit 2.
 rc=0; dripr campaign retry nope >/dev/null 2>&1 || rc=$?
