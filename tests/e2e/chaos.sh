@@ -284,7 +284,7 @@ sql "SELECT 'active_listings', count(*) FROM (SELECT 1 FROM active_listings GROU
      UNION ALL SELECT 'applies', count(*) FROM chaos_applies" >"$E2E_TMP/dups.tsv" || chaos_fail "duplicate rows"
 curl -fsS "$FAKE_URL/__admin/requests" >"$E2E_TMP/requests.json" || chaos_fail "fake request log"
 curl -fsS "$FAKE_URL/__stats" >"$E2E_TMP/stats.json" || chaos_fail "fake stats"
-dlq=$(dripr queues --json | python3 -c 'import json,sys; print(sum(q["dlq_visible"] + q["dlq_in_flight"] for q in json.load(sys.stdin)["queues"]))') \
+dlq=$(dripr queues --json 2>>"$E2E_TMP/cli.log" | python3 -c 'import json,sys; print(sum(q["dlq_visible"] + q["dlq_in_flight"] for q in json.load(sys.stdin)["queues"]))') \
   || chaos_fail "queues --json"
 
 python3 - "$E2E_TMP" "$N" "$KILLED" "$dlq" "$WALL" "$SEED" "$MODE" <<'PY' || chaos_fail "the chaos checks"
