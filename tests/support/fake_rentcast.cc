@@ -133,8 +133,8 @@ Result<FakeChaos> ParseFakeChaos(const std::string& spec) {
   size_t start = 0;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
-    std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
+    std::string item =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
     size_t eq = item.find('=');
     if (eq == std::string::npos) return bad("expected key=value, got '" + item + "'");
@@ -160,7 +160,8 @@ Result<FakeChaos> ParseFakeChaos(const std::string& spec) {
     } else if (key == "malformed") {
       c.p_malformed = p;
     } else {
-      return bad("unknown key '" + key + "' (seed, 5xx, 429, timeout, malformed, timeout_ms, "
+      return bad("unknown key '" + key +
+                 "' (seed, 5xx, 429, timeout, malformed, timeout_ms, "
                  "retry_after)");
     }
   }
