@@ -95,6 +95,35 @@ print("\n".join(zips[i * step + 3] for i in range(n)))
 PY
 }
 
+# spread_campaigns N PREFIX ROW — "ID ZIP LAT LNG" lines, one campaign per zip code spread
+# over the centroid table (from row ROW of each stride); every third is a no-address
+# newsletter (LAT and LNG "-": searched around the zip centroid), the others have a
+# property near the centroid.
+spread_campaigns() {
+  python3 - "$1" "$2" "$3" "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" <<'PY'
+import sys
+n, prefix, row, path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rows = [l.split(",") for l in open(path).read().splitlines()[1:]]
+step = len(rows) // n
+for i in range(n):
+    z, lat, lng = rows[i * step + row]
+    if i % 3 == 2:
+        print(f"{prefix}-{i:03d} {z} - -")
+    else:
+        print(f"{prefix}-{i:03d} {z} {float(lat) + 0.004:.5f} {float(lng) - 0.003:.5f}")
+PY
+}
+
+# create_and_start ID ZIP LAT|- LNG|- — a campaign created and started from the CLI
+# (exported: xargs runs it in parallel).
+create_and_start() {
+  local where=()
+  [[ $3 != - ]] && where=(--lat "$3" --lng "$4" --address "$1 Test Rd")
+  "$DRIPR_BIN" campaign create --id "$1" --zip "$2" "${where[@]}" >/dev/null || return 1
+  "$DRIPR_BIN" campaign start "$1" >/dev/null
+}
+export -f create_and_start
+
 campaign_status() { dripr campaign show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["campaign_status"])'; }
 status_is() { [[ $(campaign_status "$1") == "$2" ]]; }
 

@@ -41,28 +41,8 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_D
   AWS_ACCESS_KEY_ID=AKIDE2ETESTKEY AWS_SECRET_ACCESS_KEY="e2e-secret-$RANDOM$RANDOM" \
   AWS_EC2_METADATA_DISABLED=true DRIPR_RECEIVE_WAIT_SECONDS=2
 
-# The campaigns: one per zip code, spread over the country; every third is a no-address
-# newsletter (searched around the zip centroid), the others have a property nearby.
-python3 - "$N" "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" >"$E2E_TMP/campaigns.txt" <<'PY'
-import sys
-n, path = int(sys.argv[1]), sys.argv[2]
-rows = [l.split(",") for l in open(path).read().splitlines()[1:]]
-step = len(rows) // n
-for i in range(n):
-    z, lat, lng = rows[i * step + 5]
-    if i % 3 == 2:
-        print(f"pg-{i:03d} {z} - -")
-    else:
-        print(f"pg-{i:03d} {z} {float(lat) + 0.004:.5f} {float(lng) - 0.003:.5f}")
-PY
-
-create_and_start() {  # ID ZIP LAT|- LNG|-
-  local where=()
-  [[ $3 != - ]] && where=(--lat "$3" --lng "$4" --address "$1 Test Rd")
-  "$DRIPR_BIN" campaign create --id "$1" --zip "$2" "${where[@]}" >/dev/null || return 1
-  "$DRIPR_BIN" campaign start "$1" >/dev/null
-}
-export -f create_and_start
+# The campaigns: one per zip code, spread over the country (lib.sh spread_campaigns).
+spread_campaigns "$N" pg 5 >"$E2E_TMP/campaigns.txt"
 start_all_campaigns() {  # from the CLI, four at a time
   xargs -P 4 -L 1 bash -c 'create_and_start "$@"' _ <"$E2E_TMP/campaigns.txt"
 }

@@ -6,7 +6,12 @@
 #   - busy, handlers finishing within the deadline: exit 0, nothing left in flight;
 #   - busy, deadline passed: exit 3 within deadline + 1 s, a log line saying how many
 #     messages come back after their visibility timeout, every never-started message visible;
-#   - a second SIGTERM exits at once (143).
+#   - a second SIGTERM exits at once (143);
+#   - under load (issue 13): every slot busy, SIGTERM with handlers that finish within the
+#     deadline: exit 0 within DRIPR_SHUTDOWN_DEADLINE_SECONDS, the drain time printed; the
+#     never-started messages are visible at once and a second fetcher started then sends
+#     their first provider request within 3 s (printed); nothing the first completed is done again
+#     (provider request log, handler logs and outbox).
 # Measured exit times are printed ("exit after N ms").
 source "$(dirname "$0")/lib.sh"
 FAKE="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
@@ -121,6 +126,66 @@ poll 10 "first SIGTERM taken" shutting_down
 stop_fetcher emb-second "$pid"
 [[ $RC -eq 143 ]] || fail "second SIGTERM: exit $RC, expected 143"
 ((TOOK_MS <= 1000)) || fail "second SIGTERM: exit took $TOOK_MS ms"
+
+# 4b. Under load: two slots per queue, all busy with 3 s provider calls, and as many
+# messages again never started. Fetcher load-b starts as load-a exits (the pick-up time
+# includes its start-up, ~0.1 s).
+export DATABASE_URL="sqlite:$E2E_TMP/load.db"
+dripr migrate >/dev/null || fail "migrate"
+fake_latency 3000 -1
+curl -fsS -o /dev/null -X DELETE "$FAKE_URL/__admin/requests" || fail "clear request log"
+start_fetcher load-a "${RENTCAST_ENV[@]}" DRIPR_MAX_IN_FLIGHT=2 DRIPR_SHUTDOWN_DEADLINE_SECONDS=10
+load_a=$FETCHER_PID
+poll 30 "load-a started" started load-a
+for i in 1 2 3 4; do  # each at its own point: no two handlers send the same query
+  dripr campaign create --id "load-$i" --zip 78723 --lat "30.29$i" --lng -97.70 >/dev/null || fail "create load-$i"
+  dripr campaign start "load-$i" >/dev/null || fail "start load-$i"
+done
+poll 30 "load-a: every slot busy" in_flight_is 6
+stop_fetcher load-a "$load_a"
+exit_ms=$(now_ms)
+[[ $RC -eq 0 ]] || fail "under load: exit $RC, expected 0 (handlers finish within the deadline)"
+((TOOK_MS <= 10000)) || fail "under load: drain took $TOOK_MS ms, more than the 10 s deadline"
+echo "under load: drain time $TOOK_MS ms (6 handlers of 3 s each running at SIGTERM)"
+[[ $(queue_sum visible) -eq 6 && $(queue_sum in_flight) -eq 0 ]] \
+  || fail "under load: $(queue_sum visible) visible / $(queue_sum in_flight) in flight after exit, expected 6 / 0"
+curl -fsS -o /dev/null -X DELETE "$FAKE_URL/__admin/faults" || fail "clear faults"
+start_fetcher load-b "${RENTCAST_ENV[@]}" DRIPR_MAX_IN_FLIGHT=2
+load_b=$FETCHER_PID
+poll 30 "the rest done by load-b" all_in_status 4 READY_TO_CREATE_EMAIL
+stop_fetcher load-b "$load_b"
+[[ $RC -eq 0 ]] || fail "load-b: exit $RC"
+curl -fsS "$FAKE_URL/__admin/requests" >"$E2E_TMP/load-requests.json" || fail "request log"
+dripr campaign list --json >"$E2E_TMP/load-campaigns.json" || fail "campaign list"
+python3 - "$E2E_TMP" "$exit_ms" <<'PY' || fail "under load: work done twice or picked up late"
+import json, re, sys
+tmp, exit_ms = sys.argv[1], int(sys.argv[2])
+reqs = json.load(open(f"{tmp}/load-requests.json"))
+before = {(r["path"], r["query"]) for r in reqs if r["time_ms"] < exit_ms}
+after = [r for r in reqs if r["time_ms"] >= exit_ms]
+assert after, "load-b sent no provider request"
+again = before & {(r["path"], r["query"]) for r in after}
+assert not again, f"requests load-a completed were sent again: {sorted(again)[:3]}"
+pickup = min(r["time_ms"] for r in after) - exit_ms
+assert pickup <= 3000, f"load-b's first request {pickup} ms after load-a exited"
+print(f"under load: the never-started messages' first provider request {pickup} ms after "
+      "load-a exited (load-b started then)")
+done = {}
+for name in ("load-a", "load-b"):
+    for line in open(f"{tmp}/{name}.log", errors="replace"):
+        m = re.search(r'\[(\w+)\] campaign=(\S+) .*outcome=done reason="([^"]*)"', line)
+        if m and not re.match(r"(stale|duplicate|ignored)", m.group(3)):
+            done.setdefault((m.group(2), m.group(1)), []).append(name)
+twice = {k: v for k, v in done.items() if len(v) > 1}
+assert not twice, f"done twice: {twice}"
+assert len(done) == 12, f"{len(done)} of 12 parts done: {sorted(done)}"
+a = sum(1 for v in done.values() if v == ["load-a"])
+assert a == 6, f"load-a completed {a} parts, expected the 6 it had started"
+PY
+for i in 1 2 3 4; do
+  n=$(dripr campaign show "load-$i" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))')
+  [[ $n -eq 2 ]] || fail "load-$i has $n events, expected 2"
+done
 
 # ---- SQS (moto) ----
 start_private_moto

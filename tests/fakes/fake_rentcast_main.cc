@@ -2,8 +2,12 @@
 //
 //   fake_rentcast [--host 127.0.0.1] [--port 0] [--api-key KEY] [--empty-as-array]
 //                 [--fixed-count N] [--odd-fraction X] [--today YYYY-MM-DD]
-//                 [--zip-data data/zip_codes.csv] [--keep-alive-seconds 1] [--fault
-//                 kind[:count[:latency_ms[:retry_after]]]]...
+//                 [--zip-data data/zip_codes.csv] [--keep-alive-seconds 1] [--threads 128]
+//                 [--chaos seed=N,5xx=P,429=P,timeout=P,malformed=P[,timeout_ms=MS]
+//                 [,retry_after=S]] [--fault kind[:count[:latency_ms[:retry_after]]]]...
+//
+// --chaos: seeded probabilistic faults (FakeChaos in support/fake_rentcast.h); GET /__stats
+// counts the requests per injected kind, path and status.
 //
 // Prints "listening on PORT" on stdout once it accepts connections; SIGINT/SIGTERM stop it
 // (exit 0). Usage errors exit 2.
@@ -12,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +28,7 @@ int Usage(const std::string& why) {
   std::cerr << "fake_rentcast: " << why
             << "\nusage: fake_rentcast [--host H] [--port N] [--api-key K] [--empty-as-array]"
                " [--fixed-count N] [--odd-fraction X] [--today YYYY-MM-DD] [--zip-data CSV]"
-               " [--keep-alive-seconds N]"
+               " [--keep-alive-seconds N] [--threads N] [--chaos SPEC]"
                " [--fault kind[:count[:latency_ms[:retry_after]]]]...\n";
   return 2;
 }
@@ -45,6 +50,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   int port = 0;
   std::vector<dripr::fake::FakeFault> faults;
+  std::optional<dripr::fake::FakeChaos> chaos;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string& out) {
@@ -73,6 +79,14 @@ int main(int argc, char** argv) {
       config.world.today = v;
     } else if (a == "--keep-alive-seconds") {
       if (!ToInt(v, config.keep_alive_seconds)) return Usage("bad --keep-alive-seconds " + v);
+    } else if (a == "--threads") {
+      if (!ToInt(v, config.threads) || config.threads < 1 || config.threads > 4096) {
+        return Usage("bad --threads " + v + " (1..4096)");
+      }
+    } else if (a == "--chaos") {
+      auto c = dripr::fake::ParseFakeChaos(v);
+      if (!c) return Usage(c.error().message);
+      chaos = *c;
     } else if (a == "--zip-data") {
       config.zip_centroids_csv = v;
     } else if (a == "--fault") {
@@ -93,6 +107,7 @@ int main(int argc, char** argv) {
 
   dripr::fake::FakeRentCastServer server(config);
   for (auto& f : faults) server.AddFault(f);
+  if (chaos) server.SetChaos(*chaos);
   auto bound = server.Start(host, port);
   if (!bound) {
     std::cerr << "fake_rentcast: " << bound.error().ToString() << "\n";

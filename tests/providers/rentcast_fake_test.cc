@@ -203,6 +203,80 @@ TEST(FakeFaultSpec, ParsesTheProgramFlag) {
   EXPECT_FALSE(fake::ParseFakeFault("418"));
 }
 
+TEST(FakeChaosSpec, ParsesTheProgramFlag) {
+  auto c = fake::ParseFakeChaos("seed=42,5xx=0.2,429=0.05,timeout=0.05,malformed=0.02");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->seed, 42u);
+  EXPECT_DOUBLE_EQ(c->p_5xx, 0.2);
+  EXPECT_DOUBLE_EQ(c->p_429, 0.05);
+  EXPECT_DOUBLE_EQ(c->p_timeout, 0.05);
+  EXPECT_DOUBLE_EQ(c->p_malformed, 0.02);
+  EXPECT_EQ(c->timeout_ms, 3000);
+  EXPECT_EQ(c->retry_after, 1);
+  auto back = fake::ParseFakeChaos(c->ToString());
+  ASSERT_TRUE(back) << c->ToString();
+  EXPECT_EQ(back->ToString(), c->ToString());
+  for (const char* bad : {"", "seed", "seed=x", "5xx=1.5", "5xx=0.6,429=0.6", "teapot=0.1",
+                          "timeout_ms=-1", "5xx=nan"}) {
+    auto r = fake::ParseFakeChaos(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("bad chaos spec"), std::string::npos) << bad;
+  }
+}
+
+// The seeded mix: about the asked share of each kind, counted by /__stats, and the same
+// sequence of answers for the same seed.
+TEST_F(RentCastFakeTest, ChaosInjectsASeededMixAndCountsIt) {
+  server_->SetFixedCount(4);
+  auto chaos = fake::ParseFakeChaos(
+      "seed=7,5xx=0.2,429=0.1,timeout=0.1,malformed=0.1,timeout_ms=20,retry_after=2");
+  ASSERT_TRUE(chaos);
+  server_->SetChaos(*chaos);
+  const std::string q = "/v1/listings/sale?latitude=30.2&longitude=-97.7&radius=1";
+  std::vector<int> statuses;
+  int retry_after_2 = 0, truncated = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto r = Get(q);
+    statuses.push_back(r.status);
+    if (r.status == 429 && r.Header("Retry-After") == "2") ++retry_after_2;
+    if (r.status == 200 && json::parse(r.body, nullptr, false).is_discarded()) ++truncated;
+  }
+  json stats = json::parse(Get("/__stats").body);
+  const json& k = stats["by_kind"];
+  EXPECT_EQ(stats["requests"], 300);
+  EXPECT_EQ(k["ok"].get<int>() + k["5xx"].get<int>() + k["429"].get<int>() +
+                k["timeout"].get<int>() + k["malformed"].get<int>(),
+            300);
+  EXPECT_NEAR(k["5xx"].get<int>(), 60, 25);
+  EXPECT_NEAR(k["429"].get<int>(), 30, 18);
+  EXPECT_NEAR(k["timeout"].get<int>(), 30, 18);
+  EXPECT_NEAR(k["malformed"].get<int>(), 30, 18);
+  EXPECT_EQ(retry_after_2, k["429"].get<int>());
+  EXPECT_EQ(truncated, k["malformed"].get<int>());
+  EXPECT_EQ(stats["by_path"]["/listings/sale"]["requests"], 300);
+  EXPECT_EQ(stats["by_status"]["429"], k["429"]);
+
+  // Another server with the same seed answers the same sequence; DELETE turns chaos off.
+  fake::FakeRentCastConfig config;
+  config.api_key = kTestApiKey;
+  config.world.fixed_count = 4;
+  fake::FakeRentCastServer twin(config);
+  auto port = twin.Start();
+  ASSERT_TRUE(port);
+  twin.SetChaos(*chaos);
+  for (int i = 0; i < 50; ++i) {
+    HttpRequest req{.url = "http://127.0.0.1:" + std::to_string(*port) + q,
+                    .headers = {{"X-Api-Key", kTestApiKey}}};
+    auto r = http_->Send(req);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, statuses[static_cast<size_t>(i)]) << "request " << i;
+  }
+  twin.Stop();
+  EXPECT_EQ(Admin("DELETE", "/__admin/chaos", "").status, 200);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Get(q).status, 200);
+  EXPECT_EQ(Admin("POST", "/__admin/chaos", R"({"spec":"5xx=2"})").status, 400);
+}
+
 // The program: started like the e2e scripts start it.
 TEST(FakeRentCastProgram, ListensServesInjectedFaultsAndStopsOnSigterm) {
   auto exe = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "fake_rentcast";

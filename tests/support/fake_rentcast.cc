@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -104,7 +105,71 @@ std::pair<int, int> ParseRange(const std::string& v) {
   return {static_cast<int>(a), static_cast<int>(std::min<long long>(b, 1 << 30))};
 }
 
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A body cut in half: what a dropped connection or a broken proxy hands a client.
+std::string Truncated(const std::string& body) {
+  std::string cut = body.substr(0, body.size() / 2);
+  return cut.empty() ? "[{\"id\":" : cut;
+}
+
 }  // namespace
+
+std::string FakeChaos::ToString() const {
+  return fmt::format("seed={},5xx={},429={},timeout={},malformed={},timeout_ms={},retry_after={}",
+                     seed, p_5xx, p_429, p_timeout, p_malformed, timeout_ms, retry_after);
+}
+
+Result<FakeChaos> ParseFakeChaos(const std::string& spec) {
+  FakeChaos c;
+  auto bad = [&](const std::string& why) {
+    return Fail(ErrorCode::kInvalidArgument, "bad chaos spec '" + spec + "': " + why);
+  };
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string item =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? spec.size() + 1 : comma + 1;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) return bad("expected key=value, got '" + item + "'");
+    std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    if (key == "seed" || key == "timeout_ms" || key == "retry_after") {
+      long long v = 0;
+      if (!ParseInt(value, v) || v < 0 || (key != "seed" && v > 600000)) {
+        return bad(key + " must be a non-negative integer");
+      }
+      if (key == "seed") c.seed = static_cast<uint64_t>(v);
+      if (key == "timeout_ms") c.timeout_ms = static_cast<int>(v);
+      if (key == "retry_after") c.retry_after = static_cast<int>(v);
+      continue;
+    }
+    double p = 0;
+    if (!ParseDouble(value, p) || p < 0 || p > 1) return bad(key + " must be a number in 0..1");
+    if (key == "5xx") {
+      c.p_5xx = p;
+    } else if (key == "429") {
+      c.p_429 = p;
+    } else if (key == "timeout") {
+      c.p_timeout = p;
+    } else if (key == "malformed") {
+      c.p_malformed = p;
+    } else {
+      return bad("unknown key '" + key +
+                 "' (seed, 5xx, 429, timeout, malformed, timeout_ms, "
+                 "retry_after)");
+    }
+  }
+  if (c.p_5xx + c.p_429 + c.p_timeout + c.p_malformed > 1 + 1e-9) {
+    return bad("the probabilities add up to more than 1");
+  }
+  return c;
+}
 
 Result<FakeFault> FakeFaultFromJson(const json& j) {
   if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) {
@@ -169,9 +234,11 @@ void FakeRentCastServer::RebuildWorld() {
 Result<int> FakeRentCastServer::Start(const std::string& host, int port) {
   if (server_) return Fail(ErrorCode::kFailedPrecondition, "fake RentCast already started");
   int keep_alive = 0;
+  int threads = 1;
   {
     std::lock_guard lock(mu_);
     keep_alive = config_.keep_alive_seconds;
+    threads = std::max(1, config_.threads);
     if (!config_.zip_centroids_csv.empty()) {
       DRIPR_ASSIGN_OR_RETURN(zips_, ZipTable::Load(config_.zip_centroids_csv));
       RebuildWorld();
@@ -179,7 +246,8 @@ Result<int> FakeRentCastServer::Start(const std::string& host, int port) {
     stopping_ = false;
   }
   server_ = std::make_unique<httplib::Server>();
-  server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_tcp_nodelay(true);
   server_->set_keep_alive_timeout(keep_alive);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
   server_->Get(".*", handler);
@@ -258,6 +326,75 @@ void FakeRentCastServer::ClearCanned() {
   canned_.clear();
 }
 
+void FakeRentCastServer::SetChaos(FakeChaos chaos) {
+  std::lock_guard lock(mu_);
+  chaos_ = chaos;
+}
+
+void FakeRentCastServer::ClearChaos() {
+  std::lock_guard lock(mu_);
+  chaos_.reset();
+}
+
+json FakeRentCastServer::Stats() const {
+  static const char* kKinds[] = {"ok", "5xx", "429", "timeout", "malformed", "fault"};
+  auto zero = [] {
+    json j = json::object();
+    for (const char* k : kKinds) j[k] = 0;
+    return j;
+  };
+  json by_kind = zero(), by_path = json::object(), by_status = json::object();
+  std::lock_guard lock(mu_);
+  for (const FakeRequestLog& r : log_) {
+    std::string kind = r.injected.empty() ? "ok" : r.injected;
+    std::string path = r.path.starts_with("/v1/") ? r.path.substr(3) : r.path;
+    by_kind[kind] = by_kind[kind].get<int64_t>() + 1;
+    if (!by_path.contains(path)) {
+      by_path[path] = zero();
+      by_path[path]["requests"] = 0;
+    }
+    json& p = by_path[path];
+    p["requests"] = p["requests"].get<int64_t>() + 1;
+    p[kind] = p[kind].get<int64_t>() + 1;
+    std::string status = std::to_string(r.status);
+    by_status[status] = by_status.value(status, int64_t{0}) + 1;
+  }
+  return {{"requests", log_.size()},
+          {"in_flight", in_flight_},
+          {"chaos", chaos_ ? json(chaos_->ToString()) : json(nullptr)},
+          {"by_kind", by_kind},
+          {"by_path", by_path},
+          {"by_status", by_status}};
+}
+
+std::string FakeRentCastServer::ChaosKind(size_t seq, int& status) const {
+  if (!chaos_) return "";
+  const FakeChaos& c = *chaos_;
+  uint64_t draw = SplitMix64(c.seed ^ SplitMix64(seq));
+  double u = static_cast<double>(draw >> 11) * 0x1.0p-53;
+  static const int k5xx[] = {500, 502, 503, 504};
+  if (u < c.p_5xx) {
+    status = k5xx[draw & 3];
+    return "5xx";
+  }
+  u -= c.p_5xx;
+  if (u < c.p_429) {
+    status = 429;
+    return "429";
+  }
+  u -= c.p_429;
+  if (u < c.p_timeout) {
+    status = 504;
+    return "timeout";
+  }
+  u -= c.p_timeout;
+  if (u < c.p_malformed) {
+    status = 200;
+    return "malformed";
+  }
+  return "";
+}
+
 std::vector<FakeRequestLog> FakeRentCastServer::Requests() const {
   std::lock_guard lock(mu_);
   return log_;
@@ -308,6 +445,11 @@ void FakeRentCastServer::Handle(const httplib::Request& req, httplib::Response& 
     HandleAdmin(req, res);
     return;
   }
+  if (req.path == "/__stats") {
+    res.status = 200;
+    res.set_content(Stats().dump(), "application/json");
+    return;
+  }
   size_t seq;
   {
     std::unique_lock lock(mu_);
@@ -318,7 +460,8 @@ void FakeRentCastServer::Handle(const httplib::Request& req, httplib::Response& 
                                   req.path,
                                   q == std::string::npos ? "" : req.target.substr(q + 1),
                                   {req.params.begin(), req.params.end()},
-                                  0});
+                                  0,
+                                  ""});
     ++in_flight_;
     released_.wait(lock, [&] { return !held_ || stopping_; });
   }
@@ -327,16 +470,34 @@ void FakeRentCastServer::Handle(const httplib::Request& req, httplib::Response& 
   int status = 0;
   std::string body;
   std::optional<FakeFault> fault = TakeFault(path);
+  std::string injected = fault ? "fault" : "";
+  int chaos_status = 0;
+  int retry_after = -1;
+  if (!fault) {
+    std::unique_lock lock(mu_);
+    injected = ChaosKind(seq, chaos_status);
+    if (!injected.empty()) retry_after = chaos_->retry_after;
+    if (injected == "timeout") {
+      // Held past the client's timeout (released early only by Stop()).
+      released_.wait_for(lock, std::chrono::milliseconds(chaos_->timeout_ms),
+                         [&] { return stopping_; });
+    }
+  }
   if (fault && fault->latency_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(fault->latency_ms));
   }
-  const std::string& kind = fault ? fault->kind : "";
+  std::string kind = fault ? fault->kind : injected == "malformed" ? "malformed" : "";
+  if (injected == "5xx" || injected == "429" || injected == "timeout") {
+    kind = std::to_string(chaos_status);
+  } else if (fault) {
+    retry_after = fault->retry_after;
+  }
   if (kind == "429" || kind == "500" || kind == "502" || kind == "503" || kind == "504" ||
       kind == "404" || kind == "401" || kind == "400") {
     status = std::stoi(kind);
     body = ErrorBody(status, ErrorToken(status), "Injected fault " + kind);
-    if ((status == 429 || status == 503) && fault->retry_after >= 0) {
-      res.set_header("Retry-After", std::to_string(fault->retry_after));
+    if ((status == 429 || status == 503) && retry_after >= 0) {
+      res.set_header("Retry-After", std::to_string(retry_after));
     }
   } else if (kind == "empty") {
     status = 200;
@@ -345,8 +506,7 @@ void FakeRentCastServer::Handle(const httplib::Request& req, httplib::Response& 
     std::tie(status, body) = Answer(req, path);
     if (kind == "malformed") {
       status = 200;
-      body = body.substr(0, body.size() / 2);
-      if (body.empty()) body = "[{\"id\":";
+      body = Truncated(body);
     }
   }
   res.status = status;
@@ -354,7 +514,10 @@ void FakeRentCastServer::Handle(const httplib::Request& req, httplib::Response& 
 
   std::lock_guard lock(mu_);
   --in_flight_;
-  if (seq >= log_base_ && seq - log_base_ < log_.size()) log_[seq - log_base_].status = status;
+  if (seq >= log_base_ && seq - log_base_ < log_.size()) {
+    log_[seq - log_base_].status = status;
+    log_[seq - log_base_].injected = injected;
+  }
 }
 
 std::pair<int, std::string> FakeRentCastServer::Answer(const httplib::Request& req,
@@ -520,6 +683,19 @@ void FakeRentCastServer::HandleAdmin(const httplib::Request& req, httplib::Respo
                      : 200;
     SetCanned(body["path"], status, body["body"]);
     return reply(200, {{"canned", body["path"]}});
+  }
+  if (p == "/__admin/chaos" && req.method == "POST") {
+    if (!body.is_object() || !body.contains("spec") || !body["spec"].is_string()) {
+      return reply(400, {{"error", "chaos needs a string \"spec\""}});
+    }
+    auto chaos = ParseFakeChaos(body["spec"]);
+    if (!chaos) return reply(400, {{"error", chaos.error().message}});
+    SetChaos(*chaos);
+    return reply(200, {{"chaos", chaos->ToString()}});
+  }
+  if (p == "/__admin/chaos" && req.method == "DELETE") {
+    ClearChaos();
+    return reply(200, {{"cleared", true}});
   }
   if (p == "/__admin/canned" && req.method == "DELETE") {
     ClearCanned();

@@ -19,11 +19,18 @@
 //     DELETE /__admin/requests
 //     POST   /__admin/config {"fixed_count":N,"empty_as_404":bool,"odd_fraction":x,"api_key":"…"}
 //     POST   /__admin/canned    {"path":"/listings/sale","status":200,"body":"…"} (or DELETE)
+//     POST   /__admin/chaos     {"spec":"seed=N,5xx=0.2,…"} (see FakeChaos; DELETE turns it off)
+//     GET    /__stats           {"requests":N,"in_flight":N,"by_kind":{"ok":…,"5xx":…,"429":…,
+//                                "timeout":…,"malformed":…,"fault":…},"by_path":{"/markets":
+//                                {"requests":…,"ok":…,…},…},"by_status":{"200":…,…}}
+//                                (counts since the last DELETE /__admin/requests; API paths
+//                                without the /v1 prefix; `ok` = answered without injection)
 //
 // Faults are consumed in order, first matching fault first; `latency` (and latency_ms on any
 // fault) delays the response, `malformed` truncates a normal 200 body, `empty` answers [],
 // the status kinds answer with RentCast's JSON error body (429/503 with Retry-After when
-// retry_after >= 0). Thread-safe.
+// retry_after >= 0). Requests no counted fault matches are then subject to the seeded chaos
+// mix, if set (FakeChaos). Thread-safe.
 
 #include <condition_variable>
 #include <cstdint>
@@ -32,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +63,9 @@ struct FakeRentCastConfig {
   // How long an idle keep-alive connection is kept. Stop() waits up to this long for idle
   // connections, so in-process tests use 0 (connections close once idle for ~10 ms).
   int keep_alive_seconds = 0;
+  // Worker threads: each open connection (also an idle keep-alive one) and each held request
+  // takes one, so several busy clients need many more than cpp-httplib's default.
+  int threads = 128;
 };
 
 struct FakeFault {
@@ -68,6 +79,22 @@ Result<FakeFault> FakeFaultFromJson(const nlohmann::json& j);
 // "kind[:count[:latency_ms[:retry_after]]]", as the program's --fault flag takes it.
 Result<FakeFault> ParseFakeFault(const std::string& spec);
 
+// Seeded probabilistic faults, as `--chaos` and POST /__admin/chaos take them:
+//   "seed=N,5xx=P,429=P,timeout=P,malformed=P[,timeout_ms=MS][,retry_after=S]"
+// Each API request draws one number from (seed, its sequence number): with probability
+// 5xx it gets 500/502/503/504 (RentCast's error body; 503 with Retry-After), 429 a 429 with
+// Retry-After: retry_after (default 1), timeout is held timeout_ms (default 3000; set it past
+// the client's timeout) and then answered 504, malformed a 200 with its body truncated.
+// The probabilities add up to at most 1. The same seed gives the same sequence of draws.
+struct FakeChaos {
+  uint64_t seed = 0;
+  double p_5xx = 0, p_429 = 0, p_timeout = 0, p_malformed = 0;
+  int timeout_ms = 3000;
+  int retry_after = 1;
+  std::string ToString() const;
+};
+Result<FakeChaos> ParseFakeChaos(const std::string& spec);
+
 struct FakeRequestLog {
   int64_t time_ms = 0;  // arrival, Unix milliseconds
   std::string method;
@@ -75,6 +102,9 @@ struct FakeRequestLog {
   std::string query;                               // raw query string
   std::multimap<std::string, std::string> params;  // decoded
   int status = 0;                                  // 0 while in flight
+  // What was injected: "" (nothing), "5xx", "429", "timeout", "malformed" (chaos) or
+  // "fault" (a counted fault).
+  std::string injected;
 };
 
 class FakeRentCastServer {
@@ -101,8 +131,13 @@ class FakeRentCastServer {
   // Requests to paths containing `path` get exactly this answer until ClearCanned().
   void SetCanned(const std::string& path, int status, std::string body);
   void ClearCanned();
+  // Seeded probabilistic faults from now on (replaces any previous mix); ClearChaos() ends them.
+  void SetChaos(FakeChaos chaos);
+  void ClearChaos();
 
   std::vector<FakeRequestLog> Requests() const;
+  // GET /__stats's document: counts per injected kind, per path and per status.
+  nlohmann::json Stats() const;
   void ClearRequests();
   // API requests received and not yet answered.
   int InFlight() const;
@@ -119,6 +154,8 @@ class FakeRentCastServer {
   // The normal answer to an API request: status and body.
   std::pair<int, std::string> Answer(const httplib::Request& req, const std::string& path);
   std::optional<FakeFault> TakeFault(const std::string& path);
+  // The chaos kind for request number `seq` ("" = none).
+  std::string ChaosKind(size_t seq, int& status) const;
   void RebuildWorld();  // REQUIRES mu_
 
   std::unique_ptr<httplib::Server> server_;
@@ -138,6 +175,7 @@ class FakeRentCastServer {
     std::string body;
   };
   std::vector<Canned> canned_;       // GUARDED_BY(mu_)
+  std::optional<FakeChaos> chaos_;   // GUARDED_BY(mu_)
   std::vector<FakeRequestLog> log_;  // GUARDED_BY(mu_)
   size_t log_base_ = 0;              // GUARDED_BY(mu_): requests numbered before the last clear
   int in_flight_ = 0;                // GUARDED_BY(mu_)
