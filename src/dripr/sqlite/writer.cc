@@ -35,7 +35,10 @@ Result<std::shared_ptr<Writer>> Writer::For(const std::string& raw_path,
   }
   auto it = r.writers.find(path);
   if (it != r.writers.end()) {
-    if (auto w = it->second.lock()) return w;
+    // A file replaced at the same path gets a writer of its own (the old one keeps failing
+    // its identity check at BEGIN, as it should for whoever still holds it).
+    auto w = it->second.lock();
+    if (w && StatFileId(path) == w->conn_->file_id()) return w;
   }
   DRIPR_ASSIGN_OR_RETURN(auto conn,
                          Connection::Open(path, ConnectionOptions{.busy_timeout = busy_timeout,
@@ -46,10 +49,35 @@ Result<std::shared_ptr<Writer>> Writer::For(const std::string& raw_path,
   return w;
 }
 
+namespace {
+thread_local PendingInTransaction* tls_pending = nullptr;
+}  // namespace
+
+PendingInTransaction::PendingInTransaction(std::shared_ptr<Writer> writer,
+                                           std::function<Status(Connection&)> fn)
+    : writer_(std::move(writer)), fn_(std::move(fn)), outer_(tls_pending) {
+  tls_pending = this;
+}
+
+PendingInTransaction::~PendingInTransaction() { tls_pending = outer_; }
+
 Status Writer::InWriteTransaction(std::string_view what,
-                                  const std::function<Status(Connection&)>& fn) {
+                                  const std::function<Status(Connection&)>& fn, Carry carry) {
+  PendingInTransaction* pending = nullptr;
+  if (carry == Carry::kPending && tls_pending != nullptr && tls_pending->writer_.get() == this &&
+      !tls_pending->committed_) {
+    pending = tls_pending;
+  }
   std::lock_guard lock(mu_);
-  DRIPR_TRY(sqlite::InWriteTransaction(*conn_, what, fn));
+  if (pending == nullptr) {
+    DRIPR_TRY(sqlite::InWriteTransaction(*conn_, what, fn));
+  } else {
+    DRIPR_TRY(sqlite::InWriteTransaction(*conn_, what, [&](Connection& c) -> Status {
+      DRIPR_TRY(fn(c));
+      return pending->fn_(c);
+    }));
+    pending->committed_ = true;
+  }
   ++commits_;
   return Ok();
 }

@@ -21,8 +21,33 @@
 
 namespace dripr::sqlite {
 
+class Writer;
+
+// Work another layer asks to commit atomically with this thread's next carrying transaction
+// on `writer` (transactional consume: the embedded bus deletes a message in the handler's own
+// commit; docs/decisions/bus.md). Installed on the constructing thread for the object's
+// lifetime (nests); runs at most once; committed() says whether it was committed.
+class PendingInTransaction {
+ public:
+  PendingInTransaction(std::shared_ptr<Writer> writer, std::function<Status(Connection&)> fn);
+  ~PendingInTransaction();
+  PendingInTransaction(const PendingInTransaction&) = delete;
+  PendingInTransaction& operator=(const PendingInTransaction&) = delete;
+  bool committed() const { return committed_; }
+
+ private:
+  friend class Writer;
+  const std::shared_ptr<Writer> writer_;
+  const std::function<Status(Connection&)> fn_;
+  bool committed_ = false;
+  PendingInTransaction* const outer_;  // the one installed before, restored on destruction
+};
+
 class Writer {
  public:
+  // Whether a transaction takes the calling thread's PendingInTransaction along.
+  enum class Carry { kNo, kPending };
+
   // The process's writer for `path` (made absolute), opening its connection (foreign_keys on,
   // no create: the caller has opened the file already) the first time. `busy_timeout` bounds
   // waits for OTHER processes' write locks; the first caller's value is kept.
@@ -34,7 +59,10 @@ class Writer {
   // Runs `fn` in one BEGIN IMMEDIATE … COMMIT on the writer connection (prepared statements),
   // holding the writer's mutex: commits when it succeeds, rolls back otherwise. `what`
   // prefixes BEGIN/COMMIT errors. Not reentrant: `fn` must not call back into this writer.
-  Status InWriteTransaction(std::string_view what, const std::function<Status(Connection&)>& fn);
+  // With Carry::kPending, the calling thread's PendingInTransaction for this writer (if any,
+  // not yet committed) runs after `fn` in the same transaction; its failure rolls back both.
+  Status InWriteTransaction(std::string_view what, const std::function<Status(Connection&)>& fn,
+                            Carry carry = Carry::kNo);
 
   // Commits through this writer so far (for tests and the ops metrics).
   uint64_t commits() const;

@@ -272,6 +272,38 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
   return out;
 }
 
+namespace {
+
+class EmbeddedInTransactionAck final : public Queue::InTransactionAck {
+ public:
+  EmbeddedInTransactionAck(std::shared_ptr<sqlite::Writer> writer,
+                           std::function<Status(Connection&)> fn)
+      : pending_(std::move(writer), std::move(fn)) {}
+  bool committed() const override { return pending_.committed(); }
+
+ private:
+  sqlite::PendingInTransaction pending_;
+};
+
+}  // namespace
+
+std::unique_ptr<Queue::InTransactionAck> EmbeddedQueue::AckInNextTransaction(
+    const std::string& receipt) {
+  return std::make_unique<EmbeddedInTransactionAck>(
+      broker_->writer_, [queue = name_, receipt](Connection& conn) -> Status {
+        DRIPR_ASSIGN_OR_RETURN(
+            auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
+        st.BindString(queue).BindString(receipt);
+        DRIPR_TRY(st.Run());
+        if (conn.Changes() == 0) {
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "message of queue " + queue +
+                          " was received again elsewhere (its lease lapsed); nothing committed");
+        }
+        return Ok();
+      });
+}
+
 Result<std::vector<Status>> EmbeddedQueue::DeleteBatch(const std::vector<std::string>& receipts) {
   DRIPR_TRY(CheckBatchSize(receipts.size()));
   std::vector<Status> out;

@@ -56,8 +56,9 @@ void SqliteStore::BeforeOutboxWait() {
 SysTime SqliteStore::Now() const { return TruncateToMillis(clock_->Now()); }
 
 Status SqliteStore::InWriteTransaction(std::string_view what,
-                                       const std::function<Status(Connection&)>& fn) {
-  return writer_->InWriteTransaction(what, fn);
+                                       const std::function<Status(Connection&)>& fn,
+                                       sqlite::Writer::Carry carry) {
+  return writer_->InWriteTransaction(what, fn, carry);
 }
 
 // ---- Migrations ----
@@ -233,11 +234,16 @@ class SqliteStore::Tx final : public TransitionTx {
   Connection& c_;
 };
 
+// Transitions (and only they: a handler's one commit) carry the bus's pending acknowledgement
+// when the bus shares this file (transactional consume, docs/decisions/bus.md).
 Status SqliteStore::InTransitionTransaction(std::string_view what, const TransitionBody& body) {
-  return InWriteTransaction(what, [&](Connection& c) -> Status {
-    Tx tx(*this, c);
-    return body(tx);
-  });
+  return InWriteTransaction(
+      what,
+      [&](Connection& c) -> Status {
+        Tx tx(*this, c);
+        return body(tx);
+      },
+      sqlite::Writer::Carry::kPending);
 }
 
 }  // namespace dripr

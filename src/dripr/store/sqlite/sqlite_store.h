@@ -106,7 +106,8 @@ class SqliteStore final : public StoreBase {
   // Runs `fn` inside one write transaction on writer_;
   // commits when it succeeds, rolls back otherwise. `what` prefixes error messages.
   Status InWriteTransaction(std::string_view what,
-                            const std::function<Status(sqlite::Connection&)>& fn);
+                            const std::function<Status(sqlite::Connection&)>& fn,
+                            sqlite::Writer::Carry carry = sqlite::Writer::Carry::kNo);
   Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(sqlite::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
