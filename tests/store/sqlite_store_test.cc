@@ -294,6 +294,34 @@ TEST_F(SqliteStoreTest, TwoInstancesOnOneFileNeverLeakBusyErrors) {
 
 // Real processes: children fork before this process opens anything, run whole campaign
 // cycles on the shared file and report through their exit status.
+// Issue 14: another program's outbox row wakes a waiting relay through the change watcher
+// (inotify on the WAL), not the fallback poll, which is set to 30 s here.
+TEST_F(SqliteStoreTest, AnotherProgramsOutboxRowWakesTheWaiterWithoutPolling) {
+  SqliteStoreOptions o;
+  o.path = Path();
+  o.clock = &clock_;
+  o.outbox_poll_interval = 30s;
+  auto waiter = SqliteStore::Open(std::move(o));
+  ASSERT_TRUE(waiter) << waiter.error().ToString();
+  ASSERT_TRUE((*waiter)->Migrate());
+  ASSERT_TRUE((*waiter)->ClaimOutbox(10, 30s));
+  (*waiter)->WaitForOutbox(50ms);  // starts the watcher
+  std::chrono::steady_clock::time_point committed, woke;
+  std::thread t([&] {
+    (*waiter)->WaitForOutbox(20s);
+    woke = std::chrono::steady_clock::now();
+  });
+  // A head start so the waiter is most likely blocked; the assertion holds either way (a
+  // row seen on entry returns at once too, and the fallback would take 30 s).
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(ExecRaw(Path(),
+                      "INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
+                      "VALUES ('t', 'c', 'STATUS_CHANGE', '{}', '2026-01-01T00:00:00.000Z')"));
+  committed = std::chrono::steady_clock::now();
+  t.join();
+  EXPECT_LT(woke - committed, 2s);
+}
+
 TEST_F(SqliteStoreTest, SeveralProcessesShareOneFile) {
   {
     auto s = Open();

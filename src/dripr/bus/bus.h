@@ -73,6 +73,22 @@ class Queue {
   // nothing: backends whose waits are short (the embedded bus, <= 1 s) need not override.
   virtual void CancelReceives() {}
 
+  // Transactional consume (docs/decisions/bus.md): while the returned object lives, the
+  // store's next transition on THIS thread deletes the message too, in the same transaction,
+  // when the store and this queue share one database (the embedded default); committed()
+  // then says the message is gone and needs no acknowledgement. If the receipt is stale by
+  // then, that transaction fails and commits nothing. nullptr (the default, SQS):
+  // acknowledge as usual.
+  class InTransactionAck {
+   public:
+    virtual ~InTransactionAck() = default;
+    virtual bool committed() const = 0;
+  };
+  virtual std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) {
+    (void)receipt;
+    return nullptr;
+  }
+
   // Batch delete / visibility change; one Status per entry, in input order.
   // A stale receipt handle is kInvalidArgument for that entry.
   virtual Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) = 0;

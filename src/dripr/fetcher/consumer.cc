@@ -280,12 +280,19 @@ void Consumer::Process(const ReceivedMessage& m) {
         0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - m.sent_at).count()));
   }
   HandlerOutcome out;
-  try {
-    out = handler_.Handle(m);
-  } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
-    out = HandlerOutcome::Retry(std::string("handler threw: ") + e.what());
-  } catch (...) {
-    out = HandlerOutcome::Retry("handler threw a non-standard exception");
+  // Transactional consume: on the embedded default the handler's commit deletes the message
+  // too (Queue::AckInNextTransaction); then no separate acknowledgement is sent.
+  bool acked_in_transaction = false;
+  {
+    auto in_tx_ack = queue_.AckInNextTransaction(m.receipt_handle);
+    try {
+      out = handler_.Handle(m);
+    } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
+      out = HandlerOutcome::Retry(std::string("handler threw: ") + e.what());
+    } catch (...) {
+      out = HandlerOutcome::Retry("handler threw a non-standard exception");
+    }
+    acked_in_transaction = in_tx_ack != nullptr && in_tx_ack->committed();
   }
   if (out.verdict == Verdict::kRetry && m.receive_count >= options_.max_attempts) {
     out = HandlerOutcome::Failure(
@@ -297,7 +304,7 @@ void Consumer::Process(const ReceivedMessage& m) {
       ++counters_.done;
       metrics_.done.Increment();
       DropLease(m.receipt_handle);
-      Ack(m.receipt_handle);
+      if (!acked_in_transaction) Ack(m.receipt_handle);
       break;
     case Verdict::kRetry:
       RetryLater(m, out.reason);

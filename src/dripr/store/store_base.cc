@@ -195,6 +195,14 @@ void StoreBase::NotifyOutbox() {
   notify_cv_.notify_all();
 }
 
+void StoreBase::RecheckOutbox() {
+  {
+    std::lock_guard lock(notify_mu_);
+    ++recheck_generation_;
+  }
+  notify_cv_.notify_all();
+}
+
 void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
   BeforeOutboxWait();
   const auto deadline = ticker_.Now() + timeout;
@@ -210,15 +218,19 @@ void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
     baseline = m ? *m : 0;
   }
   while (true) {
+    uint64_t recheck;
+    {
+      std::lock_guard lock(notify_mu_);
+      recheck = recheck_generation_;
+    }
     if (auto m = MaxOutboxId(); m && *m > baseline) return;
     auto now = ticker_.Now();
     if (now >= deadline) return;
     std::unique_lock lock(notify_mu_);
-    if (ticker_.WaitUntil(lock, notify_cv_,
-                          std::min<Ticker::TimePoint>(deadline, now + outbox_poll_interval_),
-                          [&] { return outbox_generation_ != generation; })) {
-      return;
-    }
+    ticker_.WaitUntil(
+        lock, notify_cv_, std::min<Ticker::TimePoint>(deadline, now + outbox_poll_interval_),
+        [&] { return outbox_generation_ != generation || recheck_generation_ != recheck; });
+    if (outbox_generation_ != generation) return;
   }
 }
 

@@ -87,6 +87,9 @@ class StoreBase : public Store {
   virtual Result<int64_t> MaxOutboxId() = 0;
   // Called when WaitForOutbox starts waiting (PostgreSQL starts its listener there).
   virtual void BeforeOutboxWait() {}
+  // Makes waiting WaitForOutbox calls re-read max(outbox.id) now (something may have been
+  // committed elsewhere; SQLite's change watcher), without counting as a new row.
+  void RecheckOutbox();
 
   void SetClaimedMaxId(int64_t id) { claimed_max_id_.store(id); }
 
@@ -114,7 +117,8 @@ class StoreBase : public Store {
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;
-  uint64_t outbox_generation_ = 0;  // guarded by notify_mu_; bumped by NotifyOutbox
+  uint64_t outbox_generation_ = 0;   // guarded by notify_mu_; bumped by NotifyOutbox
+  uint64_t recheck_generation_ = 0;  // guarded by notify_mu_; bumped by RecheckOutbox
   // max(outbox.id) seen by the last ClaimOutbox; -1 before the first claim.
   std::atomic<int64_t> claimed_max_id_{-1};
 };

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/core/log.h"
 #include "dripr/core/time.h"
 
 namespace dripr {
@@ -64,7 +65,9 @@ EmbeddedBroker::EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
       clock_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
       conn_(std::move(conn)) {}
 
-EmbeddedBroker::~EmbeddedBroker() = default;
+EmbeddedBroker::~EmbeddedBroker() {
+  if (watcher_) watcher_->Remove(watch_id_);
+}
 
 Result<std::shared_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const std::string& path,
                                                              EmbeddedBrokerOptions options) {
@@ -72,6 +75,9 @@ Result<std::shared_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const std::string& 
                                                                .create = options.create});
   if (!conn) return Fail(conn.error().Wrap("embedded bus"));
   std::shared_ptr<EmbeddedBroker> broker(new EmbeddedBroker(path, options, std::move(*conn)));
+  auto writer = sqlite::Writer::For(path, options.busy_timeout);
+  if (!writer) return Fail(writer.error().Wrap("embedded bus"));
+  broker->writer_ = std::move(*writer);
   if (!options.create) return broker;
   auto schema = broker->CreateSchema();
   if (!schema) return Fail(schema.error().Wrap("embedded bus: create tables in " + path));
@@ -85,8 +91,7 @@ Status EmbeddedBroker::CreateSchema() {
 
 Status EmbeddedBroker::InWriteTransaction(std::string_view what,
                                           const std::function<Status(Connection&)>& fn) {
-  std::lock_guard lock(db_mu_);
-  return sqlite::InWriteTransaction(*conn_, what, fn);
+  return writer_->InWriteTransaction(what, fn);
 }
 
 Status EmbeddedBroker::WithConnection(const std::function<Status(Connection&)>& fn) {
@@ -284,6 +289,7 @@ Result<std::unique_ptr<EmbeddedTopic>> EmbeddedBroker::OpenTopic(const std::stri
 Result<const FilterPolicy*> EmbeddedBroker::CachedPolicy(FilterScope scope,
                                                          const std::string& text) {
   std::string key = std::string(ToString(scope)) + "\n" + text;
+  std::lock_guard lock(policy_mu_);
   auto it = policy_cache_.find(key);
   if (it == policy_cache_.end()) {
     DRIPR_ASSIGN_OR_RETURN(FilterPolicy p, FilterPolicy::Parse(text, scope));
@@ -307,13 +313,47 @@ void EmbeddedBroker::Notify(const std::vector<std::string>& queues) {
   wake_cv_.notify_all();
 }
 
-bool EmbeddedBroker::WaitForChange(const std::string& queue, uint64_t seen,
-                                   std::chrono::steady_clock::time_point until) {
-  std::unique_lock lock(wake_mu_);
-  return wake_cv_.wait_until(lock, until, [&] {
-    auto it = generation_.find(queue);
-    return (it == generation_.end() ? 0 : it->second) != seen;
+uint64_t EmbeddedBroker::ExternalGeneration() {
+  std::lock_guard lock(wake_mu_);
+  return external_generation_;
+}
+
+void EmbeddedBroker::EnsureWatching() {
+  std::call_once(watch_once_, [this] {
+    auto w = sqlite::ChangeWatcher::For(path_);
+    if (!w) {
+      DRIPR_LOG_WARN(
+          "embedded bus: no instant wake-up for other processes' messages ({}); "
+          "checking every {} ms",
+          w.error().ToString(), options_.poll_interval.count());
+      return;
+    }
+    watcher_ = std::move(*w);
+    watch_id_ = watcher_->Add([this] {
+      {
+        std::lock_guard lock(wake_mu_);
+        ++external_generation_;
+      }
+      wake_cv_.notify_all();
+    });
   });
+}
+
+EmbeddedBroker::Wake EmbeddedBroker::WaitForChange(const std::string& queue, uint64_t seen,
+                                                   uint64_t external_seen,
+                                                   std::chrono::steady_clock::time_point until) {
+  std::unique_lock lock(wake_mu_);
+  Wake why = Wake::kTimeout;
+  wake_cv_.wait_until(lock, until, [&] {
+    auto it = generation_.find(queue);
+    if ((it == generation_.end() ? 0 : it->second) != seen) {
+      why = Wake::kLocal;
+    } else if (external_generation_ != external_seen) {
+      why = Wake::kExternal;
+    }
+    return why != Wake::kTimeout;
+  });
+  return why;
 }
 
 }  // namespace dripr

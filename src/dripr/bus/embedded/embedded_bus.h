@@ -15,12 +15,15 @@
 // Storage: tables bus_topics, bus_queues, bus_messages, bus_subscriptions (created if
 // missing) in the given file, which may be the store's own database. WAL with
 // synchronous=NORMAL: every committed operation survives a process crash. Several
-// processes may share the file (busy timeout + BEGIN IMMEDIATE); each process should open
-// one broker per file and share it between threads.
+// processes may share the file (busy timeout + BEGIN IMMEDIATE); in one process every write
+// goes through the one writer connection for the file (sqlite/writer.h), reads through the
+// broker's own connection. Each process should open one broker per file and share it.
 //
 // Long poll: a receive wakes at once when a message is sent or published through the same
-// broker (condition variable), and polls the file every `poll_interval` for messages from
-// other processes (or other brokers) and for visibility timeouts that lapse.
+// broker (condition variable); when another process (or another broker) commits to the file
+// (sqlite/change_watcher.h: inotify on the WAL, started by the first long poll), within a
+// millisecond or two; when the earliest invisible message of the queue becomes visible, at
+// that time; and otherwise re-checks the file every `poll_interval` as a fallback.
 //
 // Receipt handles are strict: a handle stops working once the message is received again,
 // deleted or moved to the DLQ (kInvalidArgument "receipt handle is invalid or expired").
@@ -45,7 +48,9 @@
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/sqlite/change_watcher.h"
 #include "dripr/sqlite/db.h"
+#include "dripr/sqlite/writer.h"
 
 namespace dripr {
 
@@ -56,9 +61,10 @@ struct EmbeddedBrokerOptions {
   // How long a write waits for another process holding the database lock before the
   // operation fails with kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
-  // Period of the cheap "anything visible?" query while a receive is waiting. Bounds the
-  // wake-up delay for messages from other processes.
-  std::chrono::milliseconds poll_interval{25};
+  // Longest wait between two cheap "anything visible?" queries while a receive is waiting:
+  // the fallback for a change the watcher cannot see (no inotify), and the bound for a
+  // visibility timeout judged on an injected clock.
+  std::chrono::milliseconds poll_interval{500};
   // false: the file must exist already and the bus tables are not created (read-only
   // commands; nothing is written by opening).
   bool create = true;
@@ -131,9 +137,11 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   Status CreateSchema();
   int64_t NowMillis() const;
 
-  // The only ways queues and topics reach the database: `fn` runs with the connection while
-  // the broker's mutex is held, inside one BEGIN IMMEDIATE transaction (committed when `fn`
-  // succeeds) or, for reads, outside any transaction. `what` prefixes BEGIN/COMMIT errors.
+  // The only ways queues and topics reach the database: writes run `fn` inside one
+  // BEGIN IMMEDIATE transaction (committed when `fn` succeeds) on the process's one writer
+  // connection for the file (sqlite/writer.h, shared with the store on the same file);
+  // reads run `fn` on the broker's own read connection while db_mu_ is held. `what`
+  // prefixes BEGIN/COMMIT errors.
   Status InWriteTransaction(std::string_view what,
                             const std::function<Status(sqlite::Connection&)>& fn);
   Status WithConnection(const std::function<Status(sqlite::Connection&)>& fn);
@@ -142,11 +150,18 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   // made a message receivable there.
   uint64_t Generation(const std::string& queue);
   void Notify(const std::vector<std::string>& queues);
-  // Waits until the queue's counter differs from `seen` (true) or `until` passes (false).
-  bool WaitForChange(const std::string& queue, uint64_t seen,
+  // Commits by other connections to the file, seen by the change watcher.
+  uint64_t ExternalGeneration();
+  // Starts the change watcher once (long polls only); a failure is logged once and leaves
+  // the fallback poll.
+  void EnsureWatching();
+  enum class Wake { kLocal, kExternal, kTimeout };
+  // Waits until the queue's counter differs from `seen` (kLocal), the external counter from
+  // `external_seen` (kExternal) or `until` passes (kTimeout).
+  Wake WaitForChange(const std::string& queue, uint64_t seen, uint64_t external_seen,
                      std::chrono::steady_clock::time_point until);
 
-  // Parsed filter policies by (scope, text); guarded by db_mu_.
+  // Parsed filter policies by (scope, text); entries are never removed.
   Result<const FilterPolicy*> CachedPolicy(FilterScope scope, const std::string& text);
 
   // Constant after construction.
@@ -154,13 +169,20 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   const EmbeddedBrokerOptions options_;
   const Clock& clock_;
 
-  std::mutex db_mu_;  // serialises use of conn_ (one SQLite connection per broker)
-  std::unique_ptr<sqlite::Connection> conn_;          // guarded by db_mu_
-  std::map<std::string, FilterPolicy> policy_cache_;  // guarded by db_mu_
+  std::mutex db_mu_;  // serialises use of conn_ (the broker's read connection)
+  std::unique_ptr<sqlite::Connection> conn_;  // guarded by db_mu_
+  std::shared_ptr<sqlite::Writer> writer_;    // set by Open
+  std::mutex policy_mu_;
+  std::map<std::string, FilterPolicy> policy_cache_;  // guarded by policy_mu_
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   std::map<std::string, uint64_t, std::less<>> generation_;  // guarded by wake_mu_
+  uint64_t external_generation_ = 0;                         // guarded by wake_mu_
+
+  std::once_flag watch_once_;
+  std::shared_ptr<sqlite::ChangeWatcher> watcher_;  // set once by EnsureWatching
+  uint64_t watch_id_ = 0;
 };
 
 class EmbeddedTopic final : public Topic {
@@ -196,6 +218,9 @@ class EmbeddedQueue final : public Queue {
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
   Result<QueueStats> Stats() override;
   Status Purge() override;
+  // Deletes the message in the store's next transition on this thread when the store writes
+  // this file through the same writer (sqlite::PendingInTransaction).
+  std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) override;
 
  private:
   friend class EmbeddedBroker;
@@ -204,7 +229,8 @@ class EmbeddedQueue final : public Queue {
   // One non-blocking attempt (one transaction).
   Result<std::vector<ReceivedMessage>> TryReceive(int max_messages,
                                                   std::optional<std::chrono::seconds> visibility);
-  Result<bool> HasVisible();
+  // When the queue's next message becomes visible (ms on the broker's clock); nullopt: empty.
+  Result<std::optional<int64_t>> NextVisibleAt();
 
   std::shared_ptr<EmbeddedBroker> broker_;
   const std::string name_;

@@ -149,35 +149,47 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
     return Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds");
   }
   const auto deadline = RealTicker().Now() + wait;
+  if (wait.count() > 0) broker_->EnsureWatching();
   while (true) {
-    // Read the wake-up counter before looking, so a send that commits after our look
+    // Read the wake-up counters before looking, so a send that commits after our look
     // is never missed.
     uint64_t seen = broker_->Generation(name_);
+    uint64_t external = broker_->ExternalGeneration();
     DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
     if (!got.empty() || RealTicker().Now() >= deadline) return got;
+    // When the queue's next invisible message becomes visible (a retry's backoff).
+    DRIPR_ASSIGN_OR_RETURN(auto next, NextVisibleAt());
     while (true) {
-      auto slice_end = std::min(deadline, RealTicker().Now() + broker_->options_.poll_interval);
-      if (broker_->WaitForChange(name_, seen, slice_end)) break;  // sent in this process
+      const auto now = RealTicker().Now();
+      auto slice = broker_->options_.poll_interval;
+      if (next) {
+        const auto until_visible =
+            std::chrono::milliseconds(std::max<int64_t>(0, *next - broker_->NowMillis()) + 1);
+        slice = std::min(slice, until_visible);
+      }
+      const auto why =
+          broker_->WaitForChange(name_, seen, external, std::min(deadline, now + slice));
+      if (why == EmbeddedBroker::Wake::kLocal) break;  // sent in this process
       if (RealTicker().Now() >= deadline) return std::vector<ReceivedMessage>{};
-      // Another process, or a visibility timeout that lapsed.
-      DRIPR_ASSIGN_OR_RETURN(bool any, HasVisible());
-      if (any) break;
+      // Another process committed, a visibility timeout lapsed, or the fallback period.
+      external = broker_->ExternalGeneration();
+      DRIPR_ASSIGN_OR_RETURN(next, NextVisibleAt());
+      if (next && *next <= broker_->NowMillis()) break;
     }
   }
 }
 
-Result<bool> EmbeddedQueue::HasVisible() {
-  bool any = false;
+Result<std::optional<int64_t>> EmbeddedQueue::NextVisibleAt() {
+  std::optional<int64_t> next;
   DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
     DRIPR_ASSIGN_OR_RETURN(auto st,
-                           conn.Prepare("SELECT EXISTS(SELECT 1 FROM bus_messages WHERE queue=?1 "
-                                        "AND visible_at<=?2)"));
-    st.BindString(name_).BindInt(broker_->NowMillis());
+                           conn.Prepare("SELECT min(visible_at) FROM bus_messages WHERE queue=?1"));
+    st.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-    any = row && st.Int(0) != 0;
+    if (row) next = st.OptInt(0);
     return Ok();
   }));
-  return any;
+  return next;
 }
 
 Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
@@ -258,6 +270,38 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
   // A zero visibility makes the messages receivable again at once.
   if (visibility && visibility->count() == 0 && !out.empty()) broker_->Notify({name_});
   return out;
+}
+
+namespace {
+
+class EmbeddedInTransactionAck final : public Queue::InTransactionAck {
+ public:
+  EmbeddedInTransactionAck(std::shared_ptr<sqlite::Writer> writer,
+                           std::function<Status(Connection&)> fn)
+      : pending_(std::move(writer), std::move(fn)) {}
+  bool committed() const override { return pending_.committed(); }
+
+ private:
+  sqlite::PendingInTransaction pending_;
+};
+
+}  // namespace
+
+std::unique_ptr<Queue::InTransactionAck> EmbeddedQueue::AckInNextTransaction(
+    const std::string& receipt) {
+  return std::make_unique<EmbeddedInTransactionAck>(
+      broker_->writer_, [queue = name_, receipt](Connection& conn) -> Status {
+        DRIPR_ASSIGN_OR_RETURN(
+            auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
+        st.BindString(queue).BindString(receipt);
+        DRIPR_TRY(st.Run());
+        if (conn.Changes() == 0) {
+          return Fail(ErrorCode::kFailedPrecondition,
+                      "message of queue " + queue +
+                          " was received again elsewhere (its lease lapsed); nothing committed");
+        }
+        return Ok();
+      });
 }
 
 Result<std::vector<Status>> EmbeddedQueue::DeleteBatch(const std::vector<std::string>& receipts) {

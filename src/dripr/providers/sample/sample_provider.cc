@@ -41,9 +41,10 @@ double CellAreaSqMiles(double lat) {
   return side * side * std::max(0.01, std::cos(lat * 3.14159265358979 / 180));
 }
 
-// Poisson(lambda) from one uniform draw (inverse CDF; lambda is small here).
-int Poisson(double lambda, double u) {
-  double p = std::exp(-lambda), cdf = p;
+// Poisson(lambda) from one uniform draw (inverse CDF; lambda is small here); p0 is
+// exp(-lambda), computed once per cell by the caller.
+int Poisson(double lambda, double p0, double u) {
+  double p = p0, cdf = p;
   int k = 0;
   while (u > cdf && k < 64) {
     ++k;
@@ -222,20 +223,14 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
       GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
       if (std::abs(center.lat) > 90) continue;
       if (DistanceMiles(c, center) > r + cell_reach) continue;
-      const double u = sample::Urbanness(center);
-      const double per_day =
-          Density(u) * CellAreaSqMiles(center.lat) / (listing ? kMeanActiveDays : 90.0);
-      for (int age = 0; age < window_days; ++age) {
-        const int64_t day = today - age;
-        const int n = Poisson(per_day, Unit(Hash({ci, cj, day, salt})));
-        for (int k = 0; k < n; ++k) {
-          Rng rng(Hash({ci, cj, day, k, salt, 1}));
-          if (listing && age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
-          GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-          double miles = DistanceMiles(c, p);
-          if (miles > r) continue;
-          found.push_back({ci, cj, day, k, p, miles, u});
-        }
+      auto cell = HomesOf(ci, cj, kind, window_days, today);
+      for (const CellHome& h : cell->homes) {
+        // The great-circle distance is at least the latitude difference's arc: homes clearly
+        // outside the circle skip the trigonometry (the margin covers rounding).
+        if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
+        double miles = DistanceMiles(c, h.p);
+        if (miles > r) continue;
+        found.push_back({ci, cj, h.day, h.k, h.p, miles, cell->urbanness});
       }
     }
   }
@@ -286,6 +281,45 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   DRIPR_LOG_DEBUG("[sample] {} {} within {:.1f} mi of ({:.4f},{:.4f}) zip {}", out.size(),
                   listing ? "listings" : "sales", r, c.lat, c.lng, area.zip_code);
   return out;
+}
+
+size_t SampleProvider::CellKeyHash::operator()(const CellKey& k) const {
+  return static_cast<size_t>(
+      Hash({k.ci, k.cj, k.today, k.window_days, static_cast<int64_t>(k.listing)}));
+}
+
+std::shared_ptr<const SampleProvider::CellHomes> SampleProvider::HomesOf(int64_t ci, int64_t cj,
+                                                                         Kind kind, int window_days,
+                                                                         int64_t today) const {
+  const bool listing = kind == Kind::kListing;
+  const CellKey key{ci, cj, today, window_days, listing};
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cells_.find(key);
+    if (it != cells_.end()) return it->second;
+  }
+  // Computed outside the lock: two threads may both compute a cell; both get the same homes.
+  const int64_t salt = listing ? kListingSalt : kSaleSalt;
+  GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
+  auto cell = std::make_shared<CellHomes>();
+  cell->urbanness = sample::Urbanness(center);
+  const double per_day =
+      Density(cell->urbanness) * CellAreaSqMiles(center.lat) / (listing ? kMeanActiveDays : 90.0);
+  const double p0 = std::exp(-per_day);
+  for (int age = 0; age < window_days; ++age) {
+    const int64_t day = today - age;
+    const int n = Poisson(per_day, p0, Unit(Hash({ci, cj, day, salt})));
+    for (int k = 0; k < n; ++k) {
+      Rng rng(Hash({ci, cj, day, k, salt, 1}));
+      if (listing && age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
+      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+      cell->homes.push_back({day, k, p});
+    }
+  }
+  std::lock_guard lock(cache_mu_);
+  if (cells_.size() >= kMaxCachedCells) cells_.clear();
+  cells_.emplace(key, cell);
+  return cell;
 }
 
 Result<MarketData> SampleProvider::Market(const std::string& zip_in) {

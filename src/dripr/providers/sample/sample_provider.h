@@ -17,10 +17,18 @@
 //   - prices follow a price level that is high near expensive metros and low in the country
 //     (see geography.h), between about $120k and $2.5M for a typical home.
 // No global state, no random device: only the clock and the options matter. Thread-safe.
+//
+// Cost: the homes of a cell (their days and positions, for one kind, search window and day)
+// are computed once and cached, so a search costs distance checks plus the details of the
+// homes it returns; the cache is bounded (kMaxCachedCells cells, emptied when full) and
+// changes no output (docs/decisions/domain.md, "Sample provider cache").
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dripr/core/clock.h"
@@ -71,12 +79,41 @@ class SampleProvider final : public Provider {
 
  private:
   enum class Kind { kListing, kSale };
+  // One home of a cell: its day, its index within the day, and where it is.
+  struct CellHome {
+    int64_t day;
+    int k;
+    GeoPoint p;
+  };
+  struct CellHomes {
+    double urbanness;
+    std::vector<CellHome> homes;
+  };
+  static constexpr size_t kMaxCachedCells = 200'000;
+
   Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
+  // The homes of cell (ci, cj) listed (still active) or sold in the `window_days` days up to
+  // `today`, computed once per (cell, kind, window, today) and cached.
+  std::shared_ptr<const CellHomes> HomesOf(int64_t ci, int64_t cj, Kind kind, int window_days,
+                                           int64_t today) const;
   bool IsSparse(const std::string& zip) const;
   void Delay() const;
 
   const Clock& clock_;
   const SampleProviderOptions options_;
+
+  struct CellKey {
+    int64_t ci, cj, today;
+    int window_days;
+    bool listing;
+    bool operator==(const CellKey&) const = default;
+  };
+  struct CellKeyHash {
+    size_t operator()(const CellKey& k) const;
+  };
+  mutable std::mutex cache_mu_;
+  // guarded by cache_mu_
+  mutable std::unordered_map<CellKey, std::shared_ptr<const CellHomes>, CellKeyHash> cells_;
 };
 
 }  // namespace dripr

@@ -3,6 +3,7 @@
 
 #include "dripr/store/sqlite/sqlite_store.h"
 
+#include "dripr/core/log.h"
 #include "dripr/core/time.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
@@ -27,17 +28,37 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   auto lease = store->pool_.Acquire();
   if (!lease) return Fail(lease.error());
   if (store->options_.quick_check) DRIPR_TRY((*lease)->QuickCheck());
+  auto writer = sqlite::Writer::For(store->options_.path, store->options_.busy_timeout);
+  if (!writer) return Fail(writer.error());
+  store->writer_ = std::move(*writer);
   return store;
+}
+
+SqliteStore::~SqliteStore() {
+  if (watcher_) watcher_->Remove(watch_id_);
+}
+
+void SqliteStore::BeforeOutboxWait() {
+  std::call_once(watch_once_, [this] {
+    auto w = sqlite::ChangeWatcher::For(options_.path);
+    if (!w) {
+      DRIPR_LOG_WARN(
+          "sqlite store: no instant wake-up for other processes' outbox rows ({}); "
+          "checking every {} ms",
+          w.error().ToString(), options_.outbox_poll_interval.count());
+      return;
+    }
+    watcher_ = std::move(*w);
+    watch_id_ = watcher_->Add([this] { RecheckOutbox(); });
+  });
 }
 
 SysTime SqliteStore::Now() const { return TruncateToMillis(clock_->Now()); }
 
 Status SqliteStore::InWriteTransaction(std::string_view what,
-                                       const std::function<Status(Connection&)>& fn) {
-  std::lock_guard lock(write_mu_);
-  auto lease = pool_.Acquire();
-  if (!lease) return Fail(lease.error().Wrap(what));
-  return sqlite::InWriteTransaction(**lease, what, fn);
+                                       const std::function<Status(Connection&)>& fn,
+                                       sqlite::Writer::Carry carry) {
+  return writer_->InWriteTransaction(what, fn, carry);
 }
 
 // ---- Migrations ----
@@ -213,11 +234,16 @@ class SqliteStore::Tx final : public TransitionTx {
   Connection& c_;
 };
 
+// Transitions (and only they: a handler's one commit) carry the bus's pending acknowledgement
+// when the bus shares this file (transactional consume, docs/decisions/bus.md).
 Status SqliteStore::InTransitionTransaction(std::string_view what, const TransitionBody& body) {
-  return InWriteTransaction(what, [&](Connection& c) -> Status {
-    Tx tx(*this, c);
-    return body(tx);
-  });
+  return InWriteTransaction(
+      what,
+      [&](Connection& c) -> Status {
+        Tx tx(*this, c);
+        return body(tx);
+      },
+      sqlite::Writer::Carry::kPending);
 }
 
 }  // namespace dripr

@@ -1,16 +1,18 @@
 #pragma once
 // SqliteStore: the Store (store/store.h) over one SQLite file in WAL mode.
 //
-// Concurrency: any number of threads (connections come from a pool, one per concurrent
-// call) and any number of processes on the same file. Every write is one BEGIN IMMEDIATE
-// transaction: the write lock is taken up front and a busy database is waited for (busy
-// timeout, default 10 s) instead of failing on a lock upgrade. Within a process, writers
-// also queue on a mutex so they do not spin in SQLite's busy handler against each other.
-// A database still locked after the busy timeout is kUnavailable (retry later).
+// Concurrency: any number of threads and any number of processes on the same file. Reads use
+// pooled WAL connections, one per concurrent call. Every write is one BEGIN IMMEDIATE
+// transaction on the process's one writer connection for the file (sqlite/writer.h, shared
+// with the embedded bus on the same file): writers in one process queue on its mutex and
+// never sleep in SQLite's busy handler against each other; another process's write lock is
+// waited for (busy timeout, default 10 s). A database still locked after the busy timeout is
+// kUnavailable (retry later).
 //
 // Outbox notification: commits that add outbox rows wake WaitForOutbox callers in this
-// process immediately; rows written by other processes are noticed by polling max(outbox.id)
-// every `outbox_poll_interval`.
+// process immediately; rows written by other processes within a millisecond or two (the
+// change watcher, sqlite/change_watcher.h, started by the first wait), and otherwise by
+// re-reading max(outbox.id) every `outbox_poll_interval` as a fallback.
 
 #include <atomic>
 #include <chrono>
@@ -21,7 +23,9 @@
 #include <mutex>
 #include <string>
 
+#include "dripr/sqlite/change_watcher.h"
 #include "dripr/sqlite/db.h"
+#include "dripr/sqlite/writer.h"
 #include "dripr/store/store_base.h"
 
 namespace dripr {
@@ -33,7 +37,7 @@ struct SqliteStoreOptions {
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
   std::chrono::milliseconds busy_timeout{10'000};
-  std::chrono::milliseconds outbox_poll_interval{50};
+  std::chrono::milliseconds outbox_poll_interval{500};
 };
 
 class SqliteStore final : public StoreBase {
@@ -43,6 +47,7 @@ class SqliteStore final : public StoreBase {
   // kInvalidArgument for an empty path or ":memory:" (each pooled connection would see its own
   // database); kUnavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
+  ~SqliteStore() override;
 
   Status Migrate() override;
   Result<int> SchemaVersion() override;
@@ -87,6 +92,7 @@ class SqliteStore final : public StoreBase {
 
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
+  void BeforeOutboxWait() override;
 
   SqliteStore(SqliteStoreOptions options, const Clock* clock)
       : StoreBase(options.required_parts, options.outbox_poll_interval),
@@ -97,10 +103,11 @@ class SqliteStore final : public StoreBase {
                                                        .foreign_keys = true}) {}
 
   SysTime Now() const override;
-  // Runs `fn` inside one write transaction (in-process writers serialized by write_mu_);
+  // Runs `fn` inside one write transaction on writer_;
   // commits when it succeeds, rolls back otherwise. `what` prefixes error messages.
   Status InWriteTransaction(std::string_view what,
-                            const std::function<Status(sqlite::Connection&)>& fn);
+                            const std::function<Status(sqlite::Connection&)>& fn,
+                            sqlite::Writer::Carry carry = sqlite::Writer::Carry::kNo);
   Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
   Status ReplaceRecords(sqlite::Connection& c, const std::string& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
@@ -111,8 +118,10 @@ class SqliteStore final : public StoreBase {
   const SqliteStoreOptions options_;
   const Clock* const clock_;
   sqlite::ConnectionPool pool_;
-
-  std::mutex write_mu_;  // held for the duration of every write transaction
+  std::shared_ptr<sqlite::Writer> writer_;  // set by Open
+  std::once_flag watch_once_;
+  std::shared_ptr<sqlite::ChangeWatcher> watcher_;  // set once by BeforeOutboxWait
+  uint64_t watch_id_ = 0;
 };
 
 }  // namespace dripr

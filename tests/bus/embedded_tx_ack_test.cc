@@ -1,0 +1,143 @@
+// Transactional consume on the embedded bus: Queue::AckInNextTransaction deletes the message in
+// the same transaction as the next carrying write on the same file (sqlite::Writer), and only
+// then; docs/decisions/bus.md.
+#include <gtest/gtest.h>
+
+#include "bus/temp_dir.h"
+#include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/sqlite/writer.h"
+
+namespace dripr::testing {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Writer;
+using std::chrono::seconds;
+
+class TxAckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = EmbeddedBroker::Open(dir_.File("one.db"));
+    ASSERT_TRUE(b) << b.error().ToString();
+    broker_ = *b;
+    ASSERT_TRUE(broker_->DeclareQueue({.name = "q"}));
+    auto q = broker_->OpenQueue("q");
+    ASSERT_TRUE(q);
+    queue_ = std::move(*q);
+    auto w = Writer::For(dir_.File("one.db"), seconds(5));
+    ASSERT_TRUE(w);
+    writer_ = *w;
+    ASSERT_TRUE(writer_->InWriteTransaction(
+        "create", [](Connection& c) { return c.Exec("CREATE TABLE effects(x INTEGER)"); }));
+  }
+
+  std::string SendAndReceive() {
+    EXPECT_TRUE(queue_->Send({"body", {}}));
+    auto got = queue_->Receive(1, std::chrono::milliseconds(0));
+    EXPECT_TRUE(got && got->size() == 1);
+    return got && !got->empty() ? (*got)[0].receipt_handle : "";
+  }
+
+  // The handler's effect: one row; fails after inserting when `fail`.
+  Status Effect(Writer& w, bool fail, Writer::Carry carry = Writer::Carry::kPending) {
+    return w.InWriteTransaction(
+        "effect",
+        [&](Connection& c) -> Status {
+          DRIPR_TRY(c.Exec("INSERT INTO effects VALUES (1)"));
+          if (fail) return Fail(ErrorCode::kInternal, "handler failed");
+          return Ok();
+        },
+        carry);
+  }
+
+  int64_t Effects() {
+    int64_t n = -1;
+    EXPECT_TRUE(writer_->InWriteTransaction("count", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("SELECT count(*) FROM effects"));
+      DRIPR_TRY(s.Step());
+      n = s.Int(0);
+      return Ok();
+    }));
+    return n;
+  }
+
+  TempDir dir_;
+  std::shared_ptr<EmbeddedBroker> broker_;
+  std::unique_ptr<EmbeddedQueue> queue_;
+  std::shared_ptr<Writer> writer_;
+};
+
+TEST_F(TxAckTest, StoreAndBusOnOneFileShareTheWriter) {
+  auto again = Writer::For(dir_.File("one.db"), seconds(1));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get(), writer_.get());
+}
+
+TEST_F(TxAckTest, CommitDeletesTheMessageInTheSameTransaction) {
+  const std::string receipt = SendAndReceive();
+  const uint64_t commits_before = writer_->commits();
+  auto ack = queue_->AckInNextTransaction(receipt);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_FALSE(ack->committed());
+  ASSERT_TRUE(Effect(*writer_, false));
+  EXPECT_TRUE(ack->committed());
+  EXPECT_EQ(writer_->commits(), commits_before + 1);  // no separate ack commit
+  EXPECT_EQ(Effects(), 1);
+  auto stats = queue_->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->visible + stats->in_flight, 0);
+  // Runs once: a second carrying commit leaves nothing more to do.
+  ASSERT_TRUE(Effect(*writer_, false));
+  EXPECT_EQ(Effects(), 2);
+}
+
+TEST_F(TxAckTest, FailedHandlerCommitKeepsTheMessage) {
+  const std::string receipt = SendAndReceive();
+  auto ack = queue_->AckInNextTransaction(receipt);
+  EXPECT_FALSE(Effect(*writer_, true));
+  EXPECT_FALSE(ack->committed());
+  EXPECT_EQ(Effects(), 0);
+  EXPECT_TRUE(queue_->Delete(receipt));  // still there, still ours
+}
+
+TEST_F(TxAckTest, WritesThatDoNotCarryLeaveTheMessage) {
+  const std::string receipt = SendAndReceive();
+  auto ack = queue_->AckInNextTransaction(receipt);
+  ASSERT_TRUE(Effect(*writer_, false, Writer::Carry::kNo));
+  EXPECT_FALSE(ack->committed());
+  EXPECT_TRUE(queue_->Delete(receipt));
+}
+
+TEST_F(TxAckTest, StaleReceiptRollsBackTheHandlersCommit) {
+  const std::string receipt = SendAndReceive();
+  ASSERT_TRUE(queue_->ChangeVisibility(receipt, seconds(0)));
+  auto redelivered = queue_->Receive(1, std::chrono::milliseconds(0));  // someone else has it
+  ASSERT_TRUE(redelivered && redelivered->size() == 1);
+  auto ack = queue_->AckInNextTransaction(receipt);
+  auto r = Effect(*writer_, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(ack->committed());
+  EXPECT_EQ(Effects(), 0);  // exactly once: the other delivery does the work
+  EXPECT_TRUE(queue_->Delete((*redelivered)[0].receipt_handle));
+}
+
+TEST_F(TxAckTest, StoreOnAnotherFileAcknowledgesSeparately) {
+  auto other = Writer::For(dir_.File("store.db"), seconds(5));
+  ASSERT_FALSE(other);                                   // the writer never creates a file
+  auto b = EmbeddedBroker::Open(dir_.File("store.db"));  // creates it
+  ASSERT_TRUE(b);
+  other = Writer::For(dir_.File("store.db"), seconds(5));
+  ASSERT_TRUE(other);
+  ASSERT_NE(other->get(), writer_.get());
+  ASSERT_TRUE((*other)->InWriteTransaction(
+      "create", [](Connection& c) { return c.Exec("CREATE TABLE effects(x INTEGER)"); }));
+  const std::string receipt = SendAndReceive();
+  auto ack = queue_->AckInNextTransaction(receipt);
+  ASSERT_TRUE(Effect(**other, false));
+  EXPECT_FALSE(ack->committed());
+  EXPECT_TRUE(queue_->Delete(receipt));
+}
+
+}  // namespace
+}  // namespace dripr::testing
