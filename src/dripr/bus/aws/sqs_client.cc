@@ -283,6 +283,7 @@ Status SqsClient::DeleteQueue(const std::string& queue_url) {
 Result<std::vector<std::string>> SqsClient::ListQueues(const std::string& prefix) {
   std::vector<std::string> urls;
   std::string token;
+  int pages = 0;
   do {
     json req = {{"MaxResults", 1000}};
     if (!prefix.empty()) req["QueueNamePrefix"] = prefix;
@@ -292,7 +293,9 @@ Result<std::vector<std::string>> SqsClient::ListQueues(const std::string& prefix
     for (const auto& u : list.is_array() ? list : json::array()) {
       if (u.is_string()) urls.push_back(u.get<std::string>());
     }
-    token = Str(j, "NextToken");
+    std::string next = Str(j, "NextToken");
+    DRIPR_TRY(CheckNextPage("SQS ListQueues", ++pages, token, next));
+    token = std::move(next);
   } while (!token.empty());
   return urls;
 }
