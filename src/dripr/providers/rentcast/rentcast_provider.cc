@@ -57,7 +57,9 @@ ApiError ParseApiError(const std::string& body) {
   ApiError e;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
-    if (auto it = j.find("error"); it != j.end() && it->is_string()) e.token = Excerpt(*it, 64);
+    if (auto it = j.find("error"); it != j.end() && it->is_string()) {
+      e.token = Excerpt(it->get_ref<const std::string&>(), 64);
+    }
     if (auto it = j.find("message"); it != j.end() && it->is_string()) {
       e.message = Excerpt(it->get_ref<const std::string&>(), 300);
     }
