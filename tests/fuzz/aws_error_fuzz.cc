@@ -10,6 +10,7 @@
 
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
+#include "fuzz_aws.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -38,16 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dripr;
   if (size < 1) return 0;
   static constexpr int kStatuses[] = {400, 403, 404, 413, 429, 500, 502, 503};
-  aws::ClientOptions o;
-  o.region = "us-east-1";
-  o.endpoint = "http://aws.invalid";
-  o.credentials = aws::NewStaticCredentialsProvider(
-      {.access_key_id = "AKIDFUZZ", .secret_access_key = "fuzz-secret", .source = "fuzz"});
-  o.http =
+  auto o = fuzz::FuzzClientOptions(
       std::make_shared<ErrorHttp>(kStatuses[(data[0] >> 1) % 8],
-                                  std::string(reinterpret_cast<const char*>(data) + 1, size - 1));
-  o.retry.max_attempts = 2;
-  o.sleep = [](std::chrono::milliseconds) {};
+                                  std::string(reinterpret_cast<const char*>(data) + 1, size - 1)),
+      "http://aws.invalid", /*max_attempts=*/2);
   if (data[0] & 1) {
     auto r = aws::SnsClient(o).Publish("arn:aws:sns:us-east-1:1:t", "{}");
     fuzz::Check(!r);

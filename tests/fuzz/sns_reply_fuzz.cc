@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "dripr/bus/aws/sns_client.h"
+#include "fuzz_aws.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,14 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto http = std::make_shared<fuzz::ScriptedHttp>(
       fuzz::StatusFromByte(data[0]),
       std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
-  aws::ClientOptions o;
-  o.region = "us-east-1";
-  o.endpoint = "http://sns.invalid";
-  o.credentials = aws::NewStaticCredentialsProvider(
-      {.access_key_id = "AKIDFUZZ", .secret_access_key = "fuzz-secret", .source = "fuzz"});
-  o.http = http;
-  o.retry.max_attempts = 1;
-  o.sleep = [](std::chrono::milliseconds) {};
+  auto o = fuzz::FuzzClientOptions(http, "http://sns.invalid");
   aws::SnsClient sns(o);
   const std::string topic = "arn:aws:sns:us-east-1:123456789012:t";
   switch (data[1] % 6) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "dripr/bus/aws/sqs_client.h"
+#include "fuzz_aws.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,14 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto http = std::make_shared<fuzz::ScriptedHttp>(
       fuzz::StatusFromByte(data[0]),
       std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
-  aws::ClientOptions o;
-  o.region = "us-east-1";
-  o.endpoint = "http://sqs.invalid";
-  o.credentials = aws::NewStaticCredentialsProvider(
-      {.access_key_id = "AKIDFUZZ", .secret_access_key = "fuzz-secret", .source = "fuzz"});
-  o.http = http;
-  o.retry.max_attempts = 1;
-  o.sleep = [](std::chrono::milliseconds) {};
+  auto o = fuzz::FuzzClientOptions(http, "http://sqs.invalid");
   aws::SqsClient sqs(o);
   const std::string url = "http://sqs.invalid/123456789012/q";
   switch (data[1] % 6) {
