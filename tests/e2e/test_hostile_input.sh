@@ -79,7 +79,7 @@ run_bus() {  # run_bus NAME — the whole scenario on the bus the environment se
 import boto3, os, sys
 body = open(sys.argv[1], "rb").read().decode()
 sqs = boto3.client("sqs")
-for var in ("SQS_LOCAL_MARKET_DATA_QUEUE_URL", "SQS_ACTIVE_LISTINGS_QUEUE_URL", "SQS_RECENT_SALES_QUEUE_URL"):
+for var in ("SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", "SQS_ACTIVE_LISTINGS_QUEUE_URL", "SQS_RECENT_SALES_QUEUE_URL"):
     sqs.send_message(QueueUrl=os.environ[var], MessageBody=body)
 PY
           want=$((want + 3))
