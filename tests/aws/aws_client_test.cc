@@ -297,13 +297,15 @@ TEST(SnsClientErrors, ThrottledIsRetried) {
 // error text went into messages whole and unchecked.
 TEST(ServiceErrorText, IsCutShortEscapedAndValidUtf8) {
   std::string huge(5000, 'x');
-  ScriptedServer sns_server(
-      {{400, "<ErrorResponse><Error><Code>Bad\x01Code</Code><Message>caf\xc3" + huge +
-                 "</Message></Error></ErrorResponse>"}});
+  ScriptedServer sns_server({{400,
+                              "<ErrorResponse><Error><Code>Bad\x01"
+                              "Code</Code><Message>caf\xc3" +
+                                  huge + "</Message></Error></ErrorResponse>"}});
   Harness h;
   auto r = SnsClient(h.Options(sns_server.Url())).Publish("arn:aws:sns:us-east-1:1:t", "m");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message.substr(0, 33), "SNS Publish: Bad\\x01Code: caf\\xc3x");
+  EXPECT_TRUE(r.error().message.starts_with("SNS Publish: Bad\\x01Code: caf\\xc3xxx"))
+      << r.error().message;
   EXPECT_LT(r.error().message.size(), 400u);
   EXPECT_EQ(FindInvalidUtf8(r.error().message), std::string::npos);
   // SQS: a non-JSON body is quoted by its first 120 bytes, never cutting a character.
