@@ -282,6 +282,22 @@ TEST(CredentialsFromContainer, ServiceTextInErrorsIsCutShortAndEscaped) {
   EXPECT_LT(r.error().message.size(), 150u);
 }
 
+// Found by credentials_fuzz: a document with an empty secret was taken as credentials.
+TEST(CredentialsFromContainer, EmptyKeyOrSecretIsMalformed) {
+  TestServer server;
+  server.server().Get("/empty", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"AccessKeyId":"ASIA1","SecretAccessKey":"","Code":"Success"})",
+                    "application/json");
+  });
+  server.Start();
+  auto r = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/empty"}}),
+      {.http = NewCurlHttpClient()});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r.error().message, "container credentials: empty AccessKeyId or SecretAccessKey");
+}
+
 TEST(CredentialsFromWebIdentity, AssumesRoleThroughSts) {
   TempDir dir;
   WriteFile(dir.File("token"), "jwt-token-value\n");

@@ -101,6 +101,9 @@ Result<Credentials> ParseJsonCredentials(std::string_view body, std::string sour
     if (!t) return Fail(ErrorCode::kUnavailable, source + ": bad Expiration: " + t.error().message);
     c.expiration = *t;
   }
+  if (c.Empty()) {  // found by credentials_fuzz: an empty key was taken as credentials
+    return Fail(ErrorCode::kUnavailable, source + ": empty AccessKeyId or SecretAccessKey");
+  }
   c.source = std::move(source);
   return c;
 }
@@ -321,7 +324,8 @@ Result<Credentials> CredentialsFromWebIdentity(const Env& env, const CredentialC
                         ": " + Excerpt(err.child_value("Message"), 300));
   }
   pugi::xml_node c = doc.select_node("//AssumeRoleWithWebIdentityResult/Credentials").node();
-  if (!parsed || !c || std::string_view(c.child_value("AccessKeyId")).empty()) {
+  if (!parsed || !c || std::string_view(c.child_value("AccessKeyId")).empty() ||
+      std::string_view(c.child_value("SecretAccessKey")).empty()) {
     return Fail(ErrorCode::kUnavailable, source + ": malformed STS reply");
   }
   Credentials out{.access_key_id = c.child_value("AccessKeyId"),
