@@ -19,6 +19,7 @@ test_packages=(
   buildah systemd binutils
   prometheus  # promtool and the server for tests/e2e/test_ops_*.sh
   clang-format
+  libclang-rt-14-dev  # libFuzzer's runtime for tests/fuzz/ (scripts/fuzz.sh)
 )
 packages=("${build_packages[@]}")
 [[ ${1:-} == --build-only ]] || packages+=("${test_packages[@]}")

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cmd/cli.h"
+#include "dripr/core/text.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/dead_letters.h"
@@ -262,6 +263,9 @@ Result<std::string> PublishBody(const PublishArgs& a) {
     text = ss.str();
   }
   if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "the body is empty");
+  // SNS and SQS take only valid UTF-8 (the embedded bus enforces the same), so every bus
+  // refuses such a body here, with --raw too (docs/decisions/hostile-input.md).
+  DRIPR_TRY(CheckUtf8("the body", text));
   if (text.size() > kMaxPublishBytes) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("the body is {} bytes; a message may have at most {}", text.size(),

@@ -1,5 +1,6 @@
 #include "dripr/core/text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dripr {
@@ -116,6 +117,18 @@ std::string TerminalSafe(std::string_view text) {
       i += len;
     }
   }
+  return out;
+}
+
+std::string Excerpt(std::string_view text, size_t max_bytes) {
+  size_t cut = 0;
+  while (cut < text.size()) {
+    size_t len = std::max<size_t>(1, Utf8SequenceLength(text, cut));
+    if (cut + len > max_bytes) break;
+    cut += len;
+  }
+  std::string out = TerminalSafe(text.substr(0, cut));
+  if (cut < text.size()) out += "...";
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "dripr/core/log.h"
 #include "dripr/core/random.h"
+#include "dripr/core/text.h"
 
 namespace dripr {
 namespace {
@@ -56,12 +57,17 @@ ApiError ParseApiError(const std::string& body) {
   ApiError e;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
-    if (auto it = j.find("error"); it != j.end() && it->is_string()) e.token = *it;
-    if (auto it = j.find("message"); it != j.end() && it->is_string()) e.message = *it;
+    if (auto it = j.find("error"); it != j.end() && it->is_string()) {
+      e.token = Excerpt(it->get_ref<const std::string&>(), 64);
+    }
+    if (auto it = j.find("message"); it != j.end() && it->is_string()) {
+      e.message = Excerpt(it->get_ref<const std::string&>(), 300);
+    }
   } else if (!j.is_discarded() || !body.empty()) {
-    e.message = body.substr(0, 200);
+    // Cut between characters and escaped: the text ends in campaigns' error_text and DLQ
+    // reasons, which must stay valid UTF-8 (docs/decisions/fuzzing.md).
+    e.message = Excerpt(body, 200);
   }
-  if (e.message.size() > 300) e.message.resize(300);
   return e;
 }
 
