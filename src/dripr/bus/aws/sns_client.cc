@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include "dripr/core/text.h"
+
 namespace dripr::aws {
 namespace {
 
@@ -19,7 +21,7 @@ ServiceError ParseSnsError(const HttpResponse& res) {
   }
   if (e.request_id.empty()) e.request_id = res.Header("x-amzn-requestid");
   if (e.code.empty() && e.message.empty() && !res.body.empty()) {
-    e.message = res.body.substr(0, 120);
+    e.message = TruncateUtf8(res.body, 120);
   }
   return e;
 }

@@ -4,6 +4,7 @@
 
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/log.h"
+#include "dripr/core/text.h"
 
 namespace dripr::aws {
 namespace {
@@ -55,7 +56,7 @@ ServiceError ParseSqsError(const HttpResponse& res) {
   if (!legacy.empty()) e.code = legacy.substr(0, legacy.find(';'));
   if (e.code.empty() && e.message.empty() && !res.body.empty()) {
     // moto answers some malformed requests with an HTML page; keep a short excerpt.
-    e.message = res.body.substr(0, 120);
+    e.message = TruncateUtf8(res.body, 120);
   }
   return e;
 }

@@ -10,6 +10,7 @@
 
 #include "dripr/core/log.h"
 #include "dripr/core/random.h"
+#include "dripr/core/text.h"
 
 namespace dripr {
 namespace {
@@ -59,9 +60,9 @@ ApiError ParseApiError(const std::string& body) {
     if (auto it = j.find("error"); it != j.end() && it->is_string()) e.token = *it;
     if (auto it = j.find("message"); it != j.end() && it->is_string()) e.message = *it;
   } else if (!j.is_discarded() || !body.empty()) {
-    e.message = body.substr(0, 200);
+    e.message = TruncateUtf8(body, 200);
   }
-  if (e.message.size() > 300) e.message.resize(300);
+  e.message = TruncateUtf8(e.message, 300);
   return e;
 }
 
