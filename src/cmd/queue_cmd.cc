@@ -220,8 +220,8 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
     } else if (e.action == RedriveEntry::Action::kDiscarded) {
       std::printf("%s  %s  discarded: %s\n", id.c_str(), who.c_str(), why.c_str());
     } else {
-      std::printf("%s  %s  skipped (left in %s): %s\n", id.c_str(), who.c_str(),
-                  dlq.Name().c_str(), why.c_str());
+      std::printf("%s  %s  skipped (left in %s): %s\n", id.c_str(), who.c_str(), dlq.Name().c_str(),
+                  why.c_str());
     }
   }
   if (a.json) {

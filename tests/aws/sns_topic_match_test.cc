@@ -8,19 +8,16 @@
 #include "aws/moto.h"
 #include "cmd/run_dripr.h"
 #include "dripr/bus/aws/aws_bus.h"
+#include "support/sample_events.h"
 
 namespace dripr::aws {
 namespace {
 
 using namespace dripr::aws::testing;
+using ::dripr::testing::kDormantEvent;
+using ::dripr::testing::kWaitingEvent;
 using ::testing::HasSubstr;
 
-constexpr const char* kWaitingEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"DORMANT","to_status":"WAITING_FOR_DATA","timestamp":"2026-11-29T10:00:00Z"}})";
-constexpr const char* kDormantEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"ERROR","to_status":"DORMANT","timestamp":"2026-11-29T10:00:00Z"}})";
 constexpr const char* kBodyFilter = R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})";
 
 class SnsTopicMatchTest : public ::testing::Test {

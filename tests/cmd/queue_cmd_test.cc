@@ -12,20 +12,16 @@
 #include "cmd/run_dripr.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/fetcher/consumer.h"
+#include "support/sample_events.h"
 
 namespace dripr {
 namespace {
 
+using ::dripr::testing::kDormantEvent;
+using ::dripr::testing::kWaitingEvent;
 using testing::DriprCli;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-constexpr const char* kWaitingEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"DORMANT","to_status":"WAITING_FOR_DATA","timestamp":"2026-11-29T10:00:00Z"}})";
-constexpr const char* kDormantEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"ERROR","to_status":"DORMANT","timestamp":"2026-11-29T10:00:00Z"}})";
 
 TEST(PublishCmd, SaysWhenNoSubscriptionMatchedAndExitsOne) {
   DriprCli cli;
@@ -140,7 +136,8 @@ TEST(DlqCmd, ListAndRedriveEscapeWhatMessagesCarryOnATerminal) {
     ASSERT_TRUE(dlq) << dlq.error().ToString();
     // ESC sequences (clear screen, retitle), a C1 CSI and a newline, in the reason and body.
     ASSERT_TRUE((*dlq)->Send(
-        {"{\"campaign_id\":\"x\u001b[2J\"}\x1b]0;pwned\x07 \xc2\x9b31m\nrest",
+        {"{\"campaign_id\":\"x\\u001b[2J\"}\x1b]0;pwned\x07 \xc2\x9b"
+         "31m\nrest",
          {{std::string(kFailureReasonAttribute), "provider: \x1b[2Jboom\r\nfake line"}}}));
   }
   auto text = cli.Run({"dlq", "list", "active_listings"});

@@ -55,9 +55,7 @@ class DriprCli {
 
   std::string File(const std::string& name) const { return dir_.File(name); }
   // Sets (or overrides, e.g. EVENT_BUS=aws) a variable in the child's environment.
-  void SetEnv(const std::string& name, const std::string& value) {
-    env_.emplace_back(name, value);
-  }
+  void SetEnv(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
 
  private:
   // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's

@@ -295,7 +295,8 @@ Status Connection::QuickCheck() {
       if (ch == '\n') ch = ' ';
     }
     return Fail(ErrorCode::kDataLoss, "database " + path_ + " is corrupt (" +
-                                          std::string(TruncateUtf8(verdict, 200)) + "); restore it from a backup");
+                                          std::string(TruncateUtf8(verdict, 200)) +
+                                          "); restore it from a backup");
   }
   return Ok();
 }
