@@ -146,8 +146,8 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   if (!bus) return rc;
   auto part = QueuePart(queue, *bus);
   if (!part)
-    return ReportUsage("unknown queue '" + queue +
-                       "' (use local_market_data, active_listings or recent_sales)");
+    return ReportUsage("unknown queue " + QuotedEcho(queue) +
+                       " (use local_market_data, active_listings or recent_sales)");
   Queue& dlq = bus->DeadLetterQueue(*part);
   auto msgs = PeekQueue(dlq);
   if (!msgs) return ReportError(msgs.error().Wrap(dlq.Name()));
@@ -160,13 +160,13 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
                    {"attributes", m.attributes},
                    {"body", m.body}});
     if (!as_json) {
-      std::string body = m.body.size() > kBodyPreviewBytes
-                             ? m.body.substr(0, kBodyPreviewBytes - 3) + "..."
-                             : m.body;
+      // Everything from a message is escaped: a DLQ holds whatever anyone sent.
+      std::string body = TruncateUtf8WithEllipsis(m.body, kBodyPreviewBytes - 3);
       for (auto& ch : body)
         if (ch == '\n') ch = ' ';
-      std::printf("%s  %s\n  reason: %s\n  body: %s\n", m.message_id.c_str(),
-                  FormatIso8601(m.sent_at).c_str(), why.c_str(), body.c_str());
+      std::printf("%s  %s\n  reason: %s\n  body: %s\n", TerminalSafe(m.message_id).c_str(),
+                  FormatIso8601(m.sent_at).c_str(), TerminalSafe(why).c_str(),
+                  TerminalSafe(body).c_str());
     }
   }
   if (as_json) {
@@ -191,8 +191,8 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
   if (!bus) return rc;
   auto part = QueuePart(a.queue, *bus);
   if (!part)
-    return ReportUsage("unknown queue '" + a.queue +
-                       "' (use local_market_data, active_listings or recent_sales)");
+    return ReportUsage("unknown queue " + QuotedEcho(a.queue) +
+                       " (use local_market_data, active_listings or recent_sales)");
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
   Queue& dlq = bus->DeadLetterQueue(*part);
@@ -212,14 +212,16 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
     if (!e.reason.empty()) j["reason"] = e.reason;
     arr.push_back(std::move(j));
     if (a.json) continue;
-    std::string who = e.campaign_id.empty() ? "-" : e.campaign_id;
+    const std::string id = TerminalSafe(e.message_id);
+    const std::string who = e.campaign_id.empty() ? "-" : TerminalSafe(e.campaign_id);
+    const std::string why = TerminalSafe(e.reason);
     if (e.action == RedriveEntry::Action::kRedriven) {
-      std::printf("%s  %s  redriven to %s\n", e.message_id.c_str(), who.c_str(), e.queue.c_str());
+      std::printf("%s  %s  redriven to %s\n", id.c_str(), who.c_str(), e.queue.c_str());
     } else if (e.action == RedriveEntry::Action::kDiscarded) {
-      std::printf("%s  %s  discarded: %s\n", e.message_id.c_str(), who.c_str(), e.reason.c_str());
+      std::printf("%s  %s  discarded: %s\n", id.c_str(), who.c_str(), why.c_str());
     } else {
-      std::printf("%s  %s  skipped (left in %s): %s\n", e.message_id.c_str(), who.c_str(),
-                  dlq.Name().c_str(), e.reason.c_str());
+      std::printf("%s  %s  skipped (left in %s): %s\n", id.c_str(), who.c_str(), dlq.Name().c_str(),
+                  why.c_str());
     }
   }
   if (a.json) {
@@ -289,27 +291,35 @@ int Publish(const Globals& g, const PublishArgs& a) {
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
   Topic& topic = bus->CampaignEvents();
-  auto matching = topic.CountMatchingSubscriptions(m);
-  if (!matching) return ReportError(matching.error().Wrap(topic.Name()));
+  // Evaluated first: when the subscriptions cannot be read, nothing is published.
+  auto matches = topic.MatchSubscriptions(m);
+  if (!matches) {
+    return ReportError(matches.error().Wrap(
+        "reading the subscriptions of " + topic.Name() +
+        " (nothing published; on AWS this needs sns:ListSubscriptionsByTopic and "
+        "sns:GetSubscriptionAttributes)"));
+  }
   auto id = topic.Publish(m);
   if (!id) return ReportError(id.error().Wrap(topic.Name()));
-  if (!matching->has_value()) {
-    std::printf(
-        "published %s to %s (this bus does not report whether a subscription's filter "
-        "matched; see `dripr queues`)\n",
-        id->c_str(), topic.Name().c_str());
+  const std::string where = TerminalSafe(*id) + " to " + TerminalSafe(topic.Name());
+  if (matches->matched > 0) {
+    std::printf("published %s (%d subscription(s) matched)\n", where.c_str(), matches->matched);
     return kExitOk;
   }
-  if (**matching == 0) {
+  if (!matches->undecided.empty()) {
+    // Possibly delivered: SNS may accept it under a policy dripr cannot evaluate.
+    std::printf("published %s\n", where.c_str());
     std::fprintf(stderr,
-                 "dripr: published %s to %s, but no subscription's filter matched: the event "
-                 "went nowhere\n",
-                 id->c_str(), topic.Name().c_str());
-    return kExitFailure;
+                 "dripr: warning: no subscription's filter matched, but %zu subscription(s) use "
+                 "filter operators dripr does not evaluate, so it may still have been "
+                 "delivered (%s)\n",
+                 matches->undecided.size(), matches->undecided.front().c_str());
+    return kExitOk;
   }
-  std::printf("published %s to %s (%d subscription(s) matched)\n", id->c_str(),
-              topic.Name().c_str(), **matching);
-  return kExitOk;
+  std::fprintf(stderr, "dripr: published %s, but %s: the event went nowhere\n", where.c_str(),
+               matches->subscriptions == 0 ? "the topic has no subscriptions"
+                                           : "no subscription's filter matched");
+  return kExitFailure;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bus/temp_dir.h"
@@ -39,7 +40,9 @@ class DriprCli {
     const std::string in = dir_.File("stdin"), out = dir_.File("stdout"), err = dir_.File("stderr");
     std::ofstream(in, std::ios::binary) << stdin_text;
     std::string cmd = "env DATABASE_URL=" + Quote(db_) +
-                      " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn " + Quote(bin);
+                      " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn";
+    for (const auto& [name, value] : env_) cmd += " " + Quote(name + "=" + value);
+    cmd += " " + Quote(bin);
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " <" + Quote(in) + " >" + Quote(out) + " 2>" + Quote(err);
     int status = std::system(cmd.c_str());
@@ -51,6 +54,8 @@ class DriprCli {
   }
 
   std::string File(const std::string& name) const { return dir_.File(name); }
+  // Sets (or overrides, e.g. EVENT_BUS=aws) a variable in the child's environment.
+  void SetEnv(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
 
  private:
   // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's
@@ -77,6 +82,7 @@ class DriprCli {
 
   TempDir dir_;
   std::string db_;
+  std::vector<std::pair<std::string, std::string>> env_;  // after the defaults: they win
 };
 
 }  // namespace dripr::testing

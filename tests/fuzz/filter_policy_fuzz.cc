@@ -6,7 +6,7 @@
 // message; a policy that parses can be evaluated on any body (never throws); a policy that
 // matches everything matches this message too; matching is deterministic.
 
-#include "dripr/bus/embedded/filter_policy.h"
+#include "dripr/bus/filter_policy.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

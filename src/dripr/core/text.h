@@ -41,4 +41,13 @@ std::string TerminalSafe(std::string_view text);
 // at most 4 * max_bytes + 3 bytes.
 std::string Excerpt(std::string_view text, size_t max_bytes);
 
+// The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a valid
+// UTF-8 sequence (a cut never splits a character, so valid UTF-8 stays valid; invalid bytes
+// count as one character each). A view into `text`.
+std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);
+
+// TruncateUtf8, plus "..." when anything was cut (the result may then be max_bytes + 3
+// bytes long).
+std::string TruncateUtf8WithEllipsis(std::string_view text, size_t max_bytes);
+
 }  // namespace dripr

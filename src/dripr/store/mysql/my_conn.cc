@@ -9,6 +9,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "dripr/core/text.h"
+
 namespace dripr::my {
 
 namespace {
@@ -138,7 +140,7 @@ Result<Url> Url::Parse(std::string_view url) {
       if (value.empty()) return bad("socket needs a path");
       u.socket = value;
     } else {
-      return bad("unknown parameter \"" + key.substr(0, 32) +
+      return bad("unknown parameter \"" + std::string(TruncateUtf8(key, 32)) +
                  "\" (known: ssl-mode, ssl-ca, socket)");
     }
   }
