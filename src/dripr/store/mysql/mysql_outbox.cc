@@ -43,29 +43,6 @@ Params Ids(Params p, const std::vector<int64_t>& ids, size_t first, size_t n) {
 
 }  // namespace
 
-Status MysqlStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
-  Params p;
-  p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
-  p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
-  p.Time(now);
-  DRIPR_TRY(
-      c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
-             "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
-             p));
-  return Ok();
-}
-
-// The last entry of the primary key: one index dive, whatever the table's size.
-Result<int64_t> MysqlStore::MaxOutboxId() {
-  int64_t id = 0;
-  DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
-    id = rows.Int(0, 0);
-    return Ok();
-  }));
-  return id;
-}
-
 // 1. Candidate heads: the oldest unpublished row of each campaign, not under a live lease
 //    (a plain, non-locking read: under READ COMMITTED it sees committed rows only).
 // 2. Lock them FOR UPDATE SKIP LOCKED, re-checking on the latest committed version that they
@@ -122,14 +99,11 @@ Result<std::vector<OutboxRow>> MysqlStore::ClaimOutbox(int limit, std::chrono::s
       DRIPR_TRY(c.Exec("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id IN " +
                            Placeholders(picked.size()),
                        Ids(Params().Time(now + lease).Text(token), picked, 0, picked.size())));
-      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(my::kOutboxColumns) +
-                                                   " FROM outbox WHERE id IN " +
-                                                   Placeholders(picked.size()) + " ORDER BY id",
-                                               Ids(Params(), picked, 0, picked.size())));
-      for (int i = 0; i < rows.size(); ++i) {
-        DRIPR_ASSIGN_OR_RETURN(OutboxRow r, my::ReadOutbox(rows, i));
-        out.push_back(std::move(r));
-      }
+      DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                             c.Exec("SELECT " + OutboxColumns() + " FROM outbox WHERE id IN " +
+                                        Placeholders(picked.size()) + " ORDER BY id",
+                                    Ids(Params(), picked, 0, picked.size())));
+      DRIPR_TRY(ReadAll(rows, ReadOutbox, out));
     }
     DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
     max_id = m.Int(0, 0);
@@ -170,52 +144,6 @@ Status MysqlStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
   }));
   NotifyOutbox();
   return Ok();
-}
-
-Result<int64_t> MysqlStore::PendingOutboxCount() {
-  int64_t n = 0;
-  DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                           c.Exec("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL"));
-    n = rows.Int(0, 0);
-    return Ok();
-  }));
-  return n;
-}
-
-Result<StoreGauges> MysqlStore::SampleGauges() {
-  StoreGauges g;
-  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
-    g = StoreGauges{};
-    DRIPR_ASSIGN_OR_RETURN(Rows by_status, c.Exec("SELECT campaign_status, COUNT(*) FROM campaigns "
-                                                  "GROUP BY campaign_status"));
-    for (int i = 0; i < by_status.size(); ++i) {
-      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
-                           c.Exec("SELECT COUNT(*), " DRIPR_MY_MS(
-                               "MIN(created_at)") " FROM outbox WHERE published_at IS NULL"));
-    g.outbox_backlog = outbox.Int(0, 0);
-    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = my::TimeAt(outbox, 0, 1);
-    return Ok();
-  }));
-  return g;
-}
-
-Result<std::vector<OutboxRow>> MysqlStore::OutboxForCampaign(const std::string& campaign_id) {
-  std::vector<OutboxRow> out;
-  DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(my::kOutboxColumns) +
-                                                 " FROM outbox WHERE campaign_id = ? ORDER BY id",
-                                             Params().Text(campaign_id)));
-    out.clear();
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, my::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
-    return Ok();
-  }));
-  return out;
 }
 
 }  // namespace dripr

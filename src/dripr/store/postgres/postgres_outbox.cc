@@ -43,7 +43,7 @@ const std::string& ClaimSql() {
       " claimed AS ("
       "  UPDATE outbox SET claimed_until = $3::timestamptz, claim_token = $4"
       "  WHERE id IN (SELECT id FROM picked) RETURNING " +
-      std::string(pg::kOutboxColumns) +
+      EpochMsOutboxColumns<pg::Driver>() +
       ")"
       " SELECT * FROM claimed ORDER BY id";
   return sql;
@@ -63,28 +63,6 @@ constexpr std::string_view kChannel = "dripr_outbox";
 
 }  // namespace
 
-Status PostgresStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
-  Params p;
-  p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
-  p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
-  p.Text(pg::TimeParam(now));
-  DRIPR_TRY(
-      c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
-             "created_at, attempts) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, 0)",
-             p));
-  return Ok();
-}
-
-Result<int64_t> PostgresStore::MaxOutboxId() {
-  int64_t id = 0;
-  DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
-    id = rows.Int(0, 0);
-    return Ok();
-  }));
-  return id;
-}
-
 Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
   std::vector<OutboxRow> out;
   if (limit <= 0) return out;
@@ -95,10 +73,7 @@ Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono
   DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
     out.clear();
     DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(ClaimSql(), p));
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
+    DRIPR_TRY(ReadAll(rows, ReadOutbox, out));
     DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
     max_id = m.Int(0, 0);
     return Ok();
@@ -131,52 +106,6 @@ Status PostgresStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
   }));
   NotifyOutbox();
   return Ok();
-}
-
-Result<int64_t> PostgresStore::PendingOutboxCount() {
-  int64_t n = 0;
-  DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                           c.Exec("SELECT count(*) FROM outbox WHERE published_at IS NULL"));
-    n = rows.Int(0, 0);
-    return Ok();
-  }));
-  return n;
-}
-
-Result<StoreGauges> PostgresStore::SampleGauges() {
-  StoreGauges g;
-  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
-    g = StoreGauges{};
-    DRIPR_ASSIGN_OR_RETURN(Rows by_status,
-                           c.Exec("SELECT campaign_status, count(*) FROM campaigns GROUP BY 1"));
-    for (int i = 0; i < by_status.size(); ++i) {
-      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
-                           c.Exec("SELECT count(*), " DRIPR_PG_MS(
-                               "min(created_at)") " FROM outbox WHERE published_at IS NULL"));
-    g.outbox_backlog = outbox.Int(0, 0);
-    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = pg::TimeAt(outbox, 0, 1);
-    return Ok();
-  }));
-  return g;
-}
-
-Result<std::vector<OutboxRow>> PostgresStore::OutboxForCampaign(const std::string& campaign_id) {
-  std::vector<OutboxRow> out;
-  DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(pg::kOutboxColumns) +
-                                                 " FROM outbox WHERE campaign_id = $1 ORDER BY id",
-                                             Params().Text(campaign_id)));
-    out.clear();
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
-    return Ok();
-  }));
-  return out;
 }
 
 // ---- LISTEN/NOTIFY ----
