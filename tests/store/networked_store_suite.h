@@ -1,0 +1,83 @@
+#pragma once
+// The suite every client/server store runs (store/networked_store.h): retries of transient
+// failures and not of permanent ones, the retry deadline, reconnecting after the server drops
+// its sessions, a small pool under many threads, concurrent relays claiming with SKIP LOCKED,
+// and part rows with awkward characters. postgres_store_test.cc and mysql_store_test.cc
+// instantiate it with their server's NetworkedServer:
+//
+//   INSTANTIATE_TEST_SUITE_P(Postgres, NetworkedStoreTest, ::testing::Values(PostgresServer()),
+//                            NetworkedServerName);
+//
+// A server's own tests derive a fixture from NetworkedStoreTest and instantiate it the same way.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "dripr/core/error.h"
+#include "dripr/store/store.h"
+
+namespace dripr {
+
+// What a test may change of the store's options.
+struct NetworkedTweak {
+  int pool_size = 0;                                  // 0: the default
+  std::chrono::milliseconds retry_deadline{0};        // 0: the default
+  std::chrono::milliseconds outbox_poll_interval{0};  // 0: the default
+};
+
+// How the suite reaches one kind of server.
+struct NetworkedServer {
+  std::string name;         // test-name suffix, e.g. "postgres"
+  std::string skip_reason;  // non-empty: the server is not available and tests skip
+  // A fresh, empty database, dropped when the returned owner goes; its URL in *url.
+  std::function<std::shared_ptr<void>(std::string* url)> make_database;
+  // A store on `url` (not migrated) with the system clock and every part required.
+  std::function<StorePtr(const std::string& url, const NetworkedTweak& tweak)> open;
+  // Runs `sql` on `url` from a plain client session, as another program would.
+  std::function<Status(const std::string& url, const std::string& sql)> exec;
+  // The first value of `sql` on `url` from a plain client session ("" on error or no row).
+  std::function<std::string(const std::string& url, const std::string& sql)> query;
+  // Makes the next `times` updates of campaigns fail with the server's error `code`.
+  std::function<void(const std::string& url, const std::string& code, int times)> inject;
+  // How many injected updates ran so far.
+  std::function<int(const std::string& url)> injection_calls;
+  // Drops every session of dripr on the database of `url` (as a server restart would).
+  // Returns how many it dropped.
+  std::function<int(const std::string& url)> drop_sessions;
+  // dripr's sessions open on the database of `url`.
+  std::function<int(const std::string& url)> sessions;
+
+  // Error codes `inject` takes: two transient kinds (retried) and a permanent one, and what
+  // the permanent one reads as.
+  std::string transient_code;
+  std::string second_transient_code;
+  std::string permanent_code;
+  ErrorCode permanent_error = ErrorCode::kInternal;
+};
+
+std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>& info);
+void PrintTo(const NetworkedServer& server, std::ostream* os);
+
+class NetworkedStoreTest : public ::testing::TestWithParam<NetworkedServer> {
+ protected:
+  void SetUp() override;
+  StorePtr Open(const NetworkedTweak& tweak = {});
+  std::string Query(const std::string& sql) { return GetParam().query(url_, sql); }
+  Status Exec(const std::string& sql) { return GetParam().exec(url_, sql); }
+  void InjectUpdateFailures(const std::string& code, int times) {
+    GetParam().inject(url_, code, times);
+  }
+  int InjectionCalls() { return GetParam().injection_calls(url_); }
+  static NewCampaign Simple(const std::string& id);
+
+  std::shared_ptr<void> db_;
+  std::string url_;
+  StorePtr store_;
+};
+
+}  // namespace dripr
