@@ -181,19 +181,10 @@ NetworkedServer MysqlServer() {
   NetworkedServer s;
   s.name = "mysql";
   if (AdminUrl().empty()) s.skip_reason = "DRIPR_TEST_MYSQL_URL is not set";
-  s.make_database = [](std::string* url) {
-    auto db = std::make_shared<TempDatabase>();
-    *url = db->Url();
-    return std::shared_ptr<void>(db);
-  };
+  s.make_database = MakeTempDatabase<TempDatabase>;
   s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    MysqlStoreOptions o;
-    if (tweak.pool_size > 0) o.pool_size = tweak.pool_size;
-    if (tweak.retry_deadline.count() > 0) o.retry_deadline = tweak.retry_deadline;
-    if (tweak.outbox_poll_interval.count() > 0) {
-      o.outbox_poll_interval = tweak.outbox_poll_interval;
-    }
-    return OpenMy(url, &SystemClock::Instance(), RequiredParts(), std::move(o));
+    return OpenMy(url, &SystemClock::Instance(), RequiredParts(),
+                  Tweaked<MysqlStoreOptions>(tweak));
   };
   s.exec = ExecOn;
   s.query = QueryOne;
@@ -218,10 +209,8 @@ NetworkedServer MysqlServer() {
                                        DriprSessionsWhere(url))
                          .c_str());
   };
-  s.transient_code = "1213";         // ER_LOCK_DEADLOCK
-  s.second_transient_code = "1205";  // ER_LOCK_WAIT_TIMEOUT
-  s.permanent_code = "1644";         // ER_SIGNAL_EXCEPTION
-  s.permanent_error = ErrorCode::kInternal;
+  // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, ER_SIGNAL_EXCEPTION (kInternal).
+  s.codes = {"1213", "1205", "1644", ErrorCode::kInternal};
   return s;
 }
 

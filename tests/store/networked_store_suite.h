@@ -54,11 +54,31 @@ struct NetworkedServer {
 
   // Error codes `inject` takes: two transient kinds (retried) and a permanent one, and what
   // the permanent one reads as.
-  std::string transient_code;
-  std::string second_transient_code;
-  std::string permanent_code;
-  ErrorCode permanent_error = ErrorCode::kInternal;
+  struct Codes {
+    std::string transient;
+    std::string second_transient;
+    std::string permanent;
+    ErrorCode permanent_error = ErrorCode::kInternal;
+  } codes;
 };
+
+// The options of a store (PostgresStoreOptions, MysqlStoreOptions) with what `t` sets.
+template <class Options>
+Options Tweaked(const NetworkedTweak& t) {
+  Options o;
+  if (t.pool_size > 0) o.pool_size = t.pool_size;
+  if (t.retry_deadline.count() > 0) o.retry_deadline = t.retry_deadline;
+  if (t.outbox_poll_interval.count() > 0) o.outbox_poll_interval = t.outbox_poll_interval;
+  return o;
+}
+
+// NetworkedServer::make_database for a test database type with Url().
+template <class TempDatabase>
+std::shared_ptr<void> MakeTempDatabase(std::string* url) {
+  auto db = std::make_shared<TempDatabase>();
+  *url = db->Url();
+  return db;
+}
 
 std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>& info);
 void PrintTo(const NetworkedServer& server, std::ostream* os);
@@ -74,6 +94,8 @@ class NetworkedStoreTest : public ::testing::TestWithParam<NetworkedServer> {
   }
   int InjectionCalls() { return GetParam().injection_calls(url_); }
   static NewCampaign Simple(const std::string& id);
+  // Starts campaign "a" while its UPDATE fails `times` times with `code`: applied once.
+  void ExpectRetriedAndAppliedOnce(const std::string& code, int times);
 
   std::shared_ptr<void> db_;
   std::string url_;

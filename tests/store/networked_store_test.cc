@@ -40,35 +40,33 @@ NewCampaign NetworkedStoreTest::Simple(const std::string& id) {
   return c;
 }
 
-namespace {
-
-TEST_P(NetworkedStoreTest, TransientFailureIsRetriedAndAppliedOnce) {
+void NetworkedStoreTest::ExpectRetriedAndAppliedOnce(const std::string& code, int times) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(GetParam().transient_code, 2);
+  InjectUpdateFailures(code, times);
   auto started = store_->StartCampaign("a");
   ASSERT_TRUE(started) << started.error().ToString();
   EXPECT_TRUE(started->changed);
-  EXPECT_EQ(InjectionCalls(), 3);  // two failed attempts, then the one that committed
+  EXPECT_EQ(InjectionCalls(), times + 1);  // the failed attempts, then the one that committed
   EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
   EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
 }
 
+namespace {
+
+TEST_P(NetworkedStoreTest, TransientFailureIsRetriedAndAppliedOnce) {
+  ExpectRetriedAndAppliedOnce(GetParam().codes.transient, 2);
+}
+
 TEST_P(NetworkedStoreTest, SecondTransientFailureKindIsRetriedAndAppliedOnce) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(GetParam().second_transient_code, 1);
-  auto started = store_->StartCampaign("a");
-  ASSERT_TRUE(started) << started.error().ToString();
-  EXPECT_TRUE(started->changed);
-  EXPECT_EQ(InjectionCalls(), 2);
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
+  ExpectRetriedAndAppliedOnce(GetParam().codes.second_transient, 1);
 }
 
 TEST_P(NetworkedStoreTest, APermanentErrorIsNotRetriedAndWritesNothing) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(GetParam().permanent_code, 100);
+  InjectUpdateFailures(GetParam().codes.permanent, 100);
   auto started = store_->StartCampaign("a");
   ASSERT_FALSE(started);
-  EXPECT_EQ(started.error().code, GetParam().permanent_error);
+  EXPECT_EQ(started.error().code, GetParam().codes.permanent_error);
   EXPECT_THAT(started.error().message, HasSubstr("injected failure"));
   EXPECT_EQ(InjectionCalls(), 1);
   EXPECT_TRUE(store_->OutboxForCampaign("a")->empty());
@@ -78,11 +76,11 @@ TEST_P(NetworkedStoreTest, APermanentErrorIsNotRetriedAndWritesNothing) {
 TEST_P(NetworkedStoreTest, RetriesGiveUpAtTheDeadlineWithTheCause) {
   auto store = Open({.retry_deadline = 300ms});
   ASSERT_TRUE(store->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(GetParam().transient_code, 1'000'000);
+  InjectUpdateFailures(GetParam().codes.transient, 1'000'000);
   auto started = store->StartCampaign("a");
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, ErrorCode::kAborted);
-  EXPECT_THAT(started.error().message, HasSubstr(GetParam().transient_code));
+  EXPECT_THAT(started.error().message, HasSubstr(GetParam().codes.transient));
   EXPECT_GT(InjectionCalls(), 1);
 }
 

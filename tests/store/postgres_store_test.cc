@@ -168,19 +168,10 @@ NetworkedServer PostgresServer() {
   NetworkedServer s;
   s.name = "postgres";
   if (AdminUrl().empty()) s.skip_reason = "DRIPR_TEST_PG_URL is not set";
-  s.make_database = [](std::string* url) {
-    auto db = std::make_shared<TempDatabase>();
-    *url = db->Url();
-    return std::shared_ptr<void>(db);
-  };
+  s.make_database = MakeTempDatabase<TempDatabase>;
   s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    PostgresStoreOptions o;
-    if (tweak.pool_size > 0) o.pool_size = tweak.pool_size;
-    if (tweak.retry_deadline.count() > 0) o.retry_deadline = tweak.retry_deadline;
-    if (tweak.outbox_poll_interval.count() > 0) {
-      o.outbox_poll_interval = tweak.outbox_poll_interval;
-    }
-    return OpenPg(url, &SystemClock::Instance(), RequiredParts(), std::move(o));
+    return OpenPg(url, &SystemClock::Instance(), RequiredParts(),
+                  Tweaked<PostgresStoreOptions>(tweak));
   };
   s.exec = ExecOn;
   s.query = QueryOne;
@@ -200,10 +191,8 @@ NetworkedServer PostgresServer() {
         QueryOne(url, "SELECT count(*) FROM pg_stat_activity WHERE " + DriprSessionsWhere(url))
             .c_str());
   };
-  s.transient_code = "40001";         // serialization_failure
-  s.second_transient_code = "40P01";  // deadlock_detected
-  s.permanent_code = "22023";         // invalid_parameter_value
-  s.permanent_error = ErrorCode::kInvalidArgument;
+  // serialization_failure, deadlock_detected, invalid_parameter_value (class 22).
+  s.codes = {"40001", "40P01", "22023", ErrorCode::kInvalidArgument};
   return s;
 }
 
