@@ -40,17 +40,6 @@ std::string AdminUrl() {
   return url == nullptr ? "" : url;
 }
 
-// The admin URL with its database replaced by `db`.
-std::string UrlFor(const std::string& db) {
-  std::string url = AdminUrl();
-  size_t host = url.find("://");
-  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
-  std::string query;
-  if (size_t q = url.find('?'); q != std::string::npos) query = url.substr(q);
-  if (slash != std::string::npos) url.resize(slash);
-  return url + "/" + db + query;
-}
-
 // A plain Connector/C session on `url`, as another program would open it.
 struct RawSession {
   explicit RawSession(const std::string& url) {
@@ -101,54 +90,14 @@ Status ExecOn(const std::string& url, const std::string& sql) {
 }
 
 // A database created for one test and dropped when the last owner goes.
-class TempDatabase {
+class TempDatabase : public TempServerDatabase {
  public:
-  TempDatabase() {
-    static std::atomic<int> counter{0};
-    name_ = "dripr_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
-    auto made = ExecOn(AdminUrl(), "CREATE DATABASE " + name_);
-    EXPECT_TRUE(made) << made.error().ToString();
-  }
-  ~TempDatabase() { (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_); }
-  std::string Url() const { return UrlFor(name_); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
+  TempDatabase() : TempServerDatabase(AdminUrl(), ExecOn, "") {}
 };
 
-std::unique_ptr<MysqlStore> OpenMy(const std::string& url, const Clock* clock,
-                                   const RequiredParts& required, MysqlStoreOptions tweak = {}) {
-  tweak.url = url;
-  tweak.clock = clock;
-  tweak.required_parts = required;
-  auto s = MysqlStore::Open(std::move(tweak));
-  EXPECT_TRUE(s) << s.error().ToString();
-  return s ? std::move(*s) : nullptr;
+std::unique_ptr<MysqlStore> OpenMy(const std::string& url, const NetworkedTweak& tweak = {}) {
+  return OpenTweaked<MysqlStore, MysqlStoreOptions>(url, tweak);
 }
-
-StoreUnderTest MakeMysqlStore(const Clock* clock, const RequiredParts& required) {
-  StoreUnderTest t;
-  if (AdminUrl().empty()) {
-    t.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
-    return t;
-  }
-  auto db = std::make_shared<TempDatabase>();
-  const std::string url = db->Url();
-  t.store = OpenMy(url, clock, required);
-  if (t.store) {
-    auto migrated = t.store->Migrate();
-    EXPECT_TRUE(migrated) << migrated.error().ToString();
-  }
-  t.reopen = [db, url, required](const Clock* c) -> StorePtr { return OpenMy(url, c, required); };
-  t.exec_sql = [db, url](const std::string& sql) { return ExecOn(url, sql); };
-  return t;
-}
-
-INSTANTIATE_TEST_SUITE_P(Mysql, StoreContractTest,
-                         ::testing::Values(StoreBackend{"mysql", &MakeMysqlStore}),
-                         StoreBackendName);
 
 // ---------------------------------------------------------------- the networked-store suite
 
@@ -180,11 +129,11 @@ std::string DriprSessionsWhere(const std::string& url) {
 NetworkedServer MysqlServer() {
   NetworkedServer s;
   s.name = "mysql";
-  if (AdminUrl().empty()) s.skip_reason = "DRIPR_TEST_MYSQL_URL is not set";
+  if (AdminUrl().empty())
+    s.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
   s.make_database = MakeTempDatabase<TempDatabase>;
   s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    return OpenMy(url, &SystemClock::Instance(), RequiredParts(),
-                  Tweaked<MysqlStoreOptions>(tweak));
+    return OpenMy(url, tweak);
   };
   s.exec = ExecOn;
   s.query = QueryOne;
@@ -214,6 +163,13 @@ NetworkedServer MysqlServer() {
   return s;
 }
 
+INSTANTIATE_TEST_SUITE_P(Mysql, StoreContractTest,
+                         ::testing::Values(StoreBackend{"mysql",
+                                                        [](const Clock* c, const RequiredParts& r) {
+                                                          return ContractStoreOn(MysqlServer(), c,
+                                                                                 r);
+                                                        }}),
+                         StoreBackendName);
 INSTANTIATE_TEST_SUITE_P(Mysql, NetworkedStoreTest, ::testing::Values(MysqlServer()),
                          NetworkedServerName);
 
@@ -259,7 +215,7 @@ TEST_P(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
   std::atomic<int> failures{0};
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] {
-      auto s = OpenMy(fresh.Url(), &SystemClock::Instance(), RequiredParts());
+      auto s = OpenMy(fresh.Url());
       if (s == nullptr || !s->Migrate()) ++failures;
     });
   }
@@ -374,7 +330,7 @@ TEST(MysqlOpenTest, OpenStoreChoosesMysqlForItsUrls) {
 TEST(MysqlOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
   TempDatabase db;
-  auto s = OpenMy(db.Url(), &SystemClock::Instance(), RequiredParts());
+  auto s = OpenMy(db.Url());
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(*s->SchemaVersion(), 0);
   auto r = s->GetCampaign("a");

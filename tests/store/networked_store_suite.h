@@ -18,13 +18,17 @@
 #include <ostream>
 #include <string>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/store/store.h"
+#include "support/store_contract.h"
 
 namespace dripr {
 
 // What a test may change of the store's options.
 struct NetworkedTweak {
+  const Clock* clock = nullptr;  // null: the system clock
+  RequiredParts required;
   int pool_size = 0;                                  // 0: the default
   std::chrono::milliseconds retry_deadline{0};        // 0: the default
   std::chrono::milliseconds outbox_poll_interval{0};  // 0: the default
@@ -36,7 +40,7 @@ struct NetworkedServer {
   std::string skip_reason;  // non-empty: the server is not available and tests skip
   // A fresh, empty database, dropped when the returned owner goes; its URL in *url.
   std::function<std::shared_ptr<void>(std::string* url)> make_database;
-  // A store on `url` (not migrated) with the system clock and every part required.
+  // A store on `url` (not migrated).
   std::function<StorePtr(const std::string& url, const NetworkedTweak& tweak)> open;
   // Runs `sql` on `url` from a plain client session, as another program would.
   std::function<Status(const std::string& url, const std::string& sql)> exec;
@@ -62,23 +66,52 @@ struct NetworkedServer {
   } codes;
 };
 
-// The options of a store (PostgresStoreOptions, MysqlStoreOptions) with what `t` sets.
-template <class Options>
-Options Tweaked(const NetworkedTweak& t) {
+// A store (PostgresStore, MysqlStore) on `url` with what `t` sets; null (and a test
+// failure) when it cannot be opened.
+template <class NetStore, class Options>
+std::unique_ptr<NetStore> OpenTweaked(const std::string& url, const NetworkedTweak& t) {
   Options o;
+  o.url = url;
+  o.clock = t.clock != nullptr ? t.clock : &SystemClock::Instance();
+  o.required_parts = t.required;
   if (t.pool_size > 0) o.pool_size = t.pool_size;
   if (t.retry_deadline.count() > 0) o.retry_deadline = t.retry_deadline;
   if (t.outbox_poll_interval.count() > 0) o.outbox_poll_interval = t.outbox_poll_interval;
-  return o;
+  auto s = NetStore::Open(std::move(o));
+  EXPECT_TRUE(s) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
 }
 
-// NetworkedServer::make_database for a test database type with Url().
+// A database created for one test on the server of `admin_url` and dropped (with
+// `drop_options`) when the last owner goes.
+class TempServerDatabase {
+ public:
+  using Exec = std::function<Status(const std::string& url, const std::string& sql)>;
+  TempServerDatabase(std::string admin_url, Exec exec, std::string drop_options = "");
+  ~TempServerDatabase();
+  TempServerDatabase(const TempServerDatabase&) = delete;
+  TempServerDatabase& operator=(const TempServerDatabase&) = delete;
+  std::string Url() const;
+  const std::string& name() const { return name_; }
+
+ private:
+  const std::string admin_url_;
+  const Exec exec_;
+  const std::string drop_options_;
+  std::string name_;
+};
+
+// NetworkedServer::make_database for a TempServerDatabase type.
 template <class TempDatabase>
 std::shared_ptr<void> MakeTempDatabase(std::string* url) {
   auto db = std::make_shared<TempDatabase>();
   *url = db->Url();
   return db;
 }
+
+// The Store contract suite's database on `server` (support/store_contract.h).
+StoreUnderTest ContractStoreOn(const NetworkedServer& server, const Clock* clock,
+                               const RequiredParts& required);
 
 std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>& info);
 void PrintTo(const NetworkedServer& server, std::ostream* os);

@@ -1,6 +1,7 @@
 // The networked-store suite (networked_store_suite.h); each server instantiates it.
 
 #include <gmock/gmock.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -20,6 +21,53 @@ std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>&
 }
 
 void PrintTo(const NetworkedServer& server, std::ostream* os) { *os << server.name; }
+
+TempServerDatabase::TempServerDatabase(std::string admin_url, Exec exec, std::string drop_options)
+    : admin_url_(std::move(admin_url)),
+      exec_(std::move(exec)),
+      drop_options_(std::move(drop_options)) {
+  static std::atomic<int> counter{0};
+  name_ = "dripr_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+          std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
+  auto made = exec_(admin_url_, "CREATE DATABASE " + name_);
+  EXPECT_TRUE(made) << made.error().ToString();
+}
+
+TempServerDatabase::~TempServerDatabase() {
+  (void)exec_(admin_url_, "DROP DATABASE IF EXISTS " + name_ + drop_options_);
+}
+
+// The admin URL with its database replaced by ours.
+std::string TempServerDatabase::Url() const {
+  std::string url = admin_url_;
+  size_t host = url.find("://");
+  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
+  std::string query;
+  if (size_t q = url.find('?'); q != std::string::npos) query = url.substr(q);
+  if (slash != std::string::npos) url.resize(slash);
+  return url + "/" + name_ + query;
+}
+
+StoreUnderTest ContractStoreOn(const NetworkedServer& server, const Clock* clock,
+                               const RequiredParts& required) {
+  StoreUnderTest t;
+  if (!server.skip_reason.empty()) {
+    t.skip_reason = server.skip_reason;
+    return t;
+  }
+  std::string url;
+  std::shared_ptr<void> db = server.make_database(&url);
+  t.store = server.open(url, {.clock = clock, .required = required});
+  if (t.store) {
+    auto migrated = t.store->Migrate();
+    EXPECT_TRUE(migrated) << migrated.error().ToString();
+  }
+  t.reopen = [server, db, url, required](const Clock* c) -> StorePtr {
+    return server.open(url, {.clock = c, .required = required});
+  };
+  t.exec_sql = [server, db, url](const std::string& sql) { return server.exec(url, sql); };
+  return t;
+}
 
 void NetworkedStoreTest::SetUp() {
   if (!GetParam().skip_reason.empty()) GTEST_SKIP() << GetParam().skip_reason;

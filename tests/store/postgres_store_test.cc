@@ -34,17 +34,6 @@ std::string AdminUrl() {
   return url == nullptr ? "" : url;
 }
 
-// The admin URL with its database replaced by `db`.
-std::string UrlFor(const std::string& db) {
-  std::string url = AdminUrl();
-  size_t host = url.find("://");
-  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
-  std::string query;
-  if (size_t q = url.find('?'); q != std::string::npos) query = url.substr(q);
-  if (slash != std::string::npos) url.resize(slash);
-  return url + "/" + db + query;
-}
-
 // Runs SQL on `url` with a plain libpq connection, as another program would.
 Status ExecOn(const std::string& url, const std::string& sql) {
   PGconn* c = PQconnectdb(url.c_str());
@@ -75,57 +64,15 @@ std::string QueryOne(const std::string& url, const std::string& sql) {
   return out;
 }
 
-// A database created for one test and dropped (connections and all) when the last owner goes.
-class TempDatabase {
+// A database created for one test and dropped when the last owner goes.
+class TempDatabase : public TempServerDatabase {
  public:
-  TempDatabase() {
-    static std::atomic<int> counter{0};
-    name_ = "dripr_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
-    auto made = ExecOn(AdminUrl(), "CREATE DATABASE " + name_);
-    EXPECT_TRUE(made) << made.error().ToString();
-  }
-  ~TempDatabase() {
-    (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  }
-  std::string Url() const { return UrlFor(name_); }
-
- private:
-  std::string name_;
+  TempDatabase() : TempServerDatabase(AdminUrl(), ExecOn, " WITH (FORCE)") {}
 };
 
-std::unique_ptr<PostgresStore> OpenPg(const std::string& url, const Clock* clock,
-                                      const RequiredParts& required,
-                                      PostgresStoreOptions tweak = {}) {
-  tweak.url = url;
-  tweak.clock = clock;
-  tweak.required_parts = required;
-  auto s = PostgresStore::Open(std::move(tweak));
-  EXPECT_TRUE(s) << s.error().ToString();
-  return s ? std::move(*s) : nullptr;
+std::unique_ptr<PostgresStore> OpenPg(const std::string& url, const NetworkedTweak& tweak = {}) {
+  return OpenTweaked<PostgresStore, PostgresStoreOptions>(url, tweak);
 }
-
-StoreUnderTest MakePostgresStore(const Clock* clock, const RequiredParts& required) {
-  StoreUnderTest t;
-  if (AdminUrl().empty()) {
-    t.skip_reason = "DRIPR_TEST_PG_URL is not set (make test starts a PostgreSQL cluster)";
-    return t;
-  }
-  auto db = std::make_shared<TempDatabase>();
-  const std::string url = db->Url();
-  t.store = OpenPg(url, clock, required);
-  if (t.store) {
-    auto migrated = t.store->Migrate();
-    EXPECT_TRUE(migrated) << migrated.error().ToString();
-  }
-  t.reopen = [db, url, required](const Clock* c) -> StorePtr { return OpenPg(url, c, required); };
-  t.exec_sql = [db, url](const std::string& sql) { return ExecOn(url, sql); };
-  return t;
-}
-
-INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
-                         ::testing::Values(StoreBackend{"postgres", &MakePostgresStore}),
-                         StoreBackendName);
 
 TEST(MigrationListsTest, EveryDialectHasTheSameVersionsWithoutGaps) {
   // Same versions and names in every dialect; the columns are compared against a real
@@ -167,11 +114,11 @@ std::string DriprSessionsWhere(const std::string& url) {
 NetworkedServer PostgresServer() {
   NetworkedServer s;
   s.name = "postgres";
-  if (AdminUrl().empty()) s.skip_reason = "DRIPR_TEST_PG_URL is not set";
+  if (AdminUrl().empty())
+    s.skip_reason = "DRIPR_TEST_PG_URL is not set (make test starts a PostgreSQL cluster)";
   s.make_database = MakeTempDatabase<TempDatabase>;
   s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    return OpenPg(url, &SystemClock::Instance(), RequiredParts(),
-                  Tweaked<PostgresStoreOptions>(tweak));
+    return OpenPg(url, tweak);
   };
   s.exec = ExecOn;
   s.query = QueryOne;
@@ -196,14 +143,19 @@ NetworkedServer PostgresServer() {
   return s;
 }
 
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
+                         ::testing::Values(StoreBackend{"postgres",
+                                                        [](const Clock* c, const RequiredParts& r) {
+                                                          return ContractStoreOn(PostgresServer(),
+                                                                                 c, r);
+                                                        }}),
+                         StoreBackendName);
 INSTANTIATE_TEST_SUITE_P(Postgres, NetworkedStoreTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
 
 // ---------------------------------------------------------------- PostgreSQL specifics
 
 class PostgresStoreTest : public NetworkedStoreTest {};
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
-                         NetworkedServerName);
 
 // The wake-up comes from NOTIFY, not from the fallback poll (set to 30 s here).
 TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
@@ -228,6 +180,9 @@ TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
   EXPECT_TRUE(woke);
   EXPECT_LT(took, 5s);
 }
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
+                         NetworkedServerName);
 
 TEST(PostgresOpenTest, AnUnreachableServerFailsAtOnceWithoutThePassword) {
   PostgresStoreOptions o;
@@ -261,7 +216,7 @@ TEST(PostgresOpenTest, OpenStoreChoosesPostgresForItsUrls) {
 TEST(PostgresOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
   TempDatabase db;
-  auto s = OpenPg(db.Url(), &SystemClock::Instance(), RequiredParts());
+  auto s = OpenPg(db.Url());
   ASSERT_NE(s, nullptr);
   auto r = s->GetCampaign("a");
   ASSERT_FALSE(r);

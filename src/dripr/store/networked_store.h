@@ -21,8 +21,10 @@
 #include <string_view>
 #include <vector>
 
+#include "dripr/core/ids.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/connection_pool.h"
+#include "dripr/store/migrations/migrations.h"
 #include "dripr/store/row_reader.h"
 #include "dripr/store/store_base.h"
 #include "dripr/store/store_common.h"
@@ -64,6 +66,64 @@ class NetworkedStore : public StoreBase {
   using Params = typename Driver::Params;
   using Rows = typename Driver::Rows;
   using Row = EpochMsRow<Rows>;
+
+  int LatestSchemaVersion() const override { return kLatestSchemaVersion; }
+
+  Result<int> SchemaVersion() override {
+    int version = 0;
+    DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
+      return Ok();
+    }));
+    return version;
+  }
+
+  Status LoadZipCodes(const std::string& csv_path) override {
+    bool empty = false;
+    // Cheap check first: a loaded table (the normal case on every start) skips the file.
+    DRIPR_TRY(Read("load zip codes", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(empty, ZipTableEmpty(c));
+      return Ok();
+    }));
+    if (!empty) return Ok();
+    DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
+    return LoadZipRows(csv_path, rows);
+  }
+
+  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override {
+    std::vector<OutboxRow> out;
+    if (limit <= 0) return out;
+    const SysTime now = Now();
+    const std::string token = NewUuid();
+    int64_t max_id = 0;
+    DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
+      out.clear();
+      DRIPR_TRY(ClaimRows(c, limit, now, now + lease, token, out));
+      DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
+      return Ok();
+    }));
+    SetClaimedMaxId(max_id);
+    return out;
+  }
+
+  Status MarkPublished(const std::vector<int64_t>& ids) override {
+    if (ids.empty()) return Ok();
+    const SysTime now = Now();
+    return InTransaction("mark outbox published", [&](Connection& c) -> Status {
+      return UpdateUnpublished(c, "published_at = ?, claimed_until = NULL, claim_token = NULL",
+                               Params().Time(now), ids);
+    });
+  }
+
+  Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
+    if (ids.empty()) return Ok();
+    DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
+      return UpdateUnpublished(
+          c, "attempts = attempts + 1, claimed_until = NULL, claim_token = NULL", Params(), ids);
+    }));
+    NotifyOutbox();
+    return Ok();
+  }
 
   Result<Campaign> GetCampaign(const std::string& id) override {
     Campaign out;
@@ -301,8 +361,7 @@ class NetworkedStore : public StoreBase {
   Result<int64_t> MaxOutboxId() override {
     int64_t max_id = 0;
     DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
-      max_id = rows.Int(0, 0);
+      DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
       return Ok();
     }));
     return max_id;
@@ -318,10 +377,44 @@ class NetworkedStore : public StoreBase {
   virtual Result<bool> TakeLease(Connection& c, const std::string& name, const std::string& holder,
                                  SysTime now, SysTime until) = 0;
 
-  // Replaces the campaign's rows of `part` inside the transaction on `c` (each server has
-  // its own bulk path).
-  virtual Status ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
-                                const std::vector<RankedRecord>& records) = 0;
+  // 0 before the first migration.
+  virtual Result<int> ReadSchemaVersion(Connection& c) = 0;
+  // Loads `rows` (read from `csv_path`) into an empty zip_codes table; a loader that finds
+  // the table filled by another one meanwhile changes nothing.
+  virtual Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) = 0;
+  // Inside the claim's transaction: the claimable rows (each campaign's oldest unpublished
+  // row not under a live claim, and that campaign's later rows), at most `limit`, marked
+  // claimed until `until` by `token`, into `out` in id order.
+  virtual Status ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
+                           const std::string& token, std::vector<OutboxRow>& out) = 0;
+  // "UPDATE outbox SET <set> WHERE id IN (ids) AND published_at IS NULL", the parameters
+  // of `set` in `params`.
+  virtual Status UpdateUnpublished(Connection& c, std::string_view set, Params params,
+                                   const std::vector<int64_t>& ids) = 0;
+  // Inserts a campaign's part rows (after ReplaceRecords deleted the old ones; not empty).
+  virtual Status InsertRecords(Connection& c, const std::string& campaign_id, const RecordTable& t,
+                               const std::vector<RankedRecord>& records) = 0;
+
+  // Replaces the campaign's rows of `part` inside the transaction on `c`.
+  Status ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
+                        const std::vector<RankedRecord>& records) {
+    const RecordTable& t = RecordTableFor(part);
+    DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
+                     Params().Text(campaign_id)));
+    if (records.empty()) return Ok();
+    return InsertRecords(c, campaign_id, t, records);
+  }
+
+  static Result<bool> ZipTableEmpty(Connection& c) {
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows rows, c.Exec("SELECT COUNT(*) FROM (SELECT zip_code FROM zip_codes LIMIT 1) z"));
+    return rows.Int(0, 0) == 0;
+  }
+
+  static Result<int64_t> ReadMaxOutboxId(Connection& c) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
+    return rows.Int(0, 0);
+  }
 
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override {
     return InTransaction(what, [&](Connection& c) -> Status {

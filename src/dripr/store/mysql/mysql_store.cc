@@ -43,11 +43,7 @@ Status MysqlStore::InTransactionOn(Connection& c, const Work& fn) {
 
 // ---- Migrations ----
 
-int MysqlStore::LatestSchemaVersion() const { return kLatestSchemaVersion; }
-
-namespace {
-
-Result<int> ReadSchemaVersion(Connection& c) {
+Result<int> MysqlStore::ReadSchemaVersion(Connection& c) {
   DRIPR_ASSIGN_OR_RETURN(Rows exists,
                          c.Exec("SELECT COUNT(*) FROM information_schema.tables WHERE "
                                 "table_schema = DATABASE() AND table_name = 'schema_migrations'"));
@@ -55,6 +51,8 @@ Result<int> ReadSchemaVersion(Connection& c) {
   DRIPR_ASSIGN_OR_RETURN(Rows v, c.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
   return static_cast<int>(v.Int(0, 0));
 }
+
+namespace {
 
 // A migration's statements: separated by ';' at the end of a line.
 std::vector<std::string> Statements(std::string_view sql) {
@@ -75,15 +73,6 @@ std::vector<std::string> Statements(std::string_view sql) {
 constexpr std::string_view kMigrateLock = "dripr_migrate_";
 
 }  // namespace
-
-Result<int> MysqlStore::SchemaVersion() {
-  int version = 0;
-  DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
-    return Ok();
-  }));
-  return version;
-}
 
 Status MysqlStore::Migrate() {
   // DDL commits implicitly in MySQL, so migrations cannot share one transaction; a named

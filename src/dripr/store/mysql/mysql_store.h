@@ -60,15 +60,8 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   static Result<std::unique_ptr<MysqlStore>> Open(MysqlStoreOptions options);
 
   Status Migrate() override;
-  Result<int> SchemaVersion() override;
-  int LatestSchemaVersion() const override;
 
-  // The reads are NetworkedStore's.
-  Status LoadZipCodes(const std::string& csv_path) override;
-
-  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override;
-  Status MarkPublished(const std::vector<int64_t>& ids) override;
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
+  // The rest of the Store is NetworkedStore's, on the hooks below.
 
   // Replaces a campaign's rows in a transaction of its own, with the multi-row INSERTs the
   // store uses or (`row_by_row`) one INSERT per row: bench/mysql_part_rows_bench.cc compares
@@ -85,8 +78,17 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }
   Status InTransactionOn(my::Connection& c, const Work& fn) override;
 
-  Status ReplaceRecords(my::Connection& c, const std::string& campaign_id, DataPart part,
-                        const std::vector<RankedRecord>& records) override;
+  // mysql_store.cc
+  Result<int> ReadSchemaVersion(my::Connection& c) override;
+  // mysql_store_data.cc
+  Status InsertRecords(my::Connection& c, const std::string& campaign_id, const RecordTable& t,
+                       const std::vector<RankedRecord>& records) override;
+  Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
+  // mysql_outbox.cc
+  Status ClaimRows(my::Connection& c, int limit, SysTime now, SysTime until,
+                   const std::string& token, std::vector<OutboxRow>& out) override;
+  Status UpdateUnpublished(my::Connection& c, std::string_view set, my::Params params,
+                           const std::vector<int64_t>& ids) override;
   // mysql_reconciler.cc
   Result<bool> TakeLease(my::Connection& c, const std::string& name, const std::string& holder,
                          SysTime now, SysTime until) override;

@@ -34,19 +34,10 @@ std::string Number(double v) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
-Result<bool> ZipTableEmpty(Connection& c) {
-  DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                         c.Exec("SELECT COUNT(*) FROM (SELECT zip_code FROM zip_codes LIMIT 1) z"));
-  return rows.Int(0, 0) == 0;
-}
-
 }  // namespace
 
-Status MysqlStore::ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
-                                  const std::vector<RankedRecord>& records) {
-  const RecordTable& t = RecordTableFor(part);
-  DRIPR_TRY(c.Exec("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?",
-                   Params().Text(campaign_id)));
+Status MysqlStore::InsertRecords(Connection& c, const std::string& campaign_id,
+                                 const RecordTable& t, const std::vector<RankedRecord>& records) {
   // Full batches share one cached statement; the remainder has its own (at most
   // kInsertBatchRows distinct statements per table and connection).
   for (size_t first = 0; first < records.size(); first += kInsertBatchRows) {
@@ -76,15 +67,7 @@ Status MysqlStore::ReplaceRecordsForBench(const std::string& campaign_id, DataPa
   });
 }
 
-Status MysqlStore::LoadZipCodes(const std::string& csv_path) {
-  bool empty = false;
-  // Cheap check first: a loaded table (the normal case on every start) skips the file.
-  DRIPR_TRY(Read("load zip codes", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(empty, ZipTableEmpty(c));
-    return Ok();
-  }));
-  if (!empty) return Ok();
-  DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
+Status MysqlStore::LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) {
   // Values are validated (5 digits, finite numbers in range), so the statements are built
   // as text: 1000 rows per INSERT, 34 statements for data/zip_codes.csv.
   std::vector<std::string> batches;

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 
-#include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/postgres/pg_rows.h"
@@ -63,48 +62,18 @@ constexpr std::string_view kChannel = "dripr_outbox";
 
 }  // namespace
 
-Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
-  std::vector<OutboxRow> out;
-  if (limit <= 0) return out;
-  const SysTime now = Now();
-  Params p;
-  p.Text(pg::TimeParam(now)).Int(limit).Text(pg::TimeParam(now + lease)).Text(NewUuid());
-  int64_t max_id = 0;
-  DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
-    out.clear();
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(ClaimSql(), p));
-    DRIPR_TRY(ReadAll(rows, ReadOutbox, out));
-    DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
-    max_id = m.Int(0, 0);
-    return Ok();
-  }));
-  SetClaimedMaxId(max_id);
-  return out;
+Status PostgresStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
+                                const std::string& token, std::vector<OutboxRow>& out) {
+  DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                         c.Exec(ClaimSql(), Params().Time(now).Int(limit).Time(until).Text(token)));
+  return ReadAll(rows, ReadOutbox, out);
 }
 
-Status PostgresStore::MarkPublished(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  Params p;
-  p.Text(pg::TimeParam(Now())).Text(IdArray(ids));
-  return InTransaction("mark outbox published", [&](Connection& c) -> Status {
-    DRIPR_TRY(
-        c.Exec("UPDATE outbox SET published_at = $1::timestamptz, claimed_until = NULL, "
-               "claim_token = NULL WHERE id = ANY($2::bigint[]) AND published_at IS NULL",
-               p));
-    return Ok();
-  });
-}
-
-Status PostgresStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
-    DRIPR_TRY(
-        c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
-               "claim_token = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-               Params().Text(IdArray(ids))));
-    return Ok();
-  }));
-  NotifyOutbox();
+Status PostgresStore::UpdateUnpublished(Connection& c, std::string_view set, Params params,
+                                        const std::vector<int64_t>& ids) {
+  DRIPR_TRY(c.Exec(pg::Driver::Sql("UPDATE outbox SET " + std::string(set) +
+                                   " WHERE id = ANY(?::bigint[]) AND published_at IS NULL"),
+                   params.Text(IdArray(ids))));
   return Ok();
 }
 

@@ -49,27 +49,12 @@ Status PostgresStore::InTransactionOn(Connection& c, const Work& fn) {
 
 // ---- Migrations ----
 
-int PostgresStore::LatestSchemaVersion() const { return kLatestSchemaVersion; }
-
-namespace {
-
-Result<int> ReadSchemaVersion(Connection& c) {
+Result<int> PostgresStore::ReadSchemaVersion(Connection& c) {
   DRIPR_ASSIGN_OR_RETURN(Rows exists,
                          c.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL"));
   if (exists.Text(0, 0) != "t") return 0;
   DRIPR_ASSIGN_OR_RETURN(Rows v, c.Exec("SELECT coalesce(max(version), 0) FROM schema_migrations"));
   return static_cast<int>(v.Int(0, 0));
-}
-
-}  // namespace
-
-Result<int> PostgresStore::SchemaVersion() {
-  int version = 0;
-  DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
-    return Ok();
-  }));
-  return version;
 }
 
 Status PostgresStore::Migrate() {

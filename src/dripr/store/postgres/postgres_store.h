@@ -58,15 +58,8 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   ~PostgresStore() override;
 
   Status Migrate() override;
-  Result<int> SchemaVersion() override;
-  int LatestSchemaVersion() const override;
 
-  // The reads are NetworkedStore's.
-  Status LoadZipCodes(const std::string& csv_path) override;
-
-  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override;
-  Status MarkPublished(const std::vector<int64_t>& ids) override;
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
+  // The rest of the Store is NetworkedStore's, on the hooks below.
 
  private:
   void BeforeOutboxWait() override { EnsureListener(); }
@@ -78,8 +71,17 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }
   Status InTransactionOn(pg::Connection& c, const Work& fn) override;
 
-  Status ReplaceRecords(pg::Connection& c, const std::string& campaign_id, DataPart part,
-                        const std::vector<RankedRecord>& records) override;
+  // postgres_store.cc
+  Result<int> ReadSchemaVersion(pg::Connection& c) override;
+  // postgres_store_data.cc
+  Status InsertRecords(pg::Connection& c, const std::string& campaign_id, const RecordTable& t,
+                       const std::vector<RankedRecord>& records) override;
+  Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
+  // postgres_outbox.cc
+  Status ClaimRows(pg::Connection& c, int limit, SysTime now, SysTime until,
+                   const std::string& token, std::vector<OutboxRow>& out) override;
+  Status UpdateUnpublished(pg::Connection& c, std::string_view set, pg::Params params,
+                           const std::vector<int64_t>& ids) override;
   // postgres_reconciler.cc
   Result<bool> TakeLease(pg::Connection& c, const std::string& name, const std::string& holder,
                          SysTime now, SysTime until) override;

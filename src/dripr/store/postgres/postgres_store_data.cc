@@ -13,21 +13,9 @@ using pg::CopyText;
 using pg::Params;
 using pg::Rows;
 
-namespace {
-
-Result<bool> ZipTableEmpty(Connection& c) {
-  DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT NOT EXISTS (SELECT 1 FROM zip_codes)"));
-  return rows.Text(0, 0) == "t";
-}
-
-}  // namespace
-
-Status PostgresStore::ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
-                                     const std::vector<RankedRecord>& records) {
-  const RecordTable& t = RecordTableFor(part);
-  DRIPR_TRY(c.Exec("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = $1",
-                   Params().Text(campaign_id)));
-  if (records.empty()) return Ok();
+Status PostgresStore::InsertRecords(Connection& c, const std::string& campaign_id,
+                                    const RecordTable& t,
+                                    const std::vector<RankedRecord>& records) {
   CopyText rows;
   for (const RankedRecord& r : records) {
     AddRecordValues(rows, campaign_id, r, t);
@@ -40,15 +28,7 @@ Status PostgresStore::ReplaceRecords(Connection& c, const std::string& campaign_
   return Ok();
 }
 
-Status PostgresStore::LoadZipCodes(const std::string& csv_path) {
-  bool empty = false;
-  // Cheap check first: a loaded table (the normal case on every start) skips the file.
-  DRIPR_TRY(Read("load zip codes", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(empty, ZipTableEmpty(c));
-    return Ok();
-  }));
-  if (!empty) return Ok();
-  DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
+Status PostgresStore::LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) {
   CopyText data;
   for (const ZipRow& r : rows) data.Text(r.zip).Real(r.lat).Real(r.lng).EndRow();
   return InTransaction("load zip codes", [&](Connection& c) -> Status {
