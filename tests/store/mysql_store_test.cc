@@ -123,7 +123,7 @@ std::string QueryOne(const std::string& url, const std::string& sql) {
 
 // dripr's sessions on the database of `url`, without the session asking.
 std::string DriprSessionsWhere(const std::string& url) {
-  return "db = '" + QueryOne(url, "SELECT DATABASE()") + "' AND id <> CONNECTION_ID()";
+  return "db = '" + DatabaseOf(url) + "' AND id <> CONNECTION_ID()";
 }
 
 NetworkedServer MysqlServer() {
@@ -145,7 +145,7 @@ NetworkedServer MysqlServer() {
     RawSession admin(AdminUrl());
     std::string ids =
         admin.One("SELECT GROUP_CONCAT(id) FROM information_schema.processlist WHERE db = '" +
-                  QueryOne(url, "SELECT DATABASE()") + "'");
+                  DatabaseOf(url) + "'");
     int dropped = 0;
     std::stringstream list(ids);
     for (std::string id; std::getline(list, id, ',');) {

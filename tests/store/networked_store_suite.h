@@ -101,6 +101,10 @@ class TempServerDatabase {
   std::string name_;
 };
 
+// The database named by a server URL ("mysql://u:p@h:1/db?x=y" -> "db"), without asking the
+// server (a session opened to ask would itself be counted among the sessions).
+std::string DatabaseOf(const std::string& url);
+
 // NetworkedServer::make_database for a TempServerDatabase type.
 template <class TempDatabase>
 std::shared_ptr<void> MakeTempDatabase(std::string* url) {

@@ -48,6 +48,13 @@ std::string TempServerDatabase::Url() const {
   return url + "/" + name_ + query;
 }
 
+std::string DatabaseOf(const std::string& url) {
+  size_t host = url.find("://");
+  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
+  if (slash == std::string::npos) return "";
+  return url.substr(slash + 1, url.find('?', slash) - slash - 1);
+}
+
 StoreUnderTest ContractStoreOn(const NetworkedServer& server, const Clock* clock,
                                const RequiredParts& required) {
   StoreUnderTest t;

@@ -107,8 +107,7 @@ void InjectUpdateFailures(const std::string& url, const std::string& state, int 
 
 // dripr's sessions on the database of `url` (this query's own session is not 'dripr').
 std::string DriprSessionsWhere(const std::string& url) {
-  return "application_name = 'dripr' AND datname = '" + QueryOne(url, "SELECT current_database()") +
-         "'";
+  return "application_name = 'dripr' AND datname = '" + DatabaseOf(url) + "'";
 }
 
 NetworkedServer PostgresServer() {
