@@ -97,24 +97,14 @@ Status SqliteStore::Migrate() {
   return InWriteTransaction("migrate", [&](Connection& c) -> Status {
     DRIPR_TRY(c.Exec(std::string(kCreateSchemaMigrations)));
     DRIPR_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(c));
-    if (current > kLatestSchemaVersion) {
-      return Fail(ErrorCode::kFailedPrecondition,
-                  "database schema version " + std::to_string(current) +
-                      " is newer than this dripr binary supports (" +
-                      std::to_string(kLatestSchemaVersion) + "); use a newer dripr");
-    }
-    for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= current) continue;
-      auto applied = c.Exec(std::string(m.sql));
-      if (!applied) {
-        return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
-                                         std::string(m.name) + ")"));
-      }
-      DRIPR_ASSIGN_OR_RETURN(
-          auto s, c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
-      DRIPR_TRY(s.BindInt(m.version).BindText(applied_at).Run());
-    }
-    return Ok();
+    return ApplyMigrations(
+        current, SqliteMigrations(), [&](const Migration& m) { return c.Exec(std::string(m.sql)); },
+        [&](const Migration& m) -> Status {
+          DRIPR_ASSIGN_OR_RETURN(
+              auto s,
+              c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
+          return s.BindInt(m.version).BindText(applied_at).Run();
+        });
   });
 }
 
