@@ -111,6 +111,8 @@ class MysqlStore final : public StoreBase {
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
   SysTime Now() const override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // mysql_budget.cc
 
   // Runs `fn` on a pooled connection, inside START TRANSACTION/COMMIT when `transaction`;
   // retries the whole of it on transient failures. `what` prefixes errors.

@@ -106,6 +106,8 @@ class PostgresStore final : public StoreBase {
   PostgresStore(PostgresStoreOptions options, const Clock* clock);
 
   SysTime Now() const override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // postgres_budget.cc
   // Runs `fn` on a pooled connection, inside BEGIN/COMMIT when `transaction`; retries the
   // whole of it on transient failures (see the header comment). `what` prefixes errors.
   Status Run(std::string_view what, bool transaction, const Work& fn);
