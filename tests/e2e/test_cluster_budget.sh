@@ -8,16 +8,8 @@ source "$(dirname "$0")/lib.sh"
 N=${E2E_CAMPAIGNS:-300}
 ZIPS=15
 MAX_RPS=${E2E_MAX_RPS:-25}
-FAKE="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
-[[ -x $FAKE ]] || fail "fake_rentcast not built at $FAKE"
-KEY="e2e-key-$RANDOM-$RANDOM"
-
-"$FAKE" --port 0 --api-key "$KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
-E2E_PIDS+=($!)
-fake_ready() { grep -q "listening on" "$E2E_TMP/fake.out"; }
-poll 10 "fake RentCast listening" fake_ready
-port=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")
-FAKE_URL="http://127.0.0.1:$port"
+start_fake_rentcast
+KEY=$FAKE_KEY
 
 # 15 real zip codes the fake has market data for (1 in 40 has none: a 404 is not shared
 # between campaigns, docs/decisions/cluster.md), then an empty request log.
@@ -25,7 +17,7 @@ real_zips 60 >"$E2E_TMP/zips.all"
 : >"$E2E_TMP/zips"
 while read -r z && (($(wc -l <"$E2E_TMP/zips") < ZIPS)); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $KEY" "$FAKE_URL/v1/markets?zipCode=$z&dataType=Sale&historyRange=6")
-  [[ $code == 200 ]] && echo "$z" >>"$E2E_TMP/zips"
+  if [[ $code == 200 ]]; then echo "$z" >>"$E2E_TMP/zips"; fi
 done <"$E2E_TMP/zips.all"
 [[ $(wc -l <"$E2E_TMP/zips") -eq $ZIPS ]] || fail "not $ZIPS zips with market data"
 curl -fsS -X DELETE "$FAKE_URL/__admin/requests" >/dev/null || fail "clearing the request log"
