@@ -93,7 +93,7 @@ int DataFetcherCmd(const Globals& g) {
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
   // RENTCAST_MAX_RPS is the budget of every fetcher on this database (docs/decisions/cluster.md).
-  auto provider = OpenProvider(ctx.env, &metrics, std::make_shared<StoreBudget>(**store));
+  auto provider = OpenProvider(ctx.env, &metrics, std::make_shared<StoreBudget>(*store));
   if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;

@@ -10,14 +10,22 @@ namespace dripr {
 Status PostgresStore::UpdateBudget(std::string_view what, const std::string& name,
                                    const BudgetDecision& decide) {
   return InTransaction(what, [&](pg::Connection& c) -> Status {
-    // next_at 0 = "free since 1970": every decision treats it as now.
-    DRIPR_TRY(
-        c.Exec("INSERT INTO provider_budget (name, next_at) VALUES ($1, 0)"
-               " ON CONFLICT (name) DO NOTHING",
-               pg::Params().Text(name)));
-    DRIPR_ASSIGN_OR_RETURN(pg::Rows r,
-                           c.Exec("SELECT next_at FROM provider_budget WHERE name = $1 FOR UPDATE",
-                                  pg::Params().Text(name)));
+    // Lock the row; create it first when missing (next_at 0 = "free since 1970", which every
+    // decision treats as now). Locking before inserting keeps the common case to one
+    // exclusive lock: taking a shared one first (a duplicate-key insert) and upgrading it
+    // deadlocks concurrent reservations.
+    auto lock_row = [&]() {
+      return c.Exec("SELECT next_at FROM provider_budget WHERE name = $1 FOR UPDATE",
+                    pg::Params().Text(name));
+    };
+    DRIPR_ASSIGN_OR_RETURN(pg::Rows r, lock_row());
+    if (r.empty()) {
+      DRIPR_TRY(
+          c.Exec("INSERT INTO provider_budget (name, next_at) VALUES ($1, 0)"
+                 " ON CONFLICT (name) DO NOTHING",
+                 pg::Params().Text(name)));
+      DRIPR_ASSIGN_OR_RETURN(r, lock_row());
+    }
     std::optional<int64_t> next_at;
     if (!r.empty()) next_at = r.Int(0, 0);
     std::optional<int64_t> updated = decide(next_at, Now());
