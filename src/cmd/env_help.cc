@@ -64,7 +64,8 @@ std::vector<VarHelp> Vars(EnvUse use) {
               {"DRIPR_MAX_WIDENINGS", std::to_string(d.fetch.max_widenings)},
               {"DRIPR_MIN_RESULTS", std::to_string(d.fetch.min_results)},
               {"DRIPR_KEEP_RESULTS", std::to_string(d.fetch.keep_results)},
-              {"DRIPR_MARKET_REUSE_DAYS", std::to_string(d.fetch.market_reuse.count() / 86400)}};
+              {"DRIPR_MARKET_REUSE_DAYS", std::to_string(d.fetch.market_reuse.count() / 86400)},
+              {"DRIPR_MARKET_LEASE_SECONDS", secs(d.fetch.market_flight.lease_ttl)}};
     case EnvUse::kAll:
       break;
   }

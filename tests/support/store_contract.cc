@@ -16,6 +16,7 @@ void StoreContractOutboxAnchor();      // store_contract_outbox.cc
 void StoreContractReconcilerAnchor();  // store_contract_reconciler.cc
 void StoreContractRecoveryAnchor();    // store_contract_recovery.cc
 void StoreContractBatchAnchor();       // store_contract_batch.cc
+void StoreContractClusterAnchor();     // store_contract_cluster.cc
 
 namespace {
 
@@ -35,6 +36,7 @@ std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info)
   StoreContractReconcilerAnchor();
   StoreContractRecoveryAnchor();
   StoreContractBatchAnchor();
+  StoreContractClusterAnchor();
   return info.param.name;
 }
 

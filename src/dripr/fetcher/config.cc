@@ -128,6 +128,8 @@ Result<AppConfig> LoadConfig(const Env& env) {
   f.keep_results = static_cast<size_t>(keep);
   DRIPR_ASSIGN_OR_RETURN(auto reuse_days, env.GetInt("DRIPR_MARKET_REUSE_DAYS", 30, 0, 365));
   f.market_reuse = std::chrono::seconds(reuse_days * 24 * 3600);
+  DRIPR_ASSIGN_OR_RETURN(auto market_lease, env.GetInt("DRIPR_MARKET_LEASE_SECONDS", 10, 2, 600));
+  f.market_flight.lease_ttl = std::chrono::seconds(market_lease);
 
   auto& r = c.reconcile;
   constexpr long long kWeek = 7 * 24 * 3600;

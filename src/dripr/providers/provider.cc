@@ -57,7 +57,8 @@ class MeteredProvider final : public Provider {
 
 }  // namespace
 
-Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics) {
+Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics,
+                                 std::shared_ptr<SharedBudget> budget) {
   const std::string name = env.GetOr("DATA_PROVIDER", "sample");
   if (name == "sample") {
     DRIPR_ASSIGN_OR_RETURN(auto options, SampleProviderOptions::FromEnv(env));
@@ -67,7 +68,7 @@ Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics) {
   }
   if (name == "rentcast") {
     // The RentCast provider counts each HTTP request itself (status codes, retries).
-    return OpenRentCastProvider(env, nullptr, nullptr, metrics);
+    return OpenRentCastProvider(env, nullptr, nullptr, metrics, std::move(budget));
   }
   return Fail(ErrorCode::kInvalidArgument,
               "DATA_PROVIDER must be sample or rentcast, got '" + name + "'");

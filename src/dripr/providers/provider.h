@@ -39,9 +39,14 @@ class Provider {
 
 using ProviderPtr = std::unique_ptr<Provider>;
 
+class SharedBudget;  // providers/rentcast/rate_limiter.h
+
 // DATA_PROVIDER=sample|rentcast (+ RENTCAST_* for rentcast). kInvalidArgument for a bad
 // or incomplete configuration. `metrics` (may be null; must outlive the provider) receives
-// dripr_provider_requests_total and dripr_provider_request_duration_seconds.
-Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics = nullptr);
+// dripr_provider_requests_total and dripr_provider_request_duration_seconds. `budget` (may be
+// null) makes RENTCAST_MAX_RPS the budget of every instance sharing it (the data-fetcher
+// passes one kept in the database).
+Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics = nullptr,
+                                 std::shared_ptr<SharedBudget> budget = nullptr);
 
 }  // namespace dripr

@@ -201,6 +201,21 @@ class Store {
   virtual Status UnregisterFetcher(const std::string& instance_id) = 0;
   // Every row, newest heartbeat first; liveness is the caller's rule (FetcherAlive).
   virtual Result<std::vector<FetcherInfo>> ListFetchers() = 0;
+
+  // ---- Cluster-wide provider budget (table `provider_budget`, docs/decisions/cluster.md). ----
+
+  // Reserves the next request slot of budget `name`, shared by every instance on this
+  // database (GCRA): the slot is max(now, the budget's next free slot) and the next free slot
+  // becomes slot + `spacing`. Returns how long the caller must wait for its slot (zero: send
+  // now), or nullopt, reserving nothing, when that wait would exceed `max_wait`. One
+  // transaction on the budget's row (created on first use), so concurrent callers in any
+  // process get slots at least `spacing` apart. Uses the store's clock.
+  virtual Result<std::optional<std::chrono::microseconds>> ReserveBudgetSlot(
+      const std::string& name, std::chrono::microseconds spacing,
+      std::chrono::microseconds max_wait) = 0;
+  // No slot of budget `name` starts before now + `pause` (a server's Retry-After pauses every
+  // instance). Never shortens a pause already in place.
+  virtual Status PauseBudget(const std::string& name, std::chrono::microseconds pause) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

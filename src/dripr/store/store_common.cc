@@ -1,5 +1,6 @@
 #include "dripr/store/store_common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -92,6 +93,27 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
   if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
   if (line_no == 0) return bad("empty file");
   return rows;
+}
+
+namespace {
+int64_t EpochMicros(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
+                            std::chrono::microseconds spacing, std::chrono::microseconds max_wait) {
+  const int64_t now_us = EpochMicros(now);
+  const int64_t slot = std::max(now_us, next_at.value_or(now_us));
+  const std::chrono::microseconds wait(slot - now_us);
+  if (wait > max_wait) return {std::nullopt, next_at.value_or(now_us)};
+  return {wait, slot + std::max<int64_t>(spacing.count(), 0)};
+}
+
+int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
+                           std::chrono::microseconds pause) {
+  const int64_t until = EpochMicros(now) + std::max<int64_t>(pause.count(), 0);
+  return std::max(until, next_at.value_or(until));
 }
 
 }  // namespace dripr

@@ -2,6 +2,9 @@
 // Backend-independent pieces every Store implementation shares (no database code): the outbox
 // row of a STATUS_CHANGE event, the attributes' JSON form, the zip CSV reader.
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,5 +61,18 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path);
 inline SysTime TruncateToMillis(SysTime t) {
   return std::chrono::floor<std::chrono::milliseconds>(t);
 }
+
+// Store::ReserveBudgetSlot's decision on the budget's row: `next_at` is the stored next free
+// slot (nullopt: no row yet), every time in microseconds since the Unix epoch. `wait` is
+// nullopt when the slot would be more than `max_wait` away, and then `next_at` is unchanged.
+struct BudgetSlot {
+  std::optional<std::chrono::microseconds> wait;
+  int64_t next_at = 0;  // the value to store
+};
+BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
+                            std::chrono::microseconds spacing, std::chrono::microseconds max_wait);
+// Store::PauseBudget's new next_at: the later of the stored one and now + pause.
+int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
+                           std::chrono::microseconds pause);
 
 }  // namespace dripr

@@ -195,7 +195,10 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
                     path_and_query, options_.deadline.count() / 1000.0, attempts, last.ToString()));
   };
   for (int attempt = 1;; ++attempt) {
-    if (!limiter_->Acquire(deadline - kMinAttemptTime)) return deadline_error(attempt - 1);
+    if (auto slot = limiter_->Acquire(deadline - kMinAttemptTime); !slot) {
+      if (slot.error().code == ErrorCode::kDeadlineExceeded) return deadline_error(attempt - 1);
+      return Fail(slot.error());  // the cluster's budget is unreachable: retried later
+    }
     Ticker::TimePoint start = ticker_.Now();
     if (deadline - start < kMinAttemptTime) return deadline_error(attempt - 1);
     auto remaining = duration_cast<milliseconds>(deadline - start);
@@ -378,12 +381,15 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
 }
 
 Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http,
-                                         std::shared_ptr<RateLimiter> limiter, Metrics* metrics) {
+                                         std::shared_ptr<RateLimiter> limiter, Metrics* metrics,
+                                         std::shared_ptr<SharedBudget> budget) {
   DRIPR_ASSIGN_OR_RETURN(auto options, RentCastOptions::FromEnv(env));
   if (!http) http = NewCurlHttpClient();
   if (!limiter) {
-    limiter = std::make_shared<RateLimiter>(RateLimiterOptions{.max_rps = options.max_rps},
-                                            std::make_shared<SteadyTicker>());
+    limiter = std::make_shared<RateLimiter>(
+        RateLimiterOptions{.max_rps = options.max_rps,
+                           .budget_name = RentCastBudgetName(options.api_key)},
+        std::make_shared<SteadyTicker>(), std::move(budget));
   }
   return ProviderPtr(std::make_unique<RentCastProvider>(
       std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));

@@ -159,9 +159,18 @@ CREATE TABLE fetchers (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-constexpr std::array<Migration, 2> kMysqlMigrations = {{
+// v3: see sqlite_migrations.cc (same table).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE TABLE provider_budget (
+  name    VARCHAR(255) NOT NULL PRIMARY KEY,
+  next_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+)sql";
+
+constexpr std::array<Migration, 3> kMysqlMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "cluster-wide provider budgets", kV3Sql},
 }};
 static_assert(kMysqlMigrations.back().version == kLatestSchemaVersion);
 

@@ -158,9 +158,18 @@ CREATE TABLE fetchers (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kPostgresMigrations = {{
+// v3: see sqlite_migrations.cc (same table).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE TABLE provider_budget (
+  name    text PRIMARY KEY,
+  next_at bigint NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 3> kPostgresMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "cluster-wide provider budgets", kV3Sql},
 }};
 static_assert(kPostgresMigrations.back().version == kLatestSchemaVersion);
 

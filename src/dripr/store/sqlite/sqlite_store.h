@@ -103,6 +103,8 @@ class SqliteStore final : public StoreBase {
                                                        .foreign_keys = true}) {}
 
   SysTime Now() const override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // sqlite_budget.cc
   // Runs `fn` inside one write transaction on writer_;
   // commits when it succeeds, rolls back otherwise. `what` prefixes error messages.
   Status InWriteTransaction(std::string_view what,
