@@ -1,5 +1,6 @@
 #include "dripr/store/store_common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -92,6 +93,30 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
   if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
   if (line_no == 0) return bad("empty file");
   return rows;
+}
+
+}  // namespace dripr
+
+namespace dripr {
+
+std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
+                            std::string (*placeholder)(int), std::vector<std::string>& params) {
+  std::string sql = "SELECT " + std::string(columns) + " FROM campaigns WHERE 1 = 1";
+  auto bind = [&](std::string value) {
+    params.push_back(std::move(value));
+    return placeholder(static_cast<int>(params.size()));
+  };
+  if (q.status) sql += " AND campaign_status = " + bind(std::string(ToString(*q.status)));
+  if (!q.search.empty()) {
+    // A zip uses campaigns_by_zip_id; an id prefix walks the primary key in id order.
+    const std::string zip = bind(q.search);
+    const std::string n = std::to_string(q.search.size());
+    sql += " AND (zip_code = " + zip + " OR substr(id, 1, " + n + ") = " + bind(q.search) + ")";
+  }
+  if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id);
+  const int limit = std::clamp(q.limit, 1, kMaxCampaignPage);
+  sql += " ORDER BY id LIMIT " + std::to_string(limit);
+  return sql;
 }
 
 }  // namespace dripr

@@ -12,6 +12,7 @@
 #include "dripr/domain/campaign_rules.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/types.h"
+#include "dripr/store/store.h"
 
 namespace dripr {
 
@@ -42,6 +43,12 @@ inline constexpr std::string_view kMarketColumns =
     "zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
     "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
     "old_average_days_on_market, old_total_listings, created_at";
+
+// The SELECT of Store::ListCampaignsPage for every dialect: `columns` are the backend's campaign
+// columns, `placeholder(n)` its n-th parameter marker (1-based: "?" or "$n"). Appends the text
+// parameters to bind, in order, to `params`. The limit is clamped to 1..kMaxCampaignPage.
+std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
+                            std::string (*placeholder)(int), std::vector<std::string>& params);
 
 // One line of data/zip_codes.csv.
 struct ZipRow {

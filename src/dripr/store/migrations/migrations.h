@@ -12,7 +12,7 @@
 
 namespace dripr {
 
-inline constexpr int kLatestSchemaVersion = 2;
+inline constexpr int kLatestSchemaVersion = 3;
 
 struct Migration {
   int version = 0;        // 1, 2, ... without gaps

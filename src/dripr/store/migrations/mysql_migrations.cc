@@ -159,9 +159,16 @@ CREATE TABLE fetchers (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-constexpr std::array<Migration, 2> kMysqlMigrations = {{
+// v3: see sqlite_migrations.cc (same indexes).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 3> kMysqlMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "campaign paging indexes for the dashboard", kV3Sql},
 }};
 static_assert(kMysqlMigrations.back().version == kLatestSchemaVersion);
 

@@ -158,9 +158,16 @@ CREATE TABLE fetchers (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kPostgresMigrations = {{
+// v3: see sqlite_migrations.cc (same indexes).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 3> kPostgresMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "campaign paging indexes for the dashboard", kV3Sql},
 }};
 static_assert(kPostgresMigrations.back().version == kLatestSchemaVersion);
 

@@ -197,6 +197,25 @@ Result<std::vector<Campaign>> MysqlStore::ListCampaigns(std::optional<CampaignSt
   return out;
 }
 
+Result<std::vector<Campaign>> MysqlStore::ListCampaignsPage(const CampaignPageQuery& q) {
+  std::vector<Campaign> out;
+  DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
+    out.clear();
+    std::vector<std::string> texts;
+    const std::string sql = CampaignPageSql(
+        q, my::kCampaignColumns, [](int n) { (void)n; return std::string("?"); }, texts);
+    Params p;
+    for (const auto& t : texts) p.Text(t);
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, my::ReadCampaign(rows, i));
+      out.push_back(std::move(campaign));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
 Result<std::optional<PropertyData>> MysqlStore::GetProperty(const std::string& campaign_id) {
   std::optional<PropertyData> out;
   DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {

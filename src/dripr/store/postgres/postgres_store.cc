@@ -171,6 +171,25 @@ Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<Campaig
   return out;
 }
 
+Result<std::vector<Campaign>> PostgresStore::ListCampaignsPage(const CampaignPageQuery& q) {
+  std::vector<Campaign> out;
+  DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
+    out.clear();
+    std::vector<std::string> texts;
+    const std::string sql = CampaignPageSql(
+        q, pg::kCampaignColumns, [](int n) { (void)n; return "$" + std::to_string(n); }, texts);
+    Params p;
+    for (const auto& t : texts) p.Text(t);
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, pg::ReadCampaign(rows, i));
+      out.push_back(std::move(campaign));
+    }
+    return Ok();
+  }));
+  return out;
+}
+
 Result<std::optional<PropertyData>> PostgresStore::GetProperty(const std::string& campaign_id) {
   std::optional<PropertyData> out;
   DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {

@@ -62,6 +62,7 @@ class PostgresStore final : public StoreBase {
 
   Result<Campaign> GetCampaign(const std::string& id) override;
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
+  Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override;
   Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
 
   Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;

@@ -142,6 +142,23 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignS
   return out;
 }
 
+Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  std::vector<std::string> params;
+  const std::string sql = CampaignPageSql(
+      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, params);
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
+  for (const auto& p : params) s.BindText(p);
+  std::vector<Campaign> out;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(s));
+    out.push_back(std::move(campaign));
+  }
+  return out;
+}
+
 Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& campaign_id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_TRY(sqlite::LoadCampaign(*c, campaign_id));
