@@ -2,6 +2,7 @@
 
 #include <array>
 #include <climits>
+#include <variant>
 
 #include "dripr/core/time.h"
 #include "dripr/domain/campaign_rules.h"
@@ -18,16 +19,15 @@ constexpr int kDefaultPage = 50;
 constexpr std::array<std::string_view, 5> kOverviewFamilies = {
     kMessagesHandled, kProviderRequests, kEventsPublished, kReconcilerActions, kInFlight};
 
-constexpr std::array<CampaignStatus, 9> kStatuses = {
-    CampaignStatus::kDormant,
-    CampaignStatus::kWaitingForData,
-    CampaignStatus::kWaitingForHomeAnalysis,
-    CampaignStatus::kReadyToCreateEmail,
-    CampaignStatus::kFetching,
-    CampaignStatus::kWaitingForManualApproval,
-    CampaignStatus::kReadyToSendEmail,
-    CampaignStatus::kUnsubscribed,
-    CampaignStatus::kError};
+constexpr std::array<CampaignStatus, 9> kStatuses = {CampaignStatus::kDormant,
+                                                     CampaignStatus::kWaitingForData,
+                                                     CampaignStatus::kWaitingForHomeAnalysis,
+                                                     CampaignStatus::kReadyToCreateEmail,
+                                                     CampaignStatus::kFetching,
+                                                     CampaignStatus::kWaitingForManualApproval,
+                                                     CampaignStatus::kReadyToSendEmail,
+                                                     CampaignStatus::kUnsubscribed,
+                                                     CampaignStatus::kError};
 
 // A store or bus failure: 404 for kNotFound, 409 for a refused state change, else 503.
 OpsResponse FromError(const Error& e) {
@@ -114,8 +114,8 @@ OpsResponse DashboardApi::Campaigns(const OpsRequest& r) {
   }
   auto limit = ParsePageLimit(r.Param("limit"), kDefaultPage, kMaxCampaignPage);
   if (!limit) {
-    return ApiError(400, "limit must be a whole number from 1 to " +
-                             std::to_string(kMaxCampaignPage));
+    return ApiError(400,
+                    "limit must be a whole number from 1 to " + std::to_string(kMaxCampaignPage));
   }
   // One row more than asked says whether there is a next page.
   q.limit = *limit + 1;

@@ -36,9 +36,9 @@ Result<std::unique_ptr<FetcherOps>> FetcherOps::Start(const OpsAddress& address,
   ops->probe_->Start();
   DRIPR_LOG_INFO("ops server listening on {} (/healthz /readyz /metrics)", ops->url());
   DRIPR_LOG_INFO("dashboard: {}/ (actions {})", ops->url(),
-                 !address.token.empty()                ? "need DRIPR_OPS_TOKEN"
+                 !address.token.empty()         ? "need DRIPR_OPS_TOKEN"
                  : IsLoopbackHost(address.host) ? "open to local users"
-                                                        : "disabled: set DRIPR_OPS_TOKEN");
+                                                : "disabled: set DRIPR_OPS_TOKEN");
   return ops;
 }
 

@@ -120,9 +120,9 @@ Result<json> QueuesReport(Bus& bus, Store& store, SysTime now) {
   json arr = json::array();
   for (DataPart p : kAllDataParts) {
     auto s = bus.WorkQueue(p).Stats();
-    if (!s) return s.error().Wrap(bus.WorkQueue(p).Name());
+    if (!s) return Fail(s.error().Wrap(bus.WorkQueue(p).Name()));
     auto d = bus.DeadLetterQueue(p).Stats();
-    if (!d) return d.error().Wrap(bus.DeadLetterQueue(p).Name());
+    if (!d) return Fail(d.error().Wrap(bus.DeadLetterQueue(p).Name()));
     arr.push_back({{"part", ToString(p)},
                    {"queue", bus.WorkQueue(p).Name()},
                    {"visible", s->visible},
@@ -133,9 +133,9 @@ Result<json> QueuesReport(Bus& bus, Store& store, SysTime now) {
   }
   // What the queue depths cannot show: events not yet published, and whether anyone consumes.
   auto backlog = store.PendingOutbox();
-  if (!backlog) return backlog.error().Wrap("outbox");
+  if (!backlog) return Fail(backlog.error().Wrap("outbox"));
   auto fetchers = store.ListFetchers();
-  if (!fetchers) return fetchers.error().Wrap("fetchers");
+  if (!fetchers) return Fail(fetchers.error().Wrap("fetchers"));
   json outbox = {{"unpublished", backlog->pending},
                  {"oldest_created_at", nullptr},
                  {"oldest_age_seconds", nullptr}};

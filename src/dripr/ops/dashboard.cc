@@ -34,7 +34,8 @@ std::optional<OpsAsset> FindAsset(std::string_view name) {
 OpsResponse Page() {
   auto index = FindAsset("index.html");
   if (!index) return ApiError(500, "dashboard not built in");
-  return WithSecurityHeaders({200, std::string(ContentType(index->name)), std::string(index->body)});
+  return WithSecurityHeaders(
+      {200, std::string(ContentType(index->name)), std::string(index->body)});
 }
 
 // Compares without an early exit, so response times do not reveal how much of a guess was right.
@@ -89,8 +90,8 @@ bool IsLoopbackHost(std::string_view host) {
 std::optional<OpsResponse> CheckAction(const OpsRequest& r, const ActionGuard& guard) {
   std::string presented = r.Header("X-Dripr-Token");
   const std::string auth = r.Header("Authorization");
-  const bool has_header = !presented.empty() || r.headers.count("X-Dripr-Token") > 0 ||
-                          auth.starts_with("Bearer ");
+  const bool has_header =
+      !presented.empty() || r.headers.count("x-dripr-token") > 0 || auth.starts_with("Bearer ");
   if (presented.empty() && auth.starts_with("Bearer ")) presented = auth.substr(7);
   if (!guard.token.empty()) {
     if (!SameSecret(presented, guard.token)) {

@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 
-#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -13,17 +12,19 @@
 
 namespace dripr {
 
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
 std::string OpsRequest::Header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
-    }
-  }
-  return "";
+  auto it = headers.find(Lower(name));
+  return it == headers.end() ? "" : it->second;
 }
 
 std::optional<std::string> OpsRequest::Param(const std::string& name) const {
@@ -43,7 +44,7 @@ httplib::Server::Handler Adapt(OpsHandler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     OpsRequest r{req.method, req.path, {}, req.body};
     for (const auto& [k, v] : req.params) r.params.emplace(k, v);
-    for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
+    for (const auto& [k, v] : req.headers) r.headers.emplace(Lower(k), v);
     r.peer_loopback = req.remote_addr == "::1" || req.remote_addr.starts_with("127.") ||
                       req.remote_addr.starts_with("::ffff:127.");
     OpsResponse out;

@@ -13,10 +13,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <string_view>
-#include <utility>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "dripr/core/error.h"
@@ -29,8 +29,8 @@ struct OpsRequest {
   std::string path;
   std::multimap<std::string, std::string> params;  // query string
   std::string body;
-  std::multimap<std::string, std::string> headers;  // names as sent (look up with Header())
-  bool peer_loopback = false;  // the connection comes from 127.0.0.0/8 or ::1
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  bool peer_loopback = false;                       // the connection comes from 127.0.0.0/8 or ::1
 
   // The first value of header `name` (case-insensitive), or "" when absent.
   std::string Header(std::string_view name) const;

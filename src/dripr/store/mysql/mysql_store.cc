@@ -176,17 +176,13 @@ Result<Campaign> MysqlStore::GetCampaign(const std::string& id) {
   return out;
 }
 
-Result<std::vector<Campaign>> MysqlStore::ListCampaigns(std::optional<CampaignStatus> status) {
+Result<std::vector<Campaign>> MysqlStore::SelectCampaigns(const std::string& sql,
+                                                          const std::vector<std::string>& params) {
   std::vector<Campaign> out;
   DRIPR_TRY(Read("list campaigns", [&](Connection& c) -> Status {
     out.clear();
-    std::string sql = "SELECT " + std::string(my::kCampaignColumns) + " FROM campaigns";
     Params p;
-    if (status) {
-      sql += " WHERE campaign_status = ?";
-      p.Text(ToString(*status));
-    }
-    sql += " ORDER BY created_at, id";
+    for (const auto& t : params) p.Text(t);
     DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
     for (int i = 0; i < rows.size(); ++i) {
       DRIPR_ASSIGN_OR_RETURN(Campaign campaign, my::ReadCampaign(rows, i));
@@ -197,23 +193,27 @@ Result<std::vector<Campaign>> MysqlStore::ListCampaigns(std::optional<CampaignSt
   return out;
 }
 
+Result<std::vector<Campaign>> MysqlStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  std::string sql = "SELECT " + std::string(my::kCampaignColumns) + " FROM campaigns";
+  std::vector<std::string> params;
+  if (status) {
+    sql += " WHERE campaign_status = ?";
+    params.emplace_back(ToString(*status));
+  }
+  sql += " ORDER BY created_at, id";
+  return SelectCampaigns(sql, params);
+}
+
 Result<std::vector<Campaign>> MysqlStore::ListCampaignsPage(const CampaignPageQuery& q) {
-  std::vector<Campaign> out;
-  DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
-    out.clear();
-    std::vector<std::string> texts;
-    const std::string sql = CampaignPageSql(
-        q, my::kCampaignColumns, [](int n) { (void)n; return std::string("?"); }, texts);
-    Params p;
-    for (const auto& t : texts) p.Text(t);
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, my::ReadCampaign(rows, i));
-      out.push_back(std::move(campaign));
-    }
-    return Ok();
-  }));
-  return out;
+  std::vector<std::string> params;
+  const std::string sql = CampaignPageSql(
+      q, my::kCampaignColumns,
+      [](int n) {
+        (void)n;
+        return std::string("?");
+      },
+      params);
+  return SelectCampaigns(sql, params);
 }
 
 Result<std::optional<PropertyData>> MysqlStore::GetProperty(const std::string& campaign_id) {

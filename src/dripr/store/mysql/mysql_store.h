@@ -104,6 +104,9 @@ class MysqlStore final : public StoreBase {
                                 const std::vector<RankedRecord>& records, bool row_by_row);
 
  private:
+  // Runs a SELECT of the campaign columns with text parameters (the listings' shared tail).
+  Result<std::vector<Campaign>> SelectCampaigns(const std::string& sql,
+                                                const std::vector<std::string>& params);
   using Work = std::function<Status(my::Connection&)>;
   class Tx;  // TransitionTx over one connection (mysql_store.cc)
 

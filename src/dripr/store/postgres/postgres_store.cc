@@ -150,17 +150,13 @@ Result<Campaign> PostgresStore::GetCampaign(const std::string& id) {
   return out;
 }
 
-Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<CampaignStatus> status) {
+Result<std::vector<Campaign>> PostgresStore::SelectCampaigns(
+    const std::string& sql, const std::vector<std::string>& params) {
   std::vector<Campaign> out;
   DRIPR_TRY(Read("list campaigns", [&](Connection& c) -> Status {
     out.clear();
-    std::string sql = "SELECT " + std::string(pg::kCampaignColumns) + " FROM campaigns";
     Params p;
-    if (status) {
-      sql += " WHERE campaign_status = $1";
-      p.Text(ToString(*status));
-    }
-    sql += " ORDER BY created_at, id";
+    for (const auto& t : params) p.Text(t);
     DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
     for (int i = 0; i < rows.size(); ++i) {
       DRIPR_ASSIGN_OR_RETURN(Campaign campaign, pg::ReadCampaign(rows, i));
@@ -171,23 +167,27 @@ Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<Campaig
   return out;
 }
 
+Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  std::string sql = "SELECT " + std::string(pg::kCampaignColumns) + " FROM campaigns";
+  std::vector<std::string> params;
+  if (status) {
+    sql += " WHERE campaign_status = $1";
+    params.emplace_back(ToString(*status));
+  }
+  sql += " ORDER BY created_at, id";
+  return SelectCampaigns(sql, params);
+}
+
 Result<std::vector<Campaign>> PostgresStore::ListCampaignsPage(const CampaignPageQuery& q) {
-  std::vector<Campaign> out;
-  DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
-    out.clear();
-    std::vector<std::string> texts;
-    const std::string sql = CampaignPageSql(
-        q, pg::kCampaignColumns, [](int n) { (void)n; return "$" + std::to_string(n); }, texts);
-    Params p;
-    for (const auto& t : texts) p.Text(t);
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, pg::ReadCampaign(rows, i));
-      out.push_back(std::move(campaign));
-    }
-    return Ok();
-  }));
-  return out;
+  std::vector<std::string> params;
+  const std::string sql = CampaignPageSql(
+      q, pg::kCampaignColumns,
+      [](int n) {
+        (void)n;
+        return "$" + std::to_string(n);
+      },
+      params);
+  return SelectCampaigns(sql, params);
 }
 
 Result<std::optional<PropertyData>> PostgresStore::GetProperty(const std::string& campaign_id) {

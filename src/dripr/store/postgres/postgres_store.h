@@ -96,6 +96,9 @@ class PostgresStore final : public StoreBase {
   Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
+  // Runs a SELECT of the campaign columns with text parameters (the listings' shared tail).
+  Result<std::vector<Campaign>> SelectCampaigns(const std::string& sql,
+                                                const std::vector<std::string>& params);
   using Work = std::function<Status(pg::Connection&)>;
 
   class Tx;  // TransitionTx over one connection (postgres_store.cc)

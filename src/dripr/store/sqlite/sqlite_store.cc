@@ -125,28 +125,9 @@ Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
   return sqlite::LoadCampaign(*c, id);
 }
 
-Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
+Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sql,
+                                                           const std::vector<std::string>& params) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  std::string sql = "SELECT " + std::string(sqlite::kCampaignColumns) + " FROM campaigns";
-  if (status) sql += " WHERE campaign_status = ?";
-  sql += " ORDER BY created_at, id";
-  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
-  if (status) s.BindText(ToString(*status));
-  std::vector<Campaign> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(s));
-    out.push_back(std::move(campaign));
-  }
-  return out;
-}
-
-Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
-  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  std::vector<std::string> params;
-  const std::string sql = CampaignPageSql(
-      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, params);
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
   for (const auto& p : params) s.BindText(p);
   std::vector<Campaign> out;
@@ -157,6 +138,24 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQ
     out.push_back(std::move(campaign));
   }
   return out;
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  std::string sql = "SELECT " + std::string(sqlite::kCampaignColumns) + " FROM campaigns";
+  std::vector<std::string> params;
+  if (status) {
+    sql += " WHERE campaign_status = ?";
+    params.emplace_back(ToString(*status));
+  }
+  sql += " ORDER BY created_at, id";
+  return SelectCampaigns(sql, params);
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
+  std::vector<std::string> params;
+  const std::string sql = CampaignPageSql(
+      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, params);
+  return SelectCampaigns(sql, params);
 }
 
 Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& campaign_id) {

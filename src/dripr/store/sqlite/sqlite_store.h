@@ -89,6 +89,9 @@ class SqliteStore final : public StoreBase {
   Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
+  // Runs a SELECT of the campaign columns with text parameters (the listings' shared tail).
+  Result<std::vector<Campaign>> SelectCampaigns(const std::string& sql,
+                                                const std::vector<std::string>& params);
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)
 
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
