@@ -8,8 +8,11 @@
 # $DRIPR_SCREENSHOT_DIR (default: build/dashboard-screenshots; not committed).
 source "$(dirname "$0")/lib.sh"
 export DATABASE_URL="sqlite:$E2E_TMP/e2e.db" EVENT_BUS=embedded DATA_PROVIDER=sample
+# Debian's python3-selenium lives in the system interpreter (not in a pyenv/venv one on PATH).
+py=/usr/bin/python3
+[[ -x $py ]] || py=python3
 command -v chromium >/dev/null && command -v chromedriver >/dev/null \
-  && python3 -c 'import selenium' 2>/dev/null \
+  && "$py" -c 'import selenium' 2>/dev/null \
   || fail "chromium, chromium-driver and python3-selenium are needed (scripts/install-deps.sh)"
 shots=${DRIPR_SCREENSHOT_DIR:-$(dirname "$DRIPR_BIN")/dashboard-screenshots}
 mkdir -p "$shots"
@@ -27,7 +30,7 @@ dripr campaign create --id "$xss_id" --zip "${zips[200]}" \
 } >"$E2E_TMP/campaigns.csv"
 
 token=e2e-$RANDOM-token
-start_fetcher fetcher DRIPR_LOG_FORMAT=json DRIPR_OPS_TOKEN="$token" DRIPR_SAMPLE_LATENCY_MS=40 \
+start_fetcher fetcher DRIPR_LOG_FORMAT=json DRIPR_OPS_TOKEN="$token" DRIPR_SAMPLE_LATENCY_MS=100 \
   DRIPR_MAX_IN_FLIGHT=4 DRIPR_RETRY_BASE_MS=100
 poll 20 "dashboard URL logged" grep -q '"dashboard: http' "$E2E_TMP/fetcher.log"
 [[ $(grep -c 'dashboard: http' "$E2E_TMP/fetcher.log") -eq 1 ]] || fail "dashboard line not once"
@@ -42,19 +45,19 @@ for p in /api/overview /api/campaigns /api/dead-letters "/api/campaign?id=dash-0
   [[ $body != *"$E2E_TMP"* && $body != *"$token"* ]] || fail "$p shows a secret or the DB path"
 done
 # Actions: no token → 401; the token in a header → accepted; a cookie is not a token.
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/api/dead-letters/redrive?queue=recent_sales")
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '' "$url/api/dead-letters/redrive?queue=recent_sales")
 [[ $code == 401 ]] || fail "POST without a token: $code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: token=$token" \
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '' -H "Cookie: token=$token" \
   "$url/api/dead-letters/redrive?queue=recent_sales")
 [[ $code == 401 ]] || fail "POST with the token in a cookie: $code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '' -H "Authorization: Bearer $token" \
   "$url/api/dead-letters/redrive?queue=recent_sales")
 [[ $code == 200 ]] || fail "POST with the token: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/api/campaigns?limit=0")
 [[ $code == 400 ]] || fail "bad limit: $code"
 
 started=$SECONDS
-DRIPR_BIN="$DRIPR_BIN" python3 "$(dirname "$0")/dashboard_browser.py" "$url" "$token" "$shots" \
+DRIPR_BIN="$DRIPR_BIN" "$py" "$(dirname "$0")/dashboard_browser.py" "$url" "$token" "$shots" \
   "$E2E_TMP/campaigns.csv" "$xss_id" || fail "browser checks"
 echo "browser checks took $((SECONDS - started)) s; screenshots in $shots"
 kill -0 "$FETCHER_PID" 2>/dev/null || fail "the fetcher died"

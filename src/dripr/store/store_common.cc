@@ -100,7 +100,8 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
 namespace dripr {
 
 std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
-                            std::string (*placeholder)(int), std::vector<std::string>& params) {
+                            std::string (*placeholder)(int), std::string_view id_collate,
+                            std::vector<std::string>& params) {
   std::string sql = "SELECT " + std::string(columns) + " FROM campaigns WHERE 1 = 1";
   auto bind = [&](std::string value) {
     params.push_back(std::move(value));
@@ -108,10 +109,24 @@ std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns
   };
   if (q.status) sql += " AND campaign_status = " + bind(std::string(ToString(*q.status)));
   if (!q.search.empty()) {
-    // A zip uses campaigns_by_zip_id; an id prefix walks the primary key in id order.
-    const std::string zip = bind(q.search);
-    const std::string n = std::to_string(q.search.size());
-    sql += " AND (zip_code = " + zip + " OR substr(id, 1, " + n + ") = " + bind(q.search) + ")";
+    // An id prefix is a range of the primary key (ids are printable ASCII and compared
+    // bytewise; `id_collate` makes PostgreSQL compare so too) plus the exact check; a zip also
+    // matches through campaigns_by_zip_id.
+    const bool printable =
+        std::all_of(q.search.begin(), q.search.end(), [](char c) { return c > ' ' && c < '\x7f'; });
+    const bool zip =
+        q.search.size() == 5 &&
+        std::all_of(q.search.begin(), q.search.end(), [](char c) { return c >= '0' && c <= '9'; });
+    std::string term = "1 = 0";
+    if (printable) {
+      std::string upper = q.search;
+      upper.back() = static_cast<char>(upper.back() + 1);
+      term = "(id" + std::string(id_collate) + " >= " + bind(q.search) + " AND id" +
+             std::string(id_collate) + " < " + bind(upper) + " AND substr(id, 1, " +
+             std::to_string(q.search.size()) + ") = " + bind(q.search) + ")";
+    }
+    if (zip) term = "zip_code = " + bind(q.search) + " OR " + term;
+    sql += " AND (" + term + ")";
   }
   if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id);
   const int limit = std::clamp(q.limit, 1, kMaxCampaignPage);

@@ -45,10 +45,12 @@ inline constexpr std::string_view kMarketColumns =
     "old_average_days_on_market, old_total_listings, created_at";
 
 // The SELECT of Store::ListCampaignsPage for every dialect: `columns` are the backend's campaign
-// columns, `placeholder(n)` its n-th parameter marker (1-based: "?" or "$n"). Appends the text
-// parameters to bind, in order, to `params`. The limit is clamped to 1..kMaxCampaignPage.
+// columns, `placeholder(n)` its n-th parameter marker (1-based: "?" or "$n"), `id_collate` what
+// makes its id comparisons bytewise ("" or " COLLATE \"C\""). Appends the text parameters to
+// bind, in order, to `params`. The limit is clamped to 1..kMaxCampaignPage.
 std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
-                            std::string (*placeholder)(int), std::vector<std::string>& params);
+                            std::string (*placeholder)(int), std::string_view id_collate,
+                            std::vector<std::string>& params);
 
 // One line of data/zip_codes.csv.
 struct ZipRow {

@@ -128,31 +128,26 @@ function rate(key, pred, family) {
   if (dt <= 0) return null;
   return (sumSamples(b.metrics[family], pred) - sumSamples(a.metrics[family], pred)) / dt;
 }
+// A line per status over the samples of this page; labels stay outside the SVG (it stretches).
 function chart(series) {
-  const w = 600, h = 160, pad = 22;
-  const s = svg('svg', {class: 'chart', viewBox: `0 0 ${w} ${h}`, role: 'img',
-    'aria-label': 'Campaigns by status over the last minutes'});
-  if (samples.length < 2) {
-    const t = svg('text', {x: pad, y: h / 2});
-    t.textContent = 'collecting samples…';
-    s.append(t);
-    return s;
-  }
+  const w = 600, h = 150, pad = 4;
+  const s = svg('svg', {class: 'chart', viewBox: `0 0 ${w} ${h}`, preserveAspectRatio: 'none',
+    role: 'img', 'aria-label': 'Campaigns by status over the last minutes'});
+  if (samples.length < 2) return el('p', {class: 'muted chart-wait', text: 'collecting samples…'});
   const t0 = samples[0].t, t1 = samples[samples.length - 1].t;
   let max = 1;
   for (const p of samples) for (const k of series) max = Math.max(max, p.counts[k] || 0);
   const x = (t) => pad + (w - 2 * pad) * (t - t0) / Math.max(1, t1 - t0);
   const y = (v) => h - pad - (h - 2 * pad) * v / max;
-  s.append(svg('line', {x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, stroke: 'currentColor', 'stroke-opacity': .2}));
-  const top = svg('text', {x: 2, y: pad}); top.textContent = String(max); s.append(top);
-  const span = svg('text', {x: w - pad - 40, y: h - 6});
-  span.textContent = age((t1 - t0) / 1000) + ' shown'; s.append(span);
+  s.append(svg('line', {x1: 0, y1: h - pad, x2: w, y2: h - pad, stroke: 'currentColor',
+    'stroke-opacity': .2, 'vector-effect': 'non-scaling-stroke'}));
   series.forEach((k) => {
     const pts = samples.map((p) => x(p.t).toFixed(1) + ',' + y(p.counts[k] || 0).toFixed(1)).join(' ');
     s.append(svg('polyline', {points: pts, fill: 'none', 'stroke-width': 2,
-      class: 'c' + STATUSES.indexOf(k)}));
+      'vector-effect': 'non-scaling-stroke', class: 'c' + STATUSES.indexOf(k)}));
   });
-  return s;
+  return el('div', {}, el('div', {class: 'legend'}, el('span', {text: 'max ' + num(max)}),
+    el('span', {text: 'last ' + age((t1 - t0) / 1000)})), s);
 }
 function renderOverview(o) {
   const now = Date.now();
@@ -327,7 +322,8 @@ async function campaignPage(token, id) {
     el('dt', {text: 'created / updated'}), el('dd', {text: c.created_at + ' / ' + c.updated_at}));
   const events = el('div', {class: 'panel scroll'}, el('table', {id: 'events-table'},
     el('thead', {}, el('tr', {}, ['time', 'transition', 'cycle', 'event id'].map((h) => el('th', {scope: 'col', text: h})))),
-    el('tbody', {}, c.events.map((e) => {
+    el('tbody', {}, c.events.length ? [] : el('tr', {}, el('td', {colspan: 4, class: 'muted', text: 'no events yet'})),
+      c.events.map((e) => {
       const ev = typeof e.event === 'object' && e.event ? e.event : {};
       return el('tr', {}, el('td', {text: e.created_at}),
         el('td', {text: ev.from_status ? ev.from_status + ' → ' + ev.to_status : String(e.event)}),
@@ -350,8 +346,14 @@ async function campaignPage(token, id) {
 }
 
 // ---- dead letters ----
+// JSON bodies indented; an SNS envelope's "Message" (the event itself) unpacked too.
 function pretty(body) {
-  try { return JSON.stringify(JSON.parse(body), null, 2); } catch (e) { return body; }
+  let v;
+  try { v = JSON.parse(body); } catch (e) { return body; }
+  if (v && typeof v.Message === 'string') {
+    try { v.Message = JSON.parse(v.Message); } catch (e) { /* keep the string */ }
+  }
+  return JSON.stringify(v, null, 2);
 }
 async function deadLettersPage(token) {
   document.title = 'Dead letters · dripr';

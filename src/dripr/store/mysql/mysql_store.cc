@@ -212,7 +212,7 @@ Result<std::vector<Campaign>> MysqlStore::ListCampaignsPage(const CampaignPageQu
         (void)n;
         return std::string("?");
       },
-      params);
+      "", params);
   return SelectCampaigns(sql, params);
 }
 

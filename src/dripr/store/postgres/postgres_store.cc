@@ -186,7 +186,7 @@ Result<std::vector<Campaign>> PostgresStore::ListCampaignsPage(const CampaignPag
         (void)n;
         return "$" + std::to_string(n);
       },
-      params);
+      " COLLATE \"C\"", params);
   return SelectCampaigns(sql, params);
 }
 

@@ -154,7 +154,7 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignS
 Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
   std::vector<std::string> params;
   const std::string sql = CampaignPageSql(
-      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, params);
+      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, "", params);
   return SelectCampaigns(sql, params);
 }
 
