@@ -5,6 +5,7 @@
 
 #include "dripr/fetcher/dashboard_api.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -80,6 +81,19 @@ TEST_F(DashboardApiTest, CampaignPagesFollowNextUntilTheEnd) {
   }
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(seen, (std::vector<std::string>{"c0", "c1", "c2", "c3", "c4", "c5", "c6"}));
+}
+
+TEST_F(DashboardApiTest, AFullPageOfTheLargestSizeStillHasANext) {
+  std::vector<NewCampaign> many;
+  for (int i = 0; i < kMaxCampaignPage + 1; ++i) {
+    many.push_back(NewCampaign{fmt::format("m{:04}", i), "u", "02139", std::nullopt});
+  }
+  ASSERT_TRUE(store_->CreateCampaigns(many, false));
+  auto r = Api().Campaigns(Req("/api/campaigns", {{"limit", std::to_string(kMaxCampaignPage)}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["campaigns"].size(), static_cast<size_t>(kMaxCampaignPage));
+  EXPECT_EQ(j["next"], "m0499");
 }
 
 TEST_F(DashboardApiTest, BadPagingParametersAre400) {

@@ -129,7 +129,7 @@ std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns
     sql += " AND (" + term + ")";
   }
   if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id);
-  const int limit = std::clamp(q.limit, 1, kMaxCampaignPage);
+  const int limit = std::clamp(q.limit, 1, kMaxCampaignPage + 1);
   sql += " ORDER BY id LIMIT " + std::to_string(limit);
   return sql;
 }

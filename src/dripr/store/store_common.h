@@ -47,7 +47,8 @@ inline constexpr std::string_view kMarketColumns =
 // The SELECT of Store::ListCampaignsPage for every dialect: `columns` are the backend's campaign
 // columns, `placeholder(n)` its n-th parameter marker (1-based: "?" or "$n"), `id_collate` what
 // makes its id comparisons bytewise ("" or " COLLATE \"C\""). Appends the text parameters to
-// bind, in order, to `params`. The limit is clamped to 1..kMaxCampaignPage.
+// bind, in order, to `params`. The limit is clamped to 1..kMaxCampaignPage + 1 (a caller
+// asks for one row more than a page to learn whether another follows).
 std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
                             std::string (*placeholder)(int), std::string_view id_collate,
                             std::vector<std::string>& params);
