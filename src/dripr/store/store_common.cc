@@ -99,10 +99,21 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
 
 namespace dripr {
 
-std::string CampaignPageSql(const CampaignPageQuery& q, std::string_view columns,
-                            std::string (*placeholder)(int), std::string_view id_collate,
+std::string CampaignListSql(std::optional<CampaignStatus> status, const CampaignSqlDialect& d,
                             std::vector<std::string>& params) {
-  std::string sql = "SELECT " + std::string(columns) + " FROM campaigns WHERE 1 = 1";
+  std::string sql = "SELECT " + std::string(d.columns) + " FROM campaigns";
+  if (status) {
+    params.emplace_back(ToString(*status));
+    sql += " WHERE campaign_status = " + d.placeholder(static_cast<int>(params.size()));
+  }
+  return sql + " ORDER BY created_at, id";
+}
+
+std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params) {
+  const auto& placeholder = d.placeholder;
+  const std::string_view id_collate = d.id_collate;
+  std::string sql = "SELECT " + std::string(d.columns) + " FROM campaigns WHERE 1 = 1";
   auto bind = [&](std::string value) {
     params.push_back(std::move(value));
     return placeholder(static_cast<int>(params.size()));

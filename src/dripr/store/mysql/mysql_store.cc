@@ -176,6 +176,11 @@ Result<Campaign> MysqlStore::GetCampaign(const std::string& id) {
   return out;
 }
 
+namespace {
+const CampaignSqlDialect kCampaignSql{my::kCampaignColumns, [](int) { return std::string("?"); },
+                                      ""};
+}  // namespace
+
 Result<std::vector<Campaign>> MysqlStore::SelectCampaigns(const std::string& sql,
                                                           const std::vector<std::string>& params) {
   std::vector<Campaign> out;
@@ -194,25 +199,14 @@ Result<std::vector<Campaign>> MysqlStore::SelectCampaigns(const std::string& sql
 }
 
 Result<std::vector<Campaign>> MysqlStore::ListCampaigns(std::optional<CampaignStatus> status) {
-  std::string sql = "SELECT " + std::string(my::kCampaignColumns) + " FROM campaigns";
   std::vector<std::string> params;
-  if (status) {
-    sql += " WHERE campaign_status = ?";
-    params.emplace_back(ToString(*status));
-  }
-  sql += " ORDER BY created_at, id";
+  const std::string sql = CampaignListSql(status, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 
 Result<std::vector<Campaign>> MysqlStore::ListCampaignsPage(const CampaignPageQuery& q) {
   std::vector<std::string> params;
-  const std::string sql = CampaignPageSql(
-      q, my::kCampaignColumns,
-      [](int n) {
-        (void)n;
-        return std::string("?");
-      },
-      "", params);
+  const std::string sql = CampaignPageSql(q, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 

@@ -150,6 +150,11 @@ Result<Campaign> PostgresStore::GetCampaign(const std::string& id) {
   return out;
 }
 
+namespace {
+const CampaignSqlDialect kCampaignSql{
+    pg::kCampaignColumns, [](int n) { return "$" + std::to_string(n); }, " COLLATE \"C\""};
+}  // namespace
+
 Result<std::vector<Campaign>> PostgresStore::SelectCampaigns(
     const std::string& sql, const std::vector<std::string>& params) {
   std::vector<Campaign> out;
@@ -168,25 +173,14 @@ Result<std::vector<Campaign>> PostgresStore::SelectCampaigns(
 }
 
 Result<std::vector<Campaign>> PostgresStore::ListCampaigns(std::optional<CampaignStatus> status) {
-  std::string sql = "SELECT " + std::string(pg::kCampaignColumns) + " FROM campaigns";
   std::vector<std::string> params;
-  if (status) {
-    sql += " WHERE campaign_status = $1";
-    params.emplace_back(ToString(*status));
-  }
-  sql += " ORDER BY created_at, id";
+  const std::string sql = CampaignListSql(status, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 
 Result<std::vector<Campaign>> PostgresStore::ListCampaignsPage(const CampaignPageQuery& q) {
   std::vector<std::string> params;
-  const std::string sql = CampaignPageSql(
-      q, pg::kCampaignColumns,
-      [](int n) {
-        (void)n;
-        return "$" + std::to_string(n);
-      },
-      " COLLATE \"C\"", params);
+  const std::string sql = CampaignPageSql(q, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 

@@ -125,6 +125,11 @@ Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
   return sqlite::LoadCampaign(*c, id);
 }
 
+namespace {
+const CampaignSqlDialect kCampaignSql{sqlite::kCampaignColumns,
+                                      [](int) { return std::string("?"); }, ""};
+}  // namespace
+
 Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sql,
                                                            const std::vector<std::string>& params) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
@@ -141,20 +146,14 @@ Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sq
 }
 
 Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
-  std::string sql = "SELECT " + std::string(sqlite::kCampaignColumns) + " FROM campaigns";
   std::vector<std::string> params;
-  if (status) {
-    sql += " WHERE campaign_status = ?";
-    params.emplace_back(ToString(*status));
-  }
-  sql += " ORDER BY created_at, id";
+  const std::string sql = CampaignListSql(status, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 
 Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
   std::vector<std::string> params;
-  const std::string sql = CampaignPageSql(
-      q, sqlite::kCampaignColumns, [](int) { return std::string("?"); }, "", params);
+  const std::string sql = CampaignPageSql(q, kCampaignSql, params);
   return SelectCampaigns(sql, params);
 }
 
