@@ -32,7 +32,9 @@ TEST(DashboardPagesTest, EveryPagePathServesTheAppWithAStrictCsp) {
   ASSERT_TRUE(js);
   EXPECT_EQ(js->status, 200);
   EXPECT_EQ(js->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
-  EXPECT_EQ(js->body.find("innerHTML"), std::string::npos) << "values go in as text only";
+  for (const char* sink : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"}) {
+    EXPECT_EQ(js->body.find(sink), std::string::npos) << sink << ": values go in as text only";
+  }
   auto css = client.Get("/assets/app.css");
   ASSERT_TRUE(css);
   EXPECT_NE(css->body.find("prefers-color-scheme: dark"), std::string::npos);

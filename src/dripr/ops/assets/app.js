@@ -1,5 +1,5 @@
 // dripr ops dashboard: vanilla JS, no build step, no dependencies. Every value from the
-// server is put into the page with textContent / attributes (never innerHTML), so ids,
+// server is put into the page with textContent / attributes (never parsed as HTML), so ids,
 // addresses and message bodies always render as text. API: docs/operations.md "Dashboard".
 'use strict';
 
