@@ -83,7 +83,7 @@ struct CampaignPageQuery {
   std::optional<CampaignStatus> status;
   std::string search;
   std::string after_id;
-  int limit = 50;  // 1..kMaxCampaignPage (+1: a caller's probe for a next page)
+  int limit = 50;  // 1..kMaxCampaignPage
 };
 inline constexpr int kMaxCampaignPage = 500;
 
