@@ -18,6 +18,7 @@ test_packages=(
   python3 python3-boto3 curl
   buildah systemd binutils
   prometheus  # promtool and the server for tests/e2e/test_ops_*.sh
+  chromium chromium-driver python3-selenium  # the dashboard's browser test (test_dashboard.sh)
   clang-format
   libclang-rt-14-dev  # libFuzzer's runtime for tests/fuzz/ (scripts/fuzz.sh)
 )

@@ -14,6 +14,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/dead_letters.h"
 #include "dripr/fetcher/fetcher_heartbeat.h"
+#include "dripr/fetcher/reports.h"
 
 namespace dripr::cli {
 namespace {
@@ -58,63 +59,26 @@ int Queues(const Globals& g, bool as_json) {
   if (!bus) return rc;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
-  json arr = json::array();
-  if (!as_json) {
-    std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
-  }
-  for (DataPart p : kAllDataParts) {
-    auto s = bus->WorkQueue(p).Stats();
-    if (!s) return ReportError(s.error().Wrap(bus->WorkQueue(p).Name()));
-    auto d = bus->DeadLetterQueue(p).Stats();
-    if (!d) return ReportError(d.error().Wrap(bus->DeadLetterQueue(p).Name()));
-    arr.push_back({{"part", ToString(p)},
-                   {"queue", bus->WorkQueue(p).Name()},
-                   {"visible", s->visible},
-                   {"in_flight", s->in_flight},
-                   {"dlq", bus->DeadLetterQueue(p).Name()},
-                   {"dlq_visible", d->visible},
-                   {"dlq_in_flight", d->in_flight}});
-    if (!as_json) {
-      std::printf("%-20s %-40s %9lld %9lld %9lld\n", std::string(ToString(p)).c_str(),
-                  bus->WorkQueue(p).Name().c_str(), static_cast<long long>(s->visible),
-                  static_cast<long long>(s->in_flight),
-                  static_cast<long long>(d->visible + d->in_flight));
-    }
-  }
-
-  // What the queue depths cannot show: events not yet published, and whether anyone consumes.
   const SysTime now = SystemClock::Instance().Now();
+  auto report = QueuesReport(*bus, *store, now);
+  if (!report) return ReportError(report.error());
+  if (as_json) {
+    PrintJson(*report);
+    return kExitOk;
+  }
+  std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
+  for (const auto& q : (*report)["queues"]) {
+    std::printf("%-20s %-40s %9lld %9lld %9lld\n", q["part"].get<std::string>().c_str(),
+                q["queue"].get<std::string>().c_str(), q["visible"].get<long long>(),
+                q["in_flight"].get<long long>(),
+                q["dlq_visible"].get<long long>() + q["dlq_in_flight"].get<long long>());
+  }
+  // The text form reads the same rows the report was built from.
   auto backlog = store->PendingOutbox();
   if (!backlog) return ReportError(backlog.error().Wrap("outbox"));
   auto fetchers = store->ListFetchers();
   if (!fetchers) return ReportError(fetchers.error().Wrap("fetchers"));
-  json outbox = {{"unpublished", backlog->pending},
-                 {"oldest_created_at", nullptr},
-                 {"oldest_age_seconds", nullptr}};
-  if (backlog->oldest_created) {
-    outbox["oldest_created_at"] = FormatIso8601(*backlog->oldest_created);
-    outbox["oldest_age_seconds"] = SecondsSince(*backlog->oldest_created, now);
-  }
-  json instances = json::array();
-  int alive = 0;
-  for (const auto& f : *fetchers) {
-    bool is_alive = FetcherAlive(f, now, kFetcherHeartbeatInterval);
-    alive += is_alive;
-    instances.push_back({{"instance_id", f.instance_id},
-                         {"host", f.host},
-                         {"pid", f.pid},
-                         {"version", f.version},
-                         {"started_at", FormatIso8601(f.started_at)},
-                         {"heartbeat_at", FormatIso8601(f.heartbeat_at)},
-                         {"heartbeat_age_seconds", SecondsSince(f.heartbeat_at, now)},
-                         {"alive", is_alive}});
-  }
-  if (as_json) {
-    PrintJson({{"queues", arr},
-               {"outbox", outbox},
-               {"fetchers", {{"alive", alive}, {"instances", instances}}}});
-    return kExitOk;
-  }
+  const int alive = (*report)["fetchers"]["alive"].get<int>();
   if (backlog->pending == 0) {
     std::printf("\noutbox: every event published\n");
   } else {
@@ -151,14 +115,11 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   Queue& dlq = bus->DeadLetterQueue(*part);
   auto msgs = PeekQueue(dlq);
   if (!msgs) return ReportError(msgs.error().Wrap(dlq.Name()));
+  const SysTime now = SystemClock::Instance().Now();
   json arr = json::array();
   for (const auto& m : *msgs) {
     std::string why = DeadLetterReason(m);
-    arr.push_back({{"message_id", m.message_id},
-                   {"sent_at", FormatIso8601(m.sent_at)},
-                   {"reason", why},
-                   {"attributes", m.attributes},
-                   {"body", m.body}});
+    arr.push_back(DeadLetterJson(m, now));
     if (!as_json) {
       // Everything from a message is escaped: a DLQ holds whatever anyone sent.
       std::string body = TruncateUtf8WithEllipsis(m.body, kBodyPreviewBytes - 3);

@@ -92,6 +92,7 @@ Result<AppConfig> LoadConfig(const Env& env) {
   DRIPR_ASSIGN_OR_RETURN(c.log_format,
                          ParseLogFormat(env.Get("DRIPR_LOG_FORMAT"), isatty(STDERR_FILENO) == 1));
   DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(env.GetOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
+  c.ops.token = env.GetOr("DRIPR_OPS_TOKEN", "");
   DRIPR_ASSIGN_OR_RETURN(auto pool, env.GetInt("DRIPR_DB_POOL_SIZE", 8, 1, 100));
   c.db_pool_size = static_cast<int>(pool);
   DRIPR_ASSIGN_OR_RETURN(auto db_retry, env.GetInt("DRIPR_DB_RETRY_SECONDS", 15, 0, 3600));

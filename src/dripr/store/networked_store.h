@@ -149,6 +149,22 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
+  Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override {
+    const CampaignSqlDialect dialect{EpochMsCampaignColumns<Driver>(),
+                                     [](int) { return std::string("?"); }, Driver::kIdCollate};
+    std::vector<std::string> texts;
+    const std::string sql = Driver::Sql(CampaignPageSql(q, dialect, texts));
+    std::vector<Campaign> out;
+    DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
+      out.clear();
+      Params p;
+      for (const auto& t : texts) p.Text(t);
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
+      return ReadAll(rows, ReadCampaign, out);
+    }));
+    return out;
+  }
+
   Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override {
     std::optional<PropertyData> out;
     DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {

@@ -76,6 +76,17 @@ struct PartData {
   std::optional<MarketData> market;   // local market data (kept per zip, see PutMarketData)
 };
 
+// One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
+// (keyset paging; empty: from the start), at most `limit` rows. `search` (optional) matches
+// an exact zip code or an id prefix.
+struct CampaignPageQuery {
+  std::optional<CampaignStatus> status;
+  std::string search;
+  std::string after_id;
+  int limit = 50;  // 1..kMaxCampaignPage
+};
+inline constexpr int kMaxCampaignPage = 500;
+
 struct StoreGauges {
   std::map<std::string, int64_t> campaigns_by_status;  // status name -> count (present ones)
   int64_t outbox_backlog = 0;                          // unpublished outbox rows
@@ -108,6 +119,8 @@ class Store {
   // kNotFound when absent.
   virtual Result<Campaign> GetCampaign(const std::string& id) = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) = 0;
+  // One page by id (indexed: campaigns_by_status_id, campaigns_by_zip_id, the primary key).
+  virtual Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) = 0;
   // nullopt for a no-address newsletter. kNotFound when the campaign is absent.
   virtual Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) = 0;
 

@@ -15,6 +15,7 @@
 #include "dripr/domain/campaign_rules.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/types.h"
+#include "dripr/store/store.h"
 
 namespace dripr {
 
@@ -45,6 +46,24 @@ inline constexpr std::string_view kMarketColumns =
     "zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
     "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
     "old_average_days_on_market, old_total_listings, created_at";
+
+// How a backend writes the campaign listings' SQL: its campaign columns, its n-th parameter
+// marker (1-based: "?" or "$n"), and what makes its id comparisons bytewise ("" or
+// " COLLATE \"C\"").
+struct CampaignSqlDialect {
+  std::string_view columns;
+  std::string (*placeholder)(int n);
+  std::string_view id_collate;
+};
+
+// The SELECT of Store::ListCampaigns (all, or one status; by created_at, id). Appends the text
+// parameters to bind, in order, to `params`.
+std::string CampaignListSql(std::optional<CampaignStatus> status, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params);
+// The SELECT of Store::ListCampaignsPage. The limit is clamped to 1..kMaxCampaignPage + 1 (a
+// caller asks for one row more than a page to learn whether another follows).
+std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params);
 
 // One line of data/zip_codes.csv.
 struct ZipRow {

@@ -15,7 +15,7 @@
 
 namespace dripr {
 
-inline constexpr int kLatestSchemaVersion = 3;
+inline constexpr int kLatestSchemaVersion = 4;
 
 struct Migration {
   int version = 0;        // 1, 2, ... without gaps

@@ -160,10 +160,19 @@ CREATE TABLE provider_budget (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 3> kSqliteMigrations = {{
+// v4: the dashboard's campaign table pages by id (keyset) with an optional status filter or
+// zip search; these keep each page an index range scan at 100k+ campaigns
+// (docs/decisions/dashboard.md).
+constexpr std::string_view kV4Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 4> kSqliteMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
     {3, "cluster-wide provider budgets", kV3Sql},
+    {4, "campaign paging indexes for the dashboard", kV4Sql},
 }};
 static_assert(kSqliteMigrations.back().version == kLatestSchemaVersion);
 

@@ -27,6 +27,8 @@ struct Driver {
            ") DIV 1000)";
   }
   static std::string Columns(std::string_view list) { return Quoted(list); }
+  // The columns' utf8mb4_bin collation already compares ids bytewise.
+  static constexpr std::string_view kIdCollate = "";
   static std::string UpsertSet(std::string_view /*key*/) { return "ON DUPLICATE KEY UPDATE"; }
 };
 

@@ -24,6 +24,8 @@ struct Driver {
     return "(extract(epoch FROM " + std::string(expr) + ") * 1000)::bigint";
   }
   static std::string Columns(std::string_view list) { return std::string(list); }
+  // Makes id comparisons bytewise, as ids are ordered everywhere (keyset paging).
+  static constexpr std::string_view kIdCollate = " COLLATE \"C\"";
   static std::string UpsertSet(std::string_view key) {
     return "ON CONFLICT (" + std::string(key) + ") DO UPDATE SET";
   }
