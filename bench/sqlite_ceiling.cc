@@ -162,13 +162,13 @@ int main(int argc, char** argv) {
       "bathrooms, square_footage, listed_date, days_on_market, distance_miles, source_id) VALUES "
       "(?1, ?2, 0.5, 450000, '12 Elm St, Town, ST 02139', '12 Elm St', 'Town', 'ST', '02139', "
       "42.1, -71.1, 'Single Family', 3, 2.5, 1800, '2026-11-01', 12, 0.8, ?3)");
-  auto* ins_sale = Prep(
-      d,
-      "INSERT INTO recent_sales (campaign_id, rank, score, sale_price, formatted_address, "
-      "address_line1, city, state, zip_code, latitude, longitude, property_type, bedrooms, "
-      "bathrooms, square_footage, sale_date, distance_miles, source_id) VALUES "
-      "(?1, ?2, 0.5, 430000, '14 Elm St, Town, ST 02139', '14 Elm St', 'Town', 'ST', '02139', "
-      "42.1, -71.1, 'Single Family', 3, 2.5, 1800, '2026-10-01', 0.9, ?3)");
+  auto* ins_sale =
+      Prep(d,
+           "INSERT INTO recent_sales (campaign_id, rank, score, sale_price, formatted_address, "
+           "address_line1, city, state, zip_code, latitude, longitude, property_type, bedrooms, "
+           "bathrooms, square_footage, sale_date, distance_miles, source_id) VALUES "
+           "(?1, ?2, 0.5, 430000, '14 Elm St, Town, ST 02139', '14 Elm St', 'Town', 'ST', '02139', "
+           "42.1, -71.1, 'Single Family', 3, 2.5, 1800, '2026-10-01', 0.9, ?3)");
   auto* del_market = Prep(d, "DELETE FROM local_market_data WHERE zip_code = ?1");
   auto* ins_market = Prep(
       d,
