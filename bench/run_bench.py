@@ -4,7 +4,7 @@
 Run through scripts/run-bench.sh, which builds the binaries and starts PostgreSQL and moto on
 free loopback ports (DRIPR_TEST_PG_URL, DRIPR_TEST_MOTO_URL). Standard library only.
 
-  run_bench.py --build DIR [--runs 3] [--only B1,B2,B3,B4] [--smoke]
+  run_bench.py --build DIR [--runs 3] [--only B1,B2,B2PG,B3,B5] [--smoke] [--out FILE]
 
 --smoke runs every scenario at a tiny size (a few seconds; the ctest bench.smoke) so that the
 drivers cannot rot; its figures mean nothing. Prints per-scenario lines, one
@@ -580,6 +580,78 @@ def scenario_b2_pg(ctx):
                ">= 0.5 of libpq ceiling (not measured)" if shape == "embedded" else "")
 
 
+# ---------------------------------------------------------------- B5 against sqs-consumer
+
+NOOP_BODY = json.dumps({"event_type": "STATUS_CHANGE", "payload": {
+    "campaign_id": "bench-noop", "zip_code": "02139", "from_status": "WAITING_FOR_DATA",
+    "to_status": "DORMANT", "timestamp": "2026-11-30T12:00:00.000Z",
+    "event_id": "00000000-0000-4000-8000-000000000000", "data_cycle": 1}})
+
+
+def consumer_run(ctx, argv, env, name, n, done):
+    """Starts a consumer over n waiting messages; from its start-up marker to `done(log)`:
+    messages/s, CPU seconds per message (utime+stime) and peak RSS."""
+    p = ctx.spawn(argv, env, name + ".log")
+    logpath = os.path.join(ctx.tmp, name + ".log")
+    read = lambda: open(logpath, errors="replace").read()
+    poll(60, name + " started", lambda: p.poll() is None and
+         ("started" in read()) or (p.poll() is not None and _die(name, p, read())))
+    s = Sampler(p.pid)
+    s.start()
+    cpu0, t0 = proc_cpu_seconds(p.pid), time.monotonic()
+    poll(600, "%s handled %d messages" % (name, n), lambda: done(read()) >= n, 0.02)
+    secs, cpu1 = time.monotonic() - t0, proc_cpu_seconds(p.pid)
+    s.stop.set()
+    s.join()
+    ctx.stop(p)
+    return n / secs, (cpu1 - cpu0) / n, s.hwm
+
+
+def _die(name, p, text):
+    raise BenchError("%s exited %d: %s" % (name, p.returncode, text[-400:]))
+
+
+def scenario_b5(ctx):
+    node_dir = os.path.join(ROOT, "bench", "node")
+    if not os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer")):
+        if ctx.smoke:  # the smoke test runs where npm may have no registry: dripr's side alone
+            log("B5: sqs-consumer not installed (npm ci --prefix bench/node); its side skipped")
+        else:
+            raise BenchError("sqs-consumer not installed: npm ci --prefix bench/node")
+    n = 200 if ctx.smoke else 1000
+    script = os.path.join(node_dir, "consume.js")
+    res = {"dripr": [], "sqs-consumer": []}
+    for r in range(ctx.runs):
+        have_node = os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer"))
+        for who in ("dripr", "sqs-consumer") if have_node else ("dripr",):  # alternating
+            name = "b5%s%d" % (who[:3], r)
+            env = ctx.env(DATABASE_URL="sqlite:" + os.path.join(ctx.tmp, name + ".db"),
+                          **aws_env(ctx, name))
+            infra_env(ctx, env, name)
+            urls = [env.get("SQS_ACTIVE_LISTINGS_QUEUE_URL", "")]
+            if not urls[0]:
+                raise BenchError("infra up printed no SQS_ACTIVE_LISTINGS_QUEUE_URL")
+            ctx.run(["node", script, "send", urls[0], str(n), NOOP_BODY], env=env, timeout=600)
+            if who == "dripr":
+                res[who].append(consumer_run(
+                    ctx, [ctx.dripr, "data-fetcher"], env, name, n,
+                    lambda t: t.count('"outcome":"done"')))
+            else:
+                res[who].append(consumer_run(
+                    ctx, ["node", script, "consume", urls[0], str(n)], env, name, n,
+                    lambda t: n if re.search(r"^done ", t, re.M) else 0))
+            log("B5 %s run %d: %.0f messages/s, %.1f us CPU per message, peak RSS %.1f MiB" %
+                ((who, r + 1, res[who][-1][0], res[who][-1][1] * 1e6, res[who][-1][2])))
+    d = [median([x[i] for x in res["dripr"]]) for i in range(3)]
+    o = [median([x[i] for x in res["sqs-consumer"]]) if res["sqs-consumer"] else None
+         for i in range(3)]
+    record("B5", "b5_dripr_messages_per_s", d[0], "messages/s", o[0])
+    record("B5", "b5_dripr_cpu_us_per_message", d[1] * 1e6, "us",
+           o[1] * 1e6 if o[1] else None, "<= 1/5 of sqs-consumer",
+           d[1] <= o[1] / 5 if o[1] else None)
+    record("B5", "b5_dripr_peak_rss_mib", d[2], "MiB", o[2])
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -627,6 +699,8 @@ SCENARIOS = [
     ("B2", scenario_b2_b4, "B2 + B4: dripr demo --campaigns N vs build/bench/sqlite_ceiling"),
     ("B2PG", scenario_b2_pg, "B2 on PostgreSQL: data-fetcher + campaign import --start"),
     ("B3", scenario_b3, "B3: fake_rentcast --fault latency:-1:200, DRIPR_MAX_IN_FLIGHT 1/8/32/128"),
+    ("B5", scenario_b5, "B5: data-fetcher vs node bench/node/consume.js (sqs-consumer), no-op "
+     "messages on one moto queue"),
 ]
 
 

@@ -4,7 +4,7 @@
 # a throw-away PostgreSQL cluster and moto_server on free loopback ports (stopped whatever
 # happens), and runs bench/run_bench.py; the final table is also written to
 # BUILD/bench-results.txt.
-#   scripts/run-bench.sh [BUILD] [--runs N] [--only B1,B2,B2PG,B3] [--smoke]
+#   scripts/run-bench.sh [BUILD] [--runs N] [--only B1,B2,B2PG,B3,B5] [--smoke]
 #   scripts/run-bench.sh [BUILD] part-rows [ARGS...]   # bench/part_rows_bench (PostgreSQL)
 # With DRIPR_BENCH_PG_URL set, that PostgreSQL server is used and none is started.
 set -euo pipefail
@@ -31,6 +31,10 @@ if [[ ${1:-} == part-rows ]]; then
 fi
 
 cmake --build "$build" --target dripr sqlite_ceiling skip_locked_poller fake_rentcast
+# B5's comparison: the sqs-consumer npm package, pinned by bench/node/package-lock.json.
+if [[ ! -d bench/node/node_modules/sqs-consumer ]]; then
+  npm ci --prefix bench/node --no-audit --no-fund >/dev/null || echo "npm ci failed: B5 will say so" >&2
+fi
 source scripts/test-servers.sh
 trap stop_test_servers EXIT
 if [[ -n ${DRIPR_BENCH_PG_URL:-} ]]; then
