@@ -60,7 +60,8 @@ constexpr double kTownCellDegrees = 0.25;
 // the chord is a lower bound of d, and 39.5 leaves a wide margin for rounding.
 constexpr double kUrbanReach = 39.5;
 // PriceLevel: the pull (price - level) * exp(-d / (2.5 s)) is below 2.5e6 * exp(-44) ~ 2e-13
-// once d > 110 s, under half an ulp of any level >= 120k (1.4e-11): level + pull == level.
+// once d > 110 s, under half an ulp of any level >= 150k (the country floor; 1.5e-11), so
+// level + pull == level.
 constexpr double kPriceReach = 110;
 
 // What every distance to a metro needs of it, computed once per process.
