@@ -387,6 +387,26 @@ TEST(MysqlUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
   }
 }
 
+// database_url_fuzz finding: a parameter name from the URL went into the message as it was
+// (bytes that are not UTF-8, controls, any length).
+TEST(MysqlUrlTest, AParameterNameInAMessageIsCutShortAndEscaped) {
+  for (std::string url : {
+           "mysql://u:s3cret@host/db?\xefsqld&socket=/x",
+           "mysql://u:s3cret@host/db?a\x01b=1",
+           "mysql://u:s3cret@host/db?\xef" + std::string(500, 'k') + "=%zz",
+       }) {
+    auto u = my::Url::Parse(url);
+    ASSERT_FALSE(u) << url;
+    EXPECT_EQ(u.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(FindInvalidUtf8(u.error().message), std::string::npos) << u.error().message;
+    EXPECT_EQ(u.error().message.find('\x01'), std::string::npos) << u.error().message;
+    EXPECT_LT(u.error().message.size(), 200u) << u.error().message;
+  }
+  auto unknown = my::Url::Parse("mysql://u:p@h/d?\xefsqld");
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error().message, HasSubstr("unknown parameter \"\\xefsqld\""));
+}
+
 TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
   EXPECT_EQ(RedactDatabaseUrl("mysql://app:s3cr@t@db:3306/dripr?ssl-mode=REQUIRED"),
             "mysql://app:***@db:3306/dripr?ssl-mode=REQUIRED");
