@@ -21,7 +21,9 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "dripr/core/text.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
@@ -390,9 +392,10 @@ TEST(MysqlUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
 // database_url_fuzz finding: a parameter name from the URL went into the message as it was
 // (bytes that are not UTF-8, controls, any length).
 TEST(MysqlUrlTest, AParameterNameInAMessageIsCutShortAndEscaped) {
-  for (std::string url : {
+  for (const std::string& url : std::vector<std::string>{
            "mysql://u:s3cret@host/db?\xefsqld&socket=/x",
-           "mysql://u:s3cret@host/db?a\x01b=1",
+           "mysql://u:s3cret@host/db?a\x01"
+           "b=1",
            "mysql://u:s3cret@host/db?\xef" + std::string(500, 'k') + "=%zz",
        }) {
     auto u = my::Url::Parse(url);
@@ -414,6 +417,18 @@ TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
   EXPECT_EQ(RedactDatabaseUrl("mysql://app@localhost/d?socket=/run/x.sock"),
             "mysql://app@localhost/d?socket=/run/x.sock");
   EXPECT_EQ(RedactDatabaseUrl("sqlite:dripr.db"), "sqlite:dripr.db");
+}
+
+// database_url_fuzz finding: the parser takes a password up to the last '@' (an unencoded
+// '/' included) while the redaction stopped at the first '/' and printed the URL whole.
+TEST(RedactDatabaseUrlTest, APasswordWithASlashIsHiddenAsTheParserReadsIt) {
+  const std::string url = "mysql://app:pa/s3cret@db/dripr";
+  auto parsed = my::Url::Parse(url);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->password, "pa/s3cret");
+  EXPECT_EQ(RedactDatabaseUrl(url), "mysql://app:***@db/dripr");
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app@db/d?socket=/run/a@b"),
+            "mysql://app@db/d?socket=/run/a@b");
 }
 
 // Asking for verification against a server without TLS fails rather than falling back.
