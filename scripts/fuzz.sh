@@ -26,7 +26,7 @@ if [[ $1 == --smoke ]]; then
 else
   list=$1
   seconds=${2:-300}
-  targets | grep -qx "$list" || { echo "unknown fuzz target '$list' (see $0 --list)" >&2; exit 2; }
+  [[ $list =~ ^[a-z0-9_]+_fuzz$ && -f tests/fuzz/$list.cc ]] || { echo "unknown fuzz target '$list' (see $0 --list)" >&2; exit 2; }
 fi
 [[ $seconds =~ ^[0-9]+$ && $seconds -ge 1 ]] || { echo "SECONDS must be a whole number >= 1" >&2; exit 2; }
 

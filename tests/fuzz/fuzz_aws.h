@@ -8,6 +8,7 @@
 
 #include "dripr/bus/aws/aws_client.h"
 #include "dripr/bus/aws/credentials.h"
+#include "fuzz_support.h"
 
 namespace dripr::fuzz {
 
@@ -22,6 +23,16 @@ inline aws::ClientOptions FuzzClientOptions(HttpClientPtr http, std::string endp
   o.retry.max_attempts = max_attempts;
   o.sleep = [](std::chrono::milliseconds) {};
   return o;
+}
+
+// The reply targets' input (sqs_reply_fuzz, sns_reply_fuzz): byte 0 the HTTP status
+// (StatusFromByte), byte 1 the operation (not read here), the rest the reply body; the caller
+// has checked size >= 2. Options for a client whose server answers every request so.
+inline aws::ClientOptions ScriptedReplyOptions(const uint8_t* data, size_t size,
+                                               std::string endpoint) {
+  auto http = std::make_shared<ScriptedHttp>(
+      StatusFromByte(data[0]), std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
+  return FuzzClientOptions(std::move(http), std::move(endpoint));
 }
 
 }  // namespace dripr::fuzz

@@ -5,8 +5,6 @@
 // Checked beyond "no crash": failures are never kInternal and carry a bounded, valid UTF-8
 // message; pagination ends.
 
-#include <memory>
-
 #include "dripr/bus/aws/sns_client.h"
 #include "fuzz_aws.h"
 #include "fuzz_support.h"
@@ -14,11 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dripr;
   if (size < 2) return 0;
-  auto http = std::make_shared<fuzz::ScriptedHttp>(
-      fuzz::StatusFromByte(data[0]),
-      std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
-  auto o = fuzz::FuzzClientOptions(http, "http://sns.invalid");
-  aws::SnsClient sns(o);
+  aws::SnsClient sns(fuzz::ScriptedReplyOptions(data, size, "http://sns.invalid"));
   const std::string topic = "arn:aws:sns:us-east-1:123456789012:t";
   switch (data[1] % 6) {
     case 0:

@@ -21,7 +21,9 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "dripr/core/text.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
@@ -387,6 +389,27 @@ TEST(MysqlUrlTest, RejectsBadUrlsWithoutEchoingThePassword) {
   }
 }
 
+// database_url_fuzz finding: a parameter name from the URL went into the message as it was
+// (bytes that are not UTF-8, controls, any length).
+TEST(MysqlUrlTest, AParameterNameInAMessageIsCutShortAndEscaped) {
+  for (const std::string& url : std::vector<std::string>{
+           "mysql://u:s3cret@host/db?\xefsqld&socket=/x",
+           "mysql://u:s3cret@host/db?a\x01"
+           "b=1",
+           "mysql://u:s3cret@host/db?\xef" + std::string(500, 'k') + "=%zz",
+       }) {
+    auto u = my::Url::Parse(url);
+    ASSERT_FALSE(u) << url;
+    EXPECT_EQ(u.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(FindInvalidUtf8(u.error().message), std::string::npos) << u.error().message;
+    EXPECT_EQ(u.error().message.find('\x01'), std::string::npos) << u.error().message;
+    EXPECT_LT(u.error().message.size(), 200u) << u.error().message;
+  }
+  auto unknown = my::Url::Parse("mysql://u:p@h/d?\xefsqld");
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error().message, HasSubstr("unknown parameter \"\\xefsqld\""));
+}
+
 TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
   EXPECT_EQ(RedactDatabaseUrl("mysql://app:s3cr@t@db:3306/dripr?ssl-mode=REQUIRED"),
             "mysql://app:***@db:3306/dripr?ssl-mode=REQUIRED");
@@ -394,6 +417,18 @@ TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
   EXPECT_EQ(RedactDatabaseUrl("mysql://app@localhost/d?socket=/run/x.sock"),
             "mysql://app@localhost/d?socket=/run/x.sock");
   EXPECT_EQ(RedactDatabaseUrl("sqlite:dripr.db"), "sqlite:dripr.db");
+}
+
+// database_url_fuzz finding: the parser takes a password up to the last '@' (an unencoded
+// '/' included) while the redaction stopped at the first '/' and printed the URL whole.
+TEST(RedactDatabaseUrlTest, APasswordWithASlashIsHiddenAsTheParserReadsIt) {
+  const std::string url = "mysql://app:pa/s3cret@db/dripr";
+  auto parsed = my::Url::Parse(url);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->password, "pa/s3cret");
+  EXPECT_EQ(RedactDatabaseUrl(url), "mysql://app:***@db/dripr");
+  EXPECT_EQ(RedactDatabaseUrl("mysql://app@db/d?socket=/run/a@b"),
+            "mysql://app@db/d?socket=/run/a@b");
 }
 
 // Asking for verification against a server without TLS fails rather than falling back.

@@ -65,7 +65,9 @@ std::string RedactDatabaseUrl(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
   size_t start = scheme + 3;
-  size_t end = url.find_first_of("/?", start);
+  // Credentials end at the last '@' before the query, as my::Url::Parse reads them: a
+  // password may hold an unencoded '/' (database_url_fuzz finding: it was printed whole).
+  size_t end = url.find('?', start);
   std::string_view authority =
       url.substr(start, end == std::string_view::npos ? url.npos : end - start);
   size_t at = authority.rfind('@');

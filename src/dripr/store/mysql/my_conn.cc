@@ -116,7 +116,7 @@ Result<Url> Url::Parse(std::string_view url) {
     DRIPR_ASSIGN_OR_RETURN(
         std::string value,
         PercentDecode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1),
-                      "parameter " + key));
+                      "parameter " + Excerpt(key, 32)));
     if (key == "ssl-mode" || key == "sslmode") {
       std::string m = Upper(value);
       if (m == "DISABLED") {
@@ -140,7 +140,7 @@ Result<Url> Url::Parse(std::string_view url) {
       if (value.empty()) return bad("socket needs a path");
       u.socket = value;
     } else {
-      return bad("unknown parameter \"" + std::string(TruncateUtf8(key, 32)) +
+      return bad("unknown parameter \"" + Excerpt(key, 32) +
                  "\" (known: ssl-mode, ssl-ca, socket)");
     }
   }
