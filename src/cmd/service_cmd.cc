@@ -86,14 +86,15 @@ int DataFetcherCmd(const Globals& g) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   Metrics metrics;  // the process's metrics and heartbeats (served by the ops server)
-  auto provider = OpenProvider(ctx.env, &metrics);
+  auto provider =
+      OpenProvider(ctx.config.provider, ctx.config.sample, ctx.config.rentcast, &metrics);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
-  if (auto checked = CheckBusForFetcher(ctx.config, ctx.env); !checked) {
+  if (auto checked = CheckBusForFetcher(ctx.config); !checked) {
     return ReportError(checked.error());
   }
   // Noticed within a second: the database file removed or replaced under the fetcher (its
@@ -192,7 +193,9 @@ int Demo(const Globals& g, const DemoArgs& a) {
   }
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  if (!ctx.env.Get("DRIPR_LOG_LEVEL")) spdlog::set_level(spdlog::level::warn);
+  if (ctx.config.OriginOf("DRIPR_LOG_LEVEL") == SettingOrigin::kDefault) {
+    spdlog::set_level(spdlog::level::warn);
+  }
   char tmpl[] = "/tmp/dripr-demo-XXXXXX";
   if (!mkdtemp(tmpl)) return ReportError({ErrorCode::kUnavailable, "cannot create a temp dir"});
   std::string dir = tmpl;
@@ -209,13 +212,13 @@ int Demo(const Globals& g, const DemoArgs& a) {
   ctx.config.database_url = "sqlite:" + dir + "/demo.db";
   ctx.config.bus = BusKind::kEmbedded;
   ctx.config.embedded_bus_path = dir + "/demo.db";
-  ctx.env.Set("DATA_PROVIDER", "sample");
-  std::string csv = ZipCsvPath(ctx.env);
+  ctx.config.provider = ProviderKind::kSample;
+  const std::string& csv = ctx.config.zip_csv_path;
   if (csv.empty())
     return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
   auto zips = ZipCentroids::LoadFile(csv);
   if (!zips) return ReportError(zips.error());
-  auto provider = OpenProvider(ctx.env);
+  auto provider = OpenProvider(ProviderKind::kSample, ctx.config.sample, ctx.config.rentcast);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);

@@ -31,6 +31,24 @@ class DriprCli {
   // stdin. The environment is the test's plus DATABASE_URL, EVENT_BUS=embedded and
   // DATA_PROVIDER=sample.
   DriprRun Run(const std::vector<std::string>& args, const std::string& stdin_text = "") const {
+    return RunIn("env DATABASE_URL=" + Quote(db_) +
+                     " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn",
+                 args, stdin_text);
+  }
+
+  // As Run, in an environment of `vars` ("NAME=value") only, not even the test's.
+  DriprRun RunInEnv(const std::vector<std::string>& vars,
+                    const std::vector<std::string>& args) const {
+    std::string prefix = "env -i";
+    for (const auto& v : vars) prefix += " " + Quote(v);
+    return RunIn(prefix, args, "");
+  }
+
+  std::string File(const std::string& name) const { return dir_.File(name); }
+
+ private:
+  DriprRun RunIn(const std::string& env_prefix, const std::vector<std::string>& args,
+                 const std::string& stdin_text) const {
     const std::string bin = Binary();
     if (bin.empty()) {
       ADD_FAILURE() << "no dripr binary: set DRIPR_BIN";
@@ -38,8 +56,7 @@ class DriprCli {
     }
     const std::string in = dir_.File("stdin"), out = dir_.File("stdout"), err = dir_.File("stderr");
     std::ofstream(in, std::ios::binary) << stdin_text;
-    std::string cmd = "env DATABASE_URL=" + Quote(db_) +
-                      " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn " + Quote(bin);
+    std::string cmd = env_prefix + " " + Quote(bin);
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " <" + Quote(in) + " >" + Quote(out) + " 2>" + Quote(err);
     int status = std::system(cmd.c_str());
@@ -50,9 +67,6 @@ class DriprCli {
     return r;
   }
 
-  std::string File(const std::string& name) const { return dir_.File(name); }
-
- private:
   // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's
   // gtest_discover_tests passes only the first variable of its ENVIRONMENT list).
   static std::string Binary() {

@@ -30,7 +30,7 @@ class DeadLettersTest : public ::testing::Test {
     auto store = OpenConfiguredStore(config, StoreSetup{});
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
-    auto bus = OpenConfiguredBus(config, Env::FromMap({}));
+    auto bus = OpenConfiguredBus(config);
     ASSERT_TRUE(bus) << bus.error().ToString();
     bus_ = std::move(*bus);
   }

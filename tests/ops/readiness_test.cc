@@ -69,7 +69,7 @@ class ReadinessProbeTest : public ::testing::Test {
     auto store = OpenConfiguredStore(*config, StoreSetup{});
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
-    auto bus = OpenConfiguredBus(*config, env);
+    auto bus = OpenConfiguredBus(*config);
     ASSERT_TRUE(bus) << bus.error().ToString();
     bus_ = std::move(*bus);
   }
