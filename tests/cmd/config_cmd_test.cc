@@ -16,9 +16,9 @@
 namespace dripr {
 namespace {
 
+using dripr::testing::DriprCli;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using dripr::testing::DriprCli;
 
 class ConfigCmdTest : public ::testing::Test {
  protected:
@@ -112,20 +112,20 @@ TEST_F(ConfigCmdTest, EveryBadValueClassIsExit2NamingTheVariable) {
   };
   const std::string long_value(500, '9');
   const std::vector<Case> cases = {
-      {"DRIPR_LOG_LEVEL=loud", "DRIPR_LOG_LEVEL"},                 // unknown enum value
-      {"DRIPR_LOG_FORMAT=xml", "DRIPR_LOG_FORMAT"},                // unknown enum value
-      {"EVENT_BUS=kafka", "EVENT_BUS"},                            // unknown enum value
-      {"DATA_PROVIDER=attom", "DATA_PROVIDER"},                    // unknown enum value
-      {"DRIPR_MAX_IN_FLIGHT=0x10", "DRIPR_MAX_IN_FLIGHT"},         // non-decimal
-      {"DRIPR_DB_POOL_SIZE=8 ", "DRIPR_DB_POOL_SIZE"},             // trailing junk
-      {"DRIPR_MAX_WIDENINGS=11", "DRIPR_MAX_WIDENINGS"},           // out of range
+      {"DRIPR_LOG_LEVEL=loud", "DRIPR_LOG_LEVEL"},                   // unknown enum value
+      {"DRIPR_LOG_FORMAT=xml", "DRIPR_LOG_FORMAT"},                  // unknown enum value
+      {"EVENT_BUS=kafka", "EVENT_BUS"},                              // unknown enum value
+      {"DATA_PROVIDER=attom", "DATA_PROVIDER"},                      // unknown enum value
+      {"DRIPR_MAX_IN_FLIGHT=0x10", "DRIPR_MAX_IN_FLIGHT"},           // non-decimal
+      {"DRIPR_DB_POOL_SIZE=8 ", "DRIPR_DB_POOL_SIZE"},               // trailing junk
+      {"DRIPR_MAX_WIDENINGS=11", "DRIPR_MAX_WIDENINGS"},             // out of range
       {"DRIPR_RETRY_BASE_MS=" + long_value, "DRIPR_RETRY_BASE_MS"},  // overflow, long
-      {"RENTCAST_MAX_RPS=nan", "RENTCAST_MAX_RPS"},                // not a finite number
+      {"RENTCAST_MAX_RPS=nan", "RENTCAST_MAX_RPS"},                  // not a finite number
       {"DRIPR_INITIAL_RADIUS_MILES=1,5", "DRIPR_INITIAL_RADIUS_MILES"},
       {"DRIPR_OPS_ADDR=nowhere", "DRIPR_OPS_ADDR"},
       {"DATABASE_URL=oracle://x", "DATABASE_URL"},
-      {"DATABASE_URL=", "DATABASE_URL"},                        // set but empty
-      {"RENTCAST_BASE_URL=ftp://x", "RENTCAST_BASE_URL"},       // bad URL
+      {"DATABASE_URL=", "DATABASE_URL"},                   // set but empty
+      {"RENTCAST_BASE_URL=ftp://x", "RENTCAST_BASE_URL"},  // bad URL
       {"DRIPR_SAMPLE_SPARSE_ZIPS=abc", "DRIPR_SAMPLE_SPARSE_ZIPS"},
       {"DRIPR_REQUIRED_PARTS=everything", "DRIPR_REQUIRED_PARTS"},
       {"DRIPR_STUCK_AFTER_SECONDS=\xff\xfe", "DRIPR_STUCK_AFTER_SECONDS"},  // invalid UTF-8

@@ -1,7 +1,8 @@
 #include "dripr/core/settings.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "dripr/core/number.h"
 #include "dripr/core/text.h"
@@ -57,8 +58,8 @@ SettingRow& SettingsReader::Record(std::string_view name, std::string_view defau
   } else {
     row.value = std::string(effective_default);
   }
-  auto it = std::find_if(rows_.begin(), rows_.end(),
-                         [&](const SettingRow& r) { return r.name == name; });
+  auto it =
+      std::find_if(rows_.begin(), rows_.end(), [&](const SettingRow& r) { return r.name == name; });
   if (it != rows_.end()) {
     *it = std::move(row);
     return *it;
@@ -82,8 +83,7 @@ std::string SettingsReader::TextOr(std::string_view name, std::string_view defau
   return v ? *v : std::string(default_text);
 }
 
-Result<long long> SettingsReader::IntWithDefault(std::string_view name,
-                                                 long long effective_default,
+Result<long long> SettingsReader::IntWithDefault(std::string_view name, long long effective_default,
                                                  std::string_view default_text, long long min,
                                                  long long max) {
   auto v = Text(name, default_text, SettingMask::kNone, std::to_string(effective_default));
@@ -96,7 +96,8 @@ Result<long long> SettingsReader::IntWithDefault(std::string_view name,
 Result<long long> SettingsReader::Int(std::string_view name, std::string_view default_text,
                                       long long min, long long max) {
   auto d = ParseInt(default_text, min, max);
-  if (!d) return Fail(ErrorCode::kInternal, fmt::format("default of {}: {}", name, d.error().message));
+  if (!d)
+    return Fail(ErrorCode::kInternal, fmt::format("default of {}: {}", name, d.error().message));
   return IntWithDefault(name, *d, default_text, min, max);
 }
 
@@ -105,7 +106,8 @@ Result<double> SettingsReader::Double(std::string_view name, std::string_view de
   auto v = Text(name, default_text, SettingMask::kNone, default_text);
   auto n = ParseDouble(v ? *v : default_text, min, max);
   if (!n) {
-    if (!v) return Fail(ErrorCode::kInternal, fmt::format("default of {}: {}", name, n.error().message));
+    if (!v)
+      return Fail(ErrorCode::kInternal, fmt::format("default of {}: {}", name, n.error().message));
     return Fail(n.error().Wrap(name));
   }
   return *n;
