@@ -58,6 +58,32 @@ TEST(PeriodicCheck, AHangingCheckFailsAfterTheTimeout) {
   check.Stop();
 }
 
+// The timeout is measured on the injected ticker: exactly, and without waiting for real.
+TEST(PeriodicCheck, TimeoutIsMeasuredOnTheInjectedTicker) {
+  ManualTicker ticker;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> entered{false};
+  PeriodicCheck check(
+      "bus",
+      [&]() -> Status {
+        entered = true;
+        released.wait();
+        return Ok();
+      },
+      5ms, 50ms, ticker);
+  check.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return entered.load(); }));
+  ticker.Advance(50ms);
+  EXPECT_EQ(check.Current().detail, "not checked yet");  // at the timeout, not past it
+  ticker.Advance(1ms);
+  EXPECT_FALSE(check.Current().ok);
+  EXPECT_EQ(check.Current().detail, "no answer within 0.05 s");
+  release.set_value();
+  ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
+  check.Stop();
+}
+
 class ReadinessProbeTest : public ::testing::Test {
  protected:
   void SetUp() override {

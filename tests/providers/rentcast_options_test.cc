@@ -37,14 +37,14 @@ TEST(RentCastOptions, DefaultsNeedOnlyAKey) {
 
 TEST(RentCastOptions, ReadsEveryVariable) {
   auto o = Options((Vars{{"RENTCAST_API_KEY", "k"},
-                                                  {"RENTCAST_BASE_URL", "http://127.0.0.1:9/v1/"},
-                                                  {"RENTCAST_MAX_RPS", "2.5"},
-                                                  {"RENTCAST_PAGE_SIZE", "100"},
-                                                  {"RENTCAST_MAX_PAGES", "3"},
-                                                  {"RENTCAST_MAX_ATTEMPTS", "2"},
-                                                  {"RENTCAST_BACKOFF_INITIAL_MS", "10"},
-                                                  {"RENTCAST_TIMEOUT_SECONDS", "4"},
-                                                  {"RENTCAST_DEADLINE_SECONDS", "20"}}));
+                         {"RENTCAST_BASE_URL", "http://127.0.0.1:9/v1/"},
+                         {"RENTCAST_MAX_RPS", "2.5"},
+                         {"RENTCAST_PAGE_SIZE", "100"},
+                         {"RENTCAST_MAX_PAGES", "3"},
+                         {"RENTCAST_MAX_ATTEMPTS", "2"},
+                         {"RENTCAST_BACKOFF_INITIAL_MS", "10"},
+                         {"RENTCAST_TIMEOUT_SECONDS", "4"},
+                         {"RENTCAST_DEADLINE_SECONDS", "20"}}));
   ASSERT_TRUE(o) << o.error().ToString();
   EXPECT_EQ(o->base_url, "http://127.0.0.1:9/v1");
   EXPECT_EQ(o->max_rps, 2.5);

@@ -62,8 +62,8 @@ TEST(OpenProvider, PassesSampleSettingsThrough) {
 }
 
 TEST(SampleProviderOptions, ParsesSparseZipsAndLatency) {
-  auto o = SampleOptions((Vars
-      {{"DRIPR_SAMPLE_SPARSE_ZIPS", " 02139, 59 ,,99501"}, {"DRIPR_SAMPLE_LATENCY_MS", "25"}}));
+  auto o = SampleOptions((
+      Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", " 02139, 59 ,,99501"}, {"DRIPR_SAMPLE_LATENCY_MS", "25"}}));
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->sparse_zip_prefixes, (std::vector<std::string>{"02139", "59", "99501"}));
   EXPECT_EQ(o->latency, std::chrono::milliseconds(25));
@@ -74,14 +74,12 @@ TEST(SampleProviderOptions, ParsesSparseZipsAndLatency) {
   EXPECT_TRUE(none->sparse_zip_prefixes.empty());
   EXPECT_EQ(none->latency, std::chrono::milliseconds(0));
 
-  auto bad =
-      SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139,abc"}}));
+  auto bad = SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139,abc"}}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message,
             "DRIPR_SAMPLE_SPARSE_ZIPS: \"abc\" is not a zip code or zip prefix (1 to 5 digits)");
-  auto too_long =
-      SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "021390"}}));
+  auto too_long = SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "021390"}}));
   ASSERT_FALSE(too_long);
 }
 

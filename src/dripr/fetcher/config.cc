@@ -137,10 +137,9 @@ Status ParseBus(SettingsReader& r, AppConfig& c) {
 Status ParseConsumer(SettingsReader& r, AppConfig& c) {
   auto& k = c.consumer;
   // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.
-  DRIPR_ASSIGN_OR_RETURN(auto wait, r.IntWithDefault("DRIPR_RECEIVE_WAIT_SECONDS",
-                                                     c.bus == BusKind::kAws ? 20 : 1,
-                                                     "20 (aws), 1 (embedded)", 0,
-                                                     sqs::kMaxWaitSeconds));
+  DRIPR_ASSIGN_OR_RETURN(
+      auto wait, r.IntWithDefault("DRIPR_RECEIVE_WAIT_SECONDS", c.bus == BusKind::kAws ? 20 : 1,
+                                  "20 (aws), 1 (embedded)", 0, sqs::kMaxWaitSeconds));
   k.wait_time = std::chrono::seconds(wait);
   DRIPR_ASSIGN_OR_RETURN(auto in_flight, r.Int("DRIPR_MAX_IN_FLIGHT", "16", 1, 256));
   k.max_in_flight = static_cast<int>(in_flight);
@@ -163,9 +162,9 @@ Status ParseFetchAndReconcile(SettingsReader& r, AppConfig& c) {
   auto parts_text = r.TextOr("DRIPR_REQUIRED_PARTS", all_parts);
   auto parts = RequiredParts::Parse(parts_text);
   if (!parts) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "DRIPR_REQUIRED_PARTS must list " + all_parts + " (comma-separated), got " +
-                    QuotedEcho(parts_text));
+    return Fail(ErrorCode::kInvalidArgument, "DRIPR_REQUIRED_PARTS must list " + all_parts +
+                                                 " (comma-separated), got " +
+                                                 QuotedEcho(parts_text));
   }
   c.required_parts = *parts;
 
@@ -199,13 +198,11 @@ Status ParseFetchAndReconcile(SettingsReader& r, AppConfig& c) {
 }
 
 Status ParseLogsAndOps(SettingsReader& r, AppConfig& c) {
-  DRIPR_ASSIGN_OR_RETURN(c.log_level,
-                         r.Choice("DRIPR_LOG_LEVEL", "info",
-                                  {"trace", "debug", "info", "warn", "error", "off"}));
+  DRIPR_ASSIGN_OR_RETURN(c.log_level, r.Choice("DRIPR_LOG_LEVEL", "info",
+                                               {"trace", "debug", "info", "warn", "error", "off"}));
   const bool tty = isatty(STDERR_FILENO) == 1;
-  auto format =
-      r.Text("DRIPR_LOG_FORMAT", "text on a terminal, else json", SettingMask::kNone,
-             tty ? "text" : "json");
+  auto format = r.Text("DRIPR_LOG_FORMAT", "text on a terminal, else json", SettingMask::kNone,
+                       tty ? "text" : "json");
   DRIPR_ASSIGN_OR_RETURN(c.log_format, ParseLogFormat(format, tty));
   DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(r.TextOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
   return Ok();
@@ -227,8 +224,7 @@ std::string FindZipCsv(const std::optional<std::string>& data_dir,
   return "";
 }
 
-Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_dirs,
-                      AppConfig& c) {
+Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_dirs, AppConfig& c) {
   auto name = r.TextOr("DATA_PROVIDER", "sample");
   if (name == "sample") {
     c.provider = ProviderKind::kSample;
@@ -241,7 +237,8 @@ Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_di
 
   auto data_dir = r.Text("DRIPR_DATA_DIR", "data/ of the source tree, else ../share/dripr");
   c.zip_csv_path = FindZipCsv(data_dir, data_dirs);
-  if (!data_dir) r.SetShownValue("DRIPR_DATA_DIR", std::filesystem::path(c.zip_csv_path).parent_path().string());
+  if (!data_dir)
+    r.SetShownValue("DRIPR_DATA_DIR", std::filesystem::path(c.zip_csv_path).parent_path().string());
 
   auto& s = c.sample;
   const std::string sparse = r.Text("DRIPR_SAMPLE_SPARSE_ZIPS", "(none)").value_or("");
@@ -280,9 +277,9 @@ Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_di
   o.base_url = r.TextOr("RENTCAST_BASE_URL", "https://api.rentcast.io/v1");
   while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
   if (!o.base_url.starts_with("http://") && !o.base_url.starts_with("https://")) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "RENTCAST_BASE_URL must start with http:// or https://, got " +
-                    QuotedEcho(o.base_url));
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "RENTCAST_BASE_URL must start with http:// or https://, got " + QuotedEcho(o.base_url));
   }
   DRIPR_ASSIGN_OR_RETURN(o.max_rps, r.Double("RENTCAST_MAX_RPS", "5", 0.01, 1000));
   DRIPR_ASSIGN_OR_RETURN(auto page_size, r.Int("RENTCAST_PAGE_SIZE", "500", 1, 500));
