@@ -10,7 +10,7 @@ CCACHE := $(shell command -v ccache 2>/dev/null)
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDRIPR_WERROR=$(WERROR) -DDRIPR_SANITIZE=$(SANITIZE) \
 	$(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
-.PHONY: deps deps-build configure build run test test-asan bench image format clean
+.PHONY: deps deps-build configure build run test test-asan fuzz bench image format clean
 
 # Everything building and testing need; `deps-build` only what building needs (`make run`).
 deps:
@@ -31,9 +31,19 @@ run: configure
 	./$(BUILD)/dripr demo
 
 # In CI (CI=true) the unit and contract suites also run under AddressSanitizer + UBSan.
+# Every libFuzzer target is built (build-fuzz) and run for a few seconds over the corpus kept
+# in tests/fuzz/corpus/ (docs/decisions/fuzzing.md).
 test: deps build
 	@scripts/run-tests.sh $(BUILD)
+	@scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS)
 	@$(if $(CI),$(MAKE) --no-print-directory test-asan,true)
+
+# Longer fuzzing: `make fuzz TARGET=sqs_reply_fuzz FUZZ_SECONDS=600` (scripts/fuzz.sh --list names
+# the targets); without TARGET, every target for FUZZ_SECONDS (default 60) each.
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(if $(TARGET),scripts/fuzz.sh $(TARGET) $(FUZZ_SECONDS),scripts/fuzz.sh --smoke $(FUZZ_SECONDS))
 
 # The unit and contract suites under AddressSanitizer + UBSan (separate build tree; -O0 keeps
 # its build short, the suites take about as long as in the normal build).
@@ -55,4 +65,4 @@ format:
 	@find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -41,6 +41,7 @@
 
 #include "dripr/core/error.h"
 #include "dripr/domain/types.h"
+#include "dripr/store/networked_store.h"
 #include "dripr/store/postgres/pg_conn.h"
 #include "dripr/store/postgres/pg_rows.h"
 #include "dripr/store/postgres/postgres_store.h"
@@ -262,24 +263,6 @@ Status CopyIn(PGconn* c, const std::string& sql, const std::string& data) {
 
 // ---------------------------------------------------------------- workload
 
-// One listing row's values in kListingColumns order, campaign_id first, the way the store
-// writes them (empty text is NULL). Out is pg::CopyText (COPY) or pg::Params (INSERT).
-template <class Out>
-void AddListing(Out& out, const std::string& campaign_id, const RankedRecord& r) {
-  const PropertyRecord& p = r.record;
-  out.Text(campaign_id).Int(r.rank).Real(r.score).OptInt(p.price);
-  out.TextOrNull(p.formatted_address).TextOrNull(p.address_line1).TextOrNull(p.city);
-  out.TextOrNull(p.state).TextOrNull(p.zip_code);
-  if (p.location) {
-    out.Real(p.location->lat).Real(p.location->lng);
-  } else {
-    out.Null().Null();
-  }
-  out.TextOrNull(p.property_type).OptInt(p.bedrooms).OptReal(p.bathrooms);
-  out.OptInt(p.square_footage).TextOrNull(p.event_date).OptInt(p.days_on_market);
-  out.Real(r.distance_miles).TextOrNull(p.source_id);
-}
-
 const std::string& CopySql() {
   static const std::string sql =
       "COPY active_listings (campaign_id, " + std::string(kListingColumns) + ") FROM STDIN";
@@ -301,7 +284,7 @@ const std::string& InsertSql() {
 // compare-and-set UPDATE of PostgresStore::RunTransition), for the cas+copy reference.
 const std::string& LockSql() {
   static const std::string sql =
-      "SELECT " + std::string(pg::kCampaignColumns) + " FROM campaigns WHERE id = $1 FOR UPDATE";
+      "SELECT " + EpochMsCampaignColumns<pg::Driver>() + " FROM campaigns WHERE id = $1 FOR UPDATE";
   return sql;
 }
 constexpr std::string_view kCasSql =
@@ -626,7 +609,8 @@ class Bench {
     pg::Params p;
     for (int col = 4; col <= 7; ++col) p.Text(row.Text(0, col));  // campaign and part statuses
     p.Int(row.Int(0, 8)).TextOrNull(row.Text(0, 9));              // data_cycle, error_text
-    p.Text(pg::TimeParam(now)).Text(pg::TimeParam(pg::TimeAt(row, 0, 12)));
+    p.Text(pg::TimeParam(now))
+        .Text(pg::TimeParam(SysTime{} + std::chrono::milliseconds(row.Int(0, 12))));
     p.Text(ids_[i]).Text(row.Text(0, 4)).Int(row.Int(0, 8));
     for (int col = 5; col <= 7; ++col) p.Text(row.Text(0, col));
     DRIPR_ASSIGN_OR_RETURN(pg::Rows updated, Query(c, kCasStmt, p));
@@ -639,7 +623,7 @@ class Bench {
     DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i])));
     pg::CopyText text;
     for (const RankedRecord& r : parts_[i].records) {
-      AddListing(text, ids_[i], r);
+      AddRecordValues(text, ids_[i], r, kListingsTable);
       text.EndRow();
     }
     return CopyIn(c, CopySql(), text.data());
@@ -652,7 +636,7 @@ class Bench {
     DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i])));
     for (const RankedRecord& r : parts_[i].records) {
       pg::Params p;
-      AddListing(p, ids_[i], r);
+      AddRecordValues(p, ids_[i], r, kListingsTable);
       DRIPR_TRY(ExecPrepared(c, kInsertStmt, p));
     }
     return Exec(c, "COMMIT");
@@ -705,7 +689,7 @@ class Bench {
     for (int i = 0; i < options_.background; ++i) {
       const std::string id = BackgroundId(i);
       for (int k = 0; k < kBackgroundRows; ++k) {
-        AddListing(text, id, MakeListing(1'000'000 + i, k));
+        AddRecordValues(text, id, MakeListing(1'000'000 + i, k), kListingsTable);
         text.EndRow();
       }
     }

@@ -18,7 +18,9 @@ test_packages=(
   python3 python3-boto3 curl
   buildah systemd binutils
   prometheus  # promtool and the server for tests/e2e/test_ops_*.sh
+  chromium chromium-driver python3-selenium  # the dashboard's browser test (test_dashboard.sh)
   clang-format
+  libclang-rt-14-dev  # libFuzzer's runtime for tests/fuzz/ (scripts/fuzz.sh)
 )
 packages=("${build_packages[@]}")
 [[ ${1:-} == --build-only ]] || packages+=("${test_packages[@]}")

@@ -22,7 +22,7 @@ namespace {
 // (messages echo inputs only through QuotedEcho, this is the backstop).
 std::string ErrorLine(std::string_view message) {
   constexpr size_t kMax = 1000;
-  std::string out = TerminalSafe(message.substr(0, kMax));
+  std::string out = TerminalSafe(TruncateUtf8(message, kMax));
   if (message.size() > kMax) out += "...";
   return out;
 }
@@ -194,7 +194,7 @@ std::string DescribeParseError(CLI::App& app, const CLI::ParseError& e, int argc
   if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
   // CLI11 quotes offending arguments in full: cut every message to a short line.
   constexpr size_t kMax = 200;
-  std::string out = TerminalSafe(std::string_view(what).substr(0, kMax));
+  std::string out = TerminalSafe(TruncateUtf8(what, kMax));
   if (what.size() > kMax) out += "...";
   return out + " (see dripr --help)";
 }

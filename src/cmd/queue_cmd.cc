@@ -9,10 +9,12 @@
 #include <sstream>
 
 #include "cmd/cli.h"
+#include "dripr/core/text.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/dead_letters.h"
 #include "dripr/fetcher/fetcher_heartbeat.h"
+#include "dripr/fetcher/reports.h"
 
 namespace dripr::cli {
 namespace {
@@ -57,63 +59,26 @@ int Queues(const Globals& g, bool as_json) {
   if (!bus) return rc;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
-  json arr = json::array();
-  if (!as_json) {
-    std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
-  }
-  for (DataPart p : kAllDataParts) {
-    auto s = bus->WorkQueue(p).Stats();
-    if (!s) return ReportError(s.error().Wrap(bus->WorkQueue(p).Name()));
-    auto d = bus->DeadLetterQueue(p).Stats();
-    if (!d) return ReportError(d.error().Wrap(bus->DeadLetterQueue(p).Name()));
-    arr.push_back({{"part", ToString(p)},
-                   {"queue", bus->WorkQueue(p).Name()},
-                   {"visible", s->visible},
-                   {"in_flight", s->in_flight},
-                   {"dlq", bus->DeadLetterQueue(p).Name()},
-                   {"dlq_visible", d->visible},
-                   {"dlq_in_flight", d->in_flight}});
-    if (!as_json) {
-      std::printf("%-20s %-40s %9lld %9lld %9lld\n", std::string(ToString(p)).c_str(),
-                  bus->WorkQueue(p).Name().c_str(), static_cast<long long>(s->visible),
-                  static_cast<long long>(s->in_flight),
-                  static_cast<long long>(d->visible + d->in_flight));
-    }
-  }
-
-  // What the queue depths cannot show: events not yet published, and whether anyone consumes.
   const SysTime now = SystemClock::Instance().Now();
+  auto report = QueuesReport(*bus, *store, now);
+  if (!report) return ReportError(report.error());
+  if (as_json) {
+    PrintJson(*report);
+    return kExitOk;
+  }
+  std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
+  for (const auto& q : (*report)["queues"]) {
+    std::printf("%-20s %-40s %9lld %9lld %9lld\n", q["part"].get<std::string>().c_str(),
+                q["queue"].get<std::string>().c_str(), q["visible"].get<long long>(),
+                q["in_flight"].get<long long>(),
+                q["dlq_visible"].get<long long>() + q["dlq_in_flight"].get<long long>());
+  }
+  // The text form reads the same rows the report was built from.
   auto backlog = store->PendingOutbox();
   if (!backlog) return ReportError(backlog.error().Wrap("outbox"));
   auto fetchers = store->ListFetchers();
   if (!fetchers) return ReportError(fetchers.error().Wrap("fetchers"));
-  json outbox = {{"unpublished", backlog->pending},
-                 {"oldest_created_at", nullptr},
-                 {"oldest_age_seconds", nullptr}};
-  if (backlog->oldest_created) {
-    outbox["oldest_created_at"] = FormatIso8601(*backlog->oldest_created);
-    outbox["oldest_age_seconds"] = SecondsSince(*backlog->oldest_created, now);
-  }
-  json instances = json::array();
-  int alive = 0;
-  for (const auto& f : *fetchers) {
-    bool is_alive = FetcherAlive(f, now, kFetcherHeartbeatInterval);
-    alive += is_alive;
-    instances.push_back({{"instance_id", f.instance_id},
-                         {"host", f.host},
-                         {"pid", f.pid},
-                         {"version", f.version},
-                         {"started_at", FormatIso8601(f.started_at)},
-                         {"heartbeat_at", FormatIso8601(f.heartbeat_at)},
-                         {"heartbeat_age_seconds", SecondsSince(f.heartbeat_at, now)},
-                         {"alive", is_alive}});
-  }
-  if (as_json) {
-    PrintJson({{"queues", arr},
-               {"outbox", outbox},
-               {"fetchers", {{"alive", alive}, {"instances", instances}}}});
-    return kExitOk;
-  }
+  const int alive = (*report)["fetchers"]["alive"].get<int>();
   if (backlog->pending == 0) {
     std::printf("\noutbox: every event published\n");
   } else {
@@ -145,27 +110,24 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   if (!bus) return rc;
   auto part = QueuePart(queue, *bus);
   if (!part)
-    return ReportUsage("unknown queue '" + queue +
-                       "' (use local_market_data, active_listings or recent_sales)");
+    return ReportUsage("unknown queue " + QuotedEcho(queue) +
+                       " (use local_market_data, active_listings or recent_sales)");
   Queue& dlq = bus->DeadLetterQueue(*part);
   auto msgs = PeekQueue(dlq);
   if (!msgs) return ReportError(msgs.error().Wrap(dlq.Name()));
+  const SysTime now = SystemClock::Instance().Now();
   json arr = json::array();
   for (const auto& m : *msgs) {
     std::string why = DeadLetterReason(m);
-    arr.push_back({{"message_id", m.message_id},
-                   {"sent_at", FormatIso8601(m.sent_at)},
-                   {"reason", why},
-                   {"attributes", m.attributes},
-                   {"body", m.body}});
+    arr.push_back(DeadLetterJson(m, now));
     if (!as_json) {
-      std::string body = m.body.size() > kBodyPreviewBytes
-                             ? m.body.substr(0, kBodyPreviewBytes - 3) + "..."
-                             : m.body;
+      // Everything from a message is escaped: a DLQ holds whatever anyone sent.
+      std::string body = TruncateUtf8WithEllipsis(m.body, kBodyPreviewBytes - 3);
       for (auto& ch : body)
         if (ch == '\n') ch = ' ';
-      std::printf("%s  %s\n  reason: %s\n  body: %s\n", m.message_id.c_str(),
-                  FormatIso8601(m.sent_at).c_str(), why.c_str(), body.c_str());
+      std::printf("%s  %s\n  reason: %s\n  body: %s\n", TerminalSafe(m.message_id).c_str(),
+                  FormatIso8601(m.sent_at).c_str(), TerminalSafe(why).c_str(),
+                  TerminalSafe(body).c_str());
     }
   }
   if (as_json) {
@@ -190,8 +152,8 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
   if (!bus) return rc;
   auto part = QueuePart(a.queue, *bus);
   if (!part)
-    return ReportUsage("unknown queue '" + a.queue +
-                       "' (use local_market_data, active_listings or recent_sales)");
+    return ReportUsage("unknown queue " + QuotedEcho(a.queue) +
+                       " (use local_market_data, active_listings or recent_sales)");
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
   Queue& dlq = bus->DeadLetterQueue(*part);
@@ -211,14 +173,16 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
     if (!e.reason.empty()) j["reason"] = e.reason;
     arr.push_back(std::move(j));
     if (a.json) continue;
-    std::string who = e.campaign_id.empty() ? "-" : e.campaign_id;
+    const std::string id = TerminalSafe(e.message_id);
+    const std::string who = e.campaign_id.empty() ? "-" : TerminalSafe(e.campaign_id);
+    const std::string why = TerminalSafe(e.reason);
     if (e.action == RedriveEntry::Action::kRedriven) {
-      std::printf("%s  %s  redriven to %s\n", e.message_id.c_str(), who.c_str(), e.queue.c_str());
+      std::printf("%s  %s  redriven to %s\n", id.c_str(), who.c_str(), e.queue.c_str());
     } else if (e.action == RedriveEntry::Action::kDiscarded) {
-      std::printf("%s  %s  discarded: %s\n", e.message_id.c_str(), who.c_str(), e.reason.c_str());
+      std::printf("%s  %s  discarded: %s\n", id.c_str(), who.c_str(), why.c_str());
     } else {
-      std::printf("%s  %s  skipped (left in %s): %s\n", e.message_id.c_str(), who.c_str(),
-                  dlq.Name().c_str(), e.reason.c_str());
+      std::printf("%s  %s  skipped (left in %s): %s\n", id.c_str(), who.c_str(), dlq.Name().c_str(),
+                  why.c_str());
     }
   }
   if (a.json) {
@@ -262,6 +226,9 @@ Result<std::string> PublishBody(const PublishArgs& a) {
     text = ss.str();
   }
   if (text.empty()) return Fail(ErrorCode::kInvalidArgument, "the body is empty");
+  // SNS and SQS take only valid UTF-8 (the embedded bus enforces the same), so every bus
+  // refuses such a body here, with --raw too (docs/decisions/hostile-input.md).
+  DRIPR_TRY(CheckUtf8("the body", text));
   if (text.size() > kMaxPublishBytes) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("the body is {} bytes; a message may have at most {}", text.size(),
@@ -285,27 +252,35 @@ int Publish(const Globals& g, const PublishArgs& a) {
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
   Topic& topic = bus->CampaignEvents();
-  auto matching = topic.CountMatchingSubscriptions(m);
-  if (!matching) return ReportError(matching.error().Wrap(topic.Name()));
+  // Evaluated first: when the subscriptions cannot be read, nothing is published.
+  auto matches = topic.MatchSubscriptions(m);
+  if (!matches) {
+    return ReportError(matches.error().Wrap(
+        "reading the subscriptions of " + topic.Name() +
+        " (nothing published; on AWS this needs sns:ListSubscriptionsByTopic and "
+        "sns:GetSubscriptionAttributes)"));
+  }
   auto id = topic.Publish(m);
   if (!id) return ReportError(id.error().Wrap(topic.Name()));
-  if (!matching->has_value()) {
-    std::printf(
-        "published %s to %s (this bus does not report whether a subscription's filter "
-        "matched; see `dripr queues`)\n",
-        id->c_str(), topic.Name().c_str());
+  const std::string where = TerminalSafe(*id) + " to " + TerminalSafe(topic.Name());
+  if (matches->matched > 0) {
+    std::printf("published %s (%d subscription(s) matched)\n", where.c_str(), matches->matched);
     return kExitOk;
   }
-  if (**matching == 0) {
+  if (!matches->undecided.empty()) {
+    // Possibly delivered: SNS may accept it under a policy dripr cannot evaluate.
+    std::printf("published %s\n", where.c_str());
     std::fprintf(stderr,
-                 "dripr: published %s to %s, but no subscription's filter matched: the event "
-                 "went nowhere\n",
-                 id->c_str(), topic.Name().c_str());
-    return kExitFailure;
+                 "dripr: warning: no subscription's filter matched, but %zu subscription(s) use "
+                 "filter operators dripr does not evaluate, so it may still have been "
+                 "delivered (%s)\n",
+                 matches->undecided.size(), matches->undecided.front().c_str());
+    return kExitOk;
   }
-  std::printf("published %s to %s (%d subscription(s) matched)\n", id->c_str(),
-              topic.Name().c_str(), **matching);
-  return kExitOk;
+  std::fprintf(stderr, "dripr: published %s, but %s: the event went nowhere\n", where.c_str(),
+               matches->subscriptions == 0 ? "the topic has no subscriptions"
+                                           : "no subscription's filter matched");
+  return kExitFailure;
 }
 
 }  // namespace

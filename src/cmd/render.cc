@@ -13,42 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-json Opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-json Opt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-json Opt(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
-
-json RecordJson(const RankedRecord& r, bool sale) {
-  const auto& p = r.record;
-  json j = {{"rank", r.rank},
-            {"score", std::round(r.score * 100) / 100},
-            {"distance_miles", std::round(r.distance_miles * 100) / 100},
-            {sale ? "sale_price" : "price", Opt(p.price)},
-            {sale ? "sale_date" : "listed_date", p.event_date},
-            {"formatted_address", p.formatted_address},
-            {"city", p.city},
-            {"state", p.state},
-            {"zip_code", p.zip_code},
-            {"property_type", p.property_type},
-            {"bedrooms", Opt(p.bedrooms)},
-            {"bathrooms", Opt(p.bathrooms)},
-            {"square_footage", Opt(p.square_footage)},
-            {"source_id", p.source_id}};
-  if (!sale) j["days_on_market"] = Opt(p.days_on_market);
-  if (p.location) {
-    j["latitude"] = p.location->lat;
-    j["longitude"] = p.location->lng;
-  }
-  return j;
-}
-
-json MonthJson(const MarketMonth& m) {
-  return {{"month", m.month},
-          {"average_price", Opt(m.average_price)},
-          {"average_price_per_sqft", Opt(m.average_price_per_sqft)},
-          {"average_days_on_market", Opt(m.average_days_on_market)},
-          {"total_listings", Opt(m.total_listings)}};
-}
-
 // Stored text on a terminal: rows other programs wrote may hold anything (TerminalSafe).
 std::string T(std::string_view text) { return TerminalSafe(text); }
 
@@ -68,68 +32,6 @@ std::string Money(std::optional<double> v) {
     out += digits[i];
   }
   return (n < 0 ? "-$" : "$") + out;
-}
-
-Result<CampaignDetails> LoadDetails(Store& store, const std::string& id) {
-  CampaignDetails d;
-  DRIPR_ASSIGN_OR_RETURN(d.campaign, store.GetCampaign(id));
-  DRIPR_ASSIGN_OR_RETURN(d.property, store.GetProperty(id));
-  DRIPR_ASSIGN_OR_RETURN(d.listings, store.GetActiveListings(id));
-  DRIPR_ASSIGN_OR_RETURN(d.sales, store.GetRecentSales(id));
-  DRIPR_ASSIGN_OR_RETURN(d.market, store.LatestMarketData(d.campaign.zip_code));
-  DRIPR_ASSIGN_OR_RETURN(d.events, store.OutboxForCampaign(id));
-  return d;
-}
-
-json CampaignJson(const Campaign& c) {
-  return {{"id", c.id},
-          {"user_id", c.user_id},
-          {"zip_code", c.zip_code},
-          {"no_address_newsletter", c.no_address_newsletter},
-          {"campaign_status", ToString(c.status)},
-          {"local_market_data_status", ToString(c.part(DataPart::kLocalMarketData))},
-          {"active_listing_status", ToString(c.part(DataPart::kActiveListings))},
-          {"recent_sale_status", ToString(c.part(DataPart::kRecentSales))},
-          {"data_cycle", c.data_cycle},
-          {"error_text", c.error_text.empty() ? json(nullptr) : json(c.error_text)},
-          {"created_at", FormatIso8601(c.created_at)},
-          {"updated_at", FormatIso8601(c.updated_at)},
-          {"status_changed_at", FormatIso8601(c.status_changed_at)},
-          {"parts_changed_at", FormatIso8601(c.parts_changed_at)},
-          {"republish_count", c.republish_count},
-          {"restart_count", c.restart_count}};
-}
-
-json DetailsJson(const CampaignDetails& d) {
-  json j = CampaignJson(d.campaign);
-  if (d.property) {
-    j["property"] = {{"formatted_address", d.property->formatted_address},
-                     {"latitude", d.property->location.lat},
-                     {"longitude", d.property->location.lng},
-                     {"current_value", Opt(d.property->current_value)}};
-  } else {
-    j["property"] = nullptr;
-  }
-  j["active_listings"] = json::array();
-  for (const auto& r : d.listings) j["active_listings"].push_back(RecordJson(r, false));
-  j["recent_sales"] = json::array();
-  for (const auto& r : d.sales) j["recent_sales"].push_back(RecordJson(r, true));
-  if (d.market) {
-    j["local_market_data"] = {{"zip_code", d.market->zip_code},
-                              {"current", MonthJson(d.market->current)},
-                              {"previous", MonthJson(d.market->previous)},
-                              {"created_at", FormatIso8601(d.market->created_at)}};
-  } else {
-    j["local_market_data"] = nullptr;
-  }
-  j["events"] = json::array();
-  for (const auto& e : d.events) {
-    json ev = json::parse(e.body, nullptr, false);
-    j["events"].push_back({{"outbox_id", e.id},
-                           {"event", ev.is_discarded() ? json(e.body) : ev},
-                           {"created_at", FormatIso8601(e.created_at)}});
-  }
-  return j;
 }
 
 void PrintDetails(const CampaignDetails& d, std::ostream& out) {

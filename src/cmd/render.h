@@ -6,23 +6,16 @@
 #include <ostream>
 #include <vector>
 
+#include "dripr/fetcher/reports.h"
 #include "dripr/store/store.h"
 
 namespace dripr::cli {
 
-struct CampaignDetails {
-  Campaign campaign;
-  std::optional<PropertyData> property;
-  std::vector<RankedRecord> listings;
-  std::vector<RankedRecord> sales;
-  std::optional<MarketData> market;
-  std::vector<OutboxRow> events;
-};
+using dripr::CampaignDetails;  // fetcher/reports.h (shared with the ops dashboard)
+using dripr::CampaignJson;
+using dripr::DetailsJson;
+using dripr::LoadDetails;
 
-Result<CampaignDetails> LoadDetails(Store& store, const std::string& id);
-
-nlohmann::json CampaignJson(const Campaign& c);
-nlohmann::json DetailsJson(const CampaignDetails& d);
 void PrintDetails(const CampaignDetails& d, std::ostream& out);
 void PrintCampaignTable(const std::vector<Campaign>& list, std::ostream& out);
 

@@ -16,6 +16,7 @@
 #include "cmd/cli.h"
 #include "cmd/render.h"
 #include "dripr/core/log.h"
+#include "dripr/fetcher/cluster_budget.h"
 #include "dripr/fetcher/data_fetcher.h"
 #include "dripr/fetcher/demo.h"
 #include "dripr/fetcher/fetcher_ops.h"
@@ -86,12 +87,18 @@ int DataFetcherCmd(const Globals& g) {
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   Metrics metrics;  // the process's metrics and heartbeats (served by the ops server)
-  auto provider =
-      OpenProvider(ctx.config.provider, ctx.config.sample, ctx.config.rentcast, &metrics);
-  if (!provider) return ReportError(provider.error());
+  // The provider's configuration is checked before the database is opened (exit 2 first).
+  const auto& cfg = ctx.config;
+  if (auto checked = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast); !checked) {
+    return ReportError(checked.error());
+  }
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
+  // RENTCAST_MAX_RPS is the budget of every fetcher on this database (docs/decisions/cluster.md).
+  auto provider = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast, &metrics,
+                               std::make_shared<StoreBudget>(*store));
+  if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
   if (auto checked = CheckBusForFetcher(ctx.config); !checked) {

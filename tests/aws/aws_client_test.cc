@@ -12,6 +12,7 @@
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 #include "dripr/core/clock.h"
+#include "dripr/core/text.h"
 
 namespace dripr::aws {
 namespace {
@@ -290,6 +291,49 @@ TEST(SnsClientErrors, ThrottledIsRetried) {
   auto r = sns.Publish("arn:aws:sns:us-east-1:1:t", "m");
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(*r, "id-2");
+}
+
+// Found while fuzzing (tests/fuzz/corpus/aws_error/, docs/decisions/fuzzing.md): a server's
+// error text went into messages whole and unchecked.
+TEST(ServiceErrorText, IsCutShortEscapedAndValidUtf8) {
+  std::string huge(5000, 'x');
+  ScriptedServer sns_server({{400,
+                              "<ErrorResponse><Error><Code>Bad\x01"
+                              "Code</Code><Message>caf\xc3" +
+                                  huge + "</Message></Error></ErrorResponse>"}});
+  Harness h;
+  auto r = SnsClient(h.Options(sns_server.Url())).Publish("arn:aws:sns:us-east-1:1:t", "m");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().message.starts_with("SNS Publish: Bad\\x01Code: caf\\xc3xxx"))
+      << r.error().message;
+  EXPECT_LT(r.error().message.size(), 400u);
+  EXPECT_EQ(FindInvalidUtf8(r.error().message), std::string::npos);
+  // SQS: a non-JSON body is quoted by its first 120 bytes, never cutting a character.
+  ScriptedServer sqs_server({{400, std::string(119, 'a') + "\xc3\xa9 tail"}});
+  auto q = SqsClient(h.Options(sqs_server.Url())).SendMessage("http://q/1/q", "m");
+  ASSERT_FALSE(q);
+  EXPECT_EQ(FindInvalidUtf8(q.error().message), std::string::npos) << q.error().message;
+  EXPECT_NE(q.error().message.find(std::string(119, 'a') + "..."), std::string::npos)
+      << q.error().message;
+}
+
+TEST(Pagination, AServerThatRepeatsItsTokenIsAnErrorNotALoop) {
+  ScriptedServer sqs_server({{200, R"({"QueueUrls":["http://q/1/a"],"NextToken":"t"})"}});
+  Harness h;
+  auto q = SqsClient(h.Options(sqs_server.Url())).ListQueues("");
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(q.error().message,
+            "SQS ListQueues: the server repeated its NextToken (pagination never ends)");
+  EXPECT_EQ(sqs_server.Requests().size(), 2u);
+  ScriptedServer sns_server(
+      {{200,
+        "<ListTopicsResponse><ListTopicsResult><Topics/><NextToken>n</NextToken>"
+        "</ListTopicsResult></ListTopicsResponse>"}});
+  auto t = SnsClient(h.Options(sns_server.Url())).ListTopics();
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(sns_server.Requests().size(), 2u);
 }
 
 }  // namespace

@@ -262,6 +262,42 @@ TEST(CredentialsFromContainer, RelativeUriAndFullUriWithToken) {
   EXPECT_EQ(remote.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Found while fuzzing (tests/fuzz/corpus/credentials/): a credentials service's text (the
+// document's Code, STS's error Message) went into the error whole, control bytes included.
+TEST(CredentialsFromContainer, ServiceTextInErrorsIsCutShortAndEscaped) {
+  TestServer server;
+  server.server().Get("/code", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"AccessKeyId":"a","SecretAccessKey":"b","Code":"Fail\u001b[2J)" +
+                        std::string(5000, 'x') + "\"}",
+                    "application/json");
+  });
+  server.Start();
+  auto r = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/code"}}),
+      {.http = NewCurlHttpClient()});
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(
+      r.error().message.starts_with("container credentials: credentials code Fail\\x1b[2Jxxx"))
+      << r.error().message;
+  EXPECT_LT(r.error().message.size(), 150u);
+}
+
+// Found by credentials_fuzz: a document with an empty secret was taken as credentials.
+TEST(CredentialsFromContainer, EmptyKeyOrSecretIsMalformed) {
+  TestServer server;
+  server.server().Get("/empty", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"AccessKeyId":"ASIA1","SecretAccessKey":"","Code":"Success"})",
+                    "application/json");
+  });
+  server.Start();
+  auto r = CredentialsFromContainer(
+      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/empty"}}),
+      {.http = NewCurlHttpClient()});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(r.error().message, "container credentials: empty AccessKeyId or SecretAccessKey");
+}
+
 TEST(CredentialsFromWebIdentity, AssumesRoleThroughSts) {
   TempDir dir;
   WriteFile(dir.File("token"), "jwt-token-value\n");

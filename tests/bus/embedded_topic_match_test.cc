@@ -1,4 +1,4 @@
-// EmbeddedTopic::CountMatchingSubscriptions: the filters Publish would apply, evaluated without
+// EmbeddedTopic::MatchSubscriptions: the filters Publish would apply, evaluated without
 // publishing (what `dripr publish` uses to say that an event went nowhere).
 
 #include <gtest/gtest.h>
@@ -26,9 +26,12 @@ TEST(EmbeddedTopicMatch, CountsTheSubscriptionsWhoseFilterAcceptsTheMessage) {
   ASSERT_TRUE(topic) << topic.error().ToString();
 
   auto count = [&](const OutgoingMessage& m) {
-    auto n = (*topic)->CountMatchingSubscriptions(m);
+    auto n = (*topic)->MatchSubscriptions(m);
     EXPECT_TRUE(n) << n.error().ToString();
-    return n && n->has_value() ? **n : -1;
+    if (n) {
+      EXPECT_TRUE(n->undecided.empty());
+    }
+    return n ? n->matched : -1;
   };
   const std::string waiting = R"({"payload":{"to_status":"WAITING_FOR_DATA"}})";
   EXPECT_EQ(count({"not json", {}}), 0);
@@ -38,6 +41,9 @@ TEST(EmbeddedTopicMatch, CountsTheSubscriptionsWhoseFilterAcceptsTheMessage) {
 
   ASSERT_TRUE(b.Subscribe({.topic = "t", .queue = "everything"}));
   EXPECT_EQ(count({"not json", {}}), 1);
+  auto all = (*topic)->MatchSubscriptions({"not json", {}});
+  ASSERT_TRUE(all) << all.error().ToString();
+  EXPECT_EQ(all->subscriptions, 3);
 
   // Counting publishes nothing.
   for (const char* q : {"by-attr", "by-body", "everything"}) {

@@ -1,4 +1,4 @@
-#include "dripr/bus/embedded/filter_policy.h"
+#include "dripr/bus/filter_policy.h"
 
 #include <gtest/gtest.h>
 

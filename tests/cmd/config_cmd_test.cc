@@ -76,15 +76,18 @@ TEST_F(ConfigCmdTest, ValuesComeFromEnvironmentOrEnvFile) {
 TEST_F(ConfigCmdTest, SecretsAreMaskedInTextAndJson) {
   const std::vector<std::string> vars = {
       "DATABASE_URL=postgresql://dripr:hunter2pw@db.example:5432/dripr",
-      "RENTCAST_API_KEY=rc-secret-key-123", "AWS_SECRET_ACCESS_KEY=aws-secret-456",
-      "AWS_SESSION_TOKEN=aws-token-789", "AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-token-000"};
+      "RENTCAST_API_KEY=rc-secret-key-123",
+      "AWS_SECRET_ACCESS_KEY=aws-secret-456",
+      "AWS_SESSION_TOKEN=aws-token-789",
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-token-000",
+      "DRIPR_OPS_TOKEN=ops-token-555"};
   for (bool json : {false, true}) {
     std::vector<std::string> args = {"config"};
     if (json) args.push_back("--json");
     auto r = cli_.RunInEnv(vars, args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const char* secret :
-         {"hunter2pw", "rc-secret-key-123", "aws-secret-456", "aws-token-789", "ecs-token-000"}) {
+    for (const char* secret : {"hunter2pw", "rc-secret-key-123", "aws-secret-456", "aws-token-789",
+                               "ecs-token-000", "ops-token-555"}) {
       EXPECT_THAT(r.out + r.err, Not(HasSubstr(secret))) << secret << (json ? " json" : " text");
     }
     EXPECT_THAT(r.out, HasSubstr("postgresql://dripr:****@db.example:5432/dripr"));
@@ -94,6 +97,8 @@ TEST_F(ConfigCmdTest, SecretsAreMaskedInTextAndJson) {
   EXPECT_EQ(s["RENTCAST_API_KEY"]["masked"], true);
   EXPECT_EQ(s["RENTCAST_API_KEY"]["source"], "environment");
   EXPECT_EQ(s["AWS_SECRET_ACCESS_KEY"]["value"], "****");
+  EXPECT_EQ(s["DRIPR_OPS_TOKEN"]["value"], "****");
+  EXPECT_EQ(s["DRIPR_OPS_TOKEN"]["masked"], true);
 }
 
 TEST_F(ConfigCmdTest, TextOutputIsOneTerminalSafeLinePerSetting) {

@@ -10,20 +10,18 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/run_dripr.h"
+#include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/fetcher/consumer.h"
+#include "support/sample_events.h"
 
 namespace dripr {
 namespace {
 
+using ::dripr::testing::kDormantEvent;
+using ::dripr::testing::kWaitingEvent;
 using testing::DriprCli;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-constexpr const char* kWaitingEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"DORMANT","to_status":"WAITING_FOR_DATA","timestamp":"2026-11-29T10:00:00Z"}})";
-constexpr const char* kDormantEvent =
-    R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-    R"("from_status":"ERROR","to_status":"DORMANT","timestamp":"2026-11-29T10:00:00Z"}})";
 
 TEST(PublishCmd, SaysWhenNoSubscriptionMatchedAndExitsOne) {
   DriprCli cli;
@@ -112,7 +110,7 @@ TEST(DlqCmd, UnknownQueueOrMissingArgumentExitsTwo) {
   DriprCli cli;
   auto r = cli.Run({"dlq", "redrive", "bogus"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("unknown queue 'bogus'"));
+  EXPECT_THAT(r.err, HasSubstr("unknown queue \"bogus\""));
   EXPECT_EQ(cli.Run({"dlq", "redrive"}).exit_code, 2);
   EXPECT_EQ(cli.Run({"dlq"}).exit_code, 2);
 
@@ -125,6 +123,44 @@ TEST(DlqCmd, UnknownQueueOrMissingArgumentExitsTwo) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, StartsWith("moved 0 message(s) from recent-sales-dlq to recent-sales; "
                                    "0 skipped, 0 discarded"));
+}
+
+TEST(DlqCmd, ListAndRedriveEscapeWhatMessagesCarryOnATerminal) {
+  DriprCli cli;
+  // Creates the database and the embedded bus's queues.
+  ASSERT_EQ(cli.Run({"dlq", "redrive", "active_listings"}).exit_code, 0);
+  {
+    auto broker = EmbeddedBroker::Open(cli.File("cli.db"));
+    ASSERT_TRUE(broker) << broker.error().ToString();
+    auto dlq = (*broker)->OpenQueue("active-listings-dlq");
+    ASSERT_TRUE(dlq) << dlq.error().ToString();
+    // ESC sequences (clear screen, retitle), a C1 CSI and a newline, in the reason and body.
+    ASSERT_TRUE((*dlq)->Send(
+        {"{\"campaign_id\":\"x\\u001b[2J\"}\x1b]0;pwned\x07 \xc2\x9b"
+         "31m\nrest",
+         {{std::string(kFailureReasonAttribute), "provider: \x1b[2Jboom\r\nfake line"}}}));
+  }
+  auto text = cli.Run({"dlq", "list", "active_listings"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find('\r'), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find('\x07'), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("\xc2\x9b"), std::string::npos) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("  reason: provider: \\x1b[2Jboom\\x0d\\x0afake line\n"));
+  EXPECT_THAT(text.out, HasSubstr("\\x1b]0;pwned\\x07 \\xc2\\x9b31m rest\n"));
+  EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '\n'), 4) << text.out;
+
+  // --json keeps the values as they are (JSON escapes them).
+  auto js = cli.Run({"dlq", "list", "active_listings", "--json"});
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  auto j = nlohmann::json::parse(js.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["reason"], "provider: \x1b[2Jboom\r\nfake line");
+
+  auto redrive = cli.Run({"dlq", "redrive", "active_listings"});
+  ASSERT_EQ(redrive.exit_code, 0) << redrive.err;
+  EXPECT_EQ(redrive.out.find('\x1b'), std::string::npos) << redrive.out;
+  EXPECT_THAT(redrive.out, HasSubstr("skipped (left in active-listings-dlq): malformed event"));
 }
 
 TEST(CampaignRetryCmd, ExitCodes) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bus/temp_dir.h"
@@ -45,6 +46,9 @@ class DriprCli {
   }
 
   std::string File(const std::string& name) const { return dir_.File(name); }
+  // Sets (or overrides, e.g. EVENT_BUS=aws) a variable in the child's environment (RunInEnv's
+  // too).
+  void SetEnv(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
 
  private:
   DriprRun RunIn(const std::string& env_prefix, const std::vector<std::string>& args,
@@ -56,7 +60,9 @@ class DriprCli {
     }
     const std::string in = dir_.File("stdin"), out = dir_.File("stdout"), err = dir_.File("stderr");
     std::ofstream(in, std::ios::binary) << stdin_text;
-    std::string cmd = env_prefix + " " + Quote(bin);
+    std::string cmd = env_prefix;
+    for (const auto& [name, value] : env_) cmd += " " + Quote(name + "=" + value);
+    cmd += " " + Quote(bin);
     for (const auto& a : args) cmd += " " + Quote(a);
     cmd += " <" + Quote(in) + " >" + Quote(out) + " 2>" + Quote(err);
     int status = std::system(cmd.c_str());
@@ -91,6 +97,7 @@ class DriprCli {
 
   TempDir dir_;
   std::string db_;
+  std::vector<std::pair<std::string, std::string>> env_;  // after the defaults: they win
 };
 
 }  // namespace dripr::testing

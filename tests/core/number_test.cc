@@ -77,5 +77,21 @@ TEST(Text, TerminalSafeEscapesControlsAndInvalidBytesKeepsUtf8) {
   EXPECT_EQ(FindControlChar(safe), std::string_view::npos);
 }
 
+TEST(Text, ExcerptCutsBetweenCharactersAndEscapes) {
+  EXPECT_EQ(Excerpt("short", 10), "short");
+  EXPECT_EQ(Excerpt("0123456789abc", 10), "0123456789...");
+  // "é" is two bytes: it is never split, the excerpt stops before it.
+  EXPECT_EQ(Excerpt("123456789\xc3\xa9", 10), "123456789...");
+  EXPECT_EQ(Excerpt("12345678\xc3\xa9x", 10), "12345678\xc3\xa9...");
+  // Invalid bytes and controls come out escaped (valid UTF-8, no control characters).
+  EXPECT_EQ(Excerpt("a\xc3\n", 10), "a\\xc3\\x0a");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  std::string ex = Excerpt(all, 120);
+  EXPECT_EQ(FindInvalidUtf8(ex), std::string_view::npos);
+  EXPECT_EQ(FindControlChar(ex), std::string_view::npos);
+  EXPECT_LE(ex.size(), 4u * 120 + 3);
+}
+
 }  // namespace
 }  // namespace dripr

@@ -86,6 +86,12 @@ TEST(ParseIso8601, RejectsOutOfRangeFieldsNamingThem) {
             p + "\"0001-01-01T00:00:00\": year 1 is out of range 1678-2261");
   EXPECT_EQ(ParseError("9999-12-31T23:59:59"),
             p + "\"9999-12-31T23:59:59\": year 9999 is out of range 1678-2261");
+  // Found by iso8601_fuzz: an offset that moves the instant out of the range in UTC.
+  EXPECT_EQ(ParseError("2261-12-31T23:59:59.999-05:30"),
+            p + "\"2261-12-31T23:59:59.999-05:30\": the UTC year 2262 is out of range 1678-2261");
+  EXPECT_EQ(ParseError("1678-01-01T00:30:00+01:00"),
+            p + "\"1678-01-01T00:30:00+01:00\": the UTC year 1677 is out of range 1678-2261");
+  EXPECT_TRUE(ParseIso8601("2261-12-31T18:00:00-05:00"));
   EXPECT_EQ(ParseError("2026-01-01T24:00:00"),
             p + "\"2026-01-01T24:00:00\": hour 24 is out of range 0-23");
   EXPECT_EQ(ParseError("2026-01-01T23:60:00"),

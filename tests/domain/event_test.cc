@@ -23,12 +23,20 @@ StatusChangeEvent Sample() {
   return e;
 }
 
-// A payload with every required field; `extra` is spliced in (may override earlier keys,
-// since the last duplicate key wins).
+// A payload with every required field; `payload_fields` (",\"key\":value...") is appended,
+// and a required field it names replaces the default (the decoder refuses duplicate keys).
 std::string Body(const std::string& payload_fields) {
-  return R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c-1","zip_code":"02139",)"
-         R"("to_status":"WAITING_FOR_DATA","timestamp":"2026-11-29T13:40:22Z")" +
-         payload_fields + "}}";
+  const std::pair<const char*, const char*> defaults[] = {
+      {"campaign_id", R"("c-1")"},
+      {"zip_code", R"("02139")"},
+      {"to_status", R"("WAITING_FOR_DATA")"},
+      {"timestamp", R"("2026-11-29T13:40:22Z")"}};
+  std::string fields;
+  for (const auto& [key, value] : defaults) {
+    if (payload_fields.find("\"" + std::string(key) + "\":") != std::string::npos) continue;
+    fields += (fields.empty() ? "\"" : ",\"") + std::string(key) + "\":" + value;
+  }
+  return R"({"event_type":"STATUS_CHANGE","payload":{)" + fields + payload_fields + "}}";
 }
 
 // The error message for `body`, asserting it is kInvalidArgument.
@@ -316,6 +324,20 @@ TEST(DecodeStatusChange, EnvelopeAndShapeProblems) {
   // An envelope inside an envelope is not unwrapped twice.
   EXPECT_EQ(DecodeError(R"({"Type":"Notification","Message":"{\"Type\":\"Notification\"}"})"),
             "event_type: missing");
+}
+
+TEST(DecodeStatusChange, RefusesDuplicateKeysAtAnyLevel) {
+  // Readers disagree on which duplicate wins, so neither does (docs/decisions/domain.md).
+  EXPECT_EQ(DecodeError(Body(R"(,"data_cycle":1,"data_cycle":2)")),
+            "body has a duplicate key \"data_cycle\"");
+  EXPECT_EQ(DecodeError(R"({"event_type":"STATUS_CHANGE","event_type":"STATUS_CHANGE"})"),
+            "body has a duplicate key \"event_type\"");
+  EXPECT_EQ(DecodeError(Body(R"(,"x":{"a":1,"a":1})")), "body has a duplicate key \"a\"");
+  nlohmann::json env = {{"Type", "Notification"},
+                        {"Message", Body(R"(,"zip_code":"0","zip_code":"1")")}};
+  EXPECT_EQ(DecodeError(env.dump()), "SNS Message has a duplicate key \"zip_code\"");
+  // The same key in sibling or nested objects is not a duplicate.
+  EXPECT_TRUE(DecodeStatusChange(Body(R"(,"x":{"a":1},"y":{"a":{"a":2}})")));
 }
 
 TEST(DecodeStatusChange, RejectsDeepNestingWithoutRecursing) {

@@ -131,3 +131,17 @@ count_in_status() {  # count_in_status STATUS
   dripr campaign list --status "$1" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 all_in_status() { [[ $(count_in_status "$2") -eq $1 ]]; }
+
+# start_fake_rentcast — the fake RentCast server (tests/fakes) on a free loopback port, with
+# real zip codes and a random API key: sets FAKE_KEY and FAKE_URL (without /v1); its output
+# goes to $E2E_TMP/fake.out and fake.log.
+start_fake_rentcast() {
+  local fake="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
+  [[ -x $fake ]] || fail "fake_rentcast not built at $fake"
+  FAKE_KEY="e2e-key-$RANDOM-$RANDOM"
+  "$fake" --port 0 --api-key "$FAKE_KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" \
+    >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
+  E2E_PIDS+=($!)
+  poll 10 "fake RentCast listening" grep -q "listening on" "$E2E_TMP/fake.out"
+  FAKE_URL="http://127.0.0.1:$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")"
+}

@@ -34,7 +34,7 @@ tables=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).exec
 [[ $tables -eq 0 ]] || fail "read-only commands created $tables bus tables"
 dripr migrate >/dev/null || fail "migrate"  # creates the bus tables too
 dripr queues >/dev/null || fail "queues after migrate"
-expect_exit 2 "unknown queue 'bogus'" dripr dlq list bogus
+expect_exit 2 'unknown queue "bogus"' dripr dlq list bogus
 
 # 3. Configuration errors are exit 2 for every command.
 mkdir "$E2E_TMP/a-dir.db"

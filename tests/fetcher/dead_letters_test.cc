@@ -7,10 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "bus/temp_dir.h"
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/consumer.h"
-#include "dripr/fetcher/wiring.h"
+#include "fetcher/local_pipeline.h"
 
 namespace dripr {
 namespace {
@@ -24,15 +23,9 @@ constexpr DataPart kPart = DataPart::kActiveListings;
 class DeadLettersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    AppConfig config;
-    config.database_url = "sqlite:" + dir_.File("t.db");
-    config.embedded_bus_path = dir_.File("t.db");
-    auto store = OpenConfiguredStore(config, StoreSetup{});
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(*store);
-    auto bus = OpenConfiguredBus(config);
-    ASSERT_TRUE(bus) << bus.error().ToString();
-    bus_ = std::move(*bus);
+    ASSERT_NO_FATAL_FAILURE(local_.Open());
+    store_ = local_.store.get();
+    bus_ = local_.bus.get();
   }
 
   Queue& dlq() { return bus_->DeadLetterQueue(kPart); }
@@ -59,9 +52,9 @@ class DeadLettersTest : public ::testing::Test {
     return s ? s->visible : -1;
   }
 
-  testing::TempDir dir_;
-  StorePtr store_;
-  BusPtr bus_;
+  testing::LocalPipeline local_;
+  Store* store_ = nullptr;
+  Bus* bus_ = nullptr;
 };
 
 TEST_F(DeadLettersTest, PeekReturnsEveryMessageAndLeavesThemVisible) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "dripr/core/ids.h"
 
@@ -187,6 +188,44 @@ TEST_F(HandlersTest, MarketDataIsReusedWithinTheWindowAndRefetchedAfter) {
   EXPECT_EQ(HandleLocalMarketDataEvent(Started("c"), 1, ctx).reason,
             "market data for 02139 fetched");
   EXPECT_EQ(provider_.market_calls, 2);
+}
+
+TEST_F(HandlersTest, MarketDataOfOneZipIsFetchedOnceByConcurrentInstances) {
+  // Two "instances" (stores on one database, handlers of their own), 5 threads each, 20
+  // campaigns in one zip handled at once: whatever the interleaving, one provider call.
+  StoreOptions o;
+  o.database_url = "sqlite:" + (dir_ / "t.db").string();
+  o.clock = &clock_;
+  auto other = OpenStore(o);
+  ASSERT_TRUE(other) << other.error().ToString();
+  std::vector<StatusChangeEvent> events;
+  for (int i = 0; i < 20; ++i) events.push_back(Started("m" + std::to_string(i)));
+  FetchOptions fast = options_;
+  fast.market_flight.poll_interval = 5ms;
+  PartEventHandler here(DataPart::kLocalMarketData, *store_, provider_, clock_, fast);
+  PartEventHandler there(DataPart::kLocalMarketData, **other, provider_, clock_, fast);
+  std::atomic<int> next{0}, fetched{0}, reused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 10; ++t) {
+    threads.emplace_back([&, t] {
+      PartEventHandler& h = t % 2 == 0 ? here : there;
+      for (int i = next++; i < 20; i = next++) {
+        ReceivedMessage m;
+        m.body = EncodeStatusChange(events[i]);
+        m.receive_count = 1;
+        HandlerOutcome out = h.Handle(m);
+        EXPECT_EQ(out.verdict, Verdict::kDone) << out.reason;
+        (out.reason.find("fetched") != std::string::npos ? fetched : reused)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(provider_.market_calls, 1);
+  EXPECT_EQ(fetched, 1);
+  EXPECT_EQ(reused, 19);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Get("m" + std::to_string(i)).part(DataPart::kLocalMarketData), PartStatus::kReady);
+  }
 }
 
 TEST_F(HandlersTest, ProviderErrorsMapToRetryOrFailure) {

@@ -1,7 +1,5 @@
-// libFuzzer entry point for the STATUS_CHANGE decoder (docs/contracts.md §8: fuzz everything that
-// parses outside input). Not part of the default build; see docs (notes/domain.md) for the command:
-//   clang++ -std=c++2b -fsanitize=fuzzer,address,undefined ... tests/fuzz/event_fuzz.cc
-//   ./event_fuzz -max_len=4096 corpus/
+// libFuzzer target: the STATUS_CHANGE decoder, raw or in an SNS envelope (docs/contracts.md §8:
+// fuzz everything that parses outside input; docs/decisions/fuzzing.md). scripts/fuzz.sh runs it.
 //
 // Properties checked beyond "no crash, no sanitizer report":
 // - every failure is kInvalidArgument (never kInternal: nothing may throw inside);

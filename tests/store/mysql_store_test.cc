@@ -1,8 +1,9 @@
-// MysqlStore: the Store contract suite on a throw-away database per test (in the MariaDB
-// server `make test` starts, DRIPR_TEST_MYSQL_URL), plus what is specific to MySQL: retries
-// on deadlocks and lock-wait timeouts, reconnecting after KILL CONNECTION, a small pool under
-// many threads, concurrent relays claiming with SKIP LOCKED, the polled wake-up, the same
-// tables and columns as SQLite, URL parsing and errors that keep the password out.
+// MysqlStore: the Store contract suite and the networked-store suite (retries on deadlocks
+// and lock-wait timeouts, reconnecting after KILL CONNECTION, a small pool under many
+// threads, concurrent relays claiming with SKIP LOCKED, ...) on a throw-away database per
+// test (in the MariaDB server `make test` starts, DRIPR_TEST_MYSQL_URL), plus what is
+// specific to MySQL: the polled wake-up, the same tables and columns as SQLite, URL parsing
+// and errors that keep the password out.
 
 #include "dripr/store/mysql/mysql_store.h"
 
@@ -24,6 +25,7 @@
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
+#include "networked_store_suite.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -36,17 +38,6 @@ using namespace std::chrono_literals;
 std::string AdminUrl() {
   const char* url = std::getenv("DRIPR_TEST_MYSQL_URL");
   return url == nullptr ? "" : url;
-}
-
-// The admin URL with its database replaced by `db`.
-std::string UrlFor(const std::string& db) {
-  std::string url = AdminUrl();
-  size_t host = url.find("://");
-  size_t slash = url.find('/', host == std::string::npos ? 0 : host + 3);
-  std::string query;
-  if (size_t q = url.find('?'); q != std::string::npos) query = url.substr(q);
-  if (slash != std::string::npos) url.resize(slash);
-  return url + "/" + db + query;
 }
 
 // A plain Connector/C session on `url`, as another program would open it.
@@ -99,242 +90,97 @@ Status ExecOn(const std::string& url, const std::string& sql) {
 }
 
 // A database created for one test and dropped when the last owner goes.
-class TempDatabase {
+class TempDatabase : public TempServerDatabase {
  public:
-  TempDatabase() {
-    static std::atomic<int> counter{0};
-    name_ = "dripr_t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
-    auto made = ExecOn(AdminUrl(), "CREATE DATABASE " + name_);
-    EXPECT_TRUE(made) << made.error().ToString();
-  }
-  ~TempDatabase() { (void)ExecOn(AdminUrl(), "DROP DATABASE IF EXISTS " + name_); }
-  std::string Url() const { return UrlFor(name_); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
+  TempDatabase() : TempServerDatabase(AdminUrl(), ExecOn, "") {}
 };
 
-std::unique_ptr<MysqlStore> OpenMy(const std::string& url, const Clock* clock,
-                                   const RequiredParts& required, MysqlStoreOptions tweak = {}) {
-  tweak.url = url;
-  tweak.clock = clock;
-  tweak.required_parts = required;
-  auto s = MysqlStore::Open(std::move(tweak));
-  EXPECT_TRUE(s) << s.error().ToString();
-  return s ? std::move(*s) : nullptr;
+std::unique_ptr<MysqlStore> OpenMy(const std::string& url, const NetworkedTweak& tweak = {}) {
+  return OpenTweaked<MysqlStore, MysqlStoreOptions>(url, tweak);
 }
 
-StoreUnderTest MakeMysqlStore(const Clock* clock, const RequiredParts& required) {
-  StoreUnderTest t;
-  if (AdminUrl().empty()) {
-    t.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
-    return t;
-  }
-  auto db = std::make_shared<TempDatabase>();
-  const std::string url = db->Url();
-  t.store = OpenMy(url, clock, required);
-  if (t.store) {
-    auto migrated = t.store->Migrate();
-    EXPECT_TRUE(migrated) << migrated.error().ToString();
-  }
-  t.reopen = [db, url, required](const Clock* c) -> StorePtr { return OpenMy(url, c, required); };
-  t.exec_sql = [db, url](const std::string& sql) { return ExecOn(url, sql); };
-  return t;
+// ---------------------------------------------------------------- the networked-store suite
+
+// Makes the next `times` updates of campaigns on `url` fail with MySQL error `errno_` (the
+// counter is a MyISAM table, so the rolled-back attempts still count).
+void InjectUpdateFailures(const std::string& url, const std::string& errno_, int times) {
+  ASSERT_TRUE(ExecOn(url,
+                     "CREATE TABLE injected_failures (n INT NOT NULL) ENGINE=MyISAM; "
+                     "INSERT INTO injected_failures VALUES (0)"));
+  ASSERT_TRUE(ExecOn(url,
+                     "CREATE TRIGGER inject BEFORE UPDATE ON campaigns FOR EACH ROW BEGIN "
+                     "UPDATE injected_failures SET n = n + 1; "
+                     "IF (SELECT n FROM injected_failures) <= " +
+                         std::to_string(times) +
+                         " THEN SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'injected failure', "
+                         "MYSQL_ERRNO = " +
+                         errno_ + "; END IF; END"));
+}
+
+std::string QueryOne(const std::string& url, const std::string& sql) {
+  return RawSession(url).One(sql);
+}
+
+// dripr's sessions on the database of `url`, without the session asking.
+std::string DriprSessionsWhere(const std::string& url) {
+  return "db = '" + DatabaseOf(url) + "' AND id <> CONNECTION_ID()";
+}
+
+NetworkedServer MysqlServer() {
+  NetworkedServer s;
+  s.name = "mysql";
+  if (AdminUrl().empty())
+    s.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
+  s.make_database = MakeTempDatabase<TempDatabase>;
+  s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
+    return OpenMy(url, tweak);
+  };
+  s.exec = ExecOn;
+  s.query = QueryOne;
+  s.inject = InjectUpdateFailures;
+  s.injection_calls = [](const std::string& url) {
+    return std::atoi(QueryOne(url, "SELECT n FROM injected_failures").c_str());
+  };
+  s.drop_sessions = [](const std::string& url) {
+    RawSession admin(AdminUrl());
+    std::string ids =
+        admin.One("SELECT GROUP_CONCAT(id) FROM information_schema.processlist WHERE db = '" +
+                  DatabaseOf(url) + "'");
+    int dropped = 0;
+    std::stringstream list(ids);
+    for (std::string id; std::getline(list, id, ',');) {
+      if (admin.Run("KILL CONNECTION " + id).empty()) ++dropped;
+    }
+    return dropped;
+  };
+  s.sessions = [](const std::string& url) {
+    return std::atoi(QueryOne(url, "SELECT COUNT(*) FROM information_schema.processlist WHERE " +
+                                       DriprSessionsWhere(url))
+                         .c_str());
+  };
+  // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, ER_SIGNAL_EXCEPTION (kInternal).
+  s.codes = {"1213", "1205", "1644", ErrorCode::kInternal};
+  return s;
 }
 
 INSTANTIATE_TEST_SUITE_P(Mysql, StoreContractTest,
-                         ::testing::Values(StoreBackend{"mysql", &MakeMysqlStore}),
+                         ::testing::Values(StoreBackend{"mysql",
+                                                        [](const Clock* c, const RequiredParts& r) {
+                                                          return ContractStoreOn(MysqlServer(), c,
+                                                                                 r);
+                                                        }}),
                          StoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Mysql, NetworkedStoreTest, ::testing::Values(MysqlServer()),
+                         NetworkedServerName);
 
 // ---------------------------------------------------------------- MySQL specifics
 
-class MysqlStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
-    db_ = std::make_unique<TempDatabase>();
-    store_ = Open();
-    ASSERT_NE(store_, nullptr);
-    ASSERT_TRUE(store_->Migrate());
-  }
-  std::unique_ptr<MysqlStore> Open(MysqlStoreOptions tweak = {}) {
-    return OpenMy(db_->Url(), &SystemClock::Instance(), RequiredParts(), std::move(tweak));
-  }
-  static NewCampaign Simple(const std::string& id) {
-    NewCampaign c;
-    c.id = id;
-    c.zip_code = "02139";
-    return c;
-  }
-  std::string Query(const std::string& sql) { return RawSession(db_->Url()).One(sql); }
-  Status Exec(const std::string& sql) { return ExecOn(db_->Url(), sql); }
-  // Makes the next `times` updates of campaigns fail with MySQL error `errno_` (the counter
-  // is a MyISAM table, so the rolled-back attempts still count).
-  void InjectUpdateFailures(int errno_, int times) {
-    ASSERT_TRUE(
-        Exec("CREATE TABLE injected_failures (n INT NOT NULL) ENGINE=MyISAM; "
-             "INSERT INTO injected_failures VALUES (0)"));
-    ASSERT_TRUE(
-        Exec("CREATE TRIGGER inject BEFORE UPDATE ON campaigns FOR EACH ROW BEGIN "
-             "UPDATE injected_failures SET n = n + 1; "
-             "IF (SELECT n FROM injected_failures) <= " +
-             std::to_string(times) +
-             " THEN SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'injected failure', "
-             "MYSQL_ERRNO = " +
-             std::to_string(errno_) + "; END IF; END"));
-  }
-  int InjectionCalls() { return std::atoi(Query("SELECT n FROM injected_failures").c_str()); }
-  int DriprSessions() {
-    return std::atoi(Query("SELECT COUNT(*) FROM information_schema.processlist WHERE db = '" +
-                           db_->name() + "' AND id <> CONNECTION_ID()")
-                         .c_str());
-  }
-
-  std::unique_ptr<TempDatabase> db_;
-  std::unique_ptr<MysqlStore> store_;
-};
-
-TEST_F(MysqlStoreTest, DeadlockIsRetriedAndAppliedOnce) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(1213, 2);
-  auto started = store_->StartCampaign("a");
-  ASSERT_TRUE(started) << started.error().ToString();
-  EXPECT_TRUE(started->changed);
-  EXPECT_EQ(InjectionCalls(), 3);  // two failed attempts, then the one that committed
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
-}
-
-TEST_F(MysqlStoreTest, LockWaitTimeoutIsRetriedAndAppliedOnce) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(1205, 1);
-  auto started = store_->StartCampaign("a");
-  ASSERT_TRUE(started) << started.error().ToString();
-  EXPECT_TRUE(started->changed);
-  EXPECT_EQ(InjectionCalls(), 2);
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
-}
-
-TEST_F(MysqlStoreTest, APermanentErrorIsNotRetriedAndWritesNothing) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(1644, 100);  // ER_SIGNAL_EXCEPTION: not transient
-  auto started = store_->StartCampaign("a");
-  ASSERT_FALSE(started);
-  EXPECT_EQ(started.error().code, ErrorCode::kInternal);
-  EXPECT_THAT(started.error().message, HasSubstr("injected failure"));
-  EXPECT_EQ(InjectionCalls(), 1);
-  EXPECT_TRUE(store_->OutboxForCampaign("a")->empty());
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kDormant);
-}
-
-TEST_F(MysqlStoreTest, RetriesGiveUpAtTheDeadlineWithTheCause) {
-  MysqlStoreOptions tweak;
-  tweak.retry_deadline = 300ms;
-  auto store = Open(tweak);
-  ASSERT_TRUE(store->CreateCampaign(Simple("a")));
-  InjectUpdateFailures(1213, 1'000'000);
-  auto started = store->StartCampaign("a");
-  ASSERT_FALSE(started);
-  EXPECT_EQ(started.error().code, ErrorCode::kAborted);
-  EXPECT_THAT(started.error().message, HasSubstr("1213"));
-  EXPECT_GT(InjectionCalls(), 1);
-}
-
-TEST_F(MysqlStoreTest, ReconnectsAfterKillConnection) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  ASSERT_TRUE(store_->GetCampaign("a"));  // the pool now holds an open connection
-  RawSession admin(AdminUrl());
-  std::string ids = admin.One(
-      "SELECT GROUP_CONCAT(id) FROM information_schema.processlist "
-      "WHERE db = '" +
-      db_->name() + "'");
-  ASSERT_FALSE(ids.empty());
-  std::stringstream list(ids);
-  for (std::string id; std::getline(list, id, ',');) {
-    EXPECT_EQ(admin.Run("KILL CONNECTION " + id), "");
-  }
-  auto started = store_->StartCampaign("a");
-  ASSERT_TRUE(started) << started.error().ToString();
-  EXPECT_TRUE(started->changed);
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
-}
-
-TEST_F(MysqlStoreTest, ManyThreadsShareASmallPool) {
-  MysqlStoreOptions tweak;
-  tweak.pool_size = 2;
-  auto store = Open(tweak);
-  constexpr int kThreads = 8;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 10; ++i) {
-        std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
-        if (!store->CreateCampaign(Simple(id)) || !store->StartCampaign(id)) ++failures;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(*store->PendingOutboxCount(), kThreads * 10);
-  EXPECT_LE(DriprSessions(), 2 + 1 /* store_ */);
-}
-
-// Several relays (separate store instances, as separate processes would be) claim and
-// publish concurrently: every event goes out exactly once, each campaign's in order.
-TEST_F(MysqlStoreTest, ConcurrentRelaysPublishEveryEventOnceInPerCampaignOrder) {
-  constexpr int kCampaigns = 60;
-  for (int i = 0; i < kCampaigns; ++i) {
-    std::string id = "c" + std::to_string(i);
-    ASSERT_TRUE(store_->CreateCampaign(Simple(id)));
-    auto started = store_->StartCampaign(id);
-    ASSERT_TRUE(started);
-    ASSERT_TRUE(store_->FailCampaign(id, std::nullopt, started->campaign.data_cycle, "x"));
-    ASSERT_TRUE(store_->ResetCampaign(id));
-  }
-  std::mutex mu;
-  std::vector<OutboxRow> published;  // in publish order
-  std::map<int64_t, int> times;
-  auto relay = [&] {
-    auto store = Open();
-    while (true) {
-      auto rows = store->ClaimOutbox(7, 30s);
-      ASSERT_TRUE(rows) << rows.error().ToString();
-      if (rows->empty()) {
-        if (*store->PendingOutboxCount() == 0) return;
-        std::this_thread::yield();
-        continue;
-      }
-      std::vector<int64_t> ids;
-      {
-        std::lock_guard lock(mu);
-        for (const auto& r : *rows) {
-          published.push_back(r);
-          ++times[r.id];
-          ids.push_back(r.id);
-        }
-      }
-      ASSERT_TRUE(store->MarkPublished(ids));
-    }
-  };
-  std::vector<std::thread> relays;
-  for (int i = 0; i < 4; ++i) relays.emplace_back(relay);
-  for (auto& t : relays) t.join();
-
-  ASSERT_EQ(published.size(), static_cast<size_t>(kCampaigns * 3));
-  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "outbox row " << id;
-  std::map<std::string, int64_t> last;
-  for (const OutboxRow& r : published) {
-    EXPECT_GT(r.id, last[r.campaign_id]) << r.campaign_id << " published out of order";
-    last[r.campaign_id] = r.id;
-  }
-}
+class MysqlStoreTest : public NetworkedStoreTest {};
+INSTANTIATE_TEST_SUITE_P(Mysql, MysqlStoreTest, ::testing::Values(MysqlServer()),
+                         NetworkedServerName);
 
 // No NOTIFY in MySQL: a row another process commits is seen by the poll of max(outbox.id).
-TEST_F(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
+TEST_P(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
   auto waiter = Open();
   ASSERT_TRUE(waiter->ClaimOutbox(10, 30s));
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
@@ -357,51 +203,19 @@ TEST_F(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
   EXPECT_LT(woke_at - inserted_at, 1s);
 }
 
-TEST_F(MysqlStoreTest, InsertedRowsKeepSpecialCharactersAndNulls) {
-  ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  auto started = store_->StartCampaign("a");
-  ASSERT_TRUE(started);
-  RankedRecord r;
-  r.rank = 1;
-  r.score = 0.1 + 0.2;  // not exactly representable in short decimal text
-  r.record.formatted_address = "1 Tab\tSt\nLine2 'quote' \\N back\\slash \r end";
-  r.record.city = "Ünïcødé ☃ 𝄞";
-  r.record.source_id = "\\N";
-  r.record.price = 1234567890123;
-  RankedRecord empty;
-  empty.rank = 2;
-  std::vector<RankedRecord> many = {r, empty};
-  for (int i = 3; i <= 250; ++i) {  // more than one batch of kInsertBatchRows
-    RankedRecord x = r;
-    x.rank = i;
-    many.push_back(x);
-  }
-  PartData d{DataPart::kActiveListings, many, std::nullopt};
-  auto done = store_->CompletePart("a", started->campaign.data_cycle, d);
-  ASSERT_TRUE(done) << done.error().ToString();
-  auto rows = store_->GetActiveListings("a");
-  ASSERT_TRUE(rows);
-  ASSERT_EQ(rows->size(), many.size());
-  EXPECT_EQ((*rows)[0].record, r.record);
-  EXPECT_EQ((*rows)[0].score, r.score);
-  EXPECT_EQ((*rows)[1].record, empty.record);
-  EXPECT_EQ((*rows)[249].rank, 250);
-  EXPECT_EQ(Query("SELECT COUNT(*) FROM active_listings WHERE source_id IS NULL"), "1");
-}
-
-TEST_F(MysqlStoreTest, CampaignIdsAreCaseSensitiveAsInTheOtherStores) {
+TEST_P(MysqlStoreTest, CampaignIdsAreCaseSensitiveAsInTheOtherStores) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("abc")));
   ASSERT_TRUE(store_->CreateCampaign(Simple("ABC")));
   EXPECT_EQ(store_->ListCampaigns(std::nullopt)->size(), 2u);
 }
 
-TEST_F(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
+TEST_P(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
   TempDatabase fresh;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] {
-      auto s = OpenMy(fresh.Url(), &SystemClock::Instance(), RequiredParts());
+      auto s = OpenMy(fresh.Url());
       if (s == nullptr || !s->Migrate()) ++failures;
     });
   }
@@ -411,7 +225,7 @@ TEST_F(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
             std::to_string(kLatestSchemaVersion));
 }
 
-TEST_F(MysqlStoreTest, ZipCodesLoadInBulkOnce) {
+TEST_P(MysqlStoreTest, ZipCodesLoadInBulkOnce) {
   const char* data = std::getenv("DRIPR_DATA_DIR");
   ASSERT_NE(data, nullptr);
   const std::string csv = std::string(data) + "/zip_codes.csv";
@@ -426,7 +240,7 @@ TEST_F(MysqlStoreTest, ZipCodesLoadInBulkOnce) {
 }
 
 // The MySQL schema has the same tables and columns as the SQLite one.
-TEST_F(MysqlStoreTest, SchemaHasTheSameTablesAndColumnsAsSqlite) {
+TEST_P(MysqlStoreTest, SchemaHasTheSameTablesAndColumnsAsSqlite) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("dripr-schema-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -516,7 +330,7 @@ TEST(MysqlOpenTest, OpenStoreChoosesMysqlForItsUrls) {
 TEST(MysqlOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
   TempDatabase db;
-  auto s = OpenMy(db.Url(), &SystemClock::Instance(), RequiredParts());
+  auto s = OpenMy(db.Url());
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(*s->SchemaVersion(), 0);
   auto r = s->GetCampaign("a");

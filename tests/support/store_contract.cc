@@ -16,6 +16,7 @@ void StoreContractOutboxAnchor();      // store_contract_outbox.cc
 void StoreContractReconcilerAnchor();  // store_contract_reconciler.cc
 void StoreContractRecoveryAnchor();    // store_contract_recovery.cc
 void StoreContractBatchAnchor();       // store_contract_batch.cc
+void StoreContractClusterAnchor();     // store_contract_cluster.cc
 
 namespace {
 
@@ -35,6 +36,7 @@ std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info)
   StoreContractReconcilerAnchor();
   StoreContractRecoveryAnchor();
   StoreContractBatchAnchor();
+  StoreContractClusterAnchor();
   return info.param.name;
 }
 
@@ -268,6 +270,40 @@ TEST_P(StoreContractTest, ListCampaignsAllAndByStatus) {
   auto errors = store().ListCampaigns(CampaignStatus::kError);
   ASSERT_TRUE(errors);
   EXPECT_TRUE(errors->empty());
+}
+
+TEST_P(StoreContractTest, ListCampaignsPageKeysetFilterAndSearch) {
+  for (const char* id : {"b2", "a1", "c3", "a10", "d4"}) {
+    ASSERT_TRUE(store().CreateCampaign(NewCampaignFor(id)));
+  }
+  NewCampaign other = NewCampaignFor("z9");
+  other.zip_code = "10001";
+  ASSERT_TRUE(store().CreateCampaign(other));
+  ASSERT_TRUE(store().StartCampaign("c3"));
+  ASSERT_TRUE(store().StartCampaign("a10"));
+  auto ids = [](const std::vector<Campaign>& v) {
+    std::vector<std::string> out;
+    for (const auto& c : v) out.push_back(c.id);
+    return out;
+  };
+  auto first = store().ListCampaignsPage({.limit = 2});
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(ids(*first), (std::vector<std::string>{"a1", "a10"}));
+  auto second = store().ListCampaignsPage({.after_id = "a10", .limit = 3});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(ids(*second), (std::vector<std::string>{"b2", "c3", "d4"}));
+  auto waiting = store().ListCampaignsPage({.status = CampaignStatus::kWaitingForData});
+  ASSERT_TRUE(waiting);
+  EXPECT_EQ(ids(*waiting), (std::vector<std::string>{"a10", "c3"}));
+  auto prefix = store().ListCampaignsPage({.search = "a1"});
+  ASSERT_TRUE(prefix);
+  EXPECT_EQ(ids(*prefix), (std::vector<std::string>{"a1", "a10"}));
+  auto zip = store().ListCampaignsPage({.search = "10001"});
+  ASSERT_TRUE(zip);
+  EXPECT_EQ(ids(*zip), (std::vector<std::string>{"z9"}));
+  auto none = store().ListCampaignsPage({.status = CampaignStatus::kDormant, .search = "c"});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
 }
 
 // ---------------------------------------------------------------- start

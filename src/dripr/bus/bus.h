@@ -33,18 +33,29 @@ struct ReceivedMessage {
   SysTime sent_at{};      // SentTimestamp
 };
 
+// What a topic's subscriptions would do with a message right now (operator tooling:
+// `dripr publish` says when an event went nowhere; docs/decisions/cli.md "publish").
+struct SubscriptionMatches {
+  int subscriptions = 0;  // subscriptions that receive messages (pending ones do not)
+  int matched = 0;        // of those, the ones whose filter policy accepts the message
+  // Subscriptions whose filter policy uses an operator bus/filter_policy.h does not evaluate
+  // (numeric, suffix, ...): they may or may not have taken it. One "<endpoint>: <why>" each.
+  std::vector<std::string> undecided;
+};
+
 class Topic {
  public:
   virtual ~Topic() = default;
   // Publishes to every subscription whose filter matches. Returns the message id.
   virtual Result<std::string> Publish(const OutgoingMessage& m) = 0;
   virtual std::string Name() const = 0;
-  // How many subscriptions' filters accept `m` right now (operator tooling: `dripr publish`
-  // says when an event would go nowhere). nullopt when the backend cannot tell — SNS does
-  // not report filter matches (see docs/decisions/cli.md), so the default is nullopt.
-  virtual Result<std::optional<int>> CountMatchingSubscriptions(const OutgoingMessage& m) {
+  // Evaluates every subscription's filter policy against `m` as Publish would, from the
+  // subscriptions as they are at the call (nothing is cached: an operator may change them).
+  // Publishes nothing. The default (test doubles) is kFailedPrecondition.
+  virtual Result<SubscriptionMatches> MatchSubscriptions(const OutgoingMessage& m) {
     (void)m;
-    return std::optional<int>();
+    return Fail(ErrorCode::kFailedPrecondition,
+                "topic " + Name() + " cannot evaluate its subscriptions' filters");
   }
 };
 

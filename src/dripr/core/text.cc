@@ -1,5 +1,6 @@
 #include "dripr/core/text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dripr {
@@ -96,6 +97,27 @@ Status CheckText(std::string_view what, std::string_view text) {
   return Ok();
 }
 
+std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  // text[max_bytes] is the first byte cut off: find the sequence that holds it.
+  for (size_t back = 1; back <= 3 && back <= max_bytes; ++back) {
+    const size_t start = max_bytes - back;
+    const auto c = static_cast<unsigned char>(text[start]);
+    if (c < 0x80) break;  // ASCII ends before the cut
+    if (c >= 0xc0) {      // a lead byte: cut before its sequence if the cut splits it
+      if (Utf8SequenceLength(text, start) > back) return text.substr(0, start);
+      break;
+    }
+  }
+  return text.substr(0, max_bytes);
+}
+
+std::string TruncateUtf8WithEllipsis(std::string_view text, size_t max_bytes) {
+  std::string out(TruncateUtf8(text, max_bytes));
+  if (out.size() < text.size()) out += "...";
+  return out;
+}
+
 std::string TerminalSafe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -116,6 +138,13 @@ std::string TerminalSafe(std::string_view text) {
       i += len;
     }
   }
+  return out;
+}
+
+std::string Excerpt(std::string_view text, size_t max_bytes) {
+  std::string_view kept = TruncateUtf8(text, max_bytes);
+  std::string out = TerminalSafe(kept);
+  if (kept.size() < text.size()) out += "...";
   return out;
 }
 

@@ -35,4 +35,19 @@ Status CheckUtf8(std::string_view what, std::string_view text);
 // printable text out.
 std::string TerminalSafe(std::string_view text);
 
+// An excerpt of text from outside (a server's error message, a reply body) for an error
+// message or a log line: at most `max_bytes` of `text`, cut between characters (never inside
+// a UTF-8 sequence), made TerminalSafe, with "..." appended when cut. Always valid UTF-8 of
+// at most 4 * max_bytes + 3 bytes.
+std::string Excerpt(std::string_view text, size_t max_bytes);
+
+// The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a valid
+// UTF-8 sequence (a cut never splits a character, so valid UTF-8 stays valid; invalid bytes
+// count as one character each). A view into `text`.
+std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);
+
+// TruncateUtf8, plus "..." when anything was cut (the result may then be max_bytes + 3
+// bytes long).
+std::string TruncateUtf8WithEllipsis(std::string_view text, size_t max_bytes);
+
 }  // namespace dripr

@@ -160,6 +160,12 @@ Result<SysTime> ParseIso8601(std::string_view text) {
   t += std::chrono::duration_cast<SysTime::duration>(
       std::chrono::hours(hour) + std::chrono::minutes(minute) + seconds(second) -
       seconds(offset_seconds) + nanoseconds(nanos));
+  // The offset may carry the instant across a year boundary: keep the UTC year in range too,
+  // so that whatever parses also formats to text that parses (found by iso8601_fuzz).
+  const int utc_year = int(std::chrono::year_month_day(floor<std::chrono::days>(t)).year());
+  if (utc_year < kMinYear || utc_year > kMaxYear) {
+    return Bad(text, "the UTC " + Range("year", utc_year, kMinYear, kMaxYear));
+  }
   return t;
 }
 

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "dripr/core/text.h"
 #include "dripr/core/time.h"
@@ -81,8 +83,28 @@ Result<json> ParseJson(std::string_view text, std::string_view what) {
   if (!DepthWithin(text, kMaxDepth)) {
     return Invalid(w + " nests deeper than " + std::to_string(kMaxDepth) + " levels");
   }
+  // Duplicate keys are refused (docs/decisions/domain.md "Duplicate keys"): parsers disagree
+  // on which one wins (nlohmann and Python keep the last, others the first), so a body whose
+  // meaning depends on the reader is not an event.
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  std::string duplicate;
+  bool has_duplicate = false;
+  auto track = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+      keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && !has_duplicate &&
+               !keys.back().insert(parsed.get<std::string>()).second) {
+      has_duplicate = true;
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    return json::parse(text.begin(), text.end());
+    json doc = json::parse(text.begin(), text.end(), track);
+    if (has_duplicate) return Invalid(w + " has a duplicate key " + QuotedEcho(duplicate));
+    return doc;
   } catch (const json::parse_error& e) {
     return Invalid(w + " is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
   } catch (const std::exception& e) {

@@ -179,6 +179,8 @@ Status ParseFetchAndReconcile(SettingsReader& r, AppConfig& c) {
   f.keep_results = static_cast<size_t>(keep);
   DRIPR_ASSIGN_OR_RETURN(auto reuse_days, r.Int("DRIPR_MARKET_REUSE_DAYS", "30", 0, 365));
   f.market_reuse = std::chrono::seconds(reuse_days * 24 * 3600);
+  DRIPR_ASSIGN_OR_RETURN(auto market_lease, r.Int("DRIPR_MARKET_LEASE_SECONDS", "10", 2, 600));
+  f.market_flight.lease_ttl = std::chrono::seconds(market_lease);
 
   auto& rc = c.reconcile;
   constexpr long long kWeek = 7 * 24 * 3600;
@@ -205,6 +207,7 @@ Status ParseLogsAndOps(SettingsReader& r, AppConfig& c) {
                        tty ? "text" : "json");
   DRIPR_ASSIGN_OR_RETURN(c.log_format, ParseLogFormat(format, tty));
   DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(r.TextOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
+  c.ops.token = r.Text("DRIPR_OPS_TOKEN", "(none)", SettingMask::kSecret).value_or("");
   return Ok();
 }
 

@@ -29,6 +29,9 @@ struct OpsAddress {
   bool enabled = true;  // false: `off`
   std::string host = "127.0.0.1";
   int port = 9464;  // 0: any free port (the chosen one is logged)
+  // DRIPR_OPS_TOKEN: the secret the dashboard's actions (POST) need; empty: none (then
+  // actions work only on a loopback address). Never logged or shown.
+  std::string token;
 
   // "host:port" (IPv6 as [addr]:port) or "off"; kInvalidArgument naming the variable.
   static Result<OpsAddress> Parse(const std::string& text);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dripr/core/log.h"
+#include "dripr/core/text.h"
 
 namespace dripr {
 namespace {
@@ -362,7 +363,10 @@ void Consumer::RetryLater(const ReceivedMessage& m, const std::string& why) {
 }
 
 void Consumer::GiveUp(const ReceivedMessage& m, const std::string& reason) {
-  std::string why = reason.size() > kMaxReasonLength ? reason.substr(0, kMaxReasonLength) : reason;
+  // The reason goes into a DLQ message attribute and the campaign's error_text: SQS and
+  // PostgreSQL refuse invalid UTF-8 (and SQS control characters), and a refused copy would be
+  // retried instead of dead-lettered. So: escaped, then cut on a character boundary.
+  const std::string why(TruncateUtf8(TerminalSafe(reason), kMaxReasonLength));
   if (dlq_ == nullptr) {
     DRIPR_LOG_ERROR("[{}] no DLQ configured; leaving {} to the broker's redrive: {}", name_,
                     m.message_id, why);

@@ -1,5 +1,6 @@
 #include "dripr/fetcher/dead_letters.h"
 
+#include <optional>
 #include <set>
 
 #include "dripr/domain/event.h"
@@ -19,6 +20,18 @@ Status Release(Queue& q, const std::vector<ReceivedMessage>& messages) {
     }
     DRIPR_TRY(q.ChangeVisibilityBatch(release));
   }
+  return Ok();
+}
+
+// Sends `m` to `work` without the dead-letter attributes, then deletes it from `dlq`: a crash
+// in between duplicates rather than loses (handlers are idempotent). Errors name the queue.
+Status MoveToWork(Queue& dlq, Queue& work, const ReceivedMessage& m) {
+  OutgoingMessage o{m.body, m.attributes};
+  for (auto k : {kFailureReasonAttribute, kSourceQueueAttribute, kReceiveCountAttribute}) {
+    o.attributes.erase(std::string(k));
+  }
+  if (auto s = work.Send(o); !s) return Fail(s.error().Wrap(work.Name()));
+  if (auto d = dlq.Delete(m.receipt_handle); !d) return Fail(d.error().Wrap(dlq.Name()));
   return Ok();
 }
 
@@ -153,18 +166,9 @@ Result<std::vector<RedriveEntry>> RedriveDeadLetters(Queue& dlq, Queue& work, Da
       RedriveEntry e{m.message_id, verdict->campaign_id, RedriveEntry::Action::kSkipped, "",
                      verdict->reason};
       if (verdict->kind == RedriveVerdict::Kind::kRedrive) {
-        OutgoingMessage o{m.body, m.attributes};
-        for (auto k : {kFailureReasonAttribute, kSourceQueueAttribute, kReceiveCountAttribute}) {
-          o.attributes.erase(std::string(k));
-        }
-        // Send first, then delete: a crash in between duplicates rather than loses.
-        if (auto s = work.Send(o); !s) {
-          failed = Fail(s.error().Wrap(work.Name()));
-          kept.push_back(std::move(m));
-          break;
-        }
-        if (auto d = dlq.Delete(m.receipt_handle); !d) {
-          failed = Fail(d.error().Wrap(dlq.Name()));
+        if (auto moved = MoveToWork(dlq, work, m); !moved) {
+          failed = moved;
+          kept.push_back(std::move(m));  // released: a copy may now be in both queues
           break;
         }
         e.action = RedriveEntry::Action::kRedriven;
@@ -187,6 +191,58 @@ Result<std::vector<RedriveEntry>> RedriveDeadLetters(Queue& dlq, Queue& work, Da
   if (!failed) return Fail(failed.error());
   if (!released) return Fail(released.error().Wrap(dlq.Name()));
   return out;
+}
+
+Result<RedriveEntry> ActOnDeadLetter(Queue& dlq, Queue& work, const std::string& message_id,
+                                     DeadLetterOp op) {
+  std::vector<ReceivedMessage> others;  // released at the end
+  std::set<std::string> ids;
+  std::optional<ReceivedMessage> found;
+  Status failed = Ok();
+  while (!found) {
+    auto batch = dlq.Receive(kDeadLetterBatch, std::chrono::milliseconds(0), kPeekVisibility);
+    if (!batch) {
+      failed = Fail(batch.error().Wrap(dlq.Name()));
+      break;
+    }
+    bool fresh = false;
+    for (auto& m : *batch) {
+      if (!ids.insert(m.message_id).second) {
+        others.push_back(std::move(m));
+        continue;
+      }
+      fresh = true;
+      if (m.message_id == message_id && !found) {
+        found = std::move(m);
+      } else {
+        others.push_back(std::move(m));
+      }
+    }
+    if (!fresh) break;
+  }
+  RedriveEntry e{message_id, "", RedriveEntry::Action::kSkipped, "", ""};
+  if (failed && found) {
+    if (auto ev = DecodeStatusChange(found->body)) e.campaign_id = ev->campaign_id;
+    if (op == DeadLetterOp::kRedrive) {
+      failed = MoveToWork(dlq, work, *found);
+      e.action = RedriveEntry::Action::kRedriven;
+      e.queue = work.Name();
+    } else {
+      failed = dlq.Delete(found->receipt_handle);
+      if (!failed) failed = Fail(failed.error().Wrap(dlq.Name()));
+      e.action = RedriveEntry::Action::kDiscarded;
+      e.reason = "deleted by an operator";
+    }
+    if (!failed) others.push_back(std::move(*found));
+  }
+  auto released = Release(dlq, others);
+  if (!failed) return Fail(failed.error());
+  if (!released) return Fail(released.error().Wrap(dlq.Name()));
+  if (!found) {
+    return Fail(ErrorCode::kNotFound, "no message " + message_id + " in " + dlq.Name() +
+                                          " (already redriven, deleted or being read)");
+  }
+  return e;
 }
 
 }  // namespace dripr

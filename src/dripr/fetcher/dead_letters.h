@@ -67,4 +67,13 @@ std::string_view ToString(RedriveEntry::Action a);  // "redriven", "skipped", "d
 Result<std::vector<RedriveEntry>> RedriveDeadLetters(Queue& dlq, Queue& work, DataPart part,
                                                      Store& store, const RedriveOptions& options);
 
+// One dead letter, chosen by an operator (the ops dashboard): finds `message_id` in `dlq`
+// (every other message it receives on the way is released at once) and either sends it back
+// to `work` whatever ClassifyDeadLetter says — the operator saw the verdict and confirmed — then
+// deletes it from `dlq` (kRedriven), or only deletes it (kDiscarded). kNotFound when it is not
+// there (or is being read by someone else right now).
+enum class DeadLetterOp { kRedrive, kDelete };
+Result<RedriveEntry> ActOnDeadLetter(Queue& dlq, Queue& work, const std::string& message_id,
+                                     DeadLetterOp op);
+
 }  // namespace dripr

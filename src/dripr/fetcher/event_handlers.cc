@@ -135,6 +135,15 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   data.part = DataPart::kLocalMarketData;
   auto cached = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
   if (!cached) return FromError(cached.error(), "loading market data", l.campaign.id);
+  // Held until the commit below has stored the data (or failed): the other callers for this
+  // zip, in any instance, wait for it instead of calling the provider.
+  std::unique_ptr<MarketFlights::Flight> flight;
+  if (!*cached && ctx.market_flights != nullptr) {
+    auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse);
+    if (!turn) return FromError(turn.error(), "waiting for market data", l.campaign.id);
+    *cached = std::move(turn->stored);
+    flight = std::move(turn->flight);
+  }
   std::string summary;
   if (*cached) {
     summary = "market data for " + zip + " reused";  // younger than the reuse window
@@ -169,8 +178,11 @@ HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receiv
 }
 
 PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provider,
-                                   const Clock& clock, FetchOptions options)
-    : part_(part), options_(std::move(options)), ctx_{store, provider, clock, options_} {}
+                                   const Clock& clock, FetchOptions options, Ticker* ticker)
+    : part_(part),
+      options_(std::move(options)),
+      market_flights_(store, ticker != nullptr ? *ticker : RealTicker(), options_.market_flight),
+      ctx_{store, provider, clock, options_, &market_flights_} {}
 
 HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {
   auto ev = DecodeStatusChange(message.body);

@@ -15,6 +15,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/domain/scoring.h"
 #include "dripr/fetcher/consumer.h"
+#include "dripr/fetcher/market_flight.h"
 #include "dripr/providers/provider.h"
 #include "dripr/store/store.h"
 
@@ -28,6 +29,7 @@ struct FetchOptions {
   size_t keep_results = 25;  // ranked rows stored per part
   int recent_sale_days = 90;
   std::chrono::seconds market_reuse{30 * 24 * 3600};
+  MarketFlightOptions market_flight;  // DRIPR_MARKET_LEASE_SECONDS
   int unknown_campaign_attempts = 3;  // the row may not be visible yet: retry this often
   ScoringWeights weights;
 };
@@ -37,6 +39,8 @@ struct HandlerContext {
   Provider& provider;
   const Clock& clock;
   const FetchOptions& options;
+  // Cluster-wide single flight for market data; null: none (each miss calls the provider).
+  MarketFlights* market_flights = nullptr;
 };
 
 // Loaded and checked campaign for an event; set only when the event should be processed.
@@ -51,14 +55,16 @@ HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receiv
 // and on failure puts the part and campaign in ERROR with the reason.
 class PartEventHandler final : public MessageHandler {
  public:
+  // `ticker` (null: the real one) paces the market handler's waits for another instance.
   PartEventHandler(DataPart part, Store& store, Provider& provider, const Clock& clock,
-                   FetchOptions options);
+                   FetchOptions options, Ticker* ticker = nullptr);
   HandlerOutcome Handle(const ReceivedMessage& message) override;
   Status OnFailure(const ReceivedMessage& message, const std::string& reason) override;
 
  private:
   const DataPart part_;
   const FetchOptions options_;
+  MarketFlights market_flights_;  // used by the local market data handler only
   HandlerContext ctx_;
 };
 

@@ -28,9 +28,17 @@ Result<std::unique_ptr<FetcherOps>> FetcherOps::Start(const OpsAddress& address,
   ops->server_ = std::make_unique<OpsServer>(fetcher.ticker());
   AddStandardRoutes(*ops->server_, metrics,
                     [probe = ops->probe_.get()] { return probe->Checks(); });
+  ops->dashboard_ = std::make_unique<DashboardApi>(
+      store, bus, metrics, [probe = ops->probe_.get()] { return probe->Checks(); },
+      ActionGuard{address.token, IsLoopbackHost(address.host)}, SystemClock::Instance());
+  ops->dashboard_->Register(*ops->server_);
   DRIPR_ASSIGN_OR_RETURN(ops->port_, ops->server_->Start(address.host, address.port));
   ops->probe_->Start();
   DRIPR_LOG_INFO("ops server listening on {} (/healthz /readyz /metrics)", ops->url());
+  DRIPR_LOG_INFO("dashboard: {}/ (actions {})", ops->url(),
+                 !address.token.empty()         ? "need DRIPR_OPS_TOKEN"
+                 : IsLoopbackHost(address.host) ? "open to local users"
+                                                : "disabled: set DRIPR_OPS_TOKEN");
   return ops;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // FetcherOps: the ops HTTP server of a `dripr data-fetcher` — the standard routes over the
-// process's Metrics, its readiness probe, and dripr_build_info. The caller (cmd/) keeps it
+// process's Metrics, its readiness probe, dripr_build_info, and the web dashboard
+// (fetcher/dashboard_api.h). The caller (cmd/) keeps it
 // alive for the life of the fetcher; more routes can be added through server().
 
 #include <memory>
@@ -9,6 +10,7 @@
 #include "dripr/bus/bus.h"
 #include "dripr/core/metrics.h"
 #include "dripr/fetcher/config.h"
+#include "dripr/fetcher/dashboard_api.h"
 #include "dripr/fetcher/data_fetcher.h"
 #include "dripr/fetcher/readiness.h"
 #include "dripr/ops/ops_server.h"
@@ -46,6 +48,7 @@ class FetcherOps {
   std::string host_;
   int port_ = 0;
   std::unique_ptr<ReadinessProbe> probe_;
+  std::unique_ptr<DashboardApi> dashboard_;
   std::unique_ptr<OpsServer> server_;  // stopped before the probe it reads
 };
 

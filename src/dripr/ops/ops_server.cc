@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -10,6 +11,27 @@
 #include "dripr/core/log.h"
 
 namespace dripr {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string OpsRequest::Header(std::string_view name) const {
+  auto it = headers.find(Lower(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+std::optional<std::string> OpsRequest::Param(const std::string& name) const {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  return it->second;
+}
 
 struct OpsServer::Impl {
   explicit Impl(Ticker& t) : ticker(t) {}
@@ -24,6 +46,9 @@ httplib::Server::Handler Adapt(OpsHandler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     OpsRequest r{req.method, req.path, {}, req.body};
     for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    for (const auto& [k, v] : req.headers) r.headers.emplace(Lower(k), v);
+    r.peer_loopback = req.remote_addr == "::1" || req.remote_addr.starts_with("127.") ||
+                      req.remote_addr.starts_with("::ffff:127.");
     OpsResponse out;
     try {  // a route's bug must not take the server down
       out = handler(r);
@@ -32,6 +57,7 @@ httplib::Server::Handler Adapt(OpsHandler handler) {
       out = OpsResponse{500, "text/plain; charset=utf-8", "internal error\n"};
     }
     res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
     res.set_content(out.body, out.content_type.c_str());
   };
 }

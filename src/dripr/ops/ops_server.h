@@ -12,8 +12,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "dripr/core/clock.h"
@@ -27,12 +30,20 @@ struct OpsRequest {
   std::string path;
   std::multimap<std::string, std::string> params;  // query string
   std::string body;
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  bool peer_loopback = false;                       // the connection comes from 127.0.0.0/8 or ::1
+
+  // The first value of header `name` (case-insensitive), or "" when absent.
+  std::string Header(std::string_view name) const;
+  // The first value of query parameter `name`, or nullopt when absent.
+  std::optional<std::string> Param(const std::string& name) const;
 };
 
 struct OpsResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 
   static OpsResponse Json(int status, const std::string& body) {
     return {status, "application/json", body};

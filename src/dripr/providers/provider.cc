@@ -58,10 +58,11 @@ class MeteredProvider final : public Provider {
 }  // namespace
 
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
-                                 const RentCastOptions& rentcast, Metrics* metrics) {
+                                 const RentCastOptions& rentcast, Metrics* metrics,
+                                 std::shared_ptr<SharedBudget> budget) {
   if (kind == ProviderKind::kRentCast) {
     // The RentCast provider counts each HTTP request itself (status codes, retries).
-    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics);
+    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget));
   }
   SampleProviderOptions options = sample;
   if (!options.zips && !options.zip_csv_path.empty()) {

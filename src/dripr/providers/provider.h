@@ -42,12 +42,15 @@ using ProviderPtr = std::unique_ptr<Provider>;
 enum class ProviderKind { kSample, kRentCast };
 struct SampleProviderOptions;
 struct RentCastOptions;
+class SharedBudget;  // providers/rentcast/rate_limiter.h
 
 // The provider of `kind` with its options. kInvalidArgument for an incomplete configuration
 // (no RentCast key) or a sample centroid CSV that cannot be read. `metrics` (may be null; must
 // outlive the provider) receives dripr_provider_requests_total and
-// dripr_provider_request_duration_seconds.
+// dripr_provider_request_duration_seconds. `budget` (may be null) makes RENTCAST_MAX_RPS the
+// budget of every instance sharing it (the data-fetcher passes one kept in the database).
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
-                                 const RentCastOptions& rentcast, Metrics* metrics = nullptr);
+                                 const RentCastOptions& rentcast, Metrics* metrics = nullptr,
+                                 std::shared_ptr<SharedBudget> budget = nullptr);
 
 }  // namespace dripr

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "dripr/core/text.h"
+
 namespace dripr::sqlite {
 
 Error ToError(int rc, sqlite3* db, std::string_view context) {
@@ -246,7 +248,7 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
                                 SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
       return Fail(ToError(sqlite3_extended_errcode(db_), db_,
-                          "prepare \"" + std::string(sql.substr(0, 80)) + "\""));
+                          "prepare \"" + std::string(TruncateUtf8(sql, 80)) + "\""));
     }
     it = cache_.emplace(std::string(sql), stmt).first;
   }
@@ -293,7 +295,8 @@ Status Connection::QuickCheck() {
       if (ch == '\n') ch = ' ';
     }
     return Fail(ErrorCode::kDataLoss, "database " + path_ + " is corrupt (" +
-                                          verdict.substr(0, 200) + "); restore it from a backup");
+                                          std::string(TruncateUtf8(verdict, 200)) +
+                                          "); restore it from a backup");
   }
   return Ok();
 }

@@ -1,5 +1,6 @@
 // OpenStore: the one place that maps DATABASE_URL to a Store backend (docs/contracts.md §4).
 
+#include "dripr/core/text.h"
 #include "dripr/store/mysql/mysql_store.h"
 #include "dripr/store/postgres/postgres_store.h"
 #include "dripr/store/redact.h"
@@ -56,7 +57,7 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
   // Echo only the scheme: the rest of a URL may hold a password.
   std::string scheme = url.substr(0, url.find(':'));
   return Fail(ErrorCode::kInvalidArgument,
-              "DATABASE_URL: unsupported scheme \"" + scheme.substr(0, 32) +
+              "DATABASE_URL: unsupported scheme \"" + std::string(TruncateUtf8(scheme, 32)) +
                   "\" (expected sqlite:PATH, postgresql://... or mysql://...)");
 }
 

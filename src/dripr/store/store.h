@@ -76,6 +76,17 @@ struct PartData {
   std::optional<MarketData> market;   // local market data (kept per zip, see PutMarketData)
 };
 
+// One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
+// (keyset paging; empty: from the start), at most `limit` rows. `search` (optional) matches
+// an exact zip code or an id prefix.
+struct CampaignPageQuery {
+  std::optional<CampaignStatus> status;
+  std::string search;
+  std::string after_id;
+  int limit = 50;  // 1..kMaxCampaignPage
+};
+inline constexpr int kMaxCampaignPage = 500;
+
 struct StoreGauges {
   std::map<std::string, int64_t> campaigns_by_status;  // status name -> count (present ones)
   int64_t outbox_backlog = 0;                          // unpublished outbox rows
@@ -108,6 +119,8 @@ class Store {
   // kNotFound when absent.
   virtual Result<Campaign> GetCampaign(const std::string& id) = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) = 0;
+  // One page by id (indexed: campaigns_by_status_id, campaigns_by_zip_id, the primary key).
+  virtual Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) = 0;
   // nullopt for a no-address newsletter. kNotFound when the campaign is absent.
   virtual Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) = 0;
 
@@ -201,6 +214,21 @@ class Store {
   virtual Status UnregisterFetcher(const std::string& instance_id) = 0;
   // Every row, newest heartbeat first; liveness is the caller's rule (FetcherAlive).
   virtual Result<std::vector<FetcherInfo>> ListFetchers() = 0;
+
+  // ---- Cluster-wide provider budget (table `provider_budget`, docs/decisions/cluster.md). ----
+
+  // Reserves the next request slot of budget `name`, shared by every instance on this
+  // database (GCRA): the slot is max(now, the budget's next free slot) and the next free slot
+  // becomes slot + `spacing`. Returns how long the caller must wait for its slot (zero: send
+  // now), or nullopt, reserving nothing, when that wait would exceed `max_wait`. One
+  // transaction on the budget's row (created on first use), so concurrent callers in any
+  // process get slots at least `spacing` apart. Uses the store's clock.
+  virtual Result<std::optional<std::chrono::microseconds>> ReserveBudgetSlot(
+      const std::string& name, std::chrono::microseconds spacing,
+      std::chrono::microseconds max_wait) = 0;
+  // No slot of budget `name` starts before now + `pause` (a server's Retry-After pauses every
+  // instance). Never shortens a pause already in place.
+  virtual Status PauseBudget(const std::string& name, std::chrono::microseconds pause) = 0;
 };
 
 using StorePtr = std::unique_ptr<Store>;

@@ -4,6 +4,7 @@
 #include "dripr/core/text.h"
 #include "dripr/domain/campaign_rules.h"
 #include "dripr/domain/event.h"
+#include "dripr/store/store_common.h"
 
 namespace dripr {
 
@@ -185,6 +186,26 @@ Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const std
   out.campaign = next;
   out.event = r->event;
   return out;
+}
+
+Result<std::optional<std::chrono::microseconds>> StoreBase::ReserveBudgetSlot(
+    const std::string& name, std::chrono::microseconds spacing,
+    std::chrono::microseconds max_wait) {
+  std::optional<std::chrono::microseconds> wait;
+  DRIPR_TRY(UpdateBudget("reserve budget " + name, name,
+                         [&](std::optional<int64_t> next_at, SysTime now) {
+                           BudgetSlot slot = DecideBudgetSlot(next_at, now, spacing, max_wait);
+                           wait = slot.wait;
+                           return wait ? std::optional<int64_t>(slot.next_at) : std::nullopt;
+                         }));
+  return wait;
+}
+
+Status StoreBase::PauseBudget(const std::string& name, std::chrono::microseconds pause) {
+  return UpdateBudget("pause budget " + name, name,
+                      [&](std::optional<int64_t> next_at, SysTime now) {
+                        return std::optional<int64_t>(PausedBudgetNextAt(next_at, now, pause));
+                      });
 }
 
 void StoreBase::NotifyOutbox() {

@@ -35,6 +35,11 @@ class StoreBase : public Store {
   Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
                                               const ReconcileSettings& settings) final;
   Result<TransitionOutcome> RetryCampaign(const std::string& id) final;
+  // DecideBudgetSlot / PausedBudgetNextAt (store_common.h) inside UpdateBudget.
+  Result<std::optional<std::chrono::microseconds>> ReserveBudgetSlot(
+      const std::string& name, std::chrono::microseconds spacing,
+      std::chrono::microseconds max_wait) final;
+  Status PauseBudget(const std::string& name, std::chrono::microseconds pause) final;
 
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows
@@ -85,6 +90,15 @@ class StoreBase : public Store {
   // "Now" as the backend stores it (truncated to milliseconds, from its clock).
   virtual SysTime Now() const = 0;
   virtual Result<int64_t> MaxOutboxId() = 0;
+  // One transaction on the row of table provider_budget named `name`: reads its next_at with
+  // the row locked against every other process (nullopt when there is no row yet), calls
+  // `decide(next_at, Now())` and stores the value it returns (nothing when nullopt). Now() is
+  // read once the row is locked. `decide` may run again when the backend retries the
+  // transaction.
+  using BudgetDecision =
+      std::function<std::optional<int64_t>(std::optional<int64_t> next_at, SysTime now)>;
+  virtual Status UpdateBudget(std::string_view what, const std::string& name,
+                              const BudgetDecision& decide) = 0;
   // Called when WaitForOutbox starts waiting (PostgreSQL starts its listener there).
   virtual void BeforeOutboxWait() {}
   // Makes waiting WaitForOutbox calls re-read max(outbox.id) now (something may have been

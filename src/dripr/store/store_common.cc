@@ -1,5 +1,6 @@
 #include "dripr/store/store_common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -92,6 +93,77 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path) {
   if (in.bad()) return Fail(ErrorCode::kUnavailable, "zip code file " + path + ": read error");
   if (line_no == 0) return bad("empty file");
   return rows;
+}
+
+namespace {
+int64_t EpochMicros(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
+                            std::chrono::microseconds spacing, std::chrono::microseconds max_wait) {
+  const int64_t now_us = EpochMicros(now);
+  const int64_t slot = std::max(now_us, next_at.value_or(now_us));
+  const std::chrono::microseconds wait(slot - now_us);
+  if (wait > max_wait) return {std::nullopt, next_at.value_or(now_us)};
+  return {wait, slot + std::max<int64_t>(spacing.count(), 0)};
+}
+
+int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
+                           std::chrono::microseconds pause) {
+  const int64_t until = EpochMicros(now) + std::max<int64_t>(pause.count(), 0);
+  return std::max(until, next_at.value_or(until));
+}
+
+}  // namespace dripr
+
+namespace dripr {
+
+std::string CampaignListSql(std::optional<CampaignStatus> status, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params) {
+  std::string sql = "SELECT " + std::string(d.columns) + " FROM campaigns";
+  if (status) {
+    params.emplace_back(ToString(*status));
+    sql += " WHERE campaign_status = " + d.placeholder(static_cast<int>(params.size()));
+  }
+  return sql + " ORDER BY created_at, id";
+}
+
+std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params) {
+  const auto& placeholder = d.placeholder;
+  const std::string_view id_collate = d.id_collate;
+  std::string sql = "SELECT " + std::string(d.columns) + " FROM campaigns WHERE 1 = 1";
+  auto bind = [&](std::string value) {
+    params.push_back(std::move(value));
+    return placeholder(static_cast<int>(params.size()));
+  };
+  if (q.status) sql += " AND campaign_status = " + bind(std::string(ToString(*q.status)));
+  if (!q.search.empty()) {
+    // An id prefix is a range of the primary key (ids are printable ASCII and compared
+    // bytewise; `id_collate` makes PostgreSQL compare so too) plus the exact check; a zip also
+    // matches through campaigns_by_zip_id.
+    const bool printable =
+        std::all_of(q.search.begin(), q.search.end(), [](char c) { return c > ' ' && c < '\x7f'; });
+    const bool zip =
+        q.search.size() == 5 &&
+        std::all_of(q.search.begin(), q.search.end(), [](char c) { return c >= '0' && c <= '9'; });
+    std::string term = "1 = 0";
+    if (printable) {
+      std::string upper = q.search;
+      upper.back() = static_cast<char>(upper.back() + 1);
+      term = "(id" + std::string(id_collate) + " >= " + bind(q.search) + " AND id" +
+             std::string(id_collate) + " < " + bind(upper) + " AND substr(id, 1, " +
+             std::to_string(q.search.size()) + ") = " + bind(q.search) + ")";
+    }
+    if (zip) term = "zip_code = " + bind(q.search) + " OR " + term;
+    sql += " AND (" + term + ")";
+  }
+  if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id);
+  const int limit = std::clamp(q.limit, 1, kMaxCampaignPage + 1);
+  sql += " ORDER BY id LIMIT " + std::to_string(limit);
+  return sql;
 }
 
 }  // namespace dripr

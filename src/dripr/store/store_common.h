@@ -2,6 +2,9 @@
 // Backend-independent pieces every Store implementation shares (no database code): the outbox
 // row of a STATUS_CHANGE event, the attributes' JSON form, the zip CSV reader.
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +15,7 @@
 #include "dripr/domain/campaign_rules.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/types.h"
+#include "dripr/store/store.h"
 
 namespace dripr {
 
@@ -43,6 +47,24 @@ inline constexpr std::string_view kMarketColumns =
     "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
     "old_average_days_on_market, old_total_listings, created_at";
 
+// How a backend writes the campaign listings' SQL: its campaign columns, its n-th parameter
+// marker (1-based: "?" or "$n"), and what makes its id comparisons bytewise ("" or
+// " COLLATE \"C\"").
+struct CampaignSqlDialect {
+  std::string_view columns;
+  std::string (*placeholder)(int n);
+  std::string_view id_collate;
+};
+
+// The SELECT of Store::ListCampaigns (all, or one status; by created_at, id). Appends the text
+// parameters to bind, in order, to `params`.
+std::string CampaignListSql(std::optional<CampaignStatus> status, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params);
+// The SELECT of Store::ListCampaignsPage. The limit is clamped to 1..kMaxCampaignPage + 1 (a
+// caller asks for one row more than a page to learn whether another follows).
+std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect& d,
+                            std::vector<std::string>& params);
+
 // One line of data/zip_codes.csv.
 struct ZipRow {
   std::string zip;
@@ -58,5 +80,18 @@ Result<std::vector<ZipRow>> ReadZipCodeCsv(const std::string& path);
 inline SysTime TruncateToMillis(SysTime t) {
   return std::chrono::floor<std::chrono::milliseconds>(t);
 }
+
+// Store::ReserveBudgetSlot's decision on the budget's row: `next_at` is the stored next free
+// slot (nullopt: no row yet), every time in microseconds since the Unix epoch. `wait` is
+// nullopt when the slot would be more than `max_wait` away, and then `next_at` is unchanged.
+struct BudgetSlot {
+  std::optional<std::chrono::microseconds> wait;
+  int64_t next_at = 0;  // the value to store
+};
+BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
+                            std::chrono::microseconds spacing, std::chrono::microseconds max_wait);
+// Store::PauseBudget's new next_at: the later of the stored one and now + pause.
+int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
+                           std::chrono::microseconds pause);
 
 }  // namespace dripr

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "dripr/bus/filter_policy.h"
+#include "dripr/core/text.h"
+
 namespace dripr::aws {
 namespace {
 
@@ -116,6 +119,36 @@ SnsTopic::SnsTopic(std::shared_ptr<SnsClient> client, std::string topic_arn)
 
 Result<std::string> SnsTopic::Publish(const OutgoingMessage& m) {
   return client_->Publish(arn_, m.body, m.attributes);
+}
+
+Result<SubscriptionMatches> SnsTopic::MatchSubscriptions(const OutgoingMessage& m) {
+  DRIPR_ASSIGN_OR_RETURN(auto subs, client_->ListSubscriptionsByTopic(arn_));
+  SubscriptionMatches r;
+  for (const auto& s : subs) {
+    // "PendingConfirmation" (and "Deleted") subscriptions receive nothing.
+    if (!s.subscription_arn.starts_with("arn:")) continue;
+    auto attrs = client_->GetSubscriptionAttributes(s.subscription_arn);
+    if (!attrs && attrs.error().code == ErrorCode::kNotFound) continue;  // unsubscribed since
+    if (!attrs) return Fail(attrs.error());
+    ++r.subscriptions;
+    const std::string& policy = (*attrs)["FilterPolicy"];
+    // SNS's default scope is MessageAttributes.
+    const std::string scope_name =
+        attrs->contains("FilterPolicyScope") ? (*attrs)["FilterPolicyScope"] : "MessageAttributes";
+    const std::string who = TerminalSafe(s.endpoint.empty() ? s.subscription_arn : s.endpoint);
+    auto scope = ParseFilterScope(scope_name);
+    if (!scope) {
+      r.undecided.push_back(who + ": FilterPolicyScope " + QuotedEcho(scope_name));
+      continue;
+    }
+    auto parsed = FilterPolicy::Parse(policy, *scope);
+    if (!parsed) {
+      r.undecided.push_back(who + ": " + parsed.error().message);
+      continue;
+    }
+    if (parsed->Matches(m.attributes, m.body)) ++r.matched;
+  }
+  return r;
 }
 
 // ---- RedriveTargetQueue ----

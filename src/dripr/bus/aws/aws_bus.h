@@ -54,6 +54,11 @@ class SnsTopic final : public Topic {
   SnsTopic(std::shared_ptr<SnsClient> client, std::string topic_arn);
   Result<std::string> Publish(const OutgoingMessage& m) override;
   std::string Name() const override { return name_; }
+  // ListSubscriptionsByTopic, then GetSubscriptionAttributes (FilterPolicy,
+  // FilterPolicyScope) of each confirmed subscription, evaluated with bus/filter_policy.h:
+  // 1 + N calls, every time (subscriptions are not cached). A subscription removed between
+  // the two calls is skipped; a policy outside the supported subset is `undecided`.
+  Result<SubscriptionMatches> MatchSubscriptions(const OutgoingMessage& m) override;
   const std::string& arn() const { return arn_; }
 
  private:

@@ -8,6 +8,7 @@
 #include "dripr/bus/aws/sigv4.h"
 #include "dripr/core/log.h"
 #include "dripr/core/random.h"
+#include "dripr/core/text.h"
 
 namespace dripr::aws {
 namespace {
@@ -99,6 +100,20 @@ void AwsCaller::Backoff(int attempt) {
   }
 }
 
+Status CheckNextPage(std::string_view what, int pages, const std::string& previous,
+                     const std::string& next) {
+  if (next.empty()) return Ok();
+  if (next == previous) {
+    return Fail(ErrorCode::kUnavailable,
+                std::string(what) + ": the server repeated its NextToken (pagination never ends)");
+  }
+  if (pages >= kMaxListPages) {
+    return Fail(ErrorCode::kUnavailable,
+                std::string(what) + ": more than " + std::to_string(kMaxListPages) + " pages");
+  }
+  return Ok();
+}
+
 Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, std::string body,
                                      std::chrono::milliseconds extra_timeout,
                                      const std::atomic<bool>* cancel) {
@@ -136,10 +151,13 @@ Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, s
     ServiceError se = parse_error_(*res);
     se.http_status = res->status;
     ErrorCode code = ClassifyAwsError(res->status, se.code);
-    std::string message = what + ": " + (se.code.empty() ? "error" : se.code) +
-                          (se.message.empty() ? "" : ": " + se.message) + " (HTTP " +
-                          std::to_string(res->status) +
-                          (se.request_id.empty() ? "" : ", request " + se.request_id) + ")";
+    // Whatever the server sent is cut short and made printable valid UTF-8: the message goes
+    // into logs, DLQ reasons and JSON output (docs/decisions/fuzzing.md).
+    std::string message =
+        what + ": " + (se.code.empty() ? "error" : Excerpt(se.code, 100)) +
+        (se.message.empty() ? "" : ": " + Excerpt(se.message, 300)) + " (HTTP " +
+        std::to_string(res->status) +
+        (se.request_id.empty() ? "" : ", request " + Excerpt(se.request_id, 100)) + ")";
     last = Error{code, std::move(message)};
     if (se.code == "RequestTimeTooSkewed" && !resynced_clock) {
       if (auto server = ParseHttpDate(res->Header("date"))) {

@@ -48,6 +48,13 @@ struct ServiceError {
 // RequestTimeout) map to kResourceExhausted / kUnavailable.
 ErrorCode ClassifyAwsError(int http_status, std::string_view code);
 
+// Guards a paginated listing against a server that never ends it: after page `pages` (1-based)
+// of `what`, kUnavailable when the `next` token repeats the `previous` one or more than
+// kMaxListPages pages came back; Ok otherwise.
+inline constexpr int kMaxListPages = 1000;
+Status CheckNextPage(std::string_view what, int pages, const std::string& previous,
+                     const std::string& next);
+
 // Signs, sends and retries one protocol's calls. Thread-safe.
 class AwsCaller {
  public:

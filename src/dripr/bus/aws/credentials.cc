@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dripr/core/log.h"
+#include "dripr/core/text.h"
 #include "dripr/core/time.h"
 
 namespace dripr::aws {
@@ -88,7 +89,7 @@ Result<Credentials> ParseJsonCredentials(std::string_view body, std::string sour
   }
   if (j.contains("Code") && j["Code"].is_string() && j["Code"].get<std::string>() != "Success") {
     return Fail(ErrorCode::kUnavailable,
-                source + ": credentials code " + j["Code"].get<std::string>());
+                source + ": credentials code " + Excerpt(j["Code"].get<std::string>(), 64));
   }
   Credentials c;
   c.access_key_id = j["AccessKeyId"].get<std::string>();
@@ -99,6 +100,9 @@ Result<Credentials> ParseJsonCredentials(std::string_view body, std::string sour
     auto t = ParseIso8601(j["Expiration"].get<std::string>());
     if (!t) return Fail(ErrorCode::kUnavailable, source + ": bad Expiration: " + t.error().message);
     c.expiration = *t;
+  }
+  if (c.Empty()) {  // found by credentials_fuzz: an empty key was taken as credentials
+    return Fail(ErrorCode::kUnavailable, source + ": empty AccessKeyId or SecretAccessKey");
   }
   c.source = std::move(source);
   return c;
@@ -316,11 +320,12 @@ Result<Credentials> CredentialsFromWebIdentity(const Env& env, const CredentialC
     ErrorCode ec = res->status >= 500 || code == "Throttling" || code == "IDPCommunicationError"
                        ? ErrorCode::kUnavailable
                        : ErrorCode::kPermissionDenied;
-    return Fail(ec, source + ": STS HTTP " + std::to_string(res->status) + " " + code + ": " +
-                        err.child_value("Message"));
+    return Fail(ec, source + ": STS HTTP " + std::to_string(res->status) + " " + Excerpt(code, 64) +
+                        ": " + Excerpt(err.child_value("Message"), 300));
   }
   pugi::xml_node c = doc.select_node("//AssumeRoleWithWebIdentityResult/Credentials").node();
-  if (!parsed || !c || std::string_view(c.child_value("AccessKeyId")).empty()) {
+  if (!parsed || !c || std::string_view(c.child_value("AccessKeyId")).empty() ||
+      std::string_view(c.child_value("SecretAccessKey")).empty()) {
     return Fail(ErrorCode::kUnavailable, source + ": malformed STS reply");
   }
   Credentials out{.access_key_id = c.child_value("AccessKeyId"),
@@ -404,7 +409,7 @@ Result<Credentials> CredentialsFromImds(const Env& env, const CredentialChainOpt
   HttpRequest creds_req = role_req;
   creds_req.url = path + role_name;
   DRIPR_ASSIGN_OR_RETURN(auto creds, SendExpectingOk(o.http, creds_req, source + " credentials"));
-  return ParseJsonCredentials(creds.body, source + " (role " + role_name + ")");
+  return ParseJsonCredentials(creds.body, source + " (role " + Excerpt(role_name, 64) + ")");
 }
 
 Result<std::string> ResolveRegion(const Env& env) {

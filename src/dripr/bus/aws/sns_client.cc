@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include "dripr/core/text.h"
+
 namespace dripr::aws {
 namespace {
 
@@ -19,7 +21,7 @@ ServiceError ParseSnsError(const HttpResponse& res) {
   }
   if (e.request_id.empty()) e.request_id = res.Header("x-amzn-requestid");
   if (e.code.empty() && e.message.empty() && !res.body.empty()) {
-    e.message = res.body.substr(0, 120);
+    e.message = Excerpt(res.body, 120);
   }
   return e;
 }
@@ -83,6 +85,7 @@ Status SnsClient::DeleteTopic(const std::string& topic_arn) {
 Result<std::vector<std::string>> SnsClient::ListTopics() {
   std::vector<std::string> arns;
   std::string token;
+  int pages = 0;
   do {
     Params params;
     if (!token.empty()) params.emplace_back("NextToken", token);
@@ -93,7 +96,9 @@ Result<std::vector<std::string>> SnsClient::ListTopics() {
     for (pugi::xml_node m : result.child("Topics").children("member")) {
       arns.emplace_back(m.child_value("TopicArn"));
     }
-    token = result.child_value("NextToken");
+    std::string next = result.child_value("NextToken");
+    DRIPR_TRY(CheckNextPage("SNS ListTopics", ++pages, token, next));
+    token = std::move(next);
   } while (!token.empty());
   return arns;
 }
@@ -142,6 +147,7 @@ Result<std::vector<SnsSubscription>> SnsClient::ListSubscriptionsByTopic(
     const std::string& topic_arn) {
   std::vector<SnsSubscription> subs;
   std::string token;
+  int pages = 0;
   do {
     Params params = {{"TopicArn", topic_arn}};
     if (!token.empty()) params.emplace_back("NextToken", token);
@@ -155,7 +161,9 @@ Result<std::vector<SnsSubscription>> SnsClient::ListSubscriptionsByTopic(
                                      .endpoint = m.child_value("Endpoint"),
                                      .topic_arn = m.child_value("TopicArn")});
     }
-    token = result.child_value("NextToken");
+    std::string next = result.child_value("NextToken");
+    DRIPR_TRY(CheckNextPage("SNS ListSubscriptionsByTopic", ++pages, token, next));
+    token = std::move(next);
   } while (!token.empty());
   return subs;
 }

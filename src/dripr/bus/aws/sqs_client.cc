@@ -4,6 +4,7 @@
 
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/log.h"
+#include "dripr/core/text.h"
 
 namespace dripr::aws {
 namespace {
@@ -55,7 +56,7 @@ ServiceError ParseSqsError(const HttpResponse& res) {
   if (!legacy.empty()) e.code = legacy.substr(0, legacy.find(';'));
   if (e.code.empty() && e.message.empty() && !res.body.empty()) {
     // moto answers some malformed requests with an HTML page; keep a short excerpt.
-    e.message = res.body.substr(0, 120);
+    e.message = Excerpt(res.body, 120);
   }
   return e;
 }
@@ -283,6 +284,7 @@ Status SqsClient::DeleteQueue(const std::string& queue_url) {
 Result<std::vector<std::string>> SqsClient::ListQueues(const std::string& prefix) {
   std::vector<std::string> urls;
   std::string token;
+  int pages = 0;
   do {
     json req = {{"MaxResults", 1000}};
     if (!prefix.empty()) req["QueueNamePrefix"] = prefix;
@@ -292,7 +294,9 @@ Result<std::vector<std::string>> SqsClient::ListQueues(const std::string& prefix
     for (const auto& u : list.is_array() ? list : json::array()) {
       if (u.is_string()) urls.push_back(u.get<std::string>());
     }
-    token = Str(j, "NextToken");
+    std::string next = Str(j, "NextToken");
+    DRIPR_TRY(CheckNextPage("SQS ListQueues", ++pages, token, next));
+    token = std::move(next);
   } while (!token.empty());
   return urls;
 }

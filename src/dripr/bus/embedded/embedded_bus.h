@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
-#include "dripr/bus/embedded/filter_policy.h"
+#include "dripr/bus/filter_policy.h"
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
@@ -191,8 +191,8 @@ class EmbeddedTopic final : public Topic {
   // the SNS message id (the envelope's MessageId). kNotFound when the topic was removed.
   Result<std::string> Publish(const OutgoingMessage& m) override;
   std::string Name() const override { return name_; }
-  // Evaluates every subscription's filter policy as Publish would; never nullopt.
-  Result<std::optional<int>> CountMatchingSubscriptions(const OutgoingMessage& m) override;
+  // Evaluates every subscription's filter policy as Publish would (the rows read at the call).
+  Result<SubscriptionMatches> MatchSubscriptions(const OutgoingMessage& m) override;
   // "embedded:<name>", the TopicArn written into envelopes.
   std::string Arn() const { return "embedded:" + name_; }
 

@@ -84,10 +84,10 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
   return sns_id;
 }
 
-Result<std::optional<int>> EmbeddedTopic::CountMatchingSubscriptions(const OutgoingMessage& m) {
-  int matched = 0;
+Result<SubscriptionMatches> EmbeddedTopic::MatchSubscriptions(const OutgoingMessage& m) {
+  SubscriptionMatches r;
   DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
-    matched = 0;
+    r = SubscriptionMatches{};
     DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope "
                                                  "FROM bus_subscriptions WHERE topic=?1"));
     st.BindString(name_);
@@ -98,11 +98,12 @@ Result<std::optional<int>> EmbeddedTopic::CountMatchingSubscriptions(const Outgo
       if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + st.Text(2));
       auto policy = broker_->CachedPolicy(*scope, st.Text(1));
       if (!policy) return Fail(policy.error().Wrap("subscription " + name_ + " -> " + st.Text(0)));
-      if ((*policy)->Matches(m.attributes, m.body)) ++matched;
+      ++r.subscriptions;
+      if ((*policy)->Matches(m.attributes, m.body)) ++r.matched;
     }
     return Ok();
   }));
-  return std::optional<int>(matched);
+  return r;
 }
 
 }  // namespace dripr

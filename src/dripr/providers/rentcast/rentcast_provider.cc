@@ -10,6 +10,7 @@
 
 #include "dripr/core/log.h"
 #include "dripr/core/random.h"
+#include "dripr/core/text.h"
 
 namespace dripr {
 namespace {
@@ -56,12 +57,17 @@ ApiError ParseApiError(const std::string& body) {
   ApiError e;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
-    if (auto it = j.find("error"); it != j.end() && it->is_string()) e.token = *it;
-    if (auto it = j.find("message"); it != j.end() && it->is_string()) e.message = *it;
+    if (auto it = j.find("error"); it != j.end() && it->is_string()) {
+      e.token = Excerpt(it->get_ref<const std::string&>(), 64);
+    }
+    if (auto it = j.find("message"); it != j.end() && it->is_string()) {
+      e.message = Excerpt(it->get_ref<const std::string&>(), 300);
+    }
   } else if (!j.is_discarded() || !body.empty()) {
-    e.message = body.substr(0, 200);
+    // Cut between characters and escaped: the text ends in campaigns' error_text and DLQ
+    // reasons, which must stay valid UTF-8 (docs/decisions/fuzzing.md).
+    e.message = Excerpt(body, 200);
   }
-  if (e.message.size() > 300) e.message.resize(300);
   return e;
 }
 
@@ -158,7 +164,10 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
                     path_and_query, options_.deadline.count() / 1000.0, attempts, last.ToString()));
   };
   for (int attempt = 1;; ++attempt) {
-    if (!limiter_->Acquire(deadline - kMinAttemptTime)) return deadline_error(attempt - 1);
+    if (auto slot = limiter_->Acquire(deadline - kMinAttemptTime); !slot) {
+      if (slot.error().code == ErrorCode::kDeadlineExceeded) return deadline_error(attempt - 1);
+      return Fail(slot.error());  // the cluster's budget is unreachable: retried later
+    }
     Ticker::TimePoint start = ticker_.Now();
     if (deadline - start < kMinAttemptTime) return deadline_error(attempt - 1);
     auto remaining = duration_cast<milliseconds>(deadline - start);
@@ -341,15 +350,18 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
 }
 
 Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http,
-                                         std::shared_ptr<RateLimiter> limiter, Metrics* metrics) {
+                                         std::shared_ptr<RateLimiter> limiter, Metrics* metrics,
+                                         std::shared_ptr<SharedBudget> budget) {
   if (options.api_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
   }
   if (!http) http = NewCurlHttpClient();
   if (!limiter) {
-    limiter = std::make_shared<RateLimiter>(RateLimiterOptions{.max_rps = options.max_rps},
-                                            std::make_shared<SteadyTicker>());
+    limiter = std::make_shared<RateLimiter>(
+        RateLimiterOptions{.max_rps = options.max_rps,
+                           .budget_name = RentCastBudgetName(options.api_key)},
+        std::make_shared<SteadyTicker>(), std::move(budget));
   }
   return ProviderPtr(std::make_unique<RentCastProvider>(
       std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));

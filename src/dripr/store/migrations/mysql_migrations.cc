@@ -159,9 +159,25 @@ CREATE TABLE fetchers (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-constexpr std::array<Migration, 2> kMysqlMigrations = {{
+// v3: see sqlite_migrations.cc (same table).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE TABLE provider_budget (
+  name    VARCHAR(255) NOT NULL PRIMARY KEY,
+  next_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+)sql";
+
+// v4: see sqlite_migrations.cc (same indexes).
+constexpr std::string_view kV4Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 4> kMysqlMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "cluster-wide provider budgets", kV3Sql},
+    {4, "campaign paging indexes for the dashboard", kV4Sql},
 }};
 static_assert(kMysqlMigrations.back().version == kLatestSchemaVersion);
 

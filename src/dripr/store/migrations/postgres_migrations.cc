@@ -158,9 +158,25 @@ CREATE TABLE fetchers (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kPostgresMigrations = {{
+// v3: see sqlite_migrations.cc (same table).
+constexpr std::string_view kV3Sql = R"sql(
+CREATE TABLE provider_budget (
+  name    text PRIMARY KEY,
+  next_at bigint NOT NULL
+);
+)sql";
+
+// v4: see sqlite_migrations.cc (same indexes).
+constexpr std::string_view kV4Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 4> kPostgresMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "cluster-wide provider budgets", kV3Sql},
+    {4, "campaign paging indexes for the dashboard", kV4Sql},
 }};
 static_assert(kPostgresMigrations.back().version == kLatestSchemaVersion);
 

@@ -150,9 +150,29 @@ CREATE TABLE fetchers (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 2> kSqliteMigrations = {{
+// v3: the provider request budget shared by every instance (docs/decisions/cluster.md): one
+// row per budget ("rentcast:" + a hash of the API key, never the key), next_at = the GCRA
+// "theoretical arrival time" of the next request slot, in microseconds since the Unix epoch.
+constexpr std::string_view kV3Sql = R"sql(
+CREATE TABLE provider_budget (
+  name    TEXT PRIMARY KEY NOT NULL,
+  next_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// v4: the dashboard's campaign table pages by id (keyset) with an optional status filter or
+// zip search; these keep each page an index range scan at 100k+ campaigns
+// (docs/decisions/dashboard.md).
+constexpr std::string_view kV4Sql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+constexpr std::array<Migration, 4> kSqliteMigrations = {{
     {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
     {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
+    {3, "cluster-wide provider budgets", kV3Sql},
+    {4, "campaign paging indexes for the dashboard", kV4Sql},
 }};
 static_assert(kSqliteMigrations.back().version == kLatestSchemaVersion);
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "dripr/core/text.h"
+
 namespace dripr::my {
 
 namespace {
@@ -138,7 +140,7 @@ Result<Url> Url::Parse(std::string_view url) {
       if (value.empty()) return bad("socket needs a path");
       u.socket = value;
     } else {
-      return bad("unknown parameter \"" + key.substr(0, 32) +
+      return bad("unknown parameter \"" + std::string(TruncateUtf8(key, 32)) +
                  "\" (known: ssl-mode, ssl-ca, socket)");
     }
   }
@@ -560,58 +562,6 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   }
   mysql_stmt_free_result(s);
   return out;
-}
-
-// ---- Pool ----
-
-Pool::Pool(Url url, int size, std::chrono::seconds connect_timeout,
-           std::chrono::milliseconds acquire_timeout)
-    : url_(std::move(url)),
-      size_(std::max(1, size)),
-      connect_timeout_(connect_timeout),
-      acquire_timeout_(acquire_timeout) {}
-
-Pool::~Pool() = default;
-
-Pool::Lease::~Lease() {
-  if (pool_ != nullptr && conn_) pool_->Return(std::move(conn_));
-}
-
-Result<Pool::Lease> Pool::Acquire() {
-  std::unique_lock lock(mu_);
-  Ticker& ticker = RealTicker();
-  if (!ticker.WaitUntil(lock, cv_, ticker.Now() + acquire_timeout_,
-                        [&] { return !idle_.empty() || open_ < size_; })) {
-    return Fail(ErrorCode::kUnavailable,
-                "MySQL: all " + std::to_string(size_) + " pooled connections are busy");
-  }
-  if (!idle_.empty()) {
-    std::unique_ptr<Connection> c = std::move(idle_.back());
-    idle_.pop_back();
-    return Lease(this, std::move(c));
-  }
-  ++open_;
-  lock.unlock();
-  auto c = Connection::Open(url_, connect_timeout_);
-  if (!c) {
-    lock.lock();
-    --open_;
-    cv_.notify_one();
-    return Fail(c.error());
-  }
-  return Lease(this, std::move(*c));
-}
-
-void Pool::Return(std::unique_ptr<Connection> c) {
-  bool reusable = c->Healthy();
-  if (!reusable) c.reset();
-  std::lock_guard lock(mu_);
-  if (reusable) {
-    idle_.push_back(std::move(c));
-  } else {
-    --open_;
-  }
-  cv_.notify_one();
 }
 
 }  // namespace dripr::my

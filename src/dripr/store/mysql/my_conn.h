@@ -28,6 +28,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/store/connection_pool.h"
 
 namespace dripr::my {
 
@@ -146,44 +147,24 @@ class Connection {
   std::unordered_map<std::string, MYSQL_STMT*> statements_;
 };
 
-// Up to `size` connections, opened lazily. Acquire() waits for a free one (up to
-// `acquire_timeout`, then kUnavailable). A connection that is unhealthy when its lease ends
-// is closed instead of reused.
-class Pool {
+// The store's connections (store/connection_pool.h). A connection that is unhealthy when its
+// lease ends is closed instead of reused.
+class Pool final : public ConnectionPool<Connection> {
  public:
   Pool(Url url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout);
-  ~Pool();
-
-  class Lease {
-   public:
-    Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), conn_(std::move(c)) {}
-    Lease(Lease&& o) noexcept = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease();
-    Connection& operator*() { return *conn_; }
-    Connection* operator->() { return conn_.get(); }
-
-   private:
-    Pool* pool_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  Result<Lease> Acquire();
-  const Url& url() const { return url_; }
+       std::chrono::milliseconds acquire_timeout)
+      : ConnectionPool("MySQL", size, acquire_timeout, /*ticker=*/nullptr),
+        url_(std::move(url)),
+        connect_timeout_(connect_timeout) {}
 
  private:
-  void Return(std::unique_ptr<Connection> c);
+  Result<std::unique_ptr<Connection>> Open() override {
+    return Connection::Open(url_, connect_timeout_);
+  }
+  bool Reusable(const Connection& c) const override { return c.Healthy(); }
 
   const Url url_;
-  const int size_;
   const std::chrono::seconds connect_timeout_;
-  const std::chrono::milliseconds acquire_timeout_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // leased + idle; guarded by mu_
 };
 
 }  // namespace dripr::my

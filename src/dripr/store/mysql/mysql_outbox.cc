@@ -2,7 +2,6 @@
 // claims that keep each campaign's order). No LISTEN/NOTIFY in MySQL: StoreBase's
 // WaitForOutbox polls MaxOutboxId (see mysql_store.h for the cost).
 
-#include "dripr/core/ids.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/mysql/my_rows.h"
 #include "dripr/store/mysql/mysql_store.h"
@@ -43,29 +42,6 @@ Params Ids(Params p, const std::vector<int64_t>& ids, size_t first, size_t n) {
 
 }  // namespace
 
-Status MysqlStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
-  Params p;
-  p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
-  p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
-  p.Time(now);
-  DRIPR_TRY(
-      c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
-             "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
-             p));
-  return Ok();
-}
-
-// The last entry of the primary key: one index dive, whatever the table's size.
-Result<int64_t> MysqlStore::MaxOutboxId() {
-  int64_t id = 0;
-  DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
-    id = rows.Int(0, 0);
-    return Ok();
-  }));
-  return id;
-}
-
 // 1. Candidate heads: the oldest unpublished row of each campaign, not under a live lease
 //    (a plain, non-locking read: under READ COMMITTED it sees committed rows only).
 // 2. Lock them FOR UPDATE SKIP LOCKED, re-checking on the latest committed version that they
@@ -76,146 +52,63 @@ Result<int64_t> MysqlStore::MaxOutboxId() {
 //    `limit`, and mark them claimed.
 // Within one campaign ids grow in commit order (each insert happens under the campaign's row
 // lock), so "oldest unpublished" is the campaign's next event.
-Result<std::vector<OutboxRow>> MysqlStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
-  std::vector<OutboxRow> out;
-  if (limit <= 0) return out;
+Status MysqlStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
+                             const std::string& token, std::vector<OutboxRow>& out) {
   limit = std::min<int>(limit, static_cast<int>(kIdChunk));
-  const SysTime now = Now();
-  const std::string token = NewUuid();
-  int64_t max_id = 0;
-  DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
-    out.clear();
+  DRIPR_ASSIGN_OR_RETURN(
+      Rows candidates,
+      c.Exec("SELECT o.id FROM outbox o WHERE o.published_at IS NULL"
+             " AND (o.claimed_until IS NULL OR o.claimed_until <= ?)"
+             " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.campaign_id = o.campaign_id"
+             " AND p.published_at IS NULL AND p.id < o.id)"
+             " ORDER BY o.id LIMIT ?",
+             Params().Time(now).Int(limit)));
+  std::vector<int64_t> heads;
+  if (!candidates.empty()) {
+    std::vector<int64_t> ids;
+    for (int i = 0; i < candidates.size(); ++i) ids.push_back(candidates.Int(i, 0));
     DRIPR_ASSIGN_OR_RETURN(
-        Rows candidates,
-        c.Exec("SELECT o.id FROM outbox o WHERE o.published_at IS NULL"
-               " AND (o.claimed_until IS NULL OR o.claimed_until <= ?)"
-               " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.campaign_id = o.campaign_id"
-               " AND p.published_at IS NULL AND p.id < o.id)"
-               " ORDER BY o.id LIMIT ?",
-               Params().Time(now).Int(limit)));
-    std::vector<int64_t> heads;
-    if (!candidates.empty()) {
-      std::vector<int64_t> ids;
-      for (int i = 0; i < candidates.size(); ++i) ids.push_back(candidates.Int(i, 0));
-      DRIPR_ASSIGN_OR_RETURN(
-          Rows locked,
-          c.Exec("SELECT id FROM outbox WHERE id IN " + Placeholders(ids.size()) +
-                     " AND published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"
-                     " ORDER BY id FOR UPDATE SKIP LOCKED",
-                 Ids(Params(), ids, 0, ids.size()).Time(now)));
-      for (int i = 0; i < locked.size(); ++i) heads.push_back(locked.Int(i, 0));
-    }
-    std::vector<int64_t> picked;
-    if (!heads.empty()) {
-      DRIPR_ASSIGN_OR_RETURN(
-          Rows rows,
-          c.Exec("SELECT o.id FROM outbox o JOIN outbox h ON o.campaign_id = h.campaign_id"
-                 " WHERE h.id IN " +
-                     Placeholders(heads.size()) +
-                     " AND o.published_at IS NULL AND o.id >= h.id"
-                     " AND (o.claimed_until IS NULL OR o.claimed_until <= ?)"
-                     " ORDER BY o.id LIMIT ?",
-                 Ids(Params(), heads, 0, heads.size()).Time(now).Int(limit)));
-      for (int i = 0; i < rows.size(); ++i) picked.push_back(rows.Int(i, 0));
-    }
-    if (!picked.empty()) {
-      DRIPR_TRY(c.Exec("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id IN " +
-                           Placeholders(picked.size()),
-                       Ids(Params().Time(now + lease).Text(token), picked, 0, picked.size())));
-      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(my::kOutboxColumns) +
-                                                   " FROM outbox WHERE id IN " +
-                                                   Placeholders(picked.size()) + " ORDER BY id",
-                                               Ids(Params(), picked, 0, picked.size())));
-      for (int i = 0; i < rows.size(); ++i) {
-        DRIPR_ASSIGN_OR_RETURN(OutboxRow r, my::ReadOutbox(rows, i));
-        out.push_back(std::move(r));
-      }
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
-    max_id = m.Int(0, 0);
-    return Ok();
-  }));
-  SetClaimedMaxId(max_id);
-  return out;
-}
-
-Status MysqlStore::MarkPublished(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  const SysTime now = Now();
-  return InTransaction("mark outbox published", [&](Connection& c) -> Status {
-    for (size_t first = 0; first < ids.size(); first += kIdChunk) {
-      size_t n = std::min(kIdChunk, ids.size() - first);
-      DRIPR_TRY(
-          c.Exec("UPDATE outbox SET published_at = ?, claimed_until = NULL, "
-                 "claim_token = NULL WHERE id IN " +
-                     Placeholders(n) + " AND published_at IS NULL",
-                 Ids(Params().Time(now), ids, first, n)));
-    }
-    return Ok();
-  });
-}
-
-Status MysqlStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
-    for (size_t first = 0; first < ids.size(); first += kIdChunk) {
-      size_t n = std::min(kIdChunk, ids.size() - first);
-      DRIPR_TRY(
-          c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
-                 "claim_token = NULL WHERE id IN " +
-                     Placeholders(n) + " AND published_at IS NULL",
-                 Ids(Params(), ids, first, n)));
-    }
-    return Ok();
-  }));
-  NotifyOutbox();
+        Rows locked,
+        c.Exec("SELECT id FROM outbox WHERE id IN " + Placeholders(ids.size()) +
+                   " AND published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?)"
+                   " ORDER BY id FOR UPDATE SKIP LOCKED",
+               Ids(Params(), ids, 0, ids.size()).Time(now)));
+    for (int i = 0; i < locked.size(); ++i) heads.push_back(locked.Int(i, 0));
+  }
+  std::vector<int64_t> picked;
+  if (!heads.empty()) {
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows rows, c.Exec("SELECT o.id FROM outbox o JOIN outbox h ON o.campaign_id = h.campaign_id"
+                          " WHERE h.id IN " +
+                              Placeholders(heads.size()) +
+                              " AND o.published_at IS NULL AND o.id >= h.id"
+                              " AND (o.claimed_until IS NULL OR o.claimed_until <= ?)"
+                              " ORDER BY o.id LIMIT ?",
+                          Ids(Params(), heads, 0, heads.size()).Time(now).Int(limit)));
+    for (int i = 0; i < rows.size(); ++i) picked.push_back(rows.Int(i, 0));
+  }
+  if (!picked.empty()) {
+    DRIPR_TRY(c.Exec("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id IN " +
+                         Placeholders(picked.size()),
+                     Ids(Params().Time(until).Text(token), picked, 0, picked.size())));
+    DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                           c.Exec("SELECT " + OutboxColumns() + " FROM outbox WHERE id IN " +
+                                      Placeholders(picked.size()) + " ORDER BY id",
+                                  Ids(Params(), picked, 0, picked.size())));
+    DRIPR_TRY(ReadAll(rows, ReadOutbox, out));
+  }
   return Ok();
 }
 
-Result<int64_t> MysqlStore::PendingOutboxCount() {
-  int64_t n = 0;
-  DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                           c.Exec("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL"));
-    n = rows.Int(0, 0);
-    return Ok();
-  }));
-  return n;
-}
-
-Result<StoreGauges> MysqlStore::SampleGauges() {
-  StoreGauges g;
-  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
-    g = StoreGauges{};
-    DRIPR_ASSIGN_OR_RETURN(Rows by_status, c.Exec("SELECT campaign_status, COUNT(*) FROM campaigns "
-                                                  "GROUP BY campaign_status"));
-    for (int i = 0; i < by_status.size(); ++i) {
-      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
-                           c.Exec("SELECT COUNT(*), " DRIPR_MY_MS(
-                               "MIN(created_at)") " FROM outbox WHERE published_at IS NULL"));
-    g.outbox_backlog = outbox.Int(0, 0);
-    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = my::TimeAt(outbox, 0, 1);
-    return Ok();
-  }));
-  return g;
-}
-
-Result<std::vector<OutboxRow>> MysqlStore::OutboxForCampaign(const std::string& campaign_id) {
-  std::vector<OutboxRow> out;
-  DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(my::kOutboxColumns) +
-                                                 " FROM outbox WHERE campaign_id = ? ORDER BY id",
-                                             Params().Text(campaign_id)));
-    out.clear();
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, my::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
-    return Ok();
-  }));
-  return out;
+Status MysqlStore::UpdateUnpublished(Connection& c, std::string_view set, Params params,
+                                     const std::vector<int64_t>& ids) {
+  for (size_t first = 0; first < ids.size(); first += kIdChunk) {
+    size_t n = std::min(kIdChunk, ids.size() - first);
+    DRIPR_TRY(c.Exec("UPDATE outbox SET " + std::string(set) + " WHERE id IN " + Placeholders(n) +
+                         " AND published_at IS NULL",
+                     Ids(params, ids, first, n)));
+  }
+  return Ok();
 }
 
 }  // namespace dripr

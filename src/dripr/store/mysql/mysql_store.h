@@ -30,7 +30,8 @@
 #include <string>
 
 #include "dripr/store/mysql/my_conn.h"
-#include "dripr/store/store_base.h"
+#include "dripr/store/mysql/my_rows.h"
+#include "dripr/store/networked_store.h"
 
 namespace dripr {
 
@@ -49,7 +50,7 @@ struct MysqlStoreOptions {
   std::chrono::milliseconds outbox_poll_interval{80};
 };
 
-class MysqlStore final : public StoreBase {
+class MysqlStore final : public NetworkedStore<my::Driver> {
  public:
   // Rows per multi-row INSERT when part rows or zip codes are written.
   static constexpr int kInsertBatchRows = 100;
@@ -59,42 +60,8 @@ class MysqlStore final : public StoreBase {
   static Result<std::unique_ptr<MysqlStore>> Open(MysqlStoreOptions options);
 
   Status Migrate() override;
-  Result<int> SchemaVersion() override;
-  int LatestSchemaVersion() const override;
 
-  Result<Campaign> GetCampaign(const std::string& id) override;
-  Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
-  Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
-
-  Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;
-  Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override;
-
-  Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
-                                                  std::chrono::seconds max_age) override;
-  Result<std::optional<MarketData>> LatestMarketData(const std::string& zip) override;
-
-  Result<std::optional<GeoPoint>> ZipCentroid(const std::string& zip) override;
-  Status LoadZipCodes(const std::string& csv_path) override;
-
-  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override;
-  Status MarkPublished(const std::vector<int64_t>& ids) override;
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
-  Result<int64_t> PendingOutboxCount() override;
-  Result<StoreGauges> SampleGauges() override;
-  Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
-  Result<OutboxBacklog> PendingOutbox() override;
-
-  Status HeartbeatFetcher(const FetcherInfo& f) override;
-  Status UnregisterFetcher(const std::string& instance_id) override;
-  Result<std::vector<FetcherInfo>> ListFetchers() override;
-
-  // mysql_reconciler.cc
-  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
-                                                        std::optional<SysTime> errored_before,
-                                                        int max_restarts, int limit) override;
-  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
-                            std::chrono::seconds ttl) override;
-  Status ReleaseLease(const std::string& name, const std::string& holder) override;
+  // The rest of the Store is NetworkedStore's, on the hooks below.
 
   // Replaces a campaign's rows in a transaction of its own, with the multi-row INSERTs the
   // store uses or (`row_by_row`) one INSERT per row: bench/mysql_part_rows_bench.cc compares
@@ -103,26 +70,30 @@ class MysqlStore final : public StoreBase {
                                 const std::vector<RankedRecord>& records, bool row_by_row);
 
  private:
-  using Work = std::function<Status(my::Connection&)>;
-  class Tx;  // TransitionTx over one connection (mysql_store.cc)
-
   MysqlStore(MysqlStoreOptions options, my::Url url, const Clock* clock);
 
-  Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
-  Result<int64_t> MaxOutboxId() override;
   SysTime Now() const override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // mysql_budget.cc
 
-  // Runs `fn` on a pooled connection, inside START TRANSACTION/COMMIT when `transaction`;
-  // retries the whole of it on transient failures. `what` prefixes errors.
-  Status Run(std::string_view what, bool transaction, const Work& fn);
-  Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
-  Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
+  ConnectionPool<my::Connection>& pool() override { return pool_; }
+  std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }
+  Status InTransactionOn(my::Connection& c, const Work& fn) override;
 
-  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
-  Status ReplaceRecords(my::Connection& c, const std::string& campaign_id, DataPart part,
-                        const std::vector<RankedRecord>& records);
-  Status InsertMarketData(my::Connection& c, const MarketData& m, SysTime now);
-  Status InsertOutboxEvent(my::Connection& c, const StatusChangeEvent& e, SysTime now);
+  // mysql_store.cc
+  Result<int> ReadSchemaVersion(my::Connection& c) override;
+  // mysql_store_data.cc
+  Status InsertRecords(my::Connection& c, const std::string& campaign_id, const RecordTable& t,
+                       const std::vector<RankedRecord>& records) override;
+  Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
+  // mysql_outbox.cc
+  Status ClaimRows(my::Connection& c, int limit, SysTime now, SysTime until,
+                   const std::string& token, std::vector<OutboxRow>& out) override;
+  Status UpdateUnpublished(my::Connection& c, std::string_view set, my::Params params,
+                           const std::vector<int64_t>& ids) override;
+  // mysql_reconciler.cc
+  Result<bool> TakeLease(my::Connection& c, const std::string& name, const std::string& holder,
+                         SysTime now, SysTime until) override;
 
   const MysqlStoreOptions options_;
   const Clock* const clock_;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "dripr/core/time.h"
+
 namespace dripr::pg {
 
 // ---- CopyText ----
@@ -93,6 +95,8 @@ Params& Params::Real(double v) {
   values_.emplace_back(Shortest(v));
   return *this;
 }
+
+Params& Params::Time(SysTime t) { return Text(FormatIso8601(t)); }
 
 Params& Params::Null() {
   values_.emplace_back(std::nullopt);
@@ -285,59 +289,6 @@ Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
   }
   if (result && (!sent || !ended)) result = Fail(ErrorFrom(conn_, nullptr, "COPY"));
   return result;
-}
-
-// ---- Pool ----
-
-Pool::Pool(std::string url, int size, std::chrono::seconds connect_timeout,
-           std::chrono::milliseconds acquire_timeout, Ticker* ticker)
-    : url_(std::move(url)),
-      size_(std::max(1, size)),
-      connect_timeout_(connect_timeout),
-      acquire_timeout_(acquire_timeout),
-      ticker_(ticker != nullptr ? *ticker : RealTicker()) {}
-
-Pool::~Pool() = default;
-
-Pool::Lease::~Lease() {
-  if (pool_ != nullptr && conn_) pool_->Return(std::move(conn_));
-}
-
-Result<Pool::Lease> Pool::Acquire() {
-  std::unique_lock lock(mu_);
-  const auto deadline = ticker_.Now() + acquire_timeout_;
-  if (!ticker_.WaitUntil(lock, cv_, deadline, [&] { return !idle_.empty() || open_ < size_; })) {
-    return Fail(ErrorCode::kUnavailable,
-                "PostgreSQL: all " + std::to_string(size_) + " pooled connections are busy");
-  }
-  if (!idle_.empty()) {
-    std::unique_ptr<Connection> c = std::move(idle_.back());
-    idle_.pop_back();
-    return Lease(this, std::move(c));
-  }
-  ++open_;
-  lock.unlock();
-  auto c = Connection::Open(url_, connect_timeout_);
-  if (!c) {
-    lock.lock();
-    --open_;
-    cv_.notify_one();
-    return Fail(c.error());
-  }
-  return Lease(this, std::move(*c));
-}
-
-void Pool::Return(std::unique_ptr<Connection> c) {
-  // A lost connection, or one left inside a transaction by an error path, is not reused.
-  bool reusable = c->Healthy() && c->Idle();
-  if (!reusable) c.reset();
-  std::lock_guard lock(mu_);
-  if (reusable) {
-    idle_.push_back(std::move(c));
-  } else {
-    --open_;
-  }
-  cv_.notify_one();
 }
 
 }  // namespace dripr::pg

@@ -27,6 +27,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/store/connection_pool.h"
 
 namespace dripr::pg {
 
@@ -37,7 +38,8 @@ class Params {
   // Empty text is stored as NULL (the schema's convention, as in the SQLite store).
   Params& TextOrNull(std::string_view v);
   Params& Int(int64_t v);
-  Params& Real(double v);  // shortest round-trip form
+  Params& Real(double v);   // shortest round-trip form
+  Params& Time(SysTime t);  // ISO-8601 UTC text (a timestamptz in context)
   Params& Null();
   Params& OptInt(const std::optional<int64_t>& v);
   Params& OptInt(const std::optional<int>& v);
@@ -131,46 +133,25 @@ class Connection {
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
-// Up to `size` connections, opened lazily. Acquire() waits for a free one (up to
-// `acquire_timeout`, then kUnavailable). A connection that is unhealthy or left inside a
-// transaction when its lease ends is closed instead of reused.
-class Pool {
+// The store's connections (store/connection_pool.h). A connection that is unhealthy or left
+// inside a transaction when its lease ends is closed instead of reused.
+class Pool final : public ConnectionPool<Connection> {
  public:
   // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
   Pool(std::string url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr);
-  ~Pool();
-
-  class Lease {
-   public:
-    Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), conn_(std::move(c)) {}
-    Lease(Lease&& o) noexcept = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease();
-    Connection& operator*() { return *conn_; }
-    Connection* operator->() { return conn_.get(); }
-
-   private:
-    Pool* pool_;
-    std::unique_ptr<Connection> conn_;
-  };
-
-  Result<Lease> Acquire();
-  const std::string& url() const { return url_; }
+       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr)
+      : ConnectionPool("PostgreSQL", size, acquire_timeout, ticker),
+        url_(std::move(url)),
+        connect_timeout_(connect_timeout) {}
 
  private:
-  void Return(std::unique_ptr<Connection> c);
+  Result<std::unique_ptr<Connection>> Open() override {
+    return Connection::Open(url_, connect_timeout_);
+  }
+  bool Reusable(const Connection& c) const override { return c.Healthy() && c.Idle(); }
 
   const std::string url_;
-  const int size_;
   const std::chrono::seconds connect_timeout_;
-  const std::chrono::milliseconds acquire_timeout_;
-  Ticker& ticker_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
-  int open_ = 0;                                   // leased + idle; guarded by mu_
 };
 
 }  // namespace dripr::pg

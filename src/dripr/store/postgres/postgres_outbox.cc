@@ -5,7 +5,6 @@
 
 #include <cerrno>
 
-#include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/postgres/pg_rows.h"
@@ -43,7 +42,7 @@ const std::string& ClaimSql() {
       " claimed AS ("
       "  UPDATE outbox SET claimed_until = $3::timestamptz, claim_token = $4"
       "  WHERE id IN (SELECT id FROM picked) RETURNING " +
-      std::string(pg::kOutboxColumns) +
+      EpochMsOutboxColumns<pg::Driver>() +
       ")"
       " SELECT * FROM claimed ORDER BY id";
   return sql;
@@ -63,120 +62,19 @@ constexpr std::string_view kChannel = "dripr_outbox";
 
 }  // namespace
 
-Status PostgresStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
-  Params p;
-  p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
-  p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
-  p.Text(pg::TimeParam(now));
-  DRIPR_TRY(
-      c.Exec("INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
-             "created_at, attempts) VALUES ($1, $2, $3, $4, $5, $6::timestamptz, 0)",
-             p));
+Status PostgresStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
+                                const std::string& token, std::vector<OutboxRow>& out) {
+  DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                         c.Exec(ClaimSql(), Params().Time(now).Int(limit).Time(until).Text(token)));
+  return ReadAll(rows, ReadOutbox, out);
+}
+
+Status PostgresStore::UpdateUnpublished(Connection& c, std::string_view set, Params params,
+                                        const std::vector<int64_t>& ids) {
+  DRIPR_TRY(c.Exec(pg::Driver::Sql("UPDATE outbox SET " + std::string(set) +
+                                   " WHERE id = ANY(?::bigint[]) AND published_at IS NULL"),
+                   params.Text(IdArray(ids))));
   return Ok();
-}
-
-Result<int64_t> PostgresStore::MaxOutboxId() {
-  int64_t id = 0;
-  DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
-    id = rows.Int(0, 0);
-    return Ok();
-  }));
-  return id;
-}
-
-Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(int limit, std::chrono::seconds lease) {
-  std::vector<OutboxRow> out;
-  if (limit <= 0) return out;
-  const SysTime now = Now();
-  Params p;
-  p.Text(pg::TimeParam(now)).Int(limit).Text(pg::TimeParam(now + lease)).Text(NewUuid());
-  int64_t max_id = 0;
-  DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
-    out.clear();
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(ClaimSql(), p));
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows m, c.Exec("SELECT coalesce(max(id), 0) FROM outbox"));
-    max_id = m.Int(0, 0);
-    return Ok();
-  }));
-  SetClaimedMaxId(max_id);
-  return out;
-}
-
-Status PostgresStore::MarkPublished(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  Params p;
-  p.Text(pg::TimeParam(Now())).Text(IdArray(ids));
-  return InTransaction("mark outbox published", [&](Connection& c) -> Status {
-    DRIPR_TRY(
-        c.Exec("UPDATE outbox SET published_at = $1::timestamptz, claimed_until = NULL, "
-               "claim_token = NULL WHERE id = ANY($2::bigint[]) AND published_at IS NULL",
-               p));
-    return Ok();
-  });
-}
-
-Status PostgresStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
-  if (ids.empty()) return Ok();
-  DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
-    DRIPR_TRY(
-        c.Exec("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
-               "claim_token = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-               Params().Text(IdArray(ids))));
-    return Ok();
-  }));
-  NotifyOutbox();
-  return Ok();
-}
-
-Result<int64_t> PostgresStore::PendingOutboxCount() {
-  int64_t n = 0;
-  DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                           c.Exec("SELECT count(*) FROM outbox WHERE published_at IS NULL"));
-    n = rows.Int(0, 0);
-    return Ok();
-  }));
-  return n;
-}
-
-Result<StoreGauges> PostgresStore::SampleGauges() {
-  StoreGauges g;
-  DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
-    g = StoreGauges{};
-    DRIPR_ASSIGN_OR_RETURN(Rows by_status,
-                           c.Exec("SELECT campaign_status, count(*) FROM campaigns GROUP BY 1"));
-    for (int i = 0; i < by_status.size(); ++i) {
-      g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
-    }
-    DRIPR_ASSIGN_OR_RETURN(Rows outbox,
-                           c.Exec("SELECT count(*), " DRIPR_PG_MS(
-                               "min(created_at)") " FROM outbox WHERE published_at IS NULL"));
-    g.outbox_backlog = outbox.Int(0, 0);
-    if (!outbox.IsNull(0, 1)) g.oldest_unpublished = pg::TimeAt(outbox, 0, 1);
-    return Ok();
-  }));
-  return g;
-}
-
-Result<std::vector<OutboxRow>> PostgresStore::OutboxForCampaign(const std::string& campaign_id) {
-  std::vector<OutboxRow> out;
-  DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT " + std::string(pg::kOutboxColumns) +
-                                                 " FROM outbox WHERE campaign_id = $1 ORDER BY id",
-                                             Params().Text(campaign_id)));
-    out.clear();
-    for (int i = 0; i < rows.size(); ++i) {
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, pg::ReadOutbox(rows, i));
-      out.push_back(std::move(r));
-    }
-    return Ok();
-  }));
-  return out;
 }
 
 // ---- LISTEN/NOTIFY ----

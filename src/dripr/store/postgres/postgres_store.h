@@ -31,8 +31,9 @@
 #include <string>
 #include <thread>
 
+#include "dripr/store/networked_store.h"
 #include "dripr/store/postgres/pg_conn.h"
-#include "dripr/store/store_base.h"
+#include "dripr/store/postgres/pg_rows.h"
 
 namespace dripr {
 
@@ -50,73 +51,42 @@ struct PostgresStoreOptions {
   std::chrono::milliseconds outbox_poll_interval{1'000};
 };
 
-class PostgresStore final : public StoreBase {
+class PostgresStore final : public NetworkedStore<pg::Driver> {
  public:
   // Connects once to check the URL and the server (no retry: a wrong URL fails at once).
   static Result<std::unique_ptr<PostgresStore>> Open(PostgresStoreOptions options);
   ~PostgresStore() override;
 
   Status Migrate() override;
-  Result<int> SchemaVersion() override;
-  int LatestSchemaVersion() const override;
 
-  Result<Campaign> GetCampaign(const std::string& id) override;
-  Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
-  Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
-
-  Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;
-  Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override;
-
-  Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
-                                                  std::chrono::seconds max_age) override;
-  Result<std::optional<MarketData>> LatestMarketData(const std::string& zip) override;
-
-  Result<std::optional<GeoPoint>> ZipCentroid(const std::string& zip) override;
-  Status LoadZipCodes(const std::string& csv_path) override;
-
-  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override;
-  Status MarkPublished(const std::vector<int64_t>& ids) override;
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
-  Result<int64_t> PendingOutboxCount() override;
-  Result<StoreGauges> SampleGauges() override;
-  Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
-
-  // postgres_reconciler.cc
-  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
-                                                        std::optional<SysTime> errored_before,
-                                                        int max_restarts, int limit) override;
-  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
-                            std::chrono::seconds ttl) override;
-  Status ReleaseLease(const std::string& name, const std::string& holder) override;
-  Result<OutboxBacklog> PendingOutbox() override;
-
-  Status HeartbeatFetcher(const FetcherInfo& f) override;
-  Status UnregisterFetcher(const std::string& instance_id) override;
-  Result<std::vector<FetcherInfo>> ListFetchers() override;
+  // The rest of the Store is NetworkedStore's, on the hooks below.
 
  private:
-  using Work = std::function<Status(pg::Connection&)>;
-
-  class Tx;  // TransitionTx over one connection (postgres_store.cc)
-
-  Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
-  Result<int64_t> MaxOutboxId() override;
   void BeforeOutboxWait() override { EnsureListener(); }
 
   PostgresStore(PostgresStoreOptions options, const Clock* clock);
 
   SysTime Now() const override;
-  // Runs `fn` on a pooled connection, inside BEGIN/COMMIT when `transaction`; retries the
-  // whole of it on transient failures (see the header comment). `what` prefixes errors.
-  Status Run(std::string_view what, bool transaction, const Work& fn);
-  Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
-  Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
+  ConnectionPool<pg::Connection>& pool() override { return pool_; }
+  std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }
+  Status InTransactionOn(pg::Connection& c, const Work& fn) override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // postgres_budget.cc
 
-  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
-  Status ReplaceRecords(pg::Connection& c, const std::string& campaign_id, DataPart part,
-                        const std::vector<RankedRecord>& records);
-  Status InsertMarketData(pg::Connection& c, const MarketData& m, SysTime now);
-  Status InsertOutboxEvent(pg::Connection& c, const StatusChangeEvent& e, SysTime now);
+  // postgres_store.cc
+  Result<int> ReadSchemaVersion(pg::Connection& c) override;
+  // postgres_store_data.cc
+  Status InsertRecords(pg::Connection& c, const std::string& campaign_id, const RecordTable& t,
+                       const std::vector<RankedRecord>& records) override;
+  Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
+  // postgres_outbox.cc
+  Status ClaimRows(pg::Connection& c, int limit, SysTime now, SysTime until,
+                   const std::string& token, std::vector<OutboxRow>& out) override;
+  Status UpdateUnpublished(pg::Connection& c, std::string_view set, pg::Params params,
+                           const std::vector<int64_t>& ids) override;
+  // postgres_reconciler.cc
+  Result<bool> TakeLease(pg::Connection& c, const std::string& name, const std::string& holder,
+                         SysTime now, SysTime until) override;
   void EnsureListener();
   void ListenLoop();
 

@@ -97,24 +97,14 @@ Status SqliteStore::Migrate() {
   return InWriteTransaction("migrate", [&](Connection& c) -> Status {
     DRIPR_TRY(c.Exec(std::string(kCreateSchemaMigrations)));
     DRIPR_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(c));
-    if (current > kLatestSchemaVersion) {
-      return Fail(ErrorCode::kFailedPrecondition,
-                  "database schema version " + std::to_string(current) +
-                      " is newer than this dripr binary supports (" +
-                      std::to_string(kLatestSchemaVersion) + "); use a newer dripr");
-    }
-    for (const Migration& m : SqliteMigrations()) {
-      if (m.version <= current) continue;
-      auto applied = c.Exec(std::string(m.sql));
-      if (!applied) {
-        return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
-                                         std::string(m.name) + ")"));
-      }
-      DRIPR_ASSIGN_OR_RETURN(
-          auto s, c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
-      DRIPR_TRY(s.BindInt(m.version).BindText(applied_at).Run());
-    }
-    return Ok();
+    return ApplyMigrations(
+        current, SqliteMigrations(), [&](const Migration& m) { return c.Exec(std::string(m.sql)); },
+        [&](const Migration& m) -> Status {
+          DRIPR_ASSIGN_OR_RETURN(
+              auto s,
+              c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"));
+          return s.BindInt(m.version).BindText(applied_at).Run();
+        });
   });
 }
 
@@ -125,13 +115,16 @@ Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
   return sqlite::LoadCampaign(*c, id);
 }
 
-Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
+namespace {
+const CampaignSqlDialect kCampaignSql{sqlite::kCampaignColumns,
+                                      [](int) { return std::string("?"); }, ""};
+}  // namespace
+
+Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sql,
+                                                           const std::vector<std::string>& params) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
-  std::string sql = "SELECT " + std::string(sqlite::kCampaignColumns) + " FROM campaigns";
-  if (status) sql += " WHERE campaign_status = ?";
-  sql += " ORDER BY created_at, id";
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
-  if (status) s.BindText(ToString(*status));
+  for (const auto& p : params) s.BindText(p);
   std::vector<Campaign> out;
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -140,6 +133,18 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignS
     out.push_back(std::move(campaign));
   }
   return out;
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
+  std::vector<std::string> params;
+  const std::string sql = CampaignListSql(status, kCampaignSql, params);
+  return SelectCampaigns(sql, params);
+}
+
+Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQuery& q) {
+  std::vector<std::string> params;
+  const std::string sql = CampaignPageSql(q, kCampaignSql, params);
+  return SelectCampaigns(sql, params);
 }
 
 Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& campaign_id) {

@@ -55,6 +55,7 @@ class SqliteStore final : public StoreBase {
 
   Result<Campaign> GetCampaign(const std::string& id) override;
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
+  Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override;
   Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
 
   Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;
@@ -88,6 +89,9 @@ class SqliteStore final : public StoreBase {
   Result<std::vector<FetcherInfo>> ListFetchers() override;
 
  private:
+  // Runs a SELECT of the campaign columns with text parameters (the listings' shared tail).
+  Result<std::vector<Campaign>> SelectCampaigns(const std::string& sql,
+                                                const std::vector<std::string>& params);
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)
 
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
@@ -103,6 +107,8 @@ class SqliteStore final : public StoreBase {
                                                        .foreign_keys = true}) {}
 
   SysTime Now() const override;
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override;  // sqlite_budget.cc
   // Runs `fn` inside one write transaction on writer_;
   // commits when it succeeds, rolls back otherwise. `what` prefixes error messages.
   Status InWriteTransaction(std::string_view what,

@@ -13,17 +13,6 @@ using sqlite::Statement;
 
 namespace {
 
-// Both tables have the same shape; sales have sale_price/sale_date and no days_on_market.
-struct RecordTable {
-  std::string_view name;
-  std::string_view columns;  // without campaign_id
-  int column_count;          // including campaign_id
-  bool has_days_on_market;
-};
-
-constexpr RecordTable kListingsTable = {"active_listings", kListingColumns, 19, true};
-constexpr RecordTable kSalesTable = {"recent_sales", kSaleColumns, 18, false};
-
 // Rows per multi-row INSERT: 50 * 19 parameters stays under SQLite's historic 999 limit.
 constexpr size_t kInsertChunk = 50;
 
@@ -44,56 +33,16 @@ void BindRecord(Statement& s, const std::string& campaign_id, const RankedRecord
   s.BindReal(r.distance_miles).BindText(p.source_id);
 }
 
-RankedRecord ReadRecord(const Statement& s, const RecordTable& t) {
-  RankedRecord r;
-  PropertyRecord& p = r.record;
-  r.rank = static_cast<int>(s.Int(0));
-  r.score = s.Real(1);
-  p.price = s.OptInt(2);
-  p.formatted_address = s.Text(3);
-  p.address_line1 = s.Text(4);
-  p.city = s.Text(5);
-  p.state = s.Text(6);
-  p.zip_code = s.Text(7);
-  if (!s.IsNull(8) && !s.IsNull(9)) p.location = GeoPoint{s.Real(8), s.Real(9)};
-  p.property_type = s.Text(10);
-  if (auto v = s.OptInt(11)) p.bedrooms = static_cast<int>(*v);
-  p.bathrooms = s.OptReal(12);
-  if (auto v = s.OptInt(13)) p.square_footage = static_cast<int>(*v);
-  p.event_date = s.Text(14);
-  int col = 15;
-  if (t.has_days_on_market) {
-    if (auto v = s.OptInt(col)) p.days_on_market = static_cast<int>(*v);
-    ++col;
-  }
-  r.distance_miles = s.Real(col++);
-  p.source_id = s.Text(col);
-  return r;
-}
-
 void BindMonth(Statement& s, const MarketMonth& m) {
   s.BindText(m.month).BindReal(m.average_price).BindReal(m.average_price_per_sqft);
   s.BindReal(m.average_days_on_market).BindInt(m.total_listings);
 }
 
-MarketMonth ReadMonth(const Statement& s, int first) {
-  MarketMonth m;
-  m.month = s.Text(first);
-  m.average_price = s.OptReal(first + 1);
-  m.average_price_per_sqft = s.OptReal(first + 2);
-  m.average_days_on_market = s.OptReal(first + 3);
-  m.total_listings = s.OptInt(first + 4);
-  return m;
-}
-
-Result<std::optional<MarketData>> ReadMarketData(Statement& s) {
+// The next row of `s`, if any.
+Result<std::optional<MarketData>> StepMarketData(Statement& s) {
   DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<MarketData>();
-  MarketData m;
-  m.zip_code = s.Text(0);
-  m.current = ReadMonth(s, 1);
-  m.previous = ReadMonth(s, 6);
-  DRIPR_ASSIGN_OR_RETURN(m.created_at, sqlite::ReadTime(s, 11, "local_market_data.created_at"));
+  DRIPR_ASSIGN_OR_RETURN(MarketData m, ReadMarketData(sqlite::StatementRow(s)));
   return std::optional<MarketData>(std::move(m));
 }
 
@@ -107,7 +56,7 @@ Result<bool> ZipTableEmpty(Connection& c) {
 
 Status SqliteStore::ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
                                    const std::vector<RankedRecord>& records) {
-  const RecordTable& t = part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
+  const RecordTable& t = RecordTableFor(part);
   DRIPR_ASSIGN_OR_RETURN(
       auto del, c.Prepare("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"));
   DRIPR_TRY(del.BindText(campaign_id).Run());
@@ -151,7 +100,7 @@ Result<std::vector<RankedRecord>> SqliteStore::GetRecentSales(const std::string&
 
 Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const std::string& campaign_id,
                                                           DataPart part) {
-  const RecordTable& t = part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
+  const RecordTable& t = RecordTableFor(part);
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(
       auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " + std::string(t.name) +
@@ -161,7 +110,7 @@ Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const std::string& cam
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
-    out.push_back(ReadRecord(s, t));
+    out.push_back(ReadRecord(sqlite::StatementRow(s), t));
   }
 }
 
@@ -173,7 +122,7 @@ Result<std::optional<MarketData>> SqliteStore::GetMarketData(const std::string& 
                                             "created_at >= ? ORDER BY created_at DESC, id DESC "
                                             "LIMIT 1"));
   s.BindText(zip).BindText(FormatIso8601(Now() - max_age));
-  return ReadMarketData(s);
+  return StepMarketData(s);
 }
 
 Result<std::optional<MarketData>> SqliteStore::LatestMarketData(const std::string& zip) {
@@ -182,7 +131,7 @@ Result<std::optional<MarketData>> SqliteStore::LatestMarketData(const std::strin
                                             " FROM local_market_data WHERE zip_code = ? "
                                             "ORDER BY created_at DESC, id DESC LIMIT 1"));
   s.BindText(zip);
-  return ReadMarketData(s);
+  return StepMarketData(s);
 }
 
 Result<std::optional<GeoPoint>> SqliteStore::ZipCentroid(const std::string& zip) {

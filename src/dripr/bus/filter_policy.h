@@ -1,5 +1,7 @@
 #pragma once
-// SNS subscription filter policies, the subset the embedded bus supports:
+// SNS subscription filter policies, the subset dripr evaluates: the embedded bus filters its
+// deliveries with it, and both buses use it to tell whether a message goes anywhere
+// (Topic::MatchSubscriptions; on SNS a policy outside the subset is reported as undecided):
 //   exact match      {"k": ["a", "b", 7, true, null]}   (any listed value)
 //   anything-but     {"k": [{"anything-but": "a"}]}, [{"anything-but": ["a","b"]}],
 //                    [{"anything-but": {"prefix": "x"}}]

@@ -1,0 +1,28 @@
+#include "dripr/store/migrations/migrations.h"
+
+#include <string>
+
+namespace dripr {
+
+Status ApplyMigrations(int current, std::span<const Migration> list,
+                       const std::function<Status(const Migration&)>& run,
+                       const std::function<Status(const Migration&)>& record) {
+  if (current > kLatestSchemaVersion) {
+    return Fail(ErrorCode::kFailedPrecondition,
+                "database schema version " + std::to_string(current) +
+                    " is newer than this dripr binary supports (" +
+                    std::to_string(kLatestSchemaVersion) + "); use a newer dripr");
+  }
+  for (const Migration& m : list) {
+    if (m.version <= current) continue;
+    Status applied = run(m);
+    if (!applied) {
+      return Fail(applied.error().Wrap("migration " + std::to_string(m.version) + " (" +
+                                       std::string(m.name) + ")"));
+    }
+    DRIPR_TRY(record(m));
+  }
+  return Ok();
+}
+
+}  // namespace dripr

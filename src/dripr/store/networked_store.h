@@ -1,0 +1,627 @@
+#pragma once
+// NetworkedStore<Driver>: the part of a client/server Store (PostgreSQL, MySQL) that is the
+// same SQL on every server: reads of campaigns, part rows, market data, zip centroids, the
+// outbox's counts and gauges, the fetchers table and the reconciler's candidates. A backend
+// derives from it, runs work on its connections (Run: pooling, transactions, retries) and
+// writes what its SQL dialect does differently (transitions, claims, upserts, bulk loads).
+//
+// Driver supplies the backend's client types and the few spellings that differ:
+//   kName                      "postgres", "mysql" (logs)
+//   Connection, Params, Rows   the client library wrapper (Exec(sql, params) -> Rows);
+//                              Params has Text/Int/Time(SysTime), Rows has Text/Int/IsNull...
+//   Sql(text)                  the text with its `?` placeholders in the server's form
+//   EpochMs(expr)              a timestamp expression read as epoch milliseconds (bigint)
+//   Columns(list)              a column list with identifiers the server reserves quoted
+//   UpsertSet(key)             what follows an INSERT to update the row whose unique `key`
+//                              exists instead ("ON CONFLICT (key) DO UPDATE SET")
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dripr/core/ids.h"
+#include "dripr/domain/event.h"
+#include "dripr/store/connection_pool.h"
+#include "dripr/store/migrations/migrations.h"
+#include "dripr/store/row_reader.h"
+#include "dripr/store/store_base.h"
+#include "dripr/store/store_common.h"
+
+namespace dripr {
+
+// Runs `attempt` until it succeeds, fails permanently, or a transient failure (kAborted,
+// kUnavailable) would be retried later than `retry_deadline` after the start; waits a jittered,
+// growing backoff in between. The late failure is wrapped with `what`; `server` names the
+// backend in the debug log.
+Status RetryTransient(Ticker& ticker, std::chrono::milliseconds retry_deadline,
+                      std::string_view server, std::string_view what,
+                      const std::function<Status()>& attempt);
+
+// The campaigns columns in ReadCampaign's order, timestamps as epoch milliseconds.
+template <class Driver>
+const std::string& EpochMsCampaignColumns() {
+  static const std::string columns =
+      "id, user_id, zip_code, no_address_newsletter, campaign_status, local_market_data_status, "
+      "active_listing_status, recent_sale_status, data_cycle, error_text, " +
+      Driver::EpochMs("created_at") + ", " + Driver::EpochMs("updated_at") + ", " +
+      Driver::EpochMs("status_changed_at") + ", " + Driver::EpochMs("parts_changed_at") +
+      ", republish_count, restart_count";
+  return columns;
+}
+
+// The outbox columns in ReadOutbox's order, created_at as epoch milliseconds.
+template <class Driver>
+const std::string& EpochMsOutboxColumns() {
+  static const std::string columns = "id, topic, campaign_id, event_type, body, attributes, " +
+                                     Driver::EpochMs("created_at") + ", attempts";
+  return columns;
+}
+
+template <class Driver>
+class NetworkedStore : public StoreBase {
+ public:
+  using Connection = typename Driver::Connection;
+  using Params = typename Driver::Params;
+  using Rows = typename Driver::Rows;
+  using Row = EpochMsRow<Rows>;
+
+  int LatestSchemaVersion() const override { return kLatestSchemaVersion; }
+
+  Result<int> SchemaVersion() override {
+    int version = 0;
+    DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
+      return Ok();
+    }));
+    return version;
+  }
+
+  Status LoadZipCodes(const std::string& csv_path) override {
+    bool empty = false;
+    // Cheap check first: a loaded table (the normal case on every start) skips the file.
+    DRIPR_TRY(Read("load zip codes", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(empty, ZipTableEmpty(c));
+      return Ok();
+    }));
+    if (!empty) return Ok();
+    DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
+    return LoadZipRows(csv_path, rows);
+  }
+
+  Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override {
+    std::vector<OutboxRow> out;
+    if (limit <= 0) return out;
+    const SysTime now = Now();
+    const std::string token = NewUuid();
+    int64_t max_id = 0;
+    DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
+      out.clear();
+      DRIPR_TRY(ClaimRows(c, limit, now, now + lease, token, out));
+      DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
+      return Ok();
+    }));
+    SetClaimedMaxId(max_id);
+    return out;
+  }
+
+  Status MarkPublished(const std::vector<int64_t>& ids) override {
+    if (ids.empty()) return Ok();
+    const SysTime now = Now();
+    return InTransaction("mark outbox published", [&](Connection& c) -> Status {
+      return UpdateUnpublished(c, "published_at = ?, claimed_until = NULL, claim_token = NULL",
+                               Params().Time(now), ids);
+    });
+  }
+
+  Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
+    if (ids.empty()) return Ok();
+    DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
+      return UpdateUnpublished(
+          c, "attempts = attempts + 1, claimed_until = NULL, claim_token = NULL", Params(), ids);
+    }));
+    NotifyOutbox();
+    return Ok();
+  }
+
+  Result<Campaign> GetCampaign(const std::string& id) override {
+    Campaign out;
+    DRIPR_TRY(Read("get campaign", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(out, LoadCampaign(c, id, /*lock=*/false));
+      return Ok();
+    }));
+    return out;
+  }
+
+  Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override {
+    std::vector<Campaign> out;
+    DRIPR_TRY(Read("list campaigns", [&](Connection& c) -> Status {
+      std::string sql = "SELECT " + CampaignColumns() + " FROM campaigns";
+      Params p;
+      if (status) {
+        sql += " WHERE campaign_status = ?";
+        p.Text(ToString(*status));
+      }
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql + " ORDER BY created_at, id"), p));
+      return ReadAll(rows, ReadCampaign, out);
+    }));
+    return out;
+  }
+
+  Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override {
+    const CampaignSqlDialect dialect{EpochMsCampaignColumns<Driver>(),
+                                     [](int) { return std::string("?"); }, Driver::kIdCollate};
+    std::vector<std::string> texts;
+    const std::string sql = Driver::Sql(CampaignPageSql(q, dialect, texts));
+    std::vector<Campaign> out;
+    DRIPR_TRY(Read("list campaigns page", [&](Connection& c) -> Status {
+      out.clear();
+      Params p;
+      for (const auto& t : texts) p.Text(t);
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
+      return ReadAll(rows, ReadCampaign, out);
+    }));
+    return out;
+  }
+
+  Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override {
+    std::optional<PropertyData> out;
+    DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {
+      out.reset();
+      DRIPR_TRY(LoadCampaign(c, campaign_id, /*lock=*/false));
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql("SELECT formatted_address, latitude, "
+                                                           "longitude, current_value FROM "
+                                                           "property_data WHERE campaign_id = ?"),
+                                               Params().Text(campaign_id)));
+      if (rows.empty()) return Ok();
+      PropertyData p;
+      p.formatted_address = rows.Text(0, 0);
+      p.location = GeoPoint{rows.Real(0, 1), rows.Real(0, 2)};
+      p.current_value = rows.OptInt(0, 3);
+      out = std::move(p);
+      return Ok();
+    }));
+    return out;
+  }
+
+  Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override {
+    return GetRecords(campaign_id, kListingsTable);
+  }
+  Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override {
+    return GetRecords(campaign_id, kSalesTable);
+  }
+
+  Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
+                                                  std::chrono::seconds max_age) override {
+    return GetMarketDataWhere(" AND created_at >= ?", Params().Text(zip).Time(Now() - max_age));
+  }
+  Result<std::optional<MarketData>> LatestMarketData(const std::string& zip) override {
+    return GetMarketDataWhere("", Params().Text(zip));
+  }
+
+  Result<std::optional<GeoPoint>> ZipCentroid(const std::string& zip) override {
+    auto five = NormalizeZip(zip);
+    if (!five) return Fail(five.error().Wrap("zip_code"));
+    std::optional<GeoPoint> out;
+    DRIPR_TRY(Read("zip centroid", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                             c.Exec(Driver::Sql("SELECT latitude, longitude FROM zip_codes WHERE "
+                                                "zip_code = ?"),
+                                    Params().Text(*five)));
+      out.reset();
+      if (!rows.empty()) out = GeoPoint{rows.Real(0, 0), rows.Real(0, 1)};
+      return Ok();
+    }));
+    return out;
+  }
+
+  Result<int64_t> PendingOutboxCount() override {
+    int64_t n = 0;
+    DRIPR_TRY(Read("count pending outbox", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                             c.Exec("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL"));
+      n = rows.Int(0, 0);
+      return Ok();
+    }));
+    return n;
+  }
+
+  Result<StoreGauges> SampleGauges() override {
+    StoreGauges g;
+    DRIPR_TRY(Read("sample gauges", [&](Connection& c) -> Status {
+      g = StoreGauges{};
+      DRIPR_ASSIGN_OR_RETURN(Rows by_status, c.Exec("SELECT campaign_status, COUNT(*) FROM "
+                                                    "campaigns GROUP BY campaign_status"));
+      for (int i = 0; i < by_status.size(); ++i) {
+        g.campaigns_by_status[by_status.Text(i, 0)] = by_status.Int(i, 1);
+      }
+      DRIPR_ASSIGN_OR_RETURN(OutboxBacklog b, ReadBacklog(c));
+      g.outbox_backlog = b.pending;
+      g.oldest_unpublished = b.oldest_created;
+      return Ok();
+    }));
+    return g;
+  }
+
+  Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override {
+    std::vector<OutboxRow> out;
+    DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                             c.Exec(Driver::Sql("SELECT " + OutboxColumns() +
+                                                " FROM outbox WHERE campaign_id = ? ORDER BY id"),
+                                    Params().Text(campaign_id)));
+      return ReadAll(rows, ReadOutbox, out);
+    }));
+    return out;
+  }
+
+  Result<OutboxBacklog> PendingOutbox() override {
+    OutboxBacklog b;
+    DRIPR_TRY(Read("outbox backlog", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(b, ReadBacklog(c));
+      return Ok();
+    }));
+    return b;
+  }
+
+  Status HeartbeatFetcher(const FetcherInfo& f) override {
+    if (f.instance_id.empty()) {
+      return Fail(ErrorCode::kInvalidArgument, "fetcher instance id is empty");
+    }
+    const std::string host = f.host.empty() ? "unknown" : f.host;
+    const std::string version = f.version.empty() ? "unknown" : f.version;
+    const SysTime now = Now();
+    Params p;
+    p.Text(f.instance_id).Text(host).Int(f.pid).Text(version).Time(f.started_at).Time(now);
+    p.Text(host).Int(f.pid).Text(version).Time(f.started_at).Time(now);
+    return InTransaction("fetcher heartbeat", [&](Connection& c) -> Status {
+      DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO fetchers (instance_id, host, pid, version, "
+                                   "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?) " +
+                                   Driver::UpsertSet("instance_id") +
+                                   " host = ?, pid = ?, version = ?, started_at = ?, "
+                                   "heartbeat_at = ?"),
+                       p));
+      return Ok();
+    });
+  }
+
+  Status UnregisterFetcher(const std::string& instance_id) override {
+    return InTransaction("fetcher unregister", [&](Connection& c) -> Status {
+      DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM fetchers WHERE instance_id = ?"),
+                       Params().Text(instance_id)));
+      return Ok();
+    });
+  }
+
+  Result<std::vector<FetcherInfo>> ListFetchers() override {
+    std::vector<FetcherInfo> out;
+    DRIPR_TRY(Read("list fetchers", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(
+          Rows rows, c.Exec("SELECT instance_id, host, pid, version, " +
+                            Driver::EpochMs("started_at") + ", " + Driver::EpochMs("heartbeat_at") +
+                            " FROM fetchers ORDER BY heartbeat_at DESC, instance_id"));
+      return ReadAll(rows, ReadFetcher, out);
+    }));
+    return out;
+  }
+
+  Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
+                                                        std::optional<SysTime> errored_before,
+                                                        int max_restarts, int limit) override {
+    std::vector<Campaign> out;
+    if (limit <= 0) return out;
+    DRIPR_TRY(Read("find reconcile candidates", [&](Connection& c) -> Status {
+      out.clear();
+      DRIPR_ASSIGN_OR_RETURN(
+          Rows stuck,
+          c.Exec(Driver::Sql("SELECT " + CampaignColumns() +
+                             " FROM campaigns c WHERE campaign_status = 'WAITING_FOR_DATA'"
+                             " AND coalesce(parts_changed_at, status_changed_at, updated_at) <= ?"
+                             " AND updated_at <= ?"
+                             " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = c.id"
+                             " AND o.published_at IS NULL)"
+                             " ORDER BY coalesce(parts_changed_at, status_changed_at, updated_at),"
+                             " id LIMIT ?"),
+                 Params().Time(unmoved_before).Time(unmoved_before).Int(limit)));
+      DRIPR_TRY(ReadAll(stuck, ReadCampaign, out, /*append=*/true));
+      if (!errored_before) return Ok();
+      DRIPR_ASSIGN_OR_RETURN(Rows errored,
+                             c.Exec(Driver::Sql("SELECT " + CampaignColumns() +
+                                                " FROM campaigns WHERE campaign_status = 'ERROR'"
+                                                " AND status_changed_at <= ? AND restart_count < ?"
+                                                " ORDER BY status_changed_at, id LIMIT ?"),
+                                    Params().Time(*errored_before).Int(max_restarts).Int(limit)));
+      return ReadAll(errored, ReadCampaign, out, /*append=*/true);
+    }));
+    return out;
+  }
+
+  Result<bool> AcquireLease(const std::string& name, const std::string& holder,
+                            std::chrono::seconds ttl) override {
+    const SysTime now = Now();
+    bool held = false;
+    DRIPR_TRY(InTransaction("lease " + name, [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(held, TakeLease(c, name, holder, now, now + ttl));
+      return Ok();
+    }));
+    return held;
+  }
+
+  Status ReleaseLease(const std::string& name, const std::string& holder) override {
+    return InTransaction("release lease " + name, [&](Connection& c) -> Status {
+      DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?"),
+                       Params().Text(name).Text(holder)));
+      return Ok();
+    });
+  }
+
+ protected:
+  using Work = std::function<Status(Connection&)>;
+  using StoreBase::StoreBase;
+
+  // Runs `fn` on a pooled connection, inside a transaction when `transaction`; retries the
+  // whole of it on transient failures (serialization failures, deadlocks, lost connections)
+  // until retry_deadline(). `what` prefixes errors.
+  Status Run(std::string_view what, bool transaction, const Work& fn) {
+    return RetryTransient(ticker(), retry_deadline(), Driver::kName, what, [&]() -> Status {
+      DRIPR_ASSIGN_OR_RETURN(auto lease, pool().Acquire());
+      if (!transaction) return fn(*lease);
+      return InTransactionOn(*lease, fn);
+    });
+  }
+  Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
+  Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
+
+  // The outbox's highest id (0 when empty): StoreBase's wake-up check.
+  Result<int64_t> MaxOutboxId() override {
+    int64_t max_id = 0;
+    DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
+      return Ok();
+    }));
+    return max_id;
+  }
+
+  virtual ConnectionPool<Connection>& pool() = 0;
+  virtual std::chrono::milliseconds retry_deadline() const = 0;
+  // `fn` between the server's BEGIN and COMMIT on `c`, rolled back when it fails.
+  virtual Status InTransactionOn(Connection& c, const Work& fn) = 0;
+
+  // Inside the transaction on `c`: `holder` takes or renews lease `name` until `until` when
+  // the lease is free, already its own, or expired at `now`. Whether `holder` holds it.
+  virtual Result<bool> TakeLease(Connection& c, const std::string& name, const std::string& holder,
+                                 SysTime now, SysTime until) = 0;
+
+  // 0 before the first migration.
+  virtual Result<int> ReadSchemaVersion(Connection& c) = 0;
+  // Loads `rows` (read from `csv_path`) into an empty zip_codes table; a loader that finds
+  // the table filled by another one meanwhile changes nothing.
+  virtual Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) = 0;
+  // Inside the claim's transaction: the claimable rows (each campaign's oldest unpublished
+  // row not under a live claim, and that campaign's later rows), at most `limit`, marked
+  // claimed until `until` by `token`, into `out` in id order.
+  virtual Status ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
+                           const std::string& token, std::vector<OutboxRow>& out) = 0;
+  // "UPDATE outbox SET <set> WHERE id IN (ids) AND published_at IS NULL", the parameters
+  // of `set` in `params`.
+  virtual Status UpdateUnpublished(Connection& c, std::string_view set, Params params,
+                                   const std::vector<int64_t>& ids) = 0;
+  // Inserts a campaign's part rows (after ReplaceRecords deleted the old ones; not empty).
+  virtual Status InsertRecords(Connection& c, const std::string& campaign_id, const RecordTable& t,
+                               const std::vector<RankedRecord>& records) = 0;
+
+  // Replaces the campaign's rows of `part` inside the transaction on `c`.
+  Status ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
+                        const std::vector<RankedRecord>& records) {
+    const RecordTable& t = RecordTableFor(part);
+    DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
+                     Params().Text(campaign_id)));
+    if (records.empty()) return Ok();
+    return InsertRecords(c, campaign_id, t, records);
+  }
+
+  static Result<bool> ZipTableEmpty(Connection& c) {
+    DRIPR_ASSIGN_OR_RETURN(
+        Rows rows, c.Exec("SELECT COUNT(*) FROM (SELECT zip_code FROM zip_codes LIMIT 1) z"));
+    return rows.Int(0, 0) == 0;
+  }
+
+  static Result<int64_t> ReadMaxOutboxId(Connection& c) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec("SELECT COALESCE(MAX(id), 0) FROM outbox"));
+    return rows.Int(0, 0);
+  }
+
+  Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override {
+    return InTransaction(what, [&](Connection& c) -> Status {
+      Tx tx(*this, c);
+      return body(tx);
+    });
+  }
+
+  static Status InsertMarketData(Connection& c, const MarketData& m, SysTime now) {
+    if (m.current.month.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "market data for zip " + m.zip_code + " has no month");
+    }
+    Params p;
+    p.Text(m.zip_code);
+    for (const MarketMonth* month : {&m.current, &m.previous}) {
+      p.TextOrNull(month->month).OptReal(month->average_price);
+      p.OptReal(month->average_price_per_sqft).OptReal(month->average_days_on_market);
+      p.OptInt(month->total_listings);
+    }
+    p.Time(now);
+    DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                     p));
+    return Ok();
+  }
+
+  static Status InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
+    Params p;
+    p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
+    p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
+    p.Time(now);
+    DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO outbox (topic, campaign_id, event_type, body, "
+                                 "attributes, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)"),
+                     p));
+    return Ok();
+  }
+
+  static std::string CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
+  static std::string OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
+
+  // kNotFound when absent. `lock`: SELECT ... FOR UPDATE (inside a transaction).
+  static Result<Campaign> LoadCampaign(Connection& c, const std::string& id, bool lock) {
+    std::string sql = "SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?";
+    if (lock) sql += " FOR UPDATE";
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql), Params().Text(id)));
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id + " not found");
+    return ReadCampaign(Row(rows, 0));
+  }
+
+  // Every row of `rows` through `read` into `out` (cleared first unless `append`).
+  template <class T, class ReadFn>
+  static Status ReadAll(const Rows& rows, ReadFn read, std::vector<T>& out, bool append = false) {
+    if (!append) out.clear();
+    for (int i = 0; i < rows.size(); ++i) {
+      DRIPR_ASSIGN_OR_RETURN(T value, read(Row(rows, i)));
+      out.push_back(std::move(value));
+    }
+    return Ok();
+  }
+
+ private:
+  // A transition's statements on the connection of its transaction (StoreBase::RunTransition).
+  class Tx final : public TransitionTx {
+   public:
+    Tx(NetworkedStore& store, Connection& c) : store_(store), c_(c) {}
+
+    Status InsertCampaign(const Campaign& row,
+                          const std::optional<PropertyData>& property) override {
+      Params p;
+      p.Text(row.id).TextOrNull(row.user_id).Text(row.zip_code);
+      p.Int(row.no_address_newsletter ? 1 : 0).Text(ToString(row.status));
+      for (DataPart part : kAllDataParts) p.Text(ToString(row.part(part)));
+      p.Int(row.data_cycle).TextOrNull(row.error_text);
+      p.Time(row.created_at).Time(row.updated_at).Time(row.status_changed_at);
+      p.Time(row.parts_changed_at);
+      auto inserted = c_.Exec(
+          Driver::Sql("INSERT INTO campaigns (id, user_id, zip_code, no_address_newsletter, "
+                      "campaign_status, local_market_data_status, active_listing_status, "
+                      "recent_sale_status, data_cycle, error_text, created_at, updated_at, "
+                      "status_changed_at, parts_changed_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          p);
+      if (!inserted) {
+        if (inserted.error().code == ErrorCode::kAlreadyExists) {
+          return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id + " already exists");
+        }
+        return Fail(inserted.error());
+      }
+      if (!property) return Ok();
+      Params q;
+      q.Text(row.id).TextOrNull(property->formatted_address);
+      q.Real(property->location.lat).Real(property->location.lng);
+      q.OptInt(property->current_value);
+      DRIPR_TRY(c_.Exec(Driver::Sql("INSERT INTO property_data (campaign_id, formatted_address, "
+                                    "latitude, longitude, current_value) VALUES (?, ?, ?, ?, ?)"),
+                        q));
+      return Ok();
+    }
+
+    Result<Campaign> LockCampaign(const std::string& id) override {
+      return LoadCampaign(c_, id, /*lock=*/true);
+    }
+
+    Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
+      Params p;
+      p.Text(ToString(next.status));
+      for (DataPart part : kAllDataParts) p.Text(ToString(next.part(part)));
+      p.Int(next.data_cycle).TextOrNull(next.error_text);
+      p.Time(next.updated_at).Time(next.status_changed_at).Time(next.parts_changed_at);
+      p.Int(next.republish_count).Int(next.restart_count);
+      p.Text(current.id).Text(ToString(current.status)).Int(current.data_cycle);
+      for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
+      DRIPR_ASSIGN_OR_RETURN(
+          Rows updated,
+          c_.Exec(Driver::Sql(
+                      "UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
+                      "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
+                      "error_text = ?, updated_at = ?, status_changed_at = ?, "
+                      "parts_changed_at = ?, republish_count = ?, restart_count = ? WHERE id = ? "
+                      "AND campaign_status = ? AND data_cycle = ? AND "
+                      "local_market_data_status = ? AND active_listing_status = ? AND "
+                      "recent_sale_status = ?"),
+                  p));
+      return updated.Affected();
+    }
+
+    Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+                          const std::vector<RankedRecord>& records) override {
+      return store_.ReplaceRecords(c_, campaign_id, part, records);
+    }
+    Status InsertMarketData(const MarketData& m, SysTime now) override {
+      return NetworkedStore::InsertMarketData(c_, m, now);
+    }
+    Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
+      return NetworkedStore::InsertOutboxEvent(c_, e, now);
+    }
+
+   private:
+    NetworkedStore& store_;
+    Connection& c_;
+  };
+
+  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id,
+                                               const RecordTable& t) {
+    std::vector<RankedRecord> out;
+    DRIPR_TRY(Read("get " + std::string(t.name), [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(
+          Rows rows, c.Exec(Driver::Sql("SELECT " + Driver::Columns(t.columns) + " FROM " +
+                                        std::string(t.name) + " WHERE campaign_id = ? ORDER BY " +
+                                        Driver::Columns("rank, id")),
+                            Params().Text(campaign_id)));
+      out.clear();
+      for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(Row(rows, i), t));
+      return Ok();
+    }));
+    return out;
+  }
+
+  // The newest local_market_data row of the zip bound first in `p`, with `where` (more
+  // conditions on the further parameters) added.
+  Result<std::optional<MarketData>> GetMarketDataWhere(std::string_view where, const Params& p) {
+    static const std::string select = [] {
+      std::string cols(kMarketColumns);
+      cols.replace(cols.rfind("created_at"), 10, Driver::EpochMs("created_at"));
+      return "SELECT " + cols + " FROM local_market_data WHERE zip_code = ?";
+    }();
+    std::optional<MarketData> out;
+    DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                             c.Exec(Driver::Sql(select + std::string(where) +
+                                                " ORDER BY created_at DESC, id DESC LIMIT 1"),
+                                    p));
+      out.reset();
+      if (rows.empty()) return Ok();
+      DRIPR_ASSIGN_OR_RETURN(out, ReadMarketData(Row(rows, 0)));
+      return Ok();
+    }));
+    return out;
+  }
+
+  // Unpublished outbox rows: how many and the oldest one's created_at.
+  static Result<OutboxBacklog> ReadBacklog(Connection& c) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                           c.Exec("SELECT COUNT(*), " + Driver::EpochMs("MIN(created_at)") +
+                                  " FROM outbox WHERE published_at IS NULL"));
+    OutboxBacklog b;
+    b.pending = rows.Int(0, 0);
+    if (!rows.IsNull(0, 1)) b.oldest_created = *Row(rows, 0).Time(1, "outbox.created_at");
+    return b;
+  }
+};
+
+}  // namespace dripr

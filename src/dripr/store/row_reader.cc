@@ -1,0 +1,118 @@
+#include "dripr/store/row_reader.h"
+
+namespace dripr {
+
+Result<Campaign> ReadCampaign(const RowReader& r) {
+  Campaign c;
+  c.id = r.Text(0);
+  c.user_id = r.Text(1);
+  c.zip_code = r.Text(2);
+  c.no_address_newsletter = r.Int(3) != 0;
+  auto bad_status = [&](std::string_view column, const std::string& value) {
+    return Fail(ErrorCode::kDataLoss,
+                "campaign " + c.id + ": unknown " + std::string(column) + " \"" + value + "\"");
+  };
+  std::string status = r.Text(4);
+  auto cs = ParseCampaignStatus(status);
+  if (!cs) return bad_status("campaign_status", status);
+  c.status = *cs;
+  for (DataPart p : kAllDataParts) {
+    std::string text = r.Text(5 + static_cast<int>(p));
+    auto ps = ParsePartStatus(text);
+    if (!ps) return bad_status(StatusColumn(p), text);
+    c.part(p) = *ps;
+  }
+  c.data_cycle = r.Int(8);
+  c.error_text = r.Text(9);
+  DRIPR_ASSIGN_OR_RETURN(c.created_at, r.Time(10, "campaigns.created_at"));
+  DRIPR_ASSIGN_OR_RETURN(c.updated_at, r.Time(11, "campaigns.updated_at"));
+  DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, r.Time(12, "campaigns.status_changed_at"));
+  if (r.IsNull(13)) {
+    c.parts_changed_at = c.status_changed_at;  // a row another producer wrote
+  } else {
+    DRIPR_ASSIGN_OR_RETURN(c.parts_changed_at, r.Time(13, "campaigns.parts_changed_at"));
+  }
+  c.republish_count = static_cast<int>(r.Int(14));
+  c.restart_count = static_cast<int>(r.Int(15));
+  return c;
+}
+
+Result<OutboxRow> ReadOutbox(const RowReader& r) {
+  OutboxRow o;
+  o.id = r.Int(0);
+  o.topic = r.Text(1);
+  o.campaign_id = r.Text(2);
+  o.event_type = r.Text(3);
+  o.body = r.Text(4);
+  DRIPR_ASSIGN_OR_RETURN(o.attributes, DecodeOutboxAttributes(r.Text(5)));
+  DRIPR_ASSIGN_OR_RETURN(o.created_at, r.Time(6, "outbox.created_at"));
+  o.attempts = static_cast<int>(r.Int(7));
+  return o;
+}
+
+const RecordTable& RecordTableFor(DataPart part) {
+  return part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
+}
+
+RankedRecord ReadRecord(const RowReader& r, const RecordTable& t) {
+  RankedRecord out;
+  PropertyRecord& p = out.record;
+  out.rank = static_cast<int>(r.Int(0));
+  out.score = r.Real(1);
+  p.price = r.OptInt(2);
+  p.formatted_address = r.Text(3);
+  p.address_line1 = r.Text(4);
+  p.city = r.Text(5);
+  p.state = r.Text(6);
+  p.zip_code = r.Text(7);
+  if (!r.IsNull(8) && !r.IsNull(9)) p.location = GeoPoint{r.Real(8), r.Real(9)};
+  p.property_type = r.Text(10);
+  if (auto v = r.OptInt(11)) p.bedrooms = static_cast<int>(*v);
+  p.bathrooms = r.OptReal(12);
+  if (auto v = r.OptInt(13)) p.square_footage = static_cast<int>(*v);
+  p.event_date = r.Text(14);
+  int col = 15;
+  if (t.has_days_on_market) {
+    if (auto v = r.OptInt(col)) p.days_on_market = static_cast<int>(*v);
+    ++col;
+  }
+  out.distance_miles = r.Real(col++);
+  p.source_id = r.Text(col);
+  return out;
+}
+
+namespace {
+
+MarketMonth ReadMonth(const RowReader& r, int first) {
+  MarketMonth m;
+  m.month = r.Text(first);
+  m.average_price = r.OptReal(first + 1);
+  m.average_price_per_sqft = r.OptReal(first + 2);
+  m.average_days_on_market = r.OptReal(first + 3);
+  m.total_listings = r.OptInt(first + 4);
+  return m;
+}
+
+}  // namespace
+
+Result<MarketData> ReadMarketData(const RowReader& r) {
+  MarketData m;
+  m.zip_code = r.Text(0);
+  m.current = ReadMonth(r, 1);
+  m.previous = ReadMonth(r, 6);
+  DRIPR_ASSIGN_OR_RETURN(m.created_at, r.Time(11, "local_market_data.created_at"));
+  return m;
+}
+
+Result<FetcherInfo> ReadFetcher(const RowReader& r) {
+  FetcherInfo f;
+  f.instance_id = r.Text(0);
+  f.host = r.Text(1);
+  f.pid = r.Int(2);
+  f.version = r.Text(3);
+  DRIPR_ASSIGN_OR_RETURN(f.started_at, r.Time(4, "fetchers.started_at"));
+  DRIPR_ASSIGN_OR_RETURN(f.heartbeat_at, r.Time(5, "fetchers.heartbeat_at"));
+  return f;
+}
+
+}  // namespace dripr

@@ -1,0 +1,142 @@
+#pragma once
+// The suite every client/server store runs (store/networked_store.h): retries of transient
+// failures and not of permanent ones, the retry deadline, reconnecting after the server drops
+// its sessions, a small pool under many threads, concurrent relays claiming with SKIP LOCKED,
+// and part rows with awkward characters. postgres_store_test.cc and mysql_store_test.cc
+// instantiate it with their server's NetworkedServer:
+//
+//   INSTANTIATE_TEST_SUITE_P(Postgres, NetworkedStoreTest, ::testing::Values(PostgresServer()),
+//                            NetworkedServerName);
+//
+// A server's own tests derive a fixture from NetworkedStoreTest and instantiate it the same way.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "dripr/core/clock.h"
+#include "dripr/core/error.h"
+#include "dripr/store/store.h"
+#include "support/store_contract.h"
+
+namespace dripr {
+
+// What a test may change of the store's options.
+struct NetworkedTweak {
+  const Clock* clock = nullptr;  // null: the system clock
+  RequiredParts required;
+  int pool_size = 0;                                  // 0: the default
+  std::chrono::milliseconds retry_deadline{0};        // 0: the default
+  std::chrono::milliseconds outbox_poll_interval{0};  // 0: the default
+};
+
+// How the suite reaches one kind of server.
+struct NetworkedServer {
+  std::string name;         // test-name suffix, e.g. "postgres"
+  std::string skip_reason;  // non-empty: the server is not available and tests skip
+  // A fresh, empty database, dropped when the returned owner goes; its URL in *url.
+  std::function<std::shared_ptr<void>(std::string* url)> make_database;
+  // A store on `url` (not migrated).
+  std::function<StorePtr(const std::string& url, const NetworkedTweak& tweak)> open;
+  // Runs `sql` on `url` from a plain client session, as another program would.
+  std::function<Status(const std::string& url, const std::string& sql)> exec;
+  // The first value of `sql` on `url` from a plain client session ("" on error or no row).
+  std::function<std::string(const std::string& url, const std::string& sql)> query;
+  // Makes the next `times` updates of campaigns fail with the server's error `code`.
+  std::function<void(const std::string& url, const std::string& code, int times)> inject;
+  // How many injected updates ran so far.
+  std::function<int(const std::string& url)> injection_calls;
+  // Drops every session of dripr on the database of `url` (as a server restart would).
+  // Returns how many it dropped.
+  std::function<int(const std::string& url)> drop_sessions;
+  // dripr's sessions open on the database of `url`.
+  std::function<int(const std::string& url)> sessions;
+
+  // Error codes `inject` takes: two transient kinds (retried) and a permanent one, and what
+  // the permanent one reads as.
+  struct Codes {
+    std::string transient;
+    std::string second_transient;
+    std::string permanent;
+    ErrorCode permanent_error = ErrorCode::kInternal;
+  } codes;
+};
+
+// A store (PostgresStore, MysqlStore) on `url` with what `t` sets; null (and a test
+// failure) when it cannot be opened.
+template <class NetStore, class Options>
+std::unique_ptr<NetStore> OpenTweaked(const std::string& url, const NetworkedTweak& t) {
+  Options o;
+  o.url = url;
+  o.clock = t.clock != nullptr ? t.clock : &SystemClock::Instance();
+  o.required_parts = t.required;
+  if (t.pool_size > 0) o.pool_size = t.pool_size;
+  if (t.retry_deadline.count() > 0) o.retry_deadline = t.retry_deadline;
+  if (t.outbox_poll_interval.count() > 0) o.outbox_poll_interval = t.outbox_poll_interval;
+  auto s = NetStore::Open(std::move(o));
+  EXPECT_TRUE(s) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
+}
+
+// A database created for one test on the server of `admin_url` and dropped (with
+// `drop_options`) when the last owner goes.
+class TempServerDatabase {
+ public:
+  using Exec = std::function<Status(const std::string& url, const std::string& sql)>;
+  TempServerDatabase(std::string admin_url, Exec exec, std::string drop_options = "");
+  ~TempServerDatabase();
+  TempServerDatabase(const TempServerDatabase&) = delete;
+  TempServerDatabase& operator=(const TempServerDatabase&) = delete;
+  std::string Url() const;
+  const std::string& name() const { return name_; }
+
+ private:
+  const std::string admin_url_;
+  const Exec exec_;
+  const std::string drop_options_;
+  std::string name_;
+};
+
+// The database named by a server URL ("mysql://u:p@h:1/db?x=y" -> "db"), without asking the
+// server (a session opened to ask would itself be counted among the sessions).
+std::string DatabaseOf(const std::string& url);
+
+// NetworkedServer::make_database for a TempServerDatabase type.
+template <class TempDatabase>
+std::shared_ptr<void> MakeTempDatabase(std::string* url) {
+  auto db = std::make_shared<TempDatabase>();
+  *url = db->Url();
+  return db;
+}
+
+// The Store contract suite's database on `server` (support/store_contract.h).
+StoreUnderTest ContractStoreOn(const NetworkedServer& server, const Clock* clock,
+                               const RequiredParts& required);
+
+std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>& info);
+void PrintTo(const NetworkedServer& server, std::ostream* os);
+
+class NetworkedStoreTest : public ::testing::TestWithParam<NetworkedServer> {
+ protected:
+  void SetUp() override;
+  StorePtr Open(const NetworkedTweak& tweak = {});
+  std::string Query(const std::string& sql) { return GetParam().query(url_, sql); }
+  Status Exec(const std::string& sql) { return GetParam().exec(url_, sql); }
+  void InjectUpdateFailures(const std::string& code, int times) {
+    GetParam().inject(url_, code, times);
+  }
+  int InjectionCalls() { return GetParam().injection_calls(url_); }
+  static NewCampaign Simple(const std::string& id);
+  // Starts campaign "a" while its UPDATE fails `times` times with `code`: applied once.
+  void ExpectRetriedAndAppliedOnce(const std::string& code, int times);
+
+  std::shared_ptr<void> db_;
+  std::string url_;
+  StorePtr store_;
+};
+
+}  // namespace dripr

@@ -1,0 +1,178 @@
+// Store contract suite, part 5: what instances sharing one database need to share one provider
+// budget (docs/decisions/cluster.md) — the request budget (ReserveBudgetSlot, PauseBudget)
+// and the cluster-wide single flight for market data (fetcher/market_flight.h over leases).
+
+#include <gmock/gmock.h>
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "dripr/fetcher/market_flight.h"
+#include "support/poll.h"
+#include "support/store_contract.h"
+
+namespace dripr {
+
+void StoreContractClusterAnchor() {}
+
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using std::chrono::microseconds;
+
+microseconds MustReserve(Store& s, const std::string& name, microseconds spacing,
+                         microseconds max_wait = 1h) {
+  auto r = s.ReserveBudgetSlot(name, spacing, max_wait);
+  EXPECT_TRUE(r) << r.error().ToString();
+  if (!r) return microseconds(-1);
+  EXPECT_TRUE(r->has_value()) << "refused";
+  return r->value_or(microseconds(-1));
+}
+
+TEST_P(StoreContractTest, BudgetSlotsAreSpacedAcrossInstances) {
+  StorePtr other = db_.reopen(&clock_);  // another process on the same database
+  EXPECT_EQ(MustReserve(store(), "rentcast:k", 200ms), 0ms) << "an idle budget grants at once";
+  EXPECT_EQ(MustReserve(*other, "rentcast:k", 200ms), 200ms);
+  EXPECT_EQ(MustReserve(store(), "rentcast:k", 200ms), 400ms);
+  EXPECT_EQ(MustReserve(*other, "rentcast:other-key", 200ms), 0ms) << "budgets are per name";
+
+  clock_.Advance(500ms);
+  EXPECT_EQ(MustReserve(*other, "rentcast:k", 200ms), 100ms) << "the slot after +400 ms";
+  clock_.Advance(10s);
+  EXPECT_EQ(MustReserve(store(), "rentcast:k", 200ms), 0ms) << "idle time is not saved up";
+  EXPECT_EQ(MustReserve(store(), "rentcast:k", 200ms), 200ms);
+}
+
+TEST_P(StoreContractTest, BudgetRefusalReservesNothing) {
+  EXPECT_EQ(MustReserve(store(), "b", 300ms), 0ms);
+  EXPECT_EQ(MustReserve(store(), "b", 300ms), 300ms);
+  auto refused = store().ReserveBudgetSlot("b", 300ms, 599ms);
+  ASSERT_TRUE(refused) << refused.error().ToString();
+  EXPECT_FALSE(refused->has_value()) << "the next slot is 600 ms away";
+  EXPECT_EQ(MustReserve(store(), "b", 300ms, 600ms), 600ms) << "the refused call took nothing";
+}
+
+TEST_P(StoreContractTest, BudgetPauseHoldsEveryInstance) {
+  StorePtr other = db_.reopen(&clock_);
+  EXPECT_EQ(MustReserve(store(), "b", 100ms), 0ms);
+  ASSERT_TRUE(other->PauseBudget("b", 5s));  // another instance saw a 429 with Retry-After: 5
+  EXPECT_EQ(MustReserve(store(), "b", 100ms), 5s);
+  ASSERT_TRUE(store().PauseBudget("b", 1s)) << "a shorter pause";
+  EXPECT_EQ(MustReserve(*other, "b", 100ms), 5100ms) << "does not shorten the longer one";
+  ASSERT_TRUE(store().PauseBudget("fresh", 2s)) << "a budget nobody used yet";
+  EXPECT_EQ(MustReserve(store(), "fresh", 100ms), 2s);
+}
+
+TEST_P(StoreContractTest, ConcurrentReservationsFromManyInstancesGetDistinctSlots) {
+  constexpr int kStores = 2, kThreads = 3, kEach = 15;
+  std::vector<StorePtr> stores;
+  for (int i = 0; i < kStores; ++i) stores.push_back(db_.reopen(&clock_));
+  std::mutex mu;
+  std::vector<int64_t> waits;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kStores * kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Store& s = *stores[t % kStores];
+      for (int i = 0; i < kEach; ++i) {
+        auto w = s.ReserveBudgetSlot("b", 1ms, 1h);
+        ASSERT_TRUE(w && w->has_value()) << (w ? "refused" : w.error().ToString());
+        std::lock_guard lock(mu);
+        waits.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(**w).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(waits.begin(), waits.end());
+  std::vector<int64_t> expected(kStores * kThreads * kEach);
+  for (size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<int64_t>(i);
+  EXPECT_EQ(waits, expected) << "the clock stands still: every slot 1 ms after the previous";
+}
+
+MarketFlightOptions FastFlights(std::chrono::seconds max_wait) {
+  MarketFlightOptions o;
+  o.lease_ttl = 10s;
+  o.poll_interval = 5ms;
+  o.max_wait = max_wait;
+  return o;
+}
+
+TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
+  const int64_t cycle = CreateAndStart("c-1");
+  StorePtr other = db_.reopen(&clock_);
+  MarketFlights here(store(), RealTicker(), FastFlights(30s));
+  MarketFlights there(*other, RealTicker(), FastFlights(30s));
+
+  auto first = here.Begin("02139", 24h);
+  ASSERT_TRUE(first) << first.error().ToString();
+  ASSERT_NE(first->flight, nullptr) << "nobody holds the zip: this caller fetches";
+  EXPECT_FALSE(first->stored);
+
+  // Another instance asks meanwhile: it waits for the data instead of calling the provider.
+  auto waiter = std::async(std::launch::async, [&] { return there.Begin("02139", 24h); });
+  EXPECT_EQ(waiter.wait_for(100ms), std::future_status::timeout) << "it must wait";
+  auto done = store().CompletePart("c-1", cycle, MarketPart("2026-10", 512000));
+  ASSERT_TRUE(done && done->changed);
+  first->flight.reset();  // released after the commit
+
+  auto second = waiter.get();
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->flight, nullptr);
+  ASSERT_TRUE(second->stored);
+  EXPECT_EQ(second->stored->current.month, "2026-10");
+  EXPECT_EQ(here.led(), 1u);
+  EXPECT_EQ(there.led(), 0u);
+  EXPECT_EQ(there.waited(), 1u);
+
+  auto later = there.Begin("02139", 24h);
+  ASSERT_TRUE(later && later->stored && !later->flight) << "reused while young enough";
+  auto other_zip = there.Begin("10001", 24h);
+  ASSERT_TRUE(other_zip && other_zip->flight) << "flights are per zip";
+}
+
+TEST_P(StoreContractTest, MarketFlightOfADeadHolderIsTakenOverAfterItsLease) {
+  // A holder that was kill -9'd: its lease row stays until it expires.
+  ASSERT_TRUE(*store().AcquireLease("market:02139", "dead-holder", 10s));
+  StorePtr other = db_.reopen(&clock_);
+  MarketFlights flights(*other, RealTicker(), FastFlights(0s));
+
+  auto refused = flights.Begin("02139", 24h);
+  ASSERT_FALSE(refused) << "the lease is held and the wait limit is 0";
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(refused.error().message, HasSubstr("zip 02139"));
+
+  clock_.Advance(10s);
+  auto taken = flights.Begin("02139", 24h);
+  ASSERT_TRUE(taken) << taken.error().ToString();
+  EXPECT_NE(taken->flight, nullptr) << "expired: taken over";
+  EXPECT_FALSE(*store().AcquireLease("market:02139", "dead-holder", 10s)) << "and held";
+  taken->flight.reset();
+  EXPECT_TRUE(*store().AcquireLease("market:02139", "someone", 10s)) << "released at the end";
+}
+
+TEST_P(StoreContractTest, MarketFlightRenewsItsLeaseWhileTheCallRuns) {
+  ManualTicker ticker;
+  MarketFlightOptions o = FastFlights(0s);
+  o.lease_ttl = 3s;  // renewed every second of the ticker
+  MarketFlights flights(store(), ticker, o);
+  StorePtr other = db_.reopen(&clock_);
+
+  auto turn = flights.Begin("02139", 24h);
+  ASSERT_TRUE(turn && turn->flight);
+  ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines().size() == 1; }));
+  clock_.Advance(2s);
+  ticker.Advance(1s);  // the renewer wakes and renews until clock + 3 s
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto d = ticker.Deadlines();
+    return d.size() == 1 && d[0] == 2s;  // waiting for its next renewal
+  }));
+  clock_.Advance(2s);  // 4 s after Begin: the first lease would have lapsed
+  EXPECT_FALSE(*other->AcquireLease("market:02139", "another", 3s)) << "renewed";
+  turn->flight.reset();
+  EXPECT_TRUE(*other->AcquireLease("market:02139", "another", 3s));
+}
+
+}  // namespace
+}  // namespace dripr
