@@ -42,6 +42,22 @@ TEST(DistanceMiles, MatchesKnownDistances) {
   EXPECT_NEAR(DistanceMiles({0, 0}, {0, 180}), 3958.7613 * 3.14159265358979, 0.01);
 }
 
+// The sample provider relies on both: same bits with cosines computed once, and a chord
+// that is never longer than the arc.
+TEST(DistanceMiles, WithCosinesGivenIsBitIdenticalAndTheChordIsALowerBound) {
+  int checked = 0;
+  for (double lat = -89.5; lat < 90; lat += 7.3) {
+    for (double lng = -179.9; lng < 180; lng += 11.7) {
+      const GeoPoint a{lat, lng}, b{lat * 0.93 + 0.31, lng * 1.01 - 0.77};
+      const double d = DistanceMiles(a, b);
+      ASSERT_EQ(DistanceMilesCos(a, CosLat(a.lat), b, CosLat(b.lat)), d) << lat << "," << lng;
+      ASSERT_LE(ChordMiles(ToUnitVector(a), ToUnitVector(b)), d * (1 + 1e-12) + 1e-9);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 700);
+}
+
 TEST(Score, AddsEveryTermAsDocumented) {
   ScoringWeights w;
   // 1 mile, price equal to the value, same zip, 10 whole days old (10.5 days ago).

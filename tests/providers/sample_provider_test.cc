@@ -223,6 +223,12 @@ TEST_F(SampleProviderTest, PricesFollowTheArea) {
   EXPECT_GT(cam, 2 * neb);
 }
 
+TEST(SampleHash, HashMoreContinuesAHash) {
+  EXPECT_EQ(sample::HashMore(sample::Hash({3, -4}), {20000, 7, 0x4c49, 1}),
+            sample::Hash({3, -4, 20000, 7, 0x4c49, 1}));
+  EXPECT_NE(sample::HashMore(sample::Hash({3, -4}), {1}), sample::Hash({3, -4}));
+}
+
 TEST(SampleGeography, PriceLevelStaysInRangeEverywhere) {
   for (double lat = 19; lat <= 65; lat += 0.73) {
     for (double lng = -160; lng <= -66; lng += 0.91) {

@@ -13,6 +13,7 @@ namespace {
 
 constexpr double kEarthRadiusMiles = 3958.7613;  // mean radius (IUGG)
 constexpr double kPi = 3.14159265358979323846;
+double Radians(double degrees) { return degrees * kPi / 180; }
 // A record without a usable location is scored as if it were this far away.
 constexpr double kUnknownDistanceMiles = 50;
 // A record without a usable date (and, for listings, without days on market) is scored as
@@ -94,14 +95,29 @@ double Sortable(double score) {
 
 }  // namespace
 
-double DistanceMiles(GeoPoint a, GeoPoint b) {
-  auto rad = [](double deg) { return deg * kPi / 180; };
-  double dlat = rad(b.lat - a.lat);
-  double dlng = rad(b.lng - a.lng);
-  double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-             std::cos(rad(a.lat)) * std::cos(rad(b.lat)) * std::sin(dlng / 2) * std::sin(dlng / 2);
+double CosLat(double lat_degrees) { return std::cos(Radians(lat_degrees)); }
+
+double DistanceMilesCos(GeoPoint a, double cos_a, GeoPoint b, double cos_b) {
+  double dlat = Radians(b.lat - a.lat);
+  double dlng = Radians(b.lng - a.lng);
+  double s_lat = std::sin(dlat / 2), s_lng = std::sin(dlng / 2);
+  double h = s_lat * s_lat + cos_a * cos_b * s_lng * s_lng;
   h = std::clamp(h, 0.0, 1.0);  // rounding can push it a hair past 1 for antipodes
   return 2 * kEarthRadiusMiles * std::asin(std::sqrt(h));
+}
+
+double DistanceMiles(GeoPoint a, GeoPoint b) {
+  return DistanceMilesCos(a, CosLat(a.lat), b, CosLat(b.lat));
+}
+
+UnitVector ToUnitVector(GeoPoint p) {
+  double lat = Radians(p.lat), lng = Radians(p.lng);
+  return {std::cos(lat) * std::cos(lng), std::cos(lat) * std::sin(lng), std::sin(lat)};
+}
+
+double ChordMiles(const UnitVector& a, const UnitVector& b) {
+  double dx = a.x - b.x, dy = a.y - b.y, dz = a.z - b.z;
+  return kEarthRadiusMiles * std::sqrt(dx * dx + dy * dy + dz * dz);
 }
 
 double Score(const PropertyRecord& r, const ScoringContext& ctx, const ScoringWeights& w) {

@@ -28,6 +28,18 @@ struct ScoringContext {
 
 // Great-circle distance in miles.
 double DistanceMiles(GeoPoint a, GeoPoint b);
+// cos(latitude) as DistanceMiles computes it, for callers that measure many distances from
+// one point: DistanceMilesCos(a, CosLat(a.lat), b, CosLat(b.lat)) has exactly the bits of
+// DistanceMiles(a, b) (same operations in the same order, the cosines merely computed once).
+double CosLat(double lat_degrees);
+double DistanceMilesCos(GeoPoint a, double cos_a, GeoPoint b, double cos_b);
+// A great-circle distance can only be larger than its chord: a cheap lower bound (no
+// trigonometry per pair) for skipping points that are clearly far. `v` is the unit vector.
+struct UnitVector {
+  double x, y, z;
+};
+UnitVector ToUnitVector(GeoPoint p);
+double ChordMiles(const UnitVector& a, const UnitVector& b);
 
 // Score of one record (higher is better). Records without a location count as far away.
 double Score(const PropertyRecord& r, const ScoringContext& ctx, const ScoringWeights& w);

@@ -55,6 +55,33 @@ constexpr std::array<Metro, 31> kMetros = {{
 
 constexpr double kTownCellDegrees = 0.25;
 
+// Bit-exact shortcuts (the output must not change; see docs/decisions/performance.md).
+// Urbanness: exp(-d^2 / (2 s^2)) is exactly 0 once d^2 / (2 s^2) > ~745.2, i.e. d > 38.61 s;
+// the chord is a lower bound of d, and 39.5 leaves a wide margin for rounding.
+constexpr double kUrbanReach = 39.5;
+// PriceLevel: the pull (price - level) * exp(-d / (2.5 s)) is below 2.5e6 * exp(-44) ~ 2e-13
+// once d > 110 s, under half an ulp of any level >= 150k (the country floor; 1.5e-11), so
+// level + pull == level.
+constexpr double kPriceReach = 110;
+
+// What every distance to a metro needs of it, computed once per process.
+struct MetroGeometry {
+  double cos_lat;
+  UnitVector v;
+};
+
+const std::array<MetroGeometry, kMetros.size()>& Geometry() {
+  static const std::array<MetroGeometry, kMetros.size()> geometry = [] {
+    std::array<MetroGeometry, kMetros.size()> g{};
+    for (size_t i = 0; i < kMetros.size(); ++i) {
+      GeoPoint c{kMetros[i].lat, kMetros[i].lng};
+      g[i] = {CosLat(c.lat), ToUnitVector(c)};
+    }
+    return g;
+  }();
+  return geometry;
+}
+
 // Prefix ranges (inclusive) → state, from the USPS 3-digit assignments, simplified.
 struct StateRange {
   int lo, hi;
@@ -128,10 +155,13 @@ uint64_t Mix(uint64_t x) {
   return x;
 }
 
-uint64_t Hash(std::initializer_list<int64_t> parts) {
-  uint64_t h = 0x2545f4914f6cdd1dULL;
+uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts) {
   for (int64_t p : parts) h = Mix(h ^ (static_cast<uint64_t>(p) + 0x9e3779b97f4a7c15ULL));
   return h;
+}
+
+uint64_t Hash(std::initializer_list<int64_t> parts) {
+  return HashMore(0x2545f4914f6cdd1dULL, parts);
 }
 
 uint64_t HashString(std::string_view s) {
@@ -143,9 +173,15 @@ uint64_t HashString(std::string_view s) {
 double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 
 double Urbanness(GeoPoint p) {
-  double u = TownUrbanness(p);
-  for (const Metro& m : kMetros) {
-    double d = DistanceMiles(p, {m.lat, m.lng});
+  const std::array<MetroGeometry, kMetros.size()>& metros = Geometry();
+  const double cos_p = CosLat(p.lat);
+  const UnitVector v = ToUnitVector(p);
+  double u = TownUrbanness(p);  // >= 0, so max(u, 0) is u
+  for (size_t i = 0; i < kMetros.size(); ++i) {
+    const Metro& m = kMetros[i];
+    // exp(-x) is exactly 0 beyond x ~ 745: skip metros whose term would be 0.
+    if (ChordMiles(v, metros[i].v) > kUrbanReach * m.scale_miles) continue;
+    double d = DistanceMilesCos(p, cos_p, {m.lat, m.lng}, metros[i].cos_lat);
     u = std::max(u, std::exp(-(d * d) / (2 * m.scale_miles * m.scale_miles)));
   }
   return std::clamp(u, 0.0, 1.0);
@@ -157,8 +193,15 @@ double PriceLevel(GeoPoint p) {
   int64_t rj = static_cast<int64_t>(std::floor(p.lng));
   double level = 150'000 + 110'000 * Unit(Hash({ri, rj, 7002}));
   // Metros pull prices up (or down) over a wider area than their dense core.
-  for (const Metro& m : kMetros) {
-    double d = DistanceMiles(p, {m.lat, m.lng});
+  const std::array<MetroGeometry, kMetros.size()>& metros = Geometry();
+  const double cos_p = CosLat(p.lat);
+  const UnitVector v = ToUnitVector(p);
+  for (size_t i = 0; i < kMetros.size(); ++i) {
+    const Metro& m = kMetros[i];
+    // No pull up from a cheaper metro (the max keeps `level`), nor from one so far that its
+    // pull is below half an ulp of `level` (level + pull rounds back to level).
+    if (m.price <= level || ChordMiles(v, metros[i].v) > kPriceReach * m.scale_miles) continue;
+    double d = DistanceMilesCos(p, cos_p, {m.lat, m.lng}, metros[i].cos_lat);
     double w = std::exp(-d / (2.5 * m.scale_miles));
     level = std::max(level, level + (m.price - level) * w);
   }

@@ -15,6 +15,9 @@ namespace dripr::sample {
 // sample provider uses.
 uint64_t Mix(uint64_t x);
 uint64_t Hash(std::initializer_list<int64_t> parts);
+// Continues a Hash: HashMore(Hash({a, b}), {c, d}) == Hash({a, b, c, d}), so a common
+// prefix is hashed once.
+uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts);
 uint64_t HashString(std::string_view s);
 // Uniform in [0, 1) from a hash.
 double Unit(uint64_t h);

@@ -16,6 +16,7 @@ namespace dripr {
 namespace {
 
 using sample::Hash;
+using sample::HashMore;
 using sample::HashString;
 using sample::Rng;
 using sample::Unit;
@@ -171,18 +172,22 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   const auto j0 = static_cast<int64_t>(std::floor((c.lng - dlng) / kCellDegrees));
   const auto j1 = static_cast<int64_t>(std::floor((c.lng + dlng) / kCellDegrees));
   const double cell_reach = kCellDegrees * kMilesPerDegreeLat;  // > half the cell diagonal
+  // Distances are DistanceMiles' bits, with each latitude's cosine computed once.
+  const double cos_c = CosLat(c.lat);
   std::vector<Candidate> found;
   for (int64_t ci = i0; ci <= i1; ++ci) {
+    const double row_lat = (ci + 0.5) * kCellDegrees;
+    if (std::abs(row_lat) > 90) continue;
+    const double cos_row = CosLat(row_lat);
     for (int64_t cj = j0; cj <= j1; ++cj) {
-      GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
-      if (std::abs(center.lat) > 90) continue;
-      if (DistanceMiles(c, center) > r + cell_reach) continue;
+      GeoPoint center{row_lat, (cj + 0.5) * kCellDegrees};
+      if (DistanceMilesCos(c, cos_c, center, cos_row) > r + cell_reach) continue;
       auto cell = HomesOf(ci, cj, kind, window_days, today);
       for (const CellHome& h : cell->homes) {
         // The great-circle distance is at least the latitude difference's arc: homes clearly
         // outside the circle skip the trigonometry (the margin covers rounding).
         if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
-        double miles = DistanceMiles(c, h.p);
+        double miles = DistanceMilesCos(c, cos_c, h.p, h.cos_lat);
         if (miles > r) continue;
         found.push_back({ci, cj, h.day, h.k, h.p, miles, cell->urbanness});
       }
@@ -260,14 +265,16 @@ std::shared_ptr<const SampleProvider::CellHomes> SampleProvider::HomesOf(int64_t
   const double per_day =
       Density(cell->urbanness) * CellAreaSqMiles(center.lat) / (listing ? kMeanActiveDays : 90.0);
   const double p0 = std::exp(-per_day);
+  const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
   for (int age = 0; age < window_days; ++age) {
     const int64_t day = today - age;
-    const int n = Poisson(per_day, p0, Unit(Hash({ci, cj, day, salt})));
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const int n = Poisson(per_day, p0, Unit(HashMore(day_hash, {salt})));
     for (int k = 0; k < n; ++k) {
-      Rng rng(Hash({ci, cj, day, k, salt, 1}));
+      Rng rng(HashMore(day_hash, {k, salt, 1}));
       if (listing && age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
       GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->homes.push_back({day, k, p});
+      cell->homes.push_back({day, k, p, CosLat(p.lat)});
     }
   }
   std::lock_guard lock(cache_mu_);

@@ -77,11 +77,13 @@ class SampleProvider final : public Provider {
 
  private:
   enum class Kind { kListing, kSale };
-  // One home of a cell: its day, its index within the day, and where it is.
+  // One home of a cell: its day, its index within the day, where it is, and the cosine of
+  // its latitude (for DistanceMilesCos, computed once instead of per search).
   struct CellHome {
     int64_t day;
     int k;
     GeoPoint p;
+    double cos_lat;
   };
   struct CellHomes {
     double urbanness;

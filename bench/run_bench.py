@@ -1,0 +1,751 @@
+#!/usr/bin/env python3
+"""`make bench`: every scenario of docs/benchmarks.md ("make bench") beside its baseline, same run.
+
+Run through scripts/run-bench.sh, which builds the binaries and starts PostgreSQL and moto on
+free loopback ports (DRIPR_TEST_PG_URL, DRIPR_TEST_MOTO_URL). Standard library only.
+
+  run_bench.py --build DIR [--runs 3] [--only B1,B2,B2PG,B3,B5] [--smoke] [--out FILE]
+
+--smoke runs every scenario at a tiny size (a few seconds; the ctest bench.smoke) so that the
+drivers cannot rot; its figures mean nothing. Prints per-scenario lines, one
+`BENCH name=… value=… unit=… baseline=… ratio=…` line per figure, and the final table (machine,
+commands, figures, ratios, targets MET/MISSED). Exit 0 when every scenario ran (missed targets
+are reported, not failures), 1 when one failed, 2 for bad arguments.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROWS = []  # (scenario, name, value, unit, baseline, ratio, target_text, met)
+COMMANDS = []
+FAILURES = []
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def pct(xs, p):
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = (len(s) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def poll(seconds, what, fn, every=0.05):
+    """Calls fn until it returns a truthy value or `seconds` pass (then BenchError)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise BenchError("timed out waiting for " + what)
+        time.sleep(every)
+
+
+def record(scenario, name, value, unit, baseline=None, target=None, met=None):
+    ratio = value / baseline if baseline else None
+    ROWS.append((scenario, name, value, unit, baseline, ratio, target or "", met))
+    log("BENCH name=%s value=%.3f unit=%s baseline=%s ratio=%s" %
+        (name, value, unit, "-" if baseline is None else "%.3f" % baseline,
+         "-" if ratio is None else "%.3f" % ratio))
+
+
+# ---------------------------------------------------------------- processes and /proc
+
+
+def proc_status(pid):
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmHWM", "VmRSS"):
+                    out[k] = int(v.split()[0]) / 1024.0  # MiB
+                elif k == "Threads":
+                    out[k] = int(v)
+    except OSError:
+        pass
+    return out
+
+
+def proc_cpu_seconds(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+class Sampler(threading.Thread):
+    """Peak RSS (VmHWM) and the most threads of a process while it runs, read every 50 ms."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.hwm, self.threads, self.cpu = pid, 0.0, 0, 0.0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            s = proc_status(self.pid)
+            if not s:
+                break
+            self.hwm = max(self.hwm, s.get("VmHWM", 0.0))
+            self.threads = max(self.threads, s.get("Threads", 0))
+            self.cpu = proc_cpu_seconds(self.pid)
+            self.stop.wait(0.05)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Ctx:
+    def __init__(self, args):
+        self.build = os.path.abspath(args.build)
+        self.dripr = os.path.join(self.build, "dripr")
+        self.smoke = args.smoke
+        self.runs = 1 if args.smoke else args.runs
+        self.tmp = tempfile.mkdtemp(prefix="dripr-bench.")
+        self.procs = []
+        self.pg_url = os.environ.get("DRIPR_TEST_PG_URL", "")
+        self.moto_url = os.environ.get("DRIPR_TEST_MOTO_URL", "")
+
+    def env(self, **kw):
+        e = dict(os.environ)
+        for k in list(e):  # the bench decides the shape, not the caller's shell
+            if k in ("DATABASE_URL", "EVENT_BUS", "EMBEDDED_BUS_PATH", "DATA_PROVIDER",
+                     "DRIPR_MAX_IN_FLIGHT") or k.startswith("RENTCAST_"):
+                del e[k]
+        e.update({"DRIPR_LOG_FORMAT": "json", "DRIPR_OPS_ADDR": "off",
+                  "DRIPR_LOG_LEVEL": "info"})
+        e.update({k: str(v) for k, v in kw.items()})
+        return e
+
+    def spawn(self, argv, env, logname):
+        f = open(os.path.join(self.tmp, logname), "wb")
+        p = subprocess.Popen(argv, env=env, stdout=f, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, wait=20):
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def run(self, argv, env=None, timeout=600, check=True):
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise BenchError("%s exited %d: %s" % (" ".join(argv[:3]), r.returncode,
+                                                   (r.stderr or r.stdout).strip()[-400:]))
+        return r
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def campaigns_csv(path, n, prefix):
+    """n campaigns over zip codes spread across the centroid table; every third a newsletter."""
+    with open(os.path.join(ROOT, "data", "zip_codes.csv")) as f:
+        rows = [l.strip().split(",") for l in f.read().splitlines()[1:]]
+    step = max(1, len(rows) // n)
+    with open(path, "w") as out:
+        out.write("id,zip,address,lat,lng\n")
+        for i in range(n):
+            z, lat, lng = rows[(i * step + 3) % len(rows)]
+            if i % 3 == 2:
+                out.write("%s-%05d,%s,,,\n" % (prefix, i, z))
+            else:
+                out.write("%s-%05d,%s,%d Bench Rd,%.5f,%.5f\n" %
+                          (prefix, i, z, i, float(lat) + 0.004, float(lng) - 0.003))
+
+
+def iso_ms(s):
+    """'2026-11-30T16:00:00.123Z' (or with +00:00 / microseconds) -> epoch milliseconds."""
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?", s)
+    if not m:
+        raise BenchError("unparsable timestamp %r" % s)
+    y, mo, d, h, mi, se = (int(x) for x in m.groups()[:6])
+    frac = float("0." + m.group(7)) if m.group(7) else 0.0
+    import calendar
+    return (calendar.timegm((y, mo, d, h, mi, se)) + frac) * 1000.0
+
+
+def handler_starts(logpath):
+    """campaign id -> earliest handler start (epoch ms) from the fetcher's JSON 'handled'
+    lines: the line's ts (logged when the message is done) minus its duration_ms."""
+    starts = {}
+    with open(logpath, errors="replace") as f:
+        for line in f:
+            if not line.startswith("{"):
+                continue
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if "duration_ms" not in j or not j.get("campaign_id"):
+                continue
+            t = iso_ms(j["ts"]) - float(j["duration_ms"])
+            cid = j["campaign_id"]
+            starts[cid] = min(starts.get(cid, t), t)
+    return starts
+
+
+def sqlite_rows(path, sql):
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def psql_rows(url, sql):
+    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "|", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise BenchError("psql: " + r.stderr.strip()[-300:])
+    return [tuple(l.split("|")) for l in r.stdout.splitlines() if l]
+
+
+def count_ready(ctx, db):
+    """Campaigns finished: READY_TO_CREATE_EMAIL or ERROR (the fake RentCast world has zips
+    without market data, whose campaigns end in ERROR; they count as done work)."""
+    sql = ("SELECT count(*) FROM campaigns WHERE campaign_status IN "
+           "('READY_TO_CREATE_EMAIL', 'ERROR')")
+    if db.startswith("sqlite:"):
+        try:
+            return int(sqlite_rows(db[len("sqlite:"):], sql)[0][0])
+        except sqlite3.Error:
+            return 0
+    return int(psql_rows(db, sql)[0][0])
+
+
+def fresh_pg_db(ctx, name):
+    """A new empty database on the bench's PostgreSQL server; its URL."""
+    if not ctx.pg_url:
+        raise BenchError("no PostgreSQL server (DRIPR_TEST_PG_URL)")
+    psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    psql_rows(ctx.pg_url, "CREATE DATABASE %s" % name)
+    return re.sub(r"/[^/?]*(\?|$)", "/" + name + r"\1", ctx.pg_url, count=1) \
+        if "://" in ctx.pg_url else ctx.pg_url + " dbname=" + name
+
+
+def aws_env(ctx, prefix):
+    if not ctx.moto_url:
+        raise BenchError("no moto server (DRIPR_TEST_MOTO_URL)")
+    return {"EVENT_BUS": "aws", "AWS_ENDPOINT_URL": ctx.moto_url, "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDBENCHKEY",
+            "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_EC2_METADATA_DISABLED": "true",
+            "DRIPR_RECEIVE_WAIT_SECONDS": "20"}
+
+
+def start_fetcher(ctx, env, name, db):
+    """A data-fetcher on `env`, waited for until it has migrated and logged its start."""
+    p = ctx.spawn([ctx.dripr, "data-fetcher"], env, name + ".log")
+    logpath = os.path.join(ctx.tmp, name + ".log")
+
+    def up():
+        if p.poll() is not None:
+            raise BenchError("data-fetcher %s exited %d: %s" %
+                             (name, p.returncode, open(logpath, errors="replace").read()[-600:]))
+        with open(logpath, errors="replace") as f:
+            return "data-fetcher started" in f.read()
+    poll(60, "data-fetcher " + name + " up", up)
+    return p, logpath
+
+
+def infra_env(ctx, env, name):
+    """moto emptied (its reset API), then `dripr infra up --env dev`; the KEY=VALUE lines it
+    prints are added to env. `name` only labels errors."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(ctx.moto_url + "/moto-api/reset",
+                                                      method="POST"), timeout=30).read()
+    except OSError as e:
+        raise BenchError("moto reset (%s): %s" % (name, e))
+    r = ctx.run([ctx.dripr, "infra", "up", "--env", "dev"], env=env, timeout=120)
+    for line in r.stdout.splitlines():
+        k, sep, v = line.partition("=")
+        if sep and re.match(r"^[A-Z_][A-Z0-9_]*$", k):
+            env[k] = v
+    return env
+
+
+# ---------------------------------------------------------------- B1 pickup latency
+
+
+def b1_pickups(ctx, env, db, name, k):
+    """k campaigns started one at a time from the CLI while a fetcher waits; per campaign the
+    ms from the commit of WAITING_FOR_DATA (the created_at of the STATUS_CHANGE outbox row
+    written in that transaction) to the first handler start in the fetcher."""
+    fetcher, logpath = start_fetcher(ctx, env, name, db)
+    csv = os.path.join(ctx.tmp, name + ".csv")
+    campaigns_csv(csv, k, name)
+    ctx.run([ctx.dripr, "campaign", "import", csv], env=env)
+    ids = ["%s-%05d" % (name, i) for i in range(k)]
+    for cid in ids:
+        ctx.run([ctx.dripr, "campaign", "start", cid], env=env)
+        time.sleep(0.15)  # spacing between samples, so that pickups never queue behind each other
+    poll(120, "%d campaigns finished (%s)" % (k, name), lambda: count_ready(ctx, db) >= k, 0.1)
+    ctx.stop(fetcher)
+    sql = ("SELECT campaign_id, min(created_at) FROM outbox WHERE event_type = 'STATUS_CHANGE' "
+           "GROUP BY campaign_id")
+    rows = sqlite_rows(db[len("sqlite:"):], sql) if db.startswith("sqlite:") \
+        else psql_rows(db, sql.replace("min(created_at)",
+                                       "to_char(min(created_at) AT TIME ZONE 'UTC', "
+                                       "'YYYY-MM-DD\"T\"HH24:MI:SS.US')"))
+    commits = {r[0]: iso_ms(r[1]) for r in rows}
+    starts = handler_starts(logpath)
+    lat = [starts[c] - commits[c] for c in ids if c in starts and c in commits]
+    if len(lat) < k:
+        raise BenchError("%s: %d of %d pickups observed" % (name, len(lat), k))
+    return lat
+
+
+def b1_baseline(ctx, k):
+    """The old design: a 5 s SELECT … FOR UPDATE SKIP LOCKED poller (bench/baselines/), the
+    CLI's commit replaced by psql committing the same status change."""
+    if not ctx.pg_url:
+        raise BenchError("no PostgreSQL server (DRIPR_TEST_PG_URL)")
+    url = fresh_pg_db(ctx, "dripr_bench_poll")
+    poller = os.path.join(ctx.build, "bench", "skip_locked_poller")
+    ctx.run([poller, "--url", url, "--setup"])
+    values = ",".join("('p-%d')" % i for i in range(k))
+    psql_rows(url, "INSERT INTO bench_poll_campaigns (id) VALUES " + values)
+    interval = "500" if ctx.smoke else "5000"
+    p = subprocess.Popen([poller, "--url", url, "--count", str(k), "--interval-ms", interval],
+                         stdout=subprocess.PIPE, text=True)
+    ctx.procs.append(p)
+    gap = 0.05 if ctx.smoke else 0.77  # not a divisor of the interval: starts land all over it
+    for i in range(k):
+        psql_rows(url, "UPDATE bench_poll_campaigns SET campaign_status = 'WAITING_FOR_DATA', "
+                  "status_changed_at = clock_timestamp() WHERE id = 'p-%d'" % i)
+        time.sleep(gap)
+    out, _ = p.communicate(timeout=60)
+    lat = [float(l.split()[2]) for l in out.splitlines() if l.startswith("PICKUP ")]
+    if len(lat) < k:
+        raise BenchError("baseline poller: %d of %d pickups" % (len(lat), k))
+    return lat
+
+
+def scenario_b1(ctx):
+    k = 5 if ctx.smoke else 40
+    base = b1_baseline(ctx, 4 if ctx.smoke else 16)
+    b50, b99 = pct(base, 50), pct(base, 99)
+    log("B1 baseline (5 s SKIP LOCKED poller, PostgreSQL): p50 %.1f ms p99 %.1f ms (n=%d)" %
+        (b50, b99, len(base)))
+    shapes = [("embedded", {}), ("moto", None)]
+    for shape, extra in shapes:
+        p50s, p99s = [], []
+        for r in range(ctx.runs):
+            name = "b1%s%d" % (shape[:3], r)
+            db = "sqlite:" + os.path.join(ctx.tmp, name + ".db")
+            if extra is None:
+                env = ctx.env(DATABASE_URL=db, **aws_env(ctx, name))
+                infra_env(ctx, env, name)
+            else:
+                env = ctx.env(DATABASE_URL=db)
+            lat = b1_pickups(ctx, env, db, name, k)
+            p50s.append(pct(lat, 50))
+            p99s.append(pct(lat, 99))
+            log("B1 %s run %d: p50 %.1f ms p99 %.1f ms (n=%d)" %
+                (shape, r + 1, p50s[-1], p99s[-1], len(lat)))
+        p50, p99 = median(p50s), median(p99s)
+        emb = shape == "embedded"
+        record("B1", "b1_%s_p50_ms" % shape, p50, "ms", b50,
+               "<= 3 ms" if emb else "", p50 <= 3 if emb else None)
+        record("B1", "b1_%s_p99_ms" % shape, p99, "ms", b99,
+               "<= 10 ms" if emb else "", p99 <= 10 if emb else None)
+
+
+# ---------------------------------------------------------------- B2 throughput, B4 memory
+
+
+def demo_run(ctx, n):
+    """`dripr demo --campaigns n` (embedded default, fetcher in-process): campaigns/s as the
+    demo prints it (all created and started, to the last READY), its peak RSS and threads."""
+    env = ctx.env()
+    env.pop("DRIPR_LOG_LEVEL")  # the demo's own default (warnings only)
+    p = subprocess.Popen([ctx.dripr, "demo", "--campaigns", str(n), "--timeout", "600"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    ctx.procs.append(p)
+    s = Sampler(p.pid)
+    s.start()
+    out, _ = p.communicate(timeout=900)
+    s.stop.set()
+    s.join()
+    m = re.search(r"(\d+)/(\d+) campaigns READY_TO_CREATE_EMAIL, (\d+) ERROR, in ([\d.]+) s", out)
+    if p.returncode != 0 or not m or m.group(1) != m.group(2):
+        raise BenchError("dripr demo --campaigns %d exited %d: %s" % (n, p.returncode,
+                                                                      out[-300:]))
+    return int(m.group(1)) / float(m.group(4)), s.hwm, s.threads
+
+
+def schema_db(ctx):
+    """A SQLite file with the product's schema (store and bus tables): `dripr demo
+    --campaigns 1 --keep`'s database."""
+    if getattr(ctx, "schema", None):
+        return ctx.schema
+    env = ctx.env()
+    r = ctx.run([ctx.dripr, "demo", "--campaigns", "1", "--keep"], env=env)
+    m = re.search(r" in (/\S+)", r.stdout)
+    if not m:
+        raise BenchError("dripr demo --keep printed no directory")
+    ctx.schema = os.path.join(ctx.tmp, "schema.db")
+    src = sqlite3.connect(os.path.join(m.group(1), "demo.db"))
+    dst = sqlite3.connect(ctx.schema)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    shutil.rmtree(m.group(1), ignore_errors=True)
+    return ctx.schema
+
+
+def ceiling_run(ctx, n, mode):
+    db = os.path.join(ctx.tmp, "ceiling.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    shutil.copy(schema_db(ctx), db)
+    r = ctx.run([os.path.join(ctx.build, "bench", "sqlite_ceiling"), "--db", db, "--campaigns",
+                 str(n), "--mode", mode])
+    m = re.search(r"per_s=([\d.]+)", r.stdout)
+    if not m:
+        raise BenchError("sqlite_ceiling printed no figure: " + r.stdout)
+    return float(m.group(1))
+
+
+def scenario_b2_b4(ctx):
+    sizes = [30, 60] if ctx.smoke else [1000, 3000]
+    hwm_b2, thr_b2 = 0.0, 0
+    for n in sizes:
+        demo, one, pipe = [], [], []
+        for r in range(ctx.runs):  # alternating, so that load bursts hit all three alike
+            rate, hwm, thr = demo_run(ctx, n)
+            demo.append(rate)
+            hwm_b2, thr_b2 = max(hwm_b2, hwm), max(thr_b2, thr)
+            one.append(ceiling_run(ctx, n, "one"))
+            pipe.append(ceiling_run(ctx, n, "pipeline"))
+            log("B2 embedded n=%d run %d: %.0f campaigns/s; ceiling one-tx %.0f/s, "
+                "14-commit %.0f/s; peak RSS %.1f MiB, %d threads" %
+                (n, r + 1, rate, one[-1], pipe[-1], hwm, thr))
+        d, o, p = median(demo), median(one), median(pipe)
+        big = n == sizes[-1]
+        record("B2", "b2_embedded_%d_per_s" % n, d, "campaigns/s", o,
+               ">= 1000/s and >= 0.6 of ceiling" if big else "",
+               (d >= 1000 and d >= 0.6 * o) if big else None)
+        record("B2", "b2_embedded_%d_vs_14commit" % n, d, "campaigns/s", p)
+        record("B2", "b2_ceiling_one_tx_%d_per_s" % n, o, "campaigns/s")
+        record("B2", "b2_ceiling_14commit_%d_per_s" % n, p, "campaigns/s")
+    record("B4", "b4_b2_peak_rss_mib", hwm_b2, "MiB", None, "<= 100 MB", hwm_b2 * 1.048576 <= 100)
+    record("B4", "b4_b2_threads", thr_b2, "threads")
+    # Idle: a data-fetcher on an empty database, 3 s after it started.
+    db = "sqlite:" + os.path.join(ctx.tmp, "idle.db")
+    p, _ = start_fetcher(ctx, ctx.env(DATABASE_URL=db), "idle", db)
+    cpu0 = proc_cpu_seconds(p.pid)
+    time.sleep(1 if ctx.smoke else 3)  # the idle period being measured
+    cpu1 = proc_cpu_seconds(p.pid)
+    st = proc_status(p.pid)
+    ctx.stop(p)
+    idle_s = 1 if ctx.smoke else 3
+    record("B4", "b4_idle_peak_rss_mib", st.get("VmHWM", 0), "MiB", None, "<= 30 MB",
+           st.get("VmHWM", 0) * 1.048576 <= 30)
+    record("B4", "b4_idle_threads", st.get("Threads", 0), "threads")
+    record("B4", "b4_idle_cpu_percent", 100.0 * (cpu1 - cpu0) / idle_s, "% of a core")
+
+
+# ---------------------------------------------------------------- B3 slow provider
+
+
+def scenario_b3(ctx):
+    fake = os.path.join(ctx.build, "tests", "fake_rentcast")
+    latency_ms = 50 if ctx.smoke else 200
+    levels = [1, 8] if ctx.smoke else [1, 8, 32, 128]
+    for k in levels:
+        rates = []
+        for r in range(ctx.runs):
+            port = free_port()
+            srv = ctx.spawn([fake, "--port", str(port), "--api-key", "bench-key", "--threads",
+                             "512", "--fault", "latency:-1:%d" % latency_ms],
+                            dict(os.environ), "fake%d_%d.log" % (k, r))
+            poll(30, "fake_rentcast up", lambda: "listening" in
+                 open(os.path.join(ctx.tmp, "fake%d_%d.log" % (k, r))).read())
+            name = "b3k%dr%d" % (k, r)
+            db = "sqlite:" + os.path.join(ctx.tmp, name + ".db")
+            env = ctx.env(DATABASE_URL=db, DATA_PROVIDER="rentcast", RENTCAST_API_KEY="bench-key",
+                          RENTCAST_BASE_URL="http://127.0.0.1:%d" % port, RENTCAST_MAX_RPS=1000,
+                          DRIPR_MAX_IN_FLIGHT=k)
+            # Enough campaigns for about 4 s at the ideal rate (at least 6).
+            ideal_guess = k / (3 * latency_ms / 1000.0)
+            n = max(6, min(1500, int(ideal_guess * (1 if ctx.smoke else 4))))
+            csv = os.path.join(ctx.tmp, name + ".csv")
+            campaigns_csv(csv, n, name)
+            fetcher, _ = start_fetcher(ctx, env, name, db)
+            t0 = time.monotonic()
+            ctx.run([ctx.dripr, "campaign", "import", csv, "--start"], env=env)
+            poll(120 if ctx.smoke else 600, "B3 campaigns finished", lambda: count_ready(ctx, db) >= n, 0.05)
+            secs = time.monotonic() - t0
+            stats = json.loads(urllib.request.urlopen(
+                "http://127.0.0.1:%d/__stats" % port, timeout=10).read())
+            ctx.stop(fetcher)
+            ctx.stop(srv)
+            # Each queue has k slots; the busiest queue's requests per campaign set the pace.
+            by_path = stats.get("by_path") or {}
+            counts = [v.get("requests", 0) if isinstance(v, dict) else v for v in by_path.values()]
+            per_queue = max(counts) if counts else stats.get("requests", 0) / 3.0
+            rates.append((n / secs, per_queue / float(n)))
+        rate = median([x[0] for x in rates])
+        rpc = median([x[1] for x in rates])
+        ideal = k / (rpc * latency_ms / 1000.0)
+        log("B3 in_flight=%d: %.1f campaigns/s, %.2f requests/campaign on the busiest queue, "
+            "ideal %.1f/s" %
+            (k, rate, rpc, ideal))
+        record("B3", "b3_in_flight_%d_per_s" % k, rate, "campaigns/s", ideal,
+               ">= 0.9 of ideal" if k <= 32 else "", rate >= 0.9 * ideal if k <= 32 else None)
+
+
+# ---------------------------------------------------------------- B2 on PostgreSQL
+
+
+def separate_run(ctx, env, db, name, n):
+    """A data-fetcher process and `dripr campaign import FILE --start` (n campaigns): campaigns/s
+    from the import's start to the last READY_TO_CREATE_EMAIL."""
+    ctx.run([ctx.dripr, "migrate"], env=env)
+    fetcher, _ = start_fetcher(ctx, env, name, db)
+    csv = os.path.join(ctx.tmp, name + ".csv")
+    campaigns_csv(csv, n, name)
+    t0 = time.monotonic()
+    ctx.run([ctx.dripr, "campaign", "import", csv, "--start"], env=env)
+    poll(120 if ctx.smoke else 900, "%d campaigns finished (%s)" % (n, name), lambda: count_ready(ctx, db) >= n, 0.1)
+    secs = time.monotonic() - t0
+    ctx.stop(fetcher)
+    return n / secs
+
+
+def scenario_b2_pg(ctx):
+    for shape in ("embedded", "moto"):
+        n = 30 if ctx.smoke else (1000 if shape == "embedded" else 300)  # moto: ~15/s
+        rates = []
+        for r in range(ctx.runs):
+            name = "b2pg%s%d" % (shape[:3], r)
+            db = fresh_pg_db(ctx, "dripr_bench_" + name)
+            if shape == "moto":
+                env = ctx.env(DATABASE_URL=db, **aws_env(ctx, name))
+                infra_env(ctx, env, name)
+            else:
+                env = ctx.env(DATABASE_URL=db,
+                              EMBEDDED_BUS_PATH=os.path.join(ctx.tmp, name + "-bus.db"))
+            rates.append(separate_run(ctx, env, db, name, n))
+            psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_%s WITH (FORCE)" % name)
+            log("B2 PostgreSQL + %s n=%d run %d: %.0f campaigns/s" % (shape, n, r + 1, rates[-1]))
+        record("B2", "b2_postgres_%s_%d_per_s" % (shape, n), median(rates), "campaigns/s", None,
+               ">= 0.5 of libpq ceiling (not measured)" if shape == "embedded" else "")
+
+
+# ---------------------------------------------------------------- B5 against sqs-consumer
+
+NOOP_BODY = json.dumps({"event_type": "STATUS_CHANGE", "payload": {
+    "campaign_id": "bench-noop", "zip_code": "02139", "from_status": "WAITING_FOR_DATA",
+    "to_status": "DORMANT", "timestamp": "2026-11-30T12:00:00.000Z",
+    "event_id": "00000000-0000-4000-8000-000000000000", "data_cycle": 1}})
+
+
+def consumer_run(ctx, argv, env, name, n, done):
+    """Starts a consumer over n waiting messages; from its start-up marker to `done(log)`:
+    messages/s, CPU seconds per message (utime+stime) and peak RSS."""
+    p = ctx.spawn(argv, env, name + ".log")
+    logpath = os.path.join(ctx.tmp, name + ".log")
+    read = lambda: open(logpath, errors="replace").read()
+    poll(60, name + " started", lambda: p.poll() is None and
+         ("started" in read()) or (p.poll() is not None and _die(name, p, read())))
+    s = Sampler(p.pid)
+    s.start()
+    cpu0, t0 = proc_cpu_seconds(p.pid), time.monotonic()
+    poll(300, "%s handled %d messages" % (name, n),
+         lambda: done(read()) >= n or (p.poll() is not None and _die(name, p, read())), 0.02)
+    secs, cpu1 = time.monotonic() - t0, proc_cpu_seconds(p.pid)
+    s.stop.set()
+    s.join()
+    ctx.stop(p)
+    return n / secs, (cpu1 - cpu0) / n, s.hwm
+
+
+def _die(name, p, text):
+    raise BenchError("%s exited %d: %s" % (name, p.returncode, text[-400:]))
+
+
+def scenario_b5(ctx):
+    node_dir = os.path.join(ROOT, "bench", "node")
+    if not os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer")):
+        if ctx.smoke:  # the smoke test runs where npm may have no registry: dripr's side alone
+            log("B5: sqs-consumer not installed (npm ci --prefix bench/node); its side skipped")
+        else:
+            raise BenchError("sqs-consumer not installed: npm ci --prefix bench/node")
+    n = 200 if ctx.smoke else 300
+    script = os.path.join(node_dir, "consume.js")
+    res = {"dripr": [], "sqs-consumer": []}
+    for r in range(ctx.runs):
+        have_node = os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer"))
+        for who in ("dripr", "sqs-consumer") if have_node else ("dripr",):  # alternating
+            name = "b5%s%d" % (who[:3], r)
+            env = ctx.env(DATABASE_URL="sqlite:" + os.path.join(ctx.tmp, name + ".db"),
+                          **aws_env(ctx, name))
+            infra_env(ctx, env, name)
+            urls = [env.get("SQS_ACTIVE_LISTINGS_QUEUE_URL", "")]
+            if not urls[0]:
+                raise BenchError("infra up printed no SQS_ACTIVE_LISTINGS_QUEUE_URL")
+            ctx.run(["node", script, "send", urls[0], str(n), NOOP_BODY], env=env, timeout=600)
+            if who == "dripr":
+                res[who].append(consumer_run(
+                    ctx, [ctx.dripr, "data-fetcher"], env, name, n,
+                    lambda t: t.count('"outcome":"done"')))
+            else:
+                res[who].append(consumer_run(
+                    ctx, ["node", script, "consume", urls[0], str(n)], env, name, n,
+                    lambda t: n if re.search(r"^done ", t, re.M) else 0))
+            log("B5 %s run %d: %.0f messages/s, %.1f us CPU per message, peak RSS %.1f MiB" %
+                ((who, r + 1, res[who][-1][0], res[who][-1][1] * 1e6, res[who][-1][2])))
+    d = [median([x[i] for x in res["dripr"]]) for i in range(3)]
+    o = [median([x[i] for x in res["sqs-consumer"]]) if res["sqs-consumer"] else None
+         for i in range(3)]
+    record("B5", "b5_dripr_messages_per_s", d[0], "messages/s", o[0])
+    record("B5", "b5_dripr_cpu_us_per_message", d[1] * 1e6, "us",
+           o[1] * 1e6 if o[1] else None, "<= 1/5 of sqs-consumer",
+           d[1] <= o[1] / 5 if o[1] else None)
+    record("B5", "b5_dripr_peak_rss_mib", d[2], "MiB", o[2])
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "nproc %d, %s, Linux %s" % (os.cpu_count() or 0, model, platform.release())
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def table(load_before, load_after, seconds):
+    lines = ["", "=" * 100, "make bench — %s" % time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                                              time.gmtime()),
+             "machine: " + machine(),
+             "load average (1/5/15 min): before %s, after %s; %.0f s in all" %
+             (load_before, load_after, seconds), "commands:"]
+    lines += ["  " + c for c in COMMANDS]
+    lines.append("")
+    lines.append("%-4s %-34s %12s %-12s %12s %7s  %-32s %s" %
+                 ("", "figure", "value", "unit", "baseline", "ratio", "target", ""))
+    for sc, name, value, unit, base, ratio, target, met in ROWS:
+        verdict = "" if met is None else ("MET" if met else "MISSED")
+        lines.append("%-4s %-34s %12.2f %-12s %12s %7s  %-32s %s" %
+                     (sc, name, value, unit, "-" if base is None else "%.2f" % base,
+                      "-" if ratio is None else "%.3f" % ratio, target, verdict))
+    for f in FAILURES:
+        lines.append("FAILED: " + f)
+    lines.append("=" * 100)
+    return "\n".join(lines)
+
+
+SCENARIOS = [
+    ("B1", scenario_b1, "B1 pickup latency: embedded, moto; 5 s SKIP LOCKED poller on PostgreSQL"),
+    ("B2", scenario_b2_b4, "B2 + B4: dripr demo --campaigns N vs build/bench/sqlite_ceiling"),
+    ("B2PG", scenario_b2_pg, "B2 on PostgreSQL: data-fetcher + campaign import --start"),
+    ("B3", scenario_b3, "B3: fake_rentcast --fault latency:-1:200, DRIPR_MAX_IN_FLIGHT 1/8/32/128"),
+    ("B5", scenario_b5, "B5: data-fetcher vs node bench/node/consume.js (sqs-consumer), no-op "
+     "messages on one moto queue"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--out", default="")
+    args = ap.parse_args()
+    if args.runs < 1 or args.runs > 20:
+        ap.error("--runs must be 1..20")
+    only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    unknown = only - {s[0] for s in SCENARIOS}
+    if unknown:
+        ap.error("unknown scenario(s): " + ",".join(sorted(unknown)))
+    ctx = Ctx(args)
+    if not os.access(ctx.dripr, os.X_OK):
+        ap.error("no dripr binary in " + ctx.build)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    load_before, t0 = loadavg(), time.monotonic()
+    try:
+        for key, fn, what in SCENARIOS:
+            if only and key not in only:
+                continue
+            COMMANDS.append(what)
+            log("--- " + what)
+            try:
+                fn(ctx)
+            except Exception as e:  # one broken scenario must not hide the others' figures
+                FAILURES.append("%s: %s" % (key, e))
+                log("FAILED %s: %s" % (key, e))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        ctx.cleanup()
+    text = table(load_before, loadavg(), time.monotonic() - t0)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
