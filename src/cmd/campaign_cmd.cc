@@ -35,7 +35,7 @@ int Migrate(const Globals& g) {
   auto before = (*store)->SchemaVersion();
   if (!before) return ReportError(before.error());
   if (auto st = (*store)->Migrate(); !st) return ReportError(st.error());
-  std::string csv = ZipCsvPath(ctx.env);
+  const std::string& csv = ctx.config.zip_csv_path;
   if (csv.empty()) {
     return ReportError(
         {ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found (set DRIPR_DATA_DIR)"});

@@ -40,37 +40,27 @@ int ReportError(const Error& e) {
 }
 
 std::optional<int> LoadContext(const Globals& g, Context& ctx) {
+  Env env = Env::FromProcess();
   if (!g.env_file.empty()) {
-    auto env = Env::FromProcessAndFile(g.env_file);
-    if (!env) return ReportUsage(env.error().message);
-    ctx.env = std::move(*env);
+    auto from_file = Env::FromProcessAndFile(g.env_file);
+    if (!from_file) return ReportUsage(from_file.error().message);
+    env = std::move(*from_file);
   }
-  // The sample provider places homes by real zip centroids when it can find them.
-  if (!ctx.env.Get("DRIPR_SAMPLE_ZIP_CSV")) {
-    if (auto csv = ZipCsvPath(ctx.env); !csv.empty()) ctx.env.Set("DRIPR_SAMPLE_ZIP_CSV", csv);
-  }
-  if (auto st = ctx.env.CheckUtf8(); !st) return ReportUsage(st.error().message);
-  auto config = LoadConfig(ctx.env);
+  auto config = LoadConfig(env, InstalledDataDirs());
   if (!config) return ReportUsage(config.error().message);
   ctx.config = std::move(*config);
   InitLogging(ctx.config.log_level, ctx.config.log_format);
   return std::nullopt;
 }
 
-std::string ZipCsvPath(const Env& env) {
+std::vector<std::string> InstalledDataDirs() {
   namespace fs = std::filesystem;
-  std::vector<fs::path> candidates;
-  if (auto d = env.Get("DRIPR_DATA_DIR"); d && !d->empty()) candidates.emplace_back(*d);
-  candidates.emplace_back(DRIPR_DATA_DIR);
+  std::vector<std::string> dirs;
+  if (std::string_view(DRIPR_DATA_DIR).size() > 0) dirs.emplace_back(DRIPR_DATA_DIR);
   std::error_code ec;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(exe.parent_path() / ".." / "share" / "dripr");
-  for (const auto& dir : candidates) {
-    if (dir.empty()) continue;
-    auto p = dir / "zip_codes.csv";
-    if (fs::exists(p, ec)) return p.string();
-  }
-  return "";
+  if (!ec) dirs.push_back((exe.parent_path() / ".." / "share" / "dripr").string());
+  return dirs;
 }
 
 StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
@@ -80,7 +70,7 @@ StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
   // SQLite is the zero-setup shape: bring the file up to date. PostgreSQL is migrated
   // explicitly with `dripr migrate` (one operator step, not every process at start-up).
   setup.migrate = SqlitePath(ctx.config.database_url).has_value();
-  if (setup.migrate) setup.zip_csv_path = ZipCsvPath(ctx.env);
+  if (setup.migrate) setup.zip_csv_path = ctx.config.zip_csv_path;
   auto store = OpenConfiguredStore(ctx.config, setup);
   if (!store) {
     exit_code = ReportError(store.error());
@@ -99,7 +89,7 @@ Status CheckLocatable(Store& store, const NewCampaign& c) {
 }
 
 BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {
-  auto bus = OpenConfiguredBus(ctx.config, ctx.env, use == DbUse::kRead);
+  auto bus = OpenConfiguredBus(ctx.config, use == DbUse::kRead);
   if (!bus) {
     exit_code = ReportError(bus.error());
     return nullptr;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dripr/core/env.h"
 #include "dripr/fetcher/config.h"
@@ -24,18 +25,18 @@ struct Globals {
   std::string env_file;
 };
 
-// What every command gets: the environment (process over --env-file) and the config.
+// What every command gets: the environment (process over --env-file) and the settings parsed
+// from it (fetcher/config.h); commands read settings from `config` only.
 struct Context {
-  Env env = Env::FromProcess();
   AppConfig config;
 };
 
 // Loads env + config. On error prints "dripr: <reason>" and returns the exit code (2).
 std::optional<int> LoadContext(const Globals& g, Context& ctx);
 
-// Where data/zip_codes.csv is: DRIPR_DATA_DIR, the source tree the binary was built from,
-// or ../share/dripr next to the binary.
-std::string ZipCsvPath(const Env& env);
+// Where the installation keeps data/ (zip_codes.csv), searched after DRIPR_DATA_DIR: the
+// source tree the binary was built from, then ../share/dripr next to the binary.
+std::vector<std::string> InstalledDataDirs();
 
 // Opens the configured store (auto-migrating SQLite). Prints the error and returns nullptr.
 // How a command uses the database (docs/operations.md, "Database files"):
@@ -92,5 +93,6 @@ void AddQueueCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddServiceCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddInfraCommands(CLI::App& app, Globals& g, int& exit_code);
 void AddReconcileCommands(CLI::App& app, Globals& g, int& exit_code);
+void AddConfigCommands(CLI::App& app, Globals& g, int& exit_code);
 
 }  // namespace dripr::cli

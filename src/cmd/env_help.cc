@@ -1,6 +1,6 @@
 // The "Environment:" footer of every command's --help: which variables it reads and their
-// defaults. Defaults of the process configuration come from LoadConfig over an empty
-// environment, so they are stated once (fetcher/config.cc).
+// defaults, as LoadConfig (fetcher/config.cc) records them over an empty environment, so
+// they are stated once.
 
 #include <fmt/format.h>
 
@@ -14,62 +14,35 @@
 namespace dripr::cli {
 namespace {
 
-struct VarHelp {
-  std::string name;
-  std::string default_value;
-};
-
-std::vector<VarHelp> Vars(EnvUse use) {
-  static const AppConfig d = [] {
+// The settings of one group, with their defaults as `dripr config` and docs/architecture.md
+// state them (the one table: fetcher/config.cc).
+std::vector<const SettingRow*> Vars(EnvUse use) {
+  static const std::vector<SettingRow> rows = [] {
     auto c = LoadConfig(Env::FromMap({}));
-    return c ? *c : AppConfig{};
+    return c ? c->settings : std::vector<SettingRow>{};
   }();
-  auto secs = [](auto dur) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(dur).count());
+  auto group = [](std::string_view n) {
+    if (n == "DATABASE_URL" || n.starts_with("DRIPR_DB_") || n == "DRIPR_REQUIRED_PARTS" ||
+        n == "DRIPR_DATA_DIR" || n.starts_with("DRIPR_LOG_")) {
+      return EnvUse::kStore;
+    }
+    if (n == "EVENT_BUS" || n == "EMBEDDED_BUS_PATH" || n.starts_with("SNS_") ||
+        n.starts_with("SQS_")) {
+      return EnvUse::kBus;
+    }
+    if (n.starts_with("AWS_")) return EnvUse::kAws;
+    return EnvUse::kFetcher;
   };
-  switch (use) {
-    case EnvUse::kStore:
-      return {{"DATABASE_URL", d.database_url},
-              {"DRIPR_DB_POOL_SIZE", std::to_string(d.db_pool_size)},
-              {"DRIPR_DB_RETRY_SECONDS", secs(d.db_retry)},
-              {"DRIPR_REQUIRED_PARTS", "local_market_data,active_listings,recent_sales"},
-              {"DRIPR_DATA_DIR", "data/ of the source tree, else ../share/dripr"},
-              {"DRIPR_LOG_LEVEL", d.log_level}};
-    case EnvUse::kBus:
-      return {{"EVENT_BUS", "embedded"},
-              {"EMBEDDED_BUS_PATH", "the SQLite database file"},
-              {"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "(aws: required)"},
-              {"SQS_*_QUEUE_URL, SQS_*_DLQ_URL", "(aws: required; `dripr infra up` prints them)"}};
-    case EnvUse::kAws:
-      return {{"AWS_REGION / AWS_DEFAULT_REGION", "(required)"},
-              {"AWS_ENDPOINT_URL", "(the AWS endpoints)"},
-              {"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...", "(the AWS chain)"}};
-    case EnvUse::kFetcher:
-      return {{"DATA_PROVIDER", "sample"},
-              {"RENTCAST_API_KEY", "(rentcast: required)"},
-              {"RENTCAST_BASE_URL", "https://api.rentcast.io/v1"},
-              {"RENTCAST_MAX_RPS, RENTCAST_PAGE_SIZE, RENTCAST_MAX_PAGES, ...",
-               "see docs/operations.md"},
-              {"DRIPR_MAX_IN_FLIGHT", std::to_string(d.consumer.max_in_flight)},
-              {"DRIPR_RECEIVE_LOOPS", std::to_string(d.consumer.receive_loops)},
-              {"DRIPR_RECEIVE_WAIT_SECONDS", "20 (aws), 1 (embedded)"},
-              {"DRIPR_VISIBILITY_TIMEOUT_SECONDS", secs(d.consumer.visibility_timeout)},
-              {"DRIPR_MAX_ATTEMPTS", std::to_string(d.consumer.max_attempts)},
-              {"DRIPR_RETRY_BASE_MS",
-               std::to_string(
-                   std::chrono::duration_cast<std::chrono::milliseconds>(d.consumer.backoff_base)
-                       .count())},
-              {"DRIPR_SHUTDOWN_DEADLINE_SECONDS", secs(d.consumer.shutdown_deadline)},
-              {"DRIPR_INITIAL_RADIUS_MILES", fmt::format("{:g}", d.fetch.initial_radius_miles)},
-              {"DRIPR_MAX_WIDENINGS", std::to_string(d.fetch.max_widenings)},
-              {"DRIPR_MIN_RESULTS", std::to_string(d.fetch.min_results)},
-              {"DRIPR_KEEP_RESULTS", std::to_string(d.fetch.keep_results)},
-              {"DRIPR_MARKET_REUSE_DAYS", std::to_string(d.fetch.market_reuse.count() / 86400)},
-              {"DRIPR_MARKET_LEASE_SECONDS", secs(d.fetch.market_flight.lease_ttl)}};
-    case EnvUse::kAll:
-      break;
+  // The AWS SDK chain's many variables: the common ones here, all of them in `dripr config`.
+  auto shown = [](std::string_view n) {
+    return !n.starts_with("AWS_") || n == "AWS_REGION" || n == "AWS_ENDPOINT_URL" ||
+           n == "AWS_PROFILE" || n == "AWS_ACCESS_KEY_ID" || n == "AWS_SECRET_ACCESS_KEY";
+  };
+  std::vector<const SettingRow*> out;
+  for (const auto& r : rows) {
+    if (group(r.name) == use && shown(r.name)) out.push_back(&r);
   }
-  return {};
+  return out;
 }
 
 // What each command reads, by its path ("campaign create"). Commands not listed (added
@@ -122,9 +95,10 @@ std::string EnvHelp(std::initializer_list<EnvUse> uses) {
       expanded = {EnvUse::kStore, EnvUse::kBus, EnvUse::kAws, EnvUse::kFetcher};
     }
     for (EnvUse u : expanded) {
-      for (const auto& v : Vars(u)) {
-        out += fmt::format("  {:<34} {}\n", v.name, v.default_value);
+      for (const SettingRow* v : Vars(u)) {
+        out += fmt::format("  {:<38} {}\n", v->name, v->default_text);
       }
+      if (u == EnvUse::kAws) out += fmt::format("  {:<38} {}\n", "other AWS_*", "see dripr config");
     }
   }
   return out;

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   AddServiceCommands(app, g, exit_code);
   AddInfraCommands(app, g, exit_code);
   AddReconcileCommands(app, g, exit_code);
+  AddConfigCommands(app, g, exit_code);
   AddEnvHelp(app);
   try {
     app.parse(argc, argv);

@@ -88,16 +88,20 @@ int DataFetcherCmd(const Globals& g) {
   if (auto rc = LoadContext(g, ctx)) return *rc;
   Metrics metrics;  // the process's metrics and heartbeats (served by the ops server)
   // The provider's configuration is checked before the database is opened (exit 2 first).
-  if (auto checked = OpenProvider(ctx.env); !checked) return ReportError(checked.error());
+  const auto& cfg = ctx.config;
+  if (auto checked = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast); !checked) {
+    return ReportError(checked.error());
+  }
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
   if (!store) return rc;
   // RENTCAST_MAX_RPS is the budget of every fetcher on this database (docs/decisions/cluster.md).
-  auto provider = OpenProvider(ctx.env, &metrics, std::make_shared<StoreBudget>(*store));
+  auto provider = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast, &metrics,
+                               std::make_shared<StoreBudget>(*store));
   if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
-  if (auto checked = CheckBusForFetcher(ctx.config, ctx.env); !checked) {
+  if (auto checked = CheckBusForFetcher(ctx.config); !checked) {
     return ReportError(checked.error());
   }
   // Noticed within a second: the database file removed or replaced under the fetcher (its
@@ -196,7 +200,9 @@ int Demo(const Globals& g, const DemoArgs& a) {
   }
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
-  if (!ctx.env.Get("DRIPR_LOG_LEVEL")) spdlog::set_level(spdlog::level::warn);
+  if (ctx.config.OriginOf("DRIPR_LOG_LEVEL") == SettingOrigin::kDefault) {
+    spdlog::set_level(spdlog::level::warn);
+  }
   char tmpl[] = "/tmp/dripr-demo-XXXXXX";
   if (!mkdtemp(tmpl)) return ReportError({ErrorCode::kUnavailable, "cannot create a temp dir"});
   std::string dir = tmpl;
@@ -213,13 +219,13 @@ int Demo(const Globals& g, const DemoArgs& a) {
   ctx.config.database_url = "sqlite:" + dir + "/demo.db";
   ctx.config.bus = BusKind::kEmbedded;
   ctx.config.embedded_bus_path = dir + "/demo.db";
-  ctx.env.Set("DATA_PROVIDER", "sample");
-  std::string csv = ZipCsvPath(ctx.env);
+  ctx.config.provider = ProviderKind::kSample;
+  const std::string& csv = ctx.config.zip_csv_path;
   if (csv.empty())
     return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
   auto zips = ZipCentroids::LoadFile(csv);
   if (!zips) return ReportError(zips.error());
-  auto provider = OpenProvider(ctx.env);
+  auto provider = OpenProvider(ProviderKind::kSample, ctx.config.sample, ctx.config.rentcast);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);

@@ -32,6 +32,27 @@ class DriprCli {
   // stdin. The environment is the test's plus DATABASE_URL, EVENT_BUS=embedded and
   // DATA_PROVIDER=sample.
   DriprRun Run(const std::vector<std::string>& args, const std::string& stdin_text = "") const {
+    return RunIn("env DATABASE_URL=" + Quote(db_) +
+                     " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn",
+                 args, stdin_text);
+  }
+
+  // As Run, in an environment of `vars` ("NAME=value") only, not even the test's.
+  DriprRun RunInEnv(const std::vector<std::string>& vars,
+                    const std::vector<std::string>& args) const {
+    std::string prefix = "env -i";
+    for (const auto& v : vars) prefix += " " + Quote(v);
+    return RunIn(prefix, args, "");
+  }
+
+  std::string File(const std::string& name) const { return dir_.File(name); }
+  // Sets (or overrides, e.g. EVENT_BUS=aws) a variable in the child's environment (RunInEnv's
+  // too).
+  void SetEnv(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
+
+ private:
+  DriprRun RunIn(const std::string& env_prefix, const std::vector<std::string>& args,
+                 const std::string& stdin_text) const {
     const std::string bin = Binary();
     if (bin.empty()) {
       ADD_FAILURE() << "no dripr binary: set DRIPR_BIN";
@@ -39,8 +60,7 @@ class DriprCli {
     }
     const std::string in = dir_.File("stdin"), out = dir_.File("stdout"), err = dir_.File("stderr");
     std::ofstream(in, std::ios::binary) << stdin_text;
-    std::string cmd = "env DATABASE_URL=" + Quote(db_) +
-                      " EVENT_BUS=embedded DATA_PROVIDER=sample DRIPR_LOG_LEVEL=warn";
+    std::string cmd = env_prefix;
     for (const auto& [name, value] : env_) cmd += " " + Quote(name + "=" + value);
     cmd += " " + Quote(bin);
     for (const auto& a : args) cmd += " " + Quote(a);
@@ -53,11 +73,6 @@ class DriprCli {
     return r;
   }
 
-  std::string File(const std::string& name) const { return dir_.File(name); }
-  // Sets (or overrides, e.g. EVENT_BUS=aws) a variable in the child's environment.
-  void SetEnv(const std::string& name, const std::string& value) { env_.emplace_back(name, value); }
-
- private:
   // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's
   // gtest_discover_tests passes only the first variable of its ENVIRONMENT list).
   static std::string Binary() {

@@ -22,7 +22,7 @@ struct LocalPipeline {
     auto s = OpenConfiguredStore(config, StoreSetup{});
     ASSERT_TRUE(s) << s.error().ToString();
     store = std::move(*s);
-    auto b = OpenConfiguredBus(config, Env::FromMap({}));
+    auto b = OpenConfiguredBus(config);
     ASSERT_TRUE(b) << b.error().ToString();
     bus = std::move(*b);
   }

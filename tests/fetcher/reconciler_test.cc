@@ -84,7 +84,7 @@ TEST_F(ReconcilerTest, APassRepublishesStuckAndRestartsErroredCampaignsAndCounts
   clock_.Advance(6h);
   Started("fresh");
 
-  Reconciler r(*store_, clock_, Options("a"));
+  Reconciler r(*store_, clock_, RealTicker(), Options("a"));
   auto pass = r.RunOnce();
   ASSERT_TRUE(pass) << pass.error().ToString();
   EXPECT_TRUE(pass->acted);
@@ -110,7 +110,7 @@ TEST_F(ReconcilerTest, APassRepublishesStuckAndRestartsErroredCampaignsAndCounts
 
 TEST_F(ReconcilerTest, RepublishesAreStuckAfterApartAndThenTheCampaignFails) {
   Started("c");
-  Reconciler r(*store_, clock_, Options("a"));
+  Reconciler r(*store_, clock_, RealTicker(), Options("a"));
   std::vector<ReconcileAction> actions;
   for (int minute = 1; minute <= 60; ++minute) {  // passes every minute for an hour
     clock_.Advance(60s);
@@ -144,7 +144,7 @@ TEST_F(ReconcilerTest, DryRunSaysWhatItWouldDoAndChangesNothing) {
   Started("stuck");
   clock_.Advance(1h);
   const Campaign before = Get("stuck");
-  Reconciler r(*store_, clock_, Options("a"));
+  Reconciler r(*store_, clock_, RealTicker(), Options("a"));
   auto pass = r.RunOnce(/*dry_run=*/true);
   ASSERT_TRUE(pass);
   ASSERT_EQ(pass->items.size(), 1u);
@@ -162,8 +162,8 @@ TEST_F(ReconcilerTest, OnlyTheLeaseHolderActsAndADeadHoldersLeaseLapses) {
   Started("c1");
   clock_.Advance(1h);
   StorePtr second_store = Open();
-  Reconciler a(*store_, clock_, Options("a"));
-  Reconciler b(*second_store, clock_, Options("b"));
+  Reconciler a(*store_, clock_, RealTicker(), Options("a"));
+  Reconciler b(*second_store, clock_, RealTicker(), Options("b"));
   EXPECT_EQ(a.lease_ttl(), 120s);
 
   auto pa = a.RunOnce();
@@ -206,8 +206,8 @@ TEST_F(ReconcilerTest, TwoInstancesActingAtOnceApplyEachActionOnce) {
   StorePtr second_store = Open();
   auto options = Options("");
   options.use_lease = false;  // as `dripr reconcile` next to a fetcher
-  Reconciler a(*store_, clock_, options);
-  Reconciler b(*second_store, clock_, options);
+  Reconciler a(*store_, clock_, RealTicker(), options);
+  Reconciler b(*second_store, clock_, RealTicker(), options);
   Result<ReconcilePass> pa, pb;
   std::thread ta([&] { pa = a.RunOnce(); });
   std::thread tb([&] { pb = b.RunOnce(); });
@@ -232,7 +232,7 @@ TEST_F(ReconcilerTest, ThreadPassesAtOnceReportsAndStopReleasesTheLease) {
   options.on_pass = [&](const ReconcilePass& p) {
     republished += p.count(ReconcileAction::kRepublish);
   };
-  Reconciler r(*store_, clock_, options);
+  Reconciler r(*store_, clock_, RealTicker(), options);
   r.Start();
   ASSERT_TRUE(testing::Eventually([&] { return republished.load() == 1; }));
   r.Stop();
@@ -246,7 +246,7 @@ TEST_F(ReconcilerTest, IntervalZeroStartsNoThread) {
   Started("c1");
   clock_.Advance(1h);
   settings_.interval = 0s;
-  Reconciler r(*store_, clock_, Options("a"));
+  Reconciler r(*store_, clock_, RealTicker(), Options("a"));
   r.Start();
   r.Stop();
   EXPECT_EQ(Get("c1").republish_count, 0);

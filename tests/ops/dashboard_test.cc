@@ -6,13 +6,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "dripr/core/clock.h"
+
 namespace dripr {
 namespace {
 
 using nlohmann::json;
 
 TEST(DashboardPagesTest, EveryPagePathServesTheAppWithAStrictCsp) {
-  OpsServer server;
+  OpsServer server{RealTicker()};
   AddDashboardPages(server);
   auto port = server.Start("127.0.0.1", 0);
   ASSERT_TRUE(port) << port.error().ToString();

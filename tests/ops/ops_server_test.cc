@@ -36,7 +36,7 @@ class OpsServerTest : public ::testing::Test {
   httplib::Result Get(const std::string& path) { return client_->Get(path.c_str()); }
 
   Metrics metrics_;
-  OpsServer server_;
+  OpsServer server_{RealTicker()};
   std::atomic<bool> db_ok_{true};
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
@@ -129,7 +129,7 @@ TEST_F(OpsServerTest, MoreRoutesCanBeAdded) {
 
 TEST_F(OpsServerTest, AnAddressInUseIsReportedNamingTheVariable) {
   Start();
-  OpsServer second;
+  OpsServer second(RealTicker());
   auto r = second.Start("127.0.0.1", port_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);

@@ -25,7 +25,7 @@ TEST(PeriodicCheck, ReportsTheLastOutcome) {
         if (ok) return Ok();
         return Fail(ErrorCode::kUnavailable, "connection refused");
       },
-      5ms, 1s);
+      5ms, 1s, RealTicker());
   EXPECT_EQ(check.Current().detail, "not checked yet");
   EXPECT_FALSE(check.Current().ok);
   check.Start();
@@ -48,10 +48,36 @@ TEST(PeriodicCheck, AHangingCheckFailsAfterTheTimeout) {
         if (++calls > 1) released.wait();  // the second call hangs, like a lost broker
         return Ok();
       },
-      5ms, 50ms);
+      5ms, 50ms, RealTicker());
   check.Start();
   ASSERT_TRUE(testing::Eventually([&] { return calls >= 2; }));
   ASSERT_TRUE(testing::Eventually([&] { return !check.Current().ok; }));
+  EXPECT_EQ(check.Current().detail, "no answer within 0.05 s");
+  release.set_value();
+  ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
+  check.Stop();
+}
+
+// The timeout is measured on the injected ticker: exactly, and without waiting for real.
+TEST(PeriodicCheck, TimeoutIsMeasuredOnTheInjectedTicker) {
+  ManualTicker ticker;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> entered{false};
+  PeriodicCheck check(
+      "bus",
+      [&]() -> Status {
+        entered = true;
+        released.wait();
+        return Ok();
+      },
+      5ms, 50ms, ticker);
+  check.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return entered.load(); }));
+  ticker.Advance(50ms);
+  EXPECT_EQ(check.Current().detail, "not checked yet");  // at the timeout, not past it
+  ticker.Advance(1ms);
+  EXPECT_FALSE(check.Current().ok);
   EXPECT_EQ(check.Current().detail, "no answer within 0.05 s");
   release.set_value();
   ASSERT_TRUE(testing::Eventually([&] { return check.Current().ok; }));
@@ -69,7 +95,7 @@ class ReadinessProbeTest : public ::testing::Test {
     auto store = OpenConfiguredStore(*config, StoreSetup{});
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
-    auto bus = OpenConfiguredBus(*config, env);
+    auto bus = OpenConfiguredBus(*config);
     ASSERT_TRUE(bus) << bus.error().ToString();
     bus_ = std::move(*bus);
   }
@@ -88,7 +114,7 @@ TEST_F(ReadinessProbeTest, ReadyWhenDatabaseBusAndConsumersAreUp) {
   Metrics metrics;
   std::atomic<bool> running{true};
   ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings),
-                       [&] { return running.load(); }, metrics, {5ms, 1s, 10s});
+                       [&] { return running.load(); }, metrics, RealTicker(), {5ms, 1s, 10s});
   probe.Start();
   auto all_ok = [&] {
     for (const auto& c : probe.Checks()) {
@@ -115,7 +141,7 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   ASSERT_TRUE(store_->StartCampaign("c-1"));  // one outbox row, unpublished
   Metrics metrics;
   ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [] { return true; },
-                       metrics, {1s, 1s, 10s});
+                       metrics, RealTicker(), {1s, 1s, 10s});
   probe.Start();  // samples at once, then every 10 s
   ASSERT_TRUE(testing::Eventually([&] { return metrics.Gauge(kOutboxBacklog, {}).Value() == 1; }));
   EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "DORMANT"}}).Value(), 2);

@@ -1,16 +1,29 @@
-// RENTCAST_* configuration and the DATA_PROVIDER=rentcast factory branch.
+// RENTCAST_* settings (parsed by LoadConfig, the one settings parser) and the
+// DATA_PROVIDER=rentcast factory branch.
 
 #include <gtest/gtest.h>
 
+#include "dripr/fetcher/config.h"
 #include "dripr/providers/rentcast/rentcast_provider.h"
 
 namespace dripr {
 namespace {
 
 using namespace std::chrono_literals;
+using Vars = std::map<std::string, std::string>;
+
+Result<RentCastOptions> Options(const Vars& vars) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, LoadConfig(Env::FromMap(vars)));
+  return c.rentcast;
+}
+
+Result<ProviderPtr> Open(const Vars& vars) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, LoadConfig(Env::FromMap(vars)));
+  return OpenProvider(c.provider, c.sample, c.rentcast);
+}
 
 TEST(RentCastOptions, DefaultsNeedOnlyAKey) {
-  auto o = RentCastOptions::FromEnv(Env::FromMap({{"RENTCAST_API_KEY", "k"}}));
+  auto o = Options((Vars{{"RENTCAST_API_KEY", "k"}}));
   ASSERT_TRUE(o) << o.error().ToString();
   EXPECT_EQ(o->api_key, "k");
   EXPECT_EQ(o->base_url, "https://api.rentcast.io/v1");
@@ -23,15 +36,15 @@ TEST(RentCastOptions, DefaultsNeedOnlyAKey) {
 }
 
 TEST(RentCastOptions, ReadsEveryVariable) {
-  auto o = RentCastOptions::FromEnv(Env::FromMap({{"RENTCAST_API_KEY", "k"},
-                                                  {"RENTCAST_BASE_URL", "http://127.0.0.1:9/v1/"},
-                                                  {"RENTCAST_MAX_RPS", "2.5"},
-                                                  {"RENTCAST_PAGE_SIZE", "100"},
-                                                  {"RENTCAST_MAX_PAGES", "3"},
-                                                  {"RENTCAST_MAX_ATTEMPTS", "2"},
-                                                  {"RENTCAST_BACKOFF_INITIAL_MS", "10"},
-                                                  {"RENTCAST_TIMEOUT_SECONDS", "4"},
-                                                  {"RENTCAST_DEADLINE_SECONDS", "20"}}));
+  auto o = Options((Vars{{"RENTCAST_API_KEY", "k"},
+                         {"RENTCAST_BASE_URL", "http://127.0.0.1:9/v1/"},
+                         {"RENTCAST_MAX_RPS", "2.5"},
+                         {"RENTCAST_PAGE_SIZE", "100"},
+                         {"RENTCAST_MAX_PAGES", "3"},
+                         {"RENTCAST_MAX_ATTEMPTS", "2"},
+                         {"RENTCAST_BACKOFF_INITIAL_MS", "10"},
+                         {"RENTCAST_TIMEOUT_SECONDS", "4"},
+                         {"RENTCAST_DEADLINE_SECONDS", "20"}}));
   ASSERT_TRUE(o) << o.error().ToString();
   EXPECT_EQ(o->base_url, "http://127.0.0.1:9/v1");
   EXPECT_EQ(o->max_rps, 2.5);
@@ -44,35 +57,32 @@ TEST(RentCastOptions, ReadsEveryVariable) {
 }
 
 TEST(RentCastOptions, RejectsMissingKeyAndBadValues) {
-  auto missing = RentCastOptions::FromEnv(Env::FromMap({}));
+  auto missing = Open((Vars{{"DATA_PROVIDER", "rentcast"}}));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(missing.error().message, "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
 
-  auto page = RentCastOptions::FromEnv(
-      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_PAGE_SIZE", "501"}}));
+  auto page = Options((Vars{{"RENTCAST_API_KEY", "k"}, {"RENTCAST_PAGE_SIZE", "501"}}));
   ASSERT_FALSE(page);
   EXPECT_EQ(page.error().message,
             "RENTCAST_PAGE_SIZE: must be a whole number from 1 to 500, got \"501\"");
 
-  auto rps = RentCastOptions::FromEnv(
-      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_MAX_RPS", "0"}}));
+  auto rps = Options((Vars{{"RENTCAST_API_KEY", "k"}, {"RENTCAST_MAX_RPS", "0"}}));
   ASSERT_FALSE(rps);
   EXPECT_EQ(rps.error().code, ErrorCode::kInvalidArgument);
 
-  auto url = RentCastOptions::FromEnv(
-      Env::FromMap({{"RENTCAST_API_KEY", "k"}, {"RENTCAST_BASE_URL", "api.rentcast.io"}}));
+  auto url = Options((Vars{{"RENTCAST_API_KEY", "k"}, {"RENTCAST_BASE_URL", "api.rentcast.io"}}));
   ASSERT_FALSE(url);
   EXPECT_EQ(url.error().message,
-            "RENTCAST_BASE_URL must start with http:// or https://, got 'api.rentcast.io'");
+            "RENTCAST_BASE_URL must start with http:// or https://, got \"api.rentcast.io\"");
 }
 
 TEST(RentCastFactory, DataProviderRentcastBuildsTheHttpProvider) {
-  auto p = OpenProvider(Env::FromMap({{"DATA_PROVIDER", "rentcast"}, {"RENTCAST_API_KEY", "k"}}));
+  auto p = Open((Vars{{"DATA_PROVIDER", "rentcast"}, {"RENTCAST_API_KEY", "k"}}));
   ASSERT_TRUE(p) << p.error().ToString();
   EXPECT_EQ((*p)->Name(), "rentcast");
 
-  auto no_key = OpenProvider(Env::FromMap({{"DATA_PROVIDER", "rentcast"}}));
+  auto no_key = Open((Vars{{"DATA_PROVIDER", "rentcast"}}));
   ASSERT_FALSE(no_key);
   EXPECT_EQ(no_key.error().code, ErrorCode::kInvalidArgument);
 }

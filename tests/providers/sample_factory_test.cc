@@ -1,10 +1,12 @@
-// OpenProvider (DATA_PROVIDER) and the sample provider's configuration and zip table.
+// OpenProvider (DATA_PROVIDER) and the sample provider's settings (parsed by LoadConfig, the
+// one settings parser) and zip table.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "dripr/fetcher/config.h"
 #include "dripr/providers/provider.h"
 #include "dripr/providers/sample/sample_provider.h"
 #include "dripr/providers/sample/zip_centroids.h"
@@ -12,62 +14,72 @@
 namespace dripr {
 namespace {
 
+using Vars = std::map<std::string, std::string>;
+
+Result<ProviderPtr> Open(const Vars& vars) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, LoadConfig(Env::FromMap(vars)));
+  return OpenProvider(c.provider, c.sample, c.rentcast);
+}
+
+Result<SampleProviderOptions> SampleOptions(const Vars& vars) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, LoadConfig(Env::FromMap(vars)));
+  return c.sample;
+}
+
 std::string DataDir() {
   const char* d = std::getenv("DRIPR_DATA_DIR");
   return d ? d : "";
 }
 
 TEST(OpenProvider, DefaultsToSample) {
-  auto p = OpenProvider(Env::FromMap({}));
+  auto p = Open((Vars{}));
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ((*p)->Name(), "sample");
-  auto explicit_sample = OpenProvider(Env::FromMap({{"DATA_PROVIDER", "sample"}}));
+  auto explicit_sample = Open((Vars{{"DATA_PROVIDER", "sample"}}));
   ASSERT_TRUE(explicit_sample);
   EXPECT_EQ((*explicit_sample)->Name(), "sample");
 }
 
 TEST(OpenProvider, RejectsUnknownProviders) {
   for (const char* name : {"Sample", "attom", "rentcast "}) {
-    auto p = OpenProvider(Env::FromMap({{"DATA_PROVIDER", name}}));
+    auto p = Open((Vars{{"DATA_PROVIDER", name}}));
     ASSERT_FALSE(p) << name;
     EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
     EXPECT_EQ(p.error().message,
-              std::string("DATA_PROVIDER must be sample or rentcast, got '") + name + "'");
+              std::string("DATA_PROVIDER must be sample or rentcast, got \"") + name + "\"");
   }
 }
 
 TEST(OpenProvider, PassesSampleSettingsThrough) {
-  auto p = OpenProvider(Env::FromMap({{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139"}}));
+  auto p = Open((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139"}}));
   ASSERT_TRUE(p);
   auto few = (*p)->ActiveListings(SearchArea{{42.3736, -71.1097}, 8, "02139"});
   ASSERT_TRUE(few);
   EXPECT_EQ(few->size(), SampleProvider::kSparseMaxResults);
-  auto bad = OpenProvider(Env::FromMap({{"DRIPR_SAMPLE_LATENCY_MS", "-5"}}));
+  auto bad = Open((Vars{{"DRIPR_SAMPLE_LATENCY_MS", "-5"}}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(SampleProviderOptions, ParsesSparseZipsAndLatency) {
-  auto o = SampleProviderOptions::FromEnv(Env::FromMap(
-      {{"DRIPR_SAMPLE_SPARSE_ZIPS", " 02139, 59 ,,99501"}, {"DRIPR_SAMPLE_LATENCY_MS", "25"}}));
+  auto o = SampleOptions((
+      Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", " 02139, 59 ,,99501"}, {"DRIPR_SAMPLE_LATENCY_MS", "25"}}));
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->sparse_zip_prefixes, (std::vector<std::string>{"02139", "59", "99501"}));
   EXPECT_EQ(o->latency, std::chrono::milliseconds(25));
   EXPECT_EQ(o->zips, nullptr);
 
-  auto none = SampleProviderOptions::FromEnv(Env::FromMap({}));
+  auto none = SampleOptions((Vars{}));
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->sparse_zip_prefixes.empty());
   EXPECT_EQ(none->latency, std::chrono::milliseconds(0));
 
-  auto bad =
-      SampleProviderOptions::FromEnv(Env::FromMap({{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139,abc"}}));
+  auto bad = SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "02139,abc"}}));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message,
-            "DRIPR_SAMPLE_SPARSE_ZIPS: 'abc' is not a zip code or zip prefix (1 to 5 digits)");
-  auto too_long =
-      SampleProviderOptions::FromEnv(Env::FromMap({{"DRIPR_SAMPLE_SPARSE_ZIPS", "021390"}}));
+            "DRIPR_SAMPLE_SPARSE_ZIPS: \"abc\" is not a zip code or zip prefix (1 to 5 digits)");
+  auto too_long = SampleOptions((Vars{{"DRIPR_SAMPLE_SPARSE_ZIPS", "021390"}}));
   ASSERT_FALSE(too_long);
 }
 
@@ -78,23 +90,24 @@ TEST(SampleProviderOptions, ZipTableFromExplicitFileOrDataDir) {
     std::ofstream f(dir / "zip_codes.csv");
     f << "zip_code,latitude,longitude\n02139,42.3647,-71.1042\n68862,41.5,-99.5\n";
   }
-  auto from_dir = SampleProviderOptions::FromEnv(Env::FromMap({{"DRIPR_DATA_DIR", dir.string()}}));
+  // The settings name the file; the provider loads it when it opens.
+  auto from_dir = SampleOptions((Vars{{"DRIPR_DATA_DIR", dir.string()}}));
   ASSERT_TRUE(from_dir) << from_dir.error().message;
-  ASSERT_NE(from_dir->zips, nullptr);
-  EXPECT_EQ(from_dir->zips->size(), 2u);
+  EXPECT_EQ(from_dir->zip_csv_path, (dir / "zip_codes.csv").string());
+  EXPECT_TRUE(Open((Vars{{"DRIPR_DATA_DIR", dir.string()}})));
 
-  auto from_file = SampleProviderOptions::FromEnv(
-      Env::FromMap({{"DRIPR_SAMPLE_ZIP_CSV", (dir / "zip_codes.csv").string()}}));
+  auto from_file =
+      SampleOptions((Vars{{"DRIPR_SAMPLE_ZIP_CSV", (dir / "zip_codes.csv").string()}}));
   ASSERT_TRUE(from_file);
-  EXPECT_EQ(from_file->zips->size(), 2u);
+  EXPECT_EQ(from_file->zip_csv_path, (dir / "zip_codes.csv").string());
+  EXPECT_EQ(from_file->zip_csv_variable, "DRIPR_SAMPLE_ZIP_CSV");
 
   // A data dir without the file is fine (no table); an explicit file that is missing is not.
-  auto empty_dir =
-      SampleProviderOptions::FromEnv(Env::FromMap({{"DRIPR_DATA_DIR", (dir / "none").string()}}));
+  auto empty_dir = SampleOptions((Vars{{"DRIPR_DATA_DIR", (dir / "none").string()}}));
   ASSERT_TRUE(empty_dir);
-  EXPECT_EQ(empty_dir->zips, nullptr);
-  auto missing = SampleProviderOptions::FromEnv(
-      Env::FromMap({{"DRIPR_SAMPLE_ZIP_CSV", (dir / "nope.csv").string()}}));
+  EXPECT_EQ(empty_dir->zip_csv_path, "");
+  EXPECT_TRUE(Open((Vars{{"DRIPR_DATA_DIR", (dir / "none").string()}})));
+  auto missing = Open((Vars{{"DRIPR_SAMPLE_ZIP_CSV", (dir / "nope.csv").string()}}));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(missing.error().message,

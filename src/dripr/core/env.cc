@@ -91,7 +91,9 @@ Result<Env> Env::FromProcessAndFile(const std::string& path) {
   ss << in.rdbuf();
   DRIPR_ASSIGN_OR_RETURN(auto file_vars, ParseEnvFile(ss.str(), path));
   Env env = FromProcess();
-  for (auto& [k, v] : file_vars) env.vars_.try_emplace(k, v);  // process env wins
+  for (auto& [k, v] : file_vars) {
+    if (env.vars_.try_emplace(k, v).second) env.from_file_.insert(k);  // process env wins
+  }
   return env;
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -34,11 +35,15 @@ class Env {
   // kInvalidArgument naming the first of dripr's variables (IsDriprVariable) whose value is
   // not valid UTF-8. Other programs' variables are not ours to judge.
   Status CheckUtf8() const;
+  // True when `name`'s value came from the env file (the process environment did not set it).
+  bool FromFile(std::string_view name) const { return from_file_.contains(name); }
+  // For tests that build an environment step by step (the product never writes one).
   void Set(std::string name, std::string value) { vars_[std::move(name)] = std::move(value); }
 
  private:
   explicit Env(const std::map<std::string, std::string>& vars) : vars_(vars.begin(), vars.end()) {}
   std::map<std::string, std::string, std::less<>> vars_;
+  std::set<std::string, std::less<>> from_file_;
 };
 
 // True for the variables dripr reads: DATABASE_URL, EVENT_BUS, EMBEDDED_BUS_PATH,

@@ -4,6 +4,10 @@
 
 #include <cctype>
 #include <charconv>
+#include <filesystem>
+#include <map>
+
+#include "dripr/core/text.h"
 
 namespace dripr {
 
@@ -15,8 +19,8 @@ Result<OpsAddress> OpsAddress::Parse(const std::string& text) {
   }
   auto bad = [&](std::string_view why) {
     return Fail(ErrorCode::kInvalidArgument,
-                "DRIPR_OPS_ADDR must be host:port (port 0-65535, 0 = any free port) or off, got '" +
-                    text + "' (" + std::string(why) + ")");
+                "DRIPR_OPS_ADDR must be host:port (port 0-65535, 0 = any free port) or off, got " +
+                    QuotedEcho(text) + " (" + std::string(why) + ")");
   };
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) return bad("no port");
@@ -50,15 +54,55 @@ std::optional<std::string> SqlitePath(const std::string& url) {
   return std::nullopt;
 }
 
-Result<AppConfig> LoadConfig(const Env& env) {
-  AppConfig c;
+namespace {
+
+// Variables of the AWS layer (bus/aws/credentials.cc, aws_bus.cc, infra.cc), recorded for
+// `dripr config` and handed on in AppConfig::aws_env.
+struct AwsVar {
+  const char* name;
+  const char* default_text;
+  SettingMask mask;
+};
+constexpr AwsVar kAwsVars[] = {
+    {"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "(aws: required)", SettingMask::kNone},
+    {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", "(aws: required)", SettingMask::kNone},
+    {"SQS_ACTIVE_LISTINGS_QUEUE_URL", "(aws: required)", SettingMask::kNone},
+    {"SQS_RECENT_SALES_QUEUE_URL", "(aws: required)", SettingMask::kNone},
+    {"SQS_LOCAL_MARKET_UPDATES_DLQ_URL", "(from the queue's RedrivePolicy)", SettingMask::kNone},
+    {"SQS_ACTIVE_LISTINGS_DLQ_URL", "(from the queue's RedrivePolicy)", SettingMask::kNone},
+    {"SQS_RECENT_SALES_DLQ_URL", "(from the queue's RedrivePolicy)", SettingMask::kNone},
+    {"AWS_REGION", "(AWS_DEFAULT_REGION, the profile, else the topic ARN's)", SettingMask::kNone},
+    {"AWS_DEFAULT_REGION", "(none)", SettingMask::kNone},
+    {"AWS_ENDPOINT_URL", "(the AWS endpoints)", SettingMask::kNone},
+    {"AWS_ENDPOINT_URL_SNS", "(AWS_ENDPOINT_URL)", SettingMask::kNone},
+    {"AWS_ENDPOINT_URL_SQS", "(AWS_ENDPOINT_URL)", SettingMask::kNone},
+    {"AWS_ENDPOINT_URL_STS", "(AWS_ENDPOINT_URL)", SettingMask::kNone},
+    {"AWS_ACCESS_KEY_ID", "(the credential chain)", SettingMask::kNone},
+    {"AWS_SECRET_ACCESS_KEY", "(the credential chain)", SettingMask::kSecret},
+    {"AWS_SESSION_TOKEN", "(none)", SettingMask::kSecret},
+    {"AWS_PROFILE", "(AWS_DEFAULT_PROFILE, else default)", SettingMask::kNone},
+    {"AWS_DEFAULT_PROFILE", "default", SettingMask::kNone},
+    {"AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", SettingMask::kNone},
+    {"AWS_CONFIG_FILE", "~/.aws/config", SettingMask::kNone},
+    {"AWS_WEB_IDENTITY_TOKEN_FILE", "(none)", SettingMask::kNone},
+    {"AWS_ROLE_ARN", "(none)", SettingMask::kNone},
+    {"AWS_ROLE_SESSION_NAME", "dripr-(unix ms)", SettingMask::kNone},
+    {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "(none)", SettingMask::kNone},
+    {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "(none)", SettingMask::kNone},
+    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "(none)", SettingMask::kSecret},
+    {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "(none)", SettingMask::kNone},
+    {"AWS_EC2_METADATA_DISABLED", "false", SettingMask::kNone},
+    {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254", SettingMask::kNone},
+};
+
+Status ParseDatabase(const Env& env, SettingsReader& r, AppConfig& c) {
   // Set but empty is an error, not the default: an unset variable and a blank one written by
   // a template mean different things.
   if (auto url = env.Get("DATABASE_URL"); url && url->empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "DATABASE_URL is set but empty (unset it for the default sqlite:dripr.db)");
   }
-  c.database_url = env.GetOr("DATABASE_URL", c.database_url);
+  c.database_url = r.TextOr("DATABASE_URL", "sqlite:dripr.db", SettingMask::kUrlPassword);
   if (auto p = SqlitePath(c.database_url)) {
     if (p->empty()) return Fail(ErrorCode::kInvalidArgument, "DATABASE_URL: sqlite: needs a path");
   } else if (!c.database_url.starts_with("postgresql://") &&
@@ -67,85 +111,226 @@ Result<AppConfig> LoadConfig(const Env& env) {
     return Fail(ErrorCode::kInvalidArgument,
                 "DATABASE_URL must start with sqlite:, postgresql:// or mysql://");
   }
-  std::string bus = env.GetOr("EVENT_BUS", "embedded");
+  DRIPR_ASSIGN_OR_RETURN(auto pool, r.Int("DRIPR_DB_POOL_SIZE", "8", 1, 100));
+  c.db_pool_size = static_cast<int>(pool);
+  DRIPR_ASSIGN_OR_RETURN(auto db_retry, r.Int("DRIPR_DB_RETRY_SECONDS", "15", 0, 3600));
+  c.db_retry = std::chrono::seconds(db_retry);
+  return Ok();
+}
+
+Status ParseBus(SettingsReader& r, AppConfig& c) {
+  auto bus = r.TextOr("EVENT_BUS", "embedded");
   if (bus == "embedded") {
     c.bus = BusKind::kEmbedded;
   } else if (bus == "aws") {
     c.bus = BusKind::kAws;
   } else {
     return Fail(ErrorCode::kInvalidArgument,
-                "EVENT_BUS must be embedded or aws, got '" + bus + "'");
+                "EVENT_BUS must be embedded or aws, got " + QuotedEcho(bus));
   }
-  c.embedded_bus_path =
-      env.GetOr("EMBEDDED_BUS_PATH", SqlitePath(c.database_url).value_or("dripr-bus.db"));
-  if (auto parts = env.Get("DRIPR_REQUIRED_PARTS"); parts && !parts->empty()) {
-    auto r = RequiredParts::Parse(*parts);
-    if (!r) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "DRIPR_REQUIRED_PARTS must list local_market_data, active_listings, "
-                  "recent_sales (comma-separated), got '" +
-                      *parts + "'");
-    }
-    c.required_parts = *r;
-  }
-  c.log_level = env.GetOr("DRIPR_LOG_LEVEL", "info");
-  DRIPR_ASSIGN_OR_RETURN(c.log_format,
-                         ParseLogFormat(env.Get("DRIPR_LOG_FORMAT"), isatty(STDERR_FILENO) == 1));
-  DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(env.GetOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
-  c.ops.token = env.GetOr("DRIPR_OPS_TOKEN", "");
-  DRIPR_ASSIGN_OR_RETURN(auto pool, env.GetInt("DRIPR_DB_POOL_SIZE", 8, 1, 100));
-  c.db_pool_size = static_cast<int>(pool);
-  DRIPR_ASSIGN_OR_RETURN(auto db_retry, env.GetInt("DRIPR_DB_RETRY_SECONDS", 15, 0, 3600));
-  c.db_retry = std::chrono::seconds(db_retry);
+  const std::string bus_file = SqlitePath(c.database_url).value_or("dripr-bus.db");
+  auto path = r.Text("EMBEDDED_BUS_PATH", "the SQLite database file", SettingMask::kNone, bus_file);
+  c.embedded_bus_path = path.value_or(bus_file);
+  return Ok();
+}
 
+Status ParseConsumer(SettingsReader& r, AppConfig& c) {
   auto& k = c.consumer;
   // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.
-  long long default_wait = c.bus == BusKind::kAws ? 20 : 1;
   DRIPR_ASSIGN_OR_RETURN(
-      auto wait, env.GetInt("DRIPR_RECEIVE_WAIT_SECONDS", default_wait, 0, sqs::kMaxWaitSeconds));
+      auto wait, r.IntWithDefault("DRIPR_RECEIVE_WAIT_SECONDS", c.bus == BusKind::kAws ? 20 : 1,
+                                  "20 (aws), 1 (embedded)", 0, sqs::kMaxWaitSeconds));
   k.wait_time = std::chrono::seconds(wait);
-  DRIPR_ASSIGN_OR_RETURN(auto in_flight, env.GetInt("DRIPR_MAX_IN_FLIGHT", 16, 1, 256));
+  DRIPR_ASSIGN_OR_RETURN(auto in_flight, r.Int("DRIPR_MAX_IN_FLIGHT", "16", 1, 256));
   k.max_in_flight = static_cast<int>(in_flight);
-  DRIPR_ASSIGN_OR_RETURN(auto loops, env.GetInt("DRIPR_RECEIVE_LOOPS", 2, 1, 16));
+  DRIPR_ASSIGN_OR_RETURN(auto loops, r.Int("DRIPR_RECEIVE_LOOPS", "2", 1, 16));
   k.receive_loops = static_cast<int>(loops);
   DRIPR_ASSIGN_OR_RETURN(
-      auto vis, env.GetInt("DRIPR_VISIBILITY_TIMEOUT_SECONDS", 30, 2, sqs::kMaxVisibilitySeconds));
+      auto vis, r.Int("DRIPR_VISIBILITY_TIMEOUT_SECONDS", "30", 2, sqs::kMaxVisibilitySeconds));
   k.visibility_timeout = std::chrono::seconds(vis);
-  DRIPR_ASSIGN_OR_RETURN(auto attempts, env.GetInt("DRIPR_MAX_ATTEMPTS", 4, 1, 100));
+  DRIPR_ASSIGN_OR_RETURN(auto attempts, r.Int("DRIPR_MAX_ATTEMPTS", "4", 1, 100));
   k.max_attempts = static_cast<int>(attempts);
-  DRIPR_ASSIGN_OR_RETURN(auto base_ms, env.GetInt("DRIPR_RETRY_BASE_MS", 1000, 1, 600000));
+  DRIPR_ASSIGN_OR_RETURN(auto base_ms, r.Int("DRIPR_RETRY_BASE_MS", "1000", 1, 600000));
   k.backoff_base = std::chrono::milliseconds(base_ms);
-  DRIPR_ASSIGN_OR_RETURN(auto shutdown, env.GetInt("DRIPR_SHUTDOWN_DEADLINE_SECONDS", 25, 1, 3600));
+  DRIPR_ASSIGN_OR_RETURN(auto shutdown, r.Int("DRIPR_SHUTDOWN_DEADLINE_SECONDS", "25", 1, 3600));
   k.shutdown_deadline = std::chrono::seconds(shutdown);
+  return Ok();
+}
+
+Status ParseFetchAndReconcile(SettingsReader& r, AppConfig& c) {
+  const std::string all_parts = "local_market_data,active_listings,recent_sales";
+  auto parts_text = r.TextOr("DRIPR_REQUIRED_PARTS", all_parts);
+  auto parts = RequiredParts::Parse(parts_text);
+  if (!parts) {
+    return Fail(ErrorCode::kInvalidArgument, "DRIPR_REQUIRED_PARTS must list " + all_parts +
+                                                 " (comma-separated), got " +
+                                                 QuotedEcho(parts_text));
+  }
+  c.required_parts = *parts;
 
   auto& f = c.fetch;
   DRIPR_ASSIGN_OR_RETURN(f.initial_radius_miles,
-                         env.GetDouble("DRIPR_INITIAL_RADIUS_MILES", 1.0, 0.1, 100));
-  DRIPR_ASSIGN_OR_RETURN(auto widenings, env.GetInt("DRIPR_MAX_WIDENINGS", 3, 0, 10));
+                         r.Double("DRIPR_INITIAL_RADIUS_MILES", "1", 0.1, 100));
+  DRIPR_ASSIGN_OR_RETURN(auto widenings, r.Int("DRIPR_MAX_WIDENINGS", "3", 0, 10));
   f.max_widenings = static_cast<int>(widenings);
-  DRIPR_ASSIGN_OR_RETURN(auto min_results, env.GetInt("DRIPR_MIN_RESULTS", 10, 1, 500));
+  DRIPR_ASSIGN_OR_RETURN(auto min_results, r.Int("DRIPR_MIN_RESULTS", "10", 1, 500));
   f.min_results = static_cast<size_t>(min_results);
-  DRIPR_ASSIGN_OR_RETURN(auto keep, env.GetInt("DRIPR_KEEP_RESULTS", 25, 1, 500));
+  DRIPR_ASSIGN_OR_RETURN(auto keep, r.Int("DRIPR_KEEP_RESULTS", "25", 1, 500));
   f.keep_results = static_cast<size_t>(keep);
-  DRIPR_ASSIGN_OR_RETURN(auto reuse_days, env.GetInt("DRIPR_MARKET_REUSE_DAYS", 30, 0, 365));
+  DRIPR_ASSIGN_OR_RETURN(auto reuse_days, r.Int("DRIPR_MARKET_REUSE_DAYS", "30", 0, 365));
   f.market_reuse = std::chrono::seconds(reuse_days * 24 * 3600);
-  DRIPR_ASSIGN_OR_RETURN(auto market_lease, env.GetInt("DRIPR_MARKET_LEASE_SECONDS", 10, 2, 600));
+  DRIPR_ASSIGN_OR_RETURN(auto market_lease, r.Int("DRIPR_MARKET_LEASE_SECONDS", "10", 2, 600));
   f.market_flight.lease_ttl = std::chrono::seconds(market_lease);
 
-  auto& r = c.reconcile;
+  auto& rc = c.reconcile;
   constexpr long long kWeek = 7 * 24 * 3600;
   DRIPR_ASSIGN_OR_RETURN(auto interval,
-                         env.GetInt("DRIPR_RECONCILE_INTERVAL_SECONDS", 60, 0, 24 * 3600));
-  r.interval = std::chrono::seconds(interval);
-  DRIPR_ASSIGN_OR_RETURN(auto stuck, env.GetInt("DRIPR_STUCK_AFTER_SECONDS", 900, 1, kWeek));
-  r.stuck_after = std::chrono::seconds(stuck);
-  DRIPR_ASSIGN_OR_RETURN(auto republish, env.GetInt("DRIPR_MAX_REPUBLISH", 3, 0, 100));
-  r.max_republish = static_cast<int>(republish);
+                         r.Int("DRIPR_RECONCILE_INTERVAL_SECONDS", "60", 0, 24 * 3600));
+  rc.interval = std::chrono::seconds(interval);
+  DRIPR_ASSIGN_OR_RETURN(auto stuck, r.Int("DRIPR_STUCK_AFTER_SECONDS", "900", 1, kWeek));
+  rc.stuck_after = std::chrono::seconds(stuck);
+  DRIPR_ASSIGN_OR_RETURN(auto republish, r.Int("DRIPR_MAX_REPUBLISH", "3", 0, 100));
+  rc.max_republish = static_cast<int>(republish);
   DRIPR_ASSIGN_OR_RETURN(auto restart_after,
-                         env.GetInt("DRIPR_RESTART_ERRORED_AFTER_SECONDS", 21600, 0, 4 * kWeek));
-  r.restart_errored_after = std::chrono::seconds(restart_after);
-  DRIPR_ASSIGN_OR_RETURN(auto restarts, env.GetInt("DRIPR_MAX_RESTARTS", 3, 0, 100));
-  r.max_restarts = static_cast<int>(restarts);
+                         r.Int("DRIPR_RESTART_ERRORED_AFTER_SECONDS", "21600", 0, 4 * kWeek));
+  rc.restart_errored_after = std::chrono::seconds(restart_after);
+  DRIPR_ASSIGN_OR_RETURN(auto restarts, r.Int("DRIPR_MAX_RESTARTS", "3", 0, 100));
+  rc.max_restarts = static_cast<int>(restarts);
+  return Ok();
+}
+
+Status ParseLogsAndOps(SettingsReader& r, AppConfig& c) {
+  DRIPR_ASSIGN_OR_RETURN(c.log_level, r.Choice("DRIPR_LOG_LEVEL", "info",
+                                               {"trace", "debug", "info", "warn", "error", "off"}));
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  auto format = r.Text("DRIPR_LOG_FORMAT", "text on a terminal, else json", SettingMask::kNone,
+                       tty ? "text" : "json");
+  DRIPR_ASSIGN_OR_RETURN(c.log_format, ParseLogFormat(format, tty));
+  DRIPR_ASSIGN_OR_RETURN(c.ops, OpsAddress::Parse(r.TextOr("DRIPR_OPS_ADDR", "127.0.0.1:9464")));
+  c.ops.token = r.Text("DRIPR_OPS_TOKEN", "(none)", SettingMask::kSecret).value_or("");
+  return Ok();
+}
+
+// zip_codes.csv in $DRIPR_DATA_DIR or the first of `data_dirs` that has it; "" none.
+std::string FindZipCsv(const std::optional<std::string>& data_dir,
+                       const std::vector<std::string>& data_dirs) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> candidates;
+  if (data_dir) candidates.push_back(*data_dir);
+  candidates.insert(candidates.end(), data_dirs.begin(), data_dirs.end());
+  std::error_code ec;
+  for (const auto& dir : candidates) {
+    if (dir.empty()) continue;
+    auto p = fs::path(dir) / "zip_codes.csv";
+    if (fs::exists(p, ec)) return p.string();
+  }
+  return "";
+}
+
+Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_dirs, AppConfig& c) {
+  auto name = r.TextOr("DATA_PROVIDER", "sample");
+  if (name == "sample") {
+    c.provider = ProviderKind::kSample;
+  } else if (name == "rentcast") {
+    c.provider = ProviderKind::kRentCast;
+  } else {
+    return Fail(ErrorCode::kInvalidArgument,
+                "DATA_PROVIDER must be sample or rentcast, got " + QuotedEcho(name));
+  }
+
+  auto data_dir = r.Text("DRIPR_DATA_DIR", "data/ of the source tree, else ../share/dripr");
+  c.zip_csv_path = FindZipCsv(data_dir, data_dirs);
+  if (!data_dir)
+    r.SetShownValue("DRIPR_DATA_DIR", std::filesystem::path(c.zip_csv_path).parent_path().string());
+
+  auto& s = c.sample;
+  const std::string sparse = r.Text("DRIPR_SAMPLE_SPARSE_ZIPS", "(none)").value_or("");
+  size_t start = 0;
+  while (start <= sparse.size()) {
+    size_t comma = sparse.find(',', start);
+    if (comma == std::string::npos) comma = sparse.size();
+    std::string item = sparse.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      bool digits = item.size() <= 5 && std::all_of(item.begin(), item.end(),
+                                                    [](char ch) { return ch >= '0' && ch <= '9'; });
+      if (!digits) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "DRIPR_SAMPLE_SPARSE_ZIPS: " + QuotedEcho(item) +
+                        " is not a zip code or zip prefix (1 to 5 digits)");
+      }
+      s.sparse_zip_prefixes.push_back(item);
+    }
+    start = comma + 1;
+  }
+  DRIPR_ASSIGN_OR_RETURN(long long ms, r.Int("DRIPR_SAMPLE_LATENCY_MS", "0", 0, 60000));
+  s.latency = std::chrono::milliseconds(ms);
+  auto csv = r.Text("DRIPR_SAMPLE_ZIP_CSV", "$DRIPR_DATA_DIR/zip_codes.csv", SettingMask::kNone,
+                    c.zip_csv_path);
+  // Loaded when the provider opens (OpenProvider): most commands never need it.
+  s.zip_csv_path = csv.value_or(c.zip_csv_path);
+  s.zip_csv_variable = csv ? "DRIPR_SAMPLE_ZIP_CSV" : "DRIPR_DATA_DIR";
+
+  auto& o = c.rentcast;
+  // Required only when the provider opens (OpenRentCastProvider): commands that never fetch
+  // run without it.
+  auto key = r.Text("RENTCAST_API_KEY", "(rentcast: required)", SettingMask::kSecret);
+  o.api_key = key.value_or("");
+  o.base_url = r.TextOr("RENTCAST_BASE_URL", "https://api.rentcast.io/v1");
+  while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
+  if (!o.base_url.starts_with("http://") && !o.base_url.starts_with("https://")) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "RENTCAST_BASE_URL must start with http:// or https://, got " + QuotedEcho(o.base_url));
+  }
+  DRIPR_ASSIGN_OR_RETURN(o.max_rps, r.Double("RENTCAST_MAX_RPS", "5", 0.01, 1000));
+  DRIPR_ASSIGN_OR_RETURN(auto page_size, r.Int("RENTCAST_PAGE_SIZE", "500", 1, 500));
+  DRIPR_ASSIGN_OR_RETURN(auto max_pages, r.Int("RENTCAST_MAX_PAGES", "5", 1, 100));
+  DRIPR_ASSIGN_OR_RETURN(auto attempts, r.Int("RENTCAST_MAX_ATTEMPTS", "5", 1, 20));
+  DRIPR_ASSIGN_OR_RETURN(auto backoff, r.Int("RENTCAST_BACKOFF_INITIAL_MS", "250", 1, 60000));
+  DRIPR_ASSIGN_OR_RETURN(auto timeout, r.Int("RENTCAST_TIMEOUT_SECONDS", "15", 1, 600));
+  DRIPR_ASSIGN_OR_RETURN(auto deadline, r.Int("RENTCAST_DEADLINE_SECONDS", "60", 1, 3600));
+  o.page_size = static_cast<int>(page_size);
+  o.max_pages = static_cast<int>(max_pages);
+  o.max_attempts = static_cast<int>(attempts);
+  o.backoff_initial = std::chrono::milliseconds(backoff);
+  o.backoff_max = std::max(o.backoff_max, o.backoff_initial);
+  o.request_timeout = std::chrono::seconds(timeout);
+  o.deadline = std::chrono::seconds(deadline);
+  return Ok();
+}
+
+void ParseAws(const Env& env, SettingsReader& r, AppConfig& c) {
+  std::map<std::string, std::string> vars;
+  for (const auto& v : kAwsVars) {
+    if (auto value = r.Text(v.name, v.default_text, v.mask)) vars[v.name] = *value;
+  }
+  if (auto home = env.Get("HOME")) vars["HOME"] = *home;
+  c.aws_env = Env::FromMap(vars);
+}
+
+}  // namespace
+
+SettingOrigin AppConfig::OriginOf(std::string_view name) const {
+  for (const auto& row : settings) {
+    if (row.name == name) return row.origin;
+  }
+  return SettingOrigin::kDefault;
+}
+
+Result<AppConfig> LoadConfig(const Env& env, const std::vector<std::string>& data_dirs) {
+  DRIPR_TRY(env.CheckUtf8());
+  AppConfig c;
+  SettingsReader r(env);
+  DRIPR_TRY(ParseDatabase(env, r, c));
+  DRIPR_TRY(ParseBus(r, c));
+  DRIPR_TRY(ParseConsumer(r, c));
+  DRIPR_TRY(ParseFetchAndReconcile(r, c));
+  DRIPR_TRY(ParseLogsAndOps(r, c));
+  DRIPR_TRY(ParseProviders(r, data_dirs, c));
+  ParseAws(env, r, c);
+  c.settings = r.rows();
   return c;
 }
 

@@ -1,17 +1,24 @@
 #pragma once
-// The process configuration, read once from the environment (docs/contracts.md §6) and validated.
-// Every value has a default that works on a single machine with no set-up.
+// The process configuration: every variable dripr reads is parsed here, once, into the settings
+// structs main hands to the components (docs/decisions/settings.md). No component reads the
+// environment itself. Every value has a default that works on a single machine with no set-up,
+// written once, in LoadConfig.
 
 #include <string>
+#include <vector>
 
 #include "dripr/core/env.h"
 #include "dripr/core/error.h"
 #include "dripr/core/log.h"
+#include "dripr/core/settings.h"
 #include "dripr/domain/reconcile.h"
 #include "dripr/domain/status.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/event_handlers.h"
 #include "dripr/fetcher/outbox_relay.h"
+#include "dripr/providers/provider.h"
+#include "dripr/providers/rentcast/rentcast_provider.h"
+#include "dripr/providers/sample/sample_provider.h"
 
 namespace dripr {
 
@@ -46,10 +53,24 @@ struct AppConfig {
   // DRIPR_RECONCILE_INTERVAL_SECONDS, DRIPR_STUCK_AFTER_SECONDS, DRIPR_MAX_REPUBLISH,
   // DRIPR_RESTART_ERRORED_AFTER_SECONDS, DRIPR_MAX_RESTARTS (fetcher/reconciler.h)
   ReconcileSettings reconcile;
+  ProviderKind provider = ProviderKind::kSample;  // DATA_PROVIDER
+  SampleProviderOptions sample;                   // DRIPR_SAMPLE_*
+  RentCastOptions rentcast;  // RENTCAST_* (the key is required only when provider is rentcast)
+  // data/zip_codes.csv: $DRIPR_DATA_DIR, else the installation's data directories; "" none.
+  std::string zip_csv_path;
+  // The AWS_*, SNS_* and SQS_* variables (and HOME, for ~/.aws): the AWS layer resolves the
+  // SDK's credential chain, profiles and endpoints from them lazily (credentials refresh).
+  Env aws_env = Env::FromMap({});
+  // Every setting read, with its effective value (secrets masked) and origin: `dripr config`.
+  std::vector<SettingRow> settings;
+
+  SettingOrigin OriginOf(std::string_view name) const;
 };
 
-// kInvalidArgument with a one-line reason naming the variable for any bad value.
-Result<AppConfig> LoadConfig(const Env& env);
+// kInvalidArgument with a one-line reason naming the variable for any bad value (invalid
+// UTF-8 included). `data_dirs`: where the installation keeps data/ (searched after
+// DRIPR_DATA_DIR for zip_codes.csv).
+Result<AppConfig> LoadConfig(const Env& env, const std::vector<std::string>& data_dirs = {});
 
 // "sqlite:PATH" → PATH; nullopt for other schemes.
 std::optional<std::string> SqlitePath(const std::string& database_url);

@@ -190,22 +190,22 @@ class Consumer {
   std::condition_variable work_cv_;       // work queued / stopping
   std::condition_variable idle_cv_;       // running_ dropped
   std::condition_variable receivers_cv_;  // receivers_running_ dropped
-  int receivers_running_ = 0;
-  int slots_used_ = 0;  // reserved for a receive + queued + running
-  int running_ = 0;
-  std::deque<ReceivedMessage> work_;
+  int receivers_running_ = 0;             // guarded by mu_
+  int slots_used_ = 0;                // guarded by mu_; reserved for a receive + queued + running
+  int running_ = 0;                   // guarded by mu_
+  std::deque<ReceivedMessage> work_;  // guarded by mu_
 
   // Leases, guarded by lease_mu_.
   std::mutex lease_mu_;
   std::condition_variable lease_cv_;
-  std::map<std::string, Lease> leases_;  // by receipt handle
-  bool lease_stop_ = false;
+  std::map<std::string, Lease> leases_;  // guarded by lease_mu_; by receipt handle
+  bool lease_stop_ = false;              // guarded by lease_mu_
 
   // Pending deletes, guarded by ack_mu_.
   std::mutex ack_mu_;
   std::condition_variable ack_cv_;
-  std::vector<std::string> acks_;
-  bool ack_stop_ = false;
+  std::vector<std::string> acks_;  // guarded by ack_mu_
+  bool ack_stop_ = false;          // guarded by ack_mu_
 
   std::vector<std::thread> receivers_;
   std::vector<std::thread> workers_;

@@ -9,7 +9,7 @@ DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock
     : ticker_(ticker != nullptr ? *ticker : RealTicker()),
       shutdown_deadline_(config.consumer.shutdown_deadline),
       relay_(store, bus.CampaignEvents(), config.relay, metrics),
-      reconciler_(store, clock,
+      reconciler_(store, clock, ticker_,
                   [&] {
                     ReconcilerOptions o;
                     o.settings = config.reconcile;

@@ -46,6 +46,8 @@ class DataFetcher {
   Reconciler& reconciler() { return reconciler_; }
   // True between Start() and Stop() (readiness: the consumers are running).
   bool running() const { return running_; }
+  // The monotonic time of this fetcher's threads (its ops server and readiness use it too).
+  Ticker& ticker() const { return ticker_; }
 
  private:
   Ticker& ticker_;

@@ -24,8 +24,8 @@ Result<std::unique_ptr<FetcherOps>> FetcherOps::Start(const OpsAddress& address,
       .Set(1);
   ops->probe_ = std::make_unique<ReadinessProbe>(
       store, bus.WorkQueue(kAllDataParts[0]), [&fetcher] { return fetcher.running(); }, metrics,
-      readiness);
-  ops->server_ = std::make_unique<OpsServer>();
+      fetcher.ticker(), readiness);
+  ops->server_ = std::make_unique<OpsServer>(fetcher.ticker());
   AddStandardRoutes(*ops->server_, metrics,
                     [probe = ops->probe_.get()] { return probe->Checks(); });
   ops->dashboard_ = std::make_unique<DashboardApi>(

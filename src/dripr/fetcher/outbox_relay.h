@@ -55,7 +55,7 @@ class OutboxRelay {
   const MetricCounter published_metric_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> published_{0};
-  std::mutex mu_;
+  std::mutex mu_;  // guards no data (stop_ is atomic): only the waits on cv_
   std::condition_variable cv_;
   std::thread thread_;
 };

@@ -8,10 +8,11 @@
 namespace dripr {
 
 ReadinessProbe::ReadinessProbe(Store& store, Queue& queue, std::function<bool()> consumers_running,
-                               Metrics& metrics, ReadinessOptions options)
+                               Metrics& metrics, Ticker& ticker, ReadinessOptions options)
     : store_(store),
       metrics_(metrics),
       consumers_running_(std::move(consumers_running)),
+      ticker_(ticker),
       options_(options),
       database_(
           "database",
@@ -24,14 +25,14 @@ ReadinessProbe::ReadinessProbe(Store& store, Queue& queue, std::function<bool()>
             }
             return Ok();
           },
-          options.interval, options.timeout),
+          options.interval, options.timeout, ticker),
       bus_(
           "bus",
           [&queue]() -> Status {
             DRIPR_TRY(queue.Stats());
             return Ok();
           },
-          options.interval, options.timeout) {}
+          options.interval, options.timeout, ticker) {}
 
 ReadinessProbe::~ReadinessProbe() { Stop(); }
 
@@ -91,7 +92,7 @@ void ReadinessProbe::SampleLoop() {
     lock.unlock();
     SampleOnce();
     lock.lock();
-    cv_.wait_for(lock, options_.sample_interval, [&] { return stop_; });
+    ticker_.WaitFor(lock, cv_, options_.sample_interval, [&] { return stop_; });
   }
 }
 

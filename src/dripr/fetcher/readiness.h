@@ -35,9 +35,10 @@ struct ReadinessOptions {
 
 class ReadinessProbe {
  public:
-  // All references must outlive the probe. `metrics` receives the sampled gauges.
+  // All references must outlive the probe. `metrics` receives the sampled gauges; `ticker`
+  // paces the checks and the sampler.
   ReadinessProbe(Store& store, Queue& queue, std::function<bool()> consumers_running,
-                 Metrics& metrics, ReadinessOptions options = {});
+                 Metrics& metrics, Ticker& ticker, ReadinessOptions options = {});
   ~ReadinessProbe();
   void Start();
   void Stop();
@@ -50,6 +51,7 @@ class ReadinessProbe {
   Store& store_;
   Metrics& metrics_;
   const std::function<bool()> consumers_running_;
+  Ticker& ticker_;
   const ReadinessOptions options_;
   PeriodicCheck database_;
   PeriodicCheck bus_;

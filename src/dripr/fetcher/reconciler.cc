@@ -37,8 +37,8 @@ std::string Describe(const ReconcileItem& item, const ReconcileSettings& s) {
 
 }  // namespace
 
-Reconciler::Reconciler(Store& store, const Clock& clock, ReconcilerOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {
+Reconciler::Reconciler(Store& store, const Clock& clock, Ticker& ticker, ReconcilerOptions options)
+    : store_(store), clock_(clock), ticker_(ticker), options_(std::move(options)) {
   if (options_.holder.empty()) options_.holder = DefaultHolder();
   if (options_.lease_ttl.count() <= 0) {
     options_.lease_ttl = std::max(std::chrono::seconds(2), 2 * options_.settings.interval);
@@ -60,7 +60,7 @@ Result<bool> Reconciler::Lease() {
     }
   }
   holding_ = *held;
-  if (*held) leased_at_ = RealTicker().Now();
+  if (*held) leased_at_ = ticker_.Now();
   return held;
 }
 
@@ -94,7 +94,7 @@ Result<ReconcilePass> Reconciler::RunOnce(bool dry_run) {
       continue;
     }
     // A long pass renews the lease halfway through its ttl; a lost lease ends the pass.
-    if (options_.use_lease && RealTicker().Now() - leased_at_ > options_.lease_ttl / 2) {
+    if (options_.use_lease && ticker_.Now() - leased_at_ > options_.lease_ttl / 2) {
       DRIPR_ASSIGN_OR_RETURN(bool held, Lease());
       if (!held) {
         pass.lease_lost = true;
@@ -150,7 +150,7 @@ void Reconciler::Loop() {
       options_.on_pass(*pass);
     }
     std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, options_.settings.interval, [this] { return stop_; })) return;
+    if (ticker_.WaitFor(lock, cv_, options_.settings.interval, [this] { return stop_; })) return;
   }
 }
 

@@ -62,7 +62,8 @@ struct ReconcilerOptions {
 
 class Reconciler {
  public:
-  Reconciler(Store& store, const Clock& clock, ReconcilerOptions options);
+  // `ticker` (monotonic time: lease renewal, the pass interval) must outlive the reconciler.
+  Reconciler(Store& store, const Clock& clock, Ticker& ticker, ReconcilerOptions options);
   ~Reconciler();
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -93,13 +94,14 @@ class Reconciler {
 
   Store& store_;
   const Clock& clock_;
+  Ticker& ticker_;
   ReconcilerOptions options_;  // constant once Start() ran
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;     // guarded by mu_
-  bool holding_ = false;  // whether the last Lease() call got it; the pass thread only
-  std::chrono::steady_clock::time_point leased_at_{};  // the pass thread only
+  bool stop_ = false;              // guarded by mu_
+  bool holding_ = false;           // whether the last Lease() call got it; the pass thread only
+  Ticker::TimePoint leased_at_{};  // the pass thread only
   std::thread thread_;
 };
 

@@ -46,8 +46,8 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
   return store;
 }
 
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, const Env& env, bool read_only) {
-  if (config.bus == BusKind::kAws) return OpenAwsBus(env);
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only) {
+  if (config.bus == BusKind::kAws) return OpenAwsBus(config.aws_env);
   DRIPR_TRY(sqlite::CheckDatabaseFile(
       config.embedded_bus_path, read_only ? sqlite::Access::kExistingOnly : sqlite::Access::kCreate,
       "embedded bus (EMBEDDED_BUS_PATH)"));
@@ -98,9 +98,9 @@ Status DatabaseFileWatch::Check() const {
   return Ok();
 }
 
-Status CheckBusForFetcher(const AppConfig& config, const Env& env) {
+Status CheckBusForFetcher(const AppConfig& config) {
   if (config.bus != BusKind::kAws) return Ok();
-  auto checked = CheckAwsRedrive(env, config.consumer.max_attempts);
+  auto checked = CheckAwsRedrive(config.aws_env, config.consumer.max_attempts);
   if (checked || checked.error().code == ErrorCode::kInvalidArgument) return checked;
   DRIPR_LOG_WARN("start-up check of the queues' RedrivePolicy skipped: {}",
                  checked.error().ToString());

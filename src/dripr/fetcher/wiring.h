@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
-#include "dripr/core/env.h"
 #include "dripr/fetcher/config.h"
 #include "dripr/providers/provider.h"
 #include "dripr/sqlite/db.h"
@@ -37,10 +36,10 @@ Status CheckDatabaseLocation(const AppConfig& config, bool read_only);
 Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& setup,
                                      const Clock* clock = nullptr);
 
-// EVENT_BUS=embedded: the bus tables in config.embedded_bus_path; aws: SNS/SQS from env.
-// read_only (embedded): the file must exist and nothing is created or declared in it; a
-// missing layout is kFailedPrecondition saying what creates it.
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, const Env& env, bool read_only = false);
+// EVENT_BUS=embedded: the bus tables in config.embedded_bus_path; aws: SNS/SQS from
+// config.aws_env. read_only (embedded): the file must exist and nothing is created or declared
+// in it; a missing layout is kFailedPrecondition saying what creates it.
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only = false);
 
 // "sqlite:/absolute/path" or "postgresql://host:port/db" (never credentials), for logs.
 std::string DescribeDatabase(const AppConfig& config);
@@ -62,6 +61,6 @@ class DatabaseFileWatch {
 // RedrivePolicy must allow more receives than DRIPR_MAX_ATTEMPTS (else kInvalidArgument, one
 // line naming the queue: exit 2). When SQS cannot answer (unreachable, a queue missing) it
 // logs a warning and passes: the fetcher then retries as it does for a broker that is down.
-Status CheckBusForFetcher(const AppConfig& config, const Env& env);
+Status CheckBusForFetcher(const AppConfig& config);
 
 }  // namespace dripr

@@ -34,6 +34,8 @@ std::optional<std::string> OpsRequest::Param(const std::string& name) const {
 }
 
 struct OpsServer::Impl {
+  explicit Impl(Ticker& t) : ticker(t) {}
+  Ticker& ticker;
   httplib::Server server;
   std::thread thread;
 };
@@ -62,7 +64,7 @@ httplib::Server::Handler Adapt(OpsHandler handler) {
 
 }  // namespace
 
-OpsServer::OpsServer() : impl_(std::make_unique<Impl>()) {
+OpsServer::OpsServer(Ticker& ticker) : impl_(std::make_unique<Impl>(ticker)) {
   // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same
   // port and silently share its connections: only SO_REUSEADDR (quick restarts) here.
   impl_->server.set_socket_options([](socket_t sock) {
@@ -98,9 +100,10 @@ Result<int> OpsServer::Start(const std::string& host, int port) {
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   // httplib's stop() does nothing until the listening loop has begun, so a Stop() right
   // after Start() would leave it accepting forever: return only once it runs.
-  const auto deadline = RealTicker().Now() + std::chrono::seconds(5);
-  while (!impl_->server.is_running() && RealTicker().Now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Ticker& ticker = impl_->ticker;
+  const auto deadline = ticker.Now() + std::chrono::seconds(5);
+  while (!impl_->server.is_running() && ticker.Now() < deadline) {
+    ticker.SleepFor(std::chrono::milliseconds(1));
   }
   return bound;
 }

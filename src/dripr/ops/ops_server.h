@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/core/metrics.h"
 
@@ -60,7 +61,8 @@ struct CheckStatus {
 
 class OpsServer {
  public:
-  OpsServer();
+  // `ticker` (start-up wait) must outlive the server.
+  explicit OpsServer(Ticker& ticker);
   ~OpsServer();  // stops the server
   OpsServer(const OpsServer&) = delete;
   OpsServer& operator=(const OpsServer&) = delete;

@@ -6,11 +6,14 @@
 
 namespace dripr {
 
-using SteadyClock = std::chrono::steady_clock;
-
 PeriodicCheck::PeriodicCheck(std::string name, std::function<Status()> check,
-                             std::chrono::milliseconds interval, std::chrono::milliseconds timeout)
-    : name_(std::move(name)), check_(std::move(check)), interval_(interval), timeout_(timeout) {}
+                             std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
+                             Ticker& ticker)
+    : name_(std::move(name)),
+      check_(std::move(check)),
+      interval_(interval),
+      timeout_(timeout),
+      ticker_(ticker) {}
 
 PeriodicCheck::~PeriodicCheck() { Stop(); }
 
@@ -31,7 +34,7 @@ void PeriodicCheck::Stop() {
 void PeriodicCheck::Loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    running_since_ = SteadyClock::now();
+    running_since_ = ticker_.Now();
     lock.unlock();
     Status st = check_();
     lock.lock();
@@ -45,15 +48,15 @@ void PeriodicCheck::Loop() {
     last_ = std::move(st);
     have_result_ = true;
     running_since_ = {};
-    cv_.wait_for(lock, interval_, [&] { return stop_; });
+    ticker_.WaitFor(lock, cv_, interval_, [&] { return stop_; });
   }
 }
 
 CheckStatus PeriodicCheck::Current() const {
   std::lock_guard lock(mu_);
   CheckStatus c{name_, false, ""};
-  const auto now = SteadyClock::now();
-  if (running_since_ != SteadyClock::time_point{} && now - running_since_ > timeout_) {
+  const auto now = ticker_.Now();
+  if (running_since_ != Ticker::TimePoint{} && now - running_since_ > timeout_) {
     c.detail =
         fmt::format("no answer within {:g} s", std::chrono::duration<double>(timeout_).count());
     if (have_result_ && !last_) c.detail += " (last error: " + last_.error().ToString() + ")";

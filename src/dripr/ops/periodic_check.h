@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/ops/ops_server.h"
 
@@ -18,8 +19,9 @@ namespace dripr {
 // One named check re-run periodically on its own thread.
 class PeriodicCheck {
  public:
+  // `ticker` (the interval, the timeout) must outlive the check.
   PeriodicCheck(std::string name, std::function<Status()> check, std::chrono::milliseconds interval,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, Ticker& ticker);
   ~PeriodicCheck();  // stops (waits for the running check to return)
   void Start();
   void Stop();
@@ -31,12 +33,13 @@ class PeriodicCheck {
   const std::string name_;
   const std::function<Status()> check_;
   const std::chrono::milliseconds interval_, timeout_;
+  Ticker& ticker_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;                                      // guarded by mu_
-  bool have_result_ = false;                               // guarded by mu_
-  Status last_ = Ok();                                     // guarded by mu_
-  std::chrono::steady_clock::time_point running_since_{};  // guarded by mu_; epoch: idle
+  bool stop_ = false;                  // guarded by mu_
+  bool have_result_ = false;           // guarded by mu_
+  Status last_ = Ok();                 // guarded by mu_
+  Ticker::TimePoint running_since_{};  // guarded by mu_; epoch: idle
   std::thread thread_;
 };
 

@@ -57,21 +57,25 @@ class MeteredProvider final : public Provider {
 
 }  // namespace
 
-Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics,
+Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
+                                 const RentCastOptions& rentcast, Metrics* metrics,
                                  std::shared_ptr<SharedBudget> budget) {
-  const std::string name = env.GetOr("DATA_PROVIDER", "sample");
-  if (name == "sample") {
-    DRIPR_ASSIGN_OR_RETURN(auto options, SampleProviderOptions::FromEnv(env));
-    ProviderPtr p = std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
-    if (metrics != nullptr) p = std::make_unique<MeteredProvider>(std::move(p), *metrics);
-    return p;
-  }
-  if (name == "rentcast") {
+  if (kind == ProviderKind::kRentCast) {
     // The RentCast provider counts each HTTP request itself (status codes, retries).
-    return OpenRentCastProvider(env, nullptr, nullptr, metrics, std::move(budget));
+    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget));
   }
-  return Fail(ErrorCode::kInvalidArgument,
-              "DATA_PROVIDER must be sample or rentcast, got '" + name + "'");
+  SampleProviderOptions options = sample;
+  if (!options.zips && !options.zip_csv_path.empty()) {
+    auto zips = ZipCentroids::LoadFile(options.zip_csv_path);
+    if (!zips) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  options.zip_csv_variable + ": " + zips.error().message);
+    }
+    options.zips = std::make_shared<const ZipCentroids>(std::move(*zips));
+  }
+  ProviderPtr p = std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
+  if (metrics != nullptr) p = std::make_unique<MeteredProvider>(std::move(p), *metrics);
+  return p;
 }
 
 }  // namespace dripr

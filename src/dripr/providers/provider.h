@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "dripr/core/env.h"
 #include "dripr/core/error.h"
 #include "dripr/core/metrics.h"
 #include "dripr/domain/types.h"
@@ -39,14 +38,19 @@ class Provider {
 
 using ProviderPtr = std::unique_ptr<Provider>;
 
+// DATA_PROVIDER (parsed with the backends' options in fetcher/config.cc).
+enum class ProviderKind { kSample, kRentCast };
+struct SampleProviderOptions;
+struct RentCastOptions;
 class SharedBudget;  // providers/rentcast/rate_limiter.h
 
-// DATA_PROVIDER=sample|rentcast (+ RENTCAST_* for rentcast). kInvalidArgument for a bad
-// or incomplete configuration. `metrics` (may be null; must outlive the provider) receives
-// dripr_provider_requests_total and dripr_provider_request_duration_seconds. `budget` (may be
-// null) makes RENTCAST_MAX_RPS the budget of every instance sharing it (the data-fetcher
-// passes one kept in the database).
-Result<ProviderPtr> OpenProvider(const Env& env, Metrics* metrics = nullptr,
+// The provider of `kind` with its options. kInvalidArgument for an incomplete configuration
+// (no RentCast key) or a sample centroid CSV that cannot be read. `metrics` (may be null; must
+// outlive the provider) receives dripr_provider_requests_total and
+// dripr_provider_request_duration_seconds. `budget` (may be null) makes RENTCAST_MAX_RPS the
+// budget of every instance sharing it (the data-fetcher passes one kept in the database).
+Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
+                                 const RentCastOptions& rentcast, Metrics* metrics = nullptr,
                                  std::shared_ptr<SharedBudget> budget = nullptr);
 
 }  // namespace dripr

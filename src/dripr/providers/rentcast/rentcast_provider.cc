@@ -92,37 +92,6 @@ long long Ms(Ticker::Duration d) { return duration_cast<milliseconds>(d).count()
 
 }  // namespace
 
-Result<RentCastOptions> RentCastOptions::FromEnv(const Env& env) {
-  RentCastOptions o;
-  o.api_key = env.GetOr("RENTCAST_API_KEY", "");
-  if (o.api_key.empty()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
-  }
-  o.base_url = env.GetOr("RENTCAST_BASE_URL", o.base_url);
-  while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
-  if (!o.base_url.starts_with("http://") && !o.base_url.starts_with("https://")) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "RENTCAST_BASE_URL must start with http:// or https://, got '" + o.base_url + "'");
-  }
-  DRIPR_ASSIGN_OR_RETURN(o.max_rps, env.GetDouble("RENTCAST_MAX_RPS", o.max_rps, 0.01, 1000));
-  DRIPR_ASSIGN_OR_RETURN(auto page_size, env.GetInt("RENTCAST_PAGE_SIZE", o.page_size, 1, 500));
-  DRIPR_ASSIGN_OR_RETURN(auto max_pages, env.GetInt("RENTCAST_MAX_PAGES", o.max_pages, 1, 100));
-  DRIPR_ASSIGN_OR_RETURN(auto attempts, env.GetInt("RENTCAST_MAX_ATTEMPTS", o.max_attempts, 1, 20));
-  DRIPR_ASSIGN_OR_RETURN(
-      auto backoff, env.GetInt("RENTCAST_BACKOFF_INITIAL_MS", o.backoff_initial.count(), 1, 60000));
-  DRIPR_ASSIGN_OR_RETURN(auto timeout, env.GetInt("RENTCAST_TIMEOUT_SECONDS", 15, 1, 600));
-  DRIPR_ASSIGN_OR_RETURN(auto deadline, env.GetInt("RENTCAST_DEADLINE_SECONDS", 60, 1, 3600));
-  o.page_size = static_cast<int>(page_size);
-  o.max_pages = static_cast<int>(max_pages);
-  o.max_attempts = static_cast<int>(attempts);
-  o.backoff_initial = milliseconds(backoff);
-  o.backoff_max = std::max(o.backoff_max, o.backoff_initial);
-  o.request_timeout = std::chrono::seconds(timeout);
-  o.deadline = std::chrono::seconds(deadline);
-  return o;
-}
-
 RentCastProvider::RentCastProvider(RentCastOptions options, HttpClientPtr http,
                                    std::shared_ptr<RateLimiter> limiter, const Clock& clock,
                                    Metrics* metrics)
@@ -380,10 +349,13 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
   return market;
 }
 
-Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http,
+Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http,
                                          std::shared_ptr<RateLimiter> limiter, Metrics* metrics,
                                          std::shared_ptr<SharedBudget> budget) {
-  DRIPR_ASSIGN_OR_RETURN(auto options, RentCastOptions::FromEnv(env));
+  if (options.api_key.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
+  }
   if (!http) http = NewCurlHttpClient();
   if (!limiter) {
     limiter = std::make_shared<RateLimiter>(

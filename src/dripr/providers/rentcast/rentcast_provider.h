@@ -35,7 +35,6 @@
 #include <string>
 
 #include "dripr/core/clock.h"
-#include "dripr/core/env.h"
 #include "dripr/core/http.h"
 #include "dripr/core/metrics.h"
 #include "dripr/providers/provider.h"
@@ -58,10 +57,7 @@ struct RentCastOptions {
   std::chrono::milliseconds deadline{60000};         // RENTCAST_DEADLINE_SECONDS, per call
   int market_history_months = 6;
   uint64_t jitter_seed = 0;  // 0: a random seed (core/random.h)
-
-  // Reads the RENTCAST_* variables above. kInvalidArgument names the bad variable; a
-  // missing RENTCAST_API_KEY is an error.
-  static Result<RentCastOptions> FromEnv(const Env& env);
+  // The RENTCAST_* variables are parsed with every other setting in fetcher/config.cc.
 };
 
 // Counters since construction (for tests and metrics).
@@ -127,11 +123,11 @@ class RentCastProvider final : public Provider {
       fields_skipped_{0}, market_flight_joins_{0};
 };
 
-// DATA_PROVIDER=rentcast: options from `env`, the libcurl transport (unless `http` is
-// given) and a new RateLimiter at RENTCAST_MAX_RPS (unless `limiter` is given) whose cluster
-// stage is `budget` (may be null: this process alone). Call it once per process and share the
-// provider so that one limiter paces every thread.
-Result<ProviderPtr> OpenRentCastProvider(const Env& env, HttpClientPtr http = nullptr,
+// DATA_PROVIDER=rentcast: `options` (an empty api_key is kInvalidArgument), the libcurl
+// transport (unless `http` is given) and a new RateLimiter at RENTCAST_MAX_RPS (unless `limiter`
+// is given) whose cluster stage is `budget` (may be null: this process alone). Call it once per
+// process and share the provider so that one limiter paces every thread.
+Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http = nullptr,
                                          std::shared_ptr<RateLimiter> limiter = nullptr,
                                          Metrics* metrics = nullptr,
                                          std::shared_ptr<SharedBudget> budget = nullptr);

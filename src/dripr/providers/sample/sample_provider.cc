@@ -116,52 +116,6 @@ HomeShape ShapeFor(Rng& rng, double u) {
 
 }  // namespace
 
-Result<SampleProviderOptions> SampleProviderOptions::FromEnv(const Env& env) {
-  SampleProviderOptions o;
-  std::string sparse = env.GetOr("DRIPR_SAMPLE_SPARSE_ZIPS", "");
-  size_t start = 0;
-  while (start <= sparse.size()) {
-    size_t comma = sparse.find(',', start);
-    if (comma == std::string::npos) comma = sparse.size();
-    std::string item = sparse.substr(start, comma - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      bool digits = item.size() <= 5 && std::all_of(item.begin(), item.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; });
-      if (!digits) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "DRIPR_SAMPLE_SPARSE_ZIPS: '" + item +
-                        "' is not a zip code or zip prefix (1 to 5 digits)");
-      }
-      o.sparse_zip_prefixes.push_back(item);
-    }
-    start = comma + 1;
-  }
-  DRIPR_ASSIGN_OR_RETURN(long long ms, env.GetInt("DRIPR_SAMPLE_LATENCY_MS", 0, 0, 60000));
-  o.latency = std::chrono::milliseconds(ms);
-
-  std::string csv = env.GetOr("DRIPR_SAMPLE_ZIP_CSV", "");
-  bool required = !csv.empty();
-  if (!required) {
-    std::string dir = env.GetOr("DRIPR_DATA_DIR", "");
-    std::error_code ec;
-    if (!dir.empty() && std::filesystem::exists(dir + "/zip_codes.csv", ec)) {
-      csv = dir + "/zip_codes.csv";
-    }
-  }
-  if (!csv.empty()) {
-    auto zips = ZipCentroids::LoadFile(csv);
-    if (!zips) {
-      return Fail(
-          ErrorCode::kInvalidArgument,
-          (required ? "DRIPR_SAMPLE_ZIP_CSV: " : "DRIPR_DATA_DIR: ") + zips.error().message);
-    }
-    o.zips = std::make_shared<const ZipCentroids>(std::move(*zips));
-  }
-  return o;
-}
-
 SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options)
     : clock_(clock), options_(std::move(options)) {}
 

@@ -32,7 +32,6 @@
 #include <vector>
 
 #include "dripr/core/clock.h"
-#include "dripr/core/env.h"
 #include "dripr/providers/provider.h"
 #include "dripr/providers/sample/zip_centroids.h"
 
@@ -49,11 +48,10 @@ struct SampleProviderOptions {
   // knows where a zip is. Without them homes carry the searched area's zip and Market()
   // places a zip at its metro's centre (main city prefixes) or in the country.
   std::shared_ptr<const ZipCentroids> zips;
-
-  // DRIPR_SAMPLE_SPARSE_ZIPS (comma-separated zips or prefixes), DRIPR_SAMPLE_LATENCY_MS
-  // (0..60000), DRIPR_SAMPLE_ZIP_CSV (centroid CSV; must be readable when set), otherwise
-  // $DRIPR_DATA_DIR/zip_codes.csv when that file exists. kInvalidArgument names the variable.
-  static Result<SampleProviderOptions> FromEnv(const Env& env);
+  // When `zips` is null: the centroid CSV OpenProvider loads into it ("" none), and the
+  // setting that named it, for errors (DRIPR_SAMPLE_ZIP_CSV or DRIPR_DATA_DIR; fetcher/config.cc).
+  std::string zip_csv_path;
+  std::string zip_csv_variable;
 };
 
 class SampleProvider final : public Provider {
