@@ -23,8 +23,12 @@ pg_bin() {
   for d in /usr/lib/postgresql/*/bin; do [[ -x $d/initdb ]] && echo "$d"; done | sort -V | tail -1
 }
 
-TEST_SERVERS_DIR=$(mktemp -d /tmp/dripr-test-servers.XXXXXX)
-chmod 755 "$TEST_SERVERS_DIR"
+# One directory per shell (not exported): sourcing again in the same shell keeps it, so one
+# stop_test_servers stops every server that shell started.
+if [[ -z ${TEST_SERVERS_DIR:-} || ! -d $TEST_SERVERS_DIR ]]; then
+  TEST_SERVERS_DIR=$(mktemp -d /tmp/dripr-test-servers.XXXXXX)
+  chmod 755 "$TEST_SERVERS_DIR"
+fi
 
 start_postgres() {
   local bin port
@@ -116,12 +120,15 @@ start_moto() {
   echo "moto_server on 127.0.0.1:$port"
 }
 
+# Stops only the servers this sourcing started (their data lives in its TEST_SERVERS_DIR): an
+# e2e script that starts a private server of one kind inherits the outer run's variables for
+# the other kinds, and must not stop the servers the concurrently running suites use.
 stop_test_servers() {
   if [[ -f $TEST_SERVERS_DIR/moto.pid ]]; then kill "$(cat "$TEST_SERVERS_DIR/moto.pid")" 2>/dev/null || true; fi
-  if [[ -n ${DRIPR_TEST_PG_DATA:-} && -f $DRIPR_TEST_PG_DATA/postmaster.pid ]]; then
+  if [[ ${DRIPR_TEST_PG_DATA:-} == "$TEST_SERVERS_DIR"/* && -f $DRIPR_TEST_PG_DATA/postmaster.pid ]]; then
     as_postgres "$DRIPR_TEST_PG_CTL" -D "$DRIPR_TEST_PG_DATA" -m immediate stop >/dev/null 2>&1 || true
   fi
-  if [[ -n ${DRIPR_TEST_MYSQL_DATA:-} && -f $DRIPR_TEST_MYSQL_DATA/server.pid ]]; then
+  if [[ ${DRIPR_TEST_MYSQL_DATA:-} == "$TEST_SERVERS_DIR"/* && -f $DRIPR_TEST_MYSQL_DATA/server.pid ]]; then
     kill -9 "$(cat "$DRIPR_TEST_MYSQL_DATA/server.pid")" 2>/dev/null || true
   fi
   rm -rf "$TEST_SERVERS_DIR"
