@@ -10,7 +10,7 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -143,11 +143,21 @@ try:
     dripr("publish", json.dumps(event))
     driver.get(URL + "/dead-letters")
 
-    def ghost_letters():  # one copy per work queue, each after its retries
-        driver.refresh()
+    def ghost_letters_shown():
         return all(driver.find_elements(By.CSS_SELECTOR, '[data-dlq="%s"] [data-message-id]' % q)
                    for q in ("local_market_data", "active_listings", "recent_sales"))
-    wait(ghost_letters, "the dead letters on the page", timeout=30, every=0.5)
+
+    def ghost_letters():  # one copy per work queue, each after its retries
+        # The page renders after its fetch of /api/dead-letters, which ends after the reload:
+        # give each reload time to render before reloading again.
+        driver.refresh()
+        try:
+            return WebDriverWait(driver, 3, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d: ghost_letters_shown())
+        except TimeoutException:
+            return False
+    wait(ghost_letters, "the dead letters on the page", timeout=45, every=0.5)
     msg = driver.find_element(By.CSS_SELECTOR, '[data-dlq="active_listings"] [data-message-id]')
     mid = msg.get_attribute("data-message-id")
     reason = msg.find_element(By.CSS_SELECTOR, ".reason").text
