@@ -101,46 +101,45 @@ void PrintJson(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 
-CLI::Option* AddIntOption(CLI::App* app, const std::string& name, std::optional<int64_t>& target,
-                          int64_t min, int64_t max, const std::string& description) {
+namespace {
+
+// An option whose text `parse` (text -> Result<number>) checks; the number is stored in `target`.
+template <class T, class Parse>
+CLI::Option* AddParsedOption(CLI::App* app, const std::string& name, T& target, Parse parse,
+                             const std::string& description, const std::string& type_name) {
   return app
       ->add_option_function<std::string>(
           name,
-          [&target, name, min, max](const std::string& text) {
-            auto n = ParseInt(text, min, max);
+          [&target, name, parse](const std::string& text) {
+            auto n = parse(text);
             if (!n) throw CLI::ValidationError(name, n.error().message);
-            target = *n;
+            target = static_cast<T>(*n);
           },
           description)
-      ->type_name("INT");
+      ->type_name(type_name);
+}
+
+}  // namespace
+
+CLI::Option* AddIntOption(CLI::App* app, const std::string& name, std::optional<int64_t>& target,
+                          int64_t min, int64_t max, const std::string& description) {
+  return AddParsedOption(
+      app, name, target, [min, max](const std::string& t) { return ParseInt(t, min, max); },
+      description, "INT");
 }
 
 CLI::Option* AddIntOption(CLI::App* app, const std::string& name, int& target, int min, int max,
                           const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target, name, min, max](const std::string& text) {
-            auto n = ParseInt(text, min, max);
-            if (!n) throw CLI::ValidationError(name, n.error().message);
-            target = static_cast<int>(*n);
-          },
-          description)
-      ->type_name("INT");
+  return AddParsedOption(
+      app, name, target, [min, max](const std::string& t) { return ParseInt(t, min, max); },
+      description, "INT");
 }
 
 CLI::Option* AddDoubleOption(CLI::App* app, const std::string& name, std::optional<double>& target,
                              double min, double max, const std::string& description) {
-  return app
-      ->add_option_function<std::string>(
-          name,
-          [&target, name, min, max](const std::string& text) {
-            auto n = ParseDouble(text, min, max);
-            if (!n) throw CLI::ValidationError(name, n.error().message);
-            target = *n;
-          },
-          description)
-      ->type_name("NUMBER");
+  return AddParsedOption(
+      app, name, target, [min, max](const std::string& t) { return ParseDouble(t, min, max); },
+      description, "NUMBER");
 }
 
 Status CheckArgs(int argc, const char* const* argv) {

@@ -12,6 +12,7 @@
 //   Sql(text)                  the text with its `?` placeholders in the server's form
 //   EpochMs(expr)              a timestamp expression read as epoch milliseconds (bigint)
 //   Columns(list)              a column list with identifiers the server reserves quoted
+//   InsertIfAbsent(insert, key) the INSERT doing nothing when a row with unique `key` exists
 //   UpsertSet(key)             what follows an INSERT to update the row whose unique `key`
 //                              exists instead ("ON CONFLICT (key) DO UPDATE SET")
 
@@ -359,6 +360,35 @@ class NetworkedStore : public StoreBase {
  protected:
   using Work = std::function<Status(Connection&)>;
   using StoreBase::StoreBase;
+
+  // The row of the cluster-wide provider budget `name` (table provider_budget,
+  // docs/decisions/cluster.md), locked FOR UPDATE so that concurrent reservations from any
+  // process queue on it. Locking before inserting keeps the common case to one exclusive lock:
+  // taking a shared one first (a duplicate-key insert) and upgrading it deadlocks concurrent
+  // reservations. A missing row is created with next_at 0 ("free since 1970").
+  Status UpdateBudget(std::string_view what, const std::string& name,
+                      const BudgetDecision& decide) override {
+    return InTransaction(what, [&](Connection& c) -> Status {
+      auto lock_row = [&]() {
+        return c.Exec(Driver::Sql("SELECT next_at FROM provider_budget WHERE name = ? FOR UPDATE"),
+                      Params().Text(name));
+      };
+      DRIPR_ASSIGN_OR_RETURN(Rows r, lock_row());
+      if (r.empty()) {
+        DRIPR_TRY(c.Exec(Driver::Sql(Driver::InsertIfAbsent(
+                             "INSERT INTO provider_budget (name, next_at) VALUES (?, 0)", "name")),
+                         Params().Text(name)));
+        DRIPR_ASSIGN_OR_RETURN(r, lock_row());
+      }
+      std::optional<int64_t> next_at;
+      if (!r.empty()) next_at = r.Int(0, 0);
+      std::optional<int64_t> updated = decide(next_at, Now());
+      if (!updated) return Ok();
+      DRIPR_TRY(c.Exec(Driver::Sql("UPDATE provider_budget SET next_at = ? WHERE name = ?"),
+                       Params().Int(*updated).Text(name)));
+      return Ok();
+    });
+  }
 
   // Runs `fn` on a pooled connection, inside a transaction when `transaction`; retries the
   // whole of it on transient failures (serialization failures, deadlocks, lost connections)

@@ -30,6 +30,11 @@ struct Driver {
   // The columns' utf8mb4_bin collation already compares ids bytewise.
   static constexpr std::string_view kIdCollate = "";
   static std::string UpsertSet(std::string_view /*key*/) { return "ON DUPLICATE KEY UPDATE"; }
+  // `insert` ("INSERT INTO t (...) VALUES (...)") doing nothing when a row with a unique key
+  // exists.
+  static std::string InsertIfAbsent(std::string_view insert, std::string_view /*key*/) {
+    return "INSERT IGNORE" + std::string(insert.substr(insert.find(' ')));
+  }
 };
 
 }  // namespace dripr::my

@@ -73,8 +73,6 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   MysqlStore(MysqlStoreOptions options, my::Url url, const Clock* clock);
 
   SysTime Now() const override;
-  Status UpdateBudget(std::string_view what, const std::string& name,
-                      const BudgetDecision& decide) override;  // mysql_budget.cc
 
   ConnectionPool<my::Connection>& pool() override { return pool_; }
   std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }

@@ -26,6 +26,10 @@ struct Driver {
   static std::string Columns(std::string_view list) { return std::string(list); }
   // Makes id comparisons bytewise, as ids are ordered everywhere (keyset paging).
   static constexpr std::string_view kIdCollate = " COLLATE \"C\"";
+  // `insert` ("INSERT INTO t (...) VALUES (...)") doing nothing when a row with `key` exists.
+  static std::string InsertIfAbsent(std::string_view insert, std::string_view key) {
+    return std::string(insert) + " ON CONFLICT (" + std::string(key) + ") DO NOTHING";
+  }
   static std::string UpsertSet(std::string_view key) {
     return "ON CONFLICT (" + std::string(key) + ") DO UPDATE SET";
   }

@@ -70,8 +70,6 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   ConnectionPool<pg::Connection>& pool() override { return pool_; }
   std::chrono::milliseconds retry_deadline() const override { return options_.retry_deadline; }
   Status InTransactionOn(pg::Connection& c, const Work& fn) override;
-  Status UpdateBudget(std::string_view what, const std::string& name,
-                      const BudgetDecision& decide) override;  // postgres_budget.cc
 
   // postgres_store.cc
   Result<int> ReadSchemaVersion(pg::Connection& c) override;
