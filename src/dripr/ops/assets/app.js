@@ -165,7 +165,7 @@ function reconcilerText(r) {
   if (!p) return 'no pass yet (one every ' + r.interval_seconds + 's)';
   const when = age(p.age_seconds) + ' ago';
   if (!p.ok) return when + ': failed: ' + p.error;
-  if (!p.acted) return when + ': another fetcher holds the reconciler lease and ran it';
+  if (!p.acted) return when + ': another fetcher holds the reconciler lease (see its dashboard)';
   const a = p.actions;
   return when + ': looked at ' + num(p.looked_at) + ', republished ' + num(a.republish) +
     ', failed ' + num(a.fail_stuck) + ', restarted ' + num(a.restart) +
