@@ -120,6 +120,8 @@ try:
     if int(drawn) < 2:
         fail("the reloaded chart drew %s of the server's samples" % drawn)
     wait(lambda: count("READY_TO_CREATE_EMAIL") == 200, "overview after the reload")
+    # Rates need two polls of this page (2 s apart).
+    wait(lambda: text('[data-rate="done"]')[:1].isdigit(), "the rates after a second poll")
     shot("overview")
 
     # 2. Campaigns: filter, page, reload, search.
