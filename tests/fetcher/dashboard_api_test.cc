@@ -229,7 +229,7 @@ TEST_F(DashboardApiTest, OverviewHasTheCliAndMetricsFigures) {
   EXPECT_EQ(j["reconciler"]["enabled"], false);  // no reconciler given
 }
 
-TEST_F(DashboardApiTest, OverviewQueuesHaveDelayedAndOldestAgeAsDripQueuesHas) {
+TEST_F(DashboardApiTest, OverviewQueuesHaveDelayedAndOldestAgeAsDriprQueuesHas) {
   Queue& work = bus_->WorkQueue(DataPart::kActiveListings);
   ASSERT_TRUE(work.Send({"a", {}}));
   ASSERT_TRUE(work.Send({"b", {}, std::chrono::seconds(300)}));
