@@ -66,11 +66,17 @@ int Queues(const Globals& g, bool as_json) {
     PrintJson(*report);
     return kExitOk;
   }
-  std::printf("%-20s %-40s %9s %9s %9s\n", "part", "queue", "visible", "in_flight", "dlq");
+  // An oldest age the backend does not measure (SQS) is "n/a" (docs/decisions/dashboard.md).
+  auto oldest = [](const json& age) {
+    return age.is_null() ? std::string("n/a") : Age(age.get<double>());
+  };
+  std::printf("%-20s %-40s %9s %9s %9s %9s %9s\n", "part", "queue", "visible", "in_flight",
+              "delayed", "oldest", "dlq");
   for (const auto& q : (*report)["queues"]) {
-    std::printf("%-20s %-40s %9lld %9lld %9lld\n", q["part"].get<std::string>().c_str(),
+    std::printf("%-20s %-40s %9lld %9lld %9lld %9s %9lld\n", q["part"].get<std::string>().c_str(),
                 q["queue"].get<std::string>().c_str(), q["visible"].get<long long>(),
-                q["in_flight"].get<long long>(),
+                q["in_flight"].get<long long>(), q["delayed"].get<long long>(),
+                oldest(q["oldest_age_seconds"]).c_str(),
                 q["dlq_visible"].get<long long>() + q["dlq_in_flight"].get<long long>());
   }
   // The text form reads the same rows the report was built from.

@@ -16,6 +16,7 @@
 #include "cmd/cli.h"
 #include "cmd/render.h"
 #include "dripr/core/log.h"
+#include "dripr/core/time.h"
 #include "dripr/fetcher/cluster_budget.h"
 #include "dripr/fetcher/data_fetcher.h"
 #include "dripr/fetcher/demo.h"
@@ -110,6 +111,8 @@ int DataFetcherCmd(const Globals& g) {
   DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config,
                       /*ticker=*/nullptr, &metrics);
   fetcher.reconciler().SetPassObserver([&metrics](const ReconcilePass& pass) {
+    metrics.Gauge(kReconcilerLastPass, {})
+        .Set(static_cast<double>(ToUnixMillis(pass.started_at)) / 1000.0);
     for (ReconcileAction a : kAllReconcileActions) {
       if (pass.count(a) == 0) continue;
       CounterOf(&metrics, kReconcilerActions, {{"action", std::string(ToString(a))}})

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -90,8 +91,38 @@ try:
     if not any(0 < r < 200 for _, r in seen if r is not None):
         fail("the overview never showed the campaigns in between: %r" % sorted(seen))
     wait(lambda: driver.find_elements(By.CSS_SELECTOR, "svg.chart polyline"), "chart drawn")
-    shot("overview")
     print("overview: READY counts seen", sorted({r for _, r in seen}))
+
+    # 1b. Per queue the delayed count and the oldest message's age (the embedded bus measures
+    # it: never "—"); the reconciler's last pass (the fetcher runs one at start).
+    def cell(part, col):
+        cells = driver.find_elements(By.CSS_SELECTOR, '#queues-table tr[data-part="%s"] '
+                                     '[data-col="%s"]' % (part, col))
+        return cells[0].text if cells else None
+    wait(lambda: cell("recent_sales", "delayed") == "0", "the delayed column")
+    for part in ("local_market_data", "active_listings", "recent_sales"):
+        for col in ("oldest", "dlq-oldest"):
+            if not cell(part, col) or not cell(part, col)[0].isdigit():
+                fail("%s %s shows %r, expected an age" % (part, col, cell(part, col)))
+    wait(lambda: "looked at" in text("#reconciler-last"), "the reconciler's last pass")
+    print("overview: reconciler", text("#reconciler-last"))
+
+    # 1c. The chart does not start empty: a reload draws the fetcher's own samples (one every
+    # 10 s) before this page has polled twice.
+    deadline = time.monotonic() + 30
+    while len(json.load(urllib.request.urlopen(URL + "/api/history"))["samples"]) < 2:
+        if time.monotonic() > deadline:
+            fail("/api/history has fewer than 2 samples after 30 s")
+        time.sleep(0.2)  # polling the condition above, with its deadline
+    driver.refresh()
+    wait(lambda: driver.find_elements(By.CSS_SELECTOR, "svg.chart polyline"), "chart after a reload")
+    drawn = driver.find_element(By.CSS_SELECTOR, "svg.chart").get_attribute("data-server-samples")
+    if int(drawn) < 2:
+        fail("the reloaded chart drew %s of the server's samples" % drawn)
+    wait(lambda: count("READY_TO_CREATE_EMAIL") == 200, "overview after the reload")
+    # Rates need two polls of this page (2 s apart).
+    wait(lambda: text('[data-rate="done"]')[:1].isdigit(), "the rates after a second poll")
+    shot("overview")
 
     # 2. Campaigns: filter, page, reload, search.
     driver.find_element(By.CSS_SELECTOR, 'nav a[href="/campaigns"]').click()
@@ -166,6 +197,17 @@ try:
     if GHOST not in msg.find_element(By.CSS_SELECTOR, "pre.body").text:
         fail("body not shown as text")
     no_xss()
+    # Reading the page again and again does not raise the receive count shown (the consumer's
+    # attempts, within DRIPR_MAX_ATTEMPTS).
+    received = msg.find_element(By.CSS_SELECTOR, ".received").text
+    if not received.endswith(" time(s)") or not 1 <= int(received.split()[0]) <= 4:
+        fail("receive count shown: %r" % received)
+    for _ in range(2):
+        wait(ghost_letters, "the dead letters after a reload", timeout=20, every=0.5)
+        again = driver.find_element(By.CSS_SELECTOR, '[data-message-id="%s"] .received' % mid).text
+        if again != received:
+            fail("receive count went from %r to %r on a reload" % (received, again))
+    msg = driver.find_element(By.CSS_SELECTOR, '[data-message-id="%s"]' % mid)
     shot("dead-letters")
 
     # 5. Without the token the action is refused, and nothing moves.

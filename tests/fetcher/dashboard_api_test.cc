@@ -10,8 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dripr/core/time.h"
 #include "dripr/fetcher/consumer.h"
+#include "dripr/fetcher/reports.h"
 #include "fetcher/local_pipeline.h"
+#include "support/poll.h"
 
 namespace dripr {
 namespace {
@@ -48,7 +51,9 @@ class DashboardApiTest : public ::testing::Test {
   }
   std::string DeadLetter(const std::string& body) {
     auto id = bus_->DeadLetterQueue(DataPart::kRecentSales)
-                  .Send(OutgoingMessage{body, {{std::string(kFailureReasonAttribute), "boom"}}});
+                  .Send(OutgoingMessage{body,
+                                        {{std::string(kFailureReasonAttribute), "boom"},
+                                         {std::string(kReceiveCountAttribute), "4"}}});
     EXPECT_TRUE(id);
     return id ? *id : "";
   }
@@ -172,7 +177,7 @@ TEST_F(DashboardApiTest, DeadLettersAreListedRedrivenAndDeletedOneByOne) {
   ASSERT_EQ(sales["messages"].size(), 2u);
   EXPECT_EQ(sales["messages"][0]["body"], body);
   EXPECT_EQ(sales["messages"][0]["reason"], "boom");
-  EXPECT_GE(sales["messages"][0]["receive_count"].get<int>(), 1);
+  EXPECT_EQ(sales["messages"][0]["receive_count"], 4);  // the consumer's attempts
 
   auto act = [&](const std::string& path, std::multimap<std::string, std::string> params) {
     OpsRequest r = Req(path, std::move(params), {{"x-dripr-token", "none"}});
@@ -221,6 +226,87 @@ TEST_F(DashboardApiTest, OverviewHasTheCliAndMetricsFigures) {
   }
   EXPECT_TRUE(found) << j["metrics"].dump();
   EXPECT_EQ(r.body.find("sqlite:"), std::string::npos) << "the database URL is not shown";
+  EXPECT_EQ(j["reconciler"]["enabled"], false);  // no reconciler given
+}
+
+TEST_F(DashboardApiTest, OverviewQueuesHaveDelayedAndOldestAgeAsDriprQueuesHas) {
+  Queue& work = bus_->WorkQueue(DataPart::kActiveListings);
+  ASSERT_TRUE(work.Send({"a", {}}));
+  ASSERT_TRUE(work.Send({"b", {}, std::chrono::seconds(300)}));
+  // The page is read 42 s after the messages were sent (a manual clock ahead of the bus's).
+  ManualClock clock(std::chrono::system_clock::now() + std::chrono::seconds(42));
+  DashboardApi api(
+      *store_, *bus_, metrics_, [] { return std::vector<CheckStatus>{}; }, {"", true}, clock);
+  auto j = Body(api.Overview(Req("/api/overview")));
+  ASSERT_EQ(j["queues"].size(), 3u);
+  const json& q = j["queues"][1];
+  EXPECT_EQ(q["part"], "active_listings");
+  EXPECT_EQ(q["visible"], 1);
+  EXPECT_EQ(q["delayed"], 1);
+  EXPECT_EQ(q["in_flight"], 0);
+  EXPECT_NEAR(q["oldest_age_seconds"].get<double>(), 42, 3);
+  EXPECT_EQ(q["dlq_oldest_age_seconds"], 0.0);  // empty
+  EXPECT_EQ(j["queues"][0]["oldest_age_seconds"], 0.0);
+  // The same figures as `dripr queues --json` (one function builds both).
+  auto cli = QueuesReport(*bus_, *store_, clock.Now());
+  ASSERT_TRUE(cli);
+  EXPECT_EQ((*cli)["queues"], j["queues"]);
+}
+
+TEST_F(DashboardApiTest, OverviewShowsTheReconcilersLastPass) {
+  ManualClock clock(SysTime{} + std::chrono::hours(24 * 365 * 56));
+  ManualTicker ticker;
+  ReconcilerOptions options;
+  options.settings.interval = std::chrono::seconds(60);
+  Reconciler reconciler(*store_, clock, ticker, options);
+  DashboardApi api(
+      *store_, *bus_, metrics_, [] { return std::vector<CheckStatus>{}; }, {"", true}, clock,
+      DashboardSources{&reconciler, nullptr});
+  auto before = Body(api.Overview(Req("/api/overview")))["reconciler"];
+  EXPECT_EQ(before["enabled"], true);
+  EXPECT_EQ(before["interval_seconds"], 60);
+  EXPECT_TRUE(before["last_pass"].is_null());
+
+  reconciler.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return reconciler.LastPass().has_value(); }));
+  clock.Advance(std::chrono::seconds(7));
+  auto last = Body(api.Overview(Req("/api/overview")))["reconciler"]["last_pass"];
+  reconciler.Stop();
+  ASSERT_TRUE(last.is_object()) << last.dump();
+  EXPECT_EQ(last["ok"], true);
+  EXPECT_EQ(last["acted"], true);
+  EXPECT_EQ(last["looked_at"], 0);
+  EXPECT_EQ(last["actions"]["republish"], 0);
+  EXPECT_DOUBLE_EQ(last["age_seconds"].get<double>(), 7.0);
+  EXPECT_EQ(last["time"], FormatIso8601(clock.Now() - std::chrono::seconds(7)));
+}
+
+TEST_F(DashboardApiTest, HistoryServesTheSamplesOfTheWindowOldestFirst) {
+  ManualClock clock(SysTime{} + std::chrono::hours(24 * 365 * 56));
+  StatusHistory history(std::chrono::seconds(10), std::chrono::seconds(60));
+  StatusCounts counts{};
+  for (int i = 0; i < 9; ++i) {  // 90 s of samples: the first three fall out of the window
+    counts[3] = i;               // READY_TO_CREATE_EMAIL
+    history.Record(clock.Now(), counts);
+    clock.Advance(std::chrono::seconds(10));
+  }
+  DashboardApi api(
+      *store_, *bus_, metrics_, [] { return std::vector<CheckStatus>{}; }, {"", true}, clock,
+      DashboardSources{nullptr, &history});
+  auto r = api.History(Req("/api/history"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Body(r);
+  EXPECT_EQ(j["interval_seconds"], 10);
+  EXPECT_EQ(j["window_seconds"], 60);
+  ASSERT_EQ(j["samples"].size(), 6u) << j.dump();
+  EXPECT_EQ(j["samples"][0]["counts"]["READY_TO_CREATE_EMAIL"], 3);
+  EXPECT_EQ(j["samples"][5]["counts"]["READY_TO_CREATE_EMAIL"], 8);
+  EXPECT_EQ(j["samples"][5]["counts"]["ERROR"], 0);
+  EXPECT_EQ(j["samples"][5]["time"], FormatIso8601(clock.Now() - std::chrono::seconds(10)));
+
+  DashboardApi without(
+      *store_, *bus_, metrics_, [] { return std::vector<CheckStatus>{}; }, {"", true}, clock);
+  EXPECT_TRUE(Body(without.History(Req("/api/history")))["samples"].empty());
 }
 
 }  // namespace

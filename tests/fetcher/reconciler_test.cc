@@ -108,6 +108,33 @@ TEST_F(ReconcilerTest, APassRepublishesStuckAndRestartsErroredCampaignsAndCounts
   EXPECT_EQ(Events("fresh"), 1u);
 }
 
+TEST_F(ReconcilerTest, TheThreadKeepsItsLastPassForTheDashboard) {
+  Started("stuck");
+  clock_.Advance(1h);
+  ManualTicker ticker;  // the thread's next pass is an hour of ticker time away
+  Reconciler r(*store_, clock_, ticker, Options("a"));
+  EXPECT_EQ(r.interval(), 60s);
+  EXPECT_FALSE(r.LastPass());
+  r.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return r.LastPass().has_value(); }));
+  auto last = *r.LastPass();
+  EXPECT_EQ(last.at, clock_.Now());
+  EXPECT_TRUE(last.ok);
+  EXPECT_TRUE(last.acted);
+  EXPECT_EQ(last.looked_at, 1);
+  EXPECT_EQ(last.counts[static_cast<size_t>(ReconcileAction::kRepublish)], 1);
+
+  // Another instance's thread finds the lease taken: a pass that looked at nothing.
+  auto second_store = Open();
+  Reconciler b(*second_store, clock_, ticker, Options("b"));
+  b.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return b.LastPass().has_value(); }));
+  EXPECT_FALSE(b.LastPass()->acted);
+  EXPECT_EQ(b.LastPass()->looked_at, 0);
+  b.Stop();
+  r.Stop();
+}
+
 TEST_F(ReconcilerTest, RepublishesAreStuckAfterApartAndThenTheCampaignFails) {
   Started("c");
   Reconciler r(*store_, clock_, RealTicker(), Options("a"));

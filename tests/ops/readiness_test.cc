@@ -113,8 +113,8 @@ class ReadinessProbeTest : public ::testing::Test {
 TEST_F(ReadinessProbeTest, ReadyWhenDatabaseBusAndConsumersAreUp) {
   Metrics metrics;
   std::atomic<bool> running{true};
-  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings),
-                       [&] { return running.load(); }, metrics, RealTicker(), {5ms, 1s, 10s});
+  ReadinessProbe probe(*store_, *bus_, [&] { return running.load(); }, metrics, RealTicker(),
+                       {5ms, 1s, 10s});
   probe.Start();
   auto all_ok = [&] {
     for (const auto& c : probe.Checks()) {
@@ -140,8 +140,7 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-3", "u", "02139", std::nullopt}));
   ASSERT_TRUE(store_->StartCampaign("c-1"));  // one outbox row, unpublished
   Metrics metrics;
-  ReadinessProbe probe(*store_, bus_->WorkQueue(DataPart::kActiveListings), [] { return true; },
-                       metrics, RealTicker(), {1s, 1s, 10s});
+  ReadinessProbe probe(*store_, *bus_, [] { return true; }, metrics, RealTicker(), {1s, 1s, 10s});
   probe.Start();  // samples at once, then every 10 s
   ASSERT_TRUE(testing::Eventually([&] { return metrics.Gauge(kOutboxBacklog, {}).Value() == 1; }));
   EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "DORMANT"}}).Value(), 2);
@@ -150,6 +149,47 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   EXPECT_GE(metrics.Gauge(kOutboxOldestAge, {}).Value(), 0);
   EXPECT_LT(metrics.Gauge(kOutboxOldestAge, {}).Value(), 60);
   probe.Stop();
+}
+
+// One sample (no thread, a manual clock): the queue gauges of /metrics and the chart's history
+// come from the same pass as dripr_campaigns.
+TEST_F(ReadinessProbeTest, SampleSetsQueueGaugesAndRecordsTheChartHistory) {
+  ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-1", "u", "02139", std::nullopt}));
+  Queue& work = bus_->WorkQueue(DataPart::kRecentSales);
+  ASSERT_TRUE(work.Send({"now", {}}));
+  ASSERT_TRUE(work.Send({"later", {}, std::chrono::seconds(600)}));
+  // The messages were sent on the real clock; the sample is taken 100 s later.
+  ManualClock clock(std::chrono::system_clock::now() + 100s);
+  StatusHistory history(10s, 60s);
+  Metrics metrics;
+  ReadinessOptions options{1s, 1s, 10s};
+  options.clock = &clock;
+  options.history = &history;
+  ReadinessProbe probe(
+      *store_, *bus_, [] { return true; }, metrics, RealTicker(), options);
+  probe.SampleOnce();
+  const MetricLabels work_labels = {{"queue", "recent_sales"}, {"role", "work"}};
+  auto state = [&](const char* s) {
+    MetricLabels l = work_labels;
+    l["state"] = s;
+    return metrics.Gauge(kQueueMessages, l).Value();
+  };
+  EXPECT_EQ(state("visible"), 1);
+  EXPECT_EQ(state("delayed"), 1);
+  EXPECT_EQ(state("in_flight"), 0);
+  EXPECT_NEAR(metrics.Gauge(kQueueOldestAge, work_labels).Value(), 100, 5);
+  EXPECT_EQ(metrics.Gauge(kQueueOldestAge, {{"queue", "recent_sales"}, {"role", "dlq"}}).Value(),
+            0);
+
+  clock.Advance(10s);
+  ASSERT_TRUE(store_->StartCampaign("c-1"));
+  probe.SampleOnce();
+  auto samples = history.Samples(clock.Now());
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[1].at - samples[0].at, 10s);
+  EXPECT_EQ(samples[0].counts[0], 1);  // DORMANT
+  EXPECT_EQ(samples[1].counts[0], 0);
+  EXPECT_EQ(samples[1].counts[1], 1);  // WAITING_FOR_DATA
 }
 
 }  // namespace

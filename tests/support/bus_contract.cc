@@ -5,6 +5,9 @@
 #include <thread>
 
 #include "dripr/domain/event.h"
+#include "dripr/fetcher/consumer.h"
+#include "dripr/fetcher/dead_letters.h"
+#include "dripr/fetcher/reports.h"
 
 namespace dripr::testing {
 namespace {
@@ -352,6 +355,94 @@ TEST_P(BusContractTest, StatsAndPurge) {
   auto none = s_.work->Receive(10, milliseconds(0));
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
+}
+
+TEST_P(BusContractTest, StatsCountDelayedMessagesApartAndTellTheOldest) {
+  const auto before = std::chrono::system_clock::now() - seconds(2);
+  ASSERT_TRUE(s_.work->Send({"now", {}}));
+  ASSERT_TRUE(s_.work->Send({"later", {}, seconds(120)}));
+  auto stats = s_.work->Stats();
+  ASSERT_TRUE(stats) << stats.error().ToString();
+  EXPECT_EQ(stats->visible, 1);
+  EXPECT_EQ(stats->in_flight, 0);
+  EXPECT_EQ(stats->delayed, 1);
+  if (stats->oldest_known) {
+    ASSERT_TRUE(stats->oldest_sent_at);
+    EXPECT_GE(*stats->oldest_sent_at, before);
+    EXPECT_LE(*stats->oldest_sent_at, std::chrono::system_clock::now() + seconds(2));
+  } else {
+    EXPECT_FALSE(stats->oldest_sent_at);  // SQS: CloudWatch's figure, not an attribute
+  }
+  // Only the due message is delivered; once received it is in flight, not delayed.
+  auto got = s_.work->Receive(10, milliseconds(0));
+  ASSERT_TRUE(got) << got.error().ToString();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].body, "now");
+  stats = s_.work->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->visible, 0);
+  EXPECT_EQ(stats->in_flight, 1);
+  EXPECT_EQ(stats->delayed, 1);
+  EXPECT_FALSE(s_.work->Send({"too late", {}, seconds(901)}));
+
+  ASSERT_TRUE(s_.dlq->Send({"x", {}}));
+  auto empty = s_.dlq->Stats();
+  ASSERT_TRUE(empty);
+  ASSERT_TRUE(s_.dlq->Purge());
+  empty = s_.dlq->Stats();
+  ASSERT_TRUE(empty);
+  if (empty->oldest_known) {
+    EXPECT_FALSE(empty->oldest_sent_at);
+    EXPECT_EQ(OldestAgeSeconds(*empty, std::chrono::system_clock::now()), 0.0);
+  } else {
+    EXPECT_FALSE(OldestAgeSeconds(*empty, std::chrono::system_clock::now()).has_value());
+  }
+}
+
+// The dead-letter listing (`dripr dlq list`, the dashboard) peeks at a DLQ over and over: the
+// receive count it shows is the consumer's attempts, whatever the peeks did to the bus's own.
+TEST_P(BusContractTest, DeadLetterReceiveCountShownSurvivesPeeks) {
+  ASSERT_TRUE(s_.dlq->Send({"poison",
+                            {{std::string(kFailureReasonAttribute), "malformed event"},
+                             {std::string(kReceiveCountAttribute), "4"}}}));
+  auto browse = s_.dlq->Browse();
+  ASSERT_TRUE(browse) << browse.error().ToString();
+  for (int peek = 1; peek <= 2; ++peek) {
+    auto seen = PeekQueue(*s_.dlq);
+    ASSERT_TRUE(seen) << seen.error().ToString();
+    ASSERT_EQ(seen->size(), 1u) << "peek " << peek;
+    // The bus's own count: untouched where it can browse, raised by every peek elsewhere (SQS).
+    EXPECT_EQ(seen->front().receive_count, browse->has_value() ? 0 : peek);
+    auto j = DeadLetterJson(seen->front(), std::chrono::system_clock::now());
+    EXPECT_EQ(j["receive_count"], 4) << "peek " << peek;
+    EXPECT_EQ(j["reason"], "malformed event");
+  }
+  auto stats = s_.dlq->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->visible + stats->in_flight, 1);  // still there
+}
+
+// Where a backend can read without receiving, peeks change nothing about a message.
+TEST_P(BusContractTest, BrowseLeavesReceiveCountsAndVisibilityAlone) {
+  ASSERT_TRUE(s_.work->Send({"b", {{"k", "v"}}}));
+  auto first = ReceiveN(*s_.work, 1);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(s_.work->ChangeVisibility(first[0].receipt_handle, seconds(0)));
+  auto browsed = s_.work->Browse();
+  ASSERT_TRUE(browsed) << browsed.error().ToString();
+  if (!*browsed) GTEST_SKIP() << "this backend cannot read without receiving";
+  for (int i = 0; i < 2; ++i) {
+    browsed = s_.work->Browse();
+    ASSERT_TRUE(browsed && *browsed);
+    ASSERT_EQ((*browsed)->size(), 1u);
+    EXPECT_EQ((**browsed)[0].receive_count, 1);
+    EXPECT_EQ((**browsed)[0].body, "b");
+    EXPECT_EQ((**browsed)[0].attributes, (MessageAttributes{{"k", "v"}}));
+    EXPECT_TRUE((**browsed)[0].receipt_handle.empty());
+  }
+  auto again = ReceiveN(*s_.work, 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].receive_count, 2);
 }
 
 }  // namespace dripr::testing

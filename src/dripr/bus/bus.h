@@ -22,6 +22,8 @@ using MessageAttributes = std::map<std::string, std::string>;  // String attribu
 struct OutgoingMessage {
   std::string body;
   MessageAttributes attributes;
+  // SQS DelaySeconds (0–900): the message is "delayed", not receivable, for this long.
+  std::chrono::seconds delay{0};
 };
 
 struct ReceivedMessage {
@@ -61,7 +63,15 @@ class Topic {
 
 struct QueueStats {
   int64_t visible = 0;    // ApproximateNumberOfMessages
-  int64_t in_flight = 0;  // ApproximateNumberOfMessagesNotVisible
+  int64_t in_flight = 0;  // ApproximateNumberOfMessagesNotVisible (received, not deleted)
+  int64_t delayed = 0;    // ApproximateNumberOfMessagesDelayed (sent with a delay, not yet due)
+  // Whether the backend measures the age of its oldest message. SQS does not: that figure
+  // is CloudWatch's ApproximateAgeOfOldestMessage, not a queue attribute
+  // (docs/decisions/dashboard.md).
+  bool oldest_known = true;
+  // SentTimestamp of the oldest message in the queue, in any state; nullopt when the queue
+  // is empty or !oldest_known.
+  std::optional<SysTime> oldest_sent_at;
 };
 
 class Queue {
@@ -111,6 +121,12 @@ class Queue {
 
   virtual Result<QueueStats> Stats() = 0;
   virtual Status Purge() = 0;
+
+  // Operator tooling (`dripr dlq list`, the dashboard): the messages visible now, oldest
+  // first, read without receiving them: receive counts, visibility and receipts are left
+  // alone (receipt_handle is empty). nullopt (the default; SQS, where every read is a
+  // receive): the caller receives and releases instead (PeekQueue, fetcher/dead_letters.h).
+  virtual Result<std::optional<std::vector<ReceivedMessage>>> Browse() { return std::nullopt; }
 };
 
 using TopicPtr = std::unique_ptr<Topic>;

@@ -15,6 +15,8 @@ inline constexpr int kMaxBatchSize = 10;
 inline constexpr int64_t kMaxVisibilitySeconds = 43200;
 // ReceiveMessage WaitTimeSeconds.
 inline constexpr int kMaxWaitSeconds = 20;
+// SendMessage DelaySeconds (15 minutes).
+inline constexpr int64_t kMaxDelaySeconds = 900;
 // Message body size.
 inline constexpr size_t kMaxBodyBytes = 262144;
 

@@ -56,6 +56,10 @@ inline constexpr std::string_view kProviderRequestDuration =
     "dripr_provider_request_duration_seconds";
 inline constexpr std::string_view kCampaigns = "dripr_campaigns";
 inline constexpr std::string_view kReconcilerActions = "dripr_reconciler_actions_total";
+inline constexpr std::string_view kReconcilerLastPass =
+    "dripr_reconciler_last_pass_timestamp_seconds";
+inline constexpr std::string_view kQueueMessages = "dripr_queue_messages";
+inline constexpr std::string_view kQueueOldestAge = "dripr_queue_oldest_message_age_seconds";
 inline constexpr std::string_view kBuildInfo = "dripr_build_info";
 
 enum class MetricKind { kCounter, kGauge, kHistogram };

@@ -19,16 +19,6 @@ constexpr int kDefaultPage = 50;
 constexpr std::array<std::string_view, 5> kOverviewFamilies = {
     kMessagesHandled, kProviderRequests, kEventsPublished, kReconcilerActions, kInFlight};
 
-constexpr std::array<CampaignStatus, 9> kStatuses = {CampaignStatus::kDormant,
-                                                     CampaignStatus::kWaitingForData,
-                                                     CampaignStatus::kWaitingForHomeAnalysis,
-                                                     CampaignStatus::kReadyToCreateEmail,
-                                                     CampaignStatus::kFetching,
-                                                     CampaignStatus::kWaitingForManualApproval,
-                                                     CampaignStatus::kReadyToSendEmail,
-                                                     CampaignStatus::kUnsubscribed,
-                                                     CampaignStatus::kError};
-
 // A store or bus failure: 404 for kNotFound, 409 for a refused state change, else 503.
 OpsResponse FromError(const Error& e) {
   if (e.code == ErrorCode::kNotFound) return ApiError(404, e.message);
@@ -59,27 +49,55 @@ json OutcomeJson(const TransitionOutcome& o) {
   return {{"changed", o.changed}, {"reason", o.reason}, {"campaign", CampaignJson(o.campaign)}};
 }
 
+json CountsJson(const StatusCounts& counts) {
+  json j = json::object();
+  for (size_t i = 0; i < kAllCampaignStatuses.size(); ++i) {
+    j[std::string(ToString(kAllCampaignStatuses[i]))] = counts[i];
+  }
+  return j;
+}
+
+// {"enabled", "interval_seconds", "last_pass": null | {"time", "age_seconds", "ok", "error",
+// "acted", "lease_lost", "looked_at", "actions": {ACTION: n}}}.
+json ReconcilerJson(const Reconciler* r, SysTime now) {
+  if (r == nullptr || r->interval().count() <= 0) {
+    return {{"enabled", false}, {"interval_seconds", 0}, {"last_pass", nullptr}};
+  }
+  json last = nullptr;
+  if (auto p = r->LastPass()) {
+    json actions = json::object();
+    for (ReconcileAction a : kAllReconcileActions) {
+      actions[std::string(ToString(a))] = p->counts[static_cast<size_t>(a)];
+    }
+    last = {{"time", FormatIso8601(p->at)},
+            {"age_seconds", std::chrono::duration<double>(now - p->at).count()},
+            {"ok", p->ok},
+            {"error", p->ok ? json(nullptr) : json(p->error)},
+            {"acted", p->acted},
+            {"lease_lost", p->lease_lost},
+            {"looked_at", p->looked_at},
+            {"actions", actions}};
+  }
+  return {{"enabled", true}, {"interval_seconds", r->interval().count()}, {"last_pass", last}};
+}
+
 }  // namespace
 
 DashboardApi::DashboardApi(Store& store, Bus& bus, Metrics& metrics,
                            std::function<std::vector<CheckStatus>()> readiness, ActionGuard guard,
-                           const Clock& clock)
+                           const Clock& clock, DashboardSources sources)
     : store_(store),
       bus_(bus),
       metrics_(metrics),
       readiness_(std::move(readiness)),
       guard_(std::move(guard)),
-      clock_(clock) {}
+      clock_(clock),
+      sources_(sources) {}
 
 OpsResponse DashboardApi::Overview(const OpsRequest&) {
   const SysTime now = clock_.Now();
   auto gauges = store_.SampleGauges();
   if (!gauges) return FromError(gauges.error());
-  json by_status = json::object();
-  for (CampaignStatus s : kStatuses) {
-    auto it = gauges->campaigns_by_status.find(std::string(ToString(s)));
-    by_status[std::string(ToString(s))] = it == gauges->campaigns_by_status.end() ? 0 : it->second;
-  }
   auto queues = QueuesReport(bus_, store_, now);
   if (!queues) return FromError(queues.error());
   json failing = json::object();
@@ -87,13 +105,29 @@ OpsResponse DashboardApi::Overview(const OpsRequest&) {
     if (!c.ok) failing[c.name] = c.detail;
   }
   return ApiJson({{"time", FormatIso8601(now)},
-                  {"campaigns_by_status", by_status},
+                  {"campaigns_by_status", CountsJson(CountsByStatus(gauges->campaigns_by_status))},
                   {"queues", (*queues)["queues"]},
                   {"outbox", (*queues)["outbox"]},
                   {"fetchers", (*queues)["fetchers"]},
                   {"ready", failing.empty()},
                   {"failing", failing},
+                  {"reconciler", ReconcilerJson(sources_.reconciler, now)},
                   {"metrics", MetricSamples(metrics_.Expose(), kOverviewFamilies)}});
+}
+
+OpsResponse DashboardApi::History(const OpsRequest&) {
+  const SysTime now = clock_.Now();
+  json samples = json::array();
+  int64_t interval = 0, window = 0;
+  if (const StatusHistory* h = sources_.history) {
+    interval = h->interval().count();
+    window = h->window().count();
+    for (const auto& s : h->Samples(now)) {
+      samples.push_back({{"time", FormatIso8601(s.at)}, {"counts", CountsJson(s.counts)}});
+    }
+  }
+  return ApiJson(
+      {{"interval_seconds", interval}, {"window_seconds", window}, {"samples", samples}});
 }
 
 OpsResponse DashboardApi::Campaigns(const OpsRequest& r) {
@@ -212,6 +246,7 @@ OpsResponse DashboardApi::DeadLetterAction(const OpsRequest& r) {
 void DashboardApi::Register(OpsServer& server) {
   AddDashboardPages(server);
   server.Get("/api/overview", [this](const OpsRequest& r) { return Overview(r); });
+  server.Get("/api/history", [this](const OpsRequest& r) { return History(r); });
   server.Get("/api/campaigns", [this](const OpsRequest& r) { return Campaigns(r); });
   server.Get("/api/campaign", [this](const OpsRequest& r) { return Campaign(r); });
   server.Post("/api/campaign/(reset|republish)",

@@ -12,22 +12,34 @@
 #include "dripr/bus/bus.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/metrics.h"
+#include "dripr/fetcher/reconciler.h"
+#include "dripr/fetcher/status_history.h"
 #include "dripr/ops/dashboard.h"
 #include "dripr/ops/ops_server.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
 
+// What a running fetcher adds to the overview; each may be null (not shown).
+struct DashboardSources {
+  const Reconciler* reconciler = nullptr;  // its last pass
+  const StatusHistory* history = nullptr;  // the chart's samples (ReadinessProbe records them)
+};
+
 class DashboardApi {
  public:
   // Everything referenced must outlive the object (and the server it is registered on).
   DashboardApi(Store& store, Bus& bus, Metrics& metrics,
                std::function<std::vector<CheckStatus>()> readiness, ActionGuard guard,
-               const Clock& clock);
+               const Clock& clock, DashboardSources sources = {});
 
   // GET /api/overview: campaigns by status, queues + outbox + fetchers (= `dripr queues
-  // --json`), readiness, and the counters of /metrics the overview charts.
+  // --json`), readiness, the reconciler's last pass, and the counters of /metrics the
+  // overview charts.
   OpsResponse Overview(const OpsRequest& r);
+  // GET /api/history: the chart's samples of the last `window` (StatusHistory), oldest first:
+  // {"interval_seconds", "window_seconds", "samples":[{"time", "counts":{STATUS: n}}]}.
+  OpsResponse History(const OpsRequest& r);
   // GET /api/campaigns?status=S&q=TEXT&after=ID&limit=N: one page by id, "next" the `after`
   // of the following page (null on the last).
   OpsResponse Campaigns(const OpsRequest& r);
@@ -51,6 +63,7 @@ class DashboardApi {
   const std::function<std::vector<CheckStatus>()> readiness_;
   const ActionGuard guard_;
   const Clock& clock_;
+  const DashboardSources sources_;
 };
 
 }  // namespace dripr

@@ -44,6 +44,7 @@ class DataFetcher {
   ConsumerStats Stats() const;
   const OutboxRelay& relay() const { return relay_; }
   Reconciler& reconciler() { return reconciler_; }
+  const Reconciler& reconciler() const { return reconciler_; }
   // True between Start() and Stop() (readiness: the consumers are running).
   bool running() const { return running_; }
   // The monotonic time of this fetcher's threads (its ops server and readiness use it too).

@@ -38,6 +38,8 @@ Status MoveToWork(Queue& dlq, Queue& work, const ReceivedMessage& m) {
 }  // namespace
 
 Result<std::vector<ReceivedMessage>> PeekQueue(Queue& q) {
+  DRIPR_ASSIGN_OR_RETURN(auto browsed, q.Browse());
+  if (browsed) return std::move(*browsed);
   std::vector<ReceivedMessage> seen;
   std::set<std::string> ids;
   while (true) {

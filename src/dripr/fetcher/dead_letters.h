@@ -20,8 +20,10 @@ inline constexpr std::chrono::seconds kPeekVisibility{30};
 // How long a redrive holds a DLQ message while deciding about it.
 inline constexpr std::chrono::seconds kRedriveVisibility{60};
 
-// Every message of `q` without consuming it: received with short leases, then all released
-// (visibility 0), in receive order, each once.
+// Every message of `q` without consuming it: read as they are where the backend can
+// (Queue::Browse: the embedded bus; nothing about them changes), else received with short
+// leases and then all released (visibility 0), in receive order, each once — on SQS every
+// such peek raises each message's ApproximateReceiveCount by one.
 Result<std::vector<ReceivedMessage>> PeekQueue(Queue& q);
 
 // Why a dead letter is there: the consumer's failure-reason attribute, or a note that the

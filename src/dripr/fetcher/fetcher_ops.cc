@@ -22,15 +22,17 @@ Result<std::unique_ptr<FetcherOps>> FetcherOps::Start(const OpsAddress& address,
                           {"bus", build.bus},
                           {"provider", build.provider}})
       .Set(1);
+  ops->history_ = std::make_unique<StatusHistory>();
+  readiness.history = ops->history_.get();
   ops->probe_ = std::make_unique<ReadinessProbe>(
-      store, bus.WorkQueue(kAllDataParts[0]), [&fetcher] { return fetcher.running(); }, metrics,
-      fetcher.ticker(), readiness);
+      store, bus, [&fetcher] { return fetcher.running(); }, metrics, fetcher.ticker(), readiness);
   ops->server_ = std::make_unique<OpsServer>(fetcher.ticker());
   AddStandardRoutes(*ops->server_, metrics,
                     [probe = ops->probe_.get()] { return probe->Checks(); });
   ops->dashboard_ = std::make_unique<DashboardApi>(
       store, bus, metrics, [probe = ops->probe_.get()] { return probe->Checks(); },
-      ActionGuard{address.token, IsLoopbackHost(address.host)}, SystemClock::Instance());
+      ActionGuard{address.token, IsLoopbackHost(address.host)}, SystemClock::Instance(),
+      DashboardSources{&fetcher.reconciler(), ops->history_.get()});
   ops->dashboard_->Register(*ops->server_);
   DRIPR_ASSIGN_OR_RETURN(ops->port_, ops->server_->Start(address.host, address.port));
   ops->probe_->Start();

@@ -47,6 +47,7 @@ class FetcherOps {
 
   std::string host_;
   int port_ = 0;
+  std::unique_ptr<StatusHistory> history_;  // the overview chart's; the probe records
   std::unique_ptr<ReadinessProbe> probe_;
   std::unique_ptr<DashboardApi> dashboard_;
   std::unique_ptr<OpsServer> server_;  // stopped before the probe it reads

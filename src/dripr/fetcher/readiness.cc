@@ -4,12 +4,15 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/log.h"
+#include "dripr/fetcher/reports.h"
 
 namespace dripr {
 
-ReadinessProbe::ReadinessProbe(Store& store, Queue& queue, std::function<bool()> consumers_running,
+ReadinessProbe::ReadinessProbe(Store& store, Bus& bus, std::function<bool()> consumers_running,
                                Metrics& metrics, Ticker& ticker, ReadinessOptions options)
     : store_(store),
+      pipeline_bus_(bus),
+      clock_(options.clock ? *options.clock : SystemClock::Instance()),
       metrics_(metrics),
       consumers_running_(std::move(consumers_running)),
       ticker_(ticker),
@@ -28,7 +31,7 @@ ReadinessProbe::ReadinessProbe(Store& store, Queue& queue, std::function<bool()>
           options.interval, options.timeout, ticker),
       bus_(
           "bus",
-          [&queue]() -> Status {
+          [&queue = bus.WorkQueue(kAllDataParts[0])]() -> Status {
             DRIPR_TRY(queue.Stats());
             return Ok();
           },
@@ -61,27 +64,27 @@ std::vector<CheckStatus> ReadinessProbe::Checks() const {
 }
 
 void ReadinessProbe::SampleOnce() {
+  const SysTime now = clock_.Now();
+  if (auto queues = SampleQueues(pipeline_bus_); queues) {
+    ExportQueueGauges(metrics_, *queues, now);
+  } else {
+    DRIPR_LOG_DEBUG("metrics: could not sample the queues: {}", queues.error().ToString());
+  }
   auto g = store_.SampleGauges();
   if (!g) {
     DRIPR_LOG_DEBUG("metrics: could not sample the store: {}", g.error().ToString());
     return;  // the gauges keep their last values; /readyz says why
   }
-  for (CampaignStatus s :
-       {CampaignStatus::kDormant, CampaignStatus::kWaitingForData,
-        CampaignStatus::kWaitingForHomeAnalysis, CampaignStatus::kReadyToCreateEmail,
-        CampaignStatus::kFetching, CampaignStatus::kWaitingForManualApproval,
-        CampaignStatus::kReadyToSendEmail, CampaignStatus::kUnsubscribed, CampaignStatus::kError}) {
-    const std::string name(ToString(s));
-    auto it = g->campaigns_by_status.find(name);
-    metrics_.Gauge(kCampaigns, {{"status", name}})
-        .Set(it == g->campaigns_by_status.end() ? 0 : static_cast<double>(it->second));
+  const StatusCounts counts = CountsByStatus(g->campaigns_by_status);
+  for (size_t i = 0; i < kAllCampaignStatuses.size(); ++i) {
+    metrics_.Gauge(kCampaigns, {{"status", std::string(ToString(kAllCampaignStatuses[i]))}})
+        .Set(static_cast<double>(counts[i]));
   }
+  if (options_.history) options_.history->Record(now, counts);
   metrics_.Gauge(kOutboxBacklog, {}).Set(static_cast<double>(g->outbox_backlog));
   double age = 0;
   if (g->oldest_unpublished) {
-    age = std::max(
-        0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - *g->oldest_unpublished)
-                 .count());
+    age = std::max(0.0, std::chrono::duration<double>(now - *g->oldest_unpublished).count());
   }
   metrics_.Gauge(kOutboxOldestAge, {}).Set(age);
 }

@@ -9,7 +9,9 @@
 // Checks: "database" (reachable, schema at the binary's version), "bus" (the first work
 // queue answers its attribute request), "consumers" (the fetcher's consumers run).
 // The sampler sets dripr_campaigns{status}, dripr_outbox_backlog and
-// dripr_outbox_oldest_age_seconds from the store every `sample_interval` (10 s).
+// dripr_outbox_oldest_age_seconds from the store, and dripr_queue_messages and
+// dripr_queue_oldest_message_age_seconds from the bus (fetcher/reports.h SampleQueues), every
+// `sample_interval` (10 s), and adds the campaign counts to the overview chart's history.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +24,7 @@
 
 #include "dripr/bus/bus.h"
 #include "dripr/core/metrics.h"
+#include "dripr/fetcher/status_history.h"
 #include "dripr/ops/periodic_check.h"
 #include "dripr/store/store.h"
 
@@ -31,24 +34,30 @@ struct ReadinessOptions {
   std::chrono::milliseconds interval{1000};
   std::chrono::milliseconds timeout{3000};
   std::chrono::milliseconds sample_interval{10000};
+  const Clock* clock = nullptr;      // wall time of the samples; null: the system clock
+  StatusHistory* history = nullptr;  // receives each campaign sample; may be null
 };
 
 class ReadinessProbe {
  public:
-  // All references must outlive the probe. `metrics` receives the sampled gauges; `ticker`
-  // paces the checks and the sampler.
-  ReadinessProbe(Store& store, Queue& queue, std::function<bool()> consumers_running,
-                 Metrics& metrics, Ticker& ticker, ReadinessOptions options = {});
+  // All references (and options.clock / options.history) must outlive the probe. The bus
+  // check asks the first work queue; `metrics` receives the sampled gauges; `ticker` paces
+  // the checks and the sampler.
+  ReadinessProbe(Store& store, Bus& bus, std::function<bool()> consumers_running, Metrics& metrics,
+                 Ticker& ticker, ReadinessOptions options = {});
   ~ReadinessProbe();
   void Start();
   void Stop();
   std::vector<CheckStatus> Checks() const;
+  // One sample now (the sampler thread takes one every sample_interval; tests call it).
+  void SampleOnce();
 
  private:
   void SampleLoop();
-  void SampleOnce();
 
   Store& store_;
+  Bus& pipeline_bus_;  // the queues sampled
+  const Clock& clock_;
   Metrics& metrics_;
   const std::function<bool()> consumers_running_;
   Ticker& ticker_;

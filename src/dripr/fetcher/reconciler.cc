@@ -67,6 +67,7 @@ Result<bool> Reconciler::Lease() {
 Result<ReconcilePass> Reconciler::RunOnce(bool dry_run) {
   const ReconcileSettings& s = options_.settings;
   ReconcilePass pass;
+  pass.started_at = clock_.Now();
   pass.dry_run = dry_run;
   if (options_.use_lease && !dry_run) {
     DRIPR_ASSIGN_OR_RETURN(bool held, Lease());
@@ -141,13 +142,31 @@ void Reconciler::Stop() {
   }
 }
 
+std::optional<ReconcilerLastPass> Reconciler::LastPass() const {
+  std::lock_guard lock(last_mu_);
+  return last_;
+}
+
 void Reconciler::Loop() {
   while (true) {
+    ReconcilerLastPass last;
+    last.at = clock_.Now();
     auto pass = RunOnce(false);
     if (!pass) {
       DRIPR_LOG_WARN("reconciler: pass failed: {}", pass.error().ToString());
-    } else if (pass->acted && options_.on_pass) {
-      options_.on_pass(*pass);
+      last.ok = false;
+      last.error = pass.error().ToString();
+    } else {
+      last.at = pass->started_at;
+      last.acted = pass->acted;
+      last.lease_lost = pass->lease_lost;
+      last.looked_at = static_cast<int64_t>(pass->items.size());
+      last.counts = pass->counts;
+      if (pass->acted && options_.on_pass) options_.on_pass(*pass);
+    }
+    {
+      std::lock_guard lock(last_mu_);
+      last_ = std::move(last);
     }
     std::unique_lock lock(mu_);
     if (ticker_.WaitFor(lock, cv_, options_.settings.interval, [this] { return stop_; })) return;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,7 @@ struct ReconcileItem {
 };
 
 struct ReconcilePass {
+  SysTime started_at{};  // the clock's time when the pass began
   bool dry_run = false;
   // False: another instance holds the lease, nothing was looked at.
   bool acted = true;
@@ -47,6 +49,17 @@ struct ReconcilePass {
   // dripr_reconciler_actions_total{action} counter.
   std::array<int64_t, std::size(kAllReconcileActions)> counts{};
   int64_t count(ReconcileAction a) const { return counts[static_cast<size_t>(a)]; }
+};
+
+// A summary of the fetcher's latest pass (the dashboard overview's "reconciler" line).
+struct ReconcilerLastPass {
+  SysTime at{};    // when it began
+  bool ok = true;  // false: it stopped at a store error (`error`)
+  std::string error;
+  bool acted = true;  // false: another instance holds the lease; nothing looked at
+  bool lease_lost = false;
+  int64_t looked_at = 0;  // candidates decided on (applied or skipped)
+  std::array<int64_t, std::size(kAllReconcileActions)> counts{};  // applied, by action
 };
 
 struct ReconcilerOptions {
@@ -84,6 +97,12 @@ class Reconciler {
     options_.on_pass = std::move(fn);
   }
 
+  // The latest pass of the thread (not RunOnce called by others); nullopt before the first
+  // or when the thread does not run. Any thread.
+  std::optional<ReconcilerLastPass> LastPass() const;
+  // Seconds between passes (0: this fetcher runs none).
+  std::chrono::seconds interval() const { return options_.settings.interval; }
+
   const std::string& holder() const { return options_.holder; }
   std::chrono::seconds lease_ttl() const { return options_.lease_ttl; }
 
@@ -102,6 +121,8 @@ class Reconciler {
   bool stop_ = false;              // guarded by mu_
   bool holding_ = false;           // whether the last Lease() call got it; the pass thread only
   Ticker::TimePoint leased_at_{};  // the pass thread only
+  mutable std::mutex last_mu_;
+  std::optional<ReconcilerLastPass> last_;  // guarded by last_mu_
   std::thread thread_;
 };
 

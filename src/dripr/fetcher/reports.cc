@@ -1,9 +1,13 @@
 #include "dripr/fetcher/reports.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
+#include "dripr/core/number.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
+#include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/dead_letters.h"
 #include "dripr/fetcher/fetcher_heartbeat.h"
 
@@ -116,20 +120,62 @@ json DetailsJson(const CampaignDetails& d) {
   return j;
 }
 
-Result<json> QueuesReport(Bus& bus, Store& store, SysTime now) {
-  json arr = json::array();
+Result<std::vector<QueueFigures>> SampleQueues(Bus& bus) {
+  std::vector<QueueFigures> out;
   for (DataPart p : kAllDataParts) {
+    QueueFigures f;
+    f.part = p;
+    f.queue = bus.WorkQueue(p).Name();
+    f.dlq = bus.DeadLetterQueue(p).Name();
     auto s = bus.WorkQueue(p).Stats();
-    if (!s) return Fail(s.error().Wrap(bus.WorkQueue(p).Name()));
+    if (!s) return Fail(s.error().Wrap(f.queue));
     auto d = bus.DeadLetterQueue(p).Stats();
-    if (!d) return Fail(d.error().Wrap(bus.DeadLetterQueue(p).Name()));
-    arr.push_back({{"part", ToString(p)},
-                   {"queue", bus.WorkQueue(p).Name()},
-                   {"visible", s->visible},
-                   {"in_flight", s->in_flight},
-                   {"dlq", bus.DeadLetterQueue(p).Name()},
-                   {"dlq_visible", d->visible},
-                   {"dlq_in_flight", d->in_flight}});
+    if (!d) return Fail(d.error().Wrap(f.dlq));
+    f.work = *s;
+    f.dead = *d;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::optional<double> OldestAgeSeconds(const QueueStats& s, SysTime now) {
+  if (!s.oldest_known) return std::nullopt;
+  if (!s.oldest_sent_at) return 0.0;
+  return std::max(0.0, SecondsSince(*s.oldest_sent_at, now));
+}
+
+void ExportQueueGauges(Metrics& metrics, const std::vector<QueueFigures>& figures, SysTime now) {
+  for (const auto& f : figures) {
+    const std::string queue(ToString(f.part));
+    for (const auto& [role, stats] : {std::pair<const char*, const QueueStats&>{"work", f.work},
+                                      std::pair<const char*, const QueueStats&>{"dlq", f.dead}}) {
+      for (const auto& [state, n] :
+           {std::pair{"visible", stats.visible}, std::pair{"in_flight", stats.in_flight},
+            std::pair{"delayed", stats.delayed}}) {
+        metrics.Gauge(kQueueMessages, {{"queue", queue}, {"role", role}, {"state", state}})
+            .Set(static_cast<double>(n));
+      }
+      if (auto age = OldestAgeSeconds(stats, now)) {
+        metrics.Gauge(kQueueOldestAge, {{"queue", queue}, {"role", role}}).Set(*age);
+      }
+    }
+  }
+}
+
+Result<json> QueuesReport(Bus& bus, Store& store, SysTime now) {
+  DRIPR_ASSIGN_OR_RETURN(auto figures, SampleQueues(bus));
+  json arr = json::array();
+  for (const auto& f : figures) {
+    arr.push_back({{"part", ToString(f.part)},
+                   {"queue", f.queue},
+                   {"visible", f.work.visible},
+                   {"in_flight", f.work.in_flight},
+                   {"delayed", f.work.delayed},
+                   {"oldest_age_seconds", Opt(OldestAgeSeconds(f.work, now))},
+                   {"dlq", f.dlq},
+                   {"dlq_visible", f.dead.visible},
+                   {"dlq_in_flight", f.dead.in_flight},
+                   {"dlq_oldest_age_seconds", Opt(OldestAgeSeconds(f.dead, now))}});
   }
   // What the queue depths cannot show: events not yet published, and whether anyone consumes.
   auto backlog = store.PendingOutbox();
@@ -163,10 +209,16 @@ Result<json> QueuesReport(Bus& bus, Store& store, SysTime now) {
 }
 
 json DeadLetterJson(const ReceivedMessage& m, SysTime now) {
+  int receive_count = m.receive_count;
+  if (auto it = m.attributes.find(std::string(kReceiveCountAttribute)); it != m.attributes.end()) {
+    if (auto recorded = ParseInt(it->second, 0, std::numeric_limits<int>::max())) {
+      receive_count = static_cast<int>(*recorded);
+    }
+  }
   return {{"message_id", m.message_id},
           {"sent_at", FormatIso8601(m.sent_at)},
           {"age_seconds", SecondsSince(m.sent_at, now)},
-          {"receive_count", m.receive_count},
+          {"receive_count", receive_count},
           {"reason", DeadLetterReason(m)},
           {"attributes", m.attributes},
           {"body", m.body}};

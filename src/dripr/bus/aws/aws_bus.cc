@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dripr/bus/filter_policy.h"
+#include "dripr/bus/sqs_limits.h"
 #include "dripr/core/text.h"
 
 namespace dripr::aws {
@@ -51,7 +52,10 @@ SqsQueue::SqsQueue(std::shared_ptr<SqsClient> client, std::string queue_url)
     : client_(std::move(client)), url_(std::move(queue_url)), name_(QueueNameFromUrl(url_)) {}
 
 Result<std::string> SqsQueue::Send(const OutgoingMessage& m) {
-  return client_->SendMessage(url_, m.body, m.attributes);
+  if (m.delay.count() < 0 || m.delay.count() > sqs::kMaxDelaySeconds) {
+    return Fail(ErrorCode::kInvalidArgument, "message delay must be 0-900 seconds");
+  }
+  return client_->SendMessage(url_, m.body, m.attributes, static_cast<int>(m.delay.count()));
 }
 
 Result<std::vector<ReceivedMessage>> SqsQueue::Receive(
@@ -100,11 +104,17 @@ Result<std::vector<Status>> SqsQueue::ChangeVisibilityBatch(
 
 Result<QueueStats> SqsQueue::Stats() {
   DRIPR_ASSIGN_OR_RETURN(
-      auto attrs, client_->GetQueueAttributes(url_, {"ApproximateNumberOfMessages",
-                                                     "ApproximateNumberOfMessagesNotVisible"}));
+      auto attrs, client_->GetQueueAttributes(
+                      url_, {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                             "ApproximateNumberOfMessagesDelayed"}));
   QueueStats s;
   s.visible = ParseNumber<int64_t>(attrs["ApproximateNumberOfMessages"]).value_or(0);
   s.in_flight = ParseNumber<int64_t>(attrs["ApproximateNumberOfMessagesNotVisible"]).value_or(0);
+  s.delayed = ParseNumber<int64_t>(attrs["ApproximateNumberOfMessagesDelayed"]).value_or(0);
+  // The age of the oldest message is CloudWatch's ApproximateAgeOfOldestMessage, not a queue
+  // attribute; a receive to look would hide the message from the consumers and count as a
+  // delivery (docs/decisions/dashboard.md).
+  s.oldest_known = false;
   return s;
 }
 

@@ -218,6 +218,8 @@ class EmbeddedQueue final : public Queue {
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
   Result<QueueStats> Stats() override;
   Status Purge() override;
+  // A plain read of the visible rows: receive counts stay what the consumers made them.
+  Result<std::optional<std::vector<ReceivedMessage>>> Browse() override;
   // Deletes the message in the store's next transition on this thread when the store writes
   // this file through the same writer (sqlite::PendingInTransaction).
   std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) override;

@@ -82,6 +82,9 @@ Status ValidateMessage(const OutgoingMessage& m) {
   if (!ValidUtf8(m.body)) {
     return Fail(ErrorCode::kInvalidArgument, "message body is not valid UTF-8");
   }
+  if (m.delay.count() < 0 || m.delay.count() > sqs::kMaxDelaySeconds) {
+    return Fail(ErrorCode::kInvalidArgument, "message delay must be 0-900 seconds");
+  }
   for (const auto& [name, value] : m.attributes) {
     if (name.empty() || name.size() > 256 || !ValidUtf8(name)) {
       return Fail(ErrorCode::kInvalidArgument, "message attribute name must be 1-256 characters");
@@ -111,12 +114,13 @@ MessageAttributes DecodeAttributes(std::string_view json_text) {
 }
 
 Status InsertMessage(Connection& conn, const std::string& queue, const std::string& message_id,
-                     std::string_view body, const std::string& attributes_json, int64_t now_ms) {
+                     std::string_view body, const std::string& attributes_json, int64_t now_ms,
+                     int64_t delay_ms) {
   DRIPR_ASSIGN_OR_RETURN(
       auto st, conn.Prepare("INSERT INTO bus_messages(queue, message_id, body, attributes, "
-                            "sent_at, visible_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)"));
+                            "sent_at, visible_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
   st.BindString(queue).BindString(message_id).BindString(body).BindString(attributes_json);
-  st.BindInt(now_ms);
+  st.BindInt(now_ms).BindInt(now_ms + delay_ms);
   return st.Run();
 }
 
@@ -131,7 +135,8 @@ Result<std::string> EmbeddedQueue::Send(const OutgoingMessage& m) {
     DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
     return embedded::InsertMessage(conn, name_, id, m.body,
-                                   embedded::EncodeAttributes(m.attributes), broker_->NowMillis());
+                                   embedded::EncodeAttributes(m.attributes), broker_->NowMillis(),
+                                   m.delay.count() * 1000);
   }));
   broker_->Notify({name_});
   return id;
@@ -363,18 +368,48 @@ Result<QueueStats> EmbeddedQueue::Stats() {
     q.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
-    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT COALESCE(SUM(visible_at<=?2), 0), "
-                                                 "COALESCE(SUM(visible_at>?2), 0) "
-                                                 "FROM bus_messages WHERE queue=?1"));
+    // Not visible and never received (no receipt): sent with a delay that has not passed.
+    // A message the broker moved here has no receipt either, but is visible at once.
+    DRIPR_ASSIGN_OR_RETURN(
+        auto st, conn.Prepare("SELECT COALESCE(SUM(visible_at<=?2), 0), "
+                              "COALESCE(SUM(visible_at>?2 AND receipt_handle IS NOT NULL), 0), "
+                              "COALESCE(SUM(visible_at>?2 AND receipt_handle IS NULL), 0), "
+                              "MIN(sent_at) FROM bus_messages WHERE queue=?1"));
     st.BindString(name_).BindInt(broker_->NowMillis());
     DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) {
       s.visible = st.Int(0);
       s.in_flight = st.Int(1);
+      s.delayed = st.Int(2);
+      if (auto oldest = st.OptInt(3)) s.oldest_sent_at = FromUnixMillis(*oldest);
     }
     return Ok();
   }));
   return s;
+}
+
+Result<std::optional<std::vector<ReceivedMessage>>> EmbeddedQueue::Browse() {
+  std::vector<ReceivedMessage> out;
+  DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto st,
+                           conn.Prepare("SELECT message_id, body, attributes, sent_at, "
+                                        "receive_count FROM bus_messages WHERE queue=?1 AND "
+                                        "visible_at<=?2 ORDER BY visible_at, id"));
+    st.BindString(name_).BindInt(broker_->NowMillis());
+    while (true) {
+      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      ReceivedMessage m;
+      m.message_id = st.Text(0);
+      m.body = st.Text(1);
+      m.attributes = embedded::DecodeAttributes(st.Text(2));
+      m.sent_at = FromUnixMillis(st.Int(3));
+      m.receive_count = static_cast<int>(st.Int(4));
+      out.push_back(std::move(m));
+    }
+    return Ok();
+  }));
+  return out;
 }
 
 Status EmbeddedQueue::Purge() {

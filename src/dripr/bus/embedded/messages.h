@@ -16,13 +16,15 @@ std::string EncodeAttributes(const MessageAttributes& attributes);
 MessageAttributes DecodeAttributes(std::string_view json_text);
 
 // SQS/SNS limits, checked so nothing works here that would fail on AWS: a body of 1 to
-// 262,144 bytes of valid UTF-8, attribute names 1-256 characters, values valid UTF-8.
+// 262,144 bytes of valid UTF-8, attribute names 1-256 characters, values valid UTF-8, a
+// delay of 0-900 s.
 // kInvalidArgument naming the problem.
 Status ValidateMessage(const OutgoingMessage& m);
 
-// Inserts a visible message (receive_count 0), inside the caller's broker transaction.
+// Inserts a message (receive_count 0), visible at once or, delayed, `delay_ms` later,
+// inside the caller's broker transaction.
 Status InsertMessage(sqlite::Connection& conn, const std::string& queue,
                      const std::string& message_id, std::string_view body,
-                     const std::string& attributes_json, int64_t now_ms);
+                     const std::string& attributes_json, int64_t now_ms, int64_t delay_ms = 0);
 
 }  // namespace dripr::embedded

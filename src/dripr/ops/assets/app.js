@@ -6,8 +6,9 @@
 const STATUSES = ['DORMANT', 'WAITING_FOR_DATA', 'WAITING_FOR_HOME_ANALYSIS', 'READY_TO_CREATE_EMAIL',
   'FETCHING', 'WAITING_FOR_MANUAL_APPROVAL', 'READY_TO_SEND_EMAIL', 'UNSUBSCRIBED', 'ERROR'];
 const POLL_MS = 2000;
-const HISTORY_MS = 10 * 60 * 1000;
-const samples = [];  // overview samples: {t, counts, handled, provider}
+const HISTORY_MS = 30 * 60 * 1000;  // the chart's span (the server keeps as much: /api/history)
+const samples = [];  // this page's overview polls: {t (server time), counts, metrics}
+let history = [];    // the server's samples from before the page opened: {t, counts}
 let timer = null;
 let renderToken = 0;  // a page render started later wins
 
@@ -128,29 +129,56 @@ function rate(key, pred, family) {
   if (dt <= 0) return null;
   return (sumSamples(b.metrics[family], pred) - sumSamples(a.metrics[family], pred)) / dt;
 }
-// A line per status over the samples of this page; labels stay outside the SVG (it stretches).
+// The chart's points: the server's history up to this page's first poll, then the polls.
+function chartPoints() {
+  const first = samples.length ? samples[0].t : Infinity;
+  const last = samples.length ? samples[samples.length - 1].t : Date.now();
+  return history.filter((p) => p.t < first && p.t >= last - HISTORY_MS).concat(samples);
+}
+// A line per status over the chart's points; labels stay outside the SVG (it stretches).
 function chart(series) {
   const w = 600, h = 150, pad = 4;
+  const points = chartPoints();
+  const fromServer = points.length - samples.length;
   const s = svg('svg', {class: 'chart', viewBox: `0 0 ${w} ${h}`, preserveAspectRatio: 'none',
-    role: 'img', 'aria-label': 'Campaigns by status over the last minutes'});
-  if (samples.length < 2) return el('p', {class: 'muted chart-wait', text: 'collecting samples…'});
-  const t0 = samples[0].t, t1 = samples[samples.length - 1].t;
+    role: 'img', 'aria-label': 'Campaigns by status over the last minutes', 'data-server-samples': fromServer});
+  if (points.length < 2) return el('p', {class: 'muted chart-wait', text: 'collecting samples…'});
+  const t0 = points[0].t, t1 = points[points.length - 1].t;
   let max = 1;
-  for (const p of samples) for (const k of series) max = Math.max(max, p.counts[k] || 0);
+  for (const p of points) for (const k of series) max = Math.max(max, p.counts[k] || 0);
   const x = (t) => pad + (w - 2 * pad) * (t - t0) / Math.max(1, t1 - t0);
   const y = (v) => h - pad - (h - 2 * pad) * v / max;
   s.append(svg('line', {x1: 0, y1: h - pad, x2: w, y2: h - pad, stroke: 'currentColor',
     'stroke-opacity': .2, 'vector-effect': 'non-scaling-stroke'}));
   series.forEach((k) => {
-    const pts = samples.map((p) => x(p.t).toFixed(1) + ',' + y(p.counts[k] || 0).toFixed(1)).join(' ');
+    const pts = points.map((p) => x(p.t).toFixed(1) + ',' + y(p.counts[k] || 0).toFixed(1)).join(' ');
     s.append(svg('polyline', {points: pts, fill: 'none', 'stroke-width': 2,
       'vector-effect': 'non-scaling-stroke', class: 'c' + STATUSES.indexOf(k)}));
   });
   return el('div', {}, el('div', {class: 'legend'}, el('span', {text: 'max ' + num(max)}),
     el('span', {text: 'last ' + age((t1 - t0) / 1000)})), s);
 }
+// The reconciler's last pass, in words.
+function reconcilerText(r) {
+  if (!r || !r.enabled) return 'off in this fetcher';
+  const p = r.last_pass;
+  if (!p) return 'no pass yet (one every ' + r.interval_seconds + 's)';
+  const when = age(p.age_seconds) + ' ago';
+  if (!p.ok) return when + ': failed: ' + p.error;
+  if (!p.acted) return when + ': another fetcher holds the reconciler lease (see its dashboard)';
+  const a = p.actions;
+  return when + ': looked at ' + num(p.looked_at) + ', republished ' + num(a.republish) +
+    ', failed ' + num(a.fail_stuck) + ', restarted ' + num(a.restart) +
+    (p.lease_lost ? ' (lease lost mid-pass)' : '');
+}
+const NO_OLDEST = 'SQS does not report the age of the oldest message: see CloudWatch ' +
+  'ApproximateAgeOfOldestMessage (the deploy template alarms on it)';
+function oldestCell(v, col) {
+  return el('td', {class: 'num', 'data-col': col, title: v === null ? NO_OLDEST : null,
+    text: v === null ? '—' : age(v)});
+}
 function renderOverview(o) {
-  const now = Date.now();
+  const now = Date.parse(o.time) || Date.now();  // server time, as the history's
   samples.push({t: now, counts: o.campaigns_by_status, metrics: o.metrics});
   while (samples.length && samples[0].t < now - HISTORY_MS) samples.shift();
   const banner = document.getElementById('banner');
@@ -165,7 +193,7 @@ function renderOverview(o) {
     STATUSES.map((k) => el('a', {class: 'card', href: '/campaigns?status=' + k, 'data-link': true},
       el('div', {class: 'n', 'data-count': k, text: num(o.campaigns_by_status[k] || 0)}),
       el('div', {class: 'l', text: k.replaceAll('_', ' ')}))));
-  const shown = STATUSES.filter((k) => samples.some((p) => (p.counts[k] || 0) > 0));
+  const shown = STATUSES.filter((k) => chartPoints().some((p) => (p.counts[k] || 0) > 0));
   const legend = el('div', {class: 'legend'}, shown.map((k) =>
     el('span', {}, el('i', {class: 'c' + STATUSES.indexOf(k)}), k)));
   const handled = o.metrics.dripr_messages_handled_total;
@@ -189,20 +217,24 @@ function renderOverview(o) {
       text: reqRate ? fixed(100 * errRate / reqRate, 1) + '%' : '–'}),
       el('div', {class: 'l', text: 'provider error rate'})));
   const queues = el('div', {class: 'panel scroll'}, el('table', {id: 'queues-table'},
-    el('thead', {}, el('tr', {}, ['queue', 'visible', 'in flight', 'dlq', 'in flight (dlq)'].map((h, i) =>
+    el('thead', {}, el('tr', {}, ['queue', 'visible', 'in flight', 'delayed', 'oldest', 'dlq', 'dlq oldest'].map((h, i) =>
       el('th', {class: i ? 'num' : null, scope: 'col', text: h})))),
     el('tbody', {}, o.queues.map((q) => el('tr', {'data-part': q.part},
       el('td', {}, q.part, el('div', {class: 'muted hide-narrow', text: q.queue})),
       el('td', {class: 'num', 'data-col': 'visible', text: num(q.visible)}),
-      el('td', {class: 'num', text: num(q.in_flight)}),
-      el('td', {class: 'num' + (q.dlq_visible ? ' err' : ''), 'data-col': 'dlq', text: num(q.dlq_visible)}),
-      el('td', {class: 'num', text: num(q.dlq_in_flight)}))))));
+      el('td', {class: 'num', 'data-col': 'in-flight', text: num(q.in_flight)}),
+      el('td', {class: 'num', 'data-col': 'delayed', text: num(q.delayed)}),
+      oldestCell(q.oldest_age_seconds, 'oldest'),
+      el('td', {class: 'num' + (q.dlq_visible ? ' err' : ''), 'data-col': 'dlq',
+        title: q.dlq_in_flight ? num(q.dlq_in_flight) + ' more being read or redriven' : null, text: num(q.dlq_visible)}),
+      oldestCell(q.dlq_oldest_age_seconds, 'dlq-oldest'))))));
   const actions = o.metrics.dripr_reconciler_actions_total || [];
   const misc = el('div', {class: 'panel'}, el('dl', {class: 'kv'},
     el('dt', {text: 'outbox backlog'}), el('dd', {id: 'outbox-backlog', text: num(o.outbox.unpublished) +
       (o.outbox.oldest_age_seconds !== null ? ' (oldest ' + age(o.outbox.oldest_age_seconds) + ')' : '')}),
     el('dt', {text: 'fetchers alive'}), el('dd', {text: num(o.fetchers.alive)}),
     el('dt', {text: 'events published'}), el('dd', {text: num(sumSamples(o.metrics.dripr_events_published_total))}),
+    el('dt', {text: 'reconciler last pass'}), el('dd', {id: 'reconciler-last', text: reconcilerText(o.reconciler)}),
     el('dt', {text: 'reconciler actions'}), el('dd', {text: actions.length ?
       actions.map((a) => a.labels.action + ' ' + num(a.value)).join(', ') : 'none yet'}),
     el('dt', {text: 'updated'}), el('dd', {text: new Date(o.time).toLocaleTimeString()})));
@@ -214,6 +246,14 @@ function renderOverview(o) {
 }
 async function overviewPage(token) {
   document.title = 'Overview · dripr';
+  // The chart starts from the server's samples, then this page's polls extend it.
+  try {
+    const h = await api('/api/history');
+    history = h.samples.map((p) => ({t: Date.parse(p.time), counts: p.counts}));
+  } catch (e) {
+    history = [];  // the chart then starts with this page's polls
+  }
+  if (token !== renderToken) return;
   const tick = async () => {
     try {
       const o = await api('/api/overview');
@@ -380,7 +420,7 @@ async function deadLettersPage(token) {
       el('dl', {class: 'kv'},
         el('dt', {text: 'message'}), el('dd', {text: m.message_id}),
         el('dt', {text: 'reason'}), el('dd', {class: 'err reason', text: m.reason}),
-        el('dt', {text: 'received'}), el('dd', {text: m.receive_count + ' time(s)'}),
+        el('dt', {text: 'received'}), el('dd', {class: 'received', text: m.receive_count + ' time(s)'}),
         el('dt', {text: 'age'}), el('dd', {text: age(m.age_seconds) + ' (sent ' + m.sent_at + ')'})),
       el('pre', {class: 'body', tabindex: 0, 'aria-label': 'message body', text: pretty(m.body)}),
       el('div', {class: 'toolbar'},
