@@ -50,20 +50,13 @@ class [[nodiscard]] Result : public std::expected<T, Error> {
   using Base = std::expected<T, Error>;
   using Base::Base;
   Result() = default;
-  // The monadic members (transform, and_then, ...) and code spelling std::expected return the
-  // plain base type; it converts back implicitly.
+  // Code spelling std::expected<T, Error> (and the monadic members of newer standard libraries)
+  // has the plain base type; it converts back implicitly.
   Result(const Base& other) : Base(other) {}        // NOLINT(google-explicit-constructor)
   Result(Base&& other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
 };
 
-class [[nodiscard]] Status : public std::expected<void, Error> {
- public:
-  using Base = std::expected<void, Error>;
-  using Base::Base;
-  Status() = default;
-  Status(const Base& other) : Base(other) {}        // NOLINT(google-explicit-constructor)
-  Status(Base&& other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
-};
+using Status = Result<void>;
 
 inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
   return std::unexpected(Error{code, std::move(message)});
