@@ -24,7 +24,7 @@ struct MotoResources {
   std::shared_ptr<SnsClient> sns;
   std::string topic_arn;
   std::vector<std::string> queue_urls;
-  ~MotoResources() {
+  ~MotoResources() {  // best-effort clean-up: moto is discarded after the run anyway
     if (sns && !topic_arn.empty()) (void)sns->DeleteTopic(topic_arn);
     for (const auto& u : queue_urls) (void)sqs->DeleteQueue(u);
   }

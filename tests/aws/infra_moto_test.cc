@@ -22,7 +22,7 @@ class InfraMotoTest : public ::testing::Test {
     opts_.name_prefix = testing::UniqueName("infra") + "-";
   }
   void TearDown() override {
-    if (sns_) (void)InfraDown(*sns_, *sqs_, opts_);
+    if (sns_) (void)InfraDown(*sns_, *sqs_, opts_);  // best-effort clean-up
   }
 
   // Messages on `url` within about a second (the queue is drained).

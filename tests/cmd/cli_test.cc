@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "support/ctest_env.h"
+
 namespace dripr {
 namespace {
 
@@ -38,14 +40,9 @@ std::string Slurp(const std::string& path) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // DRIPR_BIN, else the binary next to the tests directory (build/tests/.. /dripr): ctest's
-    // ENVIRONMENT list in tests/CMakeLists.txt loses every entry after the first.
-    if (const char* bin = std::getenv("DRIPR_BIN"); bin != nullptr) {
-      bin_ = bin;
-    } else {
-      bin_ = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "dripr")
-                 .string();
-    }
+    // DRIPR_BIN, set by ctest (tests/CMakeLists.txt); a failure names it when it is missing.
+    bin_ = testing::CtestEnv("DRIPR_BIN");
+    ASSERT_FALSE(bin_.empty());
     ASSERT_TRUE(std::filesystem::exists(bin_)) << bin_ << " not found; set DRIPR_BIN";
     std::string tmpl = (std::filesystem::temp_directory_path() / "dripr-cli-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bus/temp_dir.h"
+#include "support/ctest_env.h"
 
 namespace dripr::testing {
 
@@ -73,16 +74,8 @@ class DriprCli {
     return r;
   }
 
-  // DRIPR_BIN, else the `dripr` next to the tests/ folder this test binary lives in (ctest's
-  // gtest_discover_tests passes only the first variable of its ENVIRONMENT list).
-  static std::string Binary() {
-    if (const char* bin = std::getenv("DRIPR_BIN"); bin != nullptr && *bin != '\0') return bin;
-    std::error_code ec;
-    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return "";
-    auto candidate = self.parent_path().parent_path() / "dripr";
-    return std::filesystem::exists(candidate, ec) ? candidate.string() : "";
-  }
+  // DRIPR_BIN (ctest sets it; a failure names it when it is missing).
+  static std::string Binary() { return CtestEnv("DRIPR_BIN"); }
   static std::string Quote(const std::string& s) {
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);

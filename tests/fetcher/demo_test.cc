@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bus/temp_dir.h"
+#include "support/ctest_env.h"
 
 namespace dripr {
 namespace {
@@ -47,9 +48,9 @@ TEST(DemoCampaigns, SpreadOverTheZipsEveryThirdWithoutAddress) {
 }
 
 TEST(DemoCampaigns, TheRealCentroidFileLoads) {
-  const char* dir = std::getenv("DRIPR_DATA_DIR");
-  if (!dir) GTEST_SKIP() << "DRIPR_DATA_DIR unset";
-  auto zips = ZipCentroids::LoadFile(std::string(dir) + "/zip_codes.csv");
+  const std::string dir = testing::CtestEnv("DRIPR_DATA_DIR");
+  ASSERT_FALSE(dir.empty());
+  auto zips = ZipCentroids::LoadFile(dir + "/zip_codes.csv");
   ASSERT_TRUE(zips) << zips.error().ToString();
   auto plan = DemoCampaigns(*zips, 100);
   ASSERT_EQ(plan.size(), 100u);

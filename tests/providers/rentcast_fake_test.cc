@@ -11,6 +11,7 @@
 #include <set>
 
 #include "providers/rentcast_fixture.h"
+#include "support/ctest_env.h"
 #include "support/fake_rentcast_data.h"
 
 namespace dripr {
@@ -74,12 +75,10 @@ TEST_F(RentCastFakeTest, DensityVariesSoSomePlacesNeedAWiderRadius) {
 TEST_F(RentCastFakeTest, ZipCentroidsGiveRealZipsAndCityDensity) {
   fake::FakeRentCastConfig config;
   config.world.today = kTestToday;
-  config.zip_centroids_csv =
-      std::string(std::getenv("DRIPR_DATA_DIR") ? std::getenv("DRIPR_DATA_DIR") : "data") +
-      "/zip_codes.csv";
-  if (!std::filesystem::exists(config.zip_centroids_csv)) {
-    GTEST_SKIP() << "no zip centroids at " << config.zip_centroids_csv << " (set DRIPR_DATA_DIR)";
-  }
+  const std::string data_dir = testing::CtestEnv("DRIPR_DATA_DIR");
+  ASSERT_FALSE(data_dir.empty());
+  config.zip_centroids_csv = data_dir + "/zip_codes.csv";
+  ASSERT_TRUE(std::filesystem::exists(config.zip_centroids_csv)) << config.zip_centroids_csv;
   fake::FakeRentCastServer with_zips(config);
   ASSERT_TRUE(with_zips.Start());
   auto world = with_zips.world();

@@ -10,6 +10,7 @@
 #include "dripr/providers/provider.h"
 #include "dripr/providers/sample/sample_provider.h"
 #include "dripr/providers/sample/zip_centroids.h"
+#include "support/ctest_env.h"
 
 namespace dripr {
 namespace {
@@ -26,10 +27,7 @@ Result<SampleProviderOptions> SampleOptions(const Vars& vars) {
   return c.sample;
 }
 
-std::string DataDir() {
-  const char* d = std::getenv("DRIPR_DATA_DIR");
-  return d ? d : "";
-}
+std::string DataDir() { return testing::CtestEnv("DRIPR_DATA_DIR"); }
 
 TEST(OpenProvider, DefaultsToSample) {
   auto p = Open((Vars{}));
@@ -145,7 +143,7 @@ TEST(ZipCentroids, NearestFindsTheClosestCentroidAcrossBucketEdges) {
 }
 
 TEST(ZipCentroids, LoadsTheShippedTable) {
-  if (DataDir().empty()) GTEST_SKIP() << "DRIPR_DATA_DIR not set (ctest sets it)";
+  ASSERT_FALSE(DataDir().empty());
   auto z = ZipCentroids::LoadFile(DataDir() + "/zip_codes.csv");
   ASSERT_TRUE(z) << z.error().message;
   EXPECT_GT(z->size(), 30'000u);

@@ -34,6 +34,7 @@ TempServerDatabase::TempServerDatabase(std::string admin_url, Exec exec, std::st
 }
 
 TempServerDatabase::~TempServerDatabase() {
+  // Best-effort clean-up: the test servers' data directories are temporary.
   (void)exec_(admin_url_, "DROP DATABASE IF EXISTS " + name_ + drop_options_);
 }
 

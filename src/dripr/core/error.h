@@ -5,6 +5,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace dripr {
 
@@ -39,9 +40,23 @@ struct Error {
   Error Wrap(std::string_view context) const;
 };
 
+// Result<T> and Status are std::expected<T, Error> (every member and operator of it works) made
+// [[nodiscard]]: a call whose Result/Status is dropped does not compile with -Werror, so an
+// error cannot be lost silently (docs/style.md). Where ignoring one is right (best-effort
+// clean-up), say so with an explicit, commented `(void)`.
 template <class T>
-using Result = std::expected<T, Error>;
-using Status = std::expected<void, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using Base = std::expected<T, Error>;
+  using Base::Base;
+  Result() = default;
+  // Code spelling std::expected<T, Error> (and the monadic members of newer standard libraries)
+  // has the plain base type; it converts back implicitly.
+  Result(const Base& other) : Base(other) {}        // NOLINT(google-explicit-constructor)
+  Result(Base&& other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
+};
+
+using Status = Result<void>;
 
 inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
   return std::unexpected(Error{code, std::move(message)});

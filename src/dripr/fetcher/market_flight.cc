@@ -72,6 +72,7 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
       // The previous holder may have committed between our read and our lease.
       auto again = store_.GetMarketData(zip, reuse);
       if (!again || *again) {
+        // Best effort: a lease not released expires after lease_ttl.
         (void)store_.ReleaseLease(name, holder);
         if (!again) return Fail(again.error());
         return Turn{std::move(*again), nullptr};

@@ -316,6 +316,7 @@ Result<WriteTransaction> WriteTransaction::Begin(Connection& c) {
 
 WriteTransaction::~WriteTransaction() {
   if (c_ == nullptr || !c_->InTransaction()) return;
+  // Best effort in a destructor: closing the connection rolls back what is left.
   if (auto rollback = c_->Prepare("ROLLBACK")) (void)rollback->Run();
 }
 
@@ -325,6 +326,7 @@ Status WriteTransaction::Commit() {
   auto commit = c->Prepare("COMMIT");
   Status r = commit ? commit->Run() : Status(Fail(commit.error()));
   if (!r) {
+    // The commit's error is the one to report; a failed ROLLBACK adds nothing to it.
     if (c->InTransaction()) (void)c->Exec("ROLLBACK");
     return Fail(r.error().Wrap("commit"));
   }
