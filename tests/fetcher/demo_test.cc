@@ -114,6 +114,38 @@ TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   EXPECT_EQ(run->last.ready, 0);
 }
 
+TEST(RunDemo, CountsOnlyCampaignsThatFinishedDuringTheRun) {
+  testing::TempDir dir;
+  StoreOptions o;
+  o.database_url = "sqlite:" + dir.File("t.db");
+  auto store = OpenStore(o);
+  ASSERT_TRUE(store && (*store)->Migrate());
+  // One campaign already in ERROR before the run.
+  NewCampaign old;
+  old.id = "old-1";
+  old.zip_code = "10001";
+  old.user_id = "agent-1";
+  ASSERT_TRUE((*store)->CreateCampaign(old));
+  ASSERT_TRUE((*store)->StartCampaign("old-1"));
+  ASSERT_TRUE((*store)->FailCampaign("old-1", std::nullopt, std::nullopt, "x"));
+  ManualClock clock(SysTime{} + 1000h);
+  std::vector<DemoProgress> seen;
+  auto run = RunDemo(**store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+    seen.push_back(p);
+    if (seen.size() == 1) {
+      ASSERT_TRUE((*store)->FailCampaign("demo-0001", std::nullopt, std::nullopt, "x"));
+    } else {
+      clock.Advance(121s);  // past the deadline: the run ends after this report
+    }
+  });
+  ASSERT_TRUE(run) << run.error().ToString();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].failed, 0);  // old-1 is not the run's
+  EXPECT_EQ(seen[1].failed, 1);
+  EXPECT_EQ(seen[1].ready, 0);
+  EXPECT_FALSE(seen[1].finished);  // demo-0002 is still waiting
+}
+
 TEST(SummarizeLatencies, PercentilesOfTheSortedValues) {
   auto s = SummarizeLatencies({5, 1, 4, 2, 3, 10, 9, 8, 7, 6});
   EXPECT_EQ(s.p50, 6);
