@@ -1,6 +1,7 @@
 // dripr data-fetcher | demo
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -129,6 +130,10 @@ int DataFetcherCmd(const Globals& g) {
     if (!started) return ReportError(started.error());
     ops = std::move(*started);
   }
+  // Start-up freed more heap than it keeps (the sample provider's zip table is parsed from a
+  // CSV text, ~3.7 MB of temporaries): give it back to the OS before settling in
+  // (docs/decisions/performance.md, B4 idle memory).
+  malloc_trim(0);
   fetcher.Start();
   DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
                  (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <set>
@@ -20,6 +21,16 @@
 
 namespace dripr {
 namespace {
+
+// Threads of this process (/proc/self/status), -1 when unreadable.
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
 
 using namespace std::chrono_literals;
 using testing::Eventually;
@@ -342,6 +353,62 @@ TEST_F(ConsumerTest, ReceiveErrorsBackOffOnScheduleAndDoNotStopTheConsumer) {
   EXPECT_TRUE(c->Join());
   EXPECT_EQ(handler_.calls, 3);
   EXPECT_EQ(c->Stats().receive_errors, 5);
+}
+
+// SQS: a short receive visibility, then one extension to the full lease per received batch
+// (docs/decisions/shutdown.md). A queue that never strands a receive's messages (the embedded
+// bus) is received from with the full lease at once, and nothing is extended.
+TEST_F(ConsumerTest, ReceivesWithTheFullLeaseOnlyFromAQueueThatNeverStrandsMessages) {
+  options_.visibility_timeout = 30s;
+  options_.receive_loops = 1;
+  for (bool never_strands : {false, true}) {
+    SCOPED_TRACE(never_strands ? "never strands" : "may strand");
+    faulty_ = std::make_unique<FaultyQueue>(*work_);
+    faulty_->never_strands = never_strands;
+    const int before = handler_.calls;
+    SendN(1);
+    Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
+    c.Start();
+    ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+    c.RequestStop();
+    EXPECT_TRUE(c.Join());
+    EXPECT_EQ(handler_.calls, before + 1);
+    auto asked = faulty_->receive_visibilities();
+    ASSERT_FALSE(asked.empty());
+    for (const auto& v : asked) EXPECT_EQ(v, never_strands ? 30s : 5s);
+    EXPECT_EQ(faulty_->visibility_changes(), never_strands
+                                                 ? std::vector<std::chrono::seconds>{}
+                                                 : std::vector<std::chrono::seconds>{30s});
+  }
+}
+
+// Worker threads start when messages arrive, never more than max_in_flight: an idle consumer
+// holds only its receive, lease and acknowledgement threads.
+TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
+  options_.max_in_flight = 8;
+  options_.receive_loops = 1;
+  // A long poll starts the broker's change watcher once: counted in the base.
+  ASSERT_TRUE(work_->Receive(1, 1ms));
+  const int base = ThreadCount();
+  ASSERT_GT(base, 0);
+  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
+  c.Start();
+  EXPECT_EQ(ThreadCount() - base, 3);  // receive loop, lease loop, ack loop
+  std::atomic<bool> go{false};
+  handler_.fn = [&](const ReceivedMessage&) {
+    while (!go) std::this_thread::sleep_for(1ms);
+    return HandlerOutcome::Done("ok");
+  };
+  SendN(3);
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 3; }));
+  EXPECT_EQ(ThreadCount() - base, 3 + 3);
+  go = true;
+  SendN(20);
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  EXPECT_LE(ThreadCount() - base, 3 + 8);
+  c.RequestStop();
+  EXPECT_TRUE(c.Join());
+  EXPECT_EQ(handler_.calls, 23);
 }
 
 TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {

@@ -57,6 +57,15 @@ TEST(DemoCampaigns, TheRealCentroidFileLoads) {
   for (const auto& c : plan) EXPECT_EQ(c.zip_code.size(), 5u) << c.id;
 }
 
+// A SQLite store in `dir`, migrated; null when that failed.
+StorePtr MigratedStore(const testing::TempDir& dir) {
+  StoreOptions o;
+  o.database_url = "sqlite:" + dir.File("t.db");
+  auto store = OpenStore(o);
+  if (!store || !(*store)->Migrate()) return nullptr;
+  return std::move(*store);
+}
+
 TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   testing::TempDir dir;
   StoreOptions o;
@@ -94,16 +103,14 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
 
 TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   testing::TempDir dir;
-  StoreOptions o;
-  o.database_url = "sqlite:" + dir.File("t.db");
-  auto store = OpenStore(o);
-  ASSERT_TRUE(store && (*store)->Migrate());
+  StorePtr store = MigratedStore(dir);
+  ASSERT_TRUE(store);
   ManualClock clock(SysTime{} + 1000h);
   std::vector<DemoProgress> seen;
-  auto run = RunDemo(**store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     for (const char* id : {"demo-0001", "demo-0002"}) {
-      ASSERT_TRUE((*store)->FailCampaign(id, std::nullopt, std::nullopt, "x"));
+      ASSERT_TRUE(store->FailCampaign(id, std::nullopt, std::nullopt, "x"));
     }
   });
   ASSERT_TRUE(run) << run.error().ToString();
@@ -112,6 +119,35 @@ TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   EXPECT_TRUE(seen[1].finished);
   EXPECT_EQ(run->last.failed, 2);
   EXPECT_EQ(run->last.ready, 0);
+}
+
+TEST(RunDemo, CountsOnlyCampaignsThatFinishedDuringTheRun) {
+  testing::TempDir dir;
+  StorePtr store = MigratedStore(dir);
+  ASSERT_TRUE(store);
+  // One campaign already in ERROR before the run.
+  NewCampaign old;
+  old.id = "old-1";
+  old.zip_code = "10001";
+  old.user_id = "agent-1";
+  ASSERT_TRUE(store->CreateCampaign(old));
+  ASSERT_TRUE(store->StartCampaign("old-1"));
+  ASSERT_TRUE(store->FailCampaign("old-1", std::nullopt, std::nullopt, "x"));
+  ManualClock clock(SysTime{} + 1000h);
+  std::vector<DemoProgress> seen;
+  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+    seen.push_back(p);
+    if (seen.size() == 1) {
+      ASSERT_TRUE(store->FailCampaign("demo-0001", std::nullopt, std::nullopt, "x"));
+      clock.Advance(121s);  // past the deadline: the next report is the last
+    }
+  });
+  ASSERT_TRUE(run) << run.error().ToString();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].failed, 0);  // old-1 is not the run's
+  EXPECT_EQ(seen[1].failed, 1);
+  EXPECT_EQ(seen[1].ready, 0);
+  EXPECT_FALSE(seen[1].finished);  // demo-0002 is still waiting
 }
 
 TEST(SummarizeLatencies, PercentilesOfTheSortedValues) {

@@ -18,12 +18,17 @@ class FaultyQueue : public Queue {
   std::atomic<int> delete_calls{0};
   std::atomic<int> max_delete_batch{0};
   std::atomic<int> receive_calls{0};
+  std::atomic<bool> never_strands{false};  // what ReceiveNeverStrands() says
 
   std::string Name() const override { return target_.Name(); }
   Result<std::string> Send(const OutgoingMessage& m) override { return target_.Send(m); }
   Result<std::vector<ReceivedMessage>> Receive(int max, std::chrono::milliseconds wait,
                                                std::optional<std::chrono::seconds> vis) override {
     ++receive_calls;
+    {
+      std::lock_guard lock(mu_);
+      receive_visibilities_.push_back(vis);
+    }
     if (fail_next_receives > 0) {
       --fail_next_receives;
       return Fail(ErrorCode::kUnavailable, "injected receive failure");
@@ -31,6 +36,7 @@ class FaultyQueue : public Queue {
     return target_.Receive(max, wait, vis);
   }
   void CancelReceives() override { target_.CancelReceives(); }
+  bool ReceiveNeverStrands() const override { return never_strands; }
   Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override {
     ++delete_calls;
     int n = static_cast<int>(receipts.size());
@@ -60,11 +66,17 @@ class FaultyQueue : public Queue {
     std::lock_guard lock(mu_);
     return visibility_changes_;
   }
+  // The visibility each Receive asked for, in call order.
+  std::vector<std::optional<std::chrono::seconds>> receive_visibilities() {
+    std::lock_guard lock(mu_);
+    return receive_visibilities_;
+  }
 
  private:
   Queue& target_;
   std::mutex mu_;
   std::vector<std::chrono::seconds> visibility_changes_;
+  std::vector<std::optional<std::chrono::seconds>> receive_visibilities_;
 };
 
 }  // namespace dripr::testing

@@ -94,6 +94,12 @@ class Queue {
   // nothing: backends whose waits are short (the embedded bus, <= 1 s) need not override.
   virtual void CancelReceives() {}
 
+  // True when a Receive hands its messages to the caller or to nobody: no abandoned call can
+  // leave messages taken on its behalf (an in-process queue). The consumer engine then
+  // receives with the full lease at once, without the short receive visibility and the
+  // extension call that guard SQS's long polls (docs/decisions/shutdown.md).
+  virtual bool ReceiveNeverStrands() const { return false; }
+
   // Transactional consume (docs/decisions/bus.md): while the returned object lives, the
   // store's next transition on THIS thread deletes the message too, in the same transaction,
   // when the store and this queue share one database (the embedded default); committed()

@@ -55,9 +55,7 @@ Consumer::~Consumer() {
 
 void Consumer::Start() {
   if (started_.exchange(true)) return;
-  for (int i = 0; i < std::max(1, options_.max_in_flight); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
-  }
+  // Worker threads start on demand (AddWorkersLocked): an idle consumer holds none.
   lease_thread_ = std::thread([this] { LeaseLoop(); });
   ack_thread_ = std::thread([this] { AckLoop(); });
   receivers_running_ = std::max(1, options_.receive_loops);
@@ -187,8 +185,7 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
                       options_.max_in_flight - slots_used_);
       slots_used_ += want;
     }
-    auto got = queue_.Receive(want, options_.wait_time,
-                              std::min(options_.receive_visibility, options_.visibility_timeout));
+    auto got = queue_.Receive(want, options_.wait_time, ReceiveVisibility());
     std::vector<ReceivedMessage> messages;
     if (got) messages = std::move(*got);
     {
@@ -220,6 +217,7 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
         slots_used_ -= static_cast<int>(messages.size());
       } else {
         for (auto& m : messages) work_.push_back(std::move(m));
+        AddWorkersLocked();
       }
     }
     if (release_now) {
@@ -228,6 +226,16 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
     }
     work_cv_.notify_all();
   }
+}
+
+// Enough workers for what runs and what is queued; a worker that is not running a handler
+// takes the next queued message, so running_ + work_.size() is the number needed. Never more
+// than max_in_flight (slots_used_ bounds both). Workers stay until shutdown: after the first
+// busy period the pool keeps its size, without a thread start per message.
+void Consumer::AddWorkersLocked() {
+  const size_t need = std::min(static_cast<size_t>(running_) + work_.size(),
+                               static_cast<size_t>(std::max(1, options_.max_in_flight)));
+  while (workers_.size() < need) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 void Consumer::WorkerLoop() {
@@ -414,8 +422,13 @@ void Consumer::Release(const std::vector<ReceivedMessage>& ms) {
   }
 }
 
+std::chrono::seconds Consumer::ReceiveVisibility() const {
+  if (queue_.ReceiveNeverStrands()) return options_.visibility_timeout;
+  return std::min(options_.receive_visibility, options_.visibility_timeout);
+}
+
 void Consumer::ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms) {
-  if (options_.receive_visibility >= options_.visibility_timeout) return;
+  if (ReceiveVisibility() >= options_.visibility_timeout) return;
   std::vector<std::pair<std::string, seconds>> entries;
   for (const auto& m : ms) entries.emplace_back(m.receipt_handle, options_.visibility_timeout);
   auto r = queue_.ChangeVisibilityBatch(entries);

@@ -34,10 +34,11 @@ struct ConsumerOptions {
   std::chrono::seconds visibility_timeout{30};  // lease length, renewed while in flight
   // Visibility asked for by each Receive, extended to visibility_timeout as soon as messages
   // arrive: what a long poll abandoned at shutdown is handed server-side comes back this
-  // soon instead of after a whole lease (docs/decisions/shutdown.md).
+  // soon instead of after a whole lease (docs/decisions/shutdown.md). Not used on a queue
+  // that never strands a receive's messages (the embedded bus): the full lease at once.
   std::chrono::seconds receive_visibility{5};
-  int max_in_flight = 16;                        // worker threads; no receive when all busy
-  int max_attempts = 4;                          // receives before a retryable error is a failure
+  int max_in_flight = 16;  // worker threads, started on demand; no receive when all busy
+  int max_attempts = 4;    // receives before a retryable error is a failure
   std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
   std::chrono::seconds backoff_cap{300};
   std::chrono::milliseconds ack_flush_interval{20};       // deletes are batched up to this long
@@ -146,6 +147,7 @@ class Consumer {
 
   void ReceiveLoop(HeartbeatRef heartbeat);
   void WorkerLoop();
+  void AddWorkersLocked();  // requires mu_
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
@@ -153,6 +155,9 @@ class Consumer {
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
   void Ack(const std::string& receipt);
+  // What each Receive asks for: receive_visibility, or the full lease when the queue never
+  // strands a receive's messages (Queue::ReceiveNeverStrands).
+  std::chrono::seconds ReceiveVisibility() const;
   void ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms);
   void AddLeases(const std::vector<ReceivedMessage>& ms);
   void DropLease(const std::string& receipt);
@@ -208,6 +213,8 @@ class Consumer {
   bool ack_stop_ = false;          // guarded by ack_mu_
 
   std::vector<std::thread> receivers_;
+  // Grown by the receive loops under mu_ (AddWorkersLocked); read without it only once
+  // they have ended (Join, ~Consumer).
   std::vector<std::thread> workers_;
   std::thread lease_thread_;
   std::thread ack_thread_;

@@ -4,6 +4,7 @@
 // (a DataFetcher on the same store and bus does the work), and the latency summary.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <string>
@@ -40,9 +41,15 @@ struct DemoRun {
   DemoProgress last;                          // the final progress
 };
 
-// Creates and starts every campaign of `plan`, then re-reads them every kDemoRefresh until
+// Campaigns created and started per transaction (Store::CreateCampaigns with start, as
+// `campaign import --start` does): small enough that the fetcher starts on the first batch
+// while the next ones are written.
+inline constexpr size_t kDemoBatch = 50;
+
+// Creates and starts every campaign of `plan`, then counts READY and ERROR campaigns every
+// kDemoRefresh (beyond those counted before the run: the demo's database is its own) until
 // all are READY or ERROR or `timeout` passed since the first was created (measured on
-// `clock`), calling `on_progress` after every read. Store errors are returned as they are.
+// `clock`), calling `on_progress` after every count. Store errors are returned as they are.
 Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, const Clock& clock,
                         std::chrono::seconds timeout,
                         const std::function<void(const DemoProgress&)>& on_progress);

@@ -220,6 +220,8 @@ class EmbeddedQueue final : public Queue {
   Status Purge() override;
   // A plain read of the visible rows: receive counts stay what the consumers made them.
   Result<std::optional<std::vector<ReceivedMessage>>> Browse() override;
+  // In-process: a Receive's messages are the caller's once its transaction commits.
+  bool ReceiveNeverStrands() const override { return true; }
   // Deletes the message in the store's next transition on this thread when the store writes
   // this file through the same writer (sqlite::PendingInTransaction).
   std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) override;
