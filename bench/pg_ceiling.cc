@@ -106,15 +106,17 @@ class Worker {
   }
 
   // Runs a prepared statement; `values` are text (nullptr = NULL). Returns the rows read or
-  // changed; `first` gets the first row's first value.
-  int Run(const Stmt& s, std::vector<const char*> values, std::string* first = nullptr) {
+  // changed; `ids` gets the rows' first values, comma-separated.
+  int Run(const Stmt& s, std::vector<const char*> values, std::string* ids = nullptr) {
     if (static_cast<int>(values.size()) != s.params) Die(("parameters of " + s.name).c_str());
     PGresult* r =
         PQexecPrepared(conn_, s.name.c_str(), s.params, values.data(), nullptr, nullptr, 0);
     Check(r, s.name.c_str());
     const int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : std::atoi(PQcmdTuples(r));
-    if (first != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK && n > 0)
-      first->assign(PQgetvalue(r, 0, 0));
+    for (int i = 0; ids != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK && i < n; ++i) {
+      if (!ids->empty()) *ids += ',';
+      *ids += PQgetvalue(r, i, 0);
+    }
     PQclear(r);
     ++statements;
     return n;
@@ -230,10 +232,10 @@ void Worker::Prepare() {
 }
 
 void Worker::Relay() {
-  std::string first;
-  Run(claim_, {kTs.c_str(), "10", kLater.c_str(), "claim-token"}, &first);
+  std::string claimed;
+  Run(claim_, {kTs.c_str(), "10", kLater.c_str(), "claim-token"}, &claimed);
   Step();
-  const std::string ids = "{" + first + "}";
+  const std::string ids = "{" + claimed + "}";
   Run(mark_, {kTs.c_str(), ids.c_str()});
 }
 
