@@ -563,26 +563,64 @@ def steady_rate(db, n, secs):
 # ---------------------------------------------------------------- B2 on PostgreSQL
 
 
+def pg_commits(ctx, name):
+    """Transactions committed in database `name` (pg_stat_database.xact_commit: every explicit
+    COMMIT and every statement run outside a transaction). A backend reports its counts when it
+    has been idle a while or exits, so this waits until no other session is connected."""
+    poll(30, "sessions on %s to end" % name, lambda: psql_rows(
+        ctx.pg_url, "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' AND pid <> "
+        "pg_backend_pid()" % name)[0][0] == "0", 0.05)
+    return int(psql_rows(ctx.pg_url, "SELECT xact_commit FROM pg_stat_database WHERE "
+                         "datname = '%s'" % name)[0][0])
+
+
 def separate_run(ctx, env, db, name, n):
     """A data-fetcher process and `dripr campaign import FILE --start` (n campaigns): campaigns/s
-    from the import's start to the last READY_TO_CREATE_EMAIL."""
+    from the import's start to the last READY_TO_CREATE_EMAIL, the fetcher's CPU milliseconds
+    per campaign (utime + stime over the same span) and the database's transactions per
+    campaign (the driver's own progress polls, ~10/s, included)."""
     ctx.run([ctx.dripr, "migrate"], env=env)
     fetcher, _ = start_fetcher(ctx, env, name, db)
     csv = os.path.join(ctx.tmp, name + ".csv")
     campaigns_csv(csv, n, name)
-    t0 = time.monotonic()
+    dbname = "dripr_bench_" + name
+    tx0 = int(psql_rows(ctx.pg_url, "SELECT xact_commit FROM pg_stat_database WHERE "
+                        "datname = '%s'" % dbname)[0][0])
+    cpu0, t0 = proc_cpu_seconds(fetcher.pid), time.monotonic()
     ctx.run([ctx.dripr, "campaign", "import", csv, "--start"], env=env)
     poll(120 if ctx.smoke else 900, "%d campaigns finished (%s)" % (n, name), lambda: count_ready(ctx, db) >= n, 0.1)
     secs = time.monotonic() - t0
+    cpu1 = proc_cpu_seconds(fetcher.pid)
     ctx.stop(fetcher)
-    return n / secs
+    # Includes the fetcher's start-up and shutdown (a few) and the driver's polls (~10/s).
+    return n / secs, 1000.0 * (cpu1 - cpu0) / n, (pg_commits(ctx, dbname) - tx0) / float(n)
+
+
+def pg_ceiling_run(ctx, n, mode):
+    """bench/pg_ceiling on a fresh database migrated by `dripr migrate` (the product's schema):
+    campaigns/s with one transaction per campaign (`one`) or per pipeline step (`pipeline`),
+    on as many connections as the product's default pool."""
+    url = fresh_pg_db(ctx, "dripr_bench_ceiling")
+    ctx.run([ctx.dripr, "migrate"], env=ctx.env(DATABASE_URL=url))
+    r = ctx.run([os.path.join(ctx.build, "bench", "pg_ceiling"), "--url", url, "--campaigns",
+                 str(n), "--mode", mode, "--connections", "8"])
+    psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_ceiling WITH (FORCE)")
+    m = re.search(r"per_s=([\d.]+)", r.stdout)
+    if not m:
+        raise BenchError("pg_ceiling printed no figure: " + r.stdout)
+    return float(m.group(1))
 
 
 def scenario_b2_pg(ctx):
-    for shape in ("embedded", "moto"):
-        n = 30 if ctx.smoke else (1000 if shape == "embedded" else 300)  # moto: ~15/s
-        rates = []
-        for r in range(ctx.runs):
+    """PostgreSQL + embedded bus (1,000 campaigns) and PostgreSQL + moto (300: moto manages
+    ~15/s here) beside bench/pg_ceiling, runs alternating so that load bursts hit all alike."""
+    sizes = {"embedded": 30 if ctx.smoke else 1000, "moto": 30 if ctx.smoke else 300}
+    n_ceiling = 30 if ctx.smoke else 1000
+    res = {"embedded": [], "moto": []}
+    one, pipe = [], []
+    for r in range(ctx.runs):
+        for shape in ("embedded", "moto"):
+            n = sizes[shape]
             name = "b2pg%s%d" % (shape[:3], r)
             db = fresh_pg_db(ctx, "dripr_bench_" + name)
             if shape == "moto":
@@ -591,11 +629,28 @@ def scenario_b2_pg(ctx):
             else:
                 env = ctx.env(DATABASE_URL=db,
                               EMBEDDED_BUS_PATH=os.path.join(ctx.tmp, name + "-bus.db"))
-            rates.append(separate_run(ctx, env, db, name, n))
+            res[shape].append(separate_run(ctx, env, db, name, n))
             psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_%s WITH (FORCE)" % name)
-            log("B2 PostgreSQL + %s n=%d run %d: %.0f campaigns/s" % (shape, n, r + 1, rates[-1]))
-        record("B2", "b2_postgres_%s_%d_per_s" % (shape, n), median(rates), "campaigns/s", None,
-               ">= 0.5 of libpq ceiling (not measured)" if shape == "embedded" else "")
+            rate, cpu, tx = res[shape][-1]
+            log("B2 PostgreSQL + %s n=%d run %d: %.0f campaigns/s, fetcher CPU %.2f ms and %.1f "
+                "transactions per campaign" % (shape, n, r + 1, rate, cpu, tx))
+        one.append(pg_ceiling_run(ctx, n_ceiling, "one"))
+        pipe.append(pg_ceiling_run(ctx, n_ceiling, "pipeline"))
+        log("B2 PostgreSQL ceiling n=%d run %d: one-tx %.0f/s, per-step %.0f/s (8 connections)" %
+            (n_ceiling, r + 1, one[-1], pipe[-1]))
+    o, p = median(one), median(pipe)
+    for shape in ("embedded", "moto"):
+        n = sizes[shape]
+        rate = median([x[0] for x in res[shape]])
+        record("B2", "b2_postgres_%s_%d_per_s" % (shape, n), rate, "campaigns/s", o,
+               ">= 0.5 of libpq ceiling" if shape == "embedded" else "",
+               rate >= 0.5 * o if shape == "embedded" else None)
+        record("B2", "b2_pg_%s_cpu_ms_per_campaign" % shape,
+               median([x[1] for x in res[shape]]), "ms")
+        record("B2", "b2_pg_%s_tx_per_campaign" % shape,
+               median([x[2] for x in res[shape]]), "transactions")
+    record("B2", "b2_pg_ceiling_one_tx_%d_per_s" % n_ceiling, o, "campaigns/s")
+    record("B2", "b2_pg_ceiling_per_step_%d_per_s" % n_ceiling, p, "campaigns/s")
 
 
 # ---------------------------------------------------------------- B5 against sqs-consumer
@@ -717,7 +772,8 @@ def table(load_before, load_after, seconds):
 SCENARIOS = [
     ("B1", scenario_b1, "B1 pickup latency: embedded, moto; 5 s SKIP LOCKED poller on PostgreSQL"),
     ("B2", scenario_b2_b4, "B2 + B4: dripr demo --campaigns N vs build/bench/sqlite_ceiling"),
-    ("B2PG", scenario_b2_pg, "B2 on PostgreSQL: data-fetcher + campaign import --start"),
+    ("B2PG", scenario_b2_pg, "B2 on PostgreSQL: data-fetcher + campaign import --start vs "
+     "build/bench/pg_ceiling (8 connections)"),
     ("B3", scenario_b3, "B3: fake_rentcast --fault latency:-1:200, DRIPR_MAX_IN_FLIGHT 1/8/32/128"),
     ("B5", scenario_b5, "B5: data-fetcher vs node bench/node/consume.js (sqs-consumer), no-op "
      "messages on one moto queue"),

@@ -223,5 +223,63 @@ TEST(PostgresOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));
 }
 
+// pg::Connection::Begin sends BEGIN with the first statement (pipeline mode): what the
+// transaction sees and leaves behind must be what a separate BEGIN gives.
+TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
+  TempDatabase db;
+  ASSERT_TRUE(ExecOn(db.Url(), "CREATE TABLE t (id integer PRIMARY KEY)"));
+  auto opened = pg::Connection::Open(db.Url(), 5s);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  pg::Connection& c = **opened;
+  const std::string insert = "INSERT INTO t (id) VALUES ($1)";
+  auto count = [&] { return QueryOne(db.Url(), "SELECT count(*) FROM t"); };
+
+  // Committed: the row is there for others, and only after COMMIT.
+  c.Begin();
+  ASSERT_TRUE(c.Exec(insert, pg::Params().Int(1)));  // new statement: BEGIN + PREPARE + it
+  EXPECT_FALSE(c.Idle()) << "inside the transaction";
+  EXPECT_EQ(count(), "0") << "not committed yet";
+  ASSERT_TRUE(c.Exec(insert, pg::Params().Int(2)));
+  ASSERT_TRUE(c.Commit());
+  EXPECT_TRUE(c.Idle());
+  EXPECT_EQ(count(), "2");
+
+  // A failing first statement: its own error (SQLSTATE mapping), rolled back, and the
+  // statement prepared in that pipeline is usable afterwards.
+  c.Begin();
+  auto dup = c.Exec(insert, pg::Params().Int(1));  // prepared already: BEGIN + it
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists) << dup.error().ToString();
+  c.Rollback();
+  EXPECT_TRUE(c.Idle());
+  const std::string divide = "SELECT 10 / $1::integer";
+  c.Begin();
+  auto zero = c.Exec(divide, pg::Params().Int(0));  // new statement, fails after PREPARE
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.error().code, ErrorCode::kInvalidArgument) << zero.error().ToString();
+  c.Rollback();
+  auto five = c.Exec(divide, pg::Params().Int(2));
+  ASSERT_TRUE(five) << five.error().ToString();
+  EXPECT_EQ(five->Int(0, 0), 5);
+
+  // Rolled back: nothing of it stays; a script or COPY sends the BEGIN alone first.
+  c.Begin();
+  ASSERT_TRUE(c.Exec(insert, pg::Params().Int(3)));
+  c.Rollback();
+  c.Begin();
+  ASSERT_TRUE(c.ExecScript("INSERT INTO t (id) VALUES (4)"));
+  EXPECT_FALSE(c.Idle());
+  c.Rollback();
+  EXPECT_EQ(count(), "2");
+
+  // No statement at all: nothing to commit, the connection stays idle and usable.
+  c.Begin();
+  ASSERT_TRUE(c.Commit());
+  EXPECT_TRUE(c.Idle());
+  ASSERT_TRUE(c.Exec(insert, pg::Params().Int(5)));  // outside a transaction: committed alone
+  EXPECT_EQ(count(), "3");
+}
+
 }  // namespace
 }  // namespace dripr

@@ -133,19 +133,23 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   const std::string& zip = l.campaign.zip_code;
   PartData data;
   data.part = DataPart::kLocalMarketData;
-  auto cached = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
-  if (!cached) return FromError(cached.error(), "loading market data", l.campaign.id);
   // Held until the commit below has stored the data (or failed): the other callers for this
-  // zip, in any instance, wait for it instead of calling the provider.
+  // zip, in any instance, wait for it instead of calling the provider. Begin reads the stored
+  // data first, so there is no read of our own before it.
   std::unique_ptr<MarketFlights::Flight> flight;
-  if (!*cached && ctx.market_flights != nullptr) {
+  std::optional<MarketData> cached;
+  if (ctx.market_flights != nullptr) {
     auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse);
     if (!turn) return FromError(turn.error(), "waiting for market data", l.campaign.id);
-    *cached = std::move(turn->stored);
+    cached = std::move(turn->stored);
     flight = std::move(turn->flight);
+  } else {
+    auto stored = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
+    if (!stored) return FromError(stored.error(), "loading market data", l.campaign.id);
+    cached = std::move(*stored);
   }
   std::string summary;
-  if (*cached) {
+  if (cached) {
     summary = "market data for " + zip + " reused";  // younger than the reuse window
   } else {
     auto fresh = ctx.provider.Market(zip);

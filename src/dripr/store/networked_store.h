@@ -7,6 +7,8 @@
 //
 // Driver supplies the backend's client types and the few spellings that differ:
 //   kName                      "postgres", "mysql" (logs)
+//   kStatementCommits          a statement outside BEGIN/COMMIT is its own transaction, so
+//                              one-statement writes need no BEGIN/COMMIT (WriteStatement)
 //   Connection, Params, Rows   the client library wrapper (Exec(sql, params) -> Rows);
 //                              Params has Text/Int/Time(SysTime), Rows has Text/Int/IsNull...
 //   Sql(text)                  the text with its `?` placeholders in the server's form
@@ -110,7 +112,7 @@ class NetworkedStore : public StoreBase {
   Status MarkPublished(const std::vector<int64_t>& ids) override {
     if (ids.empty()) return Ok();
     const SysTime now = Now();
-    return InTransaction("mark outbox published", [&](Connection& c) -> Status {
+    return WriteStatement("mark outbox published", [&](Connection& c) -> Status {
       return UpdateUnpublished(c, "published_at = ?, claimed_until = NULL, claim_token = NULL",
                                Params().Time(now), ids);
     });
@@ -118,7 +120,7 @@ class NetworkedStore : public StoreBase {
 
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
     if (ids.empty()) return Ok();
-    DRIPR_TRY(InTransaction("release outbox", [&](Connection& c) -> Status {
+    DRIPR_TRY(WriteStatement("release outbox", [&](Connection& c) -> Status {
       return UpdateUnpublished(
           c, "attempts = attempts + 1, claimed_until = NULL, claim_token = NULL", Params(), ids);
     }));
@@ -170,12 +172,17 @@ class NetworkedStore : public StoreBase {
     std::optional<PropertyData> out;
     DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {
       out.reset();
-      DRIPR_TRY(LoadCampaign(c, campaign_id, /*lock=*/false));
-      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql("SELECT formatted_address, latitude, "
-                                                           "longitude, current_value FROM "
-                                                           "property_data WHERE campaign_id = ?"),
-                                               Params().Text(campaign_id)));
-      if (rows.empty()) return Ok();
+      // One statement: no row = no campaign; a NULL campaign_id = a campaign without address.
+      DRIPR_ASSIGN_OR_RETURN(
+          Rows rows, c.Exec(Driver::Sql("SELECT p.formatted_address, p.latitude, p.longitude, "
+                                        "p.current_value, p.campaign_id FROM campaigns c LEFT "
+                                        "JOIN property_data p ON p.campaign_id = c.id WHERE "
+                                        "c.id = ?"),
+                            Params().Text(campaign_id)));
+      if (rows.empty()) {
+        return Fail(ErrorCode::kNotFound, "campaign " + campaign_id + " not found");
+      }
+      if (rows.IsNull(0, 4)) return Ok();
       PropertyData p;
       p.formatted_address = rows.Text(0, 0);
       p.location = GeoPoint{rows.Real(0, 1), rows.Real(0, 2)};
@@ -276,7 +283,7 @@ class NetworkedStore : public StoreBase {
     Params p;
     p.Text(f.instance_id).Text(host).Int(f.pid).Text(version).Time(f.started_at).Time(now);
     p.Text(host).Int(f.pid).Text(version).Time(f.started_at).Time(now);
-    return InTransaction("fetcher heartbeat", [&](Connection& c) -> Status {
+    return WriteStatement("fetcher heartbeat", [&](Connection& c) -> Status {
       DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO fetchers (instance_id, host, pid, version, "
                                    "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?) " +
                                    Driver::UpsertSet("instance_id") +
@@ -288,7 +295,7 @@ class NetworkedStore : public StoreBase {
   }
 
   Status UnregisterFetcher(const std::string& instance_id) override {
-    return InTransaction("fetcher unregister", [&](Connection& c) -> Status {
+    return WriteStatement("fetcher unregister", [&](Connection& c) -> Status {
       DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM fetchers WHERE instance_id = ?"),
                        Params().Text(instance_id)));
       return Ok();
@@ -342,7 +349,7 @@ class NetworkedStore : public StoreBase {
                             std::chrono::seconds ttl) override {
     const SysTime now = Now();
     bool held = false;
-    DRIPR_TRY(InTransaction("lease " + name, [&](Connection& c) -> Status {
+    DRIPR_TRY(WriteStatement("lease " + name, [&](Connection& c) -> Status {
       DRIPR_ASSIGN_OR_RETURN(held, TakeLease(c, name, holder, now, now + ttl));
       return Ok();
     }));
@@ -350,7 +357,7 @@ class NetworkedStore : public StoreBase {
   }
 
   Status ReleaseLease(const std::string& name, const std::string& holder) override {
-    return InTransaction("release lease " + name, [&](Connection& c) -> Status {
+    return WriteStatement("release lease " + name, [&](Connection& c) -> Status {
       DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?"),
                        Params().Text(name).Text(holder)));
       return Ok();
@@ -402,6 +409,13 @@ class NetworkedStore : public StoreBase {
   }
   Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
   Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
+  // `fn` runs ONE write statement. Where a single statement is atomic on its own and the
+  // session commits it by itself (Driver::kStatementCommits: PostgreSQL), it runs without
+  // BEGIN/COMMIT, two round trips fewer; elsewhere inside a transaction. Retried like the rest,
+  // so the statement must be idempotent.
+  Status WriteStatement(std::string_view what, const Work& fn) {
+    return Run(what, !Driver::kStatementCommits, fn);
+  }
 
   // The outbox's highest id (0 when empty): StoreBase's wake-up check.
   Result<int64_t> MaxOutboxId() override {
@@ -418,8 +432,9 @@ class NetworkedStore : public StoreBase {
   // `fn` between the server's BEGIN and COMMIT on `c`, rolled back when it fails.
   virtual Status InTransactionOn(Connection& c, const Work& fn) = 0;
 
-  // Inside the transaction on `c`: `holder` takes or renews lease `name` until `until` when
-  // the lease is free, already its own, or expired at `now`. Whether `holder` holds it.
+  // On `c` (inside a transaction unless Driver::kStatementCommits, and then in ONE statement):
+  // `holder` takes or renews lease `name` until `until` when the lease is free, already its
+  // own, or expired at `now`. Whether `holder` holds it.
   virtual Result<bool> TakeLease(Connection& c, const std::string& name, const std::string& holder,
                                  SysTime now, SysTime until) = 0;
 

@@ -16,6 +16,7 @@ std::string Quoted(std::string_view columns);
 
 struct Driver {
   static constexpr std::string_view kName = "mysql";
+  static constexpr bool kStatementCommits = false;  // TakeLease is three statements
   using Connection = my::Connection;
   using Params = my::Params;
   using Rows = my::Rows;

@@ -231,6 +231,16 @@ Connection::~Connection() { PQfinish(conn_); }
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string key(sql);
   auto it = prepared_.find(key);
+  std::vector<const char*> values;
+  values.reserve(params.values().size());
+  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  if (begin_pending_) {
+    begin_pending_ = false;
+    const bool prepare = it == prepared_.end();
+    std::string name = prepare ? "s" : it->second;
+    if (prepare) name += std::to_string(prepared_.size() + 1);
+    return ExecAfterBegin(key, name, prepare, values);
+  }
   if (it == prepared_.end()) {
     // (Built with += : g++ 12 at -O3 reports a false -Wrestrict for "s" + to_string(n).)
     std::string name = "s";
@@ -244,9 +254,6 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
     PQclear(prep);
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
-  std::vector<const char*> values;
-  values.reserve(params.values().size());
-  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
   PGresult* r =
       PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0);
   ExecStatusType st = PQresultStatus(r);
@@ -256,7 +263,77 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   return Fail(std::move(e));
 }
 
+Result<Rows> Connection::ExecAfterBegin(const std::string& sql, const std::string& name,
+                                        bool prepare, const std::vector<const char*>& values) {
+  if (PQenterPipelineMode(conn_) != 1) return Fail(ErrorFrom(conn_, nullptr, "pipeline"));
+  const int n = static_cast<int>(values.size());
+  bool sent = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  sent = sent && (!prepare || PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 1);
+  sent =
+      sent && PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0) == 1;
+  sent = sent && PQpipelineSync(conn_) == 1;
+  // The results, in order: BEGIN's, PREPARE's (when sent), the statement's, each followed by a
+  // null, then the sync point. A failure aborts the rest of the pipeline (PIPELINE_ABORTED).
+  const int queries = prepare ? 3 : 2;
+  int query = 0, nulls = 0;
+  std::optional<Error> failed;
+  Rows out;
+  bool prepared = false;
+  while (sent) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      // A lost connection keeps answering null: stop once every query has had its end.
+      if (++nulls > queries || PQstatus(conn_) != CONNECTION_OK) break;
+      ++query;
+      continue;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    const bool is_statement = query == queries - 1;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      if (prepare && query == 1) prepared = true;
+      if (is_statement) {
+        out = Rows(r);
+        continue;
+      }
+    } else if (st != PGRES_PIPELINE_ABORTED && !failed) {
+      failed = ErrorFrom(conn_, r, "");
+    }
+    PQclear(r);
+  }
+  if (prepared) prepared_.emplace(sql, name);
+  if (PQexitPipelineMode(conn_) != 1 && !failed) failed = ErrorFrom(conn_, nullptr, "pipeline");
+  if (!sent && !failed) failed = ErrorFrom(conn_, nullptr, "");
+  if (failed) return Fail(std::move(*failed));
+  return out;
+}
+
+Status Connection::SendPendingBegin() {
+  if (!begin_pending_) return Ok();
+  begin_pending_ = false;
+  return ExecScript("BEGIN");
+}
+
+Status Connection::Commit() {
+  if (begin_pending_) {  // no statement ran: there is nothing to commit
+    begin_pending_ = false;
+    return Ok();
+  }
+  return ExecScript("COMMIT");
+}
+
+void Connection::Rollback() {
+  begin_pending_ = false;
+  // After a failure the pool closes a connection still inside a transaction, so a failed
+  // ROLLBACK (e.g. the connection is gone) needs no handling here.
+  if (Healthy() && !Idle()) (void)ExecScript("ROLLBACK");
+}
+
 Status Connection::ExecScript(std::string_view sql) {
+  DRIPR_TRY(SendPendingBegin());
   std::string text(sql);
   PGresult* r = PQexec(conn_, text.c_str());
   ExecStatusType st = PQresultStatus(r);
@@ -270,6 +347,7 @@ Status Connection::ExecScript(std::string_view sql) {
 }
 
 Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
+  DRIPR_TRY(SendPendingBegin());
   std::string sql(copy_sql);
   PGresult* r = PQexec(conn_, sql.c_str());
   if (PQresultStatus(r) != PGRES_COPY_IN) {

@@ -115,6 +115,14 @@ class Connection {
   // Runs one statement with parameters through a prepared statement cached on this
   // connection (prepared on first use of the SQL text).
   Result<Rows> Exec(std::string_view sql, const Params& params = {});
+  // Opens a transaction whose BEGIN travels with the next statement: the next Exec sends
+  // BEGIN, its PREPARE when new, and itself in one round trip (libpq pipeline mode);
+  // ExecScript and CopyIn send it alone first. Commit() ends it.
+  void Begin() { begin_pending_ = true; }
+  // COMMIT; nothing when no statement ran since Begin().
+  Status Commit();
+  // ROLLBACK when a transaction is open; a BEGIN not sent yet is dropped.
+  void Rollback();
   // Runs SQL without parameters and without preparing it (may hold several statements).
   Status ExecScript(std::string_view sql);
   // Runs `copy_sql` (COPY table (columns) FROM STDIN) and streams `rows` into it.
@@ -128,9 +136,15 @@ class Connection {
 
  private:
   explicit Connection(PGconn* c) : conn_(c) {}
+  // Sends a pending BEGIN alone (before a statement that cannot join a pipeline).
+  Status SendPendingBegin();
+  // BEGIN, PREPARE `name` when `prepare`, and the statement, in one round trip.
+  Result<Rows> ExecAfterBegin(const std::string& sql, const std::string& name, bool prepare,
+                              const std::vector<const char*>& values);
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+  bool begin_pending_ = false;
 };
 
 // The store's connections (store/connection_pool.h). A connection that is unhealthy or left

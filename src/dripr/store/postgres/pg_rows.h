@@ -14,6 +14,7 @@ namespace dripr::pg {
 
 struct Driver {
   static constexpr std::string_view kName = "postgres";
+  static constexpr bool kStatementCommits = true;
   using Connection = pg::Connection;
   using Params = pg::Params;
   using Rows = pg::Rows;

@@ -10,7 +10,10 @@
 // jittered backoff, on serialization failures, deadlocks and lost connections, until
 // `retry_deadline`. Retrying after a lost COMMIT is safe: transitions are compare-and-set (a
 // second attempt finds the change applied and reports `changed=false`), claims and marks are
-// idempotent.
+// idempotent. BEGIN travels with a transaction's first statement (pg::Connection::Begin);
+// one-statement writes (outbox marks, leases, heartbeats) run without BEGIN/COMMIT
+// (NetworkedStore::WriteStatement): round trips are what this path costs
+// (docs/decisions/performance.md).
 //
 // Part rows are replaced with DELETE + COPY (text format) in the transaction of the
 // transition; zip codes load with one COPY.

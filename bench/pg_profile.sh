@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# What the data fetcher costs per campaign on PostgreSQL + embedded bus (docs/benchmarks.md,
+# "Profiling the PostgreSQL path"): a throw-away PostgreSQL cluster with pg_stat_statements,
+# `dripr migrate`, a data-fetcher (embedded bus in its own SQLite file), N campaigns imported and
+# started by `dripr campaign import --start`, until all are finished. Prints per campaign the
+# fetcher's CPU, its context switches and socket sends/receives (perf stat on the fetcher: one
+# send per round trip to the server, two for a COPY), the statements the server ran (every
+# client, the import included) and campaigns/s; then the statements by calls
+# (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
+#   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
+# --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
+# with `perf report -i …`). Needs perf (linux-perf) and the PostgreSQL server packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+n=${2:-1000}
+record=${3:-}
+[[ $n =~ ^[0-9]+$ && $n -ge 1 ]] || { echo "usage: bench/pg_profile.sh [BUILD_DIR] [N] [--record]" >&2; exit 2; }
+[[ -z $record || $record == --record ]] || { echo "usage: bench/pg_profile.sh [BUILD_DIR] [N] [--record]" >&2; exit 2; }
+command -v perf >/dev/null || { echo "perf not found (apt-get install linux-perf)" >&2; exit 2; }
+dripr=$(realpath "$build/dripr")
+out=$(realpath -m "$build/pg-profile")
+rm -rf "$out" && mkdir -p "$out"
+
+source scripts/test-servers.sh
+trap stop_test_servers EXIT
+start_postgres >/dev/null
+pg_server_stop
+DRIPR_TEST_PG_OPTS+=" -c shared_preload_libraries=pg_stat_statements"
+pg_server_start
+url=$DRIPR_TEST_PG_URL
+q() { psql -X -q -At -d "$url" -c "$1"; }
+
+export DATABASE_URL=$url EMBEDDED_BUS_PATH=$out/bus.db DRIPR_LOG_FORMAT=json DRIPR_OPS_ADDR=off
+"$dripr" migrate >/dev/null
+q "CREATE EXTENSION pg_stat_statements"
+python3 -c 'import sys; sys.path.insert(0, "bench"); import run_bench; run_bench.campaigns_csv(sys.argv[1], int(sys.argv[2]), "pp")' \
+  "$out/campaigns.csv" "$n"
+
+if [[ -n $record ]]; then
+  perf record -F 999 -o "$out/perf.data" -- "$dripr" data-fetcher >"$out/fetcher.log" 2>&1 &
+else
+  "$dripr" data-fetcher >"$out/fetcher.log" 2>&1 &
+fi
+runner=$!
+wait_for 60 "data-fetcher start" grep -q 'data-fetcher started' "$out/fetcher.log"
+fetcher=$(pgrep -P "$runner" -x dripr || echo "$runner")
+
+q "SELECT pg_stat_statements_reset()" >/dev/null
+cpu0=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+perf stat -e context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom \
+  -p "$fetcher" -o "$out/perf-stat.txt" &
+counting=$!
+t0=$(date +%s.%N)
+"$dripr" campaign import "$out/campaigns.csv" --start >/dev/null
+finished() {
+  [[ $(q "SELECT count(*) FROM campaigns WHERE campaign_status IN ('READY_TO_CREATE_EMAIL', 'ERROR')") -ge $n ]]
+}
+wait_for 900 "$n campaigns finished" finished
+t1=$(date +%s.%N)
+cpu1=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+kill -INT "$counting" && wait "$counting" || true
+# The relay marks the last READY events published shortly after.
+published() { [[ $(q "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0 ]]; }
+wait_for 30 "outbox published" published
+kill -TERM "$runner" && wait "$runner" || true
+
+statements=$(q "SELECT sum(calls) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                WHERE d.datname = current_database() AND query NOT LIKE '%pg_stat_statements%'
+                AND query NOT LIKE 'SELECT count(*) FROM campaigns WHERE campaign_status IN%'
+                AND query NOT LIKE 'SELECT count(*) FROM outbox WHERE published_at IS NULL%'")
+awk -v n="$n" -v secs="$(echo "$t1 - $t0" | bc)" -v cpu="$(echo "$cpu1 - $cpu0" | bc)" \
+  -v hz="$(getconf CLK_TCK)" -v st="$statements" '
+  /context-switches/ { gsub(",", "", $1); cs = $1 }
+  /sys_enter_sendto/ { gsub(",", "", $1); snd = $1 }
+  /sys_enter_recvfrom/ { gsub(",", "", $1); rcv = $1 }
+  END {
+    printf "PGPROFILE campaigns=%d per_s=%.1f fetcher_cpu_ms_per_campaign=%.2f " \
+           "context_switches_per_campaign=%.1f sends_per_campaign=%.2f " \
+           "receives_per_campaign=%.2f statements_per_campaign=%.2f\n",
+           n, n / secs, 1000 * cpu / hz / n, cs / n, snd / n, rcv / n, st / n
+  }' "$out/perf-stat.txt"
+q "SELECT round(calls::numeric / $n, 2) || E'\t' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) || ' … ' ||
+          right(regexp_replace(query, '\s+', ' ', 'g'), 40)
+   FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+   WHERE d.datname = current_database() AND calls >= $n / 10 ORDER BY calls DESC, query"
