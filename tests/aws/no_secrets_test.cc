@@ -50,7 +50,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
                           {"AWS_REGION", "us-east-1"},
                           {"AWS_ENDPOINT_URL", testing::MotoUrl()},
                           {"HOME", "/nonexistent"}});
-  auto clients = InfraClientsFromSettings(testing::SettingsOf(env));
+  auto clients = InfraClientsFromSettings(dripr::testing::SettingsOf(env));
   ASSERT_TRUE(clients) << clients.error().ToString();
   InfraOptions opts{.name_prefix = testing::UniqueName("secrets") + "-"};
   auto up = InfraUp(*clients->sns, *clients->sqs, opts);
@@ -61,7 +61,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
   bus_env.Set("SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", up->queue_urls[0]);
   bus_env.Set("SQS_ACTIVE_LISTINGS_QUEUE_URL", up->queue_urls[1]);
   bus_env.Set("SQS_RECENT_SALES_QUEUE_URL", up->queue_urls[2]);
-  auto bus = OpenAwsBus(testing::SettingsOf(bus_env));
+  auto bus = OpenAwsBus(dripr::testing::SettingsOf(bus_env));
   ASSERT_TRUE(bus) << bus.error().ToString();
   Queue& work = (*bus)->WorkQueue(DataPart::kActiveListings);
   ASSERT_TRUE((*bus)->CampaignEvents().Publish(
@@ -90,7 +90,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
     }
     Env down_env = bus_env;
     down_env.Set("AWS_ENDPOINT_URL", dead);
-    auto down_bus = OpenAwsBus(testing::SettingsOf(down_env));
+    auto down_bus = OpenAwsBus(dripr::testing::SettingsOf(down_env));
     ASSERT_TRUE(down_bus);
     auto r = (*down_bus)->WorkQueue(DataPart::kRecentSales).Receive(1, 0ms);
     ASSERT_FALSE(r);
@@ -102,8 +102,8 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
   // A half-configured environment.
   Env half = Env::FromMap(
       {{"AWS_ACCESS_KEY_ID", testing::kFakeKeyId}, {"AWS_SESSION_TOKEN", testing::kFakeToken}});
-  note(CredentialsFromEnv(testing::SettingsOf(half)));
-  auto creds = CredentialsFromEnv(testing::SettingsOf(env));
+  note(CredentialsFromEnv(dripr::testing::SettingsOf(half)));
+  auto creds = CredentialsFromEnv(dripr::testing::SettingsOf(env));
   ASSERT_TRUE(creds);
   messages.push_back(creds->ToString());
 
