@@ -26,6 +26,8 @@ int Migrate(const Globals& g) {
   o.required_parts = ctx.config.required_parts;
   o.pool_size = ctx.config.db_pool_size;
   o.retry_deadline = ctx.config.db_retry;
+  o.clock = ctx.clock;
+  o.ticker = ctx.ticker;
   o.quick_check = true;
   if (auto st = CheckDatabaseLocation(ctx.config, /*read_only=*/false); !st) {
     return ReportError(st.error());

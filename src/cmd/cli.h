@@ -29,6 +29,10 @@ struct Globals {
 // from it (fetcher/config.h); commands read settings from `config` only.
 struct Context {
   AppConfig config;
+  // The process's clock and ticker: the one place commands pick the real ones; every
+  // component and every timing a command prints (demo progress, import) uses these.
+  const Clock* clock = &SystemClock::Instance();
+  Ticker* ticker = &RealTicker();
 };
 
 // Loads env + config. On error prints "dripr: <reason>" and returns the exit code (2).

@@ -92,7 +92,7 @@ int Import(const Globals& g, const ImportArgs& a) {
   std::vector<NewCampaign> all;
   all.reserve(parsed.rows.size());
   for (auto& row : parsed.rows) all.push_back(std::move(row.campaign));
-  const auto t0 = RealTicker().Now();
+  const auto t0 = ctx.ticker->Now();
   size_t done = 0;
   while (done < all.size()) {
     size_t n = std::min(kBatchRows, all.size() - done);
@@ -105,7 +105,7 @@ int Import(const Globals& g, const ImportArgs& a) {
     }
     done += n;
   }
-  const double secs = std::chrono::duration<double>(RealTicker().Now() - t0).count();
+  const double secs = std::chrono::duration<double>(ctx.ticker->Now() - t0).count();
   if (a.json) {
     PrintJson({{"created", done}, {"started", a.start ? done : 0}, {"seconds", secs}});
   } else {

@@ -21,7 +21,7 @@ int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
   if (a.env_name != "dev" && a.env_name != "prod") {
     return ReportUsage("--env must be dev or prod, got '" + a.env_name + "'");
   }
-  auto clients = aws::InfraClientsFromEnv(ctx.config.aws_env);
+  auto clients = aws::InfraClientsFromSettings(ctx.config.aws);
   if (!clients) return ReportError(clients.error());
   aws::InfraOptions o;
   o.env_name = a.env_name;
@@ -29,7 +29,7 @@ int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
   // up and status: the topic and queues the environment names (adopted, not recreated).
   // down only ever deletes the resources of the standard names.
   if (verb != "down") {
-    if (auto s = aws::AdoptFromEnv(ctx.config.aws_env, o); !s) return ReportError(s.error());
+    if (auto s = aws::AdoptFromSettings(ctx.config.aws, o); !s) return ReportError(s.error());
   }
   if (verb == "up") {
     o.dry_run = a.dry_run;

@@ -59,7 +59,7 @@ int Queues(const Globals& g, bool as_json) {
   if (!bus) return rc;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
-  const SysTime now = SystemClock::Instance().Now();
+  const SysTime now = ctx.clock->Now();
   auto report = QueuesReport(*bus, *store, now);
   if (!report) return ReportError(report.error());
   if (as_json) {
@@ -121,7 +121,7 @@ int DlqList(const Globals& g, const std::string& queue, bool as_json) {
   Queue& dlq = bus->DeadLetterQueue(*part);
   auto msgs = PeekQueue(dlq);
   if (!msgs) return ReportError(msgs.error().Wrap(dlq.Name()));
-  const SysTime now = SystemClock::Instance().Now();
+  const SysTime now = ctx.clock->Now();
   json arr = json::array();
   for (const auto& m : *msgs) {
     std::string why = DeadLetterReason(m);

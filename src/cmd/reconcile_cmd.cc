@@ -65,7 +65,7 @@ int ReconcileCmd(const Globals& g, const ReconcileArgs& a) {
   ReconcilerOptions options;
   options.settings = ctx.config.reconcile;
   options.use_lease = false;
-  Reconciler reconciler(*store, SystemClock::Instance(), RealTicker(), options);
+  Reconciler reconciler(*store, *ctx.clock, *ctx.ticker, options);
   auto pass = reconciler.RunOnce(a.dry_run);
   if (!pass) return ReportError(pass.error());
   if (a.json) {

@@ -99,7 +99,7 @@ int DataFetcherCmd(const Globals& g) {
   if (!store) return rc;
   // RENTCAST_MAX_RPS is the budget of every fetcher on this database (docs/decisions/cluster.md).
   auto provider = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast, &metrics,
-                               std::make_shared<StoreBudget>(*store));
+                               std::make_shared<StoreBudget>(*store), ctx.ticker);
   if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
@@ -109,8 +109,7 @@ int DataFetcherCmd(const Globals& g) {
   // Noticed within a second: the database file removed or replaced under the fetcher (its
   // writes would be lost with the unlinked file). Every write transaction checks it too.
   const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);
-  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config,
-                      /*ticker=*/nullptr, &metrics);
+  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker, &metrics);
   fetcher.reconciler().SetPassObserver([&metrics](const ReconcilePass& pass) {
     metrics.Gauge(kReconcilerLastPass, {})
         .Set(static_cast<double>(ToUnixMillis(pass.started_at)) / 1000.0);
@@ -243,17 +242,17 @@ int Demo(const Globals& g, const DemoArgs& a) {
 
   std::printf("dripr demo: %d campaigns, SQLite + embedded bus + sample provider in %s\n",
               a.campaigns, dir.c_str());
-  DataFetcher fetcher(*store, *bus, **provider, SystemClock::Instance(), ctx.config);
+  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker);
   fetcher.Start();
 
   const bool tty = isatty(STDERR_FILENO);
-  auto last_print = RealTicker().Now() - 10 * kProgressLineEvery;
+  auto last_print = ctx.ticker->Now() - 10 * kProgressLineEvery;
   auto run =
-      RunDemo(*store, DemoCampaigns(*zips, a.campaigns), SystemClock::Instance(),
+      RunDemo(*store, DemoCampaigns(*zips, a.campaigns), *ctx.ticker,
               std::chrono::seconds(a.timeout_seconds), [&](const DemoProgress& p) {
-                if (p.finished || tty || RealTicker().Now() - last_print >= kProgressLineEvery) {
+                if (p.finished || tty || ctx.ticker->Now() - last_print >= kProgressLineEvery) {
                   Progress(p, tty);
-                  last_print = RealTicker().Now();
+                  last_print = ctx.ticker->Now();
                 }
               });
   if (!run) return ReportError(run.error());

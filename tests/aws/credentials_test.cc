@@ -8,6 +8,7 @@
 #include <atomic>
 #include <fstream>
 
+#include "aws/settings.h"
 #include "aws/test_server.h"
 #include "bus/temp_dir.h"
 #include "dripr/core/time.h"
@@ -16,6 +17,7 @@ namespace dripr::aws {
 namespace {
 
 using namespace std::chrono_literals;
+using dripr::testing::Aws;
 using dripr::testing::TempDir;
 using dripr::testing::TestServer;
 
@@ -40,9 +42,9 @@ void ExpectNoSecrets(const std::string& text) {
 }
 
 TEST(CredentialsFromEnv, ReadsKeysAndToken) {
-  auto c = CredentialsFromEnv(Env::FromMap({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
-                                            {"AWS_SECRET_ACCESS_KEY", kSecret},
-                                            {"AWS_SESSION_TOKEN", kToken}}));
+  auto c = CredentialsFromEnv(Aws({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                                   {"AWS_SECRET_ACCESS_KEY", kSecret},
+                                   {"AWS_SESSION_TOKEN", kToken}}));
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->access_key_id, "AKIAENV");
   EXPECT_EQ(c->secret_access_key, kSecret);
@@ -53,10 +55,10 @@ TEST(CredentialsFromEnv, ReadsKeysAndToken) {
 }
 
 TEST(CredentialsFromEnv, NotConfiguredAndHalfConfigured) {
-  auto none = CredentialsFromEnv(Env::FromMap({}));
+  auto none = CredentialsFromEnv(Aws({}));
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
-  auto half = CredentialsFromEnv(Env::FromMap({{"AWS_ACCESS_KEY_ID", "AKIA"}}));
+  auto half = CredentialsFromEnv(Aws({{"AWS_ACCESS_KEY_ID", "AKIA"}}));
   ASSERT_FALSE(half);
   EXPECT_EQ(half.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(half.error().message, "env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
@@ -87,57 +89,53 @@ TEST(CredentialsFromProfile, DefaultAndNamedProfilesFromHomeAndOverrides) {
   WriteFile(dir.File(".aws/config"),
             "[default]\nregion=us-west-2\n[profile dev]\nregion=eu-central-1\n"
             "[profile cfgonly]\naws_access_key_id=AKIACFG\naws_secret_access_key=x\n");
-  auto def = CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}}));
+  auto def = CredentialsFromProfile(Aws({{"HOME", dir.File("")}}));
   ASSERT_TRUE(def) << def.error().ToString();
   EXPECT_EQ(def->access_key_id, "AKIADEFAULT");
 
-  auto dev = CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}}));
+  auto dev = CredentialsFromProfile(Aws({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}}));
   ASSERT_TRUE(dev) << dev.error().ToString();
   EXPECT_EQ(dev->access_key_id, "AKIADEV");
   EXPECT_EQ(dev->session_token, kToken);
   EXPECT_TRUE(dev->source.starts_with("profile dev")) << dev->source;
 
-  auto cfg =
-      CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "cfgonly"}}));
+  auto cfg = CredentialsFromProfile(Aws({{"HOME", dir.File("")}, {"AWS_PROFILE", "cfgonly"}}));
   ASSERT_TRUE(cfg) << cfg.error().ToString();
   EXPECT_EQ(cfg->access_key_id, "AKIACFG");
 
-  auto missing =
-      CredentialsFromProfile(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "nope"}}));
+  auto missing = CredentialsFromProfile(Aws({{"HOME", dir.File("")}, {"AWS_PROFILE", "nope"}}));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kFailedPrecondition);
 
   WriteFile(dir.File("other-creds"),
             std::string("[dev]\naws_access_key_id=AKIAOTHER\naws_secret_access_key=") + kSecret);
-  auto other = CredentialsFromProfile(
-      Env::FromMap({{"HOME", "/nonexistent"},
-                    {"AWS_PROFILE", "dev"},
-                    {"AWS_SHARED_CREDENTIALS_FILE", dir.File("other-creds")}}));
+  auto other =
+      CredentialsFromProfile(Aws({{"HOME", "/nonexistent"},
+                                  {"AWS_PROFILE", "dev"},
+                                  {"AWS_SHARED_CREDENTIALS_FILE", dir.File("other-creds")}}));
   ASSERT_TRUE(other) << other.error().ToString();
   EXPECT_EQ(other->access_key_id, "AKIAOTHER");
 
   // Region: env first, then the profile in the config file.
-  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")}})), "us-west-2");
-  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}})),
-            "eu-central-1");
-  EXPECT_EQ(
-      *ResolveRegion(Env::FromMap({{"HOME", dir.File("")}, {"AWS_DEFAULT_REGION", "ap-south-1"}})),
-      "ap-south-1");
-  EXPECT_EQ(*ResolveRegion(Env::FromMap({{"HOME", dir.File("")},
-                                         {"AWS_DEFAULT_REGION", "ap-south-1"},
-                                         {"AWS_REGION", "sa-east-1"}})),
+  EXPECT_EQ(*ResolveRegion(Aws({{"HOME", dir.File("")}})), "us-west-2");
+  EXPECT_EQ(*ResolveRegion(Aws({{"HOME", dir.File("")}, {"AWS_PROFILE", "dev"}})), "eu-central-1");
+  EXPECT_EQ(*ResolveRegion(Aws({{"HOME", dir.File("")}, {"AWS_DEFAULT_REGION", "ap-south-1"}})),
+            "ap-south-1");
+  EXPECT_EQ(*ResolveRegion(Aws({{"HOME", dir.File("")},
+                                {"AWS_DEFAULT_REGION", "ap-south-1"},
+                                {"AWS_REGION", "sa-east-1"}})),
             "sa-east-1");
-  auto none = ResolveRegion(Env::FromMap({{"HOME", "/nonexistent"}}));
+  auto none = ResolveRegion(Aws({{"HOME", "/nonexistent"}}));
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
 }
 
 TEST(ResolveEndpoint, ServiceSpecificThenGlobalThenAws) {
-  Env both = Env::FromMap({{"AWS_ENDPOINT_URL", "http://127.0.0.1:4566/"},
-                           {"AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"}});
+  AwsSettings both = Aws({{"AWS_ENDPOINT_URL", "http://127.0.0.1:4566/"},
+                          {"AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9324"}});
   EXPECT_EQ(ResolveEndpoint(both, "sqs", "us-east-1"), "http://127.0.0.1:9324");
   EXPECT_EQ(ResolveEndpoint(both, "sns", "us-east-1"), "http://127.0.0.1:4566");
-  Env none = Env::FromMap({});
+  AwsSettings none = Aws({});
   EXPECT_EQ(ResolveEndpoint(none, "sqs", "eu-west-1"), "https://sqs.eu-west-1.amazonaws.com");
   EXPECT_EQ(ResolveEndpoint(none, "sns", "cn-north-1"), "https://sns.cn-north-1.amazonaws.com.cn");
 }
@@ -187,9 +185,8 @@ struct FakeImds {
 
 TEST(CredentialsFromImds, TokenRoleAndCredentials) {
   FakeImds imds;
-  auto c =
-      CredentialsFromImds(Env::FromMap({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
-                          {.http = NewCurlHttpClient()});
+  auto c = CredentialsFromImds(Aws({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+                               {.http = NewCurlHttpClient()});
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->access_key_id, "ASIAIMDS1");
   EXPECT_EQ(c->secret_access_key, kSecret);
@@ -199,7 +196,7 @@ TEST(CredentialsFromImds, TokenRoleAndCredentials) {
   EXPECT_TRUE(imds.token_ttl_sent);
   EXPECT_EQ(c->source, "EC2 instance metadata (role app-role)");
 
-  auto disabled = CredentialsFromImds(Env::FromMap({{"AWS_EC2_METADATA_DISABLED", "true"}}),
+  auto disabled = CredentialsFromImds(Aws({{"AWS_EC2_METADATA_DISABLED", "true"}}),
                                       {.http = NewCurlHttpClient()});
   ASSERT_FALSE(disabled);
   EXPECT_EQ(disabled.error().code, ErrorCode::kFailedPrecondition);
@@ -212,8 +209,7 @@ TEST(CredentialsFromImds, UnreachableIsUnavailable) {
     gone.Start();
     url = gone.Url();
   }
-  auto c =
-      CredentialsFromImds(Env::FromMap({}), {.http = NewCurlHttpClient(), .imds_endpoint = url});
+  auto c = CredentialsFromImds(Aws({}), {.http = NewCurlHttpClient(), .imds_endpoint = url});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
 }
@@ -235,29 +231,27 @@ TEST(CredentialsFromContainer, RelativeUriAndFullUriWithToken) {
   server.Start();
   auto http = NewCurlHttpClient();
   auto rel = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}}),
+      Aws({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"}}),
       {.http = http, .container_endpoint = server.Url()});
   ASSERT_TRUE(rel) << rel.error().ToString();
   EXPECT_EQ(rel->access_key_id, "ASIAECS");
 
-  auto full = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/full"},
-                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer xyz"}}),
-      {.http = http});
+  auto full =
+      CredentialsFromContainer(Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/full"},
+                                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer xyz"}}),
+                               {.http = http});
   ASSERT_TRUE(full) << full.error().ToString();
   EXPECT_EQ(full->access_key_id, "ASIAEKS");
   EXPECT_TRUE(auth_ok);
 
   auto broken = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/broken"}}),
-      {.http = http});
+      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/broken"}}), {.http = http});
   ASSERT_FALSE(broken);
   EXPECT_EQ(broken.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(broken.error().message, "container credentials: malformed credentials document");
 
   auto remote = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}),
-      {.http = http});
+      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}), {.http = http});
   ASSERT_FALSE(remote);
   EXPECT_EQ(remote.error().code, ErrorCode::kInvalidArgument);
 }
@@ -273,7 +267,7 @@ TEST(CredentialsFromContainer, ServiceTextInErrorsIsCutShortAndEscaped) {
   });
   server.Start();
   auto r = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/code"}}),
+      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/code"}}),
       {.http = NewCurlHttpClient()});
   ASSERT_FALSE(r);
   EXPECT_TRUE(
@@ -291,7 +285,7 @@ TEST(CredentialsFromContainer, EmptyKeyOrSecretIsMalformed) {
   });
   server.Start();
   auto r = CredentialsFromContainer(
-      Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/empty"}}),
+      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/empty"}}),
       {.http = NewCurlHttpClient()});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
@@ -328,9 +322,9 @@ TEST(CredentialsFromWebIdentity, AssumesRoleThroughSts) {
                     "text/xml");
   });
   sts.Start();
-  Env env = Env::FromMap({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.File("token")},
-                          {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app"},
-                          {"AWS_ROLE_SESSION_NAME", "s1"}});
+  AwsSettings env = Aws({{"AWS_WEB_IDENTITY_TOKEN_FILE", dir.File("token")},
+                         {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app"},
+                         {"AWS_ROLE_SESSION_NAME", "s1"}});
   auto c =
       CredentialsFromWebIdentity(env, {.http = NewCurlHttpClient(), .sts_endpoint = sts.Url()});
   ASSERT_TRUE(c) << c.error().ToString();
@@ -344,7 +338,7 @@ TEST(CredentialsFromWebIdentity, AssumesRoleThroughSts) {
     EXPECT_NE(seen_body.find("RoleSessionName=s1"), std::string::npos);
     EXPECT_TRUE(seen_body.ends_with("&WebIdentityToken=jwt-token-value")) << seen_body;
   }
-  env.Set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/denied");
+  env.role_arn = "arn:aws:iam::123456789012:role/denied";
   auto denied =
       CredentialsFromWebIdentity(env, {.http = NewCurlHttpClient(), .sts_endpoint = sts.Url()});
   ASSERT_FALSE(denied);
@@ -359,19 +353,19 @@ TEST(DefaultChain, EnvWinsOverFilesAndImds) {
   TempDir dir;
   WriteFile(dir.File("creds"), "[default]\naws_access_key_id=AKIAFILE\naws_secret_access_key=x\n");
   FakeImds imds;
-  Env env = Env::FromMap({{"HOME", "/nonexistent"},
-                          {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
-                          {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()},
-                          {"AWS_ACCESS_KEY_ID", "AKIAENV"},
-                          {"AWS_SECRET_ACCESS_KEY", kSecret}});
+  AwsSettings env = Aws({{"HOME", "/nonexistent"},
+                         {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
+                         {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()},
+                         {"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                         {"AWS_SECRET_ACCESS_KEY", kSecret}});
   auto chain = NewDefaultCredentialsChain(env, {.http = NewCurlHttpClient()});
   auto c = chain->Get();
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_EQ(c->access_key_id, "AKIAENV");
 
-  Env files_only = Env::FromMap({{"HOME", "/nonexistent"},
-                                 {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
-                                 {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}});
+  AwsSettings files_only = Aws({{"HOME", "/nonexistent"},
+                                {"AWS_SHARED_CREDENTIALS_FILE", dir.File("creds")},
+                                {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}});
   auto f = NewDefaultCredentialsChain(files_only, {.http = NewCurlHttpClient()})->Get();
   ASSERT_TRUE(f) << f.error().ToString();
   EXPECT_EQ(f->access_key_id, "AKIAFILE");
@@ -380,7 +374,7 @@ TEST(DefaultChain, EnvWinsOverFilesAndImds) {
 
 TEST(DefaultChain, NothingConfiguredIsFailedPrecondition) {
   auto chain = NewDefaultCredentialsChain(
-      Env::FromMap({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_DISABLED", "true"}}),
+      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_DISABLED", "true"}}),
       {.http = NewCurlHttpClient()});
   auto c = chain->Get();
   ASSERT_FALSE(c);
@@ -397,7 +391,7 @@ TEST(DefaultChain, UnreachableImdsListsWhatWasTried) {
     url = gone.Url();
   }
   auto chain = NewDefaultCredentialsChain(
-      Env::FromMap({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", url}}),
+      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", url}}),
       {.http = NewCurlHttpClient()});
   auto c = chain->Get();
   ASSERT_FALSE(c);
@@ -414,8 +408,7 @@ TEST(DefaultChain, CachesAndRefreshesTemporaryCredentialsBeforeExpiry) {
   FakeImds imds;
   ManualClock clock(T0());
   auto chain = NewDefaultCredentialsChain(
-      Env::FromMap(
-          {{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
       {.http = NewCurlHttpClient(), .clock = &clock, .refresh_margin = 5min});
   auto a = chain->Get();
   ASSERT_TRUE(a) << a.error().ToString();
@@ -461,8 +454,7 @@ TEST(DefaultChain, IsThreadSafe) {
   FakeImds imds;
   ManualClock clock(T0());
   auto chain = NewDefaultCredentialsChain(
-      Env::FromMap(
-          {{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
       {.http = NewCurlHttpClient(), .clock = &clock});
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "aws/moto.h"
+#include "aws/settings.h"
 #include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/aws/infra.h"
 
@@ -128,7 +129,7 @@ TEST_F(InfraMotoTest, PublishWithoutAttributesReachesEveryQueueThroughTheBodyFil
                           {"AWS_ENDPOINT_URL", testing::MotoUrl()},
                           {"AWS_ACCESS_KEY_ID", testing::kFakeKeyId},
                           {"AWS_SECRET_ACCESS_KEY", testing::kFakeSecret}});
-  auto bus = OpenAwsBus(env);
+  auto bus = OpenAwsBus(dripr::testing::SettingsOf(env));
   ASSERT_TRUE(bus) << bus.error().ToString();
   ASSERT_TRUE((*bus)->CampaignEvents().Publish({waiting, {}}));
   auto got = (*bus)->WorkQueue(DataPart::kRecentSales).Receive(10, 2s);
@@ -298,22 +299,25 @@ TEST(RedriveMaxReceiveCount, AcceptsNumbersAndNumericStrings) {
   EXPECT_EQ(RedriveMaxReceiveCount("not json"), 0);
 }
 
-TEST(AdoptFromEnv, TakesTheNamedTopicAndQueuesAndRejectsMalformedOnes) {
+TEST(AdoptFromSettings, TakesTheNamedTopicAndQueuesAndRejectsMalformedOnes) {
   InfraOptions o;
-  ASSERT_TRUE(AdoptFromEnv(
-      Env::FromMap({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:t"},
-                    {"SQS_ACTIVE_LISTINGS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"}}),
+  ASSERT_TRUE(AdoptFromSettings(
+      dripr::testing::Aws(
+          {{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:t"},
+           {"SQS_ACTIVE_LISTINGS_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/q"}}),
       o));
   EXPECT_EQ(o.topic_arn, "arn:aws:sns:us-east-1:123456789012:t");
   EXPECT_EQ(o.queue_urls[1], "https://sqs.us-east-1.amazonaws.com/1/q");
   EXPECT_TRUE(o.queue_urls[0].empty());
   InfraOptions bad;
-  auto topic = AdoptFromEnv(Env::FromMap({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "my-topic"}}), bad);
+  auto topic =
+      AdoptFromSettings(dripr::testing::Aws({{"SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "my-topic"}}), bad);
   ASSERT_FALSE(topic);
   EXPECT_EQ(topic.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(topic.error().message,
             "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: my-topic");
-  auto queue = AdoptFromEnv(Env::FromMap({{"SQS_RECENT_SALES_QUEUE_URL", "sqs://x/recent"}}), bad);
+  auto queue = AdoptFromSettings(
+      dripr::testing::Aws({{"SQS_RECENT_SALES_QUEUE_URL", "sqs://x/recent"}}), bad);
   ASSERT_FALSE(queue);
   EXPECT_EQ(queue.error().message,
             "SQS_RECENT_SALES_QUEUE_URL is not an SQS queue URL: sqs://x/recent");

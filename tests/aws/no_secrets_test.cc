@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "aws/moto.h"
+#include "aws/settings.h"
 #include "aws/test_server.h"
 #include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/aws/infra.h"
@@ -49,7 +50,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
                           {"AWS_REGION", "us-east-1"},
                           {"AWS_ENDPOINT_URL", testing::MotoUrl()},
                           {"HOME", "/nonexistent"}});
-  auto clients = InfraClientsFromEnv(env);
+  auto clients = InfraClientsFromSettings(dripr::testing::SettingsOf(env));
   ASSERT_TRUE(clients) << clients.error().ToString();
   InfraOptions opts{.name_prefix = testing::UniqueName("secrets") + "-"};
   auto up = InfraUp(*clients->sns, *clients->sqs, opts);
@@ -60,7 +61,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
   bus_env.Set("SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", up->queue_urls[0]);
   bus_env.Set("SQS_ACTIVE_LISTINGS_QUEUE_URL", up->queue_urls[1]);
   bus_env.Set("SQS_RECENT_SALES_QUEUE_URL", up->queue_urls[2]);
-  auto bus = OpenAwsBus(bus_env);
+  auto bus = OpenAwsBus(dripr::testing::SettingsOf(bus_env));
   ASSERT_TRUE(bus) << bus.error().ToString();
   Queue& work = (*bus)->WorkQueue(DataPart::kActiveListings);
   ASSERT_TRUE((*bus)->CampaignEvents().Publish(
@@ -89,7 +90,7 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
     }
     Env down_env = bus_env;
     down_env.Set("AWS_ENDPOINT_URL", dead);
-    auto down_bus = OpenAwsBus(down_env);
+    auto down_bus = OpenAwsBus(dripr::testing::SettingsOf(down_env));
     ASSERT_TRUE(down_bus);
     auto r = (*down_bus)->WorkQueue(DataPart::kRecentSales).Receive(1, 0ms);
     ASSERT_FALSE(r);
@@ -101,8 +102,8 @@ TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
   // A half-configured environment.
   Env half = Env::FromMap(
       {{"AWS_ACCESS_KEY_ID", testing::kFakeKeyId}, {"AWS_SESSION_TOKEN", testing::kFakeToken}});
-  note(CredentialsFromEnv(half));
-  auto creds = CredentialsFromEnv(env);
+  note(CredentialsFromEnv(dripr::testing::SettingsOf(half)));
+  auto creds = CredentialsFromEnv(dripr::testing::SettingsOf(env));
   ASSERT_TRUE(creds);
   messages.push_back(creds->ToString());
 

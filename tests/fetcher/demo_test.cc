@@ -74,20 +74,22 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   ASSERT_TRUE(store) << store.error().ToString();
   ASSERT_TRUE((*store)->Migrate());
   auto plan = DemoCampaigns(TenZips(), 3);
-  // A clock that jumps past the deadline after the first progress report; nobody fetches.
-  ManualClock clock(SysTime{} + 1000h);
+  // A ticker that jumps past the deadline after the first progress report; nobody fetches.
+  ManualTicker ticker;
   int reports = 0;
-  auto run = RunDemo(**store, plan, clock, 120s, [&](const DemoProgress& p) {
+  auto run = RunDemo(**store, plan, ticker, 120s, [&](const DemoProgress& p) {
     ++reports;
     EXPECT_EQ(p.total, 3);
     EXPECT_EQ(p.ready, 0);
     EXPECT_FALSE(p.finished);
-    clock.Advance(121s);
+    ticker.Advance(121s);
   });
   ASSERT_TRUE(run) << run.error().ToString();
   EXPECT_EQ(reports, 2);  // one at t0, one past the deadline
+  // The refresh waits on the ticker: one wait of kDemoRefresh, after the first report.
+  EXPECT_EQ(ticker.Sleeps(), (std::vector<Ticker::Duration>{121s + kDemoRefresh}));
   EXPECT_EQ(run->ids, (std::vector<std::string>{"demo-0001", "demo-0002", "demo-0003"}));
-  EXPECT_DOUBLE_EQ(run->last.seconds, 121.0);
+  EXPECT_DOUBLE_EQ(run->last.seconds, 121.1);  // 121 s + one refresh of 100 ms
   for (const auto& id : run->ids) {
     auto c = (*store)->GetCampaign(id);
     ASSERT_TRUE(c);
@@ -96,7 +98,7 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   }
 
   // A second run with the same ids fails on create: the store's error is returned.
-  auto again = RunDemo(**store, plan, clock, 120s, nullptr);
+  auto again = RunDemo(**store, plan, ticker, 120s, nullptr);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
 }
@@ -105,16 +107,18 @@ TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   testing::TempDir dir;
   StorePtr store = MigratedStore(dir);
   ASSERT_TRUE(store);
-  ManualClock clock(SysTime{} + 1000h);
+  ManualTicker ticker;
   std::vector<DemoProgress> seen;
-  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), ticker, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     for (const char* id : {"demo-0001", "demo-0002"}) {
       ASSERT_TRUE(store->FailCampaign(id, std::nullopt, std::nullopt, "x"));
     }
   });
   ASSERT_TRUE(run) << run.error().ToString();
-  ASSERT_EQ(seen.size(), 2u);  // the clock never moved: the run ended because all finished
+  // Only the one refresh moved the ticker: the run ended because all finished.
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(ticker.Elapsed(), kDemoRefresh);
   EXPECT_FALSE(seen[0].finished);
   EXPECT_TRUE(seen[1].finished);
   EXPECT_EQ(run->last.failed, 2);
@@ -133,13 +137,13 @@ TEST(RunDemo, CountsOnlyCampaignsThatFinishedDuringTheRun) {
   ASSERT_TRUE(store->CreateCampaign(old));
   ASSERT_TRUE(store->StartCampaign("old-1"));
   ASSERT_TRUE(store->FailCampaign("old-1", std::nullopt, std::nullopt, "x"));
-  ManualClock clock(SysTime{} + 1000h);
+  ManualTicker ticker;
   std::vector<DemoProgress> seen;
-  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
+  auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), ticker, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     if (seen.size() == 1) {
       ASSERT_TRUE(store->FailCampaign("demo-0001", std::nullopt, std::nullopt, "x"));
-      clock.Advance(121s);  // past the deadline: the next report is the last
+      ticker.Advance(121s);  // past the deadline: the next report is the last
     }
   });
   ASSERT_TRUE(run) << run.error().ToString();

@@ -12,7 +12,6 @@
 #include <memory>
 
 #include "dripr/bus/aws/credentials.h"
-#include "dripr/core/env.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -51,15 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<aws::Credentials> creds = Fail(ErrorCode::kNotFound, "unset");
   if (kind == 0) {
     creds = aws::CredentialsFromContainer(
-        Env::FromMap({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/creds"}}), o);
+        aws::AwsSettings{.container_credentials_full_uri = "http://127.0.0.1/creds"}, o);
   } else if (kind == 1) {
     o.imds_endpoint = "http://127.0.0.1";
-    creds = aws::CredentialsFromImds(Env::FromMap({}), o);
+    creds = aws::CredentialsFromImds(aws::AwsSettings{}, o);
   } else {
     o.sts_endpoint = "http://127.0.0.1";
     creds = aws::CredentialsFromWebIdentity(
-        Env::FromMap({{"AWS_WEB_IDENTITY_TOKEN_FILE", TokenFile()},
-                      {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r"}}),
+        aws::AwsSettings{.web_identity_token_file = TokenFile(),
+                         .role_arn = "arn:aws:iam::123456789012:role/r"},
         o);
   }
   fuzz::CheckResult(creds);

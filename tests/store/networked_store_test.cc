@@ -140,6 +140,24 @@ TEST_P(NetworkedStoreTest, RetriesGiveUpAtTheDeadlineWithTheCause) {
   EXPECT_GT(InjectionCalls(), 1);
 }
 
+TEST_P(NetworkedStoreTest, RetryBackoffAndDeadlineRunOnTheStoresTicker) {
+  ManualTicker ticker;  // the backoff sleeps move it; no real time is waited
+  auto store = Open({.retry_deadline = 10s, .ticker = &ticker});
+  ASSERT_TRUE(store->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(GetParam().codes.transient, 1'000'000);
+  auto started = store->StartCampaign("a");
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, ErrorCode::kAborted);
+  // One backoff sleep between two attempts, every one ending before the deadline; it gave up
+  // when the next backoff (at most 1 s) would have passed it.
+  const auto sleeps = ticker.Sleeps();
+  EXPECT_EQ(static_cast<int>(sleeps.size()), InjectionCalls() - 1);
+  ASSERT_GE(sleeps.size(), 10u);
+  for (const auto& s : sleeps) EXPECT_LE(s, 10s);
+  EXPECT_EQ(ticker.Elapsed(), sleeps.back());
+  EXPECT_GT(ticker.Elapsed(), 9s);
+}
+
 TEST_P(NetworkedStoreTest, ReconnectsAfterTheServerDropsItsSessions) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
   ASSERT_TRUE(store_->GetCampaign("a"));  // the pool now holds an open connection

@@ -88,8 +88,14 @@ class SteadyTicker final : public Ticker {
   static Ticker& Instance();
 };
 
-// Shorthand for SteadyTicker::Instance(), for wiring code and defaults.
+// Shorthand for SteadyTicker::Instance(), for wiring code (src/cmd/, the composition root).
 inline Ticker& RealTicker() { return SteadyTicker::Instance(); }
+
+// The one place a component's optional `Ticker*` (null: the real one) is resolved, so that
+// library code never names the real ticker itself (scripts/check-time-sources.py).
+inline Ticker& OrRealTicker(Ticker* ticker) {
+  return ticker != nullptr ? *ticker : SteadyTicker::Instance();
+}
 
 // For tests: time moves only when the test calls Advance, or when a thread sleeps
 // (SleepUntil(t) moves the time to t and records the sleep, so pacing code runs at full

@@ -116,9 +116,6 @@ class MetricHistogram {
   void Observe(double v) const {
     if (h_ != nullptr) h_->Observe(v);
   }
-  void ObserveSince(std::chrono::steady_clock::time_point start) const {
-    Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
 
  private:
   prometheus::Histogram* h_ = nullptr;

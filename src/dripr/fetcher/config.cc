@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
@@ -57,7 +58,7 @@ std::optional<std::string> SqlitePath(const std::string& url) {
 namespace {
 
 // Variables of the AWS layer (bus/aws/credentials.cc, aws_bus.cc, infra.cc), recorded for
-// `dripr config` and handed on in AppConfig::aws_env.
+// `dripr config` and parsed into AppConfig::aws (bus/aws/aws_settings.h).
 struct AwsVar {
   const char* name;
   const char* default_text;
@@ -302,12 +303,48 @@ Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_di
 }
 
 void ParseAws(const Env& env, SettingsReader& r, AppConfig& c) {
-  std::map<std::string, std::string> vars;
+  std::map<std::string, std::string, std::less<>> vars;  // set, non-empty values
   for (const auto& v : kAwsVars) {
     if (auto value = r.Text(v.name, v.default_text, v.mask)) vars[v.name] = *value;
   }
-  if (auto home = env.Get("HOME")) vars["HOME"] = *home;
-  c.aws_env = Env::FromMap(vars);
+  auto take = [&](std::string_view name, std::string& field) {
+    if (auto it = vars.find(name); it != vars.end()) field = it->second;
+  };
+  aws::AwsSettings& a = c.aws;
+  take("SNS_CAMPAIGN_EVENTS_TOPIC_ARN", a.topic_arn);
+  for (size_t i = 0; i < 3; ++i) {
+    take(aws::kQueueUrlVars[i], a.work_queue_urls[i]);
+    take(aws::kDlqUrlVars[i], a.dlq_urls[i]);
+  }
+  take("AWS_REGION", a.region);
+  take("AWS_DEFAULT_REGION", a.default_region);
+  take("AWS_ENDPOINT_URL", a.endpoint_url);
+  take("AWS_ENDPOINT_URL_SNS", a.endpoint_url_sns);
+  take("AWS_ENDPOINT_URL_SQS", a.endpoint_url_sqs);
+  take("AWS_ENDPOINT_URL_STS", a.endpoint_url_sts);
+  take("AWS_ACCESS_KEY_ID", a.access_key_id);
+  take("AWS_SECRET_ACCESS_KEY", a.secret_access_key);
+  take("AWS_SESSION_TOKEN", a.session_token);
+  take("AWS_PROFILE", a.profile);
+  take("AWS_DEFAULT_PROFILE", a.default_profile);
+  take("AWS_SHARED_CREDENTIALS_FILE", a.shared_credentials_file);
+  take("AWS_CONFIG_FILE", a.config_file);
+  take("AWS_WEB_IDENTITY_TOKEN_FILE", a.web_identity_token_file);
+  take("AWS_ROLE_ARN", a.role_arn);
+  take("AWS_ROLE_SESSION_NAME", a.role_session_name);
+  take("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", a.container_credentials_relative_uri);
+  take("AWS_CONTAINER_CREDENTIALS_FULL_URI", a.container_credentials_full_uri);
+  take("AWS_CONTAINER_AUTHORIZATION_TOKEN", a.container_authorization_token);
+  take("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", a.container_authorization_token_file);
+  take("AWS_EC2_METADATA_SERVICE_ENDPOINT", a.ec2_metadata_endpoint);
+  std::string disabled;
+  take("AWS_EC2_METADATA_DISABLED", disabled);
+  // As the AWS SDKs: "true" in any case disables it; any other value does not.
+  std::transform(disabled.begin(), disabled.end(), disabled.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  a.ec2_metadata_disabled = disabled == "true";
+  // ~/.aws: HOME is not one of dripr's settings (not listed by `dripr config`).
+  a.home = env.GetOr("HOME", "");
 }
 
 }  // namespace

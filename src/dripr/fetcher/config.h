@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dripr/bus/aws/aws_settings.h"
 #include "dripr/core/env.h"
 #include "dripr/core/error.h"
 #include "dripr/core/log.h"
@@ -60,7 +61,7 @@ struct AppConfig {
   std::string zip_csv_path;
   // The AWS_*, SNS_* and SQS_* variables (and HOME, for ~/.aws): the AWS layer resolves the
   // SDK's credential chain, profiles and endpoints from them lazily (credentials refresh).
-  Env aws_env = Env::FromMap({});
+  aws::AwsSettings aws;
   // Every setting read, with its effective value (secrets masked) and origin: `dripr config`.
   std::vector<SettingRow> settings;
 

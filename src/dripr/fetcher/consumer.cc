@@ -37,7 +37,7 @@ Consumer::Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& h
       dlq_(dlq),
       handler_(handler),
       options_(options),
-      ticker_(ticker != nullptr ? *ticker : RealTicker()),
+      ticker_(OrRealTicker(ticker)),
       random_(random != nullptr ? *random : SystemRandom()),
       metrics_registry_(metrics),
       metrics_(QueueMetrics::For(metrics, name_)) {}

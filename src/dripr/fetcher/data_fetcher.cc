@@ -6,7 +6,7 @@ namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
                          const AppConfig& config, Ticker* ticker, Metrics* metrics)
-    : ticker_(ticker != nullptr ? *ticker : RealTicker()),
+    : ticker_(OrRealTicker(ticker)),
       shutdown_deadline_(config.consumer.shutdown_deadline),
       relay_(store, bus.CampaignEvents(), config.relay, metrics),
       reconciler_(store, clock, ticker_,

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <span>
-#include <thread>
 #include <utility>
 
 namespace dripr {
@@ -60,14 +59,14 @@ Result<std::pair<int, int>> CountFinished(Store& store) {
 
 }  // namespace
 
-Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, const Clock& clock,
+Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, Ticker& ticker,
                         std::chrono::seconds timeout,
                         const std::function<void(const DemoProgress&)>& on_progress) {
   DemoRun run;
   // Campaigns finished before the run are not the run's (the demo's database is new, so
   // normally none).
   DRIPR_ASSIGN_OR_RETURN(const auto before, CountFinished(store));
-  const SysTime t0 = clock.Now();
+  const Ticker::TimePoint t0 = ticker.Now();
   // Created and started as `campaign import --start` does: a batch per transaction.
   for (size_t done = 0; done < plan.size(); done += kDemoBatch) {
     const size_t n = std::min(kDemoBatch, plan.size() - done);
@@ -78,20 +77,20 @@ Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, cons
       run.ids.push_back(c.id);
     }
   }
-  const SysTime deadline = t0 + timeout;
+  const Ticker::TimePoint deadline = t0 + timeout;
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(const auto now_finished, CountFinished(store));
     DemoProgress p;
     p.total = static_cast<int>(run.ids.size());
     p.ready = now_finished.first - before.first;
     p.failed = now_finished.second - before.second;
-    const SysTime now = clock.Now();
+    const Ticker::TimePoint now = ticker.Now();
     p.seconds = std::chrono::duration<double>(now - t0).count();
     p.finished = p.ready + p.failed >= p.total;
     run.last = p;
     if (on_progress) on_progress(p);
     if (p.finished || now > deadline) break;
-    std::this_thread::sleep_for(kDemoRefresh);  // the progress display's refresh rate
+    ticker.SleepFor(kDemoRefresh);  // the progress display's refresh rate
   }
   return run;
 }

@@ -48,9 +48,10 @@ inline constexpr size_t kDemoBatch = 50;
 
 // Creates and starts every campaign of `plan`, then counts READY and ERROR campaigns every
 // kDemoRefresh (beyond those counted before the run: the demo's database is its own) until
-// all are READY or ERROR or `timeout` passed since the first was created (measured on
-// `clock`), calling `on_progress` after every count. Store errors are returned as they are.
-Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, const Clock& clock,
+// all are READY or ERROR or `timeout` passed since the first was created (measured, and the
+// refresh waited, on `ticker`), calling `on_progress` after every count. Store errors are
+// returned as they are.
+Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, Ticker& ticker,
                         std::chrono::seconds timeout,
                         const std::function<void(const DemoProgress&)>& on_progress);
 

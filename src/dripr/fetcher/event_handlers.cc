@@ -185,7 +185,7 @@ PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provid
                                    const Clock& clock, FetchOptions options, Ticker* ticker)
     : part_(part),
       options_(std::move(options)),
-      market_flights_(store, ticker != nullptr ? *ticker : RealTicker(), options_.market_flight),
+      market_flights_(store, OrRealTicker(ticker), options_.market_flight),
       ctx_{store, provider, clock, options_, &market_flights_} {}
 
 HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {

@@ -14,12 +14,13 @@ Status CheckDatabaseLocation(const AppConfig& config, bool read_only) {
 }
 
 Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& setup,
-                                     const Clock* clock) {
+                                     const Clock* clock, Ticker* ticker) {
   DRIPR_TRY(CheckDatabaseLocation(config, setup.read_only));
   StoreOptions o;
   o.database_url = config.database_url;
   o.required_parts = config.required_parts;
   o.clock = clock;
+  o.ticker = ticker;
   o.pool_size = config.db_pool_size;
   o.retry_deadline = config.db_retry;
   o.create = !setup.read_only;
@@ -46,14 +47,15 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
   return store;
 }
 
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only) {
-  if (config.bus == BusKind::kAws) return OpenAwsBus(config.aws_env);
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only, Ticker* ticker) {
+  if (config.bus == BusKind::kAws) return OpenAwsBus(config.aws);
   DRIPR_TRY(sqlite::CheckDatabaseFile(
       config.embedded_bus_path, read_only ? sqlite::Access::kExistingOnly : sqlite::Access::kCreate,
       "embedded bus (EMBEDDED_BUS_PATH)"));
   EmbeddedBusOptions options;
   options.visibility_timeout = config.consumer.visibility_timeout;
   options.broker.create = !read_only;
+  options.broker.ticker = ticker;
   options.declare = !read_only;
   auto bus = EmbeddedBus::Open(config.embedded_bus_path, BusNames{}, options);
   if (!bus) {
@@ -100,7 +102,7 @@ Status DatabaseFileWatch::Check() const {
 
 Status CheckBusForFetcher(const AppConfig& config) {
   if (config.bus != BusKind::kAws) return Ok();
-  auto checked = CheckAwsRedrive(config.aws_env, config.consumer.max_attempts);
+  auto checked = CheckAwsRedrive(config.aws, config.consumer.max_attempts);
   if (checked || checked.error().code == ErrorCode::kInvalidArgument) return checked;
   DRIPR_LOG_WARN("start-up check of the queues' RedrivePolicy skipped: {}",
                  checked.error().ToString());

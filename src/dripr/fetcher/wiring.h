@@ -33,13 +33,16 @@ Status CheckDatabaseLocation(const AppConfig& config, bool read_only);
 
 // Opens the store of config.database_url and checks its schema: an older schema is migrated
 // when setup.migrate (else kFailedPrecondition "run dripr migrate"); a newer one is refused.
+// `clock` and `ticker` (null: the real ones) must outlive the store.
 Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& setup,
-                                     const Clock* clock = nullptr);
+                                     const Clock* clock = nullptr, Ticker* ticker = nullptr);
 
 // EVENT_BUS=embedded: the bus tables in config.embedded_bus_path; aws: SNS/SQS from
-// config.aws_env. read_only (embedded): the file must exist and nothing is created or declared
-// in it; a missing layout is kFailedPrecondition saying what creates it.
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only = false);
+// config.aws. read_only (embedded): the file must exist and nothing is created or declared
+// in it; a missing layout is kFailedPrecondition saying what creates it. `ticker` (null: the
+// real one) times the embedded bus's receive waits and must outlive the bus.
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only = false,
+                                 Ticker* ticker = nullptr);
 
 // "sqlite:/absolute/path" or "postgresql://host:port/db" (never credentials), for logs.
 std::string DescribeDatabase(const AppConfig& config);

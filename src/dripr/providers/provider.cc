@@ -17,8 +17,8 @@ namespace {
 // error's code (e.g. "unavailable").
 class MeteredProvider final : public Provider {
  public:
-  MeteredProvider(ProviderPtr inner, Metrics& metrics)
-      : inner_(std::move(inner)), metrics_(metrics) {}
+  MeteredProvider(ProviderPtr inner, Metrics& metrics, Ticker& ticker)
+      : inner_(std::move(inner)), metrics_(metrics), ticker_(ticker) {}
   std::string Name() const override { return inner_->Name(); }
   Result<MarketData> Market(const std::string& zip) override {
     return Timed("/markets", [&] { return inner_->Market(zip); });
@@ -33,7 +33,7 @@ class MeteredProvider final : public Provider {
  private:
   template <typename F>
   std::invoke_result_t<F&> Timed(const std::string& endpoint, F call) {
-    const auto start = RealTicker().Now();
+    const auto start = ticker_.Now();
     auto r = call();
     std::string code = "200";
     if (!r) {
@@ -47,22 +47,27 @@ class MeteredProvider final : public Provider {
                  {{"provider", provider}, {"endpoint", endpoint}, {"code", code}})
         .Increment();
     metrics_.Histogram(kProviderRequestDuration, {{"provider", provider}, {"endpoint", endpoint}})
-        .ObserveSince(start);
+        .Observe(std::chrono::duration<double>(ticker_.Now() - start).count());
     return r;
   }
 
   const ProviderPtr inner_;
   Metrics& metrics_;
+  Ticker& ticker_;
 };
 
 }  // namespace
 
+ProviderPtr WithMetering(ProviderPtr inner, Metrics& metrics, Ticker& ticker) {
+  return std::make_unique<MeteredProvider>(std::move(inner), metrics, ticker);
+}
+
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
                                  const RentCastOptions& rentcast, Metrics* metrics,
-                                 std::shared_ptr<SharedBudget> budget) {
+                                 std::shared_ptr<SharedBudget> budget, Ticker* ticker) {
   if (kind == ProviderKind::kRentCast) {
     // The RentCast provider counts each HTTP request itself (status codes, retries).
-    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget));
+    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget), ticker);
   }
   SampleProviderOptions options = sample;
   if (!options.zips && !options.zip_csv_path.empty()) {
@@ -74,7 +79,7 @@ Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions&
     options.zips = std::make_shared<const ZipCentroids>(std::move(*zips));
   }
   ProviderPtr p = std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
-  if (metrics != nullptr) p = std::make_unique<MeteredProvider>(std::move(p), *metrics);
+  if (metrics != nullptr) p = WithMetering(std::move(p), *metrics, OrRealTicker(ticker));
   return p;
 }
 

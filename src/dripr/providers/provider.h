@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/core/metrics.h"
 #include "dripr/domain/types.h"
@@ -49,8 +50,18 @@ class SharedBudget;  // providers/rentcast/rate_limiter.h
 // outlive the provider) receives dripr_provider_requests_total and
 // dripr_provider_request_duration_seconds. `budget` (may be null) makes RENTCAST_MAX_RPS the
 // budget of every instance sharing it (the data-fetcher passes one kept in the database).
+// `ticker` (null: the real one; must outlive the provider) times the sample provider's calls
+// for the duration histogram.
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
                                  const RentCastOptions& rentcast, Metrics* metrics = nullptr,
-                                 std::shared_ptr<SharedBudget> budget = nullptr);
+                                 std::shared_ptr<SharedBudget> budget = nullptr,
+                                 Ticker* ticker = nullptr);
+
+// `inner` with every call counted in dripr_provider_requests_total{provider,endpoint,code} and
+// timed on `ticker` in dripr_provider_request_duration_seconds (for a provider that makes no
+// HTTP requests of its own, such as the sample provider). Endpoints are named after the
+// RentCast endpoints the calls stand for: /markets, /listings/sale, /properties. `metrics` and
+// `ticker` must outlive the result.
+ProviderPtr WithMetering(ProviderPtr inner, Metrics& metrics, Ticker& ticker);
 
 }  // namespace dripr

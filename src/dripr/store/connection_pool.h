@@ -71,7 +71,7 @@ class ConnectionPool {
       : server_(std::move(server)),
         size_(std::max(1, size)),
         acquire_timeout_(acquire_timeout),
-        ticker_(ticker != nullptr ? *ticker : RealTicker()) {}
+        ticker_(OrRealTicker(ticker)) {}
 
   // A new connection (called without the pool's lock).
   virtual Result<std::unique_ptr<Connection>> Open() = 0;

@@ -26,6 +26,7 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.path = SqlitePath(std::string_view(url).substr(7));
     o.required_parts = options.required_parts;
     o.clock = options.clock;
+    o.ticker = options.ticker;
     o.create = options.create;
     o.quick_check = options.quick_check;
     auto store = SqliteStore::Open(std::move(o));
@@ -37,6 +38,7 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.url = url;
     o.required_parts = options.required_parts;
     o.clock = options.clock;
+    o.ticker = options.ticker;
     o.pool_size = options.pool_size;
     o.retry_deadline = options.retry_deadline;
     auto store = PostgresStore::Open(std::move(o));
@@ -48,6 +50,7 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.url = url;
     o.required_parts = options.required_parts;
     o.clock = options.clock;
+    o.ticker = options.ticker;
     o.pool_size = options.pool_size;
     o.retry_deadline = options.retry_deadline;
     auto store = MysqlStore::Open(std::move(o));

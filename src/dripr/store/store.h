@@ -238,7 +238,9 @@ struct StoreOptions {
   std::string database_url = "sqlite:dripr.db";
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: system clock
-  int pool_size = 8;             // PostgreSQL/MySQL: connections per process (DRIPR_DB_POOL_SIZE)
+  // Times retry deadlines, pool and outbox waits; nullptr: the real one. Must outlive the store.
+  Ticker* ticker = nullptr;
+  int pool_size = 8;  // PostgreSQL/MySQL: connections per process (DRIPR_DB_POOL_SIZE)
   // PostgreSQL/MySQL: how long a call keeps retrying a lost connection, a serialization failure or
   // a deadlock before it returns the error (DRIPR_DB_RETRY_SECONDS).
   std::chrono::milliseconds retry_deadline{15'000};

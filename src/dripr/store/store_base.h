@@ -54,7 +54,7 @@ class StoreBase : public Store {
             Ticker* ticker = nullptr)
       : required_parts_(std::move(required_parts)),
         outbox_poll_interval_(outbox_poll_interval),
-        ticker_(ticker != nullptr ? *ticker : RealTicker()) {}
+        ticker_(OrRealTicker(ticker)) {}
 
   Ticker& ticker() const { return ticker_; }
 

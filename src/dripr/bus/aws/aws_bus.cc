@@ -38,12 +38,6 @@ ReceivedMessage ToReceived(SqsMessage m) {
   return r;
 }
 
-constexpr std::array<const char*, 3> kQueueUrlVars = {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL",
-                                                      "SQS_ACTIVE_LISTINGS_QUEUE_URL",
-                                                      "SQS_RECENT_SALES_QUEUE_URL"};
-constexpr std::array<const char*, 3> kDlqUrlVars = {
-    "SQS_LOCAL_MARKET_UPDATES_DLQ_URL", "SQS_ACTIVE_LISTINGS_DLQ_URL", "SQS_RECENT_SALES_DLQ_URL"};
-
 }  // namespace
 
 // ---- SqsQueue ----
@@ -313,15 +307,15 @@ std::string RegionFromArn(std::string_view arn) {
   return std::string(arn.substr(pos, end - pos));
 }
 
-Result<AwsBusConfig> AwsBusConfigFromEnv(const Env& env) {
+Result<AwsBusConfig> AwsBusConfigFromSettings(const AwsSettings& s) {
   AwsBusConfig c;
   std::vector<std::string> missing;
-  c.topic_arn = env.GetOr("SNS_CAMPAIGN_EVENTS_TOPIC_ARN", "");
+  c.topic_arn = s.topic_arn;
   if (c.topic_arn.empty()) missing.push_back("SNS_CAMPAIGN_EVENTS_TOPIC_ARN");
   for (size_t i = 0; i < 3; ++i) {
-    c.work_queue_urls[i] = env.GetOr(kQueueUrlVars[i], "");
+    c.work_queue_urls[i] = s.work_queue_urls[i];
     if (c.work_queue_urls[i].empty()) missing.push_back(kQueueUrlVars[i]);
-    c.dlq_urls[i] = env.GetOr(kDlqUrlVars[i], "");
+    c.dlq_urls[i] = s.dlq_urls[i];
   }
   if (!missing.empty()) {
     std::string names;
@@ -344,11 +338,12 @@ Result<AwsBusConfig> AwsBusConfigFromEnv(const Env& env) {
   return c;
 }
 
-Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view service,
-                                           std::string_view fallback_region,
-                                           CredentialsProviderPtr credentials, HttpClientPtr http) {
+Result<ClientOptions> ClientOptionsFromSettings(const AwsSettings& s, std::string_view service,
+                                                std::string_view fallback_region,
+                                                CredentialsProviderPtr credentials,
+                                                HttpClientPtr http) {
   ClientOptions o;
-  auto region = ResolveRegion(env);
+  auto region = ResolveRegion(s);
   if (region) {
     o.region = *region;
   } else if (!fallback_region.empty()) {
@@ -356,11 +351,11 @@ Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view serv
   } else {
     return Fail(region.error());
   }
-  o.endpoint = ResolveEndpoint(env, service, o.region);
+  o.endpoint = ResolveEndpoint(s, service, o.region);
   o.http = http ? std::move(http) : NewCurlHttpClient();
   o.credentials = credentials
                       ? std::move(credentials)
-                      : NewDefaultCredentialsChain(env, CredentialChainOptions{.http = o.http});
+                      : NewDefaultCredentialsChain(s, CredentialChainOptions{.http = o.http});
   return o;
 }
 
@@ -368,21 +363,22 @@ Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view serv
 
 namespace dripr {
 
-Status CheckAwsRedrive(const Env& env, int max_attempts) {
-  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));
-  DRIPR_ASSIGN_OR_RETURN(
-      auto options, aws::ClientOptionsFromEnv(env, "sqs", aws::RegionFromArn(config.topic_arn)));
+Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts) {
+  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromSettings(settings));
+  DRIPR_ASSIGN_OR_RETURN(auto options, aws::ClientOptionsFromSettings(
+                                           settings, "sqs", aws::RegionFromArn(config.topic_arn)));
   aws::SqsClient sqs(std::move(options));
   return aws::CheckRedriveAllowsAttempts(sqs, config, max_attempts);
 }
 
-Result<BusPtr> OpenAwsBus(const Env& env) {
-  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromEnv(env));
+Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings) {
+  DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromSettings(settings));
   const std::string arn_region = aws::RegionFromArn(config.topic_arn);
-  DRIPR_ASSIGN_OR_RETURN(auto sqs_options, aws::ClientOptionsFromEnv(env, "sqs", arn_region));
-  DRIPR_ASSIGN_OR_RETURN(
-      auto sns_options,
-      aws::ClientOptionsFromEnv(env, "sns", arn_region, sqs_options.credentials, sqs_options.http));
+  DRIPR_ASSIGN_OR_RETURN(auto sqs_options,
+                         aws::ClientOptionsFromSettings(settings, "sqs", arn_region));
+  DRIPR_ASSIGN_OR_RETURN(auto sns_options,
+                         aws::ClientOptionsFromSettings(settings, "sns", arn_region,
+                                                        sqs_options.credentials, sqs_options.http));
   auto sqs = std::make_shared<aws::SqsClient>(std::move(sqs_options));
   auto sns = std::make_shared<aws::SnsClient>(std::move(sns_options));
   return BusPtr(std::make_unique<aws::AwsBus>(std::move(sns), std::move(sqs), config));

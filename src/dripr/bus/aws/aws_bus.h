@@ -14,10 +14,10 @@
 #include <set>
 #include <string>
 
+#include "dripr/bus/aws/aws_settings.h"
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 #include "dripr/bus/bus.h"
-#include "dripr/core/env.h"
 
 namespace dripr::aws {
 
@@ -119,20 +119,21 @@ class AwsBus final : public Bus {
   std::array<QueuePtr, 3> dlq_;
 };
 
-// The bus configuration from the environment: SNS_CAMPAIGN_EVENTS_TOPIC_ARN,
+// The bus configuration from the settings: SNS_CAMPAIGN_EVENTS_TOPIC_ARN,
 // SQS_LOCAL_MARKET_UPDATES_QUEUE_URL, SQS_ACTIVE_LISTINGS_QUEUE_URL,
 // SQS_RECENT_SALES_QUEUE_URL (required) and SQS_*_DLQ_URL (optional, e.g.
 // SQS_RECENT_SALES_DLQ_URL). kInvalidArgument names what is missing.
-Result<AwsBusConfig> AwsBusConfigFromEnv(const Env& env);
+Result<AwsBusConfig> AwsBusConfigFromSettings(const AwsSettings& settings);
 
-// Client options from the environment: region (AWS_REGION, AWS_DEFAULT_REGION, profile, else
+// Client options from the settings: region (AWS_REGION, AWS_DEFAULT_REGION, profile, else
 // the topic ARN's region when `fallback_region` is given), endpoint for `service`
 // (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, AWS default), the default credentials chain
 // and the libcurl transport. Pass `credentials`/`http` to share them between clients.
-Result<ClientOptions> ClientOptionsFromEnv(const Env& env, std::string_view service,
-                                           std::string_view fallback_region = "",
-                                           CredentialsProviderPtr credentials = nullptr,
-                                           HttpClientPtr http = nullptr);
+Result<ClientOptions> ClientOptionsFromSettings(const AwsSettings& settings,
+                                                std::string_view service,
+                                                std::string_view fallback_region = "",
+                                                CredentialsProviderPtr credentials = nullptr,
+                                                HttpClientPtr http = nullptr);
 
 // maxReceiveCount of a RedrivePolicy JSON (a number or a numeric string); 0 when absent or
 // malformed.
@@ -153,11 +154,11 @@ std::string RegionFromArn(std::string_view arn);
 
 namespace dripr {
 
-// EVENT_BUS=aws: the bus described by `env` (see aws::AwsBusConfigFromEnv and
-// aws::ClientOptionsFromEnv). Validates configuration only; no network calls.
-Result<BusPtr> OpenAwsBus(const Env& env);
+// EVENT_BUS=aws: the bus described by `settings` (see aws::AwsBusConfigFromSettings and
+// aws::ClientOptionsFromSettings). Validates configuration only; no network calls.
+Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings);
 
-// aws::CheckRedriveAllowsAttempts on the queues `env` names (see OpenAwsBus).
-Status CheckAwsRedrive(const Env& env, int max_attempts);
+// aws::CheckRedriveAllowsAttempts on the queues `settings` names (see OpenAwsBus).
+Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts);
 
 }  // namespace dripr

@@ -43,21 +43,19 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::string Home(const Env& env) { return env.GetOr("HOME", ""); }
-
-std::string CredentialsFilePath(const Env& env) {
-  if (auto p = env.Get("AWS_SHARED_CREDENTIALS_FILE"); p && !p->empty()) return *p;
-  return Home(env) + "/.aws/credentials";
+std::string CredentialsFilePath(const AwsSettings& s) {
+  if (!s.shared_credentials_file.empty()) return s.shared_credentials_file;
+  return s.home + "/.aws/credentials";
 }
 
-std::string ConfigFilePath(const Env& env) {
-  if (auto p = env.Get("AWS_CONFIG_FILE"); p && !p->empty()) return *p;
-  return Home(env) + "/.aws/config";
+std::string ConfigFilePath(const AwsSettings& s) {
+  if (!s.config_file.empty()) return s.config_file;
+  return s.home + "/.aws/config";
 }
 
-std::string ProfileName(const Env& env) {
-  if (auto p = env.Get("AWS_PROFILE"); p && !p->empty()) return *p;
-  if (auto p = env.Get("AWS_DEFAULT_PROFILE"); p && !p->empty()) return *p;
+std::string ProfileName(const AwsSettings& s) {
+  if (!s.profile.empty()) return s.profile;
+  if (!s.default_profile.empty()) return s.default_profile;
   return "default";
 }
 
@@ -135,7 +133,8 @@ class StaticProvider final : public CredentialsProvider {
 // credentials are still valid, those are returned (and the failure logged).
 class ChainProvider final : public CredentialsProvider {
  public:
-  ChainProvider(Env env, CredentialChainOptions o) : env_(std::move(env)), opts_(std::move(o)) {}
+  ChainProvider(AwsSettings settings, CredentialChainOptions o)
+      : settings_(std::move(settings)), opts_(std::move(o)) {}
 
   Result<Credentials> Get() override {
     std::lock_guard lock(mu_);
@@ -166,17 +165,19 @@ class ChainProvider final : public CredentialsProvider {
 
  private:
   Result<Credentials> Resolve() {
-    using Source = Result<Credentials> (*)(const Env&, const CredentialChainOptions&);
+    using Source = Result<Credentials> (*)(const AwsSettings&, const CredentialChainOptions&);
     static constexpr Source kSources[] = {
-        [](const Env& e, const CredentialChainOptions&) { return CredentialsFromEnv(e); },
-        [](const Env& e, const CredentialChainOptions&) { return CredentialsFromProfile(e); },
+        [](const AwsSettings& s, const CredentialChainOptions&) { return CredentialsFromEnv(s); },
+        [](const AwsSettings& s, const CredentialChainOptions&) {
+          return CredentialsFromProfile(s);
+        },
         &CredentialsFromWebIdentity,
         &CredentialsFromContainer,
         &CredentialsFromImds,
     };
     std::string tried;
     for (size_t i = 0; i < std::size(kSources); ++i) {
-      auto c = kSources[i](env_, opts_);
+      auto c = kSources[i](settings_, opts_);
       if (c) return c;
       if (i + 1 == std::size(kSources) && c.error().code != ErrorCode::kFailedPrecondition) {
         // IMDS is the fallback of last resort: off EC2 it is simply unreachable, so say
@@ -190,7 +191,7 @@ class ChainProvider final : public CredentialsProvider {
     return Fail(ErrorCode::kFailedPrecondition, "no AWS credentials found (" + tried + ")");
   }
 
-  const Env env_;
+  const AwsSettings settings_;
   const CredentialChainOptions opts_;
   std::mutex mu_;
   std::optional<Credentials> cached_;  // guarded by mu_
@@ -239,28 +240,27 @@ CredentialsProviderPtr NewStaticCredentialsProvider(Credentials creds) {
   return std::make_shared<StaticProvider>(std::move(creds));
 }
 
-CredentialsProviderPtr NewDefaultCredentialsChain(const Env& env, CredentialChainOptions options) {
-  return std::make_shared<ChainProvider>(env, std::move(options));
+CredentialsProviderPtr NewDefaultCredentialsChain(const AwsSettings& settings,
+                                                  CredentialChainOptions options) {
+  return std::make_shared<ChainProvider>(settings, std::move(options));
 }
 
-Result<Credentials> CredentialsFromEnv(const Env& env) {
-  auto id = env.Get("AWS_ACCESS_KEY_ID");
-  auto secret = env.Get("AWS_SECRET_ACCESS_KEY");
-  if (!id || id->empty()) return NotConfigured("env: AWS_ACCESS_KEY_ID not set");
-  if (!secret || secret->empty()) {
+Result<Credentials> CredentialsFromEnv(const AwsSettings& s) {
+  if (s.access_key_id.empty()) return NotConfigured("env: AWS_ACCESS_KEY_ID not set");
+  if (s.secret_access_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
   }
-  return Credentials{.access_key_id = *id,
-                     .secret_access_key = *secret,
-                     .session_token = env.GetOr("AWS_SESSION_TOKEN", ""),
+  return Credentials{.access_key_id = s.access_key_id,
+                     .secret_access_key = s.secret_access_key,
+                     .session_token = s.session_token,
                      .source = "env"};
 }
 
-Result<Credentials> CredentialsFromProfile(const Env& env) {
-  const std::string profile = ProfileName(env);
-  const std::string cred_path = CredentialsFilePath(env);
-  const std::string config_path = ConfigFilePath(env);
+Result<Credentials> CredentialsFromProfile(const AwsSettings& s) {
+  const std::string profile = ProfileName(s);
+  const std::string cred_path = CredentialsFilePath(s);
+  const std::string config_path = ConfigFilePath(s);
   // The credentials file wins over the config file for the same profile.
   for (auto [path, is_config] : {std::pair{cred_path, false}, std::pair{config_path, true}}) {
     DRIPR_ASSIGN_OR_RETURN(auto section, LoadProfileSection(path, profile, is_config));
@@ -283,32 +283,34 @@ Result<Credentials> CredentialsFromProfile(const Env& env) {
   return NotConfigured("shared files: no keys for profile " + profile);
 }
 
-Result<Credentials> CredentialsFromWebIdentity(const Env& env, const CredentialChainOptions& o) {
-  auto token_file = env.Get("AWS_WEB_IDENTITY_TOKEN_FILE");
-  auto role_arn = env.Get("AWS_ROLE_ARN");
-  if (!token_file || token_file->empty() || !role_arn || role_arn->empty()) {
+Result<Credentials> CredentialsFromWebIdentity(const AwsSettings& s,
+                                               const CredentialChainOptions& o) {
+  const std::string& token_file = s.web_identity_token_file;
+  const std::string& role_arn = s.role_arn;
+  if (token_file.empty() || role_arn.empty()) {
     return NotConfigured("web identity: AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN not set");
   }
-  auto token = ReadFile(*token_file);
+  auto token = ReadFile(token_file);
   if (!token) {
-    return Fail(ErrorCode::kUnavailable, "web identity: cannot read token file " + *token_file);
+    return Fail(ErrorCode::kUnavailable, "web identity: cannot read token file " + token_file);
   }
   std::string endpoint = o.sts_endpoint;
   if (endpoint.empty()) {
-    auto region = ResolveRegion(env);
-    endpoint = ResolveEndpoint(env, "sts", region ? *region : "us-east-1");
+    auto region = ResolveRegion(s);
+    endpoint = ResolveEndpoint(s, "sts", region ? *region : "us-east-1");
   }
-  const std::string session =
-      env.GetOr("AWS_ROLE_SESSION_NAME", "dripr-" + std::to_string(ToUnixMillis(ClockOf(o).Now())));
+  const std::string session = !s.role_session_name.empty()
+                                  ? s.role_session_name
+                                  : "dripr-" + std::to_string(ToUnixMillis(ClockOf(o).Now()));
   HttpRequest req{.method = "POST",
                   .url = endpoint + "/",
                   .headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}},
                   .body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" +
-                          UrlEncode(*role_arn) + "&RoleSessionName=" + UrlEncode(session) +
+                          UrlEncode(role_arn) + "&RoleSessionName=" + UrlEncode(session) +
                           "&WebIdentityToken=" + UrlEncode(Trim(*token)),
                   .connect_timeout = std::chrono::milliseconds(3000),
                   .timeout = std::chrono::milliseconds(10000)};
-  const std::string source = "web identity (" + *role_arn + ")";
+  const std::string source = "web identity (" + role_arn + ")";
   if (!o.http) return Fail(ErrorCode::kInternal, source + ": no HTTP client");
   auto res = o.http->Send(req);
   if (!res) return Fail(res.error().Wrap(source));
@@ -340,12 +342,13 @@ Result<Credentials> CredentialsFromWebIdentity(const Env& env, const CredentialC
   return out;
 }
 
-Result<Credentials> CredentialsFromContainer(const Env& env, const CredentialChainOptions& o) {
+Result<Credentials> CredentialsFromContainer(const AwsSettings& s,
+                                             const CredentialChainOptions& o) {
   std::string url;
-  if (auto rel = env.Get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); rel && !rel->empty()) {
-    url = (o.container_endpoint.empty() ? "http://169.254.170.2" : o.container_endpoint) + *rel;
-  } else if (auto full = env.Get("AWS_CONTAINER_CREDENTIALS_FULL_URI"); full && !full->empty()) {
-    url = *full;
+  if (const std::string& rel = s.container_credentials_relative_uri; !rel.empty()) {
+    url = (o.container_endpoint.empty() ? "http://169.254.170.2" : o.container_endpoint) + rel;
+  } else if (!s.container_credentials_full_uri.empty()) {
+    url = s.container_credentials_full_uri;
     // Plain HTTP only to loopback or the ECS/EKS agent addresses (as the AWS SDKs require).
     if (url.starts_with("http://")) {
       std::string_view rest = std::string_view(url).substr(7);
@@ -368,10 +371,10 @@ Result<Credentials> CredentialsFromContainer(const Env& env, const CredentialCha
                   .url = url,
                   .connect_timeout = o.metadata_timeout,
                   .timeout = o.metadata_timeout * 2};
-  std::string auth = env.GetOr("AWS_CONTAINER_AUTHORIZATION_TOKEN", "");
-  if (auto f = env.Get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); f && !f->empty()) {
-    auto t = ReadFile(*f);
-    if (!t) return Fail(ErrorCode::kUnavailable, "container credentials: cannot read " + *f);
+  std::string auth = s.container_authorization_token;
+  if (const std::string& f = s.container_authorization_token_file; !f.empty()) {
+    auto t = ReadFile(f);
+    if (!t) return Fail(ErrorCode::kUnavailable, "container credentials: cannot read " + f);
     auth = Trim(*t);
   }
   if (!auth.empty()) req.headers.emplace_back("Authorization", auth);
@@ -380,12 +383,10 @@ Result<Credentials> CredentialsFromContainer(const Env& env, const CredentialCha
   return ParseJsonCredentials(res.body, source);
 }
 
-Result<Credentials> CredentialsFromImds(const Env& env, const CredentialChainOptions& o) {
-  if (Lower(env.GetOr("AWS_EC2_METADATA_DISABLED", "")) == "true") {
-    return NotConfigured("IMDS: disabled by AWS_EC2_METADATA_DISABLED");
-  }
+Result<Credentials> CredentialsFromImds(const AwsSettings& s, const CredentialChainOptions& o) {
+  if (s.ec2_metadata_disabled) return NotConfigured("IMDS: disabled by AWS_EC2_METADATA_DISABLED");
   std::string base = o.imds_endpoint;
-  if (base.empty()) base = env.GetOr("AWS_EC2_METADATA_SERVICE_ENDPOINT", "");
+  if (base.empty()) base = s.ec2_metadata_endpoint;
   if (base.empty()) base = "http://169.254.169.254";
   while (!base.empty() && base.back() == '/') base.pop_back();
   const std::string source = "EC2 instance metadata";
@@ -412,12 +413,11 @@ Result<Credentials> CredentialsFromImds(const Env& env, const CredentialChainOpt
   return ParseJsonCredentials(creds.body, source + " (role " + Excerpt(role_name, 64) + ")");
 }
 
-Result<std::string> ResolveRegion(const Env& env) {
-  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-    if (auto r = env.Get(name); r && !r->empty()) return *r;
+Result<std::string> ResolveRegion(const AwsSettings& s) {
+  for (const std::string* r : {&s.region, &s.default_region}) {
+    if (!r->empty()) return *r;
   }
-  DRIPR_ASSIGN_OR_RETURN(auto section,
-                         LoadProfileSection(ConfigFilePath(env), ProfileName(env), true));
+  DRIPR_ASSIGN_OR_RETURN(auto section, LoadProfileSection(ConfigFilePath(s), ProfileName(s), true));
   if (section) {
     if (auto it = section->find("region"); it != section->end() && !it->second.empty()) {
       return it->second;
@@ -427,15 +427,13 @@ Result<std::string> ResolveRegion(const Env& env) {
               "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the profile)");
 }
 
-std::string ResolveEndpoint(const Env& env, std::string_view service, std::string_view region) {
-  std::string upper(service);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+std::string ResolveEndpoint(const AwsSettings& s, std::string_view service,
+                            std::string_view region) {
   std::string url;
-  if (auto e = env.Get("AWS_ENDPOINT_URL_" + upper); e && !e->empty()) {
-    url = *e;
-  } else if (auto g = env.Get("AWS_ENDPOINT_URL"); g && !g->empty()) {
-    url = *g;
+  if (const std::string& e = s.ServiceEndpoint(service); !e.empty()) {
+    url = e;
+  } else if (!s.endpoint_url.empty()) {
+    url = s.endpoint_url;
   } else {
     std::string suffix = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
     url = "https://" + std::string(service) + "." + std::string(region) + "." + suffix;

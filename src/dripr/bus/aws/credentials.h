@@ -19,9 +19,9 @@
 #include <optional>
 #include <string>
 
+#include "dripr/bus/aws/aws_settings.h"
 #include "dripr/bus/aws/credentials_types.h"
 #include "dripr/core/clock.h"
-#include "dripr/core/env.h"
 #include "dripr/core/error.h"
 #include "dripr/core/http.h"
 
@@ -49,7 +49,7 @@ struct CredentialChainOptions {
   HttpClientPtr http;                        // required for sources 3–5
   const Clock* clock = nullptr;              // nullptr: SystemClock::Instance()
   std::chrono::seconds refresh_margin{300};  // refresh this long before Expiration
-  // Overrides for tests (empty: from the environment, then the AWS defaults).
+  // Overrides for tests (empty: from the settings, then the AWS defaults).
   std::string imds_endpoint;       // else AWS_EC2_METADATA_SERVICE_ENDPOINT, http://169.254.169.254
   std::string container_endpoint;  // base for the RELATIVE_URI, default http://169.254.170.2
   std::string sts_endpoint;        // else AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
@@ -57,26 +57,29 @@ struct CredentialChainOptions {
   std::chrono::milliseconds metadata_timeout{1000};  // IMDS/container connect and total
 };
 
-// The default chain over `env` (which supplies HOME too). Sources are looked at on the first
+// The default chain over `settings` (a copy is kept). Sources are looked at on the first
 // Get(), not here. The result caches and refreshes temporary credentials.
-CredentialsProviderPtr NewDefaultCredentialsChain(const Env& env, CredentialChainOptions options);
+CredentialsProviderPtr NewDefaultCredentialsChain(const AwsSettings& settings,
+                                                  CredentialChainOptions options);
 
 // Individual sources, for tests and special wiring. Each returns kFailedPrecondition when it
-// is not configured.
-Result<Credentials> CredentialsFromEnv(const Env& env);
-Result<Credentials> CredentialsFromProfile(const Env& env);
-Result<Credentials> CredentialsFromWebIdentity(const Env& env, const CredentialChainOptions& o);
-Result<Credentials> CredentialsFromContainer(const Env& env, const CredentialChainOptions& o);
-Result<Credentials> CredentialsFromImds(const Env& env, const CredentialChainOptions& o);
+// is not configured. "Env" is the chain's name for the static keys (AWS_ACCESS_KEY_ID...).
+Result<Credentials> CredentialsFromEnv(const AwsSettings& s);
+Result<Credentials> CredentialsFromProfile(const AwsSettings& s);
+Result<Credentials> CredentialsFromWebIdentity(const AwsSettings& s,
+                                               const CredentialChainOptions& o);
+Result<Credentials> CredentialsFromContainer(const AwsSettings& s, const CredentialChainOptions& o);
+Result<Credentials> CredentialsFromImds(const AwsSettings& s, const CredentialChainOptions& o);
 
 // AWS_REGION, then AWS_DEFAULT_REGION, then `region` of the active profile in the config
 // file. kFailedPrecondition when none is set.
-Result<std::string> ResolveRegion(const Env& env);
+Result<std::string> ResolveRegion(const AwsSettings& s);
 
 // `service` is "sqs", "sns" or "sts": AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, then
 // https://<service>.<region>.amazonaws.com (amazonaws.com.cn for cn-* regions). A trailing
 // '/' is removed.
-std::string ResolveEndpoint(const Env& env, std::string_view service, std::string_view region);
+std::string ResolveEndpoint(const AwsSettings& s, std::string_view service,
+                            std::string_view region);
 
 // An INI file as the AWS shared files use it: section -> key -> value. Keys are lower-cased;
 // nested (indented) sub-sections are ignored. kInvalidArgument names the file and line.

@@ -72,24 +72,24 @@ std::string NameFromArn(const std::string& arn) {
 
 using namespace infra_internal;
 
-Status AdoptFromEnv(const Env& env, InfraOptions& o) {
-  if (auto arn = env.Get("SNS_CAMPAIGN_EVENTS_TOPIC_ARN"); arn && !arn->empty()) {
-    if (!arn->starts_with("arn:") || arn->find(":sns:") == std::string::npos ||
-        RegionFromArn(*arn).empty() || NameFromArn(*arn).empty()) {
+Status AdoptFromSettings(const AwsSettings& s, InfraOptions& o) {
+  if (const std::string& arn = s.topic_arn; !arn.empty()) {
+    if (!arn.starts_with("arn:") || arn.find(":sns:") == std::string::npos ||
+        RegionFromArn(arn).empty() || NameFromArn(arn).empty()) {
       return Fail(ErrorCode::kInvalidArgument,
-                  "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: " + *arn);
+                  "SNS_CAMPAIGN_EVENTS_TOPIC_ARN is not an SNS topic ARN: " + arn);
     }
-    o.topic_arn = *arn;
+    o.topic_arn = arn;
   }
   for (size_t i = 0; i < 3; ++i) {
-    auto url = env.Get(kQueueUrlVars[i]);
-    if (!url || url->empty()) continue;
-    if ((!url->starts_with("http://") && !url->starts_with("https://")) ||
-        QueueNameFromUrl(*url).empty() || QueueNameFromUrl(*url).find(':') != std::string::npos) {
+    const std::string& url = s.work_queue_urls[i];
+    if (url.empty()) continue;
+    if ((!url.starts_with("http://") && !url.starts_with("https://")) ||
+        QueueNameFromUrl(url).empty() || QueueNameFromUrl(url).find(':') != std::string::npos) {
       return Fail(ErrorCode::kInvalidArgument,
-                  std::string(kQueueUrlVars[i]) + " is not an SQS queue URL: " + *url);
+                  std::string(kQueueUrlVars[i]) + " is not an SQS queue URL: " + url);
     }
-    o.queue_urls[i] = *url;
+    o.queue_urls[i] = url;
   }
   return Ok();
 }
@@ -278,11 +278,11 @@ Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs, const
   return done;
 }
 
-Result<InfraClients> InfraClientsFromEnv(const Env& env) {
-  DRIPR_ASSIGN_OR_RETURN(auto sqs_options, ClientOptionsFromEnv(env, "sqs"));
+Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings) {
+  DRIPR_ASSIGN_OR_RETURN(auto sqs_options, ClientOptionsFromSettings(settings, "sqs"));
   DRIPR_ASSIGN_OR_RETURN(
       auto sns_options,
-      ClientOptionsFromEnv(env, "sns", "", sqs_options.credentials, sqs_options.http));
+      ClientOptionsFromSettings(settings, "sns", "", sqs_options.credentials, sqs_options.http));
   return InfraClients{.sns = std::make_shared<SnsClient>(std::move(sns_options)),
                       .sqs = std::make_shared<SqsClient>(std::move(sqs_options))};
 }

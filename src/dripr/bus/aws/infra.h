@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "dripr/bus/aws/aws_settings.h"
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 #include "dripr/bus/sqs_limits.h"
-#include "dripr/core/env.h"
 
 namespace dripr::aws {
 
@@ -41,7 +41,7 @@ struct InfraOptions {
   std::string filter_policy = std::string(sqs::kWaitingForDataBodyFilter);
   bool raw_message_delivery = false;  // false: SNS envelope (what the Python consumers expect)
   std::string name_prefix;            // prepended to every name; lets tests share a moto
-  // Resources to adopt (see AdoptFromEnv); empty: the names for env_name.
+  // Resources to adopt (see AdoptFromSettings); empty: the names for env_name.
   std::string topic_arn;
   std::array<std::string, 3> queue_urls;  // indexed by DataPart
   bool dry_run = false;                   // plan only: read, never write
@@ -50,9 +50,9 @@ struct InfraOptions {
 
 // Fills options.topic_arn / queue_urls from SNS_CAMPAIGN_EVENTS_TOPIC_ARN and
 // SQS_LOCAL_MARKET_UPDATES_QUEUE_URL, SQS_ACTIVE_LISTINGS_QUEUE_URL,
-// SQS_RECENT_SALES_QUEUE_URL where set. kInvalidArgument (naming the variable) for a value
-// that is not an SNS topic ARN / an http(s) queue URL.
-Status AdoptFromEnv(const Env& env, InfraOptions& options);
+// SQS_RECENT_SALES_QUEUE_URL where set (in `settings`). kInvalidArgument (naming the variable)
+// for a value that is not an SNS topic ARN / an http(s) queue URL.
+Status AdoptFromSettings(const AwsSettings& settings, InfraOptions& options);
 
 struct InfraNames {
   std::string topic;
@@ -130,12 +130,12 @@ Result<InfraStatusResult> InfraStatus(SnsClient& sns, SqsClient& sqs, const Infr
 Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs,
                                            const InfraOptions& options);
 
-// Clients for the CLI from the environment (region, endpoints, credentials chain; see
-// ClientOptionsFromEnv in aws_bus.h).
+// Clients for the CLI from the settings (region, endpoints, credentials chain; see
+// ClientOptionsFromSettings in aws_bus.h).
 struct InfraClients {
   std::shared_ptr<SnsClient> sns;
   std::shared_ptr<SqsClient> sqs;
 };
-Result<InfraClients> InfraClientsFromEnv(const Env& env);
+Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings);
 
 }  // namespace dripr::aws

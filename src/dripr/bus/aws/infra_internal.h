@@ -5,15 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "dripr/bus/aws/aws_settings.h"
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 
 namespace dripr::aws::infra_internal {
 
-// The environment variables naming the work queues, indexed by DataPart.
-inline constexpr std::array<const char*, 3> kQueueUrlVars = {"SQS_LOCAL_MARKET_UPDATES_QUEUE_URL",
-                                                             "SQS_ACTIVE_LISTINGS_QUEUE_URL",
-                                                             "SQS_RECENT_SALES_QUEUE_URL"};
+// The variables naming the work queues, indexed by DataPart (aws_settings.h).
+using aws::kQueueUrlVars;
 
 // Equal as JSON documents (false when either does not parse).
 bool SameJson(const std::string& a, const std::string& b);

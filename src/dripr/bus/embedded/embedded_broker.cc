@@ -63,6 +63,7 @@ EmbeddedBroker::EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
     : path_(std::move(path)),
       options_(options),
       clock_(options.clock != nullptr ? *options.clock : SystemClock::Instance()),
+      ticker_(OrRealTicker(options.ticker)),
       conn_(std::move(conn)) {}
 
 EmbeddedBroker::~EmbeddedBroker() {
@@ -341,10 +342,10 @@ void EmbeddedBroker::EnsureWatching() {
 
 EmbeddedBroker::Wake EmbeddedBroker::WaitForChange(const std::string& queue, uint64_t seen,
                                                    uint64_t external_seen,
-                                                   std::chrono::steady_clock::time_point until) {
+                                                   Ticker::TimePoint until) {
   std::unique_lock lock(wake_mu_);
   Wake why = Wake::kTimeout;
-  wake_cv_.wait_until(lock, until, [&] {
+  ticker_.WaitUntil(lock, wake_cv_, until, [&] {
     auto it = generation_.find(queue);
     if ((it == generation_.end() ? 0 : it->second) != seen) {
       why = Wake::kLocal;

@@ -55,9 +55,11 @@
 namespace dripr {
 
 struct EmbeddedBrokerOptions {
-  // Time source for sent/visible timestamps. Null: the system clock. Long-poll waits
-  // always use real (steady) time.
+  // Time source for sent/visible timestamps. Null: the system clock.
   const Clock* clock = nullptr;
+  // Times the long-poll waits (a receive returns when its wait has passed on this ticker).
+  // Null: the real one. Must outlive the broker.
+  Ticker* ticker = nullptr;
   // How long a write waits for another process holding the database lock before the
   // operation fails with kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
@@ -159,7 +161,7 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   // Waits until the queue's counter differs from `seen` (kLocal), the external counter from
   // `external_seen` (kExternal) or `until` passes (kTimeout).
   Wake WaitForChange(const std::string& queue, uint64_t seen, uint64_t external_seen,
-                     std::chrono::steady_clock::time_point until);
+                     Ticker::TimePoint until);
 
   // Parsed filter policies by (scope, text); entries are never removed.
   Result<const FilterPolicy*> CachedPolicy(FilterScope scope, const std::string& text);
@@ -168,6 +170,7 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   const std::string path_;
   const EmbeddedBrokerOptions options_;
   const Clock& clock_;
+  Ticker& ticker_;
 
   std::mutex db_mu_;  // serialises use of conn_ (the broker's read connection)
   std::unique_ptr<sqlite::Connection> conn_;  // guarded by db_mu_

@@ -153,7 +153,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
   if (visibility && (visibility->count() < 0 || visibility->count() > kMaxVisibilitySeconds)) {
     return Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds");
   }
-  const auto deadline = RealTicker().Now() + wait;
+  const auto deadline = broker_->ticker_.Now() + wait;
   if (wait.count() > 0) broker_->EnsureWatching();
   while (true) {
     // Read the wake-up counters before looking, so a send that commits after our look
@@ -161,11 +161,11 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
     uint64_t seen = broker_->Generation(name_);
     uint64_t external = broker_->ExternalGeneration();
     DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
-    if (!got.empty() || RealTicker().Now() >= deadline) return got;
+    if (!got.empty() || broker_->ticker_.Now() >= deadline) return got;
     // When the queue's next invisible message becomes visible (a retry's backoff).
     DRIPR_ASSIGN_OR_RETURN(auto next, NextVisibleAt());
     while (true) {
-      const auto now = RealTicker().Now();
+      const auto now = broker_->ticker_.Now();
       auto slice = broker_->options_.poll_interval;
       if (next) {
         const auto until_visible =
@@ -175,7 +175,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
       const auto why =
           broker_->WaitForChange(name_, seen, external, std::min(deadline, now + slice));
       if (why == EmbeddedBroker::Wake::kLocal) break;  // sent in this process
-      if (RealTicker().Now() >= deadline) return std::vector<ReceivedMessage>{};
+      if (broker_->ticker_.Now() >= deadline) return std::vector<ReceivedMessage>{};
       // Another process committed, a visibility timeout lapsed, or the fallback period.
       external = broker_->ExternalGeneration();
       DRIPR_ASSIGN_OR_RETURN(next, NextVisibleAt());

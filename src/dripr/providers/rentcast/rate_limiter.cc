@@ -38,7 +38,8 @@ std::string RentCastBudgetName(const std::string& api_key) {
 RateLimiter::RateLimiter(RateLimiterOptions options, std::shared_ptr<Ticker> ticker,
                          std::shared_ptr<SharedBudget> shared)
     : options_(std::move(options)),
-      ticker_(ticker ? std::move(ticker) : std::make_shared<SteadyTicker>()),
+      ticker_(ticker ? std::move(ticker)
+                     : std::shared_ptr<Ticker>(std::shared_ptr<Ticker>(), &OrRealTicker(nullptr))),
       interval_(IntervalFor(options)),
       tolerance_(interval_ * (std::max(options_.burst, 1) - 1)),
       shared_(std::move(shared)) {}

@@ -351,7 +351,7 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
 
 Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http,
                                          std::shared_ptr<RateLimiter> limiter, Metrics* metrics,
-                                         std::shared_ptr<SharedBudget> budget) {
+                                         std::shared_ptr<SharedBudget> budget, Ticker* ticker) {
   if (options.api_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
@@ -361,7 +361,9 @@ Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr 
     limiter = std::make_shared<RateLimiter>(
         RateLimiterOptions{.max_rps = options.max_rps,
                            .budget_name = RentCastBudgetName(options.api_key)},
-        std::make_shared<SteadyTicker>(), std::move(budget));
+        // Not owned: the caller's ticker outlives the provider.
+        std::shared_ptr<Ticker>(std::shared_ptr<Ticker>(), &OrRealTicker(ticker)),
+        std::move(budget));
   }
   return ProviderPtr(std::make_unique<RentCastProvider>(
       std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));

@@ -126,10 +126,12 @@ class RentCastProvider final : public Provider {
 // DATA_PROVIDER=rentcast: `options` (an empty api_key is kInvalidArgument), the libcurl
 // transport (unless `http` is given) and a new RateLimiter at RENTCAST_MAX_RPS (unless `limiter`
 // is given) whose cluster stage is `budget` (may be null: this process alone). Call it once per
-// process and share the provider so that one limiter paces every thread.
+// process and share the provider so that one limiter paces every thread. The new limiter paces
+// on `ticker` (null: the real one), which must outlive the provider.
 Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http = nullptr,
                                          std::shared_ptr<RateLimiter> limiter = nullptr,
                                          Metrics* metrics = nullptr,
-                                         std::shared_ptr<SharedBudget> budget = nullptr);
+                                         std::shared_ptr<SharedBudget> budget = nullptr,
+                                         Ticker* ticker = nullptr);
 
 }  // namespace dripr

@@ -151,9 +151,10 @@ class Connection {
 // lease ends is closed instead of reused.
 class Pool final : public ConnectionPool<Connection> {
  public:
+  // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
   Pool(Url url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout)
-      : ConnectionPool("MySQL", size, acquire_timeout, /*ticker=*/nullptr),
+       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr)
+      : ConnectionPool("MySQL", size, acquire_timeout, ticker),
         url_(std::move(url)),
         connect_timeout_(connect_timeout) {}
 

@@ -15,11 +15,11 @@ using my::Params;
 using my::Rows;
 
 MysqlStore::MysqlStore(MysqlStoreOptions options, my::Url url, const Clock* clock)
-    : NetworkedStore(options.required_parts, options.outbox_poll_interval),
+    : NetworkedStore(options.required_parts, options.outbox_poll_interval, options.ticker),
       options_(std::move(options)),
       clock_(clock),
-      pool_(std::move(url), options_.pool_size, options_.connect_timeout,
-            options_.acquire_timeout) {}
+      pool_(std::move(url), options_.pool_size, options_.connect_timeout, options_.acquire_timeout,
+            options_.ticker) {}
 
 Result<std::unique_ptr<MysqlStore>> MysqlStore::Open(MysqlStoreOptions options) {
   DRIPR_ASSIGN_OR_RETURN(my::Url url, my::Url::Parse(options.url));

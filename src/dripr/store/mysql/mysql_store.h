@@ -39,6 +39,7 @@ struct MysqlStoreOptions {
   std::string url;  // mysql://user[:password]@host[:port]/db[?ssl-mode=...&ssl-ca=...&socket=...]
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
+  Ticker* ticker = nullptr;      // retry deadlines and waits; nullptr: the real one
   int pool_size = 8;
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{10'000};

@@ -36,6 +36,7 @@ struct SqliteStoreOptions {
   bool quick_check = false;  // run PRAGMA quick_check at open; corrupt: kDataLoss
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
+  Ticker* ticker = nullptr;      // WaitForOutbox; nullptr: the real one
   std::chrono::milliseconds busy_timeout{10'000};
   std::chrono::milliseconds outbox_poll_interval{500};
 };
@@ -99,7 +100,7 @@ class SqliteStore final : public StoreBase {
   void BeforeOutboxWait() override;
 
   SqliteStore(SqliteStoreOptions options, const Clock* clock)
-      : StoreBase(options.required_parts, options.outbox_poll_interval),
+      : StoreBase(options.required_parts, options.outbox_poll_interval, options.ticker),
         options_(std::move(options)),
         clock_(clock),
         pool_(options_.path, sqlite::ConnectionOptions{.busy_timeout = options_.busy_timeout,
