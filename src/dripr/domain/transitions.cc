@@ -5,19 +5,6 @@
 namespace dripr {
 namespace {
 
-StatusChangeEvent MakeEvent(const Campaign& before, const Campaign& after, SysTime now,
-                            std::string event_id) {
-  StatusChangeEvent e;
-  e.campaign_id = after.id;
-  e.zip_code = after.zip_code;
-  e.from_status = before.status;
-  e.to_status = after.status;
-  e.timestamp = now;
-  e.event_id = std::move(event_id);
-  e.data_cycle = after.data_cycle;
-  return e;
-}
-
 Campaign Changed(const Campaign& c, CampaignStatus to, SysTime now) {
   Campaign n = c;
   n.status = to;
@@ -39,11 +26,24 @@ TransitionResult NewCycle(const Campaign& c, const RequiredParts& required, SysT
   n.error_text.clear();
   n.parts_changed_at = now;
   n.republish_count = 0;
-  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  auto ev = StatusChangeEventFor(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
 }
 
 }  // namespace
+
+StatusChangeEvent StatusChangeEventFor(const Campaign& before, const Campaign& after, SysTime now,
+                                       std::string event_id) {
+  StatusChangeEvent e;
+  e.campaign_id = after.id;
+  e.zip_code = after.zip_code;
+  e.from_status = before.status;
+  e.to_status = after.status;
+  e.timestamp = now;
+  e.event_id = std::move(event_id);
+  e.data_cycle = after.data_cycle;
+  return e;
+}
 
 Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
                                          SysTime now, std::string event_id) {
@@ -82,7 +82,7 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
   if (!all_ready) return TransitionResult{std::move(n), std::nullopt};
   Campaign done = Changed(n, CampaignStatus::kReadyToCreateEmail, now);
   done.restart_count = 0;  // it recovered: a later error gets the full number of restarts
-  auto ev = MakeEvent(c, done, now, std::move(event_id));
+  auto ev = StatusChangeEventFor(c, done, now, std::move(event_id));
   return TransitionResult{std::move(done), std::move(ev)};
 }
 
@@ -104,7 +104,7 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
   }
   if (error_text.empty()) error_text = "unknown error";
   n.error_text = std::move(error_text);
-  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  auto ev = StatusChangeEventFor(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
 }
 
@@ -118,7 +118,7 @@ Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::st
   n.error_text.clear();
   n.parts_changed_at = now;
   n.restart_count = 0;  // a person looked at it: automatic restarts may help again
-  auto ev = MakeEvent(c, n, now, std::move(event_id));
+  auto ev = StatusChangeEventFor(c, n, now, std::move(event_id));
   return TransitionResult{std::move(n), std::move(ev)};
 }
 
