@@ -15,6 +15,13 @@ Campaign Changed(const Campaign& c, CampaignStatus to, SysTime now) {
 
 std::string Quoted(CampaignStatus s) { return std::string(ToString(s)); }
 
+// kFailedPrecondition "campaign ID is S, not EXPECTED" unless `c` is `expected`.
+Status RequireStatus(const Campaign& c, CampaignStatus expected) {
+  if (c.status == expected) return Ok();
+  return Fail(ErrorCode::kFailedPrecondition,
+              "campaign " + c.id + " is " + Quoted(c.status) + ", not " + Quoted(expected));
+}
+
 // A new data cycle from `c` (start and retry).
 TransitionResult NewCycle(const Campaign& c, const RequiredParts& required, SysTime now,
                           std::string event_id) {
@@ -47,10 +54,7 @@ StatusChangeEvent StatusChangeEventFor(const Campaign& before, const Campaign& a
 
 Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts& required,
                                          SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kDormant) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
-  }
+  DRIPR_TRY(RequireStatus(c, CampaignStatus::kDormant));
   return NewCycle(c, required, now, std::move(event_id));
 }
 
@@ -89,10 +93,7 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
 Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPart> part,
                                         std::optional<int64_t> data_cycle, std::string error_text,
                                         SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kWaitingForData) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
-  }
+  DRIPR_TRY(RequireStatus(c, CampaignStatus::kWaitingForData));
   if (data_cycle && *data_cycle != c.data_cycle) {
     return Fail(ErrorCode::kFailedPrecondition,
                 "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle));
@@ -109,10 +110,7 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
 }
 
 Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kError) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
-  }
+  DRIPR_TRY(RequireStatus(c, CampaignStatus::kError));
   Campaign n = Changed(c, CampaignStatus::kDormant, now);
   for (DataPart p : kAllDataParts) n.part(p) = PartStatus::kDormant;
   n.error_text.clear();
@@ -124,10 +122,7 @@ Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::st
 
 Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts& required,
                                          SysTime now, std::string event_id) {
-  if (c.status != CampaignStatus::kError) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
-  }
+  DRIPR_TRY(RequireStatus(c, CampaignStatus::kError));
   return NewCycle(c, required, now, std::move(event_id));
 }
 
