@@ -13,6 +13,13 @@
 namespace dripr::cli {
 namespace {
 
+// "dripr: campaign "ID" not found" (exit 1) for kNotFound; any other error as ReportError.
+int ReportCampaignError(const Error& e, const std::string& id) {
+  if (e.code != ErrorCode::kNotFound) return ReportError(e);
+  std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
+  return kExitFailure;
+}
+
 struct CreateArgs {
   CampaignFields fields;
   bool json = false;
@@ -82,13 +89,7 @@ int Transition(const Globals& g, const std::string& id, bool json, TransitionMet
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
   auto r = ((*store).*method)(id);
-  if (!r) {
-    if (r.error().code == ErrorCode::kNotFound) {
-      std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
-      return kExitFailure;
-    }
-    return ReportError(r.error());
-  }
+  if (!r) return ReportCampaignError(r.error(), id);
   if (json) {
     nlohmann::json j = CampaignJson(r->campaign);
     j["changed"] = r->changed;
@@ -114,13 +115,7 @@ int Show(const Globals& g, const std::string& id, bool json) {
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);
   if (!store) return rc;
   auto details = LoadDetails(*store, id);
-  if (!details) {
-    if (details.error().code == ErrorCode::kNotFound) {
-      std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
-      return kExitFailure;
-    }
-    return ReportError(details.error());
-  }
+  if (!details) return ReportCampaignError(details.error(), id);
   if (json) {
     PrintJson(DetailsJson(*details));
   } else {

@@ -1,34 +1,28 @@
 #include "dripr/core/error.h"
 
+#include "dripr/core/enum_names.h"
+
 namespace dripr {
 
-std::string_view ToString(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return "INVALID_ARGUMENT";
-    case ErrorCode::kNotFound:
-      return "NOT_FOUND";
-    case ErrorCode::kAlreadyExists:
-      return "ALREADY_EXISTS";
-    case ErrorCode::kFailedPrecondition:
-      return "FAILED_PRECONDITION";
-    case ErrorCode::kUnavailable:
-      return "UNAVAILABLE";
-    case ErrorCode::kAborted:
-      return "ABORTED";
-    case ErrorCode::kDeadlineExceeded:
-      return "DEADLINE_EXCEEDED";
-    case ErrorCode::kPermissionDenied:
-      return "PERMISSION_DENIED";
-    case ErrorCode::kResourceExhausted:
-      return "RESOURCE_EXHAUSTED";
-    case ErrorCode::kDataLoss:
-      return "DATA_LOSS";
-    case ErrorCode::kInternal:
-      return "INTERNAL";
-  }
-  return "UNKNOWN";
-}
+namespace {
+
+constexpr auto kErrorCodeNames = EnumNames<ErrorCode>({
+    {ErrorCode::kInvalidArgument, "INVALID_ARGUMENT"},
+    {ErrorCode::kNotFound, "NOT_FOUND"},
+    {ErrorCode::kAlreadyExists, "ALREADY_EXISTS"},
+    {ErrorCode::kFailedPrecondition, "FAILED_PRECONDITION"},
+    {ErrorCode::kUnavailable, "UNAVAILABLE"},
+    {ErrorCode::kAborted, "ABORTED"},
+    {ErrorCode::kDeadlineExceeded, "DEADLINE_EXCEEDED"},
+    {ErrorCode::kPermissionDenied, "PERMISSION_DENIED"},
+    {ErrorCode::kResourceExhausted, "RESOURCE_EXHAUSTED"},
+    {ErrorCode::kDataLoss, "DATA_LOSS"},
+    {ErrorCode::kInternal, "INTERNAL"},
+});
+
+}  // namespace
+
+std::string_view ToString(ErrorCode code) { return NameOf(kErrorCodeNames, code, "UNKNOWN"); }
 
 std::string Error::ToString() const { return std::string(dripr::ToString(code)) + ": " + message; }
 

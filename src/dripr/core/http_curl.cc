@@ -58,23 +58,31 @@ void GlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// The calling thread's easy handle; cleaned up when the thread exits.
-class ThreadHandle {
+// A libcurl handle for one thread (held thread_local): made by `kCreate`, freed by
+// `kDestroy` when the thread exits; get() is null when libcurl could not make it.
+template <class Handle, Handle* (*kCreate)(), auto kDestroy>
+class ThreadCurlHandle {
  public:
-  ThreadHandle() {
-    GlobalInitOnce();
-    handle_ = curl_easy_init();
+  ThreadCurlHandle() : handle_(kCreate()) {}
+  ~ThreadCurlHandle() {
+    if (handle_ != nullptr) kDestroy(handle_);
   }
-  ~ThreadHandle() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
-  }
-  ThreadHandle(const ThreadHandle&) = delete;
-  ThreadHandle& operator=(const ThreadHandle&) = delete;
-  CURL* get() const { return handle_; }
+  ThreadCurlHandle(const ThreadCurlHandle&) = delete;
+  ThreadCurlHandle& operator=(const ThreadCurlHandle&) = delete;
+  Handle* get() const { return handle_; }
 
  private:
-  CURL* handle_ = nullptr;
+  Handle* handle_ = nullptr;
 };
+
+CURL* EasyInit() {
+  GlobalInitOnce();
+  return curl_easy_init();
+}
+
+// The calling thread's easy handle, and its multi handle for cancellable requests.
+using ThreadHandle = ThreadCurlHandle<CURL, EasyInit, curl_easy_cleanup>;
+using ThreadMulti = ThreadCurlHandle<CURLM, curl_multi_init, curl_multi_cleanup>;
 
 class HeaderList {
  public:
@@ -115,21 +123,6 @@ struct Transfer {
   HttpHeaders* headers = nullptr;
   const std::atomic<bool>* cancel = nullptr;
   bool response_started = false;
-};
-
-// The calling thread's multi handle, for cancellable requests.
-class ThreadMulti {
- public:
-  ThreadMulti() : multi_(curl_multi_init()) {}
-  ~ThreadMulti() {
-    if (multi_ != nullptr) curl_multi_cleanup(multi_);
-  }
-  ThreadMulti(const ThreadMulti&) = delete;
-  ThreadMulti& operator=(const ThreadMulti&) = delete;
-  CURLM* get() const { return multi_; }
-
- private:
-  CURLM* multi_ = nullptr;
 };
 
 // curl_easy_perform, except that a request with a cancel flag runs on a multi handle polled

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "dripr/core/enum_names.h"
 namespace dripr {
 namespace {
 
@@ -21,24 +22,16 @@ std::atomic<LogFormat> g_format{LogFormat::kText};
 // in the calling thread, so the formatter sees them while that call runs.
 thread_local const LogFields* t_fields = nullptr;
 
-std::string_view LevelName(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warn";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "critical";
-    default:
-      return "off";
-  }
-}
+// Every spdlog level by its JSON name ("err" is written "error").
+constexpr auto kLevelNames = EnumNames<spdlog::level::level_enum>({
+    {spdlog::level::trace, "trace"},
+    {spdlog::level::debug, "debug"},
+    {spdlog::level::info, "info"},
+    {spdlog::level::warn, "warn"},
+    {spdlog::level::err, "error"},
+    {spdlog::level::critical, "critical"},
+    {spdlog::level::off, "off"},
+});
 
 // RFC 3339 in UTC with milliseconds: 2026-11-30T13:40:00.123Z.
 std::string Rfc3339(spdlog::log_clock::time_point t) {
@@ -52,7 +45,7 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     nlohmann::ordered_json j;
     j["ts"] = Rfc3339(msg.time);
-    j["level"] = LevelName(msg.level);
+    j["level"] = NameOf(kLevelNames, msg.level, "off");
     j["msg"] = std::string_view(msg.payload.data(), msg.payload.size());
     if (const LogFields* f = t_fields) {
       auto put = [&](const char* key, const std::string& v) {

@@ -4,22 +4,19 @@
 
 #include <algorithm>
 
+#include "dripr/core/enum_names.h"
 #include "dripr/core/number.h"
 #include "dripr/core/text.h"
 
 namespace dripr {
 
-std::string_view ToString(SettingOrigin origin) {
-  switch (origin) {
-    case SettingOrigin::kDefault:
-      return "default";
-    case SettingOrigin::kEnvironment:
-      return "environment";
-    case SettingOrigin::kEnvFile:
-      return "env-file";
-  }
-  return "default";
-}
+constexpr auto kOriginNames = EnumNames<SettingOrigin>({
+    {SettingOrigin::kDefault, "default"},
+    {SettingOrigin::kEnvironment, "environment"},
+    {SettingOrigin::kEnvFile, "env-file"},
+});
+
+std::string_view ToString(SettingOrigin origin) { return NameOf(kOriginNames, origin, "default"); }
 
 std::string MaskUrlPassword(std::string_view url) {
   const size_t scheme = url.find("://");
@@ -118,9 +115,14 @@ Result<std::string> SettingsReader::Choice(std::string_view name, std::string_vi
   std::string v = TextOr(name, default_text);
   if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return v;
   std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  if (allowed.size() == 2) {
+    list = fmt::format("{} or {}", allowed[0], allowed[1]);
+  } else {
+    list = "one of ";
+    for (size_t i = 0; i < allowed.size(); ++i) list += (i ? ", " : "") + std::string(allowed[i]);
+  }
   return Fail(ErrorCode::kInvalidArgument,
-              fmt::format("{} must be one of {}, got {}", name, list, QuotedEcho(v)));
+              fmt::format("{} must be {}, got {}", name, list, QuotedEcho(v)));
 }
 
 void SettingsReader::SetShownValue(std::string_view name, std::string value) {

@@ -4,11 +4,13 @@
 // settings and the one parser that uses this live in fetcher/config.cc; `dripr config` prints
 // what was recorded (docs/decisions/settings.md).
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dripr/core/enum_names.h"
 #include "dripr/core/env.h"
 #include "dripr/core/error.h"
 
@@ -56,9 +58,19 @@ class SettingsReader {
                                    std::string_view default_text, long long min, long long max);
   Result<double> Double(std::string_view name, std::string_view default_text, double min,
                         double max);
-  // One of `allowed`; kInvalidArgument "NAME must be one of a, b, c, got "..."" otherwise.
+  // One of `allowed`; kInvalidArgument "NAME must be one of a, b, c, got "..."" otherwise
+  // ("NAME must be a or b, got ..." for two).
   Result<std::string> Choice(std::string_view name, std::string_view default_text,
                              const std::vector<std::string_view>& allowed);
+  // As Choice, for an enum: the value named in `names` (core/enum_names.h).
+  template <class E, size_t N>
+  Result<E> Choice(std::string_view name, std::string_view default_text,
+                   const std::array<EnumName<E>, N>& names) {
+    std::vector<std::string_view> allowed;
+    for (const auto& entry : names) allowed.push_back(entry.name);
+    DRIPR_ASSIGN_OR_RETURN(std::string v, Choice(name, default_text, allowed));
+    return *ValueOf(names, v);
+  }
 
   // Replaces the shown value of a recorded row (a default computed later, e.g. a file found).
   void SetShownValue(std::string_view name, std::string value);

@@ -15,6 +15,9 @@ namespace dripr {
 // megabytes into a log line. E.g. "ab\x0a..." .
 std::string QuotedEcho(std::string_view text);
 
+// The value of a hexadecimal digit (0-9, a-f, A-F), or -1 for any other character.
+int HexDigitValue(char c);
+
 // Offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
 // surrogates and code points above U+10FFFF are invalid), or npos.
 size_t FindInvalidUtf8(std::string_view s);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dripr/core/enum_names.h"
+
 namespace dripr {
 namespace {
 
@@ -15,32 +17,15 @@ bool Restartable(const Campaign& c, SysTime now, const ReconcileSettings& s) {
   return now - c.status_changed_at >= s.restart_errored_after && c.restart_count < s.max_restarts;
 }
 
-StatusChangeEvent EventFor(const Campaign& before, const Campaign& after, SysTime now,
-                           std::string event_id) {
-  StatusChangeEvent e;
-  e.campaign_id = after.id;
-  e.zip_code = after.zip_code;
-  e.from_status = before.status;
-  e.to_status = after.status;
-  e.timestamp = now;
-  e.event_id = std::move(event_id);
-  e.data_cycle = after.data_cycle;
-  return e;
-}
+constexpr auto kActionNames = EnumNames<ReconcileAction>({
+    {ReconcileAction::kRepublish, "republish"},
+    {ReconcileAction::kFailStuck, "fail_stuck"},
+    {ReconcileAction::kRestart, "restart"},
+});
 
 }  // namespace
 
-std::string_view ToString(ReconcileAction a) {
-  switch (a) {
-    case ReconcileAction::kRepublish:
-      return "republish";
-    case ReconcileAction::kFailStuck:
-      return "fail_stuck";
-    case ReconcileAction::kRestart:
-      return "restart";
-  }
-  return "unknown";
-}
+std::string_view ToString(ReconcileAction a) { return NameOf(kActionNames, a, "unknown"); }
 
 std::optional<ReconcileAction> DecideReconcile(const Campaign& c, SysTime now,
                                                const ReconcileSettings& s) {
@@ -82,7 +67,7 @@ Result<TransitionResult> ReconcileTransition(const Campaign& c, ReconcileAction 
       }
       Campaign dormant = c;
       dormant.status = CampaignStatus::kDormant;
-      auto ev = EventFor(dormant, n, now, std::move(event_id));
+      auto ev = StatusChangeEventFor(dormant, n, now, std::move(event_id));
       return TransitionResult{std::move(n), std::move(ev)};
     }
     case ReconcileAction::kFailStuck: {
@@ -95,7 +80,7 @@ Result<TransitionResult> ReconcileTransition(const Campaign& c, ReconcileAction 
                      " (no progress for " + std::to_string(idle.count()) + " s after " +
                      std::to_string(c.republish_count) + " republished event" +
                      (c.republish_count == 1 ? "" : "s") + "; reconciler)";
-      auto ev = EventFor(c, n, now, std::move(event_id));
+      auto ev = StatusChangeEventFor(c, n, now, std::move(event_id));
       return TransitionResult{std::move(n), std::move(ev)};
     }
     case ReconcileAction::kRestart: {
@@ -105,7 +90,7 @@ Result<TransitionResult> ReconcileTransition(const Campaign& c, ReconcileAction 
       n.parts_changed_at = now;
       n.error_text.clear();
       n.restart_count = c.restart_count + 1;
-      auto ev = EventFor(c, n, now, std::move(event_id));
+      auto ev = StatusChangeEventFor(c, n, now, std::move(event_id));
       return TransitionResult{std::move(n), std::move(ev)};
     }
   }

@@ -2,10 +2,12 @@
 
 #include <string>
 
+#include "dripr/core/enum_names.h"
+
 namespace dripr {
 namespace {
 
-constexpr std::array<std::pair<CampaignStatus, std::string_view>, 9> kCampaignNames = {{
+constexpr auto kCampaignNames = EnumNames<CampaignStatus>({
     {CampaignStatus::kDormant, "DORMANT"},
     {CampaignStatus::kWaitingForData, "WAITING_FOR_DATA"},
     {CampaignStatus::kWaitingForHomeAnalysis, "WAITING_FOR_HOME_ANALYSIS"},
@@ -15,61 +17,41 @@ constexpr std::array<std::pair<CampaignStatus, std::string_view>, 9> kCampaignNa
     {CampaignStatus::kReadyToSendEmail, "READY_TO_SEND_EMAIL"},
     {CampaignStatus::kUnsubscribed, "UNSUBSCRIBED"},
     {CampaignStatus::kError, "ERROR"},
-}};
+});
 
-constexpr std::array<std::pair<PartStatus, std::string_view>, 5> kPartNames = {{
+constexpr auto kPartNames = EnumNames<PartStatus>({
     {PartStatus::kDormant, "DORMANT"},
     {PartStatus::kWaitingForData, "WAITING_FOR_DATA"},
     {PartStatus::kReady, "READY"},
     {PartStatus::kFetching, "FETCHING"},
     {PartStatus::kError, "ERROR"},
-}};
+});
 
-constexpr std::array<std::pair<DataPart, std::string_view>, 3> kDataPartNames = {{
+constexpr auto kDataPartNames = EnumNames<DataPart>({
     {DataPart::kLocalMarketData, "local_market_data"},
     {DataPart::kActiveListings, "active_listings"},
     {DataPart::kRecentSales, "recent_sales"},
-}};
+});
 
-template <class E, size_t N>
-std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& table, E v) {
-  for (const auto& [e, name] : table) {
-    if (e == v) return name;
-  }
-  return "UNKNOWN";
-}
-
-template <class E, size_t N>
-std::optional<E> ValueOf(const std::array<std::pair<E, std::string_view>, N>& table,
-                         std::string_view s) {
-  for (const auto& [e, name] : table) {
-    if (name == s) return e;
-  }
-  return std::nullopt;
-}
+// The campaigns column holding each part's sub-status (docs/contracts.md §2).
+constexpr auto kStatusColumns = EnumNames<DataPart>({
+    {DataPart::kLocalMarketData, "local_market_data_status"},
+    {DataPart::kActiveListings, "active_listing_status"},
+    {DataPart::kRecentSales, "recent_sale_status"},
+});
 
 }  // namespace
 
-std::string_view ToString(CampaignStatus s) { return NameOf(kCampaignNames, s); }
-std::string_view ToString(PartStatus s) { return NameOf(kPartNames, s); }
-std::string_view ToString(DataPart p) { return NameOf(kDataPartNames, p); }
+std::string_view ToString(CampaignStatus s) { return NameOf(kCampaignNames, s, "UNKNOWN"); }
+std::string_view ToString(PartStatus s) { return NameOf(kPartNames, s, "UNKNOWN"); }
+std::string_view ToString(DataPart p) { return NameOf(kDataPartNames, p, "UNKNOWN"); }
 std::optional<CampaignStatus> ParseCampaignStatus(std::string_view s) {
   return ValueOf(kCampaignNames, s);
 }
 std::optional<PartStatus> ParsePartStatus(std::string_view s) { return ValueOf(kPartNames, s); }
 std::optional<DataPart> ParseDataPart(std::string_view s) { return ValueOf(kDataPartNames, s); }
 
-std::string_view StatusColumn(DataPart p) {
-  switch (p) {
-    case DataPart::kLocalMarketData:
-      return "local_market_data_status";
-    case DataPart::kActiveListings:
-      return "active_listing_status";
-    case DataPart::kRecentSales:
-      return "recent_sale_status";
-  }
-  return "";
-}
+std::string_view StatusColumn(DataPart p) { return NameOf(kStatusColumns, p, ""); }
 
 RequiredParts RequiredParts::Of(std::initializer_list<DataPart> parts) {
   RequiredParts r;

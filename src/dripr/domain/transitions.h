@@ -13,6 +13,10 @@
 
 namespace dripr {
 
+// The event announcing `before.status` -> `after.status` for `after`'s data cycle.
+StatusChangeEvent StatusChangeEventFor(const Campaign& before, const Campaign& after, SysTime now,
+                                       std::string event_id);
+
 struct TransitionResult {
   Campaign next;
   std::optional<StatusChangeEvent> event;  // set when the campaign status changed

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "dripr/core/enum_names.h"
 #include "dripr/core/text.h"
 
 namespace dripr {
@@ -56,6 +57,11 @@ std::optional<std::string> SqlitePath(const std::string& url) {
 }
 
 namespace {
+
+constexpr auto kBusNames =
+    EnumNames<BusKind>({{BusKind::kEmbedded, "embedded"}, {BusKind::kAws, "aws"}});
+constexpr auto kProviderNames = EnumNames<ProviderKind>(
+    {{ProviderKind::kSample, "sample"}, {ProviderKind::kRentCast, "rentcast"}});
 
 // Variables of the AWS layer (bus/aws/credentials.cc, aws_bus.cc, infra.cc), recorded for
 // `dripr config` and parsed into AppConfig::aws (bus/aws/aws_settings.h).
@@ -120,15 +126,7 @@ Status ParseDatabase(const Env& env, SettingsReader& r, AppConfig& c) {
 }
 
 Status ParseBus(SettingsReader& r, AppConfig& c) {
-  auto bus = r.TextOr("EVENT_BUS", "embedded");
-  if (bus == "embedded") {
-    c.bus = BusKind::kEmbedded;
-  } else if (bus == "aws") {
-    c.bus = BusKind::kAws;
-  } else {
-    return Fail(ErrorCode::kInvalidArgument,
-                "EVENT_BUS must be embedded or aws, got " + QuotedEcho(bus));
-  }
+  DRIPR_ASSIGN_OR_RETURN(c.bus, r.Choice("EVENT_BUS", "embedded", kBusNames));
   const std::string bus_file = SqlitePath(c.database_url).value_or("dripr-bus.db");
   auto path = r.Text("EMBEDDED_BUS_PATH", "the SQLite database file", SettingMask::kNone, bus_file);
   c.embedded_bus_path = path.value_or(bus_file);
@@ -229,15 +227,7 @@ std::string FindZipCsv(const std::optional<std::string>& data_dir,
 }
 
 Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_dirs, AppConfig& c) {
-  auto name = r.TextOr("DATA_PROVIDER", "sample");
-  if (name == "sample") {
-    c.provider = ProviderKind::kSample;
-  } else if (name == "rentcast") {
-    c.provider = ProviderKind::kRentCast;
-  } else {
-    return Fail(ErrorCode::kInvalidArgument,
-                "DATA_PROVIDER must be sample or rentcast, got " + QuotedEcho(name));
-  }
+  DRIPR_ASSIGN_OR_RETURN(c.provider, r.Choice("DATA_PROVIDER", "sample", kProviderNames));
 
   auto data_dir = r.Text("DRIPR_DATA_DIR", "data/ of the source tree, else ../share/dripr");
   c.zip_csv_path = FindZipCsv(data_dir, data_dirs);

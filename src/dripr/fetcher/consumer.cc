@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "dripr/core/enum_names.h"
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 #include "dripr/core/text.h"
 
 namespace dripr {
@@ -16,17 +18,11 @@ using std::chrono::seconds;
 constexpr size_t kMaxBatch = sqs::kMaxBatchSize;  // SQS batch limit for delete / change visibility
 constexpr size_t kMaxReasonLength = 1000;
 
-std::string_view VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kDone:
-      return "done";
-    case Verdict::kRetry:
-      return "retry";
-    case Verdict::kFail:
-      return "failed";
-  }
-  return "?";
-}
+constexpr auto kVerdictNames = EnumNames<Verdict>({
+    {Verdict::kDone, "done"},
+    {Verdict::kRetry, "retry"},
+    {Verdict::kFail, "failed"},
+});
 
 }  // namespace
 
@@ -133,23 +129,9 @@ ShutdownReport Consumer::Join(Ticker::TimePoint deadline) {
   return join_report_;
 }
 
-void Consumer::StopLeaseLoop() {
-  {
-    std::lock_guard lock(lease_mu_);
-    lease_stop_ = true;
-  }
-  lease_cv_.notify_all();
-  if (lease_thread_.joinable()) lease_thread_.join();
-}
+void Consumer::StopLeaseLoop() { StopAndJoin(lease_mu_, lease_stop_, lease_cv_, lease_thread_); }
 
-void Consumer::StopAckLoop() {
-  {
-    std::lock_guard lock(ack_mu_);
-    ack_stop_ = true;
-  }
-  ack_cv_.notify_all();
-  if (ack_thread_.joinable()) ack_thread_.join();
-}
+void Consumer::StopAckLoop() { StopAndJoin(ack_mu_, ack_stop_, ack_cv_, ack_thread_); }
 
 ConsumerStats Consumer::Stats() const {
   ConsumerStats s;
@@ -349,12 +331,13 @@ void Consumer::LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, d
   f.attempt = m.receive_count;
   f.duration_ms = ms;
   // The outcome words of dripr_messages_handled_total (the text line keeps "failed").
-  f.outcome = out.verdict == Verdict::kFail ? "failure" : std::string(VerdictName(out.verdict));
+  f.outcome = out.verdict == Verdict::kFail ? "failure"
+                                            : std::string(NameOf(kVerdictNames, out.verdict, "?"));
   if (out.verdict != Verdict::kDone) f.error = out.reason;
   const std::string text = fmt::format(
       "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}", name_,
       out.campaign_id.empty() ? "-" : out.campaign_id, m.message_id, m.receive_count,
-      VerdictName(out.verdict), out.reason, ms);
+      NameOf(kVerdictNames, out.verdict, "?"), out.reason, ms);
   LogStructured(level, f, fmt::format("message {}: {}", f.outcome, out.reason), text);
 }
 

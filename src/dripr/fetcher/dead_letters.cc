@@ -3,11 +3,18 @@
 #include <optional>
 #include <set>
 
+#include "dripr/core/enum_names.h"
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/consumer.h"
 
 namespace dripr {
 namespace {
+
+constexpr auto kActionNames = EnumNames<RedriveEntry::Action>({
+    {RedriveEntry::Action::kRedriven, "redriven"},
+    {RedriveEntry::Action::kSkipped, "skipped"},
+    {RedriveEntry::Action::kDiscarded, "discarded"},
+});
 
 std::string Str(CampaignStatus s) { return std::string(ToString(s)); }
 
@@ -127,17 +134,7 @@ Result<RedriveVerdict> ClassifyDeadLetter(const ReceivedMessage& m, DataPart par
   }
 }
 
-std::string_view ToString(RedriveEntry::Action a) {
-  switch (a) {
-    case RedriveEntry::Action::kRedriven:
-      return "redriven";
-    case RedriveEntry::Action::kSkipped:
-      return "skipped";
-    case RedriveEntry::Action::kDiscarded:
-      return "discarded";
-  }
-  return "skipped";
-}
+std::string_view ToString(RedriveEntry::Action a) { return NameOf(kActionNames, a, "skipped"); }
 
 Result<std::vector<RedriveEntry>> RedriveDeadLetters(Queue& dlq, Queue& work, DataPart part,
                                                      Store& store, const RedriveOptions& options) {

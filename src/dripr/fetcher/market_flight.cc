@@ -4,6 +4,7 @@
 
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 
 namespace dripr {
 
@@ -13,12 +14,7 @@ MarketFlights::Flight::Flight(MarketFlights& owner, std::string name, std::strin
 }
 
 MarketFlights::Flight::~Flight() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  renewer_.join();
+  StopAndJoin(mu_, stop_, cv_, renewer_);
   if (auto ok = owner_.store_.ReleaseLease(name_, holder_); !ok) {
     // The lease then expires by itself; the others wait at most lease_ttl longer.
     DRIPR_LOG_WARN("could not release lease {}: {}", name_, ok.error().message);

@@ -4,6 +4,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 #include "dripr/fetcher/reports.h"
 
 namespace dripr {
@@ -46,12 +47,7 @@ void ReadinessProbe::Start() {
 }
 
 void ReadinessProbe::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (sampler_.joinable()) sampler_.join();
+  StopAndJoin(mu_, stop_, cv_, sampler_);
   database_.Stop();
   bus_.Stop();
 }

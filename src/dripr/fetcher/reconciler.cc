@@ -7,6 +7,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 
 namespace dripr {
 namespace {
@@ -128,12 +129,7 @@ void Reconciler::Start() {
 }
 
 void Reconciler::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  StopAndJoin(mu_, stop_, cv_, thread_);
   if (holding_) {
     if (auto r = store_.ReleaseLease(std::string(kReconcilerLeaseName), options_.holder); !r) {
       DRIPR_LOG_WARN("reconciler: releasing the lease: {}", r.error().ToString());

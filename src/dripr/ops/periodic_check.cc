@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 
 namespace dripr {
 
@@ -22,14 +23,7 @@ void PeriodicCheck::Start() {
   thread_ = std::thread([this] { Loop(); });
 }
 
-void PeriodicCheck::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void PeriodicCheck::Stop() { StopAndJoin(mu_, stop_, cv_, thread_); }
 
 void PeriodicCheck::Loop() {
   std::unique_lock lock(mu_);

@@ -17,6 +17,23 @@ std::string SqlitePath(std::string_view rest) {
   return std::string(rest);
 }
 
+template <class StorePtrT>
+Result<StorePtr> Opened(Result<StorePtrT> store) {
+  if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
+  return StorePtr(std::move(*store));
+}
+
+// PostgreSQL and MySQL/MariaDB take the same options from the URL.
+template <class NetworkedStore, class NetworkedOptions>
+Result<StorePtr> OpenNetworked(const StoreOptions& options) {
+  return Opened(NetworkedStore::Open(NetworkedOptions{.url = options.database_url,
+                                                      .required_parts = options.required_parts,
+                                                      .clock = options.clock,
+                                                      .ticker = options.ticker,
+                                                      .pool_size = options.pool_size,
+                                                      .retry_deadline = options.retry_deadline}));
+}
+
 }  // namespace
 
 Result<StorePtr> OpenStore(const StoreOptions& options) {
@@ -29,33 +46,13 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
     o.ticker = options.ticker;
     o.create = options.create;
     o.quick_check = options.quick_check;
-    auto store = SqliteStore::Open(std::move(o));
-    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
-    return StorePtr(std::move(*store));
+    return Opened(SqliteStore::Open(std::move(o)));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    PostgresStoreOptions o;
-    o.url = url;
-    o.required_parts = options.required_parts;
-    o.clock = options.clock;
-    o.ticker = options.ticker;
-    o.pool_size = options.pool_size;
-    o.retry_deadline = options.retry_deadline;
-    auto store = PostgresStore::Open(std::move(o));
-    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
-    return StorePtr(std::move(*store));
+    return OpenNetworked<PostgresStore, PostgresStoreOptions>(options);
   }
   if (url.starts_with("mysql://") || url.starts_with("mariadb://")) {
-    MysqlStoreOptions o;
-    o.url = url;
-    o.required_parts = options.required_parts;
-    o.clock = options.clock;
-    o.ticker = options.ticker;
-    o.pool_size = options.pool_size;
-    o.retry_deadline = options.retry_deadline;
-    auto store = MysqlStore::Open(std::move(o));
-    if (!store) return Fail(store.error().Wrap("DATABASE_URL"));
-    return StorePtr(std::move(*store));
+    return OpenNetworked<MysqlStore, MysqlStoreOptions>(options);
   }
   // Echo only the scheme: the rest of a URL may hold a password.
   std::string scheme = url.substr(0, url.find(':'));

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "dripr/core/ids.h"
@@ -73,21 +74,13 @@ class NetworkedStore : public StoreBase {
   int LatestSchemaVersion() const override { return kLatestSchemaVersion; }
 
   Result<int> SchemaVersion() override {
-    int version = 0;
-    DRIPR_TRY(Read("read schema version", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(version, ReadSchemaVersion(c));
-      return Ok();
-    }));
-    return version;
+    return ReadValue("read schema version", [&](Connection& c) { return ReadSchemaVersion(c); });
   }
 
   Status LoadZipCodes(const std::string& csv_path) override {
-    bool empty = false;
     // Cheap check first: a loaded table (the normal case on every start) skips the file.
-    DRIPR_TRY(Read("load zip codes", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(empty, ZipTableEmpty(c));
-      return Ok();
-    }));
+    DRIPR_ASSIGN_OR_RETURN(
+        bool empty, ReadValue("load zip codes", [&](Connection& c) { return ZipTableEmpty(c); }));
     if (!empty) return Ok();
     DRIPR_ASSIGN_OR_RETURN(std::vector<ZipRow> rows, ReadZipCodeCsv(csv_path));
     return LoadZipRows(csv_path, rows);
@@ -265,12 +258,7 @@ class NetworkedStore : public StoreBase {
   }
 
   Result<OutboxBacklog> PendingOutbox() override {
-    OutboxBacklog b;
-    DRIPR_TRY(Read("outbox backlog", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(b, ReadBacklog(c));
-      return Ok();
-    }));
-    return b;
+    return ReadValue("outbox backlog", [&](Connection& c) { return ReadBacklog(c); });
   }
 
   Status HeartbeatFetcher(const FetcherInfo& f) override {
@@ -416,15 +404,21 @@ class NetworkedStore : public StoreBase {
   Status WriteStatement(std::string_view what, const Work& fn) {
     return Run(what, !Driver::kStatementCommits, fn);
   }
+  // Read, for one value: `fn(c)` returns a Result<T>; its value (from the last attempt, when
+  // Run retried) or the error.
+  template <class Fn>
+  std::invoke_result_t<Fn, Connection&> ReadValue(std::string_view what, Fn fn) {
+    std::optional<typename std::invoke_result_t<Fn, Connection&>::value_type> out;
+    DRIPR_TRY(Read(what, [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(out, fn(c));
+      return Ok();
+    }));
+    return std::move(*out);
+  }
 
   // The outbox's highest id (0 when empty): StoreBase's wake-up check.
   Result<int64_t> MaxOutboxId() override {
-    int64_t max_id = 0;
-    DRIPR_TRY(Read("outbox max id", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
-      return Ok();
-    }));
-    return max_id;
+    return ReadValue("outbox max id", [&](Connection& c) { return ReadMaxOutboxId(c); });
   }
 
   virtual ConnectionPool<Connection>& pool() = 0;

@@ -26,20 +26,27 @@ ServiceError ParseSnsError(const HttpResponse& res) {
   return e;
 }
 
-// The <OpResult> element of a reply, or an error when the XML is not what SNS sends.
-Result<pugi::xml_node> ResultNode(const pugi::xml_document& doc, std::string_view op) {
-  std::string name(op);
+// The <OpResult> element of a reply parsed into `doc`, or an error when the reply is not the
+// XML SNS sends.
+Result<pugi::xml_node> ResultNode(pugi::xml_document& doc, const std::string& body,
+                                  std::string_view op) {
+  const std::string name(op);
+  if (!doc.load_buffer(body.data(), body.size())) {
+    return Fail(ErrorCode::kUnavailable, "SNS " + name + ": unparsable XML reply");
+  }
   pugi::xml_node result = doc.child((name + "Response").c_str()).child((name + "Result").c_str());
   if (!result) return Fail(ErrorCode::kUnavailable, "SNS " + name + ": malformed XML reply");
   return result;
 }
 
-Result<pugi::xml_document*> Parse(pugi::xml_document& doc, const std::string& body,
-                                  std::string_view op) {
-  if (!doc.load_buffer(body.data(), body.size())) {
-    return Fail(ErrorCode::kUnavailable, "SNS " + std::string(op) + ": unparsable XML reply");
+// The text of `result`'s child `field`; kUnavailable when the reply lacks it.
+Result<std::string> RequiredValue(pugi::xml_node result, std::string_view op, const char* field) {
+  std::string value = result.child_value(field);
+  if (value.empty()) {
+    return Fail(ErrorCode::kUnavailable,
+                "SNS " + std::string(op) + ": reply without " + std::string(field));
   }
-  return &doc;
+  return value;
 }
 
 void AddAttributeEntries(Params& params, const std::string& prefix,
@@ -70,11 +77,8 @@ Result<std::string> SnsClient::Call(std::string_view op, const Params& params) {
 Result<std::string> SnsClient::CreateTopic(const std::string& name) {
   DRIPR_ASSIGN_OR_RETURN(auto body, Call("CreateTopic", {{"Name", name}}));
   pugi::xml_document doc;
-  DRIPR_TRY(Parse(doc, body, "CreateTopic"));
-  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "CreateTopic"));
-  std::string arn = result.child_value("TopicArn");
-  if (arn.empty()) return Fail(ErrorCode::kUnavailable, "SNS CreateTopic: reply without TopicArn");
-  return arn;
+  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "CreateTopic"));
+  return RequiredValue(result, "CreateTopic", "TopicArn");
 }
 
 Status SnsClient::DeleteTopic(const std::string& topic_arn) {
@@ -91,8 +95,7 @@ Result<std::vector<std::string>> SnsClient::ListTopics() {
     if (!token.empty()) params.emplace_back("NextToken", token);
     DRIPR_ASSIGN_OR_RETURN(auto body, Call("ListTopics", params));
     pugi::xml_document doc;
-    DRIPR_TRY(Parse(doc, body, "ListTopics"));
-    DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "ListTopics"));
+    DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "ListTopics"));
     for (pugi::xml_node m : result.child("Topics").children("member")) {
       arns.emplace_back(m.child_value("TopicArn"));
     }
@@ -113,12 +116,8 @@ Result<std::string> SnsClient::Subscribe(const std::string& topic_arn, const std
   AddAttributeEntries(params, "Attributes", attributes);
   DRIPR_ASSIGN_OR_RETURN(auto body, Call("Subscribe", params));
   pugi::xml_document doc;
-  DRIPR_TRY(Parse(doc, body, "Subscribe"));
-  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "Subscribe"));
-  std::string arn = result.child_value("SubscriptionArn");
-  if (arn.empty())
-    return Fail(ErrorCode::kUnavailable, "SNS Subscribe: reply without SubscriptionArn");
-  return arn;
+  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "Subscribe"));
+  return RequiredValue(result, "Subscribe", "SubscriptionArn");
 }
 
 Status SnsClient::SetSubscriptionAttributes(const std::string& subscription_arn,
@@ -134,8 +133,7 @@ Result<std::map<std::string, std::string>> SnsClient::GetSubscriptionAttributes(
   DRIPR_ASSIGN_OR_RETURN(
       auto body, Call("GetSubscriptionAttributes", {{"SubscriptionArn", subscription_arn}}));
   pugi::xml_document doc;
-  DRIPR_TRY(Parse(doc, body, "GetSubscriptionAttributes"));
-  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "GetSubscriptionAttributes"));
+  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "GetSubscriptionAttributes"));
   std::map<std::string, std::string> attrs;
   for (pugi::xml_node e : result.child("Attributes").children("entry")) {
     attrs[e.child_value("key")] = e.child_value("value");
@@ -153,8 +151,7 @@ Result<std::vector<SnsSubscription>> SnsClient::ListSubscriptionsByTopic(
     if (!token.empty()) params.emplace_back("NextToken", token);
     DRIPR_ASSIGN_OR_RETURN(auto body, Call("ListSubscriptionsByTopic", params));
     pugi::xml_document doc;
-    DRIPR_TRY(Parse(doc, body, "ListSubscriptionsByTopic"));
-    DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "ListSubscriptionsByTopic"));
+    DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "ListSubscriptionsByTopic"));
     for (pugi::xml_node m : result.child("Subscriptions").children("member")) {
       subs.push_back(SnsSubscription{.subscription_arn = m.child_value("SubscriptionArn"),
                                      .protocol = m.child_value("Protocol"),
@@ -187,11 +184,8 @@ Result<std::string> SnsClient::Publish(const std::string& topic_arn, const std::
   }
   DRIPR_ASSIGN_OR_RETURN(auto body, Call("Publish", params));
   pugi::xml_document doc;
-  DRIPR_TRY(Parse(doc, body, "Publish"));
-  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, "Publish"));
-  std::string id = result.child_value("MessageId");
-  if (id.empty()) return Fail(ErrorCode::kUnavailable, "SNS Publish: reply without MessageId");
-  return id;
+  DRIPR_ASSIGN_OR_RETURN(auto result, ResultNode(doc, body, "Publish"));
+  return RequiredValue(result, "Publish", "MessageId");
 }
 
 }  // namespace dripr::aws

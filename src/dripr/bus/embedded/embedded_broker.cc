@@ -208,19 +208,26 @@ Result<bool> EmbeddedBroker::HasTables() {
   return found;
 }
 
+Result<EmbeddedQueueConfig> EmbeddedBroker::ReadQueueConfig(Connection& conn,
+                                                            const std::string& name) {
+  DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
+                                               "COALESCE(dlq_name, '') FROM bus_queues "
+                                               "WHERE name=?1"));
+  st.BindString(name);
+  DRIPR_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name + "\" is not declared");
+  EmbeddedQueueConfig c;
+  c.name = name;
+  c.visibility_timeout = std::chrono::seconds(st.Int(0));
+  c.max_receive_count = static_cast<int>(st.Int(1));
+  c.dead_letter_queue = st.Text(2);
+  return c;
+}
+
 Result<EmbeddedQueueConfig> EmbeddedBroker::GetQueueConfig(const std::string& name) {
   EmbeddedQueueConfig c;
   DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
-                                                 "COALESCE(dlq_name, '') FROM bus_queues "
-                                                 "WHERE name=?1"));
-    st.BindString(name);
-    DRIPR_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name + "\" is not declared");
-    c.name = name;
-    c.visibility_timeout = std::chrono::seconds(st.Int(0));
-    c.max_receive_count = static_cast<int>(st.Int(1));
-    c.dead_letter_queue = st.Text(2);
+    DRIPR_ASSIGN_OR_RETURN(c, ReadQueueConfig(conn, name));
     return Ok();
   }));
   return c;

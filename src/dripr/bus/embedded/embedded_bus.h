@@ -138,6 +138,9 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
                  std::unique_ptr<sqlite::Connection> conn);
   Status CreateSchema();
   int64_t NowMillis() const;
+  // The declared queue `name` as stored on `conn`; kNotFound when it is not declared.
+  static Result<EmbeddedQueueConfig> ReadQueueConfig(sqlite::Connection& conn,
+                                                     const std::string& name);
 
   // The only ways queues and topics reach the database: writes run `fn` inside one
   // BEGIN IMMEDIATE transaction (committed when `fn` succeeds) on the process's one writer

@@ -130,10 +130,7 @@ Result<std::string> EmbeddedQueue::Send(const OutgoingMessage& m) {
   DRIPR_TRY(embedded::ValidateMessage(m));
   std::string id = NewUuid();
   DRIPR_TRY(broker_->InWriteTransaction("send to " + name_, [&](Connection& conn) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-    q.BindString(name_);
-    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+    DRIPR_TRY(EmbeddedBroker::ReadQueueConfig(conn, name_));  // kNotFound once deleted
     return embedded::InsertMessage(conn, name_, id, m.body,
                                    embedded::EncodeAttributes(m.attributes), broker_->NowMillis(),
                                    m.delay.count() * 1000);
@@ -203,15 +200,10 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::TryReceive(
   std::string dlq;
   bool moved = false;
   DRIPR_TRY(broker_->InWriteTransaction("receive from " + name_, [&](Connection& conn) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT visibility_timeout_s, max_receive_count, "
-                                                "COALESCE(dlq_name, '') FROM bus_queues "
-                                                "WHERE name=?1"));
-    q.BindString(name_);
-    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
-    const int64_t vis_s = visibility ? visibility->count() : q.Int(0);
-    const int64_t max_receives = q.Int(1);
-    dlq = q.Text(2);
+    DRIPR_ASSIGN_OR_RETURN(auto config, EmbeddedBroker::ReadQueueConfig(conn, name_));
+    const int64_t vis_s = visibility ? visibility->count() : config.visibility_timeout.count();
+    const int64_t max_receives = config.max_receive_count;
+    dlq = config.dead_letter_queue;
     const int64_t now = broker_->NowMillis();
 
     struct Row {
@@ -364,10 +356,7 @@ Result<std::vector<Status>> EmbeddedQueue::ChangeVisibilityBatch(
 Result<QueueStats> EmbeddedQueue::Stats() {
   QueueStats s;
   DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto q, conn.Prepare("SELECT 1 FROM bus_queues WHERE name=?1"));
-    q.BindString(name_);
-    DRIPR_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) return Fail(ErrorCode::kNotFound, "queue \"" + name_ + "\" is not declared");
+    DRIPR_TRY(EmbeddedBroker::ReadQueueConfig(conn, name_));  // kNotFound once deleted
     // Not visible and never received (no receipt): sent with a delay that has not passed.
     // A message the broker moved here has no receipt either, but is visible at once.
     DRIPR_ASSIGN_OR_RETURN(

@@ -1,12 +1,14 @@
 #pragma once
-// Versioned schema migrations (docs/contracts.md §3). Every SQL dialect has its own list with the
-// SAME version numbers and the same tables/columns; kLatestSchemaVersion is the one place that says
-// how far the lists go. A new migration appends version kLatestSchemaVersion+1 to every dialect's
-// list and bumps the constant (tests/store/migrations_test.cc checks the lists).
+// Versioned schema migrations (docs/contracts.md §3). Every SQL dialect has its own SQL for the
+// SAME versions and the same tables/columns; kLatestSchemaVersion is the one place that says how
+// far the lists go, MigrationList the one place that numbers and names them. A new migration
+// bumps the constant, adds its name to MigrationList and its SQL to every dialect. The SQL of a
+// version already shipped never changes: tests/store/migrations_test.cc pins it.
 //
 // Bookkeeping table (every dialect): schema_migrations(version INTEGER PRIMARY KEY,
 // applied_at TEXT NOT NULL), one row per applied migration.
 
+#include <array>
 #include <functional>
 #include <span>
 #include <string_view>
@@ -22,6 +24,31 @@ struct Migration {
   std::string_view name;  // short description, for logs
   std::string_view sql;   // one or more statements, run inside one transaction
 };
+
+// v4, the same text in every dialect: the dashboard's campaign table pages by id (keyset) with
+// an optional status filter or zip search; these keep each page an index range scan at 100k+
+// campaigns (docs/decisions/dashboard.md).
+inline constexpr std::string_view kPagingIndexesSql = R"sql(
+CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
+CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
+)sql";
+
+// A dialect's list: versions 1..kLatestSchemaVersion under the names every dialect shares,
+// `sql[i]` being version i+1 in that dialect.
+using DialectSql = std::array<std::string_view, kLatestSchemaVersion>;
+constexpr std::array<Migration, kLatestSchemaVersion> MigrationList(const DialectSql& sql) {
+  constexpr std::array<std::string_view, kLatestSchemaVersion> kNames = {
+      "campaigns, parts, market data, zip codes, outbox",
+      "reconciler columns, leases, fetcher heartbeats",
+      "cluster-wide provider budgets",
+      "campaign paging indexes for the dashboard",
+  };
+  std::array<Migration, kLatestSchemaVersion> list{};
+  for (size_t i = 0; i < list.size(); ++i) {
+    list[i] = Migration{static_cast<int>(i) + 1, kNames[i], sql[i]};
+  }
+  return list;
+}
 
 // SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
 std::span<const Migration> SqliteMigrations();

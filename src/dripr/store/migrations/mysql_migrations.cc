@@ -9,8 +9,6 @@
 // runs with GET_LOCK (MysqlStore::Migrate). Partial indexes do not exist: the outbox's
 // pending-row indexes lead with published_at instead.
 
-#include <array>
-
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
@@ -167,19 +165,7 @@ CREATE TABLE provider_budget (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-// v4: see sqlite_migrations.cc (same indexes).
-constexpr std::string_view kV4Sql = R"sql(
-CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
-CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
-)sql";
-
-constexpr std::array<Migration, 4> kMysqlMigrations = {{
-    {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
-    {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
-    {3, "cluster-wide provider budgets", kV3Sql},
-    {4, "campaign paging indexes for the dashboard", kV4Sql},
-}};
-static_assert(kMysqlMigrations.back().version == kLatestSchemaVersion);
+constexpr auto kMysqlMigrations = MigrationList({kV1Sql, kV2Sql, kV3Sql, kPagingIndexesSql});
 
 }  // namespace
 

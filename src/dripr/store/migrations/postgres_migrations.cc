@@ -5,8 +5,6 @@
 // The outbox has a statement-level trigger that NOTIFYs channel `dripr_outbox` on insert, so
 // relays in other processes wake at once (PostgresStore::WaitForOutbox), whoever inserted.
 
-#include <array>
-
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
@@ -166,19 +164,7 @@ CREATE TABLE provider_budget (
 );
 )sql";
 
-// v4: see sqlite_migrations.cc (same indexes).
-constexpr std::string_view kV4Sql = R"sql(
-CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
-CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
-)sql";
-
-constexpr std::array<Migration, 4> kPostgresMigrations = {{
-    {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
-    {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
-    {3, "cluster-wide provider budgets", kV3Sql},
-    {4, "campaign paging indexes for the dashboard", kV4Sql},
-}};
-static_assert(kPostgresMigrations.back().version == kLatestSchemaVersion);
+constexpr auto kPostgresMigrations = MigrationList({kV1Sql, kV2Sql, kV3Sql, kPagingIndexesSql});
 
 }  // namespace
 

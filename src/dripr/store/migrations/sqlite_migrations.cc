@@ -2,8 +2,6 @@
 // are read at run time. Timestamps are ISO-8601 UTC text ("2026-11-29T13:40:22.123Z", see
 // core/time.h), so text comparison orders them. Empty strings are stored as NULL.
 
-#include <array>
-
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
@@ -160,21 +158,7 @@ CREATE TABLE provider_budget (
 ) WITHOUT ROWID;
 )sql";
 
-// v4: the dashboard's campaign table pages by id (keyset) with an optional status filter or
-// zip search; these keep each page an index range scan at 100k+ campaigns
-// (docs/decisions/dashboard.md).
-constexpr std::string_view kV4Sql = R"sql(
-CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
-CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
-)sql";
-
-constexpr std::array<Migration, 4> kSqliteMigrations = {{
-    {1, "campaigns, parts, market data, zip codes, outbox", kV1Sql},
-    {2, "reconciler columns, leases, fetcher heartbeats", kV2Sql},
-    {3, "cluster-wide provider budgets", kV3Sql},
-    {4, "campaign paging indexes for the dashboard", kV4Sql},
-}};
-static_assert(kSqliteMigrations.back().version == kLatestSchemaVersion);
+constexpr auto kSqliteMigrations = MigrationList({kV1Sql, kV2Sql, kV3Sql, kPagingIndexesSql});
 
 }  // namespace
 

@@ -15,13 +15,6 @@ namespace dripr::my {
 
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> PercentDecode(std::string_view in, std::string_view what) {
   std::string out;
   for (size_t i = 0; i < in.size(); ++i) {
@@ -29,8 +22,8 @@ Result<std::string> PercentDecode(std::string_view in, std::string_view what) {
       out += in[i];
       continue;
     }
-    int hi = i + 2 < in.size() ? HexDigit(in[i + 1]) : -1;
-    int lo = i + 2 < in.size() ? HexDigit(in[i + 2]) : -1;
+    int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+    int lo = i + 2 < in.size() ? HexDigitValue(in[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Fail(ErrorCode::kInvalidArgument,
                   "MySQL URL: bad percent-encoding in the " + std::string(what));
