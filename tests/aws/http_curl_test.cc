@@ -81,7 +81,9 @@ void ExpectResponse(HttpClient& client, const HttpRequest& req, int status,
   auto res = client.Send(req);
   ASSERT_TRUE(res) << req.method << " " << req.url << ": " << res.error().ToString();
   EXPECT_EQ(res->status, status) << req.method << " " << req.url;
-  if (body) EXPECT_EQ(res->body, *body) << req.method << " " << req.url;
+  if (body) {
+    EXPECT_EQ(res->body, *body) << req.method << " " << req.url;
+  }
 }
 
 TEST(CurlHttpClient, ErrorStatusesAreResponsesNotErrors) {
