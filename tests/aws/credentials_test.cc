@@ -256,19 +256,25 @@ TEST(CredentialsFromContainer, RelativeUriAndFullUriWithToken) {
   EXPECT_EQ(remote.error().code, ErrorCode::kInvalidArgument);
 }
 
+// The credentials of a container credentials service (real HTTP on loopback) that answers
+// with `document`.
+Result<Credentials> FromContainerAnswering(const std::string& document) {
+  TestServer server;
+  server.server().Get("/creds", [&document](const httplib::Request&, httplib::Response& res) {
+    res.set_content(document, "application/json");
+  });
+  server.Start();
+  return CredentialsFromContainer(
+      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/creds"}}),
+      {.http = NewCurlHttpClient()});
+}
+
 // Found while fuzzing (tests/fuzz/corpus/credentials/): a credentials service's text (the
 // document's Code, STS's error Message) went into the error whole, control bytes included.
 TEST(CredentialsFromContainer, ServiceTextInErrorsIsCutShortAndEscaped) {
-  TestServer server;
-  server.server().Get("/code", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"AccessKeyId":"a","SecretAccessKey":"b","Code":"Fail\u001b[2J)" +
-                        std::string(5000, 'x') + "\"}",
-                    "application/json");
-  });
-  server.Start();
-  auto r = CredentialsFromContainer(
-      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/code"}}),
-      {.http = NewCurlHttpClient()});
+  auto r =
+      FromContainerAnswering(R"({"AccessKeyId":"a","SecretAccessKey":"b","Code":"Fail\u001b[2J)" +
+                             std::string(5000, 'x') + "\"}");
   ASSERT_FALSE(r);
   EXPECT_TRUE(
       r.error().message.starts_with("container credentials: credentials code Fail\\x1b[2Jxxx"))
@@ -278,15 +284,8 @@ TEST(CredentialsFromContainer, ServiceTextInErrorsIsCutShortAndEscaped) {
 
 // Found by credentials_fuzz: a document with an empty secret was taken as credentials.
 TEST(CredentialsFromContainer, EmptyKeyOrSecretIsMalformed) {
-  TestServer server;
-  server.server().Get("/empty", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"AccessKeyId":"ASIA1","SecretAccessKey":"","Code":"Success"})",
-                    "application/json");
-  });
-  server.Start();
-  auto r = CredentialsFromContainer(
-      Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", server.Url() + "/empty"}}),
-      {.http = NewCurlHttpClient()});
+  auto r =
+      FromContainerAnswering(R"({"AccessKeyId":"ASIA1","SecretAccessKey":"","Code":"Success"})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(r.error().message, "container credentials: empty AccessKeyId or SecretAccessKey");
@@ -404,12 +403,18 @@ TEST(DefaultChain, UnreachableImdsListsWhatWasTried) {
       << c.error().message;
 }
 
+// The default chain with nothing configured but the instance metadata service `imds`.
+CredentialsProviderPtr ChainOnImdsOnly(const FakeImds& imds, const Clock& clock,
+                                       std::chrono::seconds refresh_margin) {
+  return NewDefaultCredentialsChain(
+      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
+      {.http = NewCurlHttpClient(), .clock = &clock, .refresh_margin = refresh_margin});
+}
+
 TEST(DefaultChain, CachesAndRefreshesTemporaryCredentialsBeforeExpiry) {
   FakeImds imds;
   ManualClock clock(T0());
-  auto chain = NewDefaultCredentialsChain(
-      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
-      {.http = NewCurlHttpClient(), .clock = &clock, .refresh_margin = 5min});
+  auto chain = ChainOnImdsOnly(imds, clock, 5min);
   auto a = chain->Get();
   ASSERT_TRUE(a) << a.error().ToString();
   auto b = chain->Get();
@@ -453,9 +458,7 @@ TEST(DefaultChain, CachesAndRefreshesTemporaryCredentialsBeforeExpiry) {
 TEST(DefaultChain, IsThreadSafe) {
   FakeImds imds;
   ManualClock clock(T0());
-  auto chain = NewDefaultCredentialsChain(
-      Aws({{"HOME", "/nonexistent"}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.server.Url()}}),
-      {.http = NewCurlHttpClient(), .clock = &clock});
+  auto chain = ChainOnImdsOnly(imds, clock, CredentialChainOptions{}.refresh_margin);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {

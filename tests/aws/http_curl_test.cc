@@ -5,6 +5,8 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "aws/test_server.h"
@@ -73,6 +75,17 @@ TEST(CurlHttpClient, SendsMethodHeadersBodyAndReadsStatusHeadersBody) {
   // (cpp-httplib drops headers with empty values when parsing, so X-Empty is not checked.)
 }
 
+// Sends `req` and expects a response with `status` and, when given, `body`.
+void ExpectResponse(HttpClient& client, const HttpRequest& req, int status,
+                    const std::optional<std::string>& body = std::nullopt) {
+  auto res = client.Send(req);
+  ASSERT_TRUE(res) << req.method << " " << req.url << ": " << res.error().ToString();
+  EXPECT_EQ(res->status, status) << req.method << " " << req.url;
+  if (body) {
+    EXPECT_EQ(res->body, *body) << req.method << " " << req.url;
+  }
+}
+
 TEST(CurlHttpClient, ErrorStatusesAreResponsesNotErrors) {
   TestServer ts;
   ts.server().Get("/404", [](const httplib::Request&, httplib::Response& res) {
@@ -85,13 +98,8 @@ TEST(CurlHttpClient, ErrorStatusesAreResponsesNotErrors) {
   });
   ts.Start();
   auto client = NewCurlHttpClient();
-  auto r404 = client->Send({.method = "GET", .url = ts.Url() + "/404"});
-  ASSERT_TRUE(r404) << r404.error().ToString();
-  EXPECT_EQ(r404->status, 404);
-  EXPECT_EQ(r404->body, "nope");
-  auto r503 = client->Send({.method = "GET", .url = ts.Url() + "/503"});
-  ASSERT_TRUE(r503) << r503.error().ToString();
-  EXPECT_EQ(r503->status, 503);
+  ExpectResponse(*client, {.method = "GET", .url = ts.Url() + "/404"}, 404, "nope");
+  ExpectResponse(*client, {.method = "GET", .url = ts.Url() + "/503"}, 503);
 }
 
 TEST(CurlHttpClient, PutAndDeleteWithEmptyBodies) {
@@ -106,14 +114,9 @@ TEST(CurlHttpClient, PutAndDeleteWithEmptyBodies) {
                      [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
   ts.Start();
   auto client = NewCurlHttpClient();
-  auto put = client->Send({.method = "PUT", .url = ts.Url() + "/token"});
-  ASSERT_TRUE(put) << put.error().ToString();
-  EXPECT_EQ(put->status, 200);
-  EXPECT_EQ(put->body, "tok");
+  ExpectResponse(*client, {.method = "PUT", .url = ts.Url() + "/token"}, 200, "tok");
   EXPECT_EQ(put_len.load(), 0);
-  auto del = client->Send({.method = "DELETE", .url = ts.Url() + "/thing"});
-  ASSERT_TRUE(del) << del.error().ToString();
-  EXPECT_EQ(del->status, 204);
+  ExpectResponse(*client, {.method = "DELETE", .url = ts.Url() + "/thing"}, 204);
 }
 
 TEST(CurlHttpClient, ReusesTheConnectionOnTheSameThread) {

@@ -13,12 +13,11 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-class InfraMotoTest : public ::testing::Test {
+class InfraMotoTest : public testing::MotoTest {
  protected:
   void SetUp() override {
-    DRIPR_REQUIRE_MOTO();
-    sns_ = std::make_unique<SnsClient>(testing::MotoOptions());
-    sqs_ = std::make_unique<SqsClient>(testing::MotoOptions());
+    MotoTest::SetUp();
+    if (IsSkipped()) return;
     opts_.env_name = "dev";
     opts_.name_prefix = testing::UniqueName("infra") + "-";
   }
@@ -26,18 +25,6 @@ class InfraMotoTest : public ::testing::Test {
     if (sns_) (void)InfraDown(*sns_, *sqs_, opts_);  // best-effort clean-up
   }
 
-  // Messages on `url` within about a second (the queue is drained).
-  std::vector<SqsMessage> Drain(const std::string& url) {
-    std::vector<SqsMessage> out;
-    for (;;) {
-      auto got = sqs_->ReceiveMessage(url, {.max_messages = 10, .wait = 1s});
-      if (!got || got->empty()) return out;
-      for (auto& m : *got) out.push_back(std::move(m));
-    }
-  }
-
-  std::unique_ptr<SnsClient> sns_;
-  std::unique_ptr<SqsClient> sqs_;
   InfraOptions opts_;
 };
 

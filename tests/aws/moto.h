@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "dripr/bus/aws/aws_client.h"
 #include "dripr/bus/aws/sns_client.h"
@@ -59,5 +61,49 @@ inline std::string UniqueName(const std::string& prefix) {
                         100000000) +
          "-" + std::to_string(counter++);
 }
+
+// A fixture with SNS and SQS clients on moto (tests skip when there is none) and the
+// topics, queues and draining the moto suites share. A derived SetUp calls MotoTest::SetUp()
+// first and returns when IsSkipped().
+class MotoTest : public ::testing::Test {
+ protected:
+  struct MotoQueue {
+    std::string url;
+    std::string arn;
+  };
+
+  void SetUp() override {
+    DRIPR_REQUIRE_MOTO();
+    sns_ = std::make_shared<SnsClient>(MotoOptions());
+    sqs_ = std::make_shared<SqsClient>(MotoOptions());
+  }
+
+  // Creates a topic with a unique name starting with `prefix`; its ARN in *arn.
+  void NewTopic(const std::string& prefix, std::string* arn) {
+    auto created = sns_->CreateTopic(UniqueName(prefix));
+    ASSERT_TRUE(created) << created.error().ToString();
+    *arn = *created;
+  }
+  // Creates a queue with a unique name starting with `prefix`; its URL and ARN in *queue.
+  void NewQueue(const std::string& prefix, MotoQueue* queue) {
+    auto url = sqs_->CreateQueue(UniqueName(prefix));
+    ASSERT_TRUE(url) << url.error().ToString();
+    auto attrs = sqs_->GetQueueAttributes(*url, {"QueueArn"});
+    ASSERT_TRUE(attrs) << attrs.error().ToString();
+    *queue = {*url, attrs->at("QueueArn")};
+  }
+  // Messages on `url` within about a second (the queue is drained).
+  std::vector<SqsMessage> Drain(const std::string& url) {
+    std::vector<SqsMessage> out;
+    for (;;) {
+      auto got = sqs_->ReceiveMessage(url, {.max_messages = 10, .wait = std::chrono::seconds(1)});
+      if (!got || got->empty()) return out;
+      for (auto& m : *got) out.push_back(std::move(m));
+    }
+  }
+
+  std::shared_ptr<SnsClient> sns_;
+  std::shared_ptr<SqsClient> sqs_;
+};
 
 }  // namespace dripr::aws::testing

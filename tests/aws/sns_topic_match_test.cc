@@ -20,27 +20,18 @@ using ::testing::HasSubstr;
 
 constexpr const char* kBodyFilter = R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})";
 
-class SnsTopicMatchTest : public ::testing::Test {
+class SnsTopicMatchTest : public MotoTest {
  protected:
   void SetUp() override {
-    DRIPR_REQUIRE_MOTO();
-    sns_ = std::make_shared<SnsClient>(MotoOptions());
-    sqs_ = std::make_shared<SqsClient>(MotoOptions());
-    auto arn = sns_->CreateTopic(UniqueName("match"));
-    ASSERT_TRUE(arn) << arn.error().ToString();
-    topic_arn_ = *arn;
-    for (auto& q : queues_) {
-      auto url = sqs_->CreateQueue(UniqueName("match-q"));
-      ASSERT_TRUE(url) << url.error().ToString();
-      auto attrs = sqs_->GetQueueAttributes(*url, {"QueueArn"});
-      ASSERT_TRUE(attrs) << attrs.error().ToString();
-      q = {*url, attrs->at("QueueArn")};
-    }
+    MotoTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(NewTopic("match", &topic_arn_));
+    for (auto& q : queues_) ASSERT_NO_FATAL_FAILURE(NewQueue("match-q", &q));
   }
 
   // Subscribes queue `i` with `attributes` (FilterPolicy, FilterPolicyScope); returns its ARN.
   std::string Subscribe(size_t i, const std::map<std::string, std::string>& attributes) {
-    auto sub = sns_->Subscribe(topic_arn_, "sqs", queues_[i].second, attributes);
+    auto sub = sns_->Subscribe(topic_arn_, "sqs", queues_[i].arn, attributes);
     EXPECT_TRUE(sub) << sub.error().ToString();
     return sub ? *sub : "";
   }
@@ -51,10 +42,8 @@ class SnsTopicMatchTest : public ::testing::Test {
     return r ? *r : SubscriptionMatches{.subscriptions = -1};
   }
 
-  std::shared_ptr<SnsClient> sns_;
-  std::shared_ptr<SqsClient> sqs_;
   std::string topic_arn_;
-  std::array<std::pair<std::string, std::string>, 3> queues_;  // url, arn
+  std::array<MotoQueue, 3> queues_;
 };
 
 TEST_F(SnsTopicMatchTest, EvaluatesEachSubscriptionsPolicyInItsScope) {
@@ -104,7 +93,7 @@ TEST_F(SnsTopicMatchTest, APolicyOutsideTheEvaluatedSubsetIsUndecidedNotAMatch) 
   EXPECT_EQ(r.subscriptions, 1);
   EXPECT_EQ(r.matched, 0);
   ASSERT_EQ(r.undecided.size(), 1u);
-  EXPECT_THAT(r.undecided[0], HasSubstr(queues_[0].second));
+  EXPECT_THAT(r.undecided[0], HasSubstr(queues_[0].arn));
   EXPECT_THAT(r.undecided[0], HasSubstr("\"numeric\" is not supported"));
 }
 
@@ -128,9 +117,9 @@ class PublishOnAwsTest : public SnsTopicMatchTest {
     cli_.SetEnv("AWS_SECRET_ACCESS_KEY", kFakeSecret);
     cli_.SetEnv("AWS_EC2_METADATA_DISABLED", "true");
     cli_.SetEnv("SNS_CAMPAIGN_EVENTS_TOPIC_ARN", topic_arn_);
-    cli_.SetEnv("SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", queues_[0].first);
-    cli_.SetEnv("SQS_ACTIVE_LISTINGS_QUEUE_URL", queues_[1].first);
-    cli_.SetEnv("SQS_RECENT_SALES_QUEUE_URL", queues_[2].first);
+    cli_.SetEnv("SQS_LOCAL_MARKET_UPDATES_QUEUE_URL", queues_[0].url);
+    cli_.SetEnv("SQS_ACTIVE_LISTINGS_QUEUE_URL", queues_[1].url);
+    cli_.SetEnv("SQS_RECENT_SALES_QUEUE_URL", queues_[2].url);
   }
   ::dripr::testing::DriprCli cli_;
 };

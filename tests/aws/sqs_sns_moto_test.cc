@@ -141,34 +141,20 @@ TEST_F(SqsMotoTest, RejectsBadReceiveParametersLocally) {
   EXPECT_EQ(eleven.error().code, ErrorCode::kInvalidArgument);
 }
 
-class SnsMotoTest : public ::testing::Test {
+class SnsMotoTest : public testing::MotoTest {
  protected:
   void SetUp() override {
-    DRIPR_REQUIRE_MOTO();
-    sns_ = std::make_unique<SnsClient>(MotoOptions());
-    sqs_ = std::make_unique<SqsClient>(MotoOptions());
-    auto arn = sns_->CreateTopic(UniqueName("topic"));
-    ASSERT_TRUE(arn) << arn.error().ToString();
-    topic_ = *arn;
-    auto url = sqs_->CreateQueue(UniqueName("sub"));
-    ASSERT_TRUE(url) << url.error().ToString();
-    queue_url_ = *url;
-    auto attrs = sqs_->GetQueueAttributes(queue_url_, {"QueueArn"});
-    ASSERT_TRUE(attrs) << attrs.error().ToString();
-    queue_arn_ = attrs->at("QueueArn");
+    MotoTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_NO_FATAL_FAILURE(NewTopic("topic", &topic_));
+    MotoQueue q;
+    ASSERT_NO_FATAL_FAILURE(NewQueue("sub", &q));
+    queue_url_ = q.url;
+    queue_arn_ = q.arn;
   }
 
-  std::vector<SqsMessage> Drain() {
-    std::vector<SqsMessage> out;
-    for (;;) {
-      auto got = sqs_->ReceiveMessage(queue_url_, {.max_messages = 10, .wait = 1s});
-      if (!got || got->empty()) return out;
-      for (auto& m : *got) out.push_back(std::move(m));
-    }
-  }
+  std::vector<SqsMessage> Drain() { return MotoTest::Drain(queue_url_); }
 
-  std::unique_ptr<SnsClient> sns_;
-  std::unique_ptr<SqsClient> sqs_;
   std::string topic_, queue_url_, queue_arn_;
 };
 

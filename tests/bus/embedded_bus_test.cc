@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "bus/temp_dir.h"
+#include "bus/broker_fixture.h"
 #include "support/bus_contract.h"
 
 namespace dripr::testing {
@@ -47,15 +47,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BusContractParam{"raw", [] { return MakeEmbeddedSetup(true); }}),
     BusContractName);
 
-class EmbeddedBrokerTest : public ::testing::Test {
+class EmbeddedBrokerTest : public BrokerFixture {
  protected:
-  void SetUp() override {
-    auto b = EmbeddedBroker::Open(dir_.File("bus.db"));
-    ASSERT_TRUE(b) << b.error().ToString();
-    broker_ = *b;
-  }
-  TempDir dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db")); }
 };
 
 TEST_F(EmbeddedBrokerTest, DeclareQueueValidates) {

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "bus/temp_dir.h"
+#include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 
 namespace dripr::testing {
@@ -23,14 +23,10 @@ using Steady = std::chrono::steady_clock;
 
 constexpr std::string_view kStale = "receipt handle is invalid or expired";
 
-class EmbeddedQueueTest : public ::testing::Test {
+class EmbeddedQueueTest : public BrokerFixture {
  protected:
   void SetUp() override {
-    EmbeddedBrokerOptions options;
-    options.clock = &clock_;
-    auto b = EmbeddedBroker::Open(dir_.File("bus.db"), options);
-    ASSERT_TRUE(b) << b.error().ToString();
-    broker_ = *b;
+    ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db", {.clock = &clock_}));
     ASSERT_TRUE(broker_->DeclareQueue({.name = "dlq"}));
     ASSERT_TRUE(broker_->DeclareQueue({.name = "work",
                                        .visibility_timeout = seconds(30),
@@ -60,9 +56,6 @@ class EmbeddedQueueTest : public ::testing::Test {
   }
 
   ManualClock clock_{SysTime{} + std::chrono::hours(24 * 365 * 56)};
-  TempDir dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
-  std::unique_ptr<EmbeddedQueue> work_, dlq_;
 };
 
 TEST_F(EmbeddedQueueTest, VisibilityFollowsTheInjectedClock) {

@@ -3,7 +3,7 @@
 // then; docs/decisions/bus.md.
 #include <gtest/gtest.h>
 
-#include "bus/temp_dir.h"
+#include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/sqlite/writer.h"
 
@@ -14,12 +14,10 @@ using sqlite::Connection;
 using sqlite::Writer;
 using std::chrono::seconds;
 
-class TxAckTest : public ::testing::Test {
+class TxAckTest : public BrokerFixture {
  protected:
   void SetUp() override {
-    auto b = EmbeddedBroker::Open(dir_.File("one.db"));
-    ASSERT_TRUE(b) << b.error().ToString();
-    broker_ = *b;
+    ASSERT_NO_FATAL_FAILURE(OpenBroker("one.db"));
     ASSERT_TRUE(broker_->DeclareQueue({.name = "q"}));
     auto q = broker_->OpenQueue("q");
     ASSERT_TRUE(q);
@@ -61,8 +59,6 @@ class TxAckTest : public ::testing::Test {
     return n;
   }
 
-  TempDir dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
   std::unique_ptr<EmbeddedQueue> queue_;
   std::shared_ptr<Writer> writer_;
 };

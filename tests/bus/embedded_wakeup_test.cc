@@ -7,7 +7,7 @@
 #include <cstring>
 #include <thread>
 
-#include "bus/temp_dir.h"
+#include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 
 namespace dripr::testing {
@@ -19,12 +19,10 @@ using Steady = std::chrono::steady_clock;
 
 constexpr milliseconds kCrossProcessBound{100};  // issue 2: "within 100 ms"
 
-class WakeupTest : public ::testing::Test {
+class WakeupTest : public BrokerFixture {
  protected:
   void SetUp() override {
-    auto b = EmbeddedBroker::Open(File());
-    ASSERT_TRUE(b) << b.error().ToString();
-    broker_ = *b;
+    ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db"));
     ASSERT_TRUE(broker_->DeclareTopic("t"));
     ASSERT_TRUE(broker_->DeclareQueue({.name = "q"}));
     ASSERT_TRUE(broker_->Subscribe({.topic = "t", .queue = "q", .raw_delivery = true}));
@@ -50,9 +48,6 @@ class WakeupTest : public ::testing::Test {
     for (const auto& m : got) EXPECT_TRUE(q.Delete(m.receipt_handle));
     return std::chrono::duration_cast<milliseconds>(received - produced);
   }
-
-  TempDir dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
 };
 
 TEST_F(WakeupTest, SameBrokerSendWakesAtOnce) {

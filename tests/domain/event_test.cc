@@ -92,18 +92,24 @@ TEST(DecodeStatusChange, RoundTripsEveryStatus) {
   EXPECT_EQ(*DecodeStatusChange(EncodeStatusChange(bare)), bare);
 }
 
-TEST(DecodeStatusChange, AcceptsWhatThePythonDbClientPublishes) {
-  // json.dumps() with its default separators; naive isoformat() timestamp with microseconds.
-  auto e = DecodeStatusChange(
-      R"({"event_type": "STATUS_CHANGE", "payload": {"campaign_id": "c-123", "zip_code": "02139", )"
-      R"("from_status": "DORMANT", "to_status": "WAITING_FOR_DATA", )"
-      R"("timestamp": "2026-11-29T13:40:22.123456"}})");
+// The event the Python client publishes in these tests: c-123 in 02139 going from DORMANT to
+// WAITING_FOR_DATA at 2026-11-29T13:40:22.123456 (shown to the millisecond).
+void ExpectThePythonClientsEvent(const Result<StatusChangeEvent>& e) {
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->campaign_id, "c-123");
   EXPECT_EQ(e->zip_code, "02139");
   EXPECT_EQ(e->from_status, CampaignStatus::kDormant);
   EXPECT_EQ(e->to_status, CampaignStatus::kWaitingForData);
   EXPECT_EQ(FormatIso8601(e->timestamp), "2026-11-29T13:40:22.123Z");
+}
+
+TEST(DecodeStatusChange, AcceptsWhatThePythonDbClientPublishes) {
+  // json.dumps() with its default separators; naive isoformat() timestamp with microseconds.
+  auto e = DecodeStatusChange(
+      R"({"event_type": "STATUS_CHANGE", "payload": {"campaign_id": "c-123", "zip_code": "02139", )"
+      R"("from_status": "DORMANT", "to_status": "WAITING_FOR_DATA", )"
+      R"("timestamp": "2026-11-29T13:40:22.123456"}})");
+  ASSERT_NO_FATAL_FAILURE(ExpectThePythonClientsEvent(e));
   EXPECT_EQ(e->timestamp.time_since_epoch() % std::chrono::seconds(1),
             std::chrono::microseconds(123456));
   EXPECT_EQ(e->event_id, std::nullopt);
@@ -142,13 +148,7 @@ constexpr std::string_view kMotoEnvelope = R"({
 })";
 
 TEST(DecodeStatusChange, UnwrapsTheSnsEnvelopeAsMotoWritesIt) {
-  auto e = DecodeStatusChange(kMotoEnvelope);
-  ASSERT_TRUE(e) << e.error().message;
-  EXPECT_EQ(e->campaign_id, "c-123");
-  EXPECT_EQ(e->zip_code, "02139");
-  EXPECT_EQ(e->from_status, CampaignStatus::kDormant);
-  EXPECT_EQ(e->to_status, CampaignStatus::kWaitingForData);
-  EXPECT_EQ(FormatIso8601(e->timestamp), "2026-11-29T13:40:22.123Z");
+  ASSERT_NO_FATAL_FAILURE(ExpectThePythonClientsEvent(DecodeStatusChange(kMotoEnvelope)));
 }
 
 TEST(DecodeStatusChange, UnwrapsAnEnvelopeAroundOurOwnEncoding) {

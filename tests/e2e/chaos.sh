@@ -34,18 +34,11 @@ echo "chaos seed: $SEED (CHAOS_SEED=$SEED replays this schedule), mode $MODE, $N
 T0=$SECONDS
 
 # ---- the fake RentCast server with the fault mix -----------------------------------------
-FAKE="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
-[[ -x $FAKE ]] || fail "fake_rentcast not built at $FAKE"
-KEY="chaos-key-$RANDOM-$RANDOM"
 # A time-out holds the request 2.5 s, past the client's 1 s RENTCAST_TIMEOUT_SECONDS.
 chaos_spec="seed=$SEED,timeout_ms=2500,retry_after=1"
 [[ $FAULTS != off ]] && chaos_spec+=",$FAULTS"
-"$FAKE" --port 0 --api-key "$KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" \
-  --chaos "$chaos_spec" >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
-E2E_PIDS+=($!)
-fake_ready() { grep -qs "listening on" "$E2E_TMP/fake.out"; }
-poll 10 "fake RentCast listening" fake_ready
-FAKE_URL="http://127.0.0.1:$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")"
+start_fake_rentcast --chaos "$chaos_spec"
+KEY=$FAKE_KEY
 
 # ---- the backend --------------------------------------------------------------------------
 case $MODE in

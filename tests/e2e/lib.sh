@@ -54,6 +54,13 @@ start_fetcher() {
   E2E_PIDS+=("$FETCHER_PID")
 }
 
+# stop_fetcher [WHAT] — SIGTERM to the fetcher FETCHER_PID; fails (saying WHAT) unless it
+# exits 0.
+stop_fetcher() {
+  kill -TERM "$FETCHER_PID"
+  wait "$FETCHER_PID" || fail "${1:-fetcher exit code on SIGTERM}"
+}
+
 # start_private_moto — a moto_server of this script's own on a free loopback port (MOTO_PORT,
 # MOTO_PID), so that stopping it disturbs no other test. Called again after a kill, it
 # restarts on the same port, empty.
@@ -124,6 +131,16 @@ create_and_start() {
 }
 export -f create_and_start
 
+# start_campaigns PREFIX N [LAT LNG] — campaigns PREFIX-1 … PREFIX-N in zip 02139 with a
+# property at LAT,LNG (default 42.3651,-71.104), created and started from the CLI.
+start_campaigns() {
+  local prefix=$1 n=$2 lat=${3:-42.3651} lng=${4:--71.104} i
+  for ((i = 1; i <= n; i++)); do
+    dripr campaign create --id "$prefix-$i" --zip 02139 --lat "$lat" --lng "$lng" >/dev/null || fail "create $prefix-$i"
+    dripr campaign start "$prefix-$i" >/dev/null || fail "start $prefix-$i"
+  done
+}
+
 campaign_status() { dripr campaign show "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["campaign_status"])'; }
 status_is() { [[ $(campaign_status "$1") == "$2" ]]; }
 
@@ -132,16 +149,16 @@ count_in_status() {  # count_in_status STATUS
 }
 all_in_status() { [[ $(count_in_status "$2") -eq $1 ]]; }
 
-# start_fake_rentcast — the fake RentCast server (tests/fakes) on a free loopback port, with
-# real zip codes and a random API key: sets FAKE_KEY and FAKE_URL (without /v1); its output
-# goes to $E2E_TMP/fake.out and fake.log.
+# start_fake_rentcast [ARG...] — the fake RentCast server (tests/fakes) on a free loopback
+# port, with real zip codes, a random API key and ARGs (e.g. --chaos SPEC): sets FAKE_KEY and
+# FAKE_URL (without /v1); its output goes to $E2E_TMP/fake.out and fake.log.
 start_fake_rentcast() {
   local fake="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
   [[ -x $fake ]] || fail "fake_rentcast not built at $fake"
   FAKE_KEY="e2e-key-$RANDOM-$RANDOM"
   "$fake" --port 0 --api-key "$FAKE_KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" \
-    >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
+    "$@" >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
   E2E_PIDS+=($!)
-  poll 10 "fake RentCast listening" grep -q "listening on" "$E2E_TMP/fake.out"
+  poll 10 "fake RentCast listening" grep -qs "listening on" "$E2E_TMP/fake.out"
   FAKE_URL="http://127.0.0.1:$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")"
 }

@@ -34,10 +34,7 @@ start_fetcher fetcher EVENT_BUS=aws
 fetcher=$FETCHER_PID
 
 # 1. Started from the CLI.
-for i in 1 2 3; do
-  dripr campaign create --id "cli-$i" --zip 02139 --lat 42.3651 --lng -71.104 >/dev/null || fail "create cli-$i"
-  dripr campaign start "cli-$i" >/dev/null || fail "start cli-$i"
-done
+start_campaigns cli 3
 
 # 2. Started by the Python producer: it writes the row, then publishes the bare event.
 dripr campaign create --id py-1 --zip 30303 >/dev/null || fail "create py-1"
@@ -92,10 +89,7 @@ kill -TERM "$fetcher"
 wait "$fetcher" || fail "fetcher exit code on SIGTERM with the broker down"
 start_fetcher fetcher-broker-down EVENT_BUS=aws
 fetcher=$FETCHER_PID
-for i in 1 2 3; do
-  dripr campaign create --id "outage-$i" --zip 02139 --lat 42.36 --lng -71.10 >/dev/null || fail "create outage-$i"
-  dripr campaign start "outage-$i" >/dev/null || fail "start outage-$i"
-done
+start_campaigns outage 3 42.36 -71.10
 sleep 10  # the outage being simulated: the broker stays down this long
 kill -0 "$fetcher" 2>/dev/null || fail "fetcher died while the broker was down"
 grep -q "receive failed: UNAVAILABLE" "$E2E_TMP/fetcher-broker-down.log" \

@@ -103,11 +103,7 @@ dripr infra status --env dev >"$E2E_TMP/status.out" || fail "infra status: $(cat
 # The pipeline on the stack's outputs.
 dripr migrate >/dev/null || fail "migrate"
 start_fetcher fetcher EVENT_BUS=aws
-for i in 1 2 3; do
-  dripr campaign create --id "cfn-$i" --zip 02139 --lat 42.3651 --lng -71.104 >/dev/null || fail "create cfn-$i"
-  dripr campaign start "cfn-$i" >/dev/null || fail "start cfn-$i"
-done
+start_campaigns cfn 3
 poll 60 "campaigns ready on the stack's queues" all_in_status 3 READY_TO_CREATE_EMAIL
-kill -TERM "$FETCHER_PID"
-wait "$FETCHER_PID" || fail "fetcher exit code on SIGTERM"
+stop_fetcher
 echo "PASS"

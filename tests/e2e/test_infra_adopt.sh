@@ -117,13 +117,9 @@ grep -q "^dripr: DRIPR_MAX_ATTEMPTS=5 must be below maxReceiveCount 5 of queue l
 
 # 5. The pipeline through the adopted topic and queue.
 start_fetcher fetcher EVENT_BUS=aws
-for i in 1 2 3; do
-  dripr campaign create --id "adopt-$i" --zip 02139 --lat 42.3651 --lng -71.104 >/dev/null || fail "create adopt-$i"
-  dripr campaign start "adopt-$i" >/dev/null || fail "start adopt-$i"
-done
+start_campaigns adopt 3
 poll 60 "campaigns ready through the adopted topic" all_in_status 3 READY_TO_CREATE_EMAIL
-kill -TERM "$FETCHER_PID"
-wait "$FETCHER_PID" || fail "fetcher exit code on SIGTERM"
+stop_fetcher
 grep -q "RedrivePolicy skipped" "$E2E_TMP/fetcher.log" && fail "the start-up check could not run"
 for f in "$E2E_TMP"/*.log "$E2E_TMP"/*.lines "$E2E_TMP"/*.err; do
   grep -q -- "$AWS_SECRET_ACCESS_KEY" "$f" && fail "the AWS secret key appears in $f"

@@ -3,18 +3,11 @@
 # (real HTTP on loopback): campaigns reach READY_TO_CREATE_EMAIL; a rejected key puts the
 # campaign in ERROR with a clear error_text; the key never appears in any output.
 source "$(dirname "$0")/lib.sh"
-FAKE="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
-[[ -x $FAKE ]] || fail "fake_rentcast not built at $FAKE"
-KEY="e2e-key-$RANDOM-$RANDOM"
-
-"$FAKE" --port 0 --api-key "$KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
-E2E_PIDS+=($!)
-fake_ready() { grep -q "listening on" "$E2E_TMP/fake.out"; }
-poll 10 "fake RentCast listening" fake_ready
-port=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")
+start_fake_rentcast
+KEY=$FAKE_KEY
 
 export DATABASE_URL="sqlite:$E2E_TMP/rc.db" EVENT_BUS=embedded DATA_PROVIDER=rentcast \
-  RENTCAST_BASE_URL="http://127.0.0.1:$port" RENTCAST_MAX_RPS=50 DRIPR_LOG_LEVEL=debug
+  RENTCAST_BASE_URL="$FAKE_URL" RENTCAST_MAX_RPS=50 DRIPR_LOG_LEVEL=debug
 dripr migrate >/dev/null || fail "migrate"
 
 # 1. A good key: campaigns complete with ranked listings and sales from the fake API.

@@ -14,15 +14,8 @@
 #     (provider request log, handler logs and outbox).
 # Measured exit times are printed ("exit after N ms").
 source "$(dirname "$0")/lib.sh"
-FAKE="${DRIPR_BUILD_DIR:?}/tests/fake_rentcast"
-[[ -x $FAKE ]] || fail "fake_rentcast not built at $FAKE"
-KEY="e2e-key-$RANDOM-$RANDOM"
-
-"$FAKE" --port 0 --api-key "$KEY" --zip-data "${DRIPR_SOURCE_DIR:?}/data/zip_codes.csv" >"$E2E_TMP/fake.out" 2>"$E2E_TMP/fake.log" &
-E2E_PIDS+=($!)
-fake_ready() { grep -q "listening on" "$E2E_TMP/fake.out"; }
-poll 10 "fake RentCast listening" fake_ready
-FAKE_URL="http://127.0.0.1:$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$E2E_TMP/fake.out")"
+start_fake_rentcast
+KEY=$FAKE_KEY
 RENTCAST_ENV=(DATA_PROVIDER=rentcast RENTCAST_BASE_URL="$FAKE_URL" RENTCAST_API_KEY="$KEY" RENTCAST_MAX_RPS=50)
 
 # fake_latency MS COUNT — the next COUNT RentCast requests (-1: all) answer after MS.

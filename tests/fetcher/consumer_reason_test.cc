@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "bus/temp_dir.h"
+#include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/core/text.h"
 #include "dripr/fetcher/consumer.h"
@@ -43,16 +43,10 @@ class FailingHandler : public MessageHandler {
   std::vector<std::string> recorded_;
 };
 
-class ConsumerReasonTest : public ::testing::Test {
+class ConsumerReasonTest : public testing::BrokerFixture {
  protected:
   void SetUp() override {
-    auto broker = EmbeddedBroker::Open(dir_.File("bus.db"));
-    ASSERT_TRUE(broker) << broker.error().ToString();
-    broker_ = *broker;
-    ASSERT_TRUE(broker_->DeclareQueue({"work-dlq", 30s, 0, ""}));
-    ASSERT_TRUE(broker_->DeclareQueue({"work", 30s, 50, "work-dlq"}));
-    work_ = std::move(*broker_->OpenQueue("work"));
-    dlq_ = std::move(*broker_->OpenQueue("work-dlq"));
+    ASSERT_NO_FATAL_FAILURE(OpenWorkQueues(30s));
     options_.wait_time = 100ms;
     options_.shutdown_deadline = 5s;
   }
@@ -75,9 +69,6 @@ class ConsumerReasonTest : public ::testing::Test {
     return got->front().attributes.at(std::string(kFailureReasonAttribute));
   }
 
-  testing::TempDir dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
-  std::unique_ptr<EmbeddedQueue> work_, dlq_;
   ConsumerOptions options_;
 };
 

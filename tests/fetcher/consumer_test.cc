@@ -15,6 +15,7 @@
 #include <future>
 #include <set>
 
+#include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "support/faulty_queue.h"
 #include "support/poll.h"
@@ -85,21 +86,10 @@ class ScriptedHandler : public MessageHandler {
   }
 };
 
-class ConsumerTest : public ::testing::Test {
+class ConsumerTest : public testing::BrokerFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dripr-consumer-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto broker = EmbeddedBroker::Open((dir_ / "bus.db").string(), {.clock = &queue_clock_});
-    ASSERT_TRUE(broker) << broker.error().ToString();
-    broker_ = *broker;
-    ASSERT_TRUE(broker_->DeclareQueue({"work-dlq", 30s, 0, ""}));
-    ASSERT_TRUE(broker_->DeclareQueue({"work", 2s, 50, "work-dlq"}));
-    work_ = std::move(*broker_->OpenQueue("work"));
-    dlq_ = std::move(*broker_->OpenQueue("work-dlq"));
+    ASSERT_NO_FATAL_FAILURE(OpenWorkQueues(2s, {.clock = &queue_clock_}));
     faulty_ = std::make_unique<FaultyQueue>(*work_);
     options_.wait_time = 200ms;
     options_.visibility_timeout = 2s;
@@ -108,12 +98,6 @@ class ConsumerTest : public ::testing::Test {
     options_.shutdown_deadline = 10s;
     options_.receive_error_backoff = 50ms;
   }
-  void TearDown() override {
-    work_.reset();
-    dlq_.reset();
-    broker_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   void SendN(int n) {
     for (int i = 0; i < n; ++i) ASSERT_TRUE(work_->Send({"m" + std::to_string(i), {}}));
@@ -121,6 +105,17 @@ class ConsumerTest : public ::testing::Test {
   int64_t Depth(Queue& q) {
     auto s = q.Stats();
     return s ? s->visible + s->in_flight : -1;
+  }
+  // Every handler call blocks until `gate` opens: sends `messages`, starts `c` and returns
+  // once `busy` handlers are running.
+  void StartBlockedOn(Gate& gate, int messages, Consumer& c, int busy) {
+    handler_.fn = [&gate](const ReceivedMessage&) {
+      gate.Wait();
+      return HandlerOutcome::Done("ok");
+    };
+    SendN(messages);
+    c.Start();
+    ASSERT_TRUE(Eventually([&] { return handler_.running == busy; }));
   }
   // The engine on the manual clock; acknowledgements are flushed without waiting for time.
   std::unique_ptr<Consumer> ManualConsumer() {
@@ -141,9 +136,6 @@ class ConsumerTest : public ::testing::Test {
     });
   }
 
-  std::filesystem::path dir_;
-  std::shared_ptr<EmbeddedBroker> broker_;
-  std::unique_ptr<EmbeddedQueue> work_, dlq_;
   std::unique_ptr<FaultyQueue> faulty_;
   ConsumerOptions options_;
   ScriptedHandler handler_;
@@ -172,21 +164,15 @@ TEST_F(ConsumerTest, HandlesEveryMessageOnceAndDeletesInBatches) {
 TEST_F(ConsumerTest, NeverRunsMoreThanMaxInFlightAndStopsReceivingWhenFull) {
   options_.max_in_flight = 2;
   options_.receive_loops = 3;
-  std::atomic<bool> release{false};
-  handler_.fn = [&](const ReceivedMessage&) {
-    while (!release) std::this_thread::sleep_for(1ms);
-    return HandlerOutcome::Done("ok");
-  };
-  SendN(10);
+  Gate gate;
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return handler_.running == 2; }));
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 10, c, 2));
   // Back-pressure: with both workers busy nothing more is taken off the queue.
   auto stats = work_->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->in_flight, 2);
   EXPECT_EQ(stats->visible, 8);
-  release = true;
+  gate.Open();
   ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
   c.RequestStop();
   c.Join();
@@ -198,14 +184,8 @@ TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered
   // Visibility 2 s: the lease loop looks every 500 ms and extends a lease with less than
   // half (1 s) left, so at 1.5 s, 3.0 s and 4.5 s while the handler runs for 5 s of clock.
   Gate gate;
-  handler_.fn = [&](const ReceivedMessage&) {
-    gate.Wait();
-    return HandlerOutcome::Done("ok");
-  };
-  SendN(1);
   auto c = ManualConsumer();
-  c->Start();
-  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
   for (int step = 1; step <= 10; ++step) {
     ASSERT_TRUE(WaitingFor(500ms * step)) << "lease loop not waiting for step " << step;
     Advance(500ms);
@@ -416,18 +396,12 @@ TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {
   options_.batch_size = 10;
   options_.receive_loops = 1;
   options_.visibility_timeout = 30s;  // released messages must not wait for this
-  std::atomic<bool> go{false};
-  handler_.fn = [&](const ReceivedMessage&) {
-    while (!go) std::this_thread::sleep_for(1ms);
-    return HandlerOutcome::Done("ok");
-  };
-  SendN(6);
+  Gate gate;
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-  c.Start();
-  ASSERT_TRUE(Eventually([&] { return handler_.running == 2; }));
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 6, c, 2));
   c.RequestStop();
   std::thread joiner([&] { EXPECT_TRUE(c.Join()); });
-  go = true;
+  gate.Open();
   joiner.join();
   EXPECT_EQ(handler_.calls, 2);  // the two in flight finished, nothing new started
   // The other four are receivable right away, not after the 30 s lease.
@@ -441,14 +415,8 @@ TEST_F(ConsumerTest, JoinReturnsAtTheDeadlineAndTheDestructorWaitsForTheOverrunn
   options_.receive_loops = 1;
   options_.visibility_timeout = 30s;
   Gate gate;
-  handler_.fn = [&](const ReceivedMessage&) {
-    gate.Wait();
-    return HandlerOutcome::Done("ok");
-  };
-  SendN(1);
   auto c = ManualConsumer();
-  c->Start();
-  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
   auto joined = std::async(std::launch::async, [&] { return c->Join(ticker_.Now() + 3s); });
   ASSERT_TRUE(WaitingFor(3s));
   EXPECT_EQ(joined.wait_for(0ms), std::future_status::timeout) << "returned before the deadline";

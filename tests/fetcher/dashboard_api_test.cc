@@ -21,13 +21,8 @@ namespace {
 
 using nlohmann::json;
 
-class DashboardApiTest : public ::testing::Test {
+class DashboardApiTest : public testing::LocalPipelineTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(local_.Open());
-    store_ = local_.store.get();
-    bus_ = local_.bus.get();
-  }
   DashboardApi Api(ActionGuard guard = {"", true}) {
     return DashboardApi(
         *store_, *bus_, metrics_,
@@ -63,9 +58,6 @@ class DashboardApiTest : public ::testing::Test {
     return "";
   }
 
-  testing::LocalPipeline local_;
-  Store* store_ = nullptr;
-  Bus* bus_ = nullptr;
   Metrics metrics_;
 };
 

@@ -20,14 +20,8 @@ using Kind = RedriveVerdict::Kind;
 
 constexpr DataPart kPart = DataPart::kActiveListings;
 
-class DeadLettersTest : public ::testing::Test {
+class DeadLettersTest : public testing::LocalPipelineTest {
  protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(local_.Open());
-    store_ = local_.store.get();
-    bus_ = local_.bus.get();
-  }
-
   Queue& dlq() { return bus_->DeadLetterQueue(kPart); }
   Queue& work() { return bus_->WorkQueue(kPart); }
 
@@ -51,10 +45,6 @@ class DeadLettersTest : public ::testing::Test {
     EXPECT_TRUE(s);
     return s ? s->visible : -1;
   }
-
-  testing::LocalPipeline local_;
-  Store* store_ = nullptr;
-  Bus* bus_ = nullptr;
 };
 
 TEST_F(DeadLettersTest, PeekReturnsEveryMessageAndLeavesThemVisible) {

@@ -6,10 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
-#include "dripr/core/ids.h"
+#include "fetcher/local_pipeline.h"
 
 namespace dripr {
 namespace {
@@ -63,24 +62,8 @@ class ScriptedProvider : public Provider {
   }
 };
 
-class HandlersTest : public ::testing::Test {
+class HandlersTest : public testing::LocalStoreTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("dripr-handlers-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    StoreOptions o;
-    o.database_url = "sqlite:" + (dir_ / "t.db").string();
-    o.clock = &clock_;
-    auto s = OpenStore(o);
-    ASSERT_TRUE(s) << s.error().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->Migrate());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   // Creates and starts a campaign; returns its start event.
   StatusChangeEvent Started(const std::string& id, bool with_property = true) {
     NewCampaign c{id, "u", "02139", std::nullopt};
@@ -93,9 +76,6 @@ class HandlersTest : public ::testing::Test {
   HandlerContext Ctx() { return HandlerContext{*store_, provider_, clock_, options_}; }
   Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
 
-  std::filesystem::path dir_;
-  ManualClock clock_{SysTime{} + std::chrono::hours(24 * 365 * 56)};
-  StorePtr store_;
   ScriptedProvider provider_;
   FetchOptions options_;
 };
@@ -193,17 +173,14 @@ TEST_F(HandlersTest, MarketDataIsReusedWithinTheWindowAndRefetchedAfter) {
 TEST_F(HandlersTest, MarketDataOfOneZipIsFetchedOnceByConcurrentInstances) {
   // Two "instances" (stores on one database, handlers of their own), 5 threads each, 20
   // campaigns in one zip handled at once: whatever the interleaving, one provider call.
-  StoreOptions o;
-  o.database_url = "sqlite:" + (dir_ / "t.db").string();
-  o.clock = &clock_;
-  auto other = OpenStore(o);
-  ASSERT_TRUE(other) << other.error().ToString();
+  StorePtr other = local_.OpenAnother(&clock_);
+  ASSERT_NE(other, nullptr);
   std::vector<StatusChangeEvent> events;
   for (int i = 0; i < 20; ++i) events.push_back(Started("m" + std::to_string(i)));
   FetchOptions fast = options_;
   fast.market_flight.poll_interval = 5ms;
   PartEventHandler here(DataPart::kLocalMarketData, *store_, provider_, clock_, fast);
-  PartEventHandler there(DataPart::kLocalMarketData, **other, provider_, clock_, fast);
+  PartEventHandler there(DataPart::kLocalMarketData, *other, provider_, clock_, fast);
   std::atomic<int> next{0}, fetched{0}, reused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 10; ++t) {

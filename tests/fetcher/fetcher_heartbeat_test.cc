@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "bus/temp_dir.h"
+#include "fetcher/local_pipeline.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -14,26 +14,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class FetcherHeartbeatTest : public ::testing::Test {
+class FetcherHeartbeatTest : public testing::LocalStoreTest {
  protected:
-  void SetUp() override {
-    StoreOptions o;
-    o.database_url = "sqlite:" + dir_.File("t.db");
-    o.clock = &clock_;
-    auto s = OpenStore(o);
-    ASSERT_TRUE(s) << s.error().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->Migrate());
-  }
   std::vector<FetcherInfo> Rows() {
     auto r = store_->ListFetchers();
     EXPECT_TRUE(r) << r.error().ToString();
     return r ? *r : std::vector<FetcherInfo>{};
   }
-
-  testing::TempDir dir_;
-  ManualClock clock_{SysTime{} + 1'000'000h};
-  StorePtr store_;
 };
 
 TEST_F(FetcherHeartbeatTest, RegistersBeatsAndUnregisters) {

@@ -6,12 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <functional>
 #include <mutex>
 
-#include "dripr/core/ids.h"
 #include "dripr/domain/event.h"
+#include "fetcher/local_pipeline.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -52,18 +51,8 @@ class RecordingTopic : public Topic {
 class OutboxRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("dripr-relay-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    StoreOptions o;
-    o.database_url = "sqlite:" + (dir_ / "t.db").string();
-    auto s = OpenStore(o);
-    ASSERT_TRUE(s) << s.error().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->Migrate());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    ASSERT_NO_FATAL_FAILURE(local_.Open());
+    store_ = local_.store.get();
   }
   void Start(const std::string& id) {
     ASSERT_TRUE(store_->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
@@ -94,8 +83,8 @@ class OutboxRelayTest : public ::testing::Test {
     return ids;
   }
 
-  std::filesystem::path dir_;
-  StorePtr store_;
+  testing::LocalStore local_;
+  Store* store_ = nullptr;
   RecordingTopic topic_;
 };
 

@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
-#include "dripr/core/ids.h"
+#include "fetcher/local_pipeline.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -20,33 +19,19 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-class ReconcilerTest : public ::testing::Test {
+class ReconcilerTest : public testing::LocalStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("dripr-reconciler-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    store_ = Open();
-    ASSERT_TRUE(store_->Migrate());
+    ASSERT_NO_FATAL_FAILURE(LocalStoreTest::SetUp());
     settings_.interval = 60s;
     settings_.stuck_after = 900s;
     settings_.max_republish = 2;
     settings_.restart_errored_after = 6h;
     settings_.max_restarts = 1;
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   // Another Store on the same file, as another process would have.
-  StorePtr Open() {
-    StoreOptions o;
-    o.database_url = "sqlite:" + (dir_ / "t.db").string();
-    o.clock = &clock_;
-    auto s = OpenStore(o);
-    EXPECT_TRUE(s) << s.error().ToString();
-    return s ? std::move(*s) : nullptr;
-  }
+  StorePtr Open() { return local_.OpenAnother(&clock_); }
 
   ReconcilerOptions Options(const std::string& holder) {
     ReconcilerOptions o;
@@ -71,9 +56,6 @@ class ReconcilerTest : public ::testing::Test {
   Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
   size_t Events(const std::string& id) { return store_->OutboxForCampaign(id)->size(); }
 
-  std::filesystem::path dir_;
-  ManualClock clock_{SysTime{} + 24h * 365 * 56};
-  StorePtr store_;
   ReconcileSettings settings_;
 };
 

@@ -6,15 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
-#include <filesystem>
 #include <future>
 
 #include "aws/moto.h"
 #include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/embedded/embedded_bus.h"
-#include "dripr/core/ids.h"
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/data_fetcher.h"
+#include "fetcher/local_pipeline.h"
 #include "support/faulty_queue.h"
 #include "support/poll.h"
 
@@ -63,15 +62,9 @@ class GatedProvider : public Provider {
 class DataFetcherShutdownTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("dripr-shutdown-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    StoreOptions o;
-    o.database_url = "sqlite:" + (dir_ / "t.db").string();
-    auto s = OpenStore(o);
-    ASSERT_TRUE(s) << s.error().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(store_->Migrate());
-    auto bus = EmbeddedBus::Open((dir_ / "bus.db").string());
+    ASSERT_NO_FATAL_FAILURE(local_.Open());
+    store_ = local_.store.get();
+    auto bus = EmbeddedBus::Open(local_.dir.File("bus.db"));
     ASSERT_TRUE(bus) << bus.error().ToString();
     bus_ = std::move(*bus);
     config_.consumer.wait_time = 1s;  // the embedded default
@@ -81,8 +74,7 @@ class DataFetcherShutdownTest : public ::testing::Test {
     provider_.Open();  // a failed assertion must not leave the fetcher's handlers blocked
     fetcher_.reset();
     bus_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    local_.store.reset();
   }
   void StartCampaign(const std::string& id) {
     NewCampaign c{id, "u", "02139", std::nullopt};
@@ -95,8 +87,8 @@ class DataFetcherShutdownTest : public ::testing::Test {
     return s ? s->visible + s->in_flight : -1;
   }
 
-  std::filesystem::path dir_;
-  StorePtr store_;
+  testing::LocalStore local_;
+  Store* store_ = nullptr;
   std::unique_ptr<EmbeddedBus> bus_;
   AppConfig config_;
   GatedProvider provider_;

@@ -26,13 +26,17 @@ inline aws::ClientOptions FuzzClientOptions(HttpClientPtr http, std::string endp
 }
 
 // The reply targets' input (sqs_reply_fuzz, sns_reply_fuzz): byte 0 the HTTP status
-// (StatusFromByte), byte 1 the operation (not read here), the rest the reply body; the caller
-// has checked size >= 2. Options for a client whose server answers every request so.
-inline aws::ClientOptions ScriptedReplyOptions(const uint8_t* data, size_t size,
-                                               std::string endpoint) {
+// (StatusFromByte), byte 1 the operation, the rest the reply body. Runs `call(client,
+// operation)` on a Client (SqsClient, SnsClient) at `endpoint` whose server answers every
+// request so; an input too short for that is skipped. Returns libFuzzer's 0.
+template <class Client, class Call>
+int OnScriptedReply(const uint8_t* data, size_t size, std::string endpoint, Call call) {
+  if (size < 2) return 0;
   auto http = std::make_shared<ScriptedHttp>(
       StatusFromByte(data[0]), std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
-  return FuzzClientOptions(std::move(http), std::move(endpoint));
+  Client client(FuzzClientOptions(std::move(http), std::move(endpoint)));
+  call(client, data[1]);
+  return 0;
 }
 
 }  // namespace dripr::fuzz

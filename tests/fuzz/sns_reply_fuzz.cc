@@ -9,12 +9,11 @@
 #include "fuzz_aws.h"
 #include "fuzz_support.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// One operation, chosen by `operation`, against the scripted reply.
+static void CallSns(dripr::aws::SnsClient& sns, uint8_t operation) {
   using namespace dripr;
-  if (size < 2) return 0;
-  aws::SnsClient sns(fuzz::ScriptedReplyOptions(data, size, "http://sns.invalid"));
   const std::string topic = "arn:aws:sns:us-east-1:123456789012:t";
-  switch (data[1] % 6) {
+  switch (operation % 6) {
     case 0:
       fuzz::CheckResult(sns.Publish(topic, "{}", {{"k", "v"}}));
       break;
@@ -34,5 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::CheckResult(sns.Subscribe(topic, "sqs", "arn:aws:sqs:us-east-1:123456789012:q"));
       break;
   }
-  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return dripr::fuzz::OnScriptedReply<dripr::aws::SnsClient>(data, size, "http://sns.invalid",
+                                                             CallSns);
 }

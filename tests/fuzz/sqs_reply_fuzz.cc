@@ -9,12 +9,11 @@
 #include "fuzz_aws.h"
 #include "fuzz_support.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// One operation, chosen by `operation`, against the scripted reply.
+static void CallSqs(dripr::aws::SqsClient& sqs, uint8_t operation) {
   using namespace dripr;
-  if (size < 2) return 0;
-  aws::SqsClient sqs(fuzz::ScriptedReplyOptions(data, size, "http://sqs.invalid"));
   const std::string url = "http://sqs.invalid/123456789012/q";
-  switch (data[1] % 6) {
+  switch (operation % 6) {
     case 0: {
       auto r = sqs.ReceiveMessage(url, {.max_messages = 10});
       fuzz::CheckResult(r);
@@ -46,5 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::CheckResult(sqs.GetQueueUrl("q"));
       break;
   }
-  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return dripr::fuzz::OnScriptedReply<dripr::aws::SqsClient>(data, size, "http://sqs.invalid",
+                                                             CallSqs);
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "providers/rentcast_fixture.h"
+#include "support/poll.h"
 
 namespace dripr {
 namespace {
@@ -24,6 +25,27 @@ class RentCastMarketTest : public RentCastFixture {
     }
     ADD_FAILURE() << "no such zip";
     return "";
+  }
+  // Calls provider.Market(zip) from `n` threads at once while the server holds the first
+  // request, and releases it once that request is at the server and the n-1 others joined
+  // it (or after 10 s). Returns each call's result; the joins seen before the release go
+  // to *joins.
+  std::vector<Result<MarketData>> MarketCallsInOneFlight(RentCastProvider& provider,
+                                                         const std::string& zip, int n,
+                                                         uint64_t* joins) {
+    server_->Hold();
+    std::vector<Result<MarketData>> results(n, Fail(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] { results[i] = provider.Market(zip); });
+    }
+    const auto want = static_cast<uint64_t>(n - 1);
+    testing::Eventually(
+        [&] { return server_->InFlight() >= 1 && provider.stats().market_flight_joins >= want; });
+    *joins = provider.stats().market_flight_joins;
+    server_->Release();
+    for (auto& t : threads) t.join();
+    return results;
   }
   static MarketMonth FromJson(const nlohmann::json& h, const std::string& month) {
     const auto& m = h.at(month);
@@ -110,22 +132,9 @@ TEST_F(RentCastMarketTest, TransientFailureIsRetried) {
 
 TEST_F(RentCastMarketTest, ConcurrentCallsForOneZipShareOneRequest) {
   auto provider = Provider();
-  server_->Hold();  // the first request waits at the server until released
-  std::vector<Result<MarketData>> results(10, Fail(ErrorCode::kInternal, "not run"));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 10; ++i) {
-    threads.emplace_back([&, i] { results[i] = provider->Market("78701"); });
-  }
-  // Wait until one request is at the server and the nine others joined it.
-  auto give_up = std::chrono::steady_clock::now() + 10s;
-  while ((server_->InFlight() < 1 || provider->stats().market_flight_joins < 9) &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(1ms);
-  }
-  EXPECT_EQ(provider->stats().market_flight_joins, 9u);
-  server_->Release();
-  for (auto& t : threads) t.join();
-
+  uint64_t joins = 0;
+  auto results = MarketCallsInOneFlight(*provider, "78701", 10, &joins);
+  EXPECT_EQ(joins, 9u);
   EXPECT_EQ(RequestsTo("/markets").size(), 1u);
   ASSERT_TRUE(results[0]) << results[0].error().ToString();
   for (const auto& r : results) {
@@ -158,19 +167,8 @@ TEST_F(RentCastMarketTest, FollowersGetTheLeadersErrorToo) {
   auto o = Options();
   o.api_key = "wrong";
   auto provider = Provider(o);
-  server_->Hold();
-  std::vector<Result<MarketData>> results(5, Fail(ErrorCode::kInternal, "not run"));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 5; ++i) {
-    threads.emplace_back([&, i] { results[i] = provider->Market("78701"); });
-  }
-  auto give_up = std::chrono::steady_clock::now() + 10s;
-  while ((server_->InFlight() < 1 || provider->stats().market_flight_joins < 4) &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(1ms);
-  }
-  server_->Release();
-  for (auto& t : threads) t.join();
+  uint64_t joins = 0;
+  auto results = MarketCallsInOneFlight(*provider, "78701", 5, &joins);
   for (const auto& r : results) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);

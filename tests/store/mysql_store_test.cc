@@ -1,9 +1,9 @@
-// MysqlStore: the Store contract suite and the networked-store suite (retries on deadlocks
+// MysqlStore: the Store contract suite and the networked-store suites (retries on deadlocks
 // and lock-wait timeouts, reconnecting after KILL CONNECTION, a small pool under many
-// threads, concurrent relays claiming with SKIP LOCKED, ...) on a throw-away database per
-// test (in the MariaDB server `make test` starts, DRIPR_TEST_MYSQL_URL), plus what is
-// specific to MySQL: the polled wake-up, the same tables and columns as SQLite, URL parsing
-// and errors that keep the password out.
+// threads, concurrent relays claiming with SKIP LOCKED, errors on open that keep the password
+// out, ...) on a throw-away database per test (in the MariaDB server `make test` starts,
+// DRIPR_TEST_MYSQL_URL), plus what is specific to MySQL: the polled wake-up, the same tables
+// and columns as SQLite, URL parsing and a wrong password or required TLS refused.
 
 #include "dripr/store/mysql/mysql_store.h"
 
@@ -37,10 +37,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-std::string AdminUrl() {
-  const char* url = std::getenv("DRIPR_TEST_MYSQL_URL");
-  return url == nullptr ? "" : url;
-}
+std::string AdminUrl() { return TestEnv("DRIPR_TEST_MYSQL_URL"); }
 
 // A plain Connector/C session on `url`, as another program would open it.
 struct RawSession {
@@ -129,20 +126,12 @@ std::string DriprSessionsWhere(const std::string& url) {
 }
 
 NetworkedServer MysqlServer() {
-  NetworkedServer s;
-  s.name = "mysql";
-  if (AdminUrl().empty())
-    s.skip_reason = "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)";
-  s.make_database = MakeTempDatabase<TempDatabase>;
-  s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    return OpenMy(url, tweak);
-  };
+  auto s = NetworkedServerFor<MysqlStore, MysqlStoreOptions, TempDatabase>(
+      "mysql", AdminUrl(), "DRIPR_TEST_MYSQL_URL is not set (make test starts a MariaDB server)");
   s.exec = ExecOn;
   s.query = QueryOne;
   s.inject = InjectUpdateFailures;
-  s.injection_calls = [](const std::string& url) {
-    return std::atoi(QueryOne(url, "SELECT n FROM injected_failures").c_str());
-  };
+  s.injection_count_sql = "SELECT n FROM injected_failures";
   s.drop_sessions = [](const std::string& url) {
     RawSession admin(AdminUrl());
     std::string ids =
@@ -155,25 +144,17 @@ NetworkedServer MysqlServer() {
     }
     return dropped;
   };
-  s.sessions = [](const std::string& url) {
-    return std::atoi(QueryOne(url, "SELECT COUNT(*) FROM information_schema.processlist WHERE " +
-                                       DriprSessionsWhere(url))
-                         .c_str());
+  s.sessions_sql = [](const std::string& url) {
+    return "SELECT COUNT(*) FROM information_schema.processlist WHERE " + DriprSessionsWhere(url);
   };
   // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, ER_SIGNAL_EXCEPTION (kInternal).
   s.codes = {"1213", "1205", "1644", ErrorCode::kInternal};
+  s.schemes = {"mysql://", "mariadb://"};
+  s.refused_message = "cannot connect to MySQL dripr@127.0.0.1:1/dripr";
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Mysql, StoreContractTest,
-                         ::testing::Values(StoreBackend{"mysql",
-                                                        [](const Clock* c, const RequiredParts& r) {
-                                                          return ContractStoreOn(MysqlServer(), c,
-                                                                                 r);
-                                                        }}),
-                         StoreBackendName);
-INSTANTIATE_TEST_SUITE_P(Mysql, NetworkedStoreTest, ::testing::Values(MysqlServer()),
-                         NetworkedServerName);
+DRIPR_INSTANTIATE_NETWORKED_STORE_SUITES(Mysql, MysqlServer());
 
 // ---------------------------------------------------------------- MySQL specifics
 
@@ -286,20 +267,6 @@ TEST_P(MysqlStoreTest, SchemaHasTheSameTablesAndColumnsAsSqlite) {
             "0");
 }
 
-TEST(MysqlOpenTest, AnUnreachableServerFailsAtOnceAsOneLineWithoutThePassword) {
-  MysqlStoreOptions o;
-  o.url = "mysql://dripr:s3cret-pw@127.0.0.1:1/dripr";
-  o.connect_timeout = 2s;
-  auto t0 = std::chrono::steady_clock::now();
-  auto s = MysqlStore::Open(o);
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(s.error().message, Not(HasSubstr("s3cret-pw")));
-  EXPECT_THAT(s.error().message, Not(HasSubstr("\n")));  // one line, for logs and the CLI
-  EXPECT_THAT(s.error().message, HasSubstr("cannot connect to MySQL dripr@127.0.0.1:1/dripr"));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
-}
-
 TEST(MysqlOpenTest, AWrongPasswordIsRefusedWithoutEchoingIt) {
   if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
   auto u = my::Url::Parse(AdminUrl());
@@ -311,34 +278,6 @@ TEST(MysqlOpenTest, AWrongPasswordIsRefusedWithoutEchoingIt) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kPermissionDenied);
   EXPECT_THAT(s.error().message, Not(HasSubstr("not-the-pw-XYZ")));
-}
-
-TEST(MysqlOpenTest, OpenStoreChoosesMysqlForItsUrls) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
-  TempDatabase db;
-  for (std::string scheme : {"mysql://", "mariadb://"}) {
-    StoreOptions o;
-    o.database_url = scheme + db.Url().substr(db.Url().find("://") + 3);
-    auto s = OpenStore(o);
-    ASSERT_TRUE(s) << s.error().ToString();
-    ASSERT_TRUE((*s)->Migrate());
-    EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
-    auto missing = (*s)->GetCampaign("nope");
-    ASSERT_FALSE(missing);
-    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-  }
-}
-
-TEST(MysqlOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_MYSQL_URL is not set";
-  TempDatabase db;
-  auto s = OpenMy(db.Url());
-  ASSERT_NE(s, nullptr);
-  EXPECT_EQ(*s->SchemaVersion(), 0);
-  auto r = s->GetCampaign("a");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));
 }
 
 TEST(MysqlUrlTest, ParsesTheFormsOperatorsWrite) {

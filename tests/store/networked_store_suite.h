@@ -2,21 +2,26 @@
 // The suite every client/server store runs (store/networked_store.h): retries of transient
 // failures and not of permanent ones, the retry deadline, reconnecting after the server drops
 // its sessions, a small pool under many threads, concurrent relays claiming with SKIP LOCKED,
-// and part rows with awkward characters. postgres_store_test.cc and mysql_store_test.cc
-// instantiate it with their server's NetworkedServer:
+// and part rows with awkward characters; and opening one (NetworkedOpenTest): an unreachable
+// server, OpenStore's choice by URL scheme, an unmigrated database. postgres_store_test.cc and
+// mysql_store_test.cc instantiate them, and the Store contract suite, with their server's
+// NetworkedServer:
 //
-//   INSTANTIATE_TEST_SUITE_P(Postgres, NetworkedStoreTest, ::testing::Values(PostgresServer()),
-//                            NetworkedServerName);
+//   DRIPR_INSTANTIATE_NETWORKED_STORE_SUITES(Postgres, PostgresServer());
 //
-// A server's own tests derive a fixture from NetworkedStoreTest and instantiate it the same way.
+// A server's own tests derive a fixture from NetworkedStoreTest and instantiate it with
+// INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
+// NetworkedServerName).
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
@@ -49,13 +54,20 @@ struct NetworkedServer {
   std::function<std::string(const std::string& url, const std::string& sql)> query;
   // Makes the next `times` updates of campaigns fail with the server's error `code`.
   std::function<void(const std::string& url, const std::string& code, int times)> inject;
-  // How many injected updates ran so far.
-  std::function<int(const std::string& url)> injection_calls;
+  // A query of how many injected updates ran so far.
+  std::string injection_count_sql;
   // Drops every session of dripr on the database of `url` (as a server restart would).
   // Returns how many it dropped.
   std::function<int(const std::string& url)> drop_sessions;
-  // dripr's sessions open on the database of `url`.
-  std::function<int(const std::string& url)> sessions;
+  // A query, run on `url`, of how many sessions dripr has open on the database of `url`.
+  std::function<std::string(const std::string& url)> sessions_sql;
+  // Opens a store on `url` that gives up connecting after `connect_timeout`, or says why not.
+  std::function<Result<StorePtr>(const std::string& url, std::chrono::seconds connect_timeout)>
+      try_open;
+  // The URL schemes OpenStore takes for this server ("mysql://", ...), the first the usual one.
+  std::vector<std::string> schemes;
+  // What the error says when nothing listens at the server's address (127.0.0.1:1).
+  std::string refused_message;
 
   // Error codes `inject` takes: two transient kinds (retried) and a permanent one, and what
   // the permanent one reads as.
@@ -82,6 +94,17 @@ std::unique_ptr<NetStore> OpenTweaked(const std::string& url, const NetworkedTwe
   auto s = NetStore::Open(std::move(o));
   EXPECT_TRUE(s) << s.error().ToString();
   return s ? std::move(*s) : nullptr;
+}
+
+// NetworkedServer::try_open for a store type.
+template <class NetStore, class Options>
+Result<StorePtr> TryOpen(const std::string& url, std::chrono::seconds connect_timeout) {
+  Options o;
+  o.url = url;
+  o.connect_timeout = connect_timeout;
+  auto s = NetStore::Open(std::move(o));
+  if (!s) return std::unexpected(s.error());
+  return StorePtr(std::move(*s));
 }
 
 // A database created for one test on the server of `admin_url` and dropped (with
@@ -115,9 +138,31 @@ std::shared_ptr<void> MakeTempDatabase(std::string* url) {
   return db;
 }
 
+// The value of the environment variable `name` ("" when unset), e.g. a test server's URL.
+std::string TestEnv(const char* name);
+
+// A NetworkedServer named `name` with what follows from its store and database types
+// (make_database, open, try_open); skipped with `skip_reason` when `admin_url` is empty. The
+// caller fills in how to reach the server from a plain client session.
+template <class NetStore, class Options, class TempDatabase>
+NetworkedServer NetworkedServerFor(std::string name, const std::string& admin_url,
+                                   std::string skip_reason) {
+  NetworkedServer s;
+  s.name = std::move(name);
+  if (admin_url.empty()) s.skip_reason = std::move(skip_reason);
+  s.make_database = MakeTempDatabase<TempDatabase>;
+  s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
+    return OpenTweaked<NetStore, Options>(url, tweak);
+  };
+  s.try_open = TryOpen<NetStore, Options>;
+  return s;
+}
+
 // The Store contract suite's database on `server` (support/store_contract.h).
 StoreUnderTest ContractStoreOn(const NetworkedServer& server, const Clock* clock,
                                const RequiredParts& required);
+// The Store contract suite's backend on `server`.
+StoreBackend ContractBackendOn(const NetworkedServer& server);
 
 std::string NetworkedServerName(const ::testing::TestParamInfo<NetworkedServer>& info);
 void PrintTo(const NetworkedServer& server, std::ostream* os);
@@ -131,7 +176,7 @@ class NetworkedStoreTest : public ::testing::TestWithParam<NetworkedServer> {
   void InjectUpdateFailures(const std::string& code, int times) {
     GetParam().inject(url_, code, times);
   }
-  int InjectionCalls() { return GetParam().injection_calls(url_); }
+  int InjectionCalls() { return std::atoi(Query(GetParam().injection_count_sql).c_str()); }
   static NewCampaign Simple(const std::string& id);
   // Starts campaign "a" while its UPDATE fails `times` times with `code`: applied once.
   void ExpectRetriedAndAppliedOnce(const std::string& code, int times);
@@ -140,5 +185,18 @@ class NetworkedStoreTest : public ::testing::TestWithParam<NetworkedServer> {
   std::string url_;
   StorePtr store_;
 };
+
+// Opening a store: needs no database of its own (a test that needs one makes it).
+class NetworkedOpenTest : public ::testing::TestWithParam<NetworkedServer> {};
+
+// The suites every networked store runs, on `server` (a NetworkedServer), named `prefix`.
+#define DRIPR_INSTANTIATE_NETWORKED_STORE_SUITES(prefix, server)                  \
+  INSTANTIATE_TEST_SUITE_P(prefix, StoreContractTest,                             \
+                           ::testing::Values(::dripr::ContractBackendOn(server)), \
+                           ::dripr::StoreBackendName);                            \
+  INSTANTIATE_TEST_SUITE_P(prefix, NetworkedStoreTest, ::testing::Values(server), \
+                           ::dripr::NetworkedServerName);                         \
+  INSTANTIATE_TEST_SUITE_P(prefix, NetworkedOpenTest, ::testing::Values(server),  \
+                           ::dripr::NetworkedServerName)
 
 }  // namespace dripr

@@ -1,8 +1,8 @@
-// PostgresStore: the Store contract suite and the networked-store suite (retries on
+// PostgresStore: the Store contract suite and the networked-store suites (retries on
 // serialization failures and deadlocks, reconnecting after lost connections, concurrent
-// relays claiming with SKIP LOCKED, ...) on a throw-away database per test (in the cluster
-// `make test` starts, DRIPR_TEST_PG_URL), plus what is specific to PostgreSQL: LISTEN/NOTIFY
-// wake-ups and errors that keep the password out.
+// relays claiming with SKIP LOCKED, errors on open that keep the password out, ...) on a
+// throw-away database per test (in the cluster `make test` starts, DRIPR_TEST_PG_URL), plus
+// what is specific to PostgreSQL: LISTEN/NOTIFY wake-ups.
 
 #include "dripr/store/postgres/postgres_store.h"
 
@@ -25,14 +25,9 @@
 namespace dripr {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using namespace std::chrono_literals;
 
-std::string AdminUrl() {
-  const char* url = std::getenv("DRIPR_TEST_PG_URL");
-  return url == nullptr ? "" : url;
-}
+std::string AdminUrl() { return TestEnv("DRIPR_TEST_PG_URL"); }
 
 // Runs SQL on `url` with a plain libpq connection, as another program would.
 Status ExecOn(const std::string& url, const std::string& sql) {
@@ -69,10 +64,6 @@ class TempDatabase : public TempServerDatabase {
  public:
   TempDatabase() : TempServerDatabase(AdminUrl(), ExecOn, " WITH (FORCE)") {}
 };
-
-std::unique_ptr<PostgresStore> OpenPg(const std::string& url, const NetworkedTweak& tweak = {}) {
-  return OpenTweaked<PostgresStore, PostgresStoreOptions>(url, tweak);
-}
 
 TEST(MigrationListsTest, EveryDialectHasTheSameVersionsWithoutGaps) {
   // Same versions and names in every dialect; the columns are compared against a real
@@ -111,20 +102,13 @@ std::string DriprSessionsWhere(const std::string& url) {
 }
 
 NetworkedServer PostgresServer() {
-  NetworkedServer s;
-  s.name = "postgres";
-  if (AdminUrl().empty())
-    s.skip_reason = "DRIPR_TEST_PG_URL is not set (make test starts a PostgreSQL cluster)";
-  s.make_database = MakeTempDatabase<TempDatabase>;
-  s.open = [](const std::string& url, const NetworkedTweak& tweak) -> StorePtr {
-    return OpenPg(url, tweak);
-  };
+  auto s = NetworkedServerFor<PostgresStore, PostgresStoreOptions, TempDatabase>(
+      "postgres", AdminUrl(),
+      "DRIPR_TEST_PG_URL is not set (make test starts a PostgreSQL cluster)");
   s.exec = ExecOn;
   s.query = QueryOne;
   s.inject = InjectUpdateFailures;
-  s.injection_calls = [](const std::string& url) {
-    return std::atoi(QueryOne(url, "SELECT last_value FROM injected_failures").c_str());
-  };
+  s.injection_count_sql = "SELECT last_value FROM injected_failures";
   s.drop_sessions = [](const std::string& url) {
     return std::atoi(QueryOne(AdminUrl(),
                               "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -132,25 +116,17 @@ NetworkedServer PostgresServer() {
                                   DriprSessionsWhere(url))
                          .c_str());
   };
-  s.sessions = [](const std::string& url) {
-    return std::atoi(
-        QueryOne(url, "SELECT count(*) FROM pg_stat_activity WHERE " + DriprSessionsWhere(url))
-            .c_str());
+  s.sessions_sql = [](const std::string& url) {
+    return "SELECT count(*) FROM pg_stat_activity WHERE " + DriprSessionsWhere(url);
   };
   // serialization_failure, deadlock_detected, invalid_parameter_value (class 22).
   s.codes = {"40001", "40P01", "22023", ErrorCode::kInvalidArgument};
+  s.schemes = {"postgresql://", "postgres://"};
+  s.refused_message = "Connection refused";
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Postgres, StoreContractTest,
-                         ::testing::Values(StoreBackend{"postgres",
-                                                        [](const Clock* c, const RequiredParts& r) {
-                                                          return ContractStoreOn(PostgresServer(),
-                                                                                 c, r);
-                                                        }}),
-                         StoreBackendName);
-INSTANTIATE_TEST_SUITE_P(Postgres, NetworkedStoreTest, ::testing::Values(PostgresServer()),
-                         NetworkedServerName);
+DRIPR_INSTANTIATE_NETWORKED_STORE_SUITES(Postgres, PostgresServer());
 
 // ---------------------------------------------------------------- PostgreSQL specifics
 
@@ -182,46 +158,6 @@ TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
-
-TEST(PostgresOpenTest, AnUnreachableServerFailsAtOnceWithoutThePassword) {
-  PostgresStoreOptions o;
-  o.url = "postgresql://dripr:s3cret-pw@127.0.0.1:1/dripr";
-  o.connect_timeout = 2s;
-  auto t0 = std::chrono::steady_clock::now();
-  auto s = PostgresStore::Open(o);
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
-  EXPECT_THAT(s.error().message, Not(HasSubstr("s3cret-pw")));
-  EXPECT_THAT(s.error().message, Not(HasSubstr("\n")));  // one line, for logs and the CLI
-  EXPECT_THAT(s.error().message, HasSubstr("Connection refused"));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
-}
-
-TEST(PostgresOpenTest, OpenStoreChoosesPostgresForItsUrls) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
-  TempDatabase db;
-  StoreOptions o;
-  o.database_url = db.Url();
-  auto s = OpenStore(o);
-  ASSERT_TRUE(s) << s.error().ToString();
-  EXPECT_EQ(*(*s)->SchemaVersion(), 0);
-  ASSERT_TRUE((*s)->Migrate());
-  EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
-  auto missing = (*s)->GetCampaign("nope");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
-}
-
-TEST(PostgresOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
-  TempDatabase db;
-  auto s = OpenPg(db.Url());
-  ASSERT_NE(s, nullptr);
-  auto r = s->GetCampaign("a");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));
-}
 
 // pg::Connection::Begin sends BEGIN with the first statement (pipeline mode): what the
 // transaction sees and leaves behind must be what a separate BEGIN gives.

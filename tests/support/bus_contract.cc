@@ -77,19 +77,26 @@ std::vector<ReceivedMessage> BusContractTest::ReceiveN(Queue& q, size_t n, milli
   return out;
 }
 
+void BusContractTest::ReceiveTheMessage(Queue& q, const std::string& id, const std::string& body,
+                                        ReceivedMessage* got) {
+  auto received = ReceiveN(q, 1);
+  ASSERT_EQ(received.size(), 1u) << "from " << q.Name();
+  *got = std::move(received[0]);
+  EXPECT_EQ(got->message_id, id);
+  EXPECT_EQ(got->body, body);
+}
+
 TEST_P(BusContractTest, SendReceiveDelete) {
   auto id = s_.work->Send({"hello", {}});
   ASSERT_TRUE(id) << id.error().ToString();
   EXPECT_FALSE(id->empty());
 
-  auto got = ReceiveN(*s_.work, 1);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].message_id, *id);
-  EXPECT_EQ(got[0].body, "hello");
-  EXPECT_EQ(got[0].receive_count, 1);
-  EXPECT_FALSE(got[0].receipt_handle.empty());
+  ReceivedMessage got;
+  ASSERT_NO_FATAL_FAILURE(ReceiveTheMessage(*s_.work, *id, "hello", &got));
+  EXPECT_EQ(got.receive_count, 1);
+  EXPECT_FALSE(got.receipt_handle.empty());
 
-  ASSERT_TRUE(s_.work->Delete(got[0].receipt_handle));
+  ASSERT_TRUE(s_.work->Delete(got.receipt_handle));
   auto again = s_.work->Receive(10, milliseconds(0));
   ASSERT_TRUE(again) << again.error().ToString();
   EXPECT_TRUE(again->empty());
@@ -279,11 +286,9 @@ TEST_P(BusContractTest, RedrivesToDeadLetterQueueAfterMaxReceiveCount) {
   ASSERT_TRUE(none) << none.error().ToString();
   EXPECT_TRUE(none->empty());
 
-  auto dead = ReceiveN(*s_.dlq, 1);
-  ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0].message_id, *id);
-  EXPECT_EQ(dead[0].body, "poison");
-  EXPECT_EQ(dead[0].attributes, attrs);
+  ReceivedMessage dead;
+  ASSERT_NO_FATAL_FAILURE(ReceiveTheMessage(*s_.dlq, *id, "poison", &dead));
+  EXPECT_EQ(dead.attributes, attrs);
   auto stats = s_.work->Stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->visible + stats->in_flight, 0);

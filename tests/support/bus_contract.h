@@ -60,6 +60,10 @@ class BusContractTest : public ::testing::TestWithParam<BusContractParam> {
   // the queue's default visibility. Fails the test on a receive error.
   std::vector<ReceivedMessage> ReceiveN(
       Queue& q, size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Receives one message (as ReceiveN) into *got and expects it to be message `id` with
+  // `body`; call inside ASSERT_NO_FATAL_FAILURE.
+  void ReceiveTheMessage(Queue& q, const std::string& id, const std::string& body,
+                         ReceivedMessage* got);
 
   BusContractSetup s_;
 };
