@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bus/temp_dir.h"
+#include "support/campaign_ids.h"
 #include "support/ctest_env.h"
 
 namespace dripr {
@@ -77,7 +78,8 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   });
   ASSERT_TRUE(run) << run.error().ToString();
   EXPECT_EQ(reports, 2);  // one at t0, one past the deadline
-  EXPECT_EQ(run->ids, (std::vector<std::string>{"demo-0001", "demo-0002", "demo-0003"}));
+  EXPECT_EQ(run->ids,
+            (std::vector<CampaignId>{Cid("demo-0001"), Cid("demo-0002"), Cid("demo-0003")}));
   EXPECT_DOUBLE_EQ(run->last.seconds, 121.0);
   for (const auto& id : run->ids) {
     auto c = (*store)->GetCampaign(id);
@@ -103,7 +105,7 @@ TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   auto run = RunDemo(**store, DemoCampaigns(TenZips(), 2), clock, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     for (const char* id : {"demo-0001", "demo-0002"}) {
-      ASSERT_TRUE((*store)->FailCampaign(id, std::nullopt, std::nullopt, "x"));
+      ASSERT_TRUE((*store)->FailCampaign(Cid(id), std::nullopt, std::nullopt, "x"));
     }
   });
   ASSERT_TRUE(run) << run.error().ToString();

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dripr/core/ids.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
@@ -86,12 +87,12 @@ class HandlersTest : public ::testing::Test {
     NewCampaign c{id, "u", "02139", std::nullopt};
     if (with_property) c.property = PropertyData{"1 Main St", {42.36, -71.10}, 450000};
     EXPECT_TRUE(store_->CreateCampaign(c));
-    auto r = store_->StartCampaign(id);
+    auto r = store_->StartCampaign(Cid(id));
     EXPECT_TRUE(r && r->event);
     return *r->event;
   }
   HandlerContext Ctx() { return HandlerContext{*store_, provider_, clock_, options_}; }
-  Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
+  Campaign Get(const std::string& id) { return *store_->GetCampaign(Cid(id)); }
 
   std::filesystem::path dir_;
   ManualClock clock_{SysTime{} + std::chrono::hours(24 * 365 * 56)};
@@ -107,7 +108,7 @@ TEST_F(HandlersTest, WidensTheRadiusUntilTenCandidatesAndStoresThemRanked) {
   auto out = HandleActiveListingsEvent(ev, 1, ctx);
   EXPECT_EQ(out.verdict, Verdict::kDone) << out.reason;
   EXPECT_EQ(provider_.radii, (std::vector<double>{1, 2, 4}));
-  auto rows = store_->GetActiveListings("c1");
+  auto rows = store_->GetActiveListings(Cid("c1"));
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 14u);
   for (size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].rank, static_cast<int>(i) + 1);
@@ -141,7 +142,7 @@ TEST_F(HandlersTest, FanInHappensOnceWhenTheLastPartIsReady) {
   EXPECT_EQ(again.verdict, Verdict::kDone);
   EXPECT_EQ(again.reason, "stale: campaign is READY_TO_CREATE_EMAIL");
   EXPECT_EQ(provider_.search_calls, calls);
-  auto events = store_->OutboxForCampaign("c1");
+  auto events = store_->OutboxForCampaign(Cid("c1"));
   ASSERT_TRUE(events);
   EXPECT_EQ(events->size(), 2u);
 }
@@ -167,7 +168,7 @@ TEST_F(HandlersTest, EventsToOtherStatusesAreIgnored) {
 
 TEST_F(HandlersTest, UnknownCampaignIsRetriedThenAFailure) {
   StatusChangeEvent ev;
-  ev.campaign_id = "ghost";
+  ev.campaign_id = Cid("ghost");
   ev.zip_code = "02139";
   ev.to_status = CampaignStatus::kWaitingForData;
   auto ctx = Ctx();

@@ -28,6 +28,7 @@
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "networked_store_suite.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -323,7 +324,7 @@ TEST(MysqlOpenTest, OpenStoreChoosesMysqlForItsUrls) {
     ASSERT_TRUE(s) << s.error().ToString();
     ASSERT_TRUE((*s)->Migrate());
     EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
-    auto missing = (*s)->GetCampaign("nope");
+    auto missing = (*s)->GetCampaign(Cid("nope"));
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   }
@@ -335,7 +336,7 @@ TEST(MysqlOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   auto s = OpenMy(db.Url());
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(*s->SchemaVersion(), 0);
-  auto r = s->GetCampaign("a");
+  auto r = s->GetCampaign(Cid("a"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));

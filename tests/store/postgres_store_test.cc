@@ -20,6 +20,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/store/migrations/migrations.h"
 #include "networked_store_suite.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -207,7 +208,7 @@ TEST(PostgresOpenTest, OpenStoreChoosesPostgresForItsUrls) {
   EXPECT_EQ(*(*s)->SchemaVersion(), 0);
   ASSERT_TRUE((*s)->Migrate());
   EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
-  auto missing = (*s)->GetCampaign("nope");
+  auto missing = (*s)->GetCampaign(Cid("nope"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
@@ -217,7 +218,7 @@ TEST(PostgresOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   TempDatabase db;
   auto s = OpenPg(db.Url());
   ASSERT_NE(s, nullptr);
-  auto r = s->GetCampaign("a");
+  auto r = s->GetCampaign(Cid("a"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));

@@ -49,7 +49,7 @@ Result<TransitionResult> StartTransition(const Campaign& c, const RequiredParts&
                                          SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kDormant) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not DORMANT");
+                "campaign " + c.id.str() + " is " + Quoted(c.status) + ", not DORMANT");
   }
   return NewCycle(c, required, now, std::move(event_id));
 }
@@ -59,16 +59,17 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
                                              std::string event_id) {
   if (c.status != CampaignStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is " + Quoted(c.status));
+                "stale: campaign " + c.id.str() + " is " + Quoted(c.status));
   }
   if (c.data_cycle != data_cycle) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle) +
-                    ", event is for cycle " + std::to_string(data_cycle));
+                "stale: campaign " + c.id.str() + " is in data cycle " +
+                    std::to_string(c.data_cycle) + ", event is for cycle " +
+                    std::to_string(data_cycle));
   }
   if (c.part(part) != PartStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition, "duplicate: " + std::string(ToString(part)) +
-                                                    " of campaign " + c.id + " is " +
+                                                    " of campaign " + c.id.str() + " is " +
                                                     std::string(ToString(c.part(part))));
   }
   Campaign n = c;
@@ -91,11 +92,12 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
                                         SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
+                "campaign " + c.id.str() + " is " + Quoted(c.status) + ", not WAITING_FOR_DATA");
   }
   if (data_cycle && *data_cycle != c.data_cycle) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle));
+    return Fail(
+        ErrorCode::kFailedPrecondition,
+        "stale: campaign " + c.id.str() + " is in data cycle " + std::to_string(c.data_cycle));
   }
   Campaign n = Changed(c, CampaignStatus::kError, now);
   if (part) {
@@ -111,7 +113,7 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
 Result<TransitionResult> ResetTransition(const Campaign& c, SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kError) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
+                "campaign " + c.id.str() + " is " + Quoted(c.status) + ", not ERROR");
   }
   Campaign n = Changed(c, CampaignStatus::kDormant, now);
   for (DataPart p : kAllDataParts) n.part(p) = PartStatus::kDormant;
@@ -126,7 +128,7 @@ Result<TransitionResult> RetryTransition(const Campaign& c, const RequiredParts&
                                          SysTime now, std::string event_id) {
   if (c.status != CampaignStatus::kError) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "campaign " + c.id + " is " + Quoted(c.status) + ", not ERROR");
+                "campaign " + c.id.str() + " is " + Quoted(c.status) + ", not ERROR");
   }
   return NewCycle(c, required, now, std::move(event_id));
 }

@@ -49,10 +49,10 @@ Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, cons
   DemoRun run;
   const SysTime t0 = clock.Now();
   for (const NewCampaign& nc : plan) {
-    DRIPR_TRY(store.CreateCampaign(nc));
-    DRIPR_ASSIGN_OR_RETURN(auto s, store.StartCampaign(nc.id));
-    run.started_at[nc.id] = s.campaign.status_changed_at;
-    run.ids.push_back(nc.id);
+    DRIPR_ASSIGN_OR_RETURN(const Campaign created, store.CreateCampaign(nc));
+    DRIPR_ASSIGN_OR_RETURN(auto s, store.StartCampaign(created.id));
+    run.started_at[created.id] = s.campaign.status_changed_at;
+    run.ids.push_back(created.id);
   }
   const SysTime deadline = t0 + timeout;
   while (true) {

@@ -35,9 +35,9 @@ struct DemoProgress {
 };
 
 struct DemoRun {
-  std::vector<std::string> ids;               // in creation order
-  std::map<std::string, SysTime> started_at;  // status_changed_at of each start
-  DemoProgress last;                          // the final progress
+  std::vector<CampaignId> ids;               // in creation order
+  std::map<CampaignId, SysTime> started_at;  // status_changed_at of each start
+  DemoProgress last;                         // the final progress
 };
 
 // Creates and starts every campaign of `plan`, then re-reads them every kDemoRefresh until
