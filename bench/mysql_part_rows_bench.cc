@@ -125,12 +125,14 @@ int Main(int argc, char** argv) {
     } else {
       MysqlStore& s = **store;
       std::vector<std::vector<RankedRecord>> data(campaigns);
+      // "bench-00001": always a valid id.
+      auto IdOf = [](int c) { return CampaignId::Parse(fmt::format("bench-{:05}", c)).value(); };
       bool ok = true;
       for (int c = 0; c < campaigns && ok; ++c) {
         NewCampaign n;
         n.id = fmt::format("bench-{:05}", c);
         n.zip_code = "02139";
-        ok = s.CreateCampaign(n) && s.StartCampaign(n.id);
+        ok = s.CreateCampaign(n) && s.StartCampaign(IdOf(c));
         for (int k = 0; k < rows; ++k) data[c].push_back(Listing(c, k));
       }
       std::vector<double> store_ms, batched_ms, single_ms;
@@ -138,20 +140,20 @@ int Main(int argc, char** argv) {
         ok = Exec(*url, db, "UPDATE campaigns SET active_listing_status = 'WAITING_FOR_DATA'");
         auto t0 = SteadyClock::now();
         for (int c = 0; c < campaigns && ok; ++c) {
-          auto r = s.CompletePart(fmt::format("bench-{:05}", c), 1,
+          auto r = s.CompletePart(IdOf(c), 1,
                                   PartData{DataPart::kActiveListings, data[c], std::nullopt});
           ok = r && r->changed;
         }
         auto t1 = SteadyClock::now();
         for (int c = 0; c < campaigns && ok; ++c) {
-          ok = s.ReplaceRecordsForBench(fmt::format("bench-{:05}", c), DataPart::kActiveListings,
-                                        data[c], /*row_by_row=*/false)
+          ok = s.ReplaceRecordsForBench(IdOf(c), DataPart::kActiveListings, data[c],
+                                        /*row_by_row=*/false)
                    .has_value();
         }
         auto t2 = SteadyClock::now();
         for (int c = 0; c < campaigns && ok; ++c) {
-          ok = s.ReplaceRecordsForBench(fmt::format("bench-{:05}", c), DataPart::kActiveListings,
-                                        data[c], /*row_by_row=*/true)
+          ok = s.ReplaceRecordsForBench(IdOf(c), DataPart::kActiveListings, data[c],
+                                        /*row_by_row=*/true)
                    .has_value();
         }
         auto t3 = SteadyClock::now();

@@ -14,9 +14,9 @@ namespace dripr::cli {
 namespace {
 
 // "dripr: campaign "ID" not found" (exit 1) for kNotFound; any other error as ReportError.
-int ReportCampaignError(const Error& e, const std::string& id) {
+int ReportCampaignError(const Error& e, const CampaignId& id) {
   if (e.code != ErrorCode::kNotFound) return ReportError(e);
-  std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id).c_str());
+  std::fprintf(stderr, "dripr: campaign %s not found\n", QuotedEcho(id.view()).c_str());
   return kExitFailure;
 }
 
@@ -74,22 +74,35 @@ int Create(const Globals& g, const CreateArgs& a) {
   if (a.json) {
     PrintJson(CampaignJson(*c));
   } else {
-    std::printf("created campaign %s (zip %s, %s), DORMANT\n", TerminalSafe(c->id).c_str(),
+    std::printf("created campaign %s (zip %s, %s), DORMANT\n", TerminalSafe(c->id.view()).c_str(),
                 c->zip_code.c_str(), nc->property ? "with property" : "no-address newsletter");
   }
   return kExitOk;
 }
 
+// The positional id of start/reset/retry/show, parsed once here (domain/campaign_id.h): a
+// bad one is a bad argument (exit 2), as the dashboard API refuses it with a 400.
+std::optional<CampaignId> ParseIdArgument(const std::string& text) {
+  auto id = CampaignId::Parse(text);
+  if (!id) {
+    ReportUsage("id: " + id.error().message);
+    return std::nullopt;
+  }
+  return std::move(*id);
+}
+
 // start / reset / retry: one transition, reported whether or not it applied.
-using TransitionMethod = Result<TransitionOutcome> (Store::*)(const std::string&);
-int Transition(const Globals& g, const std::string& id, bool json, TransitionMethod method) {
+using TransitionMethod = Result<TransitionOutcome> (Store::*)(const CampaignId&);
+int Transition(const Globals& g, const std::string& text, bool json, TransitionMethod method) {
+  const auto id = ParseIdArgument(text);
+  if (!id) return kExitUsage;
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc);
   if (!store) return rc;
-  auto r = ((*store).*method)(id);
-  if (!r) return ReportCampaignError(r.error(), id);
+  auto r = ((*store).*method)(*id);
+  if (!r) return ReportCampaignError(r.error(), *id);
   if (json) {
     nlohmann::json j = CampaignJson(r->campaign);
     j["changed"] = r->changed;
@@ -98,24 +111,27 @@ int Transition(const Globals& g, const std::string& id, bool json, TransitionMet
     PrintJson(j);
   } else if (r->changed) {
     std::printf("campaign %s: %s -> %s (data cycle %lld), STATUS_CHANGE event queued\n",
-                TerminalSafe(id).c_str(), std::string(ToString(*r->event->from_status)).c_str(),
+                TerminalSafe(id->view()).c_str(),
+                std::string(ToString(*r->event->from_status)).c_str(),
                 std::string(ToString(r->campaign.status)).c_str(),
                 static_cast<long long>(r->campaign.data_cycle));
   } else {
-    std::printf("campaign %s unchanged: %s\n", TerminalSafe(id).c_str(),
+    std::printf("campaign %s unchanged: %s\n", TerminalSafe(id->view()).c_str(),
                 TerminalSafe(r->reason).c_str());
   }
   return kExitOk;
 }
 
-int Show(const Globals& g, const std::string& id, bool json) {
+int Show(const Globals& g, const std::string& text, bool json) {
+  const auto id = ParseIdArgument(text);
+  if (!id) return kExitUsage;
   Context ctx;
   if (auto rc = LoadContext(g, ctx)) return *rc;
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);
   if (!store) return rc;
-  auto details = LoadDetails(*store, id);
-  if (!details) return ReportCampaignError(details.error(), id);
+  auto details = LoadDetails(*store, *id);
+  if (!details) return ReportCampaignError(details.error(), *id);
   if (json) {
     PrintJson(DetailsJson(*details));
   } else {

@@ -76,7 +76,13 @@ int Import(const Globals& g, const ImportArgs& a) {
   // no-address campaigns in zips without a centroid.
   std::vector<ImportProblem> problems;
   for (const auto& row : parsed.rows) {
-    auto existing = store->GetCampaign(row.campaign.id);
+    // Rows here passed CampaignFromFields, so the id parses; a failure is reported as one.
+    auto id = CampaignId::Parse(row.campaign.id);
+    if (!id) {
+      problems.push_back({row.line, "id: " + id.error().message});
+      continue;
+    }
+    auto existing = store->GetCampaign(*id);
     if (existing) {
       problems.push_back({row.line, "campaign " + QuotedEcho(row.campaign.id) + " already exists"});
     } else if (existing.error().code != ErrorCode::kNotFound) {

@@ -173,14 +173,14 @@ int DlqRedrive(const Globals& g, const RedriveArgs& a) {
     skipped += e.action == RedriveEntry::Action::kSkipped;
     discarded += e.action == RedriveEntry::Action::kDiscarded;
     json j = {{"message_id", e.message_id},
-              {"campaign_id", e.campaign_id},
+              {"campaign_id", e.campaign_id.str()},
               {"action", ToString(e.action)}};
     if (!e.queue.empty()) j["queue"] = e.queue;
     if (!e.reason.empty()) j["reason"] = e.reason;
     arr.push_back(std::move(j));
     if (a.json) continue;
     const std::string id = TerminalSafe(e.message_id);
-    const std::string who = e.campaign_id.empty() ? "-" : TerminalSafe(e.campaign_id);
+    const std::string who = e.campaign_id.empty() ? "-" : TerminalSafe(e.campaign_id.str());
     const std::string why = TerminalSafe(e.reason);
     if (e.action == RedriveEntry::Action::kRedriven) {
       std::printf("%s  %s  redriven to %s\n", id.c_str(), who.c_str(), e.queue.c_str());

@@ -22,7 +22,7 @@ nlohmann::json PassJson(const ReconcilePass& pass) {
   for (ReconcileAction a : kAllReconcileActions) counts[std::string(ToString(a))] = pass.count(a);
   nlohmann::json campaigns = nlohmann::json::array();
   for (const ReconcileItem& item : pass.items) {
-    campaigns.push_back({{"campaign_id", item.campaign_id},
+    campaigns.push_back({{"campaign_id", item.campaign_id.str()},
                          {"action", ToString(item.action)},
                          {"applied", item.applied},
                          {"note", item.note},
@@ -38,7 +38,7 @@ void PrintPass(const ReconcilePass& pass) {
     return;
   }
   for (const ReconcileItem& item : pass.items) {
-    std::printf("%-24s %-11s %s\n", item.campaign_id.c_str(),
+    std::printf("%-24s %-11s %s\n", item.campaign_id.str().c_str(),
                 std::string(ToString(item.action)).c_str(), item.note.c_str());
   }
   if (pass.dry_run) {

@@ -36,7 +36,7 @@ std::string Money(std::optional<double> v) {
 
 void PrintDetails(const CampaignDetails& d, std::ostream& out) {
   const Campaign& c = d.campaign;
-  out << fmt::format("campaign {}  zip {}  {}\n", T(c.id), T(c.zip_code),
+  out << fmt::format("campaign {}  zip {}  {}\n", T(c.id.view()), T(c.zip_code),
                      d.property ? T(d.property->formatted_address) : "(no-address newsletter)");
   out << fmt::format("  status {}  data cycle {}\n", ToString(c.status), c.data_cycle);
   out << fmt::format("  parts: local market data {}, active listings {}, recent sales {}\n",
@@ -88,8 +88,9 @@ void PrintCampaignTable(const std::vector<Campaign>& list, std::ostream& out) {
   out << fmt::format("{:<24} {:<6} {:<22} {:<17} {:<17} {:<17} {}\n", "id", "zip", "status",
                      "market", "listings", "sales", "error");
   for (const auto& c : list) {
-    out << fmt::format("{:<24} {:<6} {:<22} {:<17} {:<17} {:<17} {}\n", T(c.id), T(c.zip_code),
-                       ToString(c.status), ToString(c.part(DataPart::kLocalMarketData)),
+    out << fmt::format("{:<24} {:<6} {:<22} {:<17} {:<17} {:<17} {}\n", T(c.id.view()),
+                       T(c.zip_code), ToString(c.status),
+                       ToString(c.part(DataPart::kLocalMarketData)),
                        ToString(c.part(DataPart::kActiveListings)),
                        ToString(c.part(DataPart::kRecentSales)), T(c.error_text));
   }

@@ -277,8 +277,9 @@ int Demo(const Globals& g, const DemoArgs& a) {
       latencies.push_back(ms);
       took = fmt::format("{:.0f} ms", ms);
     }
-    std::printf("%-10s %-6s %-22s %8zu %6zu %14s %10s  %s\n", c.id.c_str(), c.zip_code.c_str(),
-                std::string(ToString(c.status)).c_str(), d->listings.size(), d->sales.size(),
+    std::printf("%-10s %-6s %-22s %8zu %6zu %14s %10s  %s\n", c.id.str().c_str(),
+                c.zip_code.c_str(), std::string(ToString(c.status)).c_str(), d->listings.size(),
+                d->sales.size(),
                 Money(d->market ? d->market->current.average_price : std::nullopt).c_str(),
                 took.c_str(), d->property ? "" : "no-address");
     if (!c.error_text.empty()) std::printf("           error: %s\n", c.error_text.c_str());

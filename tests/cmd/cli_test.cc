@@ -204,6 +204,34 @@ TEST_F(CliTest, RowsOtherProgramsWroteCannotCrashOutput) {
   EXPECT_EQ(nlohmann::json::parse(start.out)["changed"], true);
 }
 
+TEST_F(CliTest, CampaignIdArgumentsAreParsedOnceAtTheEdge) {
+  // A bad id is a bad argument (exit 2, one line, the rule's words), for every command that
+  // takes one; before, the store was asked and said "not found" (exit 1).
+  for (const char* cmd : {"start", "reset", "retry", "show"}) {
+    auto r = Dripr({"campaign", cmd, "a b"});
+    EXPECT_EQ(r.code, 2) << cmd << ": " << r.err;
+    EXPECT_EQ(r.err,
+              "dripr: id: only printable ASCII characters without spaces are allowed, got "
+              "\"a b\"\n")
+        << cmd;
+  }
+  EXPECT_EQ(Dripr({"campaign", "show", std::string(65, 'a')}).err,
+            "dripr: id: at most 64 characters, got 65\n");
+  // A valid id that is not there is still a run-time failure.
+  ASSERT_EQ(Dripr({"migrate"}).code, 0);
+  auto missing = Dripr({"campaign", "show", "nope"});
+  EXPECT_EQ(missing.code, 1) << missing.err;
+  EXPECT_THAT(missing.err, HasSubstr("campaign \"nope\" not found"));
+}
+
+TEST_F(CliTest, ARowWithABadIdAnotherProgramWroteIsStillListed) {
+  ASSERT_EQ(Dripr({"campaign", "create", "--id", "x2", "--zip", "02139"}).code, 0);
+  Sql("UPDATE campaigns SET id = 'has space' WHERE id = 'x2'");
+  auto list = Dripr({"campaign", "list", "--json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out)[0]["id"], "has space");
+}
+
 TEST_F(CliTest, HelpNamesEnvironmentAndDefaults) {
   auto r = Dripr({"campaign", "create", "--help"});
   EXPECT_EQ(r.code, 0);

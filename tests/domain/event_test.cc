@@ -7,13 +7,14 @@
 #include <string>
 
 #include "dripr/core/time.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
 
 StatusChangeEvent Sample() {
   StatusChangeEvent e;
-  e.campaign_id = "c-123";
+  e.campaign_id = Cid("c-123");
   e.zip_code = "02139";
   e.from_status = CampaignStatus::kDormant;
   e.to_status = CampaignStatus::kWaitingForData;
@@ -67,7 +68,7 @@ TEST(EncodeStatusChange, OmitsAbsentOptionalFields) {
 
 TEST(EncodeStatusChange, NeverThrowsOnInvalidUtf8) {
   StatusChangeEvent e = Sample();
-  e.campaign_id = "bad\xff";
+  e.campaign_id = CampaignId::FromStoredRow("bad\xff");  // a row another program wrote
   std::string out = EncodeStatusChange(e);
   EXPECT_NE(out.find("\"campaign_id\":\"bad\xEF\xBF\xBD\""), std::string::npos) << out;
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "dripr/core/time.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
@@ -28,7 +29,7 @@ ReconcileSettings Settings() {
 // Started at kT0 in cycle 5; active_listings already READY.
 Campaign Waiting() {
   Campaign c;
-  c.id = "c-1";
+  c.id = Cid("c-1");
   c.zip_code = "02139";
   c.status = CampaignStatus::kWaitingForData;
   c.parts = {PartStatus::kWaitingForData, PartStatus::kReady, PartStatus::kWaitingForData};
@@ -99,7 +100,7 @@ TEST(DecideReconcile, ZeroDisablesRestarts) {
 
 TEST(ReconcileTransition, RepublishUsesTheOriginalEventOfTheCycle) {
   StatusChangeEvent original;
-  original.campaign_id = "c-1";
+  original.campaign_id = Cid("c-1");
   original.zip_code = "02139";
   original.from_status = CampaignStatus::kError;
   original.to_status = CampaignStatus::kWaitingForData;

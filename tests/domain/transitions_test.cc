@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "dripr/core/time.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
@@ -16,7 +17,7 @@ const SysTime kNow = FromUnixMillis(1'795'959'622'123);
 
 Campaign Dormant() {
   Campaign c;
-  c.id = "c-1";
+  c.id = Cid("c-1");
   c.user_id = "u-1";
   c.zip_code = "02139";
   c.data_cycle = 4;

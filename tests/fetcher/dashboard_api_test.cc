@@ -14,6 +14,7 @@
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/reports.h"
 #include "fetcher/local_pipeline.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -127,8 +128,8 @@ TEST_F(DashboardApiTest, MarkupInValuesIsReturnedAsDataWithAStrictCsp) {
 
 TEST_F(DashboardApiTest, ActionsFollowTheTokenRules) {
   Create("e1");
-  ASSERT_TRUE(store_->StartCampaign("e1"));
-  ASSERT_TRUE(store_->FailCampaign("e1", std::nullopt, std::nullopt, "bad"));
+  ASSERT_TRUE(store_->StartCampaign(Cid("e1")));
+  ASSERT_TRUE(store_->FailCampaign(Cid("e1"), std::nullopt, std::nullopt, "bad"));
   auto post = [](std::multimap<std::string, std::string> headers) {
     OpsRequest r = Req("/api/campaign/reset", {{"id", "e1"}}, std::move(headers));
     r.method = "POST";
@@ -197,7 +198,7 @@ TEST_F(DashboardApiTest, DeadLettersAreListedRedrivenAndDeletedOneByOne) {
 TEST_F(DashboardApiTest, OverviewHasTheCliAndMetricsFigures) {
   Create("a");
   Create("b");
-  ASSERT_TRUE(store_->StartCampaign("b"));
+  ASSERT_TRUE(store_->StartCampaign(Cid("b")));
   metrics_.Counter(kMessagesHandled, {{"queue", "recent_sales"}, {"outcome", "done"}}).Increment(4);
   auto r = Api().Overview(Req("/api/overview"));
   ASSERT_EQ(r.status, 200) << r.body;

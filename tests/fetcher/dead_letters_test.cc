@@ -10,6 +10,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/fetcher/consumer.h"
 #include "fetcher/local_pipeline.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
@@ -28,7 +29,7 @@ class DeadLettersTest : public testing::LocalPipelineTest {
   // Creates and starts `id`; returns its start event.
   StatusChangeEvent Started(const std::string& id) {
     EXPECT_TRUE(store_->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    auto r = store_->StartCampaign(id);
+    auto r = store_->StartCampaign(Cid(id));
     EXPECT_TRUE(r && r->changed && r->event);
     return *r->event;
   }
@@ -69,7 +70,7 @@ TEST_F(DeadLettersTest, ClassifiesByTheCampaignsCurrentState) {
 
   // ERROR in the same cycle: redriving cannot help until it is retried.
   auto failed = Started("failed");
-  ASSERT_TRUE(store_->FailCampaign("failed", kPart, failed.data_cycle, "no data"));
+  ASSERT_TRUE(store_->FailCampaign(Cid("failed"), kPart, failed.data_cycle, "no data"));
   v = ClassifyDeadLetter(ReceivedMessage{.body = EncodeStatusChange(failed)}, kPart, *store_);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, Kind::kKeep);
@@ -77,7 +78,7 @@ TEST_F(DeadLettersTest, ClassifiesByTheCampaignsCurrentState) {
   EXPECT_THAT(v->reason, HasSubstr("dripr campaign retry failed"));
 
   // After a retry the old copy is stale.
-  ASSERT_TRUE(store_->RetryCampaign("failed"));
+  ASSERT_TRUE(store_->RetryCampaign(Cid("failed")));
   v = ClassifyDeadLetter(ReceivedMessage{.body = EncodeStatusChange(failed)}, kPart, *store_);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, Kind::kStale);
@@ -85,8 +86,8 @@ TEST_F(DeadLettersTest, ClassifiesByTheCampaignsCurrentState) {
 
   // Reset (the old runbook): DORMANT, a copy would be acknowledged as stale.
   auto reset = Started("reset");
-  ASSERT_TRUE(store_->FailCampaign("reset", kPart, reset.data_cycle, "x"));
-  ASSERT_TRUE(store_->ResetCampaign("reset"));
+  ASSERT_TRUE(store_->FailCampaign(Cid("reset"), kPart, reset.data_cycle, "x"));
+  ASSERT_TRUE(store_->ResetCampaign(Cid("reset")));
   v = ClassifyDeadLetter(ReceivedMessage{.body = EncodeStatusChange(reset)}, kPart, *store_);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, Kind::kStale);
@@ -99,7 +100,7 @@ TEST_F(DeadLettersTest, ClassifiesByTheCampaignsCurrentState) {
   EXPECT_THAT(v->reason, HasSubstr("malformed event"));
 
   StatusChangeEvent ghost = waiting;
-  ghost.campaign_id = "ghost";
+  ghost.campaign_id = Cid("ghost");
   v = ClassifyDeadLetter(ReceivedMessage{.body = EncodeStatusChange(ghost)}, kPart, *store_);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, Kind::kKeep);
@@ -109,10 +110,10 @@ TEST_F(DeadLettersTest, ClassifiesByTheCampaignsCurrentState) {
 TEST_F(DeadLettersTest, RedriveMovesOnlyWhatAFetcherWouldActOnAndReportsEachMessage) {
   auto waiting = Started("waiting");
   auto failed = Started("failed");
-  ASSERT_TRUE(store_->FailCampaign("failed", kPart, failed.data_cycle, "no data"));
+  ASSERT_TRUE(store_->FailCampaign(Cid("failed"), kPart, failed.data_cycle, "no data"));
   auto retried = Started("retried");
-  ASSERT_TRUE(store_->FailCampaign("retried", kPart, retried.data_cycle, "no data"));
-  ASSERT_TRUE(store_->RetryCampaign("retried"));
+  ASSERT_TRUE(store_->FailCampaign(Cid("retried"), kPart, retried.data_cycle, "no data"));
+  ASSERT_TRUE(store_->RetryCampaign(Cid("retried")));
   std::string m_waiting = DeadLetter(EncodeStatusChange(waiting));
   std::string m_failed = DeadLetter(EncodeStatusChange(failed));
   std::string m_stale = DeadLetter(EncodeStatusChange(retried));

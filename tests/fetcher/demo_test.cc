@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bus/temp_dir.h"
+#include "support/campaign_ids.h"
 #include "support/ctest_env.h"
 
 namespace dripr {
@@ -88,7 +89,8 @@ TEST(RunDemo, StartsEveryCampaignAndReportsProgressUntilTheDeadline) {
   EXPECT_EQ(reports, 2);  // one at t0, one past the deadline
   // The refresh waits on the ticker: one wait of kDemoRefresh, after the first report.
   EXPECT_EQ(ticker.Sleeps(), (std::vector<Ticker::Duration>{121s + kDemoRefresh}));
-  EXPECT_EQ(run->ids, (std::vector<std::string>{"demo-0001", "demo-0002", "demo-0003"}));
+  EXPECT_EQ(run->ids,
+            (std::vector<CampaignId>{Cid("demo-0001"), Cid("demo-0002"), Cid("demo-0003")}));
   EXPECT_DOUBLE_EQ(run->last.seconds, 121.1);  // 121 s + one refresh of 100 ms
   for (const auto& id : run->ids) {
     auto c = (*store)->GetCampaign(id);
@@ -112,7 +114,7 @@ TEST(RunDemo, EndsWhenEveryCampaignIsReadyOrError) {
   auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), ticker, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     for (const char* id : {"demo-0001", "demo-0002"}) {
-      ASSERT_TRUE(store->FailCampaign(id, std::nullopt, std::nullopt, "x"));
+      ASSERT_TRUE(store->FailCampaign(Cid(id), std::nullopt, std::nullopt, "x"));
     }
   });
   ASSERT_TRUE(run) << run.error().ToString();

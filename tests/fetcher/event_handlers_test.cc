@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "fetcher/local_pipeline.h"
+#include "dripr/core/ids.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 namespace {
@@ -69,12 +71,12 @@ class HandlersTest : public testing::LocalStoreTest {
     NewCampaign c{id, "u", "02139", std::nullopt};
     if (with_property) c.property = PropertyData{"1 Main St", {42.36, -71.10}, 450000};
     EXPECT_TRUE(store_->CreateCampaign(c));
-    auto r = store_->StartCampaign(id);
+    auto r = store_->StartCampaign(Cid(id));
     EXPECT_TRUE(r && r->event);
     return *r->event;
   }
   HandlerContext Ctx() { return HandlerContext{*store_, provider_, clock_, options_}; }
-  Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
+  Campaign Get(const std::string& id) { return *store_->GetCampaign(Cid(id)); }
 
   ScriptedProvider provider_;
   FetchOptions options_;
@@ -87,7 +89,7 @@ TEST_F(HandlersTest, WidensTheRadiusUntilTenCandidatesAndStoresThemRanked) {
   auto out = HandleActiveListingsEvent(ev, 1, ctx);
   EXPECT_EQ(out.verdict, Verdict::kDone) << out.reason;
   EXPECT_EQ(provider_.radii, (std::vector<double>{1, 2, 4}));
-  auto rows = store_->GetActiveListings("c1");
+  auto rows = store_->GetActiveListings(Cid("c1"));
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 14u);
   for (size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].rank, static_cast<int>(i) + 1);
@@ -121,7 +123,7 @@ TEST_F(HandlersTest, FanInHappensOnceWhenTheLastPartIsReady) {
   EXPECT_EQ(again.verdict, Verdict::kDone);
   EXPECT_EQ(again.reason, "stale: campaign is READY_TO_CREATE_EMAIL");
   EXPECT_EQ(provider_.search_calls, calls);
-  auto events = store_->OutboxForCampaign("c1");
+  auto events = store_->OutboxForCampaign(Cid("c1"));
   ASSERT_TRUE(events);
   EXPECT_EQ(events->size(), 2u);
 }
@@ -147,7 +149,7 @@ TEST_F(HandlersTest, EventsToOtherStatusesAreIgnored) {
 
 TEST_F(HandlersTest, UnknownCampaignIsRetriedThenAFailure) {
   StatusChangeEvent ev;
-  ev.campaign_id = "ghost";
+  ev.campaign_id = Cid("ghost");
   ev.zip_code = "02139";
   ev.to_status = CampaignStatus::kWaitingForData;
   auto ctx = Ctx();

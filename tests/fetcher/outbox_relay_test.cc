@@ -11,6 +11,7 @@
 
 #include "dripr/domain/event.h"
 #include "fetcher/local_pipeline.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -56,14 +57,14 @@ class OutboxRelayTest : public ::testing::Test {
   }
   void Start(const std::string& id) {
     ASSERT_TRUE(store_->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    auto r = store_->StartCampaign(id);
+    auto r = store_->StartCampaign(Cid(id));
     ASSERT_TRUE(r && r->changed);
   }
   // Bodies of every outbox row, oldest first.
   std::vector<std::string> OutboxBodies(const std::vector<std::string>& ids) {
     std::vector<std::pair<int64_t, std::string>> rows;
     for (const auto& id : ids) {
-      auto outbox = store_->OutboxForCampaign(id);
+      auto outbox = store_->OutboxForCampaign(Cid(id));
       EXPECT_TRUE(outbox);
       for (const auto& r : *outbox) rows.emplace_back(r.id, r.body);
     }
@@ -91,7 +92,7 @@ class OutboxRelayTest : public ::testing::Test {
 TEST_F(OutboxRelayTest, PublishesInOrderWithAttributesAndMarksThemPublished) {
   Start("a");
   Start("b");
-  auto failed = store_->FailCampaign("a", std::nullopt, 1, "boom");
+  auto failed = store_->FailCampaign(Cid("a"), std::nullopt, 1, "boom");
   ASSERT_TRUE(failed && failed->changed);
   OutboxRelay relay(*store_, topic_, {});
   auto n = relay.RunOnce();
@@ -143,8 +144,8 @@ TEST_F(OutboxRelayTest, AFailedPublishKeepsTheRestForLaterInOrder) {
   EXPECT_NE(first.error().message.find("broker down"), std::string::npos);
   EXPECT_EQ(topic_.Count(), 2u);  // nothing after the failure went out
   EXPECT_EQ(*store_->PendingOutboxCount(), 4);
-  EXPECT_EQ(store_->OutboxForCampaign(ids[2])->front().attempts, 1);
-  EXPECT_EQ(store_->OutboxForCampaign(ids[5])->front().attempts, 1);
+  EXPECT_EQ(store_->OutboxForCampaign(Cid(ids[2]))->front().attempts, 1);
+  EXPECT_EQ(store_->OutboxForCampaign(Cid(ids[5]))->front().attempts, 1);
 
   ASSERT_EQ(*relay.RunOnce(), 4);  // released rows are claimable again at once
   EXPECT_EQ(Bodies(topic_.Published()), OutboxBodies(ids));  // all, once, in order

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "fetcher/local_pipeline.h"
+#include "dripr/core/ids.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -43,7 +45,7 @@ class ReconcilerTest : public testing::LocalStoreTest {
   // Created, started, and its start event published (as by the relay).
   void Started(const std::string& id) {
     ASSERT_TRUE(store_->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    ASSERT_TRUE(store_->StartCampaign(id));
+    ASSERT_TRUE(store_->StartCampaign(Cid(id)));
     PublishAll();
   }
   void PublishAll() {
@@ -53,8 +55,8 @@ class ReconcilerTest : public testing::LocalStoreTest {
     for (const auto& r : *rows) ids.push_back(r.id);
     ASSERT_TRUE(store_->MarkPublished(ids));
   }
-  Campaign Get(const std::string& id) { return *store_->GetCampaign(id); }
-  size_t Events(const std::string& id) { return store_->OutboxForCampaign(id)->size(); }
+  Campaign Get(const std::string& id) { return *store_->GetCampaign(Cid(id)); }
+  size_t Events(const std::string& id) { return store_->OutboxForCampaign(Cid(id))->size(); }
 
   ReconcileSettings settings_;
 };
@@ -62,7 +64,7 @@ class ReconcilerTest : public testing::LocalStoreTest {
 TEST_F(ReconcilerTest, APassRepublishesStuckAndRestartsErroredCampaignsAndCountsThem) {
   Started("stuck");
   Started("errored");
-  ASSERT_TRUE(store_->FailCampaign("errored", DataPart::kRecentSales, 1, "provider said no"));
+  ASSERT_TRUE(store_->FailCampaign(Cid("errored"), DataPart::kRecentSales, 1, "provider said no"));
   clock_.Advance(6h);
   Started("fresh");
 
@@ -139,8 +141,8 @@ TEST_F(ReconcilerTest, RepublishesAreStuckAfterApartAndThenTheCampaignFails) {
   // Restarted once after 6 h, then left in ERROR for a person.
   clock_.Advance(6h);
   ASSERT_EQ(r.RunOnce()->count(ReconcileAction::kRestart), 1);
-  ASSERT_TRUE(store_->StartCampaign("c"));
-  ASSERT_TRUE(store_->FailCampaign("c", std::nullopt, std::nullopt, "again"));
+  ASSERT_TRUE(store_->StartCampaign(Cid("c")));
+  ASSERT_TRUE(store_->FailCampaign(Cid("c"), std::nullopt, std::nullopt, "again"));
   clock_.Advance(600h);
   auto pass = r.RunOnce();
   ASSERT_TRUE(pass);

@@ -14,6 +14,7 @@
 #include "dripr/fetcher/consumer.h"
 #include "dripr/fetcher/data_fetcher.h"
 #include "fetcher/local_pipeline.h"
+#include "support/campaign_ids.h"
 #include "support/faulty_queue.h"
 #include "support/poll.h"
 
@@ -80,7 +81,7 @@ class DataFetcherShutdownTest : public ::testing::Test {
     NewCampaign c{id, "u", "02139", std::nullopt};
     c.property = PropertyData{"1 Main St", {42.36, -71.10}, 450000};
     ASSERT_TRUE(store_->CreateCampaign(c));
-    ASSERT_TRUE(store_->StartCampaign(id));
+    ASSERT_TRUE(store_->StartCampaign(Cid(id)));
   }
   int64_t Depth(Queue& q) {
     auto s = q.Stats();

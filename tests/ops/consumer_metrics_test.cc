@@ -7,6 +7,7 @@
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/core/ids.h"
 #include "dripr/fetcher/consumer.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -19,9 +20,9 @@ using testing::Eventually;
 class ScriptedHandler : public MessageHandler {
  public:
   HandlerOutcome Handle(const ReceivedMessage& m) override {
-    if (m.body == "bad") return HandlerOutcome::Failure("malformed event", "c-bad");
-    if (m.body == "flaky") return HandlerOutcome::Retry("provider 503", "c-flaky");
-    return HandlerOutcome::Done("ok", "c-ok");
+    if (m.body == "bad") return HandlerOutcome::Failure("malformed event", Cid("c-bad"));
+    if (m.body == "flaky") return HandlerOutcome::Retry("provider 503", Cid("c-flaky"));
+    return HandlerOutcome::Done("ok", Cid("c-ok"));
   }
   Status OnFailure(const ReceivedMessage&, const std::string&) override { return Ok(); }
 };

@@ -10,6 +10,7 @@
 #include "dripr/core/ids.h"
 #include "dripr/fetcher/config.h"
 #include "dripr/fetcher/wiring.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 
 namespace dripr {
@@ -138,7 +139,7 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-1", "u", "02139", std::nullopt}));
   ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-2", "u", "02139", std::nullopt}));
   ASSERT_TRUE(store_->CreateCampaign(NewCampaign{"c-3", "u", "02139", std::nullopt}));
-  ASSERT_TRUE(store_->StartCampaign("c-1"));  // one outbox row, unpublished
+  ASSERT_TRUE(store_->StartCampaign(Cid("c-1")));  // one outbox row, unpublished
   Metrics metrics;
   ReadinessProbe probe(*store_, *bus_, [] { return true; }, metrics, RealTicker(), {1s, 1s, 10s});
   probe.Start();  // samples at once, then every 10 s

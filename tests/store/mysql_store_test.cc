@@ -28,6 +28,7 @@
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "networked_store_suite.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {

@@ -12,6 +12,7 @@
 
 #include "dripr/store/migrations/migrations.h"
 #include "networked_store_suite.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 
@@ -113,12 +114,12 @@ NewCampaign NetworkedStoreTest::Simple(const std::string& id) {
 void NetworkedStoreTest::ExpectRetriedAndAppliedOnce(const std::string& code, int times) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
   InjectUpdateFailures(code, times);
-  auto started = store_->StartCampaign("a");
+  auto started = store_->StartCampaign(Cid("a"));
   ASSERT_TRUE(started) << started.error().ToString();
   EXPECT_TRUE(started->changed);
   EXPECT_EQ(InjectionCalls(), times + 1);  // the failed attempts, then the one that committed
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
+  EXPECT_EQ(store_->OutboxForCampaign(Cid("a"))->size(), 1u);
+  EXPECT_EQ(store_->GetCampaign(Cid("a"))->status, CampaignStatus::kWaitingForData);
 }
 
 namespace {
@@ -134,20 +135,20 @@ TEST_P(NetworkedStoreTest, SecondTransientFailureKindIsRetriedAndAppliedOnce) {
 TEST_P(NetworkedStoreTest, APermanentErrorIsNotRetriedAndWritesNothing) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
   InjectUpdateFailures(GetParam().codes.permanent, 100);
-  auto started = store_->StartCampaign("a");
+  auto started = store_->StartCampaign(Cid("a"));
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, GetParam().codes.permanent_error);
   EXPECT_THAT(started.error().message, HasSubstr("injected failure"));
   EXPECT_EQ(InjectionCalls(), 1);
-  EXPECT_TRUE(store_->OutboxForCampaign("a")->empty());
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kDormant);
+  EXPECT_TRUE(store_->OutboxForCampaign(Cid("a"))->empty());
+  EXPECT_EQ(store_->GetCampaign(Cid("a"))->status, CampaignStatus::kDormant);
 }
 
 TEST_P(NetworkedStoreTest, RetriesGiveUpAtTheDeadlineWithTheCause) {
   auto store = Open({.retry_deadline = 300ms});
   ASSERT_TRUE(store->CreateCampaign(Simple("a")));
   InjectUpdateFailures(GetParam().codes.transient, 1'000'000);
-  auto started = store->StartCampaign("a");
+  auto started = store->StartCampaign(Cid("a"));
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, ErrorCode::kAborted);
   EXPECT_THAT(started.error().message, HasSubstr(GetParam().codes.transient));
@@ -174,13 +175,13 @@ TEST_P(NetworkedStoreTest, RetryBackoffAndDeadlineRunOnTheStoresTicker) {
 
 TEST_P(NetworkedStoreTest, ReconnectsAfterTheServerDropsItsSessions) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  ASSERT_TRUE(store_->GetCampaign("a"));  // the pool now holds an open connection
+  ASSERT_TRUE(store_->GetCampaign(Cid("a")));  // the pool now holds an open connection
   ASSERT_GT(GetParam().drop_sessions(url_), 0);
-  auto started = store_->StartCampaign("a");
+  auto started = store_->StartCampaign(Cid("a"));
   ASSERT_TRUE(started) << started.error().ToString();
   EXPECT_TRUE(started->changed);
-  EXPECT_EQ(store_->GetCampaign("a")->status, CampaignStatus::kWaitingForData);
-  EXPECT_EQ(store_->OutboxForCampaign("a")->size(), 1u);
+  EXPECT_EQ(store_->GetCampaign(Cid("a"))->status, CampaignStatus::kWaitingForData);
+  EXPECT_EQ(store_->OutboxForCampaign(Cid("a"))->size(), 1u);
 }
 
 TEST_P(NetworkedStoreTest, ManyThreadsShareASmallPool) {
@@ -192,7 +193,7 @@ TEST_P(NetworkedStoreTest, ManyThreadsShareASmallPool) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
         std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
-        if (!store->CreateCampaign(Simple(id)) || !store->StartCampaign(id)) ++failures;
+        if (!store->CreateCampaign(Simple(id)) || !store->StartCampaign(Cid(id))) ++failures;
       }
     });
   }
@@ -209,10 +210,10 @@ TEST_P(NetworkedStoreTest, ConcurrentRelaysPublishEveryEventOnceInPerCampaignOrd
   for (int i = 0; i < kCampaigns; ++i) {
     std::string id = "c" + std::to_string(i);
     ASSERT_TRUE(store_->CreateCampaign(Simple(id)));
-    auto started = store_->StartCampaign(id);
+    auto started = store_->StartCampaign(Cid(id));
     ASSERT_TRUE(started);
-    ASSERT_TRUE(store_->FailCampaign(id, std::nullopt, started->campaign.data_cycle, "x"));
-    ASSERT_TRUE(store_->ResetCampaign(id));
+    ASSERT_TRUE(store_->FailCampaign(Cid(id), std::nullopt, started->campaign.data_cycle, "x"));
+    ASSERT_TRUE(store_->ResetCampaign(Cid(id)));
   }
   std::mutex mu;
   std::vector<OutboxRow> published;  // in publish order
@@ -245,7 +246,7 @@ TEST_P(NetworkedStoreTest, ConcurrentRelaysPublishEveryEventOnceInPerCampaignOrd
 
   ASSERT_EQ(published.size(), static_cast<size_t>(kCampaigns * 3));
   for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << "outbox row " << id;
-  std::map<std::string, int64_t> last;
+  std::map<CampaignId, int64_t> last;
   for (const OutboxRow& r : published) {
     EXPECT_GT(r.id, last[r.campaign_id]) << r.campaign_id << " published out of order";
     last[r.campaign_id] = r.id;
@@ -256,7 +257,7 @@ TEST_P(NetworkedStoreTest, ConcurrentRelaysPublishEveryEventOnceInPerCampaignOrd
 // and more rows than one multi-row INSERT holds.
 TEST_P(NetworkedStoreTest, PartRowsKeepSpecialCharactersAndNulls) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
-  auto started = store_->StartCampaign("a");
+  auto started = store_->StartCampaign(Cid("a"));
   ASSERT_TRUE(started);
   RankedRecord r;
   r.rank = 1;
@@ -274,9 +275,9 @@ TEST_P(NetworkedStoreTest, PartRowsKeepSpecialCharactersAndNulls) {
     many.push_back(x);
   }
   PartData d{DataPart::kActiveListings, many, std::nullopt};
-  auto done = store_->CompletePart("a", started->campaign.data_cycle, d);
+  auto done = store_->CompletePart(Cid("a"), started->campaign.data_cycle, d);
   ASSERT_TRUE(done) << done.error().ToString();
-  auto rows = store_->GetActiveListings("a");
+  auto rows = store_->GetActiveListings(Cid("a"));
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), many.size());
   EXPECT_EQ((*rows)[0].record, r.record);
@@ -312,7 +313,7 @@ TEST_P(NetworkedOpenTest, OpenStoreChoosesTheServerForEachOfItsSchemes) {
     EXPECT_EQ(*(*s)->SchemaVersion(), 0) << scheme;
     ASSERT_TRUE((*s)->Migrate());
     EXPECT_EQ(*(*s)->SchemaVersion(), kLatestSchemaVersion);
-    auto missing = (*s)->GetCampaign("nope");
+    auto missing = (*s)->GetCampaign(Cid("nope"));
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
   }
@@ -325,7 +326,7 @@ TEST_P(NetworkedOpenTest, AnUnmigratedDatabaseSaysToRunMigrate) {
   auto s = GetParam().open(url, {});
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(*s->SchemaVersion(), 0);
-  auto r = s->GetCampaign("a");
+  auto r = s->GetCampaign(Cid("a"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_THAT(r.error().message, HasSubstr("dripr migrate"));

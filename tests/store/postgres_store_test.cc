@@ -20,6 +20,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/store/migrations/migrations.h"
 #include "networked_store_suite.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {

@@ -17,6 +17,7 @@
 
 #include "dripr/domain/event.h"
 #include "dripr/store/migrations/migrations.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -108,7 +109,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
   static Status RunCampaign(Store& s, const std::string& id) {
     DRIPR_TRY(s.CreateCampaign(Simple(id)));
-    DRIPR_ASSIGN_OR_RETURN(TransitionOutcome started, s.StartCampaign(id));
+    DRIPR_ASSIGN_OR_RETURN(TransitionOutcome started, s.StartCampaign(Cid(id)));
     if (!started.changed) return Fail(ErrorCode::kInternal, "start: " + started.reason);
     const int64_t cycle = started.campaign.data_cycle;
     RankedRecord r;
@@ -120,7 +121,7 @@ class SqliteStoreTest : public ::testing::Test {
         d.records.clear();
         d.market = MarketData{"", MarketMonth{"2026-10", 1, 2, 3, 4}, MarketMonth{}, {}};
       }
-      DRIPR_ASSIGN_OR_RETURN(TransitionOutcome done, s.CompletePart(id, cycle, d));
+      DRIPR_ASSIGN_OR_RETURN(TransitionOutcome done, s.CompletePart(Cid(id), cycle, d));
       if (!done.changed) return Fail(ErrorCode::kInternal, "complete: " + done.reason);
     }
     return Ok();
@@ -228,19 +229,19 @@ TEST_F(SqliteStoreTest, ALockedDatabaseIsUnavailableAfterTheBusyTimeout) {
   ASSERT_EQ(sqlite3_open(Path().c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
 
-  auto started = s->StartCampaign("c-1");
+  auto started = s->StartCampaign(Cid("c-1"));
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(started.error().message, HasSubstr("database is locked"));
   EXPECT_TRUE(started.error().Retryable());
   // WAL: readers are not blocked by the writer.
-  auto read = s->GetCampaign("c-1");
+  auto read = s->GetCampaign(Cid("c-1"));
   ASSERT_TRUE(read) << read.error().ToString();
   EXPECT_EQ(read->status, CampaignStatus::kDormant);
 
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
-  auto retried = s->StartCampaign("c-1");
+  auto retried = s->StartCampaign(Cid("c-1"));
   ASSERT_TRUE(retried) << retried.error().ToString();
   EXPECT_TRUE(retried->changed);
 }

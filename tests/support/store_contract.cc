@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dripr/domain/event.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 
@@ -68,20 +69,20 @@ NewCampaign StoreContractTest::NewCampaignFor(const std::string& id, bool no_add
 int64_t StoreContractTest::CreateAndStart(const std::string& id) {
   auto created = store().CreateCampaign(NewCampaignFor(id));
   EXPECT_TRUE(created) << created.error().ToString();
-  auto started = store().StartCampaign(id);
+  auto started = store().StartCampaign(Cid(id));
   EXPECT_TRUE(started) << started.error().ToString();
   if (!started) return -1;
   EXPECT_TRUE(started->changed) << started->reason;
   return started->campaign.data_cycle;
 }
 
-Campaign StoreContractTest::MustGet(const std::string& id) {
+Campaign StoreContractTest::MustGet(const CampaignId& id) {
   auto c = store().GetCampaign(id);
   EXPECT_TRUE(c) << c.error().ToString();
   return c ? *c : Campaign{};
 }
 
-std::vector<OutboxRow> StoreContractTest::MustOutbox(const std::string& id) {
+std::vector<OutboxRow> StoreContractTest::MustOutbox(const CampaignId& id) {
   auto rows = store().OutboxForCampaign(id);
   EXPECT_TRUE(rows) << rows.error().ToString();
   return rows ? *rows : std::vector<OutboxRow>{};
@@ -169,7 +170,7 @@ TEST_P(StoreContractTest, CreateAndGetCampaignWithProperty) {
   EXPECT_EQ(created->updated_at, StartTime());
 
   EXPECT_EQ(MustGet("c-1"), *created);
-  auto property = store().GetProperty("c-1");
+  auto property = store().GetProperty(Cid("c-1"));
   ASSERT_TRUE(property) << property.error().ToString();
   ASSERT_TRUE(property->has_value());
   EXPECT_EQ((*property)->formatted_address, "12 Main St, Cambridge, MA 02139");
@@ -183,7 +184,7 @@ TEST_P(StoreContractTest, NoAddressNewsletterHasNoProperty) {
   ASSERT_TRUE(created) << created.error().ToString();
   EXPECT_TRUE(created->no_address_newsletter);
   EXPECT_TRUE(MustGet("news").no_address_newsletter);
-  auto property = store().GetProperty("news");
+  auto property = store().GetProperty(Cid("news"));
   ASSERT_TRUE(property) << property.error().ToString();
   EXPECT_FALSE(property->has_value());
 }
@@ -236,12 +237,12 @@ TEST_P(StoreContractTest, MissingCampaignIsNotFoundEverywhere) {
     EXPECT_EQ(e.code, ErrorCode::kNotFound) << e.ToString();
     EXPECT_THAT(e.message, HasSubstr("nope"));
   };
-  expect_not_found(store().GetCampaign("nope").error());
-  expect_not_found(store().GetProperty("nope").error());
-  expect_not_found(store().StartCampaign("nope").error());
-  expect_not_found(store().CompletePart("nope", 1, ListingsPart(1, "x")).error());
-  expect_not_found(store().FailCampaign("nope", std::nullopt, std::nullopt, "boom").error());
-  expect_not_found(store().ResetCampaign("nope").error());
+  expect_not_found(store().GetCampaign(Cid("nope")).error());
+  expect_not_found(store().GetProperty(Cid("nope")).error());
+  expect_not_found(store().StartCampaign(Cid("nope")).error());
+  expect_not_found(store().CompletePart(Cid("nope"), 1, ListingsPart(1, "x")).error());
+  expect_not_found(store().FailCampaign(Cid("nope"), std::nullopt, std::nullopt, "boom").error());
+  expect_not_found(store().ResetCampaign(Cid("nope")).error());
   EXPECT_TRUE(MustOutbox("nope").empty());
 }
 
@@ -251,7 +252,7 @@ TEST_P(StoreContractTest, ListCampaignsAllAndByStatus) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("b")));
   clock_.Advance(1s);
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c")));
-  ASSERT_TRUE(store().StartCampaign("b"));
+  ASSERT_TRUE(store().StartCampaign(Cid("b")));
 
   auto all = store().ListCampaigns(std::nullopt);
   ASSERT_TRUE(all) << all.error().ToString();
@@ -279,17 +280,17 @@ TEST_P(StoreContractTest, ListCampaignsPageKeysetFilterAndSearch) {
   NewCampaign other = NewCampaignFor("z9");
   other.zip_code = "10001";
   ASSERT_TRUE(store().CreateCampaign(other));
-  ASSERT_TRUE(store().StartCampaign("c3"));
-  ASSERT_TRUE(store().StartCampaign("a10"));
+  ASSERT_TRUE(store().StartCampaign(Cid("c3")));
+  ASSERT_TRUE(store().StartCampaign(Cid("a10")));
   auto ids = [](const std::vector<Campaign>& v) {
     std::vector<std::string> out;
-    for (const auto& c : v) out.push_back(c.id);
+    for (const auto& c : v) out.push_back(c.id.str());
     return out;
   };
   auto first = store().ListCampaignsPage({.limit = 2});
   ASSERT_TRUE(first) << first.error().ToString();
   EXPECT_EQ(ids(*first), (std::vector<std::string>{"a1", "a10"}));
-  auto second = store().ListCampaignsPage({.after_id = "a10", .limit = 3});
+  auto second = store().ListCampaignsPage({.after_id = Cid("a10"), .limit = 3});
   ASSERT_TRUE(second);
   EXPECT_EQ(ids(*second), (std::vector<std::string>{"b2", "c3", "d4"}));
   auto waiting = store().ListCampaignsPage({.status = CampaignStatus::kWaitingForData});
@@ -311,7 +312,7 @@ TEST_P(StoreContractTest, ListCampaignsPageKeysetFilterAndSearch) {
 TEST_P(StoreContractTest, StartWritesCampaignAndOneOutboxEvent) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
   clock_.Advance(5s);
-  auto started = store().StartCampaign("c-1");
+  auto started = store().StartCampaign(Cid("c-1"));
   ASSERT_TRUE(started) << started.error().ToString();
   ASSERT_TRUE(started->changed) << started->reason;
   const Campaign& c = started->campaign;
@@ -351,7 +352,7 @@ TEST_P(StoreContractTest, SecondStartChangesNothing) {
   CreateAndStart("c-1");
   Campaign before = MustGet("c-1");
   clock_.Advance(1min);
-  auto again = store().StartCampaign("c-1");
+  auto again = store().StartCampaign(Cid("c-1"));
   ASSERT_TRUE(again) << again.error().ToString();
   EXPECT_FALSE(again->changed);
   EXPECT_THAT(again->reason, HasSubstr("not DORMANT"));
@@ -369,7 +370,7 @@ TEST_P(StoreContractTest, StartWithRequiredSubsetLeavesOtherPartsDormantAndFansI
   EXPECT_EQ(c.part(DataPart::kLocalMarketData), PartStatus::kDormant);
   EXPECT_EQ(c.part(DataPart::kRecentSales), PartStatus::kDormant);
 
-  auto done = store().CompletePart("c-1", cycle, ListingsPart(2, "Elm"));
+  auto done = store().CompletePart(Cid("c-1"), cycle, ListingsPart(2, "Elm"));
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_TRUE(done->changed);
   EXPECT_EQ(done->campaign.status, CampaignStatus::kReadyToCreateEmail);
@@ -383,7 +384,7 @@ TEST_P(StoreContractTest, StartWithRequiredSubsetLeavesOtherPartsDormantAndFansI
 TEST_P(StoreContractTest, CompleteActiveListingsStoresRowsAndMarksPartReady) {
   int64_t cycle = CreateAndStart("c-1");
   clock_.Advance(2s);
-  auto done = store().CompletePart("c-1", cycle, ListingsPart(3, "Elm"));
+  auto done = store().CompletePart(Cid("c-1"), cycle, ListingsPart(3, "Elm"));
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_TRUE(done->changed) << done->reason;
   EXPECT_FALSE(done->event.has_value());
@@ -392,10 +393,10 @@ TEST_P(StoreContractTest, CompleteActiveListingsStoresRowsAndMarksPartReady) {
   EXPECT_EQ(done->campaign.updated_at, StartTime() + 2s);
   EXPECT_EQ(MustGet("c-1"), done->campaign);
 
-  auto rows = store().GetActiveListings("c-1");
+  auto rows = store().GetActiveListings(Cid("c-1"));
   ASSERT_TRUE(rows) << rows.error().ToString();
   EXPECT_EQ(*rows, Listings(3, "Elm"));
-  auto sales = store().GetRecentSales("c-1");
+  auto sales = store().GetRecentSales(Cid("c-1"));
   ASSERT_TRUE(sales);
   EXPECT_TRUE(sales->empty());
   EXPECT_EQ(MustOutbox("c-1").size(), 1u);
@@ -405,66 +406,66 @@ TEST_P(StoreContractTest, CompleteRecentSalesRoundTripsUndisclosedPrice) {
   int64_t cycle = CreateAndStart("c-1");
   PartData part = SalesPart(4, "Oak");
   part.records[1].record.price = std::nullopt;  // undisclosed sale price
-  auto done = store().CompletePart("c-1", cycle, part);
+  auto done = store().CompletePart(Cid("c-1"), cycle, part);
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(done->campaign.part(DataPart::kRecentSales), PartStatus::kReady);
-  auto rows = store().GetRecentSales("c-1");
+  auto rows = store().GetRecentSales(Cid("c-1"));
   ASSERT_TRUE(rows) << rows.error().ToString();
   EXPECT_EQ(*rows, part.records);
-  auto listings = store().GetActiveListings("c-1");
+  auto listings = store().GetActiveListings(Cid("c-1"));
   ASSERT_TRUE(listings);
   EXPECT_TRUE(listings->empty());
 }
 
 TEST_P(StoreContractTest, DuplicateCompletionChangesNothing) {
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", cycle, ListingsPart(3, "Elm")));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, ListingsPart(3, "Elm")));
   Campaign before = MustGet("c-1");
-  auto dup = store().CompletePart("c-1", cycle, ListingsPart(5, "Dup"));
+  auto dup = store().CompletePart(Cid("c-1"), cycle, ListingsPart(5, "Dup"));
   ASSERT_TRUE(dup) << dup.error().ToString();
   EXPECT_FALSE(dup->changed);
   EXPECT_THAT(dup->reason, HasSubstr("duplicate"));
   EXPECT_EQ(dup->campaign, before);
-  EXPECT_EQ(*store().GetActiveListings("c-1"), Listings(3, "Elm"));
+  EXPECT_EQ(*store().GetActiveListings(Cid("c-1")), Listings(3, "Elm"));
   EXPECT_EQ(MustOutbox("c-1").size(), 1u);
 }
 
 TEST_P(StoreContractTest, CompletionForAnotherCycleIsStaleAndWritesNothing) {
   int64_t cycle = CreateAndStart("c-1");
   for (int64_t other : {cycle - 1, cycle + 1}) {
-    auto stale = store().CompletePart("c-1", other, SalesPart(2, "Stale"));
+    auto stale = store().CompletePart(Cid("c-1"), other, SalesPart(2, "Stale"));
     ASSERT_TRUE(stale) << stale.error().ToString();
     EXPECT_FALSE(stale->changed);
     EXPECT_THAT(stale->reason, HasSubstr("stale"));
   }
-  auto stale_market = store().CompletePart("c-1", cycle + 1, MarketPart("2026-10", 1));
+  auto stale_market = store().CompletePart(Cid("c-1"), cycle + 1, MarketPart("2026-10", 1));
   ASSERT_TRUE(stale_market);
   EXPECT_FALSE(stale_market->changed);
   EXPECT_EQ(MustGet("c-1").part(DataPart::kRecentSales), PartStatus::kWaitingForData);
-  EXPECT_TRUE(store().GetRecentSales("c-1")->empty());
+  EXPECT_TRUE(store().GetRecentSales(Cid("c-1"))->empty());
   EXPECT_FALSE(store().LatestMarketData("02139")->has_value());
 }
 
 TEST_P(StoreContractTest, CompletionOfADormantCampaignIsStale) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
-  auto stale = store().CompletePart("c-1", 0, ListingsPart(1, "Elm"));
+  auto stale = store().CompletePart(Cid("c-1"), 0, ListingsPart(1, "Elm"));
   ASSERT_TRUE(stale) << stale.error().ToString();
   EXPECT_FALSE(stale->changed);
   EXPECT_THAT(stale->reason, HasSubstr("DORMANT"));
-  EXPECT_TRUE(store().GetActiveListings("c-1")->empty());
+  EXPECT_TRUE(store().GetActiveListings(Cid("c-1"))->empty());
 }
 
 TEST_P(StoreContractTest, FanInWhenAllPartsReadyWritesExactlyOneEvent) {
   int64_t cycle = CreateAndStart("c-1");
-  auto a = store().CompletePart("c-1", cycle, MarketPart("2026-10", 612000));
+  auto a = store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 612000));
   ASSERT_TRUE(a) << a.error().ToString();
   EXPECT_TRUE(a->changed);
   EXPECT_FALSE(a->event.has_value());
-  auto b = store().CompletePart("c-1", cycle, SalesPart(2, "Oak"));
+  auto b = store().CompletePart(Cid("c-1"), cycle, SalesPart(2, "Oak"));
   ASSERT_TRUE(b) << b.error().ToString();
   EXPECT_FALSE(b->event.has_value());
   clock_.Advance(3s);
-  auto c = store().CompletePart("c-1", cycle, ListingsPart(2, "Elm"));
+  auto c = store().CompletePart(Cid("c-1"), cycle, ListingsPart(2, "Elm"));
   ASSERT_TRUE(c) << c.error().ToString();
   ASSERT_TRUE(c->changed);
   EXPECT_EQ(c->campaign.status, CampaignStatus::kReadyToCreateEmail);
@@ -493,7 +494,7 @@ TEST_P(StoreContractTest, FanInWhenAllPartsReadyWritesExactlyOneEvent) {
   EXPECT_EQ((*market)->previous, Market("", "2026-10", 612000).previous);
 
   // A late duplicate after the fan-in is stale.
-  auto late = store().CompletePart("c-1", cycle, ListingsPart(1, "Late"));
+  auto late = store().CompletePart(Cid("c-1"), cycle, ListingsPart(1, "Late"));
   ASSERT_TRUE(late);
   EXPECT_FALSE(late->changed);
   EXPECT_EQ(MustOutbox("c-1").size(), 2u);
@@ -501,7 +502,7 @@ TEST_P(StoreContractTest, FanInWhenAllPartsReadyWritesExactlyOneEvent) {
 
 TEST_P(StoreContractTest, MarketPartWithoutDataMeansReuseAndInsertsNothing) {
   int64_t cycle = CreateAndStart("c-1");
-  auto done = store().CompletePart("c-1", cycle, PartData{DataPart::kLocalMarketData, {}, {}});
+  auto done = store().CompletePart(Cid("c-1"), cycle, PartData{DataPart::kLocalMarketData, {}, {}});
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_TRUE(done->changed);
   EXPECT_EQ(done->campaign.part(DataPart::kLocalMarketData), PartStatus::kReady);
@@ -510,34 +511,34 @@ TEST_P(StoreContractTest, MarketPartWithoutDataMeansReuseAndInsertsNothing) {
 
 TEST_P(StoreContractTest, RowsAreReplacedNotAppendedOnALaterCycle) {
   int64_t first = CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", first, ListingsPart(3, "First")));
-  ASSERT_TRUE(store().CompletePart("c-1", first, SalesPart(3, "First")));
-  ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kLocalMarketData, first, "provider down"));
-  ASSERT_TRUE(store().ResetCampaign("c-1"));
-  auto restarted = store().StartCampaign("c-1");
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), first, ListingsPart(3, "First")));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), first, SalesPart(3, "First")));
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kLocalMarketData, first, "provider down"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("c-1")));
+  auto restarted = store().StartCampaign(Cid("c-1"));
   ASSERT_TRUE(restarted);
   ASSERT_TRUE(restarted->changed) << restarted->reason;
   int64_t second = restarted->campaign.data_cycle;
   EXPECT_EQ(second, first + 1);
 
-  ASSERT_TRUE(store().CompletePart("c-1", second, ListingsPart(2, "Second")));
-  ASSERT_TRUE(store().CompletePart("c-1", second, SalesPart(1, "Second")));
-  EXPECT_EQ(*store().GetActiveListings("c-1"), Listings(2, "Second"));
-  EXPECT_EQ(*store().GetRecentSales("c-1"), Sales(1, "Second"));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), second, ListingsPart(2, "Second")));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), second, SalesPart(1, "Second")));
+  EXPECT_EQ(*store().GetActiveListings(Cid("c-1")), Listings(2, "Second"));
+  EXPECT_EQ(*store().GetRecentSales(Cid("c-1")), Sales(1, "Second"));
   // An empty result replaces too.
-  ASSERT_TRUE(store().FailCampaign("c-1", std::nullopt, second, "stop"));
-  ASSERT_TRUE(store().ResetCampaign("c-1"));
-  int64_t third = store().StartCampaign("c-1")->campaign.data_cycle;
-  ASSERT_TRUE(store().CompletePart("c-1", third, ListingsPart(0, "None")));
-  EXPECT_TRUE(store().GetActiveListings("c-1")->empty());
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), std::nullopt, second, "stop"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("c-1")));
+  int64_t third = store().StartCampaign(Cid("c-1"))->campaign.data_cycle;
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), third, ListingsPart(0, "None")));
+  EXPECT_TRUE(store().GetActiveListings(Cid("c-1"))->empty());
 }
 
 TEST_P(StoreContractTest, ManyRowsAreStoredInRankOrder) {
   int64_t cycle = CreateAndStart("c-1");
   PartData part = ListingsPart(230, "Big");
   std::reverse(part.records.begin(), part.records.end());
-  ASSERT_TRUE(store().CompletePart("c-1", cycle, part));
-  EXPECT_EQ(*store().GetActiveListings("c-1"), Listings(230, "Big"));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, part));
+  EXPECT_EQ(*store().GetActiveListings(Cid("c-1")), Listings(230, "Big"));
 }
 
 // Three handlers finish the three parts of the same campaign at the same moment: exactly one
@@ -556,7 +557,7 @@ void RunConcurrentFanIn(const std::vector<Store*>& stores, int campaigns,
                         : k == 1 ? PartData{DataPart::kActiveListings, Records(2, "A", false), {}}
                                  : PartData{DataPart::kRecentSales, Records(2, "S", true), {}};
         go.arrive_and_wait();
-        results[k] = stores[k % stores.size()]->CompletePart(id, cycle, part);
+        results[k] = stores[k % stores.size()]->CompletePart(Cid(id), cycle, part);
       });
     }
     for (auto& th : threads) th.join();
@@ -569,7 +570,7 @@ void RunConcurrentFanIn(const std::vector<Store*>& stores, int campaigns,
     }
     EXPECT_EQ(changed, 3) << id;
     EXPECT_EQ(events, 1) << id;
-    auto rows = stores[0]->OutboxForCampaign(id);
+    auto rows = stores[0]->OutboxForCampaign(Cid(id));
     ASSERT_TRUE(rows);
     int ready_events = 0;
     for (const auto& row : *rows) {
@@ -578,7 +579,7 @@ void RunConcurrentFanIn(const std::vector<Store*>& stores, int campaigns,
       if (ev->to_status == CampaignStatus::kReadyToCreateEmail) ++ready_events;
     }
     EXPECT_EQ(ready_events, 1) << id;
-    EXPECT_EQ(stores[0]->GetCampaign(id)->status, CampaignStatus::kReadyToCreateEmail);
+    EXPECT_EQ(stores[0]->GetCampaign(Cid(id))->status, CampaignStatus::kReadyToCreateEmail);
   }
 }
 
@@ -599,8 +600,9 @@ TEST_P(StoreContractTest, ConcurrentCompletionsFromSeparateInstancesFanInExactly
 
 TEST_P(StoreContractTest, FailCampaignMarksPartAndCampaignWithOneEvent) {
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", cycle, ListingsPart(1, "Elm")));
-  auto failed = store().FailCampaign("c-1", DataPart::kRecentSales, cycle, "provider said 404");
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, ListingsPart(1, "Elm")));
+  auto failed =
+      store().FailCampaign(Cid("c-1"), DataPart::kRecentSales, cycle, "provider said 404");
   ASSERT_TRUE(failed) << failed.error().ToString();
   ASSERT_TRUE(failed->changed) << failed->reason;
   const Campaign& c = failed->campaign;
@@ -617,26 +619,26 @@ TEST_P(StoreContractTest, FailCampaignMarksPartAndCampaignWithOneEvent) {
   EXPECT_EQ(rows[1].attributes[1].second, "ERROR");
 
   // The other parts' late results are stale now.
-  auto late = store().CompletePart("c-1", cycle, MarketPart("2026-10", 1));
+  auto late = store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 1));
   ASSERT_TRUE(late);
   EXPECT_FALSE(late->changed);
 }
 
 TEST_P(StoreContractTest, FailCampaignThatDoesNotApplyChangesNothing) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("dormant")));
-  auto r = store().FailCampaign("dormant", std::nullopt, std::nullopt, "x");
+  auto r = store().FailCampaign(Cid("dormant"), std::nullopt, std::nullopt, "x");
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_FALSE(r->changed);
   EXPECT_THAT(r->reason, HasSubstr("not WAITING_FOR_DATA"));
 
   int64_t cycle = CreateAndStart("c-1");
-  auto stale = store().FailCampaign("c-1", DataPart::kActiveListings, cycle + 1, "x");
+  auto stale = store().FailCampaign(Cid("c-1"), DataPart::kActiveListings, cycle + 1, "x");
   ASSERT_TRUE(stale);
   EXPECT_FALSE(stale->changed);
   EXPECT_THAT(stale->reason, HasSubstr("stale"));
 
-  ASSERT_TRUE(store().FailCampaign("c-1", std::nullopt, cycle, "first"));
-  auto twice = store().FailCampaign("c-1", std::nullopt, cycle, "second");
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), std::nullopt, cycle, "first"));
+  auto twice = store().FailCampaign(Cid("c-1"), std::nullopt, cycle, "second");
   ASSERT_TRUE(twice);
   EXPECT_FALSE(twice->changed);
   EXPECT_EQ(MustGet("c-1").error_text, "first");
@@ -646,8 +648,8 @@ TEST_P(StoreContractTest, FailCampaignThatDoesNotApplyChangesNothing) {
 
 TEST_P(StoreContractTest, ResetReturnsAnErrorCampaignToDormant) {
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kActiveListings, cycle, "boom"));
-  auto reset = store().ResetCampaign("c-1");
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kActiveListings, cycle, "boom"));
+  auto reset = store().ResetCampaign(Cid("c-1"));
   ASSERT_TRUE(reset) << reset.error().ToString();
   ASSERT_TRUE(reset->changed) << reset->reason;
   EXPECT_EQ(reset->campaign.status, CampaignStatus::kDormant);
@@ -660,7 +662,7 @@ TEST_P(StoreContractTest, ResetReturnsAnErrorCampaignToDormant) {
   EXPECT_EQ(reset->event->to_status, CampaignStatus::kDormant);
   EXPECT_EQ(MustOutbox("c-1").size(), 3u);
 
-  auto again = store().ResetCampaign("c-1");
+  auto again = store().ResetCampaign(Cid("c-1"));
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->changed);
   EXPECT_THAT(again->reason, HasSubstr("not ERROR"));

@@ -19,6 +19,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/store/store.h"
+#include "support/campaign_ids.h"
 
 namespace dripr {
 
@@ -56,8 +57,10 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend> {
   static NewCampaign NewCampaignFor(const std::string& id, bool no_address = false);
   // Creates and starts a campaign; returns its data cycle. Fails the test on error.
   int64_t CreateAndStart(const std::string& id);
-  Campaign MustGet(const std::string& id);
-  std::vector<OutboxRow> MustOutbox(const std::string& id);
+  Campaign MustGet(const CampaignId& id);
+  Campaign MustGet(std::string_view id) { return MustGet(Cid(id)); }
+  std::vector<OutboxRow> MustOutbox(const CampaignId& id);
+  std::vector<OutboxRow> MustOutbox(std::string_view id) { return MustOutbox(Cid(id)); }
   // Deterministic rows; the last one leaves every optional field empty.
   static std::vector<RankedRecord> Listings(int n, const std::string& tag);
   static std::vector<RankedRecord> Sales(int n, const std::string& tag);

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 
 #include "dripr/domain/event.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -29,7 +30,7 @@ TEST_P(StoreContractTest, CreateCampaignsCreatesAllDormant) {
     EXPECT_EQ(MustGet(c.id), c);
     EXPECT_TRUE(MustOutbox(c.id).empty());
   }
-  auto property = store().GetProperty("b-1");
+  auto property = store().GetProperty(Cid("b-1"));
   ASSERT_TRUE(property && property->has_value());
   EXPECT_EQ((*property)->current_value, 850000);
   EXPECT_TRUE(MustGet("b-2").no_address_newsletter);

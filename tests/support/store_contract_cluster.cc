@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dripr/fetcher/market_flight.h"
+#include "support/campaign_ids.h"
 #include "support/poll.h"
 #include "support/store_contract.h"
 
@@ -113,7 +114,7 @@ TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
   // Another instance asks meanwhile: it waits for the data instead of calling the provider.
   auto waiter = std::async(std::launch::async, [&] { return there.Begin("02139", 24h); });
   EXPECT_EQ(waiter.wait_for(100ms), std::future_status::timeout) << "it must wait";
-  auto done = store().CompletePart("c-1", cycle, MarketPart("2026-10", 512000));
+  auto done = store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000));
   ASSERT_TRUE(done && done->changed);
   first->flight.reset();  // released after the commit
 

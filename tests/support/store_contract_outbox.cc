@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dripr/domain/event.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -28,7 +29,7 @@ std::vector<int64_t> Ids(const std::vector<OutboxRow>& rows) {
 
 std::vector<std::string> CampaignsOf(const std::vector<OutboxRow>& rows) {
   std::vector<std::string> ids;
-  for (const auto& r : rows) ids.push_back(r.campaign_id);
+  for (const auto& r : rows) ids.push_back(r.campaign_id.str());
   return ids;
 }
 
@@ -67,7 +68,7 @@ TEST_P(StoreContractTest, MigrateIsIdempotent) {
   auto again = other->Migrate();
   ASSERT_TRUE(again) << again.error().ToString();
   EXPECT_EQ(*other->SchemaVersion(), store().LatestSchemaVersion());
-  EXPECT_EQ(other->GetCampaign("kept")->id, "kept");
+  EXPECT_EQ(other->GetCampaign(Cid("kept"))->id, "kept");
 }
 
 TEST_P(StoreContractTest, MigrateRefusesADatabaseNewerThanTheBinary) {
@@ -92,7 +93,7 @@ TEST_P(StoreContractTest, MigrateRefusesADatabaseNewerThanTheBinary) {
 
 TEST_P(StoreContractTest, MarketDataIsReusableOnlyWhileYoungEnough) {
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", cycle, MarketPart("2026-10", 600000)));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 600000)));
   const auto max_age = std::chrono::seconds(std::chrono::days(30));
 
   auto fresh = store().GetMarketData("02139", max_age);
@@ -118,11 +119,11 @@ TEST_P(StoreContractTest, MarketDataIsReusableOnlyWhileYoungEnough) {
 
 TEST_P(StoreContractTest, NewestMarketDataWins) {
   int64_t first = CreateAndStart("a");
-  ASSERT_TRUE(store().CompletePart("a", first, MarketPart("2026-09", 500000)));
+  ASSERT_TRUE(store().CompletePart(Cid("a"), first, MarketPart("2026-09", 500000)));
   clock_.Advance(std::chrono::days(40));
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("b")));
-  int64_t second = store().StartCampaign("b")->campaign.data_cycle;
-  ASSERT_TRUE(store().CompletePart("b", second, MarketPart("2026-11", 700000)));
+  int64_t second = store().StartCampaign(Cid("b"))->campaign.data_cycle;
+  ASSERT_TRUE(store().CompletePart(Cid("b"), second, MarketPart("2026-11", 700000)));
   auto m = store().GetMarketData("02139", std::chrono::days(30));
   ASSERT_TRUE(m);
   ASSERT_TRUE(m->has_value());
@@ -220,9 +221,9 @@ TEST_P(StoreContractTest, AnExpiredLeaseMakesRowsClaimableAgain) {
 }
 
 TEST_P(StoreContractTest, ClaimKeepsEachCampaignsEventsInOrder) {
-  int64_t cycle = CreateAndStart("a");                               // a1
-  CreateAndStart("b");                                               // b1
-  ASSERT_TRUE(store().FailCampaign("a", std::nullopt, cycle, "x"));  // a2
+  int64_t cycle = CreateAndStart("a");                                    // a1
+  CreateAndStart("b");                                                    // b1
+  ASSERT_TRUE(store().FailCampaign(Cid("a"), std::nullopt, cycle, "x"));  // a2
   auto a_rows = MustOutbox("a");
   ASSERT_EQ(a_rows.size(), 2u);
 
@@ -242,8 +243,8 @@ TEST_P(StoreContractTest, ClaimKeepsEachCampaignsEventsInOrder) {
 
 TEST_P(StoreContractTest, OneClaimMayTakeSeveralEventsOfOneCampaignInOrder) {
   int64_t cycle = CreateAndStart("a");
-  ASSERT_TRUE(store().FailCampaign("a", std::nullopt, cycle, "x"));
-  ASSERT_TRUE(store().ResetCampaign("a"));
+  ASSERT_TRUE(store().FailCampaign(Cid("a"), std::nullopt, cycle, "x"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("a")));
   auto rows = store().ClaimOutbox(10, 30s);
   ASSERT_TRUE(rows);
   EXPECT_EQ(Ids(*rows), Ids(MustOutbox("a")));
@@ -288,7 +289,7 @@ TEST_P(StoreContractTest, ReleaseCountsTheAttemptAndFreesTheRow) {
 TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {
   int64_t cycle = CreateAndStart("a");
   CreateAndStart("b");
-  ASSERT_TRUE(store().FailCampaign("a", DataPart::kRecentSales, cycle, "x"));
+  ASSERT_TRUE(store().FailCampaign(Cid("a"), DataPart::kRecentSales, cycle, "x"));
   auto rows = MustOutbox("a");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_LT(rows[0].id, rows[1].id);
@@ -326,7 +327,7 @@ TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
   StorePtr other = db_.reopen(&clock_);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
-  auto took = TimeWakeUp(store(), [&] { ASSERT_TRUE(other->StartCampaign("a")); });
+  auto took = TimeWakeUp(store(), [&] { ASSERT_TRUE(other->StartCampaign(Cid("a"))); });
   EXPECT_LT(took, 2s);
 }
 
@@ -337,7 +338,7 @@ TEST_P(StoreContractTest, WaitForOutboxReturnsAtOnceForRowsAddedSinceTheLastClai
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
   ASSERT_TRUE(store().ClaimOutbox(10, 30s));
-  ASSERT_TRUE(other->StartCampaign("a"));
+  ASSERT_TRUE(other->StartCampaign(Cid("a")));
   auto t0 = std::chrono::steady_clock::now();
   store().WaitForOutbox(20s);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
@@ -362,7 +363,7 @@ TEST_P(StoreContractTest, SampleGaugesCountsCampaignsByStatusAndTheUnpublishedOu
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("a")));
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("b")));
   const SysTime started = clock_.Now();
-  ASSERT_TRUE(store().StartCampaign("a"));
+  ASSERT_TRUE(store().StartCampaign(Cid("a")));
   clock_.Advance(5s);
   auto g = store().SampleGauges();
   ASSERT_TRUE(g) << g.error().ToString();

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 
 #include "dripr/domain/event.h"
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -26,7 +27,7 @@ ReconcileSettings Settings() {
 
 std::vector<std::string> Ids(const std::vector<Campaign>& cs) {
   std::vector<std::string> out;
-  for (const auto& c : cs) out.push_back(c.id);
+  for (const auto& c : cs) out.push_back(c.id.str());
   return out;
 }
 
@@ -43,23 +44,23 @@ TEST_P(StoreContractTest, EveryTransitionKeepsPartsChangedAt) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
   EXPECT_EQ(MustGet("c-1").parts_changed_at, clock_.Now());
   clock_.Advance(10s);
-  ASSERT_TRUE(store().StartCampaign("c-1"));
+  ASSERT_TRUE(store().StartCampaign(Cid("c-1")));
   Campaign c = MustGet("c-1");
   EXPECT_EQ(c.parts_changed_at, clock_.Now());
   EXPECT_EQ(c.republish_count, 0);
 
   clock_.Advance(10s);
-  auto done = store().CompletePart("c-1", 1, ListingsPart(2, "a"));
+  auto done = store().CompletePart(Cid("c-1"), 1, ListingsPart(2, "a"));
   ASSERT_TRUE(done && done->changed);
   EXPECT_EQ(MustGet("c-1").parts_changed_at, clock_.Now());
 
   clock_.Advance(10s);
-  auto failed = store().FailCampaign("c-1", DataPart::kRecentSales, 1, "boom");
+  auto failed = store().FailCampaign(Cid("c-1"), DataPart::kRecentSales, 1, "boom");
   ASSERT_TRUE(failed && failed->changed);
   EXPECT_EQ(MustGet("c-1").parts_changed_at, clock_.Now());
 
   clock_.Advance(10s);
-  auto reset = store().ResetCampaign("c-1");
+  auto reset = store().ResetCampaign(Cid("c-1"));
   ASSERT_TRUE(reset && reset->changed);
   c = MustGet("c-1");
   EXPECT_EQ(c.parts_changed_at, clock_.Now());
@@ -70,7 +71,7 @@ TEST_P(StoreContractTest, FailWithoutAPartLeavesPartsChangedAt) {
   CreateAndStart("c-1");
   const SysTime started = clock_.Now();
   clock_.Advance(10s);
-  auto failed = store().FailCampaign("c-1", std::nullopt, std::nullopt, "bad event");
+  auto failed = store().FailCampaign(Cid("c-1"), std::nullopt, std::nullopt, "bad event");
   ASSERT_TRUE(failed && failed->changed);
   EXPECT_EQ(MustGet("c-1").parts_changed_at, started);
   EXPECT_EQ(MustGet("c-1").updated_at, clock_.Now());
@@ -84,11 +85,11 @@ TEST_P(StoreContractTest, CandidatesAreUnmovedWaitingCampaignsWithoutPendingEven
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("dormant")));
   PublishAll(store());
   clock_.Advance(100s);
-  ASSERT_TRUE(store().CompletePart("moved", 1, ListingsPart(1, "m")));
+  ASSERT_TRUE(store().CompletePart(Cid("moved"), 1, ListingsPart(1, "m")));
   // "pending" has an event the relay has not published yet: not lost, not a candidate.
-  ASSERT_TRUE(store().FailCampaign("pending", std::nullopt, std::nullopt, "x"));
-  ASSERT_TRUE(store().ResetCampaign("pending"));
-  ASSERT_TRUE(store().StartCampaign("pending"));
+  ASSERT_TRUE(store().FailCampaign(Cid("pending"), std::nullopt, std::nullopt, "x"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("pending")));
+  ASSERT_TRUE(store().StartCampaign(Cid("pending")));
 
   // now = start + 200 s. Unmoved for >= 150 s: only "old".
   auto found = store().FindReconcileCandidates(clock_.Now() - 150s, std::nullopt, 3, 100);
@@ -106,9 +107,9 @@ TEST_P(StoreContractTest, CandidatesAreUnmovedWaitingCampaignsWithoutPendingEven
 TEST_P(StoreContractTest, CandidatesIncludeOldErroredCampaignsBelowTheRestartLimit) {
   CreateAndStart("e-old");
   CreateAndStart("e-new");
-  ASSERT_TRUE(store().FailCampaign("e-old", DataPart::kActiveListings, 1, "boom"));
+  ASSERT_TRUE(store().FailCampaign(Cid("e-old"), DataPart::kActiveListings, 1, "boom"));
   clock_.Advance(1h);
-  ASSERT_TRUE(store().FailCampaign("e-new", DataPart::kActiveListings, 1, "boom"));
+  ASSERT_TRUE(store().FailCampaign(Cid("e-new"), DataPart::kActiveListings, 1, "boom"));
   PublishAll(store());
   auto found = store().FindReconcileCandidates(clock_.Now() - 900s, std::nullopt, 3, 100);
   ASSERT_TRUE(found);
@@ -126,14 +127,14 @@ TEST_P(StoreContractTest, RepublishWritesTheCyclesOriginalEventAgainAndCounts) {
   const StatusChangeEvent original = *DecodeStatusChange(MustOutbox("c-1")[0].body);
   PublishAll(store());
   clock_.Advance(899s);
-  auto early = store().ReconcileCampaign("c-1", ReconcileAction::kRepublish, Settings());
+  auto early = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRepublish, Settings());
   ASSERT_TRUE(early) << early.error().ToString();
   EXPECT_FALSE(early->changed);
   EXPECT_THAT(early->reason, HasSubstr("no longer needs republish"));
   EXPECT_EQ(MustOutbox("c-1").size(), 1u);
 
   clock_.Advance(1s);
-  auto r = store().ReconcileCampaign("c-1", ReconcileAction::kRepublish, Settings());
+  auto r = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRepublish, Settings());
   ASSERT_TRUE(r) << r.error().ToString();
   ASSERT_TRUE(r->changed) << r->reason;
   EXPECT_EQ(r->campaign.republish_count, 1);
@@ -146,7 +147,7 @@ TEST_P(StoreContractTest, RepublishWritesTheCyclesOriginalEventAgainAndCounts) {
   EXPECT_EQ(r->event, original);
 
   // At once again: the republish itself counts as a move of the row, so not yet.
-  auto again = store().ReconcileCampaign("c-1", ReconcileAction::kRepublish, Settings());
+  auto again = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRepublish, Settings());
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->changed);
   EXPECT_EQ(MustOutbox("c-1").size(), 2u);
@@ -154,17 +155,17 @@ TEST_P(StoreContractTest, RepublishWritesTheCyclesOriginalEventAgainAndCounts) {
 
 TEST_P(StoreContractTest, StuckCampaignFailsAfterTheRepublishLimitNamingItsParts) {
   CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", 1, ListingsPart(1, "a")));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), 1, ListingsPart(1, "a")));
   for (int i = 0; i < 2; ++i) {
     clock_.Advance(900s);
-    auto r = store().ReconcileCampaign("c-1", ReconcileAction::kRepublish, Settings());
+    auto r = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRepublish, Settings());
     ASSERT_TRUE(r && r->changed);
   }
   clock_.Advance(900s);
-  auto not_yet = store().ReconcileCampaign("c-1", ReconcileAction::kRepublish, Settings());
+  auto not_yet = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRepublish, Settings());
   ASSERT_TRUE(not_yet);
   EXPECT_FALSE(not_yet->changed) << "the limit is 2";
-  auto failed = store().ReconcileCampaign("c-1", ReconcileAction::kFailStuck, Settings());
+  auto failed = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kFailStuck, Settings());
   ASSERT_TRUE(failed) << failed.error().ToString();
   ASSERT_TRUE(failed->changed) << failed->reason;
   Campaign c = MustGet("c-1");
@@ -178,21 +179,21 @@ TEST_P(StoreContractTest, StuckCampaignFailsAfterTheRepublishLimitNamingItsParts
 
   // A new cycle starts counting republishes again.
   clock_.Advance(1s);
-  ASSERT_TRUE(store().ResetCampaign("c-1"));
-  ASSERT_TRUE(store().StartCampaign("c-1"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("c-1")));
+  ASSERT_TRUE(store().StartCampaign(Cid("c-1")));
   EXPECT_EQ(MustGet("c-1").republish_count, 0);
 }
 
 TEST_P(StoreContractTest, ErroredCampaignIsRestartedUpToTheLimit) {
   CreateAndStart("c-1");
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kRecentSales, std::nullopt, "boom"));
+    ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kRecentSales, std::nullopt, "boom"));
     clock_.Advance(3599s);
-    auto early = store().ReconcileCampaign("c-1", ReconcileAction::kRestart, Settings());
+    auto early = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRestart, Settings());
     ASSERT_TRUE(early);
     EXPECT_FALSE(early->changed);
     clock_.Advance(1s);
-    auto r = store().ReconcileCampaign("c-1", ReconcileAction::kRestart, Settings());
+    auto r = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRestart, Settings());
     ASSERT_TRUE(r) << r.error().ToString();
     ASSERT_TRUE(r->changed) << r->reason;
     Campaign c = MustGet("c-1");
@@ -201,23 +202,23 @@ TEST_P(StoreContractTest, ErroredCampaignIsRestartedUpToTheLimit) {
     EXPECT_EQ(c.error_text, "");
     EXPECT_EQ(c.restart_count, i);
     EXPECT_EQ(c.parts_changed_at, clock_.Now());
-    ASSERT_TRUE(store().StartCampaign("c-1"));
+    ASSERT_TRUE(store().StartCampaign(Cid("c-1")));
     EXPECT_EQ(MustGet("c-1").restart_count, i) << "a new cycle keeps the count";
   }
-  ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kRecentSales, std::nullopt, "boom"));
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kRecentSales, std::nullopt, "boom"));
   clock_.Advance(24h);
-  auto limit = store().ReconcileCampaign("c-1", ReconcileAction::kRestart, Settings());
+  auto limit = store().ReconcileCampaign(Cid("c-1"), ReconcileAction::kRestart, Settings());
   ASSERT_TRUE(limit);
   EXPECT_FALSE(limit->changed);
   EXPECT_EQ(MustGet("c-1").status, CampaignStatus::kError);
 
   // An operator's reset gives the restarts back.
-  ASSERT_TRUE(store().ResetCampaign("c-1"));
+  ASSERT_TRUE(store().ResetCampaign(Cid("c-1")));
   EXPECT_EQ(MustGet("c-1").restart_count, 0);
 }
 
 TEST_P(StoreContractTest, ReconcileOfAMissingCampaignIsNotFound) {
-  auto r = store().ReconcileCampaign("nope", ReconcileAction::kRestart, Settings());
+  auto r = store().ReconcileCampaign(Cid("nope"), ReconcileAction::kRestart, Settings());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
 }

@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 
+#include "support/campaign_ids.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -17,10 +18,10 @@ using namespace std::chrono_literals;
 
 TEST_P(StoreContractTest, RetryStartsANewCycleOfAnErrorCampaign) {
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().CompletePart("c-1", cycle, MarketPart("2026-11", 500000)));
-  ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kActiveListings, cycle, "boom"));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-11", 500000)));
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kActiveListings, cycle, "boom"));
   clock_.Advance(1min);
-  auto retry = store().RetryCampaign("c-1");
+  auto retry = store().RetryCampaign(Cid("c-1"));
   ASSERT_TRUE(retry) << retry.error().ToString();
   ASSERT_TRUE(retry->changed) << retry->reason;
   EXPECT_EQ(retry->campaign.status, CampaignStatus::kWaitingForData);
@@ -40,35 +41,35 @@ TEST_P(StoreContractTest, RetryStartsANewCycleOfAnErrorCampaign) {
   EXPECT_EQ(outbox.back().body, EncodeStatusChange(*retry->event));
 
   // A copy of the failed cycle's event (e.g. redriven from a DLQ) is now stale.
-  auto stale = store().CompletePart("c-1", cycle, ListingsPart(3, "old"));
+  auto stale = store().CompletePart(Cid("c-1"), cycle, ListingsPart(3, "old"));
   ASSERT_TRUE(stale);
   EXPECT_FALSE(stale->changed);
   EXPECT_THAT(stale->reason, HasSubstr("stale"));
   // The new cycle completes.
-  ASSERT_TRUE(store().CompletePart("c-1", cycle + 1, MarketPart("2026-11", 500000)));
-  ASSERT_TRUE(store().CompletePart("c-1", cycle + 1, ListingsPart(3, "new")));
-  auto done = store().CompletePart("c-1", cycle + 1, SalesPart(3, "new"));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle + 1, MarketPart("2026-11", 500000)));
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle + 1, ListingsPart(3, "new")));
+  auto done = store().CompletePart(Cid("c-1"), cycle + 1, SalesPart(3, "new"));
   ASSERT_TRUE(done);
   EXPECT_EQ(done->campaign.status, CampaignStatus::kReadyToCreateEmail);
 }
 
 TEST_P(StoreContractTest, RetryOfACampaignNotInErrorChangesNothing) {
   ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("d")));
-  auto dormant = store().RetryCampaign("d");
+  auto dormant = store().RetryCampaign(Cid("d"));
   ASSERT_TRUE(dormant);
   EXPECT_FALSE(dormant->changed);
   EXPECT_EQ(dormant->reason, "campaign d is DORMANT, not ERROR");
   EXPECT_FALSE(dormant->event.has_value());
 
   CreateAndStart("w");
-  auto waiting = store().RetryCampaign("w");
+  auto waiting = store().RetryCampaign(Cid("w"));
   ASSERT_TRUE(waiting);
   EXPECT_FALSE(waiting->changed);
   EXPECT_EQ(waiting->reason, "campaign w is WAITING_FOR_DATA, not ERROR");
   EXPECT_EQ(MustOutbox("w").size(), 1u);
   EXPECT_TRUE(MustOutbox("d").empty());
 
-  auto missing = store().RetryCampaign("nope");
+  auto missing = store().RetryCampaign(Cid("nope"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
@@ -76,8 +77,8 @@ TEST_P(StoreContractTest, RetryOfACampaignNotInErrorChangesNothing) {
 TEST_P(StoreContractTest, RetryHonoursTheRequiredParts) {
   Remake(RequiredParts::Of({DataPart::kLocalMarketData}));
   int64_t cycle = CreateAndStart("c-1");
-  ASSERT_TRUE(store().FailCampaign("c-1", DataPart::kLocalMarketData, cycle, "boom"));
-  auto retry = store().RetryCampaign("c-1");
+  ASSERT_TRUE(store().FailCampaign(Cid("c-1"), DataPart::kLocalMarketData, cycle, "boom"));
+  auto retry = store().RetryCampaign(Cid("c-1"));
   ASSERT_TRUE(retry && retry->changed);
   EXPECT_EQ(retry->campaign.part(DataPart::kLocalMarketData), PartStatus::kWaitingForData);
   EXPECT_EQ(retry->campaign.part(DataPart::kActiveListings), PartStatus::kDormant);

@@ -118,7 +118,7 @@ const json* Member(const json& obj, const char* key) {
   return it == obj.end() ? nullptr : &*it;
 }
 
-Result<std::string> DecodeCampaignId(const json* v) {
+Result<CampaignId> DecodeCampaignId(const json* v) {
   if (!v) return Invalid("campaign_id: missing");
   std::string id;
   if (v->is_number_unsigned()) {
@@ -129,9 +129,10 @@ Result<std::string> DecodeCampaignId(const json* v) {
     return Invalid("campaign_id: must be a non-empty string or a non-negative integer, got " +
                    Describe(*v));
   }
-  // The one campaign-id rule (domain/campaign_rules.h): no spaces, as everywhere else.
-  if (auto st = CheckCampaignId(id); !st) return Fail(st.error().Wrap("campaign_id"));
-  return id;
+  // The one campaign-id rule (domain/campaign_id.h): no spaces, as everywhere else.
+  auto parsed = CampaignId::Parse(id);
+  if (!parsed) return Fail(parsed.error().Wrap("campaign_id"));
+  return std::move(*parsed);
 }
 
 Result<CampaignStatus> DecodeStatus(const json& v, const char* field) {
@@ -236,7 +237,7 @@ Result<StatusChangeEvent> Decode(std::string_view body) {
 std::string EncodeStatusChange(const StatusChangeEvent& e) {
   // ordered_json keeps the field order of the wire contract (docs/contracts.md §2).
   nlohmann::ordered_json payload;
-  payload["campaign_id"] = e.campaign_id;
+  payload["campaign_id"] = e.campaign_id.str();
   payload["zip_code"] = e.zip_code;
   if (e.from_status) payload["from_status"] = ToString(*e.from_status);
   payload["to_status"] = ToString(e.to_status);

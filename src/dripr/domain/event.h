@@ -8,6 +8,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/domain/campaign_id.h"
 #include "dripr/domain/status.h"
 
 namespace dripr {
@@ -15,7 +16,7 @@ namespace dripr {
 inline constexpr std::string_view kStatusChangeEventType = "STATUS_CHANGE";
 
 struct StatusChangeEvent {
-  std::string campaign_id;
+  CampaignId campaign_id;
   std::string zip_code;                       // 5 digits (ZIP+4 input is cut to 5)
   std::optional<CampaignStatus> from_status;  // absent/null accepted on input
   CampaignStatus to_status = CampaignStatus::kDormant;

@@ -52,7 +52,7 @@ Result<TransitionResult> ReconcileTransition(const Campaign& c, ReconcileAction 
                                              const std::optional<StatusChangeEvent>& original,
                                              SysTime now, std::string event_id) {
   if (DecideReconcile(c, now, s) != action) {
-    return Fail(ErrorCode::kFailedPrecondition, "campaign " + c.id + " no longer needs " +
+    return Fail(ErrorCode::kFailedPrecondition, "campaign " + c.id.str() + " no longer needs " +
                                                     std::string(ToString(action)) + " (it is " +
                                                     std::string(ToString(c.status)) + ")");
   }

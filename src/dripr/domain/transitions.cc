@@ -19,7 +19,7 @@ std::string Quoted(CampaignStatus s) { return std::string(ToString(s)); }
 Status RequireStatus(const Campaign& c, CampaignStatus expected) {
   if (c.status == expected) return Ok();
   return Fail(ErrorCode::kFailedPrecondition,
-              "campaign " + c.id + " is " + Quoted(c.status) + ", not " + Quoted(expected));
+              "campaign " + c.id.str() + " is " + Quoted(c.status) + ", not " + Quoted(expected));
 }
 
 // A new data cycle from `c` (start and retry).
@@ -63,16 +63,17 @@ Result<TransitionResult> PartReadyTransition(const Campaign& c, DataPart part, i
                                              std::string event_id) {
   if (c.status != CampaignStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is " + Quoted(c.status));
+                "stale: campaign " + c.id.str() + " is " + Quoted(c.status));
   }
   if (c.data_cycle != data_cycle) {
     return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle) +
-                    ", event is for cycle " + std::to_string(data_cycle));
+                "stale: campaign " + c.id.str() + " is in data cycle " +
+                    std::to_string(c.data_cycle) + ", event is for cycle " +
+                    std::to_string(data_cycle));
   }
   if (c.part(part) != PartStatus::kWaitingForData) {
     return Fail(ErrorCode::kFailedPrecondition, "duplicate: " + std::string(ToString(part)) +
-                                                    " of campaign " + c.id + " is " +
+                                                    " of campaign " + c.id.str() + " is " +
                                                     std::string(ToString(c.part(part))));
   }
   Campaign n = c;
@@ -95,8 +96,9 @@ Result<TransitionResult> FailTransition(const Campaign& c, std::optional<DataPar
                                         SysTime now, std::string event_id) {
   DRIPR_TRY(RequireStatus(c, CampaignStatus::kWaitingForData));
   if (data_cycle && *data_cycle != c.data_cycle) {
-    return Fail(ErrorCode::kFailedPrecondition,
-                "stale: campaign " + c.id + " is in data cycle " + std::to_string(c.data_cycle));
+    return Fail(
+        ErrorCode::kFailedPrecondition,
+        "stale: campaign " + c.id.str() + " is in data cycle " + std::to_string(c.data_cycle));
   }
   Campaign n = Changed(c, CampaignStatus::kError, now);
   if (part) {

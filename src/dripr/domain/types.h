@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dripr/core/clock.h"
+#include "dripr/domain/campaign_id.h"
 #include "dripr/domain/status.h"
 
 namespace dripr {
@@ -27,7 +28,7 @@ struct PropertyData {
 };
 
 struct Campaign {
-  std::string id;
+  CampaignId id;
   std::string user_id;
   std::string zip_code;  // always 5 digits
   bool no_address_newsletter = false;
@@ -51,6 +52,8 @@ struct Campaign {
 };
 
 // What `campaign create` supplies.
+// Its fields are outside input until ValidateNewCampaign (domain/campaign_rules.h) has checked
+// them, the id with CampaignId's rule; the store builds the Campaign's CampaignId from it.
 struct NewCampaign {
   std::string id;
   std::string user_id;

@@ -324,7 +324,7 @@ std::chrono::seconds Consumer::Backoff(int receive_count) {
 void Consumer::LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, double ms) {
   const auto level = out.verdict == Verdict::kDone ? spdlog::level::info : spdlog::level::warn;
   LogFields f;
-  f.campaign_id = out.campaign_id;
+  f.campaign_id = out.campaign_id.str();
   f.message_id = m.message_id;
   f.queue = name_;
   f.part = name_;  // each queue carries one part, named alike
@@ -336,7 +336,7 @@ void Consumer::LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, d
   if (out.verdict != Verdict::kDone) f.error = out.reason;
   const std::string text = fmt::format(
       "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}", name_,
-      out.campaign_id.empty() ? "-" : out.campaign_id, m.message_id, m.receive_count,
+      out.campaign_id.empty() ? "-" : out.campaign_id.view(), m.message_id, m.receive_count,
       NameOf(kVerdictNames, out.verdict, "?"), out.reason, ms);
   LogStructured(level, f, fmt::format("message {}: {}", f.outcome, out.reason), text);
 }

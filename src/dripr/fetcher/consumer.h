@@ -24,6 +24,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/metrics.h"
 #include "dripr/core/random.h"
+#include "dripr/domain/campaign_id.h"
 
 namespace dripr {
 
@@ -54,16 +55,16 @@ enum class Verdict {
 
 struct HandlerOutcome {
   Verdict verdict = Verdict::kDone;
-  std::string reason;       // why (logged; the DLQ reason for kFail)
-  std::string campaign_id;  // for the log line, when known
+  std::string reason;      // why (logged; the DLQ reason for kFail)
+  CampaignId campaign_id;  // for the log line, when known (empty: not known)
 
-  static HandlerOutcome Done(std::string why, std::string campaign = "") {
+  static HandlerOutcome Done(std::string why, CampaignId campaign = {}) {
     return {Verdict::kDone, std::move(why), std::move(campaign)};
   }
-  static HandlerOutcome Retry(std::string why, std::string campaign = "") {
+  static HandlerOutcome Retry(std::string why, CampaignId campaign = {}) {
     return {Verdict::kRetry, std::move(why), std::move(campaign)};
   }
-  static HandlerOutcome Failure(std::string why, std::string campaign = "") {
+  static HandlerOutcome Failure(std::string why, CampaignId campaign = {}) {
     return {Verdict::kFail, std::move(why), std::move(campaign)};
   }
 };

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "dripr/core/time.h"
-#include "dripr/domain/campaign_rules.h"
+#include "dripr/domain/campaign_id.h"
 #include "dripr/fetcher/dead_letters.h"
 #include "dripr/fetcher/reports.h"
 
@@ -28,11 +28,12 @@ OpsResponse FromError(const Error& e) {
 }
 
 // The `id` parameter: a valid campaign id, or the 400 to return.
-std::variant<std::string, OpsResponse> IdParam(const OpsRequest& r) {
-  auto id = r.Param("id");
-  if (!id) return ApiError(400, "missing parameter id");
-  if (auto bad = CheckCampaignId(*id); !bad) return ApiError(400, "id: " + bad.error().message);
-  return *id;
+std::variant<CampaignId, OpsResponse> IdParam(const OpsRequest& r) {
+  auto text = r.Param("id");
+  if (!text) return ApiError(400, "missing parameter id");
+  auto id = CampaignId::Parse(*text);
+  if (!id) return ApiError(400, "id: " + id.error().message);
+  return std::move(*id);
 }
 
 std::variant<DataPart, OpsResponse> QueueParam(const OpsRequest& r) {
@@ -141,10 +142,9 @@ OpsResponse DashboardApi::Campaigns(const OpsRequest& r) {
     q.search = *text;
   }
   if (auto after = r.Param("after"); after && !after->empty()) {
-    if (auto bad = CheckCampaignId(*after); !bad) {
-      return ApiError(400, "after: " + bad.error().message);
-    }
-    q.after_id = *after;
+    auto after_id = CampaignId::Parse(*after);
+    if (!after_id) return ApiError(400, "after: " + after_id.error().message);
+    q.after_id = std::move(*after_id);
   }
   auto limit = ParsePageLimit(r.Param("limit"), kDefaultPage, kMaxCampaignPage);
   if (!limit) {
@@ -158,7 +158,7 @@ OpsResponse DashboardApi::Campaigns(const OpsRequest& r) {
   json next = nullptr;
   if (static_cast<int>(rows->size()) > *limit) {
     rows->resize(*limit);
-    next = rows->back().id;
+    next = rows->back().id.str();
   }
   json list = json::array();
   for (const auto& c : *rows) list.push_back(CampaignJson(c));
@@ -168,7 +168,7 @@ OpsResponse DashboardApi::Campaigns(const OpsRequest& r) {
 OpsResponse DashboardApi::Campaign(const OpsRequest& r) {
   auto id = IdParam(r);
   if (auto* refused = std::get_if<OpsResponse>(&id)) return *refused;
-  auto d = LoadDetails(store_, std::get<std::string>(id));
+  auto d = LoadDetails(store_, std::get<CampaignId>(id));
   if (!d) return FromError(d.error());
   return ApiJson(DetailsJson(*d));
 }
@@ -177,7 +177,7 @@ OpsResponse DashboardApi::CampaignAction(const OpsRequest& r) {
   if (auto refused = CheckAction(r, guard_)) return *refused;
   auto id_or = IdParam(r);
   if (auto* refused = std::get_if<OpsResponse>(&id_or)) return *refused;
-  const std::string& id = std::get<std::string>(id_or);
+  const CampaignId& id = std::get<CampaignId>(id_or);
   Result<TransitionOutcome> out = Fail(ErrorCode::kInvalidArgument, "unknown action");
   if (r.path.ends_with("/reset")) {
     out = store_.ResetCampaign(id);
@@ -222,7 +222,7 @@ OpsResponse DashboardApi::DeadLetterAction(const OpsRequest& r) {
   }
   auto entry_json = [](const RedriveEntry& e) {
     json j = {{"message_id", e.message_id},
-              {"campaign_id", e.campaign_id},
+              {"campaign_id", e.campaign_id.str()},
               {"action", ToString(e.action)}};
     if (!e.queue.empty()) j["queue"] = e.queue;
     if (!e.reason.empty()) j["reason"] = e.reason;

@@ -76,10 +76,10 @@ Result<RedriveVerdict> ClassifyDeadLetter(const ReceivedMessage& m, DataPart par
   using Kind = RedriveVerdict::Kind;
   auto ev = DecodeStatusChange(m.body);
   if (!ev) {
-    return RedriveVerdict{Kind::kKeep, "",
-                          "malformed event (" + ev.error().message + "): it would fail again"};
+    return RedriveVerdict{
+        Kind::kKeep, {}, "malformed event (" + ev.error().message + "): it would fail again"};
   }
-  const std::string& id = ev->campaign_id;
+  const CampaignId& id = ev->campaign_id;
   if (ev->to_status != CampaignStatus::kWaitingForData) {
     return RedriveVerdict{Kind::kStale, id,
                           "event is to " + Str(ev->to_status) + ": a fetcher ignores it"};
@@ -87,9 +87,9 @@ Result<RedriveVerdict> ClassifyDeadLetter(const ReceivedMessage& m, DataPart par
   auto c = store.GetCampaign(id);
   if (!c) {
     if (c.error().code == ErrorCode::kNotFound) {
-      return RedriveVerdict{Kind::kKeep, id, "campaign " + id + " does not exist"};
+      return RedriveVerdict{Kind::kKeep, id, "campaign " + id.str() + " does not exist"};
     }
-    return Fail(c.error().Wrap("campaign " + id));
+    return Fail(c.error().Wrap("campaign " + id.str()));
   }
   const std::string cycle_note = ev->data_cycle && *ev->data_cycle != c->data_cycle
                                      ? " (event is for data cycle " +
@@ -101,18 +101,18 @@ Result<RedriveVerdict> ClassifyDeadLetter(const ReceivedMessage& m, DataPart par
       if (!cycle_note.empty()) {
         return RedriveVerdict{
             Kind::kStale, id,
-            "campaign is ERROR" + cycle_note + ": use `dripr campaign retry " + id + "`"};
+            "campaign is ERROR" + cycle_note + ": use `dripr campaign retry " + id.str() + "`"};
       }
       return RedriveVerdict{Kind::kKeep, id,
                             "campaign is ERROR (" + c->error_text +
-                                "): fix the cause, then `dripr campaign retry " + id +
+                                "): fix the cause, then `dripr campaign retry " + id.str() +
                                 "` (a new data cycle; this copy becomes stale)"};
     case CampaignStatus::kDormant:
       return RedriveVerdict{Kind::kStale, id,
                             "campaign is DORMANT" + cycle_note +
                                 ": a redriven copy would only be "
                                 "acknowledged as stale; use `dripr campaign start " +
-                                id + "`"};
+                                id.str() + "`"};
     case CampaignStatus::kWaitingForData:
       if (!cycle_note.empty()) {
         return RedriveVerdict{Kind::kStale, id,
@@ -219,7 +219,7 @@ Result<RedriveEntry> ActOnDeadLetter(Queue& dlq, Queue& work, const std::string&
     }
     if (!fresh) break;
   }
-  RedriveEntry e{message_id, "", RedriveEntry::Action::kSkipped, "", ""};
+  RedriveEntry e{message_id, {}, RedriveEntry::Action::kSkipped, "", ""};
   if (failed && found) {
     if (auto ev = DecodeStatusChange(found->body)) e.campaign_id = ev->campaign_id;
     if (op == DeadLetterOp::kRedrive) {

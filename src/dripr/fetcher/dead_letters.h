@@ -38,8 +38,8 @@ struct RedriveVerdict {
     kKeep,     // it would fail or be ignored again until someone acts (reason says how)
   };
   Kind kind = Kind::kKeep;
-  std::string campaign_id;  // empty when the body is not an event
-  std::string reason;       // one line for the operator
+  CampaignId campaign_id;  // empty when the body is not an event
+  std::string reason;      // one line for the operator
 };
 
 // Decides from the message's event and its campaign's current row. A store error other
@@ -54,7 +54,7 @@ struct RedriveOptions {
 struct RedriveEntry {
   enum class Action { kRedriven, kSkipped, kDiscarded };
   std::string message_id;
-  std::string campaign_id;
+  CampaignId campaign_id;  // empty when the body is not an event
   Action action = Action::kSkipped;
   std::string queue;   // kRedriven: the work queue it went to
   std::string reason;  // kSkipped / kDiscarded: why

@@ -36,9 +36,9 @@ struct DemoProgress {
 };
 
 struct DemoRun {
-  std::vector<std::string> ids;               // in creation order
-  std::map<std::string, SysTime> started_at;  // status_changed_at of each start
-  DemoProgress last;                          // the final progress
+  std::vector<CampaignId> ids;               // in creation order
+  std::map<CampaignId, SysTime> started_at;  // status_changed_at of each start
+  DemoProgress last;                         // the final progress
 };
 
 // Campaigns created and started per transaction (Store::CreateCampaigns with start, as

@@ -16,7 +16,7 @@ std::string Miles(double r) {
 }
 
 // Classifies a provider or store error into the engine's verdicts (docs/contracts.md §5).
-HandlerOutcome FromError(const Error& e, const std::string& what, const std::string& campaign) {
+HandlerOutcome FromError(const Error& e, const std::string& what, const CampaignId& campaign) {
   if (e.Retryable()) return HandlerOutcome::Retry(what + ": " + e.ToString(), campaign);
   return HandlerOutcome::Failure(what + ": " + e.ToString(), campaign);
 }
@@ -31,7 +31,7 @@ struct Loaded {
 // processed further (ignored, stale, retry, failure); otherwise fills `out`.
 std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, int receive_count,
                                    HandlerContext& ctx, Loaded& out) {
-  const std::string& id = ev.campaign_id;
+  const CampaignId& id = ev.campaign_id;
   if (ev.to_status != CampaignStatus::kWaitingForData) {
     return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
   }
@@ -41,7 +41,7 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
       if (receive_count < ctx.options.unknown_campaign_attempts) {
         return HandlerOutcome::Retry("campaign not found (yet)", id);
       }
-      return HandlerOutcome::Failure("unknown campaign " + id, id);
+      return HandlerOutcome::Failure("unknown campaign " + id.str(), id);
     }
     return FromError(c.error(), "loading campaign", id);
   }
@@ -83,7 +83,7 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
 
 HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data,
                       const std::string& summary) {
-  const std::string& id = l.campaign.id;
+  const CampaignId& id = l.campaign.id;
   auto r = ctx.store.CompletePart(id, l.cycle, data);
   if (!r) return FromError(r.error(), "saving " + Part(data.part), id);
   if (!r->changed) return HandlerOutcome::Done("stale at commit: " + r->reason, id);

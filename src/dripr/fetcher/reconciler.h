@@ -30,7 +30,7 @@ inline constexpr std::string_view kReconcilerLeaseName = "reconciler";
 
 // What a pass did (or, dry run, would do) with one campaign.
 struct ReconcileItem {
-  std::string campaign_id;
+  CampaignId campaign_id;
   ReconcileAction action = ReconcileAction::kRepublish;
   bool applied = false;  // false: a dry run, or the decision no longer held (see `note`)
   std::string note;      // what was done or why not, for people

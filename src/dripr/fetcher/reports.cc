@@ -58,7 +58,7 @@ double SecondsSince(SysTime t, SysTime now) {
 
 }  // namespace
 
-Result<CampaignDetails> LoadDetails(Store& store, const std::string& id) {
+Result<CampaignDetails> LoadDetails(Store& store, const CampaignId& id) {
   CampaignDetails d;
   DRIPR_ASSIGN_OR_RETURN(d.campaign, store.GetCampaign(id));
   DRIPR_ASSIGN_OR_RETURN(d.property, store.GetProperty(id));
@@ -70,7 +70,7 @@ Result<CampaignDetails> LoadDetails(Store& store, const std::string& id) {
 }
 
 json CampaignJson(const Campaign& c) {
-  return {{"id", c.id},
+  return {{"id", c.id.str()},
           {"user_id", c.user_id},
           {"zip_code", c.zip_code},
           {"no_address_newsletter", c.no_address_newsletter},

@@ -26,7 +26,7 @@ struct CampaignDetails {
   std::vector<OutboxRow> events;  // oldest first
 };
 
-Result<CampaignDetails> LoadDetails(Store& store, const std::string& id);
+Result<CampaignDetails> LoadDetails(Store& store, const CampaignId& id);
 
 nlohmann::json CampaignJson(const Campaign& c);
 nlohmann::json DetailsJson(const CampaignDetails& d);

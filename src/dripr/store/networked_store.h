@@ -121,7 +121,7 @@ class NetworkedStore : public StoreBase {
     return Ok();
   }
 
-  Result<Campaign> GetCampaign(const std::string& id) override {
+  Result<Campaign> GetCampaign(const CampaignId& id) override {
     Campaign out;
     DRIPR_TRY(Read("get campaign", [&](Connection& c) -> Status {
       DRIPR_ASSIGN_OR_RETURN(out, LoadCampaign(c, id, /*lock=*/false));
@@ -161,7 +161,7 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
-  Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override {
+  Result<std::optional<PropertyData>> GetProperty(const CampaignId& campaign_id) override {
     std::optional<PropertyData> out;
     DRIPR_TRY(Read("get property", [&](Connection& c) -> Status {
       out.reset();
@@ -171,9 +171,9 @@ class NetworkedStore : public StoreBase {
                                         "p.current_value, p.campaign_id FROM campaigns c LEFT "
                                         "JOIN property_data p ON p.campaign_id = c.id WHERE "
                                         "c.id = ?"),
-                            Params().Text(campaign_id)));
+                            Params().Text(campaign_id.str())));
       if (rows.empty()) {
-        return Fail(ErrorCode::kNotFound, "campaign " + campaign_id + " not found");
+        return Fail(ErrorCode::kNotFound, "campaign " + campaign_id.str() + " not found");
       }
       if (rows.IsNull(0, 4)) return Ok();
       PropertyData p;
@@ -186,10 +186,10 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
-  Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override {
+  Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override {
     return GetRecords(campaign_id, kListingsTable);
   }
-  Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override {
+  Result<std::vector<RankedRecord>> GetRecentSales(const CampaignId& campaign_id) override {
     return GetRecords(campaign_id, kSalesTable);
   }
 
@@ -245,13 +245,13 @@ class NetworkedStore : public StoreBase {
     return g;
   }
 
-  Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override {
+  Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) override {
     std::vector<OutboxRow> out;
     DRIPR_TRY(Read("outbox for campaign", [&](Connection& c) -> Status {
       DRIPR_ASSIGN_OR_RETURN(Rows rows,
                              c.Exec(Driver::Sql("SELECT " + OutboxColumns() +
                                                 " FROM outbox WHERE campaign_id = ? ORDER BY id"),
-                                    Params().Text(campaign_id)));
+                                    Params().Text(campaign_id.str())));
       return ReadAll(rows, ReadOutbox, out);
     }));
     return out;
@@ -447,15 +447,15 @@ class NetworkedStore : public StoreBase {
   virtual Status UpdateUnpublished(Connection& c, std::string_view set, Params params,
                                    const std::vector<int64_t>& ids) = 0;
   // Inserts a campaign's part rows (after ReplaceRecords deleted the old ones; not empty).
-  virtual Status InsertRecords(Connection& c, const std::string& campaign_id, const RecordTable& t,
+  virtual Status InsertRecords(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
                                const std::vector<RankedRecord>& records) = 0;
 
   // Replaces the campaign's rows of `part` inside the transaction on `c`.
-  Status ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
+  Status ReplaceRecords(Connection& c, const CampaignId& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records) {
     const RecordTable& t = RecordTableFor(part);
     DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
-                     Params().Text(campaign_id)));
+                     Params().Text(campaign_id.str())));
     if (records.empty()) return Ok();
     return InsertRecords(c, campaign_id, t, records);
   }
@@ -499,7 +499,7 @@ class NetworkedStore : public StoreBase {
 
   static Status InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
     Params p;
-    p.Text(kCampaignEventsTopic).Text(e.campaign_id).Text(kStatusChangeEventType);
+    p.Text(kCampaignEventsTopic).Text(e.campaign_id.str()).Text(kStatusChangeEventType);
     p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
     p.Time(now);
     DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO outbox (topic, campaign_id, event_type, body, "
@@ -512,11 +512,11 @@ class NetworkedStore : public StoreBase {
   static std::string OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
 
   // kNotFound when absent. `lock`: SELECT ... FOR UPDATE (inside a transaction).
-  static Result<Campaign> LoadCampaign(Connection& c, const std::string& id, bool lock) {
+  static Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id, bool lock) {
     std::string sql = "SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?";
     if (lock) sql += " FOR UPDATE";
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql), Params().Text(id)));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id + " not found");
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql), Params().Text(id.str())));
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
     return ReadCampaign(Row(rows, 0));
   }
 
@@ -540,7 +540,7 @@ class NetworkedStore : public StoreBase {
     Status InsertCampaign(const Campaign& row,
                           const std::optional<PropertyData>& property) override {
       Params p;
-      p.Text(row.id).TextOrNull(row.user_id).Text(row.zip_code);
+      p.Text(row.id.str()).TextOrNull(row.user_id).Text(row.zip_code);
       p.Int(row.no_address_newsletter ? 1 : 0).Text(ToString(row.status));
       for (DataPart part : kAllDataParts) p.Text(ToString(row.part(part)));
       p.Int(row.data_cycle).TextOrNull(row.error_text);
@@ -555,13 +555,13 @@ class NetworkedStore : public StoreBase {
           p);
       if (!inserted) {
         if (inserted.error().code == ErrorCode::kAlreadyExists) {
-          return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id + " already exists");
+          return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id.str() + " already exists");
         }
         return Fail(inserted.error());
       }
       if (!property) return Ok();
       Params q;
-      q.Text(row.id).TextOrNull(property->formatted_address);
+      q.Text(row.id.str()).TextOrNull(property->formatted_address);
       q.Real(property->location.lat).Real(property->location.lng);
       q.OptInt(property->current_value);
       DRIPR_TRY(c_.Exec(Driver::Sql("INSERT INTO property_data (campaign_id, formatted_address, "
@@ -570,7 +570,7 @@ class NetworkedStore : public StoreBase {
       return Ok();
     }
 
-    Result<Campaign> LockCampaign(const std::string& id) override {
+    Result<Campaign> LockCampaign(const CampaignId& id) override {
       return LoadCampaign(c_, id, /*lock=*/true);
     }
 
@@ -581,7 +581,7 @@ class NetworkedStore : public StoreBase {
       p.Int(next.data_cycle).TextOrNull(next.error_text);
       p.Time(next.updated_at).Time(next.status_changed_at).Time(next.parts_changed_at);
       p.Int(next.republish_count).Int(next.restart_count);
-      p.Text(current.id).Text(ToString(current.status)).Int(current.data_cycle);
+      p.Text(current.id.str()).Text(ToString(current.status)).Int(current.data_cycle);
       for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
       DRIPR_ASSIGN_OR_RETURN(
           Rows updated,
@@ -597,7 +597,7 @@ class NetworkedStore : public StoreBase {
       return updated.Affected();
     }
 
-    Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+    Status ReplaceRecords(const CampaignId& campaign_id, DataPart part,
                           const std::vector<RankedRecord>& records) override {
       return store_.ReplaceRecords(c_, campaign_id, part, records);
     }
@@ -613,7 +613,7 @@ class NetworkedStore : public StoreBase {
     Connection& c_;
   };
 
-  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id,
+  Result<std::vector<RankedRecord>> GetRecords(const CampaignId& campaign_id,
                                                const RecordTable& t) {
     std::vector<RankedRecord> out;
     DRIPR_TRY(Read("get " + std::string(t.name), [&](Connection& c) -> Status {
@@ -621,7 +621,7 @@ class NetworkedStore : public StoreBase {
           Rows rows, c.Exec(Driver::Sql("SELECT " + Driver::Columns(t.columns) + " FROM " +
                                         std::string(t.name) + " WHERE campaign_id = ? ORDER BY " +
                                         Driver::Columns("rank, id")),
-                            Params().Text(campaign_id)));
+                            Params().Text(campaign_id.str())));
       out.clear();
       for (int i = 0; i < rows.size(); ++i) out.push_back(ReadRecord(Row(rows, i), t));
       return Ok();

@@ -4,13 +4,14 @@ namespace dripr {
 
 Result<Campaign> ReadCampaign(const RowReader& r) {
   Campaign c;
-  c.id = r.Text(0);
+  // Unchecked: the store's own row (domain/campaign_id.h, docs/decisions/domain.md).
+  c.id = CampaignId::FromStoredRow(r.Text(0));
   c.user_id = r.Text(1);
   c.zip_code = r.Text(2);
   c.no_address_newsletter = r.Int(3) != 0;
   auto bad_status = [&](std::string_view column, const std::string& value) {
-    return Fail(ErrorCode::kDataLoss,
-                "campaign " + c.id + ": unknown " + std::string(column) + " \"" + value + "\"");
+    return Fail(ErrorCode::kDataLoss, "campaign " + c.id.str() + ": unknown " +
+                                          std::string(column) + " \"" + value + "\"");
   };
   std::string status = r.Text(4);
   auto cs = ParseCampaignStatus(status);
@@ -41,7 +42,7 @@ Result<OutboxRow> ReadOutbox(const RowReader& r) {
   OutboxRow o;
   o.id = r.Int(0);
   o.topic = r.Text(1);
-  o.campaign_id = r.Text(2);
+  o.campaign_id = CampaignId::FromStoredRow(r.Text(2));
   o.event_type = r.Text(3);
   o.body = r.Text(4);
   DRIPR_ASSIGN_OR_RETURN(o.attributes, DecodeOutboxAttributes(r.Text(5)));

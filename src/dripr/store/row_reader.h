@@ -81,10 +81,10 @@ RankedRecord ReadRecord(const RowReader& r, const RecordTable& t);
 // write them (empty text is NULL). `out` has Text/TextOrNull/Int/OptInt/Real/OptReal/Null
 // (pg::Params, pg::CopyText, my::Params).
 template <class Out>
-void AddRecordValues(Out& out, const std::string& campaign_id, const RankedRecord& r,
+void AddRecordValues(Out& out, const CampaignId& campaign_id, const RankedRecord& r,
                      const RecordTable& t) {
   const PropertyRecord& p = r.record;
-  out.Text(campaign_id).Int(r.rank).Real(r.score).OptInt(p.price);
+  out.Text(campaign_id.str()).Int(r.rank).Real(r.score).OptInt(p.price);
   out.TextOrNull(p.formatted_address).TextOrNull(p.address_line1).TextOrNull(p.city);
   out.TextOrNull(p.state).TextOrNull(p.zip_code);
   if (p.location) {

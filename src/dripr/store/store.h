@@ -31,7 +31,7 @@ namespace dripr {
 struct OutboxRow {
   int64_t id = 0;
   std::string topic;  // logical topic name, "campaign-events"
-  std::string campaign_id;
+  CampaignId campaign_id;
   std::string event_type;                                       // "STATUS_CHANGE"
   std::string body;                                             // the encoded event
   std::vector<std::pair<std::string, std::string>> attributes;  // event_type, to_status
@@ -82,8 +82,8 @@ struct PartData {
 struct CampaignPageQuery {
   std::optional<CampaignStatus> status;
   std::string search;
-  std::string after_id;
-  int limit = 50;  // 1..kMaxCampaignPage
+  CampaignId after_id;  // empty: from the first row
+  int limit = 50;       // 1..kMaxCampaignPage
 };
 inline constexpr int kMaxCampaignPage = 500;
 
@@ -117,32 +117,31 @@ class Store {
   virtual Result<std::vector<Campaign>> CreateCampaigns(std::span<const NewCampaign> campaigns,
                                                         bool start) = 0;
   // kNotFound when absent.
-  virtual Result<Campaign> GetCampaign(const std::string& id) = 0;
+  virtual Result<Campaign> GetCampaign(const CampaignId& id) = 0;
   virtual Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) = 0;
   // One page by id (indexed: campaigns_by_status_id, campaigns_by_zip_id, the primary key).
   virtual Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) = 0;
   // nullopt for a no-address newsletter. kNotFound when the campaign is absent.
-  virtual Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) = 0;
+  virtual Result<std::optional<PropertyData>> GetProperty(const CampaignId& campaign_id) = 0;
 
   // Transitions (see domain/transitions.h). kNotFound when the campaign is absent; a
   // transition that does not apply is `changed=false` with a reason, not an error.
-  virtual Result<TransitionOutcome> StartCampaign(const std::string& id) = 0;
+  virtual Result<TransitionOutcome> StartCampaign(const CampaignId& id) = 0;
   // Replaces the campaign's rows for data.part, part := READY, and the fan-in, in one
   // transaction; nothing is written when the transition does not apply (stale/duplicate).
-  virtual Result<TransitionOutcome> CompletePart(const std::string& id, int64_t data_cycle,
+  virtual Result<TransitionOutcome> CompletePart(const CampaignId& id, int64_t data_cycle,
                                                  const PartData& data) = 0;
-  virtual Result<TransitionOutcome> FailCampaign(const std::string& id,
-                                                 std::optional<DataPart> part,
+  virtual Result<TransitionOutcome> FailCampaign(const CampaignId& id, std::optional<DataPart> part,
                                                  std::optional<int64_t> data_cycle,
                                                  const std::string& error_text) = 0;
-  virtual Result<TransitionOutcome> ResetCampaign(const std::string& id) = 0;
+  virtual Result<TransitionOutcome> ResetCampaign(const CampaignId& id) = 0;
   // ERROR → a new data cycle (RetryTransition), its event in the outbox. Implemented once,
   // in StoreBase.
-  virtual Result<TransitionOutcome> RetryCampaign(const std::string& id) = 0;
+  virtual Result<TransitionOutcome> RetryCampaign(const CampaignId& id) = 0;
 
   // The campaign's current rows, in rank order.
-  virtual Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) = 0;
-  virtual Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) = 0;
+  virtual Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) = 0;
+  virtual Result<std::vector<RankedRecord>> GetRecentSales(const CampaignId& campaign_id) = 0;
 
   // Newest market data for a zip, if created within `max_age` of now.
   virtual Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
@@ -168,7 +167,7 @@ class Store {
   // Unpublished rows and the creation time of the oldest one (`dripr queues`).
   virtual Result<OutboxBacklog> PendingOutbox() = 0;
   // All rows for one campaign, oldest first (CLI and tests).
-  virtual Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) = 0;
+  virtual Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) = 0;
 
   // Blocks until another transaction wrote to the outbox (this process: immediately;
   // other processes: within ~100 ms), or `timeout`. Spurious wakeups are allowed.
@@ -193,7 +192,7 @@ class Store {
   // (domain/reconcile.h ReconcileTransition); a decision that no longer holds is
   // `changed=false` with the reason. A republish writes the cycle's original event again
   // (found in the outbox) or a new one. kNotFound when the campaign is absent.
-  virtual Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
+  virtual Result<TransitionOutcome> ReconcileCampaign(const CampaignId& id, ReconcileAction action,
                                                       const ReconcileSettings& settings) = 0;
 
   // Named, time-limited leases (table `leases`): takes lease `name` for `holder` until now +

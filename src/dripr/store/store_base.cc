@@ -8,9 +8,11 @@
 
 namespace dripr {
 
-Campaign StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
+Result<Campaign> StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
   Campaign row;
-  row.id = v.id;
+  // v passed ValidateNewCampaign, so this cannot fail: parsed rather than taken unchecked so
+  // that Parse stays the only way an id from outside becomes a CampaignId.
+  DRIPR_ASSIGN_OR_RETURN(row.id, CampaignId::Parse(v.id));
   row.user_id = v.user_id;
   row.zip_code = v.zip_code;
   row.no_address_newsletter = !v.property.has_value();
@@ -20,7 +22,7 @@ Campaign StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
 
 Result<Campaign> StoreBase::CreateCampaign(const NewCampaign& in) {
   DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
-  const Campaign row = NewCampaignRow(v, Now());
+  DRIPR_ASSIGN_OR_RETURN(const Campaign row, NewCampaignRow(v, Now()));
   DRIPR_TRY(InTransitionTransaction("create campaign " + v.id, [&](TransitionTx& tx) {
     return tx.InsertCampaign(row, v.property);
   }));
@@ -48,7 +50,7 @@ Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCamp
       "create " + std::to_string(valid.size()) + " campaigns", [&](TransitionTx& tx) -> Status {
         out.clear();  // a retried transaction starts afresh
         for (size_t i = 0; i < valid.size(); ++i) {
-          Campaign row = NewCampaignRow(valid[i], now);
+          DRIPR_ASSIGN_OR_RETURN(Campaign row, NewCampaignRow(valid[i], now));
           DRIPR_TRY(tx.InsertCampaign(row, valid[i].property));
           if (start) {
             DRIPR_ASSIGN_OR_RETURN(
@@ -70,11 +72,11 @@ StoreBase::TransitionFn StoreBase::StartFn() {
   };
 }
 
-Result<TransitionOutcome> StoreBase::StartCampaign(const std::string& id) {
+Result<TransitionOutcome> StoreBase::StartCampaign(const CampaignId& id) {
   return RunTransition(id, StartFn(), nullptr);
 }
 
-Result<TransitionOutcome> StoreBase::CompletePart(const std::string& id, int64_t data_cycle,
+Result<TransitionOutcome> StoreBase::CompletePart(const CampaignId& id, int64_t data_cycle,
                                                   const PartData& data) {
   return RunTransition(
       id,
@@ -85,7 +87,7 @@ Result<TransitionOutcome> StoreBase::CompletePart(const std::string& id, int64_t
       &data);
 }
 
-Result<TransitionOutcome> StoreBase::FailCampaign(const std::string& id,
+Result<TransitionOutcome> StoreBase::FailCampaign(const CampaignId& id,
                                                   std::optional<DataPart> part,
                                                   std::optional<int64_t> data_cycle,
                                                   const std::string& error_text) {
@@ -97,7 +99,7 @@ Result<TransitionOutcome> StoreBase::FailCampaign(const std::string& id,
       nullptr);
 }
 
-Result<TransitionOutcome> StoreBase::ResetCampaign(const std::string& id) {
+Result<TransitionOutcome> StoreBase::ResetCampaign(const CampaignId& id) {
   return RunTransition(
       id,
       [&](const Campaign& c, SysTime now, std::string event_id) {
@@ -106,8 +108,7 @@ Result<TransitionOutcome> StoreBase::ResetCampaign(const std::string& id) {
       nullptr);
 }
 
-Result<TransitionOutcome> StoreBase::ReconcileCampaign(const std::string& id,
-                                                       ReconcileAction action,
+Result<TransitionOutcome> StoreBase::ReconcileCampaign(const CampaignId& id, ReconcileAction action,
                                                        const ReconcileSettings& settings) {
   // The event that started the current cycle, as first published. Read before the
   // transaction; the transition uses it only when it is of the cycle it finds then.
@@ -127,7 +128,7 @@ Result<TransitionOutcome> StoreBase::ReconcileCampaign(const std::string& id,
       nullptr);
 }
 
-Result<TransitionOutcome> StoreBase::RetryCampaign(const std::string& id) {
+Result<TransitionOutcome> StoreBase::RetryCampaign(const CampaignId& id) {
   return RunTransition(
       id,
       [&](const Campaign& c, SysTime now, std::string event_id) {
@@ -136,12 +137,12 @@ Result<TransitionOutcome> StoreBase::RetryCampaign(const std::string& id) {
       nullptr);
 }
 
-Result<TransitionOutcome> StoreBase::RunTransition(const std::string& id, const TransitionFn& fn,
+Result<TransitionOutcome> StoreBase::RunTransition(const CampaignId& id, const TransitionFn& fn,
                                                    const PartData* completed) {
   const SysTime now = Now();
   const std::string event_id = NewUuid();
   TransitionOutcome out;
-  Status written = InTransitionTransaction("campaign " + id, [&](TransitionTx& tx) -> Status {
+  Status written = InTransitionTransaction("campaign " + id.str(), [&](TransitionTx& tx) -> Status {
     // A retried transaction starts afresh.
     DRIPR_ASSIGN_OR_RETURN(out, ApplyTransition(tx, id, fn, completed, now, event_id));
     return Ok();
@@ -151,7 +152,7 @@ Result<TransitionOutcome> StoreBase::RunTransition(const std::string& id, const 
   return out;
 }
 
-Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const std::string& id,
+Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const CampaignId& id,
                                                      const TransitionFn& fn,
                                                      const PartData* completed, SysTime now,
                                                      const std::string& event_id) {
@@ -169,7 +170,7 @@ Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const std
   // retryable (the retry re-reads the row).
   DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx.CompareAndSet(current, next));
   if (changed != 1) {
-    return Fail(ErrorCode::kAborted, "campaign " + id + " changed during the transaction");
+    return Fail(ErrorCode::kAborted, "campaign " + id.str() + " changed during the transaction");
   }
   if (completed != nullptr) {
     if (completed->part != DataPart::kLocalMarketData) {

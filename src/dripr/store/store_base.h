@@ -25,16 +25,16 @@ class StoreBase : public Store {
   // StartCampaign transition inside it (see Store::CreateCampaigns).
   Result<std::vector<Campaign>> CreateCampaigns(std::span<const NewCampaign> campaigns,
                                                 bool start) override;
-  Result<TransitionOutcome> StartCampaign(const std::string& id) final;
-  Result<TransitionOutcome> CompletePart(const std::string& id, int64_t data_cycle,
+  Result<TransitionOutcome> StartCampaign(const CampaignId& id) final;
+  Result<TransitionOutcome> CompletePart(const CampaignId& id, int64_t data_cycle,
                                          const PartData& data) final;
-  Result<TransitionOutcome> FailCampaign(const std::string& id, std::optional<DataPart> part,
+  Result<TransitionOutcome> FailCampaign(const CampaignId& id, std::optional<DataPart> part,
                                          std::optional<int64_t> data_cycle,
                                          const std::string& error_text) final;
-  Result<TransitionOutcome> ResetCampaign(const std::string& id) final;
-  Result<TransitionOutcome> ReconcileCampaign(const std::string& id, ReconcileAction action,
+  Result<TransitionOutcome> ResetCampaign(const CampaignId& id) final;
+  Result<TransitionOutcome> ReconcileCampaign(const CampaignId& id, ReconcileAction action,
                                               const ReconcileSettings& settings) final;
-  Result<TransitionOutcome> RetryCampaign(const std::string& id) final;
+  Result<TransitionOutcome> RetryCampaign(const CampaignId& id) final;
   // DecideBudgetSlot / PausedBudgetNextAt (store_common.h) inside UpdateBudget.
   Result<std::optional<std::chrono::microseconds>> ReserveBudgetSlot(
       const std::string& name, std::chrono::microseconds spacing,
@@ -69,14 +69,14 @@ class StoreBase : public Store {
     // The campaign row, locked until the transaction ends so that concurrent transitions of
     // one campaign take turns (SELECT ... FOR UPDATE; SQLite: the database write lock).
     // kNotFound when absent.
-    virtual Result<Campaign> LockCampaign(const std::string& id) = 0;
+    virtual Result<Campaign> LockCampaign(const CampaignId& id) = 0;
     // UPDATE campaigns SET next's statuses, data_cycle, error_text, updated_at,
     // status_changed_at, parts_changed_at, republish_count and restart_count WHERE the row
     // still has current's id, statuses and data_cycle.
     // Returns the number of rows changed (1 when the compare-and-set applied).
     virtual Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) = 0;
     // Replaces the campaign's rows of `part` (listings or sales).
-    virtual Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+    virtual Status ReplaceRecords(const CampaignId& campaign_id, DataPart part,
                                   const std::vector<RankedRecord>& records) = 0;
     virtual Status InsertMarketData(const MarketData& m, SysTime now) = 0;
     virtual Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) = 0;
@@ -115,15 +115,15 @@ class StoreBase : public Store {
   // applies) write `completed` (may be null: its rows or market data) and the event's outbox
   // row. `changed=false` with the reason when `fn` says kFailedPrecondition. A retried
   // transaction (e.g. after a lost COMMIT) finds the change applied and changes nothing.
-  Result<TransitionOutcome> RunTransition(const std::string& id, const TransitionFn& fn,
+  Result<TransitionOutcome> RunTransition(const CampaignId& id, const TransitionFn& fn,
                                           const PartData* completed);
   // RunTransition's body, inside the caller's transaction `tx`.
-  Result<TransitionOutcome> ApplyTransition(TransitionTx& tx, const std::string& id,
+  Result<TransitionOutcome> ApplyTransition(TransitionTx& tx, const CampaignId& id,
                                             const TransitionFn& fn, const PartData* completed,
                                             SysTime now, const std::string& event_id);
   TransitionFn StartFn();
   // The DORMANT row CreateCampaign writes for a validated campaign.
-  static Campaign NewCampaignRow(const NewCampaign& v, SysTime now);
+  static Result<Campaign> NewCampaignRow(const NewCampaign& v, SysTime now);
 
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;

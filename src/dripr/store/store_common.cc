@@ -160,7 +160,7 @@ std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect
     if (zip) term = "zip_code = " + bind(q.search) + " OR " + term;
     sql += " AND (" + term + ")";
   }
-  if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id);
+  if (!q.after_id.empty()) sql += " AND id > " + bind(q.after_id.str());
   const int limit = std::clamp(q.limit, 1, kMaxCampaignPage + 1);
   sql += " ORDER BY id LIMIT " + std::to_string(limit);
   return sql;

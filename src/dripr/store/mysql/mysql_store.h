@@ -67,7 +67,7 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   // Replaces a campaign's rows in a transaction of its own, with the multi-row INSERTs the
   // store uses or (`row_by_row`) one INSERT per row: bench/mysql_part_rows_bench.cc compares
   // the two. `part` is kActiveListings or kRecentSales.
-  Status ReplaceRecordsForBench(const std::string& campaign_id, DataPart part,
+  Status ReplaceRecordsForBench(const CampaignId& campaign_id, DataPart part,
                                 const std::vector<RankedRecord>& records, bool row_by_row);
 
  private:
@@ -82,7 +82,7 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   // mysql_store.cc
   Result<int> ReadSchemaVersion(my::Connection& c) override;
   // mysql_store_data.cc
-  Status InsertRecords(my::Connection& c, const std::string& campaign_id, const RecordTable& t,
+  Status InsertRecords(my::Connection& c, const CampaignId& campaign_id, const RecordTable& t,
                        const std::vector<RankedRecord>& records) override;
   Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
   // mysql_outbox.cc

@@ -36,8 +36,8 @@ std::string Number(double v) {
 
 }  // namespace
 
-Status MysqlStore::InsertRecords(Connection& c, const std::string& campaign_id,
-                                 const RecordTable& t, const std::vector<RankedRecord>& records) {
+Status MysqlStore::InsertRecords(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
+                                 const std::vector<RankedRecord>& records) {
   // Full batches share one cached statement; the remainder has its own (at most
   // kInsertBatchRows distinct statements per table and connection).
   for (size_t first = 0; first < records.size(); first += kInsertBatchRows) {
@@ -50,14 +50,14 @@ Status MysqlStore::InsertRecords(Connection& c, const std::string& campaign_id,
   return Ok();
 }
 
-Status MysqlStore::ReplaceRecordsForBench(const std::string& campaign_id, DataPart part,
+Status MysqlStore::ReplaceRecordsForBench(const CampaignId& campaign_id, DataPart part,
                                           const std::vector<RankedRecord>& records,
                                           bool row_by_row) {
   return InTransaction("replace rows", [&](Connection& c) -> Status {
     if (!row_by_row) return ReplaceRecords(c, campaign_id, part, records);
     const RecordTable& t = RecordTableFor(part);
     DRIPR_TRY(c.Exec("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?",
-                     Params().Text(campaign_id)));
+                     Params().Text(campaign_id.str())));
     for (const RankedRecord& r : records) {
       Params p;
       AddRecordValues(p, campaign_id, r, t);

@@ -13,7 +13,7 @@ using pg::CopyText;
 using pg::Params;
 using pg::Rows;
 
-Status PostgresStore::InsertRecords(Connection& c, const std::string& campaign_id,
+Status PostgresStore::InsertRecords(Connection& c, const CampaignId& campaign_id,
                                     const RecordTable& t,
                                     const std::vector<RankedRecord>& records) {
   CopyText rows;

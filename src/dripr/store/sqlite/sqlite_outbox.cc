@@ -15,7 +15,7 @@ Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e,
   DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("INSERT INTO outbox (topic, campaign_id, event_type, "
                                            "body, attributes, created_at, attempts) "
                                            "VALUES (?, ?, ?, ?, ?, ?, 0)"));
-  s.BindText(kCampaignEventsTopic).BindText(e.campaign_id).BindText(kStatusChangeEventType);
+  s.BindText(kCampaignEventsTopic).BindText(e.campaign_id.str()).BindText(kStatusChangeEventType);
   s.BindText(EncodeStatusChange(e)).BindText(EncodeOutboxAttributes(StatusChangeAttributes(e)));
   s.BindText(FormatIso8601(now));
   return s.Run();
@@ -132,11 +132,11 @@ Result<StoreGauges> SqliteStore::SampleGauges() {
   return g;
 }
 
-Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const std::string& campaign_id) {
+Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const CampaignId& campaign_id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(sqlite::kOutboxColumns) +
                                             " FROM outbox WHERE campaign_id = ? ORDER BY id"));
-  s.BindText(campaign_id);
+  s.BindText(campaign_id.str());
   std::vector<OutboxRow> rows;
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());

@@ -17,12 +17,12 @@ Result<SysTime> ReadTime(const Statement& s, int col, std::string_view what) {
   return *t;
 }
 
-Result<Campaign> LoadCampaign(Connection& c, const std::string& id) {
+Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id) {
   DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("SELECT " + std::string(kCampaignColumns) +
                                            " FROM campaigns WHERE id = ?"));
-  s.BindText(id);
+  s.BindText(id.str());
   DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return Fail(ErrorCode::kNotFound, "campaign " + id + " not found");
+  if (!row) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
   return ReadCampaignRow(s);
 }
 

@@ -43,7 +43,7 @@ inline Result<Campaign> ReadCampaignRow(const Statement& s) {
   return ReadCampaign(StatementRow(s));
 }
 // kNotFound "campaign ID not found" when absent.
-Result<Campaign> LoadCampaign(Connection& c, const std::string& id);
+Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id);
 
 // Column list for ReadOutboxRow, in its order.
 inline constexpr std::string_view kOutboxColumns =

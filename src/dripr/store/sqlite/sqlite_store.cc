@@ -110,7 +110,7 @@ Status SqliteStore::Migrate() {
 
 // ---- Campaigns ----
 
-Result<Campaign> SqliteStore::GetCampaign(const std::string& id) {
+Result<Campaign> SqliteStore::GetCampaign(const CampaignId& id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   return sqlite::LoadCampaign(*c, id);
 }
@@ -147,13 +147,13 @@ Result<std::vector<Campaign>> SqliteStore::ListCampaignsPage(const CampaignPageQ
   return SelectCampaigns(sql, params);
 }
 
-Result<std::optional<PropertyData>> SqliteStore::GetProperty(const std::string& campaign_id) {
+Result<std::optional<PropertyData>> SqliteStore::GetProperty(const CampaignId& campaign_id) {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_TRY(sqlite::LoadCampaign(*c, campaign_id));
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT formatted_address, latitude, longitude, "
                                             "current_value FROM property_data WHERE "
                                             "campaign_id = ?"));
-  s.BindText(campaign_id);
+  s.BindText(campaign_id.str());
   DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<PropertyData>();
   PropertyData p;
@@ -174,7 +174,7 @@ class SqliteStore::Tx final : public TransitionTx {
     DRIPR_ASSIGN_OR_RETURN(
         auto s, c_.Prepare("INSERT INTO campaigns (" + std::string(sqlite::kCampaignColumns) +
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"));
-    s.BindText(row.id).BindText(row.user_id).BindText(row.zip_code);
+    s.BindText(row.id.str()).BindText(row.user_id).BindText(row.zip_code);
     s.BindInt(row.no_address_newsletter ? 1 : 0).BindText(ToString(row.status));
     for (DataPart p : kAllDataParts) s.BindText(ToString(row.part(p)));
     s.BindInt(row.data_cycle).BindText(row.error_text).BindText(ts).BindText(ts).BindText(ts);
@@ -182,7 +182,7 @@ class SqliteStore::Tx final : public TransitionTx {
     auto inserted = s.Run();
     if (!inserted) {
       if (inserted.error().code == ErrorCode::kAlreadyExists) {
-        return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id + " already exists");
+        return Fail(ErrorCode::kAlreadyExists, "campaign " + row.id.str() + " already exists");
       }
       return inserted;
     }
@@ -190,14 +190,14 @@ class SqliteStore::Tx final : public TransitionTx {
     DRIPR_ASSIGN_OR_RETURN(
         auto p, c_.Prepare("INSERT INTO property_data (campaign_id, formatted_address, latitude, "
                            "longitude, current_value) VALUES (?, ?, ?, ?, ?)"));
-    p.BindText(row.id).BindText(property->formatted_address);
+    p.BindText(row.id.str()).BindText(property->formatted_address);
     p.BindReal(property->location.lat).BindReal(property->location.lng);
     p.BindInt(property->current_value);
     return p.Run();
   }
 
   // Inside BEGIN IMMEDIATE the database write lock is held: nobody can interleave.
-  Result<Campaign> LockCampaign(const std::string& id) override {
+  Result<Campaign> LockCampaign(const CampaignId& id) override {
     return sqlite::LoadCampaign(c_, id);
   }
 
@@ -217,13 +217,13 @@ class SqliteStore::Tx final : public TransitionTx {
     s.BindText(FormatIso8601(next.updated_at)).BindText(FormatIso8601(next.status_changed_at));
     s.BindText(FormatIso8601(next.parts_changed_at));
     s.BindInt(next.republish_count).BindInt(next.restart_count);
-    s.BindText(current.id).BindText(ToString(current.status)).BindInt(current.data_cycle);
+    s.BindText(current.id.str()).BindText(ToString(current.status)).BindInt(current.data_cycle);
     for (DataPart p : kAllDataParts) s.BindText(ToString(current.part(p)));
     DRIPR_TRY(s.Run());
     return c_.Changes();
   }
 
-  Status ReplaceRecords(const std::string& campaign_id, DataPart part,
+  Status ReplaceRecords(const CampaignId& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records) override {
     return store_.ReplaceRecords(c_, campaign_id, part, records);
   }

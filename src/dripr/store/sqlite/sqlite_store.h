@@ -54,13 +54,13 @@ class SqliteStore final : public StoreBase {
   Result<int> SchemaVersion() override;
   int LatestSchemaVersion() const override;
 
-  Result<Campaign> GetCampaign(const std::string& id) override;
+  Result<Campaign> GetCampaign(const CampaignId& id) override;
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
   Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override;
-  Result<std::optional<PropertyData>> GetProperty(const std::string& campaign_id) override;
+  Result<std::optional<PropertyData>> GetProperty(const CampaignId& campaign_id) override;
 
-  Result<std::vector<RankedRecord>> GetActiveListings(const std::string& campaign_id) override;
-  Result<std::vector<RankedRecord>> GetRecentSales(const std::string& campaign_id) override;
+  Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override;
+  Result<std::vector<RankedRecord>> GetRecentSales(const CampaignId& campaign_id) override;
 
   Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
                                                   std::chrono::seconds max_age) override;
@@ -74,7 +74,7 @@ class SqliteStore final : public StoreBase {
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
-  Result<std::vector<OutboxRow>> OutboxForCampaign(const std::string& campaign_id) override;
+  Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) override;
 
   // sqlite_reconciler.cc
   Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
@@ -115,8 +115,8 @@ class SqliteStore final : public StoreBase {
   Status InWriteTransaction(std::string_view what,
                             const std::function<Status(sqlite::Connection&)>& fn,
                             sqlite::Writer::Carry carry = sqlite::Writer::Carry::kNo);
-  Result<std::vector<RankedRecord>> GetRecords(const std::string& campaign_id, DataPart part);
-  Status ReplaceRecords(sqlite::Connection& c, const std::string& campaign_id, DataPart part,
+  Result<std::vector<RankedRecord>> GetRecords(const CampaignId& campaign_id, DataPart part);
+  Status ReplaceRecords(sqlite::Connection& c, const CampaignId& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records);
   Status InsertMarketData(sqlite::Connection& c, const MarketData& m, SysTime now);
   Status InsertOutboxEvent(sqlite::Connection& c, const StatusChangeEvent& e, SysTime now);

@@ -16,10 +16,10 @@ namespace {
 // Rows per multi-row INSERT: 50 * 19 parameters stays under SQLite's historic 999 limit.
 constexpr size_t kInsertChunk = 50;
 
-void BindRecord(Statement& s, const std::string& campaign_id, const RankedRecord& r,
+void BindRecord(Statement& s, const CampaignId& campaign_id, const RankedRecord& r,
                 const RecordTable& t) {
   const PropertyRecord& p = r.record;
-  s.BindText(campaign_id).BindInt(r.rank).BindReal(r.score).BindInt(p.price);
+  s.BindText(campaign_id.str()).BindInt(r.rank).BindReal(r.score).BindInt(p.price);
   s.BindText(p.formatted_address).BindText(p.address_line1).BindText(p.city).BindText(p.state);
   s.BindText(p.zip_code);
   if (p.location) {
@@ -54,12 +54,12 @@ Result<bool> ZipTableEmpty(Connection& c) {
 
 }  // namespace
 
-Status SqliteStore::ReplaceRecords(Connection& c, const std::string& campaign_id, DataPart part,
+Status SqliteStore::ReplaceRecords(Connection& c, const CampaignId& campaign_id, DataPart part,
                                    const std::vector<RankedRecord>& records) {
   const RecordTable& t = RecordTableFor(part);
   DRIPR_ASSIGN_OR_RETURN(
       auto del, c.Prepare("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"));
-  DRIPR_TRY(del.BindText(campaign_id).Run());
+  DRIPR_TRY(del.BindText(campaign_id.str()).Run());
   std::string one_row = "(?";
   for (int i = 1; i < t.column_count; ++i) one_row += ", ?";
   one_row += ")";
@@ -90,22 +90,22 @@ Status SqliteStore::InsertMarketData(Connection& c, const MarketData& m, SysTime
   return s.Run();
 }
 
-Result<std::vector<RankedRecord>> SqliteStore::GetActiveListings(const std::string& campaign_id) {
+Result<std::vector<RankedRecord>> SqliteStore::GetActiveListings(const CampaignId& campaign_id) {
   return GetRecords(campaign_id, DataPart::kActiveListings);
 }
 
-Result<std::vector<RankedRecord>> SqliteStore::GetRecentSales(const std::string& campaign_id) {
+Result<std::vector<RankedRecord>> SqliteStore::GetRecentSales(const CampaignId& campaign_id) {
   return GetRecords(campaign_id, DataPart::kRecentSales);
 }
 
-Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const std::string& campaign_id,
+Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const CampaignId& campaign_id,
                                                           DataPart part) {
   const RecordTable& t = RecordTableFor(part);
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(
       auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " + std::string(t.name) +
                          " WHERE campaign_id = ? ORDER BY rank, id"));
-  s.BindText(campaign_id);
+  s.BindText(campaign_id.str());
   std::vector<RankedRecord> out;
   while (true) {
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
