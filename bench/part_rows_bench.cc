@@ -332,7 +332,9 @@ const Place& PlaceOf(int campaign) {
   return kPlaces[static_cast<size_t>(campaign) % kPlaces.size()];
 }
 
-std::string CampaignId(int campaign) { return fmt::format("bench-{:05}", campaign); }
+std::string BenchIdText(int campaign) { return fmt::format("bench-{:05}", campaign); }
+// "bench-00001": always a valid id.
+CampaignId BenchId(int campaign) { return CampaignId::Parse(BenchIdText(campaign)).value(); }
 std::string BackgroundId(int campaign) { return fmt::format("bg-{:07}", campaign); }
 
 // Rank `k` (0-based) of campaign `campaign`, every field filled.
@@ -369,7 +371,7 @@ RankedRecord MakeListing(int campaign, int k) {
 NewCampaign MakeCampaign(int campaign) {
   const Place& at = PlaceOf(campaign);
   NewCampaign c;
-  c.id = CampaignId(campaign);
+  c.id = BenchIdText(campaign);
   c.user_id = "bench-user";
   c.zip_code = at.zip;
   c.property = PropertyData{
@@ -452,9 +454,9 @@ class Bench {
     for (int i = 0; i < campaigns; ++i) {
       if (g_interrupted) return Interrupted();
       DRIPR_TRY(store_.CreateCampaign(MakeCampaign(i)));
-      DRIPR_ASSIGN_OR_RETURN(TransitionOutcome started, store_.StartCampaign(CampaignId(i)));
+      DRIPR_ASSIGN_OR_RETURN(TransitionOutcome started, store_.StartCampaign(BenchId(i)));
       if (!started.changed) {
-        return Fail(ErrorCode::kInternal, "start " + CampaignId(i) + ": " + started.reason);
+        return Fail(ErrorCode::kInternal, "start " + BenchIdText(i) + ": " + started.reason);
       }
       ids_.push_back(started.campaign.id);
       cycles_.push_back(started.campaign.data_cycle);
@@ -583,7 +585,8 @@ class Bench {
     DRIPR_ASSIGN_OR_RETURN(TransitionOutcome done,
                            store_.CompletePart(ids_[i], cycles_[i], parts_[i]));
     if (!done.changed) {
-      return Fail(ErrorCode::kInternal, "CompletePart " + ids_[i] + " did nothing: " + done.reason);
+      return Fail(ErrorCode::kInternal,
+                  "CompletePart " + ids_[i].str() + " did nothing: " + done.reason);
     }
     return Ok();
   }
@@ -603,24 +606,25 @@ class Bench {
   Status CasCopyOne(size_t i) {
     PGconn* c = cas_.get();
     DRIPR_TRY(Exec(c, "BEGIN"));
-    DRIPR_ASSIGN_OR_RETURN(pg::Rows row, Query(c, kLockStmt, pg::Params().Text(ids_[i])));
-    if (row.size() != 1) return Fail(ErrorCode::kNotFound, "campaign " + ids_[i]);
+    DRIPR_ASSIGN_OR_RETURN(pg::Rows row, Query(c, kLockStmt, pg::Params().Text(ids_[i].str())));
+    if (row.size() != 1) return Fail(ErrorCode::kNotFound, "campaign " + ids_[i].str());
     const SysTime now = TruncateToMillis(std::chrono::system_clock::now());
     pg::Params p;
     for (int col = 4; col <= 7; ++col) p.Text(row.Text(0, col));  // campaign and part statuses
     p.Int(row.Int(0, 8)).TextOrNull(row.Text(0, 9));              // data_cycle, error_text
     p.Text(pg::TimeParam(now))
         .Text(pg::TimeParam(SysTime{} + std::chrono::milliseconds(row.Int(0, 12))));
-    p.Text(ids_[i]).Text(row.Text(0, 4)).Int(row.Int(0, 8));
+    p.Text(ids_[i].str()).Text(row.Text(0, 4)).Int(row.Int(0, 8));
     for (int col = 5; col <= 7; ++col) p.Text(row.Text(0, col));
     DRIPR_ASSIGN_OR_RETURN(pg::Rows updated, Query(c, kCasStmt, p));
-    if (updated.Affected() != 1) return Fail(ErrorCode::kAborted, "campaign " + ids_[i] + " moved");
+    if (updated.Affected() != 1)
+      return Fail(ErrorCode::kAborted, "campaign " + ids_[i].str() + " moved");
     DRIPR_TRY(DeleteAndCopy(c, i));
     return Exec(c, "COMMIT");
   }
 
   Status DeleteAndCopy(PGconn* c, size_t i) {
-    DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i])));
+    DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i].str())));
     pg::CopyText text;
     for (const RankedRecord& r : parts_[i].records) {
       AddRecordValues(text, ids_[i], r, kListingsTable);
@@ -633,7 +637,7 @@ class Bench {
   Status InsertOne(size_t i) {
     PGconn* c = insert_.get();
     DRIPR_TRY(Exec(c, "BEGIN"));
-    DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i])));
+    DRIPR_TRY(ExecPrepared(c, kDeleteStmt, pg::Params().Text(ids_[i].str())));
     for (const RankedRecord& r : parts_[i].records) {
       pg::Params p;
       AddRecordValues(p, ids_[i], r, kListingsTable);
@@ -687,7 +691,7 @@ class Bench {
                          options_.background - 1)));
     pg::CopyText text;
     for (int i = 0; i < options_.background; ++i) {
-      const std::string id = BackgroundId(i);
+      const CampaignId id = CampaignId::Parse(BackgroundId(i)).value();
       for (int k = 0; k < kBackgroundRows; ++k) {
         AddRecordValues(text, id, MakeListing(1'000'000 + i, k), kListingsTable);
         text.EndRow();
@@ -732,7 +736,7 @@ class Bench {
   ConnPtr insert_;
   std::vector<int> server_pids_;
   int64_t background_rows_ = 0;
-  std::vector<std::string> ids_;
+  std::vector<CampaignId> ids_;
   std::vector<int64_t> cycles_;
   std::vector<PartData> parts_;  // of the point being run, built before any timing
 };

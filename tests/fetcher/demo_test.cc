@@ -137,14 +137,14 @@ TEST(RunDemo, CountsOnlyCampaignsThatFinishedDuringTheRun) {
   old.zip_code = "10001";
   old.user_id = "agent-1";
   ASSERT_TRUE(store->CreateCampaign(old));
-  ASSERT_TRUE(store->StartCampaign("old-1"));
-  ASSERT_TRUE(store->FailCampaign("old-1", std::nullopt, std::nullopt, "x"));
+  ASSERT_TRUE(store->StartCampaign(Cid("old-1")));
+  ASSERT_TRUE(store->FailCampaign(Cid("old-1"), std::nullopt, std::nullopt, "x"));
   ManualTicker ticker;
   std::vector<DemoProgress> seen;
   auto run = RunDemo(*store, DemoCampaigns(TenZips(), 2), ticker, 120s, [&](const DemoProgress& p) {
     seen.push_back(p);
     if (seen.size() == 1) {
-      ASSERT_TRUE(store->FailCampaign("demo-0001", std::nullopt, std::nullopt, "x"));
+      ASSERT_TRUE(store->FailCampaign(Cid("demo-0001"), std::nullopt, std::nullopt, "x"));
       ticker.Advance(121s);  // past the deadline: the next report is the last
     }
   });

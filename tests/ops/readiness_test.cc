@@ -183,7 +183,7 @@ TEST_F(ReadinessProbeTest, SampleSetsQueueGaugesAndRecordsTheChartHistory) {
             0);
 
   clock.Advance(10s);
-  ASSERT_TRUE(store_->StartCampaign("c-1"));
+  ASSERT_TRUE(store_->StartCampaign(Cid("c-1")));
   probe.SampleOnce();
   auto samples = history.Samples(clock.Now());
   ASSERT_EQ(samples.size(), 2u);

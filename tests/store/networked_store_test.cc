@@ -160,7 +160,7 @@ TEST_P(NetworkedStoreTest, RetryBackoffAndDeadlineRunOnTheStoresTicker) {
   auto store = Open({.retry_deadline = 10s, .ticker = &ticker});
   ASSERT_TRUE(store->CreateCampaign(Simple("a")));
   InjectUpdateFailures(GetParam().codes.transient, 1'000'000);
-  auto started = store->StartCampaign("a");
+  auto started = store->StartCampaign(Cid("a"));
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, ErrorCode::kAborted);
   // One backoff sleep between two attempts, every one ending before the deadline; it gave up
