@@ -10,8 +10,8 @@
 #include <atomic>
 #include <thread>
 
-#include "fetcher/local_pipeline.h"
 #include "dripr/core/ids.h"
+#include "fetcher/local_pipeline.h"
 #include "support/campaign_ids.h"
 #include "support/poll.h"
 
