@@ -4,6 +4,12 @@
 
 namespace dripr {
 
+std::string ConcatSql(std::initializer_list<std::string_view> parts) {
+  std::string sql;
+  for (std::string_view part : parts) sql += part;
+  return sql;
+}
+
 Status ApplyMigrations(int current, std::span<const Migration> list,
                        const std::function<Status(const Migration&)>& run,
                        const std::function<Status(const Migration&)>& record) {

@@ -10,7 +10,9 @@
 
 #include <array>
 #include <functional>
+#include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "dripr/core/error.h"
@@ -49,6 +51,10 @@ constexpr std::array<Migration, kLatestSchemaVersion> MigrationList(const Dialec
   }
   return list;
 }
+
+// The parts joined in order: how a dialect builds a version's SQL from shared pieces (e.g. the two
+// ranked-record tables, active_listings and recent_sales, that differ only in a few columns).
+std::string ConcatSql(std::initializer_list<std::string_view> parts);
 
 // SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
 std::span<const Migration> SqliteMigrations();
