@@ -10,6 +10,13 @@ std::string ConcatSql(std::initializer_list<std::string_view> parts) {
   return sql;
 }
 
+std::string V1Sql(std::string_view before, const RankedRecordTables& ranked,
+                  std::string_view after) {
+  return ConcatSql(
+      {before, ranked.render("active_listings", ranked.listing_price, ranked.listing_dates), "\n",
+       ranked.render("recent_sales", ranked.sale_price, ranked.sale_dates), "\n", after});
+}
+
 Status ApplyMigrations(int current, std::span<const Migration> list,
                        const std::function<Status(const Migration&)>& run,
                        const std::function<Status(const Migration&)>& record) {

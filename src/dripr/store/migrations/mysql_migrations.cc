@@ -120,18 +120,14 @@ CREATE TABLE outbox (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-// v1 as shipped: the campaign tables, the two ranked-record tables, then the rest.
-std::string_view V1Sql() {
-  static const std::string sql =
-      ConcatSql({kV1CampaignsSql,
-                 RankedRecordTable("active_listings", "  price             BIGINT,\n",
-                                   "  listed_date       VARCHAR(64),\n  days_on_market    INT,\n"),
-                 "\n",
-                 RankedRecordTable("recent_sales", "  sale_price        BIGINT,\n",
-                                   "  sale_date         VARCHAR(64),\n"),
-                 "\n", kV1MarketSql});
-  return sql;
-}
+// The ranked-record tables of v1 in this dialect.
+constexpr RankedRecordTables kV1RankedTables = {
+    .render = RankedRecordTable,
+    .listing_price = "  price             BIGINT,\n",
+    .listing_dates = "  listed_date       VARCHAR(64),\n  days_on_market    INT,\n",
+    .sale_price = "  sale_price        BIGINT,\n",
+    .sale_dates = "  sale_date         VARCHAR(64),\n",
+};
 
 // v2: see sqlite_migrations.cc (same tables and columns).
 constexpr std::string_view kV2Sql = R"sql(
@@ -167,7 +163,8 @@ CREATE TABLE provider_budget (
 }  // namespace
 
 std::span<const Migration> MysqlMigrations() {
-  static const auto list = MigrationList({V1Sql(), kV2Sql, kV3Sql, kPagingIndexesSql});
+  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
+  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
   return list;
 }
 

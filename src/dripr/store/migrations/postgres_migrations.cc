@@ -119,18 +119,14 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
   FOR EACH STATEMENT EXECUTE FUNCTION dripr_outbox_notify();
 )sql";
 
-// v1 as shipped: the campaign tables, the two ranked-record tables, then the rest.
-std::string_view V1Sql() {
-  static const std::string sql =
-      ConcatSql({kV1CampaignsSql,
-                 RankedRecordTable("active_listings", "  price             bigint,\n",
-                                   "  listed_date       text,\n  days_on_market    integer,\n"),
-                 "\n",
-                 RankedRecordTable("recent_sales", "  sale_price        bigint,\n",
-                                   "  sale_date         text,\n"),
-                 "\n", kV1MarketSql});
-  return sql;
-}
+// The ranked-record tables of v1 in this dialect.
+constexpr RankedRecordTables kV1RankedTables = {
+    .render = RankedRecordTable,
+    .listing_price = "  price             bigint,\n",
+    .listing_dates = "  listed_date       text,\n  days_on_market    integer,\n",
+    .sale_price = "  sale_price        bigint,\n",
+    .sale_dates = "  sale_date         text,\n",
+};
 
 // v2: see sqlite_migrations.cc (same tables and columns).
 constexpr std::string_view kV2Sql = R"sql(
@@ -166,7 +162,8 @@ CREATE TABLE provider_budget (
 }  // namespace
 
 std::span<const Migration> PostgresMigrations() {
-  static const auto list = MigrationList({V1Sql(), kV2Sql, kV3Sql, kPagingIndexesSql});
+  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
+  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
   return list;
 }
 

@@ -106,18 +106,14 @@ CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
 )sql";
 
-// v1 as shipped: the campaign tables, the two ranked-record tables, then the rest.
-std::string_view V1Sql() {
-  static const std::string sql =
-      ConcatSql({kV1CampaignsSql,
-                 RankedRecordTable("active_listings", "  price             INTEGER,\n",
-                                   "  listed_date       TEXT,\n  days_on_market    INTEGER,\n"),
-                 "\n",
-                 RankedRecordTable("recent_sales", "  sale_price        INTEGER,\n",
-                                   "  sale_date         TEXT,\n"),
-                 "\n", kV1MarketSql});
-  return sql;
-}
+// The ranked-record tables of v1 in this dialect.
+constexpr RankedRecordTables kV1RankedTables = {
+    .render = RankedRecordTable,
+    .listing_price = "  price             INTEGER,\n",
+    .listing_dates = "  listed_date       TEXT,\n  days_on_market    INTEGER,\n",
+    .sale_price = "  sale_price        INTEGER,\n",
+    .sale_dates = "  sale_date         TEXT,\n",
+};
 
 // v2: what the reconciler and the operator tooling need. parts_changed_at is when any part
 // status of the campaign last changed (the reconciler's "has not moved" clock);
@@ -160,7 +156,8 @@ CREATE TABLE provider_budget (
 }  // namespace
 
 std::span<const Migration> SqliteMigrations() {
-  static const auto list = MigrationList({V1Sql(), kV2Sql, kV3Sql, kPagingIndexesSql});
+  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
+  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
   return list;
 }
 
