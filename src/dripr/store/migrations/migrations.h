@@ -57,14 +57,13 @@ std::string ConcatSql(std::initializer_list<std::string_view> parts);
 
 // A dialect's two ranked-record tables, active_listings and recent_sales: the same columns but
 // for the price and the dates. `render(table, own_price, own_dates)` renders one table's
-// statements; the other fields are whole column lines of the dialect.
+// statements around those tables' own column lines; the types are the dialect's.
 struct RankedRecordTables {
   std::string (*render)(std::string_view table, std::string_view own_price,
                         std::string_view own_dates);
-  std::string_view listing_price;  // active_listings.price
-  std::string_view listing_dates;  // active_listings.listed_date, days_on_market
-  std::string_view sale_price;     // recent_sales.sale_price
-  std::string_view sale_dates;     // recent_sales.sale_date
+  std::string_view money_type;  // active_listings.price, recent_sales.sale_price
+  std::string_view date_type;   // active_listings.listed_date, recent_sales.sale_date
+  std::string_view days_type;   // active_listings.days_on_market
 };
 
 // Version 1 as every dialect shipped it: `before` (campaigns, property_data), active_listings,

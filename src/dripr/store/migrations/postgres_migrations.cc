@@ -41,7 +41,7 @@ CREATE TABLE property_data (
 )sql";
 
 // active_listings and recent_sales hold a campaign's ranked records: the same columns but for
-// the price (`own_price`) and the dates (`own_dates`), whole column lines of this dialect.
+// the price (`own_price`) and the dates (`own_dates`), whole column lines (migrations.h V1Sql).
 std::string RankedRecordTable(std::string_view table, std::string_view own_price,
                               std::string_view own_dates) {
   return ConcatSql({"CREATE TABLE ", table, R"sql( (
@@ -120,13 +120,10 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
 )sql";
 
 // The ranked-record tables of v1 in this dialect.
-constexpr RankedRecordTables kV1RankedTables = {
-    .render = RankedRecordTable,
-    .listing_price = "  price             bigint,\n",
-    .listing_dates = "  listed_date       text,\n  days_on_market    integer,\n",
-    .sale_price = "  sale_price        bigint,\n",
-    .sale_dates = "  sale_date         text,\n",
-};
+constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
+                                                .money_type = "bigint",
+                                                .date_type = "text",
+                                                .days_type = "integer"};
 
 // v2: see sqlite_migrations.cc (same tables and columns).
 constexpr std::string_view kV2Sql = R"sql(

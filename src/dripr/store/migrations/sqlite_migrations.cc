@@ -38,7 +38,7 @@ CREATE TABLE property_data (
 )sql";
 
 // active_listings and recent_sales hold a campaign's ranked records: the same columns but for
-// the price (`own_price`) and the dates (`own_dates`), whole column lines of this dialect.
+// the price (`own_price`) and the dates (`own_dates`), whole column lines (migrations.h V1Sql).
 std::string RankedRecordTable(std::string_view table, std::string_view own_price,
                               std::string_view own_dates) {
   return ConcatSql({"CREATE TABLE ", table, R"sql( (
@@ -107,13 +107,10 @@ CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
 )sql";
 
 // The ranked-record tables of v1 in this dialect.
-constexpr RankedRecordTables kV1RankedTables = {
-    .render = RankedRecordTable,
-    .listing_price = "  price             INTEGER,\n",
-    .listing_dates = "  listed_date       TEXT,\n  days_on_market    INTEGER,\n",
-    .sale_price = "  sale_price        INTEGER,\n",
-    .sale_dates = "  sale_date         TEXT,\n",
-};
+constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
+                                                .money_type = "INTEGER",
+                                                .date_type = "TEXT",
+                                                .days_type = "INTEGER"};
 
 // v2: what the reconciler and the operator tooling need. parts_changed_at is when any part
 // status of the campaign last changed (the reconciler's "has not moved" clock);
