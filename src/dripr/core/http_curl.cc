@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "dripr/core/hex.h"
 #include "dripr/core/http.h"
 
 namespace dripr {
@@ -35,7 +36,6 @@ std::string HttpResponse::Header(std::string_view name) const {
 }
 
 std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3);
   for (char ch : s) {
@@ -44,8 +44,7 @@ std::string UrlEncode(std::string_view s) {
       out.push_back(ch);
     } else {
       out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
+      AppendHexByte(out, c, HexCase::kUpper);
     }
   }
   return out;

@@ -102,4 +102,27 @@ class ConnectionPool {
   int open_ = 0;                                   // leased + idle; guarded by mu_
 };
 
+// The pool of a backend whose connections open from a URL: Connection::Open(url,
+// connect_timeout) opens one, Connection::Reusable() is the backend's rule for keeping one whose
+// lease ended, and Connection::kServer names the backend in errors ("PostgreSQL").
+template <class Connection, class Url>
+class UrlConnectionPool final : public ConnectionPool<Connection> {
+ public:
+  // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
+  UrlConnectionPool(Url url, int size, std::chrono::seconds connect_timeout,
+                    std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr)
+      : ConnectionPool<Connection>(std::string(Connection::kServer), size, acquire_timeout, ticker),
+        url_(std::move(url)),
+        connect_timeout_(connect_timeout) {}
+
+ private:
+  Result<std::unique_ptr<Connection>> Open() override {
+    return Connection::Open(url_, connect_timeout_);
+  }
+  bool Reusable(const Connection& c) const override { return c.Reusable(); }
+
+  const Url url_;
+  const std::chrono::seconds connect_timeout_;
+};
+
 }  // namespace dripr

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "dripr/core/hex.h"
 #include "dripr/core/text.h"
 
 namespace dripr::aws {
@@ -57,14 +58,9 @@ bool Unsigned(std::string_view lower_name) {
 }  // namespace
 
 std::string HexEncode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
-  }
+  for (char ch : bytes) AppendHexByte(out, static_cast<unsigned char>(ch), HexCase::kLower);
   return out;
 }
 

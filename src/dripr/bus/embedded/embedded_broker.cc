@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/bus/embedded/messages.h"
 #include "dripr/core/log.h"
 #include "dripr/core/time.h"
 
@@ -258,19 +259,14 @@ Result<std::vector<EmbeddedSubscription>> EmbeddedBroker::ListSubscriptions(
     const std::string& topic) {
   std::vector<EmbeddedSubscription> out;
   DRIPR_TRY(WithConnection([&](Connection& conn) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
-                                                 "raw_delivery FROM bus_subscriptions "
-                                                 "WHERE topic=?1 ORDER BY queue"));
-    st.BindString(topic);
-    while (true) {
-      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
+    DRIPR_ASSIGN_OR_RETURN(auto rows, embedded::ReadSubscriptions(conn, topic));
+    for (embedded::SubscriptionRow& row : rows) {
       EmbeddedSubscription s;
       s.topic = topic;
-      s.queue = st.Text(0);
-      s.filter_policy = st.Text(1);
-      s.filter_scope = ParseFilterScope(st.Text(2)).value_or(FilterScope::kMessageAttributes);
-      s.raw_delivery = st.Int(3) != 0;
+      s.queue = std::move(row.queue);
+      s.filter_policy = std::move(row.filter_policy);
+      s.filter_scope = ParseFilterScope(row.filter_scope).value_or(FilterScope::kMessageAttributes);
+      s.raw_delivery = row.raw_delivery;
       out.push_back(std::move(s));
     }
     return Ok();

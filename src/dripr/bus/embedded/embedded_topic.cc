@@ -32,6 +32,24 @@ std::string Envelope(const std::string& message_id, const std::string& topic_arn
 
 }  // namespace
 
+namespace embedded {
+
+Result<std::vector<SubscriptionRow>> ReadSubscriptions(Connection& conn, const std::string& topic) {
+  DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
+                                               "raw_delivery FROM bus_subscriptions "
+                                               "WHERE topic=?1 ORDER BY queue"));
+  st.BindString(topic);
+  std::vector<SubscriptionRow> rows;
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    rows.push_back(SubscriptionRow{st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0});
+  }
+  return rows;
+}
+
+}  // namespace embedded
+
 Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
   DRIPR_TRY(embedded::ValidateMessage(m));
   const std::string sns_id = NewUuid();
@@ -43,34 +61,21 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
     DRIPR_ASSIGN_OR_RETURN(bool found, t.Step());
     if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name_ + "\" is not declared");
 
-    struct Sub {
-      std::string queue, policy, scope;
-      bool raw;
-    };
-    std::vector<Sub> subs;
-    {
-      DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope, "
-                                                   "raw_delivery FROM bus_subscriptions "
-                                                   "WHERE topic=?1 ORDER BY queue"));
-      st.BindString(name_);
-      while (true) {
-        DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        subs.push_back(Sub{st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0});
-      }
-    }
+    DRIPR_ASSIGN_OR_RETURN(auto subs, embedded::ReadSubscriptions(conn, name_));
     const int64_t now = broker_->NowMillis();
     std::string envelope;  // built once, on first use
     const std::string attrs_json = embedded::EncodeAttributes(m.attributes);
     for (const auto& s : subs) {
-      auto scope = ParseFilterScope(s.scope);
-      if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + s.scope);
-      auto policy = broker_->CachedPolicy(*scope, s.policy);
+      auto scope = ParseFilterScope(s.filter_scope);
+      if (!scope) {
+        return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + s.filter_scope);
+      }
+      auto policy = broker_->CachedPolicy(*scope, s.filter_policy);
       if (!policy) {
         return Fail(policy.error().Wrap("subscription " + name_ + " -> " + s.queue));
       }
       if (!(*policy)->Matches(m.attributes, m.body)) continue;
-      if (s.raw) {
+      if (s.raw_delivery) {
         DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), m.body, attrs_json, now));
       } else {
         if (envelope.empty()) envelope = Envelope(sns_id, Arn(), m, now);

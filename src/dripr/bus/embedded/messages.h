@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dripr/bus/bus.h"
 #include "dripr/sqlite/db.h"
@@ -26,5 +27,17 @@ Status ValidateMessage(const OutgoingMessage& m);
 Status InsertMessage(sqlite::Connection& conn, const std::string& queue,
                      const std::string& message_id, std::string_view body,
                      const std::string& attributes_json, int64_t now_ms, int64_t delay_ms = 0);
+
+// One row of bus_subscriptions. `filter_scope` is the stored text: what an unknown one means
+// is the caller's choice.
+struct SubscriptionRow {
+  std::string queue;
+  std::string filter_policy;
+  std::string filter_scope;
+  bool raw_delivery = false;
+};
+// The subscriptions of `topic`, by queue name.
+Result<std::vector<SubscriptionRow>> ReadSubscriptions(sqlite::Connection& conn,
+                                                       const std::string& topic);
 
 }  // namespace dripr::embedded

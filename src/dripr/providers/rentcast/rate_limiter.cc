@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dripr/core/hex.h"
 #include "dripr/core/log.h"
 
 namespace dripr {
@@ -26,12 +27,8 @@ constexpr Ticker::Duration kMaxLateness = std::chrono::milliseconds(50);
 std::string RentCastBudgetName(const std::string& api_key) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(api_key.data()), api_key.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string name = "rentcast:";
-  for (int i = 0; i < 8; ++i) {
-    name += kHex[md[i] >> 4];
-    name += kHex[md[i] & 0xf];
-  }
+  for (int i = 0; i < 8; ++i) AppendHexByte(name, md[i], HexCase::kLower);
   return name;
 }
 

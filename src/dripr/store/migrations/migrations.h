@@ -10,7 +10,9 @@
 
 #include <array>
 #include <functional>
+#include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "dripr/core/error.h"
@@ -49,6 +51,25 @@ constexpr std::array<Migration, kLatestSchemaVersion> MigrationList(const Dialec
   }
   return list;
 }
+
+// The parts joined in order: how a dialect builds a version's SQL from shared pieces.
+std::string ConcatSql(std::initializer_list<std::string_view> parts);
+
+// A dialect's two ranked-record tables, active_listings and recent_sales: the same columns but
+// for the price and the dates. `render(table, own_price, own_dates)` renders one table's
+// statements around those tables' own column lines; the types are the dialect's.
+struct RankedRecordTables {
+  std::string (*render)(std::string_view table, std::string_view own_price,
+                        std::string_view own_dates);
+  std::string_view money_type;  // active_listings.price, recent_sales.sale_price
+  std::string_view date_type;   // active_listings.listed_date, recent_sales.sale_date
+  std::string_view days_type;   // active_listings.days_on_market
+};
+
+// Version 1 as every dialect shipped it: `before` (campaigns, property_data), active_listings,
+// recent_sales (each followed by a blank line), then `after` (market data, zip codes, outbox).
+std::string V1Sql(std::string_view before, const RankedRecordTables& ranked,
+                  std::string_view after);
 
 // SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
 std::span<const Migration> SqliteMigrations();

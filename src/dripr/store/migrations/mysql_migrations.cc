@@ -9,12 +9,14 @@
 // runs with GET_LOCK (MysqlStore::Migrate). Partial indexes do not exist: the outbox's
 // pending-row indexes lead with published_at instead.
 
+#include <string>
+
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
 namespace {
 
-constexpr std::string_view kV1Sql = R"sql(
+constexpr std::string_view kV1CampaignsSql = R"sql(
 CREATE TABLE campaigns (
   id                       VARCHAR(64) NOT NULL PRIMARY KEY,
   user_id                  VARCHAR(255),
@@ -42,13 +44,19 @@ CREATE TABLE property_data (
     ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
-CREATE TABLE active_listings (
+)sql";
+
+// active_listings and recent_sales hold a campaign's ranked records: the same columns but for
+// the price (`own_price`) and the dates (`own_dates`), whole column lines (migrations.h V1Sql).
+std::string RankedRecordTable(std::string_view table, std::string_view own_price,
+                              std::string_view own_dates) {
+  return ConcatSql({"CREATE TABLE ", table, R"sql( (
   id                BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   campaign_id       VARCHAR(64) NOT NULL,
   `rank`            INT NOT NULL,
   score             DOUBLE NOT NULL,
-  price             BIGINT,
-  formatted_address TEXT,
+)sql",
+                    own_price, R"sql(  formatted_address TEXT,
   address_line1     TEXT,
   city              VARCHAR(255),
   state             VARCHAR(255),
@@ -59,41 +67,19 @@ CREATE TABLE active_listings (
   bedrooms          INT,
   bathrooms         DOUBLE,
   square_footage    INT,
-  listed_date       VARCHAR(64),
-  days_on_market    INT,
-  distance_miles    DOUBLE,
+)sql",
+                    own_dates, R"sql(  distance_miles    DOUBLE,
   source_id         VARCHAR(255),
-  KEY active_listings_by_campaign (campaign_id, `rank`),
-  CONSTRAINT active_listings_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id)
+  KEY )sql",
+                    table, R"sql(_by_campaign (campaign_id, `rank`),
+  CONSTRAINT )sql",
+                    table, R"sql(_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id)
     ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+)sql"});
+}
 
-CREATE TABLE recent_sales (
-  id                BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  campaign_id       VARCHAR(64) NOT NULL,
-  `rank`            INT NOT NULL,
-  score             DOUBLE NOT NULL,
-  sale_price        BIGINT,
-  formatted_address TEXT,
-  address_line1     TEXT,
-  city              VARCHAR(255),
-  state             VARCHAR(255),
-  zip_code          VARCHAR(255),
-  latitude          DOUBLE,
-  longitude         DOUBLE,
-  property_type     VARCHAR(255),
-  bedrooms          INT,
-  bathrooms         DOUBLE,
-  square_footage    INT,
-  sale_date         VARCHAR(64),
-  distance_miles    DOUBLE,
-  source_id         VARCHAR(255),
-  KEY recent_sales_by_campaign (campaign_id, `rank`),
-  CONSTRAINT recent_sales_campaign FOREIGN KEY (campaign_id) REFERENCES campaigns (id)
-    ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
-CREATE TABLE local_market_data (
+constexpr std::string_view kV1MarketSql = R"sql(CREATE TABLE local_market_data (
   id                         BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   zip_code                   VARCHAR(16) NOT NULL,
   month                      VARCHAR(32) NOT NULL,
@@ -134,6 +120,12 @@ CREATE TABLE outbox (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
+// The ranked-record tables of v1 in this dialect.
+constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
+                                                .money_type = "BIGINT",
+                                                .date_type = "VARCHAR(64)",
+                                                .days_type = "INT"};
+
 // v2: see sqlite_migrations.cc (same tables and columns).
 constexpr std::string_view kV2Sql = R"sql(
 ALTER TABLE campaigns ADD COLUMN parts_changed_at DATETIME(6),
@@ -165,10 +157,12 @@ CREATE TABLE provider_budget (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-constexpr auto kMysqlMigrations = MigrationList({kV1Sql, kV2Sql, kV3Sql, kPagingIndexesSql});
-
 }  // namespace
 
-std::span<const Migration> MysqlMigrations() { return kMysqlMigrations; }
+std::span<const Migration> MysqlMigrations() {
+  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
+  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
+  return list;
+}
 
 }  // namespace dripr

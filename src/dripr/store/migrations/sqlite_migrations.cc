@@ -2,12 +2,14 @@
 // are read at run time. Timestamps are ISO-8601 UTC text ("2026-11-29T13:40:22.123Z", see
 // core/time.h), so text comparison orders them. Empty strings are stored as NULL.
 
+#include <string>
+
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
 namespace {
 
-constexpr std::string_view kV1Sql = R"sql(
+constexpr std::string_view kV1CampaignsSql = R"sql(
 CREATE TABLE campaigns (
   id                       TEXT PRIMARY KEY NOT NULL,
   user_id                  TEXT,
@@ -33,13 +35,19 @@ CREATE TABLE property_data (
   current_value     INTEGER
 );
 
-CREATE TABLE active_listings (
+)sql";
+
+// active_listings and recent_sales hold a campaign's ranked records: the same columns but for
+// the price (`own_price`) and the dates (`own_dates`), whole column lines (migrations.h V1Sql).
+std::string RankedRecordTable(std::string_view table, std::string_view own_price,
+                              std::string_view own_dates) {
+  return ConcatSql({"CREATE TABLE ", table, R"sql( (
   id                INTEGER PRIMARY KEY,
   campaign_id       TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
   rank              INTEGER NOT NULL,
   score             REAL NOT NULL,
-  price             INTEGER,
-  formatted_address TEXT,
+)sql",
+                    own_price, R"sql(  formatted_address TEXT,
   address_line1     TEXT,
   city              TEXT,
   state             TEXT,
@@ -50,37 +58,15 @@ CREATE TABLE active_listings (
   bedrooms          INTEGER,
   bathrooms         REAL,
   square_footage    INTEGER,
-  listed_date       TEXT,
-  days_on_market    INTEGER,
-  distance_miles    REAL,
+)sql",
+                    own_dates, R"sql(  distance_miles    REAL,
   source_id         TEXT
 );
-CREATE INDEX active_listings_by_campaign ON active_listings (campaign_id, rank);
+CREATE INDEX )sql",
+                    table, "_by_campaign ON ", table, " (campaign_id, rank);\n"});
+}
 
-CREATE TABLE recent_sales (
-  id                INTEGER PRIMARY KEY,
-  campaign_id       TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
-  rank              INTEGER NOT NULL,
-  score             REAL NOT NULL,
-  sale_price        INTEGER,
-  formatted_address TEXT,
-  address_line1     TEXT,
-  city              TEXT,
-  state             TEXT,
-  zip_code          TEXT,
-  latitude          REAL,
-  longitude         REAL,
-  property_type     TEXT,
-  bedrooms          INTEGER,
-  bathrooms         REAL,
-  square_footage    INTEGER,
-  sale_date         TEXT,
-  distance_miles    REAL,
-  source_id         TEXT
-);
-CREATE INDEX recent_sales_by_campaign ON recent_sales (campaign_id, rank);
-
-CREATE TABLE local_market_data (
+constexpr std::string_view kV1MarketSql = R"sql(CREATE TABLE local_market_data (
   id                         INTEGER PRIMARY KEY,
   zip_code                   TEXT NOT NULL,
   month                      TEXT NOT NULL,
@@ -120,6 +106,12 @@ CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
 )sql";
 
+// The ranked-record tables of v1 in this dialect.
+constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
+                                                .money_type = "INTEGER",
+                                                .date_type = "TEXT",
+                                                .days_type = "INTEGER"};
+
 // v2: what the reconciler and the operator tooling need. parts_changed_at is when any part
 // status of the campaign last changed (the reconciler's "has not moved" clock);
 // republish_count counts the reconciler's republishes in the current data cycle;
@@ -158,10 +150,12 @@ CREATE TABLE provider_budget (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr auto kSqliteMigrations = MigrationList({kV1Sql, kV2Sql, kV3Sql, kPagingIndexesSql});
-
 }  // namespace
 
-std::span<const Migration> SqliteMigrations() { return kSqliteMigrations; }
+std::span<const Migration> SqliteMigrations() {
+  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
+  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
+  return list;
+}
 
 }  // namespace dripr

@@ -116,6 +116,8 @@ ErrorCode CodeFor(unsigned err);
 
 class Connection {
  public:
+  static constexpr std::string_view kServer = "MySQL";  // in pool errors
+
   // Connects (bounded by `connect_timeout`), sets utf8mb4, UTC, READ COMMITTED and a strict
   // sql_mode. kUnavailable when the server cannot be reached.
   static Result<std::unique_ptr<Connection>> Open(const Url& url,
@@ -132,6 +134,8 @@ class Connection {
 
   // False once the connection is known to be lost; the pool then drops it.
   bool Healthy() const { return healthy_; }
+  // Whether the pool keeps it when its lease ends: an unhealthy one is closed.
+  bool Reusable() const { return Healthy(); }
   // Server thread id (KILL target in tests).
   unsigned long Id() const { return mysql_thread_id(conn_); }
   size_t CachedStatements() const { return statements_.size(); }
@@ -149,23 +153,6 @@ class Connection {
 
 // The store's connections (store/connection_pool.h). A connection that is unhealthy when its
 // lease ends is closed instead of reused.
-class Pool final : public ConnectionPool<Connection> {
- public:
-  // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
-  Pool(Url url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr)
-      : ConnectionPool("MySQL", size, acquire_timeout, ticker),
-        url_(std::move(url)),
-        connect_timeout_(connect_timeout) {}
-
- private:
-  Result<std::unique_ptr<Connection>> Open() override {
-    return Connection::Open(url_, connect_timeout_);
-  }
-  bool Reusable(const Connection& c) const override { return c.Healthy(); }
-
-  const Url url_;
-  const std::chrono::seconds connect_timeout_;
-};
+using Pool = UrlConnectionPool<Connection, Url>;
 
 }  // namespace dripr::my

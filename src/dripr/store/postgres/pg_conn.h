@@ -104,6 +104,8 @@ Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what);
 
 class Connection {
  public:
+  static constexpr std::string_view kServer = "PostgreSQL";  // in pool errors
+
   // Connects (blocking, bounded by `connect_timeout`). kUnavailable when the server cannot
   // be reached; kInvalidArgument when the URL does not parse.
   static Result<std::unique_ptr<Connection>> Open(const std::string& url,
@@ -132,6 +134,9 @@ class Connection {
   bool Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // The server transaction state is idle (no transaction open or aborted).
   bool Idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  // Whether the pool keeps it when its lease ends: one unhealthy or left inside a
+  // transaction is closed.
+  bool Reusable() const { return Healthy() && Idle(); }
   PGconn* raw() { return conn_; }
 
  private:
@@ -149,23 +154,6 @@ class Connection {
 
 // The store's connections (store/connection_pool.h). A connection that is unhealthy or left
 // inside a transaction when its lease ends is closed instead of reused.
-class Pool final : public ConnectionPool<Connection> {
- public:
-  // `ticker` (null: the real one) times the acquire wait; it must outlive the pool.
-  Pool(std::string url, int size, std::chrono::seconds connect_timeout,
-       std::chrono::milliseconds acquire_timeout, Ticker* ticker = nullptr)
-      : ConnectionPool("PostgreSQL", size, acquire_timeout, ticker),
-        url_(std::move(url)),
-        connect_timeout_(connect_timeout) {}
-
- private:
-  Result<std::unique_ptr<Connection>> Open() override {
-    return Connection::Open(url_, connect_timeout_);
-  }
-  bool Reusable(const Connection& c) const override { return c.Healthy() && c.Idle(); }
-
-  const std::string url_;
-  const std::chrono::seconds connect_timeout_;
-};
+using Pool = UrlConnectionPool<Connection, std::string>;
 
 }  // namespace dripr::pg
