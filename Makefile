@@ -51,7 +51,8 @@ test-asan: deps
 	@$(MAKE) --no-print-directory build BUILD=build-asan SANITIZE=ON BUILD_TYPE=Debug
 	@scripts/run-tests.sh build-asan --unit-only
 
-bench: build
+# The script builds only the programs it runs (dripr, the ceilings, the poller, the fake).
+bench: configure
 	@scripts/run-bench.sh $(BUILD)
 
 # The OCI image (deploy/image.sh: buildah, no daemon) as an archive a registry push can take
