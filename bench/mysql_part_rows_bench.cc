@@ -16,25 +16,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "bench_args.h"
 #include "dripr/store/mysql/mysql_store.h"
 
 namespace dripr {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::optional<int> ParseInt(std::string_view s, int min, int max) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
 
 // Runs one statement on a plain session of `url` (database create/drop, status resets).
 bool Exec(const my::Url& u, const std::string& database, const std::string& sql) {
@@ -78,25 +71,15 @@ double Median(std::vector<double> v) {
 
 int Main(int argc, char** argv) {
   int campaigns = 200, rows = 25, rounds = 5;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto next = [&](int min, int max) -> std::optional<int> {
-      if (i + 1 >= argc) return std::nullopt;
-      return ParseInt(argv[++i], min, max);
-    };
-    std::optional<int> v;
-    if (a == "--campaigns" && (v = next(1, 100000))) {
-      campaigns = *v;
-    } else if (a == "--rows" && (v = next(1, 500))) {
-      rows = *v;
-    } else if (a == "--rounds" && (v = next(1, 100))) {
-      rounds = *v;
-    } else {
-      fmt::print(stderr,
-                 "usage: mysql_part_rows_bench [--campaigns N] [--rows N (1-500)] [--rounds N]\n"
-                 "MySQL: DRIPR_BENCH_MYSQL_URL, else DRIPR_TEST_MYSQL_URL\n");
-      return 2;
-    }
+  bench::Args args;
+  args.Int("--campaigns", &campaigns, 1, 100000);
+  args.Int("--rows", &rows, 1, 500);
+  args.Int("--rounds", &rounds, 1, 100);
+  if (std::string why = args.Parse(argc, argv); !why.empty()) {
+    return bench::UsageError("mysql_part_rows_bench", why,
+                             "usage: mysql_part_rows_bench [--campaigns N] [--rows N (1-500)] "
+                             "[--rounds N]\nMySQL: DRIPR_BENCH_MYSQL_URL, else "
+                             "DRIPR_TEST_MYSQL_URL\n");
   }
   const char* env = std::getenv("DRIPR_BENCH_MYSQL_URL");
   if (env == nullptr) env = std::getenv("DRIPR_TEST_MYSQL_URL");

@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -39,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_args.h"
 #include "dripr/core/error.h"
 #include "dripr/domain/types.h"
 #include "dripr/store/networked_store.h"
@@ -84,69 +84,30 @@ struct Options {
   bool insert = true;
 };
 
-std::optional<int> ParseInt(std::string_view s, int min, int max) {
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
-
-// nullopt (after printing why) when the arguments are not understood.
+// nullopt (after printing why) when the arguments are not understood; --help prints the
+// usage and exits 0.
 std::optional<Options> ParseArgs(int argc, char** argv) {
   Options o;
-  struct IntFlag {
-    std::string_view name;
-    int* value;
-    int min;
-    int max;
-  };
-  const std::array<IntFlag, 4> int_flags = {{{"--campaigns", &o.campaigns, 1, 100'000},
-                                             {"--rows", &o.rows, 1, 100'000},
-                                             {"--background", &o.background, 0, 1'000'000},
-                                             {"--rounds", &o.rounds, 1, 1'000}}};
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--sweep") {
-      o.sweep = true;
-      continue;
-    }
-    if (arg == "--fan-in") {
-      o.fan_in = true;
-      continue;
-    }
-    if (arg == "--no-insert") {
-      o.insert = false;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      fmt::print("{}", kUsage);
-      std::exit(0);
-    }
-    const IntFlag* flag = nullptr;
-    std::optional<std::string_view> value;
-    for (const IntFlag& f : int_flags) {
-      if (arg == f.name) {
-        flag = &f;
-        if (i + 1 < argc) value = argv[++i];
-      } else if (arg.starts_with(f.name) && arg.size() > f.name.size() &&
-                 arg[f.name.size()] == '=') {
-        flag = &f;
-        value = arg.substr(f.name.size() + 1);
-      }
-      if (flag != nullptr) break;
-    }
-    if (flag == nullptr) {
-      fmt::print(stderr, "part_rows_bench: unknown argument '{}'\n{}", arg, kUsage);
-      return std::nullopt;
-    }
-    std::optional<int> n = value ? ParseInt(*value, flag->min, flag->max) : std::nullopt;
-    if (!n) {
-      fmt::print(stderr, "part_rows_bench: {} needs an integer from {} to {}\n{}", flag->name,
-                 flag->min, flag->max, kUsage);
-      return std::nullopt;
-    }
-    *flag->value = *n;
+  bool no_insert = false, help = false, h = false;
+  bench::Args args;
+  args.Int("--campaigns", &o.campaigns, 1, 100'000);
+  args.Int("--rows", &o.rows, 1, 100'000);
+  args.Int("--background", &o.background, 0, 1'000'000);
+  args.Int("--rounds", &o.rounds, 1, 1'000);
+  args.Flag("--sweep", &o.sweep);
+  args.Flag("--fan-in", &o.fan_in);
+  args.Flag("--no-insert", &no_insert);
+  args.Flag("--help", &help);
+  args.Flag("-h", &h);
+  if (std::string why = args.Parse(argc, argv); !why.empty()) {
+    bench::UsageError("part_rows_bench", why, kUsage);
+    return std::nullopt;
   }
+  if (help || h) {
+    fmt::print("{}", kUsage);
+    std::exit(0);
+  }
+  o.insert = !no_insert;
   return o;
 }
 
@@ -534,20 +495,7 @@ class Bench {
     for (int i = 0; i < campaigns; ++i) {
       if (g_interrupted) return Fail(Interrupted().error());
       const size_t at = static_cast<size_t>(i);
-      switch (v) {
-        case Variant::kStore:
-          DRIPR_TRY(StoreOne(at));
-          break;
-        case Variant::kCopy:
-          DRIPR_TRY(CopyOne(at));
-          break;
-        case Variant::kCasCopy:
-          DRIPR_TRY(CasCopyOne(at));
-          break;
-        case Variant::kInsert:
-          DRIPR_TRY(InsertOne(at));
-          break;
-      }
+      DRIPR_TRY(ReplaceOne(v, at));
       const auto now = SteadyClock::now();
       if (usage != nullptr) {
         usage->latencies.push_back(std::chrono::duration<double>(now - last).count());
@@ -581,6 +529,21 @@ class Bench {
 
   // The real path: one transaction with the row lock, the compare-and-set, DELETE + COPY (and
   // the outbox row with --fan-in).
+  // Replaces campaign `i`'s rows the way variant `v` does.
+  Status ReplaceOne(Variant v, size_t i) {
+    switch (v) {
+      case Variant::kStore:
+        return StoreOne(i);
+      case Variant::kCopy:
+        return CopyOne(i);
+      case Variant::kCasCopy:
+        return CasCopyOne(i);
+      case Variant::kInsert:
+        return InsertOne(i);
+    }
+    return Ok();  // not reached: every variant is listed
+  }
+
   Status StoreOne(size_t i) {
     DRIPR_ASSIGN_OR_RETURN(TransitionOutcome done,
                            store_.CompletePart(ids_[i], cycles_[i], parts_[i]));

@@ -37,11 +37,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "bench_args.h"
 
 namespace {
 
@@ -314,40 +316,24 @@ void Worker::Campaign(int c) {
   Exec("COMMIT");
 }
 
-// "--name value" pairs; a name not in `known`, a missing value or a repeated name is an error.
-bool ParseOptions(int argc, char** argv, std::map<std::string, std::string>& opts) {
-  if (argc % 2 == 0) return false;
-  for (int i = 1; i < argc; i += 2) {
-    if (!opts.contains(argv[i]) || !opts.at(argv[i]).empty()) return false;
-    opts[argv[i]] = argv[i + 1];
-  }
-  return true;
-}
-
-// A whole decimal number in [lo, hi], else -1.
-int Number(const std::string& text, int lo, int hi) {
-  char* end = nullptr;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  return text.empty() || *end != '\0' || v < lo || v > hi ? -1 : static_cast<int>(v);
-}
+constexpr std::string_view kUsage =
+    "usage: pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows N] "
+    "[--connections K]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> opts = {
-      {"--url", ""}, {"--mode", ""}, {"--campaigns", ""}, {"--rows", ""}, {"--connections", ""}};
-  const bool parsed = ParseOptions(argc, argv, opts);
-  const std::string url = opts["--url"], mode = opts["--mode"];
-  const int campaigns = Number(opts["--campaigns"], 1, 1000000);
-  const int rows = opts["--rows"].empty() ? 25 : Number(opts["--rows"], 1, 500);
-  const int connections = opts["--connections"].empty() ? 8 : Number(opts["--connections"], 1, 64);
-  if (!parsed || url.empty() || (mode != "one" && mode != "pipeline") || campaigns < 0 ||
-      rows < 0 || connections < 0) {
-    std::fprintf(stderr,
-                 "usage: pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline "
-                 "[--rows N] [--connections K]\n");
-    return 2;
-  }
+  std::string url, mode;
+  int campaigns = 0, rows = 25, connections = 8;
+  bench::Args args;
+  args.Text("--url", &url, bench::Need::kRequired);
+  args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
+  args.Choice("--mode", &mode, {"one", "pipeline"}, bench::Need::kRequired);
+  args.Int("--rows", &rows, 1, 500);
+  args.Int("--connections", &connections, 1, 64);
+  std::string why = args.Parse(argc, argv);
+  if (why.empty() && url.empty()) why = "--url needs a connection URL";
+  if (!why.empty()) return bench::UsageError("pg_ceiling", why, kUsage);
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < connections; ++k) {

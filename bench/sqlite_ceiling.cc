@@ -21,9 +21,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "bench_args.h"
 
 namespace {
 
@@ -53,12 +55,19 @@ void Exec(Db& d, const char* sql) {
   if (sqlite3_exec(d.db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) Die(d.db, sql);
 }
 
-void Text(sqlite3_stmt* s, int i, const std::string& v) {
+void Bind(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+void Bind(sqlite3_stmt* s, int i, const char* v) { Bind(s, i, std::string(v)); }
+void Bind(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
+void Bind(sqlite3_stmt* s, int i, sqlite3_int64 v) { sqlite3_bind_int64(s, i, v); }
 
-// Steps to the end (reads every row), then resets for the next use.
-void Run(Db& d, sqlite3_stmt* s) {
+// Binds `params` to ?1, ?2, ..., steps to the end (reads every row), then resets for the next
+// use.
+template <typename... Params>
+void Run(Db& d, sqlite3_stmt* s, const Params&... params) {
+  int i = 0;
+  (Bind(s, ++i, params), ...);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
   }
@@ -67,37 +76,22 @@ void Run(Db& d, sqlite3_stmt* s) {
   sqlite3_clear_bindings(s);
 }
 
-int Usage() {
-  std::fprintf(stderr,
-               "usage: sqlite_ceiling --db FILE --campaigns N --mode one|pipeline "
-               "[--rows N]\n");
-  return 2;
-}
+constexpr std::string_view kUsage =
+    "usage: sqlite_ceiling --db FILE --campaigns N --mode one|pipeline [--rows N]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string path, mode;
   int campaigns = 0, rows = 25;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) return Usage();
-    std::string v = argv[++i];
-    if (a == "--db") {
-      path = v;
-    } else if (a == "--mode") {
-      mode = v;
-    } else if (a == "--campaigns") {
-      campaigns = std::atoi(v.c_str());
-    } else if (a == "--rows") {
-      rows = std::atoi(v.c_str());
-    } else {
-      return Usage();
-    }
-  }
-  if (path.empty() || (mode != "one" && mode != "pipeline") || campaigns < 1 ||
-      campaigns > 1000000 || rows < 1 || rows > 500)
-    return Usage();
+  bench::Args args;
+  args.Text("--db", &path, bench::Need::kRequired);
+  args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
+  args.Choice("--mode", &mode, {"one", "pipeline"}, bench::Need::kRequired);
+  args.Int("--rows", &rows, 1, 500);
+  if (std::string why = args.Parse(argc, argv); !why.empty())
+    return bench::UsageError("sqlite_ceiling", why, kUsage);
+  if (path.empty()) return bench::UsageError("sqlite_ceiling", "--db needs a file name", kUsage);
   const bool per_step = mode == "pipeline";
 
   Db d;
@@ -198,98 +192,47 @@ int main(int argc, char** argv) {
     const sqlite3_int64 now = 1796054400000LL + c;
     if (!per_step) Run(d, begin);
     step(true);  // create
-    Text(ins_campaign, 1, id);
-    Text(ins_campaign, 2, zip);
-    sqlite3_bind_int(ins_campaign, 3, c % 3 == 2);
-    Text(ins_campaign, 4, ts);
-    Run(d, ins_campaign);
-    if (c % 3 != 2) {
-      Text(ins_property, 1, id);
-      Run(d, ins_property);
-    }
+    Run(d, ins_campaign, id, zip, int{c % 3 == 2}, ts);
+    if (c % 3 != 2) Run(d, ins_property, id);
     step(false);  // start
-    Text(sel_campaign, 1, id);
-    Run(d, sel_campaign);
-    Text(upd_campaign, 1, id);
-    Text(upd_campaign, 2, "WAITING_FOR_DATA");
-    Text(upd_campaign, 3, "WAITING_FOR_DATA");
-    sqlite3_bind_int(upd_campaign, 4, 1);
-    Text(upd_campaign, 5, ts);
-    Run(d, upd_campaign);
-    Text(ins_outbox, 1, id);
-    Text(ins_outbox, 2, body);
-    Text(ins_outbox, 3, ts);
-    Run(d, ins_outbox);
+    Run(d, sel_campaign, id);
+    Run(d, upd_campaign, id, "WAITING_FOR_DATA", "WAITING_FOR_DATA", 1, ts);
+    Run(d, ins_outbox, id, body, ts);
     const sqlite3_int64 outbox_id = sqlite3_last_insert_rowid(d.db);
     step(false);  // relay: claim
     Run(d, sel_outbox);
-    sqlite3_bind_int64(claim_outbox, 1, outbox_id);
-    Text(claim_outbox, 2, ts);
-    Run(d, claim_outbox);
+    Run(d, claim_outbox, outbox_id, ts);
     step(false);  // relay: publish (fan-out to the three queues)
     sqlite3_int64 msg_ids[3];
     for (int qi = 0; qi < 3; ++qi) {
       const char* q = queues[qi];
-      Text(ins_msg, 1, q);
-      Text(ins_msg, 2, id + q);
-      Text(ins_msg, 3, body);
-      sqlite3_bind_int64(ins_msg, 4, now);
-      Run(d, ins_msg);
+      Run(d, ins_msg, q, id + q, body, now);
       msg_ids[qi] = sqlite3_last_insert_rowid(d.db);
     }
     step(false);  // relay: mark published
-    sqlite3_bind_int64(pub_outbox, 1, outbox_id);
-    Text(pub_outbox, 2, ts);
-    Run(d, pub_outbox);
+    Run(d, pub_outbox, outbox_id, ts);
     for (int p = 0; p < 3; ++p) {
       const std::string q = queues[p], receipt = id + "-r-" + q;
       step(false);  // receive
-      Text(sel_msg, 1, q);
-      sqlite3_bind_int64(sel_msg, 2, now);
-      Run(d, sel_msg);
-      sqlite3_bind_int64(recv_msg, 1, now + 30000);
-      Text(recv_msg, 2, receipt);
-      sqlite3_bind_int64(recv_msg, 3, now);
-      sqlite3_bind_int64(recv_msg, 4, msg_ids[p]);
-      Run(d, recv_msg);
+      Run(d, sel_msg, q, now);
+      Run(d, recv_msg, now + 30000, receipt, now, msg_ids[p]);
       step(false);  // the handler's CompletePart
-      Text(sel_campaign, 1, id);
-      Run(d, sel_campaign);
+      Run(d, sel_campaign, id);
       if (p == 0) {
-        Text(del_market, 1, zip);
-        Run(d, del_market);
-        Text(ins_market, 1, zip);
-        Text(ins_market, 2, ts);
-        Run(d, ins_market);
+        Run(d, del_market, zip);
+        Run(d, ins_market, zip, ts);
       } else {
         sqlite3_stmt* del = p == 1 ? del_listings : del_sales;
         sqlite3_stmt* ins = p == 1 ? ins_listing : ins_sale;
-        Text(del, 1, id);
-        Run(d, del);
-        for (int r = 0; r < rows; ++r) {
-          Text(ins, 1, id);
-          sqlite3_bind_int(ins, 2, r + 1);
-          Text(ins, 3, id + "-" + std::to_string(r));
-          Run(d, ins);
-        }
+        Run(d, del, id);
+        for (int r = 0; r < rows; ++r) Run(d, ins, id, r + 1, id + "-" + std::to_string(r));
       }
       const bool last = p == 2;
-      Text(upd_campaign, 1, id);
-      Text(upd_campaign, 2, last ? "READY_TO_CREATE_EMAIL" : "WAITING_FOR_DATA");
-      Text(upd_campaign, 3, last ? "READY" : "WAITING_FOR_DATA");
-      sqlite3_bind_int(upd_campaign, 4, 0);
-      Text(upd_campaign, 5, ts);
-      Run(d, upd_campaign);
-      if (last) {
-        Text(ins_outbox, 1, id);
-        Text(ins_outbox, 2, body);
-        Text(ins_outbox, 3, ts);
-        Run(d, ins_outbox);
-      }
+      Run(d, upd_campaign, id, last ? "READY_TO_CREATE_EMAIL" : "WAITING_FOR_DATA",
+          last ? "READY" : "WAITING_FOR_DATA", 0, ts);
+      if (last) Run(d, ins_outbox, id, body, ts);
       step(false);  // ack
-      Text(ack_msg, 1, q);
-      Text(ack_msg, 2, receipt);
-      Run(d, ack_msg);
+      Run(d, ack_msg, q, receipt);
     }
     Run(d, commit);
   }

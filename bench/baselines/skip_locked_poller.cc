@@ -14,9 +14,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
+
+#include "bench_args.h"
 
 namespace {
 
@@ -34,12 +36,8 @@ bool Exec(PGconn* c, const char* sql) {
   return ok;
 }
 
-int Usage() {
-  std::fprintf(stderr,
-               "usage: skip_locked_poller --url POSTGRES_URL (--setup | --count N) "
-               "[--interval-ms 5000]\n");
-  return 2;
-}
+constexpr std::string_view kUsage =
+    "usage: skip_locked_poller --url POSTGRES_URL (--setup | --count N) [--interval-ms 5000]\n";
 
 }  // namespace
 
@@ -47,27 +45,15 @@ int main(int argc, char** argv) {
   std::string url;
   int count = 0, interval_ms = 5000;
   bool setup = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--setup") {
-      setup = true;
-      continue;
-    }
-    if (i + 1 >= argc) return Usage();
-    std::string v = argv[++i];
-    if (a == "--url") {
-      url = v;
-    } else if (a == "--count") {
-      count = std::atoi(v.c_str());
-    } else if (a == "--interval-ms") {
-      interval_ms = std::atoi(v.c_str());
-    } else {
-      return Usage();
-    }
-  }
-  if (url.empty() || (!setup && (count < 1 || count > 100000)) || interval_ms < 1 ||
-      interval_ms > 600000)
-    return Usage();
+  bench::Args args;
+  args.Text("--url", &url, bench::Need::kRequired);
+  args.Flag("--setup", &setup);
+  args.Int("--count", &count, 1, 100000);
+  args.Int("--interval-ms", &interval_ms, 1, 600000);
+  std::string why = args.Parse(argc, argv);
+  if (why.empty() && url.empty()) why = "--url needs a connection URL";
+  if (why.empty() && !setup && count == 0) why = "--count is required without --setup";
+  if (!why.empty()) return bench::UsageError("skip_locked_poller", why, kUsage);
   PGconn* c = PQconnectdb(url.c_str());
   if (PQstatus(c) != CONNECTION_OK) {
     std::fprintf(stderr, "skip_locked_poller: connect: %s", PQerrorMessage(c));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "dripr/core/time.h"
 #include "support/campaign_ids.h"
@@ -46,6 +47,23 @@ std::string DecodeError(std::string_view body) {
   if (r) return "decoded OK";
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
   return r.error().message;
+}
+
+// A JSON value of one payload field and what the error message says it got.
+struct BadValue {
+  std::string_view json;
+  std::string_view got;
+};
+
+// Each value of `field`, in an otherwise valid body, is refused with
+// "<field>: <rule>, got <got>".
+void ExpectRefused(std::string_view field, std::string_view rule,
+                   std::initializer_list<BadValue> values) {
+  for (const BadValue& v : values) {
+    SCOPED_TRACE(std::string(field) + " = " + std::string(v.json));
+    EXPECT_EQ(DecodeError(Body(",\"" + std::string(field) + "\":" + std::string(v.json))),
+              std::string(field) + ": " + std::string(rule) + ", got " + std::string(v.got));
+  }
 }
 
 TEST(EncodeStatusChange, WritesTheWireContractCompactlyInOrder) {
@@ -189,16 +207,12 @@ TEST(DecodeStatusChange, CampaignIdProblems) {
   EXPECT_EQ(DecodeError(R"({"event_type":"STATUS_CHANGE","payload":{"zip_code":"02139"}})"),
             "campaign_id: missing");
   EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":"")")), "campaign_id: must not be empty");
-  EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":-4)")),
-            "campaign_id: must be a non-empty string or a non-negative integer, got number -4");
-  EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":1.5)")),
-            "campaign_id: must be a non-empty string or a non-negative integer, got number 1.5");
-  EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":null)")),
-            "campaign_id: must be a non-empty string or a non-negative integer, got null");
-  EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":["c"])")),
-            "campaign_id: must be a non-empty string or a non-negative integer, got array");
-  EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":true)")),
-            "campaign_id: must be a non-empty string or a non-negative integer, got boolean true");
+  ExpectRefused("campaign_id", "must be a non-empty string or a non-negative integer",
+                {{"-4", "number -4"},
+                 {"1.5", "number 1.5"},
+                 {"null", "null"},
+                 {R"(["c"])", "array"},
+                 {"true", "boolean true"}});
   std::string max(64, 'a');
   EXPECT_EQ(DecodeStatusChange(Body(R"(,"campaign_id":")" + max + "\""))->campaign_id, max);
   EXPECT_EQ(DecodeError(Body(R"(,"campaign_id":")" + max + "b\"")),
@@ -213,18 +227,13 @@ TEST(DecodeStatusChange, CampaignIdProblems) {
 
 TEST(DecodeStatusChange, ZipCodeProblems) {
   EXPECT_EQ(DecodeStatusChange(Body(R"(,"zip_code":"02139-4307")"))->zip_code, "02139");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":"1234")")),
-            "zip_code: must be 5 digits or ZIP+4 (12345-6789), got \"1234\"");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":"123456")")),
-            "zip_code: must be 5 digits or ZIP+4 (12345-6789), got \"123456\"");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":"0213a")")),
-            "zip_code: must be 5 digits or ZIP+4 (12345-6789), got \"0213a\"");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":"")")),
-            "zip_code: must be 5 digits or ZIP+4 (12345-6789), got \"\"");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":2139)")),
-            "zip_code: must be a string (zip codes keep leading zeros), got number 2139");
-  EXPECT_EQ(DecodeError(Body(R"(,"zip_code":null)")),
-            "zip_code: must be a string (zip codes keep leading zeros), got null");
+  ExpectRefused("zip_code", "must be 5 digits or ZIP+4 (12345-6789)",
+                {{R"("1234")", R"("1234")"},
+                 {R"("123456")", R"("123456")"},
+                 {R"("0213a")", R"("0213a")"},
+                 {R"("")", R"("")"}});
+  ExpectRefused("zip_code", "must be a string (zip codes keep leading zeros)",
+                {{"2139", "number 2139"}, {"null", "null"}});
   EXPECT_EQ(DecodeError(R"({"event_type":"STATUS_CHANGE","payload":{"campaign_id":"c"}})"),
             "zip_code: missing");
 }
@@ -276,14 +285,11 @@ TEST(DecodeStatusChange, OptionalFieldProblems) {
   EXPECT_EQ(DecodeStatusChange(Body(R"(,"data_cycle":0)"))->data_cycle, 0);
   EXPECT_EQ(DecodeStatusChange(Body(R"(,"data_cycle":9223372036854775807)"))->data_cycle,
             INT64_MAX);
-  EXPECT_EQ(DecodeError(Body(R"(,"data_cycle":9223372036854775808)")),
-            "data_cycle: must be a non-negative integer, got number 9223372036854775808");
-  EXPECT_EQ(DecodeError(Body(R"(,"data_cycle":-1)")),
-            "data_cycle: must be a non-negative integer, got number -1");
-  EXPECT_EQ(DecodeError(Body(R"(,"data_cycle":7.0)")),
-            "data_cycle: must be a non-negative integer, got number 7.0");
-  EXPECT_EQ(DecodeError(Body(R"(,"data_cycle":"7")")),
-            "data_cycle: must be a non-negative integer, got string \"7\"");
+  ExpectRefused("data_cycle", "must be a non-negative integer",
+                {{"9223372036854775808", "number 9223372036854775808"},
+                 {"-1", "number -1"},
+                 {"7.0", "number 7.0"},
+                 {R"("7")", R"(string "7")"}});
   EXPECT_EQ(DecodeError(Body(R"(,"event_id":5)")), "event_id: must be a string, got number 5");
   EXPECT_EQ(DecodeError(Body(R"(,"event_id":"")")),
             "event_id: must be 1 to 128 printable ASCII characters, got \"\"");

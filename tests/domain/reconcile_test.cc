@@ -8,6 +8,7 @@
 
 #include "dripr/core/time.h"
 #include "support/campaign_ids.h"
+#include "support/enum_names.h"
 
 namespace dripr {
 namespace {
@@ -18,12 +19,7 @@ using namespace std::chrono_literals;
 const SysTime kT0 = FromUnixMillis(1'795'000'000'000);
 
 ReconcileSettings Settings() {
-  ReconcileSettings s;
-  s.stuck_after = 900s;
-  s.max_republish = 3;
-  s.restart_errored_after = 6h;
-  s.max_restarts = 3;
-  return s;
+  return {.stuck_after = 900s, .max_republish = 3, .restart_errored_after = 6h, .max_restarts = 3};
 }
 
 // Started at kT0 in cycle 5; active_listings already READY.
@@ -221,9 +217,7 @@ TEST(Transitions, KeepTheReconcilerColumns) {
 }
 
 TEST(ReconcileAction, Names) {
-  EXPECT_EQ(ToString(ReconcileAction::kRepublish), "republish");
-  EXPECT_EQ(ToString(ReconcileAction::kFailStuck), "fail_stuck");
-  EXPECT_EQ(ToString(ReconcileAction::kRestart), "restart");
+  EXPECT_EQ(NamesOf(kAllReconcileActions), "republish fail_stuck restart");
 }
 
 }  // namespace

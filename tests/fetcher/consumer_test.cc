@@ -106,6 +106,15 @@ class ConsumerTest : public testing::BrokerFixture {
     auto s = q.Stats();
     return s ? s->visible + s->in_flight : -1;
   }
+  // Waits until every message has left the work queue, then shuts `c` down (Join requests
+  // the stop); fails unless the queue drained and the shutdown was clean.
+  ::testing::AssertionResult DrainedAndJoined(Consumer& c) {
+    if (!Eventually([&] { return Depth(*work_) == 0; })) {
+      return ::testing::AssertionFailure() << "the work queue still holds " << Depth(*work_);
+    }
+    if (!c.Join()) return ::testing::AssertionFailure() << "the shutdown was not clean";
+    return ::testing::AssertionSuccess();
+  }
   // Every handler call blocks until `gate` opens: sends `messages`, starts `c` and returns
   // once `busy` handlers are running.
   void StartBlockedOn(Gate& gate, int messages, Consumer& c, int busy) {
@@ -122,6 +131,15 @@ class ConsumerTest : public testing::BrokerFixture {
     options_.ack_flush_interval = 0ms;
     return std::make_unique<Consumer>("work", *faulty_, dlq_.get(), handler_, options_, &ticker_,
                                       random_.get());
+  }
+  std::unique_ptr<Consumer> StartManualConsumer() {
+    auto c = ManualConsumer();
+    c->Start();
+    return c;
+  }
+  // True once the engine has changed message visibilities (a retry's backoff) `n` times.
+  bool VisibilityChanges(size_t n) {
+    return Eventually([&] { return faulty_->visibility_changes().size() == n; });
   }
   // Moves the engine's and the queue's time together.
   void Advance(std::chrono::milliseconds d) {
@@ -149,9 +167,7 @@ TEST_F(ConsumerTest, HandlesEveryMessageOnceAndDeletesInBatches) {
   SendN(40);
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
   c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  c.RequestStop();
-  EXPECT_TRUE(c.Join());
+  ASSERT_TRUE(DrainedAndJoined(c));
   EXPECT_EQ(handler_.calls, 40);
   EXPECT_EQ(
       std::set<std::string>(handler_.handled_bodies.begin(), handler_.handled_bodies.end()).size(),
@@ -173,9 +189,7 @@ TEST_F(ConsumerTest, NeverRunsMoreThanMaxInFlightAndStopsReceivingWhenFull) {
   EXPECT_EQ(stats->in_flight, 2);
   EXPECT_EQ(stats->visible, 8);
   gate.Open();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  c.RequestStop();
-  c.Join();
+  ASSERT_TRUE(DrainedAndJoined(c));
   EXPECT_EQ(handler_.max_running, 2);
   EXPECT_EQ(handler_.calls, 10);
 }
@@ -200,8 +214,7 @@ TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered
   EXPECT_EQ(stats->visible, 0);
   EXPECT_EQ(stats->in_flight, 1);
   gate.Open();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  EXPECT_TRUE(c->Join());
+  ASSERT_TRUE(DrainedAndJoined(*c));
   EXPECT_EQ(handler_.calls, 1);
 }
 
@@ -219,11 +232,10 @@ TEST_F(ConsumerTest, RetriesBackOffExponentiallyWithInjectedJitterThenGoToTheDlq
     return HandlerOutcome::Retry("provider 503");
   };
   SendN(1);
-  auto c = ManualConsumer();
-  c->Start();
+  auto c = StartManualConsumer();
   const std::vector<std::chrono::seconds> delays = {1s, 2s, 3s};
   for (size_t i = 0; i < delays.size(); ++i) {
-    ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == i + 1; }));
+    ASSERT_TRUE(VisibilityChanges(i + 1));
     ASSERT_EQ(faulty_->visibility_changes().back(), delays[i]) << "retry " << i + 1;
     // Not a millisecond early: the message stays invisible until its delay has passed.
     Advance(delays[i] - 1ms);
@@ -252,16 +264,14 @@ TEST_F(ConsumerTest, BackoffIsCappedAndJitterComesFromTheInjectedSource) {
     return m.receive_count < 4 ? HandlerOutcome::Retry("busy") : HandlerOutcome::Done("ok");
   };
   SendN(1);
-  auto c = ManualConsumer();
-  c->Start();
+  auto c = StartManualConsumer();
   // attempt 1: d=4 -> 2 s (lowest); attempt 2: d=8 -> 8 s (highest); attempt 3: d=10 (cap) -> 5 s.
   const std::vector<std::chrono::seconds> delays = {2s, 8s, 5s};
   for (size_t i = 0; i < delays.size(); ++i) {
-    ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == i + 1; }));
+    ASSERT_TRUE(VisibilityChanges(i + 1));
     Advance(delays[i]);
   }
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  EXPECT_TRUE(c->Join());
+  ASSERT_TRUE(DrainedAndJoined(*c));
   EXPECT_EQ(faulty_->visibility_changes(), delays);
 }
 
@@ -271,13 +281,11 @@ TEST_F(ConsumerTest, HandlerExceptionIsRetriedNotFatal) {
     return HandlerOutcome::Done("ok");
   };
   SendN(3);
-  auto c = ManualConsumer();
-  c->Start();
-  ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == 3; }));
+  auto c = StartManualConsumer();
+  ASSERT_TRUE(VisibilityChanges(3));
   EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{1s, 1s, 1s}));
   Advance(1s);
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  EXPECT_TRUE(c->Join());
+  ASSERT_TRUE(DrainedAndJoined(*c));
   EXPECT_EQ(handler_.calls, 6);
   EXPECT_EQ(c->Stats().done, 3);
 }
@@ -309,9 +317,7 @@ TEST_F(ConsumerTest, FailedDeletesAreRetriedWithoutRedelivery) {
   SendN(5);
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
   c.Start();
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  c.RequestStop();
-  c.Join();
+  ASSERT_TRUE(DrainedAndJoined(c));
   EXPECT_EQ(handler_.calls, 5);
   EXPECT_GE(c.Stats().delete_errors, 2);
 }
@@ -321,16 +327,14 @@ TEST_F(ConsumerTest, ReceiveErrorsBackOffOnScheduleAndDoNotStopTheConsumer) {
   options_.receive_error_backoff = 1s;
   faulty_->fail_next_receives = 5;
   SendN(3);
-  auto c = ManualConsumer();
-  c->Start();
+  auto c = StartManualConsumer();
   // One receive per second of clock while the broker fails, then back to work.
   for (int i = 1; i <= 5; ++i) {
     ASSERT_TRUE(WaitingFor(std::chrono::seconds(i))) << "failure " << i;
     EXPECT_EQ(faulty_->receive_calls, i);
     Advance(1s);
   }
-  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-  EXPECT_TRUE(c->Join());
+  ASSERT_TRUE(DrainedAndJoined(*c));
   EXPECT_EQ(handler_.calls, 3);
   EXPECT_EQ(c->Stats().receive_errors, 5);
 }
@@ -349,9 +353,7 @@ TEST_F(ConsumerTest, ReceivesWithTheFullLeaseOnlyFromAQueueThatNeverStrandsMessa
     SendN(1);
     Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
     c.Start();
-    ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
-    c.RequestStop();
-    EXPECT_TRUE(c.Join());
+    ASSERT_TRUE(DrainedAndJoined(c));
     EXPECT_EQ(handler_.calls, before + 1);
     auto asked = faulty_->receive_visibilities();
     ASSERT_FALSE(asked.empty());

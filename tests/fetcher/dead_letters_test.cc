@@ -11,6 +11,7 @@
 #include "dripr/fetcher/consumer.h"
 #include "fetcher/local_pipeline.h"
 #include "support/campaign_ids.h"
+#include "support/enum_names.h"
 
 namespace dripr {
 namespace {
@@ -151,9 +152,8 @@ TEST_F(DeadLettersTest, RedriveMovesOnlyWhatAFetcherWouldActOnAndReportsEachMess
 }
 
 TEST_F(DeadLettersTest, ActionsHaveStableNames) {
-  EXPECT_EQ(ToString(Action::kRedriven), "redriven");
-  EXPECT_EQ(ToString(Action::kSkipped), "skipped");
-  EXPECT_EQ(ToString(Action::kDiscarded), "discarded");
+  EXPECT_EQ(NamesOf({Action::kRedriven, Action::kSkipped, Action::kDiscarded}),
+            "redriven skipped discarded");
 }
 
 }  // namespace

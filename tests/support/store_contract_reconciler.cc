@@ -17,12 +17,8 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 ReconcileSettings Settings() {
-  ReconcileSettings s;
-  s.stuck_after = 900s;
-  s.max_republish = 2;
-  s.restart_errored_after = 3600s;
-  s.max_restarts = 2;
-  return s;
+  return {
+      .stuck_after = 900s, .max_republish = 2, .restart_errored_after = 3600s, .max_restarts = 2};
 }
 
 std::vector<std::string> Ids(const std::vector<Campaign>& cs) {
