@@ -218,5 +218,73 @@ TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne
   EXPECT_EQ(count(), "3");
 }
 
+TEST(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
+  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
+  TempDatabase db;
+  ASSERT_TRUE(ExecOn(db.Url(), "CREATE TABLE t (id integer PRIMARY KEY, v integer)"));
+  auto opened = pg::Connection::Open(db.Url(), 5s);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  pg::Connection& c = **opened;
+  const std::string insert = "INSERT INTO t (id, v) VALUES ($1, 0)";
+  const std::string bump = "UPDATE t SET v = v + 1 WHERE id = $1";
+  auto count = [&] { return QueryOne(db.Url(), "SELECT count(*) FROM t"); };
+  auto v_of = [&](int id) {
+    return QueryOne(db.Url(), "SELECT v FROM t WHERE id = " + std::to_string(id));
+  };
+
+  // Queued writes are not sent until the COMMIT, then all of them are committed; the same new
+  // statement twice in one pipeline is prepared once.
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(1)));
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(2)));
+  EXPECT_TRUE(c.Idle()) << "nothing sent yet";
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(1), "row 1 changed"));
+  ASSERT_TRUE(c.Commit());
+  EXPECT_TRUE(c.Idle());
+  EXPECT_EQ(count(), "2");
+  EXPECT_EQ(v_of(1), "1");
+
+  // A read after queued writes sees them (they go first, in the read's round trip).
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(3)));
+  auto seen = c.Exec("SELECT count(*) FROM t");
+  ASSERT_TRUE(seen) << seen.error().ToString();
+  EXPECT_EQ(seen->Int(0, 0), 3);
+  c.Rollback();
+  EXPECT_EQ(count(), "2");
+
+  // A failing queued write fails the COMMIT with its own error, and nothing of the
+  // transaction stays (the COMMIT in the same pipeline did not run).
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(4)));
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(1)));  // duplicate key
+  auto dup = c.Commit();
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists) << dup.error().ToString();
+  c.Rollback();
+  EXPECT_TRUE(c.Idle());
+  EXPECT_EQ(count(), "2");
+
+  // A write that must change one row and changes none: kAborted with the caller's message,
+  // the writes before it undone.
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(5)));
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(99), "row 99 changed"));
+  auto miss = c.Commit();
+  ASSERT_FALSE(miss);
+  EXPECT_EQ(miss.error().code, ErrorCode::kAborted) << miss.error().ToString();
+  EXPECT_EQ(miss.error().message, "row 99 changed");
+  c.Rollback();
+  EXPECT_EQ(count(), "2");
+
+  // Outside a transaction a queued write runs at once, with the same check.
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(2), "row 2 changed"));
+  EXPECT_EQ(v_of(2), "1");
+  auto alone = c.Queue(bump, pg::Params().Int(99), "row 99 changed");
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.error().code, ErrorCode::kAborted);
+  EXPECT_TRUE(c.Idle());
+}
+
 }  // namespace
 }  // namespace dripr
