@@ -5,8 +5,8 @@
 # started by `dripr campaign import --start`, until all are finished. Prints per campaign the
 # fetcher's CPU, its context switches and socket sends/receives (perf stat on the fetcher: one
 # send per round trip to the server, two for a COPY), the statements the server ran (every
-# client, the import included) and campaigns/s; then the statements by calls
-# (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
+# client, the import included), the server's and the import's CPU and campaigns/s; then the
+# statements by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
 #   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
 # --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
 # with `perf report -i …`). Needs perf (linux-perf) and the PostgreSQL server packages.
