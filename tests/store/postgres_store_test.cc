@@ -14,7 +14,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "dripr/domain/event.h"
@@ -160,17 +163,29 @@ TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
 
+// A connection to a fresh database holding table t (id integer PRIMARY KEY, v integer).
+class PgConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
+    db_.emplace();
+    ASSERT_TRUE(ExecOn(db_->Url(), "CREATE TABLE t (id integer PRIMARY KEY, v integer)"));
+    auto opened = pg::Connection::Open(db_->Url(), 5s);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    conn_ = std::move(*opened);
+  }
+  std::string Query(const std::string& sql) { return QueryOne(db_->Url(), sql); }
+
+  std::optional<TempDatabase> db_;
+  std::unique_ptr<pg::Connection> conn_;  // closed before the database is dropped
+};
+
 // pg::Connection::Begin sends BEGIN with the first statement (pipeline mode): what the
 // transaction sees and leaves behind must be what a separate BEGIN gives.
-TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
-  TempDatabase db;
-  ASSERT_TRUE(ExecOn(db.Url(), "CREATE TABLE t (id integer PRIMARY KEY)"));
-  auto opened = pg::Connection::Open(db.Url(), 5s);
-  ASSERT_TRUE(opened) << opened.error().ToString();
-  pg::Connection& c = **opened;
+TEST_F(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
+  pg::Connection& c = *conn_;
   const std::string insert = "INSERT INTO t (id) VALUES ($1)";
-  auto count = [&] { return QueryOne(db.Url(), "SELECT count(*) FROM t"); };
+  auto count = [&] { return Query("SELECT count(*) FROM t"); };
 
   // Committed: the row is there for others, and only after COMMIT.
   c.Begin();
@@ -218,19 +233,13 @@ TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne
   EXPECT_EQ(count(), "3");
 }
 
-TEST(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
-  TempDatabase db;
-  ASSERT_TRUE(ExecOn(db.Url(), "CREATE TABLE t (id integer PRIMARY KEY, v integer)"));
-  auto opened = pg::Connection::Open(db.Url(), 5s);
-  ASSERT_TRUE(opened) << opened.error().ToString();
-  pg::Connection& c = **opened;
+// pg::Connection::Queue: writes sent with the transaction's next round trip (the COMMIT's).
+TEST_F(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
+  pg::Connection& c = *conn_;
   const std::string insert = "INSERT INTO t (id, v) VALUES ($1, 0)";
   const std::string bump = "UPDATE t SET v = v + 1 WHERE id = $1";
-  auto count = [&] { return QueryOne(db.Url(), "SELECT count(*) FROM t"); };
-  auto v_of = [&](int id) {
-    return QueryOne(db.Url(), "SELECT v FROM t WHERE id = " + std::to_string(id));
-  };
+  auto count = [&] { return Query("SELECT count(*) FROM t"); };
+  auto v_of = [&](int id) { return Query("SELECT v FROM t WHERE id = " + std::to_string(id)); };
 
   // Queued writes are not sent until the COMMIT, then all of them are committed; the same new
   // statement twice in one pipeline is prepared once.
