@@ -5,8 +5,8 @@
 # started by `dripr campaign import --start`, until all are finished. Prints per campaign the
 # fetcher's CPU, its context switches and socket sends/receives (perf stat on the fetcher: one
 # send per round trip to the server, two for a COPY), the statements the server ran (every
-# client, the import included) and campaigns/s; then the statements by calls
-# (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
+# client, the import included), the server's and the import's CPU and campaigns/s; then the
+# statements by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
 #   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
 # --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
 # with `perf report -i …`). Needs perf (linux-perf) and the PostgreSQL server packages.
@@ -46,19 +46,28 @@ runner=$!
 wait_for 60 "data-fetcher start" grep -q 'data-fetcher started' "$out/fetcher.log"
 fetcher=$(pgrep -P "$runner" -x dripr || echo "$runner")
 
+# The server's CPU: the postmaster's own and its reaped children's, plus its live children's.
+postmaster=$(head -1 "$DRIPR_TEST_PG_DATA/postmaster.pid")
+server_cpu() {
+  { cat "/proc/$postmaster/stat"; for c in $(pgrep -P "$postmaster"); do cat "/proc/$c/stat" 2>/dev/null || true; done; } |
+    awk -v pm="$postmaster" '{ t += $14 + $15; if ($1 == pm) t += $16 + $17 } END { print t }'
+}
 q "SELECT pg_stat_statements_reset()" >/dev/null
 cpu0=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+server0=$(server_cpu)
 perf stat -e context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom \
   -p "$fetcher" -o "$out/perf-stat.txt" &
 counting=$!
 t0=$(date +%s.%N)
-"$dripr" campaign import "$out/campaigns.csv" --start >/dev/null
+TIMEFORMAT='%U %S'
+{ time "$dripr" campaign import "$out/campaigns.csv" --start >/dev/null; } 2>"$out/import-time.txt"
 finished() {
   [[ $(q "SELECT count(*) FROM campaigns WHERE campaign_status IN ('READY_TO_CREATE_EMAIL', 'ERROR')") -ge $n ]]
 }
 wait_for 900 "$n campaigns finished" finished
 t1=$(date +%s.%N)
 cpu1=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+server1=$(server_cpu)
 kill -INT "$counting" && wait "$counting" || true
 # The relay marks the last READY events published shortly after.
 published() { [[ $(q "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0 ]]; }
@@ -70,15 +79,18 @@ statements=$(q "SELECT sum(calls) FROM pg_stat_statements s JOIN pg_database d O
                 AND query NOT LIKE 'SELECT count(*) FROM campaigns WHERE campaign_status IN%'
                 AND query NOT LIKE 'SELECT count(*) FROM outbox WHERE published_at IS NULL%'")
 awk -v n="$n" -v secs="$(echo "$t1 - $t0" | bc)" -v cpu="$(echo "$cpu1 - $cpu0" | bc)" \
-  -v hz="$(getconf CLK_TCK)" -v st="$statements" '
+  -v hz="$(getconf CLK_TCK)" -v st="$statements" -v server="$(echo "$server1 - $server0" | bc)" \
+  -v import="$(awk '{print $1 + $2}' "$out/import-time.txt")" '
   /context-switches/ { gsub(",", "", $1); cs = $1 }
   /sys_enter_sendto/ { gsub(",", "", $1); snd = $1 }
   /sys_enter_recvfrom/ { gsub(",", "", $1); rcv = $1 }
   END {
     printf "PGPROFILE campaigns=%d per_s=%.1f fetcher_cpu_ms_per_campaign=%.2f " \
            "context_switches_per_campaign=%.1f sends_per_campaign=%.2f " \
-           "receives_per_campaign=%.2f statements_per_campaign=%.2f\n",
-           n, n / secs, 1000 * cpu / hz / n, cs / n, snd / n, rcv / n, st / n
+           "receives_per_campaign=%.2f statements_per_campaign=%.2f " \
+           "server_cpu_ms_per_campaign=%.2f import_cpu_ms_per_campaign=%.2f\n",
+           n, n / secs, 1000 * cpu / hz / n, cs / n, snd / n, rcv / n, st / n,
+           1000 * server / hz / n, 1000 * import / n
   }' "$out/perf-stat.txt"
 q "SELECT round(calls::numeric / $n, 2) || E'\t' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) || ' … ' ||
           right(regexp_replace(query, '\s+', ' ', 'g'), 40)

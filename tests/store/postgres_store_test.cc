@@ -14,7 +14,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "dripr/domain/event.h"
@@ -160,17 +163,29 @@ TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
 
+// A connection to a fresh database holding table t (id integer PRIMARY KEY, v integer).
+class PgConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
+    db_.emplace();
+    ASSERT_TRUE(ExecOn(db_->Url(), "CREATE TABLE t (id integer PRIMARY KEY, v integer)"));
+    auto opened = pg::Connection::Open(db_->Url(), 5s);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    conn_ = std::move(*opened);
+  }
+  std::string Query(const std::string& sql) { return QueryOne(db_->Url(), sql); }
+
+  std::optional<TempDatabase> db_;
+  std::unique_ptr<pg::Connection> conn_;  // closed before the database is dropped
+};
+
 // pg::Connection::Begin sends BEGIN with the first statement (pipeline mode): what the
 // transaction sees and leaves behind must be what a separate BEGIN gives.
-TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
-  if (AdminUrl().empty()) GTEST_SKIP() << "DRIPR_TEST_PG_URL is not set";
-  TempDatabase db;
-  ASSERT_TRUE(ExecOn(db.Url(), "CREATE TABLE t (id integer PRIMARY KEY)"));
-  auto opened = pg::Connection::Open(db.Url(), 5s);
-  ASSERT_TRUE(opened) << opened.error().ToString();
-  pg::Connection& c = **opened;
+TEST_F(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
+  pg::Connection& c = *conn_;
   const std::string insert = "INSERT INTO t (id) VALUES ($1)";
-  auto count = [&] { return QueryOne(db.Url(), "SELECT count(*) FROM t"); };
+  auto count = [&] { return Query("SELECT count(*) FROM t"); };
 
   // Committed: the row is there for others, and only after COMMIT.
   c.Begin();
@@ -216,6 +231,68 @@ TEST(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne
   EXPECT_TRUE(c.Idle());
   ASSERT_TRUE(c.Exec(insert, pg::Params().Int(5)));  // outside a transaction: committed alone
   EXPECT_EQ(count(), "3");
+}
+
+// pg::Connection::Queue: writes sent with the transaction's next round trip (the COMMIT's).
+TEST_F(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
+  pg::Connection& c = *conn_;
+  const std::string insert = "INSERT INTO t (id, v) VALUES ($1, 0)";
+  const std::string bump = "UPDATE t SET v = v + 1 WHERE id = $1";
+  auto count = [&] { return Query("SELECT count(*) FROM t"); };
+  auto v_of = [&](int id) { return Query("SELECT v FROM t WHERE id = " + std::to_string(id)); };
+
+  // Queued writes are not sent until the COMMIT, then all of them are committed; the same new
+  // statement twice in one pipeline is prepared once.
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(1)));
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(2)));
+  EXPECT_TRUE(c.Idle()) << "nothing sent yet";
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(1), "row 1 changed"));
+  ASSERT_TRUE(c.Commit());
+  EXPECT_TRUE(c.Idle());
+  EXPECT_EQ(count(), "2");
+  EXPECT_EQ(v_of(1), "1");
+
+  // A read after queued writes sees them (they go first, in the read's round trip).
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(3)));
+  auto seen = c.Exec("SELECT count(*) FROM t");
+  ASSERT_TRUE(seen) << seen.error().ToString();
+  EXPECT_EQ(seen->Int(0, 0), 3);
+  c.Rollback();
+  EXPECT_EQ(count(), "2");
+
+  // A failing queued write fails the COMMIT with its own error, and nothing of the
+  // transaction stays (the COMMIT in the same pipeline did not run).
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(4)));
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(1)));  // duplicate key
+  auto dup = c.Commit();
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists) << dup.error().ToString();
+  c.Rollback();
+  EXPECT_TRUE(c.Idle());
+  EXPECT_EQ(count(), "2");
+
+  // A write that must change one row and changes none: kAborted with the caller's message,
+  // the writes before it undone.
+  c.Begin();
+  ASSERT_TRUE(c.Queue(insert, pg::Params().Int(5)));
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(99), "row 99 changed"));
+  auto miss = c.Commit();
+  ASSERT_FALSE(miss);
+  EXPECT_EQ(miss.error().code, ErrorCode::kAborted) << miss.error().ToString();
+  EXPECT_EQ(miss.error().message, "row 99 changed");
+  c.Rollback();
+  EXPECT_EQ(count(), "2");
+
+  // Outside a transaction a queued write runs at once, with the same check.
+  ASSERT_TRUE(c.Queue(bump, pg::Params().Int(2), "row 2 changed"));
+  EXPECT_EQ(v_of(2), "1");
+  auto alone = c.Queue(bump, pg::Params().Int(99), "row 99 changed");
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(alone.error().code, ErrorCode::kAborted);
+  EXPECT_TRUE(c.Idle());
 }
 
 }  // namespace

@@ -82,12 +82,15 @@ class ConnectionPool {
   void Return(std::unique_ptr<Connection> c) {
     bool reusable = Reusable(*c);
     if (!reusable) c.reset();
-    std::lock_guard lock(mu_);
-    if (reusable) {
-      idle_.push_back(std::move(c));
-    } else {
-      --open_;
+    {
+      std::lock_guard lock(mu_);
+      if (reusable) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+      }
     }
+    // Outside the lock: a woken waiter does not block at once on the mutex still held here.
     cv_.notify_one();
   }
 

@@ -454,10 +454,26 @@ class NetworkedStore : public StoreBase {
   Status ReplaceRecords(Connection& c, const CampaignId& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records) {
     const RecordTable& t = RecordTableFor(part);
-    DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
-                     Params().Text(campaign_id.str())));
+    DRIPR_TRY(Write(c, Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
+                    Params().Text(campaign_id.str())));
     if (records.empty()) return Ok();
     return InsertRecords(c, campaign_id, t, records);
+  }
+
+  // A write inside a transaction whose result is not read: queued to go with the
+  // transaction's next round trip where the client can (pg::Connection::Queue), else run now.
+  // `miss`, when not empty: the statement must change one row, else kAborted with `miss`.
+  static Status Write(Connection& c, const std::string& sql, const Params& p,
+                      std::string_view miss = {}) {
+    if constexpr (requires { c.Queue(sql, p, miss); }) {
+      return c.Queue(sql, p, miss);
+    } else {
+      DRIPR_ASSIGN_OR_RETURN(Rows done, c.Exec(sql, p));
+      if (!miss.empty() && done.Affected() != 1) {
+        return Fail(ErrorCode::kAborted, std::string(miss));
+      }
+      return Ok();
+    }
   }
 
   static Result<bool> ZipTableEmpty(Connection& c) {
@@ -491,10 +507,10 @@ class NetworkedStore : public StoreBase {
       p.OptInt(month->total_listings);
     }
     p.Time(now);
-    DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                     p));
-    return Ok();
+    return Write(c,
+                 Driver::Sql("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                 p);
   }
 
   static Status InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
@@ -502,10 +518,10 @@ class NetworkedStore : public StoreBase {
     p.Text(kCampaignEventsTopic).Text(e.campaign_id.str()).Text(kStatusChangeEventType);
     p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
     p.Time(now);
-    DRIPR_TRY(c.Exec(Driver::Sql("INSERT INTO outbox (topic, campaign_id, event_type, body, "
-                                 "attributes, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)"),
-                     p));
-    return Ok();
+    return Write(c,
+                 Driver::Sql("INSERT INTO outbox (topic, campaign_id, event_type, body, "
+                             "attributes, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)"),
+                 p);
   }
 
   static std::string CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
@@ -564,10 +580,10 @@ class NetworkedStore : public StoreBase {
       q.Text(row.id.str()).TextOrNull(property->formatted_address);
       q.Real(property->location.lat).Real(property->location.lng);
       q.OptInt(property->current_value);
-      DRIPR_TRY(c_.Exec(Driver::Sql("INSERT INTO property_data (campaign_id, formatted_address, "
-                                    "latitude, longitude, current_value) VALUES (?, ?, ?, ?, ?)"),
-                        q));
-      return Ok();
+      return Write(c_,
+                   Driver::Sql("INSERT INTO property_data (campaign_id, formatted_address, "
+                               "latitude, longitude, current_value) VALUES (?, ?, ?, ?, ?)"),
+                   q);
     }
 
     Result<Campaign> LockCampaign(const CampaignId& id) override {
@@ -583,18 +599,19 @@ class NetworkedStore : public StoreBase {
       p.Int(next.republish_count).Int(next.restart_count);
       p.Text(current.id.str()).Text(ToString(current.status)).Int(current.data_cycle);
       for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
-      DRIPR_ASSIGN_OR_RETURN(
-          Rows updated,
-          c_.Exec(Driver::Sql(
-                      "UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
+      // The row is locked, so a miss means a foreign writer ignoring the lock: retryable (the
+      // retry re-reads the row). Checked by the server where the write is queued.
+      DRIPR_TRY(Write(
+          c_,
+          Driver::Sql("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
                       "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
                       "error_text = ?, updated_at = ?, status_changed_at = ?, "
                       "parts_changed_at = ?, republish_count = ?, restart_count = ? WHERE id = ? "
                       "AND campaign_status = ? AND data_cycle = ? AND "
                       "local_market_data_status = ? AND active_listing_status = ? AND "
                       "recent_sale_status = ?"),
-                  p));
-      return updated.Affected();
+          p, "campaign " + current.id.str() + " changed during the transaction"));
+      return 1;
     }
 
     Status ReplaceRecords(const CampaignId& campaign_id, DataPart part,

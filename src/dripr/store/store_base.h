@@ -73,7 +73,9 @@ class StoreBase : public Store {
     // UPDATE campaigns SET next's statuses, data_cycle, error_text, updated_at,
     // status_changed_at, parts_changed_at, republish_count and restart_count WHERE the row
     // still has current's id, statuses and data_cycle.
-    // Returns the number of rows changed (1 when the compare-and-set applied).
+    // Returns the number of rows changed (1 when the compare-and-set applied). A store that
+    // sends the write with the COMMIT (PostgreSQL) returns 1 and fails the transaction with
+    // kAborted on a miss instead.
     virtual Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) = 0;
     // Replaces the campaign's rows of `part` (listings or sales).
     virtual Status ReplaceRecords(const CampaignId& campaign_id, DataPart part,

@@ -230,17 +230,11 @@ Connection::~Connection() { PQfinish(conn_); }
 
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string key(sql);
-  auto it = prepared_.find(key);
   std::vector<const char*> values;
   values.reserve(params.values().size());
   for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
-  if (begin_pending_) {
-    begin_pending_ = false;
-    const bool prepare = it == prepared_.end();
-    std::string name = prepare ? "s" : it->second;
-    if (prepare) name += std::to_string(prepared_.size() + 1);
-    return ExecAfterBegin(key, name, prepare, values);
-  }
+  if (begin_pending_ || !queued_.empty()) return Pipeline(&key, values, /*commit=*/false);
+  auto it = prepared_.find(key);
   if (it == prepared_.end()) {
     // (Built with += : g++ 12 at -O3 reports a false -Wrestrict for "s" + to_string(n).)
     std::string name = "s";
@@ -263,22 +257,96 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   return Fail(std::move(e));
 }
 
-Result<Rows> Connection::ExecAfterBegin(const std::string& sql, const std::string& name,
-                                        bool prepare, const std::vector<const char*>& values) {
-  if (PQenterPipelineMode(conn_) != 1) return Fail(ErrorFrom(conn_, nullptr, "pipeline"));
-  const int n = static_cast<int>(values.size());
-  bool sent = PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-  sent = sent && (!prepare || PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 1);
-  sent =
-      sent && PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0) == 1;
+namespace {
+
+// A statement that must change one row, as one that fails (division by zero) when it does not.
+std::string CheckedOneRow(std::string_view sql) {
+  return "WITH w AS (" + std::string(sql) + " RETURNING 1) SELECT 1 / count(*) FROM w";
+}
+
+constexpr std::string_view kDivisionByZero = "22012";
+
+}  // namespace
+
+Status Connection::Queue(std::string_view sql, const Params& params, std::string_view miss) {
+  if (!begin_pending_ && PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+    DRIPR_ASSIGN_OR_RETURN(Rows done, Exec(sql, params));
+    if (!miss.empty() && done.Affected() != 1) return Fail(ErrorCode::kAborted, std::string(miss));
+    return Ok();
+  }
+  queued_.push_back(Queued{miss.empty() ? std::string(sql) : CheckedOneRow(sql), params.values(),
+                           std::string(miss)});
+  return Ok();
+}
+
+Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<const char*>& values,
+                                  bool commit) {
+  // What is sent, in order; each query has one result (then a null), the sync point its own.
+  struct Step {
+    const std::string* sql = nullptr;  // nullptr: BEGIN or COMMIT
+    std::string name;                  // prepared statement
+    bool prepare = false;              // PREPARE `name` first (a query of its own)
+    std::vector<const char*> values;
+    std::string_view miss;
+  };
+  std::vector<Step> steps;
+  std::unordered_map<std::string, std::string> fresh;  // prepared in this pipeline
+  auto statement = [&](const std::string& sql, std::vector<const char*> v, std::string_view miss) {
+    Step s{&sql, {}, false, std::move(v), miss};
+    if (auto it = prepared_.find(sql); it != prepared_.end()) {
+      s.name = it->second;
+    } else if (auto f = fresh.find(sql); f != fresh.end()) {
+      s.name = f->second;
+    } else {
+      s.name = "s";
+      s.name += std::to_string(prepared_.size() + fresh.size() + 1);
+      s.prepare = true;
+      fresh.emplace(sql, s.name);
+    }
+    steps.push_back(std::move(s));
+  };
+  if (begin_pending_) steps.push_back(Step{});
+  for (const Queued& q : queued_) {
+    std::vector<const char*> v;
+    v.reserve(q.values.size());
+    for (const auto& value : q.values) v.push_back(value ? value->c_str() : nullptr);
+    statement(q.sql, std::move(v), q.miss);
+  }
+  if (last != nullptr) statement(*last, values, {});
+  if (commit) steps.push_back(Step{});
+  const bool began = begin_pending_;
+  begin_pending_ = false;
+
+  if (PQenterPipelineMode(conn_) != 1) {
+    queued_.clear();
+    return Fail(ErrorFrom(conn_, nullptr, "pipeline"));
+  }
+  // Which step each query's result belongs to; -1 marks a PREPARE.
+  std::vector<int> owner;
+  bool sent = true;
+  for (size_t i = 0; i < steps.size() && sent; ++i) {
+    const Step& s = steps[i];
+    if (s.sql == nullptr) {
+      const char* command = i == 0 && began ? "BEGIN" : "COMMIT";
+      sent = PQsendQueryParams(conn_, command, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      owner.push_back(static_cast<int>(i));
+      continue;
+    }
+    if (s.prepare) {
+      sent = PQsendPrepare(conn_, s.name.c_str(), s.sql->c_str(), 0, nullptr) == 1;
+      owner.push_back(-1 - static_cast<int>(i));
+    }
+    sent = sent && PQsendQueryPrepared(conn_, s.name.c_str(), static_cast<int>(s.values.size()),
+                                       s.values.data(), nullptr, nullptr, 0) == 1;
+    owner.push_back(static_cast<int>(i));
+  }
   sent = sent && PQpipelineSync(conn_) == 1;
-  // The results, in order: BEGIN's, PREPARE's (when sent), the statement's, each followed by a
-  // null, then the sync point. A failure aborts the rest of the pipeline (PIPELINE_ABORTED).
-  const int queries = prepare ? 3 : 2;
+  // A failure aborts the rest of the pipeline (PGRES_PIPELINE_ABORTED) up to the sync point.
+  const int queries = static_cast<int>(owner.size());
   int query = 0, nulls = 0;
   std::optional<Error> failed;
   Rows out;
-  bool prepared = false;
+  std::vector<size_t> prepared;  // steps whose PREPARE succeeded
   while (sent) {
     PGresult* r = PQgetResult(conn_);
     if (r == nullptr) {
@@ -292,32 +360,45 @@ Result<Rows> Connection::ExecAfterBegin(const std::string& sql, const std::strin
       PQclear(r);
       break;
     }
-    const bool is_statement = query == queries - 1;
+    const int who = query < queries ? owner[static_cast<size_t>(query)] : 0;
+    const bool is_prepare = who < 0;
+    const auto step = static_cast<size_t>(is_prepare ? -1 - who : who);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-      if (prepare && query == 1) prepared = true;
-      if (is_statement) {
+      if (is_prepare) prepared.push_back(step);
+      if (!is_prepare && last != nullptr && step == steps.size() - (commit ? 2 : 1)) {
         out = Rows(r);
         continue;
       }
     } else if (st != PGRES_PIPELINE_ABORTED && !failed) {
-      failed = ErrorFrom(conn_, r, "");
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (!is_prepare && !steps[step].miss.empty() && state != nullptr &&
+          state == kDivisionByZero) {
+        failed = Error{ErrorCode::kAborted, std::string(steps[step].miss)};
+      } else {
+        failed = ErrorFrom(conn_, r, "");
+      }
     }
     PQclear(r);
   }
-  if (prepared) prepared_.emplace(sql, name);
+  for (size_t i : prepared) prepared_.emplace(*steps[i].sql, steps[i].name);
+  queued_.clear();
   if (PQexitPipelineMode(conn_) != 1 && !failed) failed = ErrorFrom(conn_, nullptr, "pipeline");
   if (!sent && !failed) failed = ErrorFrom(conn_, nullptr, "");
   if (failed) return Fail(std::move(*failed));
   return out;
 }
 
-Status Connection::SendPendingBegin() {
-  if (!begin_pending_) return Ok();
-  begin_pending_ = false;
-  return ExecScript("BEGIN");
+Status Connection::Flush() {
+  if (!begin_pending_ && queued_.empty()) return Ok();
+  DRIPR_TRY(Pipeline(nullptr, {}, /*commit=*/false));
+  return Ok();
 }
 
 Status Connection::Commit() {
+  if (!queued_.empty()) {
+    DRIPR_TRY(Pipeline(nullptr, {}, /*commit=*/true));
+    return Ok();
+  }
   if (begin_pending_) {  // no statement ran: there is nothing to commit
     begin_pending_ = false;
     return Ok();
@@ -327,13 +408,14 @@ Status Connection::Commit() {
 
 void Connection::Rollback() {
   begin_pending_ = false;
+  queued_.clear();
   // After a failure the pool closes a connection still inside a transaction, so a failed
   // ROLLBACK (e.g. the connection is gone) needs no handling here.
   if (Healthy() && !Idle()) (void)ExecScript("ROLLBACK");
 }
 
 Status Connection::ExecScript(std::string_view sql) {
-  DRIPR_TRY(SendPendingBegin());
+  DRIPR_TRY(Flush());
   std::string text(sql);
   PGresult* r = PQexec(conn_, text.c_str());
   ExecStatusType st = PQresultStatus(r);
@@ -347,7 +429,7 @@ Status Connection::ExecScript(std::string_view sql) {
 }
 
 Status Connection::CopyIn(std::string_view copy_sql, const CopyText& rows) {
-  DRIPR_TRY(SendPendingBegin());
+  DRIPR_TRY(Flush());
   std::string sql(copy_sql);
   PGresult* r = PQexec(conn_, sql.c_str());
   if (PQresultStatus(r) != PGRES_COPY_IN) {

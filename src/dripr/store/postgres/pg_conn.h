@@ -121,9 +121,16 @@ class Connection {
   // BEGIN, its PREPARE when new, and itself in one round trip (libpq pipeline mode);
   // ExecScript and CopyIn send it alone first. Commit() ends it.
   void Begin() { begin_pending_ = true; }
-  // COMMIT; nothing when no statement ran since Begin().
+  // A write whose result the caller does not read. Inside a transaction it is queued and
+  // travels with the transaction's next round trip (the next Exec, ExecScript or CopyIn, or
+  // the COMMIT), in one pipeline; its failure is that call's, and aborts the rest (the COMMIT
+  // too). Outside a transaction it runs at once. `miss`, when not empty: the statement (an
+  // UPDATE or DELETE) must change exactly one row, else the call fails with kAborted and
+  // `miss`; the server checks it, so a COMMIT in the same pipeline never runs after a miss.
+  Status Queue(std::string_view sql, const Params& params, std::string_view miss = {});
+  // COMMIT (with the queued writes); nothing when no statement ran since Begin().
   Status Commit();
-  // ROLLBACK when a transaction is open; a BEGIN not sent yet is dropped.
+  // ROLLBACK when a transaction is open; a BEGIN or writes not sent yet are dropped.
   void Rollback();
   // Runs SQL without parameters and without preparing it (may hold several statements).
   Status ExecScript(std::string_view sql);
@@ -141,15 +148,23 @@ class Connection {
 
  private:
   explicit Connection(PGconn* c) : conn_(c) {}
-  // Sends a pending BEGIN alone (before a statement that cannot join a pipeline).
-  Status SendPendingBegin();
-  // BEGIN, PREPARE `name` when `prepare`, and the statement, in one round trip.
-  Result<Rows> ExecAfterBegin(const std::string& sql, const std::string& name, bool prepare,
-                              const std::vector<const char*>& values);
+  struct Queued {
+    std::string sql;
+    std::vector<std::optional<std::string>> values;
+    std::string miss;
+  };
+  // Sends a pending BEGIN and the queued writes (before a statement that cannot join a
+  // pipeline).
+  Status Flush();
+  // One round trip: the pending BEGIN, the queued writes, then `last` (a statement, with its
+  // PREPARE when new; or "COMMIT" when `commit`; or nothing), one sync. `last`'s rows.
+  Result<Rows> Pipeline(const std::string* last, const std::vector<const char*>& values,
+                        bool commit);
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
   bool begin_pending_ = false;
+  std::vector<Queued> queued_;
 };
 
 // The store's connections (store/connection_pool.h). A connection that is unhealthy or left

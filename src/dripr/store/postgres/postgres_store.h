@@ -15,8 +15,9 @@
 // (NetworkedStore::WriteStatement): round trips are what this path costs
 // (docs/decisions/performance.md).
 //
-// Part rows are replaced with DELETE + COPY (text format) in the transaction of the
-// transition; zip codes load with one COPY.
+// A transition's writes after its locked read (compare-and-set, part rows, market data,
+// outbox) are queued and sent with its COMMIT in one pipeline (pg::Connection::Queue); part
+// rows are replaced with DELETE + multi-row INSERTs; zip codes load with one COPY.
 //
 // Outbox: ClaimOutbox takes the oldest unpublished row of each campaign ("head") with
 // FOR UPDATE SKIP LOCKED, then that campaign's later rows, so concurrent relays never hold

@@ -1,5 +1,5 @@
-// PostgresStore: a campaign's listing/sale rows (replaced with DELETE + COPY), zip-level market
-// data and zip centroids (loaded with one COPY).
+// PostgresStore: a campaign's listing/sale rows (replaced with DELETE + multi-row INSERTs, sent
+// with the transaction's COMMIT), zip-level market data and zip centroids (loaded with one COPY).
 
 #include "dripr/domain/event.h"
 #include "dripr/store/postgres/pg_rows.h"
@@ -13,18 +13,43 @@ using pg::CopyText;
 using pg::Params;
 using pg::Rows;
 
+namespace {
+
+// Rows per INSERT: full batches share one prepared statement per table and connection; the
+// remainder has its own (at most kInsertBatchRows statements per table and connection).
+constexpr size_t kInsertBatchRows = 64;
+
+// "INSERT INTO t (campaign_id, ...) VALUES ($1, ...), ($20, ...)" for `rows` rows.
+std::string InsertSql(const RecordTable& t, size_t rows) {
+  std::string sql = "INSERT INTO " + std::string(t.name) + " (campaign_id, " +
+                    std::string(t.columns) + ") VALUES ";
+  int n = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int col = 0; col < t.column_count; ++col) {
+      if (col > 0) sql += ", ";
+      sql += '$';
+      sql += std::to_string(++n);
+    }
+    sql += ')';
+  }
+  return sql;
+}
+
+}  // namespace
+
 Status PostgresStore::InsertRecords(Connection& c, const CampaignId& campaign_id,
                                     const RecordTable& t,
                                     const std::vector<RankedRecord>& records) {
-  CopyText rows;
-  for (const RankedRecord& r : records) {
-    AddRecordValues(rows, campaign_id, r, t);
-    rows.EndRow();
+  // Multi-row INSERTs queued to travel with the COMMIT (pg::Connection::Queue): one round trip
+  // with the rest of the transition's writes, where COPY costs two of its own.
+  for (size_t first = 0; first < records.size(); first += kInsertBatchRows) {
+    const size_t n = std::min(kInsertBatchRows, records.size() - first);
+    Params p;
+    for (size_t i = first; i < first + n; ++i) AddRecordValues(p, campaign_id, records[i], t);
+    auto queued = c.Queue(InsertSql(t, n), p);
+    if (!queued) return Fail(queued.error().Wrap("insert into " + std::string(t.name)));
   }
-  auto copied = c.CopyIn(
-      "COPY " + std::string(t.name) + " (campaign_id, " + std::string(t.columns) + ") FROM STDIN",
-      rows);
-  if (!copied) return Fail(copied.error().Wrap("copy into " + std::string(t.name)));
   return Ok();
 }
 
