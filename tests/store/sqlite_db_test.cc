@@ -9,9 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "dripr/sqlite/db.h"
 
@@ -143,6 +147,44 @@ TEST_F(SqliteDbTest, OpenWithoutCreateLeavesAMissingFileMissing) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(fs::exists(File("missing.db")));
+}
+
+// Several processes starting at once on a new file (e2e.test_mysql_multi_fetcher's fetchers)
+// all switch it to WAL; SQLite answers that switch's lock conflict with BUSY at once, without
+// the busy handler, so Open retries it. Threads stand for processes here (one connection
+// each, as in separate processes); every round uses a new file.
+TEST_F(SqliteDbTest, ConcurrentFirstOpensOfANewFileAllSucceed) {
+  constexpr int kRounds = 40;
+  constexpr int kOpeners = 4;
+  std::atomic<int> failures{0};
+  std::string first_error;
+  std::mutex mu;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = File("new-" + std::to_string(round) + ".db");
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&] {
+        ++ready;
+        while (ready < kOpeners) {
+        }  // start together
+        auto c = Connection::Open(path, {.busy_timeout = std::chrono::milliseconds(5000)});
+        if (c) return;
+        ++failures;
+        std::lock_guard lock(mu);
+        if (first_error.empty()) first_error = c.error().ToString();
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(failures.load(), 0) << first_error;
+  // And the files are in WAL mode, whoever switched them.
+  auto c = Connection::Open(File("new-0.db"), {});
+  ASSERT_TRUE(c);
+  auto mode = (*c)->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode);
+  ASSERT_TRUE(mode->Step().value_or(false));
+  EXPECT_EQ(mode->Text(0), "wal");
 }
 
 TEST_F(SqliteDbTest, AWriteTransactionRefusesAFileThatWasRemoved) {
