@@ -25,7 +25,9 @@ TEST(CtestEnvironment, DataDirFallsBackToTheSourceTreeOutsideCtest) {
   const std::string saved = set != nullptr ? set : "";
   ASSERT_EQ(::unsetenv("DRIPR_DATA_DIR"), 0);
   const std::string outside = DataDir();
-  if (!saved.empty()) ASSERT_EQ(::setenv("DRIPR_DATA_DIR", saved.c_str(), 1), 0);
+  if (!saved.empty()) {
+    ASSERT_EQ(::setenv("DRIPR_DATA_DIR", saved.c_str(), 1), 0);
+  }
   EXPECT_EQ(outside, std::string(DRIPR_SOURCE_DIR) + "/data");
   EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::path(outside) / "zip_codes.csv"));
   EXPECT_TRUE(std::filesystem::equivalent(from_ctest, outside)) << from_ctest << " vs " << outside;

@@ -442,6 +442,7 @@ TEST_F(ConsumerTest, JoinReturnsAtTheDeadlineAndTheDestructorWaitsForTheOverrunn
 TEST_F(ConsumerTest, AStoreOutageRunsTheMessageAgainInPlaceWithoutUsingAttempts) {
   options_.max_attempts = 2;           // two counted failures would dead-letter it
   options_.visibility_timeout = 120s;  // the lease loop looks every 30 s: not within this test
+  faulty_->never_strands = true;       // received with the full lease: no extension call
   options_.backoff_base = 1000ms;
   options_.unavailable_backoff_cap = 4s;
   std::mutex mu;
@@ -486,6 +487,7 @@ TEST_F(ConsumerTest, AStoreOutageRunsTheMessageAgainInPlaceWithoutUsingAttempts)
 TEST_F(ConsumerTest, AProviderFailureAfterAnOutageStillDeadLettersAfterMaxAttempts) {
   options_.max_attempts = 3;
   options_.visibility_timeout = 120s;
+  faulty_->never_strands = true;  // received with the full lease: no extension call
   std::mutex mu;
   std::vector<int> counts;
   handler_.fn = [&](const ReceivedMessage& m) {
@@ -521,6 +523,7 @@ TEST_F(ConsumerTest, AProviderFailureAfterAnOutageStillDeadLettersAfterMaxAttemp
 // with its receive count untouched, and the join is clean.
 TEST_F(ConsumerTest, AMessageHeldByAnOutageIsReleasedAtShutdown) {
   options_.visibility_timeout = 120s;
+  faulty_->never_strands = true;  // received with the full lease: no extension call
   handler_.fn = [](const ReceivedMessage&) {
     return HandlerOutcome::Unavailable("loading campaign: UNAVAILABLE: down");
   };

@@ -68,6 +68,7 @@ void Consumer::Start() {
       std::lock_guard lock(mu_);
       --receivers_running_;
       receivers_cv_.notify_all();
+      held_cv_.notify_all();  // held messages are released once no receive loop is left
     });
   }
 }
@@ -369,8 +370,8 @@ bool Consumer::WaitToRunAgain(const ReceivedMessage& m, int n, const std::string
   bool stopped;
   {
     std::unique_lock lock(mu_);
-    stopped =
-        ticker_.WaitUntil(lock, held_cv_, ticker_.Now() + delay, [&] { return stopping_.load(); });
+    stopped = ticker_.WaitUntil(lock, held_cv_, ticker_.Now() + delay,
+                                [&] { return stopping_ && receivers_running_ == 0; });
   }
   --held_;
   return !stopped && LeaseHeld(m.receipt_handle);
