@@ -9,12 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "dripr/sqlite/db.h"
@@ -151,33 +148,39 @@ TEST_F(SqliteDbTest, OpenWithoutCreateLeavesAMissingFileMissing) {
 
 // Several processes starting at once on a new file (e2e.test_mysql_multi_fetcher's fetchers)
 // all switch it to WAL; SQLite answers that switch's lock conflict with BUSY at once, without
-// the busy handler, so Open retries it. Threads stand for processes here (one connection
-// each, as in separate processes); every round uses a new file.
+// the busy handler, so Open retries it. Processes, not threads: SQLite's locks are per
+// process. Each round forks openers that wait on one pipe and start when it closes.
 TEST_F(SqliteDbTest, ConcurrentFirstOpensOfANewFileAllSucceed) {
   constexpr int kRounds = 40;
   constexpr int kOpeners = 4;
-  std::atomic<int> failures{0};
-  std::string first_error;
-  std::mutex mu;
+  int failed = 0;
   for (int round = 0; round < kRounds; ++round) {
     const std::string path = File("new-" + std::to_string(round) + ".db");
-    std::atomic<int> ready{0};
-    std::vector<std::thread> threads;
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> pids;
     for (int i = 0; i < kOpeners; ++i) {
-      threads.emplace_back([&] {
-        ++ready;
-        while (ready < kOpeners) {
-        }  // start together
-        auto c = Connection::Open(path, {.busy_timeout = std::chrono::milliseconds(5000)});
-        if (c) return;
-        ++failures;
-        std::lock_guard lock(mu);
-        if (first_error.empty()) first_error = c.error().ToString();
-      });
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(go[1]);
+        char byte;
+        (void)!::read(go[0], &byte, 1);  // returns at EOF: every opener starts at once
+        auto c = Connection::Open(path, {});
+        if (!c) std::fprintf(stderr, "round %d: %s\n", round, c.error().ToString().c_str());
+        ::_exit(c ? 0 : 1);
+      }
+      pids.push_back(pid);
     }
-    for (auto& t : threads) t.join();
+    ::close(go[0]);
+    ::close(go[1]);
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
   }
-  EXPECT_EQ(failures.load(), 0) << first_error;
+  EXPECT_EQ(failed, 0) << "opens failed (their errors are on stderr)";
   // And the files are in WAL mode, whoever switched them.
   auto c = Connection::Open(File("new-0.db"), {});
   ASSERT_TRUE(c);
