@@ -1,5 +1,5 @@
-// Compiled by scripts/check-nodiscard.sh (ctest conventions.nodiscard), never linked: with
-// DRIPR_DROP set to one of the cases below this file must FAIL to compile under
+// Compiled by scripts/check-compile-fails.sh (ctest conventions.nodiscard), never linked: with
+// DRIPR_CASE set to one of the cases below this file must FAIL to compile under
 // -Werror=unused-result, and without it it must compile. That keeps Result<T> and Status
 // [[nodiscard]] (src/dripr/core/error.h, docs/style.md).
 #include "dripr/core/error.h"
@@ -16,11 +16,11 @@ struct Widget {
 }  // namespace
 
 int Use() {
-#if DRIPR_DROP == 1
+#if DRIPR_CASE == 1
   DoSomething();  // a dropped Status
-#elif DRIPR_DROP == 2
+#elif DRIPR_CASE == 2
   Compute();  // a dropped Result<T>
-#elif DRIPR_DROP == 3
+#elif DRIPR_CASE == 3
   Widget().Save();  // a dropped Status from a member function
 #endif
   (void)DoSomething();  // explicitly ignored: allowed

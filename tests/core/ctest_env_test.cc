@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace dripr::testing {
@@ -15,6 +16,21 @@ TEST(CtestEnvironment, DataDirPointsAtTheShippedData) {
   ASSERT_FALSE(dir.empty());
   EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::path(dir) / "zip_codes.csv"))
       << dir;
+}
+
+// A suite run by hand, without ctest's variables, still finds the shipped data.
+TEST(CtestEnvironment, DataDirFallsBackToTheSourceTreeOutsideCtest) {
+  const std::string from_ctest = DataDir();
+  const char* set = std::getenv("DRIPR_DATA_DIR");
+  const std::string saved = set != nullptr ? set : "";
+  ASSERT_EQ(::unsetenv("DRIPR_DATA_DIR"), 0);
+  const std::string outside = DataDir();
+  if (!saved.empty()) {
+    ASSERT_EQ(::setenv("DRIPR_DATA_DIR", saved.c_str(), 1), 0);
+  }
+  EXPECT_EQ(outside, std::string(DRIPR_SOURCE_DIR) + "/data");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::path(outside) / "zip_codes.csv"));
+  EXPECT_TRUE(std::filesystem::equivalent(from_ctest, outside)) << from_ctest << " vs " << outside;
 }
 
 TEST(CtestEnvironment, BinPointsAtTheDriprBinary) {

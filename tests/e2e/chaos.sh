@@ -61,9 +61,9 @@ esac
 
 # Settings (docs/decisions/chaos.md says why): queues' visibility 5 s so a killed fetcher's
 # messages come back quickly (the engine extends the lease of a slow handler); SQS long polls
-# of 1 s; database calls wait 3 s, engine retries 3/6/12 s apart with 4 attempts (below
-# maxReceiveCount 5): ~33 s of retries, well over the 10 s outages plus a slow restart and a
-# kill's extra receive (docs/decisions/chaos.md); the reconciler every
+# of 1 s; database calls wait 3 s, engine retries 2/4/8 s apart with 4 attempts (below
+# maxReceiveCount 5); the database outage uses no attempts (the engine runs a message again in
+# place while the store is down: docs/decisions/consumer.md); the reconciler every
 # 2 s republishes what has not moved for 20 s (the events moto lost) and gives up only after
 # 10 republishes (a backlog on a slow machine is not a lost event); a 1 s provider time-out,
 # 50 ms provider backoff and no rate bound (RENTCAST_MAX_RPS=1000).
@@ -71,7 +71,7 @@ export DRIPR_VISIBILITY_TIMEOUT_SECONDS=5
 fetcher_env=(DATA_PROVIDER=rentcast RENTCAST_BASE_URL="$FAKE_URL" RENTCAST_API_KEY="$KEY"
   RENTCAST_MAX_RPS=1000 RENTCAST_TIMEOUT_SECONDS=1 RENTCAST_BACKOFF_INITIAL_MS=50
   RENTCAST_DEADLINE_SECONDS=20 DRIPR_RECEIVE_WAIT_SECONDS=1 DRIPR_DB_RETRY_SECONDS=3
-  DRIPR_MAX_ATTEMPTS=4 DRIPR_RETRY_BASE_MS=3000 DRIPR_MAX_IN_FLIGHT=8 DRIPR_DB_POOL_SIZE=4
+  DRIPR_MAX_ATTEMPTS=4 DRIPR_RETRY_BASE_MS=2000 DRIPR_MAX_IN_FLIGHT=8 DRIPR_DB_POOL_SIZE=4
   DRIPR_RECONCILE_INTERVAL_SECONDS=2 DRIPR_STUCK_AFTER_SECONDS=20 DRIPR_MAX_REPUBLISH=10
   DRIPR_SHUTDOWN_DEADLINE_SECONDS=5
   DRIPR_LOG_LEVEL=info)

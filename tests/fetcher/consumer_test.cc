@@ -435,5 +435,113 @@ TEST_F(ConsumerTest, JoinReturnsAtTheDeadlineAndTheDestructorWaitsForTheOverrunn
   EXPECT_EQ(Depth(*work_), 0);
 }
 
+// A store outage (Verdict::kUnavailable) is not the message's fault: the engine keeps the
+// message leased and runs the handler again in place, after base * 2^(n-1) capped at
+// unavailable_backoff_cap, jittered (here 0.75 of it), for as long as it lasts. The receive
+// count never moves, so neither max_attempts nor the queue's redrive counts the outage.
+TEST_F(ConsumerTest, AStoreOutageRunsTheMessageAgainInPlaceWithoutUsingAttempts) {
+  options_.max_attempts = 2;           // two counted failures would dead-letter it
+  options_.visibility_timeout = 120s;  // the lease loop looks every 30 s: not within this test
+  faulty_->never_strands = true;       // received with the full lease: no extension call
+  options_.backoff_base = 1000ms;
+  options_.unavailable_backoff_cap = 4s;
+  std::mutex mu;
+  std::vector<Ticker::Duration> at;
+  std::vector<int> counts;
+  handler_.fn = [&](const ReceivedMessage& m) {
+    std::lock_guard lock(mu);
+    at.push_back(ticker_.Elapsed());
+    counts.push_back(m.receive_count);
+    return at.size() <= 5 ? HandlerOutcome::Unavailable("loading campaign: UNAVAILABLE: down")
+                          : HandlerOutcome::Done("ok");
+  };
+  SendN(1);
+  auto c = ManualConsumer();
+  c->Start();
+  // d = 1, 2, 4 (cap), 4, 4 s; 0.75 of each.
+  const std::vector<Ticker::Duration> expected = {0ms, 750ms, 2250ms, 5250ms, 8250ms, 11250ms};
+  for (size_t i = 1; i < expected.size(); ++i) {
+    ASSERT_TRUE(WaitingFor(expected[i])) << "run " << i + 1 << " not scheduled";
+    Advance(std::chrono::duration_cast<std::chrono::milliseconds>(expected[i] - ticker_.Elapsed() -
+                                                                  1ms));
+    EXPECT_EQ(handler_.calls, static_cast<int>(i)) << "run " << i + 1 << " came early";
+    Advance(1ms);
+    ASSERT_TRUE(Eventually([&] { return handler_.calls == static_cast<int>(i) + 1; }));
+  }
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
+  EXPECT_EQ(at, expected);
+  EXPECT_EQ(counts, std::vector<int>(6, 1)) << "one receive: the broker counted no retry";
+  EXPECT_EQ(Depth(*dlq_), 0);
+  EXPECT_TRUE(handler_.failures.empty());
+  EXPECT_TRUE(faulty_->visibility_changes().empty()) << "never released or delayed";
+  const auto stats = c->Stats();
+  EXPECT_EQ(stats.reran, 5);
+  EXPECT_EQ(stats.done, 1);
+  EXPECT_EQ(stats.retried, 0);
+  EXPECT_EQ(stats.failed, 0);
+}
+
+// Attempts are what the outage did not cause: after it, a provider failure still goes to the
+// DLQ after max_attempts receives, each retry delayed through the visibility as always.
+TEST_F(ConsumerTest, AProviderFailureAfterAnOutageStillDeadLettersAfterMaxAttempts) {
+  options_.max_attempts = 3;
+  options_.visibility_timeout = 120s;
+  faulty_->never_strands = true;  // received with the full lease: no extension call
+  std::mutex mu;
+  std::vector<int> counts;
+  handler_.fn = [&](const ReceivedMessage& m) {
+    std::lock_guard lock(mu);
+    counts.push_back(m.receive_count);
+    return counts.size() <= 2 ? HandlerOutcome::Unavailable("saving: UNAVAILABLE: down")
+                              : HandlerOutcome::Retry("provider 503");
+  };
+  SendN(1);
+  auto c = ManualConsumer();
+  c->Start();
+  ASSERT_TRUE(WaitingFor(750ms));
+  Advance(750ms);
+  ASSERT_TRUE(WaitingFor(2250ms));
+  Advance(1500ms);
+  // Then counted retries: attempt 1 -> 1 s, attempt 2 -> 2 s (as RetriesBackOff... above).
+  const std::vector<std::chrono::seconds> delays = {1s, 2s};
+  for (size_t i = 0; i < delays.size(); ++i) {
+    ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == i + 1; }));
+    Advance(delays[i]);
+  }
+  ASSERT_TRUE(Eventually([&] { return Depth(*dlq_) == 1 && Depth(*work_) == 0; }));
+  EXPECT_TRUE(c->Join());
+  EXPECT_EQ(counts, (std::vector<int>{1, 1, 1, 2, 3}));
+  EXPECT_EQ(faulty_->visibility_changes(), delays);
+  ASSERT_EQ(handler_.failures.size(), 1u);
+  EXPECT_EQ(handler_.failures[0].second, "gave up after 3 attempts: provider 503");
+  EXPECT_EQ(c->Stats().reran, 2);
+  EXPECT_EQ(c->Stats().failed, 1);
+}
+
+// Shutdown does not wait out an outage: a held message is released at once (visibility 0),
+// with its receive count untouched, and the join is clean.
+TEST_F(ConsumerTest, AMessageHeldByAnOutageIsReleasedAtShutdown) {
+  options_.visibility_timeout = 120s;
+  faulty_->never_strands = true;  // received with the full lease: no extension call
+  handler_.fn = [](const ReceivedMessage&) {
+    return HandlerOutcome::Unavailable("loading campaign: UNAVAILABLE: down");
+  };
+  SendN(1);
+  auto c = ManualConsumer();
+  c->Start();
+  ASSERT_TRUE(WaitingFor(750ms));
+  ShutdownReport report = c->Join(ticker_.Now() + 10s);
+  EXPECT_TRUE(report.clean());
+  EXPECT_EQ(handler_.calls, 1);
+  EXPECT_EQ(c->Stats().released, 1);
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{0s}));
+  auto again = work_->Receive(10, 0ms, 30s);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(again->front().receive_count, 2) << "received once before, by the engine";
+  EXPECT_EQ(Depth(*dlq_), 0);
+}
+
 }  // namespace
 }  // namespace dripr

@@ -49,7 +49,7 @@ TEST(DemoCampaigns, SpreadOverTheZipsEveryThirdWithoutAddress) {
 }
 
 TEST(DemoCampaigns, TheRealCentroidFileLoads) {
-  const std::string dir = testing::CtestEnv("DRIPR_DATA_DIR");
+  const std::string dir = testing::DataDir();
   ASSERT_FALSE(dir.empty());
   auto zips = ZipCentroids::LoadFile(dir + "/zip_codes.csv");
   ASSERT_TRUE(zips) << zips.error().ToString();

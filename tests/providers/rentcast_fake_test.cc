@@ -75,7 +75,7 @@ TEST_F(RentCastFakeTest, DensityVariesSoSomePlacesNeedAWiderRadius) {
 TEST_F(RentCastFakeTest, ZipCentroidsGiveRealZipsAndCityDensity) {
   fake::FakeRentCastConfig config;
   config.world.today = kTestToday;
-  const std::string data_dir = testing::CtestEnv("DRIPR_DATA_DIR");
+  const std::string data_dir = testing::DataDir();
   ASSERT_FALSE(data_dir.empty());
   config.zip_centroids_csv = data_dir + "/zip_codes.csv";
   ASSERT_TRUE(std::filesystem::exists(config.zip_centroids_csv)) << config.zip_centroids_csv;

@@ -27,7 +27,7 @@ Result<SampleProviderOptions> SampleOptions(const Vars& vars) {
   return c.sample;
 }
 
-std::string DataDir() { return testing::CtestEnv("DRIPR_DATA_DIR"); }
+using testing::DataDir;
 
 TEST(OpenProvider, DefaultsToSample) {
   auto p = Open((Vars{}));

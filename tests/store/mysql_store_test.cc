@@ -29,6 +29,7 @@
 #include "dripr/store/sqlite/sqlite_store.h"
 #include "networked_store_suite.h"
 #include "support/campaign_ids.h"
+#include "support/ctest_env.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -210,9 +211,7 @@ TEST_P(MysqlStoreTest, ConcurrentMigrationsAreHarmless) {
 }
 
 TEST_P(MysqlStoreTest, ZipCodesLoadInBulkOnce) {
-  const char* data = std::getenv("DRIPR_DATA_DIR");
-  ASSERT_NE(data, nullptr);
-  const std::string csv = std::string(data) + "/zip_codes.csv";
+  const std::string csv = testing::DataDir() + "/zip_codes.csv";
   ASSERT_TRUE(store_->LoadZipCodes(csv));
   auto c = store_->ZipCentroid("02139");
   ASSERT_TRUE(c);

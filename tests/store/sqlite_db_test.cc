@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "dripr/sqlite/db.h"
 
@@ -143,6 +144,50 @@ TEST_F(SqliteDbTest, OpenWithoutCreateLeavesAMissingFileMissing) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kUnavailable);
   EXPECT_FALSE(fs::exists(File("missing.db")));
+}
+
+// Several processes starting at once on a new file (e2e.test_mysql_multi_fetcher's fetchers)
+// all switch it to WAL; SQLite answers that switch's lock conflict with BUSY at once, without
+// the busy handler, so Open retries it. Processes, not threads: SQLite's locks are per
+// process. Each round forks openers that wait on one pipe and start when it closes.
+TEST_F(SqliteDbTest, ConcurrentFirstOpensOfANewFileAllSucceed) {
+  constexpr int kRounds = 40;
+  constexpr int kOpeners = 4;
+  int failed = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = File("new-" + std::to_string(round) + ".db");
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> pids;
+    for (int i = 0; i < kOpeners; ++i) {
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(go[1]);
+        char byte;
+        (void)!::read(go[0], &byte, 1);  // returns at EOF: every opener starts at once
+        auto c = Connection::Open(path, {});
+        if (!c) std::fprintf(stderr, "round %d: %s\n", round, c.error().ToString().c_str());
+        ::_exit(c ? 0 : 1);
+      }
+      pids.push_back(pid);
+    }
+    ::close(go[0]);
+    ::close(go[1]);
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+  }
+  EXPECT_EQ(failed, 0) << "opens failed (their errors are on stderr)";
+  // And the files are in WAL mode, whoever switched them.
+  auto c = Connection::Open(File("new-0.db"), {});
+  ASSERT_TRUE(c);
+  auto mode = (*c)->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode);
+  ASSERT_TRUE(mode->Step().value_or(false));
+  EXPECT_EQ(mode->Text(0), "wal");
 }
 
 TEST_F(SqliteDbTest, AWriteTransactionRefusesAFileThatWasRemoved) {

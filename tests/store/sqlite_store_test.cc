@@ -18,6 +18,7 @@
 #include "dripr/domain/event.h"
 #include "dripr/store/migrations/migrations.h"
 #include "support/campaign_ids.h"
+#include "support/ctest_env.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -364,15 +365,10 @@ TEST_F(SqliteStoreTest, SeveralProcessesShareOneFile) {
   EXPECT_EQ(*s->PendingOutboxCount(), 2 * kChildren * kPerChild);
 }
 
-std::string DataDir() {
-  if (const char* d = std::getenv("DRIPR_DATA_DIR"); d != nullptr && *d != 0) return d;
-  return (std::filesystem::path(DRIPR_SOURCE_DIR) / "data").string();
-}
-
 TEST_F(SqliteStoreTest, LoadsTheShippedZipCentroids) {
   auto s = Open();
   ASSERT_TRUE(s->Migrate());
-  const std::string csv = DataDir() + "/zip_codes.csv";
+  const std::string csv = testing::DataDir() + "/zip_codes.csv";
   auto t0 = std::chrono::steady_clock::now();
   auto loaded = s->LoadZipCodes(csv);
   auto took =

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace dripr::testing {
@@ -20,5 +21,15 @@ inline std::string CtestEnv(const char* name) {
   }
   return value;
 }
+
+#ifdef DRIPR_SOURCE_DIR
+// The shipped data directory (zip_codes.csv, ...): DRIPR_DATA_DIR when set (ctest sets it),
+// else the source tree's data/ that the suite was built from (DRIPR_SOURCE_DIR, a compile
+// definition of every unit suite): a test binary run by hand, outside ctest, finds it too.
+inline std::string DataDir() {
+  if (const char* d = std::getenv("DRIPR_DATA_DIR"); d != nullptr && *d != '\0') return d;
+  return (std::filesystem::path(DRIPR_SOURCE_DIR) / "data").string();
+}
+#endif
 
 }  // namespace dripr::testing

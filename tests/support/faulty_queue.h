@@ -1,6 +1,8 @@
 #pragma once
 // A Queue wrapper that forwards to a real queue and injects faults on demand (LevelDB's
-// EnvWrapper/SpecialEnv pattern): failed receives and deletes, and a record of calls.
+// EnvWrapper/SpecialEnv pattern): failed receives and deletes, and a record of calls. Every
+// Queue method is forwarded, the optional ones too (Browse, AckInNextTransaction), so a test
+// through the wrapper sees the wrapped backend's behaviour.
 
 #include <atomic>
 #include <mutex>
@@ -61,6 +63,10 @@ class FaultyQueue : public Queue {
   }
   Result<QueueStats> Stats() override { return target_.Stats(); }
   Status Purge() override { return target_.Purge(); }
+  Result<std::optional<std::vector<ReceivedMessage>>> Browse() override { return target_.Browse(); }
+  std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) override {
+    return target_.AckInNextTransaction(receipt);
+  }
 
   std::vector<std::chrono::seconds> visibility_changes() {
     std::lock_guard lock(mu_);

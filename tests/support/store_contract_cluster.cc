@@ -141,7 +141,7 @@ TEST_P(StoreContractTest, MarketFlightOfADeadHolderIsTakenOverAfterItsLease) {
 
   auto refused = flights.Begin("02139", 24h);
   ASSERT_FALSE(refused) << "the lease is held and the wait limit is 0";
-  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(refused.error().code, ErrorCode::kDeadlineExceeded);
   EXPECT_THAT(refused.error().message, HasSubstr("zip 02139"));
 
   clock_.Advance(10s);

@@ -23,15 +23,17 @@ std::atomic<LogFormat> g_format{LogFormat::kText};
 thread_local const LogFields* t_fields = nullptr;
 
 // Every spdlog level by its JSON name ("err" is written "error").
-constexpr auto kLevelNames = EnumNames<spdlog::level::level_enum>({
-    {spdlog::level::trace, "trace"},
-    {spdlog::level::debug, "debug"},
-    {spdlog::level::info, "info"},
-    {spdlog::level::warn, "warn"},
-    {spdlog::level::err, "error"},
-    {spdlog::level::critical, "critical"},
-    {spdlog::level::off, "off"},
-});
+constexpr auto kLevelNames = EnumNames<spdlog::level::level_enum>(
+    {
+        {spdlog::level::trace, "trace"},
+        {spdlog::level::debug, "debug"},
+        {spdlog::level::info, "info"},
+        {spdlog::level::warn, "warn"},
+        {spdlog::level::err, "error"},
+        {spdlog::level::critical, "critical"},
+        {spdlog::level::off, "off"},
+    },
+    spdlog::level::n_levels);
 
 // RFC 3339 in UTC with milliseconds: 2026-11-30T13:40:00.123Z.
 std::string Rfc3339(spdlog::log_clock::time_point t) {

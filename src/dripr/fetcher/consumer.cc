@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 #include "dripr/core/enum_names.h"
 #include "dripr/core/log.h"
@@ -22,6 +24,7 @@ constexpr auto kVerdictNames = EnumNames<Verdict>({
     {Verdict::kDone, "done"},
     {Verdict::kRetry, "retry"},
     {Verdict::kFail, "failed"},
+    {Verdict::kUnavailable, "unavailable"},
 });
 
 }  // namespace
@@ -65,6 +68,7 @@ void Consumer::Start() {
       std::lock_guard lock(mu_);
       --receivers_running_;
       receivers_cv_.notify_all();
+      held_cv_.notify_all();  // held messages are released once no receive loop is left
     });
   }
 }
@@ -75,6 +79,7 @@ void Consumer::RequestStop() {
     std::lock_guard lock(mu_);
     slots_cv_.notify_all();
     work_cv_.notify_all();
+    held_cv_.notify_all();
   }
   queue_.CancelReceives();
 }
@@ -143,6 +148,7 @@ ConsumerStats Consumer::Stats() const {
   s.lease_extensions = counters_.lease_extensions;
   s.delete_errors = counters_.delete_errors;
   s.receive_errors = counters_.receive_errors;
+  s.reran = counters_.reran;
   std::lock_guard lock(mu_);
   s.in_flight = slots_used_;
   return s;
@@ -243,47 +249,73 @@ void Consumer::WorkerLoop() {
   }
 }
 
+int64_t Consumer::FailureStreak::Failed() {
+  std::lock_guard lock(mu_);
+  const auto now = ticker_.Now();
+  if (++failures_ == 1 || now - logged_ >= kEvery) {
+    logged_ = now;
+    return failures_;
+  }
+  return 0;
+}
+
+int64_t Consumer::FailureStreak::Ended() {
+  std::lock_guard lock(mu_);
+  return std::exchange(failures_, 0);
+}
+
 // While the broker is unreachable every receive loop fails about once a second: the first
 // failure is logged, then one line every 30 s with the count, and one when it works again.
 void Consumer::NoteReceiveResult(const Error* error) {
-  std::lock_guard lock(receive_log_mu_);
-  const auto now = ticker_.Now();
   if (error == nullptr) {
-    if (receive_failures_ > 0) {
-      DRIPR_LOG_INFO("[{}] receiving again after {} failed attempts", name_, receive_failures_);
+    if (const int64_t n = receive_failures_.Ended(); n > 0) {
+      DRIPR_LOG_INFO("[{}] receiving again after {} failed attempts", name_, n);
     }
-    receive_failures_ = 0;
     return;
   }
-  if (++receive_failures_ == 1 || now - receive_failure_logged_ >= std::chrono::seconds(30)) {
+  if (const int64_t n = receive_failures_.Failed(); n > 0) {
     DRIPR_LOG_WARN("[{}] receive failed: {}{}", name_, error->ToString(),
-                   receive_failures_ == 1
-                       ? " (retrying)"
-                       : " (" + std::to_string(receive_failures_) + " failures so far)");
-    receive_failure_logged_ = now;
+                   n == 1 ? " (retrying)" : " (" + std::to_string(n) + " failures so far)");
   }
 }
 
+HandlerOutcome Consumer::RunHandler(const ReceivedMessage& m, bool& acked_in_transaction) {
+  // Transactional consume: on the embedded default the handler's commit deletes the message
+  // too (Queue::AckInNextTransaction); then no separate acknowledgement is sent.
+  auto in_tx_ack = queue_.AckInNextTransaction(m.receipt_handle);
+  HandlerOutcome out;
+  try {
+    out = handler_.Handle(m);
+  } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
+    out = HandlerOutcome::Retry(std::string("handler threw: ") + e.what());
+  } catch (...) {
+    out = HandlerOutcome::Retry("handler threw a non-standard exception");
+  }
+  acked_in_transaction = in_tx_ack != nullptr && in_tx_ack->committed();
+  return out;
+}
+
 void Consumer::Process(const ReceivedMessage& m) {
-  const auto start = ticker_.Now();
   if (m.sent_at != SysTime{}) {
     metrics_.event_age.Observe(std::max(
         0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - m.sent_at).count()));
   }
-  HandlerOutcome out;
-  // Transactional consume: on the embedded default the handler's commit deletes the message
-  // too (Queue::AckInNextTransaction); then no separate acknowledgement is sent.
+  auto start = ticker_.Now();
   bool acked_in_transaction = false;
-  {
-    auto in_tx_ack = queue_.AckInNextTransaction(m.receipt_handle);
-    try {
-      out = handler_.Handle(m);
-    } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
-      out = HandlerOutcome::Retry(std::string("handler threw: ") + e.what());
-    } catch (...) {
-      out = HandlerOutcome::Retry("handler threw a non-standard exception");
+  HandlerOutcome out = RunHandler(m, acked_in_transaction);
+  // The store or the bus is down: not this message's fault. It stays leased here and runs
+  // again after a backoff, as often as the outage needs; its receive count does not move,
+  // so neither this engine's max_attempts nor the broker's redrive counts the outage.
+  for (int n = 1; out.verdict == Verdict::kUnavailable; ++n) {
+    if (!WaitToRunAgain(m, n, out.reason)) break;
+    ++counters_.reran;
+    start = ticker_.Now();
+    out = RunHandler(m, acked_in_transaction);
+  }
+  if (out.verdict != Verdict::kUnavailable) {
+    if (const int64_t failures = unavailable_.Ended(); failures > 0) {
+      DRIPR_LOG_INFO("[{}] store available again after {} failed handler runs", name_, failures);
     }
-    acked_in_transaction = in_tx_ack != nullptr && in_tx_ack->committed();
   }
   if (out.verdict == Verdict::kRetry && m.receive_count >= options_.max_attempts) {
     out = HandlerOutcome::Failure(
@@ -303,11 +335,63 @@ void Consumer::Process(const ReceivedMessage& m) {
     case Verdict::kFail:
       GiveUp(m, out.reason);
       break;
+    case Verdict::kUnavailable:
+      // Held until shutdown, or its lease lapsed: given back without an attempt counted here
+      // (the next receive counts one on the broker: docs/decisions/consumer.md).
+      if (LeaseHeld(m.receipt_handle)) {
+        DropLease(m.receipt_handle);
+        if (auto st = queue_.ChangeVisibility(m.receipt_handle, seconds(0)); !st) {
+          DRIPR_LOG_WARN("[{}] could not release {} (it reappears after its lease): {}", name_,
+                         m.message_id, st.error().ToString());
+        }
+        ++counters_.released;
+        out.reason += "; released at shutdown";
+      } else {
+        DropLease(m.receipt_handle);
+        out.reason += "; its lease lapsed, left to the broker";
+      }
+      break;
   }
-  // Outcome point: handled, with verdict and duration.
+  // Outcome point: handled, with verdict and duration (of the last handler run).
   const auto elapsed = std::chrono::duration<double>(ticker_.Now() - start);
   metrics_.handler_duration.Observe(elapsed.count());
   LogHandled(m, out, elapsed.count() * 1000.0);
+}
+
+bool Consumer::WaitToRunAgain(const ReceivedMessage& m, int n, const std::string& why) {
+  const auto delay = UnavailableBackoff(n);
+  const int held = ++held_;
+  if (const int64_t failures = unavailable_.Failed(); failures > 0) {
+    DRIPR_LOG_WARN(
+        "[{}] store unavailable: {} ({} message(s) held, each run again after a "
+        "backoff without using an attempt; {} failed run(s) so far)",
+        name_, why, held, failures);
+  }
+  bool stopped;
+  {
+    std::unique_lock lock(mu_);
+    stopped = ticker_.WaitUntil(lock, held_cv_, ticker_.Now() + delay,
+                                [&] { return stopping_ && receivers_running_ == 0; });
+  }
+  --held_;
+  return !stopped && LeaseHeld(m.receipt_handle);
+}
+
+bool Consumer::LeaseHeld(const std::string& receipt) {
+  const auto now = ticker_.Now();
+  std::lock_guard lock(lease_mu_);
+  auto it = leases_.find(receipt);
+  return it != leases_.end() && it->second.expires > now;
+}
+
+// d = min(base * 2^(n-1), unavailable_backoff_cap), then somewhere in [d/2, d] (equal jitter:
+// the held messages of several fetchers do not all hit a returning database at once).
+std::chrono::milliseconds Consumer::UnavailableBackoff(int n) {
+  const double base = static_cast<double>(options_.backoff_base.count());
+  const double cap = static_cast<double>(
+      std::chrono::duration_cast<milliseconds>(options_.unavailable_backoff_cap).count());
+  const double delay = std::min(base * static_cast<double>(1 << std::clamp(n - 1, 0, 20)), cap);
+  return milliseconds(std::max<int64_t>(1, std::llround(random_.Uniform(delay / 2, delay))));
 }
 
 std::chrono::seconds Consumer::Backoff(int receive_count) {

@@ -2,7 +2,9 @@
 // The consumer engine (docs/contracts.md §5): per queue, receive loops with batch receive and long
 // polling feed a bounded worker pool; a lease manager keeps in-flight messages invisible;
 // acknowledgements are batched; retryable failures back off through the visibility
-// timeout; failures are copied to the DLQ with their reason, then deleted.
+// timeout; failures are copied to the DLQ with their reason, then deleted. A handler whose
+// store (or bus) is unavailable runs again in place, without using an attempt
+// (docs/decisions/consumer.md).
 // Generic over the Queue interface: it runs unchanged on the embedded bus and on SQS.
 // Every timing decision (backoff, leases, log throttling, the shutdown deadline) reads the
 // injected Ticker, and retry jitter the injected Random, so tests run on a manual clock.
@@ -39,9 +41,12 @@ struct ConsumerOptions {
   // that never strands a receive's messages (the embedded bus): the full lease at once.
   std::chrono::seconds receive_visibility{5};
   int max_in_flight = 16;  // worker threads, started on demand; no receive when all busy
-  int max_attempts = 4;    // receives before a retryable error is a failure
+  int max_attempts = 4;    // receives before a kRetry is a failure (kUnavailable uses none)
   std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
   std::chrono::seconds backoff_cap{300};
+  // Verdict::kUnavailable: the handler runs again in place after base * 2^(n-1), jittered,
+  // capped here, so work resumes within this long of the store's return.
+  std::chrono::seconds unavailable_backoff_cap{30};
   std::chrono::milliseconds ack_flush_interval{20};       // deletes are batched up to this long
   std::chrono::milliseconds shutdown_deadline{25000};     // for Join() without a deadline
   std::chrono::milliseconds receive_error_backoff{1000};  // after a failed Receive
@@ -49,8 +54,12 @@ struct ConsumerOptions {
 
 enum class Verdict {
   kDone,   // delete the message
-  kRetry,  // transient problem: make it visible again after a backoff
+  kRetry,  // transient problem: make it visible again after a backoff; counts as an attempt
   kFail,   // permanent: copy to the DLQ with the reason, then delete
+  // The pipeline's own store or bus is unavailable (an outage, not this message's fault): the
+  // engine keeps the message leased and runs the handler again after a backoff, for as long
+  // as the outage lasts; no attempt is used and the receive count does not move.
+  kUnavailable,
 };
 
 struct HandlerOutcome {
@@ -66,6 +75,9 @@ struct HandlerOutcome {
   }
   static HandlerOutcome Failure(std::string why, CampaignId campaign = {}) {
     return {Verdict::kFail, std::move(why), std::move(campaign)};
+  }
+  static HandlerOutcome Unavailable(std::string why, CampaignId campaign = {}) {
+    return {Verdict::kUnavailable, std::move(why), std::move(campaign)};
   }
 };
 
@@ -91,6 +103,7 @@ struct ConsumerStats {
   int64_t retried = 0;
   int64_t failed = 0;
   int64_t released = 0;  // given back at shutdown (visibility 0)
+  int64_t reran = 0;     // handler runs repeated in place after Verdict::kUnavailable
   int64_t lease_extensions = 0;
   int64_t delete_errors = 0;
   int64_t receive_errors = 0;
@@ -152,6 +165,12 @@ class Consumer {
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
+  // One handler call; sets `acked_in_transaction` when its commit deleted the message.
+  HandlerOutcome RunHandler(const ReceivedMessage& m, bool& acked_in_transaction);
+  // After the n-th kUnavailable in a row: waits the in-place backoff. False when the message
+  // is no longer to be held: stopping, or its lease lapsed (it is someone else's by now).
+  bool WaitToRunAgain(const ReceivedMessage& m, int n, const std::string& why);
+  bool LeaseHeld(const std::string& receipt);
   void LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, double ms);
   void RetryLater(const ReceivedMessage& m, const std::string& why);
   void GiveUp(const ReceivedMessage& m, const std::string& reason);
@@ -164,9 +183,28 @@ class Consumer {
   void DropLease(const std::string& receipt);
   void Release(const std::vector<ReceivedMessage>& ms);
   std::chrono::seconds Backoff(int receive_count);
+  std::chrono::milliseconds UnavailableBackoff(int n);
   bool FlushAcks(std::unique_lock<std::mutex>& lock);
   // Logs receive failures without flooding the log (null: the receive worked).
   void NoteReceiveResult(const Error* error);
+
+  // A run of consecutive failures of one kind, logged without flooding: the first one, then
+  // one line per `every` with the count so far, and one line when it works again.
+  class FailureStreak {
+   public:
+    explicit FailureStreak(Ticker& ticker) : ticker_(ticker) {}
+    // Counts a failure; returns the count so far when this one is to be logged, else 0.
+    int64_t Failed();
+    // Ends the run; returns how many failures it had (0: there was none).
+    int64_t Ended();
+
+   private:
+    static constexpr std::chrono::seconds kEvery{30};
+    Ticker& ticker_;
+    std::mutex mu_;
+    int64_t failures_ = 0;        // guarded by mu_
+    Ticker::TimePoint logged_{};  // guarded by mu_
+  };
   void StopLeaseLoop();
   void StopAckLoop();
 
@@ -186,9 +224,9 @@ class Consumer {
   std::atomic<bool> joined_{false};
   ShutdownReport join_report_;  // written by the first Join
 
-  std::mutex receive_log_mu_;
-  int64_t receive_failures_ = 0;                // consecutive; guarded by receive_log_mu_
-  Ticker::TimePoint receive_failure_logged_{};  // guarded by receive_log_mu_
+  FailureStreak receive_failures_{ticker_};
+  FailureStreak unavailable_{ticker_};  // handler runs that met an unavailable store
+  std::atomic<int> held_{0};            // messages waiting to run again in place
 
   // Pool state, guarded by mu_.
   mutable std::mutex mu_;
@@ -196,6 +234,7 @@ class Consumer {
   std::condition_variable work_cv_;       // work queued / stopping
   std::condition_variable idle_cv_;       // running_ dropped
   std::condition_variable receivers_cv_;  // receivers_running_ dropped
+  std::condition_variable held_cv_;       // stopping (wakes messages waiting to run again)
   int receivers_running_ = 0;             // guarded by mu_
   int slots_used_ = 0;                // guarded by mu_; reserved for a receive + queued + running
   int running_ = 0;                   // guarded by mu_
@@ -222,7 +261,7 @@ class Consumer {
 
   struct Counters {
     std::atomic<int64_t> received{0}, done{0}, retried{0}, failed{0}, released{0},
-        lease_extensions{0}, delete_errors{0}, receive_errors{0};
+        lease_extensions{0}, delete_errors{0}, receive_errors{0}, reran{0};
   } counters_;
 };
 

@@ -15,10 +15,39 @@ std::string Miles(double r) {
   return buf;
 }
 
-// Classifies a provider or store error into the engine's verdicts (docs/contracts.md §5).
+// Classifies a provider error into the engine's verdicts (docs/contracts.md §5): transient
+// ones are retried as attempts, the others are failures.
 HandlerOutcome FromError(const Error& e, const std::string& what, const CampaignId& campaign) {
   if (e.Retryable()) return HandlerOutcome::Retry(what + ": " + e.ToString(), campaign);
   return HandlerOutcome::Failure(what + ": " + e.ToString(), campaign);
+}
+
+// A store error. What the stores map connection loss, a restarting server, a busy SQLite
+// file and lock timeouts/deadlocks to (kUnavailable, kAborted), still failing after the
+// store's own retries (DRIPR_DB_RETRY_SECONDS), is an outage of the pipeline, not a problem
+// of this message: the engine runs it again in place without using an attempt
+// (docs/decisions/consumer.md). Anything else is classified as a provider error is.
+bool StoreOutage(const Error& e) {
+  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kAborted;
+}
+
+HandlerOutcome FromStoreError(const Error& e, const std::string& what, const CampaignId& campaign) {
+  if (StoreOutage(e)) return HandlerOutcome::Unavailable(what + ": " + e.ToString(), campaign);
+  return FromError(e, what, campaign);
+}
+
+// A provider error. The cluster's request budget lives in the store (fetcher/cluster_budget.h),
+// so a store outage can come back from the provider too: a transient provider error is checked
+// against the store (one read), and is the store's outage when the store is down as well.
+HandlerOutcome FromProviderError(HandlerContext& ctx, const Error& e, const std::string& what,
+                                 const CampaignId& campaign) {
+  if (e.Retryable()) {
+    if (auto alive = ctx.store.GetCampaign(campaign); !alive && StoreOutage(alive.error())) {
+      return HandlerOutcome::Unavailable(
+          what + ": " + e.ToString() + "; the store too: " + alive.error().ToString(), campaign);
+    }
+  }
+  return FromError(e, what, campaign);
 }
 
 struct Loaded {
@@ -43,7 +72,7 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
       }
       return HandlerOutcome::Failure("unknown campaign " + id.str(), id);
     }
-    return FromError(c.error(), "loading campaign", id);
+    return FromStoreError(c.error(), "loading campaign", id);
   }
   if (c->status != CampaignStatus::kWaitingForData) {
     return HandlerOutcome::Done("stale: campaign is " + std::string(ToString(c->status)), id);
@@ -64,14 +93,14 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   if (part == DataPart::kLocalMarketData) return std::nullopt;  // needs no location
 
   auto prop = ctx.store.GetProperty(id);
-  if (!prop) return FromError(prop.error(), "loading property", id);
+  if (!prop) return FromStoreError(prop.error(), "loading property", id);
   if (*prop) {
     out.scoring.subject = (*prop)->location;
     out.scoring.subject_value = (*prop)->current_value;
     return std::nullopt;
   }
   auto centroid = ctx.store.ZipCentroid(c->zip_code);
-  if (!centroid) return FromError(centroid.error(), "looking up zip centroid", id);
+  if (!centroid) return FromStoreError(centroid.error(), "looking up zip centroid", id);
   if (!*centroid) {
     return HandlerOutcome::Failure(
         "no coordinates for zip " + c->zip_code + " (no-address campaign and zip not in zip_codes)",
@@ -85,7 +114,7 @@ HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data
                       const std::string& summary) {
   const CampaignId& id = l.campaign.id;
   auto r = ctx.store.CompletePart(id, l.cycle, data);
-  if (!r) return FromError(r.error(), "saving " + Part(data.part), id);
+  if (!r) return FromStoreError(r.error(), "saving " + Part(data.part), id);
   if (!r->changed) return HandlerOutcome::Done("stale at commit: " + r->reason, id);
   std::string done = summary;
   if (r->campaign.status == CampaignStatus::kReadyToCreateEmail)
@@ -105,7 +134,7 @@ HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int r
   for (int attempt = 0;; ++attempt) {
     SearchArea area{l.scoring.subject, radius, l.campaign.zip_code};
     auto r = fetch(area);
-    if (!r) return FromError(r.error(), "fetching " + Part(part), l.campaign.id);
+    if (!r) return FromProviderError(ctx, r.error(), "fetching " + Part(part), l.campaign.id);
     found = std::move(*r);
     if (found.size() >= o.min_results) break;
     if (attempt >= o.max_widenings) {
@@ -140,12 +169,13 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   std::optional<MarketData> cached;
   if (ctx.market_flights != nullptr) {
     auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse);
-    if (!turn) return FromError(turn.error(), "waiting for market data", l.campaign.id);
+    // Begin's own give-up (another caller still fetching) is kDeadlineExceeded: an attempt.
+    if (!turn) return FromStoreError(turn.error(), "waiting for market data", l.campaign.id);
     cached = std::move(turn->stored);
     flight = std::move(turn->flight);
   } else {
     auto stored = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
-    if (!stored) return FromError(stored.error(), "loading market data", l.campaign.id);
+    if (!stored) return FromStoreError(stored.error(), "loading market data", l.campaign.id);
     cached = std::move(*stored);
   }
   std::string summary;
@@ -157,7 +187,7 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
       if (fresh.error().code == ErrorCode::kNotFound) {
         return HandlerOutcome::Failure("no market data for zip " + zip, l.campaign.id);
       }
-      return FromError(fresh.error(), "fetching market data", l.campaign.id);
+      return FromProviderError(ctx, fresh.error(), "fetching market data", l.campaign.id);
     }
     fresh->zip_code = zip;
     fresh->created_at = ctx.clock.Now();

@@ -82,9 +82,12 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
     if (now >= deadline) {
       std::lock_guard lock(mu_);
       ++waited_;
-      return Fail(ErrorCode::kUnavailable, "market data for zip " + zip +
-                                               " is still being fetched by another caller after " +
-                                               std::to_string(options_.max_wait.count()) + " s");
+      // kDeadlineExceeded, not kUnavailable: the store answered; another caller is slow. The
+      // engine retries it as an attempt, unlike a store outage (docs/decisions/consumer.md).
+      return Fail(ErrorCode::kDeadlineExceeded,
+                  "market data for zip " + zip +
+                      " is still being fetched by another caller after " +
+                      std::to_string(options_.max_wait.count()) + " s");
     }
     std::unique_lock lock(mu_);
     ticker_.WaitUntil(lock, ended_cv_, std::min(now + options_.poll_interval, deadline),

@@ -27,7 +27,7 @@ struct MarketFlightOptions {
   // How often a waiter looks for the data and for a free lease (a flight of this process
   // ending wakes its waiters at once).
   std::chrono::milliseconds poll_interval{250};
-  // A waiter gives up (kUnavailable, retried by the consumer engine) after this long. Longer
+  // A waiter gives up (kDeadlineExceeded, retried by the consumer engine) after this long. Longer
   // than a provider call may take (RENTCAST_DEADLINE_SECONDS, 60 by default).
   std::chrono::seconds max_wait{90};
 };

@@ -230,7 +230,17 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& raw_path
   // crashes in WAL mode (a power cut may lose the last commits, never corrupt the file).
   std::string setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
   if (options.foreign_keys) setup += " PRAGMA foreign_keys=ON;";
+  // Switching a new file to WAL takes its exclusive lock, and SQLite answers a conflict there
+  // (another process opening the same new file at the same moment) with BUSY at once, without
+  // its busy handler: so BUSY is retried here, in short pauses, for up to the busy timeout.
+  constexpr int kPauseMs = 10;
   auto ok = conn->Exec(setup);
+  for (int64_t waited = 0; !ok && waited < options.busy_timeout.count(); waited += kPauseMs) {
+    const int primary = sqlite3_errcode(db);
+    if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) break;
+    sqlite3_sleep(kPauseMs);
+    ok = conn->Exec(setup);
+  }
   if (!ok) return Fail(ok.error().Wrap("open sqlite database " + path));
   return conn;
 }
