@@ -2,8 +2,10 @@
 // Versioned schema migrations (docs/contracts.md §3). Every SQL dialect has its own SQL for the
 // SAME versions and the same tables/columns; kLatestSchemaVersion is the one place that says how
 // far the lists go, MigrationList the one place that numbers and names them. A new migration
-// bumps the constant, adds its name to MigrationList and its SQL to every dialect. The SQL of a
-// version already shipped never changes: tests/store/migrations_test.cc pins it.
+// bumps the constant, adds its name to MigrationList and its SQL to every dialect: written once
+// from the Dialect's types where it can be (as V2Sql, V3Sql), by hand in each dialect where it
+// cannot. The SQL of a version already shipped never changes: tests/store/migrations_test.cc
+// pins it.
 //
 // Bookkeeping table (every dialect): schema_migrations(version INTEGER PRIMARY KEY,
 // applied_at TEXT NOT NULL), one row per applied migration.
