@@ -1,13 +1,33 @@
-// TruncateUtf8: cuts for storage and output never split a UTF-8 character.
+// LineReader splits text into numbered lines; TruncateUtf8: cuts for storage and output never
+// split a UTF-8 character.
 
 #include "dripr/core/text.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dripr {
 namespace {
+
+// Each line LineReader returns, with its number.
+std::vector<std::pair<int, std::string>> LinesOf(std::string_view text) {
+  std::vector<std::pair<int, std::string>> out;
+  LineReader lines(text);
+  for (std::string_view line; lines.Next(line);) out.emplace_back(lines.number(), line);
+  return out;
+}
+
+TEST(LineReader, SplitsAtNewlinesAndCountsALastLineWithoutOne) {
+  using L = std::vector<std::pair<int, std::string>>;
+  EXPECT_EQ(LinesOf(""), L{});
+  EXPECT_EQ(LinesOf("\n"), (L{{1, ""}}));
+  EXPECT_EQ(LinesOf("a\nb"), (L{{1, "a"}, {2, "b"}}));
+  EXPECT_EQ(LinesOf("a\nb\n"), (L{{1, "a"}, {2, "b"}}));
+  EXPECT_EQ(LinesOf("a\r\n\n c"), (L{{1, "a\r"}, {2, ""}, {3, " c"}}));
+}
 
 TEST(TruncateUtf8, NeverSplitsACharacter) {
   const std::string e = "\xc3\xa9";              // é, 2 bytes

@@ -33,18 +33,11 @@ bool ValidName(std::string_view n) {
 Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
                                                         std::string_view origin) {
   std::map<std::string, std::string> out;
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = Trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
-    if (line.empty() || line[0] == '#') {
-      if (end == text.size()) break;
-      continue;
-    }
+  LineReader lines(text);
+  for (std::string_view raw; lines.Next(raw);) {
+    const int line_no = lines.number();
+    std::string_view line = Trim(raw);
+    if (line.empty() || line[0] == '#') continue;
     if (line.starts_with("export ")) line = Trim(line.substr(7));
     size_t eq = line.find('=');
     std::string_view name = eq == std::string_view::npos ? line : Trim(line.substr(0, eq));
@@ -68,7 +61,6 @@ Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
       value = Trim(value.substr(0, hash));
     }
     out[std::string(name)] = std::string(value);
-    if (end == text.size()) break;
   }
   return out;
 }

@@ -75,51 +75,36 @@ struct MetricSpec {
 // Every metric dripr exports.
 const std::vector<MetricSpec>& MetricCatalogue();
 
-// Handles: cheap to copy, valid as long as the Metrics they came from; default-constructed
-// (or resolved through a null Metrics*) they do nothing.
-class MetricCounter {
+// A handle on one metric: cheap to copy, valid as long as the Metrics it came from;
+// default-constructed (or resolved through a null Metrics*) it does nothing and reads 0. A
+// call compiles for the kinds that have it (a counter has no Set, a histogram no Value).
+template <class M>
+class MetricHandle {
  public:
-  MetricCounter() = default;
-  explicit MetricCounter(prometheus::Counter* c) : c_(c) {}
-  void Increment(double by = 1) const {
-    if (c_ != nullptr) c_->Increment(by);
-  }
-  double Value() const { return c_ != nullptr ? c_->Value() : 0; }
+  MetricHandle() = default;
+  explicit MetricHandle(M* m) : m_(m) {}
 
- private:
-  prometheus::Counter* c_ = nullptr;
-};
-
-class MetricGauge {
- public:
-  MetricGauge() = default;
-  explicit MetricGauge(prometheus::Gauge* g) : g_(g) {}
-  void Set(double v) const {
-    if (g_ != nullptr) g_->Set(v);
-  }
   void Increment(double by = 1) const {
-    if (g_ != nullptr) g_->Increment(by);
+    if (m_ != nullptr) m_->Increment(by);
   }
   void Decrement(double by = 1) const {
-    if (g_ != nullptr) g_->Decrement(by);
+    if (m_ != nullptr) m_->Decrement(by);
   }
-  double Value() const { return g_ != nullptr ? g_->Value() : 0; }
-
- private:
-  prometheus::Gauge* g_ = nullptr;
-};
-
-class MetricHistogram {
- public:
-  MetricHistogram() = default;
-  explicit MetricHistogram(prometheus::Histogram* h) : h_(h) {}
+  void Set(double v) const {
+    if (m_ != nullptr) m_->Set(v);
+  }
   void Observe(double v) const {
-    if (h_ != nullptr) h_->Observe(v);
+    if (m_ != nullptr) m_->Observe(v);
   }
+  double Value() const { return m_ != nullptr ? m_->Value() : 0; }
 
  private:
-  prometheus::Histogram* h_ = nullptr;
+  M* m_ = nullptr;
 };
+
+using MetricCounter = MetricHandle<prometheus::Counter>;
+using MetricGauge = MetricHandle<prometheus::Gauge>;
+using MetricHistogram = MetricHandle<prometheus::Histogram>;
 
 // A loop's proof of life for GET /healthz. The loop calls Beat() every time round; a
 // heartbeat whose last beat is older than its `max_silence` is reported as wedged.

@@ -155,4 +155,14 @@ std::string Excerpt(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+bool LineReader::Next(std::string_view& line) {
+  if (pos_ >= text_.size()) return false;
+  size_t end = text_.find('\n', pos_);
+  if (end == std::string_view::npos) end = text_.size();
+  line = text_.substr(pos_, end - pos_);
+  pos_ = end + 1;
+  ++number_;
+  return true;
+}
+
 }  // namespace dripr

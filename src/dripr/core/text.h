@@ -10,6 +10,24 @@
 
 namespace dripr {
 
+// The lines of `text`, split at '\n' (not included; a '\r' before it stays): a last line
+// without '\n' counts, so "a\nb" and "a\nb\n" both have two lines, "" has none.
+//   LineReader lines(text);
+//   for (std::string_view line; lines.Next(line);) { ... lines.number() ... }
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  // The next line into `line`; false after the last one.
+  bool Next(std::string_view& line);
+  // The 1-based number of the line Next returned last.
+  int number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  int number_ = 0;
+};
+
 // Quoted echo of untrusted text: at most 40 bytes, anything outside printable ASCII (and
 // quotes/backslashes) escaped as \xNN, so hostile input can never put control bytes or
 // megabytes into a log line. E.g. "ab\x0a..." .

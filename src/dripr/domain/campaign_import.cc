@@ -132,14 +132,9 @@ void ParseCsv(std::string_view text, ImportFile& out,
 
 void ParseJsonLines(std::string_view text, ImportFile& out,
                     const std::function<void(int, const CampaignFields&)>& add) {
-  size_t pos = 0;
-  int line = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line;
+  LineReader lines(text);
+  for (std::string_view l; lines.Next(l);) {
+    const int line = lines.number();
     while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) {
       l.remove_suffix(1);
     }

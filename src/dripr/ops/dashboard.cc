@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dripr/core/number.h"
+#include "dripr/core/text.h"
 #include "dripr/ops/assets.h"
 
 namespace dripr {
@@ -144,12 +145,8 @@ void AddDashboardPages(OpsServer& server) {
 json MetricSamples(std::string_view exposition, std::span<const std::string_view> names) {
   json out = json::object();
   for (auto n : names) out[std::string(n)] = json::array();
-  size_t start = 0;
-  while (start < exposition.size()) {
-    size_t end = exposition.find('\n', start);
-    if (end == std::string_view::npos) end = exposition.size();
-    std::string_view line = exposition.substr(start, end - start);
-    start = end + 1;
+  LineReader lines(exposition);
+  for (std::string_view line; lines.Next(line);) {
     if (line.empty() || line[0] == '#') continue;
     std::string name;
     json labels;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -97,6 +98,13 @@ class Statement {
   Result<bool> Step();
   // Steps to completion, ignoring rows (INSERT/UPDATE/DELETE).
   Status Run();
+  // Steps through every row, calling `fn(*this)` on each. `fn` returns nothing or a Status;
+  // its first failure, or a failed step, ends the walk and is returned.
+  template <class Fn>
+  Status ForEachRow(Fn fn);
+  // Every row read by `read(*this)` (returning T or Result<T>), in order; the first failure.
+  template <class T, class Read>
+  Result<std::vector<T>> ReadAll(Read read);
 
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -112,6 +120,31 @@ class Statement {
   int next_param_ = 1;
   int bind_error_ = SQLITE_OK;
 };
+
+template <class Fn>
+Status Statement::ForEachRow(Fn fn) {
+  while (true) {
+    DRIPR_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Ok();
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, Statement&>>) {
+      fn(*this);
+    } else {
+      DRIPR_TRY(fn(*this));
+    }
+  }
+}
+
+template <class T, class Read>
+Result<std::vector<T>> Statement::ReadAll(Read read) {
+  std::vector<T> out;
+  DRIPR_TRY(ForEachRow([&](Statement& s) -> Status {
+    Result<T> value = read(s);
+    if (!value) return Fail(value.error());
+    out.push_back(std::move(*value));
+    return Ok();
+  }));
+  return out;
+}
 
 struct ConnectionOptions {
   // How long a statement waits for another connection's lock before failing with BUSY.

@@ -8,6 +8,21 @@
 
 namespace dripr {
 
+namespace {
+
+// The step of a transition: `transition(c, args..., now, event_id)` (every domain transition
+// takes the current row first and the time and event id last). Holds references to `args`:
+// use it within the full-expression that made it (as the calls of RunTransition below do)
+// unless they are members.
+template <class Fn, class... Args>
+auto TransitionStep(Fn transition, const Args&... args) {
+  return [transition, &args...](const Campaign& c, SysTime now, std::string event_id) {
+    return transition(c, args..., now, std::move(event_id));
+  };
+}
+
+}  // namespace
+
 Result<Campaign> StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
   Campaign row;
   // v passed ValidateNewCampaign, so this cannot fail: parsed rather than taken unchecked so
@@ -67,9 +82,8 @@ Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCamp
 }
 
 StoreBase::TransitionFn StoreBase::StartFn() {
-  return [this](const Campaign& c, SysTime now, std::string event_id) {
-    return StartTransition(c, required_parts_, now, std::move(event_id));
-  };
+  // Refers to a member only, so it may outlive the expression (CreateCampaigns keeps it).
+  return TransitionStep(StartTransition, required_parts_);
 }
 
 Result<TransitionOutcome> StoreBase::StartCampaign(const CampaignId& id) {
@@ -79,33 +93,18 @@ Result<TransitionOutcome> StoreBase::StartCampaign(const CampaignId& id) {
 Result<TransitionOutcome> StoreBase::CompletePart(const CampaignId& id, int64_t data_cycle,
                                                   const PartData& data) {
   return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return PartReadyTransition(c, data.part, data_cycle, required_parts_, now,
-                                   std::move(event_id));
-      },
-      &data);
+      id, TransitionStep(PartReadyTransition, data.part, data_cycle, required_parts_), &data);
 }
 
 Result<TransitionOutcome> StoreBase::FailCampaign(const CampaignId& id,
                                                   std::optional<DataPart> part,
                                                   std::optional<int64_t> data_cycle,
                                                   const std::string& error_text) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return FailTransition(c, part, data_cycle, error_text, now, std::move(event_id));
-      },
-      nullptr);
+  return RunTransition(id, TransitionStep(FailTransition, part, data_cycle, error_text), nullptr);
 }
 
 Result<TransitionOutcome> StoreBase::ResetCampaign(const CampaignId& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return ResetTransition(c, now, std::move(event_id));
-      },
-      nullptr);
+  return RunTransition(id, TransitionStep(ResetTransition), nullptr);
 }
 
 Result<TransitionOutcome> StoreBase::ReconcileCampaign(const CampaignId& id, ReconcileAction action,
@@ -120,21 +119,12 @@ Result<TransitionOutcome> StoreBase::ReconcileCampaign(const CampaignId& id, Rec
       if (e && e->to_status == CampaignStatus::kWaitingForData && e->data_cycle) original = *e;
     }
   }
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return ReconcileTransition(c, action, settings, original, now, std::move(event_id));
-      },
-      nullptr);
+  return RunTransition(id, TransitionStep(ReconcileTransition, action, settings, original),
+                       nullptr);
 }
 
 Result<TransitionOutcome> StoreBase::RetryCampaign(const CampaignId& id) {
-  return RunTransition(
-      id,
-      [&](const Campaign& c, SysTime now, std::string event_id) {
-        return RetryTransition(c, required_parts_, now, std::move(event_id));
-      },
-      nullptr);
+  return RunTransition(id, TransitionStep(RetryTransition, required_parts_), nullptr);
 }
 
 Result<TransitionOutcome> StoreBase::RunTransition(const CampaignId& id, const TransitionFn& fn,

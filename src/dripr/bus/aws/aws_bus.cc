@@ -225,7 +225,7 @@ RedriveTargetQueue::RedriveTargetQueue(std::shared_ptr<SqsClient> client,
                                        std::string source_queue_url)
     : client_(std::move(client)), source_url_(std::move(source_queue_url)) {}
 
-Result<SqsQueue*> RedriveTargetQueue::Resolve() {
+Result<Queue*> RedriveTargetQueue::Target() {
   std::lock_guard lock(mu_);
   if (!queue_) {
     DRIPR_ASSIGN_OR_RETURN(auto url, DeadLetterQueueUrl(*client_, source_url_));
@@ -240,43 +240,9 @@ std::string RedriveTargetQueue::Name() const {
   return queue_ ? queue_->Name() : QueueNameFromUrl(source_url_) + "-dlq";
 }
 
-Result<std::string> RedriveTargetQueue::Send(const OutgoingMessage& m) {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->Send(m);
-}
-
-Result<std::vector<ReceivedMessage>> RedriveTargetQueue::Receive(
-    int max_messages, std::chrono::milliseconds wait,
-    std::optional<std::chrono::seconds> visibility) {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->Receive(max_messages, wait, visibility);
-}
-
 void RedriveTargetQueue::CancelReceives() {
   std::lock_guard lock(mu_);
   if (queue_) queue_->CancelReceives();
-}
-
-Result<std::vector<Status>> RedriveTargetQueue::DeleteBatch(
-    const std::vector<std::string>& receipts) {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->DeleteBatch(receipts);
-}
-
-Result<std::vector<Status>> RedriveTargetQueue::ChangeVisibilityBatch(
-    const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->ChangeVisibilityBatch(entries);
-}
-
-Result<QueueStats> RedriveTargetQueue::Stats() {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->Stats();
-}
-
-Status RedriveTargetQueue::Purge() {
-  DRIPR_ASSIGN_OR_RETURN(auto q, Resolve());
-  return q->Purge();
 }
 
 // ---- AwsBus ----

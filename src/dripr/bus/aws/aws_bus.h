@@ -18,6 +18,7 @@
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 #include "dripr/bus/bus.h"
+#include "dripr/bus/forwarding_queue.h"
 
 namespace dripr::aws {
 
@@ -68,26 +69,20 @@ class SnsTopic final : public Topic {
 };
 
 // A queue whose URL is found on first use: the dead-letter queue named by another queue's
-// RedrivePolicy. Until found, every call fails with the discovery error (kUnavailable while
-// SQS is unreachable, kFailedPrecondition when the queue has no RedrivePolicy).
-class RedriveTargetQueue final : public Queue {
+// RedrivePolicy. Until found, every forwarded call fails with the discovery error
+// (kUnavailable while SQS is unreachable, kFailedPrecondition when the queue has no
+// RedrivePolicy).
+class RedriveTargetQueue final : public ForwardingQueue {
  public:
   RedriveTargetQueue(std::shared_ptr<SqsClient> client, std::string source_queue_url);
 
   std::string Name() const override;
-  Result<std::string> Send(const OutgoingMessage& m) override;
-  Result<std::vector<ReceivedMessage>> Receive(
-      int max_messages, std::chrono::milliseconds wait,
-      std::optional<std::chrono::seconds> visibility = std::nullopt) override;
+  // Cancels the found queue's receives; nothing before it is found.
   void CancelReceives() override;
-  Result<std::vector<Status>> DeleteBatch(const std::vector<std::string>& receipts) override;
-  Result<std::vector<Status>> ChangeVisibilityBatch(
-      const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override;
-  Result<QueueStats> Stats() override;
-  Status Purge() override;
 
  private:
-  Result<SqsQueue*> Resolve();
+  // The SqsQueue of the discovered URL, found on the first call.
+  Result<Queue*> Target() override;
 
   const std::shared_ptr<SqsClient> client_;
   const std::string source_url_;

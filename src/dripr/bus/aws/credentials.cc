@@ -203,14 +203,9 @@ Result<IniFile> ParseIni(std::string_view text, std::string_view origin) {
   IniFile ini;
   std::string section;
   bool have_section = false;
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
+  LineReader lines(text);
+  for (std::string_view raw; lines.Next(raw);) {
+    const int line_no = lines.number();
     std::string line = Trim(raw);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     auto where = [&] { return std::string(origin) + ":" + std::to_string(line_no); };

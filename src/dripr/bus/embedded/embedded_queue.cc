@@ -385,17 +385,15 @@ Result<std::optional<std::vector<ReceivedMessage>>> EmbeddedQueue::Browse() {
                                         "receive_count FROM bus_messages WHERE queue=?1 AND "
                                         "visible_at<=?2 ORDER BY visible_at, id"));
     st.BindString(name_).BindInt(broker_->NowMillis());
-    while (true) {
-      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
+    DRIPR_ASSIGN_OR_RETURN(out, st.ReadAll<ReceivedMessage>([](sqlite::Statement& s) {
       ReceivedMessage m;
-      m.message_id = st.Text(0);
-      m.body = st.Text(1);
-      m.attributes = embedded::DecodeAttributes(st.Text(2));
-      m.sent_at = FromUnixMillis(st.Int(3));
-      m.receive_count = static_cast<int>(st.Int(4));
-      out.push_back(std::move(m));
-    }
+      m.message_id = s.Text(0);
+      m.body = s.Text(1);
+      m.attributes = embedded::DecodeAttributes(s.Text(2));
+      m.sent_at = FromUnixMillis(s.Int(3));
+      m.receive_count = static_cast<int>(s.Int(4));
+      return m;
+    }));
     return Ok();
   }));
   return out;

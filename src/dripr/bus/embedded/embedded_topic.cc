@@ -39,13 +39,9 @@ Result<std::vector<SubscriptionRow>> ReadSubscriptions(Connection& conn, const s
                                                "raw_delivery FROM bus_subscriptions "
                                                "WHERE topic=?1 ORDER BY queue"));
   st.BindString(topic);
-  std::vector<SubscriptionRow> rows;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    rows.push_back(SubscriptionRow{st.Text(0), st.Text(1), st.Text(2), st.Int(3) != 0});
-  }
-  return rows;
+  return st.ReadAll<SubscriptionRow>([](sqlite::Statement& s) {
+    return SubscriptionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3) != 0};
+  });
 }
 
 }  // namespace embedded
@@ -96,17 +92,15 @@ Result<SubscriptionMatches> EmbeddedTopic::MatchSubscriptions(const OutgoingMess
     DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope "
                                                  "FROM bus_subscriptions WHERE topic=?1"));
     st.BindString(name_);
-    while (true) {
-      DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      auto scope = ParseFilterScope(st.Text(2));
-      if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + st.Text(2));
-      auto policy = broker_->CachedPolicy(*scope, st.Text(1));
-      if (!policy) return Fail(policy.error().Wrap("subscription " + name_ + " -> " + st.Text(0)));
+    return st.ForEachRow([&](sqlite::Statement& row) -> Status {
+      auto scope = ParseFilterScope(row.Text(2));
+      if (!scope) return Fail(ErrorCode::kDataLoss, "bus_subscriptions: bad scope " + row.Text(2));
+      auto policy = broker_->CachedPolicy(*scope, row.Text(1));
+      if (!policy) return Fail(policy.error().Wrap("subscription " + name_ + " -> " + row.Text(0)));
       ++r.subscriptions;
       if ((*policy)->Matches(m.attributes, m.body)) ++r.matched;
-    }
-    return Ok();
+      return Ok();
+    });
   }));
   return r;
 }

@@ -2,8 +2,10 @@
 // Versioned schema migrations (docs/contracts.md §3). Every SQL dialect has its own SQL for the
 // SAME versions and the same tables/columns; kLatestSchemaVersion is the one place that says how
 // far the lists go, MigrationList the one place that numbers and names them. A new migration
-// bumps the constant, adds its name to MigrationList and its SQL to every dialect. The SQL of a
-// version already shipped never changes: tests/store/migrations_test.cc pins it.
+// bumps the constant, adds its name to MigrationList and its SQL to every dialect: written once
+// from the Dialect's types where it can be (as V2Sql, V3Sql), by hand in each dialect where it
+// cannot. The SQL of a version already shipped never changes: tests/store/migrations_test.cc
+// pins it.
 //
 // Bookkeeping table (every dialect): schema_migrations(version INTEGER PRIMARY KEY,
 // applied_at TEXT NOT NULL), one row per applied migration.
@@ -55,21 +57,47 @@ constexpr std::array<Migration, kLatestSchemaVersion> MigrationList(const Dialec
 // The parts joined in order: how a dialect builds a version's SQL from shared pieces.
 std::string ConcatSql(std::initializer_list<std::string_view> parts);
 
-// A dialect's two ranked-record tables, active_listings and recent_sales: the same columns but
-// for the price and the dates. `render(table, own_price, own_dates)` renders one table's
-// statements around those tables' own column lines; the types are the dialect's.
-struct RankedRecordTables {
-  std::string (*render)(std::string_view table, std::string_view own_price,
-                        std::string_view own_dates);
-  std::string_view money_type;  // active_listings.price, recent_sales.sale_price
-  std::string_view date_type;   // active_listings.listed_date, recent_sales.sale_date
-  std::string_view days_type;   // active_listings.days_on_market
+// What one dialect's versions are built from: the parts of version 1 it writes by hand, and the
+// types and spellings the shared renderers use (migrations.cc: version 1's two ranked-record
+// tables, versions 2 and 3). Each type is a column's type as the DDL writes it.
+struct Dialect {
+  std::string_view v1_before;  // version 1 up to the ranked tables: campaigns, property_data
+  // active_listings and recent_sales have the same columns but for the price and the dates:
+  // `ranked_table(table, own_price, own_dates)` renders one of them around those column lines.
+  std::string (*ranked_table)(std::string_view table, std::string_view own_price,
+                              std::string_view own_dates);
+  std::string_view v1_after;  // version 1 after them: market data, zip codes, outbox
+
+  std::string_view text;           // text columns, text primary keys
+  std::string_view date;           // active_listings.listed_date, recent_sales.sale_date
+  std::string_view int32;          // counters, pids, days on market
+  std::string_view int64;          // prices, provider_budget.next_at
+  std::string_view time;           // timestamps
+  std::string_view primary_key;    // what follows a text key's type: " PRIMARY KEY", ...
+  std::string_view table_options;  // what follows a plain CREATE TABLE's closing parenthesis
+  // One ALTER TABLE adds all of a table's columns ("ALTER TABLE t ADD COLUMN a ...,\n  ADD
+  // COLUMN b ...;", MySQL) rather than one ALTER TABLE each.
+  bool one_alter = false;
 };
 
-// Version 1 as every dialect shipped it: `before` (campaigns, property_data), active_listings,
-// recent_sales (each followed by a blank line), then `after` (market data, zip codes, outbox).
-std::string V1Sql(std::string_view before, const RankedRecordTables& ranked,
-                  std::string_view after);
+// Versions 1..3 as `d` shipped them.
+std::string V1Sql(const Dialect& d);
+std::string V2Sql(const Dialect& d);
+std::string V3Sql(const Dialect& d);
+
+// A dialect's migration list, its SQL built once (by the constructor) and owned here.
+class DialectMigrations {
+ public:
+  explicit DialectMigrations(const Dialect& d);
+  DialectMigrations(const DialectMigrations&) = delete;
+  DialectMigrations& operator=(const DialectMigrations&) = delete;
+
+  std::span<const Migration> list() const { return list_; }
+
+ private:
+  const std::array<std::string, 3> built_;  // versions 1..3
+  const std::array<Migration, kLatestSchemaVersion> list_;
+};
 
 // SQLite dialect (store/migrations/sqlite_migrations.cc), ascending versions.
 std::span<const Migration> SqliteMigrations();

@@ -120,49 +120,24 @@ CREATE TABLE outbox (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 )sql";
 
-// The ranked-record tables of v1 in this dialect.
-constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
-                                                .money_type = "BIGINT",
-                                                .date_type = "VARCHAR(64)",
-                                                .days_type = "INT"};
-
-// v2: see sqlite_migrations.cc (same tables and columns).
-constexpr std::string_view kV2Sql = R"sql(
-ALTER TABLE campaigns ADD COLUMN parts_changed_at DATETIME(6),
-  ADD COLUMN republish_count INT NOT NULL DEFAULT 0,
-  ADD COLUMN restart_count INT NOT NULL DEFAULT 0;
-UPDATE campaigns SET parts_changed_at = COALESCE(status_changed_at, updated_at);
-
-CREATE TABLE leases (
-  name       VARCHAR(255) NOT NULL PRIMARY KEY,
-  holder     VARCHAR(255) NOT NULL,
-  expires_at DATETIME(6) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-
-CREATE TABLE fetchers (
-  instance_id  VARCHAR(255) NOT NULL PRIMARY KEY,
-  host         VARCHAR(255) NOT NULL,
-  pid          INT NOT NULL,
-  version      VARCHAR(255) NOT NULL,
-  started_at   DATETIME(6) NOT NULL,
-  heartbeat_at DATETIME(6) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-)sql";
-
-// v3: see sqlite_migrations.cc (same table).
-constexpr std::string_view kV3Sql = R"sql(
-CREATE TABLE provider_budget (
-  name    VARCHAR(255) NOT NULL PRIMARY KEY,
-  next_at BIGINT NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-)sql";
+constexpr Dialect kMysqlDialect = {
+    .v1_before = kV1CampaignsSql,
+    .ranked_table = RankedRecordTable,
+    .v1_after = kV1MarketSql,
+    .text = "VARCHAR(255)",
+    .date = "VARCHAR(64)",
+    .int32 = "INT",
+    .int64 = "BIGINT",
+    .time = "DATETIME(6)",
+    .primary_key = " NOT NULL PRIMARY KEY",
+    .table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    .one_alter = true};
 
 }  // namespace
 
 std::span<const Migration> MysqlMigrations() {
-  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
-  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
-  return list;
+  static const DialectMigrations migrations(kMysqlDialect);
+  return migrations.list();
 }
 
 }  // namespace dripr

@@ -119,49 +119,22 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
   FOR EACH STATEMENT EXECUTE FUNCTION dripr_outbox_notify();
 )sql";
 
-// The ranked-record tables of v1 in this dialect.
-constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
-                                                .money_type = "bigint",
-                                                .date_type = "text",
-                                                .days_type = "integer"};
-
-// v2: see sqlite_migrations.cc (same tables and columns).
-constexpr std::string_view kV2Sql = R"sql(
-ALTER TABLE campaigns ADD COLUMN parts_changed_at timestamptz;
-ALTER TABLE campaigns ADD COLUMN republish_count integer NOT NULL DEFAULT 0;
-ALTER TABLE campaigns ADD COLUMN restart_count integer NOT NULL DEFAULT 0;
-UPDATE campaigns SET parts_changed_at = COALESCE(status_changed_at, updated_at);
-
-CREATE TABLE leases (
-  name       text PRIMARY KEY,
-  holder     text NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-
-CREATE TABLE fetchers (
-  instance_id  text PRIMARY KEY,
-  host         text NOT NULL,
-  pid          integer NOT NULL,
-  version      text NOT NULL,
-  started_at   timestamptz NOT NULL,
-  heartbeat_at timestamptz NOT NULL
-);
-)sql";
-
-// v3: see sqlite_migrations.cc (same table).
-constexpr std::string_view kV3Sql = R"sql(
-CREATE TABLE provider_budget (
-  name    text PRIMARY KEY,
-  next_at bigint NOT NULL
-);
-)sql";
+constexpr Dialect kPostgresDialect = {.v1_before = kV1CampaignsSql,
+                                      .ranked_table = RankedRecordTable,
+                                      .v1_after = kV1MarketSql,
+                                      .text = "text",
+                                      .date = "text",
+                                      .int32 = "integer",
+                                      .int64 = "bigint",
+                                      .time = "timestamptz",
+                                      .primary_key = " PRIMARY KEY",
+                                      .table_options = ""};
 
 }  // namespace
 
 std::span<const Migration> PostgresMigrations() {
-  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
-  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
-  return list;
+  static const DialectMigrations migrations(kPostgresDialect);
+  return migrations.list();
 }
 
 }  // namespace dripr

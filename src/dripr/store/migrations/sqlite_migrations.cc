@@ -106,56 +106,22 @@ CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_by_campaign ON outbox (campaign_id, id);
 )sql";
 
-// The ranked-record tables of v1 in this dialect.
-constexpr RankedRecordTables kV1RankedTables = {.render = RankedRecordTable,
-                                                .money_type = "INTEGER",
-                                                .date_type = "TEXT",
-                                                .days_type = "INTEGER"};
-
-// v2: what the reconciler and the operator tooling need. parts_changed_at is when any part
-// status of the campaign last changed (the reconciler's "has not moved" clock);
-// republish_count counts the reconciler's republishes in the current data cycle;
-// restart_count counts automatic restarts of an errored campaign. `leases` holds named
-// time-limited leases (one reconciler acts at a time); `fetchers` one row per running
-// data-fetcher, refreshed by its heartbeat (`dripr queues` says whether one is alive).
-constexpr std::string_view kV2Sql = R"sql(
-ALTER TABLE campaigns ADD COLUMN parts_changed_at TEXT;
-ALTER TABLE campaigns ADD COLUMN republish_count INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE campaigns ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
-UPDATE campaigns SET parts_changed_at = COALESCE(status_changed_at, updated_at);
-
-CREATE TABLE leases (
-  name       TEXT PRIMARY KEY NOT NULL,
-  holder     TEXT NOT NULL,
-  expires_at TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE fetchers (
-  instance_id  TEXT PRIMARY KEY NOT NULL,
-  host         TEXT NOT NULL,
-  pid          INTEGER NOT NULL,
-  version      TEXT NOT NULL,
-  started_at   TEXT NOT NULL,
-  heartbeat_at TEXT NOT NULL
-) WITHOUT ROWID;
-)sql";
-
-// v3: the provider request budget shared by every instance (docs/decisions/cluster.md): one
-// row per budget ("rentcast:" + a hash of the API key, never the key), next_at = the GCRA
-// "theoretical arrival time" of the next request slot, in microseconds since the Unix epoch.
-constexpr std::string_view kV3Sql = R"sql(
-CREATE TABLE provider_budget (
-  name    TEXT PRIMARY KEY NOT NULL,
-  next_at INTEGER NOT NULL
-) WITHOUT ROWID;
-)sql";
+constexpr Dialect kSqliteDialect = {.v1_before = kV1CampaignsSql,
+                                    .ranked_table = RankedRecordTable,
+                                    .v1_after = kV1MarketSql,
+                                    .text = "TEXT",
+                                    .date = "TEXT",
+                                    .int32 = "INTEGER",
+                                    .int64 = "INTEGER",
+                                    .time = "TEXT",
+                                    .primary_key = " PRIMARY KEY NOT NULL",
+                                    .table_options = " WITHOUT ROWID"};
 
 }  // namespace
 
 std::span<const Migration> SqliteMigrations() {
-  static const std::string v1 = V1Sql(kV1CampaignsSql, kV1RankedTables, kV1MarketSql);
-  static const auto list = MigrationList({v1, kV2Sql, kV3Sql, kPagingIndexesSql});
-  return list;
+  static const DialectMigrations migrations(kSqliteDialect);
+  return migrations.list();
 }
 
 }  // namespace dripr

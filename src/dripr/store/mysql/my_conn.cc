@@ -149,54 +149,48 @@ std::string Url::Describe() const {
 
 // ---- Params ----
 
+Params::Value& Params::Add(Value::Kind kind) {
+  values_.emplace_back().kind = kind;
+  return values_.back();
+}
+
 Params& Params::Text(std::string_view v) {
-  Value x;
-  x.kind = Value::Kind::kText;
-  x.text = std::string(v);
-  values_.push_back(std::move(x));
+  Add(Value::Kind::kText).text = std::string(v);
   return *this;
 }
 
 Params& Params::TextOrNull(std::string_view v) { return v.empty() ? Null() : Text(v); }
 
 Params& Params::Int(int64_t v) {
-  Value x;
-  x.kind = Value::Kind::kInt;
-  x.i = v;
-  values_.push_back(std::move(x));
+  Add(Value::Kind::kInt).i = v;
   return *this;
 }
 
 Params& Params::Real(double v) {
-  Value x;
-  x.kind = Value::Kind::kReal;
-  x.d = v;
-  values_.push_back(std::move(x));
+  Add(Value::Kind::kReal).d = v;
   return *this;
 }
 
 Params& Params::Time(SysTime t) {
   using namespace std::chrono;
-  Value x;
-  x.kind = Value::Kind::kTime;
   auto us = floor<microseconds>(t);
   auto day = floor<days>(us);
   year_month_day ymd{day};
   hh_mm_ss hms{us - day};
-  x.time.year = static_cast<unsigned>(static_cast<int>(ymd.year()));
-  x.time.month = static_cast<unsigned>(ymd.month());
-  x.time.day = static_cast<unsigned>(ymd.day());
-  x.time.hour = static_cast<unsigned>(hms.hours().count());
-  x.time.minute = static_cast<unsigned>(hms.minutes().count());
-  x.time.second = static_cast<unsigned>(hms.seconds().count());
-  x.time.second_part = static_cast<unsigned long>(hms.subseconds().count());
-  x.time.time_type = MYSQL_TIMESTAMP_DATETIME;
-  values_.push_back(std::move(x));
+  MYSQL_TIME& time = Add(Value::Kind::kTime).time;
+  time.year = static_cast<unsigned>(static_cast<int>(ymd.year()));
+  time.month = static_cast<unsigned>(ymd.month());
+  time.day = static_cast<unsigned>(ymd.day());
+  time.hour = static_cast<unsigned>(hms.hours().count());
+  time.minute = static_cast<unsigned>(hms.minutes().count());
+  time.second = static_cast<unsigned>(hms.seconds().count());
+  time.second_part = static_cast<unsigned long>(hms.subseconds().count());
+  time.time_type = MYSQL_TIMESTAMP_DATETIME;
   return *this;
 }
 
 Params& Params::Null() {
-  values_.emplace_back();
+  Add(Value::Kind::kNull);
   return *this;
 }
 
@@ -219,40 +213,25 @@ std::string Rows::Text(int row, int col) const {
   return c->text;
 }
 
-int64_t Rows::Int(int row, int col) const { return OptInt(row, col).value_or(0); }
-double Rows::Real(int row, int col) const { return OptReal(row, col).value_or(0); }
-
-std::optional<int64_t> Rows::OptInt(int row, int col) const {
+template <class T>
+std::optional<T> Rows::Number(int row, int col) const {
   const auto& c = rows_[row][col];
   if (!c) return std::nullopt;
   switch (c->kind) {
     case Cell::Kind::kInt:
-      return c->i;
+      return static_cast<T>(c->i);
     case Cell::Kind::kReal:
-      return static_cast<int64_t>(c->d);
+      return static_cast<T>(c->d);
     case Cell::Kind::kText:
       break;
   }
-  int64_t v = 0;
+  T v = 0;
   std::from_chars(c->text.data(), c->text.data() + c->text.size(), v);
   return v;
 }
 
-std::optional<double> Rows::OptReal(int row, int col) const {
-  const auto& c = rows_[row][col];
-  if (!c) return std::nullopt;
-  switch (c->kind) {
-    case Cell::Kind::kInt:
-      return static_cast<double>(c->i);
-    case Cell::Kind::kReal:
-      return c->d;
-    case Cell::Kind::kText:
-      break;
-  }
-  double v = 0;
-  std::from_chars(c->text.data(), c->text.data() + c->text.size(), v);
-  return v;
-}
+std::optional<int64_t> Rows::OptInt(int row, int col) const { return Number<int64_t>(row, col); }
+std::optional<double> Rows::OptReal(int row, int col) const { return Number<double>(row, col); }
 
 // ---- Errors ----
 

@@ -29,6 +29,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/store/connection_pool.h"
+#include "dripr/store/result_rows.h"
 
 namespace dripr::my {
 
@@ -79,21 +80,20 @@ class Params {
     double d = 0;
     MYSQL_TIME time{};
   };
+  // Appends a value of `kind` (its other fields zero) for the caller to fill.
+  Value& Add(Value::Kind kind);
   std::vector<Value> values_;
 };
 
 // A fully fetched result.
-class Rows {
+class Rows : public ResultRows<Rows> {
  public:
   int size() const { return static_cast<int>(rows_.size()); }
-  bool empty() const { return rows_.empty(); }
   // Rows changed (matched: the connection sets CLIENT_FOUND_ROWS) by INSERT/UPDATE/DELETE.
   int64_t Affected() const { return affected_; }
 
   bool IsNull(int row, int col) const { return !rows_[row][col].has_value(); }
   std::string Text(int row, int col) const;  // NULL reads as ""
-  int64_t Int(int row, int col) const;       // NULL reads as 0
-  double Real(int row, int col) const;       // NULL reads as 0
   std::optional<int64_t> OptInt(int row, int col) const;
   std::optional<double> OptReal(int row, int col) const;
 
@@ -107,6 +107,11 @@ class Rows {
     double d = 0;
     enum class Kind { kText, kInt, kReal } kind = Kind::kText;
   };
+  // A numeric cell as T: a real truncated to an integer, an integer widened to a real, text
+  // parsed (0 when it does not parse).
+  template <class T>
+  std::optional<T> Number(int row, int col) const;
+
   std::vector<std::vector<std::optional<Cell>>> rows_;
   int64_t affected_ = 0;
 };

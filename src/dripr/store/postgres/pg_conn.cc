@@ -121,9 +121,6 @@ std::string Rows::Text(int row, int col) const {
                      static_cast<size_t>(PQgetlength(result_.get(), row, col)));
 }
 
-int64_t Rows::Int(int row, int col) const { return OptInt(row, col).value_or(0); }
-double Rows::Real(int row, int col) const { return OptReal(row, col).value_or(0); }
-
 std::optional<int64_t> Rows::OptInt(int row, int col) const {
   if (IsNull(row, col)) return std::nullopt;
   return std::strtoll(PQgetvalue(result_.get(), row, col), nullptr, 10);

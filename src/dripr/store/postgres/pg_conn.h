@@ -28,6 +28,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/store/connection_pool.h"
+#include "dripr/store/result_rows.h"
 
 namespace dripr::pg {
 
@@ -78,20 +79,17 @@ class CopyText {
 };
 
 // A query result (rows of text values).
-class Rows {
+class Rows : public ResultRows<Rows> {
  public:
   Rows() = default;
   explicit Rows(PGresult* r) : result_(r, &PQclear) {}
 
   int size() const { return result_ ? PQntuples(result_.get()) : 0; }
-  bool empty() const { return size() == 0; }
   // Rows changed by an INSERT/UPDATE/DELETE.
   int64_t Affected() const;
 
   bool IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
   std::string Text(int row, int col) const;  // NULL reads as ""
-  int64_t Int(int row, int col) const;       // NULL reads as 0
-  double Real(int row, int col) const;       // NULL reads as 0
   std::optional<int64_t> OptInt(int row, int col) const;
   std::optional<double> OptReal(int row, int col) const;
 

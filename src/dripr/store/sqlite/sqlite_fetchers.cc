@@ -61,25 +61,21 @@ Result<std::vector<FetcherInfo>> SqliteStore::ListFetchers() {
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT instance_id, host, pid, version, started_at, "
                                             "heartbeat_at FROM fetchers "
                                             "ORDER BY heartbeat_at DESC, instance_id"));
-  std::vector<FetcherInfo> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
+  return s.ReadAll<FetcherInfo>([](sqlite::Statement& row) -> Result<FetcherInfo> {
     FetcherInfo f;
-    f.instance_id = s.Text(0);
-    f.host = s.Text(1);
-    f.pid = s.Int(2);
-    f.version = s.Text(3);
-    auto started = ParseIso8601(s.Text(4));
-    auto beat = ParseIso8601(s.Text(5));
+    f.instance_id = row.Text(0);
+    f.host = row.Text(1);
+    f.pid = row.Int(2);
+    f.version = row.Text(3);
+    auto started = ParseIso8601(row.Text(4));
+    auto beat = ParseIso8601(row.Text(5));
     if (!started || !beat) {
       return Fail(ErrorCode::kDataLoss, "fetchers: bad timestamp in row " + f.instance_id);
     }
     f.started_at = *started;
     f.heartbeat_at = *beat;
-    out.push_back(std::move(f));
-  }
-  return out;
+    return f;
+  });
 }
 
 }  // namespace dripr

@@ -49,12 +49,7 @@ Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(int limit, std::chrono::
                                      " p.published_at IS NULL AND p.claimed_until > ?1)"
                                      " ORDER BY o.id LIMIT ?2"));
     s.BindText(now_text).BindInt(limit);
-    while (true) {
-      DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      DRIPR_ASSIGN_OR_RETURN(OutboxRow r, sqlite::ReadOutboxRow(s));
-      rows.push_back(std::move(r));
-    }
+    DRIPR_ASSIGN_OR_RETURN(rows, s.ReadAll<OutboxRow>(sqlite::ReadOutboxRow));
     DRIPR_ASSIGN_OR_RETURN(
         auto u, c.Prepare("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id = ?"));
     for (const OutboxRow& r : rows) {
@@ -117,11 +112,8 @@ Result<StoreGauges> SqliteStore::SampleGauges() {
   DRIPR_ASSIGN_OR_RETURN(auto by_status,
                          c->Prepare("SELECT campaign_status, count(*) FROM campaigns "
                                     "GROUP BY campaign_status"));
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, by_status.Step());
-    if (!row) break;
-    g.campaigns_by_status[by_status.Text(0)] = by_status.Int(1);
-  }
+  DRIPR_TRY(by_status.ForEachRow(
+      [&](sqlite::Statement& s) { g.campaigns_by_status[s.Text(0)] = s.Int(1); }));
   DRIPR_ASSIGN_OR_RETURN(auto outbox, c->Prepare("SELECT count(*), min(created_at) FROM outbox "
                                                  "WHERE published_at IS NULL"));
   DRIPR_TRY(outbox.Step());
@@ -137,13 +129,7 @@ Result<std::vector<OutboxRow>> SqliteStore::OutboxForCampaign(const CampaignId& 
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT " + std::string(sqlite::kOutboxColumns) +
                                             " FROM outbox WHERE campaign_id = ? ORDER BY id"));
   s.BindText(campaign_id.str());
-  std::vector<OutboxRow> rows;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return rows;
-    DRIPR_ASSIGN_OR_RETURN(OutboxRow r, sqlite::ReadOutboxRow(s));
-    rows.push_back(std::move(r));
-  }
+  return s.ReadAll<OutboxRow>(sqlite::ReadOutboxRow);
 }
 
 }  // namespace dripr

@@ -26,12 +26,11 @@ Result<std::vector<Campaign>> SqliteStore::FindReconcileCandidates(
                  " LIMIT ?2"));
   stuck.BindText(FormatIso8601(unmoved_before)).BindInt(limit);
   auto read_all = [&](sqlite::Statement& s) -> Status {
-    while (true) {
-      DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Ok();
-      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(s));
+    return s.ForEachRow([&](sqlite::Statement& row) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(row));
       out.push_back(std::move(campaign));
-    }
+      return Ok();
+    });
   };
   DRIPR_TRY(read_all(stuck));
   if (!errored_before) return out;

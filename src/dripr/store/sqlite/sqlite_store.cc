@@ -125,14 +125,7 @@ Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sq
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
   for (const auto& p : params) s.BindText(p);
-  std::vector<Campaign> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(s));
-    out.push_back(std::move(campaign));
-  }
-  return out;
+  return s.ReadAll<Campaign>(sqlite::ReadCampaignRow);
 }
 
 Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {

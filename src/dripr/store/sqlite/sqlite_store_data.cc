@@ -106,12 +106,8 @@ Result<std::vector<RankedRecord>> SqliteStore::GetRecords(const CampaignId& camp
       auto s, c->Prepare("SELECT " + std::string(t.columns) + " FROM " + std::string(t.name) +
                          " WHERE campaign_id = ? ORDER BY rank, id"));
   s.BindText(campaign_id.str());
-  std::vector<RankedRecord> out;
-  while (true) {
-    DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return out;
-    out.push_back(ReadRecord(sqlite::StatementRow(s), t));
-  }
+  return s.ReadAll<RankedRecord>(
+      [&](sqlite::Statement& row) { return ReadRecord(sqlite::StatementRow(row), t); });
 }
 
 Result<std::optional<MarketData>> SqliteStore::GetMarketData(const std::string& zip,
