@@ -174,7 +174,7 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
   ASSERT_NO_FATAL_FAILURE(p.Open());
   ASSERT_NE(p.store->TransactionKey(), nullptr);
   ASSERT_EQ(p.store->TransactionKey(), p.bus->CampaignEvents().TransactionKey());
-  for (const std::string& id : {"a", "b", "c"}) {
+  for (const char* id : {"a", "b", "c"}) {
     ASSERT_TRUE(p.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
     ASSERT_TRUE(p.store->StartCampaign(Cid(id)));
   }
