@@ -22,6 +22,7 @@
 #include "dripr/fetcher/data_fetcher.h"
 #include "dripr/fetcher/demo.h"
 #include "dripr/fetcher/fetcher_ops.h"
+#include "dripr/sqlite/writer.h"
 
 namespace dripr::cli {
 namespace {
@@ -293,6 +294,13 @@ int Demo(const Globals& g, const DemoArgs& a) {
               static_cast<long long>(stats.done + stats.failed),
               static_cast<long long>(stats.retried), static_cast<long long>(stats.failed),
               static_cast<long long>(fetcher.relay().published()));
+  // Every write transaction on the file since it was created (set-up and migrations
+  // included): the figure docs/decisions/performance.md tracks.
+  if (auto w = sqlite::Writer::For(dir + "/demo.db", std::chrono::seconds(5)); w) {
+    std::printf("database commits %llu (%.1f per campaign)\n",
+                static_cast<unsigned long long>((*w)->commits()),
+                static_cast<double>((*w)->commits()) / static_cast<double>(ids.size()));
+  }
   if (ready != static_cast<int>(ids.size())) {
     std::fprintf(stderr, "dripr demo: %zu campaign(s) did not reach READY_TO_CREATE_EMAIL\n",
                  ids.size() - static_cast<size_t>(ready));

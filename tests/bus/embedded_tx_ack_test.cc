@@ -1,6 +1,6 @@
 // Transactional consume on the embedded bus: Queue::AckInNextTransaction deletes the message in
 // the same transaction as the next carrying write on the same file (sqlite::Writer), and only
-// then; docs/decisions/bus.md.
+// then; docs/decisions/bus.md. Nested writer calls (savepoints in the open transaction).
 #include <gtest/gtest.h>
 
 #include "bus/broker_fixture.h"
@@ -116,6 +116,74 @@ TEST_F(TxAckTest, StaleReceiptRollsBackTheHandlersCommit) {
   EXPECT_FALSE(ack->committed());
   EXPECT_EQ(Effects(), 0);  // exactly once: the other delivery does the work
   EXPECT_TRUE(queue_->Delete((*redelivered)[0].receipt_handle));
+}
+
+// Writer::InWriteTransaction called again inside an open transaction on the same thread (the
+// outbox relay's pass: store calls and publishes to the embedded bus on the store's file).
+TEST_F(TxAckTest, NestedWritesJoinTheOpenTransactionAsSavepoints) {
+  const uint64_t commits_before = writer_->commits();
+  ASSERT_TRUE(writer_->InWriteTransaction("outer", [&](Connection&) -> Status {
+    EXPECT_TRUE(Effect(*writer_, false, Writer::Carry::kNo));
+    // A failing nested call undoes only its own row and reports its own error.
+    auto failed = Effect(*writer_, true, Writer::Carry::kNo);
+    EXPECT_FALSE(failed);
+    if (failed) return Ok();
+    EXPECT_EQ(failed.error().message, "handler failed");
+    EXPECT_TRUE(queue_->Send({"sent inside", {}}));
+    // Nothing is visible to other connections before the commit.
+    auto reader = Connection::Open(dir_.File("one.db"), {});
+    EXPECT_TRUE(reader);
+    if (!reader) return Ok();
+    auto n = (*reader)->Prepare("SELECT count(*) FROM bus_messages");
+    EXPECT_TRUE(n && n->Step());
+    if (n) {
+      EXPECT_EQ(n->Int(0), 0);
+    }
+    return Ok();
+  }));
+  EXPECT_EQ(writer_->commits(), commits_before + 1);  // one commit for all of it
+  EXPECT_EQ(Effects(), 1);
+  auto got = queue_->Receive(1, std::chrono::milliseconds(0));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].body, "sent inside");
+}
+
+TEST_F(TxAckTest, AFailedOuterTransactionUndoesItsNestedWritesAndTheirWakeUps) {
+  int woke = 0;
+  auto failed = writer_->InWriteTransaction("outer", [&](Connection&) -> Status {
+    EXPECT_TRUE(Effect(*writer_, false, Writer::Carry::kNo));
+    EXPECT_TRUE(queue_->Send({"never", {}}));
+    writer_->AfterCommit([&] { ++woke; });
+    EXPECT_EQ(woke, 0);  // not before the commit
+    return Fail(ErrorCode::kInternal, "outer failed");
+  });
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(woke, 0);
+  EXPECT_EQ(Effects(), 0);
+  auto got = queue_->Receive(1, std::chrono::milliseconds(0));
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(got->empty());
+  // Outside a transaction, AfterCommit runs at once; inside, after the commit.
+  writer_->AfterCommit([&] { ++woke; });
+  EXPECT_EQ(woke, 1);
+  ASSERT_TRUE(writer_->InWriteTransaction("outer", [&](Connection&) -> Status {
+    writer_->AfterCommit([&] { ++woke; });
+    EXPECT_EQ(woke, 1);
+    return Ok();
+  }));
+  EXPECT_EQ(woke, 2);
+}
+
+// A nested call carries no pending acknowledgement: only a commit of its own says "committed".
+TEST_F(TxAckTest, NestedWritesDoNotCarryTheAcknowledgement) {
+  const std::string receipt = SendAndReceive();
+  auto ack = queue_->AckInNextTransaction(receipt);
+  ASSERT_TRUE(writer_->InWriteTransaction(
+      "outer", [&](Connection&) -> Status { return Effect(*writer_, false); }));
+  EXPECT_FALSE(ack->committed());
+  ASSERT_TRUE(Effect(*writer_, false));
+  EXPECT_TRUE(ack->committed());
 }
 
 TEST_F(TxAckTest, StoreOnAnotherFileAcknowledgesSeparately) {

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "dripr/domain/event.h"
+#include "dripr/sqlite/writer.h"
 #include "fetcher/local_pipeline.h"
 #include "support/campaign_ids.h"
 #include "support/poll.h"
@@ -164,6 +165,36 @@ TEST_F(OutboxRelayTest, TheThreadPublishesSoonAfterACommit) {
   relay.Stop();  // wakes the thread out of its 30 s wait
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+}
+
+// The embedded bus on the store's own file (the default): a pass is one transaction, so a row
+// is published exactly once (issue 14).
+TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
+  testing::LocalPipeline p;
+  ASSERT_NO_FATAL_FAILURE(p.Open());
+  ASSERT_NE(p.store->TransactionKey(), nullptr);
+  ASSERT_EQ(p.store->TransactionKey(), p.bus->CampaignEvents().TransactionKey());
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_TRUE(p.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
+    ASSERT_TRUE(p.store->StartCampaign(Cid(id)));
+  }
+  auto writer = sqlite::Writer::For(p.dir.File("t.db"), 5s);
+  ASSERT_TRUE(writer);
+  const uint64_t before = (*writer)->commits();
+  OutboxRelayOptions o;
+  o.mark_every = 2;  // several marks, still one commit
+  OutboxRelay relay(*p.store, p.bus->CampaignEvents(), o);
+  auto n = relay.RunOnce();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 3);
+  EXPECT_EQ((*writer)->commits(), before + 1);
+  EXPECT_EQ(*p.store->PendingOutboxCount(), 0);
+  EXPECT_EQ(relay.published(), 3);
+  for (DataPart part : kAllDataParts) {
+    auto stats = p.bus->WorkQueue(part).Stats();
+    ASSERT_TRUE(stats);
+    EXPECT_EQ(stats->visible, 3) << ToString(part);
+  }
 }
 
 }  // namespace

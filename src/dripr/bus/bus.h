@@ -51,6 +51,11 @@ class Topic {
   // Publishes to every subscription whose filter matches. Returns the message id.
   virtual Result<std::string> Publish(const OutgoingMessage& m) = 0;
   virtual std::string Name() const = 0;
+  // Non-null: the connection publishes commit through; equal to Store::TransactionKey() when
+  // the topic writes the store's own database through the same connection (the embedded bus
+  // on the store's SQLite file), and then publishes may join a store transaction
+  // (Store::InOneTransaction). Null (SQS, test doubles): never.
+  virtual const void* TransactionKey() const { return nullptr; }
   // Evaluates every subscription's filter policy against `m` as Publish would, from the
   // subscriptions as they are at the call (nothing is cached: an operator may change them).
   // Publishes nothing. The default (test doubles) is kFailedPrecondition.

@@ -176,11 +176,14 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
     auto got = queue_.Receive(want, options_.wait_time, ReceiveVisibility());
     std::vector<ReceivedMessage> messages;
     if (got) messages = std::move(*got);
-    {
-      std::lock_guard lock(mu_);
-      slots_used_ -= want - static_cast<int>(messages.size());
+    const int unused = want - static_cast<int>(messages.size());
+    if (unused > 0) {
+      {
+        std::lock_guard lock(mu_);
+        slots_used_ -= unused;
+      }
+      slots_cv_.notify_all();  // another receive loop may be waiting for these slots
     }
-    slots_cv_.notify_all();
     if (!got && stopping_) return;  // interrupted at shutdown: not a broker problem
     NoteReceiveResult(got ? nullptr : &got.error());
     if (!got) {
@@ -212,7 +215,8 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
       Release(messages);
       return;
     }
-    work_cv_.notify_all();
+    // One idle worker per message, not the whole pool.
+    for (size_t i = 0; i < messages.size(); ++i) work_cv_.notify_one();
   }
 }
 

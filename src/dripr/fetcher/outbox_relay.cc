@@ -27,20 +27,46 @@ void OutboxRelay::Stop() {
 }
 
 Result<int> OutboxRelay::RunOnce() {
+  int published = 0;
+  auto count = [&] {
+    published_ += published;
+    published_metric_.Increment(static_cast<double>(published));
+  };
+  const void* key = store_.TransactionKey();
+  if (key == nullptr || key != topic_.TransactionKey()) {
+    auto r = Pass(published);
+    count();
+    if (!r) return Fail(r.error());
+    return published;
+  }
+  // The topic writes the store's own database through the same connection (the embedded bus
+  // on the store's SQLite file): claim, publish and mark in ONE transaction, so a row is
+  // published exactly once; a failed publish undoes only its own writes (a savepoint) and
+  // the pass commits what went before it. A failed commit leaves nothing claimed, published
+  // or marked.
+  Status pass = Ok();
+  DRIPR_TRY(store_.InOneTransaction("outbox relay pass", [&]() -> Status {
+    published = 0;
+    pass = Pass(published);
+    return Ok();
+  }));
+  count();
+  if (!pass) return Fail(pass.error());
+  return published;
+}
+
+Status OutboxRelay::Pass(int& published) {
   DRIPR_ASSIGN_OR_RETURN(auto rows, store_.ClaimOutbox(options_.batch_size, options_.claim_lease));
-  if (rows.empty()) return 0;
+  if (rows.empty()) return Ok();
   std::vector<int64_t> done;
   std::vector<int64_t> failed;
   std::optional<Error> first_error;
-  int published = 0;
   // Marked in small chunks as they go out: if the database is lost mid-batch, only the rows
   // since the last mark are published again after their lease (at-least-once either way).
   auto mark = [&]() -> Status {
     if (done.empty()) return Ok();
     DRIPR_TRY(store_.MarkPublished(done));
     published += static_cast<int>(done.size());
-    published_ += static_cast<int64_t>(done.size());
-    published_metric_.Increment(static_cast<double>(done.size()));
     done.clear();
     return Ok();
   };
@@ -67,7 +93,7 @@ Result<int> OutboxRelay::RunOnce() {
     }
   }
   if (first_error) return std::unexpected(first_error->Wrap("publishing to " + topic_.Name()));
-  return published;
+  return Ok();
 }
 
 void OutboxRelay::Loop() {

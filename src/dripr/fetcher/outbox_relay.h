@@ -1,7 +1,8 @@
 #pragma once
 // publish_campaign_status_change: moves outbox rows to the campaign-events topic, in
-// order, at least once. Wakes as soon as a transaction commits an outbox row (in-process
-// immediately; other processes within ~100 ms on SQLite, via NOTIFY/poll on PostgreSQL).
+// order, at least once (exactly once on the embedded bus in the store's file: RunOnce). Wakes as
+// soon as a transaction commits an outbox row (in-process immediately; other processes within ~100
+// ms on SQLite, via NOTIFY/poll on PostgreSQL).
 
 #include <atomic>
 #include <chrono>
@@ -40,13 +41,19 @@ class OutboxRelay {
   void Stop();  // finishes the current batch, then returns
 
   // One pass: claim, publish, mark. Returns how many rows were published. Used by the
-  // thread and by tools that want a synchronous flush (the demo, tests).
+  // thread and by tools that want a synchronous flush (the demo, tests). When the topic
+  // writes the store's own database through the same connection (Store::TransactionKey ==
+  // Topic::TransactionKey: the embedded bus on the store's SQLite file), the pass is one
+  // transaction and each row is published exactly once; otherwise (SQS, a separate bus file,
+  // a networked store) at least once.
   Result<int> RunOnce();
 
   int64_t published() const { return published_; }
 
  private:
   void Loop();
+  // Claim, publish, mark, release what failed; `published` counts the rows marked.
+  Status Pass(int& published);
 
   Store& store_;
   Topic& topic_;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -16,13 +15,19 @@ namespace dripr::sqlite {
 
 namespace {
 
-constexpr int kConfirmIntervalMicros = 500;
-constexpr int kConfirmAttempts = 20;  // 10 ms
+using std::chrono::microseconds;
+using Steady = std::chrono::steady_clock;
+
+// An event no own commit explains: re-checked every 0.5 ms for up to 10 ms.
+constexpr microseconds kConfirmInterval{500};
+constexpr int kConfirmAttempts = 20;
+// An event an own commit explains: checked once more this much later.
+constexpr microseconds kAfterOwnCommit{2000};
 
 struct Registry {
   std::mutex mu;
   pid_t pid = 0;
-  std::map<std::string, std::weak_ptr<ChangeWatcher>> watchers;  // guarded by mu
+  std::map<Writer*, std::weak_ptr<ChangeWatcher>> watchers;  // guarded by mu
 };
 
 Registry& TheRegistry() {
@@ -32,24 +37,23 @@ Registry& TheRegistry() {
 
 }  // namespace
 
-Result<std::shared_ptr<ChangeWatcher>> ChangeWatcher::For(const std::string& raw_path) {
-  const std::string path = AbsolutePath(raw_path);
+Result<std::shared_ptr<ChangeWatcher>> ChangeWatcher::For(std::shared_ptr<Writer> writer) {
   Registry& r = TheRegistry();
   std::lock_guard lock(r.mu);
   if (r.pid != ::getpid()) {
     r.watchers.clear();  // a forked child: the parent's thread does not exist here
     r.pid = ::getpid();
   }
-  auto it = r.watchers.find(path);
+  std::erase_if(r.watchers, [](const auto& e) { return e.second.expired(); });
+  auto it = r.watchers.find(writer.get());
   if (it != r.watchers.end()) {
     if (auto w = it->second.lock()) return w;
   }
-  DRIPR_ASSIGN_OR_RETURN(auto conn, Connection::Open(path, ConnectionOptions{.create = false}));
   const int ifd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (ifd < 0) {
     return Fail(ErrorCode::kUnavailable, std::string("inotify_init1: ") + std::strerror(errno));
   }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const std::string dir = std::filesystem::path(writer->path()).parent_path().string();
   if (::inotify_add_watch(ifd, dir.c_str(), IN_MODIFY | IN_CREATE) < 0) {
     const int err = errno;
     ::close(ifd);
@@ -61,19 +65,18 @@ Result<std::shared_ptr<ChangeWatcher>> ChangeWatcher::For(const std::string& raw
     ::close(ifd);
     return Fail(ErrorCode::kUnavailable, std::string("eventfd: ") + std::strerror(errno));
   }
-  auto w = std::make_shared<ChangeWatcher>(path, std::move(conn), ifd, sfd);
-  r.watchers[path] = w;
+  Writer* key = writer.get();
+  auto w = std::make_shared<ChangeWatcher>(std::move(writer), ifd, sfd);
+  r.watchers[key] = w;
   return w;
 }
 
-ChangeWatcher::ChangeWatcher(std::string path, std::unique_ptr<Connection> conn, int inotify_fd,
-                             int stop_fd)
-    : path_(std::move(path)),
-      wal_name_(std::filesystem::path(path_).filename().string() + "-wal"),
-      conn_(std::move(conn)),
+ChangeWatcher::ChangeWatcher(std::shared_ptr<Writer> writer, int inotify_fd, int stop_fd)
+    : writer_(std::move(writer)),
+      wal_name_(std::filesystem::path(writer_->path()).filename().string() + "-wal"),
       inotify_fd_(inotify_fd),
       stop_fd_(stop_fd) {
-  (void)Changed();  // the baseline
+  (void)writer_->OthersCommitted();  // the baseline
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -97,57 +100,110 @@ void ChangeWatcher::Remove(uint64_t id) {
   listeners_.erase(id);
 }
 
-bool ChangeWatcher::Changed() {
-  auto s = conn_->Prepare("PRAGMA data_version");
-  if (!s) return false;
-  auto row = s->Step();
-  if (!row || !*row) return false;
-  const int64_t v = s->Int(0);
-  const bool changed = last_version_ >= 0 && v != last_version_;
-  last_version_ = v;
-  return changed;
-}
-
 void ChangeWatcher::CallListeners() {
   changes_.fetch_add(1);
   std::lock_guard lock(listeners_mu_);
   for (auto& [id, fn] : listeners_) fn();
 }
 
-void ChangeWatcher::Run() {
+bool ChangeWatcher::WalWritten() {
   alignas(inotify_event) char buf[4096];
-  pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  bool wal = false;
   while (true) {
+    const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      if ((ev->mask & IN_Q_OVERFLOW) != 0) wal = true;
+      if (ev->len > 0 && wal_name_ == ev->name) wal = true;
+      off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+    }
+  }
+  return wal;
+}
+
+void ChangeWatcher::Run() {
+  pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  constexpr auto kNever = Steady::time_point::max();
+  Steady::time_point recheck = kNever;  // when to look again without an event
+  int rechecks_left = 0;
+  uint64_t seen_commits = writer_->commits();
+  bool warned = false;
+  while (true) {
+    timespec timeout{};
+    const bool timed = recheck != kNever;
+    if (timed) {
+      const auto left =
+          std::max<Steady::duration>(Steady::duration::zero(), recheck - Steady::now());
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+      timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    }
     fds[0].revents = fds[1].revents = 0;
-    if (::poll(fds, 2, -1) < 0) {
+    if (::ppoll(fds, 2, timed ? &timeout : nullptr, nullptr) < 0) {
       if (errno == EINTR) continue;
-      DRIPR_LOG_WARN("change watcher on {}: poll failed: {}", path_, std::strerror(errno));
+      DRIPR_LOG_WARN("change watcher on {}: poll failed: {}", writer_->path(),
+                     std::strerror(errno));
       return;
     }
     if (fds[1].revents != 0) return;
-    bool ours = false;
-    while (true) {
-      const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      for (ssize_t off = 0; off < n;) {
-        const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-        if ((ev->mask & IN_Q_OVERFLOW) != 0) ours = true;
-        if (ev->len > 0 && wal_name_ == ev->name) ours = true;
-        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+    const bool event = fds[0].revents != 0 && WalWritten();
+    const auto now = Steady::now();
+    if (!event && now < recheck) continue;
+    // Waits for an own transaction in progress, so the commit count below includes it.
+    auto others = writer_->OthersCommitted();
+    const uint64_t commits = writer_->commits();
+    const bool own = commits != seen_commits;
+    seen_commits = commits;
+    if (!others) {
+      if (!warned) {
+        DRIPR_LOG_WARN("change watcher on {}: {} (the periodic check stays)", writer_->path(),
+                       others.error().ToString());
       }
+      warned = true;
+      recheck = kNever;
+      continue;
     }
-    if (!ours) continue;
-    // The WAL write may come just before the commit is published in the WAL index.
-    for (int attempt = 0; attempt < kConfirmAttempts; ++attempt) {
-      if (Changed()) {
-        CallListeners();
-        break;
+    warned = false;
+    if (*others) {
+      CallListeners();
+      recheck = kNever;
+    } else if (event && !own) {
+      // Most likely another connection's commit not yet published in the WAL index.
+      recheck = now + kConfirmInterval;
+      rechecks_left = kConfirmAttempts;
+    } else if (event) {
+      // Our own commit; another connection's may have followed it in the same events.
+      if (recheck == kNever) {
+        recheck = now + kAfterOwnCommit;
+        rechecks_left = 1;
       }
-      pollfd stop{stop_fd_, POLLIN, 0};
-      if (::poll(&stop, 1, 0) > 0) return;
-      ::usleep(kConfirmIntervalMicros);
+    } else if (--rechecks_left > 0) {
+      recheck = now + kConfirmInterval;
+    } else {
+      recheck = kNever;
     }
   }
+}
+
+OthersCommitsSubscription::~OthersCommitsSubscription() {
+  if (watcher_) watcher_->Remove(id_);
+}
+
+void OthersCommitsSubscription::StartOnce(const std::shared_ptr<Writer>& writer,
+                                          std::string_view who, std::string_view what,
+                                          std::chrono::milliseconds fallback,
+                                          ChangeWatcher::Listener fn) {
+  std::call_once(once_, [&] {
+    auto w = ChangeWatcher::For(writer);
+    if (!w) {
+      DRIPR_LOG_WARN("{}: no instant wake-up for other processes' {} ({}); checking every {} ms",
+                     who, what, w.error().ToString(), fallback.count());
+      return;
+    }
+    watcher_ = std::move(*w);
+    id_ = watcher_->Add(std::move(fn));
+  });
 }
 
 }  // namespace dripr::sqlite

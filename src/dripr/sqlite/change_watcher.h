@@ -1,30 +1,39 @@
 #pragma once
-// Instant notice of commits by other processes (docs/decisions/bus.md, "Cross-process
-// wake-up"): a thread blocks in inotify on the database's directory and wakes on writes to
-// "<file>-wal" (every WAL commit writes there, whichever process makes it). Because the write
-// can precede the commit becoming visible, each event is confirmed with PRAGMA data_version on
-// the watcher's own connection (re-checked every 0.5 ms for up to 10 ms); a confirmed change
-// calls every listener. Idle, the thread sleeps in poll(): no timer, no CPU.
+// Instant notice of commits by other connections to a database file: other processes (a CLI,
+// another fetcher), or another connection of this one (docs/decisions/bus.md, "Cross-process
+// wake-up"). A thread blocks in inotify on the database's directory and wakes on writes to
+// "<file>-wal" (every WAL commit writes there, whichever process makes it), then asks the
+// process's writer for the file (sqlite/writer.h, Writer::OthersCommitted: PRAGMA
+// data_version on the writer's connection, which moves for every commit but the writer's own).
+// A confirmed change calls every listener. The writer's own commits (this process's store and
+// bus) call none: their callers wake their own waiters directly (docs/decisions/performance.md).
 //
-// Listeners are called from the watcher thread for every commit that is not the watcher's
-// own, including this process's (they must be cheap: bump a counter, notify a condition
-// variable). Callers keep their periodic re-check as a fallback (a filesystem without
-// inotify, an event lost to queue overflow).
+// Confirming: a WAL write may come just before its commit is published in the WAL index, so
+// an event no own commit explains is re-checked every 0.5 ms for up to 10 ms; an event during
+// or after an own commit is checked when that commit is done and once more 2 ms later (a
+// foreign commit may have followed it). The re-checks are poll() timeouts: new events and the
+// shutdown interrupt them. Idle, the thread sleeps in poll(): no timer, no CPU.
 //
-// Thread-safe. One watcher per absolute path and process (ChangeWatcher::For); the thread
-// runs while anyone holds the watcher.
+// Listeners run on the watcher thread and must be cheap (bump a counter, notify a condition
+// variable). Callers keep their periodic re-check as a fallback (a filesystem without inotify,
+// an event lost to queue overflow).
+//
+// Thread-safe. One watcher per file and process (ChangeWatcher::For); the thread runs while
+// anyone holds the watcher.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "dripr/core/error.h"
-#include "dripr/sqlite/db.h"
+#include "dripr/sqlite/writer.h"
 
 namespace dripr::sqlite {
 
@@ -32,9 +41,9 @@ class ChangeWatcher {
  public:
   using Listener = std::function<void()>;
 
-  // The process's watcher for `path` (made absolute; the file must exist), started on first
-  // use. kUnavailable when inotify or the connection cannot be set up.
-  static Result<std::shared_ptr<ChangeWatcher>> For(const std::string& path);
+  // The process's watcher for `writer`'s file, started on first use. kUnavailable when
+  // inotify cannot be set up.
+  static Result<std::shared_ptr<ChangeWatcher>> For(std::shared_ptr<Writer> writer);
   ~ChangeWatcher();
   ChangeWatcher(const ChangeWatcher&) = delete;
   ChangeWatcher& operator=(const ChangeWatcher&) = delete;
@@ -44,21 +53,19 @@ class ChangeWatcher {
   uint64_t Add(Listener fn);
   void Remove(uint64_t id);
 
-  // Confirmed changes seen so far (for tests).
+  // Confirmed changes by other connections seen so far (for tests).
   uint64_t changes() const { return changes_.load(); }
 
-  ChangeWatcher(std::string path, std::unique_ptr<Connection> conn, int inotify_fd, int stop_fd);
+  ChangeWatcher(std::shared_ptr<Writer> writer, int inotify_fd, int stop_fd);
 
  private:
   void Run();
-  // true when data_version moved since the last call.
-  bool Changed();
+  // Drains the inotify queue; true when the WAL file (or an overflow) was among the events.
+  bool WalWritten();
   void CallListeners();
 
-  const std::string path_;
-  const std::string wal_name_;        // "<file name>-wal"
-  std::unique_ptr<Connection> conn_;  // used by the watcher thread only
-  int64_t last_version_ = -1;         // watcher thread only
+  const std::shared_ptr<Writer> writer_;
+  const std::string wal_name_;  // "<file name>-wal"
   const int inotify_fd_;
   const int stop_fd_;  // eventfd; written by the destructor
   std::atomic<uint64_t> changes_{0};
@@ -68,6 +75,27 @@ class ChangeWatcher {
   uint64_t next_id_ = 1;                    // guarded by listeners_mu_
 
   std::thread thread_;
+};
+
+// One holder's subscription to the watcher of its writer's file (the store's outbox wait and
+// the embedded bus's long polls): started once, on first need; removed on destruction (declare
+// it after whatever the listener uses). When the watcher cannot be set up, one warning
+// "<who>: no instant wake-up for other processes' <what> (<error>); checking every N ms".
+class OthersCommitsSubscription {
+ public:
+  OthersCommitsSubscription() = default;
+  ~OthersCommitsSubscription();
+  OthersCommitsSubscription(const OthersCommitsSubscription&) = delete;
+  OthersCommitsSubscription& operator=(const OthersCommitsSubscription&) = delete;
+
+  // The first call subscribes `fn`; later calls do nothing. Thread-safe.
+  void StartOnce(const std::shared_ptr<Writer>& writer, std::string_view who, std::string_view what,
+                 std::chrono::milliseconds fallback, ChangeWatcher::Listener fn);
+
+ private:
+  std::once_flag once_;
+  std::shared_ptr<ChangeWatcher> watcher_;  // set once by StartOnce
+  uint64_t id_ = 0;
 };
 
 }  // namespace dripr::sqlite

@@ -61,6 +61,11 @@ PendingInTransaction::PendingInTransaction(std::shared_ptr<Writer> writer,
 
 PendingInTransaction::~PendingInTransaction() { tls_pending = outer_; }
 
+namespace {
+// The writer whose transaction this thread has open (nested calls join it).
+thread_local Writer* tls_open = nullptr;
+}  // namespace
+
 Status Writer::InWriteTransaction(std::string_view what,
                                   const std::function<Status(Connection&)>& fn, Carry carry) {
   PendingInTransaction* pending = nullptr;
@@ -68,23 +73,85 @@ Status Writer::InWriteTransaction(std::string_view what,
       !tls_pending->committed_) {
     pending = tls_pending;
   }
-  std::lock_guard lock(mu_);
-  if (pending == nullptr) {
-    DRIPR_TRY(sqlite::InWriteTransaction(*conn_, what, fn));
-  } else {
-    DRIPR_TRY(sqlite::InWriteTransaction(*conn_, what, [&](Connection& c) -> Status {
+  // Nested calls never carry: a pending acknowledgement is told "committed" only by the
+  // commit itself.
+  if (tls_open == this) return InSavepoint(what, fn);
+  std::vector<std::function<void()>> after;
+  {
+    std::lock_guard lock(mu_);
+    struct Close {
+      Writer& w;
+      Writer* const outer = tls_open;  // another file's writer may have one open around us
+      ~Close() {
+        tls_open = outer;
+        w.after_commit_.clear();  // kept only by a commit (moved out below)
+      }
+    } close{*this};
+    tls_open = this;
+    Status st = sqlite::InWriteTransaction(*conn_, what, [&](Connection& c) -> Status {
       DRIPR_TRY(fn(c));
-      return pending->fn_(c);
-    }));
-    pending->committed_ = true;
+      if (pending != nullptr) return pending->fn_(c);
+      return Ok();
+    });
+    if (!st) return st;
+    if (pending != nullptr) pending->committed_ = true;
+    ++commits_;
+    after.swap(after_commit_);
   }
-  ++commits_;
+  for (auto& f : after) f();
   return Ok();
 }
 
-uint64_t Writer::commits() const {
+namespace {
+Status RunCached(Connection& c, const std::string& sql) {
+  DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare(sql));
+  return s.Run();
+}
+}  // namespace
+
+Status Writer::InSavepoint(std::string_view what, const std::function<Status(Connection&)>& fn) {
+  const std::string name = "dripr_nested_" + std::to_string(++savepoints_);
+  struct Depth {
+    int& n;
+    ~Depth() { --n; }
+  } depth{savepoints_};
+  if (auto st = RunCached(*conn_, "SAVEPOINT " + name); !st) {
+    return Fail(st.error().Wrap(std::string(what) + ": savepoint"));
+  }
+  const size_t queued = after_commit_.size();
+  Status st = fn(*conn_);
+  if (st) {
+    if (auto released = RunCached(*conn_, "RELEASE " + name); !released) {
+      st = Fail(released.error().Wrap(std::string(what) + ": release savepoint"));
+    }
+  }
+  if (!st) {
+    // Undo this call's writes only; the open transaction goes on.
+    (void)RunCached(*conn_, "ROLLBACK TO " + name);
+    (void)RunCached(*conn_, "RELEASE " + name);
+    after_commit_.resize(queued);
+    return st;
+  }
+  return Ok();
+}
+
+void Writer::AfterCommit(std::function<void()> fn) {
+  if (tls_open != this) {
+    fn();
+    return;
+  }
+  after_commit_.push_back(std::move(fn));  // mu_ is held by this thread
+}
+
+Result<bool> Writer::OthersCommitted() {
   std::lock_guard lock(mu_);
-  return commits_;
+  DRIPR_ASSIGN_OR_RETURN(auto s, conn_->Prepare("PRAGMA data_version"));
+  DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kInternal, "PRAGMA data_version returned no row");
+  const int64_t v = s.Int(0);
+  const bool changed = data_version_ >= 0 && v != data_version_;
+  data_version_ = v;
+  return changed;
 }
 
 }  // namespace dripr::sqlite

@@ -11,11 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dripr/core/clock.h"
@@ -174,6 +176,21 @@ class Store {
   virtual void WaitForOutbox(std::chrono::milliseconds timeout) = 0;
   // Makes every WaitForOutbox caller in this process return now (a relay shutting down).
   virtual void NotifyOutbox() = 0;
+
+  // Non-null: the connection the store's writes commit through (SQLite: the process's one
+  // writer for the file, sqlite/writer.h). A bus Topic with the same key writes the same
+  // database through the same connection (Topic::TransactionKey): its publishes can join a
+  // store transaction (InOneTransaction). Null (the networked stores): never.
+  virtual const void* TransactionKey() const { return nullptr; }
+  // Runs `fn` with every write this thread makes through TransactionKey()'s connection inside
+  // it (the store's own calls and a same-key topic's publishes) joined into ONE transaction:
+  // each such call is a savepoint (its failure undoes only its own writes and is its own
+  // result), and all of them commit together when `fn` succeeds, or none. `what` prefixes a
+  // BEGIN/COMMIT error. Without a key: runs `fn` as it is (each call its own transaction).
+  virtual Status InOneTransaction(std::string_view what, const std::function<Status()>& fn) {
+    (void)what;
+    return fn();
+  }
 
   // ---- Reconciler (fetcher/reconciler.h). StoreBase implements ReconcileCampaign; a backend
   // implements the other three. ----

@@ -4,7 +4,6 @@
 
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/bus/embedded/messages.h"
-#include "dripr/core/log.h"
 #include "dripr/core/time.h"
 
 namespace dripr {
@@ -67,9 +66,7 @@ EmbeddedBroker::EmbeddedBroker(std::string path, EmbeddedBrokerOptions options,
       ticker_(OrRealTicker(options.ticker)),
       conn_(std::move(conn)) {}
 
-EmbeddedBroker::~EmbeddedBroker() {
-  if (watcher_) watcher_->Remove(watch_id_);
-}
+EmbeddedBroker::~EmbeddedBroker() = default;
 
 Result<std::shared_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const std::string& path,
                                                              EmbeddedBrokerOptions options) {
@@ -80,6 +77,7 @@ Result<std::shared_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const std::string& 
   auto writer = sqlite::Writer::For(path, options.busy_timeout);
   if (!writer) return Fail(writer.error().Wrap("embedded bus"));
   broker->writer_ = std::move(*writer);
+  broker->wake_ = embedded::WakeHub::For(broker->writer_->path());
   if (!options.create) return broker;
   auto schema = broker->CreateSchema();
   if (!schema) return Fail(schema.error().Wrap("embedded bus: create tables in " + path));
@@ -300,64 +298,6 @@ Result<const FilterPolicy*> EmbeddedBroker::CachedPolicy(FilterScope scope,
     it = policy_cache_.emplace(std::move(key), std::move(p)).first;
   }
   return &it->second;
-}
-
-uint64_t EmbeddedBroker::Generation(const std::string& queue) {
-  std::lock_guard lock(wake_mu_);
-  auto it = generation_.find(queue);
-  return it == generation_.end() ? 0 : it->second;
-}
-
-void EmbeddedBroker::Notify(const std::vector<std::string>& queues) {
-  if (queues.empty()) return;
-  {
-    std::lock_guard lock(wake_mu_);
-    for (const auto& q : queues) ++generation_[q];
-  }
-  wake_cv_.notify_all();
-}
-
-uint64_t EmbeddedBroker::ExternalGeneration() {
-  std::lock_guard lock(wake_mu_);
-  return external_generation_;
-}
-
-void EmbeddedBroker::EnsureWatching() {
-  std::call_once(watch_once_, [this] {
-    auto w = sqlite::ChangeWatcher::For(path_);
-    if (!w) {
-      DRIPR_LOG_WARN(
-          "embedded bus: no instant wake-up for other processes' messages ({}); "
-          "checking every {} ms",
-          w.error().ToString(), options_.poll_interval.count());
-      return;
-    }
-    watcher_ = std::move(*w);
-    watch_id_ = watcher_->Add([this] {
-      {
-        std::lock_guard lock(wake_mu_);
-        ++external_generation_;
-      }
-      wake_cv_.notify_all();
-    });
-  });
-}
-
-EmbeddedBroker::Wake EmbeddedBroker::WaitForChange(const std::string& queue, uint64_t seen,
-                                                   uint64_t external_seen,
-                                                   Ticker::TimePoint until) {
-  std::unique_lock lock(wake_mu_);
-  Wake why = Wake::kTimeout;
-  ticker_.WaitUntil(lock, wake_cv_, until, [&] {
-    auto it = generation_.find(queue);
-    if ((it == generation_.end() ? 0 : it->second) != seen) {
-      why = Wake::kLocal;
-    } else if (external_generation_ != external_seen) {
-      why = Wake::kExternal;
-    }
-    return why != Wake::kTimeout;
-  });
-  return why;
 }
 
 }  // namespace dripr

@@ -20,10 +20,11 @@
 // broker's own connection. Each process should open one broker per file and share it.
 //
 // Long poll: a receive wakes at once when a message is sent or published through the same
-// broker (condition variable); when another process (or another broker) commits to the file
-// (sqlite/change_watcher.h: inotify on the WAL, started by the first long poll), within a
-// millisecond or two; when the earliest invisible message of the queue becomes visible, at
-// that time; and otherwise re-checks the file every `poll_interval` as a fallback.
+// broker or another broker on the same file in this process (a condition variable per queue,
+// embedded/wake_hub.h); when another process commits to the file (sqlite/change_watcher.h:
+// inotify on the WAL, started by the first long poll), within a millisecond or two; when the
+// earliest invisible message of the queue becomes visible, at that time; and otherwise re-checks
+// the file every `poll_interval` as a fallback.
 //
 // Receipt handles are strict: a handle stops working once the message is received again,
 // deleted or moved to the DLQ (kInvalidArgument "receipt handle is invalid or expired").
@@ -44,11 +45,11 @@
 #include <vector>
 
 #include "dripr/bus/bus.h"
+#include "dripr/bus/embedded/wake_hub.h"
 #include "dripr/bus/filter_policy.h"
 #include "dripr/bus/sqs_limits.h"
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
-#include "dripr/sqlite/change_watcher.h"
 #include "dripr/sqlite/db.h"
 #include "dripr/sqlite/writer.h"
 
@@ -151,20 +152,24 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
                             const std::function<Status(sqlite::Connection&)>& fn);
   Status WithConnection(const std::function<Status(sqlite::Connection&)>& fn);
 
-  // In-process wake-ups: a counter per queue, bumped after every commit that may have
-  // made a message receivable there.
-  uint64_t Generation(const std::string& queue);
-  void Notify(const std::vector<std::string>& queues);
+  // In-process wake-ups (embedded/wake_hub.h, shared by the brokers on this file in the
+  // process): a counter per queue, bumped after every commit that may have made a message
+  // receivable there.
+  uint64_t Generation(const std::string& queue) { return wake_->Generation(queue); }
+  // Once the calling thread's transaction commits (sqlite::Writer::AfterCommit).
+  void Notify(const std::vector<std::string>& queues) {
+    writer_->AfterCommit([wake = wake_, queues] { wake->Notify(queues); });
+  }
   // Commits by other connections to the file, seen by the change watcher.
-  uint64_t ExternalGeneration();
+  uint64_t ExternalGeneration() { return wake_->ExternalGeneration(); }
   // Starts the change watcher once (long polls only); a failure is logged once and leaves
   // the fallback poll.
-  void EnsureWatching();
-  enum class Wake { kLocal, kExternal, kTimeout };
-  // Waits until the queue's counter differs from `seen` (kLocal), the external counter from
-  // `external_seen` (kExternal) or `until` passes (kTimeout).
+  void EnsureWatching() { wake_->WatchOthersCommits(writer_, options_.poll_interval); }
+  using Wake = embedded::WakeHub::Wake;
   Wake WaitForChange(const std::string& queue, uint64_t seen, uint64_t external_seen,
-                     Ticker::TimePoint until);
+                     Ticker::TimePoint until) {
+    return wake_->WaitForChange(ticker_, queue, seen, external_seen, until);
+  }
 
   // Parsed filter policies by (scope, text); entries are never removed.
   Result<const FilterPolicy*> CachedPolicy(FilterScope scope, const std::string& text);
@@ -181,14 +186,7 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   std::mutex policy_mu_;
   std::map<std::string, FilterPolicy> policy_cache_;  // guarded by policy_mu_
 
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  std::map<std::string, uint64_t, std::less<>> generation_;  // guarded by wake_mu_
-  uint64_t external_generation_ = 0;                         // guarded by wake_mu_
-
-  std::once_flag watch_once_;
-  std::shared_ptr<sqlite::ChangeWatcher> watcher_;  // set once by EnsureWatching
-  uint64_t watch_id_ = 0;
+  std::shared_ptr<embedded::WakeHub> wake_;  // set by Open
 };
 
 class EmbeddedTopic final : public Topic {
@@ -197,6 +195,8 @@ class EmbeddedTopic final : public Topic {
   // the SNS message id (the envelope's MessageId). kNotFound when the topic was removed.
   Result<std::string> Publish(const OutgoingMessage& m) override;
   std::string Name() const override { return name_; }
+  // The process's writer for the file (sqlite/writer.h).
+  const void* TransactionKey() const override { return broker_->writer_.get(); }
   // Evaluates every subscription's filter policy as Publish would (the rows read at the call).
   Result<SubscriptionMatches> MatchSubscriptions(const OutgoingMessage& m) override;
   // "embedded:<name>", the TopicArn written into envelopes.

@@ -3,7 +3,6 @@
 
 #include "dripr/store/sqlite/sqlite_store.h"
 
-#include "dripr/core/log.h"
 #include "dripr/core/time.h"
 #include "dripr/store/migrations/migrations.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
@@ -34,23 +33,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   return store;
 }
 
-SqliteStore::~SqliteStore() {
-  if (watcher_) watcher_->Remove(watch_id_);
-}
-
 void SqliteStore::BeforeOutboxWait() {
-  std::call_once(watch_once_, [this] {
-    auto w = sqlite::ChangeWatcher::For(options_.path);
-    if (!w) {
-      DRIPR_LOG_WARN(
-          "sqlite store: no instant wake-up for other processes' outbox rows ({}); "
-          "checking every {} ms",
-          w.error().ToString(), options_.outbox_poll_interval.count());
-      return;
-    }
-    watcher_ = std::move(*w);
-    watch_id_ = watcher_->Add([this] { RecheckOutbox(); });
-  });
+  others_commits_.StartOnce(writer_, "sqlite store", "outbox rows", options_.outbox_poll_interval,
+                            [this] { RecheckOutbox(); });
 }
 
 SysTime SqliteStore::Now() const { return TruncateToMillis(clock_->Now()); }

@@ -10,8 +10,10 @@
 // kUnavailable (retry later).
 //
 // Outbox notification: commits that add outbox rows wake WaitForOutbox callers in this
-// process immediately; rows written by other processes within a millisecond or two (the
-// change watcher, sqlite/change_watcher.h, started by the first wait), and otherwise by
+// process immediately (NotifyOutbox); rows written by other processes within a millisecond or
+// two (the change watcher, sqlite/change_watcher.h, started by the first wait; it ignores this
+// process's own commits, and another SqliteStore object on the same file in this process
+// shares the writer, so its rows count as own: they are seen by the fallback), and otherwise by
 // re-reading max(outbox.id) every `outbox_poll_interval` as a fallback.
 
 #include <atomic>
@@ -48,7 +50,7 @@ class SqliteStore final : public StoreBase {
   // kInvalidArgument for an empty path or ":memory:" (each pooled connection would see its own
   // database); kUnavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
-  ~SqliteStore() override;
+  ~SqliteStore() override = default;
 
   Status Migrate() override;
   Result<int> SchemaVersion() override;
@@ -75,6 +77,12 @@ class SqliteStore final : public StoreBase {
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) override;
+  // The process's writer for the file; InOneTransaction is one writer transaction in which
+  // the thread's other calls through the writer are savepoints (sqlite::Writer).
+  const void* TransactionKey() const override { return writer_.get(); }
+  Status InOneTransaction(std::string_view what, const std::function<Status()>& fn) override {
+    return writer_->InWriteTransaction(what, [&](sqlite::Connection&) { return fn(); });
+  }
 
   // sqlite_reconciler.cc
   Result<std::vector<Campaign>> FindReconcileCandidates(SysTime unmoved_before,
@@ -126,9 +134,9 @@ class SqliteStore final : public StoreBase {
   const Clock* const clock_;
   sqlite::ConnectionPool pool_;
   std::shared_ptr<sqlite::Writer> writer_;  // set by Open
-  std::once_flag watch_once_;
-  std::shared_ptr<sqlite::ChangeWatcher> watcher_;  // set once by BeforeOutboxWait
-  uint64_t watch_id_ = 0;
+  // Other connections' commits (not this process's own) re-check the outbox; last, so it is
+  // removed first.
+  sqlite::OthersCommitsSubscription others_commits_;
 };
 
 }  // namespace dripr

@@ -1,0 +1,99 @@
+#include "dripr/bus/embedded/wake_hub.h"
+
+#include <unistd.h>
+
+namespace dripr::embedded {
+
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  pid_t pid = 0;
+  std::map<std::string, std::weak_ptr<WakeHub>> hubs;  // guarded by mu
+};
+
+Registry& TheRegistry() {
+  static Registry* r = new Registry();  // never destroyed: hubs may outlive static teardown
+  return *r;
+}
+
+}  // namespace
+
+std::shared_ptr<WakeHub> WakeHub::For(const std::string& path) {
+  Registry& r = TheRegistry();
+  std::lock_guard lock(r.mu);
+  if (r.pid != ::getpid()) {
+    r.hubs.clear();  // a forked child: the parent's waiters are not here
+    r.pid = ::getpid();
+  }
+  std::erase_if(r.hubs, [](const auto& e) { return e.second.expired(); });
+  auto& slot = r.hubs[path];
+  auto hub = slot.lock();
+  if (!hub) {
+    hub = std::make_shared<WakeHub>();
+    slot = hub;
+  }
+  return hub;
+}
+
+uint64_t WakeHub::Generation(const std::string& queue) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(queue);
+  return it == queues_.end() ? 0 : it->second.generation;
+}
+
+uint64_t WakeHub::ExternalGeneration() {
+  std::lock_guard lock(mu_);
+  return external_;
+}
+
+void WakeHub::Notify(const std::vector<std::string>& queues) {
+  std::vector<std::condition_variable*> wake;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& q : queues) {
+      Waiters& w = queues_[q];
+      ++w.generation;
+      if (w.waiting > 0) wake.push_back(&w.cv);
+    }
+  }
+  for (auto* cv : wake) cv->notify_all();
+}
+
+void WakeHub::NotifyExternal() {
+  std::vector<std::condition_variable*> wake;
+  {
+    std::lock_guard lock(mu_);
+    ++external_;
+    for (auto& [name, w] : queues_) {
+      if (w.waiting > 0) wake.push_back(&w.cv);
+    }
+  }
+  for (auto* cv : wake) cv->notify_all();
+}
+
+WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, uint64_t seen,
+                                     uint64_t external_seen, Ticker::TimePoint until) {
+  std::unique_lock lock(mu_);
+  Waiters& w = queues_[queue];
+  Wake why = Wake::kTimeout;
+  ++w.waiting;
+  ticker.WaitUntil(lock, w.cv, until, [&] {
+    if (w.generation != seen) {
+      why = Wake::kLocal;
+    } else if (external_ != external_seen) {
+      why = Wake::kExternal;
+    }
+    return why != Wake::kTimeout;
+  });
+  --w.waiting;
+  return why;
+}
+
+void WakeHub::WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,
+                                 std::chrono::milliseconds fallback) {
+  others_commits_.StartOnce(writer, "embedded bus", "messages", fallback,
+                            [this] { NotifyExternal(); });
+}
+
+}  // namespace dripr::embedded

@@ -1,0 +1,63 @@
+#pragma once
+// The embedded bus's in-process wake-ups for one database file (internal to bus/embedded/):
+// a counter and a condition variable per queue, bumped after every commit that may have made a
+// message receivable there, and one counter for commits by other connections (the change
+// watcher, sqlite/change_watcher.h). A notice wakes only the long polls of the queues it names
+// (all waiting ones for another connection's commit) and nobody when nobody waits.
+//
+// Shared by every broker on the file in this process (WakeHub::For): they write through the
+// same writer, so the change watcher does not report their commits to one another; a send
+// through one broker wakes a receive through another directly.
+//
+// Thread-safe.
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dripr/core/clock.h"
+#include "dripr/sqlite/change_watcher.h"
+
+namespace dripr::embedded {
+
+class WakeHub {
+ public:
+  // The process's hub for the absolute path `path`.
+  static std::shared_ptr<WakeHub> For(const std::string& path);
+
+  uint64_t Generation(const std::string& queue);
+  uint64_t ExternalGeneration();
+  // After a commit that may have made messages receivable in `queues`.
+  void Notify(const std::vector<std::string>& queues);
+  // After another connection's commit: every waiting long poll looks.
+  void NotifyExternal();
+
+  enum class Wake { kLocal, kExternal, kTimeout };
+  // Waits on `ticker` until the queue's counter differs from `seen` (kLocal), the external
+  // counter from `external_seen` (kExternal) or `until` passes (kTimeout).
+  Wake WaitForChange(Ticker& ticker, const std::string& queue, uint64_t seen,
+                     uint64_t external_seen, Ticker::TimePoint until);
+
+  // Starts the change watcher's subscription once (long polls only).
+  void WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,
+                          std::chrono::milliseconds fallback);
+
+ private:
+  struct Waiters {
+    uint64_t generation = 0;
+    int waiting = 0;
+    std::condition_variable cv;
+  };
+
+  std::mutex mu_;
+  // Entries are never removed (a process declares a handful of queues), so references stay.
+  std::map<std::string, Waiters, std::less<>> queues_;  // guarded by mu_
+  uint64_t external_ = 0;                               // guarded by mu_
+  sqlite::OthersCommitsSubscription others_commits_;    // last: removed first
+};
+
+}  // namespace dripr::embedded

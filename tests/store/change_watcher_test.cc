@@ -1,0 +1,97 @@
+// The change watcher (src/dripr/sqlite/change_watcher.h): commits by other connections to the
+// file call its listeners promptly; the process's own writer's commits call none (their
+// callers wake their own waiters).
+
+#include "dripr/sqlite/change_watcher.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+
+#include "dripr/sqlite/writer.h"
+#include "support/poll.h"
+
+namespace dripr::sqlite {
+namespace {
+
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+class ChangeWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "dripr-watch-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "w.db").string();
+    auto c = Connection::Open(path_, {});
+    ASSERT_TRUE(c) << c.error().ToString();
+    ASSERT_TRUE((*c)->Exec("CREATE TABLE t(x INTEGER)"));
+    auto w = Writer::For(path_, milliseconds(5000));
+    ASSERT_TRUE(w) << w.error().ToString();
+    writer_ = *w;
+    auto watcher = ChangeWatcher::For(writer_);
+    ASSERT_TRUE(watcher) << watcher.error().ToString();
+    watcher_ = *watcher;
+    id_ = watcher_->Add([this] { calls_.fetch_add(1); });
+  }
+  void TearDown() override {
+    watcher_->Remove(id_);
+    watcher_.reset();
+    writer_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Status OwnInsert() {
+    return writer_->InWriteTransaction(
+        "insert", [](Connection& c) { return c.Exec("INSERT INTO t VALUES(1)"); });
+  }
+
+  fs::path dir_;
+  std::string path_;
+  std::shared_ptr<Writer> writer_;
+  std::shared_ptr<ChangeWatcher> watcher_;
+  uint64_t id_ = 0;
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(ChangeWatcherTest, OwnCommitsCallNoListenerAndAnotherConnectionsCommitDoes) {
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(OwnInsert());
+  // Another connection (as another process would): its commit is the only one reported.
+  auto other = Connection::Open(path_, {});
+  ASSERT_TRUE(other) << other.error().ToString();
+  const auto committed = std::chrono::steady_clock::now();
+  ASSERT_TRUE((*other)->Exec("INSERT INTO t VALUES(2)"));
+  ASSERT_TRUE(testing::Eventually([&] { return calls_.load() > 0; }));
+  const auto seen = std::chrono::steady_clock::now();
+  EXPECT_LT(seen - committed, milliseconds(100));  // promptly, not by a fallback poll
+  // The own commits after it stay silent too.
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(OwnInsert());
+  ASSERT_TRUE((*other)->Exec("INSERT INTO t VALUES(3)"));
+  ASSERT_TRUE(testing::Eventually([&] { return calls_.load() > 1; }));
+  EXPECT_EQ(calls_.load(), 2);
+  EXPECT_EQ(watcher_->changes(), 2u);
+}
+
+TEST_F(ChangeWatcherTest, AnotherConnectionsCommitRightAfterAnOwnOneIsReported) {
+  auto other = Connection::Open(path_, {});
+  ASSERT_TRUE(other) << other.error().ToString();
+  for (int round = 1; round <= 5; ++round) {
+    ASSERT_TRUE(OwnInsert());
+    ASSERT_TRUE((*other)->Exec("INSERT INTO t VALUES(2)"));
+    ASSERT_TRUE(testing::Eventually([&] { return calls_.load() >= round; }, milliseconds(2000)))
+        << "round " << round;
+  }
+}
+
+TEST_F(ChangeWatcherTest, OneWatcherPerWriter) {
+  auto again = ChangeWatcher::For(writer_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get(), watcher_.get());
+}
+
+}  // namespace
+}  // namespace dripr::sqlite
