@@ -35,6 +35,7 @@ int Migrate(const Globals& g) {
   o.retry_deadline = ctx.config.db_retry;
   o.clock = ctx.clock;
   o.ticker = ctx.ticker;
+  o.random = ctx.random;
   o.quick_check = true;
   if (auto st = CheckDatabaseLocation(ctx.config, /*read_only=*/false); !st) {
     return ReportError(st.error());

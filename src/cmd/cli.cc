@@ -71,7 +71,7 @@ StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
   // explicitly with `dripr migrate` (one operator step, not every process at start-up).
   setup.migrate = SqlitePath(ctx.config.database_url).has_value();
   if (setup.migrate) setup.zip_csv_path = ctx.config.zip_csv_path;
-  auto store = OpenConfiguredStore(ctx.config, setup, ctx.clock, ctx.ticker);
+  auto store = OpenConfiguredStore(ctx.config, setup, ctx.clock, ctx.ticker, ctx.random);
   if (!store) {
     exit_code = ReportError(store.error());
     return nullptr;
@@ -89,7 +89,7 @@ Status CheckLocatable(Store& store, const NewCampaign& c) {
 }
 
 BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {
-  auto bus = OpenConfiguredBus(ctx.config, use == DbUse::kRead, ctx.ticker);
+  auto bus = OpenConfiguredBus(ctx.config, use == DbUse::kRead, ctx.ticker, ctx.random);
   if (!bus) {
     exit_code = ReportError(bus.error());
     return nullptr;

@@ -29,10 +29,12 @@ struct Globals {
 // from it (fetcher/config.h); commands read settings from `config` only.
 struct Context {
   AppConfig config;
-  // The process's clock and ticker: the one place commands pick the real ones; every
-  // component and every timing a command prints (demo progress, import) uses these.
+  // The process's clock, ticker and random source: the one place commands pick the real
+  // ones; every component (retry jitter included) and every timing a command prints (demo
+  // progress, import) uses these.
   const Clock* clock = &SystemClock::Instance();
   Ticker* ticker = &RealTicker();
+  Random* random = &SystemRandom();
 };
 
 // Loads env + config. On error prints "dripr: <reason>" and returns the exit code (2).

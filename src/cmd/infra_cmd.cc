@@ -21,7 +21,7 @@ int Infra(const Globals& g, const InfraArgs& a, const std::string& verb) {
   if (a.env_name != "dev" && a.env_name != "prod") {
     return ReportUsage("--env must be dev or prod, got '" + a.env_name + "'");
   }
-  auto clients = aws::InfraClientsFromSettings(ctx.config.aws);
+  auto clients = aws::InfraClientsFromSettings(ctx.config.aws, ctx.ticker, ctx.random);
   if (!clients) return ReportError(clients.error());
   aws::InfraOptions o;
   o.env_name = a.env_name;

@@ -104,13 +104,14 @@ int DataFetcherCmd(const Globals& g) {
   if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;
-  if (auto checked = CheckBusForFetcher(ctx.config); !checked) {
+  if (auto checked = CheckBusForFetcher(ctx.config, ctx.ticker, ctx.random); !checked) {
     return ReportError(checked.error());
   }
   // Noticed within a second: the database file removed or replaced under the fetcher (its
   // writes would be lost with the unlinked file). Every write transaction checks it too.
   const DatabaseFileWatch watch = DatabaseFileWatch::For(ctx.config);
-  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker, &metrics);
+  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker, &metrics,
+                      ctx.random);
   fetcher.reconciler().SetPassObserver([&metrics](const ReconcilePass& pass) {
     metrics.Gauge(kReconcilerLastPass, {})
         .Set(static_cast<double>(ToUnixMillis(pass.started_at)) / 1000.0);
@@ -233,7 +234,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
     return ReportError({ErrorCode::kFailedPrecondition, "data/zip_codes.csv not found"});
   auto zips = ZipCentroids::LoadFile(csv);
   if (!zips) return ReportError(zips.error());
-  auto provider = OpenProvider(ProviderKind::kSample, ctx.config.sample, ctx.config.rentcast);
+  auto provider = OpenProvider(ProviderKind::kSample, ctx.config.sample, ctx.config.rentcast,
+                               nullptr, nullptr, ctx.ticker);
   if (!provider) return ReportError(provider.error());
   int rc = kExitOk;
   auto store = OpenStoreOrReport(ctx, rc, DbUse::kService);
@@ -243,7 +245,8 @@ int Demo(const Globals& g, const DemoArgs& a) {
 
   std::printf("dripr demo: %d campaigns, SQLite + embedded bus + sample provider in %s\n",
               a.campaigns, dir.c_str());
-  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker);
+  DataFetcher fetcher(*store, *bus, **provider, *ctx.clock, ctx.config, ctx.ticker, nullptr,
+                      ctx.random);
   fetcher.Start();
 
   const bool tty = isatty(STDERR_FILENO);

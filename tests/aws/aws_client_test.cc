@@ -12,6 +12,7 @@
 #include "dripr/bus/aws/sns_client.h"
 #include "dripr/bus/aws/sqs_client.h"
 #include "dripr/core/clock.h"
+#include "dripr/core/random.h"
 #include "dripr/core/text.h"
 
 namespace dripr::aws {
@@ -69,9 +70,22 @@ class CountingProvider final : public CredentialsProvider {
   std::atomic<int> invalidations{0};
 };
 
+// Client options on a manual ticker (the retry waits move it, nothing sleeps) and a scripted
+// random source (the jitter): 0.0, 1.0, then 0.5 for every later draw.
 struct Harness {
   std::shared_ptr<CountingProvider> creds = std::make_shared<CountingProvider>();
-  std::vector<std::chrono::milliseconds> sleeps;
+  ManualTicker ticker;
+  ScriptedRandom random{{0.0, 1.0, 0.5}};
+  // The retry waits, each on its own (the ticker records where each one ended).
+  std::vector<Ticker::Duration> Waits() const {
+    std::vector<Ticker::Duration> waits;
+    Ticker::Duration before{};
+    for (auto end : ticker.Sleeps()) {
+      waits.push_back(end - before);
+      before = end;
+    }
+    return waits;
+  }
   ClientOptions Options(const std::string& endpoint) {
     ClientOptions o;
     o.region = "us-east-1";
@@ -79,7 +93,8 @@ struct Harness {
     o.credentials = creds;
     o.http = NewCurlHttpClient();
     o.retry = {.max_attempts = 3, .base_delay = 100ms, .max_delay = 2s};
-    o.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
+    o.ticker = &ticker;
+    o.random = &random;
     return o;
   }
 };
@@ -109,11 +124,8 @@ TEST(SqsClientRetries, TransientFailuresAreRetriedWithBackoff) {
   ASSERT_TRUE(id) << id.error().ToString();
   EXPECT_EQ(*id, "m-1");
   ASSERT_EQ(server.Requests().size(), 3u);
-  ASSERT_EQ(h.sleeps.size(), 2u);
-  EXPECT_GE(h.sleeps[0], 50ms);
-  EXPECT_LE(h.sleeps[0], 100ms);
-  EXPECT_GE(h.sleeps[1], 100ms);
-  EXPECT_LE(h.sleeps[1], 200ms);
+  // Retry n waits cap/2 + u * cap/2, cap = 100 ms * 2^(n-1): u = 0.0, then 1.0.
+  EXPECT_EQ(h.Waits(), (std::vector<Ticker::Duration>{50ms, 200ms}));
 
   const auto requests = server.Requests();
   const auto& req = requests[0];
@@ -142,6 +154,19 @@ TEST(SqsClientRetries, GivesUpAfterTheAttemptBudgetWithUnavailable) {
   EXPECT_EQ(server.Requests().size(), 3u);
 }
 
+TEST(SqsClientRetries, TheBackoffDoublesUpToMaxDelayOnTheInjectedTicker) {
+  ScriptedServer server({{503, "busy"}});
+  Harness h;
+  ClientOptions o = h.Options(server.Url());
+  o.retry = {.max_attempts = 6, .base_delay = 100ms, .max_delay = 300ms};
+  SqsClient sqs(o);
+  ASSERT_FALSE(sqs.PurgeQueue("http://q/1/q"));
+  EXPECT_EQ(server.Requests().size(), 6u);
+  // cap = 100, 200, then max_delay 300 ms; u = 0.0, 1.0, then 0.5.
+  EXPECT_EQ(h.Waits(), (std::vector<Ticker::Duration>{50ms, 200ms, 225ms, 225ms, 225ms}));
+  EXPECT_EQ(h.ticker.Elapsed(), 925ms);
+}
+
 TEST(SqsClientRetries, PermanentErrorsAreNotRetried) {
   ScriptedServer server(
       {{400,
@@ -157,7 +182,7 @@ TEST(SqsClientRetries, PermanentErrorsAreNotRetried) {
             "SQS GetQueueUrl: AWS.SimpleQueueService.NonExistentQueue: The specified queue does "
             "not exist. (HTTP 400, request req-9)");
   EXPECT_EQ(server.Requests().size(), 1u);
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.Waits().empty());
 }
 
 TEST(SqsClientRetries, ThrottlingIsRetried) {
@@ -213,7 +238,7 @@ TEST(SqsClientRetries, UnreachableBrokerIsUnavailableQuickly) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
-  EXPECT_EQ(h.sleeps.size(), 2u);
+  EXPECT_EQ(h.Waits(), (std::vector<Ticker::Duration>{50ms, 200ms}));
 }
 
 TEST(SqsClientBatch, RetriesOnlyServerSideEntryFailures) {
@@ -238,6 +263,7 @@ TEST(SqsClientBatch, RetriesOnlyServerSideEntryFailures) {
   ASSERT_EQ(second["Entries"].size(), 1u);
   EXPECT_EQ(second["Entries"][0]["Id"], "1");
   EXPECT_EQ(second["Entries"][0]["ReceiptHandle"], "r1");
+  EXPECT_EQ(h.Waits(), (std::vector<Ticker::Duration>{50ms}));  // the caller's first backoff
 }
 
 TEST(SqsClientBatch, MalformedRepliesDoNotThrow) {

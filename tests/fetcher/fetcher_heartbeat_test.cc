@@ -1,5 +1,6 @@
-// FetcherHeartbeat on a real SQLite store: the row exists from Start, is refreshed while the
-// fetcher runs (and recreated if someone removed it), and is gone after Stop.
+// FetcherHeartbeat on a real SQLite store and a manual ticker: the row exists from Start, is
+// refreshed every interval while the fetcher runs (and recreated if someone removed it), and
+// is gone after Stop.
 
 #include "dripr/fetcher/fetcher_heartbeat.h"
 
@@ -13,6 +14,7 @@ namespace dripr {
 namespace {
 
 using namespace std::chrono_literals;
+using Offsets = std::vector<Ticker::Duration>;
 
 class FetcherHeartbeatTest : public testing::LocalStoreTest {
  protected:
@@ -24,7 +26,8 @@ class FetcherHeartbeatTest : public testing::LocalStoreTest {
 };
 
 TEST_F(FetcherHeartbeatTest, RegistersBeatsAndUnregisters) {
-  FetcherHeartbeat hb(*store_, clock_, 10ms);
+  ManualTicker ticker;
+  FetcherHeartbeat hb(*store_, clock_, ticker, 5s);
   EXPECT_TRUE(Rows().empty());
   hb.Start();
   auto rows = Rows();
@@ -34,26 +37,36 @@ TEST_F(FetcherHeartbeatTest, RegistersBeatsAndUnregisters) {
   EXPECT_EQ(rows[0].version, kDriprVersion);
   EXPECT_FALSE(rows[0].host.empty());
   EXPECT_EQ(rows[0].started_at, clock_.Now());
+  EXPECT_EQ(hb.beats(), 1);
 
+  // The thread waits one interval on the ticker, beats, and waits the next one.
+  ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines() == Offsets{5s}; }));
   clock_.Advance(7s);
-  ASSERT_TRUE(testing::Eventually([&] {
-    auto r = Rows();
-    return r.size() == 1 && r[0].heartbeat_at == clock_.Now();
-  }));
+  ticker.Advance(5s);
+  ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines() == Offsets{10s}; }));
+  EXPECT_EQ(hb.beats(), 2);
+  rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].heartbeat_at, clock_.Now());
   // A removed row comes back with the next beat.
   ASSERT_TRUE(store_->UnregisterFetcher(hb.info().instance_id));
-  ASSERT_TRUE(testing::Eventually([&] { return Rows().size() == 1; }));
-
-  hb.Stop();
   EXPECT_TRUE(Rows().empty());
-  const int64_t beats = hb.beats();
-  EXPECT_GE(beats, 3);
+  ticker.Advance(5s);
+  ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines() == Offsets{15s}; }));
+  EXPECT_EQ(Rows().size(), 1u);
+  EXPECT_EQ(hb.beats(), 3);
+
+  hb.Stop();  // ends the wait at once, without a beat
+  EXPECT_TRUE(Rows().empty());
+  EXPECT_EQ(hb.beats(), 3);
   hb.Stop();  // idempotent
-  EXPECT_EQ(hb.beats(), beats);
+  EXPECT_EQ(hb.beats(), 3);
+  EXPECT_EQ(ticker.Elapsed(), 10s);
 }
 
 TEST_F(FetcherHeartbeatTest, TwoFetchersHaveTwoRows) {
-  FetcherHeartbeat a(*store_, clock_, 1h), b(*store_, clock_, 1h);
+  ManualTicker ticker;
+  FetcherHeartbeat a(*store_, clock_, ticker, 1h), b(*store_, clock_, ticker, 1h);
   a.Start();
   b.Start();
   EXPECT_NE(a.info().instance_id, b.info().instance_id);

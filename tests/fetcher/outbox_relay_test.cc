@@ -1,11 +1,12 @@
 // OutboxRelay on a real SqliteStore with a recording Topic: order, attributes, marking in
-// chunks as rows go out, failed publishes keeping the rest for later in order, and the thread
-// waking on a commit.
+// chunks as rows go out, failed publishes keeping the rest for later in order, the thread
+// waking on a commit, and its error backoff on a manual ticker.
 
 #include "dripr/fetcher/outbox_relay.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 
@@ -19,6 +20,7 @@ namespace dripr {
 namespace {
 
 using namespace std::chrono_literals;
+using Offsets = std::vector<Ticker::Duration>;
 
 // Records what is published; `before_publish` may fail a publish (returns an error) or look
 // at the store at that moment.
@@ -195,6 +197,52 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
     ASSERT_TRUE(stats);
     EXPECT_EQ(stats->visible, 3) << ToString(part);
   }
+}
+
+// After a failed pass the thread waits error_backoff on its ticker, the same every time.
+TEST_F(OutboxRelayTest, TheThreadWaitsErrorBackoffOnItsTickerAfterEachFailedPass) {
+  Start("a");
+  std::atomic<int> attempts{0};
+  std::atomic<bool> broker_down{true};
+  topic_.before_publish = [&](int) -> Status {
+    ++attempts;
+    if (broker_down) return Fail(ErrorCode::kUnavailable, "broker down");
+    return Ok();
+  };
+  ManualTicker ticker;
+  OutboxRelayOptions o;
+  o.error_backoff = 250ms;
+  o.idle_wait = 30s;  // on the store's (real) ticker; Stop ends it
+  OutboxRelay relay(*store_, topic_, o, &ticker);
+  relay.Start();
+  int failed_passes = 0;
+  for (auto end : {250ms, 500ms, 750ms}) {
+    ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines() == Offsets{end}; }))
+        << "no backoff ending at " << end.count() << " ms";
+    EXPECT_EQ(attempts.load(), ++failed_passes);
+    if (end == 750ms) broker_down = false;
+    ticker.AdvanceTo(ticker.start() + end);
+  }
+  ASSERT_TRUE(testing::Eventually([&] { return topic_.Count() == 1u; }));
+  EXPECT_EQ(attempts.load(), 4);
+  relay.Stop();
+  EXPECT_EQ(ticker.Elapsed(), 750ms);
+  EXPECT_TRUE(ticker.Sleeps().empty());
+  EXPECT_EQ(*store_->PendingOutboxCount(), 0);
+}
+
+TEST_F(OutboxRelayTest, StopEndsTheBackoffWithoutWaitingItOut) {
+  Start("a");
+  topic_.before_publish = [](int) -> Status { return Fail(ErrorCode::kUnavailable, "down"); };
+  ManualTicker ticker;
+  OutboxRelayOptions o;
+  o.error_backoff = 1h;
+  OutboxRelay relay(*store_, topic_, o, &ticker);
+  relay.Start();
+  ASSERT_TRUE(testing::Eventually([&] { return ticker.Deadlines() == Offsets{1h}; }));
+  relay.Stop();  // returns although the ticker never moves
+  EXPECT_EQ(ticker.Elapsed(), 0s);
+  EXPECT_EQ(topic_.Count(), 0u);
 }
 
 }  // namespace

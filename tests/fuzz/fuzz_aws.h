@@ -12,6 +12,18 @@
 
 namespace dripr::fuzz {
 
+// A ticker on which time stands still and every wait ends at once: retries cost nothing and
+// nothing is recorded (ManualTicker keeps every sleep, which a long fuzz run would pile up).
+class NoWaitTicker final : public Ticker {
+ public:
+  TimePoint Now() const override { return {}; }
+  void SleepUntil(TimePoint) override {}
+  bool WaitUntil(std::unique_lock<std::mutex>&, std::condition_variable&, TimePoint,
+                 const Predicate& done) override {
+    return done();
+  }
+};
+
 inline aws::ClientOptions FuzzClientOptions(HttpClientPtr http, std::string endpoint,
                                             int max_attempts = 1) {
   aws::ClientOptions o;
@@ -21,7 +33,10 @@ inline aws::ClientOptions FuzzClientOptions(HttpClientPtr http, std::string endp
       {.access_key_id = "AKIDFUZZ", .secret_access_key = "fuzz-secret", .source = "fuzz"});
   o.http = std::move(http);
   o.retry.max_attempts = max_attempts;
-  o.sleep = [](std::chrono::milliseconds) {};
+  static NoWaitTicker ticker;
+  static ScriptedRandom random;  // fixed jitter
+  o.ticker = &ticker;
+  o.random = &random;
   return o;
 }
 

@@ -381,16 +381,23 @@ TEST(SampleProviderZips, HomesTakeTheNearestZipAndMarketsTheirLocation) {
   EXPECT_LT(*p.Market("68862")->current.average_price, 400'000);
 }
 
-TEST(SampleProviderZips, LatencyOptionDelaysEveryCall) {
+TEST(SampleProviderZips, LatencyOptionDelaysEveryCallOnTheTicker) {
+  using std::chrono::milliseconds;
   ManualClock clock(kNow);
+  ManualTicker ticker;  // the sleeps move it; nothing waits for real
   SampleProviderOptions o;
-  o.latency = std::chrono::milliseconds(30);
-  SampleProvider p(clock, o);
-  auto start = std::chrono::steady_clock::now();
+  o.latency = milliseconds(30);
+  SampleProvider p(clock, o, &ticker);
   ASSERT_TRUE(p.Market("02139"));
   ASSERT_TRUE(p.ActiveListings(Area(kCambridge, 1, "02139")));
   ASSERT_TRUE(p.RecentSales(Area(kCambridge, 1, "02139"), 90));
-  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(90));
+  EXPECT_EQ(ticker.Sleeps(),
+            (std::vector<Ticker::Duration>{milliseconds(30), milliseconds(60), milliseconds(90)}));
+
+  ManualTicker none;
+  SampleProvider instant(clock, SampleProviderOptions{}, &none);  // latency 0: no sleep at all
+  ASSERT_TRUE(instant.Market("02139"));
+  EXPECT_TRUE(none.Sleeps().empty());
 }
 
 }  // namespace

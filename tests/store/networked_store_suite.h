@@ -38,6 +38,7 @@ struct NetworkedTweak {
   std::chrono::milliseconds retry_deadline{0};        // 0: the default
   std::chrono::milliseconds outbox_poll_interval{0};  // 0: the default
   Ticker* ticker = nullptr;                           // null: the real one
+  Random* random = nullptr;                           // null: the real one
 };
 
 // How the suite reaches one kind of server.
@@ -88,6 +89,7 @@ std::unique_ptr<NetStore> OpenTweaked(const std::string& url, const NetworkedTwe
   o.clock = t.clock != nullptr ? t.clock : &SystemClock::Instance();
   o.required_parts = t.required;
   o.ticker = t.ticker;
+  o.random = t.random;
   if (t.pool_size > 0) o.pool_size = t.pool_size;
   if (t.retry_deadline.count() > 0) o.retry_deadline = t.retry_deadline;
   if (t.outbox_poll_interval.count() > 0) o.outbox_poll_interval = t.outbox_poll_interval;

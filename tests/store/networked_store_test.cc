@@ -1,5 +1,7 @@
 // The networked-store suites (networked_store_suite.h); each server instantiates them.
 
+#include "dripr/store/networked_store.h"
+
 #include <gmock/gmock.h>
 #include <unistd.h>
 
@@ -124,6 +126,43 @@ void NetworkedStoreTest::ExpectRetriedAndAppliedOnce(const std::string& code, in
 
 namespace {
 
+// RetryTransient's schedule on its own (no server): retry n sleeps cap/2 + u * cap/2 with
+// cap = min(1000, 20 * 2^min(n, 6)) ms; it gives up when the next sleep would end past the
+// deadline.
+TEST(RetryTransient, SleepsTheJitteredBackoffOnTheTickerUntilTheDeadline) {
+  ManualTicker ticker;
+  ScriptedRandom random({0.5});  // every draw: the middle of [cap/2, cap]
+  int attempts = 0;
+  Status st = RetryTransient(ticker, random, 2s, "test", "doing it", [&]() -> Status {
+    ++attempts;
+    return Fail(ErrorCode::kUnavailable, "down");
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(st.error().message, "doing it: down");
+  // 30, 60, 120, 240, 480, 750 ms; the seventh failure's 750 ms would end at 2.43 s.
+  EXPECT_EQ(ticker.Sleeps(),
+            (std::vector<Ticker::Duration>{30ms, 90ms, 210ms, 450ms, 930ms, 1680ms}));
+  EXPECT_EQ(attempts, 7);
+  EXPECT_EQ(ticker.Elapsed(), 1680ms);
+}
+
+TEST(RetryTransient, APermanentErrorReturnsAtOnceWithoutWaitingOrDrawing) {
+  ManualTicker ticker;
+  ScriptedRandom random({0.0, 1.0});
+  int attempts = 0;
+  Status st = RetryTransient(ticker, random, 2s, "test", "doing it", [&]() -> Status {
+    ++attempts;
+    if (attempts == 1) return Fail(ErrorCode::kAborted, "serialization failure");
+    return Fail(ErrorCode::kAlreadyExists, "taken");
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message, "taken");  // as it is, not wrapped
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(ticker.Sleeps(), (std::vector<Ticker::Duration>{20ms}));  // u = 0.0 for retry 1
+  EXPECT_EQ(random.Uniform(), 1.0);  // the permanent error drew nothing
+}
+
 TEST_P(NetworkedStoreTest, TransientFailureIsRetriedAndAppliedOnce) {
   ExpectRetriedAndAppliedOnce(GetParam().codes.transient, 2);
 }
@@ -171,6 +210,20 @@ TEST_P(NetworkedStoreTest, RetryBackoffAndDeadlineRunOnTheStoresTicker) {
   for (const auto& s : sleeps) EXPECT_LE(s, 10s);
   EXPECT_EQ(ticker.Elapsed(), sleeps.back());
   EXPECT_GT(ticker.Elapsed(), 9s);
+}
+
+TEST_P(NetworkedStoreTest, RetryBackoffIsJitteredByTheStoresRandom) {
+  ManualTicker ticker;
+  ScriptedRandom random({0.0, 0.25, 0.5, 1.0});
+  auto store = Open({.retry_deadline = 10s, .ticker = &ticker, .random = &random});
+  ASSERT_TRUE(store->CreateCampaign(Simple("a")));
+  InjectUpdateFailures(GetParam().codes.transient, 4);
+  auto started = store->StartCampaign(Cid("a"));
+  ASSERT_TRUE(started) << started.error().ToString();
+  EXPECT_EQ(InjectionCalls(), 5);
+  // Retry n waits cap/2 + u * cap/2 with cap = 40, 80, 160, 320 ms: 20, 50, 120, 320 ms.
+  EXPECT_EQ(ticker.Sleeps(), (std::vector<Ticker::Duration>{20ms, 70ms, 190ms, 510ms}));
+  EXPECT_EQ(ticker.Elapsed(), 510ms);
 }
 
 TEST_P(NetworkedStoreTest, ReconnectsAfterTheServerDropsItsSessions) {

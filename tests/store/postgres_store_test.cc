@@ -24,6 +24,7 @@
 #include "dripr/store/migrations/migrations.h"
 #include "networked_store_suite.h"
 #include "support/campaign_ids.h"
+#include "support/poll.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -158,6 +159,45 @@ TEST_P(PostgresStoreTest, WaitForOutboxWakesOnNotifyFromAnotherProcessQuickly) {
   t.join();
   EXPECT_TRUE(woke);
   EXPECT_LT(took, 5s);
+}
+
+// The listener's reconnect pause waits on the store's ticker: 100 ms, doubling, at most 5 s.
+// Its connection is refused while a role allowed one session has that session in the store's
+// pool ("too many connections for role"), until the test lifts the limit.
+TEST_P(PostgresStoreTest, TheListenersReconnectPauseRunsOnTheStoresTicker) {
+  const std::string role = "dripr_listener_" + std::to_string(::getpid());
+  (void)Exec("DROP ROLE IF EXISTS " + role);
+  ASSERT_TRUE(Exec("CREATE ROLE " + role + " LOGIN CONNECTION LIMIT 1"));
+  std::string url = url_;
+  ASSERT_NE(url.find("://postgres@"), std::string::npos) << url;
+  url.replace(url.find("://postgres@"), 12, "://" + role + "@");
+  {
+    ManualTicker ticker;
+    auto store =
+        OpenTweaked<PostgresStore, PostgresStoreOptions>(url, {.pool_size = 1, .ticker = &ticker});
+    ASSERT_NE(store, nullptr);
+    store->WaitForOutbox(0ms);  // starts the listener; returns at once (no time to wait)
+    // The end of each pause, from the ticker's start: pauses of 100, 200, ..., 3200, then
+    // 5000 ms twice.
+    for (auto end : {100ms, 300ms, 700ms, 1500ms, 3100ms, 6300ms, 11300ms, 16300ms}) {
+      ASSERT_TRUE(testing::Eventually([&] {
+        return ticker.Deadlines() == std::vector<Ticker::Duration>{end};
+      })) << "no pause ending at "
+          << end.count() << " ms";
+      if (end == 16300ms) {
+        ASSERT_TRUE(Exec("ALTER ROLE " + role + " CONNECTION LIMIT -1"));
+      }
+      ticker.AdvanceTo(ticker.start() + end);
+    }
+    // The last pause over, the listener connects and LISTENs; it waits on nothing else.
+    EXPECT_TRUE(testing::Eventually([&] {
+      return Query("SELECT count(*) FROM pg_stat_activity WHERE usename = '" + role +
+                   "' AND query LIKE 'LISTEN%'") == "1";
+    }));
+    EXPECT_TRUE(ticker.Deadlines().empty());
+    EXPECT_EQ(ticker.Elapsed(), 16300ms);
+  }
+  (void)Exec("DROP ROLE IF EXISTS " + role);
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),

@@ -30,8 +30,13 @@ class SeededRandom final : public Random {
   std::mt19937_64 rng_;  // guarded by mu_
 };
 
-// The process-wide real source.
+// The process-wide real source, for wiring code (src/cmd/, the composition root); components
+// take a Random& (or null for this one).
 Random& SystemRandom();
+
+// The one place a component's optional `Random*` (null: the real one) is resolved, so that
+// library code never names the real source itself (scripts/check-time-sources.py).
+inline Random& OrRealRandom(Random* random) { return random != nullptr ? *random : SystemRandom(); }
 
 // A fresh non-deterministic seed (std::random_device), for components that keep their own
 // generator.

@@ -37,7 +37,7 @@ Consumer::Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& h
       handler_(handler),
       options_(options),
       ticker_(OrRealTicker(ticker)),
-      random_(random != nullptr ? *random : SystemRandom()),
+      random_(OrRealRandom(random)),
       metrics_registry_(metrics),
       metrics_(QueueMetrics::For(metrics, name_)) {}
 

@@ -5,23 +5,23 @@
 namespace dripr {
 
 DataFetcher::DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-                         const AppConfig& config, Ticker* ticker, Metrics* metrics)
+                         const AppConfig& config, Ticker* ticker, Metrics* metrics, Random* random)
     : ticker_(OrRealTicker(ticker)),
       shutdown_deadline_(config.consumer.shutdown_deadline),
-      relay_(store, bus.CampaignEvents(), config.relay, metrics),
+      relay_(store, bus.CampaignEvents(), config.relay, &ticker_, metrics),
       reconciler_(store, clock, ticker_,
                   [&] {
                     ReconcilerOptions o;
                     o.settings = config.reconcile;
                     return o;
                   }()),
-      heartbeat_(store, clock) {
+      heartbeat_(store, clock, ticker_) {
   for (DataPart part : kAllDataParts) {
     handlers_.push_back(
         std::make_unique<PartEventHandler>(part, store, provider, clock, config.fetch));
     consumers_.push_back(std::make_unique<Consumer>(
         std::string(ToString(part)), bus.WorkQueue(part), &bus.DeadLetterQueue(part),
-        *handlers_.back(), config.consumer, &ticker_, nullptr, metrics));
+        *handlers_.back(), config.consumer, &ticker_, random, metrics));
   }
 }
 

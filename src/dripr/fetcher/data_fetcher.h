@@ -20,10 +20,12 @@ namespace dripr {
 
 class DataFetcher {
  public:
-  // `ticker` null: the real one. `metrics` (may be null) receives the consumers' and the
-  // relay's metrics and heartbeats. Everything passed in must outlive the fetcher.
+  // `ticker` (null: the real one) times every thread of the fetcher; `random` (null: the
+  // real one) jitters the consumers' backoff. `metrics` (may be null) receives the consumers'
+  // and the relay's metrics and heartbeats. Everything passed in must outlive the fetcher.
   DataFetcher(Store& store, Bus& bus, Provider& provider, const Clock& clock,
-              const AppConfig& config, Ticker* ticker = nullptr, Metrics* metrics = nullptr);
+              const AppConfig& config, Ticker* ticker = nullptr, Metrics* metrics = nullptr,
+              Random* random = nullptr);
   // Stops if running, then waits for handlers that overran the deadline (never detached),
   // so destroying a fetcher is always safe.
   ~DataFetcher();

@@ -16,9 +16,9 @@ std::string HostName() {
 
 }  // namespace
 
-FetcherHeartbeat::FetcherHeartbeat(Store& store, const Clock& clock,
+FetcherHeartbeat::FetcherHeartbeat(Store& store, const Clock& clock, Ticker& ticker,
                                    std::chrono::milliseconds interval)
-    : store_(store), clock_(clock), interval_(interval) {
+    : store_(store), clock_(clock), ticker_(ticker), interval_(interval) {
   info_.instance_id = NewUuid();
   info_.host = HostName();
   info_.pid = static_cast<int64_t>(getpid());
@@ -63,7 +63,7 @@ void FetcherHeartbeat::Beat() {
 
 void FetcherHeartbeat::Loop() {
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+  while (!ticker_.WaitFor(lock, cv_, interval_, [this] { return stop_; })) {
     lock.unlock();
     Beat();
     lock.lock();

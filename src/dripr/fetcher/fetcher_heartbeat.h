@@ -16,6 +16,7 @@
 #include <string_view>
 #include <thread>
 
+#include "dripr/core/clock.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -28,7 +29,9 @@ inline constexpr std::string_view kDriprVersion = "0.1.0";
 
 class FetcherHeartbeat {
  public:
-  FetcherHeartbeat(Store& store, const Clock& clock,
+  // `clock` stamps the row; the thread waits `interval` on `ticker` between beats (counted
+  // from the end of the previous beat). Both must outlive the heartbeat.
+  FetcherHeartbeat(Store& store, const Clock& clock, Ticker& ticker,
                    std::chrono::milliseconds interval = kFetcherHeartbeatInterval);
   ~FetcherHeartbeat();  // Stop()
   FetcherHeartbeat(const FetcherHeartbeat&) = delete;
@@ -51,6 +54,7 @@ class FetcherHeartbeat {
   // Constant after construction.
   Store& store_;
   const Clock& clock_;
+  Ticker& ticker_;
   const std::chrono::milliseconds interval_;
   FetcherInfo info_;
 

@@ -4,10 +4,12 @@
 
 namespace dripr {
 
-OutboxRelay::OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Metrics* metrics)
+OutboxRelay::OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Ticker* ticker,
+                         Metrics* metrics)
     : store_(store),
       topic_(topic),
       options_(options),
+      ticker_(OrRealTicker(ticker)),
       metrics_(metrics),
       published_metric_(CounterOf(metrics, kEventsPublished, {})) {}
 
@@ -20,7 +22,10 @@ void OutboxRelay::Start() {
 }
 
 void OutboxRelay::Stop() {
-  stop_ = true;
+  {
+    std::lock_guard lock(mu_);  // so a thread about to wait on cv_ cannot miss it
+    stop_ = true;
+  }
   cv_.notify_all();
   store_.NotifyOutbox();  // the thread may be in WaitForOutbox
   if (thread_.joinable()) thread_.join();
@@ -106,7 +111,7 @@ void OutboxRelay::Loop() {
       if (!warned) DRIPR_LOG_WARN("outbox relay: {} (retrying)", n.error().ToString());
       warned = true;
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, options_.error_backoff, [&] { return stop_.load(); });
+      ticker_.WaitFor(lock, cv_, options_.error_backoff, [&] { return stop_.load(); });
       continue;
     }
     if (warned) DRIPR_LOG_INFO("outbox relay: publishing again");

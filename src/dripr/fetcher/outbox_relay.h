@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dripr/bus/bus.h"
+#include "dripr/core/clock.h"
 #include "dripr/core/metrics.h"
 #include "dripr/store/store.h"
 
@@ -21,8 +22,11 @@ struct OutboxRelayOptions {
   int batch_size = 50;
   int mark_every = 10;  // published rows are marked in the store in chunks of this many
   std::chrono::seconds claim_lease{30};
-  std::chrono::milliseconds idle_wait{1000};      // fallback poll
-  std::chrono::milliseconds error_backoff{1000};  // after a failed publish or claim
+  std::chrono::milliseconds idle_wait{1000};  // fallback poll
+  // After a failed publish or claim the thread waits this long (on its ticker) before the
+  // next pass: the same pause after every failure, no growth (a pass is cheap, and the first
+  // publish after the broker is back should not wait long).
+  std::chrono::milliseconds error_backoff{1000};
   // Health: the loop is wedged when a pass takes longer than this (a pass is bounded by
   // the store's retry window and the bus's request timeouts).
   std::chrono::seconds max_silence{120};
@@ -30,9 +34,10 @@ struct OutboxRelayOptions {
 
 class OutboxRelay {
  public:
-  // `metrics` (may be null, must outlive the relay): dripr_events_published_total and the
-  // loop's heartbeat.
-  OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Metrics* metrics = nullptr);
+  // `ticker` (null: the real one) times the error backoff; `metrics` (may be null):
+  // dripr_events_published_total and the loop's heartbeat. Both must outlive the relay.
+  OutboxRelay(Store& store, Topic& topic, OutboxRelayOptions options, Ticker* ticker = nullptr,
+              Metrics* metrics = nullptr);
   ~OutboxRelay();
   OutboxRelay(const OutboxRelay&) = delete;
   OutboxRelay& operator=(const OutboxRelay&) = delete;
@@ -58,11 +63,12 @@ class OutboxRelay {
   Store& store_;
   Topic& topic_;
   const OutboxRelayOptions options_;
+  Ticker& ticker_;
   Metrics* const metrics_;  // may be null
   const MetricCounter published_metric_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> published_{0};
-  std::mutex mu_;  // guards no data (stop_ is atomic): only the waits on cv_
+  std::mutex mu_;  // guards no data (stop_ is atomic, set under it): only the waits on cv_
   std::condition_variable cv_;
   std::thread thread_;
 };

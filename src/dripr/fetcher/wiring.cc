@@ -14,13 +14,14 @@ Status CheckDatabaseLocation(const AppConfig& config, bool read_only) {
 }
 
 Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& setup,
-                                     const Clock* clock, Ticker* ticker) {
+                                     const Clock* clock, Ticker* ticker, Random* random) {
   DRIPR_TRY(CheckDatabaseLocation(config, setup.read_only));
   StoreOptions o;
   o.database_url = config.database_url;
   o.required_parts = config.required_parts;
   o.clock = clock;
   o.ticker = ticker;
+  o.random = random;
   o.pool_size = config.db_pool_size;
   o.retry_deadline = config.db_retry;
   o.create = !setup.read_only;
@@ -47,8 +48,9 @@ Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& 
   return store;
 }
 
-Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only, Ticker* ticker) {
-  if (config.bus == BusKind::kAws) return OpenAwsBus(config.aws);
+Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only, Ticker* ticker,
+                                 Random* random) {
+  if (config.bus == BusKind::kAws) return OpenAwsBus(config.aws, ticker, random);
   DRIPR_TRY(sqlite::CheckDatabaseFile(
       config.embedded_bus_path, read_only ? sqlite::Access::kExistingOnly : sqlite::Access::kCreate,
       "embedded bus (EMBEDDED_BUS_PATH)"));
@@ -100,9 +102,9 @@ Status DatabaseFileWatch::Check() const {
   return Ok();
 }
 
-Status CheckBusForFetcher(const AppConfig& config) {
+Status CheckBusForFetcher(const AppConfig& config, Ticker* ticker, Random* random) {
   if (config.bus != BusKind::kAws) return Ok();
-  auto checked = CheckAwsRedrive(config.aws, config.consumer.max_attempts);
+  auto checked = CheckAwsRedrive(config.aws, config.consumer.max_attempts, ticker, random);
   if (checked || checked.error().code == ErrorCode::kInvalidArgument) return checked;
   DRIPR_LOG_WARN("start-up check of the queues' RedrivePolicy skipped: {}",
                  checked.error().ToString());

@@ -33,16 +33,19 @@ Status CheckDatabaseLocation(const AppConfig& config, bool read_only);
 
 // Opens the store of config.database_url and checks its schema: an older schema is migrated
 // when setup.migrate (else kFailedPrecondition "run dripr migrate"); a newer one is refused.
-// `clock` and `ticker` (null: the real ones) must outlive the store.
+// `clock`, `ticker` and `random` (null: the real ones; random jitters the networked
+// stores' retries) must outlive the store.
 Result<StorePtr> OpenConfiguredStore(const AppConfig& config, const StoreSetup& setup,
-                                     const Clock* clock = nullptr, Ticker* ticker = nullptr);
+                                     const Clock* clock = nullptr, Ticker* ticker = nullptr,
+                                     Random* random = nullptr);
 
 // EVENT_BUS=embedded: the bus tables in config.embedded_bus_path; aws: SNS/SQS from
 // config.aws. read_only (embedded): the file must exist and nothing is created or declared
 // in it; a missing layout is kFailedPrecondition saying what creates it. `ticker` (null: the
-// real one) times the embedded bus's receive waits and must outlive the bus.
+// real one) times the embedded bus's receive waits and the SQS/SNS clients' retries, whose
+// jitter `random` (null: the real one) draws; both must outlive the bus.
 Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only = false,
-                                 Ticker* ticker = nullptr);
+                                 Ticker* ticker = nullptr, Random* random = nullptr);
 
 // "sqlite:/absolute/path" or "postgresql://host:port/db" (never credentials), for logs.
 std::string DescribeDatabase(const AppConfig& config);
@@ -64,6 +67,8 @@ class DatabaseFileWatch {
 // RedrivePolicy must allow more receives than DRIPR_MAX_ATTEMPTS (else kInvalidArgument, one
 // line naming the queue: exit 2). When SQS cannot answer (unreachable, a queue missing) it
 // logs a warning and passes: the fetcher then retries as it does for a broker that is down.
-Status CheckBusForFetcher(const AppConfig& config);
+// `ticker` and `random` (null: the real ones) time the SQS client's retries.
+Status CheckBusForFetcher(const AppConfig& config, Ticker* ticker = nullptr,
+                          Random* random = nullptr);
 
 }  // namespace dripr

@@ -78,7 +78,8 @@ Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions&
     }
     options.zips = std::make_shared<const ZipCentroids>(std::move(*zips));
   }
-  ProviderPtr p = std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options));
+  ProviderPtr p =
+      std::make_unique<SampleProvider>(SystemClock::Instance(), std::move(options), ticker);
   if (metrics != nullptr) p = WithMetering(std::move(p), *metrics, OrRealTicker(ticker));
   return p;
 }

@@ -51,7 +51,7 @@ class SharedBudget;  // providers/rentcast/rate_limiter.h
 // dripr_provider_request_duration_seconds. `budget` (may be null) makes RENTCAST_MAX_RPS the
 // budget of every instance sharing it (the data-fetcher passes one kept in the database).
 // `ticker` (null: the real one; must outlive the provider) times the sample provider's calls
-// for the duration histogram.
+// for the duration histogram and sleeps its latency (DRIPR_SAMPLE_LATENCY_MS).
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
                                  const RentCastOptions& rentcast, Metrics* metrics = nullptr,
                                  std::shared_ptr<SharedBudget> budget = nullptr,

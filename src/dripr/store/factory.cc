@@ -30,6 +30,7 @@ Result<StorePtr> OpenNetworked(const StoreOptions& options) {
                                                       .required_parts = options.required_parts,
                                                       .clock = options.clock,
                                                       .ticker = options.ticker,
+                                                      .random = options.random,
                                                       .pool_size = options.pool_size,
                                                       .retry_deadline = options.retry_deadline}));
 }

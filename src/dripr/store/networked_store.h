@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "dripr/core/ids.h"
+#include "dripr/core/random.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/connection_pool.h"
 #include "dripr/store/migrations/migrations.h"
@@ -36,10 +37,11 @@
 namespace dripr {
 
 // Runs `attempt` until it succeeds, fails permanently, or a transient failure (kAborted,
-// kUnavailable) would be retried later than `retry_deadline` after the start; waits a jittered,
-// growing backoff in between. The late failure is wrapped with `what`; `server` names the
-// backend in the debug log.
-Status RetryTransient(Ticker& ticker, std::chrono::milliseconds retry_deadline,
+// kUnavailable) would be retried later than `retry_deadline` after the start. Before retry n
+// (1-based) it sleeps on `ticker` for cap/2 + u * cap/2 ms rounded, u = `random`'s next
+// Uniform(), cap = min(1000, 20 * 2^min(n, 6)) ms (so 20..40, 40..80, ... up to 500..1000).
+// The late failure is wrapped with `what`; `server` names the backend in the debug log.
+Status RetryTransient(Ticker& ticker, Random& random, std::chrono::milliseconds retry_deadline,
                       std::string_view server, std::string_view what,
                       const std::function<Status()>& attempt);
 
@@ -354,7 +356,12 @@ class NetworkedStore : public StoreBase {
 
  protected:
   using Work = std::function<Status(Connection&)>;
-  using StoreBase::StoreBase;
+  // `ticker` as StoreBase's; `random` (null: the real one; it must outlive the store) jitters
+  // the retry backoff (RetryTransient).
+  NetworkedStore(RequiredParts required_parts, std::chrono::milliseconds outbox_poll_interval,
+                 Ticker* ticker, Random* random)
+      : StoreBase(std::move(required_parts), outbox_poll_interval, ticker),
+        random_(OrRealRandom(random)) {}
 
   // The row of the cluster-wide provider budget `name` (table provider_budget,
   // docs/decisions/cluster.md), locked FOR UPDATE so that concurrent reservations from any
@@ -389,11 +396,12 @@ class NetworkedStore : public StoreBase {
   // whole of it on transient failures (serialization failures, deadlocks, lost connections)
   // until retry_deadline(). `what` prefixes errors.
   Status Run(std::string_view what, bool transaction, const Work& fn) {
-    return RetryTransient(ticker(), retry_deadline(), Driver::kName, what, [&]() -> Status {
-      DRIPR_ASSIGN_OR_RETURN(auto lease, pool().Acquire());
-      if (!transaction) return fn(*lease);
-      return InTransactionOn(*lease, fn);
-    });
+    return RetryTransient(ticker(), random_, retry_deadline(), Driver::kName, what,
+                          [&]() -> Status {
+                            DRIPR_ASSIGN_OR_RETURN(auto lease, pool().Acquire());
+                            if (!transaction) return fn(*lease);
+                            return InTransactionOn(*lease, fn);
+                          });
   }
   Status InTransaction(std::string_view what, const Work& fn) { return Run(what, true, fn); }
   Status Read(std::string_view what, const Work& fn) { return Run(what, false, fn); }
@@ -678,6 +686,8 @@ class NetworkedStore : public StoreBase {
     if (!rows.IsNull(0, 1)) b.oldest_created = *Row(rows, 0).Time(1, "outbox.created_at");
     return b;
   }
+
+  Random& random_;
 };
 
 }  // namespace dripr

@@ -22,6 +22,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/core/random.h"
 #include "dripr/domain/reconcile.h"
 #include "dripr/domain/status.h"
 #include "dripr/domain/transitions.h"
@@ -256,6 +257,8 @@ struct StoreOptions {
   const Clock* clock = nullptr;  // nullptr: system clock
   // Times retry deadlines, pool and outbox waits; nullptr: the real one. Must outlive the store.
   Ticker* ticker = nullptr;
+  // Jitters the PostgreSQL/MySQL retry backoff; nullptr: the real one. Must outlive the store.
+  Random* random = nullptr;
   int pool_size = 8;  // PostgreSQL/MySQL: connections per process (DRIPR_DB_POOL_SIZE)
   // PostgreSQL/MySQL: how long a call keeps retrying a lost connection, a serialization failure or
   // a deadlock before it returns the error (DRIPR_DB_RETRY_SECONDS).

@@ -329,15 +329,18 @@ Result<ClientOptions> ClientOptionsFromSettings(const AwsSettings& s, std::strin
 
 namespace dripr {
 
-Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts) {
+Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts, Ticker* ticker,
+                       Random* random) {
   DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromSettings(settings));
   DRIPR_ASSIGN_OR_RETURN(auto options, aws::ClientOptionsFromSettings(
                                            settings, "sqs", aws::RegionFromArn(config.topic_arn)));
+  options.ticker = ticker;
+  options.random = random;
   aws::SqsClient sqs(std::move(options));
   return aws::CheckRedriveAllowsAttempts(sqs, config, max_attempts);
 }
 
-Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings) {
+Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings, Ticker* ticker, Random* random) {
   DRIPR_ASSIGN_OR_RETURN(auto config, aws::AwsBusConfigFromSettings(settings));
   const std::string arn_region = aws::RegionFromArn(config.topic_arn);
   DRIPR_ASSIGN_OR_RETURN(auto sqs_options,
@@ -345,6 +348,8 @@ Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings) {
   DRIPR_ASSIGN_OR_RETURN(auto sns_options,
                          aws::ClientOptionsFromSettings(settings, "sns", arn_region,
                                                         sqs_options.credentials, sqs_options.http));
+  sqs_options.ticker = sns_options.ticker = ticker;
+  sqs_options.random = sns_options.random = random;
   auto sqs = std::make_shared<aws::SqsClient>(std::move(sqs_options));
   auto sns = std::make_shared<aws::SnsClient>(std::move(sns_options));
   return BusPtr(std::make_unique<aws::AwsBus>(std::move(sns), std::move(sqs), config));

@@ -150,10 +150,13 @@ std::string RegionFromArn(std::string_view arn);
 namespace dripr {
 
 // EVENT_BUS=aws: the bus described by `settings` (see aws::AwsBusConfigFromSettings and
-// aws::ClientOptionsFromSettings). Validates configuration only; no network calls.
-Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings);
+// aws::ClientOptionsFromSettings). Validates configuration only; no network calls. `ticker`
+// and `random` (null: the real ones; they must outlive the bus) time the clients' retries.
+Result<BusPtr> OpenAwsBus(const aws::AwsSettings& settings, Ticker* ticker = nullptr,
+                          Random* random = nullptr);
 
 // aws::CheckRedriveAllowsAttempts on the queues `settings` names (see OpenAwsBus).
-Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts);
+Status CheckAwsRedrive(const aws::AwsSettings& settings, int max_attempts, Ticker* ticker = nullptr,
+                       Random* random = nullptr);
 
 }  // namespace dripr

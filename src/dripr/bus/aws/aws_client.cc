@@ -3,11 +3,9 @@
 #include <cmath>
 #include <ctime>
 #include <set>
-#include <thread>
 
 #include "dripr/bus/aws/sigv4.h"
 #include "dripr/core/log.h"
-#include "dripr/core/random.h"
 #include "dripr/core/text.h"
 
 namespace dripr::aws {
@@ -79,7 +77,9 @@ AwsCaller::AwsCaller(ClientOptions options, std::string service, std::string dis
     : options_(std::move(options)),
       service_(std::move(service)),
       display_(std::move(display)),
-      parse_error_(std::move(parse_error)) {}
+      parse_error_(std::move(parse_error)),
+      ticker_(OrRealTicker(options_.ticker)),
+      random_(OrRealRandom(options_.random)) {}
 
 SysTime AwsCaller::Now() const {
   const Clock& clock = options_.clock != nullptr ? *options_.clock : SystemClock::Instance();
@@ -92,12 +92,7 @@ void AwsCaller::Backoff(int attempt) {
   cap = std::min<std::chrono::milliseconds>(cap, options_.retry.max_delay);
   const double lo = static_cast<double>(cap.count()) / 2;
   const double hi = static_cast<double>(std::max<long long>(cap.count(), 0));
-  std::chrono::milliseconds delay(std::llround(SystemRandom().Uniform(lo, hi)));
-  if (options_.sleep) {
-    options_.sleep(delay);
-  } else {
-    std::this_thread::sleep_for(delay);
-  }
+  ticker_.SleepFor(std::chrono::milliseconds(std::llround(random_.Uniform(lo, hi))));
 }
 
 Status CheckNextPage(std::string_view what, int pages, const std::string& previous,

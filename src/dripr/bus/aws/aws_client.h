@@ -14,6 +14,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/core/http.h"
+#include "dripr/core/random.h"
 
 namespace dripr::aws {
 
@@ -32,8 +33,10 @@ struct ClientOptions {
   RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds timeout{10000};  // per attempt (long polls add their wait)
-  // How the retry loop waits; nullptr: std::this_thread::sleep_for. Tests inject a recorder.
-  std::function<void(std::chrono::milliseconds)> sleep;
+  // The retry loop's waits and their jitter; nullptr: the real ones (core/clock.h,
+  // core/random.h). Both must outlive the client.
+  Ticker* ticker = nullptr;
+  Random* random = nullptr;
 };
 
 // A service's error reply, as parsed by the protocol (JSON for SQS, XML for SNS).
@@ -71,7 +74,9 @@ class AwsCaller {
                             const std::atomic<bool>* cancel = nullptr);
 
   const ClientOptions& options() const { return options_; }
-  // Waits before retry `attempt` (1-based) with full jitter; used by batch retries too.
+  // Waits before retry `attempt` (1-based) on options().ticker: cap/2 + u * cap/2 rounded to
+  // the millisecond, u = options().random's next Uniform(), cap = min(base_delay *
+  // 2^(attempt-1), max_delay). Used by batch retries too.
   void Backoff(int attempt);
 
  private:
@@ -81,6 +86,8 @@ class AwsCaller {
   const std::string service_;
   const std::string display_;
   const std::function<ServiceError(const HttpResponse&)> parse_error_;
+  Ticker& ticker_;
+  Random& random_;
   mutable std::mutex mu_;
   std::chrono::seconds clock_skew_{0};  // guarded by mu_; server minus local, from Date
 };

@@ -278,11 +278,14 @@ Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs, const
   return done;
 }
 
-Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings) {
+Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings, Ticker* ticker,
+                                              Random* random) {
   DRIPR_ASSIGN_OR_RETURN(auto sqs_options, ClientOptionsFromSettings(settings, "sqs"));
   DRIPR_ASSIGN_OR_RETURN(
       auto sns_options,
       ClientOptionsFromSettings(settings, "sns", "", sqs_options.credentials, sqs_options.http));
+  sqs_options.ticker = sns_options.ticker = ticker;
+  sqs_options.random = sns_options.random = random;
   return InfraClients{.sns = std::make_shared<SnsClient>(std::move(sns_options)),
                       .sqs = std::make_shared<SqsClient>(std::move(sqs_options))};
 }

@@ -131,11 +131,13 @@ Result<std::vector<std::string>> InfraDown(SnsClient& sns, SqsClient& sqs,
                                            const InfraOptions& options);
 
 // Clients for the CLI from the settings (region, endpoints, credentials chain; see
-// ClientOptionsFromSettings in aws_bus.h).
+// ClientOptionsFromSettings in aws_bus.h). `ticker` and `random` (null: the real ones; they
+// must outlive the clients) time their retries.
 struct InfraClients {
   std::shared_ptr<SnsClient> sns;
   std::shared_ptr<SqsClient> sqs;
 };
-Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings);
+Result<InfraClients> InfraClientsFromSettings(const AwsSettings& settings, Ticker* ticker = nullptr,
+                                              Random* random = nullptr);
 
 }  // namespace dripr::aws

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 #include <tuple>
 
 #include "dripr/core/log.h"
@@ -116,11 +115,11 @@ HomeShape ShapeFor(Rng& rng, double u) {
 
 }  // namespace
 
-SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options)
-    : clock_(clock), options_(std::move(options)) {}
+SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options, Ticker* ticker)
+    : clock_(clock), options_(std::move(options)), ticker_(OrRealTicker(ticker)) {}
 
 void SampleProvider::Delay() const {
-  if (options_.latency.count() > 0) std::this_thread::sleep_for(options_.latency);
+  if (options_.latency.count() > 0) ticker_.SleepFor(options_.latency);
 }
 
 bool SampleProvider::IsSparse(const std::string& zip) const {

@@ -42,7 +42,8 @@ struct SampleProviderOptions {
   // never return more than SampleProvider::kSparseMaxResults homes, at any radius: the
   // "fewer than 10 after the last widening" failure, on request only. Empty by default.
   std::vector<std::string> sparse_zip_prefixes;
-  // Added to every call; for benchmarks that want a provider that takes time. Default 0.
+  // Added to every call (a sleep on the provider's ticker); for benchmarks that want a
+  // provider that takes time. Default 0.
   std::chrono::milliseconds latency{0};
   // Centroids: with them every home gets the zip whose centroid is nearest, and Market()
   // knows where a zip is. Without them homes carry the searched area's zip and Market()
@@ -62,8 +63,9 @@ class SampleProvider final : public Provider {
   static constexpr double kMaxRadiusMiles = 100;  // RentCast's limit
   static constexpr int kMaxSaleDays = 3650;
 
-  // `clock` must outlive the provider.
-  SampleProvider(const Clock& clock, SampleProviderOptions options);
+  // `clock` and `ticker` (null: the real one; it sleeps options.latency) must outlive the
+  // provider.
+  SampleProvider(const Clock& clock, SampleProviderOptions options, Ticker* ticker = nullptr);
 
   std::string Name() const override { return "sample"; }
   // kInvalidArgument for a malformed zip; never kNotFound (every zip has a market).
@@ -101,6 +103,7 @@ class SampleProvider final : public Provider {
 
   const Clock& clock_;
   const SampleProviderOptions options_;
+  Ticker& ticker_;
 
   struct CellKey {
     int64_t ci, cj, today;

@@ -15,7 +15,8 @@ using my::Params;
 using my::Rows;
 
 MysqlStore::MysqlStore(MysqlStoreOptions options, my::Url url, const Clock* clock)
-    : NetworkedStore(options.required_parts, options.outbox_poll_interval, options.ticker),
+    : NetworkedStore(options.required_parts, options.outbox_poll_interval, options.ticker,
+                     options.random),
       options_(std::move(options)),
       clock_(clock),
       pool_(std::move(url), options_.pool_size, options_.connect_timeout, options_.acquire_timeout,

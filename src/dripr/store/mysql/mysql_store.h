@@ -40,6 +40,7 @@ struct MysqlStoreOptions {
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
   Ticker* ticker = nullptr;      // retry deadlines and waits; nullptr: the real one
+  Random* random = nullptr;      // retry jitter; nullptr: the real one
   int pool_size = 8;
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{10'000};

@@ -85,6 +85,8 @@ void PostgresStore::EnsureListener() {
 
 // Keeps one connection LISTENing on the outbox channel; every notification (and every
 // (re)connection, which may have missed some) bumps the generation WaitForOutbox waits on.
+// A failed connection or LISTEN is retried after a pause on the store's ticker: 100 ms,
+// doubling to at most 5 s, back to 100 ms once listening (WaitForOutbox polls meanwhile).
 void PostgresStore::ListenLoop() {
   using namespace std::chrono_literals;
   auto backoff = 100ms;
@@ -99,8 +101,9 @@ void PostgresStore::ListenLoop() {
                        listening.error().ToString(), options_.outbox_poll_interval.count());
       }
       warned = true;
-      for (auto slept = 0ms; slept < backoff && !stop_; slept += 50ms) {
-        std::this_thread::sleep_for(50ms);
+      {
+        std::unique_lock lock(listener_mu_);
+        ticker().WaitFor(lock, listener_cv_, backoff, [this] { return stop_.load(); });
       }
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
       continue;

@@ -15,7 +15,8 @@ using pg::Params;
 using pg::Rows;
 
 PostgresStore::PostgresStore(PostgresStoreOptions options, const Clock* clock)
-    : NetworkedStore(options.required_parts, options.outbox_poll_interval, options.ticker),
+    : NetworkedStore(options.required_parts, options.outbox_poll_interval, options.ticker,
+                     options.random),
       options_(std::move(options)),
       clock_(clock),
       pool_(options_.url, options_.pool_size, options_.connect_timeout, options_.acquire_timeout,
@@ -31,7 +32,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions 
 }
 
 PostgresStore::~PostgresStore() {
-  stop_ = true;
+  {
+    std::lock_guard lock(listener_mu_);
+    stop_ = true;
+  }
+  listener_cv_.notify_all();
   if (listener_.joinable()) listener_.join();
 }
 

@@ -46,6 +46,7 @@ struct PostgresStoreOptions {
   RequiredParts required_parts;
   const Clock* clock = nullptr;  // nullptr: SystemClock::Instance()
   Ticker* ticker = nullptr;      // retry deadlines and waits; nullptr: the real one
+  Random* random = nullptr;      // retry jitter; nullptr: the real one
   int pool_size = 8;
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{10'000};
@@ -97,7 +98,9 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   pg::Pool pool_;
 
   std::once_flag listener_started_;
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false};  // set under listener_mu_, so the reconnect pause sees it
+  std::mutex listener_mu_;         // guards no data: only the reconnect pause on listener_cv_
+  std::condition_variable listener_cv_;
   std::thread listener_;
 };
 
