@@ -6,6 +6,7 @@
 
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
+#include "dripr/core/stop.h"
 
 namespace dripr {
 
@@ -33,16 +34,8 @@ LeaseRef MarketFlights::Flight::ReleaseInCommit() {
 MarketFlights::MarketFlights(Store& store, Ticker& ticker, MarketFlightOptions options)
     : store_(store), ticker_(ticker), options_(options) {}
 
-MarketFlights::~MarketFlights() {
-  std::thread renewer;
-  {
-    std::lock_guard lock(renew_mu_);
-    stopping_ = true;
-    renewer = std::move(renewer_);
-  }
-  renew_cv_.notify_all();
-  if (renewer.joinable()) renewer.join();
-}
+// No flight is left (they must not outlive this object), so nothing starts the renewer now.
+MarketFlights::~MarketFlights() { StopAndJoin(renew_mu_, stopping_, renew_cv_, renewer_); }
 
 Ticker::Duration MarketFlights::RenewEvery() const {
   using std::chrono::milliseconds;
