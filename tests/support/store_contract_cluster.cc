@@ -100,6 +100,13 @@ MarketFlightOptions FastFlights(std::chrono::seconds max_wait) {
   return o;
 }
 
+// Lease 3 s: renewed every second of the ticker.
+MarketFlightOptions RenewedEverySecond() {
+  MarketFlightOptions o = FastFlights(0s);
+  o.lease_ttl = 3s;
+  return o;
+}
+
 TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
   const int64_t cycle = CreateAndStart("c-1");
   StorePtr other = db_.reopen(&clock_);
@@ -155,9 +162,7 @@ TEST_P(StoreContractTest, MarketFlightOfADeadHolderIsTakenOverAfterItsLease) {
 
 TEST_P(StoreContractTest, MarketFlightRenewsItsLeaseWhileTheCallRuns) {
   ManualTicker ticker;
-  MarketFlightOptions o = FastFlights(0s);
-  o.lease_ttl = 3s;  // renewed every second of the ticker
-  MarketFlights flights(store(), ticker, o);
+  MarketFlights flights(store(), ticker, RenewedEverySecond());
   StorePtr other = db_.reopen(&clock_);
 
   auto turn = flights.Begin("02139", 24h);
@@ -210,9 +215,7 @@ TEST_P(StoreContractTest, CompletePartReleasesTheLeaseInItsOwnTransaction) {
 
 TEST_P(StoreContractTest, MarketFlightsRenewEveryFlightFromOneThread) {
   ManualTicker ticker;
-  MarketFlightOptions o = FastFlights(0s);
-  o.lease_ttl = 3s;  // renewed every second of the ticker
-  MarketFlights flights(store(), ticker, o);
+  MarketFlights flights(store(), ticker, RenewedEverySecond());
   StorePtr other = db_.reopen(&clock_);
   EXPECT_EQ(flights.renewer_threads(), 0u) << "started with the first flight";
   // The renewer waits for its next renewal due `at` (from the ticker's start), alone.
