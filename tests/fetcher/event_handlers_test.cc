@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dripr/core/ids.h"
+#include "dripr/sqlite/writer.h"
 #include "fetcher/local_pipeline.h"
 #include "support/campaign_ids.h"
 
@@ -24,10 +25,12 @@ class ScriptedProvider : public Provider {
   std::optional<Error> error;  // returned by every call when set
   std::atomic<int> market_calls{0}, search_calls{0};
   std::vector<double> radii;
+  std::function<void()> during_market;  // runs inside Market() when set
 
   std::string Name() const override { return "scripted"; }
   Result<MarketData> Market(const std::string& zip) override {
     ++market_calls;
+    if (during_market) during_market();
     if (error) return std::unexpected(*error);
     MarketData m;
     m.zip_code = zip;
@@ -76,6 +79,27 @@ class HandlersTest : public testing::LocalStoreTest {
     return *r->event;
   }
   HandlerContext Ctx() { return HandlerContext{*store_, provider_, clock_, options_}; }
+  static ReceivedMessage Message(const StatusChangeEvent& ev) {
+    ReceivedMessage m;
+    m.body = EncodeStatusChange(ev);
+    m.receive_count = 1;
+    return m;
+  }
+  // Commits of the store's file so far (sqlite/writer.h: one writer per file and process).
+  uint64_t Commits() {
+    auto writer = sqlite::Writer::For(local_.dir.File("t.db"), 5s);
+    EXPECT_TRUE(writer) << writer.error().ToString();
+    return writer ? (*writer)->commits() : 0;
+  }
+  // Whether the market lease of `zip` is free: the manual clock stands still, so a lease
+  // still held (not released) has not expired either. Takes it and gives it back.
+  bool LeaseFree(const std::string& zip) {
+    const std::string name = "market:" + zip, probe = "probe-" + NewUuid();
+    auto taken = store_->AcquireLease(name, probe, 10s);
+    EXPECT_TRUE(taken) << taken.error().ToString();
+    EXPECT_TRUE(store_->ReleaseLease(name, probe));
+    return taken && *taken;
+  }
   Campaign Get(const std::string& id) { return *store_->GetCampaign(Cid(id)); }
 
   ScriptedProvider provider_;
@@ -205,6 +229,54 @@ TEST_F(HandlersTest, MarketDataOfOneZipIsFetchedOnceByConcurrentInstances) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(Get("m" + std::to_string(i)).part(DataPart::kLocalMarketData), PartStatus::kReady);
   }
+}
+
+// The market lease (docs/decisions/cluster.md): one commit takes it, the commit that stores
+// the data releases it; a failed or stale flight leaves no lease behind either.
+TEST_F(HandlersTest, FetchedMarketDataIsOneCommitForTheLeaseAndOneForDataAndRelease) {
+  PartEventHandler h(DataPart::kLocalMarketData, *store_, provider_, clock_, options_);
+  auto m = Message(Started("a"));
+  const uint64_t before = Commits();
+  auto out = h.Handle(m);
+  EXPECT_EQ(out.reason, "market data for 02139 fetched");
+  EXPECT_EQ(Commits(), before + 2) << "take the lease; store the data and release the lease";
+  EXPECT_TRUE(LeaseFree("02139")) << "released by the data's commit, not expired";
+  EXPECT_EQ(Get("a").part(DataPart::kLocalMarketData), PartStatus::kReady);
+  EXPECT_EQ(provider_.market_calls, 1);
+}
+
+TEST_F(HandlersTest, AFailedMarketCallReleasesTheLeaseAtOnce) {
+  PartEventHandler h(DataPart::kLocalMarketData, *store_, provider_, clock_, options_);
+  provider_.error = Error{ErrorCode::kUnavailable, "RentCast server error (503)"};
+  auto m = Message(Started("a"));
+  const uint64_t before = Commits();
+  EXPECT_EQ(h.Handle(m).verdict, Verdict::kRetry);
+  EXPECT_EQ(Commits(), before + 2) << "take the lease; release it (nothing to store)";
+  EXPECT_TRUE(LeaseFree("02139"));
+
+  provider_.error = Error{ErrorCode::kNotFound, "no such zip"};
+  auto failed = h.Handle(Message(Started("b")));
+  EXPECT_EQ(failed.verdict, Verdict::kFail);
+  EXPECT_EQ(failed.reason, "no market data for zip 02139");
+  EXPECT_TRUE(LeaseFree("02139"));
+}
+
+TEST_F(HandlersTest, AStaleMarketCommitStillReleasesTheLeaseInItsTransaction) {
+  PartEventHandler h(DataPart::kLocalMarketData, *store_, provider_, clock_, options_);
+  auto m = Message(Started("a"));
+  // Another part fails the campaign while the market call runs.
+  provider_.during_market = [&] {
+    EXPECT_TRUE(store_->FailCampaign(Cid("a"), DataPart::kRecentSales, std::nullopt, "boom"));
+  };
+  const uint64_t before = Commits();
+  auto out = h.Handle(m);
+  EXPECT_EQ(out.verdict, Verdict::kDone);
+  EXPECT_EQ(out.reason.rfind("stale at commit: ", 0), 0u) << out.reason;
+  EXPECT_EQ(Commits(), before + 3) << "lease; the other part's failure; release (nothing stored)";
+  EXPECT_TRUE(LeaseFree("02139"));
+  auto stored = store_->LatestMarketData("02139");
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(stored->has_value());
 }
 
 TEST_F(HandlersTest, ProviderErrorsMapToRetryOrFailure) {

@@ -100,6 +100,13 @@ MarketFlightOptions FastFlights(std::chrono::seconds max_wait) {
   return o;
 }
 
+// Lease 3 s: renewed every second of the ticker.
+MarketFlightOptions RenewedEverySecond() {
+  MarketFlightOptions o = FastFlights(0s);
+  o.lease_ttl = 3s;
+  return o;
+}
+
 TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
   const int64_t cycle = CreateAndStart("c-1");
   StorePtr other = db_.reopen(&clock_);
@@ -155,9 +162,7 @@ TEST_P(StoreContractTest, MarketFlightOfADeadHolderIsTakenOverAfterItsLease) {
 
 TEST_P(StoreContractTest, MarketFlightRenewsItsLeaseWhileTheCallRuns) {
   ManualTicker ticker;
-  MarketFlightOptions o = FastFlights(0s);
-  o.lease_ttl = 3s;  // renewed every second of the ticker
-  MarketFlights flights(store(), ticker, o);
+  MarketFlights flights(store(), ticker, RenewedEverySecond());
   StorePtr other = db_.reopen(&clock_);
 
   auto turn = flights.Begin("02139", 24h);
@@ -173,6 +178,74 @@ TEST_P(StoreContractTest, MarketFlightRenewsItsLeaseWhileTheCallRuns) {
   EXPECT_FALSE(*other->AcquireLease("market:02139", "another", 3s)) << "renewed";
   turn->flight.reset();
   EXPECT_TRUE(*other->AcquireLease("market:02139", "another", 3s));
+}
+
+TEST_P(StoreContractTest, CompletePartReleasesTheLeaseInItsOwnTransaction) {
+  const int64_t cycle = CreateAndStart("c-1");
+  StorePtr other = db_.reopen(&clock_);
+  ASSERT_TRUE(*store().AcquireLease("market:02139", "h", 10s));
+  PartData data = MarketPart("2026-10", 512000);
+  data.release_lease = LeaseRef{"market:02139", "h"};
+  auto done = store().CompletePart(Cid("c-1"), cycle, data);
+  ASSERT_TRUE(done) << done.error().ToString();
+  EXPECT_TRUE(done->changed);
+  EXPECT_TRUE(*other->AcquireLease("market:02139", "next", 10s)) << "released, not expired";
+
+  // A stale commit (the part is READY already) stores nothing and still releases.
+  ASSERT_TRUE(*store().AcquireLease("market:10001", "h", 10s));
+  data.release_lease = LeaseRef{"market:10001", "h"};
+  auto stale = store().CompletePart(Cid("c-1"), cycle, data);
+  ASSERT_TRUE(stale) << stale.error().ToString();
+  EXPECT_FALSE(stale->changed);
+  EXPECT_TRUE(*other->AcquireLease("market:10001", "next", 10s));
+
+  // Only the holder's lease goes: "next" holds market:10001 now.
+  data.release_lease = LeaseRef{"market:10001", "h"};
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, data));
+  EXPECT_FALSE(*store().AcquireLease("market:10001", "h", 10s)) << "someone else's lease stays";
+
+  // A transaction that fails releases nothing: the caller releases separately.
+  ASSERT_TRUE(*store().AcquireLease("market:60601", "h", 10s));
+  data.release_lease = LeaseRef{"market:60601", "h"};
+  auto missing = store().CompletePart(Cid("ghost"), 1, data);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(*other->AcquireLease("market:60601", "next", 10s)) << "rolled back: still held";
+}
+
+TEST_P(StoreContractTest, MarketFlightsRenewEveryFlightFromOneThread) {
+  ManualTicker ticker;
+  MarketFlights flights(store(), ticker, RenewedEverySecond());
+  StorePtr other = db_.reopen(&clock_);
+  EXPECT_EQ(flights.renewer_threads(), 0u) << "started with the first flight";
+  // The renewer waits for its next renewal due `at` (from the ticker's start), alone.
+  auto waits_for = [&](Ticker::Duration at) {
+    return ticker.Deadlines() == std::vector<Ticker::Duration>{at};
+  };
+
+  auto a = flights.Begin("02139", 24h);
+  auto b = flights.Begin("10001", 24h);
+  ASSERT_TRUE(a && a->flight && b && b->flight);
+  EXPECT_EQ(flights.renewer_threads(), 1u) << "one thread for both flights";
+  ASSERT_TRUE(testing::Eventually([&] { return waits_for(1s); }));
+  clock_.Advance(2s);
+  ticker.Advance(1s);  // both due: renewed until clock + 3 s
+  ASSERT_TRUE(testing::Eventually([&] { return waits_for(2s); }));
+
+  // `a` hands its lease to the commit: no more renewals of it, and it is not released yet.
+  LeaseRef lease = a->flight->ReleaseInCommit();
+  EXPECT_EQ(lease.name, "market:02139");
+  clock_.Advance(1s);
+  ticker.Advance(1s);  // only b is renewed (until clock + 3 s = 6 s after Begin)
+  ASSERT_TRUE(testing::Eventually([&] { return waits_for(3s); }));
+  clock_.Advance(2s);  // 5 s: a's last renewal (until 5 s) has lapsed, b's has not
+  EXPECT_TRUE(*other->AcquireLease("market:02139", "another", 3s)) << "a no longer renewed";
+  EXPECT_FALSE(*other->AcquireLease("market:10001", "another", 3s)) << "b renewed";
+  a->flight.reset();  // its commit did not release (no Released()): a no-op release
+  b->flight.reset();
+  EXPECT_TRUE(*other->AcquireLease("market:10001", "another", 3s)) << "released at the end";
+  EXPECT_FALSE(*other->AcquireLease("market:02139", "third", 3s)) << "another's lease stays";
+  EXPECT_EQ(flights.renewer_threads(), 1u);
 }
 
 }  // namespace

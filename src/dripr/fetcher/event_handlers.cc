@@ -162,9 +162,9 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   const std::string& zip = l.campaign.zip_code;
   PartData data;
   data.part = DataPart::kLocalMarketData;
-  // Held until the commit below has stored the data (or failed): the other callers for this
-  // zip, in any instance, wait for it instead of calling the provider. Begin reads the stored
-  // data first, so there is no read of our own before it.
+  // Held until the commit below has stored the data and released it (or failed): the other
+  // callers for this zip, in any instance, wait for it instead of calling the provider. Begin reads
+  // the stored data first, so there is no read of our own before it.
   std::unique_ptr<MarketFlights::Flight> flight;
   std::optional<MarketData> cached;
   if (ctx.market_flights != nullptr) {
@@ -194,7 +194,13 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
     data.market = std::move(*fresh);
     summary = "market data for " + zip + " fetched";
   }
-  return Commit(ctx, l, data, summary);
+  // The lease goes with the data: one transaction stores the row and releases the lease. Done
+  // is Commit's verdict exactly when CompletePart succeeded (changed or stale), and then the
+  // lease row is gone; otherwise the flight releases it on its own.
+  if (flight) data.release_lease = flight->ReleaseInCommit();
+  HandlerOutcome out = Commit(ctx, l, data, summary);
+  if (flight && out.verdict == Verdict::kDone) flight->Released();
+  return out;
 }
 
 HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int receive_count,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,8 +22,8 @@
 namespace dripr {
 
 struct MarketFlightOptions {
-  // Lease time-to-live (DRIPR_MARKET_LEASE_SECONDS); the holder renews it every third of it,
-  // so this is how long the others wait after the holder died.
+  // Lease time-to-live (DRIPR_MARKET_LEASE_SECONDS); a flight renews its lease every third of
+  // it, so this is how long the others wait after the holder died.
   std::chrono::seconds lease_ttl{10};
   // How often a waiter looks for the data and for a free lease (a flight of this process
   // ending wakes its waiters at once).
@@ -34,26 +35,34 @@ struct MarketFlightOptions {
 
 class MarketFlights {
  public:
-  // The lease of one zip, held by the one caller in the cluster that fetches it. Renewed from
-  // a background thread every lease_ttl/3; the destructor stops renewing, releases the lease
-  // and wakes this process's waiters. Destroy it after the data is committed.
+  // The lease of one zip, held by the one caller in the cluster that fetches it. While the
+  // flight lasts, the owner's renewer thread renews the lease every lease_ttl/3 (one thread
+  // for all flights, started with the first: most flights end long before their first
+  // renewal). The commit that stores the data releases the lease in its own transaction
+  // (ReleaseInCommit); the destructor releases it separately when that did not happen, and
+  // wakes this process's waiters. Destroy it after the data is committed (or not).
   class Flight {
    public:
-    Flight(MarketFlights& owner, std::string name, std::string holder);
     ~Flight();
     Flight(const Flight&) = delete;
     Flight& operator=(const Flight&) = delete;
 
+    // Stops renewing the lease and returns it, for the commit that stores the data to release
+    // in its transaction (PartData::release_lease). Call Released() once that commit returned
+    // success; otherwise the destructor releases the lease.
+    LeaseRef ReleaseInCommit();
+    // The lease row is gone: the destructor does not release it again.
+    void Released() { released_ = true; }
+
    private:
-    void Renew();
+    friend class MarketFlights;
+    Flight(MarketFlights& owner, uint64_t id, LeaseRef lease);
 
     MarketFlights& owner_;
-    const std::string name_;
-    const std::string holder_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;  // GUARDED_BY(mu_)
-    std::thread renewer_;
+    const uint64_t id_;
+    const LeaseRef lease_;
+    bool renewing_ = true;   // until ReleaseInCommit or the destructor
+    bool released_ = false;  // by the commit's transaction
   };
 
   // What Begin found: data someone stored within the reuse window, or the zip's flight.
@@ -62,8 +71,11 @@ class MarketFlights {
     std::unique_ptr<Flight> flight;  // set when `stored` is not: this caller fetches
   };
 
-  // `store` and `ticker` must outlive this object and its flights.
+  // `store` and `ticker` must outlive this object; its flights must not outlive it.
   MarketFlights(Store& store, Ticker& ticker, MarketFlightOptions options);
+  ~MarketFlights();
+  MarketFlights(const MarketFlights&) = delete;
+  MarketFlights& operator=(const MarketFlights&) = delete;
 
   // Returns market data for `zip` younger than `reuse` when there is some, else the zip's
   // flight once this caller holds its lease. While someone else holds the lease it waits,
@@ -75,9 +87,25 @@ class MarketFlights {
   // Flights this process led, and Begin calls that waited for someone else's flight.
   uint64_t led() const;
   uint64_t waited() const;
+  // Renewer threads started (0 or 1).
+  uint64_t renewer_threads() const;
 
  private:
+  // A flight's lease the renewer keeps alive.
+  struct Renewal {
+    LeaseRef lease;
+    Ticker::TimePoint due;  // next renewal
+    bool busy = false;      // being renewed right now (outside renew_mu_)
+  };
+
   void FlightEnded();
+  // Registers a new flight's lease with the renewer (started on first use); the flight's id.
+  uint64_t StartRenewing(const LeaseRef& lease);
+  // Unregisters it, waiting for a renewal of it in progress: after this the renewer never
+  // writes the lease again, so releasing it is final.
+  void StopRenewing(uint64_t id);
+  void RenewLoop();
+  Ticker::Duration RenewEvery() const;
 
   Store& store_;
   Ticker& ticker_;
@@ -88,6 +116,14 @@ class MarketFlights {
   uint64_t ended_ = 0;   // GUARDED_BY(mu_): flights of this process that ended
   uint64_t led_ = 0;     // GUARDED_BY(mu_)
   uint64_t waited_ = 0;  // GUARDED_BY(mu_)
+
+  mutable std::mutex renew_mu_;
+  std::condition_variable renew_cv_;      // stopping_ (the renewer waits on it)
+  std::condition_variable renewed_cv_;    // a batch of renewals finished (StopRenewing waits)
+  std::map<uint64_t, Renewal> renewals_;  // GUARDED_BY(renew_mu_): by flight id
+  uint64_t next_id_ = 0;                  // GUARDED_BY(renew_mu_)
+  bool stopping_ = false;                 // GUARDED_BY(renew_mu_)
+  std::thread renewer_;                   // GUARDED_BY(renew_mu_): started with the first flight
 };
 
 }  // namespace dripr

@@ -348,8 +348,7 @@ class NetworkedStore : public StoreBase {
 
   Status ReleaseLease(const std::string& name, const std::string& holder) override {
     return WriteStatement("release lease " + name, [&](Connection& c) -> Status {
-      DRIPR_TRY(c.Exec(Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?"),
-                       Params().Text(name).Text(holder)));
+      DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(name).Text(holder)));
       return Ok();
     });
   }
@@ -532,6 +531,10 @@ class NetworkedStore : public StoreBase {
                  p);
   }
 
+  static std::string DeleteLeaseSql() {
+    return Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?");
+  }
+
   static std::string CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
   static std::string OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
 
@@ -631,6 +634,9 @@ class NetworkedStore : public StoreBase {
     }
     Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
       return NetworkedStore::InsertOutboxEvent(c_, e, now);
+    }
+    Status DeleteLease(const LeaseRef& lease) override {
+      return Write(c_, DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder));
     }
 
    private:

@@ -72,11 +72,22 @@ struct TransitionOutcome {
   std::optional<StatusChangeEvent> event;  // the event written to the outbox, if any
 };
 
+// A named lease (Store::AcquireLease) and the holder giving it up.
+struct LeaseRef {
+  std::string name;
+  std::string holder;
+};
+
 // What a handler delivers for one part.
 struct PartData {
   DataPart part = DataPart::kActiveListings;
   std::vector<RankedRecord> records;  // active listings or recent sales
   std::optional<MarketData> market;   // local market data (kept per zip, see PutMarketData)
+  // Released (as ReleaseLease would) in CompletePart's own transaction, whether or not the
+  // transition applies. When CompletePart returns an error the lease may still be held: the
+  // caller releases it separately. The market handler's single-flight lease
+  // (fetcher/market_flight.h): one commit instead of two.
+  std::optional<LeaseRef> release_lease;
 };
 
 // One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
@@ -131,7 +142,8 @@ class Store {
   // transition that does not apply is `changed=false` with a reason, not an error.
   virtual Result<TransitionOutcome> StartCampaign(const CampaignId& id) = 0;
   // Replaces the campaign's rows for data.part, part := READY, and the fan-in, in one
-  // transaction; nothing is written when the transition does not apply (stale/duplicate).
+  // transaction; nothing is written when the transition does not apply (stale/duplicate),
+  // except that data.release_lease is released either way.
   virtual Result<TransitionOutcome> CompletePart(const CampaignId& id, int64_t data_cycle,
                                                  const PartData& data) = 0;
   virtual Result<TransitionOutcome> FailCampaign(const CampaignId& id, std::optional<DataPart> part,

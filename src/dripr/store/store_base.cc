@@ -148,6 +148,11 @@ Result<TransitionOutcome> StoreBase::ApplyTransition(TransitionTx& tx, const Cam
                                                      const std::string& event_id) {
   TransitionOutcome out;
   DRIPR_ASSIGN_OR_RETURN(Campaign current, tx.LockCampaign(id));
+  // Before the transition decides: a stale commit gives the lease up too (its waiters then
+  // find the lease free, or someone else's data).
+  if (completed != nullptr && completed->release_lease) {
+    DRIPR_TRY(tx.DeleteLease(*completed->release_lease));
+  }
   auto r = fn(current, now, event_id);
   if (!r) {
     if (r.error().code != ErrorCode::kFailedPrecondition) return Fail(r.error());

@@ -82,6 +82,8 @@ class StoreBase : public Store {
                                   const std::vector<RankedRecord>& records) = 0;
     virtual Status InsertMarketData(const MarketData& m, SysTime now) = 0;
     virtual Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) = 0;
+    // DELETE the lease row when `lease.holder` holds it (Store::ReleaseLease's statement).
+    virtual Status DeleteLease(const LeaseRef& lease) = 0;
   };
   using TransitionBody = std::function<Status(TransitionTx&)>;
 
@@ -113,10 +115,11 @@ class StoreBase : public Store {
   // Computes the next state from the current row; kFailedPrecondition = does not apply.
   using TransitionFn =
       std::function<Result<TransitionResult>(const Campaign&, SysTime now, std::string event_id)>;
-  // One transaction: lock the campaign, run `fn`, compare-and-set the row, then (when it
-  // applies) write `completed` (may be null: its rows or market data) and the event's outbox
-  // row. `changed=false` with the reason when `fn` says kFailedPrecondition. A retried
-  // transaction (e.g. after a lost COMMIT) finds the change applied and changes nothing.
+  // One transaction: lock the campaign, release completed->release_lease, run `fn`,
+  // compare-and-set the row, then (when it applies) write `completed` (may be null: its rows
+  // or market data) and the event's outbox row. `changed=false` with the reason when `fn` says
+  // kFailedPrecondition. A retried transaction (e.g. after a lost COMMIT) finds the change applied
+  // and changes nothing.
   Result<TransitionOutcome> RunTransition(const CampaignId& id, const TransitionFn& fn,
                                           const PartData* completed);
   // RunTransition's body, inside the caller's transaction `tx`.

@@ -64,11 +64,14 @@ Result<bool> SqliteStore::AcquireLease(const std::string& name, const std::strin
 }
 
 Status SqliteStore::ReleaseLease(const std::string& name, const std::string& holder) {
-  return InWriteTransaction("release lease " + name, [&](Connection& c) -> Status {
-    DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("DELETE FROM leases WHERE name = ? AND holder = ?"));
-    s.BindText(name).BindText(holder);
-    return s.Run();
-  });
+  return InWriteTransaction("release lease " + name,
+                            [&](Connection& c) { return DeleteLease(c, name, holder); });
+}
+
+Status SqliteStore::DeleteLease(Connection& c, const std::string& name, const std::string& holder) {
+  DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("DELETE FROM leases WHERE name = ? AND holder = ?"));
+  s.BindText(name).BindText(holder);
+  return s.Run();
 }
 
 }  // namespace dripr

@@ -211,6 +211,9 @@ class SqliteStore::Tx final : public TransitionTx {
   Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
     return store_.InsertOutboxEvent(c_, e, now);
   }
+  Status DeleteLease(const LeaseRef& lease) override {
+    return store_.DeleteLease(c_, lease.name, lease.holder);
+  }
 
  private:
   SqliteStore& store_;

@@ -128,6 +128,9 @@ class SqliteStore final : public StoreBase {
                         const std::vector<RankedRecord>& records);
   Status InsertMarketData(sqlite::Connection& c, const MarketData& m, SysTime now);
   Status InsertOutboxEvent(sqlite::Connection& c, const StatusChangeEvent& e, SysTime now);
+  // ReleaseLease's statement, inside the caller's transaction (sqlite_reconciler.cc).
+  static Status DeleteLease(sqlite::Connection& c, const std::string& name,
+                            const std::string& holder);
 
   // Constant after construction.
   const SqliteStoreOptions options_;
