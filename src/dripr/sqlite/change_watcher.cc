@@ -150,7 +150,8 @@ void ChangeWatcher::Run() {
     const bool event = fds[0].revents != 0 && WalWritten();
     const auto now = Steady::now();
     if (!event && now < recheck) continue;
-    // Waits for an own transaction in progress, so the commit count below includes it.
+    // Takes a turn at the writer: an own COMMIT in progress is counted by then (a batch still
+    // open has written nothing to the WAL yet; its COMMIT brings an event of its own).
     auto others = writer_->OthersCommitted();
     const uint64_t commits = writer_->commits();
     const bool own = commits != seen_commits;

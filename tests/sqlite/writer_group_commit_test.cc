@@ -1,0 +1,344 @@
+// Group commit in sqlite::Writer (docs/decisions/store.md, "One writer"): concurrent callers
+// share one transaction, each part a savepoint run on its own thread; a failed part is its own
+// result at once; the others return only after the batch's real COMMIT, with its outcome.
+// Batches are formed deterministically: the first caller holds its turn until the others are
+// seen waiting for theirs (Writer::waiting), polled with a deadline.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <latch>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bus/temp_dir.h"
+#include "dripr/sqlite/writer.h"
+#include "support/poll.h"
+
+namespace dripr::testing {
+namespace {
+
+using sqlite::Connection;
+using sqlite::PendingInTransaction;
+using sqlite::Writer;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class WriterGroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("w.db");
+    auto created = Connection::Open(path_, {});
+    ASSERT_TRUE(created);
+    ASSERT_TRUE((*created)->Exec(
+        "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+        "CREATE TABLE rows(who TEXT NOT NULL, parent INTEGER REFERENCES parent(id) "
+        "DEFERRABLE INITIALLY DEFERRED);"
+        "INSERT INTO parent VALUES (1)"));
+    auto w = Writer::For(path_, seconds(5));
+    ASSERT_TRUE(w);
+    writer_ = *w;
+  }
+
+  // Inserts a row named `who` (pointing at `parent`: 2 has no parent row, which only the
+  // COMMIT notices); fails after inserting when `fail`.
+  Status Insert(const std::string& who, bool fail = false, int parent = 1) {
+    return writer_->InWriteTransaction(who, [&](Connection& c) -> Status {
+      DRIPR_TRY(c.Exec("INSERT INTO rows VALUES ('" + who + "', " + std::to_string(parent) + ")"));
+      if (fail) return Fail(ErrorCode::kInternal, who + " failed");
+      return Ok();
+    });
+  }
+
+  // The rows another connection sees (committed ones only), sorted.
+  std::vector<std::string> Committed() {
+    std::vector<std::string> out;
+    auto reader = Connection::Open(path_, {});
+    EXPECT_TRUE(reader);
+    if (!reader) return out;
+    auto s = (*reader)->Prepare("SELECT who FROM rows ORDER BY who");
+    EXPECT_TRUE(s);
+    if (!s) return out;
+    while (true) {
+      auto row = s->Step();
+      EXPECT_TRUE(row);
+      if (!row || !*row) break;
+      out.push_back(s->Text(0));
+    }
+    return out;
+  }
+
+  // Runs `first` on a thread of its own; once it has the writer, starts one thread per entry
+  // of `others` and makes `first` keep its turn until all of them wait for theirs, so that
+  // the first caller finds them waiting when its part ends.
+  void RunBatched(const std::function<Status(Connection&)>& first_part, Status& first_result,
+                  const std::vector<std::function<void()>>& others) {
+    std::latch in_part(1);
+    const int want = static_cast<int>(others.size());
+    std::thread first([&] {
+      first_result = writer_->InWriteTransaction("first", [&](Connection& c) -> Status {
+        in_part.count_down();
+        EXPECT_TRUE(Eventually([&] { return writer_->waiting() == want; }));
+        return first_part(c);
+      });
+    });
+    in_part.wait();
+    std::vector<std::thread> threads;
+    for (const auto& f : others) threads.emplace_back(f);
+    first.join();
+    for (auto& t : threads) t.join();
+  }
+
+  static Status InsertFirst(Connection& c) {
+    return c.Exec("INSERT INTO rows VALUES ('first', 1)");
+  }
+
+  TempDir dir_;
+  std::string path_;
+  std::shared_ptr<Writer> writer_;
+};
+
+TEST_F(WriterGroupCommitTest, LoneCallerCommitsAtOnce) {
+  const uint64_t before = writer_->commits();
+  ASSERT_TRUE(writer_->InWriteTransaction("lone", [&](Connection& c) -> Status {
+    EXPECT_EQ(writer_->waiting(), 0);
+    return c.Exec("INSERT INTO rows VALUES ('lone', 1)");
+  }));
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), std::vector<std::string>{"lone"});
+}
+
+TEST_F(WriterGroupCommitTest, ConcurrentCallersShareOneCommit) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok(), d = Ok();
+  std::vector<std::string> seen_by_b;  // what was committed when b's call returned
+  RunBatched(InsertFirst, first,
+             {[&] {
+                b = Insert("b");
+                seen_by_b = Committed();
+              },
+              [&] { c = Insert("c"); }, [&] { d = Insert("d"); }});
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(b);
+  EXPECT_TRUE(c);
+  EXPECT_TRUE(d);
+  EXPECT_EQ(writer_->commits(), before + 1);  // four callers, one COMMIT
+  const std::vector<std::string> all{"b", "c", "d", "first"};
+  EXPECT_EQ(seen_by_b, all);  // b returned only after the batch (all of it) committed
+  EXPECT_EQ(Committed(), all);
+}
+
+TEST_F(WriterGroupCommitTest, OneMembersFailureUndoesOnlyItsOwnWrites) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  RunBatched(InsertFirst, first,
+             {[&] { b = Insert("b", /*fail=*/true); }, [&] { c = Insert("c"); }});
+  EXPECT_TRUE(first);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(b.error().message, "b failed");
+  EXPECT_TRUE(c);
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
+}
+
+TEST_F(WriterGroupCommitTest, FailedFirstPartLeavesTheBatchToTheOthers) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  RunBatched(
+      [](Connection& conn) -> Status {
+        DRIPR_TRY(InsertFirst(conn));
+        return Fail(ErrorCode::kFailedPrecondition, "first failed");
+      },
+      first, {[&] { b = Insert("b"); }, [&] { c = Insert("c"); }});
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(b);
+  EXPECT_TRUE(c);
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"b", "c"}));
+}
+
+TEST_F(WriterGroupCommitTest, CommitFailureIsEveryMembersResult) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  bool b_pending_committed = true;
+  RunBatched(InsertFirst, first,
+             {[&] {
+                // A carried acknowledgement is not committed by a COMMIT that failed.
+                PendingInTransaction ack(writer_, [](Connection& conn) {
+                  return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
+                });
+                b = writer_->InWriteTransaction(
+                    "b", [](Connection& conn) { return conn.Exec("SELECT 1"); },
+                    Writer::Carry::kPending);
+                b_pending_committed = ack.committed();
+              },
+              // Parent 2 does not exist: the deferred foreign key fails the batch's COMMIT.
+              [&] { c = Insert("c", false, /*parent=*/2); }});
+  const std::vector<std::pair<std::string, Status*>> members{
+      {"first", &first}, {"b", &b}, {"c", &c}};
+  for (const auto& [what, st] : members) {
+    ASSERT_FALSE(*st) << what;
+    EXPECT_EQ(st->error().code, ErrorCode::kInvalidArgument) << what;
+    EXPECT_EQ(st->error().message.rfind(what + ": commit: ", 0), 0u) << st->error().message;
+    EXPECT_NE(st->error().message.find("FOREIGN KEY"), std::string::npos) << st->error().message;
+  }
+  EXPECT_FALSE(b_pending_committed);
+  EXPECT_EQ(writer_->commits(), before);
+  EXPECT_TRUE(Committed().empty());  // nothing of any member is kept
+  // The writer goes on.
+  ASSERT_TRUE(Insert("after"));
+  EXPECT_EQ(Committed(), std::vector<std::string>{"after"});
+}
+
+TEST_F(WriterGroupCommitTest, PendingIsCommittedOnlyAfterTheRealCommit) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  std::atomic<PendingInTransaction*> b_ack{nullptr};
+  bool b_ack_committed_during_c = true;
+  bool b_ack_committed_after = false;
+  RunBatched(InsertFirst, first, {[&] {
+               std::latch b_in_part(1);
+               // c joins the batch after b's part, so b finds it waiting and leaves the
+               // transaction open for it.
+               std::thread c_thread([&] {
+                 b_in_part.wait();
+                 c = writer_->InWriteTransaction("c", [&](Connection&) -> Status {
+                   PendingInTransaction* ack = b_ack.load();
+                   b_ack_committed_during_c = ack == nullptr || ack->committed();
+                   return Ok();
+                 });
+               });
+               PendingInTransaction ack(writer_, [](Connection& conn) {
+                 return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
+               });
+               b_ack = &ack;
+               b = writer_->InWriteTransaction(
+                   "b",
+                   [&](Connection&) -> Status {
+                     b_in_part.count_down();
+                     EXPECT_TRUE(Eventually([&] { return writer_->waiting() == 1; }));
+                     return Ok();
+                   },
+                   Writer::Carry::kPending);
+               b_ack_committed_after = ack.committed();
+               c_thread.join();
+               b_ack = nullptr;
+             }});
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(b);
+  EXPECT_TRUE(c);
+  EXPECT_FALSE(b_ack_committed_during_c);  // b's part and its ack ran; no COMMIT yet
+  EXPECT_TRUE(b_ack_committed_after);
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"b-ack", "first"}));
+}
+
+TEST_F(WriterGroupCommitTest, AfterCommitRunsAfterTheBatchCommitInQueueOrder) {
+  std::mutex mu;
+  std::vector<std::string> ran;  // guarded by mu: "<who>:<n>:<rows committed then>"
+  auto queue = [&](const std::string& who, int n) {
+    writer_->AfterCommit([&, who, n] {
+      const size_t rows = Committed().size();
+      std::lock_guard lock(mu);
+      ran.push_back(who + ":" + std::to_string(n) + ":" + std::to_string(rows));
+    });
+  };
+  auto part = [&](const std::string& who, bool fail) {
+    return writer_->InWriteTransaction(who, [&](Connection& c) -> Status {
+      DRIPR_TRY(c.Exec("INSERT INTO rows VALUES ('" + who + "', 1)"));
+      queue(who, 1);
+      // A nested call's callbacks go with its savepoint.
+      EXPECT_FALSE(writer_->InWriteTransaction("nested", [&](Connection&) -> Status {
+        queue(who, 99);
+        return Fail(ErrorCode::kInternal, "nested failed");
+      }));
+      queue(who, 2);
+      if (fail) return Fail(ErrorCode::kInternal, who + " failed");
+      return Ok();
+    });
+  };
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  RunBatched(
+      [&](Connection& conn) -> Status {
+        queue("first", 1);
+        return InsertFirst(conn);
+      },
+      first, {[&] { b = part("b", false); }, [&] { c = part("c", true); }});
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(b);
+  EXPECT_FALSE(c);
+  std::sort(ran.begin(), ran.end());  // threads interleave; each one's order is checked below
+  // Every callback saw the whole batch committed (2 rows: first and b); c's never ran.
+  EXPECT_EQ(ran, (std::vector<std::string>{"b:1:2", "b:2:2", "first:1:2"}));
+}
+
+TEST_F(WriterGroupCommitTest, BatchIsBounded) {
+  writer_->SetMaxBatch(2);
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok(), d = Ok();
+  RunBatched(InsertFirst, first,
+             {[&] { b = Insert("b"); }, [&] { c = Insert("c"); }, [&] { d = Insert("d"); }});
+  EXPECT_TRUE(first && b && c && d);
+  EXPECT_EQ(writer_->commits(), before + 2);  // {first, x} then {y, z}
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"b", "c", "d", "first"}));
+}
+
+// The change watcher's check takes a turn between two parts of a batch without ending it.
+TEST_F(WriterGroupCommitTest, OthersCommittedTakesATurnInsideABatch) {
+  ASSERT_TRUE(writer_->OthersCommitted());  // the baseline
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok();
+  Result<bool> others = false;
+  std::thread watcher;
+  RunBatched(
+      [&](Connection& conn) -> Status {
+        watcher = std::thread([&] { others = writer_->OthersCommitted(); });
+        EXPECT_TRUE(Eventually([&] { return writer_->waiting() == 2; }));  // b and the watcher
+        return InsertFirst(conn);
+      },
+      first, {[&] { b = Insert("b"); }});
+  watcher.join();
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(b);
+  ASSERT_TRUE(others);
+  EXPECT_FALSE(*others);                      // only this writer's own commits
+  EXPECT_EQ(writer_->commits(), before + 1);  // whoever took the last turn committed all
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"b", "first"}));
+  EXPECT_TRUE(writer_->OthersCommitted());
+}
+
+// Another process's lock at BEGIN: the caller that began gets kUnavailable after the busy
+// timeout, as without batching, and the writer works once the lock is gone.
+TEST_F(WriterGroupCommitTest, BusyBeginFailsItsCallerOnly) {
+  TempDir other_dir;
+  const std::string path = other_dir.File("busy.db");
+  auto created = Connection::Open(path, {});
+  ASSERT_TRUE(created);
+  ASSERT_TRUE((*created)->Exec("CREATE TABLE t(x INTEGER)"));
+  auto w = Writer::For(path, milliseconds(50));
+  ASSERT_TRUE(w);
+  ASSERT_TRUE((*created)->Exec("BEGIN IMMEDIATE"));
+  auto busy = (*w)->InWriteTransaction(
+      "busy", [](Connection& c) { return c.Exec("INSERT INTO t VALUES (1)"); });
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(busy.error().message.rfind("busy: ", 0), 0u) << busy.error().message;
+  ASSERT_TRUE((*created)->Exec("COMMIT"));
+  EXPECT_TRUE((*w)->InWriteTransaction(
+      "again", [](Connection& c) { return c.Exec("INSERT INTO t VALUES (2)"); }));
+}
+
+}  // namespace
+}  // namespace dripr::testing
