@@ -146,31 +146,11 @@ double TownUrbanness(GeoPoint p) {
 
 }  // namespace
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts) {
-  for (int64_t p : parts) h = Mix(h ^ (static_cast<uint64_t>(p) + 0x9e3779b97f4a7c15ULL));
-  return h;
-}
-
-uint64_t Hash(std::initializer_list<int64_t> parts) {
-  return HashMore(0x2545f4914f6cdd1dULL, parts);
-}
-
 uint64_t HashString(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return Mix(h);
 }
-
-double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 
 double Urbanness(GeoPoint p) {
   const std::array<MetroGeometry, kMetros.size()>& metros = Geometry();
