@@ -202,7 +202,11 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   const auto i1 = static_cast<int64_t>(std::floor((c.lat + dlat) / kCellDegrees));
   const auto j0 = static_cast<int64_t>(std::floor((c.lng - dlng) / kCellDegrees));
   const auto j1 = static_cast<int64_t>(std::floor((c.lng + dlng) / kCellDegrees));
-  const double cell_reach = kCellDegrees * kMilesPerDegreeLat;  // > half the cell diagonal
+  // A home is at most half the cell's diagonal from the cell's centre: 0.01 degree each way,
+  // at most sqrt(2) * 0.691 = 0.977 miles (the haversine of these offsets is below their
+  // flat diagonal); 1 mile leaves a margin for curvature and rounding. A cell farther than
+  // r + cell_reach has no home within r.
+  const double cell_reach = 1.0;
   // Distances are DistanceMiles' bits, with each latitude's cosine computed once.
   const double cos_c = CosLat(c.lat);
   std::vector<NearCell> near;
@@ -216,7 +220,11 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
       near.push_back({ci, cj, nullptr});
     }
   }
-  FindCells(near, today, listing ? 0 : window_days);
+  // A listing search fills cells with the sales window last asked for too (both kinds come
+  // from one pass over the days), so that the campaign's sales search finds them ready.
+  if (!listing) sale_days_hint_.store(window_days, std::memory_order_relaxed);
+  FindCells(near, today, listing ? 0 : window_days,
+            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days);
   std::vector<Candidate> found;
   for (const NearCell& n : near) {
     for (const CellHome& h : listing ? n.cell->listings : n.cell->sales) {
@@ -318,7 +326,8 @@ size_t SampleProvider::CellKeyHash::operator()(const CellKey& k) const {
                                          static_cast<uint64_t>(k.today)));
 }
 
-void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days) const {
+void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
+                               int make_sale_days) const {
   std::vector<size_t> missing;
   std::vector<std::shared_ptr<const Cell>> stale;  // cached with fewer sale days
   {
@@ -347,7 +356,7 @@ void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int 
   // Computed outside the lock: two threads may both compute a cell; both get the same homes.
   for (size_t m = 0; m < missing.size(); ++m) {
     NearCell& n = cells[missing[m]];
-    n.cell = MakeCell(n.ci, n.cj, today, sale_days, stale[m].get());
+    n.cell = MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m].get());
   }
   CellMap dropped;  // freed after the lock is released
   std::lock_guard lock(cache_mu_);
@@ -364,7 +373,7 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
                                                                      int64_t today, int sale_days,
                                                                      const Cell* had) {
   auto cell = std::make_shared<Cell>();
-  cell->sale_days = std::max({sale_days, kMaxListingDays, had ? had->sale_days : 0});
+  cell->sale_days = std::max(sale_days, had ? had->sale_days : 0);
   GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
   const bool with_listings = had == nullptr;
   if (had) {
@@ -378,11 +387,16 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
   const double listing_p0 = std::exp(-listing_rate), sale_p0 = std::exp(-sale_rate);
   const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
   const int days = std::max(with_listings ? kMaxListingDays : 0, cell->sale_days);
+  // Most days of most cells have no home: Poisson() is 0 unless Unit(h) > p0, i.e. unless
+  // h >> 11 exceeds p0 * 2^53 (exact: a power-of-two scaling) rounded down.
+  const auto listing_none = static_cast<uint64_t>(listing_p0 * 0x1.0p53);
+  const auto sale_none = static_cast<uint64_t>(sale_p0 * 0x1.0p53);
   for (int age = 0; age < days; ++age) {
     const int64_t day = today - age;
     const uint64_t day_hash = HashMore(cell_hash, {day});
     if (with_listings && age < kMaxListingDays) {
-      const int n = Poisson(listing_rate, listing_p0, Unit(HashMore(day_hash, {kListingSalt})));
+      const uint64_t h = HashMore(day_hash, {kListingSalt});
+      const int n = (h >> 11) <= listing_none ? 0 : Poisson(listing_rate, listing_p0, Unit(h));
       for (int k = 0; k < n; ++k) {
         Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
         if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
@@ -391,7 +405,8 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
       }
     }
     if (age < cell->sale_days) {
-      const int n = Poisson(sale_rate, sale_p0, Unit(HashMore(day_hash, {kSaleSalt})));
+      const uint64_t h = HashMore(day_hash, {kSaleSalt});
+      const int n = (h >> 11) <= sale_none ? 0 : Poisson(sale_rate, sale_p0, Unit(h));
       for (int k = 0; k < n; ++k) {
         Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
         GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};

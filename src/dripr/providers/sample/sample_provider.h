@@ -24,6 +24,7 @@
 // output (docs/decisions/domain.md, "Sample provider cache").
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -143,8 +144,10 @@ class SampleProvider final : public Provider {
   std::shared_ptr<const Recent> FindRecent(const RecentKey& key) const;
   void Remember(std::shared_ptr<const Recent> search) const;
   // Fills `cells[i].cell` for (cells[i].ci, cells[i].cj, today) with at least `sale_days`
-  // days of sales: from the cache, else computed (outside the lock) and cached.
-  void FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days) const;
+  // days of sales: from the cache, else computed (outside the lock, with
+  // max(sale_days, make_sale_days) days of sales) and cached.
+  void FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
+                 int make_sale_days) const;
   // Cell (ci, cj) for `today`; `had` (may be null) is a cached version of it with fewer sale
   // days, whose urbanness and listings are reused.
   static std::shared_ptr<const Cell> MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
@@ -156,6 +159,8 @@ class SampleProvider final : public Provider {
   const SampleProviderOptions options_;
   Ticker& ticker_;
 
+  // The sales window of the last sales search (the handlers' default until then).
+  mutable std::atomic<int> sale_days_hint_{90};
   mutable std::mutex cache_mu_;
   // guarded by cache_mu_
   mutable CellMap cells_, previous_cells_;
