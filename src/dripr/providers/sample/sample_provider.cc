@@ -386,33 +386,50 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
   const double listing_rate = area / kMeanActiveDays, sale_rate = area / 90.0;
   const double listing_p0 = std::exp(-listing_rate), sale_p0 = std::exp(-sale_rate);
   const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
-  const int days = std::max(with_listings ? kMaxListingDays : 0, cell->sale_days);
   // Most days of most cells have no home: Poisson() is 0 unless Unit(h) > p0, i.e. unless
   // h >> 11 exceeds p0 * 2^53 (exact: a power-of-two scaling) rounded down.
   const auto listing_none = static_cast<uint64_t>(listing_p0 * 0x1.0p53);
   const auto sale_none = static_cast<uint64_t>(sale_p0 * 0x1.0p53);
-  for (int age = 0; age < days; ++age) {
+  // The homes of a day with some (rare in most cells): h is the day's draw for the kind.
+  auto add_listings = [&](int age, int64_t day, uint64_t day_hash, uint64_t h) {
+    const int n = Poisson(listing_rate, listing_p0, Unit(h));
+    for (int k = 0; k < n; ++k) {
+      Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
+      if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
+      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+      cell->listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+    }
+  };
+  auto add_sales = [&](int64_t day, uint64_t day_hash, uint64_t h) {
+    const int n = Poisson(sale_rate, sale_p0, Unit(h));
+    for (int k = 0; k < n; ++k) {
+      Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
+      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+      cell->sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+    }
+  };
+  // Days with both kinds, then the days of only one (no per-day test of which).
+  const int listing_days = with_listings ? kMaxListingDays : 0;
+  const int both = std::min(listing_days, cell->sale_days);
+  int age = 0;
+  for (; age < both; ++age) {
     const int64_t day = today - age;
     const uint64_t day_hash = HashMore(cell_hash, {day});
-    if (with_listings && age < kMaxListingDays) {
-      const uint64_t h = HashMore(day_hash, {kListingSalt});
-      const int n = (h >> 11) <= listing_none ? 0 : Poisson(listing_rate, listing_p0, Unit(h));
-      for (int k = 0; k < n; ++k) {
-        Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
-        if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
-        GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-        cell->listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
-      }
-    }
-    if (age < cell->sale_days) {
-      const uint64_t h = HashMore(day_hash, {kSaleSalt});
-      const int n = (h >> 11) <= sale_none ? 0 : Poisson(sale_rate, sale_p0, Unit(h));
-      for (int k = 0; k < n; ++k) {
-        Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
-        GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-        cell->sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
-      }
-    }
+    const uint64_t hl = HashMore(day_hash, {kListingSalt}), hs = HashMore(day_hash, {kSaleSalt});
+    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
+    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
+  }
+  for (; age < listing_days; ++age) {
+    const int64_t day = today - age;
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const uint64_t hl = HashMore(day_hash, {kListingSalt});
+    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
+  }
+  for (; age < cell->sale_days; ++age) {
+    const int64_t day = today - age;
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const uint64_t hs = HashMore(day_hash, {kSaleSalt});
+    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
   }
   return cell;
 }
