@@ -18,10 +18,10 @@
 //     (see geography.h), between about $120k and $2.5M for a typical home.
 // No global state, no random device: only the clock and the options matter. Thread-safe.
 //
-// Cost: the homes of a cell (their days and positions, both kinds, for one day) are computed
-// once and cached, so a search costs distance checks plus the details of the homes it
-// returns; the cache is bounded (two generations of kCellsPerGeneration cells) and changes no
-// output (docs/decisions/domain.md, "Sample provider cache").
+// Cost: the homes of a cell (their days and positions, both kinds, for the clock's current
+// day) are computed once and cached, so a search costs distance checks plus the details of the
+// homes it returns; the cache is bounded (two generations of kCellsPerGeneration cells) and changes
+// no output (docs/decisions/domain.md, "Sample provider cache").
 
 #include <array>
 #include <atomic>
