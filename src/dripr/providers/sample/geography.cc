@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "dripr/domain/scoring.h"
@@ -146,43 +147,46 @@ double TownUrbanness(GeoPoint p) {
 
 }  // namespace
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts) {
-  for (int64_t p : parts) h = Mix(h ^ (static_cast<uint64_t>(p) + 0x9e3779b97f4a7c15ULL));
-  return h;
-}
-
-uint64_t Hash(std::initializer_list<int64_t> parts) {
-  return HashMore(0x2545f4914f6cdd1dULL, parts);
-}
-
 uint64_t HashString(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return Mix(h);
 }
 
-double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
-
 double Urbanness(GeoPoint p) {
   const std::array<MetroGeometry, kMetros.size()>& metros = Geometry();
   const double cos_p = CosLat(p.lat);
   const UnitVector v = ToUnitVector(p);
   double u = TownUrbanness(p);  // >= 0, so max(u, 0) is u
+  // u is the max of the metros' terms exp(-d^2 / (2 s^2)), whatever their order. The chord is
+  // at most d, so chord^2 / (2 s^2) bounds each exponent from below: taking the metros by
+  // that bound, once it exceeds -log(u) (plus a margin far above the rounding of exp, log and
+  // the distances) no remaining term can reach u, and the max is final.
+  struct Near {
+    double x_lb;
+    size_t i;
+  };
+  std::array<Near, kMetros.size()> near;
+  size_t n = 0;
   for (size_t i = 0; i < kMetros.size(); ++i) {
     const Metro& m = kMetros[i];
+    const double chord = ChordMiles(v, metros[i].v);
     // exp(-x) is exactly 0 beyond x ~ 745: skip metros whose term would be 0.
-    if (ChordMiles(v, metros[i].v) > kUrbanReach * m.scale_miles) continue;
-    double d = DistanceMilesCos(p, cos_p, {m.lat, m.lng}, metros[i].cos_lat);
-    u = std::max(u, std::exp(-(d * d) / (2 * m.scale_miles * m.scale_miles)));
+    if (chord > kUrbanReach * m.scale_miles) continue;
+    near[n++] = {chord * chord / (2 * m.scale_miles * m.scale_miles), i};
+  }
+  std::sort(near.begin(), near.begin() + n,
+            [](const Near& a, const Near& b) { return a.x_lb < b.x_lb; });
+  double neg_log_u = u > 0 ? -std::log(u) : std::numeric_limits<double>::infinity();
+  for (size_t k = 0; k < n; ++k) {
+    if (near[k].x_lb > neg_log_u + 1e-6) break;
+    const Metro& m = kMetros[near[k].i];
+    double d = DistanceMilesCos(p, cos_p, {m.lat, m.lng}, metros[near[k].i].cos_lat);
+    const double term = std::exp(-(d * d) / (2 * m.scale_miles * m.scale_miles));
+    if (term > u) {
+      u = term;
+      neg_log_u = -std::log(u);
+    }
   }
   return std::clamp(u, 0.0, 1.0);
 }

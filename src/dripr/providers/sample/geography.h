@@ -4,6 +4,7 @@
 // pure function of its arguments (no randomness, no global state).
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -13,14 +14,28 @@ namespace dripr::sample {
 
 // 64-bit mixing hash (SplitMix64 finaliser) over a few integers; the only "randomness" the
 // sample provider uses.
-uint64_t Mix(uint64_t x);
-uint64_t Hash(std::initializer_list<int64_t> parts);
+// Inline: the sample provider hashes every (cell, day) it generates, so a call per hash
+// would cost more than the hash.
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 // Continues a Hash: HashMore(Hash({a, b}), {c, d}) == Hash({a, b, c, d}), so a common
 // prefix is hashed once.
-uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts);
+inline uint64_t HashMore(uint64_t h, std::initializer_list<int64_t> parts) {
+  for (int64_t p : parts) h = Mix(h ^ (static_cast<uint64_t>(p) + 0x9e3779b97f4a7c15ULL));
+  return h;
+}
+inline uint64_t Hash(std::initializer_list<int64_t> parts) {
+  return HashMore(0x2545f4914f6cdd1dULL, parts);
+}
 uint64_t HashString(std::string_view s);
 // Uniform in [0, 1) from a hash.
-double Unit(uint64_t h);
+inline double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 
 // A small deterministic generator seeded from a Hash(); each call advances it.
 class Rng {

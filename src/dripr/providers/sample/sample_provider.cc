@@ -1,10 +1,12 @@
 #include "dripr/providers/sample/sample_provider.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <tuple>
+#include <utility>
 
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
@@ -54,12 +56,42 @@ int Poisson(double lambda, double p0, double u) {
   return k;
 }
 
+// "YYYY-MM-DD" (what "%04d-%02u-%02u" prints), without printf's cost for years 0..9999.
 std::string DateOf(int64_t day) {
   std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(day))};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
-                unsigned(ymd.day()));
-  return buf;
+  const int year = int(ymd.year());
+  const unsigned month = unsigned(ymd.month()), mday = unsigned(ymd.day());
+  if (year < 0 || year > 9999) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, month, mday);
+    return buf;
+  }
+  std::string s = "0000-00-00";
+  for (int i = 3, y = year; i >= 0; --i, y /= 10) s[i] = char('0' + y % 10);
+  s[5] = char('0' + month / 10);
+  s[6] = char('0' + month % 10);
+  s[8] = char('0' + mday / 10);
+  s[9] = char('0' + mday % 10);
+  return s;
+}
+
+void AppendInt(std::string& s, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  s.append(buf, end);
+}
+
+// "sample-L-<ci>_<cj>-<day>-<k>" (S for a sale): the home's identity.
+std::string SourceId(bool listing, int64_t ci, int64_t cj, int64_t day, int k) {
+  std::string id = listing ? "sample-L-" : "sample-S-";
+  AppendInt(id, ci);
+  id += '_';
+  AppendInt(id, cj);
+  id += '-';
+  AppendInt(id, day);
+  id += '-';
+  AppendInt(id, k);
+  return id;
 }
 
 int64_t DayOf(SysTime t) {
@@ -170,10 +202,14 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   const auto i1 = static_cast<int64_t>(std::floor((c.lat + dlat) / kCellDegrees));
   const auto j0 = static_cast<int64_t>(std::floor((c.lng - dlng) / kCellDegrees));
   const auto j1 = static_cast<int64_t>(std::floor((c.lng + dlng) / kCellDegrees));
-  const double cell_reach = kCellDegrees * kMilesPerDegreeLat;  // > half the cell diagonal
+  // A home is at most half the cell's diagonal from the cell's centre: 0.01 degree each way,
+  // at most sqrt(2) * 0.691 = 0.977 miles (the haversine of these offsets is below their
+  // flat diagonal); 1 mile leaves a margin for curvature and rounding. A cell farther than
+  // r + cell_reach has no home within r.
+  const double cell_reach = 1.0;
   // Distances are DistanceMiles' bits, with each latitude's cosine computed once.
   const double cos_c = CosLat(c.lat);
-  std::vector<Candidate> found;
+  std::vector<NearCell> near;
   for (int64_t ci = i0; ci <= i1; ++ci) {
     const double row_lat = (ci + 0.5) * kCellDegrees;
     if (std::abs(row_lat) > 90) continue;
@@ -181,15 +217,24 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
     for (int64_t cj = j0; cj <= j1; ++cj) {
       GeoPoint center{row_lat, (cj + 0.5) * kCellDegrees};
       if (DistanceMilesCos(c, cos_c, center, cos_row) > r + cell_reach) continue;
-      auto cell = HomesOf(ci, cj, kind, window_days, today);
-      for (const CellHome& h : cell->homes) {
-        // The great-circle distance is at least the latitude difference's arc: homes clearly
-        // outside the circle skip the trigonometry (the margin covers rounding).
-        if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
-        double miles = DistanceMilesCos(c, cos_c, h.p, h.cos_lat);
-        if (miles > r) continue;
-        found.push_back({ci, cj, h.day, h.k, h.p, miles, cell->urbanness});
-      }
+      near.push_back({ci, cj, nullptr});
+    }
+  }
+  // A listing search fills cells with the sales window last asked for too (both kinds come
+  // from one pass over the days), so that the campaign's sales search finds them ready.
+  if (!listing) sale_days_hint_.store(window_days, std::memory_order_relaxed);
+  FindCells(near, today, listing ? 0 : window_days,
+            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days);
+  std::vector<Candidate> found;
+  for (const NearCell& n : near) {
+    for (const CellHome& h : listing ? n.cell->listings : n.cell->sales) {
+      if (!listing && today - h.day >= window_days) continue;  // older than the window
+      // The great-circle distance is at least the latitude difference's arc: homes clearly
+      // outside the circle skip the trigonometry (the margin covers rounding).
+      if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
+      double miles = DistanceMilesCos(c, cos_c, h.p, h.cos_lat);
+      if (miles > r) continue;
+      found.push_back({n.ci, n.cj, h.day, h.k, h.p, miles, n.cell->urbanness});
     }
   }
   std::sort(found.begin(), found.end(),
@@ -198,17 +243,26 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   if (found.size() > cap) found.resize(cap);
 
   // Details: a function of the home alone (never of the search), except the zip when no
-  // centroid table is configured.
-  std::vector<PropertyRecord> out;
+  // centroid table is configured. A wider search around the same centre returns the narrower
+  // one's homes first (same distances, same order), so their records are copied from it.
+  const RecentKey key{c, listing, window_days, today, area.zip_code};
+  auto recent = std::make_shared<Recent>();
+  recent->key = key;
+  std::vector<PropertyRecord>& out = recent->records;
   out.reserve(found.size());
-  for (const Candidate& h : found) {
+  if (auto before = FindRecent(key)) {
+    for (size_t i = 0; i < found.size() && i < before->ids.size(); ++i) {
+      const Candidate& h = found[i];
+      if (before->ids[i] != HomeId{h.ci, h.cj, h.day, h.k}) break;
+      out.push_back(before->records[i]);
+    }
+  }
+  for (const Candidate& h : found) recent->ids.push_back({h.ci, h.cj, h.day, h.k});
+  for (size_t i = out.size(); i < found.size(); ++i) {
+    const Candidate& h = found[i];
     Rng rng(Hash({h.ci, h.cj, h.day, h.k, salt, 2}));
     PropertyRecord rec;
-    char id[96];
-    std::snprintf(id, sizeof id, "sample-%s-%lld_%lld-%lld-%d", listing ? "L" : "S",
-                  static_cast<long long>(h.ci), static_cast<long long>(h.cj),
-                  static_cast<long long>(h.day), h.k);
-    rec.source_id = id;
+    rec.source_id = SourceId(listing, h.ci, h.cj, h.day, h.k);
     rec.location = h.p;
     std::optional<std::string> zip;
     if (options_.zips) zip = options_.zips->Nearest(h.p);
@@ -238,47 +292,145 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   }
   DRIPR_LOG_DEBUG("[sample] {} {} within {:.1f} mi of ({:.4f},{:.4f}) zip {}", out.size(),
                   listing ? "listings" : "sales", r, c.lat, c.lng, area.zip_code);
-  return out;
+  std::vector<PropertyRecord> result = out;
+  Remember(std::move(recent));
+  return result;
+}
+
+std::shared_ptr<const SampleProvider::Recent> SampleProvider::FindRecent(
+    const RecentKey& key) const {
+  std::lock_guard lock(recent_mu_);
+  for (const auto& r : recent_) {
+    if (r && r->key == key) return r;
+  }
+  return nullptr;
+}
+
+void SampleProvider::Remember(std::shared_ptr<const Recent> search) const {
+  std::shared_ptr<const Recent> dropped;  // freed after the lock is released
+  std::lock_guard lock(recent_mu_);
+  for (auto& r : recent_) {
+    if (r && r->key == search->key) {
+      dropped = std::exchange(r, std::move(search));
+      return;
+    }
+  }
+  dropped = std::exchange(recent_[recent_next_], std::move(search));
+  recent_next_ = (recent_next_ + 1) % recent_.size();
 }
 
 size_t SampleProvider::CellKeyHash::operator()(const CellKey& k) const {
-  return static_cast<size_t>(
-      Hash({k.ci, k.cj, k.today, k.window_days, static_cast<int64_t>(k.listing)}));
+  // One multiply-mix per key: neighbouring cells land in unrelated buckets.
+  return static_cast<size_t>(sample::Mix(static_cast<uint64_t>(k.ci) * 0x9e3779b97f4a7c15ULL ^
+                                         static_cast<uint64_t>(k.cj) * 0xc2b2ae3d27d4eb4fULL ^
+                                         static_cast<uint64_t>(k.today)));
 }
 
-std::shared_ptr<const SampleProvider::CellHomes> SampleProvider::HomesOf(int64_t ci, int64_t cj,
-                                                                         Kind kind, int window_days,
-                                                                         int64_t today) const {
-  const bool listing = kind == Kind::kListing;
-  const CellKey key{ci, cj, today, window_days, listing};
+void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
+                               int make_sale_days) const {
+  std::vector<size_t> missing;
+  std::vector<std::shared_ptr<const Cell>> stale;  // cached with fewer sale days
   {
     std::lock_guard lock(cache_mu_);
-    auto it = cells_.find(key);
-    if (it != cells_.end()) return it->second;
-  }
-  // Computed outside the lock: two threads may both compute a cell; both get the same homes.
-  const int64_t salt = listing ? kListingSalt : kSaleSalt;
-  GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
-  auto cell = std::make_shared<CellHomes>();
-  cell->urbanness = sample::Urbanness(center);
-  const double per_day =
-      Density(cell->urbanness) * CellAreaSqMiles(center.lat) / (listing ? kMeanActiveDays : 90.0);
-  const double p0 = std::exp(-per_day);
-  const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
-  for (int age = 0; age < window_days; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const int n = Poisson(per_day, p0, Unit(HashMore(day_hash, {salt})));
-    for (int k = 0; k < n; ++k) {
-      Rng rng(HashMore(day_hash, {k, salt, 1}));
-      if (listing && age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
-      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->homes.push_back({day, k, p, CosLat(p.lat)});
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const CellKey key{cells[i].ci, cells[i].cj, today};
+      auto it = cells_.find(key);
+      if (it == cells_.end()) {
+        auto old = previous_cells_.find(key);
+        if (old == previous_cells_.end()) {
+          missing.push_back(i);
+          stale.emplace_back();
+          continue;
+        }
+        it = cells_.emplace(key, old->second).first;  // back into the current generation
+      }
+      if (it->second->sale_days >= sale_days) {
+        cells[i].cell = it->second;
+      } else {
+        missing.push_back(i);
+        stale.push_back(it->second);
+      }
     }
   }
+  if (missing.empty()) return;
+  // Computed outside the lock: two threads may both compute a cell; both get the same homes.
+  for (size_t m = 0; m < missing.size(); ++m) {
+    NearCell& n = cells[missing[m]];
+    n.cell = MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m].get());
+  }
+  CellMap dropped;  // freed after the lock is released
   std::lock_guard lock(cache_mu_);
-  if (cells_.size() >= kMaxCachedCells) cells_.clear();
-  cells_.emplace(key, cell);
+  for (size_t i : missing) {
+    if (cells_.size() >= kCellsPerGeneration) {
+      dropped.swap(previous_cells_);
+      previous_cells_.swap(cells_);
+    }
+    cells_.insert_or_assign(CellKey{cells[i].ci, cells[i].cj, today}, cells[i].cell);
+  }
+}
+
+std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci, int64_t cj,
+                                                                     int64_t today, int sale_days,
+                                                                     const Cell* had) {
+  auto cell = std::make_shared<Cell>();
+  cell->sale_days = std::max(sale_days, had ? had->sale_days : 0);
+  GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
+  const bool with_listings = had == nullptr;
+  if (had) {
+    cell->urbanness = had->urbanness;
+    cell->listings = had->listings;
+  } else {
+    cell->urbanness = sample::Urbanness(center);
+  }
+  const double area = Density(cell->urbanness) * CellAreaSqMiles(center.lat);
+  const double listing_rate = area / kMeanActiveDays, sale_rate = area / 90.0;
+  const double listing_p0 = std::exp(-listing_rate), sale_p0 = std::exp(-sale_rate);
+  const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
+  // Most days of most cells have no home: Poisson() is 0 unless Unit(h) > p0, i.e. unless
+  // h >> 11 exceeds p0 * 2^53 (exact: a power-of-two scaling) rounded down.
+  const auto listing_none = static_cast<uint64_t>(listing_p0 * 0x1.0p53);
+  const auto sale_none = static_cast<uint64_t>(sale_p0 * 0x1.0p53);
+  // The homes of a day with some (rare in most cells): h is the day's draw for the kind.
+  auto add_listings = [&](int age, int64_t day, uint64_t day_hash, uint64_t h) {
+    const int n = Poisson(listing_rate, listing_p0, Unit(h));
+    for (int k = 0; k < n; ++k) {
+      Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
+      if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
+      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+      cell->listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+    }
+  };
+  auto add_sales = [&](int64_t day, uint64_t day_hash, uint64_t h) {
+    const int n = Poisson(sale_rate, sale_p0, Unit(h));
+    for (int k = 0; k < n; ++k) {
+      Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
+      GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
+      cell->sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+    }
+  };
+  // Days with both kinds, then the days of only one (no per-day test of which).
+  const int listing_days = with_listings ? kMaxListingDays : 0;
+  const int both = std::min(listing_days, cell->sale_days);
+  int age = 0;
+  for (; age < both; ++age) {
+    const int64_t day = today - age;
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const uint64_t hl = HashMore(day_hash, {kListingSalt}), hs = HashMore(day_hash, {kSaleSalt});
+    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
+    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
+  }
+  for (; age < listing_days; ++age) {
+    const int64_t day = today - age;
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const uint64_t hl = HashMore(day_hash, {kListingSalt});
+    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
+  }
+  for (; age < cell->sale_days; ++age) {
+    const int64_t day = today - age;
+    const uint64_t day_hash = HashMore(cell_hash, {day});
+    const uint64_t hs = HashMore(day_hash, {kSaleSalt});
+    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
+  }
   return cell;
 }
 

@@ -18,11 +18,13 @@
 //     (see geography.h), between about $120k and $2.5M for a typical home.
 // No global state, no random device: only the clock and the options matter. Thread-safe.
 //
-// Cost: the homes of a cell (their days and positions, for one kind, search window and day)
-// are computed once and cached, so a search costs distance checks plus the details of the
-// homes it returns; the cache is bounded (kMaxCachedCells cells, emptied when full) and
-// changes no output (docs/decisions/domain.md, "Sample provider cache").
+// Cost: the homes of a cell (their days and positions, both kinds, for the clock's current
+// day) are computed once and cached, so a search costs distance checks plus the details of the
+// homes it returns; the cache is bounded (two generations of kCellsPerGeneration cells) and changes
+// no output (docs/decisions/domain.md, "Sample provider cache").
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -79,25 +81,77 @@ class SampleProvider final : public Provider {
 
  private:
   enum class Kind { kListing, kSale };
-  // One home of a cell: its day, its index within the day, where it is, and the cosine of
-  // its latitude (for DistanceMilesCos, computed once instead of per search).
+  // One home of a cell: where it is, the cosine of its latitude (for DistanceMilesCos,
+  // computed once instead of per search), its day and its index within the day.
   struct CellHome {
-    int64_t day;
-    int k;
     GeoPoint p;
     double cos_lat;
+    int32_t day;
+    int32_t k;
   };
-  struct CellHomes {
-    double urbanness;
-    std::vector<CellHome> homes;
+  // What searches need of one cell for one `today`: how urban it is, its active listings and
+  // its sales of the last `sale_days` days. Both kinds come from one pass over the days (they
+  // share each day's hash); a search for more sale days than a cached cell holds rebuilds its
+  // sales.
+  struct Cell {
+    double urbanness = 0;
+    int sale_days = 0;
+    std::vector<CellHome> listings;
+    std::vector<CellHome> sales;
   };
-  static constexpr size_t kMaxCachedCells = 200'000;
+  struct CellKey {
+    int64_t ci, cj, today;
+    bool operator==(const CellKey&) const = default;
+  };
+  struct CellKeyHash {
+    size_t operator()(const CellKey& k) const;
+  };
+  using CellMap = std::unordered_map<CellKey, std::shared_ptr<const Cell>, CellKeyHash>;
+  // A cell the geometric pass visits.
+  struct NearCell {
+    int64_t ci, cj;
+    std::shared_ptr<const Cell> cell;
+  };
+  // The cache keeps two generations of at most this many cells each: when the current one
+  // is full it becomes the previous one (the older is dropped), and a hit in the previous
+  // generation moves the cell to the current one. So a working set up to this size is never
+  // regenerated, and memory stays bounded (a few tens of MB at most).
+  static constexpr size_t kCellsPerGeneration = 65'536;
+
+  // The last few searches' records, so that widening around one centre (1 → 2 → 4 → 8
+  // miles) generates the details of each home once.
+  struct RecentKey {
+    GeoPoint center;
+    bool listing;
+    int window_days;
+    int64_t today;
+    std::string zip;
+    bool operator==(const RecentKey&) const = default;
+  };
+  struct HomeId {
+    int64_t ci, cj, day;
+    int k;
+    bool operator==(const HomeId&) const = default;
+  };
+  struct Recent {
+    RecentKey key;
+    std::vector<HomeId> ids;  // of records, in order
+    std::vector<PropertyRecord> records;
+  };
+  static constexpr size_t kRecentSearches = 16;
 
   Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
-  // The homes of cell (ci, cj) listed (still active) or sold in the `window_days` days up to
-  // `today`, computed once per (cell, kind, window, today) and cached.
-  std::shared_ptr<const CellHomes> HomesOf(int64_t ci, int64_t cj, Kind kind, int window_days,
-                                           int64_t today) const;
+  std::shared_ptr<const Recent> FindRecent(const RecentKey& key) const;
+  void Remember(std::shared_ptr<const Recent> search) const;
+  // Fills `cells[i].cell` for (cells[i].ci, cells[i].cj, today) with at least `sale_days`
+  // days of sales: from the cache, else computed (outside the lock, with
+  // max(sale_days, make_sale_days) days of sales) and cached.
+  void FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
+                 int make_sale_days) const;
+  // Cell (ci, cj) for `today`; `had` (may be null) is a cached version of it with fewer sale
+  // days, whose urbanness and listings are reused.
+  static std::shared_ptr<const Cell> MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
+                                              const Cell* had);
   bool IsSparse(const std::string& zip) const;
   void Delay() const;
 
@@ -105,18 +159,15 @@ class SampleProvider final : public Provider {
   const SampleProviderOptions options_;
   Ticker& ticker_;
 
-  struct CellKey {
-    int64_t ci, cj, today;
-    int window_days;
-    bool listing;
-    bool operator==(const CellKey&) const = default;
-  };
-  struct CellKeyHash {
-    size_t operator()(const CellKey& k) const;
-  };
+  // The sales window of the last sales search (the handlers' default until then).
+  mutable std::atomic<int> sale_days_hint_{90};
   mutable std::mutex cache_mu_;
   // guarded by cache_mu_
-  mutable std::unordered_map<CellKey, std::shared_ptr<const CellHomes>, CellKeyHash> cells_;
+  mutable CellMap cells_, previous_cells_;
+  mutable std::mutex recent_mu_;
+  // guarded by recent_mu_: replaced round-robin
+  mutable std::array<std::shared_ptr<const Recent>, kRecentSearches> recent_;
+  mutable size_t recent_next_ = 0;
 };
 
 }  // namespace dripr

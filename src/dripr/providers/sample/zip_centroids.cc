@@ -18,6 +18,10 @@ std::pair<int, int> BucketOf(GeoPoint p) {
           static_cast<int>(std::floor(p.lng / kBucketDegrees))};
 }
 
+int64_t BucketKey(int i, int j) {
+  return static_cast<int64_t>(i) * (int64_t{1} << 32) + static_cast<uint32_t>(j);
+}
+
 // Squared equirectangular distance: monotonic in true distance at these scales.
 double Dist2(GeoPoint a, GeoPoint b) {
   double k = std::cos((a.lat + b.lat) * 0.5 * 3.14159265358979 / 180);
@@ -39,7 +43,8 @@ bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
 void ZipCentroids::Add(std::string zip, GeoPoint p) {
   size_t idx = zips_.size();
   by_zip_[zip] = idx;
-  buckets_[BucketOf(p)].push_back(idx);
+  auto [bi, bj] = BucketOf(p);
+  buckets_[BucketKey(bi, bj)].push_back(idx);
   zips_.push_back({std::move(zip), p});
 }
 
@@ -95,16 +100,27 @@ std::optional<std::string> ZipCentroids::Nearest(GeoPoint p) const {
   const Entry* best = nullptr;
   double best_d2 = std::numeric_limits<double>::infinity();
   int found_at = -1;
+  // A lower bound of Dist2 without its cosine: the midpoint's latitude is within half the
+  // search reach of p's, so its cosine is at least k_lo. A centroid whose bound exceeds the
+  // best distance so far (with a margin far above rounding) cannot be closer nor tie, so
+  // skipping it changes no answer.
+  const double reach = (kMaxRing + 1) * kBucketDegrees / 2;
+  const double k_lo = std::abs(p.lat) + reach >= 90
+                          ? 0
+                          : std::cos((std::abs(p.lat) + reach) * 3.14159265358979 / 180);
   for (int ring = 0; ring <= kMaxRing; ++ring) {
     // One ring past the first hit catches a closer centroid just across a bucket edge.
     if (found_at >= 0 && ring > found_at + 1) break;
     for (int i = bi - ring; i <= bi + ring; ++i) {
       for (int j = bj - ring; j <= bj + ring; ++j) {
         if (std::abs(i - bi) != ring && std::abs(j - bj) != ring) continue;  // ring only
-        auto it = buckets_.find({i, j});
+        auto it = buckets_.find(BucketKey(i, j));
         if (it == buckets_.end()) continue;
         for (size_t idx : it->second) {
-          double d2 = Dist2(p, zips_[idx].point);
+          const GeoPoint q = zips_[idx].point;
+          const double dx = (p.lng - q.lng) * k_lo, dy = p.lat - q.lat;
+          if ((dx * dx + dy * dy) * (1 - 1e-9) > best_d2) continue;
+          double d2 = Dist2(p, q);
           if (d2 < best_d2 || (d2 == best_d2 && best && zips_[idx].zip < best->zip)) {
             best_d2 = d2;
             best = &zips_[idx];

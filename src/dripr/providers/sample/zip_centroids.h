@@ -3,10 +3,12 @@
 // lookup, so the sample provider can give each synthetic property the zip it would really
 // have and place a zip's market on the map. Immutable after construction; thread-safe.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,7 +42,9 @@ class ZipCentroids {
   };
   std::vector<Entry> zips_;
   std::map<std::string, size_t, std::less<>> by_zip_;
-  std::map<std::pair<int, int>, std::vector<size_t>> buckets_;  // 0.25-degree cells
+  // 0.25-degree cells (BucketKey of row and column) → indexes in load order; hashed, as
+  // Nearest() looks up about ten of them for every synthetic home.
+  std::unordered_map<int64_t, std::vector<size_t>> buckets_;
 };
 
 }  // namespace dripr
