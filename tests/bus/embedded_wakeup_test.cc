@@ -15,6 +15,14 @@
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "support/poll.h"
 
+namespace dripr::embedded {
+// For gtest's messages (found by argument-dependent lookup).
+void PrintTo(const WakeHub::WakeCounts& c, std::ostream* os) {
+  *os << "{waiting " << c.waiting << ", local " << c.local << ", external " << c.external
+      << ", timeout " << c.timeout << "}";
+}
+}  // namespace dripr::embedded
+
 namespace dripr::testing {
 namespace {
 

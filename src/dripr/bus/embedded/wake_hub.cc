@@ -87,16 +87,14 @@ WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, u
     return why != Wake::kTimeout;
   });
   --w.counts.waiting;
-  switch (why) {
-    case Wake::kLocal:
-      ++w.counts.local;
-      break;
-    case Wake::kExternal:
-      ++w.counts.external;
-      break;
-    case Wake::kTimeout:
-      ++w.counts.timeout;
-      break;
+  // Counted by what ended the wait: a change noticed only once `until` had passed (a notify
+  // that never came) is the slice running out, whatever the receive then does with it.
+  if (why == Wake::kTimeout || ticker.Now() >= until) {
+    ++w.counts.timeout;
+  } else if (why == Wake::kLocal) {
+    ++w.counts.local;
+  } else {
+    ++w.counts.external;
   }
   return why;
 }

@@ -43,7 +43,8 @@ class WakeHub {
                      uint64_t external_seen, Ticker::TimePoint until);
 
   // What ended the long polls' waits on one queue so far (for tests: a wake-up's cause is
-  // asserted there, its latency is measured by B1 in `make bench`).
+  // asserted there, its latency is measured by B1 in `make bench`). A wait is counted as woken
+  // (local, external) only when it ended before its `until`.
   struct WakeCounts {
     int waiting = 0;        // waits blocked right now
     uint64_t local = 0;     // a commit in this process (Notify)
