@@ -312,15 +312,17 @@ TEST_F(SqliteStoreTest, AnotherProgramsOutboxRowWakesTheWaiterWithoutPolling) {
   (*waiter)->WaitForOutbox(50ms);  // starts the watcher
   std::chrono::steady_clock::time_point committed, woke;
   std::atomic<pid_t> waiter_tid{0};
+  std::atomic<bool> returned{false};
   std::thread t([&] {
     waiter_tid = dripr::testing::ThisThreadId();
     (*waiter)->WaitForOutbox(20s);
     woke = std::chrono::steady_clock::now();
+    returned = true;
   });
   // Once the waiter is most likely blocked; the assertion holds either way (a row seen on
   // entry returns at once too, and the fallback would take 30 s).
-  EXPECT_TRUE(
-      dripr::testing::Eventually([&] { return dripr::testing::ThreadIsAsleep(waiter_tid); }));
+  EXPECT_TRUE(dripr::testing::Eventually(
+      [&] { return returned || dripr::testing::ThreadIsAsleep(waiter_tid); }));
   ASSERT_TRUE(ExecRaw(Path(),
                       "INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
                       "VALUES ('t', 'c', 'STATUS_CHANGE', '{}', '2026-01-01T00:00:00.000Z')"));

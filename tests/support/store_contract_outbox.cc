@@ -314,13 +314,15 @@ std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::functio
   auto t0 = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point woke;
   std::atomic<pid_t> waiter_tid{0};
+  std::atomic<bool> returned{false};
   std::thread t([&] {
     waiter_tid = dripr::testing::ThisThreadId();
     waiter.WaitForOutbox(20s);
     woke = std::chrono::steady_clock::now();
+    returned = true;
   });
-  EXPECT_TRUE(
-      dripr::testing::Eventually([&] { return dripr::testing::ThreadIsAsleep(waiter_tid); }));
+  EXPECT_TRUE(dripr::testing::Eventually(
+      [&] { return returned || dripr::testing::ThreadIsAsleep(waiter_tid); }));
   commit();
   t.join();
   return woke - t0;
