@@ -32,6 +32,11 @@ FORBIDDEN = [
      "waits on a condition variable in real time: use the Ticker's WaitFor/WaitUntil"),
     (re.compile(r"\bSystemRandom\s*\(\s*\)"),
      "picks the real random source: take a Random& (cmd passes it; OrRealRandom for null)"),
+    (re.compile(r"\bRandomSeed\s*\("), "seeds a generator of its own: take a Random&"),
+    (re.compile(r"\b(mt19937(_64)?|minstd_rand0?|default_random_engine|ranlux(24|48)(_base)?"
+                r"|knuth_b)\b"),
+     "keeps a generator of its own: take a Random&"),
+    (re.compile(r"\bs?rand\s*\("), "C's global generator: take a Random&"),
 ]
 # The real sources themselves (paths relative to src/dripr/).
 ALLOWED = {
@@ -48,6 +53,8 @@ EXEMPT = {
     ("fetcher/consumer.cc", "receivers_cv_.wait_for("):
         "shutdown repeats CancelReceives every 100 ms until the receive loops end; the drain "
         "deadline itself is on the ticker, and on a ManualTicker the repeat would never come",
+    ("core/ids.cc", "thread_local std::mt19937_64 gen{RandomSeed()};"):
+        "NewUuid's fallback when OpenSSL's generator fails: it makes ids and decides nothing",
 }
 LINE_COMMENT = re.compile(r"//.*$")
 
@@ -98,11 +105,17 @@ CAUGHT = [
     "double u = SystemRandom().Uniform();",
     "Ticker& t = RealTicker();",
     "const char* v = getenv(\"X\");",
+    "rng_(options_.jitter_seed ? options_.jitter_seed : RandomSeed()) {}",
+    "std::mt19937_64 rng_;",
+    "std::minstd_rand gen(42);",
+    "int r = std::rand() % 6;",
 ]
 LET_THROUGH = [
     "ticker_.WaitFor(lock, cv_, 1s, [&] { return stop_; });",
     "ticker_.SleepFor(wait);",
     "random_(OrRealRandom(random)),",
+    "const double jitter = random_.Uniform(0.5, 1.0);",
+    "if (RAND_bytes(b.data(), 16) != 1) {",
     "x = 1;  // std::this_thread::sleep_for(1s) in a comment",
     "/* cv.wait_for(lock, 1s) */ y = 2;",
 ]

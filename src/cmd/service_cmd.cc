@@ -100,7 +100,7 @@ int DataFetcherCmd(const Globals& g) {
   if (!store) return rc;
   // RENTCAST_MAX_RPS is the budget of every fetcher on this database (docs/decisions/cluster.md).
   auto provider = OpenProvider(cfg.provider, cfg.sample, cfg.rentcast, &metrics,
-                               std::make_shared<StoreBudget>(*store), ctx.ticker);
+                               std::make_shared<StoreBudget>(*store), ctx.ticker, ctx.random);
   if (!provider) return ReportError(provider.error());
   auto bus = OpenBusOrReport(ctx, rc);
   if (!bus) return rc;

@@ -75,7 +75,6 @@ Result<BusContractSetup> MakeMotoSetup(bool raw) {
   s.dlq = std::make_unique<RedriveTargetQueue>(res->sqs, work_url);
   s.max_receive_count = 3;
   s.raw_delivery = raw;
-  s.wake_slack = std::chrono::milliseconds(1500);
   s.owner = res;
   return s;
 }

@@ -36,7 +36,6 @@ Result<BusContractSetup> MakeEmbeddedSetup(bool raw) {
   DRIPR_ASSIGN_OR_RETURN(s.dlq, broker.OpenQueue(names.DeadLetterQueue(DataPart::kActiveListings)));
   s.max_receive_count = 3;
   s.raw_delivery = raw;
-  s.wake_slack = milliseconds(250);
   s.owner = owner;
   return s;
 }

@@ -376,15 +376,15 @@ TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
   c.Start();
   EXPECT_EQ(ThreadCount() - base, 3);  // receive loop, lease loop, ack loop
-  std::atomic<bool> go{false};
+  Gate go;
   handler_.fn = [&](const ReceivedMessage&) {
-    while (!go) std::this_thread::sleep_for(1ms);
+    go.Wait();
     return HandlerOutcome::Done("ok");
   };
   SendN(3);
   ASSERT_TRUE(Eventually([&] { return handler_.running == 3; }));
   EXPECT_EQ(ThreadCount() - base, 3 + 3);
-  go = true;
+  go.Open();
   SendN(20);
   ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
   EXPECT_LE(ThreadCount() - base, 3 + 8);

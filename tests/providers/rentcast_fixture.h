@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dripr/core/http.h"
+#include "dripr/core/random.h"
 #include "dripr/providers/rentcast/rentcast_provider.h"
 #include "support/fake_rentcast.h"
 
@@ -45,7 +46,6 @@ class RentCastFixture : public ::testing::Test {
     o.backoff_max = std::chrono::milliseconds(40);
     o.request_timeout = std::chrono::seconds(3);
     o.deadline = std::chrono::seconds(10);
-    o.jitter_seed = 7;
     return o;
   }
 
@@ -55,6 +55,16 @@ class RentCastFixture : public ::testing::Test {
     return std::make_unique<RentCastProvider>(o, NewCurlHttpClient(), limiter);
   }
   std::unique_ptr<RentCastProvider> Provider() const { return Provider(Options()); }
+  // A provider that waits on `ticker` and draws its retry jitter from `random` (both must
+  // outlive it), over `http` (null: libcurl).
+  static std::unique_ptr<RentCastProvider> Provider(const RentCastOptions& o, Ticker& ticker,
+                                                    Random& random, HttpClientPtr http = nullptr) {
+    auto limiter = std::make_shared<RateLimiter>(
+        RateLimiterOptions{.max_rps = o.max_rps},
+        std::shared_ptr<Ticker>(std::shared_ptr<Ticker>(), &ticker));  // not owned
+    return std::make_unique<RentCastProvider>(o, http ? std::move(http) : NewCurlHttpClient(),
+                                              limiter, SystemClock::Instance(), nullptr, &random);
+  }
 
   // Requests the server saw for paths containing `path`.
   std::vector<fake::FakeRequestLog> RequestsTo(const std::string& path) const {

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "providers/rentcast_fixture.h"
 #include "support/fake_rentcast_data.h"
@@ -273,68 +275,133 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"latency", ErrorCode::kDeadlineExceeded, "RentCast request failed: GET http"}),
     [](const auto& param_info) { return "k" + param_info.param.kind; });
 
+// --- retry waits, on a ManualTicker with scripted jitter -----------------------------
+
+// The waits slept between requests: the ticker's successive SleepUntil targets as durations,
+// without the rate limiter's zero-length ones (at 1000/s its slot is free at once).
+std::vector<Ticker::Duration> Waits(const ManualTicker& ticker) {
+  std::vector<Ticker::Duration> out;
+  Ticker::Duration at{0};
+  for (const Ticker::Duration target : ticker.Sleeps()) {
+    if (target > at) out.push_back(target - at);
+    at = std::max(at, target);
+  }
+  return out;
+}
+
+using Durations = std::vector<Ticker::Duration>;
+
+TEST_F(RentCastProviderTest, RetryWaitsAreTheBackoffJitteredByTheInjectedRandom) {
+  server_->SetFixedCount(5);
+  server_->AddFault({.kind = "500", .count = 4});
+  auto o = Options();
+  o.max_attempts = 5;
+  o.backoff_initial = 100ms;
+  o.backoff_max = 300ms;
+  ManualTicker ticker;
+  ScriptedRandom random({0, 0.5, 0.25, 0.75});  // jitter 0.5 + u/2 of 100, 200, 300, 300 ms
+  auto got = Provider(o, ticker, random)->ActiveListings({kAustin, 1, ""});
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(got->size(), 5u);
+  EXPECT_EQ(Waits(ticker), (Durations{50ms, 150ms, 187500us, 262500us}));
+  EXPECT_EQ(RequestsTo("/listings/sale").size(), 5u);
+}
+
 TEST_F(RentCastProviderTest, RetryAfterIsHonoured) {
   server_->SetFixedCount(5);
   server_->AddFault({.kind = "429", .count = 1, .retry_after = 1});
-  auto start = std::chrono::steady_clock::now();
-  auto got = Provider()->ActiveListings({kAustin, 1, ""});
+  ManualTicker ticker;
+  ScriptedRandom random;
+  auto got = Provider(Options(), ticker, random)->ActiveListings({kAustin, 1, ""});
   ASSERT_TRUE(got) << got.error().ToString();
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(Waits(ticker), Durations{1s});  // the limiter's pause, not a jittered backoff
   auto log = server_->Requests();
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0].status, 429);
   EXPECT_EQ(log[1].status, 200);
-  EXPECT_GE(log[1].time_ms - log[0].time_ms, 990);
 }
 
 TEST_F(RentCastProviderTest, DeadlineStopsRetries) {
   server_->AddFault({.kind = "500", .count = -1});
   auto o = Options();
   o.max_attempts = 100;
-  o.backoff_initial = 100ms;
-  o.backoff_max = 200ms;
-  o.deadline = 1s;
-  auto start = std::chrono::steady_clock::now();
-  auto got = Provider(o)->ActiveListings({kAustin, 1, ""});
-  auto took = std::chrono::steady_clock::now() - start;
+  o.backoff_initial = 4s;
+  o.backoff_max = 4s;
+  o.deadline = 10s;
+  ManualTicker ticker;
+  ScriptedRandom random({0});  // every wait 2 s
+  auto got = Provider(o, ticker, random)->ActiveListings({kAustin, 1, ""});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, ErrorCode::kDeadlineExceeded);
   EXPECT_TRUE(got.error().message.starts_with("RentCast GET /listings/sale?status=Active&"))
       << got.error().message;
-  EXPECT_NE(got.error().message.find("did not succeed within the 1 s deadline"), std::string::npos)
+  // Attempts at 0, 2, 4, 6 and 8 s; a sixth after 2 s more would start too close to the
+  // deadline (less than 100 ms left), so the call fails at 8 s without waiting.
+  EXPECT_NE(got.error().message.find("did not succeed within the 10 s deadline (5 attempts; "),
+            std::string::npos)
       << got.error().message;
   EXPECT_TRUE(got.error().message.ends_with(
       "last error: UNAVAILABLE: RentCast server error (500 server/internal-error): Injected "
       "fault 500)"))
       << got.error().message;
-  EXPECT_LT(took, 1500ms);
-  EXPECT_GE(server_->Requests().size(), 3u);
-}
-
-TEST_F(RentCastProviderTest, ASlowServerRunsIntoTheDeadlineNotTheRequestTimeout) {
-  server_->AddFault({.kind = "latency", .count = -1, .latency_ms = 1500});
-  auto o = Options();
-  o.request_timeout = 30s;
-  o.deadline = 500ms;
-  auto start = std::chrono::steady_clock::now();
-  auto got = Provider(o)->Market("78701");
-  ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().code, ErrorCode::kDeadlineExceeded) << got.error().ToString();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+  EXPECT_EQ(Waits(ticker), (Durations{2s, 2s, 2s, 2s}));
+  EXPECT_EQ(ticker.Elapsed(), 8s);
+  EXPECT_EQ(server_->Requests().size(), 5u);
 }
 
 TEST_F(RentCastProviderTest, RetryAfterBeyondTheDeadlineFailsAtOnce) {
   server_->AddFault({.kind = "429", .count = -1, .retry_after = 30});
   auto o = Options();
   o.deadline = 2s;
-  auto start = std::chrono::steady_clock::now();
-  auto got = Provider(o)->RecentSales({kAustin, 1, ""}, 90);
+  ManualTicker ticker;
+  ScriptedRandom random;
+  auto got = Provider(o, ticker, random)->RecentSales({kAustin, 1, ""}, 90);
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, ErrorCode::kDeadlineExceeded);
   EXPECT_NE(got.error().message.find("last error: RESOURCE_EXHAUSTED"), std::string::npos)
       << got.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(ticker.Elapsed(), 0s);
   EXPECT_EQ(server_->Requests().size(), 1u);
+}
+
+// Forwards to libcurl and records each request's timeout.
+class TimeoutRecorder final : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    {
+      std::lock_guard lock(mu_);
+      timeouts_.push_back(request.timeout);
+    }
+    return inner_->Send(request);
+  }
+  std::vector<std::chrono::milliseconds> timeouts() {
+    std::lock_guard lock(mu_);
+    return timeouts_;
+  }
+
+ private:
+  const HttpClientPtr inner_ = NewCurlHttpClient();
+  std::mutex mu_;
+  std::vector<std::chrono::milliseconds> timeouts_;  // guarded by mu_
+};
+
+// Real time: the server really is slow. The request's own timeout is cut to what is left of
+// the call's deadline, so the 30 s request timeout never applies.
+TEST_F(RentCastProviderTest, ASlowServerRunsIntoTheDeadlineNotTheRequestTimeout) {
+  server_->AddFault({.kind = "latency", .count = -1, .latency_ms = 1500});
+  auto o = Options();
+  o.request_timeout = 30s;
+  o.deadline = 500ms;
+  auto http = std::make_shared<TimeoutRecorder>();
+  SteadyTicker ticker;
+  ScriptedRandom random;
+  auto got = Provider(o, ticker, random, http)->Market("78701");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ErrorCode::kDeadlineExceeded) << got.error().ToString();
+  const auto timeouts = http->timeouts();
+  ASSERT_EQ(timeouts.size(), 1u) << got.error().ToString();
+  EXPECT_GT(timeouts[0], 0ms);
+  EXPECT_LE(timeouts[0], 500ms);
 }
 
 TEST_F(RentCastProviderTest, ConnectionRefusedIsUnavailableAfterRetries) {

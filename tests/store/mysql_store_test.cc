@@ -30,6 +30,7 @@
 #include "networked_store_suite.h"
 #include "support/campaign_ids.h"
 #include "support/ctest_env.h"
+#include "support/poll.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -171,8 +172,10 @@ TEST_P(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
   ASSERT_TRUE(store_->CreateCampaign(Simple("a")));
   std::atomic<bool> inserted{false};
   std::chrono::steady_clock::time_point inserted_at;
+  const pid_t waiter_tid = testing::ThisThreadId();
   std::thread t([&] {
-    std::this_thread::sleep_for(100ms);  // let the waiter block (the assertion holds anyway)
+    // Once the waiter is most likely blocked (the assertion holds anyway).
+    EXPECT_TRUE(testing::Eventually([&] { return testing::ThreadIsAsleep(waiter_tid); }));
     // A plain INSERT from another session, as a foreign producer would write it.
     inserted_at = std::chrono::steady_clock::now();
     inserted = Exec(
@@ -184,8 +187,8 @@ TEST_P(MysqlStoreTest, WaitForOutboxSeesAnotherProcessesRowByPolling) {
   auto woke_at = std::chrono::steady_clock::now();
   t.join();
   ASSERT_TRUE(inserted);
-  // 80 ms poll: well within a second even on a loaded machine.
-  EXPECT_LT(woke_at - inserted_at, 1s);
+  // Seen by the 80 ms poll, not waited out (the wait is 20 s); how soon is the benchmarks'.
+  EXPECT_LT(woke_at - inserted_at, 10s);
 }
 
 TEST_P(MysqlStoreTest, CampaignIdsAreCaseSensitiveAsInTheOtherStores) {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "dripr/store/migrations/migrations.h"
 #include "support/campaign_ids.h"
 #include "support/ctest_env.h"
+#include "support/poll.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -309,19 +311,24 @@ TEST_F(SqliteStoreTest, AnotherProgramsOutboxRowWakesTheWaiterWithoutPolling) {
   ASSERT_TRUE((*waiter)->ClaimOutbox(10, 30s));
   (*waiter)->WaitForOutbox(50ms);  // starts the watcher
   std::chrono::steady_clock::time_point committed, woke;
+  std::atomic<pid_t> waiter_tid{0};
+  std::atomic<bool> returned{false};
   std::thread t([&] {
+    waiter_tid = dripr::testing::ThisThreadId();
     (*waiter)->WaitForOutbox(20s);
     woke = std::chrono::steady_clock::now();
+    returned = true;
   });
-  // A head start so the waiter is most likely blocked; the assertion holds either way (a
-  // row seen on entry returns at once too, and the fallback would take 30 s).
-  std::this_thread::sleep_for(20ms);
+  // Once the waiter is most likely blocked; the assertion holds either way (a row seen on
+  // entry returns at once too, and the fallback would take 30 s).
+  EXPECT_TRUE(dripr::testing::Eventually(
+      [&] { return returned || dripr::testing::ThreadIsAsleep(waiter_tid); }));
   ASSERT_TRUE(ExecRaw(Path(),
                       "INSERT INTO outbox (topic, campaign_id, event_type, body, created_at) "
                       "VALUES ('t', 'c', 'STATUS_CHANGE', '{}', '2026-01-01T00:00:00.000Z')"));
   committed = std::chrono::steady_clock::now();
   t.join();
-  EXPECT_LT(woke - committed, 2s);
+  EXPECT_LT(woke - committed, 10s);  // woken: the wait is 20 s and the fallback 30 s
 }
 
 TEST_F(SqliteStoreTest, SeveralProcessesShareOneFile) {

@@ -30,6 +30,12 @@ milliseconds Since(Steady::time_point t0) {
   return std::chrono::duration_cast<milliseconds>(Steady::now() - t0);
 }
 
+// Real-time bounds here only tell "woken" or "returned" from "waited it out" or "hung", with a
+// wide margin: a slow machine cannot fail them. How fast a wake-up is, is measured by the
+// benchmarks (B1 in `make bench`), not asserted.
+constexpr seconds kLongPollWait{10};
+constexpr seconds kHung{10};
+
 // The published event as the work queue delivers it: the body itself (raw delivery) or
 // the "Message" of the SNS envelope.
 std::string PublishedMessage(const ReceivedMessage& m, bool raw) {
@@ -241,11 +247,11 @@ TEST_P(BusContractTest, ChangeVisibilityToZeroMakesReceivableAtOnce) {
   ASSERT_FALSE((*results)[1]);
   EXPECT_EQ((*results)[1].error().code, ErrorCode::kInvalidArgument);
 
-  const auto t0 = Steady::now();
+  // Within a wait far shorter than the queue's own visibility timeout: only the change to 0
+  // can have made it visible again.
   auto again = s_.work->Receive(1, seconds(5));
   ASSERT_TRUE(again) << again.error().ToString();
   ASSERT_EQ(again->size(), 1u);
-  EXPECT_LT(Since(t0), s_.wake_slack);
   EXPECT_EQ((*again)[0].message_id, *id);
   EXPECT_EQ((*again)[0].receive_count, 2);
 }
@@ -300,13 +306,15 @@ TEST_P(BusContractTest, LongPollReturnsWhenAMessageIsSent) {
     std::this_thread::sleep_until(t0 + milliseconds(300));  // schedule the send, not a wait
     ASSERT_TRUE(s_.work->Send({"late", {}}));
   });
-  auto got = s_.work->Receive(1, seconds(10));
+  auto got = s_.work->Receive(1, kLongPollWait);
   const auto elapsed = Since(t0);
   sender.join();
   ASSERT_TRUE(got) << got.error().ToString();
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].body, "late");
-  EXPECT_LT(elapsed, milliseconds(300) + s_.wake_slack);
+  // Returned with the message, not at the end of its wait (the cause of the wake-up is
+  // asserted per backend: embedded WakeupTest; its latency is B1 in `make bench`).
+  EXPECT_LT(elapsed, kLongPollWait);
 }
 
 TEST_P(BusContractTest, LongPollReturnsWhenAnEventIsPublished) {
@@ -316,13 +324,13 @@ TEST_P(BusContractTest, LongPollReturnsWhenAnEventIsPublished) {
     std::this_thread::sleep_until(t0 + milliseconds(300));
     ASSERT_TRUE(s_.topic->Publish({event, StatusChangeAttributes("WAITING_FOR_DATA")}));
   });
-  auto got = s_.work->Receive(1, seconds(10));
+  auto got = s_.work->Receive(1, kLongPollWait);
   const auto elapsed = Since(t0);
   publisher.join();
   ASSERT_TRUE(got) << got.error().ToString();
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ(PublishedMessage((*got)[0], s_.raw_delivery), event);
-  EXPECT_LT(elapsed, milliseconds(300) + s_.wake_slack);
+  EXPECT_LT(elapsed, kLongPollWait);
 }
 
 TEST_P(BusContractTest, EmptyReceiveReturnsAtTheWaitDeadline) {
@@ -332,7 +340,9 @@ TEST_P(BusContractTest, EmptyReceiveReturnsAtTheWaitDeadline) {
   ASSERT_TRUE(got) << got.error().ToString();
   EXPECT_TRUE(got->empty());
   EXPECT_GE(elapsed, milliseconds(900));
-  EXPECT_LT(elapsed, seconds(1) + s_.wake_slack);
+  // Only a receive that does not end at its deadline fails this (the embedded bus's exact
+  // schedule of looks is WakeupTest's, on a manual ticker).
+  EXPECT_LT(elapsed, seconds(1) + kHung);
 }
 
 TEST_P(BusContractTest, StatsAndPurge) {

@@ -4,11 +4,13 @@
 #include <gmock/gmock.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
 #include "dripr/domain/event.h"
 #include "support/campaign_ids.h"
+#include "support/poll.h"
 #include "support/store_contract.h"
 
 namespace dripr {
@@ -20,6 +22,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
+
+// Woken rather than waited out: the waits here are 20 s. A slow machine cannot miss this bound;
+// how fast a wake-up is, is the benchmarks' business.
+constexpr auto kWoken = 10s;
 
 std::vector<int64_t> Ids(const std::vector<OutboxRow>& rows) {
   std::vector<int64_t> ids;
@@ -301,18 +307,22 @@ TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {
 // ---------------------------------------------------------------- notifications
 
 // Waits on `waiter` (after a claim) while `commit` adds an outbox row; returns how long the
-// wait took. The commit gets a 20 ms head start delay so that the waiter is most likely
-// already blocked (exercising the wake-up rather than the check on entry); the assertions
-// hold either way.
+// wait took. The commit waits until the waiter is most likely blocked (exercising the wake-up
+// rather than the check on entry); the assertions hold either way.
 std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::function<void()>& commit) {
   EXPECT_TRUE(waiter.ClaimOutbox(100, 30s));
   auto t0 = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point woke;
+  std::atomic<pid_t> waiter_tid{0};
+  std::atomic<bool> returned{false};
   std::thread t([&] {
+    waiter_tid = dripr::testing::ThisThreadId();
     waiter.WaitForOutbox(20s);
     woke = std::chrono::steady_clock::now();
+    returned = true;
   });
-  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(dripr::testing::Eventually(
+      [&] { return returned || dripr::testing::ThreadIsAsleep(waiter_tid); }));
   commit();
   t.join();
   return woke - t0;
@@ -320,7 +330,7 @@ std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::functio
 
 TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitInThisProcess) {
   auto took = TimeWakeUp(store(), [&] { CreateAndStart("a"); });
-  EXPECT_LT(took, 2s);
+  EXPECT_LT(took, kWoken);
 }
 
 TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
@@ -328,7 +338,7 @@ TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(other->CreateCampaign(NewCampaignFor("a")));
   auto took = TimeWakeUp(store(), [&] { ASSERT_TRUE(other->StartCampaign(Cid("a"))); });
-  EXPECT_LT(took, 2s);
+  EXPECT_LT(took, kWoken);
 }
 
 // A relay claims, finds nothing, and only then waits: a row committed in between (here by
@@ -341,7 +351,7 @@ TEST_P(StoreContractTest, WaitForOutboxReturnsAtOnceForRowsAddedSinceTheLastClai
   ASSERT_TRUE(other->StartCampaign(Cid("a")));
   auto t0 = std::chrono::steady_clock::now();
   store().WaitForOutbox(20s);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, kWoken);
 }
 
 TEST_P(StoreContractTest, WaitForOutboxReturnsByItsTimeout) {

@@ -64,10 +64,12 @@ ProviderPtr WithMetering(ProviderPtr inner, Metrics& metrics, Ticker& ticker) {
 
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
                                  const RentCastOptions& rentcast, Metrics* metrics,
-                                 std::shared_ptr<SharedBudget> budget, Ticker* ticker) {
+                                 std::shared_ptr<SharedBudget> budget, Ticker* ticker,
+                                 Random* random) {
   if (kind == ProviderKind::kRentCast) {
     // The RentCast provider counts each HTTP request itself (status codes, retries).
-    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget), ticker);
+    return OpenRentCastProvider(rentcast, nullptr, nullptr, metrics, std::move(budget), ticker,
+                                random);
   }
   SampleProviderOptions options = sample;
   if (!options.zips && !options.zip_csv_path.empty()) {

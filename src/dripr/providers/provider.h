@@ -15,6 +15,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
 #include "dripr/core/metrics.h"
+#include "dripr/core/random.h"
 #include "dripr/domain/types.h"
 
 namespace dripr {
@@ -51,11 +52,12 @@ class SharedBudget;  // providers/rentcast/rate_limiter.h
 // dripr_provider_request_duration_seconds. `budget` (may be null) makes RENTCAST_MAX_RPS the
 // budget of every instance sharing it (the data-fetcher passes one kept in the database).
 // `ticker` (null: the real one; must outlive the provider) times the sample provider's calls
-// for the duration histogram and sleeps its latency (DRIPR_SAMPLE_LATENCY_MS).
+// for the duration histogram and sleeps its latency (DRIPR_SAMPLE_LATENCY_MS). `random` (null:
+// the real source; must outlive the provider) jitters RentCast's retry backoff.
 Result<ProviderPtr> OpenProvider(ProviderKind kind, const SampleProviderOptions& sample,
                                  const RentCastOptions& rentcast, Metrics* metrics = nullptr,
                                  std::shared_ptr<SharedBudget> budget = nullptr,
-                                 Ticker* ticker = nullptr);
+                                 Ticker* ticker = nullptr, Random* random = nullptr);
 
 // `inner` with every call counted in dripr_provider_requests_total{provider,endpoint,code} and
 // timed on `ticker` in dripr_provider_request_duration_seconds (for a provider that makes no

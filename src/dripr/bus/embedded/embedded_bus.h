@@ -131,6 +131,12 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
 
   const std::string& path() const { return path_; }
 
+  // What ended the long polls' waits on `queue` in this process so far (shared by every
+  // broker on the file; embedded/wake_hub.h). For tests, which assert a wake-up's cause.
+  embedded::WakeHub::WakeCounts WakeCountsFor(const std::string& queue) {
+    return wake_->Counts(queue);
+  }
+
  private:
   friend class EmbeddedQueue;
   friend class EmbeddedTopic;

@@ -54,7 +54,7 @@ void WakeHub::Notify(const std::vector<std::string>& queues) {
     for (const auto& q : queues) {
       Waiters& w = queues_[q];
       ++w.generation;
-      if (w.waiting > 0) wake.push_back(&w.cv);
+      if (w.counts.waiting > 0) wake.push_back(&w.cv);
     }
   }
   for (auto* cv : wake) cv->notify_all();
@@ -66,7 +66,7 @@ void WakeHub::NotifyExternal() {
     std::lock_guard lock(mu_);
     ++external_;
     for (auto& [name, w] : queues_) {
-      if (w.waiting > 0) wake.push_back(&w.cv);
+      if (w.counts.waiting > 0) wake.push_back(&w.cv);
     }
   }
   for (auto* cv : wake) cv->notify_all();
@@ -77,7 +77,7 @@ WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, u
   std::unique_lock lock(mu_);
   Waiters& w = queues_[queue];
   Wake why = Wake::kTimeout;
-  ++w.waiting;
+  ++w.counts.waiting;
   ticker.WaitUntil(lock, w.cv, until, [&] {
     if (w.generation != seen) {
       why = Wake::kLocal;
@@ -86,8 +86,23 @@ WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, u
     }
     return why != Wake::kTimeout;
   });
-  --w.waiting;
+  --w.counts.waiting;
+  // Counted by what ended the wait: a change noticed only once `until` had passed (a notify
+  // that never came) is the slice running out, whatever the receive then does with it.
+  if (why == Wake::kTimeout || ticker.Now() >= until) {
+    ++w.counts.timeout;
+  } else if (why == Wake::kLocal) {
+    ++w.counts.local;
+  } else {
+    ++w.counts.external;
+  }
   return why;
+}
+
+WakeHub::WakeCounts WakeHub::Counts(const std::string& queue) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(queue);
+  return it == queues_.end() ? WakeCounts{} : it->second.counts;
 }
 
 void WakeHub::WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,

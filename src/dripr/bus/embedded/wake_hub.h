@@ -42,6 +42,18 @@ class WakeHub {
   Wake WaitForChange(Ticker& ticker, const std::string& queue, uint64_t seen,
                      uint64_t external_seen, Ticker::TimePoint until);
 
+  // What ended the long polls' waits on one queue so far (for tests: a wake-up's cause is
+  // asserted there, its latency is measured by B1 in `make bench`). A wait is counted as woken
+  // (local, external) only when it ended before its `until`.
+  struct WakeCounts {
+    int waiting = 0;        // waits blocked right now
+    uint64_t local = 0;     // a commit in this process (Notify)
+    uint64_t external = 0;  // another connection's commit (the change watcher)
+    uint64_t timeout = 0;   // the slice ran out: fallback poll, a visibility timeout, deadline
+    bool operator==(const WakeCounts&) const = default;
+  };
+  WakeCounts Counts(const std::string& queue);
+
   // Starts the change watcher's subscription once (long polls only).
   void WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,
                           std::chrono::milliseconds fallback);
@@ -49,7 +61,7 @@ class WakeHub {
  private:
   struct Waiters {
     uint64_t generation = 0;
-    int waiting = 0;
+    WakeCounts counts;  // counts.waiting: no notify when nobody waits
     std::condition_variable cv;
   };
 

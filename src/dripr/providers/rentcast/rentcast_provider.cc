@@ -94,14 +94,14 @@ long long Ms(Ticker::Duration d) { return duration_cast<milliseconds>(d).count()
 
 RentCastProvider::RentCastProvider(RentCastOptions options, HttpClientPtr http,
                                    std::shared_ptr<RateLimiter> limiter, const Clock& clock,
-                                   Metrics* metrics)
+                                   Metrics* metrics, Random* random)
     : options_(std::move(options)),
       http_(std::move(http)),
       limiter_(std::move(limiter)),
       ticker_(limiter_->ticker()),
       clock_(clock),
       metrics_(metrics),
-      rng_(options_.jitter_seed ? options_.jitter_seed : RandomSeed()) {}
+      random_(OrRealRandom(random)) {}
 
 void RentCastProvider::Record(const std::string& path_and_query, const std::string& code,
                               Ticker::Duration took) {
@@ -140,11 +140,7 @@ Ticker::Duration RentCastProvider::Backoff(int attempt) {
   double base = static_cast<double>(options_.backoff_initial.count()) *
                 std::pow(2.0, std::min(attempt - 1, 30));
   base = std::min(base, static_cast<double>(options_.backoff_max.count()));
-  double jitter;
-  {
-    std::lock_guard lock(rng_mu_);
-    jitter = std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
-  }
+  const double jitter = random_.Uniform(0.5, 1.0);
   return duration_cast<Ticker::Duration>(std::chrono::duration<double, std::milli>(base * jitter));
 }
 
@@ -351,7 +347,8 @@ Result<MarketData> RentCastProvider::FetchMarket(const std::string& zip) {
 
 Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http,
                                          std::shared_ptr<RateLimiter> limiter, Metrics* metrics,
-                                         std::shared_ptr<SharedBudget> budget, Ticker* ticker) {
+                                         std::shared_ptr<SharedBudget> budget, Ticker* ticker,
+                                         Random* random) {
   if (options.api_key.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 "RENTCAST_API_KEY is required when DATA_PROVIDER=rentcast");
@@ -365,8 +362,9 @@ Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr 
         std::shared_ptr<Ticker>(std::shared_ptr<Ticker>(), &OrRealTicker(ticker)),
         std::move(budget));
   }
-  return ProviderPtr(std::make_unique<RentCastProvider>(
-      std::move(options), std::move(http), std::move(limiter), SystemClock::Instance(), metrics));
+  return ProviderPtr(std::make_unique<RentCastProvider>(std::move(options), std::move(http),
+                                                        std::move(limiter), SystemClock::Instance(),
+                                                        metrics, random));
 }
 
 }  // namespace dripr

@@ -31,12 +31,12 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "dripr/core/clock.h"
 #include "dripr/core/http.h"
 #include "dripr/core/metrics.h"
+#include "dripr/core/random.h"
 #include "dripr/providers/provider.h"
 #include "dripr/providers/rentcast/rate_limiter.h"
 #include "dripr/providers/rentcast/rentcast_decode.h"
@@ -56,7 +56,6 @@ struct RentCastOptions {
   std::chrono::milliseconds request_timeout{15000};  // RENTCAST_TIMEOUT_SECONDS
   std::chrono::milliseconds deadline{60000};         // RENTCAST_DEADLINE_SECONDS, per call
   int market_history_months = 6;
-  uint64_t jitter_seed = 0;  // 0: a random seed (core/random.h)
   // The RENTCAST_* variables are parsed with every other setting in fetcher/config.cc.
 };
 
@@ -75,10 +74,12 @@ class RentCastProvider final : public Provider {
   // `http` and `limiter` must be non-null; share `limiter` between every provider of the
   // process. Backoff and deadlines use the limiter's Ticker. `clock`
   // stamps MarketData::created_at and must outlive the provider. `metrics` (may be null;
-  // must outlive the provider) counts every HTTP request by endpoint and status.
+  // must outlive the provider) counts every HTTP request by endpoint and status. `random`
+  // jitters the retry backoff (null: the real source; must outlive the provider).
   RentCastProvider(RentCastOptions options, HttpClientPtr http,
                    std::shared_ptr<RateLimiter> limiter,
-                   const Clock& clock = SystemClock::Instance(), Metrics* metrics = nullptr);
+                   const Clock& clock = SystemClock::Instance(), Metrics* metrics = nullptr,
+                   Random* random = nullptr);
 
   std::string Name() const override { return "rentcast"; }
   Result<MarketData> Market(const std::string& zip) override;
@@ -112,9 +113,7 @@ class RentCastProvider final : public Provider {
   Ticker& ticker_;
   const Clock& clock_;
   Metrics* const metrics_;  // may be null
-
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // GUARDED_BY(rng_mu_)
+  Random& random_;
 
   std::mutex flights_mu_;
   std::map<std::string, std::shared_future<Result<MarketData>>> flights_;  // GUARDED_BY
@@ -127,11 +126,12 @@ class RentCastProvider final : public Provider {
 // transport (unless `http` is given) and a new RateLimiter at RENTCAST_MAX_RPS (unless `limiter`
 // is given) whose cluster stage is `budget` (may be null: this process alone). Call it once per
 // process and share the provider so that one limiter paces every thread. The new limiter paces
-// on `ticker` (null: the real one), which must outlive the provider.
+// on `ticker` (null: the real one), which must outlive the provider. `random` (null: the real
+// source; must outlive the provider) jitters the retry backoff.
 Result<ProviderPtr> OpenRentCastProvider(RentCastOptions options, HttpClientPtr http = nullptr,
                                          std::shared_ptr<RateLimiter> limiter = nullptr,
                                          Metrics* metrics = nullptr,
                                          std::shared_ptr<SharedBudget> budget = nullptr,
-                                         Ticker* ticker = nullptr);
+                                         Ticker* ticker = nullptr, Random* random = nullptr);
 
 }  // namespace dripr
