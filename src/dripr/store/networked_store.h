@@ -188,6 +188,18 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
+  Result<PartInputs> LoadForPart(const CampaignId& id) override {
+    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
+    PartInputs out;
+    DRIPR_TRY(Read("load campaign", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, Params().Text(id.str())));
+      if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+      DRIPR_ASSIGN_OR_RETURN(out, ReadPartInputs(Row(rows, 0)));
+      return Ok();
+    }));
+    return out;
+  }
+
   Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override {
     return GetRecords(campaign_id, kListingsTable);
   }
