@@ -239,6 +239,7 @@ TEST_P(StoreContractTest, MissingCampaignIsNotFoundEverywhere) {
   };
   expect_not_found(store().GetCampaign(Cid("nope")).error());
   expect_not_found(store().GetProperty(Cid("nope")).error());
+  expect_not_found(store().LoadForPart(Cid("nope")).error());
   expect_not_found(store().StartCampaign(Cid("nope")).error());
   expect_not_found(store().CompletePart(Cid("nope"), 1, ListingsPart(1, "x")).error());
   expect_not_found(store().FailCampaign(Cid("nope"), std::nullopt, std::nullopt, "boom").error());

@@ -1,5 +1,6 @@
-// Store contract suite, part 2: outbox, market data, zip codes, migrations and outbox
-// notifications. Leases and market-data ages are measured on the store's injected clock.
+// Store contract suite, part 2: outbox, market data, zip codes, a part handler's read
+// (LoadForPart), migrations and outbox notifications. Leases and market-data ages are measured on
+// the store's injected clock.
 
 #include <gmock/gmock.h>
 #include <unistd.h>
@@ -187,6 +188,68 @@ TEST_P(StoreContractTest, BadZipCsvLoadsNothing) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(store().ZipCentroid("00601")->has_value());
+}
+
+// ---------------------------------------------------------------- a part handler's read
+
+TEST_P(StoreContractTest, LoadForPartReadsCampaignPropertyAndZipCentroidInOne) {
+  TempFile csv("zip_code,latitude,longitude\n02139,42.364347,-71.101985\n");
+  ASSERT_TRUE(store().LoadZipCodes(csv.path()));
+  CreateAndStart("c-1");
+  auto in = store().LoadForPart(Cid("c-1"));
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("c-1"));
+  EXPECT_EQ(in->campaign.status, CampaignStatus::kWaitingForData);
+  ASSERT_TRUE(in->property.has_value());
+  EXPECT_EQ(in->property->formatted_address, "12 Main St, Cambridge, MA 02139");
+  EXPECT_EQ(in->property->location.lat, 42.3625);
+  EXPECT_EQ(in->property->location.lng, -71.0980);
+  EXPECT_EQ(in->property->current_value, 850000);
+  ASSERT_TRUE(in->zip_centroid.has_value());
+  EXPECT_EQ(in->zip_centroid->lat, 42.364347);
+  EXPECT_EQ(in->zip_centroid->lng, -71.101985);
+
+  // A property without a value, and a no-address campaign: the centroid is its location.
+  NewCampaign unvalued = NewCampaignFor("c-2");
+  unvalued.property->current_value.reset();
+  ASSERT_TRUE(store().CreateCampaign(unvalued));
+  in = store().LoadForPart(Cid("c-2"));
+  ASSERT_TRUE(in) << in.error().ToString();
+  ASSERT_TRUE(in->property.has_value());
+  EXPECT_EQ(in->property->current_value, std::nullopt);
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("news", /*no_address=*/true)));
+  in = store().LoadForPart(Cid("news"));
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("news"));
+  EXPECT_FALSE(in->property.has_value());
+  ASSERT_TRUE(in->zip_centroid.has_value());
+  EXPECT_EQ(in->zip_centroid->lat, 42.364347);
+}
+
+TEST_P(StoreContractTest, LoadForPartWithTheZipNotInZipCodesHasNoCentroid) {
+  TempFile csv("zip_code,latitude,longitude\n00601,18.180555,-66.749961\n");
+  ASSERT_TRUE(store().LoadZipCodes(csv.path()));
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("news", /*no_address=*/true)));
+  auto in = store().LoadForPart(Cid("c-1"));
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("c-1"));
+  ASSERT_TRUE(in->property.has_value());
+  EXPECT_EQ(in->property->location.lat, 42.3625);
+  EXPECT_FALSE(in->zip_centroid.has_value());
+  in = store().LoadForPart(Cid("news"));
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("news"));
+  EXPECT_FALSE(in->property.has_value());
+  EXPECT_FALSE(in->zip_centroid.has_value());
+}
+
+TEST_P(StoreContractTest, LoadForPartOfAMissingCampaignIsNotFound) {
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-1")));
+  auto in = store().LoadForPart(Cid("nope"));
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(in.error().message, "campaign nope not found");
 }
 
 // ---------------------------------------------------------------- outbox

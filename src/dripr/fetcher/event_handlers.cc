@@ -56,6 +56,15 @@ struct Loaded {
   ScoringContext scoring;
 };
 
+// One read, one statement: the campaign row, and for listings and sales its property and its
+// zip's centroid too (the market part needs no location).
+Result<PartInputs> ReadForPart(Store& store, const CampaignId& id, DataPart part) {
+  if (part != DataPart::kLocalMarketData) return store.LoadForPart(id);
+  PartInputs in;
+  DRIPR_ASSIGN_OR_RETURN(in.campaign, store.GetCampaign(id));
+  return in;
+}
+
 // Steps 1–3 shared by every handler. Returns an outcome when the event must not be
 // processed further (ignored, stale, retry, failure); otherwise fills `out`.
 std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, int receive_count,
@@ -64,49 +73,46 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   if (ev.to_status != CampaignStatus::kWaitingForData) {
     return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
   }
-  auto c = ctx.store.GetCampaign(id);
-  if (!c) {
-    if (c.error().code == ErrorCode::kNotFound) {
+  auto in = ReadForPart(ctx.store, id, part);
+  if (!in) {
+    if (in.error().code == ErrorCode::kNotFound) {
       if (receive_count < ctx.options.unknown_campaign_attempts) {
         return HandlerOutcome::Retry("campaign not found (yet)", id);
       }
       return HandlerOutcome::Failure("unknown campaign " + id.str(), id);
     }
-    return FromStoreError(c.error(), "loading campaign", id);
+    return FromStoreError(in.error(), "loading campaign", id);
   }
-  if (c->status != CampaignStatus::kWaitingForData) {
-    return HandlerOutcome::Done("stale: campaign is " + std::string(ToString(c->status)), id);
+  const Campaign& c = in->campaign;
+  if (c.status != CampaignStatus::kWaitingForData) {
+    return HandlerOutcome::Done("stale: campaign is " + std::string(ToString(c.status)), id);
   }
-  if (ev.data_cycle && *ev.data_cycle != c->data_cycle) {
+  if (ev.data_cycle && *ev.data_cycle != c.data_cycle) {
     return HandlerOutcome::Done("stale: event for data cycle " + std::to_string(*ev.data_cycle) +
-                                    ", campaign is in " + std::to_string(c->data_cycle),
+                                    ", campaign is in " + std::to_string(c.data_cycle),
                                 id);
   }
-  if (c->part(part) != PartStatus::kWaitingForData) {
+  if (c.part(part) != PartStatus::kWaitingForData) {
     return HandlerOutcome::Done(
-        "duplicate: " + Part(part) + " is " + std::string(ToString(c->part(part))), id);
+        "duplicate: " + Part(part) + " is " + std::string(ToString(c.part(part))), id);
   }
-  out.campaign = *c;
-  out.cycle = c->data_cycle;
-  out.scoring.zip_code = c->zip_code;
+  out.campaign = c;
+  out.cycle = c.data_cycle;
+  out.scoring.zip_code = c.zip_code;
   out.scoring.now = ctx.clock.Now();
   if (part == DataPart::kLocalMarketData) return std::nullopt;  // needs no location
 
-  auto prop = ctx.store.GetProperty(id);
-  if (!prop) return FromStoreError(prop.error(), "loading property", id);
-  if (*prop) {
-    out.scoring.subject = (*prop)->location;
-    out.scoring.subject_value = (*prop)->current_value;
+  if (in->property) {
+    out.scoring.subject = in->property->location;
+    out.scoring.subject_value = in->property->current_value;
     return std::nullopt;
   }
-  auto centroid = ctx.store.ZipCentroid(c->zip_code);
-  if (!centroid) return FromStoreError(centroid.error(), "looking up zip centroid", id);
-  if (!*centroid) {
+  if (!in->zip_centroid) {
     return HandlerOutcome::Failure(
-        "no coordinates for zip " + c->zip_code + " (no-address campaign and zip not in zip_codes)",
+        "no coordinates for zip " + c.zip_code + " (no-address campaign and zip not in zip_codes)",
         id);
   }
-  out.scoring.subject = **centroid;
+  out.scoring.subject = *in->zip_centroid;
   return std::nullopt;
 }
 

@@ -188,6 +188,18 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
+  Result<PartInputs> LoadForPart(const CampaignId& id) override {
+    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
+    PartInputs out;
+    DRIPR_TRY(Read("load campaign", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, Params().Text(id.str())));
+      if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+      DRIPR_ASSIGN_OR_RETURN(out, ReadPartInputs(Row(rows, 0)));
+      return Ok();
+    }));
+    return out;
+  }
+
   Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override {
     return GetRecords(campaign_id, kListingsTable);
   }
@@ -453,18 +465,19 @@ class NetworkedStore : public StoreBase {
   // of `set` in `params`.
   virtual Status UpdateUnpublished(Connection& c, std::string_view set, Params params,
                                    const std::vector<int64_t>& ids) = 0;
-  // Inserts a campaign's part rows (after ReplaceRecords deleted the old ones; not empty).
-  virtual Status InsertRecords(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
-                               const std::vector<RankedRecord>& records) = 0;
+  // Inside the transaction on `c`: deletes the campaign's rows of `t` and inserts `records`
+  // (may be empty) in their place.
+  virtual Status ReplaceRows(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
+                             const std::vector<RankedRecord>& records) = 0;
 
   // Replaces the campaign's rows of `part` inside the transaction on `c`.
   Status ReplaceRecords(Connection& c, const CampaignId& campaign_id, DataPart part,
                         const std::vector<RankedRecord>& records) {
-    const RecordTable& t = RecordTableFor(part);
-    DRIPR_TRY(Write(c, Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"),
-                    Params().Text(campaign_id.str())));
-    if (records.empty()) return Ok();
-    return InsertRecords(c, campaign_id, t, records);
+    return ReplaceRows(c, campaign_id, RecordTableFor(part), records);
+  }
+  // "DELETE FROM t WHERE campaign_id = ?": ReplaceRows' delete, the id its only parameter.
+  static std::string DeleteRowsSql(const RecordTable& t) {
+    return Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?");
   }
 
   // A write inside a transaction whose result is not read: queued to go with the

@@ -51,6 +51,31 @@ Result<OutboxRow> ReadOutbox(const RowReader& r) {
   return o;
 }
 
+std::string PartInputsSql(std::string_view campaign_columns) {
+  // Only campaigns has zip_code among the first two tables, so USING joins on it and the
+  // unqualified column (in `campaign_columns`) is the campaign's.
+  return "SELECT " + std::string(campaign_columns) +
+         ", p.formatted_address, p.latitude, p.longitude, p.current_value, p.campaign_id, "
+         "z.latitude, z.longitude FROM campaigns LEFT JOIN property_data p ON p.campaign_id = "
+         "campaigns.id LEFT JOIN zip_codes z USING (zip_code) WHERE campaigns.id = ?";
+}
+
+Result<PartInputs> ReadPartInputs(const RowReader& r) {
+  constexpr int kProperty = 16;  // after the campaign's columns
+  constexpr int kZip = kProperty + 5;
+  PartInputs in;
+  DRIPR_ASSIGN_OR_RETURN(in.campaign, ReadCampaign(r));
+  if (!r.IsNull(kProperty + 4)) {
+    PropertyData p;
+    p.formatted_address = r.Text(kProperty);
+    p.location = GeoPoint{r.Real(kProperty + 1), r.Real(kProperty + 2)};
+    p.current_value = r.OptInt(kProperty + 3);
+    in.property = std::move(p);
+  }
+  if (!r.IsNull(kZip)) in.zip_centroid = GeoPoint{r.Real(kZip), r.Real(kZip + 1)};
+  return in;
+}
+
 const RecordTable& RecordTableFor(DataPart part) {
   return part == DataPart::kRecentSales ? kSalesTable : kListingsTable;
 }

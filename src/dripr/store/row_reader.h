@@ -62,6 +62,14 @@ Result<Campaign> ReadCampaign(const RowReader& r);
 // The outbox columns in kOutboxColumns order.
 Result<OutboxRow> ReadOutbox(const RowReader& r);
 
+// Store::LoadForPart's one statement: `campaign_columns` (the backend's campaigns columns in
+// kCampaignColumns order), then the property's address, latitude, longitude, current value and
+// campaign_id (NULL when it has none), then its zip's centroid latitude and longitude (NULL when
+// not in zip_codes); one `?` for the id. No row: no campaign. Every lookup is a primary key.
+std::string PartInputsSql(std::string_view campaign_columns);
+// A row of PartInputsSql.
+Result<PartInputs> ReadPartInputs(const RowReader& r);
+
 // A part table: active_listings (kListingColumns) or recent_sales (kSaleColumns). Both have
 // the same shape; sales have sale_price/sale_date and no days_on_market.
 struct RecordTable {

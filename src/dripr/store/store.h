@@ -90,6 +90,14 @@ struct PartData {
   std::optional<LeaseRef> release_lease;
 };
 
+// What a part handler reads before it calls its provider (Store::LoadForPart).
+struct PartInputs {
+  Campaign campaign;
+  std::optional<PropertyData> property;  // nullopt: a no-address newsletter
+  // The centroid of the campaign's zip (zip_codes table); nullopt when the zip is not there.
+  std::optional<GeoPoint> zip_centroid;
+};
+
 // One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
 // (keyset paging; empty: from the start), at most `limit` rows. `search` (optional) matches
 // an exact zip code or an id prefix.
@@ -137,6 +145,10 @@ class Store {
   virtual Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) = 0;
   // nullopt for a no-address newsletter. kNotFound when the campaign is absent.
   virtual Result<std::optional<PropertyData>> GetProperty(const CampaignId& campaign_id) = 0;
+  // The campaign row, its property and its zip's centroid in ONE statement (a part handler's
+  // reads before its provider call: GetCampaign + GetProperty + ZipCentroid). kNotFound when
+  // the campaign is absent. Not a snapshot across calls: the row may change right after.
+  virtual Result<PartInputs> LoadForPart(const CampaignId& id) = 0;
 
   // Transitions (see domain/transitions.h). kNotFound when the campaign is absent; a
   // transition that does not apply is `changed=false` with a reason, not an error.

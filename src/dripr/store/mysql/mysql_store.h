@@ -83,8 +83,8 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   // mysql_store.cc
   Result<int> ReadSchemaVersion(my::Connection& c) override;
   // mysql_store_data.cc
-  Status InsertRecords(my::Connection& c, const CampaignId& campaign_id, const RecordTable& t,
-                       const std::vector<RankedRecord>& records) override;
+  Status ReplaceRows(my::Connection& c, const CampaignId& campaign_id, const RecordTable& t,
+                     const std::vector<RankedRecord>& records) override;
   Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
   // mysql_outbox.cc
   Status ClaimRows(my::Connection& c, int limit, SysTime now, SysTime until,

@@ -36,8 +36,9 @@ std::string Number(double v) {
 
 }  // namespace
 
-Status MysqlStore::InsertRecords(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
-                                 const std::vector<RankedRecord>& records) {
+Status MysqlStore::ReplaceRows(Connection& c, const CampaignId& campaign_id, const RecordTable& t,
+                               const std::vector<RankedRecord>& records) {
+  DRIPR_TRY(c.Exec(DeleteRowsSql(t), Params().Text(campaign_id.str())));
   // Full batches share one cached statement; the remainder has its own (at most
   // kInsertBatchRows distinct statements per table and connection).
   for (size_t first = 0; first < records.size(); first += kInsertBatchRows) {

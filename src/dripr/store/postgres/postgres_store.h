@@ -79,8 +79,8 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   // postgres_store.cc
   Result<int> ReadSchemaVersion(pg::Connection& c) override;
   // postgres_store_data.cc
-  Status InsertRecords(pg::Connection& c, const CampaignId& campaign_id, const RecordTable& t,
-                       const std::vector<RankedRecord>& records) override;
+  Status ReplaceRows(pg::Connection& c, const CampaignId& campaign_id, const RecordTable& t,
+                     const std::vector<RankedRecord>& records) override;
   Status LoadZipRows(const std::string& csv_path, const std::vector<ZipRow>& rows) override;
   // postgres_outbox.cc
   Status ClaimRows(pg::Connection& c, int limit, SysTime now, SysTime until,

@@ -1,5 +1,6 @@
-// PostgresStore: a campaign's listing/sale rows (replaced with DELETE + multi-row INSERTs, sent
-// with the transaction's COMMIT), zip-level market data and zip centroids (loaded with one COPY).
+// PostgresStore: a campaign's listing/sale rows (replaced with multi-row INSERTs, the first one
+// deleting the old rows, sent with the transaction's COMMIT), zip-level market data and zip
+// centroids (loaded with one COPY).
 
 #include "dripr/domain/event.h"
 #include "dripr/store/postgres/pg_rows.h"
@@ -36,18 +37,27 @@ std::string InsertSql(const RecordTable& t, size_t rows) {
   return sql;
 }
 
+// InsertSql with the DELETE of the campaign's old rows (campaign_id = $1) as its WITH.
+std::string ReplaceSql(const RecordTable& t, size_t rows) {
+  return "WITH old AS (DELETE FROM " + std::string(t.name) + " WHERE campaign_id = $1) " +
+         InsertSql(t, rows);
+}
+
 }  // namespace
 
-Status PostgresStore::InsertRecords(Connection& c, const CampaignId& campaign_id,
-                                    const RecordTable& t,
-                                    const std::vector<RankedRecord>& records) {
+Status PostgresStore::ReplaceRows(Connection& c, const CampaignId& campaign_id,
+                                  const RecordTable& t, const std::vector<RankedRecord>& records) {
+  if (records.empty()) return Write(c, DeleteRowsSql(t), Params().Text(campaign_id.str()));
   // Multi-row INSERTs queued to travel with the COMMIT (pg::Connection::Queue): one round trip
-  // with the rest of the transition's writes, where COPY costs two of its own.
+  // with the rest of the transition's writes, where COPY costs two of its own. The first one
+  // carries the DELETE of the old rows as a WITH (one statement fewer): the WITH's DELETE runs
+  // on the statement's snapshot, so it never sees the rows its INSERT adds ($1 is the first
+  // row's campaign_id, the DELETE's too; no unique key on these rows for the two to collide on).
   for (size_t first = 0; first < records.size(); first += kInsertBatchRows) {
     const size_t n = std::min(kInsertBatchRows, records.size() - first);
     Params p;
     for (size_t i = first; i < first + n; ++i) AddRecordValues(p, campaign_id, records[i], t);
-    auto queued = c.Queue(InsertSql(t, n), p);
+    auto queued = c.Queue(first == 0 ? ReplaceSql(t, n) : InsertSql(t, n), p);
     if (!queued) return Fail(queued.error().Wrap("insert into " + std::string(t.name)));
   }
   return Ok();

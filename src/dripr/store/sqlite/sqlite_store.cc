@@ -141,6 +141,16 @@ Result<std::optional<PropertyData>> SqliteStore::GetProperty(const CampaignId& c
   return std::optional<PropertyData>(std::move(p));
 }
 
+Result<PartInputs> SqliteStore::LoadForPart(const CampaignId& id) {
+  static const std::string sql = PartInputsSql(sqlite::kCampaignColumns);
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
+  s.BindText(id.str());
+  DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+  return ReadPartInputs(sqlite::StatementRow(s));
+}
+
 // ---- Transitions (the algorithm is StoreBase::RunTransition) ----
 
 class SqliteStore::Tx final : public TransitionTx {

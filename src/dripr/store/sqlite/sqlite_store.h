@@ -60,6 +60,7 @@ class SqliteStore final : public StoreBase {
   Result<std::vector<Campaign>> ListCampaigns(std::optional<CampaignStatus> status) override;
   Result<std::vector<Campaign>> ListCampaignsPage(const CampaignPageQuery& q) override;
   Result<std::optional<PropertyData>> GetProperty(const CampaignId& campaign_id) override;
+  Result<PartInputs> LoadForPart(const CampaignId& id) override;
 
   Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override;
   Result<std::vector<RankedRecord>> GetRecentSales(const CampaignId& campaign_id) override;
