@@ -120,7 +120,9 @@ TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
 
   // Another instance asks meanwhile: it waits for the data instead of calling the provider.
   auto waiter = std::async(std::launch::async, [&] { return there.Begin("02139", 24h); });
-  EXPECT_EQ(waiter.wait_for(100ms), std::future_status::timeout) << "it must wait";
+  ASSERT_TRUE(testing::Eventually([&] { return there.waits_started() == 1; }))
+      << "it found the lease held and waits";
+  EXPECT_EQ(waiter.wait_for(0ms), std::future_status::timeout) << "it must wait";
   auto done = store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000));
   ASSERT_TRUE(done && done->changed);
   first->flight.reset();  // released after the commit

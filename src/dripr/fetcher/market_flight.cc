@@ -143,6 +143,10 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
       const uint64_t id = StartRenewing(lease);
       return Turn{std::nullopt, std::unique_ptr<Flight>(new Flight(*this, id, std::move(lease)))};
     }
+    if (!waited) {
+      std::lock_guard lock(mu_);
+      ++waits_started_;
+    }
     waited = true;
     const Ticker::TimePoint now = ticker_.Now();
     if (now >= deadline) {
@@ -172,6 +176,11 @@ void MarketFlights::FlightEnded() {
 uint64_t MarketFlights::led() const {
   std::lock_guard lock(mu_);
   return led_;
+}
+
+uint64_t MarketFlights::waits_started() const {
+  std::lock_guard lock(mu_);
+  return waits_started_;
 }
 
 uint64_t MarketFlights::waited() const {

@@ -87,6 +87,9 @@ class MarketFlights {
   // Flights this process led, and Begin calls that waited for someone else's flight.
   uint64_t led() const;
   uint64_t waited() const;
+  // Begin calls that found the zip's lease held by someone else and started waiting (counted
+  // when the wait starts, so a test can tell that a caller is waiting).
+  uint64_t waits_started() const;
   // Renewer threads started (0 or 1).
   uint64_t renewer_threads() const;
 
@@ -113,9 +116,10 @@ class MarketFlights {
 
   mutable std::mutex mu_;
   std::condition_variable ended_cv_;
-  uint64_t ended_ = 0;   // GUARDED_BY(mu_): flights of this process that ended
-  uint64_t led_ = 0;     // GUARDED_BY(mu_)
-  uint64_t waited_ = 0;  // GUARDED_BY(mu_)
+  uint64_t ended_ = 0;          // GUARDED_BY(mu_): flights of this process that ended
+  uint64_t led_ = 0;            // GUARDED_BY(mu_)
+  uint64_t waited_ = 0;         // GUARDED_BY(mu_)
+  uint64_t waits_started_ = 0;  // GUARDED_BY(mu_)
 
   mutable std::mutex renew_mu_;
   std::condition_variable renew_cv_;      // stopping_ (the renewer waits on it)
