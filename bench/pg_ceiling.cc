@@ -15,8 +15,8 @@
 //     SELECT … FOR UPDATE, compare-and-set UPDATE, INSERT outbox;
 //   relay: the claim (WITH heads … FOR UPDATE SKIP LOCKED … UPDATE … RETURNING), UPDATE outbox
 //     published;
-//   per part x3: the handler's reads (SELECT campaign; listings and sales: SELECT property_data,
-//     or the zip centroid for a no-address campaign; market: SELECT local_market_data), then
+//   per part x3: the handler's reads (market: SELECT campaign, SELECT local_market_data;
+//     listings and sales: Store::LoadForPart's one SELECT of campaign, property and zip), then
 //     CompletePart: SELECT … FOR UPDATE, UPDATE, DELETE + COPY 25 rows (listings, sales) or
 //     INSERT local_market_data; the last part also INSERT outbox (the READY event);
 //   relay: claim and mark the READY event.
@@ -161,7 +161,7 @@ class Worker {
   const int rows_;
   int prepared_ = 0;
   Stmt ins_campaign_, ins_property_, sel_campaign_, lock_campaign_, upd_campaign_, ins_outbox_,
-      claim_, mark_, sel_property_, sel_zip_, sel_market_, ins_market_, del_listings_, del_sales_;
+      claim_, mark_, sel_part_inputs_, sel_market_, ins_market_, del_listings_, del_sales_;
 };
 
 const std::string kTs = "2026-11-30T16:00:00.000Z", kLater = "2026-11-30T16:00:30.000Z",
@@ -215,10 +215,14 @@ void Worker::Prepare() {
   mark_ = Prepare(
       "UPDATE outbox SET published_at = $1, claimed_until = NULL, claim_token = NULL WHERE id = "
       "ANY($2::bigint[]) AND published_at IS NULL");
-  sel_property_ = Prepare(
-      "SELECT formatted_address, latitude, longitude, current_value FROM property_data WHERE "
-      "campaign_id = $1");
-  sel_zip_ = Prepare("SELECT latitude, longitude FROM zip_codes WHERE zip_code = $1");
+  // Store::LoadForPart (src/dripr/store/row_reader.cc PartInputsSql): the campaign row, its
+  // property and its zip's centroid in one statement.
+  const std::string_view columns(kCampaignColumns);
+  sel_part_inputs_ =
+      Prepare("SELECT " + std::string(columns.substr(0, columns.find(" FROM campaigns"))) +
+              ", p.formatted_address, p.latitude, p.longitude, p.current_value, p.campaign_id, "
+              "z.latitude, z.longitude FROM campaigns LEFT JOIN property_data p ON p.campaign_id = "
+              "campaigns.id LEFT JOIN zip_codes z USING (zip_code) WHERE campaigns.id = $1");
   sel_market_ = Prepare(
       "SELECT zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
       "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
@@ -279,12 +283,11 @@ void Worker::Campaign(int c) {
   // The three parts (market, listings, sales), one after the other.
   for (int p = 0; p < 3; ++p) {
     if (per_step_) Exec("COMMIT");  // the handler's reads run outside a transaction
-    Run(sel_campaign_, {id.c_str()});
     if (p == 0) {
+      Run(sel_campaign_, {id.c_str()});
       Run(sel_market_, {zip.c_str(), kMonthAgo.c_str()});
     } else {
-      Run(sel_property_, {id.c_str()});
-      if (!has_address) Run(sel_zip_, {zip.c_str()});
+      Run(sel_part_inputs_, {id.c_str()});
     }
     if (per_step_) Exec("BEGIN");
     const char* before[4] = {status[0], status[1], status[2], status[3]};
