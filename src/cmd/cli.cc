@@ -79,13 +79,16 @@ StorePtr OpenStoreOrReport(const Context& ctx, int& exit_code, DbUse use) {
   return std::move(*store);
 }
 
+std::string NoCentroidMessage(const std::string& zip) {
+  return "zip " + zip + " has no known centroid, so a no-address campaign there " +
+         "cannot be placed; give the property's --lat and --lng";
+}
+
 Status CheckLocatable(Store& store, const NewCampaign& c) {
   if (c.property) return Ok();
   DRIPR_ASSIGN_OR_RETURN(auto centroid, store.ZipCentroid(c.zip_code));
   if (centroid) return Ok();
-  return Fail(ErrorCode::kInvalidArgument,
-              "zip " + c.zip_code + " has no known centroid, so a no-address campaign there " +
-                  "cannot be placed; give the property's --lat and --lng");
+  return Fail(ErrorCode::kInvalidArgument, NoCentroidMessage(c.zip_code));
 }
 
 BusPtr OpenBusOrReport(const Context& ctx, int& exit_code, DbUse use) {

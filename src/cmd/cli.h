@@ -89,6 +89,8 @@ Status CheckArgs(int argc, const char* const* argv);
 // A no-address campaign is placed by its zip's centroid: refuse one whose zip has none
 // (kInvalidArgument with the reason) instead of letting it fail later in the fetcher.
 Status CheckLocatable(Store& store, const NewCampaign& c);
+// CheckLocatable's message for a zip without a centroid (also `campaign import`'s).
+std::string NoCentroidMessage(const std::string& zip);
 
 // `campaign import` (import_cmd.cc), registered under `campaign`.
 void AddImportCommand(CLI::App& campaign, Globals& g, int& exit_code);

@@ -287,10 +287,19 @@ TEST_F(CliTest, ImportValidatesEveryRowFirstThenCreatesAndStarts) {
   EXPECT_EQ(show["events"].size(), 1u);
 
   // Ids already in the database and zips without a centroid are found before writing.
-  auto again = Dripr({"campaign", "import", "-"}, "id,zip\ni3,02139\ni1,02139\ni4,00000\n");
+  auto again = Dripr({"campaign", "import", "-"},
+                     "id,zip\ni3,02139\ni1,02139\ni4,00000\ni2,00000\ni5,00000\n");
   EXPECT_EQ(again.code, 2) << again.err;
   EXPECT_THAT(again.err, HasSubstr("line 3: campaign \"i1\" already exists"));
   EXPECT_THAT(again.err, HasSubstr("line 4: zip 00000 has no known centroid"));
+  // Line order, and a row with both problems gets both, the id first.
+  const std::string no_centroid =
+      " has no known centroid, so a no-address campaign there cannot be placed; give the "
+      "property's --lat and --lng\n";
+  EXPECT_THAT(again.err, HasSubstr("dripr: line 4: zip 00000" + no_centroid +
+                                   "dripr: line 5: campaign \"i2\" already exists\n"
+                                   "dripr: line 5: zip 00000" +
+                                   no_centroid + "dripr: line 6: zip 00000" + no_centroid));
   EXPECT_EQ(nlohmann::json::parse(Dripr({"campaign", "list", "--json"}).out).size(), 2u);
 }
 

@@ -3,6 +3,8 @@
 
 #include <gmock/gmock.h>
 
+#include <algorithm>
+
 #include "dripr/domain/event.h"
 #include "support/campaign_ids.h"
 #include "support/store_contract.h"
@@ -88,6 +90,48 @@ TEST_P(StoreContractTest, CreateCampaignsOfNothingIsNothing) {
   auto r = store().CreateCampaigns({}, /*start=*/true);
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_TRUE(r->empty());
+}
+
+// ---------------------------------------------------------------- ExistingCampaigns
+
+TEST_P(StoreContractTest, ExistingCampaignsFindsTheTakenIdsOnce) {
+  ASSERT_TRUE(store().CreateCampaigns(
+      std::vector<NewCampaign>{NewCampaignFor("e-2"), NewCampaignFor("e-1"), NewCampaignFor("E-1")},
+      /*start=*/false));
+  std::vector<CampaignId> ask = {Cid("x-9"), Cid("e-2"), Cid("e-1"),
+                                 Cid("e-2"), Cid("e-3"), Cid("e-1")};
+  auto found = store().ExistingCampaigns(ask);
+  ASSERT_TRUE(found) << found.error().ToString();
+  // Ascending, each once; "E-1" exists but was not asked for (ids are case-sensitive).
+  EXPECT_EQ(*found, (std::vector<CampaignId>{Cid("e-1"), Cid("e-2")}));
+
+  auto none = store().ExistingCampaigns(std::vector<CampaignId>{Cid("x-1"), Cid("x-2")});
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_TRUE(none->empty());
+  auto empty = store().ExistingCampaigns({});
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_P(StoreContractTest, ExistingCampaignsReadsMoreThanOneChunk) {
+  // Three chunks of distinct ids (and every id twice): found ones in the first, middle and
+  // last chunk, including the first and last id of the sorted input.
+  std::vector<CampaignId> ask;
+  std::vector<NewCampaign> taken;
+  const int n = static_cast<int>(2 * kBatchReadChunk + 7);
+  for (int i = 0; i < n; ++i) {
+    std::string id = "k-" + std::to_string(10000 + i);
+    ask.push_back(Cid(id));
+    ask.push_back(Cid(id));
+    if (i == 0 || i == 600 || i == n - 1 || i % 250 == 3) taken.push_back(NewCampaignFor(id));
+  }
+  ASSERT_TRUE(store().CreateCampaigns(taken, /*start=*/false));
+  auto found = store().ExistingCampaigns(ask);
+  ASSERT_TRUE(found) << found.error().ToString();
+  std::vector<CampaignId> want;
+  for (const auto& c : taken) want.push_back(Cid(c.id));
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(*found, want);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -164,6 +165,56 @@ TEST_P(StoreContractTest, ZipCodesLoadOnceFromCsv) {
   TempFile other("zip_code,latitude,longitude\n10001,40.75,-73.99\n");
   ASSERT_TRUE(store().LoadZipCodes(other.path()));
   EXPECT_FALSE(store().ZipCentroid("10001")->has_value());
+}
+
+TEST_P(StoreContractTest, ZipCentroidsReadsManyZipsKeyedAsGiven) {
+  TempFile csv(
+      "zip_code,latitude,longitude\n00601,18.180555,-66.749961\n"
+      "02139,42.364347,-71.101985\n99950,55.542007,-131.432682\n");
+  ASSERT_TRUE(store().LoadZipCodes(csv.path()));
+  std::vector<std::string> ask = {"02139", "10001", "99950-1234", "02139", "00601"};
+  auto got = store().ZipCentroids(ask);
+  ASSERT_TRUE(got) << got.error().ToString();
+  ASSERT_EQ(got->size(), 3u);  // 10001 has no centroid; 02139 asked twice, one entry
+  EXPECT_EQ(got->at("02139").lat, 42.364347);
+  EXPECT_EQ(got->at("02139").lng, -71.101985);
+  EXPECT_EQ(got->at("99950-1234").lng, -131.432682);
+  EXPECT_EQ(got->at("00601").lat, 18.180555);
+  EXPECT_FALSE(got->contains("10001"));
+
+  auto empty = store().ZipCentroids({});
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_TRUE(empty->empty());
+  auto unknown = store().ZipCentroids(std::vector<std::string>{"10001"});
+  ASSERT_TRUE(unknown) << unknown.error().ToString();
+  EXPECT_TRUE(unknown->empty());
+  auto bad = store().ZipCentroids(std::vector<std::string>{"02139", "ABCDE"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().message, HasSubstr("zip_code"));
+}
+
+TEST_P(StoreContractTest, ZipCentroidsReadsMoreThanOneChunk) {
+  // 1,100 distinct zips (three chunks), a centroid for some in each chunk and the last one.
+  std::string rows = "zip_code,latitude,longitude\n";
+  std::vector<std::string> ask;
+  std::vector<std::string> known;
+  for (int i = 0; i < 1100; ++i) {
+    char zip[6];
+    std::snprintf(zip, sizeof zip, "%05d", 20000 + i);
+    ask.emplace_back(zip);
+    if (i % 300 == 0 || i == 1099) {
+      known.emplace_back(zip);
+      rows += std::string(zip) + "," + std::to_string(i % 90) + ",-70\n";
+    }
+  }
+  TempFile csv(rows);
+  ASSERT_TRUE(store().LoadZipCodes(csv.path()));
+  auto got = store().ZipCentroids(ask);
+  ASSERT_TRUE(got) << got.error().ToString();
+  ASSERT_EQ(got->size(), known.size());
+  for (const auto& zip : known) EXPECT_TRUE(got->contains(zip)) << zip;
+  EXPECT_EQ(got->at("21099").lat, 1099 % 90);
 }
 
 TEST_P(StoreContractTest, BadZipCsvLoadsNothing) {

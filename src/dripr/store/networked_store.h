@@ -366,6 +366,23 @@ class NetworkedStore : public StoreBase {
   }
 
  protected:
+  Status SelectExistingIds(std::span<const std::string> ids,
+                           std::vector<CampaignId>& out) override {
+    return SelectIn("existing campaigns", "SELECT id FROM campaigns WHERE id IN ", ids,
+                    [&](const Rows& rows, int i) {
+                      out.push_back(CampaignId::FromStoredRow(rows.Text(i, 0)));
+                    });
+  }
+  Status SelectZipCentroids(std::span<const std::string> zips,
+                            std::map<std::string, GeoPoint>& out) override {
+    return SelectIn("zip centroids",
+                    "SELECT zip_code, latitude, longitude FROM zip_codes WHERE zip_code IN ", zips,
+                    [&](const Rows& rows, int i) {
+                      out[rows.Text(i, 0)] = GeoPoint{rows.Real(i, 1), rows.Real(i, 2)};
+                    });
+  }
+
+ protected:
   using Work = std::function<Status(Connection&)>;
   // `ticker` as StoreBase's; `random` (null: the real one; it must outlive the store) jitters
   // the retry backoff (RetryTransient).
@@ -572,6 +589,21 @@ class NetworkedStore : public StoreBase {
   }
 
  private:
+  // `select` followed by an IN list of `keys`: one statement (retried as a Read), then
+  // `row(rows, i)` for each row it returned.
+  template <class OnRow>
+  Status SelectIn(std::string_view what, std::string_view select, std::span<const std::string> keys,
+                  OnRow row) {
+    const std::string sql = Driver::Sql(std::string(select) + StoreBase::InList(keys.size()));
+    return Read(what, [&](Connection& c) -> Status {
+      Params p;
+      for (const auto& k : keys) p.Text(k);
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, std::move(p)));
+      for (int i = 0; i < static_cast<int>(rows.size()); ++i) row(rows, i);
+      return Ok();
+    });
+  }
+
   // A transition's statements on the connection of its transaction (StoreBase::RunTransition).
   class Tx final : public TransitionTx {
    public:

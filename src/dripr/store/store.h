@@ -109,6 +109,9 @@ struct CampaignPageQuery {
 };
 inline constexpr int kMaxCampaignPage = 500;
 
+// Keys per statement of the batch reads (Store::ExistingCampaigns, Store::ZipCentroids).
+inline constexpr size_t kBatchReadChunk = 500;
+
 struct StoreGauges {
   std::map<std::string, int64_t> campaigns_by_status;  // status name -> count (present ones)
   int64_t outbox_backlog = 0;                          // unpublished outbox rows
@@ -149,6 +152,10 @@ class Store {
   // reads before its provider call: GetCampaign + GetProperty + ZipCentroid). kNotFound when
   // the campaign is absent. Not a snapshot across calls: the row may change right after.
   virtual Result<PartInputs> LoadForPart(const CampaignId& id) = 0;
+  // Which of `ids` exist, ascending, each once (`dripr campaign import`'s pre-check: one
+  // statement per kBatchReadChunk distinct ids, not one GetCampaign per row). Duplicates in
+  // `ids` are fine; an empty span reads nothing.
+  virtual Result<std::vector<CampaignId>> ExistingCampaigns(std::span<const CampaignId> ids) = 0;
 
   // Transitions (see domain/transitions.h). kNotFound when the campaign is absent; a
   // transition that does not apply is `changed=false` with a reason, not an error.
@@ -180,6 +187,11 @@ class Store {
   virtual Result<std::optional<GeoPoint>> ZipCentroid(const std::string& zip) = 0;
   // Loads zip centroids from a CSV (zip_code,latitude,longitude) when the table is empty.
   virtual Status LoadZipCodes(const std::string& csv_path) = 0;
+  // ZipCentroid for many zips: one statement per kBatchReadChunk distinct zips. The map has
+  // an entry, keyed by the zip exactly as given, for each zip of `zips` with a centroid; an
+  // unknown zip has none. kInvalidArgument ("zip_code: ...") when one is not a zip code.
+  virtual Result<std::map<std::string, GeoPoint>> ZipCentroids(
+      std::span<const std::string> zips) = 0;
 
   // Outbox. Claims up to `limit` unpublished rows for `lease` (other claimers skip them
   // until it lapses), oldest first, never a row whose campaign has an older unpublished row

@@ -1,5 +1,7 @@
 #include "dripr/store/store_base.h"
 
+#include <algorithm>
+
 #include "dripr/core/ids.h"
 #include "dripr/core/text.h"
 #include "dripr/domain/campaign_rules.h"
@@ -249,6 +251,67 @@ void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
         [&] { return outbox_generation_ != generation || recheck_generation_ != recheck; });
     if (outbox_generation_ != generation) return;
   }
+}
+
+// ---- Batch reads ----
+
+namespace {
+
+// Sorted, distinct `keys`, in chunks of at most kBatchReadChunk, each padded to a power of two
+// with its last key; `fn(chunk)` for each, stopping at the first failure.
+Status ForEachKeyChunk(std::vector<std::string> keys,
+                       const std::function<Status(std::span<const std::string>)>& fn) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<std::string> chunk;
+  for (size_t first = 0; first < keys.size(); first += kBatchReadChunk) {
+    const size_t n = std::min(kBatchReadChunk, keys.size() - first);
+    chunk.assign(keys.begin() + static_cast<std::ptrdiff_t>(first),
+                 keys.begin() + static_cast<std::ptrdiff_t>(first + n));
+    while ((chunk.size() & (chunk.size() - 1)) != 0) chunk.push_back(chunk.back());
+    DRIPR_TRY(fn(chunk));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string StoreBase::InList(size_t n) {
+  std::string out = "(";
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out + ")";
+}
+
+Result<std::vector<CampaignId>> StoreBase::ExistingCampaigns(std::span<const CampaignId> ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(id.str());
+  std::vector<CampaignId> out;
+  DRIPR_TRY(ForEachKeyChunk(std::move(keys), [&](std::span<const std::string> chunk) {
+    return SelectExistingIds(chunk, out);
+  }));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::map<std::string, GeoPoint>> StoreBase::ZipCentroids(std::span<const std::string> zips) {
+  std::vector<std::string> fives;
+  fives.reserve(zips.size());
+  for (const auto& zip : zips) {
+    auto five = NormalizeZip(zip);
+    if (!five) return Fail(five.error().Wrap("zip_code"));
+    fives.push_back(std::move(*five));
+  }
+  std::map<std::string, GeoPoint> by_five;
+  DRIPR_TRY(ForEachKeyChunk(fives, [&](std::span<const std::string> chunk) {
+    return SelectZipCentroids(chunk, by_five);
+  }));
+  std::map<std::string, GeoPoint> out;
+  for (size_t i = 0; i < zips.size(); ++i) {
+    if (auto it = by_five.find(fives[i]); it != by_five.end()) out[zips[i]] = it->second;
+  }
+  return out;
 }
 
 }  // namespace dripr

@@ -10,8 +10,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "dripr/store/store.h"
 
@@ -40,6 +43,11 @@ class StoreBase : public Store {
       const std::string& name, std::chrono::microseconds spacing,
       std::chrono::microseconds max_wait) final;
   Status PauseBudget(const std::string& name, std::chrono::microseconds pause) final;
+  // Distinct keys in chunks of kBatchReadChunk, each padded to a power of two (the last key
+  // repeated) so that a backend's statement cache holds few IN-list sizes; one
+  // SelectExistingIds / SelectZipCentroids each.
+  Result<std::vector<CampaignId>> ExistingCampaigns(std::span<const CampaignId> ids) final;
+  Result<std::map<std::string, GeoPoint>> ZipCentroids(std::span<const std::string> zips) final;
 
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows
@@ -103,6 +111,15 @@ class StoreBase : public Store {
       std::function<std::optional<int64_t>(std::optional<int64_t> next_at, SysTime now)>;
   virtual Status UpdateBudget(std::string_view what, const std::string& name,
                               const BudgetDecision& decide) = 0;
+  // ONE statement: the ids among `ids` (distinct, IN-list order not guaranteed) that are in
+  // campaigns, appended to `out`.
+  virtual Status SelectExistingIds(std::span<const std::string> ids,
+                                   std::vector<CampaignId>& out) = 0;
+  // ONE statement: the centroids of the 5-digit `zips` that zip_codes has, into `out`.
+  virtual Status SelectZipCentroids(std::span<const std::string> zips,
+                                    std::map<std::string, GeoPoint>& out) = 0;
+  // "(?, ?, ?)" for n keys (the batch reads' IN lists).
+  static std::string InList(size_t n);
   // Called when WaitForOutbox starts waiting (PostgreSQL starts its listener there).
   virtual void BeforeOutboxWait() {}
   // Makes waiting WaitForOutbox calls re-read max(outbox.id) now (something may have been

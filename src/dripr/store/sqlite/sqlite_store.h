@@ -104,6 +104,10 @@ class SqliteStore final : public StoreBase {
                                                 const std::vector<std::string>& params);
   class Tx;  // TransitionTx over one connection (sqlite_store.cc)
 
+  Status SelectExistingIds(std::span<const std::string> ids,
+                           std::vector<CampaignId>& out) override;  // sqlite_store_data.cc
+  Status SelectZipCentroids(std::span<const std::string> zips,
+                            std::map<std::string, GeoPoint>& out) override;
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
   void BeforeOutboxWait() override;

@@ -142,6 +142,28 @@ Result<std::optional<GeoPoint>> SqliteStore::ZipCentroid(const std::string& zip)
   return std::optional<GeoPoint>(GeoPoint{s.Real(0), s.Real(1)});
 }
 
+Status SqliteStore::SelectExistingIds(std::span<const std::string> ids,
+                                      std::vector<CampaignId>& out) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s,
+                         c->Prepare("SELECT id FROM campaigns WHERE id IN " + InList(ids.size())));
+  for (const auto& id : ids) s.BindText(id);
+  return s.ForEachRow(
+      [&](sqlite::Statement& row) { out.push_back(CampaignId::FromStoredRow(row.Text(0))); });
+}
+
+Status SqliteStore::SelectZipCentroids(std::span<const std::string> zips,
+                                       std::map<std::string, GeoPoint>& out) {
+  DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
+  DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT zip_code, latitude, longitude FROM zip_codes "
+                                            "WHERE zip_code IN " +
+                                            InList(zips.size())));
+  for (const auto& zip : zips) s.BindText(zip);
+  return s.ForEachRow([&](sqlite::Statement& row) {
+    out[row.Text(0)] = GeoPoint{row.Real(1), row.Real(2)};
+  });
+}
+
 Status SqliteStore::LoadZipCodes(const std::string& csv_path) {
   {
     // Cheap check first: a loaded table (the normal case on every start) skips the file.
