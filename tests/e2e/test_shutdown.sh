@@ -200,7 +200,11 @@ stop_fetcher sqs-idle "$FETCHER_PID"
 
 # 6. Busy on SQS, the deadline passes. Queues of their own: the polls abandoned in 5. stay
 # open on the server for the rest of their 20 s and may take (for 5 s) messages sent now.
+# The dev names are unset first: `infra up` adopts the resources the environment names.
+unset SNS_CAMPAIGN_EVENTS_TOPIC_ARN SQS_LOCAL_MARKET_UPDATES_QUEUE_URL SQS_ACTIVE_LISTINGS_QUEUE_URL \
+  SQS_RECENT_SALES_QUEUE_URL
 dripr infra up --env prod >"$E2E_TMP/env-ovr.lines" 2>>"$E2E_TMP/infra.log" || fail "infra up prod"
+grep -q -- "-prod" "$E2E_TMP/env-ovr.lines" || fail "infra up --env prod did not name prod queues"
 set -a
 source "$E2E_TMP/env-ovr.lines"
 set +a
