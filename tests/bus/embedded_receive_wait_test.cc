@@ -76,6 +76,29 @@ TEST_F(EmbeddedReceiveWaitTest, ASendEndsTheWaitWithoutTheTickerMoving) {
   EXPECT_EQ(ticker_.Elapsed(), Ticker::Duration::zero());
 }
 
+TEST_F(EmbeddedReceiveWaitTest, CancelReceivesEndsTheWaitInFlightOnlyWithoutTheTickerMoving) {
+  Result<std::vector<ReceivedMessage>> got;
+  std::thread receiver([&] { got = queue_->Receive(1, seconds(20)); });
+  ASSERT_TRUE(WaitsAre({milliseconds(500)}));
+  queue_->CancelReceives();
+  receiver.join();
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(ticker_.Elapsed(), Ticker::Duration::zero());
+  // Neither a wake-up nor a timeout: the wait counts stay as they were.
+  EXPECT_EQ(broker_->WakeCountsFor("q"), embedded::WakeHub::WakeCounts{});
+
+  // A later receive is not affected: it waits, and a send still ends its wait.
+  Result<std::vector<ReceivedMessage>> later;
+  std::thread second([&] { later = queue_->Receive(1, seconds(20)); });
+  ASSERT_TRUE(WaitsAre({milliseconds(500)}));
+  ASSERT_TRUE(queue_->Send({.body = "after"}));
+  second.join();
+  ASSERT_TRUE(later) << later.error().ToString();
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].body, "after");
+}
+
 TEST_F(EmbeddedReceiveWaitTest, AZeroWaitNeverWaitsOnTheTicker) {
   auto got = queue_->Receive(1, milliseconds(0));
   ASSERT_TRUE(got) << got.error().ToString();

@@ -96,7 +96,7 @@ class Queue {
   // Shutdown: makes the Receive calls waiting right now return early (an error or an empty
   // batch), never losing a message — a reply that has started to arrive is still returned
   // (docs/decisions/shutdown.md). Later Receive calls are not affected. The default does
-  // nothing: backends whose waits are short (the embedded bus, <= 1 s) need not override.
+  // nothing (test doubles, wrappers that forward it).
   virtual void CancelReceives() {}
 
   // True when a Receive hands its messages to the caller or to nobody: no abandoned call can

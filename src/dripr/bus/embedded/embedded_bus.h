@@ -33,6 +33,7 @@
 // Thread-safety: every class here may be used from any number of threads. Topics and
 // queues keep their broker alive.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -173,9 +174,10 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   void EnsureWatching() { wake_->WatchOthersCommits(writer_, options_.poll_interval); }
   using Wake = embedded::WakeHub::Wake;
   Wake WaitForChange(const std::string& queue, uint64_t seen, uint64_t external_seen,
-                     Ticker::TimePoint until) {
-    return wake_->WaitForChange(ticker_, queue, seen, external_seen, until);
+                     Ticker::TimePoint until, const std::function<bool()>& cancelled) {
+    return wake_->WaitForChange(ticker_, queue, seen, external_seen, until, cancelled);
   }
+  void Interrupt(const std::string& queue) { wake_->Interrupt(queue); }
 
   // Parsed filter policies by (scope, text); entries are never removed.
   Result<const FilterPolicy*> CachedPolicy(FilterScope scope, const std::string& text);
@@ -234,6 +236,9 @@ class EmbeddedQueue final : public Queue {
   Result<std::optional<std::vector<ReceivedMessage>>> Browse() override;
   // In-process: a Receive's messages are the caller's once its transaction commits.
   bool ReceiveNeverStrands() const override { return true; }
+  // Receives of this handle waiting now return an empty batch at once (a receive that is
+  // taking messages finishes and returns them).
+  void CancelReceives() override;
   // Deletes the message in the store's next transition on this thread when the store writes
   // this file through the same writer (sqlite::PendingInTransaction).
   std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) override;
@@ -250,6 +255,7 @@ class EmbeddedQueue final : public Queue {
 
   std::shared_ptr<EmbeddedBroker> broker_;
   const std::string name_;
+  std::atomic<uint64_t> cancels_{0};  // CancelReceives calls so far
 };
 
 struct EmbeddedBusOptions {

@@ -152,6 +152,9 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
   }
   const auto deadline = broker_->ticker_.Now() + wait;
   if (wait.count() > 0) broker_->EnsureWatching();
+  // Only the calls in flight when CancelReceives runs are cut short.
+  const uint64_t cancels = cancels_.load();
+  const auto cancelled = [&] { return cancels_.load() != cancels; };
   while (true) {
     // Read the wake-up counters before looking, so a send that commits after our look
     // is never missed.
@@ -170,7 +173,8 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
         slice = std::min(slice, until_visible);
       }
       const auto why =
-          broker_->WaitForChange(name_, seen, external, std::min(deadline, now + slice));
+          broker_->WaitForChange(name_, seen, external, std::min(deadline, now + slice), cancelled);
+      if (why == EmbeddedBroker::Wake::kCancelled) return std::vector<ReceivedMessage>{};
       if (why == EmbeddedBroker::Wake::kLocal) break;  // sent in this process
       if (broker_->ticker_.Now() >= deadline) return std::vector<ReceivedMessage>{};
       // Another process committed, a visibility timeout lapsed, or the fallback period.
@@ -179,6 +183,11 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
       if (next && *next <= broker_->NowMillis()) break;
     }
   }
+}
+
+void EmbeddedQueue::CancelReceives() {
+  ++cancels_;
+  broker_->Interrupt(name_);
 }
 
 Result<std::optional<int64_t>> EmbeddedQueue::NextVisibleAt() {

@@ -72,8 +72,21 @@ void WakeHub::NotifyExternal() {
   for (auto* cv : wake) cv->notify_all();
 }
 
+void WakeHub::Interrupt(const std::string& queue) {
+  std::condition_variable* cv = nullptr;
+  {
+    // Taken even when nobody waits: a wait that read `cancelled` as false before the caller
+    // changed it is then blocked on the cv, and this notify reaches it.
+    std::lock_guard lock(mu_);
+    auto it = queues_.find(queue);
+    if (it != queues_.end() && it->second.counts.waiting > 0) cv = &it->second.cv;
+  }
+  if (cv != nullptr) cv->notify_all();
+}
+
 WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, uint64_t seen,
-                                     uint64_t external_seen, Ticker::TimePoint until) {
+                                     uint64_t external_seen, Ticker::TimePoint until,
+                                     const std::function<bool()>& cancelled) {
   std::unique_lock lock(mu_);
   Waiters& w = queues_[queue];
   Wake why = Wake::kTimeout;
@@ -83,10 +96,13 @@ WakeHub::Wake WakeHub::WaitForChange(Ticker& ticker, const std::string& queue, u
       why = Wake::kLocal;
     } else if (external_ != external_seen) {
       why = Wake::kExternal;
+    } else if (cancelled()) {
+      why = Wake::kCancelled;
     }
     return why != Wake::kTimeout;
   });
   --w.counts.waiting;
+  if (why == Wake::kCancelled) return why;  // neither a wake-up nor the slice running out
   // Counted by what ended the wait: a change noticed only once `until` had passed (a notify
   // that never came) is the slice running out, whatever the receive then does with it.
   if (why == Wake::kTimeout || ticker.Now() >= until) {

@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,11 +37,16 @@ class WakeHub {
   // After another connection's commit: every waiting long poll looks.
   void NotifyExternal();
 
-  enum class Wake { kLocal, kExternal, kTimeout };
+  enum class Wake { kLocal, kExternal, kTimeout, kCancelled };
   // Waits on `ticker` until the queue's counter differs from `seen` (kLocal), the external
-  // counter from `external_seen` (kExternal) or `until` passes (kTimeout).
+  // counter from `external_seen` (kExternal), `cancelled()` holds (kCancelled; checked under
+  // the hub's lock, see Interrupt) or `until` passes (kTimeout).
   Wake WaitForChange(Ticker& ticker, const std::string& queue, uint64_t seen,
-                     uint64_t external_seen, Ticker::TimePoint until);
+                     uint64_t external_seen, Ticker::TimePoint until,
+                     const std::function<bool()>& cancelled);
+  // Wakes the waits on `queue` to look at their `cancelled` condition, which the caller made
+  // true before calling (a receive interrupted at shutdown). Counters are left alone.
+  void Interrupt(const std::string& queue);
 
   // What ended the long polls' waits on one queue so far (for tests: a wake-up's cause is
   // asserted there, its latency is measured by B1 in `make bench`). A wait is counted as woken
