@@ -420,23 +420,29 @@ TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {
 
 // ---------------------------------------------------------------- notifications
 
-// Waits on `waiter` (after a claim) while `commit` adds an outbox row; returns how long the
-// wait took. The commit waits until the waiter is most likely blocked (exercising the wake-up
-// rather than the check on entry); the assertions hold either way.
+// Waits on `waiter` (after a claim, with no unpublished row) while `commit` adds an outbox
+// row; returns the time from the commit's start to the end of the wait that saw the row. The
+// commit starts once the waiter is blocked (exercising the wake-up rather than the check on
+// entry). A wait that returns with no row there yet (allowed, and PostgreSQL's listener does
+// it once when it connects) is waited again, so a backend whose commits wake nobody runs into
+// the 20 s timeout and fails.
 std::chrono::steady_clock::duration TimeWakeUp(Store& waiter, const std::function<void()>& commit) {
   EXPECT_TRUE(waiter.ClaimOutbox(100, 30s));
-  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(waiter.PendingOutboxCount().value_or(-1), 0);
   std::chrono::steady_clock::time_point woke;
   std::atomic<pid_t> waiter_tid{0};
-  std::atomic<bool> returned{false};
+  std::atomic<int> waits{0};
   std::thread t([&] {
     waiter_tid = dripr::testing::ThisThreadId();
-    waiter.WaitForOutbox(20s);
-    woke = std::chrono::steady_clock::now();
-    returned = true;
+    do {
+      ++waits;
+      waiter.WaitForOutbox(20s);
+      woke = std::chrono::steady_clock::now();
+    } while (waiter.PendingOutboxCount().value_or(-1) == 0);
   });
   EXPECT_TRUE(dripr::testing::Eventually(
-      [&] { return returned || dripr::testing::ThreadIsAsleep(waiter_tid); }));
+      [&] { return waits > 0 && dripr::testing::ThreadIsAsleep(waiter_tid); }));
+  const auto t0 = std::chrono::steady_clock::now();
   commit();
   t.join();
   return woke - t0;
