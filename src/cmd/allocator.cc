@@ -11,7 +11,7 @@
 // for an operator's experiment). Dirty pages freed by a burst go back to the OS after 1 s of
 // further activity instead of 10 s, without the "muzzy" second stage (MADV_FREE pages still
 // count in RSS until the kernel wants them); each thread caches only blocks up to 4 KiB
-// (the default 32 KiB cost ~11 MiB of peak RSS over the demo's 60+ threads). Measured:
+// (the default 32 KiB cost ~10 MiB of peak RSS over the demo's 60+ threads). Measured:
 // docs/decisions/performance.md "Allocator pass".
 extern "C" {
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0,tcache_max:4096";
