@@ -10,6 +10,7 @@ build_packages=(
   libsqlite3-dev libpq-dev libmariadb-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libcurl4-openssl-dev libssl-dev libpugixml-dev prometheus-cpp-dev
+  libjemalloc-dev  # the dripr binary's allocator (docs/decisions/performance.md)
   libgtest-dev libgmock-dev
 )
 # What the tests add: the servers they start, the tools that check deploy files and style.

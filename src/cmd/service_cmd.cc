@@ -1,7 +1,6 @@
 // dripr data-fetcher | demo
 
 #include <fmt/format.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cmd/allocator.h"
 #include "cmd/cli.h"
 #include "cmd/render.h"
 #include "dripr/core/log.h"
@@ -134,7 +134,7 @@ int DataFetcherCmd(const Globals& g) {
   // Start-up freed more heap than it keeps (the sample provider's zip table is parsed from a
   // CSV text, ~3.7 MB of temporaries): give it back to the OS before settling in
   // (docs/decisions/performance.md, B4 idle memory).
-  malloc_trim(0);
+  ReleaseFreeMemory();
   fetcher.Start();
   DRIPR_LOG_INFO("data-fetcher started: provider={} bus={} database={} max_in_flight={} per queue",
                  (*provider)->Name(), ctx.config.bus == BusKind::kAws ? "aws" : "embedded",

@@ -131,6 +131,18 @@ TEST(ZipCentroids, ParsesCsvAndNamesBadLines) {
   }
 }
 
+// The rules the stream-based reader had, kept by the in-place one: a trailing comma adds no
+// field, the last row needs no newline, blank lines are skipped but counted.
+TEST(ZipCentroids, ReadsRowsAsTheStreamReaderDid) {
+  auto z = ZipCentroids::FromCsv("00601,18.18,-66.75,\n\n00602,18.36,-67.18", "t.csv");
+  ASSERT_TRUE(z) << z.error().message;
+  EXPECT_EQ(z->size(), 2u);
+  EXPECT_NEAR(z->Find("00602")->lng, -67.18, 1e-9);
+  auto r = ZipCentroids::FromCsv("zip\n\n00601,18.1,-66.7,,\n", "t.csv");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "t.csv:3: expected zip_code,latitude,longitude");
+}
+
 TEST(ZipCentroids, NearestFindsTheClosestCentroidAcrossBucketEdges) {
   auto z = ZipCentroids::FromList({{"00001", {42.249, -71.0}},  // just across a 0.25° edge
                                    {"00002", {42.10, -71.0}},

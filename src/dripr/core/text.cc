@@ -71,6 +71,10 @@ std::string QuotedEcho(std::string_view text) {
 size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII, most of any text: no call
+      ++i;
+      continue;
+    }
     size_t len = Utf8SequenceLength(s, i);
     if (len == 0) return i;
     i += len;

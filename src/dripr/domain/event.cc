@@ -66,6 +66,45 @@ bool DepthWithin(std::string_view s, int limit) {
   return true;
 }
 
+// nlohmann's document builder, counting the object keys of the text as it goes.
+class KeyCountingParser : public nlohmann::detail::json_sax_dom_parser<json> {
+ public:
+  explicit KeyCountingParser(json& doc) : json_sax_dom_parser(doc) {}
+  bool key(json::string_t& k) {
+    ++keys;
+    return json_sax_dom_parser::key(k);
+  }
+  size_t keys = 0;
+};
+
+// The members of every object in `v` (the text's keys, less any that repeated one).
+size_t MemberCount(const json& v) {
+  size_t n = v.is_object() ? v.size() : 0;
+  if (v.is_structured()) {
+    for (const auto& child : v) n += MemberCount(child);
+  }
+  return n;
+}
+
+// The first key that repeats one of its object's (text known to be JSON with one).
+std::string FirstDuplicateKey(std::string_view text) {
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  std::string duplicate;
+  auto track = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+      keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && duplicate.empty() &&
+               !keys.back().insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json parsed = json::parse(text.begin(), text.end(), track, /*allow_exceptions=*/false);
+  return duplicate;
+}
+
 // Parses untrusted JSON text; `what` ("body", "SNS Message") names it in errors.
 Result<json> ParseJson(std::string_view text, std::string_view what) {
   const std::string w(what);
@@ -85,25 +124,17 @@ Result<json> ParseJson(std::string_view text, std::string_view what) {
   }
   // Duplicate keys are refused (docs/decisions/domain.md "Duplicate keys"): parsers disagree
   // on which one wins (nlohmann and Python keep the last, others the first), so a body whose
-  // meaning depends on the reader is not an event.
-  std::vector<std::set<std::string>> keys;  // one set per open object
-  std::string duplicate;
-  bool has_duplicate = false;
-  auto track = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == json::parse_event_t::object_end && !keys.empty()) {
-      keys.pop_back();
-    } else if (event == json::parse_event_t::key && !keys.empty() && !has_duplicate &&
-               !keys.back().insert(parsed.get<std::string>()).second) {
-      has_duplicate = true;
-      duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
+  // meaning depends on the reader is not an event. nlohmann's own document builder keeps the
+  // last, so a duplicate leaves the document with fewer members than the text has keys; only
+  // then is the text parsed again, key by key, to name the duplicate (the per-key tracking
+  // cost about a third of every event's decoding: docs/decisions/performance.md).
   try {
-    json doc = json::parse(text.begin(), text.end(), track);
-    if (has_duplicate) return Invalid(w + " has a duplicate key " + QuotedEcho(duplicate));
+    json doc;
+    KeyCountingParser sax(doc);
+    json::sax_parse(text.begin(), text.end(), &sax);
+    if (sax.keys != MemberCount(doc)) {
+      return Invalid(w + " has a duplicate key " + QuotedEcho(FirstDuplicateKey(text)));
+    }
     return doc;
   } catch (const json::parse_error& e) {
     return Invalid(w + " is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");

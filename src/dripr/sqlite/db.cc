@@ -11,6 +11,23 @@
 
 namespace dripr::sqlite {
 
+namespace {
+
+// Before the first connection: SQLite keeps memory statistics (SQLITE_CONFIG_MEMSTATUS, on by
+// default) behind one process-wide mutex taken on every allocation and free, and Debian's
+// build has no lookaside, so each of a campaign's ~1,500 SQLite allocations took it twice,
+// from every thread that runs SQL. Nothing reads those statistics (sqlite3_memory_used,
+// sqlite3_status; there is no soft heap limit). docs/decisions/performance.md "Allocator
+// pass".
+void ConfigureLibrary() {
+  // Once; SQLITE_MISUSE if something in the process initialized SQLite before (then the
+  // statistics stay on, which is only slower).
+  static const int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)rc;
+}
+
+}  // namespace
+
 Error ToError(int rc, sqlite3* db, std::string_view context) {
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message = std::string(context) + ": " + detail;
@@ -92,6 +109,7 @@ Status CheckDatabaseFile(const std::string& raw_path, Access access, std::string
   // connections already open on it (the store and the bus share one file). SQLite's VFS
   // shares one descriptor per file between its connections and defers such closes.
   if (st.st_size > 0) {
+    ConfigureLibrary();
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
     if (rc == SQLITE_OK) {
@@ -210,6 +228,7 @@ std::optional<double> Statement::OptReal(int col) const {
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& raw_path,
                                                      const ConnectionOptions& options) {
   const std::string path = AbsolutePath(raw_path);
+  ConfigureLibrary();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (options.create) flags |= SQLITE_OPEN_CREATE;

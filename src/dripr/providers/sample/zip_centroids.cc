@@ -1,9 +1,10 @@
 #include "dripr/providers/sample/zip_centroids.h"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "dripr/domain/event.h"
 
@@ -48,20 +49,26 @@ void ZipCentroids::Add(std::string zip, GeoPoint p) {
   zips_.push_back({std::move(zip), p});
 }
 
+// The text is read in place (no stream copies of it): at start-up its temporaries set the
+// idle process's peak memory (docs/decisions/performance.md "Allocator pass").
 Result<ZipCentroids> ZipCentroids::FromCsv(std::string_view text, std::string_view origin) {
   ZipCentroids z;
-  std::istringstream in{std::string(text)};
-  std::string line;
+  z.zips_.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   int n = 0;
-  while (std::getline(in, line)) {
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || (n == 1 && line.rfind("zip", 0) == 0)) continue;  // header
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || (n == 1 && line.starts_with("zip"))) continue;  // header
+    // Fields as std::getline(row, cell, ',') gave them: a trailing comma adds no field.
     std::string fields[3];
-    std::istringstream row(line);
     int f = 0;
-    for (std::string cell; f < 4 && std::getline(row, cell, ','); ++f) {
-      if (f < 3) fields[f] = cell;
+    for (std::string_view rest = line; f < 4 && !rest.empty(); ++f) {
+      size_t comma = rest.find(',');
+      if (f < 3) fields[f] = rest.substr(0, comma);
+      rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
     }
     GeoPoint p;
     auto zip = NormalizeZip(fields[0]);
@@ -78,9 +85,13 @@ Result<ZipCentroids> ZipCentroids::FromCsv(std::string_view text, std::string_vi
 Result<ZipCentroids> ZipCentroids::LoadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Fail(ErrorCode::kNotFound, "cannot read zip centroids " + path);
-  std::ostringstream text;
-  text << f.rdbuf();
-  return FromCsv(text.str(), path);
+  std::string text;
+  std::error_code size_error;  // not a regular file: no size, the string grows as it reads
+  if (auto size = std::filesystem::file_size(path, size_error); !size_error) text.reserve(size);
+  char chunk[64 * 1024];
+  while (f.read(chunk, sizeof chunk) || f.gcount() > 0) text.append(chunk, f.gcount());
+  if (f.bad()) return Fail(ErrorCode::kNotFound, "cannot read zip centroids " + path);
+  return FromCsv(text, path);
 }
 
 ZipCentroids ZipCentroids::FromList(const std::vector<std::pair<std::string, GeoPoint>>& zips) {
