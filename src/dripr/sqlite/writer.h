@@ -90,7 +90,8 @@ class Writer {
   // PendingInTransaction).
   // A caller inside another writer's transaction runs its part on its own thread, alone in
   // its transaction, and commits at once (it never waits for a batch while holding another
-  // file's writer, and its `fn` keeps that writer's transaction for nested calls).
+  // file's writer). (A thread runs parts of one writer at a time: a part calling back into
+  // the writer of the transaction around it is not a nested call and would wait for itself.)
   Status InWriteTransaction(std::string_view what, const std::function<Status(Connection&)>& fn,
                             Carry carry = Carry::kNo);
 
