@@ -97,6 +97,39 @@ class WriterGroupCommitTest : public ::testing::Test {
     return c.Exec("INSERT INTO rows VALUES ('first', 1)");
   }
 
+  // b's carried work (a PendingInTransaction's).
+  static Status InsertBAck(Connection& c) { return c.Exec("INSERT INTO rows VALUES ('b-ack', 1)"); }
+
+  // A database file of its own at `path` with a table t(x), and the connection that made it.
+  static Result<std::unique_ptr<Connection>> CreateFileWithTableT(const std::string& path) {
+    DRIPR_ASSIGN_OR_RETURN(auto c, Connection::Open(path, {}));
+    DRIPR_TRY(c->Exec("CREATE TABLE t(x INTEGER)"));
+    return c;
+  }
+
+  // A batch of two: "first" (InsertFirst) and "b", whose part is `b_part`; with the threads
+  // each caller and b's part ran on.
+  struct TwoCallers {
+    Status first = Ok(), b = Ok();
+    std::thread::id first_thread, b_thread, b_part_thread;
+  };
+  TwoCallers RunFirstAndB(const std::function<Status(Connection&)>& b_part) {
+    TwoCallers out;
+    RunBatched(
+        [&](Connection& conn) -> Status {
+          out.first_thread = std::this_thread::get_id();
+          return InsertFirst(conn);
+        },
+        out.first, {[&] {
+          out.b_thread = std::this_thread::get_id();
+          out.b = writer_->InWriteTransaction("b", [&](Connection& c) -> Status {
+            out.b_part_thread = std::this_thread::get_id();
+            return b_part(c);
+          });
+        }});
+    return out;
+  }
+
   TempDir dir_;
   std::string path_;
   std::shared_ptr<Writer> writer_;
@@ -174,9 +207,7 @@ TEST_F(WriterGroupCommitTest, CommitFailureIsEveryMembersResult) {
   RunBatched(InsertFirst, first,
              {[&] {
                 // A carried acknowledgement is not committed by a COMMIT that failed.
-                PendingInTransaction ack(writer_, [](Connection& conn) {
-                  return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
-                });
+                PendingInTransaction ack(writer_, InsertBAck);
                 b = writer_->InWriteTransaction(
                     "b", [](Connection& conn) { return conn.Exec("SELECT 1"); },
                     Writer::Carry::kPending);
@@ -219,9 +250,7 @@ TEST_F(WriterGroupCommitTest, PendingIsCommittedOnlyAfterTheRealCommit) {
                    return Ok();
                  });
                });
-               PendingInTransaction ack(writer_, [](Connection& conn) {
-                 return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
-               });
+               PendingInTransaction ack(writer_, InsertBAck);
                b_ack = &ack;
                b = writer_->InWriteTransaction(
                    "b",
@@ -326,9 +355,8 @@ TEST_F(WriterGroupCommitTest, OthersCommittedTakesATurnInsideABatch) {
 TEST_F(WriterGroupCommitTest, BusyBeginFailsItsCallerOnly) {
   TempDir other_dir;
   const std::string path = other_dir.File("busy.db");
-  auto created = Connection::Open(path, {});
+  auto created = CreateFileWithTableT(path);
   ASSERT_TRUE(created);
-  ASSERT_TRUE((*created)->Exec("CREATE TABLE t(x INTEGER)"));
   auto w = Writer::For(path, milliseconds(50));
   ASSERT_TRUE(w);
   ASSERT_TRUE((*created)->Exec("BEGIN IMMEDIATE"));
@@ -346,35 +374,23 @@ TEST_F(WriterGroupCommitTest, BusyBeginFailsItsCallerOnly) {
 // savepoints of the batch's transaction (their failure is their own), as on the caller's.
 TEST_F(WriterGroupCommitTest, PartRunByTheCombinerSeesNestedCallsAsSavepoints) {
   const uint64_t before = writer_->commits();
-  Status first = Ok();
-  Status b = Ok(), nested_failed = Ok(), nested_ok = Ok();
-  std::thread::id first_thread, b_thread, b_part_thread;
+  Status nested_failed = Ok(), nested_ok = Ok();
   uint64_t commits_inside = 0;
-  RunBatched(
-      [&](Connection& conn) -> Status {
-        first_thread = std::this_thread::get_id();
-        return InsertFirst(conn);
-      },
-      first, {[&] {
-        b_thread = std::this_thread::get_id();
-        b = writer_->InWriteTransaction("b", [&](Connection& c) -> Status {
-          b_part_thread = std::this_thread::get_id();
-          DRIPR_TRY(c.Exec("INSERT INTO rows VALUES ('b', 1)"));
-          nested_failed = writer_->InWriteTransaction("nested", [](Connection& n) -> Status {
-            DRIPR_TRY(n.Exec("INSERT INTO rows VALUES ('b-undone', 1)"));
-            return Fail(ErrorCode::kNotFound, "nested failed");
-          });
-          nested_ok = writer_->InWriteTransaction("nested", [](Connection& n) {
-            return n.Exec("INSERT INTO rows VALUES ('b-kept', 1)");
-          });
-          commits_inside = writer_->commits();
-          return Ok();
-        });
-      }});
-  EXPECT_EQ(b_part_thread, first_thread);  // run by the combiner, not b's thread
-  EXPECT_NE(b_part_thread, b_thread);
-  EXPECT_TRUE(first);
-  EXPECT_TRUE(b);
+  const TwoCallers run = RunFirstAndB([&](Connection& c) -> Status {
+    DRIPR_TRY(c.Exec("INSERT INTO rows VALUES ('b', 1)"));
+    nested_failed = writer_->InWriteTransaction("nested", [](Connection& n) -> Status {
+      DRIPR_TRY(n.Exec("INSERT INTO rows VALUES ('b-undone', 1)"));
+      return Fail(ErrorCode::kNotFound, "nested failed");
+    });
+    nested_ok = writer_->InWriteTransaction(
+        "nested", [](Connection& n) { return n.Exec("INSERT INTO rows VALUES ('b-kept', 1)"); });
+    commits_inside = writer_->commits();
+    return Ok();
+  });
+  EXPECT_EQ(run.b_part_thread, run.first_thread);  // run by the combiner, not b's thread
+  EXPECT_NE(run.b_part_thread, run.b_thread);
+  EXPECT_TRUE(run.first);
+  EXPECT_TRUE(run.b);
   ASSERT_FALSE(nested_failed);
   EXPECT_EQ(nested_failed.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(nested_failed.error().message, "nested failed");
@@ -387,30 +403,19 @@ TEST_F(WriterGroupCommitTest, PartRunByTheCombinerSeesNestedCallsAsSavepoints) {
 // AfterCommit callbacks queued by a part the combiner ran run on the part's caller's thread,
 // after the COMMIT.
 TEST_F(WriterGroupCommitTest, AfterCommitRunsOnTheCallersThread) {
-  Status first = Ok();
-  Status b = Ok();
-  std::thread::id first_thread, b_thread, b_part_thread, b_callback_thread;
+  std::thread::id callback_thread;
   size_t rows_seen_by_callback = 0;
-  RunBatched(
-      [&](Connection& conn) -> Status {
-        first_thread = std::this_thread::get_id();
-        return InsertFirst(conn);
-      },
-      first, {[&] {
-        b_thread = std::this_thread::get_id();
-        b = writer_->InWriteTransaction("b", [&](Connection& c) -> Status {
-          b_part_thread = std::this_thread::get_id();
-          writer_->AfterCommit([&] {
-            b_callback_thread = std::this_thread::get_id();
-            rows_seen_by_callback = Committed().size();
-          });
-          return c.Exec("INSERT INTO rows VALUES ('b', 1)");
-        });
-      }});
-  EXPECT_TRUE(first);
-  EXPECT_TRUE(b);
-  EXPECT_EQ(b_part_thread, first_thread);
-  EXPECT_EQ(b_callback_thread, b_thread);
+  const TwoCallers run = RunFirstAndB([&](Connection& c) -> Status {
+    writer_->AfterCommit([&] {
+      callback_thread = std::this_thread::get_id();
+      rows_seen_by_callback = Committed().size();
+    });
+    return c.Exec("INSERT INTO rows VALUES ('b', 1)");
+  });
+  EXPECT_TRUE(run.first);
+  EXPECT_TRUE(run.b);
+  EXPECT_EQ(run.b_part_thread, run.first_thread);
+  EXPECT_EQ(callback_thread, run.b_thread);
   EXPECT_EQ(rows_seen_by_callback, 2u);
 }
 
@@ -426,9 +431,7 @@ TEST_F(WriterGroupCommitTest, FailedPartReturnsBeforeTheBatchCommits) {
   bool b_pending_committed = true;
   RunBatched(InsertFirst, first,
              {[&] {
-                PendingInTransaction ack(writer_, [](Connection& conn) {
-                  return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
-                });
+                PendingInTransaction ack(writer_, InsertBAck);
                 b = writer_->InWriteTransaction(
                     "b",
                     [&](Connection& conn) -> Status {
@@ -507,15 +510,11 @@ TEST_F(WriterGroupCommitTest, CombinedBatchWhoseCommitFails) {
 }
 
 // The opt-out: a caller inside another writer's transaction runs its part on its own thread
-// (its fn keeps that transaction for nested calls) and commits at once, not as a batch member.
+// and commits at once, not as a member of a batch.
 TEST_F(WriterGroupCommitTest, CallerInsideAnotherWritersTransactionRunsAlone) {
   TempDir other_dir;
   const std::string other_path = other_dir.File("other.db");
-  {
-    auto created = Connection::Open(other_path, {});
-    ASSERT_TRUE(created);
-    ASSERT_TRUE((*created)->Exec("CREATE TABLE t(x INTEGER)"));
-  }
+  ASSERT_TRUE(CreateFileWithTableT(other_path));
   auto other = Writer::For(other_path, seconds(5));
   ASSERT_TRUE(other);
   const uint64_t before = writer_->commits();
