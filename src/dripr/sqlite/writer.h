@@ -90,8 +90,9 @@ class Writer {
   // PendingInTransaction).
   // A caller inside another writer's transaction runs its part on its own thread, alone in
   // its transaction, and commits at once (it never waits for a batch while holding another
-  // file's writer). (A thread runs parts of one writer at a time: a part calling back into
-  // the writer of the transaction around it is not a nested call and would wait for itself.)
+  // file's writer). As before combining, only the innermost writer counts as open on a
+  // thread: from such a part, a call back into the outer writer is not nested and would wait
+  // for its own thread's turn (no caller does this).
   Status InWriteTransaction(std::string_view what, const std::function<Status(Connection&)>& fn,
                             Carry carry = Carry::kNo);
 
