@@ -1,8 +1,9 @@
-// Group commit in sqlite::Writer (docs/decisions/store.md, "One writer"): concurrent callers
-// share one transaction, each part a savepoint run on its own thread; a failed part is its own
-// result at once; the others return only after the batch's real COMMIT, with its outcome.
-// Batches are formed deterministically: the first caller holds its turn until the others are
-// seen waiting for theirs (Writer::waiting), polled with a deadline.
+// Group commit in sqlite::Writer (docs/decisions/store.md, "Group commit in the one writer"):
+// concurrent callers share one transaction; the caller holding the turn (the combiner) runs the
+// queued parts, each a savepoint; a failed part is its own result at once; the others return
+// only after the batch's real COMMIT, with its outcome. Batches are formed deterministically:
+// the first caller holds its turn until the others are seen queued (Writer::waiting), polled
+// with a deadline.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bus/temp_dir.h"
@@ -95,6 +97,39 @@ class WriterGroupCommitTest : public ::testing::Test {
     return c.Exec("INSERT INTO rows VALUES ('first', 1)");
   }
 
+  // b's carried work (a PendingInTransaction's).
+  static Status InsertBAck(Connection& c) { return c.Exec("INSERT INTO rows VALUES ('b-ack', 1)"); }
+
+  // A database file of its own at `path` with a table t(x), and the connection that made it.
+  static Result<std::unique_ptr<Connection>> CreateFileWithTableT(const std::string& path) {
+    DRIPR_ASSIGN_OR_RETURN(auto c, Connection::Open(path, {}));
+    DRIPR_TRY(c->Exec("CREATE TABLE t(x INTEGER)"));
+    return c;
+  }
+
+  // A batch of two: "first" (InsertFirst) and "b", whose part is `b_part`; with the threads
+  // each caller and b's part ran on.
+  struct TwoCallers {
+    Status first = Ok(), b = Ok();
+    std::thread::id first_thread, b_thread, b_part_thread;
+  };
+  TwoCallers RunFirstAndB(const std::function<Status(Connection&)>& b_part) {
+    TwoCallers out;
+    RunBatched(
+        [&](Connection& conn) -> Status {
+          out.first_thread = std::this_thread::get_id();
+          return InsertFirst(conn);
+        },
+        out.first, {[&] {
+          out.b_thread = std::this_thread::get_id();
+          out.b = writer_->InWriteTransaction("b", [&](Connection& c) -> Status {
+            out.b_part_thread = std::this_thread::get_id();
+            return b_part(c);
+          });
+        }});
+    return out;
+  }
+
   TempDir dir_;
   std::string path_;
   std::shared_ptr<Writer> writer_;
@@ -172,9 +207,7 @@ TEST_F(WriterGroupCommitTest, CommitFailureIsEveryMembersResult) {
   RunBatched(InsertFirst, first,
              {[&] {
                 // A carried acknowledgement is not committed by a COMMIT that failed.
-                PendingInTransaction ack(writer_, [](Connection& conn) {
-                  return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
-                });
+                PendingInTransaction ack(writer_, InsertBAck);
                 b = writer_->InWriteTransaction(
                     "b", [](Connection& conn) { return conn.Exec("SELECT 1"); },
                     Writer::Carry::kPending);
@@ -217,9 +250,7 @@ TEST_F(WriterGroupCommitTest, PendingIsCommittedOnlyAfterTheRealCommit) {
                    return Ok();
                  });
                });
-               PendingInTransaction ack(writer_, [](Connection& conn) {
-                 return conn.Exec("INSERT INTO rows VALUES ('b-ack', 1)");
-               });
+               PendingInTransaction ack(writer_, InsertBAck);
                b_ack = &ack;
                b = writer_->InWriteTransaction(
                    "b",
@@ -324,9 +355,8 @@ TEST_F(WriterGroupCommitTest, OthersCommittedTakesATurnInsideABatch) {
 TEST_F(WriterGroupCommitTest, BusyBeginFailsItsCallerOnly) {
   TempDir other_dir;
   const std::string path = other_dir.File("busy.db");
-  auto created = Connection::Open(path, {});
+  auto created = CreateFileWithTableT(path);
   ASSERT_TRUE(created);
-  ASSERT_TRUE((*created)->Exec("CREATE TABLE t(x INTEGER)"));
   auto w = Writer::For(path, milliseconds(50));
   ASSERT_TRUE(w);
   ASSERT_TRUE((*created)->Exec("BEGIN IMMEDIATE"));
@@ -338,6 +368,200 @@ TEST_F(WriterGroupCommitTest, BusyBeginFailsItsCallerOnly) {
   ASSERT_TRUE((*created)->Exec("COMMIT"));
   EXPECT_TRUE((*w)->InWriteTransaction(
       "again", [](Connection& c) { return c.Exec("INSERT INTO t VALUES (2)"); }));
+}
+
+// The combiner runs a queued caller's part on its own thread: nested calls from that part are
+// savepoints of the batch's transaction (their failure is their own), as on the caller's.
+TEST_F(WriterGroupCommitTest, PartRunByTheCombinerSeesNestedCallsAsSavepoints) {
+  const uint64_t before = writer_->commits();
+  Status nested_failed = Ok(), nested_ok = Ok();
+  uint64_t commits_inside = 0;
+  const TwoCallers run = RunFirstAndB([&](Connection& c) -> Status {
+    DRIPR_TRY(c.Exec("INSERT INTO rows VALUES ('b', 1)"));
+    nested_failed = writer_->InWriteTransaction("nested", [](Connection& n) -> Status {
+      DRIPR_TRY(n.Exec("INSERT INTO rows VALUES ('b-undone', 1)"));
+      return Fail(ErrorCode::kNotFound, "nested failed");
+    });
+    nested_ok = writer_->InWriteTransaction(
+        "nested", [](Connection& n) { return n.Exec("INSERT INTO rows VALUES ('b-kept', 1)"); });
+    commits_inside = writer_->commits();
+    return Ok();
+  });
+  EXPECT_EQ(run.b_part_thread, run.first_thread);  // run by the combiner, not b's thread
+  EXPECT_NE(run.b_part_thread, run.b_thread);
+  EXPECT_TRUE(run.first);
+  EXPECT_TRUE(run.b);
+  ASSERT_FALSE(nested_failed);
+  EXPECT_EQ(nested_failed.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(nested_failed.error().message, "nested failed");
+  EXPECT_TRUE(nested_ok);
+  EXPECT_EQ(commits_inside, before);  // the nested calls committed nothing of their own
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"b", "b-kept", "first"}));
+}
+
+// AfterCommit callbacks queued by a part the combiner ran run on the part's caller's thread,
+// after the COMMIT.
+TEST_F(WriterGroupCommitTest, AfterCommitRunsOnTheCallersThread) {
+  std::thread::id callback_thread;
+  size_t rows_seen_by_callback = 0;
+  const TwoCallers run = RunFirstAndB([&](Connection& c) -> Status {
+    writer_->AfterCommit([&] {
+      callback_thread = std::this_thread::get_id();
+      rows_seen_by_callback = Committed().size();
+    });
+    return c.Exec("INSERT INTO rows VALUES ('b', 1)");
+  });
+  EXPECT_TRUE(run.first);
+  EXPECT_TRUE(run.b);
+  EXPECT_EQ(run.b_part_thread, run.first_thread);
+  EXPECT_EQ(callback_thread, run.b_thread);
+  EXPECT_EQ(rows_seen_by_callback, 2u);
+}
+
+// A part that fails in a combined batch returns its own error while the batch goes on: its
+// caller does not wait for the COMMIT, its callbacks never run, its pending work is undone.
+TEST_F(WriterGroupCommitTest, FailedPartReturnsBeforeTheBatchCommits) {
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  std::atomic<bool> b_returned{false};
+  bool b_returned_during_c = false;
+  bool b_callback_ran = false;
+  bool b_pending_committed = true;
+  RunBatched(InsertFirst, first,
+             {[&] {
+                PendingInTransaction ack(writer_, InsertBAck);
+                b = writer_->InWriteTransaction(
+                    "b",
+                    [&](Connection& conn) -> Status {
+                      writer_->AfterCommit([&] { b_callback_ran = true; });
+                      DRIPR_TRY(conn.Exec("INSERT INTO rows VALUES ('b', 1)"));
+                      return Fail(ErrorCode::kFailedPrecondition, "b failed");
+                    },
+                    Writer::Carry::kPending);
+                b_pending_committed = ack.committed();
+                b_returned = true;
+              },
+              [&] {
+                // Queued after b (RunBatched starts b first only: c waits for b to queue).
+                EXPECT_TRUE(Eventually([&] { return writer_->waiting() >= 1; }));
+                c = writer_->InWriteTransaction("c", [&](Connection& conn) -> Status {
+                  // The combiner runs c after b; b's caller has its result already.
+                  b_returned_during_c = Eventually([&] { return b_returned.load(); });
+                  return conn.Exec("INSERT INTO rows VALUES ('c', 1)");
+                });
+              }});
+  EXPECT_TRUE(first);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(b.error().message, "b failed");
+  EXPECT_TRUE(c);
+  EXPECT_TRUE(b_returned_during_c);
+  EXPECT_FALSE(b_callback_ran);
+  EXPECT_FALSE(b_pending_committed);
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
+}
+
+// A combined batch whose COMMIT fails gives every member the COMMIT's error and runs none of
+// their callbacks; the callers still queued form the next batch, which commits.
+TEST_F(WriterGroupCommitTest, CombinedBatchWhoseCommitFails) {
+  writer_->SetMaxBatch(2);
+  const uint64_t before = writer_->commits();
+  Status first = Ok();
+  Status b = Ok(), c = Ok(), d = Ok();
+  std::atomic<int> callbacks{0};
+  auto insert = [&](const std::string& who, int parent) {
+    return writer_->InWriteTransaction(who, [&, who, parent](Connection& conn) -> Status {
+      writer_->AfterCommit([&] { ++callbacks; });
+      return conn.Exec("INSERT INTO rows VALUES ('" + who + "', " + std::to_string(parent) + ")");
+    });
+  };
+  std::latch b_queued(1);
+  RunBatched(InsertFirst, first,
+             {[&] {
+                // Parent 2 does not exist: the COMMIT of the batch {first, b} fails.
+                std::thread waits_for_b([&] {
+                  EXPECT_TRUE(Eventually([&] { return writer_->waiting() >= 1; }));
+                  b_queued.count_down();
+                });
+                b = insert("b", 2);
+                waits_for_b.join();
+              },
+              [&] {
+                b_queued.wait();
+                c = insert("c", 1);
+              },
+              [&] {
+                b_queued.wait();
+                d = insert("d", 1);
+              }});
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().message.rfind("first: commit: ", 0), 0u) << first.error().message;
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(b.error().message.rfind("b: commit: ", 0), 0u) << b.error().message;
+  EXPECT_TRUE(c);
+  EXPECT_TRUE(d);
+  EXPECT_EQ(callbacks.load(), 2);             // c's and d's only
+  EXPECT_EQ(writer_->commits(), before + 1);  // {c, d}
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "d"}));
+}
+
+// The opt-out: a caller inside another writer's transaction runs its part on its own thread
+// and commits at once, not as a member of a batch.
+TEST_F(WriterGroupCommitTest, CallerInsideAnotherWritersTransactionRunsAlone) {
+  TempDir other_dir;
+  const std::string other_path = other_dir.File("other.db");
+  ASSERT_TRUE(CreateFileWithTableT(other_path));
+  auto other = Writer::For(other_path, seconds(5));
+  ASSERT_TRUE(other);
+  const uint64_t before = writer_->commits();
+  std::latch in_part(1);
+  Status first = Ok(), b = Ok(), x = Ok(), x_inner = Ok();
+  std::thread::id first_thread, x_thread, x_part_thread;
+  std::vector<std::string> seen_inside_other;  // committed when x's inner call returned
+  std::thread first_caller([&] {
+    first = writer_->InWriteTransaction("first", [&](Connection& c) -> Status {
+      first_thread = std::this_thread::get_id();
+      in_part.count_down();
+      EXPECT_TRUE(Eventually([&] { return writer_->waiting() == 2; }));
+      return InsertFirst(c);
+    });
+  });
+  in_part.wait();
+  std::thread b_caller([&] { b = Insert("b"); });
+  ASSERT_TRUE(Eventually([&] { return writer_->waiting() == 1; }));
+  std::thread x_caller([&] {
+    x_thread = std::this_thread::get_id();
+    x = (*other)->InWriteTransaction("x outer", [&](Connection& oc) -> Status {
+      DRIPR_TRY(oc.Exec("INSERT INTO t VALUES (1)"));
+      x_inner = writer_->InWriteTransaction("x", [&](Connection& c) -> Status {
+        x_part_thread = std::this_thread::get_id();
+        return c.Exec("INSERT INTO rows VALUES ('x', 1)");
+      });
+      seen_inside_other = Committed();
+      return x_inner;
+    });
+  });
+  first_caller.join();
+  b_caller.join();
+  x_caller.join();
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(b);
+  EXPECT_TRUE(x_inner);
+  EXPECT_TRUE(x);
+  EXPECT_EQ(x_part_thread, x_thread);
+  EXPECT_NE(x_part_thread, first_thread);
+  EXPECT_EQ(seen_inside_other, (std::vector<std::string>{"b", "first", "x"}));
+  EXPECT_EQ(writer_->commits(), before + 2);  // {first, b} and {x}
+  auto reader = Connection::Open(other_path, {});
+  ASSERT_TRUE(reader);
+  auto count = (*reader)->Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count);
+  ASSERT_TRUE(count->Step());
+  EXPECT_EQ(count->Int(0), 1);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <map>
 #include <utility>
 
@@ -75,27 +74,52 @@ Status RunCached(Connection& c, const std::string& sql) {
 }
 }  // namespace
 
-// One SQLite transaction shared by the parts of several callers (group commit).
-struct Writer::Batch {
-  int parts = 0;                // callers' parts run in it so far
-  int kept = 0;                 // of which succeeded (their writes are in the transaction)
-  std::optional<Error> failed;  // set when the transaction was lost: nothing can be kept
-  Status result;                // COMMIT's outcome (unwrapped), for the waiting members
-  // 1 once the transaction ended and `result` is final. Members wait on it with a futex of
-  // their own: waking them does not make them queue for mu_ again, and unlike
-  // std::atomic::wait (libstdc++ 12) nothing spins in sched_yield first.
-  std::atomic<int> done{0};
+// A caller's part of a transaction (or OthersCommitted's probe), on the caller's stack while
+// it waits in Run.
+struct Writer::Request {
+  enum State : int { kQueued = 0, kDone = 1, kTurn = 2 };
+
+  Request(std::string_view what_arg, const std::function<Status(Connection&)>& fn_arg,
+          PendingInTransaction* pending_arg, bool in_transaction_arg, bool alone_arg)
+      : what(what_arg),
+        fn(fn_arg),
+        pending(pending_arg),
+        in_transaction(in_transaction_arg),
+        alone(alone_arg) {}
+
+  const std::string_view what;
+  const std::function<Status(Connection&)>& fn;
+  PendingInTransaction* const pending;  // the caller's, run after fn in the same savepoint
+  // false: OthersCommitted's probe, run inside the open transaction or outside any (never
+  // BEGINs, never a savepoint, its error unwrapped).
+  const bool in_transaction;
+  // Runs on its own thread, alone in its transaction (a caller inside another writer's).
+  const bool alone;
+
+  // Set by the thread that ran the part before state leaves kQueued; read by the caller after.
+  Status result = Ok();
+  std::vector<std::function<void()>> after;  // its AfterCommit callbacks, for its own thread
+
+  // The futex word. A waiter sleeps on its own word: one wake-up when its result is final (or
+  // the turn is its own), no queueing for mu_ again, and unlike std::atomic::wait (libstdc++
+  // 12) no sched_yield spinning first. The FUTEX_WAKE after the store may reach the word
+  // after its owner saw the store and returned (a wake-up of whatever waits there next,
+  // which every futex user must take as spurious: Wait loops).
+  std::atomic<int> state{kQueued};
   static_assert(sizeof(std::atomic<int>) == sizeof(int), "the futex word is the atomic's int");
 
-  void Wait() const {
-    while (done.load(std::memory_order_acquire) == 0) {
-      (void)::syscall(SYS_futex, reinterpret_cast<const int*>(&done), FUTEX_WAIT_PRIVATE, 0,
+  int Wait() const {
+    int s;
+    while ((s = state.load(std::memory_order_acquire)) == kQueued) {
+      (void)::syscall(SYS_futex, reinterpret_cast<const int*>(&state), FUTEX_WAIT_PRIVATE, kQueued,
                       nullptr, nullptr, 0);
     }
+    return s;
   }
-  void Finish() {
-    done.store(1, std::memory_order_release);
-    (void)::syscall(SYS_futex, reinterpret_cast<int*>(&done), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+  // The last use of the request by any thread but its caller's.
+  void Post(State s) {
+    state.store(s, std::memory_order_release);
+    (void)::syscall(SYS_futex, reinterpret_cast<int*>(&state), FUTEX_WAKE_PRIVATE, 1, nullptr,
                     nullptr, 0);
   }
 };
@@ -107,129 +131,127 @@ void Writer::SetMaxBatch(int parts) {
 
 int Writer::waiting() const {
   std::lock_guard lock(mu_);
-  return waiting_;
-}
-
-void Writer::TakeTurn(std::unique_lock<std::mutex>& lock) {
-  ++waiting_;
-  turn_cv_.wait(lock, [&] { return !busy_; });
-  --waiting_;
-  busy_ = true;
-}
-
-void Writer::EndTurn(std::unique_lock<std::mutex>& lock) {
-  busy_ = false;
-  const bool next = waiting_ > 0;
-  // Notified after unlocking: a thread woken while mu_ is still held would only block on it.
-  lock.unlock();
-  if (next) turn_cv_.notify_one();
-}
-
-bool Writer::KeepOpen(const Batch& batch) const {
-  return waiting_ > 0 && !batch.failed && batch.parts < max_batch_;
-}
-
-Status Writer::EndBatch(std::unique_lock<std::mutex>& lock, Batch& batch) {
-  batch_ = nullptr;
-  lock.unlock();
-  Status result = Ok();
-  if (batch.failed) {
-    result = Fail(batch.failed->Wrap("transaction lost by a batched caller"));
-  } else if (batch.kept > 0) {
-    result = tx_->Commit();
-  }
-  tx_.reset();  // rolls back what was not committed
-  lock.lock();
-  if (result && batch.kept > 0) ++commits_;
-  batch.result = result;
-  EndTurn(lock);
-  batch.Finish();
-  return result;
+  return static_cast<int>(queue_.size());
 }
 
 Status Writer::InWriteTransaction(std::string_view what,
                                   const std::function<Status(Connection&)>& fn, Carry carry) {
+  // Nested calls never carry: a pending acknowledgement is told "committed" only by the
+  // commit itself.
+  if (tls_open == this) return InSavepoint(what, fn);
   PendingInTransaction* pending = nullptr;
   if (carry == Carry::kPending && tls_pending != nullptr && tls_pending->writer_.get() == this &&
       !tls_pending->committed_) {
     pending = tls_pending;
   }
-  // Nested calls never carry: a pending acknowledgement is told "committed" only by the
-  // commit itself.
-  if (tls_open == this) return InSavepoint(what, fn);
-  // A thread inside another file's transaction never waits for a batch of ours to commit (the
-  // batch's other members might wait for that file's writer): its part commits at once.
-  const bool nested_elsewhere = tls_open != nullptr;
+  Request req(what, fn, pending, /*in_transaction=*/true, /*alone=*/tls_open != nullptr);
+  return Run(req);
+}
 
+Status Writer::Run(Request& req) {
   std::unique_lock lock(mu_);
-  TakeTurn(lock);
-  std::shared_ptr<Batch> batch = batch_;
-  const bool first = batch == nullptr;
-  lock.unlock();
-
-  // The connection is ours until EndTurn.
-  if (first) {
-    auto tx = WriteTransaction::Begin(*conn_);
-    if (!tx) {
-      lock.lock();
-      EndTurn(lock);
-      return Fail(tx.error().Wrap(what));
-    }
-    tx_.emplace(std::move(*tx));
-    batch = std::make_shared<Batch>();
-  }
-  Status st = RunPart(what, fn, pending, first);
-  std::vector<std::function<void()>> after;
-  if (st) after.swap(after_commit_);
-  after_commit_.clear();
-  if (!st && !conn_->InTransaction() && !batch->failed) {
-    // SQLite rolled the whole transaction back on this part's error (disk full, I/O error):
-    // the parts before it are lost too.
-    batch->failed = st.error();
-  }
-
-  lock.lock();
-  ++batch->parts;
-  if (st) ++batch->kept;
-  if (first && !st) {
-    // Nothing else is in the transaction: end it now (the next caller begins its own).
+  if (!busy_) {
+    busy_ = true;
     lock.unlock();
-    tx_.reset();  // rolls back
-    lock.lock();
-    EndTurn(lock);
-    return st;
-  }
-  if (!nested_elsewhere && KeepOpen(*batch)) {
-    batch_ = batch;
-    EndTurn(lock);
-    if (!st) return st;  // its own savepoint is undone; the batch goes on without it
-    batch->Wait();
-    if (!batch->result) return Fail(batch->result.error().Wrap(what));
+    Combine(req);
   } else {
-    Status result = EndBatch(lock, *batch);
-    if (!st) return st;
-    if (!result) return Fail(result.error().Wrap(what));
+    queue_.push_back(&req);
+    lock.unlock();
+    if (req.Wait() == Request::kTurn) Combine(req);
   }
-  if (pending != nullptr) pending->committed_ = true;
-  for (auto& f : after) f();
+  if (!req.result) return req.result;
+  if (req.pending != nullptr) req.pending->committed_ = true;
+  for (auto& f : req.after) f();
   return Ok();
 }
 
-Status Writer::RunPart(std::string_view what, const std::function<Status(Connection&)>& fn,
-                       PendingInTransaction* pending, bool first) {
+void Writer::Combine(Request& self) {
   struct Open {
     Writer* const outer = tls_open;  // another file's writer may have one open around us
     explicit Open(Writer* w) { tls_open = w; }
     ~Open() { tls_open = outer; }
   } open(this);
+  std::vector<Request*> members;  // parts kept in the open transaction, waiting for COMMIT
+  std::optional<Error> lost;      // SQLite rolled the transaction back on a part's error
+  int parts = 0;
+  Request* req = &self;
+  while (true) {
+    bool savepoint = tx_.has_value();
+    if (req->in_transaction && !tx_) {
+      auto tx = WriteTransaction::Begin(*conn_);
+      if (!tx) {
+        // Its caller's error alone; whoever is queued next begins anew with the turn.
+        req->result = Fail(tx.error().Wrap(req->what));
+        if (req != &self) req->Post(Request::kDone);
+        break;
+      }
+      tx_.emplace(std::move(*tx));
+    }
+    if (req->in_transaction) ++parts;
+    Status st = RunPart(*req, savepoint);
+    if (st) {
+      req->after.swap(after_commit_);
+      if (req->in_transaction) {
+        members.push_back(req);
+      } else if (req != &self) {
+        req->Post(Request::kDone);
+      }
+    } else {
+      after_commit_.clear();
+      if (tx_ && !conn_->InTransaction()) {
+        // SQLite rolled the whole transaction back on this part's error (disk full, I/O
+        // error): the parts before it are lost too.
+        if (!members.empty()) lost = st.error();
+        tx_.reset();
+      } else if (req->in_transaction && !savepoint) {
+        tx_.reset();  // the first part of the transaction: nothing else is in it to keep
+      }
+      req->result = st;  // its own savepoint is undone: final now
+      if (req != &self) req->Post(Request::kDone);
+      if (lost) break;
+    }
+    std::lock_guard lock(mu_);
+    if (self.alone || parts >= max_batch_ || queue_.empty() || queue_.front()->alone) break;
+    req = queue_.front();
+    queue_.pop_front();
+  }
+
+  Status commit = Ok();
+  if (lost) {
+    commit = Fail(lost->Wrap("transaction lost by a batched caller"));
+  } else if (tx_ && !members.empty()) {
+    commit = tx_->Commit();
+  }
+  tx_.reset();  // rolls back what was not committed
+  Request* next = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (commit && !members.empty()) ++commits_;
+    if (queue_.empty()) {
+      busy_ = false;
+    } else {
+      next = queue_.front();  // the next batch's combiner
+      queue_.pop_front();
+    }
+  }
+  if (next != nullptr) next->Post(Request::kTurn);
+  for (Request* m : members) {
+    if (!commit) m->result = Fail(commit.error().Wrap(m->what));
+    if (m != &self) m->Post(Request::kDone);
+  }
+}
+
+Status Writer::RunPart(const Request& req, bool savepoint) {
+  if (!req.in_transaction) return req.fn(*conn_);
   auto body = [&](Connection& c) -> Status {
-    DRIPR_TRY(fn(c));
-    if (pending != nullptr) return pending->fn_(c);
+    DRIPR_TRY(req.fn(c));
+    if (req.pending != nullptr) return req.pending->fn_(c);
     return Ok();
   };
-  // The first part of a batch needs no savepoint: when it fails, the whole transaction goes.
-  if (first) return body(*conn_);
-  return InSavepoint(what, body);
+  // The first part of a transaction needs no savepoint: when it fails, the whole transaction
+  // goes, and the next part begins its own.
+  if (!savepoint) return body(*conn_);
+  return InSavepoint(req.what, body);
 }
 
 Status Writer::InSavepoint(std::string_view what, const std::function<Status(Connection&)>& fn) {
@@ -263,32 +285,28 @@ void Writer::AfterCommit(std::function<void()> fn) {
     fn();
     return;
   }
-  after_commit_.push_back(std::move(fn));  // this thread has the turn
+  after_commit_.push_back(std::move(fn));  // this thread runs a part
 }
 
 Result<bool> Writer::OthersCommitted() {
-  // A turn like a caller's part: between two parts of an open batch, whose commit is then
-  // still to come (that commit's own WAL event brings the watcher back), or after a commit,
-  // which is then counted.
-  std::unique_lock lock(mu_);
-  TakeTurn(lock);
-  std::shared_ptr<Batch> batch = batch_;
-  lock.unlock();
-  auto version = [&]() -> Result<int64_t> {
-    DRIPR_ASSIGN_OR_RETURN(auto s, conn_->Prepare("PRAGMA data_version"));
+  bool changed = false;
+  const std::function<Status(Connection&)> probe = [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("PRAGMA data_version"));
     DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Fail(ErrorCode::kInternal, "PRAGMA data_version returned no row");
-    return s.Int(0);
-  }();
-  const bool changed = version && data_version_ >= 0 && *version != data_version_;
-  if (version) data_version_ = *version;
-  lock.lock();
-  if (batch != nullptr && !KeepOpen(*batch)) {
-    (void)EndBatch(lock, *batch);  // the last turn commits the batch; its members get the result
-  } else {
-    EndTurn(lock);
+    const int64_t version = s.Int(0);
+    changed = data_version_ >= 0 && version != data_version_;
+    data_version_ = version;
+    return Ok();
+  };
+  // From inside a part on this writer (the connection is this thread's): at once.
+  if (tls_open == this) {
+    DRIPR_TRY(probe(*conn_));
+    return changed;
   }
-  if (!version) return Fail(version.error());
+  Request req("others committed", probe, nullptr, /*in_transaction=*/false,
+              /*alone=*/tls_open != nullptr);
+  DRIPR_TRY(Run(req));
   return changed;
 }
 

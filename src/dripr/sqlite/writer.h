@@ -11,8 +11,8 @@
 // fork()).
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,31 +65,42 @@ class Writer {
   // committed (Ok) or undone (the error). `what` prefixes BEGIN/COMMIT errors. With
   // Carry::kPending, the calling thread's PendingInTransaction for this writer (if any, not
   // yet committed) runs after `fn` in the same transaction; its failure undoes both.
-  // Group commit: callers of several threads share one BEGIN IMMEDIATE … COMMIT. Each caller
-  // runs its part (`fn` and its pending work) on its own thread, one at a time, as a SAVEPOINT
-  // of the open transaction; a failed part undoes only its own writes and is returned at once.
-  // A part that succeeded waits for the batch's COMMIT: its result is that COMMIT's (when the
+  // Group commit by flat combining: the caller that finds the writer free takes the turn (the
+  // combiner): it BEGINs, runs its own part, then the parts of the callers that queued
+  // meanwhile, back to back, each a SAVEPOINT of the open transaction, COMMITs, hands every
+  // member its result and passes the turn to the first caller still queued (the next batch's
+  // combiner). A caller that finds the writer busy queues its part and sleeps until its result
+  // is final (or the turn is handed to it). So `fn` and the pending work may run on ANOTHER
+  // thread than the caller's, while the caller is blocked in this call: `fn` must not depend
+  // on thread-locals of its caller nor on locks its caller holds (the combiner runs it with
+  // this writer's thread-local state set: nested calls and AfterCommit behave as on the
+  // caller's thread). A failed part undoes only its own writes; its error is its result at
+  // once. A part that succeeded returns after the batch's COMMIT, with its outcome (when the
   // COMMIT fails, every member of the batch gets its error and none of their writes is kept).
-  // The caller that finds nobody waiting for the writer commits at once (a lone caller: BEGIN,
-  // `fn`, COMMIT as without batching); otherwise it leaves the transaction open for the next
-  // waiter. A batch holds at most max_batch parts (SetMaxBatch, default kDefaultMaxBatch), so
-  // other processes get the file lock between batches. BEGIN waits for other processes' locks
-  // up to the busy timeout and fails (kUnavailable) for its caller only.
-  // Nested: called again from inside `fn` on the same thread (a component writing the same
-  // file through this writer, e.g. the outbox relay's publish to the embedded bus inside its
-  // pass, Store::InOneTransaction), the inner call joins the open transaction as a SAVEPOINT:
-  // its failure rolls back only its own writes and is its own result; its success is final
-  // only when the outermost transaction commits (nested calls carry no PendingInTransaction).
-  // A caller inside another writer's transaction commits its part at once (never waits for a
-  // batch while holding another file's writer).
+  // A lone caller is BEGIN, `fn`, COMMIT as without batching (no savepoint). A batch runs at
+  // most max_batch parts (SetMaxBatch, default kDefaultMaxBatch), so other processes get the
+  // file lock between batches. BEGIN waits for other processes' locks up to the busy timeout
+  // and fails (kUnavailable) for the caller whose part would have been first only; the turn
+  // then goes to the next queued caller, which begins anew.
+  // Nested: called again from inside `fn` (on the thread running it: a component writing the
+  // same file through this writer, e.g. the outbox relay's publish to the embedded bus inside
+  // its pass, Store::InOneTransaction), the inner call joins the open transaction as a
+  // SAVEPOINT: its failure rolls back only its own writes and is its own result; its success
+  // is final only when the outermost transaction commits (nested calls carry no
+  // PendingInTransaction).
+  // A caller inside another writer's transaction runs its part on its own thread, alone in
+  // its transaction, and commits at once (it never waits for a batch while holding another
+  // file's writer). As before combining, only the innermost writer counts as open on a
+  // thread: from such a part, a call back into the outer writer is not nested and would wait
+  // for its own thread's turn (no caller does this).
   Status InWriteTransaction(std::string_view what, const std::function<Status(Connection&)>& fn,
                             Carry carry = Carry::kNo);
 
-  // Runs `fn` once the calling thread's transaction on this writer has committed (dropped if
-  // its part, or the savepoint it was queued in, rolls back), on the calling thread, in the
-  // order queued, after the batch's COMMIT and before InWriteTransaction returns; at once
-  // when the thread has none open. For in-process wake-ups, which must not run before the
-  // waiters can see the rows.
+  // Called from inside a part: runs `fn` once that part has committed (dropped if the part,
+  // or the savepoint it was queued in, rolls back), on the thread of the part's caller (not
+  // the combiner's), in the order queued, after the batch's COMMIT and before its
+  // InWriteTransaction returns. Called outside a transaction on this writer: runs at once. For
+  // in-process wake-ups, which must not run before the waiters can see the rows.
   void AfterCommit(std::function<void()> fn);
 
   // COMMITs through this writer so far (a batch of several callers counts once; for tests and
@@ -101,12 +112,14 @@ class Writer {
   // Whether another connection (another process, or another connection of this one) committed
   // to the file since the previous call: PRAGMA data_version on the writer's own connection,
   // which moves for every commit except this writer's own (sqlite/change_watcher.h). The first
-  // call sets the baseline and returns false. Takes a turn at the writer like a caller's
-  // part: after a COMMIT in progress (which is then counted in commits()), or between two
-  // parts of an open batch (which it commits when nobody else waits).
+  // call sets the baseline and returns false. Queued at the writer like a caller's part: run
+  // after a COMMIT in progress (which is then counted in commits()), or between two parts of
+  // a batch (inside its transaction, which it does not end), outside a transaction when the
+  // writer is free.
   Result<bool> OthersCommitted();
 
-  // Callers waiting for their turn at the writer now (tests; a hint only).
+  // Callers queued at the writer now, whose parts no combiner has taken yet (tests; a hint
+  // only).
   int waiting() const;
 
   // Bounds the parts of one batch (at least 1: no batching); for tests and tuning.
@@ -117,36 +130,34 @@ class Writer {
       : path_(std::move(path)), conn_(std::move(conn)) {}
 
  private:
-  struct Batch;
+  struct Request;
 
-  // Waits for the connection (mu_ held by `lock`); the thread has it until EndTurn.
-  void TakeTurn(std::unique_lock<std::mutex>& lock);
-  // Gives the turn up (mu_ held by `lock`, released on return) and wakes whoever can go on.
-  void EndTurn(std::unique_lock<std::mutex>& lock);
-  // Whether the turn ending now leaves `batch` open for the next waiter (mu_ held).
-  bool KeepOpen(const Batch& batch) const;
-  // Commits the batch (rolls it back when no part is kept, or it was lost), ends the turn and
-  // releases the members; the COMMIT's outcome, unwrapped.
-  Status EndBatch(std::unique_lock<std::mutex>& lock, Batch& batch);
-  // A caller's part of the open transaction (the connection is this thread's).
-  Status RunPart(std::string_view what, const std::function<Status(Connection&)>& fn,
-                 PendingInTransaction* pending, bool first);
-  // The nested form of InWriteTransaction (this thread has the connection).
+  // Runs `req` and returns its final result: as the combiner when the writer is free or the
+  // turn is handed to it, else queued for the combiner. Then marks its pending work committed
+  // and runs its AfterCommit callbacks (its own thread).
+  Status Run(Request& req);
+  // The turn's holder: runs `self` and (unless it runs alone) the queued parts up to
+  // max_batch, commits, releases the members and hands the turn on. `self`'s result is final
+  // on return.
+  void Combine(Request& self);
+  // One queued part on the turn's connection: in a savepoint when it joins an open
+  // transaction.
+  Status RunPart(const Request& req, bool savepoint);
+  // The nested form of InWriteTransaction (this thread runs a part).
   Status InSavepoint(std::string_view what, const std::function<Status(Connection&)>& fn);
 
   const std::string path_;
-  // mu_ guards the turn-taking state; it is never held while SQLite runs. The thread that has
-  // the turn (busy_) alone uses the connection and the fields marked "the turn's".
+  // mu_ guards the queue and the turn; it is never held while SQLite runs. The thread that has
+  // the turn (busy_, the combiner) alone uses the connection and the fields marked "the
+  // turn's".
   mutable std::mutex mu_;
-  std::condition_variable turn_cv_;     // callers waiting for the turn
-  bool busy_ = false;                   // guarded by mu_; a thread has the turn
-  int waiting_ = 0;                     // guarded by mu_; callers waiting for the turn
-  int max_batch_ = kDefaultMaxBatch;    // guarded by mu_
-  std::shared_ptr<Batch> batch_;        // guarded by mu_; the transaction left open, if any
-  std::unique_ptr<Connection> conn_;    // the turn's
-  std::optional<WriteTransaction> tx_;  // the turn's; the batch's open transaction
-  int64_t data_version_ = -1;           // the turn's; OthersCommitted's baseline
-  int savepoints_ = 0;                  // the turn's; depth of nested calls
+  bool busy_ = false;                                // guarded by mu_; a thread has the turn
+  std::deque<Request*> queue_;                       // guarded by mu_; parts waiting for a combiner
+  int max_batch_ = kDefaultMaxBatch;                 // guarded by mu_
+  std::unique_ptr<Connection> conn_;                 // the turn's
+  std::optional<WriteTransaction> tx_;               // the turn's; the batch's open transaction
+  int64_t data_version_ = -1;                        // the turn's; OthersCommitted's baseline
+  int savepoints_ = 0;                               // the turn's; depth of nested calls
   std::vector<std::function<void()>> after_commit_;  // the turn's; the running part's
   std::atomic<uint64_t> commits_{0};                 // written under mu_
 };
