@@ -251,7 +251,8 @@ class EmbeddedQueue final : public Queue {
   Result<std::vector<ReceivedMessage>> TryReceive(int max_messages,
                                                   std::optional<std::chrono::seconds> visibility);
   // When the queue's next message becomes visible (ms on the broker's clock); nullopt: empty.
-  Result<std::optional<int64_t>> NextVisibleAt();
+  // `check_declared`: an empty queue that is not declared is kNotFound.
+  Result<std::optional<int64_t>> NextVisibleAt(bool check_declared = false);
 
   std::shared_ptr<EmbeddedBroker> broker_;
   const std::string name_;
