@@ -199,6 +199,44 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
   }
 }
 
+// A bus in a file of its own (PostgreSQL/MySQL + embedded bus): a pass publishes its rows in
+// chunks of mark_every, one bus transaction each, not one per row.
+TEST(OutboxRelayOnASeparateBusFileTest, EachChunkOfAPassIsOneBusCommit) {
+  testing::LocalStore local;
+  ASSERT_NO_FATAL_FAILURE(local.Open());
+  AppConfig config;
+  config.embedded_bus_path = local.dir.File("bus.db");
+  auto bus = OpenConfiguredBus(config);
+  ASSERT_TRUE(bus) << bus.error().ToString();
+  ASSERT_NE(local.store->TransactionKey(), (*bus)->CampaignEvents().TransactionKey());
+  for (int i = 0; i < 25; ++i) {
+    const std::string id = "c" + std::to_string(100 + i);
+    ASSERT_TRUE(local.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
+    ASSERT_TRUE(local.store->StartCampaign(Cid(id)));
+  }
+  auto writer = sqlite::Writer::For(local.dir.File("bus.db"), 5s);
+  ASSERT_TRUE(writer);
+  const uint64_t before = (*writer)->commits();
+  OutboxRelayOptions o;
+  o.batch_size = 50;
+  o.mark_every = 10;
+  OutboxRelay relay(*local.store, (*bus)->CampaignEvents(), o);
+  auto n = relay.RunOnce();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 25);
+  EXPECT_EQ((*writer)->commits(), before + 3);  // 10 + 10 + 5
+  EXPECT_EQ(*local.store->PendingOutboxCount(), 0);
+  for (DataPart part : kAllDataParts) {
+    auto got = (*bus)->WorkQueue(part).Receive(10, 0ms);
+    ASSERT_TRUE(got) << got.error().ToString();
+    ASSERT_EQ(got->size(), 10u) << ToString(part);
+    // In the outbox's order: the first campaign's event first.
+    auto first = DecodeStatusChange((*got)[0].body);
+    ASSERT_TRUE(first) << first.error().ToString();
+    EXPECT_EQ(first->campaign_id, "c100") << ToString(part);
+  }
+}
+
 // After a failed pass the thread waits error_backoff on its ticker, the same every time.
 TEST_F(OutboxRelayTest, TheThreadWaitsErrorBackoffOnItsTickerAfterEachFailedPass) {
   Start("a");
