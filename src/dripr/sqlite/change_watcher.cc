@@ -178,12 +178,12 @@ void ChangeWatcher::Run() {
       // Most likely another connection's commit not yet published in the WAL index.
       recheck = now + kConfirmInterval;
       rechecks_left = kConfirmAttempts;
-    } else if (event && (!timed || rechecks_left <= 1)) {
-      // Our own commits; another connection's may have followed them in the same events.
+    } else if (event) {
+      // Our own commits; another connection's may have followed them in the same events. (An
+      // event no own commit explained was most likely one of ours not yet counted then; a
+      // foreign commit published since shows in data_version at any later check.)
       recheck = now + kAfterOwnCommit;
       rechecks_left = 1;
-    } else if (event) {
-      recheck = now + kConfirmInterval;  // still confirming an event no own commit explained
     } else if (--rechecks_left > 0) {
       recheck = now + kConfirmInterval;
     } else {
