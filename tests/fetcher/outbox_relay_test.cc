@@ -52,6 +52,14 @@ class RecordingTopic : public Topic {
   std::vector<OutgoingMessage> published_;
 };
 
+// Creates and starts each campaign (one STATUS_CHANGE outbox row each).
+void StartAll(Store& store, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    ASSERT_TRUE(store.CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
+    ASSERT_TRUE(store.StartCampaign(Cid(id)));
+  }
+}
+
 class OutboxRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -176,10 +184,7 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
   ASSERT_NO_FATAL_FAILURE(p.Open());
   ASSERT_NE(p.store->TransactionKey(), nullptr);
   ASSERT_EQ(p.store->TransactionKey(), p.bus->CampaignEvents().TransactionKey());
-  for (const char* id : {"a", "b", "c"}) {
-    ASSERT_TRUE(p.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    ASSERT_TRUE(p.store->StartCampaign(Cid(id)));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartAll(*p.store, {"a", "b", "c"}));
   auto writer = sqlite::Writer::For(p.dir.File("t.db"), 5s);
   ASSERT_TRUE(writer);
   const uint64_t before = (*writer)->commits();
@@ -209,11 +214,9 @@ TEST(OutboxRelayOnASeparateBusFileTest, EachChunkOfAPassIsOneBusCommit) {
   auto bus = OpenConfiguredBus(config);
   ASSERT_TRUE(bus) << bus.error().ToString();
   ASSERT_NE(local.store->TransactionKey(), (*bus)->CampaignEvents().TransactionKey());
-  for (int i = 0; i < 25; ++i) {
-    const std::string id = "c" + std::to_string(100 + i);
-    ASSERT_TRUE(local.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    ASSERT_TRUE(local.store->StartCampaign(Cid(id)));
-  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) ids.push_back("c" + std::to_string(100 + i));
+  ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, ids));
   auto writer = sqlite::Writer::For(local.dir.File("bus.db"), 5s);
   ASSERT_TRUE(writer);
   const uint64_t before = (*writer)->commits();
