@@ -18,9 +18,18 @@ namespace {
 using std::chrono::microseconds;
 using Steady = std::chrono::steady_clock;
 
-// An event no own commit explains: re-checked every 0.5 ms for up to 10 ms.
+// An event no own commit explains: re-checked every 0.5 ms for up to 10 ms, then 2, 8, 32
+// and 128 ms later (a committer preempted between its WAL write and the WAL index update on
+// a loaded machine: ~180 ms in all before the fallback poll is left to find it).
 constexpr microseconds kConfirmInterval{500};
-constexpr int kConfirmAttempts = 20;
+constexpr int kConfirmAttempts = 24;
+constexpr int kSlowConfirms = 4;  // the last attempts, spaced x4 each
+
+microseconds ConfirmInterval(int rechecks_left) {
+  if (rechecks_left > kSlowConfirms) return kConfirmInterval;
+  return kConfirmInterval * (1 << (2 * (kSlowConfirms + 1 - rechecks_left)));
+}
+
 // An event an own commit explains: checked once more this much later.
 constexpr microseconds kAfterOwnCommit{2000};
 
@@ -185,7 +194,7 @@ void ChangeWatcher::Run() {
       recheck = now + kAfterOwnCommit;
       rechecks_left = 1;
     } else if (--rechecks_left > 0) {
-      recheck = now + kConfirmInterval;
+      recheck = now + ConfirmInterval(rechecks_left);
     } else {
       recheck = kNever;
     }

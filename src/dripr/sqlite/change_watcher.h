@@ -9,7 +9,8 @@
 // bus) call none: their callers wake their own waiters directly (docs/decisions/performance.md).
 //
 // Confirming: a WAL write may come just before its commit is published in the WAL index, so
-// an event no own commit explains is re-checked every 0.5 ms for up to 10 ms; an event during
+// an event no own commit explains is re-checked every 0.5 ms for up to 10 ms (then 2, 8, 32 and
+// 128 ms later, for a committer preempted in between); an event during
 // or after an own commit is checked when that commit is done and once more 2 ms later (a
 // foreign commit may have followed it). The re-checks are poll() timeouts; while one is due,
 // new events wait for it (only the shutdown interrupts it), so a busy process's own commits
