@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bus/broker_fixture.h"
+#include "dripr/sqlite/writer.h"
 #include "support/bus_contract.h"
 
 namespace dripr::testing {
@@ -225,6 +226,68 @@ TEST_F(EmbeddedBrokerTest, EnvelopeOmitsAttributesWhenThereAreNone) {
   ASSERT_EQ(ts.size(), 24u) << ts;
   EXPECT_EQ(ts[10], 'T');
   EXPECT_EQ(ts.back(), 'Z');
+}
+
+TEST_F(EmbeddedBrokerTest, PublishBatchIsOneTransactionInOrderUpToTheFirstInvalidMessage) {
+  ASSERT_TRUE(broker_->DeclareTopic("t"));
+  ASSERT_TRUE(broker_->DeclareQueue({.name = "q"}));
+  ASSERT_TRUE(broker_->Subscribe({.topic = "t", .queue = "q", .raw_delivery = true}));
+  auto topic = broker_->OpenTopic("t");
+  ASSERT_TRUE(topic);
+  auto q = broker_->OpenQueue("q");
+  ASSERT_TRUE(q);
+  auto writer = sqlite::Writer::For(dir_.File("bus.db"), seconds(5));
+  ASSERT_TRUE(writer);
+  const uint64_t before = (*writer)->commits();
+  auto all = (*topic)->PublishBatch({{"a", {{"k", "1"}}}, {"b", {}}, {"c", {}}});
+  ASSERT_EQ(all.size(), 3u);
+  for (const auto& r : all) ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_NE(*all[0], *all[1]);
+  EXPECT_EQ((*writer)->commits(), before + 1);
+  auto got = (*q)->Receive(10, milliseconds(0));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].body, "a");
+  EXPECT_EQ((*got)[0].attributes, (MessageAttributes{{"k", "1"}}));
+  EXPECT_EQ((*got)[1].body, "b");
+  EXPECT_EQ((*got)[2].body, "c");
+
+  // An empty body is invalid: what comes before it is published, what comes after is not.
+  auto some = (*topic)->PublishBatch({{"d", {}}, {"", {}}, {"e", {}}});
+  ASSERT_EQ(some.size(), 3u);
+  EXPECT_TRUE(some[0]);
+  ASSERT_FALSE(some[1]);
+  EXPECT_EQ(some[1].error().code, ErrorCode::kInvalidArgument);
+  ASSERT_FALSE(some[2]);
+  EXPECT_EQ(some[2].error().code, ErrorCode::kAborted);
+  got = (*q)->Receive(10, milliseconds(0));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].body, "d");
+}
+
+// Topic::PublishBatch's default (SQS, test doubles): Publish per message, stopping at the
+// first failure.
+TEST(TopicTest, DefaultPublishBatchStopsAtTheFirstFailure) {
+  class FailsSecond final : public Topic {
+   public:
+    Result<std::string> Publish(const OutgoingMessage& m) override {
+      bodies.push_back(m.body);
+      if (bodies.size() == 2) return Fail(ErrorCode::kUnavailable, "down");
+      return "id-" + m.body;
+    }
+    std::string Name() const override { return "fails-second"; }
+    std::vector<std::string> bodies;
+  } topic;
+  auto r = topic.PublishBatch({{"a", {}}, {"b", {}}, {"c", {}}});
+  ASSERT_EQ(r.size(), 3u);
+  ASSERT_TRUE(r[0]);
+  EXPECT_EQ(*r[0], "id-a");
+  ASSERT_FALSE(r[1]);
+  EXPECT_EQ(r[1].error().code, ErrorCode::kUnavailable);
+  ASSERT_FALSE(r[2]);
+  EXPECT_EQ(r[2].error().code, ErrorCode::kAborted);
+  EXPECT_EQ(topic.bodies, (std::vector<std::string>{"a", "b"}));  // c never tried
 }
 
 TEST_F(EmbeddedBrokerTest, PublishWithoutSubscriptionsDropsTheMessage) {

@@ -52,6 +52,14 @@ class RecordingTopic : public Topic {
   std::vector<OutgoingMessage> published_;
 };
 
+// Creates and starts each campaign (one STATUS_CHANGE outbox row each).
+void StartAll(Store& store, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    ASSERT_TRUE(store.CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
+    ASSERT_TRUE(store.StartCampaign(Cid(id)));
+  }
+}
+
 class OutboxRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -176,10 +184,7 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
   ASSERT_NO_FATAL_FAILURE(p.Open());
   ASSERT_NE(p.store->TransactionKey(), nullptr);
   ASSERT_EQ(p.store->TransactionKey(), p.bus->CampaignEvents().TransactionKey());
-  for (const char* id : {"a", "b", "c"}) {
-    ASSERT_TRUE(p.store->CreateCampaign(NewCampaign{id, "u", "02139", std::nullopt}));
-    ASSERT_TRUE(p.store->StartCampaign(Cid(id)));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartAll(*p.store, {"a", "b", "c"}));
   auto writer = sqlite::Writer::For(p.dir.File("t.db"), 5s);
   ASSERT_TRUE(writer);
   const uint64_t before = (*writer)->commits();
@@ -196,6 +201,42 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
     auto stats = p.bus->WorkQueue(part).Stats();
     ASSERT_TRUE(stats);
     EXPECT_EQ(stats->visible, 3) << ToString(part);
+  }
+}
+
+// A bus in a file of its own (PostgreSQL/MySQL + embedded bus): a pass publishes its rows in
+// chunks of mark_every, one bus transaction each, not one per row.
+TEST(OutboxRelayOnASeparateBusFileTest, EachChunkOfAPassIsOneBusCommit) {
+  testing::LocalStore local;
+  ASSERT_NO_FATAL_FAILURE(local.Open());
+  AppConfig config;
+  config.embedded_bus_path = local.dir.File("bus.db");
+  auto bus = OpenConfiguredBus(config);
+  ASSERT_TRUE(bus) << bus.error().ToString();
+  ASSERT_NE(local.store->TransactionKey(), (*bus)->CampaignEvents().TransactionKey());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) ids.push_back("c" + std::to_string(100 + i));
+  ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, ids));
+  auto writer = sqlite::Writer::For(local.dir.File("bus.db"), 5s);
+  ASSERT_TRUE(writer);
+  const uint64_t before = (*writer)->commits();
+  OutboxRelayOptions o;
+  o.batch_size = 50;
+  o.mark_every = 10;
+  OutboxRelay relay(*local.store, (*bus)->CampaignEvents(), o);
+  auto n = relay.RunOnce();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 25);
+  EXPECT_EQ((*writer)->commits(), before + 3);  // 10 + 10 + 5
+  EXPECT_EQ(*local.store->PendingOutboxCount(), 0);
+  for (DataPart part : kAllDataParts) {
+    auto got = (*bus)->WorkQueue(part).Receive(10, 0ms);
+    ASSERT_TRUE(got) << got.error().ToString();
+    ASSERT_EQ(got->size(), 10u) << ToString(part);
+    // In the outbox's order: the first campaign's event first.
+    auto first = DecodeStatusChange((*got)[0].body);
+    ASSERT_TRUE(first) << first.error().ToString();
+    EXPECT_EQ(first->campaign_id, "c100") << ToString(part);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "dripr/sqlite/writer.h"
 #include "support/poll.h"
@@ -85,6 +86,28 @@ TEST_F(ChangeWatcherTest, AnotherConnectionsCommitRightAfterAnOwnOneIsReported) 
     ASSERT_TRUE(testing::Eventually([&] { return calls_.load() >= round; }, milliseconds(2000)))
         << "round " << round;
   }
+}
+
+// A busy process: its own WAL writes wait for the due re-check instead of waking the thread
+// each (a wake-up is a context switch and a turn at the writer). 100 own commits spread over
+// >= 20 ms (one every 0.2 ms, paced by the clock, as a loaded fetcher's come) wake it about
+// once per 2 ms re-check; the bound allows one per ms. Before (a wake-up per WAL event it
+// got to), 25-42 here.
+TEST_F(ChangeWatcherTest, OwnCommitsWakeItAboutOncePerReCheckNotPerCommit) {
+  using Steady = std::chrono::steady_clock;
+  const uint64_t before = watcher_->wakeups();
+  const auto start = Steady::now();
+  constexpr int kCommits = 100;
+  for (int i = 0; i < kCommits; ++i) {
+    ASSERT_TRUE(OwnInsert());
+    const auto next = start + std::chrono::microseconds(200) * (i + 1);
+    while (Steady::now() < next) std::this_thread::yield();  // pacing, not waiting for anything
+  }
+  const uint64_t woke = watcher_->wakeups() - before;
+  const auto elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - start).count();
+  EXPECT_LE(woke, static_cast<uint64_t>(5 + elapsed_ms))
+      << kCommits << " commits in " << elapsed_ms << " ms";
+  EXPECT_EQ(calls_.load(), 0);  // and none of them called a listener
 }
 
 TEST_F(ChangeWatcherTest, OneWatcherPerWriter) {

@@ -175,6 +175,32 @@ TEST_P(BusContractTest, PublishFansOutThroughTheFilter) {
   }
 }
 
+TEST_P(BusContractTest, PublishBatchDeliversEveryMessageThroughTheFilter) {
+  std::vector<OutgoingMessage> ms;
+  std::set<std::string> wanted;
+  for (const char* id : {"c-b1", "c-b2", "c-b3"}) {
+    ms.push_back(
+        {StatusChangeBody(id, "WAITING_FOR_DATA"), StatusChangeAttributes("WAITING_FOR_DATA")});
+    wanted.insert(id);
+  }
+  ms.push_back({StatusChangeBody("c-skip", "READY_TO_CREATE_EMAIL"),
+                StatusChangeAttributes("READY_TO_CREATE_EMAIL")});
+  auto results = s_.topic->PublishBatch(ms);
+  ASSERT_EQ(results.size(), ms.size());
+  for (const auto& r : results) ASSERT_TRUE(r) << r.error().ToString();
+  auto got = ReceiveN(*s_.work, 3);
+  std::set<std::string> campaigns;
+  for (const auto& m : got) {
+    auto event = DecodeStatusChange(m.body);
+    ASSERT_TRUE(event) << event.error().ToString() << "\n" << m.body;
+    campaigns.insert(event->campaign_id.str());
+  }
+  EXPECT_EQ(campaigns, wanted);
+  auto more = s_.work->Receive(10, seconds(1));
+  ASSERT_TRUE(more) << more.error().ToString();
+  EXPECT_TRUE(more->empty()) << "unexpected: " << more->front().body;
+}
+
 TEST_P(BusContractTest, BatchReceiveReturnsAtMostMax) {
   std::set<std::string> sent;
   for (int i = 0; i < 5; ++i) {

@@ -2,6 +2,19 @@
 
 namespace dripr {
 
+std::vector<Result<std::string>> Topic::PublishBatch(const std::vector<OutgoingMessage>& ms) {
+  std::vector<Result<std::string>> out;
+  out.reserve(ms.size());
+  for (const auto& m : ms) {
+    if (!out.empty() && !out.back()) {
+      out.push_back(Fail(ErrorCode::kAborted, "not published: an earlier message failed"));
+    } else {
+      out.push_back(Publish(m));
+    }
+  }
+  return out;
+}
+
 Status Queue::Delete(const std::string& receipt) {
   DRIPR_ASSIGN_OR_RETURN(auto results, DeleteBatch({receipt}));
   if (results.empty()) return Fail(ErrorCode::kInternal, "delete returned no result");

@@ -50,6 +50,12 @@ class Topic {
   virtual ~Topic() = default;
   // Publishes to every subscription whose filter matches. Returns the message id.
   virtual Result<std::string> Publish(const OutgoingMessage& m) = 0;
+  // Publishes `ms` in order, as Publish would each: one result per message. The first failure
+  // ends the batch: the messages after it are kAborted, not published; the ones before it
+  // are published. The default calls Publish per message; a backend may write them together
+  // (the embedded bus: one transaction, so a failed commit fails every message and publishes
+  // none).
+  virtual std::vector<Result<std::string>> PublishBatch(const std::vector<OutgoingMessage>& ms);
   virtual std::string Name() const = 0;
   // Non-null: the connection publishes commit through; equal to Store::TransactionKey() when
   // the topic writes the store's own database through the same connection (the embedded bus

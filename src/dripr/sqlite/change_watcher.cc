@@ -18,9 +18,18 @@ namespace {
 using std::chrono::microseconds;
 using Steady = std::chrono::steady_clock;
 
-// An event no own commit explains: re-checked every 0.5 ms for up to 10 ms.
+// An event no own commit explains: re-checked every 0.5 ms for up to 10 ms, then 2, 8, 32
+// and 128 ms later (a committer preempted between its WAL write and the WAL index update on
+// a loaded machine: ~180 ms in all before the fallback poll is left to find it).
 constexpr microseconds kConfirmInterval{500};
-constexpr int kConfirmAttempts = 20;
+constexpr int kConfirmAttempts = 24;
+constexpr int kSlowConfirms = 4;  // the last attempts, spaced x4 each
+
+microseconds ConfirmInterval(int rechecks_left) {
+  if (rechecks_left > kSlowConfirms) return kConfirmInterval;
+  return kConfirmInterval * (1 << (2 * (kSlowConfirms + 1 - rechecks_left)));
+}
+
 // An event an own commit explains: checked once more this much later.
 constexpr microseconds kAfterOwnCommit{2000};
 
@@ -123,7 +132,7 @@ bool ChangeWatcher::WalWritten() {
 }
 
 void ChangeWatcher::Run() {
-  pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
   constexpr auto kNever = Steady::time_point::max();
   Steady::time_point recheck = kNever;  // when to look again without an event
   int rechecks_left = 0;
@@ -140,16 +149,21 @@ void ChangeWatcher::Run() {
       timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     }
     fds[0].revents = fds[1].revents = 0;
-    if (::ppoll(fds, 2, timed ? &timeout : nullptr, nullptr) < 0) {
+    // While a re-check is due, the WAL's events wait for it (they stay queued): under load,
+    // when this process commits every fraction of a millisecond, the thread wakes once per
+    // re-check instead of once per WAL write, each with a turn at the writer.
+    if (::ppoll(fds, timed ? 1 : 2, timed ? &timeout : nullptr, nullptr) < 0) {
       if (errno == EINTR) continue;
       DRIPR_LOG_WARN("change watcher on {}: poll failed: {}", writer_->path(),
                      std::strerror(errno));
       return;
     }
-    if (fds[1].revents != 0) return;
-    const bool event = fds[0].revents != 0 && WalWritten();
+    if (fds[0].revents != 0) return;
     const auto now = Steady::now();
-    if (!event && now < recheck) continue;
+    if (timed && now < recheck) continue;  // woken early: nothing to do yet
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    const bool event = WalWritten();
+    if (!event && !timed) continue;  // another file in the directory
     // Takes a turn at the writer: an own COMMIT in progress is counted by then (a batch still
     // open has written nothing to the WAL yet; its COMMIT brings an event of its own).
     auto others = writer_->OthersCommitted();
@@ -174,13 +188,13 @@ void ChangeWatcher::Run() {
       recheck = now + kConfirmInterval;
       rechecks_left = kConfirmAttempts;
     } else if (event) {
-      // Our own commit; another connection's may have followed it in the same events.
-      if (recheck == kNever) {
-        recheck = now + kAfterOwnCommit;
-        rechecks_left = 1;
-      }
+      // Our own commits; another connection's may have followed them in the same events. (An
+      // event no own commit explained was most likely one of ours not yet counted then; a
+      // foreign commit published since shows in data_version at any later check.)
+      recheck = now + kAfterOwnCommit;
+      rechecks_left = 1;
     } else if (--rechecks_left > 0) {
-      recheck = now + kConfirmInterval;
+      recheck = now + ConfirmInterval(rechecks_left);
     } else {
       recheck = kNever;
     }

@@ -9,10 +9,14 @@
 // bus) call none: their callers wake their own waiters directly (docs/decisions/performance.md).
 //
 // Confirming: a WAL write may come just before its commit is published in the WAL index, so
-// an event no own commit explains is re-checked every 0.5 ms for up to 10 ms; an event during
+// an event no own commit explains is re-checked every 0.5 ms for up to 10 ms (then 2, 8, 32 and
+// 128 ms later, for a committer preempted in between); an event during
 // or after an own commit is checked when that commit is done and once more 2 ms later (a
-// foreign commit may have followed it). The re-checks are poll() timeouts: new events and the
-// shutdown interrupt them. Idle, the thread sleeps in poll(): no timer, no CPU.
+// foreign commit may have followed it). The re-checks are poll() timeouts; while one is due,
+// new events wait for it (only the shutdown interrupts it), so a busy process's own commits
+// wake the thread at most once per re-check, not once per WAL write, and another process's
+// commit in that window is seen at the re-check (<= 2 ms late). Idle, the thread sleeps in
+// poll(): no timer, no CPU, and the first event is checked at once.
 //
 // Listeners run on the watcher thread and must be cheap (bump a counter, notify a condition
 // variable). Callers keep their periodic re-check as a fallback (a filesystem without inotify,
@@ -55,6 +59,8 @@ class ChangeWatcher {
 
   // Confirmed changes by other connections seen so far (for tests).
   uint64_t changes() const { return changes_.load(); }
+  // Times the thread woke to check (an event, or a re-check that was due; for tests).
+  uint64_t wakeups() const { return wakeups_.load(); }
 
   ChangeWatcher(std::shared_ptr<Writer> writer, int inotify_fd, int stop_fd);
 
@@ -69,6 +75,7 @@ class ChangeWatcher {
   const int inotify_fd_;
   const int stop_fd_;  // eventfd; written by the destructor
   std::atomic<uint64_t> changes_{0};
+  std::atomic<uint64_t> wakeups_{0};
 
   std::mutex listeners_mu_;                 // held while listeners run
   std::map<uint64_t, Listener> listeners_;  // guarded by listeners_mu_

@@ -202,6 +202,9 @@ class EmbeddedTopic final : public Topic {
   // Publishes to every subscribed queue whose filter matches, in one transaction; returns
   // the SNS message id (the envelope's MessageId). kNotFound when the topic was removed.
   Result<std::string> Publish(const OutgoingMessage& m) override;
+  // All of them in one transaction (one commit, one wake-up per queue): the topic and its
+  // subscriptions are read once.
+  std::vector<Result<std::string>> PublishBatch(const std::vector<OutgoingMessage>& ms) override;
   std::string Name() const override { return name_; }
   // The process's writer for the file (sqlite/writer.h).
   const void* TransactionKey() const override { return broker_->writer_.get(); }
@@ -214,6 +217,10 @@ class EmbeddedTopic final : public Topic {
   friend class EmbeddedBroker;
   EmbeddedTopic(std::shared_ptr<EmbeddedBroker> broker, std::string name)
       : broker_(std::move(broker)), name_(std::move(name)) {}
+  // Publishes `ms` on `conn` (inside a write transaction); `ids` gets their SNS ids and
+  // `delivered` the queues written to.
+  Status PublishOn(sqlite::Connection& conn, const std::vector<const OutgoingMessage*>& ms,
+                   std::vector<std::string>& ids, std::vector<std::string>& delivered);
   std::shared_ptr<EmbeddedBroker> broker_;
   const std::string name_;
 };
@@ -251,7 +258,8 @@ class EmbeddedQueue final : public Queue {
   Result<std::vector<ReceivedMessage>> TryReceive(int max_messages,
                                                   std::optional<std::chrono::seconds> visibility);
   // When the queue's next message becomes visible (ms on the broker's clock); nullopt: empty.
-  Result<std::optional<int64_t>> NextVisibleAt();
+  // `check_declared`: an empty queue that is not declared is kNotFound.
+  Result<std::optional<int64_t>> NextVisibleAt(bool check_declared = false);
 
   std::shared_ptr<EmbeddedBroker> broker_;
   const std::string name_;

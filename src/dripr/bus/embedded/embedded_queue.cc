@@ -160,10 +160,18 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
     // is never missed.
     uint64_t seen = broker_->Generation(name_);
     uint64_t external = broker_->ExternalGeneration();
-    DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
-    if (!got.empty() || broker_->ticker_.Now() >= deadline) return got;
-    // When the queue's next invisible message becomes visible (a retry's backoff).
-    DRIPR_ASSIGN_OR_RETURN(auto next, NextVisibleAt());
+    // A read first: the write transaction only when a message is visible. A send wakes every
+    // receive loop of its queue and a loop looks again right after each batch it got, so
+    // most looks find nothing, and each was a write transaction (a turn at the writer; on a
+    // bus in its own file a BEGIN IMMEDIATE ... COMMIT of its own). The read also gives when
+    // the queue's next invisible message becomes visible (a retry's backoff).
+    DRIPR_ASSIGN_OR_RETURN(auto next, NextVisibleAt(/*check_declared=*/true));
+    if (next && *next <= broker_->NowMillis()) {
+      DRIPR_ASSIGN_OR_RETURN(auto got, TryReceive(max_messages, visibility));
+      if (!got.empty()) return got;
+      DRIPR_ASSIGN_OR_RETURN(next, NextVisibleAt());  // another receiver took them first
+    }
+    if (broker_->ticker_.Now() >= deadline) return std::vector<ReceivedMessage>{};
     while (true) {
       const auto now = broker_->ticker_.Now();
       auto slice = broker_->options_.poll_interval;
@@ -190,7 +198,7 @@ void EmbeddedQueue::CancelReceives() {
   broker_->Interrupt(name_);
 }
 
-Result<std::optional<int64_t>> EmbeddedQueue::NextVisibleAt() {
+Result<std::optional<int64_t>> EmbeddedQueue::NextVisibleAt(bool check_declared) {
   std::optional<int64_t> next;
   DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
     DRIPR_ASSIGN_OR_RETURN(auto st,
@@ -198,6 +206,9 @@ Result<std::optional<int64_t>> EmbeddedQueue::NextVisibleAt() {
     st.BindString(name_);
     DRIPR_ASSIGN_OR_RETURN(bool row, st.Step());
     if (row) next = st.OptInt(0);
+    // An empty queue may be one never declared (or deleted): kNotFound, as a receive's
+    // transaction says when it reads the queue's settings.
+    if (check_declared && !next) DRIPR_TRY(EmbeddedBroker::ReadQueueConfig(conn, name_));
     return Ok();
   }));
   return next;

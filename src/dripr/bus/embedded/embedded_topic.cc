@@ -1,5 +1,7 @@
 // EmbeddedTopic: SNS publish with filter policies and envelope / raw delivery.
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "dripr/bus/embedded/embedded_bus.h"
 #include "dripr/bus/embedded/messages.h"
@@ -46,21 +48,22 @@ Result<std::vector<SubscriptionRow>> ReadSubscriptions(Connection& conn, const s
 
 }  // namespace embedded
 
-Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
-  DRIPR_TRY(embedded::ValidateMessage(m));
-  const std::string sns_id = NewUuid();
-  std::vector<std::string> delivered;
-  DRIPR_TRY(broker_->InWriteTransaction("publish to " + name_, [&](Connection& conn) -> Status {
-    delivered.clear();
-    DRIPR_ASSIGN_OR_RETURN(auto t, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
-    t.BindString(name_);
-    DRIPR_ASSIGN_OR_RETURN(bool found, t.Step());
-    if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name_ + "\" is not declared");
+Status EmbeddedTopic::PublishOn(Connection& conn, const std::vector<const OutgoingMessage*>& ms,
+                                std::vector<std::string>& ids,
+                                std::vector<std::string>& delivered) {
+  ids.clear();
+  delivered.clear();
+  DRIPR_ASSIGN_OR_RETURN(auto t, conn.Prepare("SELECT 1 FROM bus_topics WHERE name=?1"));
+  t.BindString(name_);
+  DRIPR_ASSIGN_OR_RETURN(bool found, t.Step());
+  if (!found) return Fail(ErrorCode::kNotFound, "topic \"" + name_ + "\" is not declared");
 
-    DRIPR_ASSIGN_OR_RETURN(auto subs, embedded::ReadSubscriptions(conn, name_));
-    const int64_t now = broker_->NowMillis();
+  DRIPR_ASSIGN_OR_RETURN(auto subs, embedded::ReadSubscriptions(conn, name_));
+  const int64_t now = broker_->NowMillis();
+  for (const OutgoingMessage* m : ms) {
+    const std::string sns_id = NewUuid();
     std::string envelope;  // built once, on first use
-    const std::string attrs_json = embedded::EncodeAttributes(m.attributes);
+    const std::string attrs_json = embedded::EncodeAttributes(m->attributes);
     for (const auto& s : subs) {
       auto scope = ParseFilterScope(s.filter_scope);
       if (!scope) {
@@ -70,19 +73,64 @@ Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
       if (!policy) {
         return Fail(policy.error().Wrap("subscription " + name_ + " -> " + s.queue));
       }
-      if (!(*policy)->Matches(m.attributes, m.body)) continue;
+      if (!(*policy)->Matches(m->attributes, m->body)) continue;
       if (s.raw_delivery) {
-        DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), m.body, attrs_json, now));
+        DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), m->body, attrs_json, now));
       } else {
-        if (envelope.empty()) envelope = Envelope(sns_id, Arn(), m, now);
+        if (envelope.empty()) envelope = Envelope(sns_id, Arn(), *m, now);
         DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), envelope, "{}", now));
       }
-      delivered.push_back(s.queue);
+      if (std::find(delivered.begin(), delivered.end(), s.queue) == delivered.end()) {
+        delivered.push_back(s.queue);
+      }
     }
-    return Ok();
+    ids.push_back(sns_id);
+  }
+  return Ok();
+}
+
+Result<std::string> EmbeddedTopic::Publish(const OutgoingMessage& m) {
+  DRIPR_TRY(embedded::ValidateMessage(m));
+  std::vector<std::string> ids, delivered;
+  DRIPR_TRY(broker_->InWriteTransaction("publish to " + name_, [&](Connection& conn) {
+    return PublishOn(conn, {&m}, ids, delivered);
   }));
   broker_->Notify(delivered);
-  return sns_id;
+  return ids.front();
+}
+
+std::vector<Result<std::string>> EmbeddedTopic::PublishBatch(
+    const std::vector<OutgoingMessage>& ms) {
+  // What goes into the transaction: the messages before the first invalid one.
+  std::vector<const OutgoingMessage*> valid;
+  std::optional<Error> invalid;
+  for (const auto& m : ms) {
+    if (auto st = embedded::ValidateMessage(m); !st) {
+      invalid = st.error();
+      break;
+    }
+    valid.push_back(&m);
+  }
+  std::vector<Result<std::string>> out;
+  out.reserve(ms.size());
+  std::vector<std::string> ids, delivered;
+  Status st = Ok();
+  if (!valid.empty()) {
+    st = broker_->InWriteTransaction("publish to " + name_, [&](Connection& conn) {
+      return PublishOn(conn, valid, ids, delivered);
+    });
+  }
+  if (!st) {
+    for (size_t i = 0; i < ms.size(); ++i) out.push_back(std::unexpected(st.error()));
+    return out;
+  }
+  broker_->Notify(delivered);
+  for (auto& id : ids) out.push_back(std::move(id));
+  if (invalid) out.push_back(std::unexpected(*invalid));
+  while (out.size() < ms.size()) {
+    out.push_back(Fail(ErrorCode::kAborted, "not published: an earlier message failed"));
+  }
+  return out;
 }
 
 Result<SubscriptionMatches> EmbeddedTopic::MatchSubscriptions(const OutgoingMessage& m) {
