@@ -4,7 +4,7 @@
 // threads per connection, no bus, no provider, no JSON, no pool).
 //
 //   pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows 25] [--connections 8]
-//              [--relay-every 20]
+//              [--relay-every 25]
 //
 // The database must hold the product's schema: the driver creates a fresh database and runs
 // `dripr migrate` on it (the real migrations), so tables, indexes and the outbox's NOTIFY
@@ -29,7 +29,7 @@
 //     CompletePart: SELECT … FOR UPDATE, the checked UPDATE, one multi-row INSERT of the part's
 //     rows whose WITH deletes the old ones (the last part also INSERT outbox, the READY event)
 //     with the COMMIT;
-//   the relay, every --relay-every campaigns of a connection (the pipeline's relay claims ~20
+//   the relay, every --relay-every campaigns of a connection (the pipeline's relay claims ~25
 //     campaigns' events at a time): its transaction (the claim `WITH heads … FOR UPDATE SKIP
 //     LOCKED … UPDATE … RETURNING` with LIMIT 50, SELECT max(outbox.id), COMMIT), then UPDATE
 //     outbox published per 10 events; after the last campaign, until nothing is left.
@@ -520,7 +520,7 @@ constexpr std::string_view kUsage =
 
 int main(int argc, char** argv) {
   std::string url, mode;
-  int campaigns = 0, rows = 25, connections = 8, relay_every = 20;
+  int campaigns = 0, rows = 25, connections = 8, relay_every = 25;
   bench::Args args;
   args.Text("--url", &url, bench::Need::kRequired);
   args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
