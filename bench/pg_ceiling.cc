@@ -1,7 +1,7 @@
 // The "ceiling" for B2 on PostgreSQL of `make bench` (docs/benchmarks.md): bare libpq sending,
 // per campaign, exactly the statements the pipeline sends to PostgreSQL (start to
-// READY_TO_CREATE_EMAIL), in the same mode and round trips, with nothing else in the way (no
-// threads per connection, no bus, no provider, no JSON, no pool).
+// READY_TO_CREATE_EMAIL), in the same mode and round trips, with nothing else in the way (one
+// thread per connection, no bus, no provider, no JSON, no pool).
 //
 //   pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows 25] [--connections 8]
 //              [--relay-every 25]
