@@ -1,31 +1,47 @@
-// The "ceiling" for B2 on PostgreSQL of `make bench` (docs/benchmarks.md): bare libpq doing what
-// the pipeline does to PostgreSQL for one campaign, start to READY_TO_CREATE_EMAIL, with
-// nothing else in the way (no threads, no bus, no provider, no JSON, no pool).
+// The "ceiling" for B2 on PostgreSQL of `make bench` (docs/benchmarks.md): bare libpq sending,
+// per campaign, exactly the statements the pipeline sends to PostgreSQL (start to
+// READY_TO_CREATE_EMAIL), in the same mode and round trips, with nothing else in the way (one
+// thread per connection, no bus, no provider, no JSON, no pool).
 //
 //   pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows 25] [--connections 8]
+//              [--relay-every 25]
 //
 // The database must hold the product's schema: the driver creates a fresh database and runs
 // `dripr migrate` on it (the real migrations), so tables, indexes and the outbox's NOTIFY
-// trigger are exactly the product's. Its campaign, part, market and outbox rows are deleted
-// first. The statements are the ones the store sends (src/dripr/store/networked_store.h,
-// src/dripr/store/postgres/), copied as the server logs them, prepared once, text parameters;
-// part rows go in with COPY (text format) as the store does. Per campaign, in the pipeline's
-// order (docs/benchmarks.md lists them with their counts):
-//   create + start (`campaign import --start`): INSERT campaigns, INSERT property_data (2 of 3),
-//     SELECT … FOR UPDATE, compare-and-set UPDATE, INSERT outbox;
-//   relay: the claim (WITH heads … FOR UPDATE SKIP LOCKED … UPDATE … RETURNING), UPDATE outbox
-//     published;
-//   per part x3: the handler's reads (market: SELECT campaign, SELECT local_market_data;
-//     listings and sales: Store::LoadForPart's one SELECT of campaign, property and zip), then
-//     CompletePart: SELECT … FOR UPDATE, UPDATE, DELETE + COPY 25 rows (listings, sales) or
-//     INSERT local_market_data; the last part also INSERT outbox (the READY event);
-//   relay: claim and mark the READY event.
-// Not included: the market-data lease (cluster single-flight of provider calls) and anything
-// the bus does (the embedded bus is a separate SQLite file; SQS is HTTP), so the figure is a
-// ceiling for both "PostgreSQL + embedded bus" and "PostgreSQL + moto".
-// --mode one: one transaction per campaign. --mode pipeline: a transaction per step as the
-// pipeline commits them (create+start, claim, mark, each part's CompletePart, claim, mark;
-// the handler's reads outside any transaction).
+// trigger are exactly the product's. Its campaign, part, market, lease and outbox rows are
+// deleted first. The SQL is the store's (src/dripr/store/networked_store.h,
+// src/dripr/store/postgres/), as the server logs it; it is sent the way the store's
+// pg::Connection sends it (src/dripr/store/postgres/pg_conn.cc): every statement a named
+// prepared statement of its connection (prepared here once, before the clock starts), text
+// parameters; a transaction's BEGIN travels with its first statement; a write whose result is
+// not read (Queue) waits for the transaction's next round trip, a compare-and-set UPDATE
+// wrapped as `WITH w AS (… RETURNING 1) SELECT 1 / count(*) FROM w`; the COMMIT carries the
+// queued writes in one libpq pipeline (a plain `COMMIT` when nothing is queued). Per campaign,
+// in the pipeline's order (docs/benchmarks.md lists them with their counts):
+//   create + start (`campaign import --start`): INSERT campaigns (with the BEGIN), SELECT … FOR
+//     UPDATE (with the queued INSERT property_data, 2 campaigns of 3), then the checked UPDATE
+//     and INSERT outbox with the COMMIT;
+//   market data: SELECT campaign, SELECT local_market_data, take the zip's lease (INSERT leases
+//     … ON CONFLICT), SELECT local_market_data again, then CompletePart: SELECT … FOR UPDATE
+//     (with the BEGIN), the lease's DELETE, the checked UPDATE, INSERT local_market_data with
+//     the COMMIT;
+//   listings, sales: Store::LoadForPart's SELECT (campaign, property, zip centroid), then
+//     CompletePart: SELECT … FOR UPDATE, the checked UPDATE, one multi-row INSERT of the part's
+//     rows whose WITH deletes the old ones (the last part also INSERT outbox, the READY event)
+//     with the COMMIT;
+//   the relay, every --relay-every campaigns of a connection (the pipeline's relay claims ~25
+//     campaigns' events at a time): its transaction (the claim `WITH heads … FOR UPDATE SKIP
+//     LOCKED … UPDATE … RETURNING` with LIMIT 50, SELECT max(outbox.id), COMMIT), then UPDATE
+//     outbox published per 10 events; after the last campaign, until nothing is left.
+// Not included: the import's batched checks (ids, zip codes: one statement per few hundred
+// campaigns), the pipeline's waiting (outbox max id polls) and anything the bus does (the
+// embedded bus is a separate SQLite file; SQS is HTTP), so the figure is a ceiling for both
+// "PostgreSQL + embedded bus" and "PostgreSQL + moto".
+// --mode one: one transaction per campaign (the steps' BEGIN and COMMIT left out: the reads
+// and the lease run inside it). --mode pipeline: a transaction per step as the pipeline
+// commits them (create+start, each part's CompletePart, the relay's claim; the handlers'
+// reads, the lease and the relay's marks outside any transaction). The import commits a batch
+// of campaigns per transaction; here create+start is one transaction per campaign.
 // --connections K: K threads, each on a connection of its own, share the campaigns (the
 // product's pool is DRIPR_DB_POOL_SIZE, 8 by default, and its handlers run concurrently: one
 // connection alone would measure round-trip latency, not what the server can do).
@@ -61,19 +77,26 @@ struct Stmt {
   int params = 0;
 };
 
-// One connection with the pipeline's statements prepared on it.
+// Text parameters; nullptr is NULL.
+using Values = std::vector<const char*>;
+
+// One connection with the pipeline's statements prepared on it, sending them as the store's
+// pg::Connection does.
 class Worker {
  public:
-  Worker(const std::string& url, bool per_step, int rows) : per_step_(per_step), rows_(rows) {
+  Worker(const std::string& url, bool per_step, int rows, int relay_every, int k)
+      : per_step_(per_step), rows_(rows), relay_every_(relay_every) {
     conn_ = PQconnectdb(url.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) Die("connect");
     Exec("SET TimeZone = 'UTC'; SET client_min_messages = warning");
+    holder_ = "ceiling-holder-" + std::to_string(k);
     Prepare();
   }
   ~Worker() { PQfinish(conn_); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  // A simple-protocol statement (PQexec), as pg::Connection::ExecScript.
   void Exec(const char* sql) {
     PGresult* r = PQexec(conn_, sql);
     Check(r, sql);
@@ -81,10 +104,29 @@ class Worker {
     ++statements;
   }
 
-  // Campaign number `c`, start to READY_TO_CREATE_EMAIL.
+  // `campaign import --start`'s transaction for campaigns `cs` ("pipeline" mode: the import
+  // commits up to 500 campaigns per transaction).
+  void Import(const std::vector<int>& cs) {
+    Begin();
+    for (int c : cs) CreateAndStart(c);
+    Commit();
+  }
+  // Campaign number `c`, start (created and started, "one" mode: here) to
+  // READY_TO_CREATE_EMAIL.
   void Campaign(int c);
+  // The relay until no event is left unpublished (after the last campaign).
+  void Drain() {
+    while (Relay() > 0) {
+    }
+  }
 
  private:
+  struct Queued {
+    const Stmt* stmt;
+    std::vector<std::string> values;
+    std::vector<bool> null;
+  };
+
   [[noreturn]] void Die(const char* what, PGresult* r = nullptr) {
     std::fprintf(stderr, "pg_ceiling: %s: %s", what,
                  r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
@@ -97,7 +139,7 @@ class Worker {
   }
 
   Stmt Prepare(const std::string& sql) {
-    Stmt s{"c" + std::to_string(++prepared_), 0};
+    Stmt s{"s" + std::to_string(++prepared_), 0};
     PGresult* r = PQprepare(conn_, s.name.c_str(), sql.c_str(), 0, nullptr);
     Check(r, sql.c_str());
     PQclear(r);
@@ -107,61 +149,93 @@ class Worker {
     PQclear(d);
     return s;
   }
+  void Prepare();
 
-  // Runs a prepared statement; `values` are text (nullptr = NULL). Returns the rows read or
-  // changed; `ids` gets the rows' first values, comma-separated.
-  int Run(const Stmt& s, std::vector<const char*> values, std::string* ids = nullptr) {
+  // Rows read or changed by `r`; `ids` gets the rows' first values.
+  static int Count(PGresult* r, std::vector<std::string>* ids) {
+    const bool tuples = PQresultStatus(r) == PGRES_TUPLES_OK;
+    const int n = tuples ? PQntuples(r) : std::atoi(PQcmdTuples(r));
+    for (int i = 0; ids != nullptr && tuples && i < n; ++i) ids->emplace_back(PQgetvalue(r, i, 0));
+    return n;
+  }
+
+  // pg::Connection::Exec: one round trip whose result is read; with the pending BEGIN and the
+  // queued writes when there are any.
+  int Run(const Stmt& s, const Values& values, std::vector<std::string>* ids = nullptr) {
     if (static_cast<int>(values.size()) != s.params) Die(("parameters of " + s.name).c_str());
+    if (begin_pending_ || !queued_.empty()) return Pipeline(&s, values, false, ids);
     PGresult* r =
         PQexecPrepared(conn_, s.name.c_str(), s.params, values.data(), nullptr, nullptr, 0);
     Check(r, s.name.c_str());
-    const int n = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : std::atoi(PQcmdTuples(r));
-    for (int i = 0; ids != nullptr && PQresultStatus(r) == PGRES_TUPLES_OK && i < n; ++i) {
-      if (!ids->empty()) *ids += ',';
-      *ids += PQgetvalue(r, i, 0);
-    }
+    const int n = Count(r, ids);
     PQclear(r);
     ++statements;
     return n;
   }
-
-  void Copy(const std::string& sql, const std::string& data) {
-    PGresult* r = PQexec(conn_, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COPY_IN) Die(sql.c_str(), r);
-    PQclear(r);
-    if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 ||
-        PQputCopyEnd(conn_, nullptr) != 1)
-      Die("COPY data");
-    while (PGresult* res = PQgetResult(conn_)) {
-      if (PQresultStatus(res) != PGRES_COMMAND_OK) Die(sql.c_str(), res);
-      PQclear(res);
+  // pg::Connection::Queue: inside a transaction the write waits for its next round trip;
+  // outside one it runs at once.
+  void Queue(const Stmt& s, const Values& values) {
+    if (static_cast<int>(values.size()) != s.params) Die(("parameters of " + s.name).c_str());
+    if (!begin_pending_ && PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+      Run(s, values);
+      return;
     }
-    ++statements;
+    Queued q{&s, {}, {}};
+    q.values.reserve(values.size());
+    for (const char* v : values) {
+      q.values.emplace_back(v != nullptr ? v : "");
+      q.null.push_back(v == nullptr);
+    }
+    queued_.push_back(std::move(q));
   }
-
-  void Prepare();
-  // "pipeline" mode: a transaction per step.
-  void Step() {
-    if (per_step_) {
+  // One round trip in pipeline mode: the pending BEGIN, the queued writes, `last` (or none),
+  // the COMMIT when `commit`. Returns `last`'s rows.
+  int Pipeline(const Stmt* last, const Values& values, bool commit, std::vector<std::string>* ids);
+  // pg::Connection::Begin and Commit.
+  void Begin() { begin_pending_ = true; }
+  void Commit() {
+    if (!queued_.empty()) {
+      Pipeline(nullptr, {}, true, nullptr);
+    } else if (begin_pending_) {
+      begin_pending_ = false;
+    } else {
       Exec("COMMIT");
-      Exec("BEGIN");
     }
   }
-  // The relay: claim unpublished events (this campaign's, or another connection's when it
-  // claims first: SKIP LOCKED), mark them published.
-  void Relay();
-  // Lock the campaign row, compare-and-set it from `before` to `after` (statuses: campaign,
-  // market, listings, sales).
+  // A pipeline step's own transaction ("pipeline" mode only).
+  void StepBegin() {
+    if (per_step_) Begin();
+  }
+  void StepCommit() {
+    if (per_step_) Commit();
+  }
+
+  // The relay: claim unpublished events (every connection's committed ones and this
+  // connection's own), mark them published 10 at a time. Returns the events claimed.
+  int Relay();
+  // A transition's opening: lock the campaign row (with the BEGIN), queue the lease's release
+  // (market data: `lease` not null) and the compare-and-set from `before` to `after`
+  // (statuses: campaign, market, listings, sales).
   void Transition(const std::string& id, const char* cycle_before, const char* cycle_after,
-                  const char* const before[4], const char* const after[4]);
+                  const char* const before[4], const char* const after[4],
+                  const std::string* lease = nullptr);
   void Outbox(const std::string& id);
+  // Create + start: INSERT campaign, property, the transition to WAITING_FOR_DATA.
+  void CreateAndStart(int c);
+  void PartRows(const std::string& id, const std::string& zip, bool listings);
 
   PGconn* conn_ = nullptr;
   const bool per_step_;
   const int rows_;
+  const int relay_every_;
+  std::string holder_;
   int prepared_ = 0;
+  int done_ = 0;
+  bool begin_pending_ = false;
+  std::vector<Queued> queued_;
   Stmt ins_campaign_, ins_property_, sel_campaign_, lock_campaign_, upd_campaign_, ins_outbox_,
-      claim_, mark_, sel_part_inputs_, sel_market_, ins_market_, del_listings_, del_sales_;
+      claim_, max_outbox_, mark_, sel_part_inputs_, sel_market_, take_lease_, del_lease_,
+      ins_market_, replace_listings_, replace_sales_;
 };
 
 const std::string kTs = "2026-11-30T16:00:00.000Z", kLater = "2026-11-30T16:00:30.000Z",
@@ -171,14 +245,34 @@ const std::string kBody(420, 'x');
 const std::string kAttributes =
     R"([{"name":"event_type","type":"String","value":"STATUS_CHANGE"},)"
     R"({"name":"to_status","type":"String","value":"WAITING_FOR_DATA"}])";
-const std::string kCopyListings =
-    "COPY active_listings (campaign_id, rank, score, price, formatted_address, address_line1, "
-    "city, state, zip_code, latitude, longitude, property_type, bedrooms, bathrooms, "
-    "square_footage, listed_date, days_on_market, distance_miles, source_id) FROM STDIN";
-const std::string kCopySales =
-    "COPY recent_sales (campaign_id, rank, score, sale_price, formatted_address, address_line1, "
-    "city, state, zip_code, latitude, longitude, property_type, bedrooms, bathrooms, "
-    "square_footage, sale_date, distance_miles, source_id) FROM STDIN";
+const std::string kListingColumns =
+    "rank, score, price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, listed_date, days_on_market, "
+    "distance_miles, source_id";
+const std::string kSaleColumns =
+    "rank, score, sale_price, formatted_address, address_line1, city, state, zip_code, latitude, "
+    "longitude, property_type, bedrooms, bathrooms, square_footage, sale_date, distance_miles, "
+    "source_id";
+
+// The store's ReplaceSql (src/dripr/store/postgres/postgres_store_data.cc) for `rows` rows of
+// `columns` + 1 (campaign_id) values: a multi-row INSERT whose WITH deletes the old rows.
+std::string ReplaceSql(const std::string& table, const std::string& columns, int rows) {
+  int per_row = 2;  // campaign_id and the first column
+  for (char ch : columns) per_row += ch == ',' ? 1 : 0;
+  std::string sql = "WITH old AS (DELETE FROM " + table + " WHERE campaign_id = $1) INSERT INTO " +
+                    table + " (campaign_id, " + columns + ") VALUES ";
+  int n = 0;
+  for (int r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int col = 0; col < per_row; ++col) {
+      if (col > 0) sql += ", ";
+      sql += '$';
+      sql += std::to_string(++n);
+    }
+    sql += ')';
+  }
+  return sql;
+}
 
 void Worker::Prepare() {
   ins_campaign_ = Prepare(
@@ -191,13 +285,14 @@ void Worker::Prepare() {
       "current_value) VALUES ($1, $2, $3, $4, $5)");
   sel_campaign_ = Prepare(std::string("SELECT ") + kCampaignColumns);
   lock_campaign_ = Prepare(std::string("SELECT ") + kCampaignColumns + " FOR UPDATE");
+  // Queued with a "must change one row" check (pg::Connection::Queue's CheckedOneRow).
   upd_campaign_ = Prepare(
-      "UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
+      "WITH w AS (UPDATE campaigns SET campaign_status = $1, local_market_data_status = $2, "
       "active_listing_status = $3, recent_sale_status = $4, data_cycle = $5, error_text = $6, "
       "updated_at = $7, status_changed_at = $8, parts_changed_at = $9, republish_count = $10, "
       "restart_count = $11 WHERE id = $12 AND campaign_status = $13 AND data_cycle = $14 AND "
       "local_market_data_status = $15 AND active_listing_status = $16 AND recent_sale_status = "
-      "$17");
+      "$17 RETURNING 1) SELECT 1 / count(*) FROM w");
   ins_outbox_ = Prepare(
       "INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, created_at, "
       "attempts) VALUES ($1, $2, $3, $4, $5, $6, 0)");
@@ -212,6 +307,7 @@ void Worker::Prepare() {
       "SET claimed_until = $3::timestamptz, claim_token = $4  WHERE id IN (SELECT id FROM "
       "picked) RETURNING id, topic, campaign_id, event_type, body, attributes, (extract(epoch "
       "FROM created_at) * 1000)::bigint, attempts) SELECT * FROM claimed ORDER BY id");
+  max_outbox_ = Prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
   mark_ = Prepare(
       "UPDATE outbox SET published_at = $1, claimed_until = NULL, claim_token = NULL WHERE id = "
       "ANY($2::bigint[]) AND published_at IS NULL");
@@ -229,131 +325,240 @@ void Worker::Prepare() {
       "old_average_days_on_market, old_total_listings, (extract(epoch FROM created_at) * "
       "1000)::bigint FROM local_market_data WHERE zip_code = $1 AND created_at >= $2 ORDER BY "
       "created_at DESC, id DESC LIMIT 1");
+  // The market-data single flight (src/dripr/store/postgres/postgres_reconciler.cc).
+  take_lease_ = Prepare(
+      "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3::timestamptz) ON "
+      "CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
+      "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $4::timestamptz");
+  del_lease_ = Prepare("DELETE FROM leases WHERE name = $1 AND holder = $2");
   ins_market_ = Prepare(
       "INSERT INTO local_market_data (zip_code, month, average_price, average_price_per_sqft, "
       "average_days_on_market, total_listings, old_month, old_average_price, "
       "old_average_price_per_sqft, old_average_days_on_market, old_total_listings, created_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
-  del_listings_ = Prepare("DELETE FROM active_listings WHERE campaign_id = $1");
-  del_sales_ = Prepare("DELETE FROM recent_sales WHERE campaign_id = $1");
+  replace_listings_ = Prepare(ReplaceSql("active_listings", kListingColumns, rows_));
+  replace_sales_ = Prepare(ReplaceSql("recent_sales", kSaleColumns, rows_));
 }
 
-void Worker::Relay() {
-  std::string claimed;
-  Run(claim_, {kTs.c_str(), "10", kLater.c_str(), "claim-token"}, &claimed);
-  Step();
-  const std::string ids = "{" + claimed + "}";
-  Run(mark_, {kTs.c_str(), ids.c_str()});
+int Worker::Pipeline(const Stmt* last, const Values& values, bool commit,
+                     std::vector<std::string>* ids) {
+  if (PQenterPipelineMode(conn_) != 1) Die("pipeline");
+  int queries = 0, last_query = -1;
+  auto sent = [&](int ok) {
+    if (ok != 1) Die("pipeline send");
+    ++queries;
+    ++statements;
+  };
+  if (begin_pending_)
+    sent(PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  begin_pending_ = false;
+  for (const Queued& q : queued_) {
+    Values v;
+    v.reserve(q.values.size());
+    for (size_t i = 0; i < q.values.size(); ++i) {
+      v.push_back(q.null[i] ? nullptr : q.values[i].c_str());
+    }
+    sent(PQsendQueryPrepared(conn_, q.stmt->name.c_str(), static_cast<int>(v.size()), v.data(),
+                             nullptr, nullptr, 0));
+  }
+  if (last != nullptr) {
+    last_query = queries;
+    sent(PQsendQueryPrepared(conn_, last->name.c_str(), static_cast<int>(values.size()),
+                             values.data(), nullptr, nullptr, 0));
+  }
+  if (commit) sent(PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0));
+  if (PQpipelineSync(conn_) != 1) Die("pipeline sync");
+  int query = 0, n = 0;
+  for (;;) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (++query > queries) Die("pipeline results");
+      continue;
+    }
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    Check(r, "pipeline");
+    if (query == last_query) n = Count(r, ids);
+    PQclear(r);
+  }
+  queued_.clear();
+  if (PQexitPipelineMode(conn_) != 1) Die("pipeline exit");
+  return n;
+}
+
+int Worker::Relay() {
+  std::vector<std::string> claimed;
+  StepBegin();
+  const int n = Run(claim_, {kTs.c_str(), "50", kLater.c_str(), "claim-token"}, &claimed);
+  Run(max_outbox_, {});
+  StepCommit();
+  // The claimed ids, marked 10 at a time (the relay's mark_every).
+  for (size_t i = 0; i < claimed.size(); i += 10) {
+    std::string ids = "{";
+    for (size_t j = i; j < claimed.size() && j < i + 10; ++j) {
+      if (j > i) ids += ',';
+      ids += claimed[j];
+    }
+    ids += '}';
+    Run(mark_, {kTs.c_str(), ids.c_str()});
+  }
+  return n;
 }
 
 void Worker::Transition(const std::string& id, const char* cycle_before, const char* cycle_after,
-                        const char* const before[4], const char* const after[4]) {
+                        const char* const before[4], const char* const after[4],
+                        const std::string* lease) {
   Run(lock_campaign_, {id.c_str()});
-  if (Run(upd_campaign_, {after[0], after[1], after[2], after[3], cycle_after, nullptr, kTs.c_str(),
-                          kTs.c_str(), kTs.c_str(), "0", "0", id.c_str(), before[0], cycle_before,
-                          before[1], before[2], before[3]}) != 1)
-    Die("the compare-and-set UPDATE changed no row");
+  if (lease != nullptr) Queue(del_lease_, {lease->c_str(), holder_.c_str()});
+  Queue(upd_campaign_, {after[0], after[1], after[2], after[3], cycle_after, nullptr, kTs.c_str(),
+                        kTs.c_str(), kTs.c_str(), "0", "0", id.c_str(), before[0], cycle_before,
+                        before[1], before[2], before[3]});
 }
 
 void Worker::Outbox(const std::string& id) {
-  Run(ins_outbox_, {"campaign-events", id.c_str(), "STATUS_CHANGE", kBody.c_str(),
-                    kAttributes.c_str(), kTs.c_str()});
+  Queue(ins_outbox_, {"campaign-events", id.c_str(), "STATUS_CHANGE", kBody.c_str(),
+                      kAttributes.c_str(), kTs.c_str()});
 }
 
-void Worker::Campaign(int c) {
+void Worker::PartRows(const std::string& id, const std::string& zip, bool listings) {
+  // The product's columns, every field filled as a ranked record fills them.
+  std::vector<std::string> text;
+  text.reserve(static_cast<size_t>(rows_) * 19);
+  for (int r = 0; r < rows_; ++r) {
+    const std::string n = std::to_string(r + 12);
+    for (std::string v :
+         {id, std::to_string(r + 1), std::string("0.8731"),
+          std::string(listings ? "450000" : "430000"), n + " Elm St, Town, ST " + zip,
+          n + " Elm St", std::string("Town"), std::string("ST"), zip, std::string("42.1234"),
+          std::string("-71.1234"), std::string("Single Family"), std::string("3"),
+          std::string("2.5"), std::string("1800"),
+          std::string(listings ? "2026-11-01" : "2026-10-01")}) {
+      text.push_back(std::move(v));
+    }
+    if (listings) text.emplace_back("12");
+    text.emplace_back("0.8123");
+    text.push_back(id + "-" + std::to_string(r));
+  }
+  Values v;
+  v.reserve(text.size());
+  for (const std::string& t : text) v.push_back(t.c_str());
+  Queue(listings ? replace_listings_ : replace_sales_, v);
+}
+
+std::string CampaignId(int c) {
   char idbuf[32];
   std::snprintf(idbuf, sizeof idbuf, "ceil-%07d", c);
-  const std::string id = idbuf, zip = std::to_string(10000 + c % 89999);
+  return idbuf;
+}
+std::string Zip(int c) { return std::to_string(10000 + c % 89999); }
+
+void Worker::CreateAndStart(int c) {
+  const std::string id = CampaignId(c), zip = Zip(c);
   const bool has_address = c % 3 != 2;
-  Exec("BEGIN");
-  // create + start
   Run(ins_campaign_,
       {id.c_str(), nullptr, zip.c_str(), has_address ? "0" : "1", "DORMANT", "DORMANT", "DORMANT",
        "DORMANT", "0", nullptr, kTs.c_str(), kTs.c_str(), kTs.c_str(), kTs.c_str()});
   if (has_address) {
-    Run(ins_property_, {id.c_str(), "1 Main St, Town, ST", "42.36", "-71.1", "500000"});
+    Queue(ins_property_, {id.c_str(), "1 Main St, Town, ST", "42.36", "-71.1", nullptr});
   }
   const char* dormant[4] = {"DORMANT", "DORMANT", "DORMANT", "DORMANT"};
   const char* status[4] = {"WAITING_FOR_DATA", "WAITING_FOR_DATA", "WAITING_FOR_DATA",
                            "WAITING_FOR_DATA"};
   Transition(id, "0", "1", dormant, status);
   Outbox(id);
-  Step();
-  Relay();
+}
+
+void Worker::Campaign(int c) {
+  const std::string id = CampaignId(c), zip = Zip(c);
+  const std::string lease = "market:" + zip;
+  if (!per_step_) {
+    Begin();
+    CreateAndStart(c);
+  }
+  const char* status[4] = {"WAITING_FOR_DATA", "WAITING_FOR_DATA", "WAITING_FOR_DATA",
+                           "WAITING_FOR_DATA"};
   // The three parts (market, listings, sales), one after the other.
   for (int p = 0; p < 3; ++p) {
-    if (per_step_) Exec("COMMIT");  // the handler's reads run outside a transaction
+    // The handler's reads (and the market's lease) outside CompletePart's transaction.
     if (p == 0) {
       Run(sel_campaign_, {id.c_str()});
+      Run(sel_market_, {zip.c_str(), kMonthAgo.c_str()});
+      Run(take_lease_, {lease.c_str(), holder_.c_str(), kLater.c_str(), kTs.c_str()});
       Run(sel_market_, {zip.c_str(), kMonthAgo.c_str()});
     } else {
       Run(sel_part_inputs_, {id.c_str()});
     }
-    if (per_step_) Exec("BEGIN");
+    StepBegin();
     const char* before[4] = {status[0], status[1], status[2], status[3]};
     status[p + 1] = "READY";
     const bool last = p == 2;
     if (last) status[0] = "READY_TO_CREATE_EMAIL";
-    Transition(id, "1", "1", before, status);
+    Transition(id, "1", "1", before, status, p == 0 ? &lease : nullptr);
     if (p == 0) {
-      Run(ins_market_, {zip.c_str(), "2026-11", "500000", "300", "30", "120", "2025-11", "480000",
-                        "290", "33", "110", kTs.c_str()});
+      Queue(ins_market_, {zip.c_str(), "2026-11", "500000", "300", "30", "120", "2025-11", "480000",
+                          "290", "33", "110", kTs.c_str()});
     } else {
-      Run(p == 1 ? del_listings_ : del_sales_, {id.c_str()});
-      std::string data;
-      for (int r = 0; r < rows_; ++r) {
-        // The product's columns, every field filled as a ranked record fills them.
-        const std::string n = std::to_string(r + 12);
-        data += id + "\t" + std::to_string(r + 1) + "\t0.8731\t" + (p == 1 ? "450000" : "430000") +
-                "\t" + n + " Elm St, Town, ST " + zip + "\t" + n + " Elm St\tTown\tST\t" + zip +
-                "\t42.1234\t-71.1234\tSingle Family\t3\t2.5\t1800\t" +
-                (p == 1 ? "2026-11-01\t12\t0.8123\t" : "2026-10-01\t0.9123\t") + id + "-" +
-                std::to_string(r) + "\n";
-      }
-      Copy(p == 1 ? kCopyListings : kCopySales, data);
+      PartRows(id, zip, p == 1);
     }
     if (last) Outbox(id);
+    StepCommit();
   }
-  Step();
-  Relay();
-  Exec("COMMIT");
+  if (++done_ % relay_every_ == 0) Relay();
+  if (!per_step_) Commit();
 }
+
+// Campaigns per transaction of `campaign import --start` (src/cmd/import_cmd.cc kBatchRows).
+constexpr int kImportBatch = 500;
 
 constexpr std::string_view kUsage =
     "usage: pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows N] "
-    "[--connections K]\n";
+    "[--connections K] [--relay-every N]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url, mode;
-  int campaigns = 0, rows = 25, connections = 8;
+  int campaigns = 0, rows = 25, connections = 8, relay_every = 25;
   bench::Args args;
   args.Text("--url", &url, bench::Need::kRequired);
   args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
   args.Choice("--mode", &mode, {"one", "pipeline"}, bench::Need::kRequired);
-  args.Int("--rows", &rows, 1, 500);
+  args.Int("--rows", &rows, 1, 64);
   args.Int("--connections", &connections, 1, 64);
+  args.Int("--relay-every", &relay_every, 1, 1000);
   std::string why = args.Parse(argc, argv);
   if (why.empty() && url.empty()) why = "--url needs a connection URL";
   if (!why.empty()) return bench::UsageError("pg_ceiling", why, kUsage);
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (int k = 0; k < connections; ++k) {
-    workers.push_back(std::make_unique<Worker>(url, mode == "pipeline", rows));
+    workers.push_back(std::make_unique<Worker>(url, mode == "pipeline", rows, relay_every, k));
   }
   workers[0]->Exec(
       "DELETE FROM active_listings; DELETE FROM recent_sales; DELETE FROM local_market_data; "
-      "DELETE FROM property_data; DELETE FROM outbox; DELETE FROM campaigns");
+      "DELETE FROM property_data; DELETE FROM outbox; DELETE FROM leases; DELETE FROM campaigns");
   const long before = statements.load();
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int k = 0; k < connections; ++k) {
     threads.emplace_back([&, k] {
-      for (int c = k; c < campaigns; c += connections) workers[k]->Campaign(c);
+      // The import's batches of 500 campaigns, each connection importing its own.
+      std::vector<int> batch;
+      for (int first = k; first < campaigns; first += connections * kImportBatch) {
+        batch.clear();
+        for (int c = first; c < campaigns && c < first + connections * kImportBatch;
+             c += connections) {
+          batch.push_back(c);
+        }
+        if (mode == "pipeline") workers[k]->Import(batch);
+        for (int c : batch) workers[k]->Campaign(c);
+      }
     });
   }
   for (auto& t : threads) t.join();
+  workers[0]->Drain();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(

@@ -6,7 +6,7 @@
 # fetcher's CPU, its context switches and socket sends/receives (perf stat on the fetcher: one
 # send per round trip to the server, two for a COPY), the statements the server ran (every
 # client, the import included), the server's and the import's CPU and campaigns/s; then the
-# statements by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
+# statements called for at least 1 campaign in 100, by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
 #   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
 # --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
 # with `perf report -i …`). Needs perf (linux-perf) and the PostgreSQL server packages.
@@ -102,4 +102,4 @@ awk -v n="$n" -v secs="$(echo "$t1 - $t0" | bc)" -v cpu="$(echo "$cpu1 - $cpu0" 
 q "SELECT round(calls::numeric / $n, 2) || E'\t' || round((1000 * mean_exec_time)::numeric, 1) || ' us' || E'\t' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) || ' … ' ||
           right(regexp_replace(query, '\s+', ' ', 'g'), 40)
    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-   WHERE d.datname = current_database() AND calls >= $n / 10 ORDER BY calls DESC, query"
+   WHERE d.datname = current_database() AND calls >= $n / 100 ORDER BY calls DESC, query"
