@@ -52,6 +52,50 @@ Result<std::shared_ptr<Writer>> Writer::For(const std::string& raw_path,
   return w;
 }
 
+Writer::Writer(std::string path, std::unique_ptr<Connection> conn)
+    : path_(std::move(path)),
+      conn_(std::move(conn)),
+      checkpointer_(std::make_unique<Checkpointer>(path_)) {
+  // Replaces SQLite's auto-checkpoint on this connection (sqlite3_wal_autocheckpoint is this
+  // same hook); other connections keep theirs.
+  sqlite3_wal_hook(conn_->raw(), &Writer::OnWal, this);
+}
+
+Writer::~Writer() {
+  // A forked child holding its parent's writer: the thread is not in this process and its
+  // mutex may have been held at fork(); leave it (and its connection) untouched.
+  if (checkpointer_->started_by_other_process()) (void)checkpointer_.release();
+}
+
+int Writer::OnWal(void* self, sqlite3* db, const char* /*schema*/, int frames) {
+  auto& w = *static_cast<Writer*>(self);
+  w.wal_frames_.store(frames, std::memory_order_relaxed);
+  if (frames < w.wal_last_) {
+    // The WAL restarted (a checkpoint had backfilled all of it): count anew.
+    w.request_at_ = Checkpointer::kThresholdFrames;
+    w.in_turn_at_ = kInTurnFrames;
+  }
+  w.wal_last_ = frames;
+  if (w.paused_) {
+    // The commit after an in-turn checkpoint: its BEGIN restarted the WAL (unless a reader
+    // still used it).
+    w.paused_ = false;
+    w.checkpointer_->Resume();
+  }
+  if (frames >= w.in_turn_at_) {
+    // The checkpointer never found the WAL quiet: finish here (only the frames since its last
+    // pass are left to copy) so that the next write restarts the WAL.
+    w.checkpointer_->RunHere(db);
+    w.paused_ = true;
+    w.in_turn_at_ = frames + Checkpointer::kThresholdFrames;
+    w.request_at_ = frames + Checkpointer::kThresholdFrames;
+  } else if (frames >= w.request_at_) {
+    w.request_at_ = frames + Checkpointer::kThresholdFrames;
+    w.checkpointer_->Request();
+  }
+  return SQLITE_OK;
+}
+
 namespace {
 thread_local PendingInTransaction* tls_pending = nullptr;
 }  // namespace

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dripr/core/error.h"
+#include "dripr/sqlite/checkpointer.h"
 #include "dripr/sqlite/db.h"
 
 namespace dripr::sqlite {
@@ -126,8 +127,22 @@ class Writer {
   static constexpr int kDefaultMaxBatch = 32;
   void SetMaxBatch(int parts);
 
-  explicit Writer(std::string path, std::unique_ptr<Connection> conn)
-      : path_(std::move(path)), conn_(std::move(conn)) {}
+  // The WAL checkpoint (docs/decisions/store.md, "The checkpoint off the writer's turn"): the
+  // writer connection does not auto-checkpoint; its WAL hook asks the Checkpointer (a thread
+  // with a connection of its own) for a PASSIVE checkpoint each time the WAL has grown by
+  // Checkpointer::kThresholdFrames, and checkpoints in its own turn only when the WAL reached
+  // kInTurnFrames without being restarted (a stream of commits that never leaves the
+  // checkpointer a quiet moment to finish), so the WAL stays bounded.
+  static constexpr int kInTurnFrames = 3 * Checkpointer::kThresholdFrames;
+  // The WAL's size in frames after the last commit (SQLite's count since the WAL last
+  // restarted) and the checkpoints so far; for tests and measurements.
+  int wal_frames() const { return wal_frames_.load(std::memory_order_relaxed); }
+  Checkpointer::Stats checkpoint_stats() const { return checkpointer_->stats(); }
+
+  // Installs the WAL hook on `conn`.
+  Writer(std::string path, std::unique_ptr<Connection> conn);
+  // Stops and joins the checkpointer (in a forked child: leaves the parent's alone).
+  ~Writer();
 
  private:
   struct Request;
@@ -145,6 +160,8 @@ class Writer {
   Status RunPart(const Request& req, bool savepoint);
   // The nested form of InWriteTransaction (this thread runs a part).
   Status InSavepoint(std::string_view what, const std::function<Status(Connection&)>& fn);
+  // The writer connection's WAL hook, after each COMMIT (on the turn's thread).
+  static int OnWal(void* self, sqlite3* db, const char* schema, int frames);
 
   const std::string path_;
   // mu_ guards the queue and the turn; it is never held while SQLite runs. The thread that has
@@ -160,6 +177,13 @@ class Writer {
   int savepoints_ = 0;                               // the turn's; depth of nested calls
   std::vector<std::function<void()>> after_commit_;  // the turn's; the running part's
   std::atomic<uint64_t> commits_{0};                 // written under mu_
+  std::atomic<int> wal_frames_{0};                   // written by the turn
+  int wal_last_ = 0;                                 // the turn's; frames at the last commit
+  int request_at_ = Checkpointer::kThresholdFrames;  // the turn's; frames that ask the thread
+  int in_turn_at_ = kInTurnFrames;                   // the turn's; frames that checkpoint here
+  bool paused_ = false;                              // the turn's; the checkpointer is paused
+  // Declared last: destroyed (stopped, joined) first, while the writer connection is open.
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace dripr::sqlite
