@@ -163,6 +163,51 @@ TEST(CurlHttpClient, TimeoutIsDeadlineExceeded) {
   EXPECT_EQ(r.error().message.find("secret=abc"), std::string::npos) << r.error().message;
 }
 
+// A long poll waiting for its reply is abandoned by CancelToken::Cancel at once (a wake-up,
+// not the transport's 1 s safety poll); a token cancelled before the request ends it too.
+TEST(CurlHttpClient, CancelAbandonsAWaitingRequestAtOnce) {
+  TestServer ts;
+  std::promise<void> arrived;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ts.server().Get("/poll", [&arrived, released](const httplib::Request&, httplib::Response& res) {
+    arrived.set_value();
+    released.wait_for(std::chrono::seconds(10));
+    res.set_content("late", "text/plain");
+  });
+  std::promise<void> release_hold;
+  std::shared_future<void> hold_released = release_hold.get_future().share();
+  ts.server().Get("/hold", [hold_released](const httplib::Request&, httplib::Response& res) {
+    hold_released.wait_for(std::chrono::seconds(10));
+    res.set_content("late", "text/plain");
+  });
+  ts.Start();
+  auto client = NewCurlHttpClient();
+  CancelToken token;
+  auto got = std::async(std::launch::async, [&] {
+    return client->Send({.method = "GET",
+                         .url = ts.Url() + "/poll",
+                         .timeout = std::chrono::seconds(10),
+                         .cancel = &token});
+  });
+  ASSERT_EQ(arrived.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const auto start = std::chrono::steady_clock::now();
+  token.Cancel();
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const auto took = std::chrono::steady_clock::now() - start;
+  release.set_value();
+  auto r = got.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(r.error().message.find("cancelled"), std::string::npos) << r.error().message;
+  EXPECT_LT(took, milliseconds(900)) << "woken by the safety poll, not by Cancel()";
+
+  auto again = client->Send({.method = "GET", .url = ts.Url() + "/hold", .cancel = &token});
+  release_hold.set_value();
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("cancelled"), std::string::npos) << again.error().message;
+}
+
 TEST(CurlHttpClient, ConnectionRefusedIsUnavailable) {
   std::string url;
   {

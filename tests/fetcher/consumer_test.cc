@@ -339,9 +339,10 @@ TEST_F(ConsumerTest, ReceiveErrorsBackOffOnScheduleAndDoNotStopTheConsumer) {
   EXPECT_EQ(c->Stats().receive_errors, 5);
 }
 
-// SQS: a short receive visibility, then one extension to the full lease per received batch
-// (docs/decisions/shutdown.md). A queue that never strands a receive's messages (the embedded
-// bus) is received from with the full lease at once, and nothing is extended.
+// SQS: a short receive visibility; a message handled within a fifth of it costs no extension
+// call (docs/decisions/shutdown.md). A queue that never strands a receive's messages (the
+// embedded bus) is received from with the full lease at once. On the manual clock no time
+// passes while the handler runs.
 TEST_F(ConsumerTest, ReceivesWithTheFullLeaseOnlyFromAQueueThatNeverStrandsMessages) {
   options_.visibility_timeout = 30s;
   options_.receive_loops = 1;
@@ -351,17 +352,40 @@ TEST_F(ConsumerTest, ReceivesWithTheFullLeaseOnlyFromAQueueThatNeverStrandsMessa
     faulty_->never_strands = never_strands;
     const int before = handler_.calls;
     SendN(1);
-    Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
-    c.Start();
-    ASSERT_TRUE(DrainedAndJoined(c));
+    auto c = StartManualConsumer();
+    ASSERT_TRUE(DrainedAndJoined(*c));
     EXPECT_EQ(handler_.calls, before + 1);
     auto asked = faulty_->receive_visibilities();
     ASSERT_FALSE(asked.empty());
     for (const auto& v : asked) EXPECT_EQ(v, never_strands ? 30s : 5s);
-    EXPECT_EQ(faulty_->visibility_changes(), never_strands
-                                                 ? std::vector<std::chrono::seconds>{}
-                                                 : std::vector<std::chrono::seconds>{30s});
+    EXPECT_EQ(faulty_->visibility_changes(), std::vector<std::chrono::seconds>{});
+    EXPECT_EQ(c->Stats().lease_extensions, 0);
   }
+}
+
+// A message still in flight a fifth of the short receive visibility after its receive (1 s of
+// 5 s) is extended to the full lease by the lease loop, which looks every second.
+TEST_F(ConsumerTest, ExtendsAShortReceiveLeaseToTheFullLeaseOnceTheHandlerRunsForASecond) {
+  options_.visibility_timeout = 30s;
+  options_.receive_loops = 1;
+  Gate gate;
+  auto c = ManualConsumer();
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
+  ASSERT_TRUE(WaitingFor(1s));
+  Advance(1s);  // exactly a fifth: 4 s of the 5 s left, not yet due
+  ASSERT_TRUE(WaitingFor(2s));
+  EXPECT_TRUE(faulty_->visibility_changes().empty());
+  Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == 1; }));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{30s}));
+  // Now a full lease: extended again only once less than half of it (15 s) is left.
+  ASSERT_TRUE(WaitingFor(3s));
+  Advance(1s);
+  ASSERT_TRUE(WaitingFor(4s));
+  EXPECT_EQ(c->Stats().lease_extensions, 1);
+  gate.Open();
+  ASSERT_TRUE(DrainedAndJoined(*c));
+  EXPECT_EQ(handler_.calls, 1);
 }
 
 // Worker threads start when messages arrive, never more than max_in_flight: an idle consumer

@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +18,22 @@ namespace dripr {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// Abandons a request in flight (HttpRequest::cancel). Cancel() sets it and wakes the transfer
+// waiting on it at once: a waiting long poll costs no periodic wake-ups. Thread-safe.
+class CancelToken {
+ public:
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  void Cancel();
+  // For transports: Cancel() calls `wake` while it is set. Setting it again (or to {}) waits
+  // for a Cancel() that is calling the previous one, so its target can then be freed.
+  void SetWaker(std::function<void()> wake);
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mu_;
+  std::function<void()> wake_;  // guarded by mu_
+};
+
 struct HttpRequest {
   std::string method = "GET";  // GET, POST, PUT, DELETE
   std::string url;             // absolute, with query string already encoded
@@ -23,11 +41,11 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{30000};  // whole request
-  // When set and it becomes true while no byte of the response has arrived yet, the
-  // request is abandoned within ~100 ms (kUnavailable "cancelled"): how a long poll is
-  // interrupted at shutdown. Once the response has started it is read to the end, so a
-  // reply the server already sent (e.g. received messages) is never thrown away.
-  const std::atomic<bool>* cancel = nullptr;
+  // When set and cancelled while no byte of the response has arrived yet, the request is
+  // abandoned at once (kUnavailable "cancelled"): how a long poll is interrupted at
+  // shutdown. Once the response has started it is read to the end, so a reply the server
+  // already sent (e.g. received messages) is never thrown away.
+  CancelToken* cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -5,8 +5,8 @@
 // cache: consecutive requests to the same host reuse the connection. TLS peer and host
 // verification are always on. Proxy settings come from the environment (http_proxy,
 // https_proxy, no_proxy), which libcurl reads by default because CURLOPT_PROXY is never set.
-// A request with a cancel flag (long polls) runs on a per-thread multi handle instead, polled
-// every 100 ms so that shutdown can abandon it.
+// A request with a cancel token (long polls) runs on a per-thread multi handle instead, which
+// CancelToken::Cancel wakes (curl_multi_wakeup) so that shutdown can abandon it at once.
 
 #include <curl/curl.h>
 
@@ -48,6 +48,17 @@ std::string UrlEncode(std::string_view s) {
     }
   }
   return out;
+}
+
+void CancelToken::Cancel() {
+  cancelled_.store(true, std::memory_order_release);
+  std::lock_guard lock(mu_);
+  if (wake_) wake_();
+}
+
+void CancelToken::SetWaker(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
 }
 
 namespace {
@@ -120,12 +131,17 @@ size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
 // What the header and progress callbacks share for one request.
 struct Transfer {
   HttpHeaders* headers = nullptr;
-  const std::atomic<bool>* cancel = nullptr;
+  CancelToken* cancel = nullptr;
   bool response_started = false;
 };
 
-// curl_easy_perform, except that a request with a cancel flag runs on a multi handle polled
-// every 100 ms, so it can be abandoned promptly while no response byte has arrived.
+// The longest a cancellable transfer sleeps between looks at its token when no wake-up
+// comes (CancelToken::Cancel wakes it at once; this is only a safety net).
+constexpr int kCancelPollMs = 1000;
+
+// curl_easy_perform, except that a request with a cancel token runs on a multi handle that
+// the token's Cancel() wakes, so it can be abandoned at once while no response byte has
+// arrived.
 CURLcode Perform(CURL* easy, const Transfer& transfer) {
   if (transfer.cancel == nullptr) return curl_easy_perform(easy);
   thread_local ThreadMulti thread_multi;
@@ -133,6 +149,9 @@ CURLcode Perform(CURL* easy, const Transfer& transfer) {
   if (multi == nullptr || curl_multi_add_handle(multi, easy) != CURLM_OK) {
     return CURLE_FAILED_INIT;
   }
+  // Set before the first look at the token: a Cancel() before this is seen by that look, one
+  // after it wakes the poll.
+  transfer.cancel->SetWaker([multi] { curl_multi_wakeup(multi); });
   CURLcode result = CURLE_RECV_ERROR;  // if the transfer ends without a result
   while (true) {
     int running = 0;
@@ -146,12 +165,13 @@ CURLcode Perform(CURL* easy, const Transfer& transfer) {
       }
     }
     if (done || running == 0) break;
-    if (!transfer.response_started && transfer.cancel->load()) {
+    if (!transfer.response_started && transfer.cancel->cancelled()) {
       result = CURLE_ABORTED_BY_CALLBACK;
       break;
     }
-    curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    curl_multi_poll(multi, nullptr, 0, kCancelPollMs, nullptr);
   }
+  transfer.cancel->SetWaker({});  // waits out a Cancel() calling curl_multi_wakeup
   curl_multi_remove_handle(multi, easy);
   return result;
 }

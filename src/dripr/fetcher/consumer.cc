@@ -173,6 +173,7 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
                       options_.max_in_flight - slots_used_);
       slots_used_ += want;
     }
+    const auto receive_sent = ticker_.Now();
     auto got = queue_.Receive(want, options_.wait_time, ReceiveVisibility());
     std::vector<ReceivedMessage> messages;
     if (got) messages = std::move(*got);
@@ -196,10 +197,9 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
     if (messages.empty()) continue;
     // Outcome point: received.
     counters_.received += static_cast<int64_t>(messages.size());
-    ExtendFromReceiveVisibility(messages);
     metrics_.received.Increment(static_cast<double>(messages.size()));
     metrics_.in_flight.Increment(static_cast<double>(messages.size()));
-    AddLeases(messages);
+    AddLeases(messages, receive_sent);
     bool release_now = false;
     {
       std::lock_guard lock(mu_);
@@ -422,10 +422,14 @@ void Consumer::LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, d
   f.outcome = out.verdict == Verdict::kFail ? "failure"
                                             : std::string(NameOf(kVerdictNames, out.verdict, "?"));
   if (out.verdict != Verdict::kDone) f.error = out.reason;
-  const std::string text = fmt::format(
-      "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}", name_,
-      out.campaign_id.empty() ? "-" : out.campaign_id.view(), m.message_id, m.receive_count,
-      NameOf(kVerdictNames, out.verdict, "?"), out.reason, ms);
+  // The text line is only formatted for text logs (JSON logs write the fields instead).
+  std::string text;
+  if (CurrentLogFormat() == LogFormat::kText) {
+    text = fmt::format(
+        "[{}] campaign={} message={} attempt={} outcome={} reason=\"{}\" duration_ms={:.1f}", name_,
+        out.campaign_id.empty() ? "-" : out.campaign_id.view(), m.message_id, m.receive_count,
+        NameOf(kVerdictNames, out.verdict, "?"), out.reason, ms);
+  }
   LogStructured(level, f, fmt::format("message {}: {}", f.outcome, out.reason), text);
 }
 
@@ -498,26 +502,20 @@ std::chrono::seconds Consumer::ReceiveVisibility() const {
   return std::min(options_.receive_visibility, options_.visibility_timeout);
 }
 
-void Consumer::ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms) {
-  if (ReceiveVisibility() >= options_.visibility_timeout) return;
-  std::vector<std::pair<std::string, seconds>> entries;
-  for (const auto& m : ms) entries.emplace_back(m.receipt_handle, options_.visibility_timeout);
-  auto r = queue_.ChangeVisibilityBatch(entries);
-  size_t failed = 0;
-  for (size_t i = 0; i < entries.size(); ++i) failed += !r || i >= r->size() || !(*r)[i];
-  if (failed > 0) {
-    // Handled anyway; such a message may be delivered again (handlers are idempotent).
-    DRIPR_LOG_WARN("[{}] could not extend {} received message(s) to the full lease: {}", name_,
-                   failed, !r ? r.error().ToString() : "per-entry error");
-  }
+void Consumer::AddLeases(const std::vector<ReceivedMessage>& ms, Ticker::TimePoint sent_at) {
+  // Counted from before the Receive was sent: the server's visibility started earlier than
+  // its reply arrived.
+  const auto length = std::chrono::duration_cast<Ticker::Duration>(ReceiveVisibility());
+  std::lock_guard lock(lease_mu_);
+  for (const auto& m : ms) leases_[m.receipt_handle] = Lease{sent_at + length, length};
+  // No wake-up for the lease loop: a new lease is due only after a fifth of it (a short one)
+  // or half (a full one), and the loop looks more often than that.
 }
 
-void Consumer::AddLeases(const std::vector<ReceivedMessage>& ms) {
-  auto expires = ticker_.Now() + options_.visibility_timeout;
-  std::lock_guard lock(lease_mu_);
-  for (const auto& m : ms) leases_[m.receipt_handle] = Lease{expires};
-  // No wake-up for the lease loop: a new lease is due for extension only after half of it,
-  // and the loop looks every quarter (a context switch per receive saved).
+bool Consumer::ExtensionDue(const Lease& lease, Ticker::TimePoint now) const {
+  const auto left = lease.expires - now;
+  if (lease.length < options_.visibility_timeout) return left < lease.length * 4 / 5;
+  return left < lease.length / 2;
 }
 
 void Consumer::DropLease(const std::string& receipt) {
@@ -526,17 +524,21 @@ void Consumer::DropLease(const std::string& receipt) {
 }
 
 void Consumer::LeaseLoop() {
-  // Extend a lease when less than half of it is left; check every quarter of it.
+  // Extend a full lease when less than half of it is left, checking every quarter of it; a
+  // short receive lease once a fifth of it has passed, checking every fifth (1 s of 5 s):
+  // extended 1-2 s after its receive, with 3 s or more to spare.
   const auto vis = options_.visibility_timeout;
-  const auto tick =
-      std::max<milliseconds>(milliseconds(100), std::chrono::duration_cast<milliseconds>(vis) / 4);
+  const auto vis_ms = std::chrono::duration_cast<milliseconds>(vis);
+  const auto short_ms = std::chrono::duration_cast<milliseconds>(ReceiveVisibility());
+  const auto tick = std::max<milliseconds>(
+      milliseconds(100), short_ms < vis_ms ? std::min(vis_ms / 4, short_ms / 5) : vis_ms / 4);
   std::unique_lock lock(lease_mu_);
   while (!lease_stop_) {
     if (ticker_.WaitFor(lock, lease_cv_, tick, [&] { return lease_stop_; })) return;
     auto now = ticker_.Now();
     std::vector<std::string> due;
     for (const auto& [receipt, lease] : leases_) {
-      if (lease.expires - now < vis / 2) due.push_back(receipt);
+      if (ExtensionDue(lease, now)) due.push_back(receipt);
     }
     if (due.empty()) continue;
     lock.unlock();
@@ -551,7 +553,7 @@ void Consumer::LeaseLoop() {
         auto it = leases_.find(entries[k].first);
         if (it == leases_.end()) continue;  // acked meanwhile
         if (r && k < r->size() && (*r)[k]) {
-          it->second.expires = sent_at + vis;
+          it->second = Lease{sent_at + vis, vis};
           ++counters_.lease_extensions;
         } else {
           DRIPR_LOG_WARN("[{}] lease extension failed: {}", name_,

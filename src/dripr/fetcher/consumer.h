@@ -35,10 +35,12 @@ struct ConsumerOptions {
   int batch_size = sqs::kMaxBatchSize;          // 1–10, per Receive
   std::chrono::milliseconds wait_time{20000};   // long poll per Receive
   std::chrono::seconds visibility_timeout{30};  // lease length, renewed while in flight
-  // Visibility asked for by each Receive, extended to visibility_timeout as soon as messages
-  // arrive: what a long poll abandoned at shutdown is handed server-side comes back this
-  // soon instead of after a whole lease (docs/decisions/shutdown.md). Not used on a queue
-  // that never strands a receive's messages (the embedded bus): the full lease at once.
+  // Visibility asked for by each Receive: what a long poll abandoned at shutdown is handed
+  // server-side comes back this soon instead of after a whole lease
+  // (docs/decisions/shutdown.md). A message still in flight a fifth of it after the receive
+  // (1 s) is extended to visibility_timeout by the lease loop; one handled sooner costs no
+  // extension call. Not used on a queue that never strands a receive's messages (the
+  // embedded bus): the full lease at once.
   std::chrono::seconds receive_visibility{5};
   int max_in_flight = 16;  // worker threads, started on demand; no receive when all busy
   int max_attempts = 4;    // receives before a kRetry is a failure (kUnavailable uses none)
@@ -157,6 +159,9 @@ class Consumer {
  private:
   struct Lease {
     Ticker::TimePoint expires;
+    // What the lease was last set to: the receive's short visibility until the lease loop
+    // extends it, then visibility_timeout.
+    Ticker::Duration length;
   };
 
   void ReceiveLoop(HeartbeatRef heartbeat);
@@ -178,8 +183,11 @@ class Consumer {
   // What each Receive asks for: receive_visibility, or the full lease when the queue never
   // strands a receive's messages (Queue::ReceiveNeverStrands).
   std::chrono::seconds ReceiveVisibility() const;
-  void ExtendFromReceiveVisibility(const std::vector<ReceivedMessage>& ms);
-  void AddLeases(const std::vector<ReceivedMessage>& ms);
+  // Leases for a batch whose Receive was sent at `sent_at` with ReceiveVisibility().
+  void AddLeases(const std::vector<ReceivedMessage>& ms, Ticker::TimePoint sent_at);
+  // Whether the lease loop extends `lease` now: a short (receive) lease once a fifth of it
+  // has passed, a full one once less than half of it is left.
+  bool ExtensionDue(const Lease& lease, Ticker::TimePoint now) const;
   void DropLease(const std::string& receipt);
   void Release(const std::vector<ReceivedMessage>& ms);
   std::chrono::seconds Backoff(int receive_count);

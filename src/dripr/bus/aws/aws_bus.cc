@@ -62,7 +62,7 @@ Result<std::vector<ReceivedMessage>> SqsQueue::Receive(
   }
   long long wait_s = std::llround(static_cast<double>(wait.count()) / 1000.0);
   wait_s = std::clamp<long long>(wait_s, 0, 20);
-  std::atomic<bool> cancel{false};
+  CancelToken cancel;
   {
     std::lock_guard lock(receives_mu_);
     receives_.insert(&cancel);
@@ -84,7 +84,7 @@ Result<std::vector<ReceivedMessage>> SqsQueue::Receive(
 
 void SqsQueue::CancelReceives() {
   std::lock_guard lock(receives_mu_);
-  for (auto* flag : receives_) flag->store(true);
+  for (auto* token : receives_) token->Cancel();
 }
 
 Result<std::vector<Status>> SqsQueue::DeleteBatch(const std::vector<std::string>& receipts) {

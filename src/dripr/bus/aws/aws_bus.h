@@ -47,7 +47,7 @@ class SqsQueue final : public Queue {
   const std::string url_;
   const std::string name_;
   std::mutex receives_mu_;
-  std::set<std::atomic<bool>*> receives_;  // cancel flags of the calls in Receive; guarded
+  std::set<CancelToken*> receives_;  // cancel tokens of the calls in Receive; guarded
 };
 
 class SnsTopic final : public Topic {

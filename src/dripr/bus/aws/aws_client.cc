@@ -110,8 +110,7 @@ Status CheckNextPage(std::string_view what, int pages, const std::string& previo
 }
 
 Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, std::string body,
-                                     std::chrono::milliseconds extra_timeout,
-                                     const std::atomic<bool>* cancel) {
+                                     std::chrono::milliseconds extra_timeout, CancelToken* cancel) {
   const std::string what = display_ + " " + std::string(op);
   if (!options_.credentials || !options_.http) {
     return Fail(ErrorCode::kInternal, what + ": client without credentials or HTTP transport");
@@ -136,7 +135,7 @@ Result<HttpResponse> AwsCaller::Post(std::string_view op, HttpHeaders headers, s
     auto res = options_.http->Send(req);
     if (!res) {
       last = res.error().Wrap(what);
-      if (!last.Retryable() || (cancel != nullptr && cancel->load())) return Fail(last);
+      if (!last.Retryable() || (cancel != nullptr && cancel->cancelled())) return Fail(last);
       DRIPR_LOG_DEBUG("[{}] {} attempt {}/{} failed: {}", service_, op, attempt, max_attempts,
                       last.ToString());
       continue;

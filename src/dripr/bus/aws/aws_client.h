@@ -71,7 +71,7 @@ class AwsCaller {
   // cancelled call is not retried.
   Result<HttpResponse> Post(std::string_view op, HttpHeaders headers, std::string body,
                             std::chrono::milliseconds extra_timeout = {},
-                            const std::atomic<bool>* cancel = nullptr);
+                            CancelToken* cancel = nullptr);
 
   const ClientOptions& options() const { return options_; }
   // Waits before retry `attempt` (1-based) on options().ticker: cap/2 + u * cap/2 rounded to

@@ -55,6 +55,25 @@ bool Unsigned(std::string_view lower_name) {
          lower_name == "authorization" || lower_name == "x-amzn-trace-id";
 }
 
+// The signing key depends only on the secret, the day, the region and the service: derived
+// (four HMACs) once per thread for each combination in a row, not for every request.
+const std::string& SigningKey(const std::string& secret, const std::string& date,
+                              std::string_view region, std::string_view service) {
+  struct Cached {
+    std::string secret, date, region, service, key;
+  };
+  thread_local Cached cached;
+  if (cached.key.empty() || cached.secret != secret || cached.date != date ||
+      cached.region != region || cached.service != service) {
+    std::string k_date = HmacSha256("AWS4" + secret, date);
+    std::string k_region = HmacSha256(k_date, region);
+    std::string k_service = HmacSha256(k_region, service);
+    cached = Cached{secret, date, std::string(region), std::string(service),
+                    HmacSha256(k_service, "aws4_request")};
+  }
+  return cached.key;
+}
+
 }  // namespace
 
 std::string HexEncode(std::string_view bytes) {
@@ -178,11 +197,8 @@ Signature ComputeSignature(const SigningInput& input, const Credentials& creds,
   sig.string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" +
                        Sha256Hex(sig.canonical_request);
 
-  std::string k_date = HmacSha256("AWS4" + creds.secret_access_key, date);
-  std::string k_region = HmacSha256(k_date, region);
-  std::string k_service = HmacSha256(k_region, service);
-  std::string k_signing = HmacSha256(k_service, "aws4_request");
-  sig.signature = HexEncode(HmacSha256(k_signing, sig.string_to_sign));
+  sig.signature = HexEncode(
+      HmacSha256(SigningKey(creds.secret_access_key, date, region, service), sig.string_to_sign));
   sig.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + scope +
                       ", SignedHeaders=" + sig.signed_headers + ", Signature=" + sig.signature;
   return sig;

@@ -90,8 +90,7 @@ SqsClient::SqsClient(ClientOptions options)
     : caller_(std::move(options), "sqs", "SQS", &ParseSqsError) {}
 
 Result<json> SqsClient::Call(std::string_view op, const json& request,
-                             std::chrono::milliseconds extra_timeout,
-                             const std::atomic<bool>* cancel) {
+                             std::chrono::milliseconds extra_timeout, CancelToken* cancel) {
   std::string body;
   try {
     body = request.dump();

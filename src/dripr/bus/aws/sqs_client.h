@@ -31,9 +31,9 @@ struct ReceiveOptions {
   int max_messages = 1;                            // 1–10
   std::chrono::seconds wait{0};                    // 0–20 (long poll)
   std::optional<std::chrono::seconds> visibility;  // nullopt: the queue's default
-  // Set to true to abandon the long poll while no reply has arrived (HttpRequest::cancel);
+  // Cancel() abandons the long poll while no reply has arrived (HttpRequest::cancel);
   // the call then fails with kUnavailable "cancelled". May be null.
-  const std::atomic<bool>* cancel = nullptr;
+  CancelToken* cancel = nullptr;
 };
 
 class SqsClient {
@@ -72,7 +72,7 @@ class SqsClient {
  private:
   Result<nlohmann::json> Call(std::string_view op, const nlohmann::json& request,
                               std::chrono::milliseconds extra_timeout = {},
-                              const std::atomic<bool>* cancel = nullptr);
+                              CancelToken* cancel = nullptr);
   // Runs a batch operation over `entries` (JSON objects without Id) in chunks of 10.
   Result<std::vector<Status>> Batch(std::string_view op, const std::string& queue_url,
                                     std::vector<nlohmann::json> entries);
