@@ -94,7 +94,13 @@ assert min(gaps) >= 1.99, gaps
 done
 stop_fetcher "$survivor"
 
-# 3. Errored campaigns are restarted from the command line, counted, and reported.
+# 3. Errored campaigns are restarted from the command line, counted, and reported. They are
+# due 1 s after they went to ERROR, which may not have passed yet (the fetcher stops at once).
+restarts_due() {
+  DRIPR_RESTART_ERRORED_AFTER_SECONDS=1 DRIPR_MAX_RESTARTS=2 dripr reconcile --dry-run --json |
+    python3 -c 'import json,sys; sys.exit(sum(c["action"] == "restart" for c in json.load(sys.stdin)["campaigns"]) != '"$N"')'
+}
+poll 10 "errored campaigns due for a restart" restarts_due
 out=$(DRIPR_RESTART_ERRORED_AFTER_SECONDS=1 DRIPR_MAX_RESTARTS=2 dripr reconcile --json)
 json_get "$out" 'd["counts"]["restart"] == 5 and all(c["after"]["restart_count"] == 1 and c["after"]["campaign_status"] == "DORMANT" for c in d["campaigns"])' \
   | grep -q True || fail "reconcile --json restarts: $out"
