@@ -447,7 +447,8 @@ def scenario_b1(ctx):
 
 def demo_run(ctx, n):
     """`dripr demo --campaigns n` (embedded default, fetcher in-process): campaigns/s as the
-    demo prints it (all created and started, to the last READY), its peak RSS and threads."""
+    demo prints it (all created and started, to the last READY as stored: docs/decisions/bench.md),
+    its peak RSS and threads."""
     env = ctx.env()
     env.pop("DRIPR_LOG_LEVEL")  # the demo's own default (warnings only)
     p = subprocess.Popen([ctx.dripr, "demo", "--campaigns", str(n), "--timeout", "600"],

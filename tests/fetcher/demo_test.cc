@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "bus/temp_dir.h"
+#include "dripr/core/time.h"
 #include "support/campaign_ids.h"
 #include "support/ctest_env.h"
 
@@ -154,6 +155,34 @@ TEST(RunDemo, CountsOnlyCampaignsThatFinishedDuringTheRun) {
   EXPECT_EQ(seen[1].failed, 1);
   EXPECT_EQ(seen[1].ready, 0);
   EXPECT_FALSE(seen[1].finished);  // demo-0002 is still waiting
+}
+
+TEST(RecordedSeconds, FromTheFirstStartToTheLastFinishAsStored) {
+  const SysTime t0 = ParseIso8601("2026-12-01T06:00:00.000Z").value();
+  DemoRun run;
+  run.started_at[Cid("demo-0001")] = t0 + 5ms;
+  run.started_at[Cid("demo-0002")] = t0;
+  auto done = [&](const char* id, CampaignStatus s, std::chrono::milliseconds at) {
+    Campaign c;
+    c.id = Cid(id);
+    c.status = s;
+    c.status_changed_at = t0 + at;
+    return c;
+  };
+  std::vector<Campaign> finished{done("demo-0001", CampaignStatus::kReadyToCreateEmail, 1250ms),
+                                 done("demo-0002", CampaignStatus::kError, 1750ms)};
+  auto s = RecordedSeconds(run, finished);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_DOUBLE_EQ(*s, 1.75);
+
+  // One still waiting: no recorded end.
+  finished[1].status = CampaignStatus::kWaitingForData;
+  EXPECT_FALSE(RecordedSeconds(run, finished).has_value());
+  // Nothing finished after the start (a clock step back): no recorded span.
+  finished[1] = done("demo-0002", CampaignStatus::kReadyToCreateEmail, -1ms);
+  finished[0] = done("demo-0001", CampaignStatus::kReadyToCreateEmail, 0ms);
+  EXPECT_FALSE(RecordedSeconds(run, finished).has_value());
+  EXPECT_FALSE(RecordedSeconds(DemoRun{}, finished).has_value());
 }
 
 TEST(SummarizeLatencies, PercentilesOfTheSortedValues) {

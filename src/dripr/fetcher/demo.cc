@@ -95,6 +95,21 @@ Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, Tick
   return run;
 }
 
+std::optional<double> RecordedSeconds(const DemoRun& run, const std::vector<Campaign>& finished) {
+  if (run.started_at.empty() || finished.empty()) return std::nullopt;
+  SysTime first = run.started_at.begin()->second;
+  for (const auto& [id, at] : run.started_at) first = std::min(first, at);
+  SysTime last = finished.front().status_changed_at;
+  for (const Campaign& c : finished) {
+    if (c.status != CampaignStatus::kReadyToCreateEmail && c.status != CampaignStatus::kError) {
+      return std::nullopt;
+    }
+    last = std::max(last, c.status_changed_at);
+  }
+  if (last <= first) return std::nullopt;
+  return std::chrono::duration<double>(last - first).count();
+}
+
 LatencySummary SummarizeLatencies(std::vector<double> ms) {
   LatencySummary s;
   if (ms.empty()) return s;

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ inline constexpr size_t kDemoBatch = 50;
 Result<DemoRun> RunDemo(Store& store, const std::vector<NewCampaign>& plan, Ticker& ticker,
                         std::chrono::seconds timeout,
                         const std::function<void(const DemoProgress&)>& on_progress);
+
+// The run's wall time as the store recorded it: seconds from the earliest start in
+// `run.started_at` to the latest status_changed_at among `finished` (the run's campaigns as
+// loaded after it), so not rounded up to the progress count that noticed the last one (up to
+// kDemoRefresh later). nullopt unless every one of `finished` is READY_TO_CREATE_EMAIL or
+// ERROR and the span is positive.
+std::optional<double> RecordedSeconds(const DemoRun& run, const std::vector<Campaign>& finished);
 
 // p50 / p95 / max of `ms` (zeros when empty).
 struct LatencySummary {
