@@ -90,44 +90,49 @@ std::future<Got> QueuedAcquire(TestPool& pool, int waiting_after) {
   return f;
 }
 
-TEST(ConnectionPoolTest, AReturnedConnectionGoesToTheOldestWaiterNotToTheNextCaller) {
-  ManualTicker ticker;
-  TestPool pool(1, &ticker);
-  std::optional<Result<FakePool::Lease>> held(pool.Acquire());
-  ASSERT_TRUE(*held);
-  auto first = QueuedAcquire(pool, 1);
-  auto second = QueuedAcquire(pool, 2);
+// A pool of one connection, leased by the test (`held_`) before each test starts.
+class OneConnectionPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    held_.emplace(pool_.Acquire());
+    ASSERT_TRUE(*held_);
+  }
 
-  held.reset();  // returned: handed to `first` by the return itself, not left idle
-  EXPECT_EQ(pool.Waiting(), 1);
+  ManualTicker ticker_;
+  TestPool pool_{1, &ticker_};
+  std::optional<Result<FakePool::Lease>> held_;
+};
+
+TEST_F(OneConnectionPoolTest, AReturnedConnectionGoesToTheOldestWaiterNotToTheNextCaller) {
+  auto first = QueuedAcquire(pool_, 1);
+  auto second = QueuedAcquire(pool_, 2);
+
+  held_.reset();  // returned: handed to `first` by the return itself, not left idle
+  EXPECT_EQ(pool_.Waiting(), 1);
   // A caller arriving now queues behind `second`, even if `first` has not run yet.
-  auto third = QueuedAcquire(pool, 2);
+  auto third = QueuedAcquire(pool_, 2);
   auto got_first = first.get();
   EXPECT_EQ(IdOf(got_first), 1);
-  EXPECT_EQ(pool.Waiting(), 2);  // nobody else was woken
+  EXPECT_EQ(pool_.Waiting(), 2);  // nobody else was woken
   got_first.reset();
   auto got_second = second.get();
   EXPECT_EQ(IdOf(got_second), 1);
-  EXPECT_EQ(pool.Waiting(), 1);
+  EXPECT_EQ(pool_.Waiting(), 1);
   got_second.reset();
   auto got_third = third.get();
   EXPECT_EQ(IdOf(got_third), 1);
-  EXPECT_EQ(pool.opened(), 1);
-  EXPECT_EQ(pool.Waiting(), 0);
+  EXPECT_EQ(pool_.opened(), 1);
+  EXPECT_EQ(pool_.Waiting(), 0);
 }
 
-TEST(ConnectionPoolTest, AClosedConnectionsSlotGoesToTheWaiterWhichOpensANewOne) {
-  ManualTicker ticker;
-  TestPool pool(1, &ticker);
-  std::optional<Result<FakePool::Lease>> held(pool.Acquire());
-  ASSERT_TRUE(*held);
-  (**held)->reusable = false;  // e.g. lost, or left inside a transaction
-  auto waiter = QueuedAcquire(pool, 1);
-  held.reset();
+TEST_F(OneConnectionPoolTest, AClosedConnectionsSlotGoesToTheWaiterWhichOpensANewOne) {
+  (**held_)->reusable = false;  // e.g. lost, or left inside a transaction
+  auto waiter = QueuedAcquire(pool_, 1);
+  held_.reset();
   auto got = waiter.get();
   ASSERT_TRUE(*got);
   EXPECT_EQ(IdOf(got), 2);
-  EXPECT_EQ(pool.opened(), 2);
+  EXPECT_EQ(pool_.opened(), 2);
 }
 
 TEST(ConnectionPoolTest, AFailedOpenGivesItsSlotToTheNextWaiter) {
@@ -152,22 +157,18 @@ TEST(ConnectionPoolTest, AFailedOpenGivesItsSlotToTheNextWaiter) {
   EXPECT_EQ(IdOf(fresh), 1);
 }
 
-TEST(ConnectionPoolTest, AWaiterThatTimesOutLeavesTheQueue) {
-  ManualTicker ticker;
-  TestPool pool(1, &ticker);
-  std::optional<Result<FakePool::Lease>> held(pool.Acquire());
-  ASSERT_TRUE(*held);
-  auto waiter = QueuedAcquire(pool, 1);
-  ticker.Advance(milliseconds(1001));
+TEST_F(OneConnectionPoolTest, AWaiterThatTimesOutLeavesTheQueue) {
+  auto waiter = QueuedAcquire(pool_, 1);
+  ticker_.Advance(milliseconds(1001));
   auto timed_out = waiter.get();
   ASSERT_FALSE(*timed_out);
   EXPECT_EQ(timed_out->error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(timed_out->error().message, "Fake: all 1 pooled connections are busy");
-  EXPECT_EQ(pool.Waiting(), 0);
-  held.reset();  // nobody waits: the connection is kept idle for the next caller
-  auto next = pool.Acquire();
+  EXPECT_EQ(pool_.Waiting(), 0);
+  held_.reset();  // nobody waits: the connection is kept idle for the next caller
+  auto next = pool_.Acquire();
   EXPECT_EQ(IdOf(next), 1);
-  EXPECT_EQ(pool.opened(), 1);
+  EXPECT_EQ(pool_.opened(), 1);
 }
 
 TEST(ConnectionPoolTest, ManyThreadsShareFewConnectionsAndEveryAcquireIsServed) {
