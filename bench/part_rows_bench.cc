@@ -188,10 +188,8 @@ Result<pg::Rows> Query(PGconn* c, const char* name, const pg::Params& params) {
   if (params.size() > static_cast<int>(values.size())) {
     return Fail(ErrorCode::kInternal, "too many parameters");
   }
-  for (int i = 0; i < params.size(); ++i) {
-    const auto& v = params.values()[static_cast<size_t>(i)];
-    values[static_cast<size_t>(i)] = v ? v->c_str() : nullptr;
-  }
+  const std::vector<const char*> pointers = params.Pointers();
+  std::copy(pointers.begin(), pointers.end(), values.begin());
   PGresult* r = PQexecPrepared(c, name, params.size(), values.data(), nullptr, nullptr, 0);
   const ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return pg::Rows(r);

@@ -9,7 +9,8 @@
 # statements called for at least 1 campaign in 100, by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
 #   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
 # --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
-# with `perf report -i …`). Needs perf (linux-perf) and the PostgreSQL server packages.
+# with `perf report -i …`); PG_PROFILE_RECORD replaces its options (default "-F 999"), e.g.
+# "-e sched:sched_switch -g" for where the fetcher's threads block. Needs perf (linux-perf) and the PostgreSQL server packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -38,7 +39,8 @@ python3 -c 'import sys; sys.path.insert(0, "bench"); import run_bench; run_bench
   "$out/campaigns.csv" "$n"
 
 if [[ -n $record ]]; then
-  perf record -F 999 -o "$out/perf.data" -- "$dripr" data-fetcher >"$out/fetcher.log" 2>&1 &
+  # shellcheck disable=SC2086 # PG_PROFILE_RECORD: extra perf record options, word-split
+  perf record ${PG_PROFILE_RECORD:--F 999} -o "$out/perf.data" -- "$dripr" data-fetcher >"$out/fetcher.log" 2>&1 &
 else
   "$dripr" data-fetcher >"$out/fetcher.log" 2>&1 &
 fi

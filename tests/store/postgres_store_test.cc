@@ -225,6 +225,23 @@ class PgConnectionTest : public ::testing::Test {
 
 // pg::Connection::Begin sends BEGIN with the first statement (pipeline mode): what the
 // transaction sees and leaves behind must be what a separate BEGIN gives.
+TEST(PgParamsTest, ValuesAreNulTerminatedInOneBufferNullIsNullptrAndACopyOwnsItsValues) {
+  std::optional<pg::Params> p(std::in_place);
+  p->Text("a b").Null().Int(-42).Real(0.1).TextOrNull("").Text("").Time(SysTime{});
+  ASSERT_EQ(p->size(), 7);
+  pg::Params copy = *p;
+  p.reset();  // the copy's pointers are into its own buffer
+  const std::vector<const char*> v = copy.Pointers();
+  ASSERT_EQ(v.size(), 7u);
+  EXPECT_STREQ(v[0], "a b");
+  EXPECT_EQ(v[1], nullptr);
+  EXPECT_STREQ(v[2], "-42");
+  EXPECT_STREQ(v[3], "0.1");  // shortest round-trip form
+  EXPECT_EQ(v[4], nullptr);   // TextOrNull: empty text is NULL
+  EXPECT_STREQ(v[5], "");     // Text: empty text stays empty text
+  EXPECT_STREQ(v[6], "1970-01-01T00:00:00.000Z");
+}
+
 TEST_F(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateOne) {
   pg::Connection& c = *conn_;
   const std::string insert = "INSERT INTO t (id) VALUES ($1)";

@@ -1,5 +1,6 @@
 #include "dripr/store/postgres/pg_conn.h"
 
+#include <array>
 #include <charconv>
 #include <cstdlib>
 
@@ -7,17 +8,20 @@
 
 namespace dripr::pg {
 
-// ---- CopyText ----
-
 namespace {
 
-std::string Shortest(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, ec == std::errc() ? end : buf);
+using NumberText = std::array<char, 64>;
+
+// `v` as text in `buf` (a double in its shortest round-trip form).
+template <class T>
+std::string_view ToText(T v, NumberText& buf) {
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return {buf.data(), ec == std::errc() ? static_cast<size_t>(end - buf.data()) : 0};
 }
 
 }  // namespace
+
+// ---- CopyText ----
 
 void CopyText::Separate() {
   if (row_open_) data_ += '\t';
@@ -57,7 +61,8 @@ CopyText& CopyText::Int(int64_t v) {
 
 CopyText& CopyText::Real(double v) {
   Separate();
-  data_ += Shortest(v);
+  NumberText buf;
+  data_ += ToText(v, buf);
   return *this;
 }
 
@@ -76,10 +81,21 @@ CopyText& CopyText::EndRow() {
 
 // ---- Params ----
 
-Params& Params::Text(std::string_view v) {
-  values_.emplace_back(std::string(v));
+Params& Params::Add(std::string_view v) {
+  starts_.push_back(static_cast<std::ptrdiff_t>(data_.size()));
+  data_.append(v);
+  data_ += '\0';
   return *this;
 }
+
+std::vector<const char*> Params::Pointers() const {
+  std::vector<const char*> out;
+  out.reserve(starts_.size());
+  for (std::ptrdiff_t start : starts_) out.push_back(start < 0 ? nullptr : data_.data() + start);
+  return out;
+}
+
+Params& Params::Text(std::string_view v) { return Add(v); }
 
 Params& Params::TextOrNull(std::string_view v) {
   if (v.empty()) return Null();
@@ -87,19 +103,19 @@ Params& Params::TextOrNull(std::string_view v) {
 }
 
 Params& Params::Int(int64_t v) {
-  values_.emplace_back(std::to_string(v));
-  return *this;
+  NumberText buf;
+  return Add(ToText(v, buf));
 }
 
 Params& Params::Real(double v) {
-  values_.emplace_back(Shortest(v));
-  return *this;
+  NumberText buf;
+  return Add(ToText(v, buf));
 }
 
 Params& Params::Time(SysTime t) { return Text(FormatIso8601(t)); }
 
 Params& Params::Null() {
-  values_.emplace_back(std::nullopt);
+  starts_.push_back(-1);
   return *this;
 }
 
@@ -227,9 +243,7 @@ Connection::~Connection() { PQfinish(conn_); }
 
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string key(sql);
-  std::vector<const char*> values;
-  values.reserve(params.values().size());
-  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  std::vector<const char*> values = params.Pointers();
   if (begin_pending_ || !queued_.empty()) return Pipeline(&key, values, /*commit=*/false);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
@@ -265,13 +279,13 @@ constexpr std::string_view kDivisionByZero = "22012";
 
 }  // namespace
 
-Status Connection::Queue(std::string_view sql, const Params& params, std::string_view miss) {
+Status Connection::Queue(std::string sql, Params params, std::string_view miss) {
   if (!begin_pending_ && PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
     DRIPR_ASSIGN_OR_RETURN(Rows done, Exec(sql, params));
     if (!miss.empty() && done.Affected() != 1) return Fail(ErrorCode::kAborted, std::string(miss));
     return Ok();
   }
-  queued_.push_back(Queued{miss.empty() ? std::string(sql) : CheckedOneRow(sql), params.values(),
+  queued_.push_back(Queued{miss.empty() ? std::move(sql) : CheckedOneRow(sql), std::move(params),
                            std::string(miss)});
   return Ok();
 }
@@ -303,12 +317,7 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
     steps.push_back(std::move(s));
   };
   if (begin_pending_) steps.push_back(Step{});
-  for (const Queued& q : queued_) {
-    std::vector<const char*> v;
-    v.reserve(q.values.size());
-    for (const auto& value : q.values) v.push_back(value ? value->c_str() : nullptr);
-    statement(q.sql, std::move(v), q.miss);
-  }
+  for (const Queued& q : queued_) statement(q.sql, q.params.Pointers(), q.miss);
   if (last != nullptr) statement(*last, values, {});
   if (commit) steps.push_back(Step{});
   const bool began = begin_pending_;

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -46,11 +47,17 @@ class Params {
   Params& OptInt(const std::optional<int>& v);
   Params& OptReal(const std::optional<double>& v);
 
-  int size() const { return static_cast<int>(values_.size()); }
-  const std::vector<std::optional<std::string>>& values() const { return values_; }
+  int size() const { return static_cast<int>(starts_.size()); }
+  // libpq's paramValues: each value NUL-terminated, nullptr for NULL. Valid until this
+  // Params changes or goes away.
+  std::vector<const char*> Pointers() const;
 
  private:
-  std::vector<std::optional<std::string>> values_;
+  // All values in one buffer, each followed by a NUL (a multi-row INSERT has hundreds: one
+  // allocation, not one per value); starts_[i] is the offset of value i, -1 for NULL.
+  Params& Add(std::string_view v);
+  std::string data_;
+  std::vector<std::ptrdiff_t> starts_;
 };
 
 // Rows for COPY ... FROM STDIN in text format: fields separated by tabs, rows by newlines,
@@ -125,7 +132,8 @@ class Connection {
   // too). Outside a transaction it runs at once. `miss`, when not empty: the statement (an
   // UPDATE or DELETE) must change exactly one row, else the call fails with kAborted and
   // `miss`; the server checks it, so a COMMIT in the same pipeline never runs after a miss.
-  Status Queue(std::string_view sql, const Params& params, std::string_view miss = {});
+  // `sql` and `params` are kept until sent (moved in: a part's multi-row INSERT is large).
+  Status Queue(std::string sql, Params params, std::string_view miss = {});
   // COMMIT (with the queued writes); nothing when no statement ran since Begin().
   Status Commit();
   // ROLLBACK when a transaction is open; a BEGIN or writes not sent yet are dropped.
@@ -148,7 +156,7 @@ class Connection {
   explicit Connection(PGconn* c) : conn_(c) {}
   struct Queued {
     std::string sql;
-    std::vector<std::optional<std::string>> values;
+    Params params;
     std::string miss;
   };
   // Sends a pending BEGIN and the queued writes (before a statement that cannot join a
