@@ -21,6 +21,17 @@ Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e,
   return s.Run();
 }
 
+void SqliteStore::JoinOutboxHub() {
+  outbox_hub_.Join(writer_->path(), [this] { RecheckOutbox(); });
+}
+
+void SqliteStore::NotifyOutbox() {
+  StoreBase::NotifyOutbox();
+  // Another store on the file waits on its own condition variable, and the change watcher
+  // does not report commits through the shared writer: it re-reads max(outbox.id) now.
+  outbox_hub_.NotifyOthers();
+}
+
 Result<int64_t> SqliteStore::MaxOutboxId() {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT coalesce(max(id), 0) FROM outbox"));
