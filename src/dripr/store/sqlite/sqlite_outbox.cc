@@ -22,14 +22,19 @@ Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e,
 }
 
 void SqliteStore::JoinOutboxHub() {
-  outbox_hub_.Join(writer_->path(), [this] { RecheckOutbox(); });
+  outbox_hub_ = sqlite_store::OutboxHub::For(writer_->path());
+  outbox_hub_->Join(this, [this] { RecheckOutbox(); });
+}
+
+SqliteStore::~SqliteStore() {
+  if (outbox_hub_) outbox_hub_->Leave(this);
 }
 
 void SqliteStore::NotifyOutbox() {
   StoreBase::NotifyOutbox();
   // Another store on the file waits on its own condition variable, and the change watcher
   // does not report commits through the shared writer: it re-reads max(outbox.id) now.
-  outbox_hub_.NotifyOthers();
+  if (outbox_hub_) outbox_hub_->NotifyOthers(this);
 }
 
 Result<int64_t> SqliteStore::MaxOutboxId() {

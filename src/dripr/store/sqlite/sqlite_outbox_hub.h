@@ -9,7 +9,6 @@
 //
 // Thread-safe.
 
-#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,41 +19,19 @@ namespace dripr::sqlite_store {
 
 class OutboxHub {
  public:
-  using Listener = std::function<void()>;
-
-  // The process's hub for the absolute path `path` (a forked child gets hubs of its own).
+  // The process's hub for the absolute path `path`.
   static std::shared_ptr<OutboxHub> For(const std::string& path);
 
-  // Registers `fn`; the returned id unregisters it. After Remove returns, `fn` is not running
-  // and is never called again.
-  uint64_t Add(Listener fn);
-  void Remove(uint64_t id);
-  // Calls every listener but the one registered as `from`.
-  void NotifyOthers(uint64_t from);
+  // `member` (its address is its name) is told of the other members' commits by `recheck`
+  // until it leaves. After Leave returns, `recheck` is not running and is never called again.
+  void Join(const void* member, std::function<void()> recheck);
+  void Leave(const void* member);
+  // Calls every member's `recheck` but `from`'s.
+  void NotifyOthers(const void* from);
 
  private:
-  std::mutex mu_;                           // held while listeners run
-  std::map<uint64_t, Listener> listeners_;  // guarded by mu_
-  uint64_t next_id_ = 1;                    // guarded by mu_
-};
-
-// One store's membership of its file's hub; leaves it on destruction (declare it after
-// whatever the listener uses).
-class OutboxHubMembership {
- public:
-  OutboxHubMembership() = default;
-  ~OutboxHubMembership();
-  OutboxHubMembership(const OutboxHubMembership&) = delete;
-  OutboxHubMembership& operator=(const OutboxHubMembership&) = delete;
-
-  // Joins the hub of `path` with `fn` (called for the other members' commits). Once.
-  void Join(const std::string& path, OutboxHub::Listener fn);
-  // Wakes the other members (nothing before Join).
-  void NotifyOthers();
-
- private:
-  std::shared_ptr<OutboxHub> hub_;
-  uint64_t id_ = 0;
+  std::mutex mu_;                                         // held while `recheck`s run
+  std::map<const void*, std::function<void()>> members_;  // guarded by mu_
 };
 
 }  // namespace dripr::sqlite_store

@@ -51,7 +51,7 @@ class SqliteStore final : public StoreBase {
   // kInvalidArgument for an empty path or ":memory:" (each pooled connection would see its own
   // database); kUnavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
-  ~SqliteStore() override = default;
+  ~SqliteStore() override;  // leaves the file's OutboxHub first
 
   Status Migrate() override;
   Result<int> SchemaVersion() override;
@@ -149,9 +149,8 @@ class SqliteStore final : public StoreBase {
   // Other connections' commits (not this process's own) re-check the outbox; last, so it is
   // removed first.
   sqlite::OthersCommitsSubscription others_commits_;
-  // The other SqliteStores on the file in this process (their rows re-check the outbox); last,
-  // so it is left first.
-  sqlite_store::OutboxHubMembership outbox_hub_;
+  // The SqliteStores on the file in this process (JoinOutboxHub; left by the destructor).
+  std::shared_ptr<sqlite_store::OutboxHub> outbox_hub_;
 };
 
 }  // namespace dripr
