@@ -195,19 +195,22 @@ TEST_F(ConsumerTest, NeverRunsMoreThanMaxInFlightAndStopsReceivingWhenFull) {
 }
 
 TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered) {
-  // Visibility 2 s: the lease loop looks every 500 ms and extends a lease with less than
-  // half (1 s) left, so at 1.5 s, 3.0 s and 4.5 s while the handler runs for 5 s of clock.
+  // Visibility 2 s: a lease is extended once only half of it (1 s) is left, so every second
+  // while the handler runs for 5 s of clock; the lease loop sleeps exactly until then.
   Gate gate;
   auto c = ManualConsumer();
   ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
-  for (int step = 1; step <= 10; ++step) {
-    ASSERT_TRUE(WaitingFor(500ms * step)) << "lease loop not waiting for step " << step;
-    Advance(500ms);
-    const int64_t expected = step >= 9 ? 3 : step >= 6 ? 2 : step >= 3 ? 1 : 0;
-    ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == expected; }))
-        << "at " << step * 500 << " ms: " << c->Stats().lease_extensions << " extensions";
+  for (int step = 1; step <= 5; ++step) {
+    const auto due = std::chrono::seconds(step);
+    ASSERT_TRUE(WaitingFor(due)) << "lease loop not waiting for " << step << " s";
+    Advance(999ms);
+    ASSERT_TRUE(WaitingFor(due));
+    EXPECT_EQ(c->Stats().lease_extensions, step - 1) << "extended early, at step " << step;
+    Advance(1ms);
+    ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == step; }))
+        << "at " << step << " s: " << c->Stats().lease_extensions << " extensions";
   }
-  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{2s, 2s, 2s}));
+  EXPECT_EQ(faulty_->visibility_changes(), std::vector<std::chrono::seconds>(5, 2s));
   // 5 s after the receive, on a 2 s visibility, the message is still leased, not redelivered.
   auto stats = work_->Stats();
   ASSERT_TRUE(stats);
@@ -364,7 +367,7 @@ TEST_F(ConsumerTest, ReceivesWithTheFullLeaseOnlyFromAQueueThatNeverStrandsMessa
 }
 
 // A message still in flight a fifth of the short receive visibility after its receive (1 s of
-// 5 s) is extended to the full lease by the lease loop, which looks every second.
+// 5 s) is extended to the full lease by the lease loop, which sleeps until exactly then.
 TEST_F(ConsumerTest, ExtendsAShortReceiveLeaseToTheFullLeaseOnceTheHandlerRunsForASecond) {
   options_.visibility_timeout = 30s;
   options_.receive_loops = 1;
@@ -372,20 +375,88 @@ TEST_F(ConsumerTest, ExtendsAShortReceiveLeaseToTheFullLeaseOnceTheHandlerRunsFo
   auto c = ManualConsumer();
   ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
   ASSERT_TRUE(WaitingFor(1s));
-  Advance(1s);  // exactly a fifth: 4 s of the 5 s left, not yet due
-  ASSERT_TRUE(WaitingFor(2s));
+  Advance(999ms);  // 4.001 s of the 5 s left: not yet due
+  ASSERT_TRUE(WaitingFor(1s));
   EXPECT_TRUE(faulty_->visibility_changes().empty());
-  Advance(1s);
+  Advance(1ms);
   ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == 1; }));
   EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{30s}));
-  // Now a full lease: extended again only once less than half of it (15 s) is left.
-  ASSERT_TRUE(WaitingFor(3s));
-  Advance(1s);
-  ASSERT_TRUE(WaitingFor(4s));
+  // Now a full lease (until 31 s): extended again once only half of it is left, at 16 s.
+  ASSERT_TRUE(WaitingFor(16s));
+  Advance(14s);
+  ASSERT_TRUE(WaitingFor(16s));
   EXPECT_EQ(c->Stats().lease_extensions, 1);
+  Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == 2; }));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{30s, 30s}));
   gate.Open();
   ASSERT_TRUE(DrainedAndJoined(*c));
   EXPECT_EQ(handler_.calls, 1);
+}
+
+// Idle CPU (issue 14): a consumer that holds no lease has no timer in its lease loop; it is
+// woken when a lease arrives and then sleeps exactly until that lease is due.
+TEST_F(ConsumerTest, AnIdleLeaseLoopNeverWakesAndALeaseReceivedLaterIsExtendedOnTime) {
+  options_.visibility_timeout = 30s;
+  options_.receive_loops = 1;
+  options_.wait_time = 20ms;
+  const auto forever = Ticker::TimePoint::max() - ticker_.start();
+  auto c = StartManualConsumer();
+  ASSERT_TRUE(WaitingFor(forever)) << "the idle lease loop waits with a timeout";
+  Advance(1h);
+  // The receive loop is the one other waiter here: a receive that started after the Advance
+  // (two calls later) counts its lease from 1 h, whatever the real time it took.
+  const int calls = faulty_->receive_calls;
+  ASSERT_TRUE(Eventually([&] { return faulty_->receive_calls >= calls + 2; }));
+  EXPECT_EQ(c->Stats().lease_wakeups, 0) << "woke in an hour of clock without a lease";
+  ASSERT_TRUE(WaitingFor(forever));
+
+  Gate gate;
+  handler_.fn = [&gate](const ReceivedMessage&) {
+    gate.Wait();
+    return HandlerOutcome::Done("ok");
+  };
+  SendN(1);
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  const auto received = ticker_.Elapsed();
+  ASSERT_TRUE(WaitingFor(received + 1s)) << "not woken by the first lease";
+  EXPECT_EQ(c->Stats().lease_wakeups, 1);
+  Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == 1; }));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{30s}));
+  ASSERT_TRUE(WaitingFor(received + 16s));
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
+  // The lease it waits for is gone: one look at 16 s, then no timeout again.
+  Advance(15s);
+  ASSERT_TRUE(WaitingFor(forever));
+  EXPECT_EQ(c->Stats().lease_wakeups, 3);
+  EXPECT_EQ(c->Stats().lease_extensions, 1);
+  EXPECT_TRUE(c->Join());
+}
+
+// A failed extension is tried again a fifth of the lease later (1 s of a 5 s receive lease),
+// not in a loop: the lease loop does not wake in between.
+TEST_F(ConsumerTest, AFailedLeaseExtensionIsTriedAgainAFifthOfTheLeaseLater) {
+  options_.visibility_timeout = 30s;
+  options_.receive_loops = 1;
+  faulty_->fail_next_visibility_changes = 1;
+  Gate gate;
+  auto c = ManualConsumer();
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(gate, 1, *c, 1));
+  ASSERT_TRUE(WaitingFor(1s));
+  Advance(1s);
+  ASSERT_TRUE(WaitingFor(2s)) << "the failed extension is not scheduled again";
+  const int64_t wakeups = c->Stats().lease_wakeups;
+  EXPECT_EQ(c->Stats().lease_extensions, 0);
+  Advance(999ms);
+  ASSERT_TRUE(WaitingFor(2s));
+  EXPECT_EQ(c->Stats().lease_wakeups, wakeups) << "woke before the retry was due";
+  Advance(1ms);
+  ASSERT_TRUE(Eventually([&] { return c->Stats().lease_extensions == 1; }));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{30s}));
+  gate.Open();
+  ASSERT_TRUE(DrainedAndJoined(*c));
 }
 
 // Worker threads start when messages arrive, never more than max_in_flight: an idle consumer
@@ -465,7 +536,7 @@ TEST_F(ConsumerTest, JoinReturnsAtTheDeadlineAndTheDestructorWaitsForTheOverrunn
 // count never moves, so neither max_attempts nor the queue's redrive counts the outage.
 TEST_F(ConsumerTest, AStoreOutageRunsTheMessageAgainInPlaceWithoutUsingAttempts) {
   options_.max_attempts = 2;           // two counted failures would dead-letter it
-  options_.visibility_timeout = 120s;  // the lease loop looks every 30 s: not within this test
+  options_.visibility_timeout = 120s;  // the lease is due for extension at 60 s: not in this test
   faulty_->never_strands = true;       // received with the full lease: no extension call
   options_.backoff_base = 1000ms;
   options_.unavailable_backoff_cap = 4s;

@@ -51,12 +51,14 @@ class TempDir {
 };
 
 StorePtr OpenSqlite(const std::string& path, const Clock* clock, const RequiredParts& required,
-                    std::chrono::milliseconds busy_timeout = 10s) {
+                    std::chrono::milliseconds busy_timeout = 10s,
+                    std::chrono::milliseconds outbox_poll_interval = 500ms) {
   SqliteStoreOptions o;
   o.path = path;
   o.clock = clock;
   o.required_parts = required;
   o.busy_timeout = busy_timeout;
+  o.outbox_poll_interval = outbox_poll_interval;
   auto s = SqliteStore::Open(std::move(o));
   EXPECT_TRUE(s) << s.error().ToString();
   return s ? StorePtr(std::move(*s)) : nullptr;
@@ -76,17 +78,25 @@ Status ExecRaw(const std::string& path, const std::string& sql) {
   return Ok();
 }
 
+// The contract's stores re-read the outbox as a fallback only every 30 s, longer than the
+// 20 s its wake-up tests wait: a commit through another store on the file
+// (WaitForOutboxWakesOnACommitFromAnotherInstance) must wake the waiter itself, as another
+// program's does through the change watcher (AnotherProgramsOutboxRowWakesTheWaiter...).
+constexpr auto kContractOutboxFallback = 30s;
+
 StoreUnderTest MakeSqliteStore(const Clock* clock, const RequiredParts& required) {
   auto dir = std::make_shared<TempDir>();
   std::string path = dir->File("dripr.db");
   StoreUnderTest t;
-  t.store = OpenSqlite(path, clock, required);
+  t.store = OpenSqlite(path, clock, required, 10s, kContractOutboxFallback);
   if (t.store) {
     auto migrated = t.store->Migrate();
     EXPECT_TRUE(migrated) << migrated.error().ToString();
   }
   // The lambdas own the directory: it goes away with the StoreUnderTest.
-  t.reopen = [dir, path, required](const Clock* c) { return OpenSqlite(path, c, required); };
+  t.reopen = [dir, path, required](const Clock* c) {
+    return OpenSqlite(path, c, required, 10s, kContractOutboxFallback);
+  };
   t.exec_sql = [dir, path](const std::string& sql) { return ExecRaw(path, sql); };
   return t;
 }

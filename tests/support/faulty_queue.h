@@ -17,6 +17,8 @@ class FaultyQueue : public Queue {
 
   std::atomic<int> fail_next_receives{0};  // whole call fails with kUnavailable
   std::atomic<int> fail_next_deletes{0};   // whole DeleteBatch call fails with kUnavailable
+  // Whole ChangeVisibilityBatch call fails with kUnavailable (not recorded as a change).
+  std::atomic<int> fail_next_visibility_changes{0};
   std::atomic<int> delete_calls{0};
   std::atomic<int> max_delete_batch{0};
   std::atomic<int> receive_calls{0};
@@ -52,6 +54,10 @@ class FaultyQueue : public Queue {
   }
   Result<std::vector<Status>> ChangeVisibilityBatch(
       const std::vector<std::pair<std::string, std::chrono::seconds>>& entries) override {
+    if (fail_next_visibility_changes > 0) {
+      --fail_next_visibility_changes;
+      return Fail(ErrorCode::kUnavailable, "injected visibility change failure");
+    }
     // Recorded once applied: a test that sees the change and then moves the queue's clock
     // must not race the change itself (it would be applied at the later time).
     auto applied = target_.ChangeVisibilityBatch(entries);

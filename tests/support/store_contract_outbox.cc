@@ -453,6 +453,10 @@ TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitInThisProcess) {
   EXPECT_LT(took, kWoken);
 }
 
+// Two stores on one database in one process, as the CLI and a fetcher in the same program
+// (SQLite's share the file's writer, so its change watcher does not see their commits: the
+// file's outbox hub wakes them). A backend whose factory makes the fallback re-read slower
+// than the 20 s wait (SQLite's, 30 s) fails here when only the fallback would have woken it.
 TEST_P(StoreContractTest, WaitForOutboxWakesOnACommitFromAnotherInstance) {
   StorePtr other = db_.reopen(&clock_);
   ASSERT_NE(other, nullptr);

@@ -146,6 +146,7 @@ ConsumerStats Consumer::Stats() const {
   s.failed = counters_.failed;
   s.released = counters_.released;
   s.lease_extensions = counters_.lease_extensions;
+  s.lease_wakeups = counters_.lease_wakeups;
   s.delete_errors = counters_.delete_errors;
   s.receive_errors = counters_.receive_errors;
   s.reran = counters_.reran;
@@ -506,16 +507,26 @@ void Consumer::AddLeases(const std::vector<ReceivedMessage>& ms, Ticker::TimePoi
   // Counted from before the Receive was sent: the server's visibility started earlier than
   // its reply arrived.
   const auto length = std::chrono::duration_cast<Ticker::Duration>(ReceiveVisibility());
-  std::lock_guard lock(lease_mu_);
-  for (const auto& m : ms) leases_[m.receipt_handle] = Lease{sent_at + length, length};
-  // No wake-up for the lease loop: a new lease is due only after a fifth of it (a short one)
-  // or half (a full one), and the loop looks more often than that.
+  const Lease lease{.expires = sent_at + length, .length = length};
+  bool wake = false;
+  {
+    std::lock_guard lock(lease_mu_);
+    for (const auto& m : ms) leases_[m.receipt_handle] = lease;
+    // The lease loop is woken only when this batch is due before what it waits for: the
+    // first lease of an idle loop (which waits without a timeout), or a short receive lease
+    // while it waits for a full one. Otherwise it finds the batch when it next looks.
+    if (const auto due = ExtensionDueAt(lease); due < lease_wake_at_) {
+      lease_wake_at_ = due;
+      lease_sooner_ = wake = true;
+    }
+  }
+  if (wake) lease_cv_.notify_one();
 }
 
-bool Consumer::ExtensionDue(const Lease& lease, Ticker::TimePoint now) const {
-  const auto left = lease.expires - now;
-  if (lease.length < options_.visibility_timeout) return left < lease.length * 4 / 5;
-  return left < lease.length / 2;
+Ticker::TimePoint Consumer::ExtensionDueAt(const Lease& lease) const {
+  const auto due = lease.length < options_.visibility_timeout ? lease.expires - lease.length * 4 / 5
+                                                              : lease.expires - lease.length / 2;
+  return std::max(due, lease.retry_at);
 }
 
 void Consumer::DropLease(const std::string& receipt) {
@@ -524,21 +535,25 @@ void Consumer::DropLease(const std::string& receipt) {
 }
 
 void Consumer::LeaseLoop() {
-  // Extend a full lease when less than half of it is left, checking every quarter of it; a
-  // short receive lease once a fifth of it has passed, checking every fifth (1 s of 5 s):
-  // extended 1-2 s after its receive, with 3 s or more to spare.
+  // Sleeps until the earliest extension due (ExtensionDueAt: a short receive lease 1 s after
+  // its receive, a full one when half of it is left), and without a timeout while no lease is
+  // held: an idle consumer's loop never wakes (AddLeases wakes it for a lease due sooner).
   const auto vis = options_.visibility_timeout;
-  const auto vis_ms = std::chrono::duration_cast<milliseconds>(vis);
-  const auto short_ms = std::chrono::duration_cast<milliseconds>(ReceiveVisibility());
-  const auto tick = std::max<milliseconds>(
-      milliseconds(100), short_ms < vis_ms ? std::min(vis_ms / 4, short_ms / 5) : vis_ms / 4);
   std::unique_lock lock(lease_mu_);
-  while (!lease_stop_) {
-    if (ticker_.WaitFor(lock, lease_cv_, tick, [&] { return lease_stop_; })) return;
-    auto now = ticker_.Now();
+  while (true) {
+    lease_wake_at_ = Ticker::TimePoint::max();
+    for (const auto& [receipt, lease] : leases_) {
+      lease_wake_at_ = std::min(lease_wake_at_, ExtensionDueAt(lease));
+    }
+    lease_sooner_ = false;
+    ticker_.WaitUntil(lock, lease_cv_, lease_wake_at_,
+                      [&] { return lease_stop_ || lease_sooner_; });
+    if (lease_stop_) return;
+    ++counters_.lease_wakeups;
+    const auto now = ticker_.Now();
     std::vector<std::string> due;
     for (const auto& [receipt, lease] : leases_) {
-      if (ExtensionDue(lease, now)) due.push_back(receipt);
+      if (now >= ExtensionDueAt(lease)) due.push_back(receipt);
     }
     if (due.empty()) continue;
     lock.unlock();
@@ -553,9 +568,10 @@ void Consumer::LeaseLoop() {
         auto it = leases_.find(entries[k].first);
         if (it == leases_.end()) continue;  // acked meanwhile
         if (r && k < r->size() && (*r)[k]) {
-          it->second = Lease{sent_at + vis, vis};
+          it->second = Lease{.expires = sent_at + vis, .length = vis};
           ++counters_.lease_extensions;
         } else {
+          it->second.retry_at = sent_at + it->second.length / 5;  // not at once, in a loop
           DRIPR_LOG_WARN("[{}] lease extension failed: {}", name_,
                          !r ? r.error().ToString()
                             : (k < r->size() ? (*r)[k].error().ToString() : "no result"));

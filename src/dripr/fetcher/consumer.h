@@ -107,6 +107,9 @@ struct ConsumerStats {
   int64_t released = 0;  // given back at shutdown (visibility 0)
   int64_t reran = 0;     // handler runs repeated in place after Verdict::kUnavailable
   int64_t lease_extensions = 0;
+  // Times the lease loop woke to look at its leases: a lease due for extension, or a new one
+  // due sooner than the one it waited for. An idle consumer's loop does not wake at all.
+  int64_t lease_wakeups = 0;
   int64_t delete_errors = 0;
   int64_t receive_errors = 0;
   int in_flight = 0;
@@ -162,6 +165,8 @@ class Consumer {
     // What the lease was last set to: the receive's short visibility until the lease loop
     // extends it, then visibility_timeout.
     Ticker::Duration length;
+    // After a failed extension: not tried again before this (a fifth of `length` later).
+    Ticker::TimePoint retry_at{};
   };
 
   void ReceiveLoop(HeartbeatRef heartbeat);
@@ -185,9 +190,9 @@ class Consumer {
   std::chrono::seconds ReceiveVisibility() const;
   // Leases for a batch whose Receive was sent at `sent_at` with ReceiveVisibility().
   void AddLeases(const std::vector<ReceivedMessage>& ms, Ticker::TimePoint sent_at);
-  // Whether the lease loop extends `lease` now: a short (receive) lease once a fifth of it
-  // has passed, a full one once less than half of it is left.
-  bool ExtensionDue(const Lease& lease, Ticker::TimePoint now) const;
+  // When the lease loop extends `lease`: a short (receive) lease once a fifth of it has
+  // passed, a full one once only half of it is left; after a failed try, at its retry_at.
+  Ticker::TimePoint ExtensionDueAt(const Lease& lease) const;
   void DropLease(const std::string& receipt);
   void Release(const std::vector<ReceivedMessage>& ms);
   std::chrono::seconds Backoff(int receive_count);
@@ -253,6 +258,11 @@ class Consumer {
   std::condition_variable lease_cv_;
   std::map<std::string, Lease> leases_;  // guarded by lease_mu_; by receipt handle
   bool lease_stop_ = false;              // guarded by lease_mu_
+  // What the lease loop waits for (guarded by lease_mu_): the earliest extension due when it
+  // last looked; TimePoint::max() while it holds no lease (no timeout at all). AddLeases
+  // wakes it (lease_sooner_) only for a lease due before that.
+  Ticker::TimePoint lease_wake_at_ = Ticker::TimePoint::max();
+  bool lease_sooner_ = false;
 
   // Pending deletes, guarded by ack_mu_.
   std::mutex ack_mu_;
@@ -269,7 +279,7 @@ class Consumer {
 
   struct Counters {
     std::atomic<int64_t> received{0}, done{0}, retried{0}, failed{0}, released{0},
-        lease_extensions{0}, delete_errors{0}, receive_errors{0}, reran{0};
+        lease_extensions{0}, lease_wakeups{0}, delete_errors{0}, receive_errors{0}, reran{0};
   } counters_;
 };
 

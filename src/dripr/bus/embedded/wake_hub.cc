@@ -1,39 +1,13 @@
 #include "dripr/bus/embedded/wake_hub.h"
 
-#include <unistd.h>
+#include "dripr/core/per_process.h"
 
 namespace dripr::embedded {
 
-namespace {
-
-struct Registry {
-  std::mutex mu;
-  pid_t pid = 0;
-  std::map<std::string, std::weak_ptr<WakeHub>> hubs;  // guarded by mu
-};
-
-Registry& TheRegistry() {
-  static Registry* r = new Registry();  // never destroyed: hubs may outlive static teardown
-  return *r;
-}
-
-}  // namespace
-
 std::shared_ptr<WakeHub> WakeHub::For(const std::string& path) {
-  Registry& r = TheRegistry();
-  std::lock_guard lock(r.mu);
-  if (r.pid != ::getpid()) {
-    r.hubs.clear();  // a forked child: the parent's waiters are not here
-    r.pid = ::getpid();
-  }
-  std::erase_if(r.hubs, [](const auto& e) { return e.second.expired(); });
-  auto& slot = r.hubs[path];
-  auto hub = slot.lock();
-  if (!hub) {
-    hub = std::make_shared<WakeHub>();
-    slot = hub;
-  }
-  return hub;
+  // Never destroyed: hubs may outlive static teardown.
+  static auto* registry = new PerProcessRegistry<WakeHub>();
+  return registry->Get(path);
 }
 
 uint64_t WakeHub::Generation(const std::string& queue) {

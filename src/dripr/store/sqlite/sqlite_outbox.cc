@@ -21,6 +21,22 @@ Status SqliteStore::InsertOutboxEvent(Connection& c, const StatusChangeEvent& e,
   return s.Run();
 }
 
+void SqliteStore::JoinOutboxHub() {
+  outbox_hub_ = sqlite_store::OutboxHub::For(writer_->path());
+  outbox_hub_->Join(this, [this] { RecheckOutbox(); });
+}
+
+SqliteStore::~SqliteStore() {
+  if (outbox_hub_) outbox_hub_->Leave(this);
+}
+
+void SqliteStore::NotifyOutbox() {
+  StoreBase::NotifyOutbox();
+  // Another store on the file waits on its own condition variable, and the change watcher
+  // does not report commits through the shared writer: it re-reads max(outbox.id) now.
+  if (outbox_hub_) outbox_hub_->NotifyOthers(this);
+}
+
 Result<int64_t> SqliteStore::MaxOutboxId() {
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare("SELECT coalesce(max(id), 0) FROM outbox"));

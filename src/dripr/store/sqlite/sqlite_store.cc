@@ -30,6 +30,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   auto writer = sqlite::Writer::For(store->options_.path, store->options_.busy_timeout);
   if (!writer) return Fail(writer.error());
   store->writer_ = std::move(*writer);
+  store->JoinOutboxHub();
   return store;
 }
 

@@ -10,11 +10,11 @@
 // kUnavailable (retry later).
 //
 // Outbox notification: commits that add outbox rows wake WaitForOutbox callers in this
-// process immediately (NotifyOutbox); rows written by other processes within a millisecond or
-// two (the change watcher, sqlite/change_watcher.h, started by the first wait; it ignores this
-// process's own commits, and another SqliteStore object on the same file in this process
-// shares the writer, so its rows count as own: they are seen by the fallback), and otherwise by
-// re-reading max(outbox.id) every `outbox_poll_interval` as a fallback.
+// process immediately (NotifyOutbox), through whichever SqliteStore on the file they were
+// made (the file's OutboxHub, sqlite_outbox_hub.h: the stores share the writer, so the change
+// watcher counts their commits as this process's own); rows written by other processes within
+// a millisecond or two (the change watcher, sqlite/change_watcher.h, started by the first
+// wait), and otherwise by re-reading max(outbox.id) every `outbox_poll_interval` as a fallback.
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +28,7 @@
 #include "dripr/sqlite/change_watcher.h"
 #include "dripr/sqlite/db.h"
 #include "dripr/sqlite/writer.h"
+#include "dripr/store/sqlite/sqlite_outbox_hub.h"
 #include "dripr/store/store_base.h"
 
 namespace dripr {
@@ -50,7 +51,7 @@ class SqliteStore final : public StoreBase {
   // kInvalidArgument for an empty path or ":memory:" (each pooled connection would see its own
   // database); kUnavailable when the file cannot be opened.
   static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
-  ~SqliteStore() override = default;
+  ~SqliteStore() override;  // leaves the file's OutboxHub first
 
   Status Migrate() override;
   Result<int> SchemaVersion() override;
@@ -74,6 +75,8 @@ class SqliteStore final : public StoreBase {
 
   Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) override;
   Status MarkPublished(const std::vector<int64_t>& ids) override;
+  // Wakes this store's waiters and makes the other stores on the file re-check (OutboxHub).
+  void NotifyOutbox() override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
@@ -111,6 +114,7 @@ class SqliteStore final : public StoreBase {
   Status InTransitionTransaction(std::string_view what, const TransitionBody& body) override;
   Result<int64_t> MaxOutboxId() override;
   void BeforeOutboxWait() override;
+  void JoinOutboxHub();  // sqlite_outbox.cc; by Open, once the writer is set
 
   SqliteStore(SqliteStoreOptions options, const Clock* clock)
       : StoreBase(options.required_parts, options.outbox_poll_interval, options.ticker),
@@ -145,6 +149,8 @@ class SqliteStore final : public StoreBase {
   // Other connections' commits (not this process's own) re-check the outbox; last, so it is
   // removed first.
   sqlite::OthersCommitsSubscription others_commits_;
+  // The SqliteStores on the file in this process (JoinOutboxHub; left by the destructor).
+  std::shared_ptr<sqlite_store::OutboxHub> outbox_hub_;
 };
 
 }  // namespace dripr
