@@ -181,6 +181,41 @@ TEST_F(WriterGroupCommitTest, OneMembersFailureUndoesOnlyItsOwnWrites) {
   EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
 }
 
+// The savepoints' sub-journal is kept in memory (PRAGMA temp_store=MEMORY on the writer's
+// connection: by default it spills to a temporary file past 64 KiB, a pwrite per page inside
+// the turn). A batched part that changed far more than that and fails is still undone exactly,
+// from the in-memory journal, and the pages it shared with the parts before it keep theirs.
+TEST_F(WriterGroupCommitTest, LargeFailedPartIsUndoneFromTheInMemoryJournal) {
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  int64_t temp_store = -1;
+  RunBatched(
+      [&](Connection& conn) -> Status {
+        DRIPR_ASSIGN_OR_RETURN(auto s, conn.Prepare("PRAGMA temp_store"));
+        DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (row) temp_store = s.Int(0);
+        return InsertFirst(conn);
+      },
+      first,
+      {[&] {
+         b = writer_->InWriteTransaction("b", [&](Connection& conn) -> Status {
+           // ~1 MiB over ~250 pages, and a rewrite of the page "first" is on.
+           DRIPR_TRY(conn.Exec(
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+               "INSERT INTO rows SELECT 'big-' || i || hex(zeroblob(500)), 1 FROM n"));
+           DRIPR_TRY(conn.Exec("UPDATE rows SET who = 'changed' WHERE who = 'first'"));
+           return Fail(ErrorCode::kInternal, "b failed");
+         });
+       },
+       [&] { c = Insert("c"); }});
+  EXPECT_EQ(temp_store, 2);  // MEMORY
+  EXPECT_TRUE(first);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().message, "b failed");
+  EXPECT_TRUE(c);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
+}
+
 TEST_F(WriterGroupCommitTest, FailedFirstPartLeavesTheBatchToTheOthers) {
   const uint64_t before = writer_->commits();
   Status first = Ok();

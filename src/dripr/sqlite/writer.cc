@@ -59,6 +59,12 @@ Writer::Writer(std::string path, std::unique_ptr<Connection> conn)
   // Replaces SQLite's auto-checkpoint on this connection (sqlite3_wal_autocheckpoint is this
   // same hook); other connections keep theirs.
   sqlite3_wal_hook(conn_->raw(), &Writer::OnWal, this);
+  // The savepoints of a combined batch (one per part after the first) keep the original of
+  // every page a part changes in SQLite's statement sub-journal, which by default goes to a
+  // temporary FILE once past 64 KiB: a pwrite per page, inside the turn. In memory it is a
+  // memcpy (bounded by the batch's pages, freed at COMMIT). A failure here leaves the file
+  // journal: slower, as correct.
+  (void)conn_->Exec("PRAGMA temp_store=MEMORY");
 }
 
 Writer::~Writer() {
