@@ -361,6 +361,50 @@ TEST_F(WriterGroupCommitTest, BatchIsBounded) {
 }
 
 // The change watcher's check takes a turn between two parts of a batch without ending it.
+// The combiner runs the next batches itself while callers are queued (it is running; a
+// hand-off would wake a sleeping thread per batch), kTurnBatches batches in all, then hands
+// the turn to the first caller still queued, which combines the rest on its own thread.
+TEST_F(WriterGroupCommitTest, CombinerKeepsTheTurnForABoundedNumberOfBatches) {
+  static_assert(Writer::kTurnBatches == 4, "the counts below assume 4 batches per turn");
+  writer_->SetMaxBatch(1);  // one part per batch: each queued caller is a batch of its own
+  const uint64_t before = writer_->commits();
+  constexpr int kOthers = 5;
+  std::mutex mu;
+  std::vector<std::pair<std::thread::id, std::thread::id>> ran;  // (caller, part) threads
+  std::vector<Status> results(kOthers, Ok());
+  std::vector<std::function<void()>> others;
+  for (int i = 0; i < kOthers; ++i) {
+    others.push_back([&, i] {
+      const auto caller = std::this_thread::get_id();
+      const std::string who = "o" + std::to_string(i);
+      results[i] = writer_->InWriteTransaction(who, [&](Connection& c) -> Status {
+        std::lock_guard lock(mu);
+        ran.emplace_back(caller, std::this_thread::get_id());
+        return c.Exec("INSERT INTO rows VALUES ('" + who + "', 1)");
+      });
+    });
+  }
+  Status first = Ok();
+  std::thread::id first_thread;
+  RunBatched(
+      [&](Connection& c) -> Status {
+        first_thread = std::this_thread::get_id();
+        return InsertFirst(c);
+      },
+      first, others);
+  EXPECT_TRUE(first);
+  for (const Status& r : results) EXPECT_TRUE(r);
+  EXPECT_EQ(writer_->commits(), before + 1 + kOthers);  // a COMMIT per batch
+  ASSERT_EQ(ran.size(), static_cast<size_t>(kOthers));
+  // Queue order: the first three queued ran on the first caller's thread (its batches 2–4);
+  // the fourth was handed the turn and ran its own part, then the fifth's.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ran[i].second, first_thread) << i;
+  EXPECT_EQ(ran[3].second, ran[3].first);
+  EXPECT_NE(ran[3].second, first_thread);
+  EXPECT_EQ(ran[4].second, ran[3].first);
+  EXPECT_EQ(Committed().size(), static_cast<size_t>(1 + kOthers));
+}
+
 TEST_F(WriterGroupCommitTest, OthersCommittedTakesATurnInsideABatch) {
   ASSERT_TRUE(writer_->OthersCommitted());  // the baseline
   const uint64_t before = writer_->commits();
