@@ -166,6 +166,35 @@ TEST_F(WriterGroupCommitTest, ConcurrentCallersShareOneCommit) {
   EXPECT_EQ(Committed(), all);
 }
 
+// A batch of many members, some failing in their parts: each caller is told its own result
+// exactly once (a failed part at once, the others after the one COMMIT).
+TEST_F(WriterGroupCommitTest, EveryMemberOfABigBatchReturnsWithItsOwnResult) {
+  const uint64_t before = writer_->commits();
+  constexpr int kOthers = 8;
+  std::vector<Status> results(kOthers, Ok());
+  std::vector<std::function<void()>> others;
+  for (int i = 0; i < kOthers; ++i) {
+    // Every third fails in its part: its error at once, its savepoint undone.
+    others.push_back([&, i] { results[i] = Insert("m" + std::to_string(i), i % 3 == 2); });
+  }
+  Status first = Ok();
+  RunBatched(InsertFirst, first, others);
+  EXPECT_TRUE(first);
+  std::vector<std::string> want{"first"};
+  for (int i = 0; i < kOthers; ++i) {
+    if (i % 3 == 2) {
+      ASSERT_FALSE(results[i]) << i;
+      EXPECT_EQ(results[i].error().message, "m" + std::to_string(i) + " failed");
+    } else {
+      EXPECT_TRUE(results[i]) << i;
+      want.push_back("m" + std::to_string(i));
+    }
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), want);
+}
+
 TEST_F(WriterGroupCommitTest, OneMembersFailureUndoesOnlyItsOwnWrites) {
   const uint64_t before = writer_->commits();
   Status first = Ok();
