@@ -166,6 +166,35 @@ TEST_F(WriterGroupCommitTest, ConcurrentCallersShareOneCommit) {
   EXPECT_EQ(Committed(), all);
 }
 
+// A batch of many members, some failing in their parts: each caller is told its own result
+// exactly once (a failed part at once, the others after the one COMMIT).
+TEST_F(WriterGroupCommitTest, EveryMemberOfABigBatchReturnsWithItsOwnResult) {
+  const uint64_t before = writer_->commits();
+  constexpr int kOthers = 8;
+  std::vector<Status> results(kOthers, Ok());
+  std::vector<std::function<void()>> others;
+  for (int i = 0; i < kOthers; ++i) {
+    // Every third fails in its part: its error at once, its savepoint undone.
+    others.push_back([&, i] { results[i] = Insert("m" + std::to_string(i), i % 3 == 2); });
+  }
+  Status first = Ok();
+  RunBatched(InsertFirst, first, others);
+  EXPECT_TRUE(first);
+  std::vector<std::string> want{"first"};
+  for (int i = 0; i < kOthers; ++i) {
+    if (i % 3 == 2) {
+      ASSERT_FALSE(results[i]) << i;
+      EXPECT_EQ(results[i].error().message, "m" + std::to_string(i) + " failed");
+    } else {
+      EXPECT_TRUE(results[i]) << i;
+      want.push_back("m" + std::to_string(i));
+    }
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), want);
+}
+
 TEST_F(WriterGroupCommitTest, OneMembersFailureUndoesOnlyItsOwnWrites) {
   const uint64_t before = writer_->commits();
   Status first = Ok();
@@ -178,6 +207,41 @@ TEST_F(WriterGroupCommitTest, OneMembersFailureUndoesOnlyItsOwnWrites) {
   EXPECT_EQ(b.error().message, "b failed");
   EXPECT_TRUE(c);
   EXPECT_EQ(writer_->commits(), before + 1);
+  EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
+}
+
+// The savepoints' sub-journal is kept in memory (PRAGMA temp_store=MEMORY on the writer's
+// connection: by default it spills to a temporary file past 64 KiB, a pwrite per page inside
+// the turn). A batched part that changed far more than that and fails is still undone exactly,
+// from the in-memory journal, and the pages it shared with the parts before it keep theirs.
+TEST_F(WriterGroupCommitTest, LargeFailedPartIsUndoneFromTheInMemoryJournal) {
+  Status first = Ok();
+  Status b = Ok(), c = Ok();
+  int64_t temp_store = -1;
+  RunBatched(
+      [&](Connection& conn) -> Status {
+        DRIPR_ASSIGN_OR_RETURN(auto s, conn.Prepare("PRAGMA temp_store"));
+        DRIPR_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (row) temp_store = s.Int(0);
+        return InsertFirst(conn);
+      },
+      first,
+      {[&] {
+         b = writer_->InWriteTransaction("b", [&](Connection& conn) -> Status {
+           // ~1 MiB over ~250 pages, and a rewrite of the page "first" is on.
+           DRIPR_TRY(conn.Exec(
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+               "INSERT INTO rows SELECT 'big-' || i || hex(zeroblob(500)), 1 FROM n"));
+           DRIPR_TRY(conn.Exec("UPDATE rows SET who = 'changed' WHERE who = 'first'"));
+           return Fail(ErrorCode::kInternal, "b failed");
+         });
+       },
+       [&] { c = Insert("c"); }});
+  EXPECT_EQ(temp_store, 2);  // MEMORY
+  EXPECT_TRUE(first);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().message, "b failed");
+  EXPECT_TRUE(c);
   EXPECT_EQ(Committed(), (std::vector<std::string>{"c", "first"}));
 }
 
@@ -326,6 +390,50 @@ TEST_F(WriterGroupCommitTest, BatchIsBounded) {
 }
 
 // The change watcher's check takes a turn between two parts of a batch without ending it.
+// The combiner runs the next batches itself while callers are queued (it is running; a
+// hand-off would wake a sleeping thread per batch), kTurnBatches batches in all, then hands
+// the turn to the first caller still queued, which combines the rest on its own thread.
+TEST_F(WriterGroupCommitTest, CombinerKeepsTheTurnForABoundedNumberOfBatches) {
+  static_assert(Writer::kTurnBatches == 4, "the counts below assume 4 batches per turn");
+  writer_->SetMaxBatch(1);  // one part per batch: each queued caller is a batch of its own
+  const uint64_t before = writer_->commits();
+  constexpr int kOthers = 5;
+  std::mutex mu;
+  std::vector<std::pair<std::thread::id, std::thread::id>> ran;  // (caller, part) threads
+  std::vector<Status> results(kOthers, Ok());
+  std::vector<std::function<void()>> others;
+  for (int i = 0; i < kOthers; ++i) {
+    others.push_back([&, i] {
+      const auto caller = std::this_thread::get_id();
+      const std::string who = "o" + std::to_string(i);
+      results[i] = writer_->InWriteTransaction(who, [&](Connection& c) -> Status {
+        std::lock_guard lock(mu);
+        ran.emplace_back(caller, std::this_thread::get_id());
+        return c.Exec("INSERT INTO rows VALUES ('" + who + "', 1)");
+      });
+    });
+  }
+  Status first = Ok();
+  std::thread::id first_thread;
+  RunBatched(
+      [&](Connection& c) -> Status {
+        first_thread = std::this_thread::get_id();
+        return InsertFirst(c);
+      },
+      first, others);
+  EXPECT_TRUE(first);
+  for (const Status& r : results) EXPECT_TRUE(r);
+  EXPECT_EQ(writer_->commits(), before + 1 + kOthers);  // a COMMIT per batch
+  ASSERT_EQ(ran.size(), static_cast<size_t>(kOthers));
+  // Queue order: the first three queued ran on the first caller's thread (its batches 2–4);
+  // the fourth was handed the turn and ran its own part, then the fifth's.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(ran[i].second, first_thread) << i;
+  EXPECT_EQ(ran[3].second, ran[3].first);
+  EXPECT_NE(ran[3].second, first_thread);
+  EXPECT_EQ(ran[4].second, ran[3].first);
+  EXPECT_EQ(Committed().size(), static_cast<size_t>(1 + kOthers));
+}
+
 TEST_F(WriterGroupCommitTest, OthersCommittedTakesATurnInsideABatch) {
   ASSERT_TRUE(writer_->OthersCommitted());  // the baseline
   const uint64_t before = writer_->commits();

@@ -190,7 +190,13 @@ class Connection {
   sqlite3* db_;
   const std::string path_;
   const FileId file_id_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by the caller's text as it is (no copy per Prepare; the writer's turn prepares
+  // a dozen statements per part).
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT (prepared statements, cached on the connection). Taking the write

@@ -59,6 +59,12 @@ Writer::Writer(std::string path, std::unique_ptr<Connection> conn)
   // Replaces SQLite's auto-checkpoint on this connection (sqlite3_wal_autocheckpoint is this
   // same hook); other connections keep theirs.
   sqlite3_wal_hook(conn_->raw(), &Writer::OnWal, this);
+  // The savepoints of a combined batch (one per part after the first) keep the original of
+  // every page a part changes in SQLite's statement sub-journal, which by default goes to a
+  // temporary FILE once past 64 KiB: a pwrite per page, inside the turn. In memory it is a
+  // memcpy (bounded by the batch's pages, freed at COMMIT). A failure here leaves the file
+  // journal: slower, as correct.
+  (void)conn_->Exec("PRAGMA temp_store=MEMORY");
 }
 
 Writer::~Writer() {
@@ -215,10 +221,17 @@ void Writer::Combine(Request& self) {
     explicit Open(Writer* w) { tls_open = w; }
     ~Open() { tls_open = outer; }
   } open(this);
+  Request* first = &self;  // the batch's first part: ours, then a queued caller's
+  for (int batches = 1; first != nullptr; ++batches) {
+    first = CombineBatch(self, *first, /*may_keep=*/batches < kTurnBatches);
+  }
+}
+
+Writer::Request* Writer::CombineBatch(Request& self, Request& first, bool may_keep) {
   std::vector<Request*> members;  // parts kept in the open transaction, waiting for COMMIT
   std::optional<Error> lost;      // SQLite rolled the transaction back on a part's error
   int parts = 0;
-  Request* req = &self;
+  Request* req = &first;
   while (true) {
     bool savepoint = tx_.has_value();
     if (req->in_transaction && !tx_) {
@@ -255,7 +268,7 @@ void Writer::Combine(Request& self) {
       if (lost) break;
     }
     std::lock_guard lock(mu_);
-    if (self.alone || parts >= max_batch_ || queue_.empty() || queue_.front()->alone) break;
+    if (first.alone || parts >= max_batch_ || queue_.empty() || queue_.front()->alone) break;
     req = queue_.front();
     queue_.pop_front();
   }
@@ -274,15 +287,21 @@ void Writer::Combine(Request& self) {
     if (queue_.empty()) {
       busy_ = false;
     } else {
-      next = queue_.front();  // the next batch's combiner
+      next = queue_.front();  // the next batch's first part
       queue_.pop_front();
     }
   }
-  if (next != nullptr) next->Post(Request::kTurn);
+  // This thread keeps the turn for the next batch when it may (it is running; the queued
+  // callers sleep, and a hand-off leaves the writer unused until the woken thread gets a
+  // core). A caller that must run alone gets the turn on its own thread. A turn handed on
+  // goes before the members' wake-ups: the next combiner starts while they are woken.
+  const bool keep = next != nullptr && may_keep && !next->alone;
+  if (next != nullptr && !keep) next->Post(Request::kTurn);
   for (Request* m : members) {
     if (!commit) m->result = Fail(commit.error().Wrap(m->what));
     if (m != &self) m->Post(Request::kDone);
   }
+  return keep ? next : nullptr;
 }
 
 Status Writer::RunPart(const Request& req, bool savepoint) {

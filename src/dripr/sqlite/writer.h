@@ -69,12 +69,13 @@ class Writer {
   // Group commit by flat combining: the caller that finds the writer free takes the turn (the
   // combiner): it BEGINs, runs its own part, then the parts of the callers that queued
   // meanwhile, back to back, each a SAVEPOINT of the open transaction, COMMITs, hands every
-  // member its result and passes the turn to the first caller still queued (the next batch's
-  // combiner). A caller that finds the writer busy queues its part and sleeps until its result
-  // is final (or the turn is handed to it). So `fn` and the pending work may run on ANOTHER
-  // thread than the caller's, while the caller is blocked in this call: `fn` must not depend
-  // on thread-locals of its caller nor on locks its caller holds (the combiner runs it with
-  // this writer's thread-local state set: nested calls and AfterCommit behave as on the
+  // member its result and, while callers are queued, runs the next batch itself (up to
+  // kTurnBatches batches in all) before it passes the turn to the first caller still queued
+  // (the next batch's combiner). A caller that finds the writer busy queues its part and
+  // sleeps until its result is final (or the turn is handed to it). So `fn` and the pending work
+  // may run on ANOTHER thread than the caller's, while the caller is blocked in this call: `fn`
+  // must not depend on thread-locals of its caller nor on locks its caller holds (the combiner runs
+  // it with this writer's thread-local state set: nested calls and AfterCommit behave as on the
   // caller's thread). A failed part undoes only its own writes; its error is its result at
   // once. A part that succeeded returns after the batch's COMMIT, with its outcome (when the
   // COMMIT fails, every member of the batch gets its error and none of their writes is kept).
@@ -126,6 +127,10 @@ class Writer {
   // Bounds the parts of one batch (at least 1: no batching); for tests and tuning.
   static constexpr int kDefaultMaxBatch = 32;
   void SetMaxBatch(int parts);
+  // Batches one combiner runs back to back before it hands the turn to the next queued caller
+  // (whose own call it then is to combine): it keeps the turn while it is running instead of
+  // waking a sleeping thread per batch, and returns to its own caller after at most this many.
+  static constexpr int kTurnBatches = 4;
 
   // The WAL checkpoint (docs/decisions/store.md, "The checkpoint off the writer's turn"): the
   // writer connection does not auto-checkpoint; its WAL hook asks the Checkpointer (a thread
@@ -151,10 +156,15 @@ class Writer {
   // turn is handed to it, else queued for the combiner. Then marks its pending work committed
   // and runs its AfterCommit callbacks (its own thread).
   Status Run(Request& req);
-  // The turn's holder: runs `self` and (unless it runs alone) the queued parts up to
-  // max_batch, commits, releases the members and hands the turn on. `self`'s result is final
-  // on return.
+  // The turn's holder: runs batches, the first starting with `self`, until the queue is
+  // empty or it hands the turn on (after kTurnBatches batches, or to a caller that must run
+  // alone). `self`'s result is final on return.
   void Combine(Request& self);
+  // One batch of Combine: runs `first` and (unless it runs alone) the queued parts up to
+  // max_batch, commits and releases the members (every one but `self`, whose caller is this
+  // thread). Returns the queued caller whose part starts the next batch on this thread, when
+  // `may_keep`; else hands the turn to it (or frees the writer) and returns null.
+  Request* CombineBatch(Request& self, Request& first, bool may_keep);
   // One queued part on the turn's connection: in a savepoint when it joins an open
   // transaction.
   Status RunPart(const Request& req, bool savepoint);

@@ -1,5 +1,9 @@
 // SqliteStore: a campaign's listing/sale rows, zip-level market data and zip centroids.
 
+#include <map>
+#include <string>
+#include <utility>
+
 #include "dripr/core/time.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/sqlite/sqlite_rows.h"
@@ -46,6 +50,22 @@ Result<std::optional<MarketData>> StepMarketData(Statement& s) {
   return std::optional<MarketData>(std::move(m));
 }
 
+// The multi-row INSERT of `rows` rows of `t`, built once per thread: it runs in the writer's
+// turn, and the same few texts (~1.5 KB each) come back every campaign.
+const std::string& InsertRowsSql(const RecordTable& t, size_t rows) {
+  thread_local std::map<std::pair<std::string_view, size_t>, std::string> built;
+  auto [it, fresh] = built.try_emplace({t.name, rows});
+  if (!fresh) return it->second;
+  std::string one_row = "(?";
+  for (int i = 1; i < t.column_count; ++i) one_row += ", ?";
+  one_row += ")";
+  std::string& sql = it->second;
+  sql = "INSERT INTO " + std::string(t.name) + " (campaign_id, " + std::string(t.columns) +
+        ") VALUES " + one_row;
+  for (size_t i = 1; i < rows; ++i) sql += ", " + one_row;
+  return sql;
+}
+
 Result<bool> ZipTableEmpty(Connection& c) {
   DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("SELECT NOT EXISTS (SELECT 1 FROM zip_codes)"));
   DRIPR_TRY(s.Step());
@@ -60,15 +80,9 @@ Status SqliteStore::ReplaceRecords(Connection& c, const CampaignId& campaign_id,
   DRIPR_ASSIGN_OR_RETURN(
       auto del, c.Prepare("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?"));
   DRIPR_TRY(del.BindText(campaign_id.str()).Run());
-  std::string one_row = "(?";
-  for (int i = 1; i < t.column_count; ++i) one_row += ", ?";
-  one_row += ")";
   for (size_t start = 0; start < records.size(); start += kInsertChunk) {
     size_t n = std::min(kInsertChunk, records.size() - start);
-    std::string sql = "INSERT INTO " + std::string(t.name) + " (campaign_id, " +
-                      std::string(t.columns) + ") VALUES " + one_row;
-    for (size_t i = 1; i < n; ++i) sql += ", " + one_row;
-    DRIPR_ASSIGN_OR_RETURN(auto ins, c.Prepare(sql));
+    DRIPR_ASSIGN_OR_RETURN(auto ins, c.Prepare(InsertRowsSql(t, n)));
     for (size_t i = 0; i < n; ++i) BindRecord(ins, campaign_id, records[start + i], t);
     auto r = ins.Run();
     if (!r) return Fail(r.error().Wrap("insert " + std::string(t.name)));
