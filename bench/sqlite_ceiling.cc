@@ -6,8 +6,9 @@
 //
 // FILE must already hold the product's schema (the driver makes it with `dripr demo
 // --campaigns 1 --keep`, so tables, indexes and the bus tables are exactly the product's); its
-// rows are deleted first. Pragmas as in src/dripr/sqlite/db.cc: WAL, synchronous=NORMAL,
-// foreign_keys=ON. Statements per campaign, in the pipeline's order:
+// rows are deleted first. Pragmas as in src/dripr/sqlite/db.cc and writer.cc: WAL,
+// synchronous=NORMAL, foreign_keys=ON, temp_store=MEMORY. Statements per campaign, in the
+// pipeline's order:
 //   create: INSERT campaigns (+ property_data for 2 of 3); start: SELECT + UPDATE campaigns,
 //   INSERT outbox; relay: SELECT pending outbox + UPDATE claim, INSERT bus_messages x3,
 //   UPDATE outbox published; per part x3: SELECT + UPDATE bus_messages (receive), SELECT +
@@ -97,7 +98,11 @@ int main(int argc, char** argv) {
   Db d;
   if (sqlite3_open_v2(path.c_str(), &d.db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
     Die(d.db, "open");
-  Exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  // The product writer's pragmas (temp_store=MEMORY is the writer connection's, for its
+  // savepoints' journal: the ceiling has none, but keeps the same settings).
+  Exec(d,
+       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+       "PRAGMA temp_store=MEMORY;");
   Exec(d,
        "DELETE FROM active_listings; DELETE FROM recent_sales; DELETE FROM local_market_data; "
        "DELETE FROM property_data; DELETE FROM outbox; DELETE FROM bus_messages; "
