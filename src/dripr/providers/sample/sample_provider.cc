@@ -16,6 +16,7 @@
 namespace dripr {
 namespace {
 
+using sample::CellHome;
 using sample::Hash;
 using sample::HashMore;
 using sample::HashString;
@@ -217,24 +218,26 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
     for (int64_t cj = j0; cj <= j1; ++cj) {
       GeoPoint center{row_lat, (cj + 0.5) * kCellDegrees};
       if (DistanceMilesCos(c, cos_c, center, cos_row) > r + cell_reach) continue;
-      near.push_back({ci, cj, nullptr});
+      near.push_back({ci, cj, {}});
     }
   }
   // A listing search fills cells with the sales window last asked for too (both kinds come
   // from one pass over the days), so that the campaign's sales search finds them ready.
   if (!listing) sale_days_hint_.store(window_days, std::memory_order_relaxed);
+  sample::CellLease lease;
   FindCells(near, today, listing ? 0 : window_days,
-            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days);
+            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days, lease);
   std::vector<Candidate> found;
   for (const NearCell& n : near) {
-    for (const CellHome& h : listing ? n.cell->listings : n.cell->sales) {
+    if ((listing ? n.ref.n_listings : n.ref.n_sales) == 0) continue;  // the cell is not read
+    for (const CellHome& h : listing ? n.ref.cell->listings() : n.ref.cell->sales()) {
       if (!listing && today - h.day >= window_days) continue;  // older than the window
       // The great-circle distance is at least the latitude difference's arc: homes clearly
       // outside the circle skip the trigonometry (the margin covers rounding).
       if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
       double miles = DistanceMilesCos(c, cos_c, h.p, h.cos_lat);
       if (miles > r) continue;
-      found.push_back({n.ci, n.cj, h.day, h.k, h.p, miles, n.cell->urbanness});
+      found.push_back({n.ci, n.cj, h.day, h.k, h.p, miles, n.ref.cell->urbanness()});
     }
   }
   std::sort(found.begin(), found.end(),
@@ -319,70 +322,69 @@ void SampleProvider::Remember(std::shared_ptr<const Recent> search) const {
   recent_next_ = (recent_next_ + 1) % recent_.size();
 }
 
-size_t SampleProvider::CellKeyHash::operator()(const CellKey& k) const {
-  // One multiply-mix per key: neighbouring cells land in unrelated buckets.
-  return static_cast<size_t>(sample::Mix(static_cast<uint64_t>(k.ci) * 0x9e3779b97f4a7c15ULL ^
-                                         static_cast<uint64_t>(k.cj) * 0xc2b2ae3d27d4eb4fULL ^
-                                         static_cast<uint64_t>(k.today)));
-}
-
 void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
-                               int make_sale_days) const {
+                               int make_sale_days, sample::CellLease& lease) const {
   std::vector<size_t> missing;
-  std::vector<std::shared_ptr<const Cell>> stale;  // cached with fewer sale days
+  std::vector<const sample::Cell*> stale;                        // cached with fewer sale days
+  std::vector<std::shared_ptr<sample::CellGeneration>> dropped;  // freed after the lock
+  // Makes room in the current generation: when it is full it becomes the previous one.
+  auto room = [&] {
+    if (cells_ && !cells_->full()) return;
+    dropped.push_back(std::exchange(previous_cells_, std::move(cells_)));
+    cells_ = std::make_shared<sample::CellGeneration>(kCellsPerGeneration);
+    lease.Hold(cells_);
+  };
   {
     std::lock_guard lock(cache_mu_);
+    lease.Hold(cells_);
+    lease.Hold(previous_cells_);
     for (size_t i = 0; i < cells.size(); ++i) {
-      const CellKey key{cells[i].ci, cells[i].cj, today};
-      auto it = cells_.find(key);
-      if (it == cells_.end()) {
-        auto old = previous_cells_.find(key);
-        if (old == previous_cells_.end()) {
-          missing.push_back(i);
-          stale.emplace_back();
-          continue;
+      NearCell& n = cells[i];
+      sample::CellRef ref = cells_ ? cells_->Find(n.ci, n.cj, today) : sample::CellRef{};
+      if (ref.cell == nullptr && previous_cells_) {
+        ref = previous_cells_->Find(n.ci, n.cj, today);
+        if (ref.cell != nullptr) {  // back into the current generation (a copy: it owns its cells)
+          room();
+          cells_->Put(n.ci, n.cj, today, sample::CellPtr(sample::Cell::Copy(*ref.cell)));
+          ref = cells_->Find(n.ci, n.cj, today);
         }
-        it = cells_.emplace(key, old->second).first;  // back into the current generation
       }
-      if (it->second->sale_days >= sale_days) {
-        cells[i].cell = it->second;
+      if (ref.cell != nullptr && ref.sale_days >= sale_days) {
+        n.ref = ref;
       } else {
         missing.push_back(i);
-        stale.push_back(it->second);
+        stale.push_back(ref.cell);
       }
     }
   }
   if (missing.empty()) return;
   // Computed outside the lock: two threads may both compute a cell; both get the same homes.
+  std::vector<sample::CellPtr> made;
+  made.reserve(missing.size());
+  for (size_t m = 0; m < missing.size(); ++m) {
+    const NearCell& n = cells[missing[m]];
+    made.push_back(MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m]));
+  }
+  std::lock_guard lock(cache_mu_);
   for (size_t m = 0; m < missing.size(); ++m) {
     NearCell& n = cells[missing[m]];
-    n.cell = MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m].get());
-  }
-  CellMap dropped;  // freed after the lock is released
-  std::lock_guard lock(cache_mu_);
-  for (size_t i : missing) {
-    if (cells_.size() >= kCellsPerGeneration) {
-      dropped.swap(previous_cells_);
-      previous_cells_.swap(cells_);
-    }
-    cells_.insert_or_assign(CellKey{cells[i].ci, cells[i].cj, today}, cells[i].cell);
+    room();
+    cells_->Put(n.ci, n.cj, today, std::move(made[m]));
+    n.ref = cells_->Find(n.ci, n.cj, today);
   }
 }
 
-std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci, int64_t cj,
-                                                                     int64_t today, int sale_days,
-                                                                     const Cell* had) {
-  auto cell = std::make_shared<Cell>();
-  cell->sale_days = std::max(sale_days, had ? had->sale_days : 0);
+sample::CellPtr SampleProvider::MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
+                                         const sample::Cell* had) {
+  // The homes are gathered here, then copied into the cell's one allocation.
+  thread_local std::vector<CellHome> listings, sales;
+  listings.clear();
+  sales.clear();
+  const int cell_sale_days = std::max(sale_days, had ? had->sale_days() : 0);
   GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
   const bool with_listings = had == nullptr;
-  if (had) {
-    cell->urbanness = had->urbanness;
-    cell->listings = had->listings;
-  } else {
-    cell->urbanness = sample::Urbanness(center);
-  }
-  const double area = Density(cell->urbanness) * CellAreaSqMiles(center.lat);
+  const double urbanness = had ? had->urbanness() : sample::Urbanness(center);
+  const double area = Density(urbanness) * CellAreaSqMiles(center.lat);
   const double listing_rate = area / kMeanActiveDays, sale_rate = area / 90.0;
   const double listing_p0 = std::exp(-listing_rate), sale_p0 = std::exp(-sale_rate);
   const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
@@ -397,7 +399,7 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
       Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
       if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
       GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+      listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
   auto add_sales = [&](int64_t day, uint64_t day_hash, uint64_t h) {
@@ -405,12 +407,12 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
     for (int k = 0; k < n; ++k) {
       Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
       GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+      sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
   // Days with both kinds, then the days of only one (no per-day test of which).
   const int listing_days = with_listings ? kMaxListingDays : 0;
-  const int both = std::min(listing_days, cell->sale_days);
+  const int both = std::min(listing_days, cell_sale_days);
   int age = 0;
   for (; age < both; ++age) {
     const int64_t day = today - age;
@@ -425,13 +427,14 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
     const uint64_t hl = HashMore(day_hash, {kListingSalt});
     if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
   }
-  for (; age < cell->sale_days; ++age) {
+  for (; age < cell_sale_days; ++age) {
     const int64_t day = today - age;
     const uint64_t day_hash = HashMore(cell_hash, {day});
     const uint64_t hs = HashMore(day_hash, {kSaleSalt});
     if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
   }
-  return cell;
+  return sample::CellPtr(
+      sample::Cell::Make(urbanness, cell_sale_days, had ? had->listings() : listings, sales));
 }
 
 Result<MarketData> SampleProvider::Market(const std::string& zip_in) {
