@@ -26,6 +26,8 @@ using sample::Unit;
 constexpr double kCellDegrees = 0.02;
 constexpr double kMaxAbsLatitude = 85;
 constexpr double kMilesPerDegreeLat = 69.09;
+constexpr double kEarthRadiusMiles = 3958.7613;  // DistanceMiles' (domain/scoring.cc)
+constexpr double kRadiansPerDegree = 3.14159265358979323846 / 180;
 // Listings stay on the market 7..120 days; on average 63.5 of the last 120 listing days'
 // homes are still active, which turns a wanted density of active listings into a daily rate.
 constexpr int kMinListingDays = 7;
@@ -208,18 +210,33 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   // flat diagonal); 1 mile leaves a margin for curvature and rounding. A cell farther than
   // r + cell_reach has no home within r.
   const double cell_reach = 1.0;
-  // Distances are DistanceMiles' bits, with each latitude's cosine computed once.
+  // A row's cells within that reach form one run of columns: with the longitude difference
+  // within 180 degrees (the box spans at most that), the haversine grows with it, so
+  // d(centre) <= R is |dlng| <= 2 asin(sqrt((sin^2(R / 2E) - sin^2(dlat / 2)) / (cos cos'))),
+  // solved once per row instead of a distance per cell. The run is widened by a billionth
+  // (far above the rounding here) and R's mile of margin is 0.023 above the half diagonal,
+  // so every cell that can hold a home within r is visited; visiting one more cell than
+  // needed changes no output (its homes are filtered by their own distance below).
   const double cos_c = CosLat(c.lat);
+  const double reach_s = std::sin((r + cell_reach) / (2 * kEarthRadiusMiles));
+  const double reach_h = reach_s * reach_s;
   std::vector<NearCell> near;
   for (int64_t ci = i0; ci <= i1; ++ci) {
     const double row_lat = (ci + 0.5) * kCellDegrees;
     if (std::abs(row_lat) > 90) continue;
-    const double cos_row = CosLat(row_lat);
-    for (int64_t cj = j0; cj <= j1; ++cj) {
-      GeoPoint center{row_lat, (cj + 0.5) * kCellDegrees};
-      if (DistanceMilesCos(c, cos_c, center, cos_row) > r + cell_reach) continue;
-      near.push_back({ci, cj, {}});
+    const double s_lat = std::sin((row_lat - c.lat) * kRadiansPerDegree / 2);
+    const double q = (reach_h - s_lat * s_lat) / (cos_c * CosLat(row_lat));
+    if (q < -1e-9) continue;  // the row is beyond the reach
+    int64_t lo = j0, hi = j1;
+    if (q < 1) {
+      const double half = 2 * std::asin(std::sqrt(std::max(q, 0.0))) / kRadiansPerDegree;
+      const double slack = half * 1e-9 + 1e-9;
+      lo = std::max(j0,
+                    static_cast<int64_t>(std::ceil((c.lng - half - slack) / kCellDegrees - 0.5)));
+      hi = std::min(j1,
+                    static_cast<int64_t>(std::floor((c.lng + half + slack) / kCellDegrees - 0.5)));
     }
+    for (int64_t cj = lo; cj <= hi; ++cj) near.push_back({ci, cj, {}});
   }
   // A listing search fills cells with the sales window last asked for too (both kinds come
   // from one pass over the days), so that the campaign's sales search finds them ready.
@@ -228,7 +245,9 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   FindCells(near, today, listing ? 0 : window_days,
             listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days, lease);
   std::vector<Candidate> found;
-  for (const NearCell& n : near) {
+  for (size_t i = 0; i < near.size(); ++i) {
+    const NearCell& n = near[i];
+    if (i + 4 < near.size()) __builtin_prefetch(near[i + 4].ref.cell);
     if ((listing ? n.ref.n_listings : n.ref.n_sales) == 0) continue;  // the cell is not read
     for (const CellHome& h : listing ? n.ref.cell->listings() : n.ref.cell->sales()) {
       if (!listing && today - h.day >= window_days) continue;  // older than the window
@@ -338,8 +357,12 @@ void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int 
     std::lock_guard lock(cache_mu_);
     lease.Hold(cells_);
     lease.Hold(previous_cells_);
+    constexpr size_t kAhead = 8;
     for (size_t i = 0; i < cells.size(); ++i) {
       NearCell& n = cells[i];
+      if (cells_ && i + kAhead < cells.size()) {
+        cells_->Prefetch(cells[i + kAhead].ci, cells[i + kAhead].cj, today);
+      }
       sample::CellRef ref = cells_ ? cells_->Find(n.ci, n.cj, today) : sample::CellRef{};
       if (ref.cell == nullptr && previous_cells_) {
         ref = previous_cells_->Find(n.ci, n.cj, today);
