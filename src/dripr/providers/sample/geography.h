@@ -34,6 +34,13 @@ inline uint64_t Hash(std::initializer_list<int64_t> parts) {
   return HashMore(0x2545f4914f6cdd1dULL, parts);
 }
 uint64_t HashString(std::string_view s);
+// out[i] = Mix(in[i] ^ x) for i < n, with n a multiple of kMixBatch (in and out may be the
+// same array): HashMore(h, {p}) of many h (x = p + 0x9e3779b97f4a7c15) or many p (x = h).
+// Eight lanes at a time with AVX-512 where the CPU has it, else one by one: the same bits.
+inline constexpr size_t kMixBatch = 8;
+void MixXorAll(const uint64_t* in, uint64_t x, uint64_t* out, size_t n);
+// The one-by-one form (for tests comparing the two).
+void MixXorAllScalar(const uint64_t* in, uint64_t x, uint64_t* out, size_t n);
 // Uniform in [0, 1) from a hash.
 inline double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 
@@ -58,6 +65,14 @@ double Urbanness(GeoPoint p);
 // San Jose, New York, Boston, Los Angeles, Seattle...), lower in the country; within
 // [120k, 2.5M].
 double PriceLevel(GeoPoint p);
+// Bounds of PriceLevel(p), lo <= PriceLevel(p) <= hi, within a few cents of it and much
+// cheaper: the metros whose pull is surely below a tenth of a cent are left out. A result
+// rounded from a monotonic function of the level (a price to the nearest $500) that is the
+// same at both bounds is the exact one; else compute PriceLevel.
+struct LevelRange {
+  double lo, hi;
+};
+LevelRange PriceLevelRange(GeoPoint p);
 
 // Typical living area of a home in a place this urban (condos in cities, houses outside);
 // PriceLevel() is the price of a home of this size.

@@ -299,16 +299,29 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
     rec.bedrooms = s.beds;
     rec.bathrooms = s.baths;
     rec.square_footage = s.sqft;
-    double size = s.sqft / sample::TypicalSquareFeet(h.urbanness);
-    double price =
-        sample::PriceLevel(h.p) * std::pow(size, 0.85) * s.price_factor * rng.Uniform(0.8, 1.25);
-    price = std::clamp(price, 50'000.0, 8'000'000.0);
+    const double size = s.sqft / sample::TypicalSquareFeet(h.urbanness);
+    const double size_factor = std::pow(size, 0.85), luck = rng.Uniform(0.8, 1.25);
+    // The price from the level, to the nearest $1,000 ($500 for a sale): a monotonic function
+    // of the level (products of positive factors, a clamp, a rounding).
+    const double step = listing ? 1000 : 500;
+    auto price_at = [&](double level) {
+      double price = level * size_factor * s.price_factor * luck;
+      price = std::clamp(price, 50'000.0, 8'000'000.0);
+      return static_cast<int64_t>(std::round(price / step) * step);
+    };
+    // The price level's bounds give one price but in about one home in a thousand, where only
+    // the exact level tells (sample::PriceLevelRange). Undisclosed sales need neither.
+    auto price = [&] {
+      const sample::LevelRange range = sample::PriceLevelRange(h.p);
+      const int64_t lo = price_at(range.lo);
+      return lo == price_at(range.hi) ? lo : price_at(sample::PriceLevel(h.p));
+    };
     rec.event_date = DateOf(h.day);
     if (listing) {
-      rec.price = static_cast<int64_t>(std::round(price / 1000) * 1000);
+      rec.price = price();
       rec.days_on_market = static_cast<int>(today - h.day);
     } else if (rng.Uniform() >= kUndisclosedSaleShare) {
-      rec.price = static_cast<int64_t>(std::round(price / 500) * 500);
+      rec.price = price();
     }
     out.push_back(std::move(rec));
   }
@@ -433,28 +446,33 @@ sample::CellPtr SampleProvider::MakeCell(int64_t ci, int64_t cj, int64_t today, 
       sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
-  // Days with both kinds, then the days of only one (no per-day test of which).
+  // Every day's hashes first, eight days at a time (sample::MixXorAll, the bits of HashMore):
+  // the day's HashMore(cell_hash, {day}), then HashMore of that with each kind's salt. The
+  // days are then taken in the same order as ever, so the homes are too.
+  constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // HashMore's increment
   const int listing_days = with_listings ? kMaxListingDays : 0;
-  const int both = std::min(listing_days, cell_sale_days);
-  int age = 0;
-  for (; age < both; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hl = HashMore(day_hash, {kListingSalt}), hs = HashMore(day_hash, {kSaleSalt});
-    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
-    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
+  auto padded = [](int days) {
+    return (static_cast<size_t>(days) + sample::kMixBatch - 1) / sample::kMixBatch *
+           sample::kMixBatch;
+  };
+  const size_t days = padded(std::max(listing_days, cell_sale_days));
+  thread_local std::vector<uint64_t> day_hashes, hl, hs;
+  day_hashes.resize(days);
+  hl.resize(days);
+  hs.resize(days);
+  for (size_t age = 0; age < days; ++age) {
+    day_hashes[age] = static_cast<uint64_t>(today - static_cast<int64_t>(age)) + kGolden;
   }
-  for (; age < listing_days; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hl = HashMore(day_hash, {kListingSalt});
-    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
+  sample::MixXorAll(day_hashes.data(), cell_hash, day_hashes.data(), days);
+  sample::MixXorAll(day_hashes.data(), static_cast<uint64_t>(kListingSalt) + kGolden, hl.data(),
+                    padded(listing_days));
+  sample::MixXorAll(day_hashes.data(), static_cast<uint64_t>(kSaleSalt) + kGolden, hs.data(),
+                    padded(cell_sale_days));
+  for (int age = 0; age < listing_days; ++age) {
+    if ((hl[age] >> 11) > listing_none) add_listings(age, today - age, day_hashes[age], hl[age]);
   }
-  for (; age < cell_sale_days; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hs = HashMore(day_hash, {kSaleSalt});
-    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
+  for (int age = 0; age < cell_sale_days; ++age) {
+    if ((hs[age] >> 11) > sale_none) add_sales(today - age, day_hashes[age], hs[age]);
   }
   return sample::CellPtr(
       sample::Cell::Make(urbanness, cell_sale_days, had ? had->listings() : listings, sales));
