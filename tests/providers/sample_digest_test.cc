@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "dripr/providers/sample/cell_cache.h"
+#include "dripr/providers/sample/day_hashes.h"
 #include "dripr/providers/sample/geography.h"
 
 namespace dripr {
@@ -40,21 +41,38 @@ TEST(SampleProviderDigest, AnswersMatchTheRecordedDigest) {
 
 // The shortcuts the digest relies on, each against its exact form.
 
-TEST(SampleMixXorAll, EveryLaneHasMixsBits) {
-  std::vector<uint64_t> in(8 * 40), vec(in.size()), scalar(in.size());
-  for (size_t i = 0; i < in.size(); ++i) in[i] = sample::Mix(i) ^ (i << 60);
-  for (uint64_t x : {0ULL, 0x9e3779b97f4a7c15ULL, ~0ULL, 0x4c49ULL}) {
-    sample::MixXorAll(in.data(), x, vec.data(), in.size());
-    sample::MixXorAllScalar(in.data(), x, scalar.data(), in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-      ASSERT_EQ(vec[i], sample::Mix(in[i] ^ x)) << i;
-      ASSERT_EQ(scalar[i], vec[i]) << i;
+TEST(SampleDayHashes, EveryLaneHasHashMoresBits) {
+  for (int64_t today : {int64_t{20'421}, int64_t{3}, int64_t{-7}, int64_t{2'900'000}}) {
+    for (uint64_t cell_hash : {sample::Hash({1, 2}), sample::Hash({-4250, 9000}), ~uint64_t{0}}) {
+      const size_t n = 3656;  // the longest window, padded to eight days
+      std::vector<uint64_t> vec(n), scalar(n);
+      sample::DayHashes(cell_hash, today, n, vec.data());
+      sample::DayHashes(cell_hash, today, n, scalar.data(), /*vector=*/false);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(vec[i], sample::HashMore(cell_hash, {today - static_cast<int64_t>(i)})) << i;
+        ASSERT_EQ(scalar[i], vec[i]) << i;
+      }
+      for (int64_t salt : {0x4c49, 0x5341}) {
+        // A threshold that about one day in four exceeds, as in a city cell.
+        const uint64_t none = (uint64_t{3} << 51);
+        std::vector<uint64_t> out(n), out_scalar(n), above(58), above_scalar(58, ~0ULL);
+        sample::SaltedHashes(vec.data(), salt, none, n, out.data(), above.data());
+        sample::SaltedHashes(vec.data(), salt, none, n, out_scalar.data(), above_scalar.data(),
+                             /*vector=*/false);
+        int days_above = 0;
+        for (size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(out[i], sample::HashMore(vec[i], {salt})) << i;
+          ASSERT_EQ(out_scalar[i], out[i]) << i;
+          const bool bit = (above[i / 64] >> (i % 64)) & 1;
+          ASSERT_EQ(bit, (out[i] >> 11) > none) << i;
+          days_above += bit;
+        }
+        EXPECT_EQ(above, above_scalar);
+        EXPECT_GT(days_above, 500);
+        EXPECT_LT(days_above, 1500);
+      }
     }
   }
-  // In place, as MakeCell calls it.
-  std::vector<uint64_t> same = in;
-  sample::MixXorAll(same.data(), 7, same.data(), same.size());
-  for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(same[i], sample::Mix(in[i] ^ 7));
 }
 
 TEST(SamplePriceLevelRange, BracketsTheExactLevelWithinCents) {

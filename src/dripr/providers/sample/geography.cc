@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -163,44 +162,6 @@ uint64_t HashString(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return Mix(h);
-}
-
-void MixXorAllScalar(const uint64_t* in, uint64_t x, uint64_t* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = Mix(in[i] ^ x);
-}
-
-namespace {
-
-using U64x8 = uint64_t __attribute__((vector_size(64)));
-static_assert(sizeof(U64x8) == kMixBatch * sizeof(uint64_t));
-
-// Mix() lane by lane: shifts, xors and 64-bit multiplies are exact, so every lane has Mix's
-// bits. vpmullq (AVX512DQ) does the eight multiplies at once.
-__attribute__((target("avx512f,avx512dq"))) void MixXorAllAvx512(const uint64_t* in, uint64_t x,
-                                                                 uint64_t* out, size_t n) {
-  for (size_t i = 0; i < n; i += kMixBatch) {
-    U64x8 v;
-    std::memcpy(&v, in + i, sizeof v);
-    v ^= x;
-    v ^= v >> 30;
-    v *= 0xbf58476d1ce4e5b9ULL;
-    v ^= v >> 27;
-    v *= 0x94d049bb133111ebULL;
-    v ^= v >> 31;
-    std::memcpy(out + i, &v, sizeof v);
-  }
-}
-
-}  // namespace
-
-void MixXorAll(const uint64_t* in, uint64_t x, uint64_t* out, size_t n) {
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  if (avx512) {
-    MixXorAllAvx512(in, x, out, n);
-  } else {
-    MixXorAllScalar(in, x, out, n);
-  }
 }
 
 double Urbanness(GeoPoint p) {

@@ -34,13 +34,6 @@ inline uint64_t Hash(std::initializer_list<int64_t> parts) {
   return HashMore(0x2545f4914f6cdd1dULL, parts);
 }
 uint64_t HashString(std::string_view s);
-// out[i] = Mix(in[i] ^ x) for i < n, with n a multiple of kMixBatch (in and out may be the
-// same array): HashMore(h, {p}) of many h (x = p + 0x9e3779b97f4a7c15) or many p (x = h).
-// Eight lanes at a time with AVX-512 where the CPU has it, else one by one: the same bits.
-inline constexpr size_t kMixBatch = 8;
-void MixXorAll(const uint64_t* in, uint64_t x, uint64_t* out, size_t n);
-// The one-by-one form (for tests comparing the two).
-void MixXorAllScalar(const uint64_t* in, uint64_t x, uint64_t* out, size_t n);
 // Uniform in [0, 1) from a hash.
 inline double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 

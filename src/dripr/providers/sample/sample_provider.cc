@@ -1,6 +1,7 @@
 #include "dripr/providers/sample/sample_provider.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/scoring.h"
+#include "dripr/providers/sample/day_hashes.h"
 #include "dripr/providers/sample/geography.h"
 
 namespace dripr {
@@ -446,34 +448,36 @@ sample::CellPtr SampleProvider::MakeCell(int64_t ci, int64_t cj, int64_t today, 
       sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
-  // Every day's hashes first, eight days at a time (sample::MixXorAll, the bits of HashMore):
-  // the day's HashMore(cell_hash, {day}), then HashMore of that with each kind's salt. The
-  // days are then taken in the same order as ever, so the homes are too.
-  constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // HashMore's increment
+  // Every day's hashes first, eight days at a time (sample/day_hashes.h, HashMore's bits):
+  // the day's HashMore(cell_hash, {day}), then HashMore of that with each kind's salt, and
+  // which days have homes. The days with homes are then taken in the same order as ever, so
+  // the homes are too.
   const int listing_days = with_listings ? kMaxListingDays : 0;
   auto padded = [](int days) {
-    return (static_cast<size_t>(days) + sample::kMixBatch - 1) / sample::kMixBatch *
-           sample::kMixBatch;
+    return (static_cast<size_t>(days) + sample::kDayBatch - 1) / sample::kDayBatch *
+           sample::kDayBatch;
   };
   const size_t days = padded(std::max(listing_days, cell_sale_days));
-  thread_local std::vector<uint64_t> day_hashes, hl, hs;
+  thread_local std::vector<uint64_t> day_hashes, hashes, above;
   day_hashes.resize(days);
-  hl.resize(days);
-  hs.resize(days);
-  for (size_t age = 0; age < days; ++age) {
-    day_hashes[age] = static_cast<uint64_t>(today - static_cast<int64_t>(age)) + kGolden;
-  }
-  sample::MixXorAll(day_hashes.data(), cell_hash, day_hashes.data(), days);
-  sample::MixXorAll(day_hashes.data(), static_cast<uint64_t>(kListingSalt) + kGolden, hl.data(),
-                    padded(listing_days));
-  sample::MixXorAll(day_hashes.data(), static_cast<uint64_t>(kSaleSalt) + kGolden, hs.data(),
-                    padded(cell_sale_days));
-  for (int age = 0; age < listing_days; ++age) {
-    if ((hl[age] >> 11) > listing_none) add_listings(age, today - age, day_hashes[age], hl[age]);
-  }
-  for (int age = 0; age < cell_sale_days; ++age) {
-    if ((hs[age] >> 11) > sale_none) add_sales(today - age, day_hashes[age], hs[age]);
-  }
+  hashes.resize(days);
+  above.resize((days + 63) / 64);
+  sample::DayHashes(cell_hash, today, days, day_hashes.data());
+  // Calls add(age) for every age < n whose hash exceeds the kind's no-home threshold.
+  auto each_day_with_homes = [&](int64_t salt, uint64_t none, int n, auto add) {
+    sample::SaltedHashes(day_hashes.data(), salt, none, padded(n), hashes.data(), above.data());
+    for (size_t w = 0; w * 64 < static_cast<size_t>(n); ++w) {
+      for (uint64_t bits = above[w]; bits != 0; bits &= bits - 1) {
+        const int age = static_cast<int>(w * 64) + std::countr_zero(bits);
+        if (age < n) add(age);
+      }
+    }
+  };
+  each_day_with_homes(kListingSalt, listing_none, listing_days, [&](int age) {
+    add_listings(age, today - age, day_hashes[age], hashes[age]);
+  });
+  each_day_with_homes(kSaleSalt, sale_none, cell_sale_days,
+                      [&](int age) { add_sales(today - age, day_hashes[age], hashes[age]); });
   return sample::CellPtr(
       sample::Cell::Make(urbanness, cell_sale_days, had ? had->listings() : listings, sales));
 }
