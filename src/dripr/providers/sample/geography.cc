@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -281,9 +282,14 @@ std::string CityForZip(std::string_view zip) {
 
 std::string StreetAddress(Rng& rng) {
   int number = rng.Uniform() < 0.7 ? rng.Int(1, 999) : rng.Int(1000, 9999);
-  std::string street = kStreets[rng.Next() % std::size(kStreets)];
-  std::string suffix = kSuffixes[rng.Next() % std::size(kSuffixes)];
-  return std::to_string(number) + " " + street + " " + suffix;
+  std::string_view street = kStreets[rng.Next() % std::size(kStreets)];
+  std::string_view suffix = kSuffixes[rng.Next() % std::size(kSuffixes)];
+  char digits[8];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+  std::string line;  // what to_string(number) + " " + street + " " + suffix gave
+  line.reserve(static_cast<size_t>(end - digits) + street.size() + suffix.size() + 2);
+  line.append(digits, end).append(" ").append(street).append(" ").append(suffix);
+  return line;
 }
 
 }  // namespace dripr::sample

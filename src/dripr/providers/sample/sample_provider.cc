@@ -294,8 +294,11 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
     rec.address_line1 = sample::StreetAddress(rng);
     rec.city = sample::CityForZip(rec.zip_code);
     rec.state = sample::StateForZip(rec.zip_code);
-    rec.formatted_address =
-        rec.address_line1 + ", " + rec.city + ", " + rec.state + " " + rec.zip_code;
+    std::string& address = rec.formatted_address;  // "line1, city, state zip", one allocation
+    address.reserve(rec.address_line1.size() + rec.city.size() + rec.state.size() +
+                    rec.zip_code.size() + 5);
+    address.append(rec.address_line1).append(", ").append(rec.city).append(", ");
+    address.append(rec.state).append(" ").append(rec.zip_code);
     HomeShape s = ShapeFor(rng, h.urbanness);
     rec.property_type = s.type;
     rec.bedrooms = s.beds;
@@ -329,6 +332,11 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   }
   DRIPR_LOG_DEBUG("[sample] {} {} within {:.1f} mi of ({:.4f},{:.4f}) zip {}", out.size(),
                   listing ? "listings" : "sales", r, c.lat, c.lng, area.zip_code);
+  // Remembered for a wider search around the same centre: the handlers widen while fewer
+  // than DRIPR_MIN_RESULTS (10 by default) came back. A larger answer is rarely widened, and
+  // copying it for that would cost more than regenerating its records then; it is returned as
+  // it is.
+  if (out.size() > kRememberMaxRecords) return std::move(out);
   std::vector<PropertyRecord> result = out;
   Remember(std::move(recent));
   return result;

@@ -113,6 +113,7 @@ class SampleProvider final : public Provider {
     std::vector<PropertyRecord> records;
   };
   static constexpr size_t kRecentSearches = 16;
+  static constexpr size_t kRememberMaxRecords = 32;
 
   Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
   std::shared_ptr<const Recent> FindRecent(const RecentKey& key) const;
