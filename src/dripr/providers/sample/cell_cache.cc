@@ -47,11 +47,13 @@ CellGeneration::~CellGeneration() {
 }
 
 size_t CellGeneration::Index(int64_t ci, int64_t cj, int64_t today) const {
-  // One multiply-mix per key: neighbouring cells land in unrelated slots.
-  return static_cast<size_t>(Mix(static_cast<uint64_t>(ci) * 0x9e3779b97f4a7c15ULL ^
-                                 static_cast<uint64_t>(cj) * 0xc2b2ae3d27d4eb4fULL ^
-                                 static_cast<uint64_t>(today))) &
-         mask_;
+  // Eight neighbours of a row (cj / 8 alike) take eight consecutive slots, from one
+  // multiply-mix of the rest of the key: a search reads a row's cells from a cache line or
+  // two instead of one line each.
+  const uint64_t block =
+      Mix(static_cast<uint64_t>(ci) * 0x9e3779b97f4a7c15ULL ^
+          static_cast<uint64_t>(cj >> 3) * 0xc2b2ae3d27d4eb4fULL ^ static_cast<uint64_t>(today));
+  return static_cast<size_t>((block << 3) + static_cast<uint64_t>(cj & 7)) & mask_;
 }
 
 // Cell indexes fit in 32 bits: searches stay within 85 degrees of latitude and reach at most
