@@ -13,26 +13,17 @@ constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // HashMore's increment
 
 #define DRIPR_AVX512 __attribute__((target("avx512f,avx512dq")))
 
-// Eight lanes; the shifts, xors and multiplies are GCC's vector operations (intrinsics'
-// shifts warn in GCC 12: -Wmaybe-uninitialized inside avx512fintrin.h).
+// Eight lanes; MixEach's shifts, xors and multiplies are GCC's vector operations (vpmullq is
+// AVX512DQ; the intrinsics' shifts warn in GCC 12: -Wmaybe-uninitialized in avx512fintrin.h).
 using U64x8 = uint64_t __attribute__((vector_size(64)));
-
-// Mix() lane by lane (vpmullq is AVX512DQ).
-DRIPR_AVX512 inline __attribute__((always_inline)) U64x8 Mix8(U64x8 v) {
-  v ^= v >> 30;
-  v *= 0xbf58476d1ce4e5b9ULL;
-  v ^= v >> 27;
-  v *= 0x94d049bb133111ebULL;
-  v ^= v >> 31;
-  return v;
-}
 
 DRIPR_AVX512 void DayHashesAvx512(uint64_t cell_hash, int64_t today, size_t n, uint64_t* day_hash) {
   // Lane k of batch i holds day today - i - k, plus kGolden (modulo 2^64, as HashMore adds).
   const U64x8 lanes = {0, 1, 2, 3, 4, 5, 6, 7};
   for (size_t i = 0; i < n; i += kDayBatch) {
     const uint64_t first = static_cast<uint64_t>(today) - i + kGolden;
-    const U64x8 v = Mix8((first - lanes) ^ cell_hash);
+    U64x8 v = (first - lanes) ^ cell_hash;
+    MixEach(v);
     std::memcpy(day_hash + i, &v, sizeof v);
   }
 }
@@ -44,7 +35,8 @@ DRIPR_AVX512 void SaltedHashesAvx512(const uint64_t* day_hash, int64_t salt, uin
   for (size_t i = 0; i < n; i += kDayBatch) {
     U64x8 v;
     std::memcpy(&v, day_hash + i, sizeof v);
-    v = Mix8(v ^ x);
+    v ^= x;
+    MixEach(v);
     std::memcpy(out + i, &v, sizeof v);
     const U64x8 high = v >> 11;
     const __mmask8 m = _mm512_cmpgt_epu64_mask(reinterpret_cast<const __m512i&>(high), t);
