@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -65,10 +66,19 @@ constexpr double kUrbanReach = 39.5;
 // level + pull == level.
 constexpr double kPriceReach = 110;
 
+// PriceLevelRange leaves out the metros whose pull is surely below this many dollars.
+constexpr double kNegligiblePull = 1e-3;
+// The country floor of PriceLevel's `level`, which its metro loop only raises.
+constexpr double kCountryFloor = 150'000;
+
 // What every distance to a metro needs of it, computed once per process.
 struct MetroGeometry {
   double cos_lat;
   UnitVector v;
+  // Beyond this chord its pull on any level (>= the country floor) is below kNegligiblePull:
+  // (price - floor) * exp(-chord / (2.5 s)) < kNegligiblePull, with a margin far above the
+  // rounding of log, exp and the chord (which is at most the distance).
+  double negligible_reach;
 };
 
 const std::array<MetroGeometry, kMetros.size()>& Geometry() {
@@ -76,7 +86,9 @@ const std::array<MetroGeometry, kMetros.size()>& Geometry() {
     std::array<MetroGeometry, kMetros.size()> g{};
     for (size_t i = 0; i < kMetros.size(); ++i) {
       GeoPoint c{kMetros[i].lat, kMetros[i].lng};
-      g[i] = {CosLat(c.lat), ToUnitVector(c)};
+      const double pull = kMetros[i].price - kCountryFloor;
+      g[i] = {CosLat(c.lat), ToUnitVector(c),
+              2.5 * kMetros[i].scale_miles * std::log(pull / kNegligiblePull) * (1 + 1e-6)};
     }
     return g;
   }();
@@ -191,11 +203,15 @@ double Urbanness(GeoPoint p) {
   return std::clamp(u, 0.0, 1.0);
 }
 
-double PriceLevel(GeoPoint p) {
+namespace {
+
+// PriceLevel with `negligible` 0; else the metros farther than their negligible reach are left
+// out, and `*left_out` counts them.
+double PriceLevelImpl(GeoPoint p, bool negligible, int* left_out) {
   // Country level varies by region (1-degree cells) between ~150k and ~260k.
   int64_t ri = static_cast<int64_t>(std::floor(p.lat));
   int64_t rj = static_cast<int64_t>(std::floor(p.lng));
-  double level = 150'000 + 110'000 * Unit(Hash({ri, rj, 7002}));
+  double level = kCountryFloor + 110'000 * Unit(Hash({ri, rj, 7002}));
   // Metros pull prices up (or down) over a wider area than their dense core.
   const std::array<MetroGeometry, kMetros.size()>& metros = Geometry();
   const double cos_p = CosLat(p.lat);
@@ -204,7 +220,13 @@ double PriceLevel(GeoPoint p) {
     const Metro& m = kMetros[i];
     // No pull up from a cheaper metro (the max keeps `level`), nor from one so far that its
     // pull is below half an ulp of `level` (level + pull rounds back to level).
-    if (m.price <= level || ChordMiles(v, metros[i].v) > kPriceReach * m.scale_miles) continue;
+    if (m.price <= level) continue;
+    const double chord = ChordMiles(v, metros[i].v);
+    if (chord > kPriceReach * m.scale_miles) continue;
+    if (negligible && chord > metros[i].negligible_reach) {
+      ++*left_out;
+      continue;
+    }
     double d = DistanceMilesCos(p, cos_p, {m.lat, m.lng}, metros[i].cos_lat);
     double w = std::exp(-d / (2.5 * m.scale_miles));
     level = std::max(level, level + (m.price - level) * w);
@@ -214,6 +236,24 @@ double PriceLevel(GeoPoint p) {
   int64_t nj = static_cast<int64_t>(std::floor(p.lng / 0.05));
   level *= 0.85 + 0.35 * Unit(Hash({ni, nj, 7003}));
   return std::clamp(level, 120'000.0, 2'500'000.0);
+}
+
+}  // namespace
+
+double PriceLevel(GeoPoint p) { return PriceLevelImpl(p, false, nullptr); }
+
+LevelRange PriceLevelRange(GeoPoint p) {
+  int left_out = 0;
+  const double level = PriceLevelImpl(p, true, &left_out);
+  if (left_out == 0) return {level, level};
+  // Each step of the metro loop, level' = max(level, level + (price - level) w), moves by at
+  // most as much as `level` moved before it (plus a few ulps of rounding: 1-Lipschitz), so
+  // leaving a metro out moves the loop's result by at most its pull (< kNegligiblePull) plus
+  // rounding, and the whole loop by the sum: left_out * kNegligiblePull + 31 * 4 ulps of at
+  // most 2.5M (1.2e-7). Doubled, then times the neighbourhood factor (< 1.2); the final
+  // multiply and clamp are monotonic, so the exact value lies between these bounds.
+  const double k = 2 * (left_out * kNegligiblePull + 1e-6) * 1.2;
+  return {level - k, level + k};
 }
 
 double TypicalSquareFeet(double urbanness) { return 1950 - 750 * urbanness; }
@@ -242,9 +282,14 @@ std::string CityForZip(std::string_view zip) {
 
 std::string StreetAddress(Rng& rng) {
   int number = rng.Uniform() < 0.7 ? rng.Int(1, 999) : rng.Int(1000, 9999);
-  std::string street = kStreets[rng.Next() % std::size(kStreets)];
-  std::string suffix = kSuffixes[rng.Next() % std::size(kSuffixes)];
-  return std::to_string(number) + " " + street + " " + suffix;
+  std::string_view street = kStreets[rng.Next() % std::size(kStreets)];
+  std::string_view suffix = kSuffixes[rng.Next() % std::size(kSuffixes)];
+  char digits[8];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+  std::string line;  // what to_string(number) + " " + street + " " + suffix gave
+  line.reserve(static_cast<size_t>(end - digits) + street.size() + suffix.size() + 2);
+  line.append(digits, end).append(" ").append(street).append(" ").append(suffix);
+  return line;
 }
 
 }  // namespace dripr::sample

@@ -16,12 +16,18 @@ namespace dripr::sample {
 // sample provider uses.
 // Inline: the sample provider hashes every (cell, day) it generates, so a call per hash
 // would cost more than the hash.
-inline uint64_t Mix(uint64_t x) {
+// MixEach also takes a GCC vector of uint64_t and mixes each lane (sample/day_hashes.cc; by
+// reference: a 64-byte vector passed by value would change the ABI without AVX-512).
+template <class T>
+inline __attribute__((always_inline)) void MixEach(T& x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
   x ^= x >> 27;
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
+}
+inline uint64_t Mix(uint64_t x) {
+  MixEach(x);
   return x;
 }
 // Continues a Hash: HashMore(Hash({a, b}), {c, d}) == Hash({a, b, c, d}), so a common
@@ -58,6 +64,14 @@ double Urbanness(GeoPoint p);
 // San Jose, New York, Boston, Los Angeles, Seattle...), lower in the country; within
 // [120k, 2.5M].
 double PriceLevel(GeoPoint p);
+// Bounds of PriceLevel(p), lo <= PriceLevel(p) <= hi, within a few cents of it and much
+// cheaper: the metros whose pull is surely below a tenth of a cent are left out. A result
+// rounded from a monotonic function of the level (a price to the nearest $500) that is the
+// same at both bounds is the exact one; else compute PriceLevel.
+struct LevelRange {
+  double lo, hi;
+};
+LevelRange PriceLevelRange(GeoPoint p);
 
 // Typical living area of a home in a place this urban (condos in cities, houses outside);
 // PriceLevel() is the price of a home of this size.

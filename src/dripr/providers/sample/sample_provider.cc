@@ -1,6 +1,7 @@
 #include "dripr/providers/sample/sample_provider.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -11,11 +12,13 @@
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/scoring.h"
+#include "dripr/providers/sample/day_hashes.h"
 #include "dripr/providers/sample/geography.h"
 
 namespace dripr {
 namespace {
 
+using sample::CellHome;
 using sample::Hash;
 using sample::HashMore;
 using sample::HashString;
@@ -25,6 +28,8 @@ using sample::Unit;
 constexpr double kCellDegrees = 0.02;
 constexpr double kMaxAbsLatitude = 85;
 constexpr double kMilesPerDegreeLat = 69.09;
+constexpr double kEarthRadiusMiles = 3958.7613;  // DistanceMiles' (domain/scoring.cc)
+constexpr double kRadiansPerDegree = 3.14159265358979323846 / 180;
 // Listings stay on the market 7..120 days; on average 63.5 of the last 120 listing days'
 // homes are still active, which turns a wanted density of active listings into a daily rate.
 constexpr int kMinListingDays = 7;
@@ -207,34 +212,53 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
   // flat diagonal); 1 mile leaves a margin for curvature and rounding. A cell farther than
   // r + cell_reach has no home within r.
   const double cell_reach = 1.0;
-  // Distances are DistanceMiles' bits, with each latitude's cosine computed once.
+  // A row's cells within that reach form one run of columns: with the longitude difference
+  // within 180 degrees (the box spans at most that), the haversine grows with it, so
+  // d(centre) <= R is |dlng| <= 2 asin(sqrt((sin^2(R / 2E) - sin^2(dlat / 2)) / (cos cos'))),
+  // solved once per row instead of a distance per cell. The run is widened by a billionth
+  // (far above the rounding here) and R's mile of margin is 0.023 above the half diagonal,
+  // so every cell that can hold a home within r is visited; visiting one more cell than
+  // needed changes no output (its homes are filtered by their own distance below).
   const double cos_c = CosLat(c.lat);
+  const double reach_s = std::sin((r + cell_reach) / (2 * kEarthRadiusMiles));
+  const double reach_h = reach_s * reach_s;
   std::vector<NearCell> near;
   for (int64_t ci = i0; ci <= i1; ++ci) {
     const double row_lat = (ci + 0.5) * kCellDegrees;
     if (std::abs(row_lat) > 90) continue;
-    const double cos_row = CosLat(row_lat);
-    for (int64_t cj = j0; cj <= j1; ++cj) {
-      GeoPoint center{row_lat, (cj + 0.5) * kCellDegrees};
-      if (DistanceMilesCos(c, cos_c, center, cos_row) > r + cell_reach) continue;
-      near.push_back({ci, cj, nullptr});
+    const double s_lat = std::sin((row_lat - c.lat) * kRadiansPerDegree / 2);
+    const double q = (reach_h - s_lat * s_lat) / (cos_c * CosLat(row_lat));
+    if (q < -1e-9) continue;  // the row is beyond the reach
+    int64_t lo = j0, hi = j1;
+    if (q < 1) {
+      const double half = 2 * std::asin(std::sqrt(std::max(q, 0.0))) / kRadiansPerDegree;
+      const double slack = half * 1e-9 + 1e-9;
+      lo = std::max(j0,
+                    static_cast<int64_t>(std::ceil((c.lng - half - slack) / kCellDegrees - 0.5)));
+      hi = std::min(j1,
+                    static_cast<int64_t>(std::floor((c.lng + half + slack) / kCellDegrees - 0.5)));
     }
+    for (int64_t cj = lo; cj <= hi; ++cj) near.push_back({ci, cj, {}});
   }
   // A listing search fills cells with the sales window last asked for too (both kinds come
   // from one pass over the days), so that the campaign's sales search finds them ready.
   if (!listing) sale_days_hint_.store(window_days, std::memory_order_relaxed);
+  sample::CellLease lease;
   FindCells(near, today, listing ? 0 : window_days,
-            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days);
+            listing ? sale_days_hint_.load(std::memory_order_relaxed) : window_days, lease);
   std::vector<Candidate> found;
-  for (const NearCell& n : near) {
-    for (const CellHome& h : listing ? n.cell->listings : n.cell->sales) {
+  for (size_t i = 0; i < near.size(); ++i) {
+    const NearCell& n = near[i];
+    if (i + 4 < near.size()) __builtin_prefetch(near[i + 4].ref.cell);
+    if ((listing ? n.ref.n_listings : n.ref.n_sales) == 0) continue;  // the cell is not read
+    for (const CellHome& h : listing ? n.ref.cell->listings() : n.ref.cell->sales()) {
       if (!listing && today - h.day >= window_days) continue;  // older than the window
       // The great-circle distance is at least the latitude difference's arc: homes clearly
       // outside the circle skip the trigonometry (the margin covers rounding).
       if (std::abs(h.p.lat - c.lat) * kMilesPerDegreeLat > r * 1.001 + 1e-6) continue;
       double miles = DistanceMilesCos(c, cos_c, h.p, h.cos_lat);
       if (miles > r) continue;
-      found.push_back({n.ci, n.cj, h.day, h.k, h.p, miles, n.cell->urbanness});
+      found.push_back({n.ci, n.cj, h.day, h.k, h.p, miles, n.ref.cell->urbanness()});
     }
   }
   std::sort(found.begin(), found.end(),
@@ -270,28 +294,49 @@ Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& are
     rec.address_line1 = sample::StreetAddress(rng);
     rec.city = sample::CityForZip(rec.zip_code);
     rec.state = sample::StateForZip(rec.zip_code);
-    rec.formatted_address =
-        rec.address_line1 + ", " + rec.city + ", " + rec.state + " " + rec.zip_code;
+    std::string& address = rec.formatted_address;  // "line1, city, state zip", one allocation
+    address.reserve(rec.address_line1.size() + rec.city.size() + rec.state.size() +
+                    rec.zip_code.size() + 5);
+    address.append(rec.address_line1).append(", ").append(rec.city).append(", ");
+    address.append(rec.state).append(" ").append(rec.zip_code);
     HomeShape s = ShapeFor(rng, h.urbanness);
     rec.property_type = s.type;
     rec.bedrooms = s.beds;
     rec.bathrooms = s.baths;
     rec.square_footage = s.sqft;
-    double size = s.sqft / sample::TypicalSquareFeet(h.urbanness);
-    double price =
-        sample::PriceLevel(h.p) * std::pow(size, 0.85) * s.price_factor * rng.Uniform(0.8, 1.25);
-    price = std::clamp(price, 50'000.0, 8'000'000.0);
+    const double size = s.sqft / sample::TypicalSquareFeet(h.urbanness);
+    const double size_factor = std::pow(size, 0.85), luck = rng.Uniform(0.8, 1.25);
+    // The price from the level, to the nearest $1,000 ($500 for a sale): a monotonic function
+    // of the level (products of positive factors, a clamp, a rounding).
+    const double step = listing ? 1000 : 500;
+    auto price_at = [&](double level) {
+      double price = level * size_factor * s.price_factor * luck;
+      price = std::clamp(price, 50'000.0, 8'000'000.0);
+      return static_cast<int64_t>(std::round(price / step) * step);
+    };
+    // The price level's bounds give one price but in about one home in a thousand, where only
+    // the exact level tells (sample::PriceLevelRange). Undisclosed sales need neither.
+    auto price = [&] {
+      const sample::LevelRange range = sample::PriceLevelRange(h.p);
+      const int64_t lo = price_at(range.lo);
+      return lo == price_at(range.hi) ? lo : price_at(sample::PriceLevel(h.p));
+    };
     rec.event_date = DateOf(h.day);
     if (listing) {
-      rec.price = static_cast<int64_t>(std::round(price / 1000) * 1000);
+      rec.price = price();
       rec.days_on_market = static_cast<int>(today - h.day);
     } else if (rng.Uniform() >= kUndisclosedSaleShare) {
-      rec.price = static_cast<int64_t>(std::round(price / 500) * 500);
+      rec.price = price();
     }
     out.push_back(std::move(rec));
   }
   DRIPR_LOG_DEBUG("[sample] {} {} within {:.1f} mi of ({:.4f},{:.4f}) zip {}", out.size(),
                   listing ? "listings" : "sales", r, c.lat, c.lng, area.zip_code);
+  // Remembered for a wider search around the same centre: the handlers widen while fewer
+  // than DRIPR_MIN_RESULTS (10 by default) came back. A larger answer is rarely widened, and
+  // copying it for that would cost more than regenerating its records then; it is returned as
+  // it is.
+  if (out.size() > kRememberMaxRecords) return std::move(out);
   std::vector<PropertyRecord> result = out;
   Remember(std::move(recent));
   return result;
@@ -319,70 +364,73 @@ void SampleProvider::Remember(std::shared_ptr<const Recent> search) const {
   recent_next_ = (recent_next_ + 1) % recent_.size();
 }
 
-size_t SampleProvider::CellKeyHash::operator()(const CellKey& k) const {
-  // One multiply-mix per key: neighbouring cells land in unrelated buckets.
-  return static_cast<size_t>(sample::Mix(static_cast<uint64_t>(k.ci) * 0x9e3779b97f4a7c15ULL ^
-                                         static_cast<uint64_t>(k.cj) * 0xc2b2ae3d27d4eb4fULL ^
-                                         static_cast<uint64_t>(k.today)));
-}
-
 void SampleProvider::FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
-                               int make_sale_days) const {
+                               int make_sale_days, sample::CellLease& lease) const {
   std::vector<size_t> missing;
-  std::vector<std::shared_ptr<const Cell>> stale;  // cached with fewer sale days
+  std::vector<const sample::Cell*> stale;                        // cached with fewer sale days
+  std::vector<std::shared_ptr<sample::CellGeneration>> dropped;  // freed after the lock
+  // Makes room in the current generation: when it is full it becomes the previous one.
+  auto room = [&] {
+    if (cells_ && !cells_->full()) return;
+    dropped.push_back(std::exchange(previous_cells_, std::move(cells_)));
+    cells_ = std::make_shared<sample::CellGeneration>(kCellsPerGeneration);
+    lease.Hold(cells_);
+  };
   {
     std::lock_guard lock(cache_mu_);
+    lease.Hold(cells_);
+    lease.Hold(previous_cells_);
+    constexpr size_t kAhead = 8;
     for (size_t i = 0; i < cells.size(); ++i) {
-      const CellKey key{cells[i].ci, cells[i].cj, today};
-      auto it = cells_.find(key);
-      if (it == cells_.end()) {
-        auto old = previous_cells_.find(key);
-        if (old == previous_cells_.end()) {
-          missing.push_back(i);
-          stale.emplace_back();
-          continue;
-        }
-        it = cells_.emplace(key, old->second).first;  // back into the current generation
+      NearCell& n = cells[i];
+      if (cells_ && i + kAhead < cells.size()) {
+        cells_->Prefetch(cells[i + kAhead].ci, cells[i + kAhead].cj, today);
       }
-      if (it->second->sale_days >= sale_days) {
-        cells[i].cell = it->second;
+      sample::CellRef ref = cells_ ? cells_->Find(n.ci, n.cj, today) : sample::CellRef{};
+      if (ref.cell == nullptr && previous_cells_) {
+        ref = previous_cells_->Find(n.ci, n.cj, today);
+        if (ref.cell != nullptr) {  // back into the current generation (a copy: it owns its cells)
+          room();
+          cells_->Put(n.ci, n.cj, today, sample::CellPtr(sample::Cell::Copy(*ref.cell)));
+          ref = cells_->Find(n.ci, n.cj, today);
+        }
+      }
+      if (ref.cell != nullptr && ref.sale_days >= sale_days) {
+        n.ref = ref;
       } else {
         missing.push_back(i);
-        stale.push_back(it->second);
+        stale.push_back(ref.cell);
       }
     }
   }
   if (missing.empty()) return;
   // Computed outside the lock: two threads may both compute a cell; both get the same homes.
+  std::vector<sample::CellPtr> made;
+  made.reserve(missing.size());
+  for (size_t m = 0; m < missing.size(); ++m) {
+    const NearCell& n = cells[missing[m]];
+    made.push_back(MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m]));
+  }
+  std::lock_guard lock(cache_mu_);
   for (size_t m = 0; m < missing.size(); ++m) {
     NearCell& n = cells[missing[m]];
-    n.cell = MakeCell(n.ci, n.cj, today, std::max(sale_days, make_sale_days), stale[m].get());
-  }
-  CellMap dropped;  // freed after the lock is released
-  std::lock_guard lock(cache_mu_);
-  for (size_t i : missing) {
-    if (cells_.size() >= kCellsPerGeneration) {
-      dropped.swap(previous_cells_);
-      previous_cells_.swap(cells_);
-    }
-    cells_.insert_or_assign(CellKey{cells[i].ci, cells[i].cj, today}, cells[i].cell);
+    room();
+    cells_->Put(n.ci, n.cj, today, std::move(made[m]));
+    n.ref = cells_->Find(n.ci, n.cj, today);
   }
 }
 
-std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci, int64_t cj,
-                                                                     int64_t today, int sale_days,
-                                                                     const Cell* had) {
-  auto cell = std::make_shared<Cell>();
-  cell->sale_days = std::max(sale_days, had ? had->sale_days : 0);
+sample::CellPtr SampleProvider::MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
+                                         const sample::Cell* had) {
+  // The homes are gathered here, then copied into the cell's one allocation.
+  thread_local std::vector<CellHome> listings, sales;
+  listings.clear();
+  sales.clear();
+  const int cell_sale_days = std::max(sale_days, had ? had->sale_days() : 0);
   GeoPoint center{(ci + 0.5) * kCellDegrees, (cj + 0.5) * kCellDegrees};
   const bool with_listings = had == nullptr;
-  if (had) {
-    cell->urbanness = had->urbanness;
-    cell->listings = had->listings;
-  } else {
-    cell->urbanness = sample::Urbanness(center);
-  }
-  const double area = Density(cell->urbanness) * CellAreaSqMiles(center.lat);
+  const double urbanness = had ? had->urbanness() : sample::Urbanness(center);
+  const double area = Density(urbanness) * CellAreaSqMiles(center.lat);
   const double listing_rate = area / kMeanActiveDays, sale_rate = area / 90.0;
   const double listing_p0 = std::exp(-listing_rate), sale_p0 = std::exp(-sale_rate);
   const uint64_t cell_hash = Hash({ci, cj});  // the common prefix of the hashes below
@@ -397,7 +445,7 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
       Rng rng(HashMore(day_hash, {k, kListingSalt, 1}));
       if (age >= rng.Int(kMinListingDays, kMaxListingDays)) continue;  // sold
       GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+      listings.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
   auto add_sales = [&](int64_t day, uint64_t day_hash, uint64_t h) {
@@ -405,33 +453,41 @@ std::shared_ptr<const SampleProvider::Cell> SampleProvider::MakeCell(int64_t ci,
     for (int k = 0; k < n; ++k) {
       Rng rng(HashMore(day_hash, {k, kSaleSalt, 1}));
       GeoPoint p{(ci + rng.Uniform()) * kCellDegrees, (cj + rng.Uniform()) * kCellDegrees};
-      cell->sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
+      sales.push_back({p, CosLat(p.lat), static_cast<int32_t>(day), k});
     }
   };
-  // Days with both kinds, then the days of only one (no per-day test of which).
+  // Every day's hashes first, eight days at a time (sample/day_hashes.h, HashMore's bits):
+  // the day's HashMore(cell_hash, {day}), then HashMore of that with each kind's salt, and
+  // which days have homes. The days with homes are then taken in the same order as ever, so
+  // the homes are too.
   const int listing_days = with_listings ? kMaxListingDays : 0;
-  const int both = std::min(listing_days, cell->sale_days);
-  int age = 0;
-  for (; age < both; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hl = HashMore(day_hash, {kListingSalt}), hs = HashMore(day_hash, {kSaleSalt});
-    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
-    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
-  }
-  for (; age < listing_days; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hl = HashMore(day_hash, {kListingSalt});
-    if ((hl >> 11) > listing_none) add_listings(age, day, day_hash, hl);
-  }
-  for (; age < cell->sale_days; ++age) {
-    const int64_t day = today - age;
-    const uint64_t day_hash = HashMore(cell_hash, {day});
-    const uint64_t hs = HashMore(day_hash, {kSaleSalt});
-    if ((hs >> 11) > sale_none) add_sales(day, day_hash, hs);
-  }
-  return cell;
+  auto padded = [](int days) {
+    return (static_cast<size_t>(days) + sample::kDayBatch - 1) / sample::kDayBatch *
+           sample::kDayBatch;
+  };
+  const size_t days = padded(std::max(listing_days, cell_sale_days));
+  thread_local std::vector<uint64_t> day_hashes, hashes, above;
+  day_hashes.resize(days);
+  hashes.resize(days);
+  above.resize((days + 63) / 64);
+  sample::DayHashes(cell_hash, today, days, day_hashes.data());
+  // Calls add(age) for every age < n whose hash exceeds the kind's no-home threshold.
+  auto each_day_with_homes = [&](int64_t salt, uint64_t none, int n, auto add) {
+    sample::SaltedHashes(day_hashes.data(), salt, none, padded(n), hashes.data(), above.data());
+    for (size_t w = 0; w * 64 < static_cast<size_t>(n); ++w) {
+      for (uint64_t bits = above[w]; bits != 0; bits &= bits - 1) {
+        const int age = static_cast<int>(w * 64) + std::countr_zero(bits);
+        if (age < n) add(age);
+      }
+    }
+  };
+  each_day_with_homes(kListingSalt, listing_none, listing_days, [&](int age) {
+    add_listings(age, today - age, day_hashes[age], hashes[age]);
+  });
+  each_day_with_homes(kSaleSalt, sale_none, cell_sale_days,
+                      [&](int age) { add_sales(today - age, day_hashes[age], hashes[age]); });
+  return sample::CellPtr(
+      sample::Cell::Make(urbanness, cell_sale_days, had ? had->listings() : listings, sales));
 }
 
 Result<MarketData> SampleProvider::Market(const std::string& zip_in) {

@@ -30,11 +30,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "dripr/core/clock.h"
 #include "dripr/providers/provider.h"
+#include "dripr/providers/sample/cell_cache.h"
 #include "dripr/providers/sample/zip_centroids.h"
 
 namespace dripr {
@@ -81,36 +81,10 @@ class SampleProvider final : public Provider {
 
  private:
   enum class Kind { kListing, kSale };
-  // One home of a cell: where it is, the cosine of its latitude (for DistanceMilesCos,
-  // computed once instead of per search), its day and its index within the day.
-  struct CellHome {
-    GeoPoint p;
-    double cos_lat;
-    int32_t day;
-    int32_t k;
-  };
-  // What searches need of one cell for one `today`: how urban it is, its active listings and
-  // its sales of the last `sale_days` days. Both kinds come from one pass over the days (they
-  // share each day's hash); a search for more sale days than a cached cell holds rebuilds its
-  // sales.
-  struct Cell {
-    double urbanness = 0;
-    int sale_days = 0;
-    std::vector<CellHome> listings;
-    std::vector<CellHome> sales;
-  };
-  struct CellKey {
-    int64_t ci, cj, today;
-    bool operator==(const CellKey&) const = default;
-  };
-  struct CellKeyHash {
-    size_t operator()(const CellKey& k) const;
-  };
-  using CellMap = std::unordered_map<CellKey, std::shared_ptr<const Cell>, CellKeyHash>;
   // A cell the geometric pass visits.
   struct NearCell {
     int64_t ci, cj;
-    std::shared_ptr<const Cell> cell;
+    sample::CellRef ref;
   };
   // The cache keeps two generations of at most this many cells each: when the current one
   // is full it becomes the previous one (the older is dropped), and a hit in the previous
@@ -139,6 +113,7 @@ class SampleProvider final : public Provider {
     std::vector<PropertyRecord> records;
   };
   static constexpr size_t kRecentSearches = 16;
+  static constexpr size_t kRememberMaxRecords = 32;
 
   Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
   std::shared_ptr<const Recent> FindRecent(const RecentKey& key) const;
@@ -146,12 +121,13 @@ class SampleProvider final : public Provider {
   // Fills `cells[i].cell` for (cells[i].ci, cells[i].cj, today) with at least `sale_days`
   // days of sales: from the cache, else computed (outside the lock, with
   // max(sale_days, make_sale_days) days of sales) and cached.
-  void FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days,
-                 int make_sale_days) const;
+  // The cells stay valid while `lease` lives.
+  void FindCells(std::vector<NearCell>& cells, int64_t today, int sale_days, int make_sale_days,
+                 sample::CellLease& lease) const;
   // Cell (ci, cj) for `today`; `had` (may be null) is a cached version of it with fewer sale
   // days, whose urbanness and listings are reused.
-  static std::shared_ptr<const Cell> MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
-                                              const Cell* had);
+  static sample::CellPtr MakeCell(int64_t ci, int64_t cj, int64_t today, int sale_days,
+                                  const sample::Cell* had);
   bool IsSparse(const std::string& zip) const;
   void Delay() const;
 
@@ -163,7 +139,7 @@ class SampleProvider final : public Provider {
   mutable std::atomic<int> sale_days_hint_{90};
   mutable std::mutex cache_mu_;
   // guarded by cache_mu_
-  mutable CellMap cells_, previous_cells_;
+  mutable std::shared_ptr<sample::CellGeneration> cells_, previous_cells_;
   mutable std::mutex recent_mu_;
   // guarded by recent_mu_: replaced round-robin
   mutable std::array<std::shared_ptr<const Recent>, kRecentSearches> recent_;

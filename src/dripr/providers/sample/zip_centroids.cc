@@ -1,6 +1,7 @@
 #include "dripr/providers/sample/zip_centroids.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,10 @@ std::pair<int, int> BucketOf(GeoPoint p) {
 
 int64_t BucketKey(int i, int j) {
   return static_cast<int64_t>(i) * (int64_t{1} << 32) + static_cast<uint32_t>(j);
+}
+
+size_t BucketSlotIndex(int64_t key, size_t mask) {
+  return static_cast<size_t>((static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
 }
 
 // Squared equirectangular distance: monotonic in true distance at these scales.
@@ -44,9 +49,44 @@ bool ParseDouble(const std::string& s, double lo, double hi, double* out) {
 void ZipCentroids::Add(std::string zip, GeoPoint p) {
   size_t idx = zips_.size();
   by_zip_[zip] = idx;
-  auto [bi, bj] = BucketOf(p);
-  buckets_[BucketKey(bi, bj)].push_back(idx);
   zips_.push_back({std::move(zip), p});
+}
+
+void ZipCentroids::IndexBuckets() {
+  std::vector<std::pair<int64_t, uint32_t>> keyed(zips_.size());
+  for (size_t i = 0; i < zips_.size(); ++i) {
+    auto [bi, bj] = BucketOf(zips_[i].point);
+    keyed[i] = {BucketKey(bi, bj), static_cast<uint32_t>(i)};
+  }
+  std::sort(keyed.begin(), keyed.end());  // by bucket, then load order
+  bucket_entries_.resize(keyed.size());
+  bucket_points_.resize(keyed.size());
+  size_t buckets = 0;
+  for (size_t k = 0; k < keyed.size(); ++k) {
+    bucket_entries_[k] = keyed[k].second;
+    bucket_points_[k] = zips_[keyed[k].second].point;
+    buckets += k == 0 || keyed[k].first != keyed[k - 1].first;
+  }
+  bucket_slots_.assign(std::bit_ceil(2 * buckets + 1), BucketSlot{0, 0, 0});
+  const size_t mask = bucket_slots_.size() - 1;
+  for (size_t k = 0; k < keyed.size();) {
+    size_t end = k;
+    while (end < keyed.size() && keyed[end].first == keyed[k].first) ++end;
+    size_t i = BucketSlotIndex(keyed[k].first, mask);
+    while (bucket_slots_[i].first != bucket_slots_[i].last) i = (i + 1) & mask;
+    bucket_slots_[i] = {keyed[k].first, static_cast<uint32_t>(k), static_cast<uint32_t>(end)};
+    k = end;
+  }
+}
+
+std::pair<uint32_t, uint32_t> ZipCentroids::Bucket(int64_t key) const {
+  if (bucket_slots_.empty()) return {0, 0};
+  const size_t mask = bucket_slots_.size() - 1;
+  for (size_t i = BucketSlotIndex(key, mask);; i = (i + 1) & mask) {
+    const BucketSlot& s = bucket_slots_[i];
+    if (s.first == s.last) return {0, 0};
+    if (s.key == key) return {s.first, s.last};
+  }
 }
 
 // The text is read in place (no stream copies of it): at start-up its temporaries set the
@@ -79,6 +119,7 @@ Result<ZipCentroids> ZipCentroids::FromCsv(std::string_view text, std::string_vi
     }
     z.Add(std::move(*zip), p);
   }
+  z.IndexBuckets();
   return z;
 }
 
@@ -97,6 +138,7 @@ Result<ZipCentroids> ZipCentroids::LoadFile(const std::string& path) {
 ZipCentroids ZipCentroids::FromList(const std::vector<std::pair<std::string, GeoPoint>>& zips) {
   ZipCentroids z;
   for (const auto& [zip, p] : zips) z.Add(zip, p);
+  z.IndexBuckets();
   return z;
 }
 
@@ -125,10 +167,17 @@ std::optional<std::string> ZipCentroids::Nearest(GeoPoint p) const {
     for (int i = bi - ring; i <= bi + ring; ++i) {
       for (int j = bj - ring; j <= bj + ring; ++j) {
         if (std::abs(i - bi) != ring && std::abs(j - bj) != ring) continue;  // ring only
-        auto it = buckets_.find(BucketKey(i, j));
-        if (it == buckets_.end()) continue;
-        for (size_t idx : it->second) {
-          const GeoPoint q = zips_[idx].point;
+        // The bucket's centroids lie within its edges (q / 0.25 is exact), so their bounds
+        // below are at least the edges' (the same operations, monotonic): a bucket whose
+        // edges are too far holds no centroid that could be closer.
+        const double lat0 = i * kBucketDegrees, lng0 = j * kBucketDegrees;
+        const double ey = std::max({0.0, lat0 - p.lat, p.lat - (lat0 + kBucketDegrees)});
+        const double ex = std::max({0.0, lng0 - p.lng, p.lng - (lng0 + kBucketDegrees)}) * k_lo;
+        if ((ex * ex + ey * ey) * (1 - 1e-9) > best_d2) continue;
+        const auto [first, last] = Bucket(BucketKey(i, j));
+        for (uint32_t k = first; k < last; ++k) {
+          const size_t idx = bucket_entries_[k];
+          const GeoPoint q = bucket_points_[k];
           const double dx = (p.lng - q.lng) * k_lo, dy = p.lat - q.lat;
           if ((dx * dx + dy * dy) * (1 - 1e-9) > best_d2) continue;
           double d2 = Dist2(p, q);

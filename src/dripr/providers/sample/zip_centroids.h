@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,15 +35,27 @@ class ZipCentroids {
 
  private:
   void Add(std::string zip, GeoPoint p);
+  // Builds the buckets once every zip is added.
+  void IndexBuckets();
+  // The bucket's centroids: [first, last) of bucket_entries_ / bucket_points_.
+  std::pair<uint32_t, uint32_t> Bucket(int64_t key) const;
   struct Entry {
     std::string zip;
     GeoPoint point;
   };
   std::vector<Entry> zips_;
   std::map<std::string, size_t, std::less<>> by_zip_;
-  // 0.25-degree cells (BucketKey of row and column) → indexes in load order; hashed, as
-  // Nearest() looks up about ten of them for every synthetic home.
-  std::unordered_map<int64_t, std::vector<size_t>> buckets_;
+  // 0.25-degree cells (BucketKey of row and column) → their centroids' indexes in load order,
+  // as an open-addressing table (at most half full) of ranges of bucket_entries_: Nearest()
+  // looks up 9 to 25 of them for every synthetic home. bucket_points_[k] is
+  // zips_[bucket_entries_[k]].point, next to its neighbours.
+  struct BucketSlot {
+    int64_t key;
+    uint32_t first, last;  // first == last: empty slot
+  };
+  std::vector<BucketSlot> bucket_slots_;
+  std::vector<uint32_t> bucket_entries_;
+  std::vector<GeoPoint> bucket_points_;
 };
 
 }  // namespace dripr
