@@ -23,6 +23,7 @@ class EmbeddedReceiveWaitTest : public ::testing::Test {
     EmbeddedBrokerOptions options;
     options.ticker = &ticker_;
     options.poll_interval = milliseconds(500);
+    options.watched_poll_interval = milliseconds(500);  // the change watcher runs here
     auto b = EmbeddedBroker::Open(dir_.File("bus.db"), options);
     ASSERT_TRUE(b) << b.error().ToString();
     broker_ = *b;
@@ -50,7 +51,7 @@ TEST_F(EmbeddedReceiveWaitTest, AnEmptyReceiveReturnsWhenItsWaitHasPassedOnTheTi
     got = queue_->Receive(1, seconds(5));
     returned = true;
   });
-  // The wait is cut into poll_interval slices (the fallback re-check), each on the ticker.
+  // The wait is cut into fallback slices (the periodic re-check), each on the ticker.
   ASSERT_TRUE(WaitsAre({milliseconds(500)}));
   ticker_.Advance(milliseconds(4500));
   // Re-checked at 4.5 s and waiting again, now until the receive's own deadline.

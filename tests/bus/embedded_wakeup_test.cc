@@ -40,7 +40,8 @@ constexpr seconds kFailAfter{30};
 class WakeupTest : public BrokerFixture {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db", {.poll_interval = kNoFallback}));
+    ASSERT_NO_FATAL_FAILURE(
+        OpenBroker("bus.db", {.poll_interval = kNoFallback, .watched_poll_interval = kNoFallback}));
     ASSERT_TRUE(broker_->DeclareTopic("t"));
     ASSERT_TRUE(broker_->DeclareQueue({.name = "q"}));
     ASSERT_TRUE(broker_->Subscribe({.topic = "t", .queue = "q", .raw_delivery = true}));
@@ -92,7 +93,8 @@ TEST_F(WakeupTest, SameBrokerPublishWakesTheLongPollDirectly) {
 // Brokers on one file in one process share the writer, so the change watcher does not see
 // each other's commits: the wake-up is the shared in-process notify.
 TEST_F(WakeupTest, AnotherBrokerOnTheSameFileWakesTheLongPollDirectly) {
-  auto other = EmbeddedBroker::Open(File(), {.poll_interval = kNoFallback});
+  auto other = EmbeddedBroker::Open(
+      File(), {.poll_interval = kNoFallback, .watched_poll_interval = kNoFallback});
   ASSERT_TRUE(other) << other.error().ToString();
   auto q = broker_->OpenQueue("q");
   auto remote_topic = (*other)->OpenTopic("t");
@@ -142,8 +144,10 @@ void StepThroughWaits(ManualTime& time, const std::function<void()>& receive,
 
 TEST_F(WakeupTest, AVisibilityTimeoutEndsTheWaitWhenTheMessageBecomesVisible) {
   ManualTime time;
-  ASSERT_NO_FATAL_FAILURE(OpenBroker(
-      "bus.db", {.clock = &time.clock, .ticker = &time.ticker, .poll_interval = kNoFallback}));
+  ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db", {.clock = &time.clock,
+                                                .ticker = &time.ticker,
+                                                .poll_interval = kNoFallback,
+                                                .watched_poll_interval = kNoFallback}));
   auto q = broker_->OpenQueue("q");
   ASSERT_TRUE(q);
   ASSERT_TRUE((*q)->Send({"x", {}}));
@@ -159,11 +163,13 @@ TEST_F(WakeupTest, AVisibilityTimeoutEndsTheWaitWhenTheMessageBecomesVisible) {
   EXPECT_EQ(broker_->WakeCountsFor("q"), (WakeCounts{.timeout = 1}));
 }
 
-TEST_F(WakeupTest, AnEmptyLongPollLooksEveryPollIntervalAndReturnsAtItsDeadline) {
+// The change watcher runs here (inotify): the fallback look comes every watched_poll_interval.
+TEST_F(WakeupTest, AnEmptyLongPollLooksEveryWatchedPollIntervalAndReturnsAtItsDeadline) {
   ManualTime time;
-  ASSERT_NO_FATAL_FAILURE(OpenBroker(
-      "bus.db",
-      {.clock = &time.clock, .ticker = &time.ticker, .poll_interval = milliseconds(500)}));
+  ASSERT_NO_FATAL_FAILURE(OpenBroker("bus.db", {.clock = &time.clock,
+                                                .ticker = &time.ticker,
+                                                .poll_interval = milliseconds(300),
+                                                .watched_poll_interval = milliseconds(500)}));
   auto q = broker_->OpenQueue("q");
   ASSERT_TRUE(q);
   auto got = (*q)->Receive(10, milliseconds(0));  // no wait at all
@@ -171,7 +177,8 @@ TEST_F(WakeupTest, AnEmptyLongPollLooksEveryPollIntervalAndReturnsAtItsDeadline)
   EXPECT_TRUE(got->empty());
   EXPECT_EQ(time.ticker.Elapsed(), Ticker::Duration(0));
 
-  // 130 ms: one wait, to the deadline. 1300 ms more: fallback looks at 500 and 1000.
+  // 130 ms: one wait, to the deadline. 1300 ms more: fallback looks at 500 and 1000 (at 300,
+  // 600, 900 and 1200 were the watcher not running).
   StepThroughWaits(time, [&] { got = (*q)->Receive(10, milliseconds(130)); }, {milliseconds(130)});
   ASSERT_TRUE(got);
   EXPECT_TRUE(got->empty());
@@ -213,7 +220,8 @@ TEST_F(WakeupTest, AForkedProcessPublishWakesTheLongPollThroughTheChangeWatcher)
   ASSERT_GE(pid, 0) << std::strerror(errno);
   if (pid == 0) ChildPublish(File(), go[0]);
   close(go[0]);
-  auto broker = EmbeddedBroker::Open(File(), {.poll_interval = kNoFallback});
+  auto broker = EmbeddedBroker::Open(
+      File(), {.poll_interval = kNoFallback, .watched_poll_interval = kNoFallback});
   ASSERT_TRUE(broker) << broker.error().ToString();
   auto q = (*broker)->OpenQueue("q");
   ASSERT_TRUE(q);

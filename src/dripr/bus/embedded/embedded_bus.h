@@ -24,7 +24,8 @@
 // embedded/wake_hub.h); when another process commits to the file (sqlite/change_watcher.h:
 // inotify on the WAL, started by the first long poll), within a millisecond or two; when the
 // earliest invisible message of the queue becomes visible, at that time; and otherwise re-checks
-// the file every `poll_interval` as a fallback.
+// the file every `poll_interval` as a fallback (`watched_poll_interval` while the change
+// watcher runs).
 //
 // Receipt handles are strict: a handle stops working once the message is received again,
 // deleted or moved to the DLQ (kInvalidArgument "receipt handle is invalid or expired").
@@ -69,6 +70,12 @@ struct EmbeddedBrokerOptions {
   // the fallback for a change the watcher cannot see (no inotify), and the bound for a
   // visibility timeout judged on an injected clock.
   std::chrono::milliseconds poll_interval{500};
+  // The same while the change watcher runs (sqlite/change_watcher.h), which wakes the long
+  // polls for other processes' commits as this process's own commits do (WakeHub): the look is
+  // then only a safety net for a commit the watcher missed (one published in the WAL index
+  // later than its confirmation window, ~180 ms after its WAL write), and a visibility
+  // timeout still ends the wait when it lapses. Not longer than needed for that: 5 s.
+  std::chrono::milliseconds watched_poll_interval{5000};
   // false: the file must exist already and the bus tables are not created (read-only
   // commands; nothing is written by opening).
   bool create = true;
@@ -172,6 +179,10 @@ class EmbeddedBroker : public std::enable_shared_from_this<EmbeddedBroker> {
   // Starts the change watcher once (long polls only); a failure is logged once and leaves
   // the fallback poll.
   void EnsureWatching() { wake_->WatchOthersCommits(writer_, options_.poll_interval); }
+  // How long a waiting receive goes without looking at the file when nothing wakes it.
+  std::chrono::milliseconds FallbackSlice() const {
+    return wake_->Watching() ? options_.watched_poll_interval : options_.poll_interval;
+  }
   using Wake = embedded::WakeHub::Wake;
   Wake WaitForChange(const std::string& queue, uint64_t seen, uint64_t external_seen,
                      Ticker::TimePoint until, const std::function<bool()>& cancelled) {

@@ -174,7 +174,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
     if (broker_->ticker_.Now() >= deadline) return std::vector<ReceivedMessage>{};
     while (true) {
       const auto now = broker_->ticker_.Now();
-      auto slice = broker_->options_.poll_interval;
+      auto slice = broker_->FallbackSlice();
       if (next) {
         const auto until_visible =
             std::chrono::milliseconds(std::max<int64_t>(0, *next - broker_->NowMillis()) + 1);

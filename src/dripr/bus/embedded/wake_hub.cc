@@ -97,8 +97,15 @@ WakeHub::WakeCounts WakeHub::Counts(const std::string& queue) {
 
 void WakeHub::WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,
                                  std::chrono::milliseconds fallback) {
-  others_commits_.StartOnce(writer, "embedded bus", "messages", fallback,
-                            [this] { NotifyExternal(); });
+  std::call_once(watch_once_, [&] {
+    // The process's watcher for the file, held first so that the subscription below finds it
+    // running: `watching_` then means "other processes' commits wake the long polls".
+    auto watcher = sqlite::ChangeWatcher::For(writer);
+    if (watcher) watcher_ = std::move(*watcher);
+    others_commits_.StartOnce(writer, "embedded bus", "messages", fallback,
+                              [this] { NotifyExternal(); });
+    watching_.store(watcher_ != nullptr);
+  });
 }
 
 }  // namespace dripr::embedded

@@ -11,6 +11,7 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -63,6 +64,9 @@ class WakeHub {
   // Starts the change watcher's subscription once (long polls only).
   void WatchOthersCommits(const std::shared_ptr<sqlite::Writer>& writer,
                           std::chrono::milliseconds fallback);
+  // Whether the change watcher runs (WatchOthersCommits set it up): other processes' commits
+  // then wake the long polls, and their fallback look can be rare.
+  bool Watching() const { return watching_.load(); }
 
  private:
   struct Waiters {
@@ -75,7 +79,10 @@ class WakeHub {
   // Entries are never removed (a process declares a handful of queues), so references stay.
   std::map<std::string, Waiters, std::less<>> queues_;  // guarded by mu_
   uint64_t external_ = 0;                               // guarded by mu_
-  sqlite::OthersCommitsSubscription others_commits_;    // last: removed first
+  std::once_flag watch_once_;
+  std::atomic<bool> watching_{false};
+  std::shared_ptr<sqlite::ChangeWatcher> watcher_;    // set once by WatchOthersCommits
+  sqlite::OthersCommitsSubscription others_commits_;  // last: removed first
 };
 
 }  // namespace dripr::embedded
