@@ -182,6 +182,79 @@ TEST_P(StoreContractTest, MarketFlightRenewsItsLeaseWhileTheCallRuns) {
   EXPECT_TRUE(*other->AcquireLease("market:02139", "another", 3s));
 }
 
+TEST_P(StoreContractTest, LoadForMarketReadsTheCampaignAndItsZipsFreshMarketData) {
+  const int64_t cycle = CreateAndStart("c-1");
+  const std::chrono::seconds reuse = std::chrono::days(30);
+  auto in = store().LoadForMarket(Cid("c-1"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("c-1"));
+  EXPECT_FALSE(in->stored.has_value());
+
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000)));
+  in = store().LoadForMarket(Cid("c-1"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_EQ(in->campaign, MustGet("c-1"));
+  ASSERT_TRUE(in->stored.has_value());
+  EXPECT_EQ(in->stored->zip_code, "02139");
+  EXPECT_EQ(in->stored->current.average_price, 512000);
+
+  clock_.Advance(reuse + 1s);  // older than the window: not reused
+  in = store().LoadForMarket(Cid("c-1"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_FALSE(in->stored.has_value());
+
+  auto missing = store().LoadForMarket(Cid("nope"), reuse);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, MarketDataOrLeaseReadsElseTakesTheLease) {
+  const int64_t cycle = CreateAndStart("c-1");
+  StorePtr other = db_.reopen(&clock_);
+  const std::chrono::seconds reuse = std::chrono::days(30);
+  const LeaseRef a{"market:02139", "a"};
+  const LeaseRef b{"market:02139", "b"};
+
+  // No data: the first caller takes the lease, the next one finds it held.
+  auto turn = store().MarketDataOrLease("02139", reuse, a, 10s, /*read_first=*/true);
+  ASSERT_TRUE(turn) << turn.error().ToString();
+  EXPECT_TRUE(turn->held);
+  EXPECT_FALSE(turn->stored.has_value());
+  turn = other->MarketDataOrLease("02139", reuse, b, 10s, /*read_first=*/true);
+  ASSERT_TRUE(turn) << turn.error().ToString();
+  EXPECT_FALSE(turn->held);
+  EXPECT_FALSE(turn->stored.has_value());
+
+  // The holder commits its data and releases the lease: the next caller reads it and takes no
+  // lease.
+  PartData data = MarketPart("2026-10", 512000);
+  data.release_lease = a;
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, data));
+  turn = other->MarketDataOrLease("02139", reuse, b, 10s, /*read_first=*/true);
+  ASSERT_TRUE(turn) << turn.error().ToString();
+  EXPECT_FALSE(turn->held);
+  ASSERT_TRUE(turn->stored.has_value());
+  EXPECT_EQ(turn->stored->current.average_price, 512000);
+  EXPECT_TRUE(*store().AcquireLease("market:02139", "c", 10s)) << "b took no lease";
+  ASSERT_TRUE(store().ReleaseLease("market:02139", "c"));
+
+  // Without the first read (the caller has just read nothing): the lease is taken, the data
+  // read again is found, and the lease given back.
+  turn = other->MarketDataOrLease("02139", reuse, b, 10s, /*read_first=*/false);
+  ASSERT_TRUE(turn) << turn.error().ToString();
+  EXPECT_FALSE(turn->held);
+  ASSERT_TRUE(turn->stored.has_value());
+  EXPECT_EQ(turn->stored->current.month, "2026-10");
+  EXPECT_TRUE(*store().AcquireLease("market:02139", "c", 10s)) << "released again";
+
+  // Data older than the window is no data.
+  clock_.Advance(reuse + 11s);
+  turn = other->MarketDataOrLease("02139", reuse, b, 10s, /*read_first=*/true);
+  ASSERT_TRUE(turn) << turn.error().ToString();
+  EXPECT_TRUE(turn->held) << "c's lease expired";
+  EXPECT_FALSE(turn->stored.has_value());
+}
+
 TEST_P(StoreContractTest, CompletePartReleasesTheLeaseInItsOwnTransaction) {
   const int64_t cycle = CreateAndStart("c-1");
   StorePtr other = db_.reopen(&clock_);

@@ -54,14 +54,20 @@ struct Loaded {
   Campaign campaign;
   int64_t cycle = 0;
   ScoringContext scoring;
+  // The market part: the zip's data within the reuse window, read with the campaign.
+  std::optional<MarketData> stored_market;
 };
 
-// One read, one statement: the campaign row, and for listings and sales its property and its
-// zip's centroid too (the market part needs no location).
-Result<PartInputs> ReadForPart(Store& store, const CampaignId& id, DataPart part) {
-  if (part != DataPart::kLocalMarketData) return store.LoadForPart(id);
+// One store call: for listings and sales the campaign row, its property and its zip's
+// centroid (one statement); for the market part the campaign row and its zip's stored market
+// data (it needs no location).
+Result<PartInputs> ReadForPart(HandlerContext& ctx, const CampaignId& id, DataPart part,
+                               std::optional<MarketData>& stored_market) {
+  if (part != DataPart::kLocalMarketData) return ctx.store.LoadForPart(id);
+  DRIPR_ASSIGN_OR_RETURN(MarketInputs m, ctx.store.LoadForMarket(id, ctx.options.market_reuse));
+  stored_market = std::move(m.stored);
   PartInputs in;
-  DRIPR_ASSIGN_OR_RETURN(in.campaign, store.GetCampaign(id));
+  in.campaign = std::move(m.campaign);
   return in;
 }
 
@@ -73,7 +79,7 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   if (ev.to_status != CampaignStatus::kWaitingForData) {
     return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
   }
-  auto in = ReadForPart(ctx.store, id, part);
+  auto in = ReadForPart(ctx, id, part, out.stored_market);
   if (!in) {
     if (in.error().code == ErrorCode::kNotFound) {
       if (receive_count < ctx.options.unknown_campaign_attempts) {
@@ -169,20 +175,16 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   PartData data;
   data.part = DataPart::kLocalMarketData;
   // Held until the commit below has stored the data and released it (or failed): the other
-  // callers for this zip, in any instance, wait for it instead of calling the provider. Begin reads
-  // the stored data first, so there is no read of our own before it.
+  // callers for this zip, in any instance, wait for it instead of calling the provider. Load
+  // read the stored data with the campaign, so Begin takes the lease without reading first.
   std::unique_ptr<MarketFlights::Flight> flight;
-  std::optional<MarketData> cached;
-  if (ctx.market_flights != nullptr) {
-    auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse);
+  std::optional<MarketData> cached = std::move(l.stored_market);
+  if (!cached && ctx.market_flights != nullptr) {
+    auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse, /*read_first=*/false);
     // Begin's own give-up (another caller still fetching) is kDeadlineExceeded: an attempt.
     if (!turn) return FromStoreError(turn.error(), "waiting for market data", l.campaign.id);
     cached = std::move(turn->stored);
     flight = std::move(turn->flight);
-  } else {
-    auto stored = ctx.store.GetMarketData(zip, ctx.options.market_reuse);
-    if (!stored) return FromStoreError(stored.error(), "loading market data", l.campaign.id);
-    cached = std::move(*stored);
   }
   std::string summary;
   if (cached) {

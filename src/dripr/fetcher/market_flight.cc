@@ -107,10 +107,9 @@ void MarketFlights::RenewLoop() {
   }
 }
 
-Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
-                                                 std::chrono::seconds reuse) {
-  const std::string name = "market:" + zip;
-  const std::string holder = NewUuid();
+Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip, std::chrono::seconds reuse,
+                                                 bool read_first) {
+  const LeaseRef lease{"market:" + zip, NewUuid()};
   const Ticker::TimePoint deadline = ticker_.Now() + options_.max_wait;
   bool waited = false;
   while (true) {
@@ -119,29 +118,22 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
       std::lock_guard lock(mu_);
       ended = ended_;
     }
-    DRIPR_ASSIGN_OR_RETURN(auto stored, store_.GetMarketData(zip, reuse));
-    if (stored) {
+    // Read, else take the lease and read again: one store call, one pooled connection.
+    DRIPR_ASSIGN_OR_RETURN(
+        MarketTurn turn,
+        store_.MarketDataOrLease(zip, reuse, lease, options_.lease_ttl, read_first || waited));
+    if (turn.stored) {
       std::lock_guard lock(mu_);
       if (waited) ++waited_;
-      return Turn{std::move(stored), nullptr};
+      return Turn{std::move(turn.stored), nullptr};
     }
-    DRIPR_ASSIGN_OR_RETURN(bool held, store_.AcquireLease(name, holder, options_.lease_ttl));
-    if (held) {
-      // The previous holder may have committed between our read and our lease.
-      auto again = store_.GetMarketData(zip, reuse);
-      if (!again || *again) {
-        // Best effort: a lease not released expires after lease_ttl.
-        (void)store_.ReleaseLease(name, holder);
-        if (!again) return Fail(again.error());
-        return Turn{std::move(*again), nullptr};
-      }
+    if (turn.held) {
       {
         std::lock_guard lock(mu_);
         ++led_;
       }
-      LeaseRef lease{name, holder};
       const uint64_t id = StartRenewing(lease);
-      return Turn{std::nullopt, std::unique_ptr<Flight>(new Flight(*this, id, std::move(lease)))};
+      return Turn{std::nullopt, std::unique_ptr<Flight>(new Flight(*this, id, lease))};
     }
     if (!waited) {
       std::lock_guard lock(mu_);

@@ -81,8 +81,10 @@ class MarketFlights {
   // flight once this caller holds its lease. While someone else holds the lease it waits,
   // looking again every poll_interval, for their data or for the lease to be free (released
   // after a failed call, or expired after a crash). kUnavailable after max_wait; store errors
-  // as the store returns them. Thread-safe.
-  Result<Turn> Begin(const std::string& zip, std::chrono::seconds reuse);
+  // as the store returns them. Thread-safe. `read_first` false: the caller has just read the
+  // zip's data and found none (Store::LoadForMarket), so the first look takes the lease at once.
+  // Every look is one store call (Store::MarketDataOrLease).
+  Result<Turn> Begin(const std::string& zip, std::chrono::seconds reuse, bool read_first = true);
 
   // Flights this process led, and Begin calls that waited for someone else's flight.
   uint64_t led() const;

@@ -209,7 +209,54 @@ class NetworkedStore : public StoreBase {
 
   Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
                                                   std::chrono::seconds max_age) override {
-    return GetMarketDataWhere(" AND created_at >= ?", Params().Text(zip).Time(Now() - max_age));
+    std::optional<MarketData> out;
+    DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(out, SelectMarketData(c, zip, max_age));
+      return Ok();
+    }));
+    return out;
+  }
+
+  // One pooled connection for both reads (Store::LoadForMarket).
+  Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override {
+    MarketInputs out;
+    DRIPR_TRY(Read("load campaign and market data", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(out.campaign, LoadCampaign(c, id, /*lock=*/false));
+      DRIPR_ASSIGN_OR_RETURN(out.stored, SelectMarketData(c, out.campaign.zip_code, max_age));
+      return Ok();
+    }));
+    return out;
+  }
+
+  // Store::MarketDataOrLease: GetMarketData's, AcquireLease's and ReleaseLease's statements
+  // on one pooled connection.
+  Result<MarketTurn> MarketDataOrLease(const std::string& zip, std::chrono::seconds max_age,
+                                       const LeaseRef& lease, std::chrono::seconds ttl,
+                                       bool read_first) override {
+    MarketTurn out;
+    DRIPR_TRY(Read("market data or lease " + lease.name, [&](Connection& c) -> Status {
+      auto read = [&] { return SelectMarketData(c, zip, max_age); };
+      auto take = [&]() -> Result<bool> {
+        const SysTime now = Now();
+        if constexpr (Driver::kStatementCommits) {
+          return TakeLease(c, lease.name, lease.holder, now, now + ttl);
+        } else {
+          bool held = false;
+          DRIPR_TRY(InTransactionOn(c, [&](Connection& tc) -> Status {
+            DRIPR_ASSIGN_OR_RETURN(held, TakeLease(tc, lease.name, lease.holder, now, now + ttl));
+            return Ok();
+          }));
+          return held;
+        }
+      };
+      auto release = [&]() -> Status {
+        DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
+        return Ok();
+      };
+      DRIPR_ASSIGN_OR_RETURN(out, RunMarketTurn(read_first, read, take, release));
+      return Ok();
+    }));
+    return out;
   }
   Result<std::optional<MarketData>> LatestMarketData(const std::string& zip) override {
     return GetMarketDataWhere("", Params().Text(zip));
@@ -708,23 +755,34 @@ class NetworkedStore : public StoreBase {
   // The newest local_market_data row of the zip bound first in `p`, with `where` (more
   // conditions on the further parameters) added.
   Result<std::optional<MarketData>> GetMarketDataWhere(std::string_view where, const Params& p) {
+    std::optional<MarketData> out;
+    DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
+      DRIPR_ASSIGN_OR_RETURN(out, SelectMarketDataWhere(c, where, p));
+      return Ok();
+    }));
+    return out;
+  }
+  static Result<std::optional<MarketData>> SelectMarketDataWhere(Connection& c,
+                                                                 std::string_view where,
+                                                                 const Params& p) {
     static const std::string select = [] {
       std::string cols(kMarketColumns);
       cols.replace(cols.rfind("created_at"), 10, Driver::EpochMs("created_at"));
       return "SELECT " + cols + " FROM local_market_data WHERE zip_code = ?";
     }();
-    std::optional<MarketData> out;
-    DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                             c.Exec(Driver::Sql(select + std::string(where) +
-                                                " ORDER BY created_at DESC, id DESC LIMIT 1"),
-                                    p));
-      out.reset();
-      if (rows.empty()) return Ok();
-      DRIPR_ASSIGN_OR_RETURN(out, ReadMarketData(Row(rows, 0)));
-      return Ok();
-    }));
-    return out;
+    DRIPR_ASSIGN_OR_RETURN(Rows rows,
+                           c.Exec(Driver::Sql(select + std::string(where) +
+                                              " ORDER BY created_at DESC, id DESC LIMIT 1"),
+                                  p));
+    if (rows.empty()) return std::optional<MarketData>();
+    DRIPR_ASSIGN_OR_RETURN(MarketData m, ReadMarketData(Row(rows, 0)));
+    return std::optional<MarketData>(std::move(m));
+  }
+  // GetMarketData's statement on `c` (Now() read when it runs).
+  Result<std::optional<MarketData>> SelectMarketData(Connection& c, const std::string& zip,
+                                                     std::chrono::seconds max_age) {
+    return SelectMarketDataWhere(c, " AND created_at >= ?",
+                                 Params().Text(zip).Time(Now() - max_age));
   }
 
   // Unpublished outbox rows: how many and the oldest one's created_at.

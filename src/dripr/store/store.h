@@ -98,6 +98,21 @@ struct PartInputs {
   std::optional<GeoPoint> zip_centroid;
 };
 
+// What the market-data handler reads before it decides whether to call its provider
+// (Store::LoadForMarket).
+struct MarketInputs {
+  Campaign campaign;
+  // The zip's newest market data created within the reuse window; nullopt when none is.
+  std::optional<MarketData> stored;
+};
+
+// What Store::MarketDataOrLease found: data within the reuse window, or whether the caller
+// now holds the zip's lease (it fetches) or someone else does (it waits).
+struct MarketTurn {
+  std::optional<MarketData> stored;  // set: reuse it; the lease is not held
+  bool held = false;                 // no data: the caller took (or renewed) the lease
+};
+
 // One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
 // (keyset paging; empty: from the start), at most `limit` rows. `search` (optional) matches
 // an exact zip code or an id prefix.
@@ -152,6 +167,11 @@ class Store {
   // reads before its provider call: GetCampaign + GetProperty + ZipCentroid). kNotFound when
   // the campaign is absent. Not a snapshot across calls: the row may change right after.
   virtual Result<PartInputs> LoadForPart(const CampaignId& id) = 0;
+  // The market-data handler's read: GetCampaign(id) and GetMarketData(campaign's zip, max_age)
+  // on ONE connection of the pool (one lease of it, not two back to back). kNotFound when the
+  // campaign is absent. Not a snapshot: each read sees what is committed when it runs.
+  virtual Result<MarketInputs> LoadForMarket(const CampaignId& id,
+                                             std::chrono::seconds max_age) = 0;
   // Which of `ids` exist, ascending, each once (`dripr campaign import`'s pre-check: one
   // statement per kBatchReadChunk distinct ids, not one GetCampaign per row). Duplicates in
   // `ids` are fine; an empty span reads nothing.
@@ -255,6 +275,16 @@ class Store {
   // the instances sharing a lease need clocks closer than its ttl.
   virtual Result<bool> AcquireLease(const std::string& name, const std::string& holder,
                                     std::chrono::seconds ttl) = 0;
+  // The market single flight's step (fetcher/market_flight.h) on ONE connection of the pool:
+  // when `read_first`, GetMarketData(zip, max_age), and data found is returned as it is;
+  // otherwise AcquireLease(lease.name, lease.holder, ttl); when that is held, the data is read
+  // again (a previous holder may have committed it after the first read): found, the lease is
+  // released (best effort; an unreleased lease expires after `ttl`) and the data returned;
+  // not found, `held` is true. Not held: neither is set. Errors as those calls return them
+  // (after a failed re-read the lease is released, best effort).
+  virtual Result<MarketTurn> MarketDataOrLease(const std::string& zip, std::chrono::seconds max_age,
+                                               const LeaseRef& lease, std::chrono::seconds ttl,
+                                               bool read_first) = 0;
   // Gives the lease up when `holder` has it (no-op otherwise), so another instance can take
   // it at once instead of after the ttl.
   virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;

@@ -314,4 +314,20 @@ Result<std::map<std::string, GeoPoint>> StoreBase::ZipCentroids(std::span<const 
   return out;
 }
 
+Result<MarketInputs> StoreBase::LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) {
+  MarketInputs in;
+  DRIPR_ASSIGN_OR_RETURN(in.campaign, GetCampaign(id));
+  DRIPR_ASSIGN_OR_RETURN(in.stored, GetMarketData(in.campaign.zip_code, max_age));
+  return in;
+}
+
+Result<MarketTurn> StoreBase::MarketDataOrLease(const std::string& zip,
+                                                std::chrono::seconds max_age, const LeaseRef& lease,
+                                                std::chrono::seconds ttl, bool read_first) {
+  return RunMarketTurn(
+      read_first, [&] { return GetMarketData(zip, max_age); },
+      [&] { return AcquireLease(lease.name, lease.holder, ttl); },
+      [&] { return ReleaseLease(lease.name, lease.holder); });
+}
+
 }  // namespace dripr

@@ -49,6 +49,15 @@ class StoreBase : public Store {
   Result<std::vector<CampaignId>> ExistingCampaigns(std::span<const CampaignId> ids) final;
   Result<std::map<std::string, GeoPoint>> ZipCentroids(std::span<const std::string> zips) final;
 
+  // GetCampaign, then GetMarketData for its zip (SQLite: its own calls; a networked store does
+  // both on one pooled connection).
+  Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override;
+  // Store::MarketDataOrLease as GetMarketData, AcquireLease, GetMarketData and ReleaseLease
+  // calls (a networked store runs the same statements on one pooled connection).
+  Result<MarketTurn> MarketDataOrLease(const std::string& zip, std::chrono::seconds max_age,
+                                       const LeaseRef& lease, std::chrono::seconds ttl,
+                                       bool read_first) override;
+
   // Rows inserted since the last ClaimOutbox of this store (by anyone) make it return at once,
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows
   // committed elsewhere are noticed by re-reading max(outbox.id) every `poll_interval`, or

@@ -166,4 +166,26 @@ std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect
   return sql;
 }
 
+Result<MarketTurn> RunMarketTurn(bool read_first,
+                                 const std::function<Result<std::optional<MarketData>>()>& read,
+                                 const std::function<Result<bool>()>& take,
+                                 const std::function<Status()>& release) {
+  MarketTurn turn;
+  if (read_first) {
+    DRIPR_ASSIGN_OR_RETURN(turn.stored, read());
+    if (turn.stored) return turn;
+  }
+  DRIPR_ASSIGN_OR_RETURN(turn.held, take());
+  if (!turn.held) return turn;
+  // The previous holder may have committed between the first read and our lease.
+  auto again = read();
+  if (!again || *again) {
+    // Best effort: a lease not released expires after its ttl.
+    (void)release();
+    if (!again) return Fail(again.error());
+    return MarketTurn{std::move(*again), false};
+  }
+  return turn;
+}
+
 }  // namespace dripr

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,5 +94,13 @@ BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
 // Store::PauseBudget's new next_at: the later of the stored one and now + pause.
 int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
                            std::chrono::microseconds pause);
+
+// Store::MarketDataOrLease's decision, given the backend's steps (each on the connection the
+// backend chose): `read` the zip's data within the reuse window, `take` the lease (whether it
+// is held), `release` it.
+Result<MarketTurn> RunMarketTurn(bool read_first,
+                                 const std::function<Result<std::optional<MarketData>>()>& read,
+                                 const std::function<Result<bool>()>& take,
+                                 const std::function<Status()>& release);
 
 }  // namespace dripr
