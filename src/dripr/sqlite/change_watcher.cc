@@ -5,6 +5,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -149,10 +150,13 @@ void ChangeWatcher::Run() {
       timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     }
     fds[0].revents = fds[1].revents = 0;
-    // While a re-check is due, the WAL's events wait for it (they stay queued): under load,
-    // when this process commits every fraction of a millisecond, the thread wakes once per
-    // re-check instead of once per WAL write, each with a turn at the writer.
-    if (::ppoll(fds, timed ? 1 : 2, timed ? &timeout : nullptr, nullptr) < 0) {
+    // While a re-check is due within kAfterOwnCommit, the WAL's events wait for it (they stay
+    // queued): under load, when this process commits every fraction of a millisecond, the
+    // thread wakes once per re-check instead of once per WAL write, each with a turn at the
+    // writer. A later re-check (the slow confirms, up to 128 ms away) still listens: another
+    // process's commit then must not wait for it.
+    const bool listen = !timed || recheck - Steady::now() > kAfterOwnCommit;
+    if (::ppoll(fds, listen ? 2 : 1, timed ? &timeout : nullptr, nullptr) < 0) {
       if (errno == EINTR) continue;
       DRIPR_LOG_WARN("change watcher on {}: poll failed: {}", writer_->path(),
                      std::strerror(errno));
@@ -160,7 +164,8 @@ void ChangeWatcher::Run() {
     }
     if (fds[0].revents != 0) return;
     const auto now = Steady::now();
-    if (timed && now < recheck) continue;  // woken early: nothing to do yet
+    const bool wal_ready = listen && fds[1].revents != 0;
+    if (timed && now < recheck && !wal_ready) continue;  // woken early: nothing to do yet
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     const bool event = WalWritten();
     if (!event && !timed) continue;  // another file in the directory
@@ -177,12 +182,14 @@ void ChangeWatcher::Run() {
       }
       warned = true;
       recheck = kNever;
+      rechecks_left = 0;
       continue;
     }
     warned = false;
     if (*others) {
       CallListeners();
       recheck = kNever;
+      rechecks_left = 0;
     } else if (event && !own) {
       // Most likely another connection's commit not yet published in the WAL index.
       recheck = now + kConfirmInterval;
@@ -190,9 +197,10 @@ void ChangeWatcher::Run() {
     } else if (event) {
       // Our own commits; another connection's may have followed them in the same events. (An
       // event no own commit explained was most likely one of ours not yet counted then; a
-      // foreign commit published since shows in data_version at any later check.)
+      // foreign commit published since shows in data_version at any later check.) Confirms
+      // still due for an earlier unexplained event go on after this check.
       recheck = now + kAfterOwnCommit;
-      rechecks_left = 1;
+      rechecks_left = std::max(rechecks_left, 1);
     } else if (--rechecks_left > 0) {
       recheck = now + ConfirmInterval(rechecks_left);
     } else {
