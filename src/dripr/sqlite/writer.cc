@@ -231,6 +231,8 @@ Writer::Request* Writer::CombineBatch(Request& self, Request& first, bool may_ke
   std::vector<Request*> members;  // parts kept in the open transaction, waiting for COMMIT
   std::optional<Error> lost;      // SQLite rolled the transaction back on a part's error
   int parts = 0;
+  // Read now: `first` may be another caller's request, which it may free once it is posted.
+  const bool first_alone = first.alone;
   Request* req = &first;
   while (true) {
     bool savepoint = tx_.has_value();
@@ -268,7 +270,7 @@ Writer::Request* Writer::CombineBatch(Request& self, Request& first, bool may_ke
       if (lost) break;
     }
     std::lock_guard lock(mu_);
-    if (first.alone || parts >= max_batch_ || queue_.empty() || queue_.front()->alone) break;
+    if (first_alone || parts >= max_batch_ || queue_.empty() || queue_.front()->alone) break;
     req = queue_.front();
     queue_.pop_front();
   }
