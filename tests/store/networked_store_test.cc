@@ -318,6 +318,9 @@ TEST_P(NetworkedStoreTest, PartRowsKeepSpecialCharactersAndNulls) {
   r.record.formatted_address = "1 Tab\tSt\nLine2 'quote' \\N back\\slash \r end";
   r.record.city = "Ünïcødé ☃ 𝄞";
   r.record.source_id = "\\N";
+  // Quotes, braces and commas; the text NULL is not a NULL.
+  r.record.address_line1 = R"("double" {brace, comma} \" end\)";
+  r.record.state = "NULL";
   r.record.price = 1234567890123;
   RankedRecord empty;
   empty.rank = 2;
