@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <map>
 #include <set>
 
 #include "bus/broker_fixture.h"
@@ -192,6 +193,74 @@ TEST_F(ConsumerTest, NeverRunsMoreThanMaxInFlightAndStopsReceivingWhenFull) {
   ASSERT_TRUE(DrainedAndJoined(c));
   EXPECT_EQ(handler_.max_running, 2);
   EXPECT_EQ(handler_.calls, 10);
+}
+
+// Under load a receive waits a moment for a few free slots (refill_slots, max_in_flight / 4 by
+// default) instead of taking one message per freed slot; refill_wait bounds the wait.
+TEST_F(ConsumerTest, ABusyConsumerRefillsAFewSlotsAtATimeOrAfterTheRefillWait) {
+  options_.max_in_flight = 8;  // refills 2 at a time
+  options_.receive_loops = 1;
+  options_.refill_wait = 5ms;
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<Gate>> gates;
+  std::vector<std::string> started;
+  auto gate_of = [&](const std::string& body) {
+    std::lock_guard lock(mu);
+    auto& g = gates[body];
+    if (!g) g = std::make_shared<Gate>();
+    return g;
+  };
+  handler_.fn = [&](const ReceivedMessage& m) {
+    auto g = gate_of(m.body);
+    {
+      std::lock_guard lock(mu);
+      started.push_back(m.body);
+    }
+    g->Wait();
+    return HandlerOutcome::Done("ok");
+  };
+  auto open_started = [&](size_t i) {
+    std::string body;
+    {
+      std::lock_guard lock(mu);
+      body = started.at(i);
+    }
+    gate_of(body)->Open();
+  };
+  SendN(20);
+  auto c = StartManualConsumer();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
+  EXPECT_EQ(faulty_->receive_calls, 1) << "an idle consumer takes what it can at once";
+
+  // One slot free: the receive waits (up to 5 ms of the clock) for a second one.
+  open_started(0);
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 7; }));
+  ASSERT_TRUE(WaitingFor(ticker_.Elapsed() + 5ms));
+  EXPECT_EQ(faulty_->receive_calls, 1);
+  // The second free slot: both are refilled by one receive.
+  open_started(1);
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 10 && handler_.running == 8; }));
+  EXPECT_EQ(faulty_->receive_calls, 2);
+
+  // One slot free and no second one within refill_wait: that one is refilled then.
+  open_started(2);
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 7; }));
+  ASSERT_TRUE(WaitingFor(ticker_.Elapsed() + 5ms));
+  EXPECT_EQ(faulty_->receive_calls, 2);
+  Advance(5ms);
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 11 && handler_.running == 8; }));
+  EXPECT_EQ(faulty_->receive_calls, 3);
+
+  {
+    std::lock_guard lock(mu);
+    for (int i = 0; i < 20; ++i) {
+      auto& g = gates["m" + std::to_string(i)];
+      if (!g) g = std::make_shared<Gate>();
+      g->Open();
+    }
+  }
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 20; }));
+  EXPECT_TRUE(c->Join());
 }
 
 TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered) {

@@ -168,6 +168,12 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
       // Back-pressure: no receive while the pool is full.
       heartbeat.SetWaiting(true);
       slots_cv_.wait(lock, [&] { return stopping_ || slots_used_ < options_.max_in_flight; });
+      const int refill = RefillSlots();
+      if (!stopping_ && slots_used_ > 0 && options_.max_in_flight - slots_used_ < refill) {
+        (void)ticker_.WaitFor(lock, slots_cv_, options_.refill_wait, [&] {
+          return stopping_ || slots_used_ == 0 || options_.max_in_flight - slots_used_ >= refill;
+        });
+      }
       heartbeat.SetWaiting(false);
       if (stopping_) return;
       want = std::min(std::clamp(options_.batch_size, 1, sqs::kMaxBatchSize),
@@ -219,6 +225,12 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
     // One idle worker per message, not the whole pool.
     for (size_t i = 0; i < messages.size(); ++i) work_cv_.notify_one();
   }
+}
+
+int Consumer::RefillSlots() const {
+  const int most = std::clamp(options_.batch_size, 1, sqs::kMaxBatchSize);
+  const int slots = options_.refill_slots > 0 ? options_.refill_slots : options_.max_in_flight / 4;
+  return std::clamp(slots, 1, most);
 }
 
 // Enough workers for what runs and what is queued; a worker that is not running a handler

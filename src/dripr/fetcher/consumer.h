@@ -43,7 +43,15 @@ struct ConsumerOptions {
   // embedded bus): the full lease at once.
   std::chrono::seconds receive_visibility{5};
   int max_in_flight = 16;  // worker threads, started on demand; no receive when all busy
-  int max_attempts = 4;    // receives before a kRetry is a failure (kUnavailable uses none)
+  // Refilling a busy consumer a few messages at a time: with messages in flight, a receive
+  // waits up to refill_wait for refill_slots free slots (0: max_in_flight / 4, at least 1,
+  // at most batch_size), then takes what is free. One receive per freed slot cost a receive
+  // (a write transaction on the embedded bus, a request on SQS) and two thread wake-ups for
+  // every message under load (docs/decisions/consumer.md). An idle consumer (nothing in
+  // flight, or refill_slots free) receives at once.
+  int refill_slots = 0;
+  std::chrono::milliseconds refill_wait{5};
+  int max_attempts = 4;  // receives before a kRetry is a failure (kUnavailable uses none)
   std::chrono::milliseconds backoff_base{1000};  // retry delay: base * 2^(attempt-1), jittered
   std::chrono::seconds backoff_cap{300};
   // Verdict::kUnavailable: the handler runs again in place after base * 2^(n-1), jittered,
@@ -172,6 +180,8 @@ class Consumer {
   void ReceiveLoop(HeartbeatRef heartbeat);
   void WorkerLoop();
   void AddWorkersLocked();  // requires mu_
+  // Free slots a receive waits for while messages are in flight (ConsumerOptions::refill_slots).
+  int RefillSlots() const;
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
