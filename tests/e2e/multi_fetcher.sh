@@ -51,6 +51,9 @@ at_least_ready() { (($(sql "SELECT count(*) FROM campaigns WHERE campaign_status
 
 # ---- the run on the network database -------------------------------------------------
 export DATABASE_URL=$DB_URL
+# The commands before the fetchers use the default embedded bus: its file goes here, not
+# into the source tree (`dripr migrate` creates it).
+export EMBEDDED_BUS_PATH="$E2E_TMP/cli-bus.db"
 # Before `dripr migrate`: commands refuse with the remedy; an unreachable server is one line
 # without the password. Both exit 1 (a run-time failure, not a bad argument).
 set +e
@@ -140,6 +143,7 @@ PY
 grep -q "$DB_NAME" "$E2E_TMP"/fetcher-*.log || fail "no fetcher noticed that $DB_NAME was down"
 
 # ---- the same campaigns on a single process: SQLite + the embedded bus --------------------
+unset EMBEDDED_BUS_PATH  # the reference run: the bus in the store's own file (the default)
 export DATABASE_URL="sqlite:$E2E_TMP/ref.db" EVENT_BUS=embedded
 start_all_campaigns || fail "starting the reference campaigns"
 start_fetcher reference

@@ -30,6 +30,9 @@ start_private_moto
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=AKIDE2ETESTKEY AWS_SECRET_ACCESS_KEY="e2e-secret-$RANDOM$RANDOM" \
   AWS_EC2_METADATA_DISABLED=true DRIPR_RECEIVE_WAIT_SECONDS=2 DATABASE_URL=$DB_URL
+# The commands before the fetchers use the default embedded bus: its file goes here, not
+# into the source tree (`dripr migrate` creates it).
+export EMBEDDED_BUS_PATH="$E2E_TMP/cli-bus.db"
 dripr migrate >/dev/null || fail "migrate"
 dripr infra up --env dev >"$E2E_TMP/env.lines" 2>"$E2E_TMP/infra.log" || fail "infra up"
 set -a
