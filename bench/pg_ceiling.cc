@@ -21,8 +21,9 @@
 //   create + start (`campaign import --start`): INSERT campaigns (with the BEGIN), SELECT … FOR
 //     UPDATE (with the queued INSERT property_data, 2 campaigns of 3), then the checked UPDATE
 //     and INSERT outbox with the COMMIT;
-//   market data: SELECT campaign, SELECT local_market_data, take the zip's lease (INSERT leases
-//     … ON CONFLICT), SELECT local_market_data again, then CompletePart: SELECT … FOR UPDATE
+//   market data: SELECT campaign and SELECT local_market_data (through the campaign's zip) in
+//     one round trip, take the zip's lease (INSERT leases … ON CONFLICT) and SELECT
+//     local_market_data again in one round trip, then CompletePart: SELECT … FOR UPDATE
 //     (with the BEGIN), the lease's DELETE, the checked UPDATE, INSERT local_market_data with
 //     the COMMIT;
 //   listings, sales: Store::LoadForPart's SELECT (campaign, property, zip centroid), then
@@ -53,7 +54,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -121,6 +124,10 @@ class Worker {
   }
 
  private:
+  struct Read {
+    const Stmt* stmt;
+    Values values;
+  };
   struct Queued {
     const Stmt* stmt;
     std::vector<std::string> values;
@@ -163,7 +170,10 @@ class Worker {
   // queued writes when there are any.
   int Run(const Stmt& s, const Values& values, std::vector<std::string>* ids = nullptr) {
     if (static_cast<int>(values.size()) != s.params) Die(("parameters of " + s.name).c_str());
-    if (begin_pending_ || !queued_.empty()) return Pipeline(&s, values, false, ids);
+    if (begin_pending_ || !queued_.empty()) {
+      const Read read{&s, values};
+      return Pipeline({&read, 1}, false, ids);
+    }
     PGresult* r =
         PQexecPrepared(conn_, s.name.c_str(), s.params, values.data(), nullptr, nullptr, 0);
     Check(r, s.name.c_str());
@@ -188,14 +198,22 @@ class Worker {
     }
     queued_.push_back(std::move(q));
   }
-  // One round trip in pipeline mode: the pending BEGIN, the queued writes, `last` (or none),
-  // the COMMIT when `commit`. Returns `last`'s rows.
-  int Pipeline(const Stmt* last, const Values& values, bool commit, std::vector<std::string>* ids);
+  // pg::Connection::ExecAll: `reads` in one round trip (with the pending BEGIN and the queued
+  // writes when there are any).
+  void RunTogether(std::initializer_list<Read> reads) {
+    for (const Read& r : reads) {
+      if (static_cast<int>(r.values.size()) != r.stmt->params) Die("parameters");
+    }
+    Pipeline({reads.begin(), reads.size()}, false, nullptr);
+  }
+  // One round trip in pipeline mode: the pending BEGIN, the queued writes, `reads` (or none),
+  // the COMMIT when `commit`. Returns the last read's rows.
+  int Pipeline(std::span<const Read> reads, bool commit, std::vector<std::string>* ids);
   // pg::Connection::Begin and Commit.
   void Begin() { begin_pending_ = true; }
   void Commit() {
     if (!queued_.empty()) {
-      Pipeline(nullptr, {}, true, nullptr);
+      Pipeline({}, true, nullptr);
     } else if (begin_pending_) {
       begin_pending_ = false;
     } else {
@@ -234,8 +252,8 @@ class Worker {
   bool begin_pending_ = false;
   std::vector<Queued> queued_;
   Stmt ins_campaign_, ins_property_, sel_campaign_, lock_campaign_, upd_campaign_, ins_outbox_,
-      claim_, max_outbox_, mark_, sel_part_inputs_, sel_market_, take_lease_, del_lease_,
-      ins_market_, replace_listings_, replace_sales_;
+      claim_, max_outbox_, mark_, sel_part_inputs_, sel_market_, sel_campaign_market_, take_lease_,
+      del_lease_, ins_market_, replace_listings_, replace_sales_;
 };
 
 const std::string kTs = "2026-11-30T16:00:00.000Z", kLater = "2026-11-30T16:00:30.000Z",
@@ -325,6 +343,13 @@ void Worker::Prepare() {
       "old_average_days_on_market, old_total_listings, (extract(epoch FROM created_at) * "
       "1000)::bigint FROM local_market_data WHERE zip_code = $1 AND created_at >= $2 ORDER BY "
       "created_at DESC, id DESC LIMIT 1");
+  // Store::LoadForMarket's second read: the market data found through the campaign's zip.
+  sel_campaign_market_ = Prepare(
+      "SELECT zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
+      "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
+      "old_average_days_on_market, old_total_listings, (extract(epoch FROM created_at) * "
+      "1000)::bigint FROM local_market_data WHERE zip_code = (SELECT zip_code FROM campaigns "
+      "WHERE id = $1) AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT 1");
   // The market-data single flight (src/dripr/store/postgres/postgres_reconciler.cc).
   take_lease_ = Prepare(
       "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3::timestamptz) ON "
@@ -340,8 +365,7 @@ void Worker::Prepare() {
   replace_sales_ = Prepare(ReplaceSql("recent_sales", kSaleColumns, rows_));
 }
 
-int Worker::Pipeline(const Stmt* last, const Values& values, bool commit,
-                     std::vector<std::string>* ids) {
+int Worker::Pipeline(std::span<const Read> reads, bool commit, std::vector<std::string>* ids) {
   if (PQenterPipelineMode(conn_) != 1) Die("pipeline");
   int queries = 0, last_query = -1;
   auto sent = [&](int ok) {
@@ -361,10 +385,10 @@ int Worker::Pipeline(const Stmt* last, const Values& values, bool commit,
     sent(PQsendQueryPrepared(conn_, q.stmt->name.c_str(), static_cast<int>(v.size()), v.data(),
                              nullptr, nullptr, 0));
   }
-  if (last != nullptr) {
+  for (const Read& read : reads) {
     last_query = queries;
-    sent(PQsendQueryPrepared(conn_, last->name.c_str(), static_cast<int>(values.size()),
-                             values.data(), nullptr, nullptr, 0));
+    sent(PQsendQueryPrepared(conn_, read.stmt->name.c_str(), static_cast<int>(read.values.size()),
+                             read.values.data(), nullptr, nullptr, 0));
   }
   if (commit) sent(PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0));
   if (PQpipelineSync(conn_) != 1) Die("pipeline sync");
@@ -483,10 +507,10 @@ void Worker::Campaign(int c) {
   for (int p = 0; p < 3; ++p) {
     // The handler's reads (and the market's lease) outside CompletePart's transaction.
     if (p == 0) {
-      Run(sel_campaign_, {id.c_str()});
-      Run(sel_market_, {zip.c_str(), kMonthAgo.c_str()});
-      Run(take_lease_, {lease.c_str(), holder_.c_str(), kLater.c_str(), kTs.c_str()});
-      Run(sel_market_, {zip.c_str(), kMonthAgo.c_str()});
+      RunTogether({{&sel_campaign_, {id.c_str()}},
+                   {&sel_campaign_market_, {id.c_str(), kMonthAgo.c_str()}}});
+      RunTogether({{&take_lease_, {lease.c_str(), holder_.c_str(), kLater.c_str(), kTs.c_str()}},
+                   {&sel_market_, {zip.c_str(), kMonthAgo.c_str()}}});
     } else {
       Run(sel_part_inputs_, {id.c_str()});
     }

@@ -293,6 +293,53 @@ TEST_F(PgConnectionTest, BeginTravelsWithTheFirstStatementAndBehavesAsASeparateO
   EXPECT_EQ(count(), "3");
 }
 
+// pg::Connection::ExecAll: several statements in one round trip, each one's rows.
+TEST_F(PgConnectionTest, ExecAllRunsStatementsInOneRoundTripInOrderAndStopsAtAFailure) {
+  pg::Connection& c = *conn_;
+  const std::string insert = "INSERT INTO t (id, v) VALUES ($1, 0) RETURNING id";
+  const std::string count = "SELECT count(*) FROM t WHERE id = $1";
+  auto committed = [&](int id) {
+    return Query("SELECT count(*) FROM t WHERE id = " + std::to_string(id));
+  };
+
+  // Outside a transaction: one implicit transaction; the later statement sees the earlier's
+  // write, and it is committed at the end.
+  const pg::Params ten = pg::Params().Int(10);
+  auto rows = c.ExecAll({{{insert, ten}, {count, ten}}});
+  ASSERT_TRUE(rows) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Int(0, 0), 10);
+  EXPECT_EQ((*rows)[1].Int(0, 0), 1);
+  EXPECT_EQ(committed(10), "1");
+  EXPECT_TRUE(c.Idle());
+
+  // A failure is the call's, with its own code; the statements after it do not run and the
+  // ones before it are not committed.
+  const pg::Params eleven = pg::Params().Int(11);
+  auto dup = c.ExecAll({{{insert, eleven}, {insert, ten}, {insert, pg::Params().Int(12)}}});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists) << dup.error().ToString();
+  EXPECT_EQ(committed(11), "0");
+  EXPECT_EQ(committed(12), "0");
+  EXPECT_TRUE(c.Idle());
+
+  // Inside a transaction: after the BEGIN and the queued writes, in the same round trip.
+  c.Begin();
+  ASSERT_TRUE(c.Queue("INSERT INTO t (id, v) VALUES (13, 0)", pg::Params()));
+  auto inside = c.ExecAll({{{count, pg::Params().Int(13)}, {count, ten}}});
+  ASSERT_TRUE(inside) << inside.error().ToString();
+  EXPECT_EQ((*inside)[0].Int(0, 0), 1);
+  EXPECT_EQ((*inside)[1].Int(0, 0), 1);
+  EXPECT_EQ(committed(13), "0") << "not committed yet";
+  ASSERT_TRUE(c.Commit());
+  EXPECT_EQ(committed(13), "1");
+
+  // No statement: nothing sent.
+  auto none = c.ExecAll({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 // pg::Connection::Queue: writes sent with the transaction's next round trip (the COMMIT's).
 TEST_F(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
   pg::Connection& c = *conn_;

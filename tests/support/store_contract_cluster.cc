@@ -206,6 +206,23 @@ TEST_P(StoreContractTest, LoadForMarketReadsTheCampaignAndItsZipsFreshMarketData
   auto missing = store().LoadForMarket(Cid("nope"), reuse);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  // Another zip's fresh data is not this campaign's.
+  NewCampaign elsewhere = NewCampaignFor("c-2");
+  elsewhere.zip_code = "10001";
+  ASSERT_TRUE(store().CreateCampaign(elsewhere));
+  auto started = store().StartCampaign(Cid("c-2"));
+  ASSERT_TRUE(started) << started.error().ToString();
+  ASSERT_TRUE(store().CompletePart(Cid("c-2"), started->campaign.data_cycle,
+                                   MarketPart("2026-11", 777000)));
+  in = store().LoadForMarket(Cid("c-1"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  EXPECT_FALSE(in->stored.has_value());
+  in = store().LoadForMarket(Cid("c-2"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  ASSERT_TRUE(in->stored.has_value());
+  EXPECT_EQ(in->stored->zip_code, "10001");
+  EXPECT_EQ(in->stored->current.average_price, 777000);
 }
 
 TEST_P(StoreContractTest, MarketDataOrLeaseReadsElseTakesTheLease) {

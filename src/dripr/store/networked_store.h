@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -73,6 +74,34 @@ class NetworkedStore : public StoreBase {
   using Rows = typename Driver::Rows;
   using Row = EpochMsRow<Rows>;
 
+ protected:
+  // A statement and its parameters (ExecTogether).
+  struct Sent {
+    std::string sql;
+    Params params;
+  };
+  // Whether the client sends several statements in one round trip (pg::Connection::ExecAll).
+  static constexpr bool kPipelines = requires(Connection & c) { c.ExecAll({}); };
+  // `statements` on `c` in one round trip where the client pipelines them, else one after the
+  // other: each one's rows, in order. Outside a transaction, pipelined statements run as one
+  // implicit transaction; one after the other, each commits alone.
+  static Result<std::vector<Rows>> ExecTogether(Connection& c, std::span<const Sent> statements) {
+    if constexpr (kPipelines) {
+      std::vector<typename Connection::Statement> sent;
+      sent.reserve(statements.size());
+      for (const Sent& st : statements) sent.push_back({st.sql, st.params});
+      return c.ExecAll(sent);
+    } else {
+      std::vector<Rows> out;
+      for (const Sent& st : statements) {
+        DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(st.sql, st.params));
+        out.push_back(std::move(rows));
+      }
+      return out;
+    }
+  }
+
+ public:
   int LatestSchemaVersion() const override { return kLatestSchemaVersion; }
 
   Result<int> SchemaVersion() override {
@@ -217,19 +246,30 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
-  // One pooled connection for both reads (Store::LoadForMarket).
+  // Both reads on one pooled connection (Store::LoadForMarket), in one round trip where the
+  // client pipelines (ExecTogether): the market data is found through the campaign's zip code
+  // in the same statement, not after reading the campaign.
   Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override {
+    static const std::string campaign_sql =
+        Driver::Sql("SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?");
+    static const std::string market_sql =
+        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
     MarketInputs out;
     DRIPR_TRY(Read("load campaign and market data", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(out.campaign, LoadCampaign(c, id, /*lock=*/false));
-      DRIPR_ASSIGN_OR_RETURN(out.stored, SelectMarketData(c, out.campaign.zip_code, max_age));
+      const Sent reads[] = {{campaign_sql, Params().Text(id.str())},
+                            {market_sql, Params().Text(id.str()).Time(Now() - max_age)}};
+      DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, reads));
+      if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+      DRIPR_ASSIGN_OR_RETURN(out.campaign, ReadCampaign(Row(rows[0], 0)));
+      DRIPR_ASSIGN_OR_RETURN(out.stored, MarketFrom(rows[1]));
       return Ok();
     }));
     return out;
   }
 
   // Store::MarketDataOrLease: GetMarketData's, AcquireLease's and ReleaseLease's statements
-  // on one pooled connection.
+  // on one pooled connection; the lease and the read after it in one round trip where the
+  // backend takes a lease in one statement and the client pipelines (TakeLeaseStatement).
   Result<MarketTurn> MarketDataOrLease(const std::string& zip, std::chrono::seconds max_age,
                                        const LeaseRef& lease, std::chrono::seconds ttl,
                                        bool read_first) override {
@@ -253,7 +293,21 @@ class NetworkedStore : public StoreBase {
         DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
         return Ok();
       };
-      DRIPR_ASSIGN_OR_RETURN(out, RunMarketTurn(read_first, read, take, release));
+      auto take_then_read = [&]() -> Result<TakenAndRead> {
+        const SysTime now = Now();
+        std::optional<Sent> take_one = TakeLeaseStatement(lease.name, lease.holder, now, now + ttl);
+        if (!take_one || !kPipelines) return TakeThenRead(take, read, release);
+        // One implicit transaction: the read sees what was committed before the lease.
+        const Sent both[] = {*take_one, FreshMarketStatement(zip, max_age)};
+        DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, both));
+        TakenAndRead taken;
+        taken.held = rows[0].Affected() == 1;
+        if (taken.held) {
+          DRIPR_ASSIGN_OR_RETURN(taken.again, MarketFrom(rows[1]));
+        }
+        return taken;
+      };
+      DRIPR_ASSIGN_OR_RETURN(out, RunMarketTurn(read_first, read, take_then_read, release));
       return Ok();
     }));
     return out;
@@ -514,6 +568,13 @@ class NetworkedStore : public StoreBase {
   // own, or expired at `now`. Whether `holder` holds it.
   virtual Result<bool> TakeLease(Connection& c, const std::string& name, const std::string& holder,
                                  SysTime now, SysTime until) = 0;
+  // TakeLease as ONE statement that changes one row when the lease is held, for a backend
+  // whose TakeLease is one (to travel with other statements: ExecTogether); nullopt otherwise.
+  virtual std::optional<Sent> TakeLeaseStatement(const std::string& /*name*/,
+                                                 const std::string& /*holder*/, SysTime /*now*/,
+                                                 SysTime /*until*/) {
+    return std::nullopt;
+  }
 
   // 0 before the first migration.
   virtual Result<int> ReadSchemaVersion(Connection& c) = 0;
@@ -762,27 +823,40 @@ class NetworkedStore : public StoreBase {
     }));
     return out;
   }
-  static Result<std::optional<MarketData>> SelectMarketDataWhere(Connection& c,
-                                                                 std::string_view where,
-                                                                 const Params& p) {
+  // The newest local_market_data row whose zip code is `zip_expr` (a `?`, or a subquery), with
+  // `where` added: its SELECT with the placeholders numbered.
+  static std::string MarketSql(std::string_view zip_expr, std::string_view where) {
     static const std::string select = [] {
       std::string cols(kMarketColumns);
       cols.replace(cols.rfind("created_at"), 10, Driver::EpochMs("created_at"));
-      return "SELECT " + cols + " FROM local_market_data WHERE zip_code = ?";
+      return "SELECT " + cols + " FROM local_market_data WHERE zip_code = ";
     }();
-    DRIPR_ASSIGN_OR_RETURN(Rows rows,
-                           c.Exec(Driver::Sql(select + std::string(where) +
-                                              " ORDER BY created_at DESC, id DESC LIMIT 1"),
-                                  p));
+    return Driver::Sql(select + std::string(zip_expr) + std::string(where) +
+                       " ORDER BY created_at DESC, id DESC LIMIT 1");
+  }
+  // The row of a MarketSql statement, if any.
+  static Result<std::optional<MarketData>> MarketFrom(const Rows& rows) {
     if (rows.empty()) return std::optional<MarketData>();
     DRIPR_ASSIGN_OR_RETURN(MarketData m, ReadMarketData(Row(rows, 0)));
     return std::optional<MarketData>(std::move(m));
   }
+  static Result<std::optional<MarketData>> SelectMarketDataWhere(Connection& c,
+                                                                 std::string_view where,
+                                                                 const Params& p) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(MarketSql("?", where), p));
+    return MarketFrom(rows);
+  }
+  // GetMarketData's statement (Now() read when it is built): the SQL and its parameters.
+  Sent FreshMarketStatement(const std::string& zip, std::chrono::seconds max_age) {
+    static const std::string sql = MarketSql("?", " AND created_at >= ?");
+    return Sent{sql, Params().Text(zip).Time(Now() - max_age)};
+  }
   // GetMarketData's statement on `c` (Now() read when it runs).
   Result<std::optional<MarketData>> SelectMarketData(Connection& c, const std::string& zip,
                                                      std::chrono::seconds max_age) {
-    return SelectMarketDataWhere(c, " AND created_at >= ?",
-                                 Params().Text(zip).Time(Now() - max_age));
+    const Sent read = FreshMarketStatement(zip, max_age);
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(read.sql, read.params));
+    return MarketFrom(rows);
   }
 
   // Unpublished outbox rows: how many and the oldest one's created_at.

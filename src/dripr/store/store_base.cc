@@ -324,10 +324,15 @@ Result<MarketInputs> StoreBase::LoadForMarket(const CampaignId& id, std::chrono:
 Result<MarketTurn> StoreBase::MarketDataOrLease(const std::string& zip,
                                                 std::chrono::seconds max_age, const LeaseRef& lease,
                                                 std::chrono::seconds ttl, bool read_first) {
+  auto read = [&] { return GetMarketData(zip, max_age); };
+  auto release = [&] { return ReleaseLease(lease.name, lease.holder); };
   return RunMarketTurn(
-      read_first, [&] { return GetMarketData(zip, max_age); },
-      [&] { return AcquireLease(lease.name, lease.holder, ttl); },
-      [&] { return ReleaseLease(lease.name, lease.holder); });
+      read_first, read,
+      [&] {
+        return TakeThenRead([&] { return AcquireLease(lease.name, lease.holder, ttl); }, read,
+                            release);
+      },
+      release);
 }
 
 }  // namespace dripr

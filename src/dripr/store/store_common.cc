@@ -168,24 +168,38 @@ std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect
 
 Result<MarketTurn> RunMarketTurn(bool read_first,
                                  const std::function<Result<std::optional<MarketData>>()>& read,
-                                 const std::function<Result<bool>()>& take,
+                                 const std::function<Result<TakenAndRead>()>& take_then_read,
                                  const std::function<Status()>& release) {
   MarketTurn turn;
   if (read_first) {
     DRIPR_ASSIGN_OR_RETURN(turn.stored, read());
     if (turn.stored) return turn;
   }
-  DRIPR_ASSIGN_OR_RETURN(turn.held, take());
+  DRIPR_ASSIGN_OR_RETURN(TakenAndRead taken, take_then_read());
+  turn.held = taken.held;
   if (!turn.held) return turn;
   // The previous holder may have committed between the first read and our lease.
-  auto again = read();
-  if (!again || *again) {
+  if (taken.again) {
     // Best effort: a lease not released expires after its ttl.
     (void)release();
-    if (!again) return Fail(again.error());
-    return MarketTurn{std::move(*again), false};
+    return MarketTurn{std::move(taken.again), false};
   }
   return turn;
+}
+
+Result<TakenAndRead> TakeThenRead(const std::function<Result<bool>()>& take,
+                                  const std::function<Result<std::optional<MarketData>>()>& read,
+                                  const std::function<Status()>& release) {
+  TakenAndRead out;
+  DRIPR_ASSIGN_OR_RETURN(out.held, take());
+  if (!out.held) return out;
+  auto again = read();
+  if (!again) {
+    (void)release();  // best effort, as RunMarketTurn's
+    return Fail(again.error());
+  }
+  out.again = std::move(*again);
+  return out;
 }
 
 }  // namespace dripr

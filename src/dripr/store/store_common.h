@@ -95,12 +95,25 @@ BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
 int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
                            std::chrono::microseconds pause);
 
+// Taking the lease, then reading the zip's data again (what the previous holder may have
+// committed just before): whether the lease is held, and the data read after it (looked at
+// only when held).
+struct TakenAndRead {
+  bool held = false;
+  std::optional<MarketData> again;
+};
 // Store::MarketDataOrLease's decision, given the backend's steps (each on the connection the
-// backend chose): `read` the zip's data within the reuse window, `take` the lease (whether it
-// is held), `release` it.
+// backend chose): `read` the zip's data within the reuse window, `take_then_read` the lease
+// and the data after it (one round trip where the backend can: TakeThenRead otherwise),
+// `release` the lease.
 Result<MarketTurn> RunMarketTurn(bool read_first,
                                  const std::function<Result<std::optional<MarketData>>()>& read,
-                                 const std::function<Result<bool>()>& take,
+                                 const std::function<Result<TakenAndRead>()>& take_then_read,
                                  const std::function<Status()>& release);
+// `take`, then `read` when the lease is held (`release` it when that read fails):
+// RunMarketTurn's second step one call after the other.
+Result<TakenAndRead> TakeThenRead(const std::function<Result<bool>()>& take,
+                                  const std::function<Result<std::optional<MarketData>>()>& read,
+                                  const std::function<Status()>& release);
 
 }  // namespace dripr

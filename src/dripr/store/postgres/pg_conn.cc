@@ -243,8 +243,12 @@ Connection::~Connection() { PQfinish(conn_); }
 
 Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   std::string key(sql);
+  if (begin_pending_ || !queued_.empty()) {
+    const Statement read{key, params};
+    DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, Pipeline({&read, 1}, /*commit=*/false));
+    return std::move(rows.front());
+  }
   std::vector<const char*> values = params.Pointers();
-  if (begin_pending_ || !queued_.empty()) return Pipeline(&key, values, /*commit=*/false);
   auto it = prepared_.find(key);
   if (it == prepared_.end()) {
     // (Built with += : g++ 12 at -O3 reports a false -Wrestrict for "s" + to_string(n).)
@@ -266,6 +270,11 @@ Result<Rows> Connection::Exec(std::string_view sql, const Params& params) {
   Error e = ErrorFrom(conn_, r, "");
   PQclear(r);
   return Fail(std::move(e));
+}
+
+Result<std::vector<Rows>> Connection::ExecAll(std::span<const Statement> statements) {
+  if (statements.empty()) return std::vector<Rows>();
+  return Pipeline(statements, /*commit=*/false);
 }
 
 namespace {
@@ -290,8 +299,7 @@ Status Connection::Queue(std::string sql, Params params, std::string_view miss) 
   return Ok();
 }
 
-Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<const char*>& values,
-                                  bool commit) {
+Result<std::vector<Rows>> Connection::Pipeline(std::span<const Statement> reads, bool commit) {
   // What is sent, in order; each query has one result (then a null), the sync point its own.
   struct Step {
     const std::string* sql = nullptr;  // nullptr: BEGIN or COMMIT
@@ -299,11 +307,13 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
     bool prepare = false;              // PREPARE `name` first (a query of its own)
     std::vector<const char*> values;
     std::string_view miss;
+    int read = -1;  // its index in `reads` (its rows are returned), -1 for the rest
   };
   std::vector<Step> steps;
   std::unordered_map<std::string, std::string> fresh;  // prepared in this pipeline
-  auto statement = [&](const std::string& sql, std::vector<const char*> v, std::string_view miss) {
-    Step s{&sql, {}, false, std::move(v), miss};
+  auto statement = [&](const std::string& sql, std::vector<const char*> v, std::string_view miss,
+                       int read) {
+    Step s{&sql, {}, false, std::move(v), miss, read};
     if (auto it = prepared_.find(sql); it != prepared_.end()) {
       s.name = it->second;
     } else if (auto f = fresh.find(sql); f != fresh.end()) {
@@ -317,8 +327,10 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
     steps.push_back(std::move(s));
   };
   if (begin_pending_) steps.push_back(Step{});
-  for (const Queued& q : queued_) statement(q.sql, q.params.Pointers(), q.miss);
-  if (last != nullptr) statement(*last, values, {});
+  for (const Queued& q : queued_) statement(q.sql, q.params.Pointers(), q.miss, -1);
+  for (size_t i = 0; i < reads.size(); ++i) {
+    statement(reads[i].sql, reads[i].params.Pointers(), {}, static_cast<int>(i));
+  }
   if (commit) steps.push_back(Step{});
   const bool began = begin_pending_;
   begin_pending_ = false;
@@ -351,7 +363,7 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
   const int queries = static_cast<int>(owner.size());
   int query = 0, nulls = 0;
   std::optional<Error> failed;
-  Rows out;
+  std::vector<Rows> out(reads.size());
   std::vector<size_t> prepared;  // steps whose PREPARE succeeded
   while (sent) {
     PGresult* r = PQgetResult(conn_);
@@ -371,8 +383,8 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
     const auto step = static_cast<size_t>(is_prepare ? -1 - who : who);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
       if (is_prepare) prepared.push_back(step);
-      if (!is_prepare && last != nullptr && step == steps.size() - (commit ? 2 : 1)) {
-        out = Rows(r);
+      if (!is_prepare && steps[step].read >= 0) {
+        out[static_cast<size_t>(steps[step].read)] = Rows(r);
         continue;
       }
     } else if (st != PGRES_PIPELINE_ABORTED && !failed) {
@@ -396,13 +408,13 @@ Result<Rows> Connection::Pipeline(const std::string* last, const std::vector<con
 
 Status Connection::Flush() {
   if (!begin_pending_ && queued_.empty()) return Ok();
-  DRIPR_TRY(Pipeline(nullptr, {}, /*commit=*/false));
+  DRIPR_TRY(Pipeline({}, /*commit=*/false));
   return Ok();
 }
 
 Status Connection::Commit() {
   if (!queued_.empty()) {
-    DRIPR_TRY(Pipeline(nullptr, {}, /*commit=*/true));
+    DRIPR_TRY(Pipeline({}, /*commit=*/true));
     return Ok();
   }
   if (begin_pending_) {  // no statement ran: there is nothing to commit

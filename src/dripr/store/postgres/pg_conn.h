@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -122,6 +123,16 @@ class Connection {
   // Runs one statement with parameters through a prepared statement cached on this
   // connection (prepared on first use of the SQL text).
   Result<Rows> Exec(std::string_view sql, const Params& params = {});
+  // A statement and its parameters, both referred to until the call returns.
+  struct Statement {
+    const std::string& sql;
+    const Params& params;
+  };
+  // Several statements in ONE round trip (libpq pipeline mode, after a pending BEGIN and the
+  // queued writes), each prepared on first use: their rows, in order. The first failure is
+  // the call's and the statements after it do not run. Outside a transaction they run as
+  // one implicit transaction, committed at the end of the round trip.
+  Result<std::vector<Rows>> ExecAll(std::span<const Statement> statements);
   // Opens a transaction whose BEGIN travels with the next statement: the next Exec sends
   // BEGIN, its PREPARE when new, and itself in one round trip (libpq pipeline mode);
   // ExecScript and CopyIn send it alone first. Commit() ends it.
@@ -162,10 +173,9 @@ class Connection {
   // Sends a pending BEGIN and the queued writes (before a statement that cannot join a
   // pipeline).
   Status Flush();
-  // One round trip: the pending BEGIN, the queued writes, then `last` (a statement, with its
-  // PREPARE when new; or "COMMIT" when `commit`; or nothing), one sync. `last`'s rows.
-  Result<Rows> Pipeline(const std::string* last, const std::vector<const char*>& values,
-                        bool commit);
+  // One round trip: the pending BEGIN, the queued writes, then `reads` (each with its PREPARE
+  // when new), then "COMMIT" when `commit`, one sync. The rows of `reads`, in order.
+  Result<std::vector<Rows>> Pipeline(std::span<const Statement> reads, bool commit);
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name

@@ -90,6 +90,8 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   // postgres_reconciler.cc
   Result<bool> TakeLease(pg::Connection& c, const std::string& name, const std::string& holder,
                          SysTime now, SysTime until) override;
+  std::optional<Sent> TakeLeaseStatement(const std::string& name, const std::string& holder,
+                                         SysTime now, SysTime until) override;
   void EnsureListener();
   void ListenLoop();
 
