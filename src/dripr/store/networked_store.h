@@ -604,6 +604,8 @@ class NetworkedStore : public StoreBase {
   static std::string DeleteRowsSql(const RecordTable& t) {
     return Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?");
   }
+  // The hot statements' SQL is built once (static): Driver::Sql and the column lists cost a
+  // few string copies per statement otherwise.
 
   // A write inside a transaction whose result is not read: queued to go with the
   // transaction's next round trip where the client can (pg::Connection::Queue), else run now.
@@ -652,10 +654,10 @@ class NetworkedStore : public StoreBase {
       p.OptInt(month->total_listings);
     }
     p.Time(now);
-    return Write(c,
-                 Driver::Sql("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                 p);
+    static const std::string sql =
+        Driver::Sql("INSERT INTO local_market_data (" + std::string(kMarketColumns) +
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    return Write(c, sql, p);
   }
 
   static Status InsertOutboxEvent(Connection& c, const StatusChangeEvent& e, SysTime now) {
@@ -663,24 +665,26 @@ class NetworkedStore : public StoreBase {
     p.Text(kCampaignEventsTopic).Text(e.campaign_id.str()).Text(kStatusChangeEventType);
     p.Text(EncodeStatusChange(e)).Text(EncodeOutboxAttributes(StatusChangeAttributes(e)));
     p.Time(now);
-    return Write(c,
-                 Driver::Sql("INSERT INTO outbox (topic, campaign_id, event_type, body, "
-                             "attributes, created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)"),
-                 p);
+    static const std::string sql = Driver::Sql(
+        "INSERT INTO outbox (topic, campaign_id, event_type, body, attributes, "
+        "created_at, attempts) VALUES (?, ?, ?, ?, ?, ?, 0)");
+    return Write(c, sql, p);
   }
 
-  static std::string DeleteLeaseSql() {
-    return Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?");
+  static const std::string& DeleteLeaseSql() {
+    static const std::string sql = Driver::Sql("DELETE FROM leases WHERE name = ? AND holder = ?");
+    return sql;
   }
 
-  static std::string CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
-  static std::string OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
+  static const std::string& CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
+  static const std::string& OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
 
   // kNotFound when absent. `lock`: SELECT ... FOR UPDATE (inside a transaction).
   static Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id, bool lock) {
-    std::string sql = "SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?";
-    if (lock) sql += " FOR UPDATE";
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql), Params().Text(id.str())));
+    static const std::string read =
+        Driver::Sql("SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?");
+    static const std::string locked = read + " FOR UPDATE";
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(lock ? locked : read, Params().Text(id.str())));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
     return ReadCampaign(Row(rows, 0));
   }
@@ -765,16 +769,14 @@ class NetworkedStore : public StoreBase {
       for (DataPart part : kAllDataParts) p.Text(ToString(current.part(part)));
       // The row is locked, so a miss means a foreign writer ignoring the lock: retryable (the
       // retry re-reads the row). Checked by the server where the write is queued.
-      DRIPR_TRY(Write(
-          c_,
-          Driver::Sql("UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
-                      "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, "
-                      "error_text = ?, updated_at = ?, status_changed_at = ?, "
-                      "parts_changed_at = ?, republish_count = ?, restart_count = ? WHERE id = ? "
-                      "AND campaign_status = ? AND data_cycle = ? AND "
-                      "local_market_data_status = ? AND active_listing_status = ? AND "
-                      "recent_sale_status = ?"),
-          p, "campaign " + current.id.str() + " changed during the transaction"));
+      static const std::string sql = Driver::Sql(
+          "UPDATE campaigns SET campaign_status = ?, local_market_data_status = ?, "
+          "active_listing_status = ?, recent_sale_status = ?, data_cycle = ?, error_text = ?, "
+          "updated_at = ?, status_changed_at = ?, parts_changed_at = ?, republish_count = ?, "
+          "restart_count = ? WHERE id = ? AND campaign_status = ? AND data_cycle = ? AND "
+          "local_market_data_status = ? AND active_listing_status = ? AND recent_sale_status = ?");
+      DRIPR_TRY(
+          Write(c_, sql, p, "campaign " + current.id.str() + " changed during the transaction"));
       return 1;
     }
 
