@@ -4,7 +4,10 @@
 Run through scripts/run-bench.sh, which builds the binaries and starts PostgreSQL and moto on
 free loopback ports (DRIPR_TEST_PG_URL, DRIPR_TEST_MOTO_URL). Standard library only.
 
-  run_bench.py --build DIR [--runs 3] [--only B1,B2,B2PG,B3,B5] [--smoke] [--out FILE]
+  run_bench.py --build DIR [--runs N] [--only B1,B2,B2PG,B3,B5] [--smoke] [--out FILE]
+
+Runs per scenario: 5 for the throughput scenarios B2 and B2PG (on a shared 2-core VM a run of
+them swings by up to ~20 %), 3 for the others; --runs N sets every scenario's.
 
 --smoke runs every scenario at a tiny size (a few seconds; the ctest bench.smoke) so that the
 drivers cannot rot; its figures mean nothing. Prints per-scenario lines, one
@@ -181,7 +184,9 @@ class Ctx:
         self.build = os.path.abspath(args.build)
         self.dripr = os.path.join(self.build, "dripr")
         self.smoke = args.smoke
-        self.runs = 1 if args.smoke else args.runs
+        # B2 and B2PG: 5 runs unless --runs says otherwise (docstring); the rest 3.
+        self.runs = 1 if args.smoke else (args.runs or 3)
+        self.throughput_runs = 1 if args.smoke else (args.runs or 5)
         self.tmp = tempfile.mkdtemp(prefix="dripr-bench.")
         self.procs = []
         self.pg_url = os.environ.get("DRIPR_TEST_PG_URL", "")
@@ -523,7 +528,7 @@ def scenario_b2_b4(ctx):
     hwm_b2, thr_b2 = 0.0, 0
     for n in sizes:
         demo, one, pipe = [], [], []
-        for r in range(ctx.runs):  # alternating, so that load bursts hit all three alike
+        for r in range(ctx.throughput_runs):  # alternating: load bursts hit all three alike
             rate, hwm, thr = demo_run(ctx, n)
             demo.append(rate)
             hwm_b2, thr_b2 = max(hwm_b2, hwm), max(thr_b2, thr)
@@ -697,7 +702,7 @@ def scenario_b2_pg(ctx):
     n_ceiling = 30 if ctx.smoke else 1000
     res = {"embedded": [], "moto": []}
     one, pipe = [], []
-    for r in range(ctx.runs):
+    for r in range(ctx.throughput_runs):
         for shape in ("embedded", "moto"):
             n = sizes[shape]
             name = "b2pg%s%d" % (shape[:3], r)
@@ -835,12 +840,14 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def table(load_before, load_after, seconds):
+def table(ctx, load_before, load_after, seconds):
     lines = ["", "=" * 100, "make bench — %s" % time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                                               time.gmtime()),
              "machine: " + machine(),
              "load average (1/5/15 min): before %s, after %s; %.0f s in all" %
-             (load_before, load_after, seconds), "commands:"]
+             (load_before, load_after, seconds),
+             "runs (medians of): B2, B2PG %d; B1, B3, B5 %d" % (ctx.throughput_runs, ctx.runs),
+             "commands:"]
     lines += ["  " + c for c in COMMANDS]
     lines.append("")
     lines.append("%-4s %-34s %12s %-12s %12s %7s  %-32s %s" %
@@ -870,12 +877,12 @@ SCENARIOS = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--only", default="")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
-    if args.runs < 1 or args.runs > 20:
+    if args.runs is not None and (args.runs < 1 or args.runs > 20):
         ap.error("--runs must be 1..20")
     only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
     unknown = only - {s[0] for s in SCENARIOS}
@@ -901,7 +908,7 @@ def main():
         return 130
     finally:
         ctx.cleanup()
-    text = table(load_before, loadavg(), time.monotonic() - t0)
+    text = table(ctx, load_before, loadavg(), time.monotonic() - t0)
     print(text)
     if args.out:
         with open(args.out, "w") as f:
