@@ -604,8 +604,6 @@ class NetworkedStore : public StoreBase {
   static std::string DeleteRowsSql(const RecordTable& t) {
     return Driver::Sql("DELETE FROM " + std::string(t.name) + " WHERE campaign_id = ?");
   }
-  // The hot statements' SQL is built once (static): Driver::Sql and the column lists cost a
-  // few string copies per statement otherwise.
 
   // A write inside a transaction whose result is not read: queued to go with the
   // transaction's next round trip where the client can (pg::Connection::Queue), else run now.
