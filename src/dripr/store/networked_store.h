@@ -238,25 +238,18 @@ class NetworkedStore : public StoreBase {
 
   Result<std::optional<MarketData>> GetMarketData(const std::string& zip,
                                                   std::chrono::seconds max_age) override {
-    std::optional<MarketData> out;
-    DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(out, SelectMarketData(c, zip, max_age));
-      return Ok();
-    }));
-    return out;
+    return QueryMarket(FreshMarketStatement(zip, max_age));
   }
 
   // Both reads on one pooled connection (Store::LoadForMarket), in one round trip where the
   // client pipelines (ExecTogether): the market data is found through the campaign's zip code
   // in the same statement, not after reading the campaign.
   Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override {
-    static const std::string campaign_sql =
-        Driver::Sql("SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?");
     static const std::string market_sql =
         MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
     MarketInputs out;
     DRIPR_TRY(Read("load campaign and market data", [&](Connection& c) -> Status {
-      const Sent reads[] = {{campaign_sql, Params().Text(id.str())},
+      const Sent reads[] = {{CampaignSql(/*lock=*/false), Params().Text(id.str())},
                             {market_sql, Params().Text(id.str()).Time(Now() - max_age)}};
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, reads));
       if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
@@ -275,7 +268,7 @@ class NetworkedStore : public StoreBase {
                                        bool read_first) override {
     MarketTurn out;
     DRIPR_TRY(Read("market data or lease " + lease.name, [&](Connection& c) -> Status {
-      auto read = [&] { return SelectMarketData(c, zip, max_age); };
+      auto read = [&] { return SelectMarket(c, FreshMarketStatement(zip, max_age)); };
       auto take = [&]() -> Result<bool> {
         const SysTime now = Now();
         if constexpr (Driver::kStatementCommits) {
@@ -313,7 +306,8 @@ class NetworkedStore : public StoreBase {
     return out;
   }
   Result<std::optional<MarketData>> LatestMarketData(const std::string& zip) override {
-    return GetMarketDataWhere("", Params().Text(zip));
+    static const std::string sql = MarketSql("?", "");
+    return QueryMarket(Sent{sql, Params().Text(zip)});
   }
 
   Result<std::optional<GeoPoint>> ZipCentroid(const std::string& zip) override {
@@ -677,12 +671,17 @@ class NetworkedStore : public StoreBase {
   static const std::string& CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
   static const std::string& OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
 
-  // kNotFound when absent. `lock`: SELECT ... FOR UPDATE (inside a transaction).
-  static Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id, bool lock) {
+  // The campaign row by id (one parameter). `lock`: SELECT ... FOR UPDATE (inside a
+  // transaction).
+  static const std::string& CampaignSql(bool lock) {
     static const std::string read =
         Driver::Sql("SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?");
     static const std::string locked = read + " FOR UPDATE";
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(lock ? locked : read, Params().Text(id.str())));
+    return lock ? locked : read;
+  }
+  // kNotFound when absent. `lock` as CampaignSql's.
+  static Result<Campaign> LoadCampaign(Connection& c, const CampaignId& id, bool lock) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(CampaignSql(lock), Params().Text(id.str())));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
     return ReadCampaign(Row(rows, 0));
   }
@@ -813,12 +812,11 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
-  // The newest local_market_data row of the zip bound first in `p`, with `where` (more
-  // conditions on the further parameters) added.
-  Result<std::optional<MarketData>> GetMarketDataWhere(std::string_view where, const Params& p) {
+  // `st` (a MarketSql statement) on a pooled connection: its row, if any.
+  Result<std::optional<MarketData>> QueryMarket(const Sent& st) {
     std::optional<MarketData> out;
     DRIPR_TRY(Read("get market data", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(out, SelectMarketDataWhere(c, where, p));
+      DRIPR_ASSIGN_OR_RETURN(out, SelectMarket(c, st));
       return Ok();
     }));
     return out;
@@ -840,23 +838,15 @@ class NetworkedStore : public StoreBase {
     DRIPR_ASSIGN_OR_RETURN(MarketData m, ReadMarketData(Row(rows, 0)));
     return std::optional<MarketData>(std::move(m));
   }
-  static Result<std::optional<MarketData>> SelectMarketDataWhere(Connection& c,
-                                                                 std::string_view where,
-                                                                 const Params& p) {
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(MarketSql("?", where), p));
+  // `st` (a MarketSql statement) on `c`: its row, if any.
+  static Result<std::optional<MarketData>> SelectMarket(Connection& c, const Sent& st) {
+    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(st.sql, st.params));
     return MarketFrom(rows);
   }
   // GetMarketData's statement (Now() read when it is built): the SQL and its parameters.
   Sent FreshMarketStatement(const std::string& zip, std::chrono::seconds max_age) {
     static const std::string sql = MarketSql("?", " AND created_at >= ?");
     return Sent{sql, Params().Text(zip).Time(Now() - max_age)};
-  }
-  // GetMarketData's statement on `c` (Now() read when it runs).
-  Result<std::optional<MarketData>> SelectMarketData(Connection& c, const std::string& zip,
-                                                     std::chrono::seconds max_age) {
-    const Sent read = FreshMarketStatement(zip, max_age);
-    DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(read.sql, read.params));
-    return MarketFrom(rows);
   }
 
   // Unpublished outbox rows: how many and the oldest one's created_at.
