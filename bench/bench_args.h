@@ -52,6 +52,11 @@ class Args {
   void Int(std::string_view name, int* out, int min, int max, Need need = Need::kOptional) {
     options_.push_back({.name = name, .number = out, .min = min, .max = max, .need = need});
   }
+  // Whole numbers in [min, max], separated by commas ("25" or "18,25,10"); at least one.
+  void IntList(std::string_view name, std::vector<int>* out, int min, int max,
+               Need need = Need::kOptional) {
+    options_.push_back({.name = name, .min = min, .max = max, .list = out, .need = need});
+  }
   // A switch without a value: `*out` becomes true when it is given.
   void Flag(std::string_view name, bool* out) { options_.push_back({.name = name, .flag = out}); }
 
@@ -95,12 +100,14 @@ class Args {
     int min = 0;
     int max = 0;
     bool* flag = nullptr;
+    std::vector<int>* list = nullptr;
     Need need = Need::kOptional;
     bool seen = false;
 
     // Stores `value`, or says why it cannot.
     std::string Set(std::string_view value) const {
-      const std::string got = ", got '" + std::string(value) + "'";
+      const std::string got =
+          ", got '" + std::string(value.substr(0, 60)) + (value.size() > 60 ? "...'" : "'");
       if (number != nullptr) {
         const std::optional<int> n = ParseInt(value, min, max);
         if (!n) {
@@ -110,10 +117,26 @@ class Args {
         *number = *n;
         return "";
       }
+      if (list != nullptr) {
+        std::vector<int> got_list;
+        for (size_t start = 0;;) {
+          const size_t comma = value.find(',', start);
+          const std::optional<int> n = ParseInt(value.substr(start, comma - start), min, max);
+          if (!n) {
+            return std::string(name) + " needs whole numbers from " + std::to_string(min) + " to " +
+                   std::to_string(max) + " separated by commas" + got;
+          }
+          got_list.push_back(*n);
+          if (comma == std::string_view::npos) break;
+          start = comma + 1;
+        }
+        *list = std::move(got_list);
+        return "";
+      }
       if (!choices.empty() && std::ranges::find(choices, value) == choices.end()) {
-        std::string list;
-        for (std::string_view c : choices) list += (list.empty() ? "" : " or ") + std::string(c);
-        return std::string(name) + " must be " + list + got;
+        std::string names;
+        for (std::string_view c : choices) names += (names.empty() ? "" : " or ") + std::string(c);
+        return std::string(name) + " must be " + names + got;
       }
       *text = value;
       return "";

@@ -3,8 +3,8 @@
 // READY_TO_CREATE_EMAIL), in the same mode and round trips, with nothing else in the way (one
 // thread per connection, no bus, no provider, no JSON, no pool).
 //
-//   pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows 25] [--connections 8]
-//              [--relay-every 25]
+//   pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows N[,N...]]
+//              [--connections 8] [--relay-every 25]
 //
 // The database must hold the product's schema: the driver creates a fresh database and runs
 // `dripr migrate` on it (the real migrations), so tables, indexes and the outbox's NOTIFY
@@ -28,8 +28,8 @@
 //     the COMMIT;
 //   listings, sales: Store::LoadForPart's SELECT (campaign, property, zip centroid), then
 //     CompletePart: SELECT … FOR UPDATE, the checked UPDATE, one multi-row INSERT of the part's
-//     rows whose WITH deletes the old ones (the last part also INSERT outbox, the READY event)
-//     with the COMMIT;
+//     rows whose WITH deletes the old ones (a DELETE alone for no rows; the last part also
+//     INSERT outbox, the READY event) with the COMMIT;
 //   the relay, every --relay-every campaigns of a connection (the pipeline's relay claims ~25
 //     campaigns' events at a time): its transaction (the claim `WITH heads … FOR UPDATE SKIP
 //     LOCKED … UPDATE … RETURNING` with LIMIT 50, SELECT max(outbox.id), COMMIT), then UPDATE
@@ -43,6 +43,11 @@
 // commits them (create+start, each part's CompletePart, the relay's claim; the handlers'
 // reads, the lease and the relay's marks outside any transaction). The import commits a batch
 // of campaigns per transaction; here create+start is one transaction per campaign.
+// --rows: the part rows to write, in turn: campaign c's listings take the (2c)th number and its
+// sales the (2c+1)th, the list starting over when it runs out (default 25: 25 of each; at most
+// 64, the store's rows per INSERT). The driver passes the counts the pipeline's own run stored,
+// campaign by campaign in creation order, so that the ceiling writes what the pipeline wrote;
+// one statement per row count and table, prepared before the clock starts.
 // --connections K: K threads, each on a connection of its own, share the campaigns (the
 // product's pool is DRIPR_DB_POOL_SIZE, 8 by default, and its handlers run concurrently: one
 // connection alone would measure round-trip latency, not what the server can do).
@@ -55,6 +60,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,7 +93,8 @@ using Values = std::vector<const char*>;
 // pg::Connection does.
 class Worker {
  public:
-  Worker(const std::string& url, bool per_step, int rows, int relay_every, int k)
+  Worker(const std::string& url, bool per_step, const std::vector<int>& rows, int relay_every,
+         int k)
       : per_step_(per_step), rows_(rows), relay_every_(relay_every) {
     conn_ = PQconnectdb(url.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) Die("connect");
@@ -240,11 +247,12 @@ class Worker {
   void Outbox(const std::string& id);
   // Create + start: INSERT campaign, property, the transition to WAITING_FOR_DATA.
   void CreateAndStart(int c);
-  void PartRows(const std::string& id, const std::string& zip, bool listings);
+  // Campaign number `c`'s listings (`listings`) or sales, as many as --rows says.
+  void PartRows(int c, const std::string& id, const std::string& zip, bool listings);
 
   PGconn* conn_ = nullptr;
   const bool per_step_;
-  const int rows_;
+  const std::vector<int> rows_;
   const int relay_every_;
   std::string holder_;
   int prepared_ = 0;
@@ -253,7 +261,9 @@ class Worker {
   std::vector<Queued> queued_;
   Stmt ins_campaign_, ins_property_, sel_campaign_, lock_campaign_, upd_campaign_, ins_outbox_,
       claim_, max_outbox_, mark_, sel_part_inputs_, sel_market_, sel_campaign_market_, take_lease_,
-      del_lease_, ins_market_, replace_listings_, replace_sales_;
+      del_lease_, ins_market_;
+  // By row count (0: the DELETE alone).
+  std::map<int, Stmt> replace_listings_, replace_sales_;
 };
 
 const std::string kTs = "2026-11-30T16:00:00.000Z", kLater = "2026-11-30T16:00:30.000Z",
@@ -275,6 +285,8 @@ const std::string kSaleColumns =
 // The store's ReplaceSql (src/dripr/store/postgres/postgres_store_data.cc) for `rows` rows of
 // `columns` + 1 (campaign_id) values: a multi-row INSERT whose WITH deletes the old rows.
 std::string ReplaceSql(const std::string& table, const std::string& columns, int rows) {
+  // No rows: the store's DeleteRowsSql (src/dripr/store/networked_store.h).
+  if (rows == 0) return "DELETE FROM " + table + " WHERE campaign_id = $1";
   int per_row = 2;  // campaign_id and the first column
   for (char ch : columns) per_row += ch == ',' ? 1 : 0;
   std::string sql = "WITH old AS (DELETE FROM " + table + " WHERE campaign_id = $1) INSERT INTO " +
@@ -361,8 +373,11 @@ void Worker::Prepare() {
       "average_days_on_market, total_listings, old_month, old_average_price, "
       "old_average_price_per_sqft, old_average_days_on_market, old_total_listings, created_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
-  replace_listings_ = Prepare(ReplaceSql("active_listings", kListingColumns, rows_));
-  replace_sales_ = Prepare(ReplaceSql("recent_sales", kSaleColumns, rows_));
+  for (int n : rows_) {
+    if (replace_listings_.contains(n)) continue;
+    replace_listings_[n] = Prepare(ReplaceSql("active_listings", kListingColumns, n));
+    replace_sales_[n] = Prepare(ReplaceSql("recent_sales", kSaleColumns, n));
+  }
 }
 
 int Worker::Pipeline(std::span<const Read> reads, bool commit, std::vector<std::string>* ids) {
@@ -446,11 +461,13 @@ void Worker::Outbox(const std::string& id) {
                       kAttributes.c_str(), kTs.c_str()});
 }
 
-void Worker::PartRows(const std::string& id, const std::string& zip, bool listings) {
+void Worker::PartRows(int c, const std::string& id, const std::string& zip, bool listings) {
+  const int rows = rows_[(2 * static_cast<size_t>(c) + (listings ? 0 : 1)) % rows_.size()];
   // The product's columns, every field filled as a ranked record fills them.
   std::vector<std::string> text;
-  text.reserve(static_cast<size_t>(rows_) * 19);
-  for (int r = 0; r < rows_; ++r) {
+  text.reserve(static_cast<size_t>(rows) * 19 + 1);
+  if (rows == 0) text.push_back(id);
+  for (int r = 0; r < rows; ++r) {
     const std::string n = std::to_string(r + 12);
     for (std::string v :
          {id, std::to_string(r + 1), std::string("0.8731"),
@@ -468,7 +485,7 @@ void Worker::PartRows(const std::string& id, const std::string& zip, bool listin
   Values v;
   v.reserve(text.size());
   for (const std::string& t : text) v.push_back(t.c_str());
-  Queue(listings ? replace_listings_ : replace_sales_, v);
+  Queue((listings ? replace_listings_ : replace_sales_).at(rows), v);
 }
 
 std::string CampaignId(int c) {
@@ -524,7 +541,7 @@ void Worker::Campaign(int c) {
       Queue(ins_market_, {zip.c_str(), "2026-11", "500000", "300", "30", "120", "2025-11", "480000",
                           "290", "33", "110", kTs.c_str()});
     } else {
-      PartRows(id, zip, p == 1);
+      PartRows(c, id, zip, p == 1);
     }
     if (last) Outbox(id);
     StepCommit();
@@ -537,19 +554,20 @@ void Worker::Campaign(int c) {
 constexpr int kImportBatch = 500;
 
 constexpr std::string_view kUsage =
-    "usage: pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows N] "
+    "usage: pg_ceiling --url POSTGRES_URL --campaigns N --mode one|pipeline [--rows N[,N...]] "
     "[--connections K] [--relay-every N]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url, mode;
-  int campaigns = 0, rows = 25, connections = 8, relay_every = 25;
+  int campaigns = 0, connections = 8, relay_every = 25;
+  std::vector<int> rows = {25};
   bench::Args args;
   args.Text("--url", &url, bench::Need::kRequired);
   args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
   args.Choice("--mode", &mode, {"one", "pipeline"}, bench::Need::kRequired);
-  args.Int("--rows", &rows, 1, 64);
+  args.IntList("--rows", &rows, 0, 64);
   args.Int("--connections", &connections, 1, 64);
   args.Int("--relay-every", &relay_every, 1, 1000);
   std::string why = args.Parse(argc, argv);

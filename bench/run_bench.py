@@ -468,13 +468,33 @@ def scenario_b1(ctx):
 # ---------------------------------------------------------------- B2 throughput, B4 memory
 
 
+# Each campaign's listing and sale rows as the pipeline stored them, in creation order: the
+# ceilings write the same (their --rows, docs/decisions/bench.md).
+PART_ROWS_SQL = ("SELECT (SELECT count(*) FROM active_listings a WHERE a.campaign_id = c.id), "
+                 "(SELECT count(*) FROM recent_sales s WHERE s.campaign_id = c.id) "
+                 "FROM campaigns c ORDER BY c.created_at, c.id")
+
+
+def rows_arg(rows):
+    """The ceilings' --rows: listings and sales of each campaign in turn ("18,25,10,...")."""
+    if not rows:
+        raise BenchError("the pipeline's run stored no campaigns to take part rows from")
+    return ",".join("%d,%d" % (int(l), int(s)) for l, s in rows)
+
+
+def mean_part_rows(rows_text):
+    counts = [int(x) for x in rows_text.split(",")]
+    return sum(counts) / float(len(counts))
+
+
 def demo_run(ctx, n):
     """`dripr demo --campaigns n` (embedded default, fetcher in-process): campaigns/s as the
     demo prints it (all created and started, to the last READY as stored: docs/decisions/bench.md),
-    its peak RSS and threads."""
+    its peak RSS and threads, and its part rows for the ceiling (rows_arg; the database is kept
+    for them, then removed)."""
     env = ctx.env()
     env.pop("DRIPR_LOG_LEVEL")  # the demo's own default (warnings only)
-    p = subprocess.Popen([ctx.dripr, "demo", "--campaigns", str(n), "--timeout", "600"],
+    p = subprocess.Popen([ctx.dripr, "demo", "--campaigns", str(n), "--timeout", "600", "--keep"],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     ctx.procs.append(p)
     s = Sampler(p.pid)
@@ -486,7 +506,12 @@ def demo_run(ctx, n):
     if p.returncode != 0 or not m or m.group(1) != m.group(2):
         raise BenchError("dripr demo --campaigns %d exited %d: %s" % (n, p.returncode,
                                                                       out[-300:]))
-    return int(m.group(1)) / float(m.group(4)), s.hwm, s.threads
+    kept = re.search(r" in (/\S+)", out)
+    if not kept:
+        raise BenchError("dripr demo --keep printed no directory")
+    rows = rows_arg(sqlite_rows(os.path.join(kept.group(1), "demo.db"), PART_ROWS_SQL))
+    shutil.rmtree(kept.group(1), ignore_errors=True)
+    return int(m.group(1)) / float(m.group(4)), s.hwm, s.threads, rows
 
 
 def schema_db(ctx):
@@ -509,14 +534,16 @@ def schema_db(ctx):
     return ctx.schema
 
 
-def ceiling_run(ctx, n, mode):
+def ceiling_run(ctx, n, mode, rows):
+    """bench/sqlite_ceiling on a copy of the product's schema, writing the part rows `rows`
+    (rows_arg of the pipeline's run)."""
     db = os.path.join(ctx.tmp, "ceiling.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     shutil.copy(schema_db(ctx), db)
     r = ctx.run([os.path.join(ctx.build, "bench", "sqlite_ceiling"), "--db", db, "--campaigns",
-                 str(n), "--mode", mode])
+                 str(n), "--mode", mode, "--rows", rows])
     m = re.search(r"per_s=([\d.]+)", r.stdout)
     if not m:
         raise BenchError("sqlite_ceiling printed no figure: " + r.stdout)
@@ -529,14 +556,14 @@ def scenario_b2_b4(ctx):
     for n in sizes:
         demo, one, pipe = [], [], []
         for r in range(ctx.throughput_runs):  # alternating: load bursts hit all three alike
-            rate, hwm, thr = demo_run(ctx, n)
+            rate, hwm, thr, rows = demo_run(ctx, n)
             demo.append(rate)
             hwm_b2, thr_b2 = max(hwm_b2, hwm), max(thr_b2, thr)
-            one.append(ceiling_run(ctx, n, "one"))
-            pipe.append(ceiling_run(ctx, n, "pipeline"))
+            one.append(ceiling_run(ctx, n, "one", rows))
+            pipe.append(ceiling_run(ctx, n, "pipeline", rows))
             log("B2 embedded n=%d run %d: %.0f campaigns/s; ceiling one-tx %.0f/s, "
-                "14-commit %.0f/s; peak RSS %.1f MiB, %d threads" %
-                (n, r + 1, rate, one[-1], pipe[-1], hwm, thr))
+                "14-commit %.0f/s (%.1f part rows per part, as the demo's); peak RSS %.1f MiB, "
+                "%d threads" % (n, r + 1, rate, one[-1], pipe[-1], mean_part_rows(rows), hwm, thr))
         d, o, p = median(demo), median(one), median(pipe)
         big = n == sizes[-1]
         record("B2", "b2_embedded_%d_per_s" % n, d, "campaigns/s", o,
@@ -680,14 +707,15 @@ def separate_run(ctx, env, db, name, n):
             (pg_commits(ctx, dbname) - tx0) / float(n))
 
 
-def pg_ceiling_run(ctx, n, mode):
+def pg_ceiling_run(ctx, n, mode, rows):
     """bench/pg_ceiling on a fresh database migrated by `dripr migrate` (the product's schema):
     campaigns/s with one transaction per campaign (`one`) or per pipeline step (`pipeline`),
-    on as many connections as the product's default pool."""
+    on as many connections as the product's default pool, writing the part rows `rows`
+    (rows_arg of the pipeline's run)."""
     url = fresh_pg_db(ctx, "dripr_bench_ceiling")
     ctx.run([ctx.dripr, "migrate"], env=ctx.env(DATABASE_URL=url))
     r = ctx.run([os.path.join(ctx.build, "bench", "pg_ceiling"), "--url", url, "--campaigns",
-                 str(n), "--mode", mode, "--connections", "8"])
+                 str(n), "--mode", mode, "--connections", "8", "--rows", rows])
     psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_ceiling WITH (FORCE)")
     m = re.search(r"per_s=([\d.]+)", r.stdout)
     if not m:
@@ -714,14 +742,17 @@ def scenario_b2_pg(ctx):
                 env = ctx.env(DATABASE_URL=db,
                               EMBEDDED_BUS_PATH=os.path.join(ctx.tmp, name + "-bus.db"))
             res[shape].append(separate_run(ctx, env, db, name, n))
+            if shape == "embedded":  # the ceiling writes the part rows this run stored
+                rows = rows_arg(psql_rows(db, PART_ROWS_SQL))
             psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_%s WITH (FORCE)" % name)
             rate, cpu, tx = res[shape][-1]
             log("B2 PostgreSQL + %s n=%d run %d: %.0f campaigns/s, fetcher CPU %.2f ms and %.1f "
                 "transactions per campaign" % (shape, n, r + 1, rate, cpu, tx))
-        one.append(pg_ceiling_run(ctx, n_ceiling, "one"))
-        pipe.append(pg_ceiling_run(ctx, n_ceiling, "pipeline"))
-        log("B2 PostgreSQL ceiling n=%d run %d: one-tx %.0f/s, per-step %.0f/s (8 connections)" %
-            (n_ceiling, r + 1, one[-1], pipe[-1]))
+        one.append(pg_ceiling_run(ctx, n_ceiling, "one", rows))
+        pipe.append(pg_ceiling_run(ctx, n_ceiling, "pipeline", rows))
+        log("B2 PostgreSQL ceiling n=%d run %d: one-tx %.0f/s, per-step %.0f/s (8 connections, "
+            "%.1f part rows per part, as the embedded run's)" %
+            (n_ceiling, r + 1, one[-1], pipe[-1], mean_part_rows(rows)))
     o, p = median(one), median(pipe)
     for shape in ("embedded", "moto"):
         n = sizes[shape]

@@ -2,7 +2,7 @@
 // pipeline does to the database for one campaign, start to READY_TO_CREATE_EMAIL, with nothing
 // else in the way (no threads, no bus polling, no provider, no JSON).
 //
-//   sqlite_ceiling --db FILE --campaigns N --mode one|pipeline [--rows 25]
+//   sqlite_ceiling --db FILE --campaigns N --mode one|pipeline [--rows N[,N...]]
 //
 // FILE must already hold the product's schema (the driver makes it with `dripr demo
 // --campaigns 1 --keep`, so tables, indexes and the bus tables are exactly the product's); its
@@ -12,8 +12,12 @@
 //   create: INSERT campaigns (+ property_data for 2 of 3); start: SELECT + UPDATE campaigns,
 //   INSERT outbox; relay: SELECT pending outbox + UPDATE claim, INSERT bus_messages x3,
 //   UPDATE outbox published; per part x3: SELECT + UPDATE bus_messages (receive), SELECT +
-//   UPDATE campaigns, DELETE + INSERT rows (25 listings / 25 sales / 1 market row), the last
-//   part also INSERT outbox (READY event), DELETE bus_messages (ack).
+//   UPDATE campaigns, DELETE + INSERT rows (the listings' and sales' counts from --rows, one
+//   market row), the last part also INSERT outbox (READY event), DELETE bus_messages (ack).
+// --rows: the part rows to write, in turn: campaign c's listings take the (2c)th number and its
+// sales the (2c+1)th, the list starting over when it runs out (default 25: 25 of each). The
+// driver passes the counts the pipeline's own run stored, campaign by campaign in creation
+// order, so that the ceiling writes what the pipeline wrote.
 // --mode one: one transaction per campaign. --mode pipeline: a commit per step as the
 // pipeline does (14 per campaign). Prints one line: `CEILING mode=… campaigns=… seconds=…
 // per_s=…`. Bad arguments: usage on stderr, exit 2; a SQLite error: exit 1.
@@ -78,18 +82,19 @@ void Run(Db& d, sqlite3_stmt* s, const Params&... params) {
 }
 
 constexpr std::string_view kUsage =
-    "usage: sqlite_ceiling --db FILE --campaigns N --mode one|pipeline [--rows N]\n";
+    "usage: sqlite_ceiling --db FILE --campaigns N --mode one|pipeline [--rows N[,N...]]\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string path, mode;
-  int campaigns = 0, rows = 25;
+  int campaigns = 0;
+  std::vector<int> rows = {25};
   bench::Args args;
   args.Text("--db", &path, bench::Need::kRequired);
   args.Int("--campaigns", &campaigns, 1, 1000000, bench::Need::kRequired);
   args.Choice("--mode", &mode, {"one", "pipeline"}, bench::Need::kRequired);
-  args.Int("--rows", &rows, 1, 500);
+  args.IntList("--rows", &rows, 0, 500);
   if (std::string why = args.Parse(argc, argv); !why.empty())
     return bench::UsageError("sqlite_ceiling", why, kUsage);
   if (path.empty()) return bench::UsageError("sqlite_ceiling", "--db needs a file name", kUsage);
@@ -230,7 +235,8 @@ int main(int argc, char** argv) {
         sqlite3_stmt* del = p == 1 ? del_listings : del_sales;
         sqlite3_stmt* ins = p == 1 ? ins_listing : ins_sale;
         Run(d, del, id);
-        for (int r = 0; r < rows; ++r) Run(d, ins, id, r + 1, id + "-" + std::to_string(r));
+        const int n = rows[(2 * static_cast<size_t>(c) + p - 1) % rows.size()];
+        for (int r = 0; r < n; ++r) Run(d, ins, id, r + 1, id + "-" + std::to_string(r));
       }
       const bool last = p == 2;
       Run(d, upd_campaign, id, last ? "READY_TO_CREATE_EMAIL" : "WAITING_FOR_DATA",
