@@ -51,6 +51,30 @@ TEST(FilterPolicyTest, PipelineBodyFilterOnNestedToStatus) {
   EXPECT_FALSE(p.Matches({{"to_status", "WAITING_FOR_DATA"}}, "{}"));  // attributes ignored
 }
 
+// A body parsed once serves every policy it is matched against, with the answers the text
+// gives each of them: the publish of one message checks each subscription of the topic.
+TEST(FilterPolicyTest, OneParsedBodyServesSeveralPoliciesAsTheTextWould) {
+  const FilterPolicy waiting = Body(R"({"payload":{"to_status":["WAITING_FOR_DATA"]}})");
+  const FilterPolicy ready = Body(R"({"payload":{"to_status":["READY_TO_CREATE_EMAIL"]}})");
+  const FilterPolicy zip = Body(R"({"payload":{"zip_code":[{"prefix":"021"}]}})");
+  const FilterPolicy attr = Attr(R"({"kind":["a"]})");
+  const MessageAttributes attrs = {{"kind", "a"}};
+  for (const std::string& text : {kWaiting, kReady, std::string("not json"), std::string("[1]")}) {
+    const ParsedBody body(text);
+    for (const FilterPolicy* p : {&waiting, &ready, &zip, &attr, &waiting}) {
+      EXPECT_EQ(p->Matches(attrs, body), p->Matches(attrs, text)) << text;
+    }
+  }
+  const ParsedBody waiting_body(kWaiting);
+  EXPECT_TRUE(waiting.Matches({}, waiting_body));
+  EXPECT_FALSE(ready.Matches({}, waiting_body));
+  EXPECT_TRUE(zip.Matches({}, waiting_body));
+  ASSERT_NE(waiting_body.Object(), nullptr);
+  EXPECT_EQ(waiting_body.Object(), waiting_body.Object());  // parsed once, then kept
+  EXPECT_EQ(ParsedBody("[1]").Object(), nullptr);           // JSON, but not an object
+  EXPECT_EQ(ParsedBody("{").Object(), nullptr);
+}
+
 TEST(FilterPolicyTest, AttributeExactMatchIsAnyOfTheList) {
   auto p = Attr(R"({"to_status":["WAITING_FOR_DATA","ERROR"]})");
   EXPECT_TRUE(p.Matches({{"to_status", "WAITING_FOR_DATA"}}, ""));

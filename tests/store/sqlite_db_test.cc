@@ -70,6 +70,30 @@ TEST(SqliteErrorMappingTest, EachClassOfFailureHasOneCode) {
   EXPECT_EQ(ToError(SQLITE_FULL, nullptr, "insert").message, "insert: database or disk is full");
 }
 
+// BindTextBorrowed stores the text as BindText would (empty is NULL), and a cached statement
+// reused after its borrowed text is gone binds afresh, never reading the old buffer.
+TEST_F(SqliteDbTest, BorrowedTextIsStoredAsBindTextWouldStoreIt) {
+  auto c = MakeDb(File("borrow.db"), 0);
+  ASSERT_TRUE(InWriteTransaction(*c, "borrow", [&](Connection& conn) -> Status {
+    for (std::string v : {"first row's text", "", "x"}) {
+      DRIPR_ASSIGN_OR_RETURN(auto s, conn.Prepare("INSERT INTO t(v) VALUES (?)"));
+      DRIPR_TRY(s.BindTextBorrowed(v).Run());
+      v.assign(v.size(), '#');  // the statement is done with it
+    }
+    return Ok();
+  }));
+  auto s = c->Prepare("SELECT v FROM t ORDER BY id");
+  ASSERT_TRUE(s);
+  std::vector<std::string> got;
+  while (true) {
+    auto row = s->Step();
+    ASSERT_TRUE(row) << row.error().ToString();
+    if (!*row) break;
+    got.push_back(s->IsNull(0) ? "(null)" : s->Text(0));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"first row's text", "(null)", "x"}));
+}
+
 TEST_F(SqliteDbTest, CheckDatabaseFileNamesWhatCannotBeADatabase) {
   fs::create_directory(dir_ / "a-dir.db");
   std::ofstream(File("text.db")) << "certainly not an SQLite database, just text";

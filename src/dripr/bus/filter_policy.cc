@@ -234,7 +234,23 @@ Result<FilterPolicy> FilterPolicy::Parse(std::string_view text, FilterScope scop
   return p;
 }
 
+ParsedBody::ParsedBody(std::string_view body) : body_(body) {}
+ParsedBody::~ParsedBody() = default;
+
+const json* ParsedBody::Object() const {
+  if (!parsed_) {
+    parsed_ = true;
+    json doc = json::parse(body_, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_discarded() && doc.is_object()) doc_ = std::make_unique<json>(std::move(doc));
+  }
+  return doc_.get();
+}
+
 bool FilterPolicy::Matches(const MessageAttributes& attributes, std::string_view body) const {
+  return Matches(attributes, ParsedBody(body));
+}
+
+bool FilterPolicy::Matches(const MessageAttributes& attributes, const ParsedBody& body) const {
   if (root_ == nullptr) return true;
   if (scope_ == FilterScope::kMessageAttributes) {
     for (const auto& e : root_->entries) {
@@ -245,9 +261,8 @@ bool FilterPolicy::Matches(const MessageAttributes& attributes, std::string_view
     }
     return true;
   }
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return false;
-  return MatchBody(*root_, &doc);
+  const json* doc = body.Object();
+  return doc != nullptr && MatchBody(*root_, doc);
 }
 
 }  // namespace dripr

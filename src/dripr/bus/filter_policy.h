@@ -14,6 +14,7 @@
 // A key absent from the message matches only {"exists": false} (as in SNS).
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,24 @@ enum class FilterScope { kMessageAttributes, kMessageBody };
 std::string_view ToString(FilterScope s);
 std::optional<FilterScope> ParseFilterScope(std::string_view s);
 
+// A message body parsed at most once however many body-scoped policies it is matched
+// against (a publish checks every subscription of its topic). Keeps a view of the body: the
+// body must outlive it.
+class ParsedBody {
+ public:
+  explicit ParsedBody(std::string_view body);
+  ~ParsedBody();
+  ParsedBody(const ParsedBody&) = delete;
+  ParsedBody& operator=(const ParsedBody&) = delete;
+  // The body as a JSON object, parsed on first use; nullptr when it is not one.
+  const nlohmann::json* Object() const;
+
+ private:
+  std::string_view body_;
+  mutable bool parsed_ = false;
+  mutable std::unique_ptr<nlohmann::json> doc_;  // null: not a JSON object
+};
+
 class FilterPolicy {
  public:
   // Parses and validates `json`. An empty string or "{}" matches every message.
@@ -40,6 +59,7 @@ class FilterPolicy {
 
   // Whether a message with these attributes and body passes the policy. Never throws.
   bool Matches(const MessageAttributes& attributes, std::string_view body) const;
+  bool Matches(const MessageAttributes& attributes, const ParsedBody& body) const;
 
   FilterScope scope() const { return scope_; }
   bool MatchesEverything() const { return root_ == nullptr; }

@@ -181,6 +181,14 @@ Statement& Statement::BindString(std::string_view v) {
   return *this;
 }
 
+Statement& Statement::BindTextBorrowed(std::string_view v) {
+  if (v.empty()) return BindNull();
+  int rc =
+      sqlite3_bind_text64(stmt_, next_param_++, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
 Statement& Statement::BindNull() {
   int rc = sqlite3_bind_null(stmt_, next_param_++);
   if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) bind_error_ = rc;

@@ -86,6 +86,10 @@ class Statement {
   Statement& BindReal(double v);
   Statement& BindText(std::string_view v);
   Statement& BindString(std::string_view v);
+  // BindText without a copy: `v`'s characters must stay alive and unchanged until this
+  // statement is reset or destroyed (SQLITE_STATIC). For the many fields of a multi-row
+  // INSERT in the writer's turn, where each copy was an allocation.
+  Statement& BindTextBorrowed(std::string_view v);
   Statement& BindNull();
   Statement& BindInt(const std::optional<int64_t>& v) { return v ? BindInt(*v) : BindNull(); }
   Statement& BindInt(const std::optional<int>& v) { return v ? BindInt(*v) : BindNull(); }

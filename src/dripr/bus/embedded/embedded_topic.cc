@@ -64,6 +64,7 @@ Status EmbeddedTopic::PublishOn(Connection& conn, const std::vector<const Outgoi
     const std::string sns_id = NewUuid();
     std::string envelope;  // built once, on first use
     const std::string attrs_json = embedded::EncodeAttributes(m->attributes);
+    const ParsedBody body(m->body);  // once for every body-scoped subscription
     for (const auto& s : subs) {
       auto scope = ParseFilterScope(s.filter_scope);
       if (!scope) {
@@ -73,7 +74,7 @@ Status EmbeddedTopic::PublishOn(Connection& conn, const std::vector<const Outgoi
       if (!policy) {
         return Fail(policy.error().Wrap("subscription " + name_ + " -> " + s.queue));
       }
-      if (!(*policy)->Matches(m->attributes, m->body)) continue;
+      if (!(*policy)->Matches(m->attributes, body)) continue;
       if (s.raw_delivery) {
         DRIPR_TRY(embedded::InsertMessage(conn, s.queue, NewUuid(), m->body, attrs_json, now));
       } else {
@@ -137,6 +138,7 @@ Result<SubscriptionMatches> EmbeddedTopic::MatchSubscriptions(const OutgoingMess
   SubscriptionMatches r;
   DRIPR_TRY(broker_->WithConnection([&](Connection& conn) -> Status {
     r = SubscriptionMatches{};
+    const ParsedBody body(m.body);
     DRIPR_ASSIGN_OR_RETURN(auto st, conn.Prepare("SELECT queue, filter_policy, filter_scope "
                                                  "FROM bus_subscriptions WHERE topic=?1"));
     st.BindString(name_);
@@ -146,7 +148,7 @@ Result<SubscriptionMatches> EmbeddedTopic::MatchSubscriptions(const OutgoingMess
       auto policy = broker_->CachedPolicy(*scope, row.Text(1));
       if (!policy) return Fail(policy.error().Wrap("subscription " + name_ + " -> " + row.Text(0)));
       ++r.subscriptions;
-      if ((*policy)->Matches(m.attributes, m.body)) ++r.matched;
+      if ((*policy)->Matches(m.attributes, body)) ++r.matched;
       return Ok();
     });
   }));

@@ -20,21 +20,23 @@ namespace {
 // Rows per multi-row INSERT: 50 * 19 parameters stays under SQLite's historic 999 limit.
 constexpr size_t kInsertChunk = 50;
 
+// Binds without copying (Statement::BindTextBorrowed): `campaign_id` and `r` outlive the
+// statement's run in ReplaceRecords.
 void BindRecord(Statement& s, const CampaignId& campaign_id, const RankedRecord& r,
                 const RecordTable& t) {
   const PropertyRecord& p = r.record;
-  s.BindText(campaign_id.str()).BindInt(r.rank).BindReal(r.score).BindInt(p.price);
-  s.BindText(p.formatted_address).BindText(p.address_line1).BindText(p.city).BindText(p.state);
-  s.BindText(p.zip_code);
+  s.BindTextBorrowed(campaign_id.str()).BindInt(r.rank).BindReal(r.score).BindInt(p.price);
+  s.BindTextBorrowed(p.formatted_address).BindTextBorrowed(p.address_line1);
+  s.BindTextBorrowed(p.city).BindTextBorrowed(p.state).BindTextBorrowed(p.zip_code);
   if (p.location) {
     s.BindReal(p.location->lat).BindReal(p.location->lng);
   } else {
     s.BindNull().BindNull();
   }
-  s.BindText(p.property_type).BindInt(p.bedrooms).BindReal(p.bathrooms).BindInt(p.square_footage);
-  s.BindText(p.event_date);
+  s.BindTextBorrowed(p.property_type).BindInt(p.bedrooms).BindReal(p.bathrooms);
+  s.BindInt(p.square_footage).BindTextBorrowed(p.event_date);
   if (t.has_days_on_market) s.BindInt(p.days_on_market);
-  s.BindReal(r.distance_miles).BindText(p.source_id);
+  s.BindReal(r.distance_miles).BindTextBorrowed(p.source_id);
 }
 
 void BindMonth(Statement& s, const MarketMonth& m) {
