@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "dripr/core/time.h"
 #include "dripr/domain/scoring.h"
@@ -65,6 +68,39 @@ TEST_F(SampleProviderTest, IsDeterministicAcrossCallsAndInstances) {
   ASSERT_TRUE(s1 && s2);
   EXPECT_EQ(*s1, *s2);
   EXPECT_EQ(*provider_.Market("02139"), *other.Market("02139"));
+}
+
+// At most max_concurrent_searches searches are computed at once, whatever the callers; the
+// answers are those of one caller alone. The default leaves a core to the rest of the process.
+TEST_F(SampleProviderTest, RunsAtMostTheAllowedSearchesAtOnceWithTheSameAnswers) {
+  SampleProviderOptions options;
+  options.max_concurrent_searches = 2;
+  SampleProvider gated(clock_, options);
+  EXPECT_EQ(gated.max_concurrent_searches(), 2);
+  const std::vector<PropertyRecord> listings =
+      *provider_.ActiveListings(Area(kCambridge, 4, "02139"));
+  const std::vector<PropertyRecord> sales =
+      *provider_.RecentSales(Area(kCambridge, 4, "02139"), 90);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto l = gated.ActiveListings(Area(kCambridge, 4, "02139"));
+        auto s = gated.RecentSales(Area(kCambridge, 4, "02139"), 90);
+        if (!l || !s || *l != listings || *s != sales) ++wrong;
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GE(gated.peak_concurrent_searches(), 1);
+  EXPECT_LE(gated.peak_concurrent_searches(), 2);
+
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_EQ(provider_.max_concurrent_searches(), std::max(1, cores - 1));
+  options.max_concurrent_searches = -3;  // nonsense: the default
+  EXPECT_EQ(SampleProvider(clock_, options).max_concurrent_searches(), std::max(1, cores - 1));
 }
 
 TEST_F(SampleProviderTest, OpenCountryNeedsWideningAndReachesTenAtEightMiles) {

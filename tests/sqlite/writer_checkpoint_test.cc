@@ -7,7 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +35,23 @@ int ThreadsOfThisProcess() {
   int n = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
   return n;
+}
+
+// The nice value of each thread of this process (/proc/self/task/*/stat, field 19), by tid.
+std::map<int, int> NiceValuesOfThisProcess() {
+  std::map<int, int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream f(e.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 2));  // from field 3, the state
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+      if (i == 19) out[std::stoi(e.path().filename().string())] = std::stoi(field);
+    }
+  }
+  return out;
 }
 
 class WriterCheckpointTest : public ::testing::Test {
@@ -79,6 +101,24 @@ TEST_F(WriterCheckpointTest, TheThreadCheckpointsAndTheWalRestarts) {
   // The checkpointer is joined with its writer.
   writer_.reset();
   EXPECT_EQ(ThreadsOfThisProcess(), before);
+}
+
+// The checkpoint is background work: its thread, and it alone, runs kNice lower in priority
+// than the thread that started it, so that a full CPU goes to the writer's turn first.
+TEST_F(WriterCheckpointTest, TheCheckpointThreadAloneRunsAtALowerPriority) {
+  const std::map<int, int> before = NiceValuesOfThisProcess();
+  const int mine = before.at(static_cast<int>(::gettid()));
+  GrowPastThreshold();
+  ASSERT_TRUE(Eventually([&] { return writer_->checkpoint_stats().background >= 1; }));
+  std::vector<int> started;  // the nice values of the threads started since
+  for (const auto& [tid, nice] : NiceValuesOfThisProcess()) {
+    if (before.contains(tid)) {
+      EXPECT_EQ(nice, before.at(tid)) << "thread " << tid;
+    } else {
+      started.push_back(nice);
+    }
+  }
+  EXPECT_EQ(started, std::vector<int>{std::min(19, mine + Checkpointer::kNice)});
 }
 
 TEST_F(WriterCheckpointTest, OtherConnectionsKeepTheirAutoCheckpoint) {

@@ -1,6 +1,10 @@
 #include "dripr/sqlite/checkpointer.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include "dripr/core/log.h"
 
@@ -21,10 +25,26 @@ void Checkpointer::Request() {
     requested_ = true;
     if (!thread_.joinable() && !stop_) {
       owner_ = ::getpid();
-      thread_ = std::thread([this] { Loop(); });
+      thread_ = std::thread([this] {
+        LowerPriority();
+        Loop();
+      });
     }
   }
   cv_.notify_one();
+}
+
+// Background work: kNice more than the thread that started it (at most 19; Linux keeps a nice
+// value per thread), so that under a full CPU the writer's turn, which every caller waits
+// for, runs before the copy of pages into the database file (docs/decisions/performance.md,
+// "Stop 18"). Raising one's own nice value needs no privilege; a failure changes nothing but
+// the priority.
+void Checkpointer::LowerPriority() {
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, std::min(19, now + kNice)) == 0) return;
+  DRIPR_LOG_DEBUG("checkpointer: could not lower its priority (errno {})", errno);
 }
 
 bool Checkpointer::started_by_other_process() const {

@@ -68,8 +68,12 @@ class Checkpointer {
   };
   Stats stats() const;
 
+  // The checkpoint thread's nice value above its starter's (a lower priority).
+  static constexpr int kNice = 10;
+
  private:
   void Loop();
+  static void LowerPriority();
   // The passes of one request (kMaxPasses).
   void CatchUp(sqlite3* db);
   // Runs one PASSIVE checkpoint on `db` and records its outcome: the WAL's frames when it

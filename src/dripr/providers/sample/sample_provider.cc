@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -152,8 +153,38 @@ HomeShape ShapeFor(Rng& rng, double u) {
 
 }  // namespace
 
+namespace {
+
+int ResolveMaxSearches(int asked, int bound) {
+  if (asked <= 0) asked = static_cast<int>(std::thread::hardware_concurrency()) - 1;
+  return std::clamp(asked, 1, bound);
+}
+
+}  // namespace
+
 SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options, Ticker* ticker)
-    : clock_(clock), options_(std::move(options)), ticker_(OrRealTicker(ticker)) {}
+    : clock_(clock),
+      options_(std::move(options)),
+      ticker_(OrRealTicker(ticker)),
+      max_searches_(ResolveMaxSearches(options_.max_concurrent_searches, kMaxSearchesBound)),
+      searches_(max_searches_) {}
+
+Result<std::vector<PropertyRecord>> SampleProvider::GatedSearch(const SearchArea& area, Kind kind,
+                                                                int days) const {
+  searches_.acquire();
+  struct Release {
+    const SampleProvider& p;
+    ~Release() {
+      p.running_searches_.fetch_sub(1);
+      p.searches_.release();
+    }
+  } release{*this};
+  const int now = running_searches_.fetch_add(1) + 1;
+  int peak = peak_searches_.load();
+  while (now > peak && !peak_searches_.compare_exchange_weak(peak, now)) {
+  }
+  return Search(area, kind, days);
+}
 
 void SampleProvider::Delay() const {
   if (options_.latency.count() > 0) ticker_.SleepFor(options_.latency);
@@ -168,7 +199,7 @@ bool SampleProvider::IsSparse(const std::string& zip) const {
 
 Result<std::vector<PropertyRecord>> SampleProvider::ActiveListings(const SearchArea& area) {
   Delay();
-  return Search(area, Kind::kListing, kMaxListingDays);
+  return GatedSearch(area, Kind::kListing, kMaxListingDays);
 }
 
 Result<std::vector<PropertyRecord>> SampleProvider::RecentSales(const SearchArea& area, int days) {
@@ -178,7 +209,7 @@ Result<std::vector<PropertyRecord>> SampleProvider::RecentSales(const SearchArea
                                                  std::to_string(kMaxSaleDays) + ", got " +
                                                  std::to_string(days));
   }
-  return Search(area, Kind::kSale, days);
+  return GatedSearch(area, Kind::kSale, days);
 }
 
 Result<std::vector<PropertyRecord>> SampleProvider::Search(const SearchArea& area, Kind kind,

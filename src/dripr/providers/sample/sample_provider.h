@@ -22,6 +22,11 @@
 // day) are computed once and cached, so a search costs distance checks plus the details of the
 // homes it returns; the cache is bounded (two generations of kCellsPerGeneration cells) and changes
 // no output (docs/decisions/domain.md, "Sample provider cache").
+//
+// CPU: a search is local CPU work standing in for a remote API's wait, so at most
+// SampleProviderOptions::max_concurrent_searches run at once (by default one core fewer than
+// the machine has, at least one): the fake never takes every core from the pipeline it feeds,
+// whose SQLite writer is one thread (docs/decisions/performance.md, "Stop 18").
 
 #include <array>
 #include <atomic>
@@ -29,6 +34,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -55,6 +61,9 @@ struct SampleProviderOptions {
   // setting that named it, for errors (DRIPR_SAMPLE_ZIP_CSV or DRIPR_DATA_DIR; fetcher/config.cc).
   std::string zip_csv_path;
   std::string zip_csv_variable;
+  // Searches computed at once (the others wait their turn; options.latency is not counted).
+  // 0: one fewer than std::thread::hardware_concurrency(), at least 1.
+  int max_concurrent_searches = 0;
 };
 
 class SampleProvider final : public Provider {
@@ -78,6 +87,11 @@ class SampleProvider final : public Provider {
   // Sold in the last `days` days (today included), nearest first. kInvalidArgument as above,
   // or `days` not in 1..3650.
   Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& area, int days) override;
+
+  // The searches allowed at once (options.max_concurrent_searches, 0 resolved), and the most
+  // that ever ran at once (for tests).
+  int max_concurrent_searches() const { return max_searches_; }
+  int peak_concurrent_searches() const { return peak_searches_.load(); }
 
  private:
   enum class Kind { kListing, kSale };
@@ -115,6 +129,9 @@ class SampleProvider final : public Provider {
   static constexpr size_t kRecentSearches = 16;
   static constexpr size_t kRememberMaxRecords = 32;
 
+  // Search computed within the concurrency limit.
+  Result<std::vector<PropertyRecord>> GatedSearch(const SearchArea& area, Kind kind,
+                                                  int days) const;
   Result<std::vector<PropertyRecord>> Search(const SearchArea& area, Kind kind, int days) const;
   std::shared_ptr<const Recent> FindRecent(const RecentKey& key) const;
   void Remember(std::shared_ptr<const Recent> search) const;
@@ -134,6 +151,12 @@ class SampleProvider final : public Provider {
   const Clock& clock_;
   const SampleProviderOptions options_;
   Ticker& ticker_;
+
+  static constexpr int kMaxSearchesBound = 1024;
+  const int max_searches_;
+  mutable std::counting_semaphore<kMaxSearchesBound> searches_;
+  mutable std::atomic<int> running_searches_{0};
+  mutable std::atomic<int> peak_searches_{0};
 
   // The sales window of the last sales search (the handlers' default until then).
   mutable std::atomic<int> sale_days_hint_{90};
