@@ -174,17 +174,15 @@ Statement& Statement::BindText(std::string_view v) {
   return BindString(v);
 }
 
-Statement& Statement::BindString(std::string_view v) {
-  int rc =
-      sqlite3_bind_text64(stmt_, next_param_++, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) bind_error_ = rc;
-  return *this;
-}
+Statement& Statement::BindString(std::string_view v) { return BindChars(v, SQLITE_TRANSIENT); }
 
 Statement& Statement::BindTextBorrowed(std::string_view v) {
   if (v.empty()) return BindNull();
-  int rc =
-      sqlite3_bind_text64(stmt_, next_param_++, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  return BindChars(v, SQLITE_STATIC);
+}
+
+Statement& Statement::BindChars(std::string_view v, sqlite3_destructor_type keep) {
+  int rc = sqlite3_bind_text64(stmt_, next_param_++, v.data(), v.size(), keep, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) bind_error_ = rc;
   return *this;
 }

@@ -119,6 +119,10 @@ class Statement {
   std::optional<double> OptReal(int col) const;
 
  private:
+  // The next parameter's text: copied by SQLite (SQLITE_TRANSIENT) or referred to
+  // (SQLITE_STATIC).
+  Statement& BindChars(std::string_view v, sqlite3_destructor_type keep);
+
   sqlite3_stmt* stmt_;
   sqlite3* db_;
   int next_param_ = 1;

@@ -151,10 +151,6 @@ HomeShape ShapeFor(Rng& rng, double u) {
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 int ResolveMaxSearches(int asked, int bound) {
   if (asked <= 0) asked = static_cast<int>(std::thread::hardware_concurrency()) - 1;
   return std::clamp(asked, 1, bound);
