@@ -48,9 +48,11 @@
 // 64, the store's rows per INSERT). The driver passes the counts the pipeline's own run stored,
 // campaign by campaign in creation order, so that the ceiling writes what the pipeline wrote;
 // one statement per row count and table, prepared before the clock starts.
-// --connections K: K threads, each on a connection of its own, share the campaigns (the
-// product's pool is DRIPR_DB_POOL_SIZE, 8 by default, and its handlers run concurrently: one
-// connection alone would measure round-trip latency, not what the server can do).
+// --connections K: K threads, each on a connection of its own, share the campaigns (one
+// connection alone measures round-trip latency, not what the server can do). The driver runs
+// it at one and two connections per core and at the product's pool size (DRIPR_DB_POOL_SIZE,
+// 8 by default) and takes the best (docs/decisions/bench.md): on two cores two connections
+// beat eight by ~30 %.
 // Prints one line: `CEILING mode=… campaigns=… seconds=… per_s=… statements_per_campaign=…`.
 // Bad arguments: usage on stderr, exit 2; a database error: exit 1.
 #include <libpq-fe.h>
