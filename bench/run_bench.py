@@ -854,11 +854,15 @@ def scenario_b5(ctx):
     # holds more, and a slower drain adds idle CPU (timers, polls) to every message.
     n = 200 if ctx.smoke else 900
     script = os.path.join(node_dir, "consume.js")
-    res = {"dripr": [], "sqs-consumer": []}
+    # sqs-consumer both ways (docs/decisions/bench.md): `handleMessage`, a handler per message
+    # as dripr's handlers are (the target's baseline), and `handleMessageBatch`, a receive's
+    # messages at once and one DeleteMessageBatch per receive (shown beside it, no target).
+    node_modes = {"sqs-consumer": "consume", "sqs-consumer-batch": "consume-batch"}
+    res = {"dripr": [], "sqs-consumer": [], "sqs-consumer-batch": []}
     for r in range(ctx.runs):
         have_node = os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer"))
-        for who in ("dripr", "sqs-consumer") if have_node else ("dripr",):  # alternating
-            name = "b5%s%d" % (who[:3], r)
+        for who in ("dripr",) + (tuple(node_modes) if have_node else ()):  # alternating
+            name = "b5%s%d" % ({"dripr": "dri", "sqs-consumer": "sqs"}.get(who, "sqb"), r)
             env = ctx.env(DATABASE_URL="sqlite:" + os.path.join(ctx.tmp, name + ".db"),
                           **aws_env(ctx, name))
             infra_env(ctx, env, name)
@@ -872,18 +876,23 @@ def scenario_b5(ctx):
                     lambda t: t.count('"outcome":"done"')))
             else:
                 res[who].append(consumer_run(
-                    ctx, ["node", script, "consume", urls[0], str(n)], env, name, n,
+                    ctx, ["node", script, node_modes[who], urls[0], str(n)], env, name, n,
                     lambda t: n if re.search(r"^done ", t, re.M) else 0))
             log("B5 %s run %d: %.0f messages/s, %.1f us CPU per message, peak RSS %.1f MiB" %
                 ((who, r + 1, res[who][-1][0], res[who][-1][1] * 1e6, res[who][-1][2])))
     d = [median([x[i] for x in res["dripr"]]) for i in range(3)]
     o = [median([x[i] for x in res["sqs-consumer"]]) if res["sqs-consumer"] else None
          for i in range(3)]
+    b = [median([x[i] for x in res["sqs-consumer-batch"]]) if res["sqs-consumer-batch"] else None
+         for i in range(3)]
     record("B5", "b5_dripr_messages_per_s", d[0], "messages/s", o[0])
     record("B5", "b5_dripr_cpu_us_per_message", d[1] * 1e6, "us",
            o[1] * 1e6 if o[1] else None, "<= 1/5 of sqs-consumer",
            d[1] <= o[1] / 5 if o[1] else None)
     record("B5", "b5_dripr_peak_rss_mib", d[2], "MiB", o[2])
+    if b[1]:
+        record("B5", "b5_dripr_cpu_us_per_message_vs_batch", d[1] * 1e6, "us", b[1] * 1e6)
+        record("B5", "b5_dripr_peak_rss_mib_vs_batch", d[2], "MiB", b[2])
 
 
 # ---------------------------------------------------------------- report
@@ -936,8 +945,8 @@ SCENARIOS = [
     ("B2PG", scenario_b2_pg, "B2 on PostgreSQL: data-fetcher + campaign import --start vs "
      "build/bench/pg_ceiling (best of 1 and 2 connections per core and the pool of 8)"),
     ("B3", scenario_b3, "B3: fake_rentcast --fault latency:-1:200, DRIPR_MAX_IN_FLIGHT 1/8/32/128"),
-    ("B5", scenario_b5, "B5: data-fetcher vs node bench/node/consume.js (sqs-consumer), no-op "
-     "messages on one moto queue"),
+    ("B5", scenario_b5, "B5: data-fetcher vs node bench/node/consume.js (sqs-consumer, "
+     "handleMessage and handleMessageBatch), no-op messages on one moto queue"),
 ]
 
 

@@ -4,6 +4,9 @@
 //   node consume.js consume QUEUE_URL N     prints "started", consumes until N messages were
 //                                           handled, prints "done N SECONDS", then waits for
 //                                           SIGTERM (so the driver can read /proc first)
+//   node consume.js consume-batch QUEUE_URL N  the same with `handleMessageBatch` (a receive's
+//                                           messages handed over at once, acknowledged with one
+//                                           DeleteMessageBatch instead of a DeleteMessage each)
 // AWS_ENDPOINT_URL, AWS_REGION and the credentials come from the environment.
 'use strict';
 const { Consumer } = require('sqs-consumer');
@@ -11,8 +14,8 @@ const { SQSClient, SendMessageBatchCommand } = require('@aws-sdk/client-sqs');
 
 const [mode, queueUrl, nText, body] = process.argv.slice(2);
 const n = Number.parseInt(nText, 10);
-if (!['send', 'consume'].includes(mode) || !queueUrl || !(n > 0)) {
-  console.error('usage: consume.js send QUEUE_URL N BODY | consume QUEUE_URL N');
+if (!['send', 'consume', 'consume-batch'].includes(mode) || !queueUrl || !(n > 0)) {
+  console.error('usage: consume.js send QUEUE_URL N BODY | consume|consume-batch QUEUE_URL N');
   process.exit(2);
 }
 const sqs = new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL });
@@ -25,24 +28,34 @@ async function send() {
   }
 }
 
-function consume() {
+function consume(batch) {
   let handled = 0;
   let t0 = 0;
-  const app = Consumer.create({
-    queueUrl,
-    sqs,
-    batchSize: 10,
-    waitTimeSeconds: 20,
-    handleMessage: async (message) => {
-      if (handled === 0) t0 = process.hrtime.bigint();
-      handled += 1;
-      if (handled === n) {
-        const s = Number(process.hrtime.bigint() - t0) / 1e9;
-        console.log(`done ${handled} ${s.toFixed(3)}`);
+  const count = (k) => {
+    if (handled === 0) t0 = process.hrtime.bigint();
+    const before = handled;
+    handled += k;
+    if (before < n && handled >= n) {
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      console.log(`done ${handled} ${s.toFixed(3)}`);
+    }
+  };
+  // The handler returns what it acknowledges: sqs-consumer deletes those (an undefined return
+  // does not).
+  const handlers = batch
+    ? {
+        handleMessageBatch: async (messages) => {
+          count(messages.length);
+          return messages;
+        },
       }
-      return message; // acknowledged: sqs-consumer deletes it (an undefined return does not)
-    },
-  });
+    : {
+        handleMessage: async (message) => {
+          count(1);
+          return message;
+        },
+      };
+  const app = Consumer.create({ queueUrl, sqs, batchSize: 10, waitTimeSeconds: 20, ...handlers });
   app.on('error', (err) => console.error(`sqs-consumer error: ${err.message}`));
   process.on('SIGTERM', () => {
     app.stop();
@@ -58,5 +71,5 @@ if (mode === 'send') {
     process.exit(1);
   });
 } else {
-  consume();
+  consume(mode === 'consume-batch');
 }
