@@ -857,42 +857,38 @@ def scenario_b5(ctx):
     # sqs-consumer both ways (docs/decisions/bench.md): `handleMessage`, a handler per message
     # as dripr's handlers are (the target's baseline), and `handleMessageBatch`, a receive's
     # messages at once and one DeleteMessageBatch per receive (shown beside it, no target).
-    node_modes = {"sqs-consumer": "consume", "sqs-consumer-batch": "consume-batch"}
-    res = {"dripr": [], "sqs-consumer": [], "sqs-consumer-batch": []}
+    # Each consumer: its short name (the run's queues) and its consume.js mode (None: dripr).
+    consumers = {"dripr": ("dri", None), "sqs-consumer": ("sqs", "consume"),
+                 "sqs-consumer-batch": ("sqb", "consume-batch")}
+    res = {who: [] for who in consumers}
     for r in range(ctx.runs):
-        have_node = os.path.isdir(os.path.join(node_dir, "node_modules", "sqs-consumer"))
-        for who in ("dripr",) + (tuple(node_modes) if have_node else ()):  # alternating
-            name = "b5%s%d" % ({"dripr": "dri", "sqs-consumer": "sqs"}.get(who, "sqb"), r)
+        for who, (short, node_mode) in consumers.items():  # alternating
+            name = "b5%s%d" % (short, r)
             env = ctx.env(DATABASE_URL="sqlite:" + os.path.join(ctx.tmp, name + ".db"),
                           **aws_env(ctx, name))
             infra_env(ctx, env, name)
-            urls = [env.get("SQS_ACTIVE_LISTINGS_QUEUE_URL", "")]
-            if not urls[0]:
+            url = env.get("SQS_ACTIVE_LISTINGS_QUEUE_URL", "")
+            if not url:
                 raise BenchError("infra up printed no SQS_ACTIVE_LISTINGS_QUEUE_URL")
-            ctx.run(["node", script, "send", urls[0], str(n), NOOP_BODY], env=env, timeout=600)
-            if who == "dripr":
+            ctx.run(["node", script, "send", url, str(n), NOOP_BODY], env=env, timeout=600)
+            if node_mode is None:
                 res[who].append(consumer_run(
                     ctx, [ctx.dripr, "data-fetcher"], env, name, n,
                     lambda t: t.count('"outcome":"done"')))
             else:
                 res[who].append(consumer_run(
-                    ctx, ["node", script, node_modes[who], urls[0], str(n)], env, name, n,
+                    ctx, ["node", script, node_mode, url, str(n)], env, name, n,
                     lambda t: n if re.search(r"^done ", t, re.M) else 0))
             log("B5 %s run %d: %.0f messages/s, %.1f us CPU per message, peak RSS %.1f MiB" %
                 ((who, r + 1, res[who][-1][0], res[who][-1][1] * 1e6, res[who][-1][2])))
-    d = [median([x[i] for x in res["dripr"]]) for i in range(3)]
-    o = [median([x[i] for x in res["sqs-consumer"]]) if res["sqs-consumer"] else None
-         for i in range(3)]
-    b = [median([x[i] for x in res["sqs-consumer-batch"]]) if res["sqs-consumer-batch"] else None
-         for i in range(3)]
+    # messages/s, CPU seconds per message, peak RSS (MiB): medians per consumer
+    d, o, b = ([median([x[i] for x in res[who]]) for i in range(3)] for who in consumers)
     record("B5", "b5_dripr_messages_per_s", d[0], "messages/s", o[0])
-    record("B5", "b5_dripr_cpu_us_per_message", d[1] * 1e6, "us",
-           o[1] * 1e6 if o[1] else None, "<= 1/5 of sqs-consumer",
-           d[1] <= o[1] / 5 if o[1] else None)
+    record("B5", "b5_dripr_cpu_us_per_message", d[1] * 1e6, "us", o[1] * 1e6,
+           "<= 1/5 of sqs-consumer", d[1] <= o[1] / 5)
     record("B5", "b5_dripr_peak_rss_mib", d[2], "MiB", o[2])
-    if b[1]:
-        record("B5", "b5_dripr_cpu_us_per_message_vs_batch", d[1] * 1e6, "us", b[1] * 1e6)
-        record("B5", "b5_dripr_peak_rss_mib_vs_batch", d[2], "MiB", b[2])
+    record("B5", "b5_dripr_cpu_us_per_message_vs_batch", d[1] * 1e6, "us", b[1] * 1e6)
+    record("B5", "b5_dripr_peak_rss_mib_vs_batch", d[2], "MiB", b[2])
 
 
 # ---------------------------------------------------------------- report
