@@ -201,6 +201,25 @@ TEST(FilterPolicyTest, RejectsInvalidPolicies) {
             "filter policy: \"$or\": operator \"$or\" is not supported");
 }
 
+// A policy is outside input of any length: the names an error quotes are cut (on a character
+// boundary, with "..."), so the message stays short enough for a log line or a DLQ reason.
+TEST(FilterPolicyTest, ErrorsQuoteLongNamesCut) {
+  const std::string op = "anything-" + std::string(5000, '[') + "\u00e9";
+  const std::string long_op = ParseError(R"({"a":[{")" + op + R"(":"x"}]})");
+  EXPECT_EQ(long_op, "filter policy: \"a\": operator \"anything-" + std::string(91, '[') +
+                         "...\" is not supported (supported: exact match, anything-but, exists, "
+                         "prefix)");
+  const std::string key(3000, 'k');
+  EXPECT_EQ(
+      ParseError(R"({")" + key + R"(":{"$x":["y"]}})"),
+      "filter policy: \"" + std::string(100, 'k') + "...\": operator \"$x\" is not supported");
+  // Cut inside a two-byte character: the whole character goes.
+  const std::string accents = std::string(99, 'k') + "\u00e9\u00e9";
+  EXPECT_EQ(
+      ParseError(R"({")" + accents + R"(":"x"})"),
+      "filter policy: \"" + std::string(99, 'k') + "...\": the value must be a list or an object");
+}
+
 TEST(FilterPolicyTest, ScopeNames) {
   EXPECT_EQ(ToString(FilterScope::kMessageBody), "MessageBody");
   EXPECT_EQ(ParseFilterScope("MessageAttributes"), FilterScope::kMessageAttributes);

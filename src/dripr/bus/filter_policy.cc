@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "dripr/core/text.h"
+
 namespace dripr {
 
 using nlohmann::json;
@@ -20,9 +22,15 @@ struct Condition {
   bool exists = false;       // kExists
 };
 
+// A key, path or operator of the policy as an error message quotes it: cut to a bound (on a
+// character boundary), since the policy is outside input of any length.
+std::string Quoted(std::string_view name) {
+  return "\"" + TruncateUtf8WithEllipsis(name, 100) + "\"";
+}
+
 Error Invalid(const std::string& path, const std::string& what) {
   return Error{ErrorCode::kInvalidArgument,
-               "filter policy: " + (path.empty() ? what : "\"" + path + "\": " + what)};
+               "filter policy: " + (path.empty() ? what : Quoted(path) + ": " + what)};
 }
 
 bool IsScalar(const json& v) {
@@ -94,8 +102,8 @@ Result<Condition> ParseOperator(const json& obj, const std::string& path) {
           Invalid(path, "\"anything-but\" takes a string, a number, a list or {\"prefix\"}"));
     }
   } else {
-    return Fail(Invalid(path, "operator \"" + op +
-                                  "\" is not supported (supported: exact match, anything-but, "
+    return Fail(Invalid(path, "operator " + Quoted(op) +
+                                  " is not supported (supported: exact match, anything-but, "
                                   "exists, prefix)"));
   }
   return c;
@@ -108,7 +116,7 @@ Result<std::unique_ptr<Node>> ParseObject(const json& obj, FilterScope scope,
   for (const auto& [key, value] : obj.items()) {
     std::string key_path = path.empty() ? key : path + "." + key;
     if (key.starts_with("$")) {
-      return Fail(Invalid(key_path, "operator \"" + key + "\" is not supported"));
+      return Fail(Invalid(key_path, "operator " + Quoted(key) + " is not supported"));
     }
     Node::Entry entry;
     entry.key = key;
