@@ -23,9 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A password of a few characters may occur elsewhere in the URL by chance.
   const std::string& pw = parsed->password;
   if (pw.size() < 8) return 0;
-  // Written as is (not percent-encoded) just before the '@', and nowhere else.
-  if (size_t at = url.find(pw); at != std::string_view::npos && at == url.rfind(pw) &&
-                                url.substr(at + pw.size()).starts_with('@')) {
+  // Written as is (not percent-encoded) between the user's ':' and the '@', and nowhere else.
+  // (The ':' matters: in "u:%39x…@" the decoded "9x…" also appears, after "%3", but the
+  // password written there is "%39x…", which the redaction replaces whole.)
+  if (size_t at = url.find(pw); at != std::string_view::npos && at == url.rfind(pw) && at > 0 &&
+                                url[at - 1] == ':' && url.substr(at + pw.size()).starts_with('@')) {
     fuzz::Check(redacted ==
                 std::string(url.substr(0, at)) + "***" + std::string(url.substr(at + pw.size())));
   }
