@@ -263,6 +263,59 @@ TEST_F(ConsumerTest, ABusyConsumerRefillsAFewSlotsAtATimeOrAfterTheRefillWait) {
   EXPECT_TRUE(c->Join());
 }
 
+// Two receive loops waiting out the refill wait for the same free slot: one takes it, the
+// other goes back to waiting for slots. It used to ask the queue for 0 messages, which failed
+// (a "receive failed" warning, a receive error, and that loop idle for the error backoff).
+TEST_F(ConsumerTest, TwoReceiveLoopsSharingTheLastFreeSlotNeverReceiveZeroMessages) {
+  options_.max_in_flight = 8;  // refills 2 at a time
+  options_.receive_loops = 2;
+  options_.refill_wait = 5ms;
+  std::vector<std::shared_ptr<Gate>> gates;
+  std::mutex mu;
+  handler_.fn = [&](const ReceivedMessage&) {
+    std::shared_ptr<Gate> g = std::make_shared<Gate>();
+    {
+      std::lock_guard lock(mu);
+      gates.push_back(g);
+    }
+    g->Wait();
+    return HandlerOutcome::Done("ok");
+  };
+  auto open = [&](size_t i) {
+    std::lock_guard lock(mu);
+    gates.at(i)->Open();
+  };
+  SendN(12);
+  auto c = StartManualConsumer();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
+  const int receives = faulty_->receive_calls;
+  // One slot free: both loops wait out the refill wait for a second one, then both wake.
+  open(0);
+  ASSERT_TRUE(Eventually([&] {
+    auto d = ticker_.Deadlines();
+    return std::count(d.begin(), d.end(), ticker_.Elapsed() + 5ms) == 2;
+  })) << "both receive loops in the refill wait";
+  Advance(5ms);
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 9 && handler_.running == 8; }));
+  // The loop that found no slot is back to waiting for one: when slots free up, the next
+  // receive takes them, and no receive failed.
+  open(1);
+  open(2);
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 11 && handler_.running == 8; }));
+  EXPECT_EQ(c->Stats().receive_errors, 0);
+  EXPECT_EQ(faulty_->receive_calls, receives + 2);
+  for (size_t i = 3; i < 12; ++i) {
+    ASSERT_TRUE(Eventually([&] {
+      std::lock_guard lock(mu);
+      return gates.size() > i;
+    }));
+    open(i);
+  }
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 12; }));
+  EXPECT_TRUE(c->Join());
+  EXPECT_EQ(c->Stats().receive_errors, 0);
+}
+
 TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered) {
   // Visibility 2 s: a lease is extended once only half of it (1 s) is left, so every second
   // while the handler runs for 5 s of clock; the lease loop sleeps exactly until then.

@@ -178,6 +178,9 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
       if (stopping_) return;
       want = std::min(std::clamp(options_.batch_size, 1, sqs::kMaxBatchSize),
                       options_.max_in_flight - slots_used_);
+      // The other receive loop of this queue took the free slots during the refill wait:
+      // wait for slots again (a receive of 0 messages is not one).
+      if (want <= 0) continue;
       slots_used_ += want;
     }
     const auto receive_sent = ticker_.Now();
