@@ -30,7 +30,7 @@ void OutboxRelay::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  store_.NotifyOutbox();  // the thread may be in WaitForOutbox
+  store_.NotifyOutbox();  // the thread may be in WaitForOutbox: it reads stop_ there
   if (thread_.joinable()) thread_.join();
 }
 
@@ -137,7 +137,7 @@ void OutboxRelay::Loop() {
       DRIPR_LOG_DEBUG("outbox relay: published {} events", *n);
       continue;  // there may be more
     }
-    store_.WaitForOutbox(options_.idle_wait);
+    store_.WaitForOutbox(options_.idle_wait, [this] { return stop_.load(); });
   }
   heartbeat.Stop();
 }

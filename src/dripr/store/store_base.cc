@@ -222,7 +222,8 @@ void StoreBase::RecheckOutbox() {
   notify_cv_.notify_all();
 }
 
-void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
+void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout,
+                              const std::function<bool()>& stop) {
   BeforeOutboxWait();
   const auto deadline = ticker_.Now() + timeout;
   uint64_t generation;
@@ -246,10 +247,13 @@ void StoreBase::WaitForOutbox(std::chrono::milliseconds timeout) {
     auto now = ticker_.Now();
     if (now >= deadline) return;
     std::unique_lock lock(notify_mu_);
-    ticker_.WaitUntil(
-        lock, notify_cv_, std::min<Ticker::TimePoint>(deadline, now + outbox_poll_interval_),
-        [&] { return outbox_generation_ != generation || recheck_generation_ != recheck; });
-    if (outbox_generation_ != generation) return;
+    // `stop` under notify_mu_: a NotifyOutbox after it became true finds this thread waiting.
+    auto woken = [&] {
+      return outbox_generation_ != generation || recheck_generation_ != recheck || (stop && stop());
+    };
+    ticker_.WaitUntil(lock, notify_cv_,
+                      std::min<Ticker::TimePoint>(deadline, now + outbox_poll_interval_), woken);
+    if (outbox_generation_ != generation || (stop && stop())) return;
   }
 }
 

@@ -62,7 +62,8 @@ class StoreBase : public Store {
   // so a relay that claims, finds nothing and then waits cannot miss a row in between. Rows
   // committed elsewhere are noticed by re-reading max(outbox.id) every `poll_interval`, or
   // sooner when the backend calls NotifyOutbox (its own commits, a NOTIFY).
-  void WaitForOutbox(std::chrono::milliseconds timeout) override;
+  void WaitForOutbox(std::chrono::milliseconds timeout, const std::function<bool()>& stop) override;
+  using Store::WaitForOutbox;
   void NotifyOutbox() override;
 
  protected:
