@@ -491,27 +491,6 @@ TEST_P(StoreContractTest, WaitForOutboxEndsForAStopSetBeforeItStarted) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, kWoken);
 }
 
-// ... and a stop set while it waits ends it at the notification that follows.
-TEST_P(StoreContractTest, WaitForOutboxEndsForAStopSetWhileItWaits) {
-  ASSERT_TRUE(store().ClaimOutbox(10, 30s));
-  std::atomic<bool> stop{false};
-  std::atomic<pid_t> waiter_tid{0};
-  std::atomic<bool> returned{false};
-  std::thread t([&] {
-    waiter_tid = dripr::testing::ThisThreadId();
-    store().WaitForOutbox(20s, [&] { return stop.load(); });
-    returned = true;
-  });
-  EXPECT_TRUE(dripr::testing::Eventually(
-      [&] { return waiter_tid != 0 && dripr::testing::ThreadIsAsleep(waiter_tid); }));
-  const auto t0 = std::chrono::steady_clock::now();
-  stop = true;
-  store().NotifyOutbox();
-  t.join();
-  EXPECT_TRUE(returned);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, kWoken);
-}
-
 TEST_P(StoreContractTest, WaitForOutboxReturnsByItsTimeout) {
   ASSERT_TRUE(store().ClaimOutbox(10, 30s));
   auto t0 = std::chrono::steady_clock::now();
