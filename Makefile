@@ -22,8 +22,9 @@ deps-build:
 configure: deps-build
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
+# TARGETS: build only these (default: everything).
 build: configure
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) $(if $(TARGETS),--target $(TARGETS))
 
 # The demo needs only the `dripr` binary: no test or benchmark is built for it.
 run: configure
@@ -46,9 +47,10 @@ fuzz: deps
 	@$(if $(TARGET),scripts/fuzz.sh $(TARGET) $(FUZZ_SECONDS),scripts/fuzz.sh --smoke $(FUZZ_SECONDS))
 
 # The unit and contract suites under AddressSanitizer + UBSan (separate build tree; -O0 keeps
-# its build short, the suites take about as long as in the normal build).
+# its build short, the suites take about as long as in the normal build). Only the unit test
+# binaries and dripr are built there (target unit_tests).
 test-asan: deps
-	@$(MAKE) --no-print-directory build BUILD=build-asan SANITIZE=ON BUILD_TYPE=Debug
+	@$(MAKE) --no-print-directory build BUILD=build-asan SANITIZE=ON BUILD_TYPE=Debug TARGETS=unit_tests
 	@scripts/run-tests.sh build-asan --unit-only
 
 # The script builds only the programs it runs (dripr, the ceilings, the poller, the fake).

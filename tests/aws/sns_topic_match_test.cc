@@ -11,7 +11,7 @@
 #include "support/sample_events.h"
 
 namespace dripr::aws {
-namespace {
+namespace sns_topic_match_test {
 
 using namespace dripr::aws::testing;
 using ::dripr::testing::kDormantEvent;
@@ -169,5 +169,5 @@ TEST_F(PublishOnAwsTest, AnUndecidablePolicyIsAWarningAndAnUnknownTopicPublishes
   EXPECT_EQ(std::count(gone.err.begin(), gone.err.end(), '\n'), 1) << gone.err;
 }
 
-}  // namespace
+}  // namespace sns_topic_match_test
 }  // namespace dripr::aws

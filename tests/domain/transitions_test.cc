@@ -8,7 +8,7 @@
 #include "support/campaign_ids.h"
 
 namespace dripr {
-namespace {
+namespace transitions_test {
 
 using std::chrono::hours;
 
@@ -284,5 +284,5 @@ TEST(Transitions, EventsEncodeAndDecodeUnchanged) {
   EXPECT_EQ(*back, *r->event);
 }
 
-}  // namespace
+}  // namespace transitions_test
 }  // namespace dripr

@@ -17,7 +17,7 @@
 #include "dripr/providers/sample/geography.h"
 
 namespace dripr {
-namespace {
+namespace sample_provider_test {
 
 using std::chrono::days;
 
@@ -436,5 +436,5 @@ TEST(SampleProviderZips, LatencyOptionDelaysEveryCallOnTheTicker) {
   EXPECT_TRUE(none.Sleeps().empty());
 }
 
-}  // namespace
+}  // namespace sample_provider_test
 }  // namespace dripr

@@ -34,7 +34,7 @@
 #include "support/store_contract.h"
 
 namespace dripr {
-namespace {
+namespace mysql_store_test {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -384,5 +384,5 @@ TEST(MysqlOpenTest, RequiredTlsIsNotSilentlyDropped) {
   EXPECT_THAT(s.error().message, Not(HasSubstr("dripr-test-pw")));
 }
 
-}  // namespace
+}  // namespace mysql_store_test
 }  // namespace dripr

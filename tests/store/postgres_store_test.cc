@@ -28,7 +28,7 @@
 #include "support/store_contract.h"
 
 namespace dripr {
-namespace {
+namespace postgres_store_test {
 
 using namespace std::chrono_literals;
 
@@ -402,5 +402,5 @@ TEST_F(PgConnectionTest, QueuedWritesTravelWithTheCommitAndFailItWhenTheyFail) {
   EXPECT_TRUE(c.Idle());
 }
 
-}  // namespace
+}  // namespace postgres_store_test
 }  // namespace dripr

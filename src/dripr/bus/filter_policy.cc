@@ -10,9 +10,9 @@ namespace dripr {
 
 using nlohmann::json;
 
-namespace {
-
-constexpr int kMaxDepth = 5;  // SNS allows nesting to a depth of 5 levels
+// Named, not anonymous: FilterPolicy::Node (declared in the header) holds these, and a type
+// with internal linkage inside it is an error in a unity build (-Wsubobject-linkage).
+namespace filter_policy_detail {
 
 struct Condition {
   enum class Kind { kEquals, kAnythingBut, kAnythingButPrefix, kExists, kPrefix };
@@ -21,6 +21,14 @@ struct Condition {
   std::string prefix;        // kPrefix, kAnythingButPrefix
   bool exists = false;       // kExists
 };
+
+}  // namespace filter_policy_detail
+
+using filter_policy_detail::Condition;
+
+namespace {
+
+constexpr int kMaxDepth = 5;  // SNS allows nesting to a depth of 5 levels
 
 // A key, path or operator of the policy as an error message quotes it: cut to a bound (on a
 // character boundary), since the policy is outside input of any length.

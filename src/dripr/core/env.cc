@@ -11,7 +11,7 @@ extern char** environ;
 namespace dripr {
 namespace {
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimEnvBlank(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
     s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -36,16 +36,16 @@ Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
   LineReader lines(text);
   for (std::string_view raw; lines.Next(raw);) {
     const int line_no = lines.number();
-    std::string_view line = Trim(raw);
+    std::string_view line = TrimEnvBlank(raw);
     if (line.empty() || line[0] == '#') continue;
-    if (line.starts_with("export ")) line = Trim(line.substr(7));
+    if (line.starts_with("export ")) line = TrimEnvBlank(line.substr(7));
     size_t eq = line.find('=');
-    std::string_view name = eq == std::string_view::npos ? line : Trim(line.substr(0, eq));
+    std::string_view name = eq == std::string_view::npos ? line : TrimEnvBlank(line.substr(0, eq));
     if (eq == std::string_view::npos || !ValidName(name)) {
       return Fail(ErrorCode::kInvalidArgument,
                   std::string(origin) + ":" + std::to_string(line_no) + ": expected NAME=value");
     }
-    std::string_view value = Trim(line.substr(eq + 1));
+    std::string_view value = TrimEnvBlank(line.substr(eq + 1));
     if (FindInvalidUtf8(value) != std::string_view::npos) {
       return Fail(ErrorCode::kInvalidArgument, std::string(origin) + ":" + std::to_string(line_no) +
                                                    ": " + std::string(name) +
@@ -58,7 +58,7 @@ Result<std::map<std::string, std::string>> ParseEnvFile(std::string_view text,
       }
       value = value.substr(1, value.size() - 2);
     } else if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
-      value = Trim(value.substr(0, hash));
+      value = TrimEnvBlank(value.substr(0, hash));
     }
     out[std::string(name)] = std::string(value);
   }

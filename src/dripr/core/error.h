@@ -62,6 +62,10 @@ inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
   return std::unexpected(Error{code, std::move(message)});
 }
 inline std::unexpected<Error> Fail(Error e) { return std::unexpected(std::move(e)); }
+// The most common failure: outside input that is not valid (exit 2 at the command line).
+inline std::unexpected<Error> FailInvalid(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 inline Status Ok() { return {}; }
 

@@ -114,7 +114,7 @@ class HeaderList {
   curl_slist* list_ = nullptr;
 };
 
-std::string_view Trim(std::string_view s) {
+std::string_view TrimHeaderPart(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() &&
          (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
@@ -189,10 +189,10 @@ size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return size * nmemb;  // blank line or garbage
-  std::string name(Trim(line.substr(0, colon)));
+  std::string name(TrimHeaderPart(line.substr(0, colon)));
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  headers->emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+  headers->emplace_back(std::move(name), std::string(TrimHeaderPart(line.substr(colon + 1))));
   return size * nmemb;
 }
 

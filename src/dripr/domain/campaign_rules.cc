@@ -7,13 +7,6 @@
 #include "dripr/domain/event.h"
 
 namespace dripr {
-namespace {
-
-std::unexpected<Error> Invalid(std::string message) {
-  return Fail(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-}  // namespace
 
 bool IsValidCampaignId(std::string_view id) {
   if (id.empty() || id.size() > kMaxCampaignIdChars) return false;
@@ -24,45 +17,46 @@ bool IsValidCampaignId(std::string_view id) {
 }
 
 Status CheckCampaignId(std::string_view id) {
-  if (id.empty()) return Invalid("must not be empty");
+  if (id.empty()) return FailInvalid("must not be empty");
   if (id.size() > kMaxCampaignIdChars) {
-    return Invalid("at most " + std::to_string(kMaxCampaignIdChars) + " characters, got " +
-                   std::to_string(id.size()));
+    return FailInvalid("at most " + std::to_string(kMaxCampaignIdChars) + " characters, got " +
+                       std::to_string(id.size()));
   }
   if (!IsValidCampaignId(id)) {
-    return Invalid("only printable ASCII characters without spaces are allowed, got " +
-                   QuotedEcho(id));
+    return FailInvalid("only printable ASCII characters without spaces are allowed, got " +
+                       QuotedEcho(id));
   }
   return Ok();
 }
 
 Status CheckCurrentValue(int64_t dollars) {
   if (dollars <= 0) {
-    return Invalid("must be a positive number of dollars, got " + std::to_string(dollars));
+    return FailInvalid("must be a positive number of dollars, got " + std::to_string(dollars));
   }
   return Ok();
 }
 
 Status CheckLatitude(double lat) {
-  if (!std::isfinite(lat) || lat < -90 || lat > 90) return Invalid("must be between -90 and 90");
+  if (!std::isfinite(lat) || lat < -90 || lat > 90)
+    return FailInvalid("must be between -90 and 90");
   return Ok();
 }
 
 Status CheckLongitude(double lng) {
   if (!std::isfinite(lng) || lng < -180 || lng > 180) {
-    return Invalid("must be between -180 and 180");
+    return FailInvalid("must be between -180 and 180");
   }
   return Ok();
 }
 
 Status CheckFreeText(std::string_view text, size_t max_bytes) {
   if (text.size() > max_bytes) {
-    return Invalid("at most " + std::to_string(max_bytes) + " bytes, got " +
-                   std::to_string(text.size()));
+    return FailInvalid("at most " + std::to_string(max_bytes) + " bytes, got " +
+                       std::to_string(text.size()));
   }
   if (auto st = CheckText("text", text); !st) {
     // Drop CheckText's "text: " prefix: the caller names the field.
-    return Invalid(st.error().message.substr(6));
+    return FailInvalid(st.error().message.substr(6));
   }
   return Ok();
 }

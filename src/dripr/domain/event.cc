@@ -22,10 +22,6 @@ constexpr size_t kMaxBodyBytes = 256 * 1024;
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxEventIdChars = 128;
 
-std::unexpected<Error> Invalid(std::string message) {
-  return Fail(ErrorCode::kInvalidArgument, std::move(message));
-}
-
 // "string \"abc\"", "number 12", "object" ...: what a field held, for error messages.
 std::string Describe(const json& v) {
   if (v.is_string()) return "string " + QuotedEcho(v.get_ref<const std::string&>());
@@ -109,18 +105,18 @@ std::string FirstDuplicateKey(std::string_view text) {
 Result<json> ParseJson(std::string_view text, std::string_view what) {
   const std::string w(what);
   if (text.size() > kMaxBodyBytes) {
-    return Invalid(w + " is " + std::to_string(text.size()) + " bytes, more than the " +
-                   std::to_string(kMaxBodyBytes) + "-byte limit");
+    return FailInvalid(w + " is " + std::to_string(text.size()) + " bytes, more than the " +
+                       std::to_string(kMaxBodyBytes) + "-byte limit");
   }
   size_t bad = FindInvalidUtf8(text);
   if (bad != std::string_view::npos) {
-    return Invalid(w + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    return FailInvalid(w + " is not valid UTF-8 (byte " + std::to_string(bad) + ")");
   }
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return Invalid(w + " is empty");
+    return FailInvalid(w + " is empty");
   }
   if (!DepthWithin(text, kMaxDepth)) {
-    return Invalid(w + " nests deeper than " + std::to_string(kMaxDepth) + " levels");
+    return FailInvalid(w + " nests deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   // Duplicate keys are refused (docs/decisions/domain.md "Duplicate keys"): parsers disagree
   // on which one wins (nlohmann and Python keep the last, others the first), so a body whose
@@ -133,13 +129,13 @@ Result<json> ParseJson(std::string_view text, std::string_view what) {
     KeyCountingParser sax(doc);
     json::sax_parse(text.begin(), text.end(), &sax);
     if (sax.keys != MemberCount(doc)) {
-      return Invalid(w + " has a duplicate key " + QuotedEcho(FirstDuplicateKey(text)));
+      return FailInvalid(w + " has a duplicate key " + QuotedEcho(FirstDuplicateKey(text)));
     }
     return doc;
   } catch (const json::parse_error& e) {
-    return Invalid(w + " is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+    return FailInvalid(w + " is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
   } catch (const std::exception& e) {
-    return Invalid(w + " is not JSON");
+    return FailInvalid(w + " is not JSON");
   }
 }
 
@@ -150,15 +146,15 @@ const json* Member(const json& obj, const char* key) {
 }
 
 Result<CampaignId> DecodeCampaignId(const json* v) {
-  if (!v) return Invalid("campaign_id: missing");
+  if (!v) return FailInvalid("campaign_id: missing");
   std::string id;
   if (v->is_number_unsigned()) {
     id = std::to_string(v->get<uint64_t>());
   } else if (v->is_string()) {
     id = v->get<std::string>();
   } else {
-    return Invalid("campaign_id: must be a non-empty string or a non-negative integer, got " +
-                   Describe(*v));
+    return FailInvalid("campaign_id: must be a non-empty string or a non-negative integer, got " +
+                       Describe(*v));
   }
   // The one campaign-id rule (domain/campaign_id.h): no spaces, as everywhere else.
   auto parsed = CampaignId::Parse(id);
@@ -168,26 +164,28 @@ Result<CampaignId> DecodeCampaignId(const json* v) {
 
 Result<CampaignStatus> DecodeStatus(const json& v, const char* field) {
   const std::string f(field);
-  if (!v.is_string()) return Invalid(f + ": must be a string, got " + Describe(v));
+  if (!v.is_string()) return FailInvalid(f + ": must be a string, got " + Describe(v));
   auto s = ParseCampaignStatus(v.get_ref<const std::string&>());
   if (!s) {
-    return Invalid(f + ": unknown campaign status " + QuotedEcho(v.get_ref<const std::string&>()));
+    return FailInvalid(f + ": unknown campaign status " +
+                       QuotedEcho(v.get_ref<const std::string&>()));
   }
   return *s;
 }
 
 Result<StatusChangeEvent> DecodeEvent(const json& doc) {
   const json* type = Member(doc, "event_type");
-  if (!type) return Invalid("event_type: missing");
-  if (!type->is_string()) return Invalid("event_type: must be a string, got " + Describe(*type));
+  if (!type) return FailInvalid("event_type: missing");
+  if (!type->is_string())
+    return FailInvalid("event_type: must be a string, got " + Describe(*type));
   if (type->get_ref<const std::string&>() != kStatusChangeEventType) {
-    return Invalid("event_type: must be \"STATUS_CHANGE\", got " +
-                   QuotedEcho(type->get_ref<const std::string&>()));
+    return FailInvalid("event_type: must be \"STATUS_CHANGE\", got " +
+                       QuotedEcho(type->get_ref<const std::string&>()));
   }
   const json* payload = Member(doc, "payload");
-  if (!payload) return Invalid("payload: missing");
+  if (!payload) return FailInvalid("payload: missing");
   if (!payload->is_object()) {
-    return Invalid("payload: must be an object, got " + Describe(*payload));
+    return FailInvalid("payload: must be an object, got " + Describe(*payload));
   }
   const json& p = *payload;
 
@@ -195,10 +193,10 @@ Result<StatusChangeEvent> DecodeEvent(const json& doc) {
   DRIPR_ASSIGN_OR_RETURN(e.campaign_id, DecodeCampaignId(Member(p, "campaign_id")));
 
   const json* zip = Member(p, "zip_code");
-  if (!zip) return Invalid("zip_code: missing");
+  if (!zip) return FailInvalid("zip_code: missing");
   if (!zip->is_string()) {
-    return Invalid("zip_code: must be a string (zip codes keep leading zeros), got " +
-                   Describe(*zip));
+    return FailInvalid("zip_code: must be a string (zip codes keep leading zeros), got " +
+                       Describe(*zip));
   }
   auto z = NormalizeZip(zip->get_ref<const std::string&>());
   if (!z) return Fail(z.error().Wrap("zip_code"));
@@ -208,31 +206,31 @@ Result<StatusChangeEvent> DecodeEvent(const json& doc) {
     DRIPR_ASSIGN_OR_RETURN(e.from_status, DecodeStatus(*from, "from_status"));
   }
   const json* to = Member(p, "to_status");
-  if (!to) return Invalid("to_status: missing");
+  if (!to) return FailInvalid("to_status: missing");
   DRIPR_ASSIGN_OR_RETURN(e.to_status, DecodeStatus(*to, "to_status"));
 
   const json* ts = Member(p, "timestamp");
-  if (!ts) return Invalid("timestamp: missing");
+  if (!ts) return FailInvalid("timestamp: missing");
   if (!ts->is_string()) {
-    return Invalid("timestamp: must be an ISO-8601 string, got " + Describe(*ts));
+    return FailInvalid("timestamp: must be an ISO-8601 string, got " + Describe(*ts));
   }
   auto t = ParseIso8601(ts->get_ref<const std::string&>());
   if (!t) return Fail(t.error().Wrap("timestamp"));
   e.timestamp = *t;
 
   if (const json* id = Member(p, "event_id"); id && !id->is_null()) {
-    if (!id->is_string()) return Invalid("event_id: must be a string, got " + Describe(*id));
+    if (!id->is_string()) return FailInvalid("event_id: must be a string, got " + Describe(*id));
     const auto& s = id->get_ref<const std::string&>();
     if (s.empty() || s.size() > kMaxEventIdChars || !IsPrintableAscii(s)) {
-      return Invalid("event_id: must be 1 to " + std::to_string(kMaxEventIdChars) +
-                     " printable ASCII characters, got " + QuotedEcho(s));
+      return FailInvalid("event_id: must be 1 to " + std::to_string(kMaxEventIdChars) +
+                         " printable ASCII characters, got " + QuotedEcho(s));
     }
     e.event_id = s;
   }
   if (const json* dc = Member(p, "data_cycle"); dc && !dc->is_null()) {
     if (!dc->is_number_unsigned() ||
         dc->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())) {
-      return Invalid("data_cycle: must be a non-negative integer, got " + Describe(*dc));
+      return FailInvalid("data_cycle: must be a non-negative integer, got " + Describe(*dc));
     }
     e.data_cycle = static_cast<int64_t>(dc->get<uint64_t>());
   }
@@ -241,22 +239,22 @@ Result<StatusChangeEvent> DecodeEvent(const json& doc) {
 
 Result<StatusChangeEvent> Decode(std::string_view body) {
   DRIPR_ASSIGN_OR_RETURN(json doc, ParseJson(body, "body"));
-  if (!doc.is_object()) return Invalid("body must be a JSON object, got " + Describe(doc));
+  if (!doc.is_object()) return FailInvalid("body must be a JSON object, got " + Describe(doc));
   // An SNS envelope (Type/Message) unless the body is itself an event.
   if (!doc.contains("event_type") && doc.contains("Type")) {
     const json& type = doc["Type"];
     if (!type.is_string() || type.get_ref<const std::string&>() != "Notification") {
-      return Invalid("SNS envelope: Type must be \"Notification\", got " + Describe(type));
+      return FailInvalid("SNS envelope: Type must be \"Notification\", got " + Describe(type));
     }
     const json* message = Member(doc, "Message");
-    if (!message) return Invalid("SNS envelope: Message missing");
+    if (!message) return FailInvalid("SNS envelope: Message missing");
     if (!message->is_string()) {
-      return Invalid("SNS envelope: Message must be a string, got " + Describe(*message));
+      return FailInvalid("SNS envelope: Message must be a string, got " + Describe(*message));
     }
     DRIPR_ASSIGN_OR_RETURN(json inner,
                            ParseJson(message->get_ref<const std::string&>(), "SNS Message"));
     if (!inner.is_object()) {
-      return Invalid("SNS Message must be a JSON object, got " + Describe(inner));
+      return FailInvalid("SNS Message must be a JSON object, got " + Describe(inner));
     }
     return DecodeEvent(inner);
   }
@@ -302,7 +300,7 @@ Result<std::string> NormalizeZip(std::string_view zip) {
   if (zip.size() == 10 && zip[5] == '-' && digits(zip.substr(0, 5)) && digits(zip.substr(6))) {
     return std::string(zip.substr(0, 5));
   }
-  return Invalid("must be 5 digits or ZIP+4 (12345-6789), got " + QuotedEcho(zip));
+  return FailInvalid("must be 5 digits or ZIP+4 (12345-6789), got " + QuotedEcho(zip));
 }
 
 }  // namespace dripr

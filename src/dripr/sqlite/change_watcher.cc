@@ -34,21 +34,21 @@ microseconds ConfirmInterval(int rechecks_left) {
 // An event an own commit explains: checked once more this much later.
 constexpr microseconds kAfterOwnCommit{2000};
 
-struct Registry {
+struct WatcherRegistry {
   std::mutex mu;
   pid_t pid = 0;
   std::map<Writer*, std::weak_ptr<ChangeWatcher>> watchers;  // guarded by mu
 };
 
-Registry& TheRegistry() {
-  static Registry* r = new Registry();
+WatcherRegistry& TheWatcherRegistry() {
+  static WatcherRegistry* r = new WatcherRegistry();
   return *r;
 }
 
 }  // namespace
 
 Result<std::shared_ptr<ChangeWatcher>> ChangeWatcher::For(std::shared_ptr<Writer> writer) {
-  Registry& r = TheRegistry();
+  WatcherRegistry& r = TheWatcherRegistry();
   std::lock_guard lock(r.mu);
   if (r.pid != ::getpid()) {
     r.watchers.clear();  // a forked child: the parent's thread does not exist here

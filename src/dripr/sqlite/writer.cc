@@ -12,14 +12,15 @@ namespace dripr::sqlite {
 
 namespace {
 
-struct Registry {
+struct WriterRegistry {
   std::mutex mu;
   pid_t pid = 0;                                         // the process the entries belong to
   std::map<std::string, std::weak_ptr<Writer>> writers;  // guarded by mu
 };
 
-Registry& TheRegistry() {
-  static Registry* r = new Registry();  // never destroyed: writers may outlive static teardown
+WriterRegistry& TheWriterRegistry() {
+  static WriterRegistry* r =
+      new WriterRegistry();  // never destroyed: writers may outlive static teardown
   return *r;
 }
 
@@ -28,7 +29,7 @@ Registry& TheRegistry() {
 Result<std::shared_ptr<Writer>> Writer::For(const std::string& raw_path,
                                             std::chrono::milliseconds busy_timeout) {
   const std::string path = AbsolutePath(raw_path);
-  Registry& r = TheRegistry();
+  WriterRegistry& r = TheWriterRegistry();
   std::lock_guard lock(r.mu);
   if (r.pid != ::getpid()) {
     // A forked child: the parent's writers are not ours to use (forgetting them closes

@@ -12,8 +12,6 @@ using sqlite::Connection;
 
 namespace {
 
-constexpr int64_t kMaxVisibilitySeconds = sqs::kMaxVisibilitySeconds;
-
 // Tables created if missing; the bus owns every table prefixed bus_ (docs/contracts.md §3).
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS bus_topics(
@@ -106,7 +104,8 @@ Status EmbeddedBroker::DeclareQueue(const EmbeddedQueueConfig& c) {
     return Fail(ErrorCode::kInvalidArgument,
                 "queue name \"" + c.name + "\": must be 1-80 characters of [A-Za-z0-9_-]");
   }
-  if (c.visibility_timeout.count() < 0 || c.visibility_timeout.count() > kMaxVisibilitySeconds) {
+  if (c.visibility_timeout.count() < 0 ||
+      c.visibility_timeout.count() > sqs::kMaxVisibilitySeconds) {
     return Fail(ErrorCode::kInvalidArgument,
                 "queue " + c.name + ": visibility timeout must be 0-43200 seconds");
   }

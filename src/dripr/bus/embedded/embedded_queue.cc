@@ -14,7 +14,6 @@ using sqlite::Connection;
 
 namespace {
 
-constexpr int64_t kMaxVisibilitySeconds = sqs::kMaxVisibilitySeconds;
 constexpr std::string_view kStaleReceipt = "receipt handle is invalid or expired";
 
 Status CheckBatchSize(size_t n) {
@@ -147,7 +146,7 @@ Result<std::vector<ReceivedMessage>> EmbeddedQueue::Receive(
                 "max_messages must be 1-10, got " + std::to_string(max_messages));
   }
   if (wait.count() < 0) return Fail(ErrorCode::kInvalidArgument, "wait must not be negative");
-  if (visibility && (visibility->count() < 0 || visibility->count() > kMaxVisibilitySeconds)) {
+  if (visibility && (visibility->count() < 0 || visibility->count() > sqs::kMaxVisibilitySeconds)) {
     return Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds");
   }
   const auto deadline = broker_->ticker_.Now() + wait;
@@ -351,7 +350,7 @@ Result<std::vector<Status>> EmbeddedQueue::ChangeVisibilityBatch(
       broker_->InWriteTransaction("change visibility in " + name_, [&](Connection& conn) -> Status {
         const int64_t now = broker_->NowMillis();
         for (const auto& [receipt, timeout] : entries) {
-          if (timeout.count() < 0 || timeout.count() > kMaxVisibilitySeconds) {
+          if (timeout.count() < 0 || timeout.count() > sqs::kMaxVisibilitySeconds) {
             out.push_back(
                 Fail(ErrorCode::kInvalidArgument, "visibility timeout must be 0-43200 seconds"));
             continue;

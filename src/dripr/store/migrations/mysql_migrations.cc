@@ -14,7 +14,8 @@
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
-namespace {
+// Named, not anonymous: the three dialects share names and a unity build merges them.
+namespace mysql_schema {
 
 constexpr std::string_view kV1CampaignsSql = R"sql(
 CREATE TABLE campaigns (
@@ -133,10 +134,10 @@ constexpr Dialect kMysqlDialect = {
     .table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     .one_alter = true};
 
-}  // namespace
+}  // namespace mysql_schema
 
 std::span<const Migration> MysqlMigrations() {
-  static const DialectMigrations migrations(kMysqlDialect);
+  static const DialectMigrations migrations(mysql_schema::kMysqlDialect);
   return migrations.list();
 }
 

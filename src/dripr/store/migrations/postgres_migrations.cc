@@ -10,7 +10,8 @@
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
-namespace {
+// Named, not anonymous: the three dialects share names and a unity build merges them.
+namespace postgres_schema {
 
 constexpr std::string_view kV1CampaignsSql = R"sql(
 CREATE TABLE campaigns (
@@ -130,10 +131,10 @@ constexpr Dialect kPostgresDialect = {.v1_before = kV1CampaignsSql,
                                       .primary_key = " PRIMARY KEY",
                                       .table_options = ""};
 
-}  // namespace
+}  // namespace postgres_schema
 
 std::span<const Migration> PostgresMigrations() {
-  static const DialectMigrations migrations(kPostgresDialect);
+  static const DialectMigrations migrations(postgres_schema::kPostgresDialect);
   return migrations.list();
 }
 

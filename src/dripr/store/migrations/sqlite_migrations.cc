@@ -7,7 +7,8 @@
 #include "dripr/store/migrations/migrations.h"
 
 namespace dripr {
-namespace {
+// Named, not anonymous: the three dialects share names and a unity build merges them.
+namespace sqlite_schema {
 
 constexpr std::string_view kV1CampaignsSql = R"sql(
 CREATE TABLE campaigns (
@@ -117,10 +118,10 @@ constexpr Dialect kSqliteDialect = {.v1_before = kV1CampaignsSql,
                                     .primary_key = " PRIMARY KEY NOT NULL",
                                     .table_options = " WITHOUT ROWID"};
 
-}  // namespace
+}  // namespace sqlite_schema
 
 std::span<const Migration> SqliteMigrations() {
-  static const DialectMigrations migrations(kSqliteDialect);
+  static const DialectMigrations migrations(sqlite_schema::kSqliteDialect);
   return migrations.list();
 }
 
