@@ -37,8 +37,9 @@ Status CheckCurrentValue(int64_t dollars) {
 }
 
 Status CheckLatitude(double lat) {
-  if (!std::isfinite(lat) || lat < -90 || lat > 90)
+  if (!std::isfinite(lat) || lat < -90 || lat > 90) {
     return FailInvalid("must be between -90 and 90");
+  }
   return Ok();
 }
 
