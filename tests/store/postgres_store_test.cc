@@ -13,12 +13,14 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "dripr/domain/event.h"
 #include "dripr/store/migrations/migrations.h"
@@ -204,6 +206,139 @@ TEST_P(PostgresStoreTest, TheListenersReconnectPauseRunsOnTheStoresTicker) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(PostgresServer()),
+                         NetworkedServerName);
+
+// ---------------------------------------------------------------- combined transitions
+
+// Transitions started while another transaction of the store's runs wait, then go together
+// in one transaction (StoreBase::RunTransition's combining). Made deterministic: another
+// session holds the first campaign's row, so the first transition (the combiner) waits in the
+// server while the others queue behind it; the test lets go once they are all queued.
+class CombinedTransitionsTest : public PostgresStoreTest {
+ protected:
+  // A store combining up to 32 transitions in one transaction at a time.
+  std::unique_ptr<PostgresStore> OpenCombining() {
+    PostgresStoreOptions o;
+    o.url = url_;
+    o.transition_batching = {.max_batch = 32, .combiners = 1};
+    auto s = PostgresStore::Open(std::move(o));
+    EXPECT_TRUE(s) << s.error().ToString();
+    return s ? std::move(*s) : nullptr;
+  }
+  // Creates and starts campaign `id` on `s`: its data cycle.
+  static int64_t Started(PostgresStore& s, const std::string& id) {
+    EXPECT_TRUE(s.CreateCampaign(Simple(id)));
+    auto started = s.StartCampaign(Cid(id));
+    EXPECT_TRUE(started && started->changed);
+    return started ? started->campaign.data_cycle : -1;
+  }
+  static PartData Part(DataPart p) { return PartData{.part = p, .records = {}, .market = {}}; }
+
+  // Runs `first` alone while campaign "blocker"'s row is held by another session, then each
+  // of `queued` (queued behind it), then lets go; every call's result, `first`'s last.
+  std::vector<Result<TransitionOutcome>> HeldThenQueued(
+      PostgresStore& s, const std::function<Result<TransitionOutcome>()>& first,
+      const std::vector<std::function<Result<TransitionOutcome>()>>& queued) {
+    PGconn* holder = PQconnectdb(url_.c_str());
+    EXPECT_EQ(PQstatus(holder), CONNECTION_OK);
+    for (const char* sql : {"BEGIN", "SELECT 1 FROM campaigns WHERE id = 'blocker' FOR UPDATE"}) {
+      PGresult* r = PQexec(holder, sql);
+      EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    std::vector<Result<TransitionOutcome>> results(queued.size() + 1,
+                                                   Fail(ErrorCode::kInternal, "not run"));
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { results.back() = first(); });
+    EXPECT_TRUE(testing::Eventually([&] { return s.combining_stats().running == 1; }));
+    for (size_t i = 0; i < queued.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = queued[i](); });
+    }
+    EXPECT_TRUE(testing::Eventually(
+        [&] { return s.combining_stats().queued == static_cast<int>(queued.size()); }));
+    PQclear(PQexec(holder, "COMMIT"));
+    PQfinish(holder);
+    for (auto& t : threads) t.join();
+    return results;
+  }
+};
+
+// The three parts of one campaign in one batch fan in once (each applied on the row as the
+// one before left it); a stale completion says so without failing the others.
+TEST_P(CombinedTransitionsTest, QueuedTransitionsRunInOneTransactionEachWithItsOwnResult) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t blocker = Started(*s, "blocker");
+  const int64_t a = Started(*s, "a");
+  const int64_t b = Started(*s, "b");
+  std::vector<std::function<Result<TransitionOutcome>()>> queued;
+  for (DataPart p : kAllDataParts) {
+    queued.push_back([&, p] { return s->CompletePart(Cid("a"), a, Part(p)); });
+  }
+  queued.push_back([&] { return s->CompletePart(Cid("b"), b, Part(DataPart::kRecentSales)); });
+  queued.push_back(
+      [&] { return s->CompletePart(Cid("b"), b + 1, Part(DataPart::kActiveListings)); });
+  auto results = HeldThenQueued(
+      *s, [&] { return s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); },
+      queued);
+  for (const auto& r : results) ASSERT_TRUE(r) << r.error().ToString();
+  // One batch carried the five queued transitions (the first ran alone: not counted).
+  EXPECT_EQ(s->combining_stats().batches, 1);
+  EXPECT_EQ(s->combining_stats().transitions, 5);
+  // The queue's order is the threads' arrival order: whichever of a's parts came last fanned in.
+  int events = 0;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(results[i]->changed) << results[i]->reason;
+    if (!results[i]->event) continue;
+    ++events;
+    EXPECT_EQ(results[i]->event->to_status, CampaignStatus::kReadyToCreateEmail);
+    EXPECT_EQ(results[i]->campaign.status, CampaignStatus::kReadyToCreateEmail);
+  }
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(s->GetCampaign(Cid("a"))->status, CampaignStatus::kReadyToCreateEmail);
+  int ready_rows = 0;
+  const auto outbox = s->OutboxForCampaign(Cid("a"));
+  ASSERT_TRUE(outbox);
+  for (const auto& row : *outbox) {
+    ready_rows += DecodeStatusChange(row.body)->to_status == CampaignStatus::kReadyToCreateEmail;
+  }
+  EXPECT_EQ(ready_rows, 1);
+  EXPECT_TRUE(results[3]->changed);
+  EXPECT_EQ(s->GetCampaign(Cid("b"))->part(DataPart::kRecentSales), PartStatus::kReady);
+  EXPECT_FALSE(results[4]->changed);
+  EXPECT_THAT(results[4]->reason, ::testing::HasSubstr("stale"));
+  EXPECT_EQ(s->GetCampaign(Cid("b"))->part(DataPart::kActiveListings), PartStatus::kWaitingForData);
+  EXPECT_TRUE(results[5]->changed);
+}
+
+// A transition whose campaign is gone fails the batch's transaction: then each runs alone,
+// the others applied and that one alone failing, with the error it has alone.
+TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t blocker = Started(*s, "blocker");
+  const int64_t a = Started(*s, "a");
+  auto results = HeldThenQueued(
+      *s, [&] { return s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); },
+      {[&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kActiveListings)); },
+       [&] { return s->CompletePart(Cid("gone"), 1, Part(DataPart::kActiveListings)); },
+       [&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kRecentSales)); }});
+  EXPECT_EQ(s->combining_stats().batches, 1);
+  ASSERT_TRUE(results[0]) << results[0].error().ToString();
+  EXPECT_TRUE(results[0]->changed);
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(results[1].error().message, ::testing::HasSubstr("campaign gone not found"));
+  ASSERT_TRUE(results[2]) << results[2].error().ToString();
+  EXPECT_TRUE(results[2]->changed);
+  ASSERT_TRUE(results[3]);
+  const Campaign c = *s->GetCampaign(Cid("a"));
+  EXPECT_EQ(c.part(DataPart::kActiveListings), PartStatus::kReady);
+  EXPECT_EQ(c.part(DataPart::kRecentSales), PartStatus::kReady);
+  EXPECT_EQ(c.part(DataPart::kLocalMarketData), PartStatus::kWaitingForData);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, CombinedTransitionsTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
 
 // A connection to a fresh database holding table t (id integer PRIMARY KEY, v integer).

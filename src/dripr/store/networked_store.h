@@ -755,6 +755,26 @@ class NetworkedStore : public StoreBase {
       return LoadCampaign(c_, id, /*lock=*/true);
     }
 
+    // LockCampaign's statements, in one round trip where the client pipelines them.
+    Result<std::vector<std::optional<Campaign>>> LockCampaigns(
+        std::span<const CampaignId> ids) override {
+      std::vector<Sent> sent;
+      sent.reserve(ids.size());
+      for (const CampaignId& id : ids)
+        sent.push_back(Sent{CampaignSql(true), Params().Text(id.str())});
+      DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c_, sent));
+      std::vector<std::optional<Campaign>> out;
+      for (const Rows& r : rows) {
+        if (r.empty()) {
+          out.emplace_back(std::nullopt);
+          continue;
+        }
+        DRIPR_ASSIGN_OR_RETURN(Campaign row, ReadCampaign(Row(r, 0)));
+        out.emplace_back(std::move(row));
+      }
+      return out;
+    }
+
     Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
       Params p;
       p.Text(ToString(next.status));

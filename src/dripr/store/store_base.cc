@@ -131,16 +131,195 @@ Result<TransitionOutcome> StoreBase::RetryCampaign(const CampaignId& id) {
 
 Result<TransitionOutcome> StoreBase::RunTransition(const CampaignId& id, const TransitionFn& fn,
                                                    const PartData* completed) {
-  const SysTime now = Now();
-  const std::string event_id = NewUuid();
+  PendingTransition t{.id = id,
+                      .fn = fn,
+                      .completed = completed,
+                      .now = Now(),
+                      .event_id = NewUuid(),
+                      .result = std::nullopt,
+                      .wake = {}};
+  const TransitionBatching batching = transition_batching();
+  if (batching.max_batch > 1) return RunCombined(t, batching);
+  return RunAlone(t);
+}
+
+Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
   TransitionOutcome out;
-  Status written = InTransitionTransaction("campaign " + id.str(), [&](TransitionTx& tx) -> Status {
-    // A retried transaction starts afresh.
-    DRIPR_ASSIGN_OR_RETURN(out, ApplyTransition(tx, id, fn, completed, now, event_id));
-    return Ok();
-  });
+  Status written =
+      InTransitionTransaction("campaign " + t.id.str(), [&](TransitionTx& tx) -> Status {
+        // A retried transaction starts afresh.
+        DRIPR_ASSIGN_OR_RETURN(out,
+                               ApplyTransition(tx, t.id, t.fn, t.completed, t.now, t.event_id));
+        return Ok();
+      });
   if (!written) return Fail(written.error());
   if (out.event) NotifyOutbox();
+  return out;
+}
+
+// Flat combining: the caller that finds fewer than `combiners` batches running runs the next
+// batch (the oldest queued transitions, its own among them or not), then hands the results
+// out; the others sleep until their result is set or it is their turn to combine. Each
+// waiter has its own condition variable, so a batch's end wakes only its own callers and the
+// next combiner.
+Result<TransitionOutcome> StoreBase::RunCombined(PendingTransition& me,
+                                                 const TransitionBatching& b) {
+  std::unique_lock lock(combine_mu_);
+  combine_queue_.push_back(&me);
+  while (!me.result) {
+    if (combining_ >= b.combiners || (combine_queue_.front() != &me && combining_ > 0)) {
+      me.wake.wait(lock);
+      continue;
+    }
+    std::vector<PendingTransition*> batch;
+    while (!combine_queue_.empty() && static_cast<int>(batch.size()) < b.max_batch) {
+      batch.push_back(combine_queue_.front());
+      combine_queue_.pop_front();
+    }
+    ++combining_;
+    lock.unlock();
+    std::vector<Result<TransitionOutcome>> results;
+    try {
+      results = RunBatch(batch);
+    } catch (const std::exception& e) {  // nobody may wait forever for a batch that threw
+      results.assign(batch.size(), Fail(ErrorCode::kInternal,
+                                        std::string("combined transitions threw: ") + e.what()));
+    } catch (...) {
+      results.assign(batch.size(), Fail(ErrorCode::kInternal,
+                                        "combined transitions threw a non-standard exception"));
+    }
+    lock.lock();
+    --combining_;
+    if (batch.size() > 1) {
+      ++combined_batches_;
+      combined_transitions_ += static_cast<int64_t>(batch.size());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->result = std::move(results[i]);
+      if (batch[i] != &me) batch[i]->wake.notify_one();
+    }
+    // The oldest waiter, if any, combines next.
+    if (!combine_queue_.empty() && combine_queue_.front() != &me) {
+      combine_queue_.front()->wake.notify_one();
+    }
+  }
+  return std::move(*me.result);
+}
+
+StoreBase::CombiningStats StoreBase::combining_stats() {
+  std::lock_guard lock(combine_mu_);
+  return CombiningStats{.batches = combined_batches_,
+                        .transitions = combined_transitions_,
+                        .queued = static_cast<int>(combine_queue_.size()),
+                        .running = combining_};
+}
+
+// LockCampaign from the rows RunBatch locked first, as the transitions before left them;
+// every other statement goes to the backend's transaction.
+class StoreBase::LockedRowsTx final : public TransitionTx {
+ public:
+  LockedRowsTx(TransitionTx& tx, std::map<std::string, std::optional<Campaign>> rows)
+      : tx_(tx), rows_(std::move(rows)) {}
+
+  Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& p) override {
+    return tx_.InsertCampaign(row, p);
+  }
+  Result<Campaign> LockCampaign(const CampaignId& id) override {
+    auto it = rows_.find(id.str());
+    if (it == rows_.end()) return tx_.LockCampaign(id);
+    if (!it->second) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+    return *it->second;
+  }
+  Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
+    DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx_.CompareAndSet(current, next));
+    if (changed == 1) rows_[current.id.str()] = next;
+    return changed;
+  }
+  Status ReplaceRecords(const CampaignId& id, DataPart part,
+                        const std::vector<RankedRecord>& records) override {
+    return tx_.ReplaceRecords(id, part, records);
+  }
+  Status InsertMarketData(const MarketData& m, SysTime now) override {
+    return tx_.InsertMarketData(m, now);
+  }
+  Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
+    return tx_.InsertOutboxEvent(e, now);
+  }
+  Status DeleteLease(const LeaseRef& lease) override { return tx_.DeleteLease(lease); }
+
+ private:
+  TransitionTx& tx_;
+  std::map<std::string, std::optional<Campaign>> rows_;
+};
+
+std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
+    std::span<PendingTransition* const> batch) {
+  std::vector<Result<TransitionOutcome>> results;
+  if (batch.size() == 1) {
+    results.push_back(RunAlone(*batch[0]));
+    return results;
+  }
+  // Locked in id order, so that two batches (of this process or another) never wait on each
+  // other's rows in a cycle.
+  std::vector<CampaignId> ids;
+  for (const PendingTransition* t : batch) ids.push_back(t->id);
+  std::sort(ids.begin(), ids.end(),
+            [](const CampaignId& a, const CampaignId& b) { return a.str() < b.str(); });
+  ids.erase(
+      std::unique(ids.begin(), ids.end(),
+                  [](const CampaignId& a, const CampaignId& b) { return a.str() == b.str(); }),
+      ids.end());
+  std::vector<TransitionOutcome> outs;
+  Status written = InTransitionTransaction(
+      std::to_string(batch.size()) + " campaign transitions", [&](TransitionTx& tx) -> Status {
+        outs.clear();  // a retried transaction starts afresh
+        DRIPR_ASSIGN_OR_RETURN(std::vector<std::optional<Campaign>> rows, tx.LockCampaigns(ids));
+        std::map<std::string, std::optional<Campaign>> locked;
+        for (size_t i = 0; i < ids.size() && i < rows.size(); ++i) {
+          locked[ids[i].str()] = std::move(rows[i]);
+        }
+        LockedRowsTx on_rows(tx, std::move(locked));
+        for (const PendingTransition* t : batch) {
+          DRIPR_ASSIGN_OR_RETURN(
+              TransitionOutcome out,
+              ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id));
+          outs.push_back(std::move(out));
+        }
+        return Ok();
+      });
+  if (written) {
+    bool event = false;
+    for (auto& out : outs) {
+      event = event || out.event.has_value();
+      results.push_back(std::move(out));
+    }
+    if (event) NotifyOutbox();
+    return results;
+  }
+  if (written.error().code == ErrorCode::kUnavailable) {
+    // Each alone would have waited out the same outage: every caller gets its error.
+    results.assign(batch.size(), Fail(written.error()));
+    return results;
+  }
+  // One transition's own failure (a campaign gone, a bad row) must not be the others': each
+  // runs alone, and gets its own result.
+  for (const PendingTransition* t : batch) results.push_back(RunAlone(*t));
+  return results;
+}
+
+Result<std::vector<std::optional<Campaign>>> StoreBase::TransitionTx::LockCampaigns(
+    std::span<const CampaignId> ids) {
+  std::vector<std::optional<Campaign>> out;
+  for (const CampaignId& id : ids) {
+    auto row = LockCampaign(id);
+    if (row) {
+      out.emplace_back(std::move(*row));
+    } else if (row.error().code == ErrorCode::kNotFound) {
+      out.emplace_back(std::nullopt);
+    } else {
+      return Fail(row.error());
+    }
+  }
   return out;
 }
 

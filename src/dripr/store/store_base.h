@@ -9,9 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +24,26 @@ namespace dripr {
 
 class StoreBase : public Store {
  public:
+  // Combining of concurrent transitions (RunTransition): up to `max_batch` transitions that
+  // callers started while another batch ran go together in ONE transaction (their campaigns
+  // locked in id order in one step, each transition then applied in arrival order on the rows
+  // as the ones before it left them, all writes with one COMMIT), in at most `combiners`
+  // transactions at once. max_batch 1: each transition is its own transaction (the default).
+  // docs/decisions/performance.md, "Stop 23".
+  struct TransitionBatching {
+    int max_batch = 1;
+    int combiners = 1;
+  };
+  // What RunTransition's combining did so far: transactions that carried more than one
+  // transition and how many they carried; transitions queued and batches running now.
+  struct CombiningStats {
+    int64_t batches = 0;
+    int64_t transitions = 0;
+    int queued = 0;
+    int running = 0;
+  };
+  CombiningStats combining_stats();
+
   // Validated (domain ValidateNewCampaign), then written through TransitionTx::InsertCampaign.
   Result<Campaign> CreateCampaign(const NewCampaign& c) override;
   // One InTransitionTransaction for the whole span; with `start`, each campaign also runs the
@@ -76,6 +98,9 @@ class StoreBase : public Store {
 
   Ticker& ticker() const { return ticker_; }
 
+  // The combining a backend wants (TransitionBatching); none by default.
+  virtual TransitionBatching transition_batching() const { return {}; }
+
   // The statements of one open backend transaction that a transition runs.
   class TransitionTx {
    public:
@@ -102,6 +127,11 @@ class StoreBase : public Store {
     virtual Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) = 0;
     // DELETE the lease row when `lease.holder` holds it (Store::ReleaseLease's statement).
     virtual Status DeleteLease(const LeaseRef& lease) = 0;
+    // The rows of `ids` (distinct), in that order, each locked as LockCampaign locks it;
+    // nullopt for an id without a row. This default calls LockCampaign for each; a backend
+    // that pipelines sends them in one round trip.
+    virtual Result<std::vector<std::optional<Campaign>>> LockCampaigns(
+        std::span<const CampaignId> ids);
   };
   using TransitionBody = std::function<Status(TransitionTx&)>;
 
@@ -149,6 +179,26 @@ class StoreBase : public Store {
   // and changes nothing.
   Result<TransitionOutcome> RunTransition(const CampaignId& id, const TransitionFn& fn,
                                           const PartData* completed);
+  // A transition waiting for, or in, a combined transaction (RunTransition's combining).
+  struct PendingTransition {
+    const CampaignId& id;
+    const TransitionFn& fn;
+    const PartData* completed;
+    SysTime now;
+    const std::string& event_id;
+    std::optional<Result<TransitionOutcome>> result;  // set under combine_mu_
+    std::condition_variable wake;                     // result set, or its turn to combine
+  };
+  // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch).
+  class LockedRowsTx;
+  // RunTransition's body as its own transaction.
+  Result<TransitionOutcome> RunAlone(const PendingTransition& t);
+  // Queues `me`; runs batches (its own among them) while no more than `combiners` run, else
+  // waits for its result.
+  Result<TransitionOutcome> RunCombined(PendingTransition& me, const TransitionBatching& b);
+  // The results of `batch`, in its order: one transaction for all of them; when that fails
+  // for another reason than the store being unavailable, each alone.
+  std::vector<Result<TransitionOutcome>> RunBatch(std::span<PendingTransition* const> batch);
   // RunTransition's body, inside the caller's transaction `tx`.
   Result<TransitionOutcome> ApplyTransition(TransitionTx& tx, const CampaignId& id,
                                             const TransitionFn& fn, const PartData* completed,
@@ -160,6 +210,12 @@ class StoreBase : public Store {
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;
   Ticker& ticker_;
+
+  std::mutex combine_mu_;
+  std::deque<PendingTransition*> combine_queue_;  // guarded by combine_mu_
+  int combining_ = 0;                             // batches running; guarded by combine_mu_
+  int64_t combined_batches_ = 0;                  // guarded by combine_mu_
+  int64_t combined_transitions_ = 0;              // guarded by combine_mu_
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;
