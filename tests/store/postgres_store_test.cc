@@ -278,13 +278,21 @@ TEST_P(CombinedTransitionsTest, QueuedTransitionsRunInOneTransactionEachWithItsO
   queued.push_back([&] { return s->CompletePart(Cid("b"), b, Part(DataPart::kRecentSales)); });
   queued.push_back(
       [&] { return s->CompletePart(Cid("b"), b + 1, Part(DataPart::kActiveListings)); });
+  queued.push_back([&] { return s->CompletePart(Cid("gone"), 1, Part(DataPart::kRecentSales)); });
   auto results = HeldThenQueued(
       *s, [&] { return s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); },
       queued);
+  // A campaign that is not there: kNotFound, as alone, and the batch commits the others.
+  ASSERT_FALSE(results[5]);
+  EXPECT_EQ(results[5].error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(results[5].error().message, ::testing::HasSubstr("campaign gone not found"));
+  results.erase(results.begin() + 5);
   for (const auto& r : results) ASSERT_TRUE(r) << r.error().ToString();
-  // One batch carried the five queued transitions (the first ran alone: not counted).
+  // One batch carried the six queued transitions and committed (the first ran alone: not
+  // counted).
   EXPECT_EQ(s->combining_stats().batches, 1);
-  EXPECT_EQ(s->combining_stats().transitions, 5);
+  EXPECT_EQ(s->combining_stats().transitions, 6);
+  EXPECT_EQ(s->combining_stats().ran_alone_after_failure, 0);
   // The queue's order is the threads' arrival order: whichever of a's parts came last fanned in.
   int events = 0;
   for (int i = 0; i < 3; ++i) {
@@ -311,24 +319,29 @@ TEST_P(CombinedTransitionsTest, QueuedTransitionsRunInOneTransactionEachWithItsO
   EXPECT_TRUE(results[5]->changed);
 }
 
-// A transition whose campaign is gone fails the batch's transaction: then each runs alone,
-// the others applied and that one alone failing, with the error it has alone.
+// A transition that fails on its own data (market data without a month, which the store
+// refuses) fails the batch's transaction: then each runs alone, the others applied and that
+// one failing with the error it has alone.
 TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
   auto s = OpenCombining();
   ASSERT_NE(s, nullptr);
   const int64_t blocker = Started(*s, "blocker");
   const int64_t a = Started(*s, "a");
+  PartData no_month = Part(DataPart::kLocalMarketData);
+  no_month.market = MarketData{};
+  no_month.market->zip_code = "02139";
   auto results = HeldThenQueued(
       *s, [&] { return s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); },
       {[&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kActiveListings)); },
-       [&] { return s->CompletePart(Cid("gone"), 1, Part(DataPart::kActiveListings)); },
+       [&] { return s->CompletePart(Cid("a"), a, no_month); },
        [&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kRecentSales)); }});
   EXPECT_EQ(s->combining_stats().batches, 1);
+  EXPECT_EQ(s->combining_stats().ran_alone_after_failure, 3);
   ASSERT_TRUE(results[0]) << results[0].error().ToString();
   EXPECT_TRUE(results[0]->changed);
   ASSERT_FALSE(results[1]);
-  EXPECT_EQ(results[1].error().code, ErrorCode::kNotFound);
-  EXPECT_THAT(results[1].error().message, ::testing::HasSubstr("campaign gone not found"));
+  EXPECT_EQ(results[1].error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(results[1].error().message, ::testing::HasSubstr("has no month"));
   ASSERT_TRUE(results[2]) << results[2].error().ToString();
   EXPECT_TRUE(results[2]->changed);
   ASSERT_TRUE(results[3]);
@@ -336,6 +349,7 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
   EXPECT_EQ(c.part(DataPart::kActiveListings), PartStatus::kReady);
   EXPECT_EQ(c.part(DataPart::kRecentSales), PartStatus::kReady);
   EXPECT_EQ(c.part(DataPart::kLocalMarketData), PartStatus::kWaitingForData);
+  EXPECT_EQ(c.status, CampaignStatus::kWaitingForData);
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, CombinedTransitionsTest, ::testing::Values(PostgresServer()),

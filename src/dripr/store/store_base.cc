@@ -1,6 +1,7 @@
 #include "dripr/store/store_base.h"
 
 #include <algorithm>
+#include <set>
 
 #include "dripr/core/ids.h"
 #include "dripr/core/text.h"
@@ -157,30 +158,37 @@ Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
   return out;
 }
 
-// Flat combining: the caller that finds fewer than `combiners` batches running runs the next
-// batch (the oldest queued transitions, its own among them or not), then hands the results
-// out; the others sleep until their result is set or it is their turn to combine. Each
-// waiter has its own condition variable, so a batch's end wakes only its own callers and the
-// next combiner.
+// Flat combining: a caller still queued runs the next batch (the oldest queued transitions,
+// its own among them) when fewer than `combiners` batches run and it is the oldest waiter or
+// none runs; then it hands the results out. The others sleep until their result is set or it
+// is their turn. Each waiter has its own condition variable, so a batch's end wakes only its
+// own callers and the next combiner. A second batch starts only for a caller that finds the
+// others' batch running and nobody queued before it (measured so: docs/decisions/performance.md,
+// "Stop 23").
 Result<TransitionOutcome> StoreBase::RunCombined(PendingTransition& me,
                                                  const TransitionBatching& b) {
   std::unique_lock lock(combine_mu_);
   combine_queue_.push_back(&me);
   while (!me.result) {
-    if (combining_ >= b.combiners || (combine_queue_.front() != &me && combining_ > 0)) {
+    // Not taken means still queued, so the queue is not empty.
+    const bool turn =
+        !me.taken && combining_ < b.combiners && (combining_ == 0 || combine_queue_.front() == &me);
+    if (!turn) {
       me.wake.wait(lock);
       continue;
     }
     std::vector<PendingTransition*> batch;
     while (!combine_queue_.empty() && static_cast<int>(batch.size()) < b.max_batch) {
       batch.push_back(combine_queue_.front());
+      batch.back()->taken = true;
       combine_queue_.pop_front();
     }
     ++combining_;
     lock.unlock();
     std::vector<Result<TransitionOutcome>> results;
+    bool ran_alone = false;
     try {
-      results = RunBatch(batch);
+      results = RunBatch(batch, ran_alone);
     } catch (const std::exception& e) {  // nobody may wait forever for a batch that threw
       results.assign(batch.size(), Fail(ErrorCode::kInternal,
                                         std::string("combined transitions threw: ") + e.what()));
@@ -193,6 +201,7 @@ Result<TransitionOutcome> StoreBase::RunCombined(PendingTransition& me,
     if (batch.size() > 1) {
       ++combined_batches_;
       combined_transitions_ += static_cast<int64_t>(batch.size());
+      if (ran_alone) ran_alone_after_failure_ += static_cast<int64_t>(batch.size());
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->result = std::move(results[i]);
@@ -210,6 +219,7 @@ StoreBase::CombiningStats StoreBase::combining_stats() {
   std::lock_guard lock(combine_mu_);
   return CombiningStats{.batches = combined_batches_,
                         .transitions = combined_transitions_,
+                        .ran_alone_after_failure = ran_alone_after_failure_,
                         .queued = static_cast<int>(combine_queue_.size()),
                         .running = combining_};
 }
@@ -253,7 +263,7 @@ class StoreBase::LockedRowsTx final : public TransitionTx {
 };
 
 std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
-    std::span<PendingTransition* const> batch) {
+    std::span<PendingTransition* const> batch, bool& ran_alone) {
   std::vector<Result<TransitionOutcome>> results;
   if (batch.size() == 1) {
     results.push_back(RunAlone(*batch[0]));
@@ -269,40 +279,47 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
       std::unique(ids.begin(), ids.end(),
                   [](const CampaignId& a, const CampaignId& b) { return a.str() == b.str(); }),
       ids.end());
-  std::vector<TransitionOutcome> outs;
   Status written = InTransitionTransaction(
       std::to_string(batch.size()) + " campaign transitions", [&](TransitionTx& tx) -> Status {
-        outs.clear();  // a retried transaction starts afresh
+        results.clear();  // a retried transaction starts afresh
         DRIPR_ASSIGN_OR_RETURN(std::vector<std::optional<Campaign>> rows, tx.LockCampaigns(ids));
         std::map<std::string, std::optional<Campaign>> locked;
+        std::set<std::string> absent;
         for (size_t i = 0; i < ids.size() && i < rows.size(); ++i) {
+          if (!rows[i]) absent.insert(ids[i].str());
           locked[ids[i].str()] = std::move(rows[i]);
         }
         LockedRowsTx on_rows(tx, std::move(locked));
         for (const PendingTransition* t : batch) {
-          DRIPR_ASSIGN_OR_RETURN(
-              TransitionOutcome out,
-              ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id));
-          outs.push_back(std::move(out));
+          auto out = ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id);
+          if (!out && out.error().code == ErrorCode::kNotFound && absent.contains(t->id.str())) {
+            // Its campaign is not there: the row lock, its first statement, failed and it
+            // wrote nothing. Alone it gets the same error.
+            results.push_back(Fail(out.error()));
+            continue;
+          }
+          if (!out) return Fail(out.error());
+          results.push_back(std::move(*out));
         }
         return Ok();
       });
   if (written) {
     bool event = false;
-    for (auto& out : outs) {
-      event = event || out.event.has_value();
-      results.push_back(std::move(out));
-    }
+    for (const auto& r : results) event = event || (r && r->event.has_value());
     if (event) NotifyOutbox();
     return results;
   }
+  results.clear();
   if (written.error().code == ErrorCode::kUnavailable) {
     // Each alone would have waited out the same outage: every caller gets its error.
-    results.assign(batch.size(), Fail(written.error()));
+    for (const PendingTransition* t : batch) {
+      results.push_back(Fail(written.error().Wrap("campaign " + t->id.str())));
+    }
     return results;
   }
-  // One transition's own failure (a campaign gone, a bad row) must not be the others': each
-  // runs alone, and gets its own result.
+  // One transition's own failure (a bad row) must not be the others': each runs alone, and
+  // gets its own result.
+  ran_alone = true;
   for (const PendingTransition* t : batch) results.push_back(RunAlone(*t));
   return results;
 }

@@ -35,10 +35,12 @@ class StoreBase : public Store {
     int combiners = 1;
   };
   // What RunTransition's combining did so far: transactions that carried more than one
-  // transition and how many they carried; transitions queued and batches running now.
+  // transition and how many they carried, transitions run again alone after their batch's
+  // transaction failed; transitions queued and batches running now.
   struct CombiningStats {
     int64_t batches = 0;
     int64_t transitions = 0;
+    int64_t ran_alone_after_failure = 0;
     int queued = 0;
     int running = 0;
   };
@@ -187,7 +189,8 @@ class StoreBase : public Store {
     SysTime now;
     const std::string& event_id;
     std::optional<Result<TransitionOutcome>> result;  // set under combine_mu_
-    std::condition_variable wake;                     // result set, or its turn to combine
+    bool taken = false;            // in a running batch (no longer queued); under combine_mu_
+    std::condition_variable wake;  // result set, or its turn to combine
   };
   // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch).
   class LockedRowsTx;
@@ -196,9 +199,12 @@ class StoreBase : public Store {
   // Queues `me`; runs batches (its own among them) while no more than `combiners` run, else
   // waits for its result.
   Result<TransitionOutcome> RunCombined(PendingTransition& me, const TransitionBatching& b);
-  // The results of `batch`, in its order: one transaction for all of them; when that fails
-  // for another reason than the store being unavailable, each alone.
-  std::vector<Result<TransitionOutcome>> RunBatch(std::span<PendingTransition* const> batch);
+  // The results of `batch`, in its order: one transaction for all of them (a transition
+  // whose campaign is not there gets kNotFound, as alone, without failing the others); when
+  // that fails for another reason than the store being unavailable, each alone
+  // (`ran_alone` then true).
+  std::vector<Result<TransitionOutcome>> RunBatch(std::span<PendingTransition* const> batch,
+                                                  bool& ran_alone);
   // RunTransition's body, inside the caller's transaction `tx`.
   Result<TransitionOutcome> ApplyTransition(TransitionTx& tx, const CampaignId& id,
                                             const TransitionFn& fn, const PartData* completed,
@@ -216,6 +222,7 @@ class StoreBase : public Store {
   int combining_ = 0;                             // batches running; guarded by combine_mu_
   int64_t combined_batches_ = 0;                  // guarded by combine_mu_
   int64_t combined_transitions_ = 0;              // guarded by combine_mu_
+  int64_t ran_alone_after_failure_ = 0;           // guarded by combine_mu_
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;
