@@ -1,7 +1,6 @@
 #include "dripr/store/store_base.h"
 
 #include <algorithm>
-#include <set>
 
 #include "dripr/core/ids.h"
 #include "dripr/core/text.h"
@@ -224,11 +223,12 @@ StoreBase::CombiningStats StoreBase::combining_stats() {
                         .running = combining_};
 }
 
-// LockCampaign from the rows RunBatch locked first, as the transitions before left them;
-// every other statement goes to the backend's transaction.
+// LockCampaign from the rows RunBatch locked first, as the transitions before left them (a
+// campaign that was not there goes to the backend, whose own kNotFound it then gets); every
+// other statement goes to the backend's transaction.
 class StoreBase::LockedRowsTx final : public TransitionTx {
  public:
-  LockedRowsTx(TransitionTx& tx, std::map<std::string, std::optional<Campaign>> rows)
+  LockedRowsTx(TransitionTx& tx, std::map<std::string, Campaign> rows)
       : tx_(tx), rows_(std::move(rows)) {}
 
   Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& p) override {
@@ -237,8 +237,7 @@ class StoreBase::LockedRowsTx final : public TransitionTx {
   Result<Campaign> LockCampaign(const CampaignId& id) override {
     auto it = rows_.find(id.str());
     if (it == rows_.end()) return tx_.LockCampaign(id);
-    if (!it->second) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
-    return *it->second;
+    return it->second;
   }
   Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
     DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx_.CompareAndSet(current, next));
@@ -259,7 +258,7 @@ class StoreBase::LockedRowsTx final : public TransitionTx {
 
  private:
   TransitionTx& tx_;
-  std::map<std::string, std::optional<Campaign>> rows_;
+  std::map<std::string, Campaign> rows_;
 };
 
 std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
@@ -283,16 +282,14 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
       std::to_string(batch.size()) + " campaign transitions", [&](TransitionTx& tx) -> Status {
         results.clear();  // a retried transaction starts afresh
         DRIPR_ASSIGN_OR_RETURN(std::vector<std::optional<Campaign>> rows, tx.LockCampaigns(ids));
-        std::map<std::string, std::optional<Campaign>> locked;
-        std::set<std::string> absent;
+        std::map<std::string, Campaign> locked;
         for (size_t i = 0; i < ids.size() && i < rows.size(); ++i) {
-          if (!rows[i]) absent.insert(ids[i].str());
-          locked[ids[i].str()] = std::move(rows[i]);
+          if (rows[i]) locked.emplace(ids[i].str(), std::move(*rows[i]));
         }
-        LockedRowsTx on_rows(tx, std::move(locked));
+        LockedRowsTx on_rows(tx, locked);
         for (const PendingTransition* t : batch) {
           auto out = ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id);
-          if (!out && out.error().code == ErrorCode::kNotFound && absent.contains(t->id.str())) {
+          if (!out && out.error().code == ErrorCode::kNotFound && !locked.contains(t->id.str())) {
             // Its campaign is not there: the row lock, its first statement, failed and it
             // wrote nothing. Alone it gets the same error.
             results.push_back(Fail(out.error()));
