@@ -250,12 +250,12 @@ class CombinedTransitionsTest : public PostgresStoreTest {
                                                    Fail(ErrorCode::kInternal, "not run"));
     std::vector<std::thread> threads;
     threads.emplace_back([&] { results.back() = first(); });
-    EXPECT_TRUE(testing::Eventually([&] { return s.combining_stats().running == 1; }));
+    EXPECT_TRUE(testing::Eventually([&] { return s.transition_combining().running == 1; }));
     for (size_t i = 0; i < queued.size(); ++i) {
       threads.emplace_back([&, i] { results[i] = queued[i](); });
     }
     EXPECT_TRUE(testing::Eventually(
-        [&] { return s.combining_stats().queued == static_cast<int>(queued.size()); }));
+        [&] { return s.transition_combining().queued == static_cast<int>(queued.size()); }));
     PQclear(PQexec(holder, "COMMIT"));
     PQfinish(holder);
     for (auto& t : threads) t.join();
@@ -290,9 +290,9 @@ TEST_P(CombinedTransitionsTest, QueuedTransitionsRunInOneTransactionEachWithItsO
   for (const auto& r : results) ASSERT_TRUE(r) << r.error().ToString();
   // One batch carried the six queued transitions and committed (the first ran alone: not
   // counted).
-  EXPECT_EQ(s->combining_stats().batches, 1);
-  EXPECT_EQ(s->combining_stats().transitions, 6);
-  EXPECT_EQ(s->combining_stats().ran_alone_after_failure, 0);
+  EXPECT_EQ(s->transition_combining().batches, 1);
+  EXPECT_EQ(s->transition_combining().combined, 6);
+  EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 0);
   // The queue's order is the threads' arrival order: whichever of a's parts came last fanned in.
   int events = 0;
   for (int i = 0; i < 3; ++i) {
@@ -335,8 +335,8 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
       {[&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kActiveListings)); },
        [&] { return s->CompletePart(Cid("a"), a, no_month); },
        [&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kRecentSales)); }});
-  EXPECT_EQ(s->combining_stats().batches, 1);
-  EXPECT_EQ(s->combining_stats().ran_alone_after_failure, 3);
+  EXPECT_EQ(s->transition_combining().batches, 1);
+  EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 3);
   ASSERT_TRUE(results[0]) << results[0].error().ToString();
   EXPECT_TRUE(results[0]->changed);
   ASSERT_FALSE(results[1]);

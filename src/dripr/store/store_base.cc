@@ -131,16 +131,14 @@ Result<TransitionOutcome> StoreBase::RetryCampaign(const CampaignId& id) {
 
 Result<TransitionOutcome> StoreBase::RunTransition(const CampaignId& id, const TransitionFn& fn,
                                                    const PartData* completed) {
-  PendingTransition t{.id = id,
-                      .fn = fn,
-                      .completed = completed,
-                      .now = Now(),
-                      .event_id = NewUuid(),
-                      .result = std::nullopt,
-                      .wake = {}};
+  PendingTransition t{
+      .id = id, .fn = fn, .completed = completed, .now = Now(), .event_id = NewUuid()};
   const TransitionBatching batching = transition_batching();
-  if (batching.max_batch > 1) return RunCombined(t, batching);
-  return RunAlone(t);
+  if (batching.max_batch <= 1) return RunAlone(t);
+  return transitions_.Run(t, batching,
+                          [this](std::span<PendingTransition* const> batch, bool& ran_alone) {
+                            return RunBatch(batch, ran_alone);
+                          });
 }
 
 Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
@@ -155,72 +153,6 @@ Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
   if (!written) return Fail(written.error());
   if (out.event) NotifyOutbox();
   return out;
-}
-
-// Flat combining: a caller still queued runs the next batch (the oldest queued transitions,
-// its own among them) when fewer than `combiners` batches run and it is the oldest waiter or
-// none runs; then it hands the results out. The others sleep until their result is set or it
-// is their turn. Each waiter has its own condition variable, so a batch's end wakes only its
-// own callers and the next combiner. A second batch starts only for a caller that finds the
-// others' batch running and nobody queued before it (measured so: docs/decisions/performance.md,
-// "Stop 23").
-Result<TransitionOutcome> StoreBase::RunCombined(PendingTransition& me,
-                                                 const TransitionBatching& b) {
-  std::unique_lock lock(combine_mu_);
-  combine_queue_.push_back(&me);
-  while (!me.result) {
-    // Not taken means still queued, so the queue is not empty.
-    const bool turn =
-        !me.taken && combining_ < b.combiners && (combining_ == 0 || combine_queue_.front() == &me);
-    if (!turn) {
-      me.wake.wait(lock);
-      continue;
-    }
-    std::vector<PendingTransition*> batch;
-    while (!combine_queue_.empty() && static_cast<int>(batch.size()) < b.max_batch) {
-      batch.push_back(combine_queue_.front());
-      batch.back()->taken = true;
-      combine_queue_.pop_front();
-    }
-    ++combining_;
-    lock.unlock();
-    std::vector<Result<TransitionOutcome>> results;
-    bool ran_alone = false;
-    try {
-      results = RunBatch(batch, ran_alone);
-    } catch (const std::exception& e) {  // nobody may wait forever for a batch that threw
-      results.assign(batch.size(), Fail(ErrorCode::kInternal,
-                                        std::string("combined transitions threw: ") + e.what()));
-    } catch (...) {
-      results.assign(batch.size(), Fail(ErrorCode::kInternal,
-                                        "combined transitions threw a non-standard exception"));
-    }
-    lock.lock();
-    --combining_;
-    if (batch.size() > 1) {
-      ++combined_batches_;
-      combined_transitions_ += static_cast<int64_t>(batch.size());
-      if (ran_alone) ran_alone_after_failure_ += static_cast<int64_t>(batch.size());
-    }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->result = std::move(results[i]);
-      if (batch[i] != &me) batch[i]->wake.notify_one();
-    }
-    // The oldest waiter, if any, combines next.
-    if (!combine_queue_.empty() && combine_queue_.front() != &me) {
-      combine_queue_.front()->wake.notify_one();
-    }
-  }
-  return std::move(*me.result);
-}
-
-StoreBase::CombiningStats StoreBase::combining_stats() {
-  std::lock_guard lock(combine_mu_);
-  return CombiningStats{.batches = combined_batches_,
-                        .transitions = combined_transitions_,
-                        .ran_alone_after_failure = ran_alone_after_failure_,
-                        .queued = static_cast<int>(combine_queue_.size()),
-                        .running = combining_};
 }
 
 // LockCampaign from the rows RunBatch locked first, as the transitions before left them (a

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dripr/core/flat_combiner.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -30,21 +30,10 @@ class StoreBase : public Store {
   // as the ones before it left them, all writes with one COMMIT), in at most `combiners`
   // transactions at once. max_batch 1: each transition is its own transaction (the default).
   // docs/decisions/performance.md, "Stop 23".
-  struct TransitionBatching {
-    int max_batch = 1;
-    int combiners = 1;
-  };
-  // What RunTransition's combining did so far: transactions that carried more than one
-  // transition and how many they carried, transitions run again alone after their batch's
-  // transaction failed; transitions queued and batches running now.
-  struct CombiningStats {
-    int64_t batches = 0;
-    int64_t transitions = 0;
-    int64_t ran_alone_after_failure = 0;
-    int queued = 0;
-    int running = 0;
-  };
-  CombiningStats combining_stats();
+  using TransitionBatching = CombiningLimits;
+  // What RunTransition's combining did so far (ran_alone_after_failure: transitions run again
+  // alone after their batch's transaction failed).
+  CombiningStats transition_combining() const { return transitions_.stats(); }
 
   // Validated (domain ValidateNewCampaign), then written through TransitionTx::InsertCampaign.
   Result<Campaign> CreateCampaign(const NewCampaign& c) override;
@@ -188,17 +177,11 @@ class StoreBase : public Store {
     const PartData* completed;
     SysTime now;
     const std::string& event_id;
-    std::optional<Result<TransitionOutcome>> result;  // set under combine_mu_
-    bool taken = false;            // in a running batch (no longer queued); under combine_mu_
-    std::condition_variable wake;  // result set, or its turn to combine
   };
   // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch).
   class LockedRowsTx;
   // RunTransition's body as its own transaction.
   Result<TransitionOutcome> RunAlone(const PendingTransition& t);
-  // Queues `me`; runs batches (its own among them) while no more than `combiners` run, else
-  // waits for its result.
-  Result<TransitionOutcome> RunCombined(PendingTransition& me, const TransitionBatching& b);
   // The results of `batch`, in its order: one transaction for all of them (a transition
   // whose campaign is not there gets kNotFound, as alone, without failing the others); when
   // that fails for another reason than the store being unavailable, each alone
@@ -217,12 +200,7 @@ class StoreBase : public Store {
   const std::chrono::milliseconds outbox_poll_interval_;
   Ticker& ticker_;
 
-  std::mutex combine_mu_;
-  std::deque<PendingTransition*> combine_queue_;  // guarded by combine_mu_
-  int combining_ = 0;                             // batches running; guarded by combine_mu_
-  int64_t combined_batches_ = 0;                  // guarded by combine_mu_
-  int64_t combined_transitions_ = 0;              // guarded by combine_mu_
-  int64_t ran_alone_after_failure_ = 0;           // guarded by combine_mu_
+  FlatCombiner<PendingTransition, Result<TransitionOutcome>> transitions_;
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;
