@@ -1,0 +1,237 @@
+// FlatCombiner: calls queued while a batch runs go together in the next batch (up to max_batch),
+// up to `combiners` batches run at once, and a batch that throws or miscounts fails its callers
+// without leaving the combiner stuck. The first batch is held open by a gate the test opens;
+// the test waits for the queue through stats(), never a sleep.
+
+#include "dripr/core/flat_combiner.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "support/poll.h"
+
+namespace dripr {
+namespace {
+
+class FlatCombinerTest : public ::testing::Test {
+ protected:
+  using Body = std::function<std::vector<Result<int>>(std::span<int* const>, bool&)>;
+
+  // Where batches wait until the test opens it (opening twice is fine).
+  class Gate {
+   public:
+    void Open() {
+      {
+        std::lock_guard lock(mu_);
+        open_ = true;
+      }
+      cv_.notify_all();
+    }
+    void Wait() {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return open_; });
+    }
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool open_ = false;
+  };
+
+  ~FlatCombinerTest() override { Join(); }
+
+  // Each item's result is its value times ten.
+  static std::vector<Result<int>> TimesTen(std::span<int* const> batch, bool& /*ran_alone*/) {
+    std::vector<Result<int>> out;
+    for (int* item : batch) out.emplace_back(*item * 10);
+    return out;
+  }
+
+  // The run_batch every call gets: waits for the gate, records the batch's size, runs body_.
+  auto Batch() {
+    return [this](std::span<int* const> batch, bool& ran_alone) {
+      gate_.Wait();
+      {
+        std::lock_guard lock(mu_);
+        sizes_.push_back(static_cast<int>(batch.size()));
+      }
+      return body_(batch, ran_alone);
+    };
+  }
+
+  // Runs `item` on a thread of its own; its result lands in results_[item].
+  void Start(int item, CombiningLimits limits) {
+    threads_.emplace_back([this, item, limits] {
+      int mine = item;
+      Result<int> r = combiner_.Run(mine, limits, Batch());
+      std::lock_guard lock(mu_);
+      results_.emplace(item, std::move(r));
+    });
+  }
+
+  // Starts `item` and waits until its batch is running (held by the closed gate).
+  void StartHeld(int item, CombiningLimits limits) {
+    Start(item, limits);
+    ASSERT_TRUE(testing::Eventually([&] { return combiner_.stats().running == 1; }));
+  }
+
+  // Starts `items` and waits until they are all queued behind the running batch.
+  void StartQueued(const std::vector<int>& items, CombiningLimits limits) {
+    for (int item : items) Start(item, limits);
+    ASSERT_TRUE(testing::Eventually(
+        [&] { return combiner_.stats().queued == static_cast<int>(items.size()); }));
+  }
+
+  // Opens the gate and joins every thread started so far.
+  void Join() {
+    gate_.Open();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  FlatCombiner<int, Result<int>> combiner_;
+  Gate gate_;
+  Body body_ = TimesTen;
+  std::mutex mu_;
+  std::vector<int> sizes_;              // guarded by mu_
+  std::map<int, Result<int>> results_;  // guarded by mu_; read after Join()
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(FlatCombinerTest, ALoneCallRunsABatchOfItsOwnItem) {
+  gate_.Open();
+  int item = 4;
+  const Result<int> r = combiner_.Run(item, {.max_batch = 32}, Batch());
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, 40);
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1));
+  const CombiningStats s = combiner_.stats();
+  EXPECT_EQ(s.batches, 0) << "a batch of one is not counted";
+  EXPECT_EQ(s.combined, 0);
+  EXPECT_EQ(s.queued, 0);
+  EXPECT_EQ(s.running, 0);
+}
+
+TEST_F(FlatCombinerTest, CallsQueuedBehindARunningBatchRunInOneBatch) {
+  const CombiningLimits limits{.max_batch = 32};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4, 5, 6}, limits));
+  Join();
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 5));
+  ASSERT_EQ(results_.size(), 6u);
+  for (const auto& [item, r] : results_) {
+    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
+    EXPECT_EQ(*r, item * 10) << item;
+  }
+  const CombiningStats s = combiner_.stats();
+  EXPECT_EQ(s.batches, 1);
+  EXPECT_EQ(s.combined, 5);
+  EXPECT_EQ(s.ran_alone_after_failure, 0);
+  EXPECT_EQ(s.queued, 0);
+  EXPECT_EQ(s.running, 0);
+}
+
+TEST_F(FlatCombinerTest, BatchesHoldAtMostMaxBatchItems) {
+  const CombiningLimits limits{.max_batch = 2};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4, 5, 6}, limits));
+  Join();
+  EXPECT_THAT(sizes_, ::testing::Each(::testing::Le(2)));
+  EXPECT_EQ(std::accumulate(sizes_.begin(), sizes_.end(), 0), 6);
+  ASSERT_EQ(results_.size(), 6u);
+  for (const auto& [item, r] : results_) {
+    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
+    EXPECT_EQ(*r, item * 10) << item;
+  }
+}
+
+TEST_F(FlatCombinerTest, ASecondCombinerRunsWhileTheFirstBatchIsHeld) {
+  const CombiningLimits limits{.max_batch = 32, .combiners = 2};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  Start(2, limits);
+  ASSERT_TRUE(testing::Eventually([&] { return combiner_.stats().running == 2; }))
+      << "the second caller waited for the first batch";
+  ASSERT_NO_FATAL_FAILURE(StartQueued({3}, limits));
+  EXPECT_EQ(combiner_.stats().running, 2) << "no third batch beyond `combiners`";
+  Join();
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 1, 1));
+  ASSERT_EQ(results_.size(), 3u);
+  for (const auto& [item, r] : results_) {
+    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
+    EXPECT_EQ(*r, item * 10) << item;
+  }
+}
+
+TEST_F(FlatCombinerTest, CountsTheItemsOfCombinedBatchesThatRanAlone) {
+  body_ = [](std::span<int* const> batch, bool& ran_alone) {
+    ran_alone = true;
+    return TimesTen(batch, ran_alone);
+  };
+  const CombiningLimits limits{.max_batch = 32};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
+  Join();
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
+  const CombiningStats s = combiner_.stats();
+  EXPECT_EQ(s.ran_alone_after_failure, 3) << "the held batch of one is not counted";
+  EXPECT_EQ(s.batches, 1);
+  EXPECT_EQ(s.combined, 3);
+}
+
+TEST_F(FlatCombinerTest, ABatchThatThrowsFailsEachOfItsCallersAndLeavesTheCombinerUsable) {
+  body_ = [](std::span<int* const>, bool&) -> std::vector<Result<int>> {
+    throw std::runtime_error("disk on fire");
+  };
+  const CombiningLimits limits{.max_batch = 32};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
+  Join();
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
+  ASSERT_EQ(results_.size(), 4u);
+  for (const auto& [item, r] : results_) {
+    ASSERT_FALSE(r) << item;
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal) << item;
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("disk on fire")) << item;
+  }
+
+  body_ = TimesTen;
+  int item = 7;
+  const Result<int> r = combiner_.Run(item, limits, Batch());
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(*r, 70);
+  EXPECT_EQ(combiner_.stats().queued, 0);
+  EXPECT_EQ(combiner_.stats().running, 0);
+}
+
+TEST_F(FlatCombinerTest, ABatchReturningTheWrongNumberOfResultsFailsEachOfItsCallers) {
+  body_ = [](std::span<int* const> batch, bool& ran_alone) {
+    std::vector<Result<int>> out = TimesTen(batch, ran_alone);
+    out.pop_back();
+    return out;
+  };
+  const CombiningLimits limits{.max_batch = 32};
+  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
+  Join();
+  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
+  ASSERT_EQ(results_.size(), 4u);
+  for (const auto& [item, r] : results_) {
+    ASSERT_FALSE(r) << item;
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal) << item;
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("wrong number of results")) << item;
+  }
+}
+
+}  // namespace
+}  // namespace dripr
