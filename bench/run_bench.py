@@ -726,7 +726,9 @@ def pg_ceiling_run(ctx, n, mode, rows, connections):
     return float(m.group(1))
 
 
-# The product's default pool (DRIPR_DB_POOL_SIZE, src/dripr/fetcher/config.cc).
+# The product's default pool for a remote server, and for every server before stop 24
+# (DRIPR_DB_POOL_SIZE; DefaultPoolSize in src/dripr/store/factory.cc: a server on this machine
+# now gets one connection more than the cores).
 PRODUCT_POOL_SIZE = 8
 
 

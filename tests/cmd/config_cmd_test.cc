@@ -9,9 +9,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cmd/run_dripr.h"
+#include "dripr/store/store.h"
 
 namespace dripr {
 namespace {
@@ -99,6 +101,20 @@ TEST_F(ConfigCmdTest, SecretsAreMaskedInTextAndJson) {
   EXPECT_EQ(s["AWS_SECRET_ACCESS_KEY"]["value"], "****");
   EXPECT_EQ(s["DRIPR_OPS_TOKEN"]["value"], "****");
   EXPECT_EQ(s["DRIPR_OPS_TOKEN"]["masked"], true);
+}
+
+TEST_F(ConfigCmdTest, ThePoolsDefaultFollowsWhereThePostgresServerIs) {
+  const std::string local = "postgresql://u@127.0.0.1:5432/db";
+  auto here = Settings({"DATABASE_URL=" + local});
+  const std::string expected =
+      std::to_string(DefaultPoolSize(local, std::max(1U, std::thread::hardware_concurrency())));
+  EXPECT_EQ(here["DRIPR_DB_POOL_SIZE"]["value"], expected);
+  EXPECT_EQ(here["DRIPR_DB_POOL_SIZE"]["default"], expected);
+  auto remote = Settings({"DATABASE_URL=postgresql://u@db.example.com/db"});
+  EXPECT_EQ(remote["DRIPR_DB_POOL_SIZE"]["value"], "8");
+  auto set = Settings({"DATABASE_URL=" + local, "DRIPR_DB_POOL_SIZE=8"});
+  EXPECT_EQ(set["DRIPR_DB_POOL_SIZE"]["value"], "8");
+  EXPECT_EQ(set["DRIPR_DB_POOL_SIZE"]["source"], "environment");
 }
 
 TEST_F(ConfigCmdTest, TextOutputIsOneTerminalSafeLinePerSetting) {

@@ -1,7 +1,10 @@
 // OpenStore: the one place that maps DATABASE_URL to a Store backend (docs/contracts.md §4).
 
+#include <algorithm>
+
 #include "dripr/core/text.h"
 #include "dripr/store/mysql/mysql_store.h"
+#include "dripr/store/postgres/pg_conn.h"
 #include "dripr/store/postgres/postgres_store.h"
 #include "dripr/store/redact.h"
 #include "dripr/store/sqlite/sqlite_store.h"
@@ -36,6 +39,21 @@ Result<StorePtr> OpenNetworked(const StoreOptions& options) {
 }
 
 }  // namespace
+
+int DefaultPoolSize(const std::string& database_url, unsigned cores) {
+  constexpr int kRemote = 8;
+  if (!database_url.starts_with("postgresql://") && !database_url.starts_with("postgres://")) {
+    return kRemote;
+  }
+  const auto hosts = pg::UrlHosts(database_url);
+  if (!hosts) return kRemote;  // opening it will say what is wrong
+  const auto on_this_machine = [](const std::string& h) {
+    return h.empty() || h.starts_with("/") || h.starts_with("@") || h == "localhost" ||
+           h.starts_with("127.") || h == "::1" || h == "[::1]";
+  };
+  if (!std::all_of(hosts->begin(), hosts->end(), on_this_machine)) return kRemote;
+  return std::clamp(static_cast<int>(cores) + 1, 2, kRemote);
+}
 
 Result<StorePtr> OpenStore(const StoreOptions& options) {
   const std::string& url = options.database_url;

@@ -342,6 +342,13 @@ struct StoreOptions {
   bool quick_check = false;
 };
 
+// The pool size (StoreOptions::pool_size) when DRIPR_DB_POOL_SIZE is not set: for PostgreSQL
+// on this machine (every host of the URL a Unix socket, localhost, 127.0.0.0/8 or ::1) one more
+// than the cores, at least 2 and at most 8, since the server's backends share the cores and
+// more of them only take turns; otherwise 8, so that a remote server gets more round trips at
+// once (docs/decisions/postgres.md, "The pool's default size").
+int DefaultPoolSize(const std::string& database_url, unsigned cores);
+
 // Chooses the backend from options.database_url. kInvalidArgument for an unknown scheme;
 // kUnavailable when the database cannot be opened.
 Result<StorePtr> OpenStore(const StoreOptions& options);

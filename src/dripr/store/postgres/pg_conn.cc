@@ -205,6 +205,30 @@ Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what) {
   return what.empty() ? e : e.Wrap(what);
 }
 
+std::optional<std::vector<std::string>> UrlHosts(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return std::nullopt;
+  std::vector<std::string> hosts;
+  bool named = false;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string_view key = o->keyword;
+    if ((key != "host" && key != "hostaddr") || o->val == nullptr) continue;
+    named = true;
+    std::string_view list = o->val;
+    for (;;) {
+      const size_t comma = list.find(',');
+      hosts.emplace_back(list.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  PQconninfoFree(options);
+  if (!named) hosts.emplace_back();
+  return hosts;
+}
+
 // ---- Connection ----
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,

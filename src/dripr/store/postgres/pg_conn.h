@@ -105,6 +105,11 @@ class Rows : public ResultRows<Rows> {
   std::shared_ptr<PGresult> result_;
 };
 
+// The hosts a connection URL names (its `host` and `hostaddr` settings, comma-separated lists
+// split; a Unix socket directory as given; empty entries and an absent host as ""), as libpq
+// parses them; nullopt when libpq cannot parse the URL.
+std::optional<std::vector<std::string>> UrlHosts(const std::string& url);
+
 // Maps a failed result (or a failed connection when `result` is null) to an Error.
 Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what);
 
