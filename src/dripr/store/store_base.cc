@@ -25,6 +25,47 @@ auto TransitionStep(Fn transition, const Args&... args) {
 
 }  // namespace
 
+// LockCampaign from the rows the transaction has locked already (RunBatch: all of a batch's
+// first) or inserted (CreateCampaigns: a row it inserted is its own until it ends), as the
+// transitions before left them; a campaign not among them goes to the backend (whose own
+// kNotFound it then gets); every other statement goes to the backend's transaction.
+class StoreBase::LockedRowsTx final : public TransitionTx {
+ public:
+  LockedRowsTx(TransitionTx& tx, std::map<std::string, Campaign> rows)
+      : tx_(tx), rows_(std::move(rows)) {}
+
+  Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& p) override {
+    DRIPR_TRY(tx_.InsertCampaign(row, p));
+    rows_[row.id.str()] = row;
+    return Ok();
+  }
+  Result<Campaign> LockCampaign(const CampaignId& id) override {
+    auto it = rows_.find(id.str());
+    if (it == rows_.end()) return tx_.LockCampaign(id);
+    return it->second;
+  }
+  Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
+    DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx_.CompareAndSet(current, next));
+    if (changed == 1) rows_[current.id.str()] = next;
+    return changed;
+  }
+  Status ReplaceRecords(const CampaignId& id, DataPart part,
+                        const std::vector<RankedRecord>& records) override {
+    return tx_.ReplaceRecords(id, part, records);
+  }
+  Status InsertMarketData(const MarketData& m, SysTime now) override {
+    return tx_.InsertMarketData(m, now);
+  }
+  Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
+    return tx_.InsertOutboxEvent(e, now);
+  }
+  Status DeleteLease(const LeaseRef& lease) override { return tx_.DeleteLease(lease); }
+
+ private:
+  TransitionTx& tx_;
+  std::map<std::string, Campaign> rows_;
+};
+
 Result<Campaign> StoreBase::NewCampaignRow(const NewCampaign& v, SysTime now) {
   Campaign row;
   // v passed ValidateNewCampaign, so this cannot fail: parsed rather than taken unchecked so
@@ -66,12 +107,14 @@ Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCamp
   Status written = InTransitionTransaction(
       "create " + std::to_string(valid.size()) + " campaigns", [&](TransitionTx& tx) -> Status {
         out.clear();  // a retried transaction starts afresh
+        // The start transition finds the row it has just inserted without reading it back.
+        LockedRowsTx inserted(tx, {});
         for (size_t i = 0; i < valid.size(); ++i) {
           DRIPR_ASSIGN_OR_RETURN(Campaign row, NewCampaignRow(valid[i], now));
-          DRIPR_TRY(tx.InsertCampaign(row, valid[i].property));
+          DRIPR_TRY(inserted.InsertCampaign(row, valid[i].property));
           if (start) {
             DRIPR_ASSIGN_OR_RETURN(
-                auto t, ApplyTransition(tx, row.id, start_fn, nullptr, now, event_ids[i]));
+                auto t, ApplyTransition(inserted, row.id, start_fn, nullptr, now, event_ids[i]));
             row = std::move(t.campaign);
           }
           out.push_back(std::move(row));
@@ -154,44 +197,6 @@ Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
   if (out.event) NotifyOutbox();
   return out;
 }
-
-// LockCampaign from the rows RunBatch locked first, as the transitions before left them (a
-// campaign that was not there goes to the backend, whose own kNotFound it then gets); every
-// other statement goes to the backend's transaction.
-class StoreBase::LockedRowsTx final : public TransitionTx {
- public:
-  LockedRowsTx(TransitionTx& tx, std::map<std::string, Campaign> rows)
-      : tx_(tx), rows_(std::move(rows)) {}
-
-  Status InsertCampaign(const Campaign& row, const std::optional<PropertyData>& p) override {
-    return tx_.InsertCampaign(row, p);
-  }
-  Result<Campaign> LockCampaign(const CampaignId& id) override {
-    auto it = rows_.find(id.str());
-    if (it == rows_.end()) return tx_.LockCampaign(id);
-    return it->second;
-  }
-  Result<int64_t> CompareAndSet(const Campaign& current, const Campaign& next) override {
-    DRIPR_ASSIGN_OR_RETURN(int64_t changed, tx_.CompareAndSet(current, next));
-    if (changed == 1) rows_[current.id.str()] = next;
-    return changed;
-  }
-  Status ReplaceRecords(const CampaignId& id, DataPart part,
-                        const std::vector<RankedRecord>& records) override {
-    return tx_.ReplaceRecords(id, part, records);
-  }
-  Status InsertMarketData(const MarketData& m, SysTime now) override {
-    return tx_.InsertMarketData(m, now);
-  }
-  Status InsertOutboxEvent(const StatusChangeEvent& e, SysTime now) override {
-    return tx_.InsertOutboxEvent(e, now);
-  }
-  Status DeleteLease(const LeaseRef& lease) override { return tx_.DeleteLease(lease); }
-
- private:
-  TransitionTx& tx_;
-  std::map<std::string, Campaign> rows_;
-};
 
 std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
     std::span<PendingTransition* const> batch, bool& ran_alone) {
