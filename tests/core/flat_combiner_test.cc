@@ -15,6 +15,8 @@
 #include <numeric>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,6 +52,40 @@ class FlatCombinerTest : public ::testing::Test {
   };
 
   ~FlatCombinerTest() override { Join(); }
+
+  // Item 1's batch held, then 2, 3 and 4 in one batch after it, all four failing with
+  // kInternal and `why` (body_ fails every batch).
+  void FailEveryCallerOfABatch(CombiningLimits limits, std::string_view why) {
+    ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
+    ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
+    Join();
+    EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
+    ASSERT_EQ(results_.size(), 4u);
+    for (const auto& [item, r] : results_) {
+      ASSERT_FALSE(r) << item;
+      EXPECT_EQ(r.error().code, ErrorCode::kInternal) << item;
+      EXPECT_THAT(r.error().message, ::testing::HasSubstr(std::string(why))) << item;
+    }
+  }
+
+  // The combiner's counts, every field of them, against `want`.
+  void ExpectStats(const CombiningStats& want) {
+    const CombiningStats s = combiner_.stats();
+    EXPECT_EQ(s.batches, want.batches);
+    EXPECT_EQ(s.combined, want.combined);
+    EXPECT_EQ(s.ran_alone_after_failure, want.ran_alone_after_failure);
+    EXPECT_EQ(s.queued, want.queued);
+    EXPECT_EQ(s.running, want.running);
+  }
+
+  // `n` callers finished, each with its own item's result (TimesTen).
+  void ExpectEachItsOwnResult(size_t n) {
+    ASSERT_EQ(results_.size(), n);
+    for (const auto& [item, r] : results_) {
+      ASSERT_TRUE(r) << item << ": " << r.error().ToString();
+      EXPECT_EQ(*r, item * 10) << item;
+    }
+  }
 
   // Each item's result is its value times ten.
   static std::vector<Result<int>> TimesTen(std::span<int* const> batch, bool& /*ran_alone*/) {
@@ -116,11 +152,7 @@ TEST_F(FlatCombinerTest, ALoneCallRunsABatchOfItsOwnItem) {
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(*r, 40);
   EXPECT_THAT(sizes_, ::testing::ElementsAre(1));
-  const CombiningStats s = combiner_.stats();
-  EXPECT_EQ(s.batches, 0) << "a batch of one is not counted";
-  EXPECT_EQ(s.combined, 0);
-  EXPECT_EQ(s.queued, 0);
-  EXPECT_EQ(s.running, 0);
+  ExpectStats({.batches = 0, .combined = 0});  // a batch of one is not counted
 }
 
 TEST_F(FlatCombinerTest, CallsQueuedBehindARunningBatchRunInOneBatch) {
@@ -129,17 +161,8 @@ TEST_F(FlatCombinerTest, CallsQueuedBehindARunningBatchRunInOneBatch) {
   ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4, 5, 6}, limits));
   Join();
   EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 5));
-  ASSERT_EQ(results_.size(), 6u);
-  for (const auto& [item, r] : results_) {
-    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
-    EXPECT_EQ(*r, item * 10) << item;
-  }
-  const CombiningStats s = combiner_.stats();
-  EXPECT_EQ(s.batches, 1);
-  EXPECT_EQ(s.combined, 5);
-  EXPECT_EQ(s.ran_alone_after_failure, 0);
-  EXPECT_EQ(s.queued, 0);
-  EXPECT_EQ(s.running, 0);
+  ExpectEachItsOwnResult(6);
+  ExpectStats({.batches = 1, .combined = 5});
 }
 
 TEST_F(FlatCombinerTest, BatchesHoldAtMostMaxBatchItems) {
@@ -149,11 +172,7 @@ TEST_F(FlatCombinerTest, BatchesHoldAtMostMaxBatchItems) {
   Join();
   EXPECT_THAT(sizes_, ::testing::Each(::testing::Le(2)));
   EXPECT_EQ(std::accumulate(sizes_.begin(), sizes_.end(), 0), 6);
-  ASSERT_EQ(results_.size(), 6u);
-  for (const auto& [item, r] : results_) {
-    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
-    EXPECT_EQ(*r, item * 10) << item;
-  }
+  ExpectEachItsOwnResult(6);
 }
 
 TEST_F(FlatCombinerTest, ASecondCombinerRunsWhileTheFirstBatchIsHeld) {
@@ -166,11 +185,7 @@ TEST_F(FlatCombinerTest, ASecondCombinerRunsWhileTheFirstBatchIsHeld) {
   EXPECT_EQ(combiner_.stats().running, 2) << "no third batch beyond `combiners`";
   Join();
   EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 1, 1));
-  ASSERT_EQ(results_.size(), 3u);
-  for (const auto& [item, r] : results_) {
-    ASSERT_TRUE(r) << item << ": " << r.error().ToString();
-    EXPECT_EQ(*r, item * 10) << item;
-  }
+  ExpectEachItsOwnResult(3);
 }
 
 TEST_F(FlatCombinerTest, CountsTheItemsOfCombinedBatchesThatRanAlone) {
@@ -183,10 +198,8 @@ TEST_F(FlatCombinerTest, CountsTheItemsOfCombinedBatchesThatRanAlone) {
   ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
   Join();
   EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
-  const CombiningStats s = combiner_.stats();
-  EXPECT_EQ(s.ran_alone_after_failure, 3) << "the held batch of one is not counted";
-  EXPECT_EQ(s.batches, 1);
-  EXPECT_EQ(s.combined, 3);
+  // The held batch of one is not counted.
+  ExpectStats({.batches = 1, .combined = 3, .ran_alone_after_failure = 3});
 }
 
 TEST_F(FlatCombinerTest, ABatchThatThrowsFailsEachOfItsCallersAndLeavesTheCombinerUsable) {
@@ -194,16 +207,7 @@ TEST_F(FlatCombinerTest, ABatchThatThrowsFailsEachOfItsCallersAndLeavesTheCombin
     throw std::runtime_error("disk on fire");
   };
   const CombiningLimits limits{.max_batch = 32};
-  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
-  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
-  Join();
-  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
-  ASSERT_EQ(results_.size(), 4u);
-  for (const auto& [item, r] : results_) {
-    ASSERT_FALSE(r) << item;
-    EXPECT_EQ(r.error().code, ErrorCode::kInternal) << item;
-    EXPECT_THAT(r.error().message, ::testing::HasSubstr("disk on fire")) << item;
-  }
+  ASSERT_NO_FATAL_FAILURE(FailEveryCallerOfABatch(limits, "disk on fire"));
 
   body_ = TimesTen;
   int item = 7;
@@ -221,16 +225,7 @@ TEST_F(FlatCombinerTest, ABatchReturningTheWrongNumberOfResultsFailsEachOfItsCal
     return out;
   };
   const CombiningLimits limits{.max_batch = 32};
-  ASSERT_NO_FATAL_FAILURE(StartHeld(1, limits));
-  ASSERT_NO_FATAL_FAILURE(StartQueued({2, 3, 4}, limits));
-  Join();
-  EXPECT_THAT(sizes_, ::testing::ElementsAre(1, 3));
-  ASSERT_EQ(results_.size(), 4u);
-  for (const auto& [item, r] : results_) {
-    ASSERT_FALSE(r) << item;
-    EXPECT_EQ(r.error().code, ErrorCode::kInternal) << item;
-    EXPECT_THAT(r.error().message, ::testing::HasSubstr("wrong number of results")) << item;
-  }
+  ASSERT_NO_FATAL_FAILURE(FailEveryCallerOfABatch(limits, "wrong number of results"));
 }
 
 }  // namespace
