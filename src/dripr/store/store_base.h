@@ -178,7 +178,8 @@ class StoreBase : public Store {
     SysTime now;
     const std::string& event_id;
   };
-  // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch).
+  // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch) or
+  // inserted by the same transaction (CreateCampaigns).
   class LockedRowsTx;
   // RunTransition's body as its own transaction.
   Result<TransitionOutcome> RunAlone(const PendingTransition& t);
