@@ -61,6 +61,9 @@ for t in $list; do
   else
     printf 'fuzz %-20s FAILED (log %s, input in %s):\n' "$t" "$log" "$artifacts"
     grep -m 20 -E 'ERROR|SUMMARY|runtime error|deadly signal|#[0-9] 0x' "$log" | sed 's/^/  /' || true
+    # The input itself, so a CI log alone reproduces the finding (libFuzzer prints Base64 for
+    # inputs of up to a few hundred bytes).
+    grep -E 'Test unit written|^Base64:' "$log" | sed 's/^/  /' || true
     failed+=("$t")
   fi
 done

@@ -25,9 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (pw.size() < 8) return 0;
   // Written as is (not percent-encoded) between the user's ':' and the '@', and nowhere else.
   // (The ':' matters: in "u:%39x…@" the decoded "9x…" also appears, after "%3", but the
-  // password written there is "%39x…", which the redaction replaces whole.)
+  // password written there is "%39x…", which the redaction replaces whole. And it must be
+  // before the query: in "u:%41BCDEFGH@h/db?socket=:ABCDEFGH@" the decoded password's one
+  // occurrence is the socket's path, which is not a password and is not redacted.)
+  size_t query = url.find('?');
   if (size_t at = url.find(pw); at != std::string_view::npos && at == url.rfind(pw) && at > 0 &&
-                                url[at - 1] == ':' && url.substr(at + pw.size()).starts_with('@')) {
+                                at < query && url[at - 1] == ':' &&
+                                url.substr(at + pw.size()).starts_with('@')) {
     fuzz::Check(redacted ==
                 std::string(url.substr(0, at)) + "***" + std::string(url.substr(at + pw.size())));
   }
