@@ -33,15 +33,17 @@ run: configure
 
 # In CI (CI=true) the unit and contract suites also run under AddressSanitizer + UBSan.
 # Every libFuzzer target is built (build-fuzz) and run for a few seconds over the corpus kept
-# in tests/fuzz/corpus/ (docs/decisions/fuzzing.md).
+# in tests/fuzz/corpus/ (docs/decisions/fuzzing.md), from a fixed seed (FUZZ_SEED) so a
+# finding reproduces with the same command.
 test: deps build
 	@scripts/run-tests.sh $(BUILD)
-	@scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS)
+	@FUZZ_SEED=$(FUZZ_SEED) scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS)
 	@$(if $(CI),$(MAKE) --no-print-directory test-asan,true)
 
 # Longer fuzzing: `make fuzz TARGET=sqs_reply_fuzz FUZZ_SECONDS=600` (scripts/fuzz.sh --list names
 # the targets); without TARGET, every target for FUZZ_SECONDS (default 60) each.
 FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_SEED ?= 1
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@$(if $(TARGET),scripts/fuzz.sh $(TARGET) $(FUZZ_SECONDS),scripts/fuzz.sh --smoke $(FUZZ_SECONDS))

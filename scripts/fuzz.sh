@@ -42,6 +42,13 @@ fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# FUZZ_SEED fixes libFuzzer's seed (`make test` sets 1, so CI's smoke run mutates the same way
+# on every machine and a finding reproduces with the same command); unset, each run picks one.
+seed=()
+if [[ -n ${FUZZ_SEED:-} ]]; then
+  [[ $FUZZ_SEED =~ ^[0-9]+$ ]] || { echo "FUZZ_SEED must be a whole number" >&2; exit 2; }
+  seed=(-seed="$FUZZ_SEED")
+fi
 failed=()
 for t in $list; do
   name=${t%_fuzz}
@@ -53,7 +60,7 @@ for t in $list; do
   log=$out/$t.log
   # The work corpus first (libFuzzer adds new inputs there); the kept seeds are read as well.
   if "$out/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+      -max_len=65536 "${seed[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \
       "$work" >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
