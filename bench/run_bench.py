@@ -381,17 +381,39 @@ def infra_env(ctx, env, name):
 # ---------------------------------------------------------------- B1 pickup latency
 
 
+def cli_commits(stderr):
+    """campaign id -> epoch ms of the CLI's 'transition committed' debug lines (JSON logs)."""
+    out = {}
+    for line in stderr.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            j = json.loads(line)
+        except ValueError:
+            continue
+        if j.get("msg", "").startswith("transition committed") and j.get("campaign_id"):
+            out[j["campaign_id"]] = iso_ms(j["ts"])
+    return out
+
+
 def b1_pickups(ctx, env, db, name, k):
     """k campaigns started one at a time from the CLI while a fetcher waits; per campaign the
-    ms from the commit of WAITING_FOR_DATA (the created_at of the STATUS_CHANGE outbox row
-    written in that transaction) to the first handler start in the fetcher."""
+    ms to the first handler start in the fetcher (its 'handled' line's ts minus duration_ms)
+    (a) from the CLI's commit of WAITING_FOR_DATA, as the issue defines B1: the ts of the CLI's
+    debug line logged when its transaction's COMMIT has returned (the fetcher may see the
+    commit ~0.1 ms before that, so this reads up to ~0.1 ms short); and (b) from the
+    created_at of the STATUS_CHANGE outbox row, stamped when the CLI's transaction began (what
+    B1 read until stop 25: it adds the CLI's own transaction, ~1 ms). Returns (a, b)."""
     fetcher, logpath = start_fetcher(ctx, env, name, db)
     csv = os.path.join(ctx.tmp, name + ".csv")
     campaigns_csv(csv, k, name)
     ctx.run([ctx.dripr, "campaign", "import", csv], env=env)
     ids = ["%s-%05d" % (name, i) for i in range(k)]
+    cli_env = dict(env, DRIPR_LOG_FORMAT="json", DRIPR_LOG_LEVEL="debug")
+    committed = {}
     for cid in ids:
-        ctx.run([ctx.dripr, "campaign", "start", cid], env=env)
+        r = ctx.run([ctx.dripr, "campaign", "start", cid], env=cli_env)
+        committed.update(cli_commits(r.stderr))
         time.sleep(0.15)  # spacing between samples, so that pickups never queue behind each other
     poll(120, "%d campaigns finished (%s)" % (k, name), lambda: count_ready(ctx, db) >= k, 0.1)
     ctx.stop(fetcher)
@@ -401,12 +423,14 @@ def b1_pickups(ctx, env, db, name, k):
         else psql_rows(db, sql.replace("min(created_at)",
                                        "to_char(min(created_at) AT TIME ZONE 'UTC', "
                                        "'YYYY-MM-DD\"T\"HH24:MI:SS.US')"))
-    commits = {r[0]: iso_ms(r[1]) for r in rows}
+    created = {r[0]: iso_ms(r[1]) for r in rows}
     starts = handler_starts(logpath)
-    lat = [starts[c] - commits[c] for c in ids if c in starts and c in commits]
-    if len(lat) < k:
-        raise BenchError("%s: %d of %d pickups observed" % (name, len(lat), k))
-    return lat
+    lat = [starts[c] - committed[c] for c in ids if c in starts and c in committed]
+    lat_created = [starts[c] - created[c] for c in ids if c in starts and c in created]
+    if len(lat) < k or len(lat_created) < k:
+        raise BenchError("%s: %d (%d) of %d pickups observed" %
+                         (name, len(lat), len(lat_created), k))
+    return lat, lat_created
 
 
 def b1_baseline(ctx, k):
@@ -443,7 +467,7 @@ def scenario_b1(ctx):
         (b50, b99, len(base)))
     shapes = [("embedded", {}), ("moto", None)]
     for shape, extra in shapes:
-        p50s, p99s = [], []
+        p50s, p99s, c50s, c99s = [], [], [], []
         for r in range(ctx.runs):
             name = "b1%s%d" % (shape[:3], r)
             db = "sqlite:" + os.path.join(ctx.tmp, name + ".db")
@@ -452,17 +476,23 @@ def scenario_b1(ctx):
                 infra_env(ctx, env, name)
             else:
                 env = ctx.env(DATABASE_URL=db)
-            lat = b1_pickups(ctx, env, db, name, k)
+            lat, lat_created = b1_pickups(ctx, env, db, name, k)
             p50s.append(pct(lat, 50))
             p99s.append(pct(lat, 99))
-            log("B1 %s run %d: p50 %.1f ms p99 %.1f ms (n=%d)" %
-                (shape, r + 1, p50s[-1], p99s[-1], len(lat)))
+            c50s.append(pct(lat_created, 50))
+            c99s.append(pct(lat_created, 99))
+            log("B1 %s run %d: from the commit p50 %.2f ms p99 %.2f ms; from created_at p50 "
+                "%.2f ms p99 %.2f ms (n=%d)" %
+                (shape, r + 1, p50s[-1], p99s[-1], c50s[-1], c99s[-1], len(lat)))
         p50, p99 = median(p50s), median(p99s)
         emb = shape == "embedded"
         record("B1", "b1_%s_p50_ms" % shape, p50, "ms", b50,
                "<= 3 ms" if emb else "", p50 <= 3 if emb else None)
         record("B1", "b1_%s_p99_ms" % shape, p99, "ms", b99,
                "<= 10 ms" if emb else "", p99 <= 10 if emb else None)
+        # The same pickups from the outbox row's created_at (the CLI's transaction included).
+        record("B1", "b1_%s_from_created_p50_ms" % shape, median(c50s), "ms", b50)
+        record("B1", "b1_%s_from_created_p99_ms" % shape, median(c99s), "ms", b99)
 
 
 # ---------------------------------------------------------------- B2 throughput, B4 memory

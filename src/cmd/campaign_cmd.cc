@@ -5,6 +5,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/render.h"
+#include "dripr/core/log.h"
 #include "dripr/core/text.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/campaign_import.h"
@@ -104,6 +105,15 @@ int Transition(const Globals& g, const std::string& text, bool json, TransitionM
   if (!store) return rc;
   auto r = ((*store).*method)(*id);
   if (!r) return ReportCampaignError(r.error(), *id);
+  if (r->changed) {
+    // The instant the transition's transaction committed (DRIPR_LOG_LEVEL=debug): B1 measures
+    // the fetcher's pickup from this line's ts (bench/run_bench.py).
+    LogFields f;
+    f.campaign_id = r->campaign.id.str();
+    LogStructured(spdlog::level::debug, f,
+                  fmt::format("transition committed: {} -> {}", ToString(*r->event->from_status),
+                              ToString(r->campaign.status)));
+  }
   if (json) {
     nlohmann::json j = CampaignJson(r->campaign);
     j["changed"] = r->changed;

@@ -255,6 +255,41 @@ TEST_F(CliTest, UnknownSubcommandIsNamed) {
   EXPECT_THAT(sub.err, HasSubstr("unknown command \"frobnicate\" for 'dripr campaign'"));
 }
 
+// With debug logs, a transition that applied records the instant its transaction committed
+// (B1 measures the fetcher's pickup from it: bench/run_bench.py); one that did not, nothing.
+TEST_F(CliTest, AnAppliedTransitionLogsItsCommitAtDebug) {
+  ASSERT_EQ(Dripr({"campaign", "import", "-"}, "id,zip\nd1,02139\nd2,02139\n").code, 0);
+  const std::vector<std::string> debug_json = {"DRIPR_LOG_LEVEL=debug", "DRIPR_LOG_FORMAT=json"};
+  auto lines_about = [](const std::string& err) {
+    std::vector<nlohmann::json> found;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.value("msg", "").starts_with("transition committed")) {
+        found.push_back(j);
+      }
+    }
+    return found;
+  };
+  auto started = Dripr({"campaign", "start", "d1"}, "", debug_json);
+  ASSERT_EQ(started.code, 0) << started.err;
+  auto lines = lines_about(started.err);
+  ASSERT_EQ(lines.size(), 1u) << started.err;
+  EXPECT_EQ(lines[0]["msg"], "transition committed: DORMANT -> WAITING_FOR_DATA");
+  EXPECT_EQ(lines[0]["campaign_id"], "d1");
+  EXPECT_EQ(lines[0]["level"], "debug");
+
+  auto again = Dripr({"campaign", "start", "d1"}, "", debug_json);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("unchanged"));
+  EXPECT_TRUE(lines_about(again.err).empty()) << again.err;
+  // At the default level (info) the line is not written.
+  auto quiet = Dripr({"campaign", "start", "d2"}, "", {"DRIPR_LOG_FORMAT=json"});
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_THAT(quiet.out, HasSubstr("DORMANT -> WAITING_FOR_DATA"));
+  EXPECT_TRUE(lines_about(quiet.err).empty()) << quiet.err;
+}
+
 TEST_F(CliTest, ImportValidatesEveryRowFirstThenCreatesAndStarts) {
   ASSERT_EQ(Dripr({"migrate"}).code, 0);  // read-only commands need an existing database
   auto bad = Dripr({"campaign", "import", "-"},

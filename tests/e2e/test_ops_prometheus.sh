@@ -95,7 +95,7 @@ import json, re, sys
 handled = 0
 for n, line in enumerate(open(sys.argv[1]), 1):
     d = json.loads(line)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["ts"]), (n, line)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", d["ts"]), (n, line)
     assert d["level"] in ("trace", "debug", "info", "warn", "error"), (n, line)
     assert isinstance(d["msg"], str)
     if d.get("outcome") == "done":

@@ -69,7 +69,7 @@ TEST(JsonLogs, OneObjectPerLineWithTsLevelMsgAndFields) {
   ASSERT_EQ(lines.size(), 2u);
   auto j = json::parse(lines[0]);
   EXPECT_TRUE(std::regex_match(j["ts"].get<std::string>(),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
       << j["ts"];
   EXPECT_EQ(j["level"], "warn");
   EXPECT_EQ(j["msg"], "message retry: RentCast server error (503)");

@@ -1,7 +1,7 @@
 #pragma once
 // Logging: spdlog to stderr, one line per record, in one of two formats (DRIPR_LOG_FORMAT):
 //   text: `2026-11-30T13:40:00.123Z info message`
-//   json: {"ts":"2026-11-30T13:40:00.123Z","level":"info","msg":"…", …fields}
+//   json: {"ts":"2026-11-30T13:40:00.123456Z","level":"info","msg":"…", …fields}
 // Structured records (LogStructured) add the fields that apply — campaign_id, event_id,
 // message_id, queue, part, attempt, duration_ms, error, outcome — as JSON keys.
 // Never log secrets: credentials and API keys stay out of every message.
