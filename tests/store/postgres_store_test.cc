@@ -352,6 +352,75 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
   EXPECT_EQ(c.status, CampaignStatus::kWaitingForData);
 }
 
+// A row another program holds does not hold up the batch it lands in: the batch locks its
+// rows with SKIP LOCKED, commits the others, and that one transition waits for its row on
+// its own caller's thread (StoreBase::RunBatch).
+TEST_P(CombinedTransitionsTest, ARowAnotherSessionHoldsDoesNotHoldUpTheBatch) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t blocker = Started(*s, "blocker");
+  const int64_t held = Started(*s, "held");
+  const int64_t a = Started(*s, "a");
+  auto hold = [&](const std::string& id) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    EXPECT_EQ(PQstatus(c), CONNECTION_OK);
+    for (std::string sql :
+         {std::string("BEGIN"), "SELECT 1 FROM campaigns WHERE id = '" + id + "' FOR UPDATE"}) {
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    return c;
+  };
+  auto let_go = [](PGconn* c) {
+    PQclear(PQexec(c, "COMMIT"));
+    PQfinish(c);
+  };
+  PGconn* holds_blocker = hold("blocker");
+  PGconn* holds_held = hold("held");
+
+  Result<TransitionOutcome> first = Fail(ErrorCode::kInternal, "not run");
+  Result<TransitionOutcome> on_held = first, on_a = first;
+  std::atomic<bool> held_done = false, a_done = false;
+  std::thread t_first(
+      [&] { first = s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); });
+  ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().running == 1; }));
+  std::thread t_held([&] {
+    on_held = s->CompletePart(Cid("held"), held, Part(DataPart::kRecentSales));
+    held_done = true;
+  });
+  std::thread t_a([&] {
+    on_a = s->CompletePart(Cid("a"), a, Part(DataPart::kRecentSales));
+    a_done = true;
+  });
+  ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().queued == 2; }));
+  let_go(holds_blocker);
+  // The batch of the two queued transitions commits a's while "held" is still held.
+  EXPECT_TRUE(testing::Eventually([&] { return a_done.load(); }));
+  EXPECT_FALSE(held_done.load());
+  ASSERT_TRUE(on_a) << on_a.error().ToString();
+  EXPECT_TRUE(on_a->changed);
+  EXPECT_EQ(s->GetCampaign(Cid("a"))->part(DataPart::kRecentSales), PartStatus::kReady);
+  EXPECT_EQ(s->transition_combining().batches, 1);
+  EXPECT_EQ(s->transition_combining().combined, 2);
+  // The held one waits for its row on its own thread, and applies once it is let go.
+  EXPECT_TRUE(testing::Eventually([&] {
+    return Query(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+               "datname = current_database()") == "1";
+  }));
+  EXPECT_FALSE(held_done.load());
+  let_go(holds_held);
+  t_first.join();
+  t_held.join();
+  t_a.join();
+  ASSERT_TRUE(first) << first.error().ToString();
+  ASSERT_TRUE(on_held) << on_held.error().ToString();
+  EXPECT_TRUE(on_held->changed);
+  EXPECT_EQ(s->GetCampaign(Cid("held"))->part(DataPart::kRecentSales), PartStatus::kReady);
+  EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, CombinedTransitionsTest, ::testing::Values(PostgresServer()),
                          NetworkedServerName);
 

@@ -755,13 +755,19 @@ class NetworkedStore : public StoreBase {
       return LoadCampaign(c_, id, /*lock=*/true);
     }
 
-    // LockCampaign's statements, in one round trip where the client pipelines them.
+    // LockCampaign's statements, with SKIP LOCKED where not `wait` (a row another
+    // transaction holds reads as absent: the batch goes on without it), in one round trip
+    // where the client pipelines.
     Result<std::vector<std::optional<Campaign>>> LockCampaigns(
-        std::span<const CampaignId> ids) override {
+        std::span<const CampaignId> ids, const std::vector<bool>& wait) override {
+      static const std::string skip = CampaignSql(/*lock=*/true) + " SKIP LOCKED";
       std::vector<Sent> sent;
       sent.reserve(ids.size());
-      for (const CampaignId& id : ids)
-        sent.push_back(Sent{CampaignSql(true), Params().Text(id.str())});
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const bool waits = i < wait.size() && wait[i];
+        sent.push_back(
+            Sent{waits ? CampaignSql(/*lock=*/true) : skip, Params().Text(ids[i].str())});
+      }
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c_, sent));
       std::vector<std::optional<Campaign>> out;
       for (const Rows& r : rows) {

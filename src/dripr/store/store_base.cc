@@ -178,10 +178,14 @@ Result<TransitionOutcome> StoreBase::RunTransition(const CampaignId& id, const T
       .id = id, .fn = fn, .completed = completed, .now = Now(), .event_id = NewUuid()};
   const TransitionBatching batching = transition_batching();
   if (batching.max_batch <= 1) return RunAlone(t);
-  return transitions_.Run(t, batching,
-                          [this](std::span<PendingTransition* const> batch, bool& ran_alone) {
-                            return RunBatch(batch, ran_alone);
-                          });
+  auto r = transitions_.Run(t, batching,
+                            [this](std::span<PendingTransition* const> batch, bool& ran_alone) {
+                              return RunBatch(batch, ran_alone);
+                            });
+  // Its row was held by another transaction (or is not there): the batch went on without
+  // it, and it waits for that row here, on this caller's thread.
+  if (t.run_alone) return RunAlone(t);
+  return r;
 }
 
 Result<TransitionOutcome> StoreBase::RunAlone(const PendingTransition& t) {
@@ -215,28 +219,61 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
       std::unique(ids.begin(), ids.end(),
                   [](const CampaignId& a, const CampaignId& b) { return a.str() == b.str(); }),
       ids.end());
+  // The rows this batch holds, published for the other batches of this store while its
+  // transaction is open (a retried attempt's were released with its rollback).
+  std::vector<std::string> held;
+  auto release_held = [&] {
+    std::lock_guard lock(batch_rows_mu_);
+    for (const std::string& id : held) {
+      if (auto it = batch_rows_.find(id); it != batch_rows_.end() && --it->second == 0) {
+        batch_rows_.erase(it);
+      }
+    }
+    held.clear();
+  };
   Status written = InTransitionTransaction(
       std::to_string(batch.size()) + " campaign transitions", [&](TransitionTx& tx) -> Status {
         results.clear();  // a retried transaction starts afresh
-        DRIPR_ASSIGN_OR_RETURN(std::vector<std::optional<Campaign>> rows, tx.LockCampaigns(ids));
+        release_held();
+        // A row another batch of this store holds is waited for: it is free once that batch
+        // commits. Any other holder's row is skipped.
+        std::vector<bool> wait(ids.size(), false);
+        {
+          std::lock_guard lock(batch_rows_mu_);
+          for (size_t i = 0; i < ids.size(); ++i) wait[i] = batch_rows_.contains(ids[i].str());
+        }
+        DRIPR_ASSIGN_OR_RETURN(std::vector<std::optional<Campaign>> rows,
+                               tx.LockCampaigns(ids, wait));
         std::map<std::string, Campaign> locked;
         for (size_t i = 0; i < ids.size() && i < rows.size(); ++i) {
           if (rows[i]) locked.emplace(ids[i].str(), std::move(*rows[i]));
         }
+        {
+          std::lock_guard lock(batch_rows_mu_);
+          for (const auto& [id, row] : locked) {
+            ++batch_rows_[id];
+            held.push_back(id);
+          }
+        }
         LockedRowsTx on_rows(tx, locked);
-        for (const PendingTransition* t : batch) {
-          auto out = ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id);
-          if (!out && out.error().code == ErrorCode::kNotFound && !locked.contains(t->id.str())) {
-            // Its campaign is not there: the row lock, its first statement, failed and it
-            // wrote nothing. Alone it gets the same error.
-            results.push_back(Fail(out.error()));
+        for (PendingTransition* t : batch) {
+          // A row another transaction holds (or none: alone, it gets kNotFound): not waited
+          // for here, where it would hold up every other transition of the batch.
+          t->run_alone = !locked.contains(t->id.str());
+          if (t->run_alone) {
+            results.push_back(Fail(ErrorCode::kAborted, "left to run alone"));
             continue;
           }
+          auto out = ApplyTransition(on_rows, t->id, t->fn, t->completed, t->now, t->event_id);
           if (!out) return Fail(out.error());
           results.push_back(std::move(*out));
         }
         return Ok();
       });
+  release_held();
+  if (!written) {
+    for (PendingTransition* t : batch) t->run_alone = false;  // each gets its result below
+  }
   if (written) {
     bool event = false;
     for (const auto& r : results) event = event || (r && r->event.has_value());
@@ -259,7 +296,7 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
 }
 
 Result<std::vector<std::optional<Campaign>>> StoreBase::TransitionTx::LockCampaigns(
-    std::span<const CampaignId> ids) {
+    std::span<const CampaignId> ids, const std::vector<bool>& /*wait*/) {
   std::vector<std::optional<Campaign>> out;
   for (const CampaignId& id : ids) {
     auto row = LockCampaign(id);

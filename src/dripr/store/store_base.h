@@ -119,10 +119,13 @@ class StoreBase : public Store {
     // DELETE the lease row when `lease.holder` holds it (Store::ReleaseLease's statement).
     virtual Status DeleteLease(const LeaseRef& lease) = 0;
     // The rows of `ids` (distinct), in that order, each locked as LockCampaign locks it;
-    // nullopt for an id without a row. This default calls LockCampaign for each; a backend
-    // that pipelines sends them in one round trip.
+    // nullopt for an id without a row. Where `wait[i]` is false, without waiting: nullopt
+    // also when another transaction holds the row (a batch does not wait behind one row:
+    // RunBatch). This default calls LockCampaign for each (a store with one writer has no
+    // other holder); a networked backend sends them in one round trip, `FOR UPDATE` or
+    // `FOR UPDATE SKIP LOCKED`.
     virtual Result<std::vector<std::optional<Campaign>>> LockCampaigns(
-        std::span<const CampaignId> ids);
+        std::span<const CampaignId> ids, const std::vector<bool>& wait);
   };
   using TransitionBody = std::function<Status(TransitionTx&)>;
 
@@ -177,16 +180,20 @@ class StoreBase : public Store {
     const PartData* completed;
     SysTime now;
     const std::string& event_id;
+    // Set by RunBatch when the batch could not lock its campaign's row without waiting (or
+    // found none): its caller then runs it alone, on its own thread (RunTransition).
+    bool run_alone = false;
   };
   // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch) or
   // inserted by the same transaction (CreateCampaigns).
   class LockedRowsTx;
   // RunTransition's body as its own transaction.
   Result<TransitionOutcome> RunAlone(const PendingTransition& t);
-  // The results of `batch`, in its order: one transaction for all of them (a transition
-  // whose campaign is not there gets kNotFound, as alone, without failing the others); when
-  // that fails for another reason than the store being unavailable, each alone
-  // (`ran_alone` then true).
+  // The results of `batch`, in its order: one transaction for all of them whose rows it
+  // locks without waiting; a transition whose row another transaction holds, or that has
+  // none, is marked `run_alone` and left to its caller (its result here is a placeholder), so
+  // one held row does not hold up the batch. When the transaction fails for another reason
+  // than the store being unavailable, each runs alone here (`ran_alone` then true).
   std::vector<Result<TransitionOutcome>> RunBatch(std::span<PendingTransition* const> batch,
                                                   bool& ran_alone);
   // RunTransition's body, inside the caller's transaction `tx`.
@@ -202,6 +209,11 @@ class StoreBase : public Store {
   Ticker& ticker_;
 
   FlatCombiner<PendingTransition, Result<TransitionOutcome>> transitions_;
+  // The campaign rows that this store's running batches hold (a count per id): another
+  // batch of this process waits for those (milliseconds, till that batch commits) rather than
+  // leaving their transitions to run alone (RunBatch).
+  std::mutex batch_rows_mu_;
+  std::map<std::string, int> batch_rows_;  // guarded by batch_rows_mu_
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;
