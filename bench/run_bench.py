@@ -261,18 +261,23 @@ def iso_ms(s):
     return (calendar.timegm((y, mo, d, h, mi, se)) + frac) * 1000.0
 
 
+def json_log_records(lines):
+    """The JSON log records (objects) among `lines`; other lines are skipped."""
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
+
+
 def handler_starts(logpath):
     """campaign id -> earliest handler start (epoch ms) from the fetcher's JSON 'handled'
     lines: the line's ts (logged when the message is done) minus its duration_ms."""
     starts = {}
     with open(logpath, errors="replace") as f:
-        for line in f:
-            if not line.startswith("{"):
-                continue
-            try:
-                j = json.loads(line)
-            except ValueError:
-                continue
+        for j in json_log_records(f):
             if "duration_ms" not in j or not j.get("campaign_id"):
                 continue
             t = iso_ms(j["ts"]) - float(j["duration_ms"])
@@ -384,13 +389,7 @@ def infra_env(ctx, env, name):
 def cli_commits(stderr):
     """campaign id -> epoch ms of the CLI's 'transition committed' debug lines (JSON logs)."""
     out = {}
-    for line in stderr.splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            j = json.loads(line)
-        except ValueError:
-            continue
+    for j in json_log_records(stderr.splitlines()):
         if j.get("msg", "").startswith("transition committed") and j.get("campaign_id"):
             out[j["campaign_id"]] = iso_ms(j["ts"])
     return out

@@ -234,18 +234,29 @@ class CombinedTransitionsTest : public PostgresStoreTest {
   }
   static PartData Part(DataPart p) { return PartData{.part = p, .records = {}, .market = {}}; }
 
+  // Another session holding campaign `id`'s row (in an open transaction) till LetGo.
+  PGconn* Hold(const std::string& id) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    EXPECT_EQ(PQstatus(c), CONNECTION_OK);
+    for (std::string sql :
+         {std::string("BEGIN"), "SELECT 1 FROM campaigns WHERE id = '" + id + "' FOR UPDATE"}) {
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    return c;
+  }
+  static void LetGo(PGconn* c) {
+    PQclear(PQexec(c, "COMMIT"));
+    PQfinish(c);
+  }
+
   // Runs `first` alone while campaign "blocker"'s row is held by another session, then each
   // of `queued` (queued behind it), then lets go; every call's result, `first`'s last.
   std::vector<Result<TransitionOutcome>> HeldThenQueued(
       PostgresStore& s, const std::function<Result<TransitionOutcome>()>& first,
       const std::vector<std::function<Result<TransitionOutcome>()>>& queued) {
-    PGconn* holder = PQconnectdb(url_.c_str());
-    EXPECT_EQ(PQstatus(holder), CONNECTION_OK);
-    for (const char* sql : {"BEGIN", "SELECT 1 FROM campaigns WHERE id = 'blocker' FOR UPDATE"}) {
-      PGresult* r = PQexec(holder, sql);
-      EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
-      PQclear(r);
-    }
+    PGconn* holder = Hold("blocker");
     std::vector<Result<TransitionOutcome>> results(queued.size() + 1,
                                                    Fail(ErrorCode::kInternal, "not run"));
     std::vector<std::thread> threads;
@@ -256,8 +267,7 @@ class CombinedTransitionsTest : public PostgresStoreTest {
     }
     EXPECT_TRUE(testing::Eventually(
         [&] { return s.transition_combining().queued == static_cast<int>(queued.size()); }));
-    PQclear(PQexec(holder, "COMMIT"));
-    PQfinish(holder);
+    LetGo(holder);
     for (auto& t : threads) t.join();
     return results;
   }
@@ -361,23 +371,8 @@ TEST_P(CombinedTransitionsTest, ARowAnotherSessionHoldsDoesNotHoldUpTheBatch) {
   const int64_t blocker = Started(*s, "blocker");
   const int64_t held = Started(*s, "held");
   const int64_t a = Started(*s, "a");
-  auto hold = [&](const std::string& id) {
-    PGconn* c = PQconnectdb(url_.c_str());
-    EXPECT_EQ(PQstatus(c), CONNECTION_OK);
-    for (std::string sql :
-         {std::string("BEGIN"), "SELECT 1 FROM campaigns WHERE id = '" + id + "' FOR UPDATE"}) {
-      PGresult* r = PQexec(c, sql.c_str());
-      EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
-      PQclear(r);
-    }
-    return c;
-  };
-  auto let_go = [](PGconn* c) {
-    PQclear(PQexec(c, "COMMIT"));
-    PQfinish(c);
-  };
-  PGconn* holds_blocker = hold("blocker");
-  PGconn* holds_held = hold("held");
+  PGconn* holds_blocker = Hold("blocker");
+  PGconn* holds_held = Hold("held");
 
   Result<TransitionOutcome> first = Fail(ErrorCode::kInternal, "not run");
   Result<TransitionOutcome> on_held = first, on_a = first;
@@ -394,7 +389,7 @@ TEST_P(CombinedTransitionsTest, ARowAnotherSessionHoldsDoesNotHoldUpTheBatch) {
     a_done = true;
   });
   ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().queued == 2; }));
-  let_go(holds_blocker);
+  LetGo(holds_blocker);
   // The batch of the two queued transitions commits a's while "held" is still held.
   EXPECT_TRUE(testing::Eventually([&] { return a_done.load(); }));
   EXPECT_FALSE(held_done.load());
@@ -410,7 +405,7 @@ TEST_P(CombinedTransitionsTest, ARowAnotherSessionHoldsDoesNotHoldUpTheBatch) {
                "datname = current_database()") == "1";
   }));
   EXPECT_FALSE(held_done.load());
-  let_go(holds_held);
+  LetGo(holds_held);
   t_first.join();
   t_held.join();
   t_a.join();
