@@ -271,15 +271,13 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
         return Ok();
       });
   release_held();
-  if (!written) {
-    for (PendingTransition* t : batch) t->run_alone = false;  // each gets its result below
-  }
   if (written) {
     bool event = false;
     for (const auto& r : results) event = event || (r && r->event.has_value());
     if (event) NotifyOutbox();
     return results;
   }
+  for (PendingTransition* t : batch) t->run_alone = false;  // each gets its result below
   results.clear();
   if (written.error().code == ErrorCode::kUnavailable) {
     // Each alone would have waited out the same outage: every caller gets its error.
