@@ -149,16 +149,17 @@ TEST_F(RentCastMarketTest, ConcurrentCallsForOneZipShareOneRequest) {
 TEST_F(RentCastMarketTest, ConcurrentCallsForDifferentZipsDoNotWaitForEachOther) {
   auto provider = Provider();
   std::vector<std::thread> threads;
-  std::vector<bool> ok(4, false);
+  std::vector<Result<MarketData>> results(4, Fail(ErrorCode::kInternal, "not run"));
   const char* zips[] = {"78701", "78702", "78703", "78704"};
   for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      auto r = provider->Market(zips[i]);
-      ok[i] = r.has_value() || r.error().code == ErrorCode::kNotFound;
-    });
+    threads.emplace_back([&, i] { results[i] = provider->Market(zips[i]); });
   }
   for (auto& t : threads) t.join();
-  for (bool b : ok) EXPECT_TRUE(b);
+  for (int i = 0; i < 4; ++i) {
+    const auto& r = results[i];
+    EXPECT_TRUE(r.has_value() || r.error().code == ErrorCode::kNotFound)
+        << zips[i] << ": " << r.error().ToString();
+  }
   EXPECT_EQ(RequestsTo("/markets").size(), 4u);
   EXPECT_EQ(provider->stats().market_flight_joins, 0u);
 }
