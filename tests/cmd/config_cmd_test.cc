@@ -9,10 +9,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cmd/run_dripr.h"
+#include "dripr/core/cpus.h"
 #include "dripr/store/store.h"
 
 namespace dripr {
@@ -106,8 +106,7 @@ TEST_F(ConfigCmdTest, SecretsAreMaskedInTextAndJson) {
 TEST_F(ConfigCmdTest, ThePoolsDefaultFollowsWhereThePostgresServerIs) {
   const std::string local = "postgresql://u@127.0.0.1:5432/db";
   auto here = Settings({"DATABASE_URL=" + local});
-  const std::string expected =
-      std::to_string(DefaultPoolSize(local, std::max(1U, std::thread::hardware_concurrency())));
+  const std::string expected = std::to_string(DefaultPoolSize(local, UsableCores()));
   EXPECT_EQ(here["DRIPR_DB_POOL_SIZE"]["value"], expected);
   EXPECT_EQ(here["DRIPR_DB_POOL_SIZE"]["default"], expected);
   auto remote = Settings({"DATABASE_URL=postgresql://u@db.example.com/db"});

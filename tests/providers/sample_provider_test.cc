@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "dripr/core/cpus.h"
 #include "dripr/core/time.h"
 #include "dripr/domain/scoring.h"
 #include "dripr/providers/sample/geography.h"
@@ -97,7 +98,7 @@ TEST_F(SampleProviderTest, RunsAtMostTheAllowedSearchesAtOnceWithTheSameAnswers)
   EXPECT_GE(gated.peak_concurrent_searches(), 1);
   EXPECT_LE(gated.peak_concurrent_searches(), 2);
 
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int cores = static_cast<int>(UsableCores());
   EXPECT_EQ(provider_.max_concurrent_searches(), std::max(1, cores - 1));
   options.max_concurrent_searches = -3;  // nonsense: the default
   EXPECT_EQ(SampleProvider(clock_, options).max_concurrent_searches(), std::max(1, cores - 1));

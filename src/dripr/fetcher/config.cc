@@ -7,8 +7,8 @@
 #include <charconv>
 #include <filesystem>
 #include <map>
-#include <thread>
 
+#include "dripr/core/cpus.h"
 #include "dripr/core/enum_names.h"
 #include "dripr/core/text.h"
 #include "dripr/store/store.h"
@@ -120,8 +120,7 @@ Status ParseDatabase(const Env& env, SettingsReader& r, AppConfig& c) {
     return Fail(ErrorCode::kInvalidArgument,
                 "DATABASE_URL must start with sqlite:, postgresql:// or mysql://");
   }
-  const std::string pool_default = std::to_string(
-      DefaultPoolSize(c.database_url, std::max(1U, std::thread::hardware_concurrency())));
+  const std::string pool_default = std::to_string(DefaultPoolSize(c.database_url, UsableCores()));
   DRIPR_ASSIGN_OR_RETURN(auto pool, r.Int("DRIPR_DB_POOL_SIZE", pool_default, 1, 100));
   c.db_pool_size = static_cast<int>(pool);
   DRIPR_ASSIGN_OR_RETURN(auto db_retry, r.Int("DRIPR_DB_RETRY_SECONDS", "15", 0, 3600));

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 #include <tuple>
 #include <utility>
 
+#include "dripr/core/cpus.h"
 #include "dripr/core/log.h"
 #include "dripr/domain/event.h"
 #include "dripr/domain/scoring.h"
@@ -152,7 +152,7 @@ HomeShape ShapeFor(Rng& rng, double u) {
 }
 
 int ResolveMaxSearches(int asked, int bound) {
-  if (asked <= 0) asked = static_cast<int>(std::thread::hardware_concurrency()) - 1;
+  if (asked <= 0) asked = static_cast<int>(UsableCores()) - 1;
   return std::clamp(asked, 1, bound);
 }
 

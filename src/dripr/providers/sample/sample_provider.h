@@ -62,7 +62,8 @@ struct SampleProviderOptions {
   std::string zip_csv_path;
   std::string zip_csv_variable;
   // Searches computed at once (the others wait their turn; options.latency is not counted).
-  // 0: one fewer than std::thread::hardware_concurrency(), at least 1.
+  // 0: one fewer than the CPUs this process may use (UsableCores: a container's CPU limit
+  // counts), at least 1.
   int max_concurrent_searches = 0;
 };
 
