@@ -64,6 +64,10 @@ struct PostgresStoreOptions {
   StoreBase::TransitionBatching transition_batching{.max_batch = 32, .combiners = 2};
 };
 
+// The outbox claim's statement ($1 now, $2 limit, $3 lease end, $4 claim token); here for
+// the test of its plan (postgres_outbox.cc).
+const std::string& PostgresOutboxClaimSql();
+
 class PostgresStore final : public NetworkedStore<pg::Driver> {
  public:
   // Connects once to check the URL and the server (no retry: a wrong URL fails at once).
