@@ -123,6 +123,26 @@ def thread_cpu_ns(pid):
     return out
 
 
+def cpu_stat():
+    """(total, steal) clock ticks of all CPUs since boot (/proc/stat's first line). Steal is
+    time this VM wanted a CPU and the hypervisor ran something else: on the 2-core VM it rises
+    from ~3 % to ~40 % within 15 s of full load (stop 29), so every throughput run reports it."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), (v[7] if len(v) > 7 else 0)
+
+
+class StealSpan:
+    """The share of the machine's CPU time the hypervisor stole over a span, in %."""
+
+    def __init__(self):
+        self.total, self.steal = cpu_stat()
+
+    def percent(self):
+        total, steal = cpu_stat()
+        return 100.0 * (steal - self.steal) / max(1, total - self.total)
+
+
 class CpuSpan:
     """A process's CPU time over a span, to the nanosecond: the sum over its threads of their
     schedstat run time at the end minus at the start (a thread born in between counts from 0).
@@ -528,7 +548,9 @@ def demo_run(ctx, n):
     ctx.procs.append(p)
     s = Sampler(p.pid)
     s.start()
+    steal = StealSpan()
     out, _ = p.communicate(timeout=900)
+    steal_pct = steal.percent()
     s.stop.set()
     s.join()
     # The rate it prints comes from the unrounded span; "in 0.40 s" is rounded to 10 ms (up to
@@ -543,7 +565,7 @@ def demo_run(ctx, n):
         raise BenchError("dripr demo --keep printed no directory")
     rows = rows_arg(sqlite_rows(os.path.join(kept.group(1), "demo.db"), PART_ROWS_SQL))
     shutil.rmtree(kept.group(1), ignore_errors=True)
-    return float(m.group(5)), s.hwm, s.threads, rows
+    return float(m.group(5)), s.hwm, s.threads, rows, steal_pct
 
 
 def schema_db(ctx):
@@ -574,12 +596,13 @@ def ceiling_run(ctx, n, mode, rows):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     shutil.copy(schema_db(ctx), db)
+    steal = StealSpan()
     r = ctx.run([os.path.join(ctx.build, "bench", "sqlite_ceiling"), "--db", db, "--campaigns",
                  str(n), "--mode", mode, "--rows", rows])
     m = re.search(r"per_s=([\d.]+)", r.stdout)
     if not m:
         raise BenchError("sqlite_ceiling printed no figure: " + r.stdout)
-    return float(m.group(1))
+    return float(m.group(1)), steal.percent()
 
 
 def scenario_b2_b4(ctx):
@@ -587,16 +610,23 @@ def scenario_b2_b4(ctx):
     hwm_b2, thr_b2 = 0.0, 0
     for n in sizes:
         demo, one, pipe = [], [], []
+        steal_demo, steal_one = [], []
         for r in range(ctx.throughput_runs):  # alternating: load bursts hit all three alike
-            rate, hwm, thr, rows = demo_run(ctx, n)
+            rate, hwm, thr, rows, st = demo_run(ctx, n)
             demo.append(rate)
+            steal_demo.append(st)
             hwm_b2, thr_b2 = max(hwm_b2, hwm), max(thr_b2, thr)
-            one.append(ceiling_run(ctx, n, "one", rows))
-            pipe.append(ceiling_run(ctx, n, "pipeline", rows))
+            o1, st1 = ceiling_run(ctx, n, "one", rows)
+            one.append(o1)
+            steal_one.append(st1)
+            pipe.append(ceiling_run(ctx, n, "pipeline", rows)[0])
             log("B2 embedded n=%d run %d: %.0f campaigns/s; ceiling one-tx %.0f/s, "
                 "14-commit %.0f/s (%.1f part rows per part, as the demo's); peak RSS %.1f MiB, "
-                "%d threads" % (n, r + 1, rate, one[-1], pipe[-1], mean_part_rows(rows), hwm, thr))
+                "%d threads; CPU stolen by the hypervisor %.0f %% (demo), %.0f %% (one-tx)" % (
+                    n, r + 1, rate, one[-1], pipe[-1], mean_part_rows(rows), hwm, thr, st, st1))
         d, o, p = median(demo), median(one), median(pipe)
+        record("B2", "b2_embedded_%d_steal_pct" % n, median(steal_demo), "%")
+        record("B2", "b2_ceiling_one_tx_%d_steal_pct" % n, median(steal_one), "%")
         big = n == sizes[-1]
         record("B2", "b2_embedded_%d_per_s" % n, d, "campaigns/s", o,
                ">= 1000/s and >= 0.6 of ceiling" if big else "",
@@ -728,15 +758,17 @@ def separate_run(ctx, env, db, name, n):
     tx0 = int(psql_rows(ctx.pg_url, "SELECT xact_commit FROM pg_stat_database WHERE "
                         "datname = '%s'" % dbname)[0][0])
     cpu0, t0 = proc_cpu_seconds(fetcher.pid), time.monotonic()
+    steal = StealSpan()
     ctx.run([ctx.dripr, "campaign", "import", csv, "--start"], env=env)
     pg_wait_finished(db, n, 120 if ctx.smoke else 900)
     secs = time.monotonic() - t0
+    steal_pct = steal.percent()
     cpu1 = proc_cpu_seconds(fetcher.pid)
     span = stored_span_seconds(db)
     ctx.stop(fetcher)
     # Includes the fetcher's start-up and shutdown (a few) and the driver's wait and reads.
     return (n / span if span > 0 else n / secs, 1000.0 * (cpu1 - cpu0) / n,
-            (pg_commits(ctx, dbname) - tx0) / float(n))
+            (pg_commits(ctx, dbname) - tx0) / float(n), steal_pct)
 
 
 def pg_ceiling_run(ctx, n, mode, rows, connections):
@@ -746,8 +778,10 @@ def pg_ceiling_run(ctx, n, mode, rows, connections):
     the pipeline's run)."""
     url = fresh_pg_db(ctx, "dripr_bench_ceiling")
     ctx.run([ctx.dripr, "migrate"], env=ctx.env(DATABASE_URL=url))
+    steal = StealSpan()
     r = ctx.run([os.path.join(ctx.build, "bench", "pg_ceiling"), "--url", url, "--campaigns",
                  str(n), "--mode", mode, "--connections", str(connections), "--rows", rows])
+    ctx.last_steal_pct = steal.percent()
     psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_ceiling WITH (FORCE)")
     m = re.search(r"per_s=([\d.]+)", r.stdout)
     if not m:
@@ -783,6 +817,7 @@ def scenario_b2_pg(ctx):
     conns = ceiling_connections()
     res = {"embedded": [], "moto": []}
     one, pipe = {k: [] for k in conns}, {k: [] for k in conns}
+    steal_one = {k: [] for k in conns}
     for r in range(ctx.throughput_runs):
         for shape in ("embedded", "moto"):
             n = sizes[shape]
@@ -798,16 +833,19 @@ def scenario_b2_pg(ctx):
             if shape == "embedded":  # the ceiling writes the part rows this run stored
                 rows = rows_arg(psql_rows(db, PART_ROWS_SQL))
             psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_%s WITH (FORCE)" % name)
-            rate, cpu, tx = res[shape][-1]
+            rate, cpu, tx, st = res[shape][-1]
             log("B2 PostgreSQL + %s n=%d run %d: %.0f campaigns/s, fetcher CPU %.2f ms and %.1f "
-                "transactions per campaign" % (shape, n, r + 1, rate, cpu, tx))
+                "transactions per campaign; CPU stolen by the hypervisor %.0f %%" % (
+                    shape, n, r + 1, rate, cpu, tx, st))
         for k in conns:
             one[k].append(pg_ceiling_run(ctx, n_ceiling, "one", rows, k))
+            steal_one[k].append(ctx.last_steal_pct)
             pipe[k].append(pg_ceiling_run(ctx, n_ceiling, "pipeline", rows, k))
         log("B2 PostgreSQL ceiling n=%d run %d (%.1f part rows per part, as the embedded run's): "
             "one-tx %s; per-step %s" % (
                 n_ceiling, r + 1, mean_part_rows(rows),
-                ", ".join("%.0f/s on %d" % (one[k][-1], k) for k in conns),
+                ", ".join("%.0f/s on %d (%.0f %% stolen)" % (one[k][-1], k, steal_one[k][-1])
+                          for k in conns),
                 ", ".join("%.0f/s on %d" % (pipe[k][-1], k) for k in conns)))
     o, o_conns = best_ceiling(one)
     p, p_conns = best_ceiling(pipe)
@@ -828,12 +866,16 @@ def scenario_b2_pg(ctx):
                median([x[1] for x in res[shape]]), "ms")
         record("B2", "b2_pg_%s_tx_per_campaign" % shape,
                median([x[2] for x in res[shape]]), "transactions")
+        record("B2", "b2_pg_%s_steal_pct" % shape, median([x[3] for x in res[shape]]),
+               "%")
     for k in conns:
         record("B2", "b2_pg_ceiling_one_tx_%d_on_%d_per_s" % (n_ceiling, k), median(one[k]),
                "campaigns/s")
         record("B2", "b2_pg_ceiling_per_step_%d_on_%d_per_s" % (n_ceiling, k), median(pipe[k]),
                "campaigns/s")
     record("B2", "b2_pg_ceiling_one_tx_%d_per_s" % n_ceiling, o, "campaigns/s")
+    record("B2", "b2_pg_ceiling_one_tx_%d_on_%d_steal_pct" % (n_ceiling, o_conns),
+           median(steal_one[o_conns]), "%")
     record("B2", "b2_pg_ceiling_per_step_%d_per_s" % n_ceiling, p, "campaigns/s")
 
 
