@@ -287,9 +287,13 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
     return results;
   }
   // One transition's own failure (a bad row) must not be the others': each runs alone, and
-  // gets its own result.
+  // gets its own result, on its own caller's thread (RunTransition), all at once rather than
+  // one after another on this one, which is free for the next batch.
   ran_alone = true;
-  for (const PendingTransition* t : batch) results.push_back(RunAlone(*t));
+  for (PendingTransition* t : batch) {
+    t->run_alone = true;
+    results.push_back(Fail(ErrorCode::kAborted, "left to run alone"));
+  }
   return results;
 }
 

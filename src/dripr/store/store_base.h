@@ -181,7 +181,8 @@ class StoreBase : public Store {
     SysTime now;
     const std::string& event_id;
     // Set by RunBatch when the batch could not lock its campaign's row without waiting (or
-    // found none): its caller then runs it alone, on its own thread (RunTransition).
+    // found none), or when the batch's transaction failed: its caller then runs it alone, on
+    // its own thread (RunTransition).
     bool run_alone = false;
   };
   // A TransitionTx whose LockCampaign answers from rows locked beforehand (RunBatch) or
@@ -193,7 +194,8 @@ class StoreBase : public Store {
   // locks without waiting; a transition whose row another transaction holds, or that has
   // none, is marked `run_alone` and left to its caller (its result here is a placeholder), so
   // one held row does not hold up the batch. When the transaction fails for another reason
-  // than the store being unavailable, each runs alone here (`ran_alone` then true).
+  // than the store being unavailable, every transition of the batch is marked so
+  // (`ran_alone` then true): each caller runs its own alone, at the same time as the others.
   std::vector<Result<TransitionOutcome>> RunBatch(std::span<PendingTransition* const> batch,
                                                   bool& ran_alone);
   // RunTransition's body, inside the caller's transaction `tx`.
