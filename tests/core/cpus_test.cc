@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <thread>
+#include <utility>
 
 #include "bus/temp_dir.h"
 
@@ -21,6 +23,10 @@ class CgroupTree {
   void Write(const fs::path& rel, const std::string& text) const {
     fs::create_directories((root_ / rel).parent_path());
     std::ofstream(root_ / rel) << text;
+  }
+  // Each {path under the root, text}.
+  void Write(std::initializer_list<std::pair<const char*, const char*>> files) const {
+    for (const auto& [rel, text] : files) Write(rel, text);
   }
 
  private:
@@ -45,10 +51,10 @@ TEST(CpuMaxTest, TextThatIsNotAQuotaMeansNoLimit) {
 
 TEST(CgroupCpuQuotaTest, V2ReadsTheProcessCgroupAndItsAncestors) {
   CgroupTree t;
-  t.Write("cpu.max", "max 100000\n");
-  t.Write("kubepods/cpu.max", "300000 100000\n");
-  t.Write("kubepods/pod1/cpu.max", "max 100000\n");
-  t.Write("kubepods/pod1/app/cpu.max", "max 100000\n");
+  t.Write({{"cpu.max", "max 100000\n"},
+           {"kubepods/cpu.max", "300000 100000\n"},
+           {"kubepods/pod1/cpu.max", "max 100000\n"},
+           {"kubepods/pod1/app/cpu.max", "max 100000\n"}});
   EXPECT_EQ(CgroupCpuQuota(t.root(), "0::/kubepods/pod1/app\n"), 3.0);
   t.Write("kubepods/pod1/cpu.max", "125000 100000\n");
   EXPECT_EQ(CgroupCpuQuota(t.root(), "0::/kubepods/pod1/app\n"), 1.25);
@@ -65,10 +71,10 @@ TEST(CgroupCpuQuotaTest, V2InsideAContainerReadsTheMountsRoot) {
 
 TEST(CgroupCpuQuotaTest, V1ReadsCfsQuotaUnderTheCpuController) {
   CgroupTree t;
-  t.Write("cpu,cpuacct/cpu.cfs_quota_us", "-1\n");
-  t.Write("cpu,cpuacct/cpu.cfs_period_us", "100000\n");
-  t.Write("cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "50000\n");
-  t.Write("cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+  t.Write({{"cpu,cpuacct/cpu.cfs_quota_us", "-1\n"},
+           {"cpu,cpuacct/cpu.cfs_period_us", "100000\n"},
+           {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "50000\n"},
+           {"cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n"}});
   const char* self =
       "12:memory:/docker/abc\n"
       "4:cpu,cpuacct:/docker/abc\n"
