@@ -590,7 +590,7 @@ def schema_db(ctx):
 
 def ceiling_run(ctx, n, mode, rows):
     """bench/sqlite_ceiling on a copy of the product's schema, writing the part rows `rows`
-    (rows_arg of the pipeline's run)."""
+    (rows_arg of the pipeline's run): (campaigns/s, % of the CPU stolen meanwhile)."""
     db = os.path.join(ctx.tmp, "ceiling.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
@@ -775,18 +775,18 @@ def pg_ceiling_run(ctx, n, mode, rows, connections):
     """bench/pg_ceiling on a fresh database migrated by `dripr migrate` (the product's schema):
     campaigns/s with one transaction per campaign (`one`) or per pipeline step (`pipeline`),
     on `connections` connections (a thread each), writing the part rows `rows` (rows_arg of
-    the pipeline's run)."""
+    the pipeline's run). Returns (campaigns/s, % of the CPU stolen meanwhile)."""
     url = fresh_pg_db(ctx, "dripr_bench_ceiling")
     ctx.run([ctx.dripr, "migrate"], env=ctx.env(DATABASE_URL=url))
     steal = StealSpan()
     r = ctx.run([os.path.join(ctx.build, "bench", "pg_ceiling"), "--url", url, "--campaigns",
                  str(n), "--mode", mode, "--connections", str(connections), "--rows", rows])
-    ctx.last_steal_pct = steal.percent()
+    steal_pct = steal.percent()
     psql_rows(ctx.pg_url, "DROP DATABASE IF EXISTS dripr_bench_ceiling WITH (FORCE)")
     m = re.search(r"per_s=([\d.]+)", r.stdout)
     if not m:
         raise BenchError("pg_ceiling printed no figure: " + r.stdout)
-    return float(m.group(1))
+    return float(m.group(1)), steal_pct
 
 
 # The product's default pool for a remote server, and for every server before stop 24
@@ -838,9 +838,10 @@ def scenario_b2_pg(ctx):
                 "transactions per campaign; CPU stolen by the hypervisor %.0f %%" % (
                     shape, n, r + 1, rate, cpu, tx, st))
         for k in conns:
-            one[k].append(pg_ceiling_run(ctx, n_ceiling, "one", rows, k))
-            steal_one[k].append(ctx.last_steal_pct)
-            pipe[k].append(pg_ceiling_run(ctx, n_ceiling, "pipeline", rows, k))
+            rate_k, steal_k = pg_ceiling_run(ctx, n_ceiling, "one", rows, k)
+            one[k].append(rate_k)
+            steal_one[k].append(steal_k)
+            pipe[k].append(pg_ceiling_run(ctx, n_ceiling, "pipeline", rows, k)[0])
         log("B2 PostgreSQL ceiling n=%d run %d (%.1f part rows per part, as the embedded run's): "
             "one-tx %s; per-step %s" % (
                 n_ceiling, r + 1, mean_part_rows(rows),

@@ -109,7 +109,6 @@ TEST(UsableCoresTest, ThisProcessGetsAtLeastOneAndNoMoreThanOnline) {
   if (std::thread::hardware_concurrency() > 0) {
     EXPECT_LE(n, std::thread::hardware_concurrency());
   }
-  EXPECT_EQ(UsableCores(), n);
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "dripr/core/number.h"
 #include "dripr/core/text.h"
@@ -21,21 +20,20 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max() / 2;
 
-// `text` without the blanks around it.
-std::string Word(std::string_view text) {
-  const auto b = text.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  const auto e = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(b, e - b + 1));
+// The first line of file `p`.
+std::optional<std::string> ReadLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  return line;
 }
 
-std::optional<std::string> ReadSmallFile(const fs::path& p) {
+// The first blank-separated word of file `p`.
+std::optional<std::string> ReadWord(const fs::path& p) {
   std::ifstream in(p);
-  if (!in) return std::nullopt;
-  std::string text;
-  std::getline(in, text);
-  if (in.bad()) return std::nullopt;
-  return text;
+  std::string word;
+  if (!(in >> word)) return std::nullopt;
+  return word;
 }
 
 std::optional<double> Quota(int64_t quota, int64_t period) {
@@ -44,16 +42,16 @@ std::optional<double> Quota(int64_t quota, int64_t period) {
 }
 
 std::optional<double> ReadCpuMax(const fs::path& dir) {
-  auto text = ReadSmallFile(dir / "cpu.max");
+  auto text = ReadLine(dir / "cpu.max");
   return text ? ParseCpuMax(*text) : std::nullopt;
 }
 
 std::optional<double> ReadCfsQuota(const fs::path& dir) {
-  auto quota_text = ReadSmallFile(dir / "cpu.cfs_quota_us");
-  auto period_text = ReadSmallFile(dir / "cpu.cfs_period_us");
+  auto quota_text = ReadWord(dir / "cpu.cfs_quota_us");
+  auto period_text = ReadWord(dir / "cpu.cfs_period_us");
   if (!quota_text || !period_text) return std::nullopt;
-  auto quota = ParseInt(Word(*quota_text), -1, kMaxMicros);  // -1: no limit
-  auto period = ParseInt(Word(*period_text), 1, kMaxMicros);
+  auto quota = ParseInt(*quota_text, -1, kMaxMicros);  // -1: no limit
+  auto period = ParseInt(*period_text, 1, kMaxMicros);
   if (!quota || !period) return std::nullopt;
   return Quota(*quota, *period);
 }
@@ -73,16 +71,9 @@ std::optional<double> AlongPath(const fs::path& base, std::string_view path, Rea
   // A path leaving its mount ("/../.." in a cgroup namespace) is not followed.
   if (!rel.empty() && *rel.begin() == "..") rel.clear();
   std::error_code ec;
-  fs::path dir = base / rel;
-  if (rel.empty() || !fs::is_directory(dir, ec)) return read(base);
-  std::optional<double> best;
-  while (true) {
-    best = Min(best, read(dir));
-    if (dir == base || !dir.has_relative_path()) break;
-    fs::path parent = dir.parent_path();
-    if (parent.native().size() < base.native().size()) break;
-    dir = parent;
-  }
+  if (!fs::is_directory(base / rel, ec)) return read(base);
+  std::optional<double> best = read(base);
+  for (; !rel.empty(); rel = rel.parent_path()) best = Min(best, read(base / rel));
   return best;
 }
 

@@ -277,22 +277,17 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
     if (event) NotifyOutbox();
     return results;
   }
-  for (PendingTransition* t : batch) t->run_alone = false;  // each gets its result below
   results.clear();
-  if (written.error().code == ErrorCode::kUnavailable) {
-    // Each alone would have waited out the same outage: every caller gets its error.
-    for (const PendingTransition* t : batch) {
-      results.push_back(Fail(written.error().Wrap("campaign " + t->id.str())));
-    }
-    return results;
-  }
-  // One transition's own failure (a bad row) must not be the others': each runs alone, and
-  // gets its own result, on its own caller's thread (RunTransition), all at once rather than
-  // one after another on this one, which is free for the next batch.
-  ran_alone = true;
+  // On an outage each alone would have waited it out too: every caller gets its error. Any
+  // other failure (a bad row) must not be the others': each runs alone and gets its own
+  // result, on its own caller's thread (RunTransition), all at once rather than one after
+  // another on this one, which is free for the next batch.
+  const bool outage = written.error().code == ErrorCode::kUnavailable;
+  ran_alone = !outage;
   for (PendingTransition* t : batch) {
-    t->run_alone = true;
-    results.push_back(Fail(ErrorCode::kAborted, "left to run alone"));
+    t->run_alone = !outage;
+    results.push_back(outage ? Fail(written.error().Wrap("campaign " + t->id.str()))
+                             : Fail(ErrorCode::kAborted, "left to run alone"));
   }
   return results;
 }
