@@ -30,7 +30,7 @@ if [[ ${1:-} == part-rows ]]; then
   exec "$build"/bench/part_rows_bench "$@"
 fi
 
-cmake --build "$build" --target dripr sqlite_ceiling pg_ceiling skip_locked_poller fake_rentcast
+cmake --build "$build" --target dripr sqlite_ceiling pg_ceiling skip_locked_poller wake_chain fake_rentcast
 # B5's comparison: the sqs-consumer npm package, pinned by bench/node/package-lock.json.
 if [[ ! -d bench/node/node_modules/sqs-consumer ]]; then
   npm ci --prefix bench/node --no-audit --no-fund >/dev/null || echo "npm ci failed: B5 will say so" >&2
