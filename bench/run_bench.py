@@ -544,7 +544,7 @@ def scenario_b1(ctx):
     log("B1 baseline (5 s SKIP LOCKED poller, PostgreSQL): p50 %.1f ms p99 %.1f ms (n=%d)" %
         (b50, b99, len(base)))
     poller = {"p50": b50, "p99": b99}
-    floors = []
+    floors, f50, f99 = [], float("nan"), float("nan")  # the floor is measured with the embedded
     shapes = [("embedded", {}), ("moto", None)]
     for shape, extra in shapes:
         runs, created = [], []
