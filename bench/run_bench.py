@@ -501,8 +501,8 @@ class WakeFloor:
     def __init__(self, ctx, k):
         self.ctx, self.k, self.poked = ctx, k, {}
         self.prog = os.path.join(ctx.build, "bench", "wake_chain")
-        self.path = os.path.join(ctx.tmp, "wake_chain_%d.txt" % len(ctx.procs))
-        open(self.path, "w").close()
+        fd, self.path = tempfile.mkstemp(prefix="wake_chain.", dir=ctx.tmp)
+        os.close(fd)
         self.p = subprocess.Popen([self.prog, "--watch", self.path, "--count", str(k)],
                                   stdout=subprocess.PIPE, text=True)
         ctx.procs.append(self.p)
