@@ -671,12 +671,12 @@ class NetworkedStore : public StoreBase {
   static const std::string& CampaignColumns() { return EpochMsCampaignColumns<Driver>(); }
   static const std::string& OutboxColumns() { return EpochMsOutboxColumns<Driver>(); }
 
-  // The campaign row by id (one parameter). `lock`: SELECT ... FOR UPDATE (inside a
-  // transaction).
+  // The campaign row by id (one parameter). `lock`: SELECT ... FOR UPDATE, or FOR NO KEY
+  // UPDATE where the database has it (Driver::kRowLock; inside a transaction).
   static const std::string& CampaignSql(bool lock) {
     static const std::string read =
         Driver::Sql("SELECT " + CampaignColumns() + " FROM campaigns WHERE id = ?");
-    static const std::string locked = read + " FOR UPDATE";
+    static const std::string locked = read + std::string(Driver::kRowLock);
     return lock ? locked : read;
   }
   // kNotFound when absent. `lock` as CampaignSql's.

@@ -30,6 +30,8 @@ struct Driver {
   static std::string Columns(std::string_view list) { return Quoted(list); }
   // The columns' utf8mb4_bin collation already compares ids bytewise.
   static constexpr std::string_view kIdCollate = "";
+  // A campaign row locked for its transition (InnoDB has no weaker exclusive row lock).
+  static constexpr std::string_view kRowLock = " FOR UPDATE";
   static std::string UpsertSet(std::string_view /*key*/) { return "ON DUPLICATE KEY UPDATE"; }
   // `insert` ("INSERT INTO t (...) VALUES (...)") doing nothing when a row with a unique key
   // exists.

@@ -27,6 +27,11 @@ struct Driver {
   static std::string Columns(std::string_view list) { return std::string(list); }
   // Makes id comparisons bytewise, as ids are ordered everywhere (keyset paging).
   static constexpr std::string_view kIdCollate = " COLLATE \"C\"";
+  // A campaign row locked for its transition: FOR NO KEY UPDATE serializes transitions as
+  // FOR UPDATE does, but lets other transactions' foreign-key checks (FOR KEY SHARE, e.g.
+  // another part's rows inserted for the same campaign) through instead of queueing them
+  // behind it (docs/decisions/postgres.md, "The campaign row's lock").
+  static constexpr std::string_view kRowLock = " FOR NO KEY UPDATE";
   // `insert` ("INSERT INTO t (...) VALUES (...)") doing nothing when a row with `key` exists.
   static std::string InsertIfAbsent(std::string_view insert, std::string_view key) {
     return std::string(insert) + " ON CONFLICT (" + std::string(key) + ") DO NOTHING";

@@ -28,6 +28,12 @@ using pg::Rows;
 // are found by a LATERAL probe of the same index. (A NOT EXISTS anti-join here was planned,
 // on statistics taken while nothing was unpublished, as a nested loop comparing every
 // unpublished row with every other: 80-600 ms per claim at 500-2,000 unpublished rows.)
+// The heads are read in id order along outbox_pending, stopping after $2 of them: the claim's
+// transaction turns bitmap scans off (kPostgresOutboxClaimSetting), because on statistics
+// that saw few unpublished rows the planner otherwise collects every unpublished row with a
+// bitmap scan, runs the head subquery on each and sorts them for the LIMIT: 5 ms per claim
+// at a backlog of 1,500 against 0.4 ms, so draining a backlog was quadratic again
+// (docs/decisions/postgres.md, "The outbox claim's plan").
 const std::string& PostgresOutboxClaimSql() {
   static const std::string sql =
       "WITH heads AS ("
@@ -70,6 +76,8 @@ constexpr std::string_view kChannel = "dripr_outbox";
 
 Status PostgresStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
                                 const std::string& token, std::vector<OutboxRow>& out) {
+  // Inside ClaimOutbox's transaction: queued, it travels with the claim (one round trip).
+  DRIPR_TRY(c.Queue(std::string(kPostgresOutboxClaimSetting), Params()));
   DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(PostgresOutboxClaimSql(),
                                            Params().Time(now).Int(limit).Time(until).Text(token)));
   return ReadAll(rows, ReadOutbox, out);

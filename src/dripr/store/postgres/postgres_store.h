@@ -64,9 +64,11 @@ struct PostgresStoreOptions {
   StoreBase::TransitionBatching transition_batching{.max_batch = 32, .combiners = 2};
 };
 
-// The outbox claim's statement ($1 now, $2 limit, $3 lease end, $4 claim token); here for
-// the test of its plan (postgres_outbox.cc).
+// The outbox claim's statement ($1 now, $2 limit, $3 lease end, $4 claim token), and the
+// planner setting its transaction runs it under (sent with it in one round trip); here for the
+// test of its plan (postgres_outbox.cc).
 const std::string& PostgresOutboxClaimSql();
+inline constexpr std::string_view kPostgresOutboxClaimSetting = "SET LOCAL enable_bitmapscan = off";
 
 class PostgresStore final : public NetworkedStore<pg::Driver> {
  public:
