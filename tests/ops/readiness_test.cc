@@ -149,7 +149,36 @@ TEST_F(ReadinessProbeTest, SamplesCampaignsByStatusAndTheOutbox) {
   EXPECT_EQ(metrics.Gauge(kCampaigns, {{"status", "ERROR"}}).Value(), 0);
   EXPECT_GE(metrics.Gauge(kOutboxOldestAge, {}).Value(), 0);
   EXPECT_LT(metrics.Gauge(kOutboxOldestAge, {}).Value(), 60);
+  // SQLite's one writer combines no transitions: the counters are exported, at 0.
+  const std::string exposed = metrics.Expose();
+  EXPECT_NE(exposed.find("\ndripr_transition_batches_total 0\n"), std::string::npos) << exposed;
+  EXPECT_NE(exposed.find("\ndripr_transitions_combined_total 0\n"), std::string::npos);
+  EXPECT_NE(exposed.find("\ndripr_transitions_queued 0\n"), std::string::npos);
   probe.Stop();
+}
+
+// The store counts its combined transitions in memory; each sample adds what is new to the
+// counters (never less: a count below the last sample's, from a store opened afresh, adds
+// nothing and becomes the base) and sets the queue's gauge.
+TEST(ExportTransitionCombining, AddsWhatEachSampleCountsBeyondTheLast) {
+  Metrics metrics;
+  CombiningStats last;
+  auto read = [&] {
+    return std::vector<double>{metrics.Counter(kTransitionBatches, {}).Value(),
+                               metrics.Counter(kTransitionsCombined, {}).Value(),
+                               metrics.Counter(kTransitionsRerunAlone, {}).Value(),
+                               metrics.Gauge(kTransitionsQueued, {}).Value()};
+  };
+  ExportTransitionCombining(
+      metrics, {.batches = 2, .combined = 7, .ran_alone_after_failure = 1, .queued = 3}, last);
+  EXPECT_EQ(read(), (std::vector<double>{2, 7, 1, 3}));
+  ExportTransitionCombining(
+      metrics, {.batches = 5, .combined = 15, .ran_alone_after_failure = 1, .queued = 0}, last);
+  EXPECT_EQ(read(), (std::vector<double>{5, 15, 1, 0}));
+  ExportTransitionCombining(metrics, {.batches = 1, .combined = 2}, last);  // counted afresh
+  EXPECT_EQ(read(), (std::vector<double>{5, 15, 1, 0}));
+  ExportTransitionCombining(metrics, {.batches = 3, .combined = 8, .queued = 1}, last);
+  EXPECT_EQ(read(), (std::vector<double>{7, 21, 1, 1}));
 }
 
 // One sample (no thread, a manual clock): the queue gauges of /metrics and the chart's history

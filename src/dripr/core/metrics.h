@@ -61,6 +61,10 @@ inline constexpr std::string_view kReconcilerLastPass =
 inline constexpr std::string_view kQueueMessages = "dripr_queue_messages";
 inline constexpr std::string_view kQueueOldestAge = "dripr_queue_oldest_message_age_seconds";
 inline constexpr std::string_view kBuildInfo = "dripr_build_info";
+inline constexpr std::string_view kTransitionBatches = "dripr_transition_batches_total";
+inline constexpr std::string_view kTransitionsCombined = "dripr_transitions_combined_total";
+inline constexpr std::string_view kTransitionsRerunAlone = "dripr_transitions_rerun_alone_total";
+inline constexpr std::string_view kTransitionsQueued = "dripr_transitions_queued";
 
 enum class MetricKind { kCounter, kGauge, kHistogram };
 

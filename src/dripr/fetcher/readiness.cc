@@ -59,8 +59,22 @@ std::vector<CheckStatus> ReadinessProbe::Checks() const {
   return out;
 }
 
+void ExportTransitionCombining(Metrics& metrics, const CombiningStats& now, CombiningStats& last) {
+  // Resolved every time, so that the counters show (at 0) where nothing is combined.
+  auto add = [&](std::string_view name, int64_t current, int64_t previous) {
+    MetricCounter counter = metrics.Counter(name, {});
+    if (current > previous) counter.Increment(static_cast<double>(current - previous));
+  };
+  add(kTransitionBatches, now.batches, last.batches);
+  add(kTransitionsCombined, now.combined, last.combined);
+  add(kTransitionsRerunAlone, now.ran_alone_after_failure, last.ran_alone_after_failure);
+  metrics.Gauge(kTransitionsQueued, {}).Set(now.queued);
+  last = now;
+}
+
 void ReadinessProbe::SampleOnce() {
   const SysTime now = clock_.Now();
+  ExportTransitionCombining(metrics_, store_.transition_combining(), combining_sampled_);
   if (auto queues = SampleQueues(pipeline_bus_); queues) {
     ExportQueueGauges(metrics_, *queues, now);
   } else {

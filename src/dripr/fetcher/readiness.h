@@ -11,7 +11,9 @@
 // The sampler sets dripr_campaigns{status}, dripr_outbox_backlog and
 // dripr_outbox_oldest_age_seconds from the store, and dripr_queue_messages and
 // dripr_queue_oldest_message_age_seconds from the bus (fetcher/reports.h SampleQueues), every
-// `sample_interval` (10 s), and adds the campaign counts to the overview chart's history.
+// `sample_interval` (10 s), and adds the campaign counts to the overview chart's history; and
+// the transitions' combining counters (dripr_transition_batches_total, …) from the store's own
+// count (ExportTransitionCombining).
 
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +31,11 @@
 #include "dripr/store/store.h"
 
 namespace dripr {
+
+// Adds to the combining counters of `metrics` what `now` counts beyond `last` (the previous
+// sample's) and sets dripr_transitions_queued; `last` becomes `now`. A count below `last` (a
+// store opened afresh) adds nothing: counters never go back.
+void ExportTransitionCombining(Metrics& metrics, const CombiningStats& now, CombiningStats& last);
 
 struct ReadinessOptions {
   std::chrono::milliseconds interval{1000};
@@ -68,6 +75,7 @@ class ReadinessProbe {
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_
   std::thread sampler_;
+  CombiningStats combining_sampled_;  // the last sample's; SampleOnce's thread only
 };
 
 }  // namespace dripr

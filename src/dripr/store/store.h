@@ -22,6 +22,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
+#include "dripr/core/flat_combiner.h"
 #include "dripr/core/random.h"
 #include "dripr/domain/reconcile.h"
 #include "dripr/domain/status.h"
@@ -223,6 +224,9 @@ class Store {
   virtual Result<int64_t> PendingOutboxCount() = 0;
   // Campaigns per status and the unpublished outbox (ops metrics; two cheap aggregates).
   virtual Result<StoreGauges> SampleGauges() = 0;
+  // What the combining of concurrent transitions did in this process so far (StoreBase;
+  // zeros where transitions are not combined, e.g. SQLite's single writer). In memory: cheap.
+  virtual CombiningStats transition_combining() const = 0;
   // Unpublished rows and the creation time of the oldest one (`dripr queues`).
   virtual Result<OutboxBacklog> PendingOutbox() = 0;
   // All rows for one campaign, oldest first (CLI and tests).

@@ -33,7 +33,7 @@ class StoreBase : public Store {
   using TransitionBatching = CombiningLimits;
   // What RunTransition's combining did so far (ran_alone_after_failure: transitions run again
   // alone after their batch's transaction failed).
-  CombiningStats transition_combining() const { return transitions_.stats(); }
+  CombiningStats transition_combining() const override { return transitions_.stats(); }
 
   // Validated (domain ValidateNewCampaign), then written through TransitionTx::InsertCampaign.
   Result<Campaign> CreateCampaign(const NewCampaign& c) override;
