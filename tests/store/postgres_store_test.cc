@@ -425,9 +425,64 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
   EXPECT_EQ(c.status, CampaignStatus::kWaitingForData);
 }
 
-// A row another program holds does not hold up the batch it lands in: the batch locks its
-// rows with SKIP LOCKED, commits the others, and that one transition waits for its row on
-// its own caller's thread (StoreBase::RunBatch).
+// After a batch's transaction fails, its transitions run again alone all at once, each on its
+// own caller's thread, not one after another (StoreBase::RunBatch). The failing one (z) is the
+// batch's first, so the batch stops there; x and y, run again alone, then find their campaigns'
+// old listings held by another session and wait in the server: both at the same time.
+TEST_P(CombinedTransitionsTest, AFailedBatchsTransitionsRunAgainAloneConcurrently) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t blocker = Started(*s, "blocker");
+  const int64_t z = Started(*s, "z");
+  const int64_t x = Started(*s, "x");
+  const int64_t y = Started(*s, "y");
+  ASSERT_TRUE(
+      Exec("INSERT INTO active_listings (campaign_id, rank, score, price) VALUES "
+           "('x', 1, 1, 1), ('y', 1, 1, 1)"));
+  PartData no_month = Part(DataPart::kLocalMarketData);
+  no_month.market = MarketData{};
+  no_month.market->zip_code = "02139";
+  PGconn* holds_blocker = Hold("blocker");
+  std::vector<Result<TransitionOutcome>> results(4, Fail(ErrorCode::kInternal, "not run"));
+  std::vector<std::thread> threads;
+  threads.emplace_back(
+      [&] { results[0] = s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); });
+  ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().running == 1; }));
+  threads.emplace_back([&] { results[1] = s->CompletePart(Cid("z"), z, no_month); });
+  ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().queued == 1; }));
+  threads.emplace_back(
+      [&] { results[2] = s->CompletePart(Cid("x"), x, Part(DataPart::kActiveListings)); });
+  threads.emplace_back(
+      [&] { results[3] = s->CompletePart(Cid("y"), y, Part(DataPart::kActiveListings)); });
+  ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().queued == 3; }));
+  PGconn* holds_listings = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(holds_listings), CONNECTION_OK);
+  for (const char* sql : {"BEGIN", "SELECT 1 FROM active_listings FOR UPDATE"}) {
+    PGresult* r = PQexec(holds_listings, sql);
+    EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  LetGo(holds_blocker);
+  const bool both_waiting = testing::Eventually([&] {
+    return Query(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+               "datname = current_database()") == "2";
+  });
+  LetGo(holds_listings);
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(both_waiting);
+  EXPECT_EQ(s->transition_combining().batches, 1);
+  EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 3);
+  ASSERT_TRUE(results[0]) << results[0].error().ToString();
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().code, ErrorCode::kInvalidArgument);
+  for (int i : {2, 3}) {
+    ASSERT_TRUE(results[i]) << results[i].error().ToString();
+    EXPECT_TRUE(results[i]->changed);
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM active_listings WHERE campaign_id IN ('x', 'y')"), "0");
+}
+
 // A transition locks its campaign's row FOR NO KEY UPDATE (pg::Driver::kRowLock): it does not
 // wait for another transaction that only references the campaign, e.g. one inserting a part's
 // rows for it (its foreign-key check holds FOR KEY SHARE on the row, which FOR UPDATE would
@@ -461,6 +516,9 @@ TEST_P(CombinedTransitionsTest,
   EXPECT_EQ(Query("SELECT count(*) FROM active_listings WHERE campaign_id = 'c'"), "1");
 }
 
+// A row another program holds does not hold up the batch it lands in: the batch locks its
+// rows with SKIP LOCKED, commits the others, and that one transition waits for its row on
+// its own caller's thread (StoreBase::RunBatch).
 TEST_P(CombinedTransitionsTest, ARowAnotherSessionHoldsDoesNotHoldUpTheBatch) {
   auto s = OpenCombining();
   ASSERT_NE(s, nullptr);
