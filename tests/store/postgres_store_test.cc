@@ -297,17 +297,28 @@ class CombinedTransitionsTest : public PostgresStoreTest {
   }
   static PartData Part(DataPart p) { return PartData{.part = p, .records = {}, .market = {}}; }
 
-  // Another session holding campaign `id`'s row (in an open transaction) till LetGo.
-  PGconn* Hold(const std::string& id) {
+  // Another session that has run `statements` in a transaction it keeps open till LetGo.
+  PGconn* OpenTransaction(const std::vector<std::string>& statements) {
     PGconn* c = PQconnectdb(url_.c_str());
     EXPECT_EQ(PQstatus(c), CONNECTION_OK);
-    for (std::string sql :
-         {std::string("BEGIN"), "SELECT 1 FROM campaigns WHERE id = '" + id + "' FOR UPDATE"}) {
+    PQclear(PQexec(c, "BEGIN"));
+    for (const std::string& sql : statements) {
       PGresult* r = PQexec(c, sql.c_str());
       EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
       PQclear(r);
     }
     return c;
+  }
+  // Another session holding campaign `id`'s row (in an open transaction) till LetGo.
+  PGconn* Hold(const std::string& id) {
+    return OpenTransaction({"SELECT 1 FROM campaigns WHERE id = '" + id + "' FOR UPDATE"});
+  }
+  // A market part the store refuses (no month): a batch it is in fails.
+  static PartData MarketWithoutMonth() {
+    PartData p = Part(DataPart::kLocalMarketData);
+    p.market = MarketData{};
+    p.market->zip_code = "02139";
+    return p;
   }
   static void LetGo(PGconn* c) {
     PQclear(PQexec(c, "COMMIT"));
@@ -400,9 +411,7 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
   ASSERT_NE(s, nullptr);
   const int64_t blocker = Started(*s, "blocker");
   const int64_t a = Started(*s, "a");
-  PartData no_month = Part(DataPart::kLocalMarketData);
-  no_month.market = MarketData{};
-  no_month.market->zip_code = "02139";
+  const PartData no_month = MarketWithoutMonth();
   auto results = HeldThenQueued(
       *s, [&] { return s->CompletePart(Cid("blocker"), blocker, Part(DataPart::kRecentSales)); },
       {[&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kActiveListings)); },
@@ -439,9 +448,7 @@ TEST_P(CombinedTransitionsTest, AFailedBatchsTransitionsRunAgainAloneConcurrentl
   ASSERT_TRUE(
       Exec("INSERT INTO active_listings (campaign_id, rank, score, price) VALUES "
            "('x', 1, 1, 1), ('y', 1, 1, 1)"));
-  PartData no_month = Part(DataPart::kLocalMarketData);
-  no_month.market = MarketData{};
-  no_month.market->zip_code = "02139";
+  const PartData no_month = MarketWithoutMonth();
   PGconn* holds_blocker = Hold("blocker");
   std::vector<Result<TransitionOutcome>> results(4, Fail(ErrorCode::kInternal, "not run"));
   std::vector<std::thread> threads;
@@ -455,13 +462,7 @@ TEST_P(CombinedTransitionsTest, AFailedBatchsTransitionsRunAgainAloneConcurrentl
   threads.emplace_back(
       [&] { results[3] = s->CompletePart(Cid("y"), y, Part(DataPart::kActiveListings)); });
   ASSERT_TRUE(testing::Eventually([&] { return s->transition_combining().queued == 3; }));
-  PGconn* holds_listings = PQconnectdb(url_.c_str());
-  ASSERT_EQ(PQstatus(holds_listings), CONNECTION_OK);
-  for (const char* sql : {"BEGIN", "SELECT 1 FROM active_listings FOR UPDATE"}) {
-    PGresult* r = PQexec(holds_listings, sql);
-    EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
-    PQclear(r);
-  }
+  PGconn* holds_listings = OpenTransaction({"SELECT 1 FROM active_listings FOR UPDATE"});
   LetGo(holds_blocker);
   const bool both_waiting = testing::Eventually([&] {
     return Query(
@@ -492,15 +493,8 @@ TEST_P(CombinedTransitionsTest,
   auto s = OpenCombining();
   ASSERT_NE(s, nullptr);
   const int64_t cycle = Started(*s, "c");
-  PGconn* other = PQconnectdb(url_.c_str());
-  ASSERT_EQ(PQstatus(other), CONNECTION_OK);
-  for (const char* sql :
-       {"BEGIN",
-        "INSERT INTO active_listings (campaign_id, rank, score, price) VALUES ('c', 1, 1, 1)"}) {
-    PGresult* r = PQexec(other, sql);
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
-    PQclear(r);
-  }
+  PGconn* other = OpenTransaction(
+      {"INSERT INTO active_listings (campaign_id, rank, score, price) VALUES ('c', 1, 1, 1)"});
   Result<TransitionOutcome> done = Fail(ErrorCode::kInternal, "not run");
   std::atomic<bool> returned = false;
   std::thread t([&] {
