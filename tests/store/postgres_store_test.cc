@@ -226,10 +226,10 @@ double RowsTouched(const nlohmann::json& node) {
 // kPostgresOutboxClaimSetting). A backlog of 10,000 rows (two for each of 5,000 campaigns)
 // arrives (a month's campaigns started at once, or B2PG's import) on an outbox whose
 // statistics saw none unpublished, in two forms: analyzed while everything was published (the
-// NOT EXISTS form of stop 28 was planned there as a nested loop comparing unpublished rows
-// with each other: 205,650 rows touched for 2,000), and new, never analyzed (without the
-// setting, a bitmap scan of every unpublished row, the head subquery run on each and a sort
-// for the LIMIT: 50,850 rows touched, and 5 ms per claim at 1,500 in B2PG, so draining a
+// NOT EXISTS form the claim had before stop 29 was planned there as a nested loop comparing
+// unpublished rows with each other: 205,650 rows touched for 2,000), and new, never analyzed
+// (without the setting, a bitmap scan of every unpublished row, the head subquery run on each and a
+// sort for the LIMIT: 50,850 rows touched, and 5 ms per claim at 1,500 in B2PG, so draining a
 // backlog was quadratic). The claim walks outbox_pending in id order and stops after its 50
 // heads: 1,000 rows touched on the new outbox, 6,950 on the analyzed one (its heads joined
 // with their later rows, 50 x 50: bounded by the limit, not the backlog).
@@ -301,8 +301,9 @@ class CombinedTransitionsTest : public PostgresStoreTest {
   PGconn* OpenTransaction(const std::vector<std::string>& statements) {
     PGconn* c = PQconnectdb(url_.c_str());
     EXPECT_EQ(PQstatus(c), CONNECTION_OK);
-    PQclear(PQexec(c, "BEGIN"));
-    for (const std::string& sql : statements) {
+    std::vector<std::string> all = {"BEGIN"};
+    all.insert(all.end(), statements.begin(), statements.end());
+    for (const std::string& sql : all) {
       PGresult* r = PQexec(c, sql.c_str());
       EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << PQresultErrorMessage(r);
       PQclear(r);
