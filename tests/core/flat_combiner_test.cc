@@ -188,6 +188,32 @@ TEST_F(FlatCombinerTest, ASecondCombinerRunsWhileTheFirstBatchIsHeld) {
   ExpectEachItsOwnResult(3);
 }
 
+// Many callers at once, each leaving as soon as it has its result while its batch's combiner
+// still notifies the others (outside the lock): every caller gets its own item's result, and
+// nobody waits forever. Under AddressSanitizer, a notify reaching a caller that had already
+// left would be a use after its return.
+TEST_F(FlatCombinerTest, ManyConcurrentCallersEachGetTheirOwnResult) {
+  gate_.Open();
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 500;
+  const CombiningLimits limits{.max_batch = 4, .combiners = 2};
+  for (int t = 0; t < kThreads; ++t) {
+    threads_.emplace_back([this, t, limits] {
+      for (int i = 0; i < kCalls; ++i) {
+        int item = t * kCalls + i + 1;
+        const Result<int> r = combiner_.Run(item, limits, Batch());
+        std::lock_guard lock(mu_);
+        results_.emplace(item, r);
+      }
+    });
+  }
+  Join();
+  ExpectEachItsOwnResult(kThreads * kCalls);
+  const CombiningStats s = combiner_.stats();
+  EXPECT_EQ(s.queued, 0);
+  EXPECT_EQ(s.running, 0);
+}
+
 TEST_F(FlatCombinerTest, CountsTheItemsOfCombinedBatchesThatRanAlone) {
   body_ = [](std::span<int* const> batch, bool& ran_alone) {
     ran_alone = true;

@@ -272,6 +272,51 @@ TEST_F(ConsumerTest, ABusyConsumerRefillsAFewSlotsAtATimeOrAfterTheRefillWait) {
   EXPECT_TRUE(c->Join());
 }
 
+// A slot freed short of what a waiting receive needs wakes no receive loop: every handled
+// message used to wake each of them to find too few slots (docs/decisions/consumer.md,
+// "Waking the receive loops"). On the real clock, whose wait evaluates the predicate only
+// when woken.
+TEST_F(ConsumerTest, ASlotFreedShortOfTheRefillWakesNoReceiveLoop) {
+  options_.max_in_flight = 8;
+  options_.refill_slots = 8;  // a receive under load waits for all 8
+  options_.receive_loops = 1;
+  options_.refill_wait = 1h;
+  options_.ack_flush_interval = 0ms;
+  std::vector<std::shared_ptr<Gate>> gates;
+  std::mutex mu;
+  handler_.fn = [&](const ReceivedMessage&) {
+    auto g = std::make_shared<Gate>();
+    {
+      std::lock_guard lock(mu);
+      gates.push_back(g);
+    }
+    g->Wait();
+    return HandlerOutcome::Done("ok");
+  };
+  auto open = [&](size_t i) {
+    std::lock_guard lock(mu);
+    gates.at(i)->Open();
+  };
+  SendN(16);
+  Consumer c("work", *faulty_, dlq_.get(), handler_, options_, /*ticker=*/nullptr, random_.get());
+  c.Start();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
+  for (size_t i = 0; i < 7; ++i) {
+    open(i);
+    ASSERT_TRUE(Eventually([&] { return handler_.running == 7 - static_cast<int>(i); }));
+  }
+  ASSERT_TRUE(Eventually([&] { return c.Stats().done == 7; }));
+  EXPECT_EQ(faulty_->receive_calls, 1);
+  // Before: one wake-up per freed slot after the first (6 here).
+  EXPECT_LE(c.Stats().refill_wakeups, 1) << "woken by slots that could not end its wait";
+  // The last slot frees all 8: one receive refills them.
+  open(7);
+  ASSERT_TRUE(Eventually([&] { return handler_.calls == 16 && handler_.running == 8; }));
+  EXPECT_EQ(faulty_->receive_calls, 2);
+  for (size_t i = 8; i < 16; ++i) open(i);
+  EXPECT_TRUE(DrainedAndJoined(c));
+}
+
 // Two receive loops waiting out the refill wait for the same free slot: one takes it, the
 // other goes back to waiting for slots. It used to ask the queue for 0 messages, which failed
 // (a "receive failed" warning, a receive error, and that loop idle for the error backoff).

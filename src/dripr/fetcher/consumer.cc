@@ -147,6 +147,7 @@ ConsumerStats Consumer::Stats() const {
   s.released = counters_.released;
   s.lease_extensions = counters_.lease_extensions;
   s.lease_wakeups = counters_.lease_wakeups;
+  s.refill_wakeups = counters_.refill_wakeups;
   s.delete_errors = counters_.delete_errors;
   s.receive_errors = counters_.receive_errors;
   s.reran = counters_.reran;
@@ -170,8 +171,13 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
       slots_cv_.wait(lock, [&] { return stopping_ || slots_used_ < options_.max_in_flight; });
       const int refill = RefillSlots();
       if (!stopping_ && slots_used_ > 0 && options_.max_in_flight - slots_used_ < refill) {
+        bool first = true;
         (void)ticker_.WaitFor(lock, slots_cv_, options_.refill_wait, [&] {
-          return stopping_ || slots_used_ == 0 || options_.max_in_flight - slots_used_ >= refill;
+          const bool enough =
+              stopping_ || slots_used_ == 0 || options_.max_in_flight - slots_used_ >= refill;
+          if (!enough && !std::exchange(first, false)) ++counters_.refill_wakeups;
+          first = false;
+          return enough;
         });
       }
       heartbeat.SetWaiting(false);
@@ -189,11 +195,13 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
     if (got) messages = std::move(*got);
     const int unused = want - static_cast<int>(messages.size());
     if (unused > 0) {
+      bool wake;
       {
         std::lock_guard lock(mu_);
+        wake = FreedSlotsWakeReceivers(slots_used_, slots_used_ - unused);
         slots_used_ -= unused;
       }
-      slots_cv_.notify_all();  // another receive loop may be waiting for these slots
+      if (wake) slots_cv_.notify_all();  // another receive loop may be waiting for these slots
     }
     if (!got && stopping_) return;  // interrupted at shutdown: not a broker problem
     NoteReceiveResult(got ? nullptr : &got.error());
@@ -236,6 +244,19 @@ int Consumer::RefillSlots() const {
   return std::clamp(slots, 1, most);
 }
 
+// The receive loops wait for a free slot (when all are used), then, with messages in flight,
+// up to refill_wait for RefillSlots() free ones or none in flight; a slot freed short of those
+// ends neither wait. Notifying every freed slot woke each receive loop of the queue once per
+// handled message to find the predicate false again (3.1 switches per campaign in B2PG:
+// docs/decisions/consumer.md, "Waking the receive loops").
+bool Consumer::FreedSlotsWakeReceivers(int before, int after) const {
+  const int max = options_.max_in_flight;
+  const auto crossed = [&](int free_needed) {
+    return max - before < free_needed && max - after >= free_needed;
+  };
+  return after == 0 || crossed(1) || crossed(RefillSlots());
+}
+
 // Enough workers for what runs and what is queued; a worker that is not running a handler
 // takes the next queued message, so running_ + work_.size() is the number needed. Never more
 // than max_in_flight (slots_used_ bounds both). Workers stay until shutdown: after the first
@@ -259,13 +280,15 @@ void Consumer::WorkerLoop() {
     }
     Process(m);
     metrics_.in_flight.Decrement();
+    bool wake_receivers;
     {
       std::lock_guard lock(mu_);
       --running_;
+      wake_receivers = FreedSlotsWakeReceivers(slots_used_, slots_used_ - 1);
       --slots_used_;
     }
     idle_cv_.notify_all();
-    slots_cv_.notify_all();
+    if (wake_receivers) slots_cv_.notify_all();
   }
 }
 

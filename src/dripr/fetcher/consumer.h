@@ -118,6 +118,9 @@ struct ConsumerStats {
   // Times the lease loop woke to look at its leases: a lease due for extension, or a new one
   // due sooner than the one it waited for. An idle consumer's loop does not wake at all.
   int64_t lease_wakeups = 0;
+  // Times a receive loop waiting for more free slots (the refill wait) woke and found too few:
+  // a wake-up for nothing.
+  int64_t refill_wakeups = 0;
   int64_t delete_errors = 0;
   int64_t receive_errors = 0;
   int in_flight = 0;
@@ -182,6 +185,10 @@ class Consumer {
   void AddWorkersLocked();  // requires mu_
   // Free slots a receive waits for while messages are in flight (ConsumerOptions::refill_slots).
   int RefillSlots() const;
+  // Whether slots_used_ falling from `before` to `after` can end a receive loop's wait for
+  // slots (the first free slot, the refill threshold reached, nothing left in flight): only
+  // then are the receive loops woken.
+  bool FreedSlotsWakeReceivers(int before, int after) const;
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
@@ -289,7 +296,7 @@ class Consumer {
 
   struct Counters {
     std::atomic<int64_t> received{0}, done{0}, retried{0}, failed{0}, released{0},
-        lease_extensions{0}, lease_wakeups{0}, delete_errors{0}, receive_errors{0}, reran{0};
+        lease_extensions{0}, lease_wakeups{0}, refill_wakeups{0}, delete_errors{0}, receive_errors{0}, reran{0};
   } counters_;
 };
 
