@@ -31,8 +31,12 @@ microseconds ConfirmInterval(int rechecks_left) {
   return kConfirmInterval * (1 << (2 * (kSlowConfirms + 1 - rechecks_left)));
 }
 
-// An event an own commit explains: checked once more this much later.
+// An event an own commit explains: checked once more this much later; while every check finds
+// own commits again, each next one twice as late, up to kAfterOwnCommitsMost (a busy process's
+// watcher woke every 2 ms, 2.3 context switches and a writer turn per B2PG campaign:
+// docs/decisions/bus.md, "The watcher under the process's own load").
 constexpr microseconds kAfterOwnCommit{2000};
+constexpr microseconds kAfterOwnCommitsMost{8000};
 
 struct WatcherRegistry {
   std::mutex mu;
@@ -139,6 +143,9 @@ void ChangeWatcher::Run() {
   int rechecks_left = 0;
   uint64_t seen_commits = writer_->commits();
   bool warned = false;
+  // The pending re-check follows own commits: the WAL's events wait for it.
+  bool own_quiet = false;
+  microseconds own_wait = kAfterOwnCommit;  // the next own-commit re-check's delay
   while (true) {
     timespec timeout{};
     const bool timed = recheck != kNever;
@@ -150,12 +157,12 @@ void ChangeWatcher::Run() {
       timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     }
     fds[0].revents = fds[1].revents = 0;
-    // While a re-check is due within kAfterOwnCommit, the WAL's events wait for it (they stay
-    // queued): under load, when this process commits every fraction of a millisecond, the
-    // thread wakes once per re-check instead of once per WAL write, each with a turn at the
-    // writer. A later re-check (the slow confirms, up to 128 ms away) still listens: another
-    // process's commit then must not wait for it.
-    const bool listen = !timed || recheck - Steady::now() > kAfterOwnCommit;
+    // While an own-commit re-check or a fast confirm (due within kAfterOwnCommit) is pending,
+    // the WAL's events wait for it (they stay queued): under load, when this process commits
+    // every fraction of a millisecond, the thread wakes once per re-check instead of once per
+    // WAL write, each with a turn at the writer. A slow confirm (up to 128 ms away) still
+    // listens: another process's commit then must not wait for it.
+    const bool listen = !timed || (!own_quiet && recheck - Steady::now() > kAfterOwnCommit);
     if (::ppoll(fds, listen ? 2 : 1, timed ? &timeout : nullptr, nullptr) < 0) {
       if (errno == EINTR) continue;
       DRIPR_LOG_WARN("change watcher on {}: poll failed: {}", writer_->path(),
@@ -183,9 +190,14 @@ void ChangeWatcher::Run() {
       warned = true;
       recheck = kNever;
       rechecks_left = 0;
+      own_quiet = false;
+      own_wait = kAfterOwnCommit;
       continue;
     }
     warned = false;
+    const bool own_only = !*others && event && own;
+    own_quiet = own_only;
+    if (!own_only) own_wait = kAfterOwnCommit;
     if (*others) {
       CallListeners();
       recheck = kNever;
@@ -199,7 +211,8 @@ void ChangeWatcher::Run() {
       // event no own commit explained was most likely one of ours not yet counted then; a
       // foreign commit published since shows in data_version at any later check.) Confirms
       // still due for an earlier unexplained event go on after this check.
-      recheck = now + kAfterOwnCommit;
+      recheck = now + own_wait;
+      own_wait = std::min(own_wait * 2, kAfterOwnCommitsMost);
       rechecks_left = std::max(rechecks_left, 1);
     } else if (--rechecks_left > 0) {
       recheck = now + ConfirmInterval(rechecks_left);

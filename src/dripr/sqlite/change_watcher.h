@@ -12,11 +12,12 @@
 // an event no own commit explains is re-checked every 0.5 ms for up to 10 ms (then 2, 8, 32 and
 // 128 ms later, for a committer preempted in between); an event during
 // or after an own commit is checked when that commit is done and once more 2 ms later (a
-// foreign commit may have followed it). The re-checks are poll() timeouts; while one is due,
-// new events wait for it (only the shutdown interrupts it), so a busy process's own commits
-// wake the thread at most once per re-check, not once per WAL write, and another process's
-// commit in that window is seen at the re-check (<= 2 ms late). Idle, the thread sleeps in
-// poll(): no timer, no CPU, and the first event is checked at once.
+// foreign commit may have followed it); while each re-check finds own commits again, the next
+// comes twice as late, up to 8 ms. The re-checks are poll() timeouts; while one is due, new
+// events wait for it (only the shutdown interrupts it), so a busy process's own commits wake
+// the thread at most once per re-check, not once per WAL write, and another process's commit
+// in that window is seen at the re-check (<= 8 ms late; 2 ms after a quiet spell). Idle, the
+// thread sleeps in poll(): no timer, no CPU, and the first event is checked at once.
 //
 // Listeners run on the watcher thread and must be cheap (bump a counter, notify a condition
 // variable). Callers keep their periodic re-check as a fallback (a filesystem without inotify,

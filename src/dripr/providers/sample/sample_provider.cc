@@ -163,16 +163,24 @@ SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options
       options_(std::move(options)),
       ticker_(OrRealTicker(ticker)),
       max_searches_(ResolveMaxSearches(options_.max_concurrent_searches, kMaxSearchesBound)),
-      searches_(max_searches_) {}
+      free_searches_(max_searches_) {}
 
 Result<std::vector<PropertyRecord>> SampleProvider::GatedSearch(const SearchArea& area, Kind kind,
                                                                 int days) const {
-  searches_.acquire();
+  {
+    std::unique_lock lock(searches_mu_);
+    searches_cv_.wait(lock, [&] { return free_searches_ > 0; });
+    --free_searches_;
+  }
   struct Release {
     const SampleProvider& p;
     ~Release() {
       p.running_searches_.fetch_sub(1);
-      p.searches_.release();
+      {
+        std::lock_guard lock(p.searches_mu_);
+        ++p.free_searches_;
+      }
+      p.searches_cv_.notify_one();
     }
   } release{*this};
   const int now = running_searches_.fetch_add(1) + 1;
