@@ -296,7 +296,8 @@ class Consumer {
 
   struct Counters {
     std::atomic<int64_t> received{0}, done{0}, retried{0}, failed{0}, released{0},
-        lease_extensions{0}, lease_wakeups{0}, refill_wakeups{0}, delete_errors{0}, receive_errors{0}, reran{0};
+        lease_extensions{0}, lease_wakeups{0}, refill_wakeups{0}, delete_errors{0},
+        receive_errors{0}, reran{0};
   } counters_;
 };
 
