@@ -163,24 +163,16 @@ SampleProvider::SampleProvider(const Clock& clock, SampleProviderOptions options
       options_(std::move(options)),
       ticker_(OrRealTicker(ticker)),
       max_searches_(ResolveMaxSearches(options_.max_concurrent_searches, kMaxSearchesBound)),
-      free_searches_(max_searches_) {}
+      searches_(max_searches_) {}
 
 Result<std::vector<PropertyRecord>> SampleProvider::GatedSearch(const SearchArea& area, Kind kind,
                                                                 int days) const {
-  {
-    std::unique_lock lock(searches_mu_);
-    searches_cv_.wait(lock, [&] { return free_searches_ > 0; });
-    --free_searches_;
-  }
+  searches_.acquire();
   struct Release {
     const SampleProvider& p;
     ~Release() {
       p.running_searches_.fetch_sub(1);
-      {
-        std::lock_guard lock(p.searches_mu_);
-        ++p.free_searches_;
-      }
-      p.searches_cv_.notify_one();
+      p.searches_.release();
     }
   } release{*this};
   const int now = running_searches_.fetch_add(1) + 1;

@@ -31,10 +31,10 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -155,12 +155,7 @@ class SampleProvider final : public Provider {
 
   static constexpr int kMaxSearchesBound = 1024;
   const int max_searches_;
-  // Free search slots (max_searches_ at first). A mutex and condition variable rather than
-  // std::counting_semaphore, whose acquire in libstdc++ 12 spins with sched_yield before it
-  // sleeps: half a context switch per campaign in B2PG, with one slot on two cores.
-  mutable std::mutex searches_mu_;
-  mutable std::condition_variable searches_cv_;
-  mutable int free_searches_;  // guarded by searches_mu_
+  mutable std::counting_semaphore<kMaxSearchesBound> searches_;
   mutable std::atomic<int> running_searches_{0};
   mutable std::atomic<int> peak_searches_{0};
 
