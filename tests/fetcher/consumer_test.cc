@@ -57,6 +57,35 @@ class Gate {
   bool open_ = false;
 };
 
+// Each handler call blocks on a gate of its own, in the order the calls came; the test opens
+// them by that order.
+class GateLine {
+ public:
+  std::function<HandlerOutcome(const ReceivedMessage&)> Handler() {
+    return [this](const ReceivedMessage&) {
+      auto g = std::make_shared<Gate>();
+      {
+        std::lock_guard lock(mu_);
+        gates_.push_back(g);
+      }
+      g->Wait();
+      return HandlerOutcome::Done("ok");
+    };
+  }
+  void Open(size_t i) {
+    std::lock_guard lock(mu_);
+    gates_.at(i)->Open();
+  }
+  size_t Arrived() {
+    std::lock_guard lock(mu_);
+    return gates_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Gate>> gates_;
+};
+
 class ScriptedHandler : public MessageHandler {
  public:
   std::function<HandlerOutcome(const ReceivedMessage&)> fn;
@@ -282,21 +311,9 @@ TEST_F(ConsumerTest, ASlotFreedShortOfTheRefillWakesNoReceiveLoop) {
   options_.receive_loops = 1;
   options_.refill_wait = 1h;
   options_.ack_flush_interval = 0ms;
-  std::vector<std::shared_ptr<Gate>> gates;
-  std::mutex mu;
-  handler_.fn = [&](const ReceivedMessage&) {
-    auto g = std::make_shared<Gate>();
-    {
-      std::lock_guard lock(mu);
-      gates.push_back(g);
-    }
-    g->Wait();
-    return HandlerOutcome::Done("ok");
-  };
-  auto open = [&](size_t i) {
-    std::lock_guard lock(mu);
-    gates.at(i)->Open();
-  };
+  GateLine line;
+  handler_.fn = line.Handler();
+  auto open = [&](size_t i) { line.Open(i); };
   SendN(16);
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_, /*ticker=*/nullptr, random_.get());
   c.Start();
@@ -324,21 +341,9 @@ TEST_F(ConsumerTest, TwoReceiveLoopsSharingTheLastFreeSlotNeverReceiveZeroMessag
   options_.max_in_flight = 8;  // refills 2 at a time
   options_.receive_loops = 2;
   options_.refill_wait = 5ms;
-  std::vector<std::shared_ptr<Gate>> gates;
-  std::mutex mu;
-  handler_.fn = [&](const ReceivedMessage&) {
-    std::shared_ptr<Gate> g = std::make_shared<Gate>();
-    {
-      std::lock_guard lock(mu);
-      gates.push_back(g);
-    }
-    g->Wait();
-    return HandlerOutcome::Done("ok");
-  };
-  auto open = [&](size_t i) {
-    std::lock_guard lock(mu);
-    gates.at(i)->Open();
-  };
+  GateLine line;
+  handler_.fn = line.Handler();
+  auto open = [&](size_t i) { line.Open(i); };
   SendN(12);
   auto c = StartManualConsumer();
   ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
@@ -359,10 +364,7 @@ TEST_F(ConsumerTest, TwoReceiveLoopsSharingTheLastFreeSlotNeverReceiveZeroMessag
   EXPECT_EQ(c->Stats().receive_errors, 0);
   EXPECT_EQ(faulty_->receive_calls, receives + 2);
   for (size_t i = 3; i < 12; ++i) {
-    ASSERT_TRUE(Eventually([&] {
-      std::lock_guard lock(mu);
-      return gates.size() > i;
-    }));
+    ASSERT_TRUE(Eventually([&] { return line.Arrived() > i; }));
     open(i);
   }
   ASSERT_TRUE(Eventually([&] { return handler_.calls == 12; }));

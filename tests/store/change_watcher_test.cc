@@ -52,6 +52,30 @@ class ChangeWatcherTest : public ::testing::Test {
         "insert", [](Connection& c) { return c.Exec("INSERT INTO t VALUES(1)"); });
   }
 
+  // `n` own commits, one every 0.2 ms (paced by the clock, as a loaded fetcher's come; the
+  // pacing waits for no condition): how many of them committed, how often the watcher woke
+  // meanwhile, and how long they took.
+  struct PacedRun {
+    int committed = 0;
+    uint64_t wakeups = 0;
+    int64_t elapsed_ms = 0;
+  };
+  PacedRun PacedOwnCommits(int n) {
+    using Steady = std::chrono::steady_clock;
+    PacedRun run;
+    const uint64_t before = watcher_->wakeups();
+    const auto start = Steady::now();
+    for (int i = 0; i < n; ++i) {
+      if (!OwnInsert()) break;
+      ++run.committed;
+      const auto next = start + std::chrono::microseconds(200) * (i + 1);
+      while (Steady::now() < next) std::this_thread::yield();
+    }
+    run.wakeups = watcher_->wakeups() - before;
+    run.elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - start).count();
+    return run;
+  }
+
   fs::path dir_;
   std::string path_;
   std::shared_ptr<Writer> writer_;
@@ -95,45 +119,28 @@ TEST_F(ChangeWatcherTest, AnotherConnectionsCommitRightAfterAnOwnOneIsReported) 
 // once per 2 ms re-check; the bound allows one per ms. Before (a wake-up per WAL event it
 // got to), 25-42 here.
 TEST_F(ChangeWatcherTest, OwnCommitsWakeItAboutOncePerReCheckNotPerCommit) {
-  using Steady = std::chrono::steady_clock;
-  const uint64_t before = watcher_->wakeups();
-  const auto start = Steady::now();
   constexpr int kCommits = 100;
-  for (int i = 0; i < kCommits; ++i) {
-    ASSERT_TRUE(OwnInsert());
-    const auto next = start + std::chrono::microseconds(200) * (i + 1);
-    while (Steady::now() < next) std::this_thread::yield();  // pacing, not waiting for anything
-  }
-  const uint64_t woke = watcher_->wakeups() - before;
-  const auto elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - start).count();
+  const PacedRun run = PacedOwnCommits(kCommits);
+  ASSERT_EQ(run.committed, kCommits);
+  const uint64_t woke = run.wakeups;
+  const int64_t elapsed_ms = run.elapsed_ms;
   EXPECT_LE(woke, static_cast<uint64_t>(5 + elapsed_ms))
       << kCommits << " commits in " << elapsed_ms << " ms";
   EXPECT_EQ(calls_.load(), 0);  // and none of them called a listener
 }
 
-// A WAL event no commit explains (here a byte appended past the WAL's last frame, which SQLite
-// ignores: its checksum does not match) starts the
-// confirm re-checks: 24 over ~10 ms, then 2, 8, 32 and 128 ms apart. Another connection's commit
-// while the last, 128 ms one is pending is reported at once, not when it comes due (B1's rare
-// 70-100 ms pickups: the WAL was not listened to between slow re-checks).
 // Sustained own commits: each re-check that finds own commits again puts the next one twice as
 // late, up to 8 ms (2, 4, 8, 8, ... ms). 500 own commits over >= 100 ms wake it about 14 times;
 // the bound allows one per 4 ms. With a fixed 2 ms re-check, ~50 here. Another connection's
 // commit during such a spell is still reported (at the next re-check).
 TEST_F(ChangeWatcherTest, SustainedOwnCommitsSpaceTheReChecksOutToEightMs) {
-  using Steady = std::chrono::steady_clock;
   auto other = Connection::Open(path_, {});
   ASSERT_TRUE(other) << other.error().ToString();
-  const uint64_t before = watcher_->wakeups();
-  const auto start = Steady::now();
   constexpr int kCommits = 500;
-  for (int i = 0; i < kCommits; ++i) {
-    ASSERT_TRUE(OwnInsert());
-    const auto next = start + std::chrono::microseconds(200) * (i + 1);
-    while (Steady::now() < next) std::this_thread::yield();  // pacing, not waiting for anything
-  }
-  const uint64_t woke = watcher_->wakeups() - before;
-  const auto elapsed_ms = std::chrono::duration_cast<milliseconds>(Steady::now() - start).count();
+  const PacedRun run = PacedOwnCommits(kCommits);
+  ASSERT_EQ(run.committed, kCommits);
+  const uint64_t woke = run.wakeups;
+  const int64_t elapsed_ms = run.elapsed_ms;
   EXPECT_LE(woke, static_cast<uint64_t>(5 + elapsed_ms / 4))
       << kCommits << " commits in " << elapsed_ms << " ms";
   EXPECT_EQ(calls_.load(), 0);
@@ -145,6 +152,11 @@ TEST_F(ChangeWatcherTest, SustainedOwnCommitsSpaceTheReChecksOutToEightMs) {
   EXPECT_EQ(calls_.load(), 1);
 }
 
+// A WAL event no commit explains (here a byte appended past the WAL's last frame, which SQLite
+// ignores: its checksum does not match) starts the
+// confirm re-checks: 24 over ~10 ms, then 2, 8, 32 and 128 ms apart. Another connection's commit
+// while the last, 128 ms one is pending is reported at once, not when it comes due (B1's rare
+// 70-100 ms pickups: the WAL was not listened to between slow re-checks).
 TEST_F(ChangeWatcherTest, ACommitDuringTheSlowReChecksIsReportedAtOnce) {
   ASSERT_TRUE(OwnInsert());
   auto other = Connection::Open(path_, {});
