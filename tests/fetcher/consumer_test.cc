@@ -313,13 +313,12 @@ TEST_F(ConsumerTest, ASlotFreedShortOfTheRefillWakesNoReceiveLoop) {
   options_.ack_flush_interval = 0ms;
   GateLine line;
   handler_.fn = line.Handler();
-  auto open = [&](size_t i) { line.Open(i); };
   SendN(16);
   Consumer c("work", *faulty_, dlq_.get(), handler_, options_, /*ticker=*/nullptr, random_.get());
   c.Start();
   ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
   for (size_t i = 0; i < 7; ++i) {
-    open(i);
+    line.Open(i);
     ASSERT_TRUE(Eventually([&] { return handler_.running == 7 - static_cast<int>(i); }));
   }
   ASSERT_TRUE(Eventually([&] { return c.Stats().done == 7; }));
@@ -327,10 +326,10 @@ TEST_F(ConsumerTest, ASlotFreedShortOfTheRefillWakesNoReceiveLoop) {
   // Before: one wake-up per freed slot after the first (6 here).
   EXPECT_LE(c.Stats().refill_wakeups, 1) << "woken by slots that could not end its wait";
   // The last slot frees all 8: one receive refills them.
-  open(7);
+  line.Open(7);
   ASSERT_TRUE(Eventually([&] { return handler_.calls == 16 && handler_.running == 8; }));
   EXPECT_EQ(faulty_->receive_calls, 2);
-  for (size_t i = 8; i < 16; ++i) open(i);
+  for (size_t i = 8; i < 16; ++i) line.Open(i);
   EXPECT_TRUE(DrainedAndJoined(c));
 }
 
@@ -343,13 +342,12 @@ TEST_F(ConsumerTest, TwoReceiveLoopsSharingTheLastFreeSlotNeverReceiveZeroMessag
   options_.refill_wait = 5ms;
   GateLine line;
   handler_.fn = line.Handler();
-  auto open = [&](size_t i) { line.Open(i); };
   SendN(12);
   auto c = StartManualConsumer();
   ASSERT_TRUE(Eventually([&] { return handler_.running == 8; }));
   const int receives = faulty_->receive_calls;
   // One slot free: both loops wait out the refill wait for a second one, then both wake.
-  open(0);
+  line.Open(0);
   ASSERT_TRUE(Eventually([&] {
     auto d = ticker_.Deadlines();
     return std::count(d.begin(), d.end(), ticker_.Elapsed() + 5ms) == 2;
@@ -358,14 +356,14 @@ TEST_F(ConsumerTest, TwoReceiveLoopsSharingTheLastFreeSlotNeverReceiveZeroMessag
   ASSERT_TRUE(Eventually([&] { return handler_.calls == 9 && handler_.running == 8; }));
   // The loop that found no slot is back to waiting for one: when slots free up, the next
   // receive takes them, and no receive failed.
-  open(1);
-  open(2);
+  line.Open(1);
+  line.Open(2);
   ASSERT_TRUE(Eventually([&] { return handler_.calls == 11 && handler_.running == 8; }));
   EXPECT_EQ(c->Stats().receive_errors, 0);
   EXPECT_EQ(faulty_->receive_calls, receives + 2);
   for (size_t i = 3; i < 12; ++i) {
     ASSERT_TRUE(Eventually([&] { return line.Arrived() > i; }));
-    open(i);
+    line.Open(i);
   }
   ASSERT_TRUE(Eventually([&] { return handler_.calls == 12; }));
   EXPECT_TRUE(c->Join());
