@@ -6,7 +6,10 @@
 # fetcher's CPU, its context switches and socket sends/receives (perf stat on the fetcher: one
 # send per round trip to the server, two for a COPY), the statements the server ran (every
 # client, the import included), the server's and the import's CPU and campaigns/s; then the
-# statements called for at least 1 campaign in 100, by calls (pg_stat_statements). These counts are repeatable on a loaded machine; the wall time is not.
+# statements called for at least 1 campaign in 100, by calls (pg_stat_statements). A
+# PGPROFILE_SWITCHES line splits the fetcher's context switches per campaign by thread name
+# (role:queue, cut to 15 bytes). These counts are repeatable on a loaded machine; the wall
+# time is not.
 #   bench/pg_profile.sh [BUILD_DIR] [N] [--record]
 # --record also runs the fetcher under `perf record` (BUILD_DIR/pg-profile/perf.data; read it
 # with `perf report -i …`); PG_PROFILE_RECORD replaces its options (default "-F 999"), e.g.
@@ -55,7 +58,15 @@ server_cpu() {
     awk -v pm="$postmaster" '{ t += $14 + $15; if ($1 == pm) t += $16 + $17 } END { print t }'
 }
 q "SELECT pg_stat_statements_reset()" >/dev/null
+# The fetcher's context switches by thread name (core/thread_name.h: role and queue), voluntary
+# (blocked) + involuntary (preempted): "NAME COUNT" lines, summed over the threads of a name.
+thread_switches() {
+  for t in /proc/"$fetcher"/task/*; do
+    { printf '%s ' "$(cat "$t/comm")"; awk '/ctxt_switches/ { s += $2 } END { print s }' "$t/status"; } 2>/dev/null || true
+  done | awk '{ s[$1] += $2 } END { for (k in s) print k, s[k] }'
+}
 cpu0=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+thread_switches >"$out/switches0.txt"
 server0=$(server_cpu)
 perf stat -e context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom \
   -p "$fetcher" -o "$out/perf-stat.txt" &
@@ -73,6 +84,7 @@ q "/* pg_profile wait */ DO \$\$ DECLARE deadline timestamptz := clock_timestamp
 [[ $(q "/* pg_profile wait */ SELECT $done_sql") == t ]] || { echo "timed out waiting for $n campaigns finished" >&2; exit 1; }
 t1=$(date +%s.%N)
 cpu1=$(awk '{print $14 + $15}' "/proc/$fetcher/stat")
+thread_switches >"$out/switches1.txt"
 server1=$(server_cpu)
 kill -INT "$counting" && wait "$counting" || true
 # The relay marks the last READY events published shortly after.
@@ -101,6 +113,10 @@ awk -v n="$n" -v secs="$(echo "$t1 - $t0" | bc)" -v cpu="$(echo "$cpu1 - $cpu0" 
            n, n / secs, 1000 * cpu / hz / n, cs / n, snd / n, rcv / n, st / n,
            1000 * server / hz / n, exec_ms / n, 1000 * import / n
   }' "$out/perf-stat.txt"
+# Switches per campaign by thread name, most first (threads started during the run count from 0).
+awk -v n="$n" 'NR == FNR { s0[$1] = $2; next } { d = ($2 - s0[$1]) / n; if (d >= 0.05) printf "%.2f %s\n", d, $1 }' \
+  "$out/switches0.txt" "$out/switches1.txt" | sort -rn |
+  awk '{ line = line sprintf(" %s=%s", $2, $1) } END { print "PGPROFILE_SWITCHES" line }'
 q "SELECT round(calls::numeric / $n, 2) || E'\t' || round((1000 * mean_exec_time)::numeric, 1) || ' us' || E'\t' || left(regexp_replace(query, '\s+', ' ', 'g'), 70) || ' … ' ||
           right(regexp_replace(query, '\s+', ' ', 'g'), 40)
    FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid

@@ -17,6 +17,7 @@
 #include "cmd/cli.h"
 #include "cmd/render.h"
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 #include "dripr/core/time.h"
 #include "dripr/fetcher/cluster_budget.h"
 #include "dripr/fetcher/data_fetcher.h"
@@ -53,6 +54,7 @@ class SecondSignalWatcher {
  public:
   explicit SecondSignalWatcher(sigset_t signals)
       : thread_([this, signals] {
+          NameThisThread("signals");
           int sig = 0;
           sigwait(&signals, &sig);
           if (done_) return;

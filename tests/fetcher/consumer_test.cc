@@ -34,6 +34,17 @@ int ThreadCount() {
   return -1;
 }
 
+// How many of this process's threads carry each name (/proc/self/task/TID/comm).
+std::map<std::string, int> ThreadNames() {
+  std::map<std::string, int> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) ++names[name];
+  }
+  return names;
+}
+
 using namespace std::chrono_literals;
 using testing::Eventually;
 using testing::FaultyQueue;
@@ -664,6 +675,27 @@ TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
   c.RequestStop();
   EXPECT_TRUE(c.Join());
   EXPECT_EQ(handler_.calls, 23);
+}
+
+TEST_F(ConsumerTest, NamesItsThreadsAfterTheirRoleAndItsQueue) {
+  options_.max_in_flight = 2;
+  options_.receive_loops = 2;
+  Gate go;
+  Consumer c("active_listings", *faulty_, dlq_.get(), handler_, options_);
+  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(go, 2, c, 2));
+  // Linux keeps 15 bytes of a name (core/thread_name.h).
+  const auto names = ThreadNames();
+  const auto count = [&](const std::string& name) {
+    auto it = names.find(name);
+    return it == names.end() ? 0 : it->second;
+  };
+  EXPECT_EQ(count("recv:active_lis"), 2);
+  EXPECT_EQ(count("work:active_lis"), 2);
+  EXPECT_EQ(count("lease:active_li"), 1);
+  EXPECT_EQ(count("ack:active_list"), 1);
+  go.Open();
+  c.RequestStop();
+  EXPECT_TRUE(c.Join());
 }
 
 TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {

@@ -10,6 +10,7 @@
 #include "dripr/core/log.h"
 #include "dripr/core/stop.h"
 #include "dripr/core/text.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 namespace {
@@ -55,8 +56,14 @@ Consumer::~Consumer() {
 void Consumer::Start() {
   if (started_.exchange(true)) return;
   // Worker threads start on demand (AddWorkersLocked): an idle consumer holds none.
-  lease_thread_ = std::thread([this] { LeaseLoop(); });
-  ack_thread_ = std::thread([this] { AckLoop(); });
+  lease_thread_ = std::thread([this] {
+    NameThisThread(ThreadName("lease", name_));
+    LeaseLoop();
+  });
+  ack_thread_ = std::thread([this] {
+    NameThisThread(ThreadName("ack", name_));
+    AckLoop();
+  });
   receivers_running_ = std::max(1, options_.receive_loops);
   for (int i = 0; i < receivers_running_; ++i) {
     // Metrics: a receive call returns within its long poll plus the transport's timeouts.
@@ -64,6 +71,7 @@ void Consumer::Start() {
         HeartbeatOf(metrics_registry_, "receive loop " + name_ + "#" + std::to_string(i),
                     options_.wait_time + std::chrono::seconds(60));
     receivers_.emplace_back([this, heartbeat] {
+      NameThisThread(ThreadName("recv", name_));
       ReceiveLoop(heartbeat);
       std::lock_guard lock(mu_);
       --receivers_running_;
@@ -264,7 +272,12 @@ bool Consumer::FreedSlotsWakeReceivers(int before, int after) const {
 void Consumer::AddWorkersLocked() {
   const size_t need = std::min(static_cast<size_t>(running_) + work_.size(),
                                static_cast<size_t>(std::max(1, options_.max_in_flight)));
-  while (workers_.size() < need) workers_.emplace_back([this] { WorkerLoop(); });
+  while (workers_.size() < need) {
+    workers_.emplace_back([this] {
+      NameThisThread(ThreadName("work", name_));
+      WorkerLoop();
+    });
+  }
 }
 
 void Consumer::WorkerLoop() {

@@ -4,6 +4,7 @@
 
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 namespace {
@@ -36,7 +37,10 @@ void FetcherHeartbeat::Start() {
   }
   info_.started_at = clock_.Now();
   Beat();
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("heartbeat");
+    Loop();
+  });
 }
 
 void FetcherHeartbeat::Stop() {

@@ -7,6 +7,7 @@
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 #include "dripr/core/stop.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 
@@ -49,7 +50,12 @@ uint64_t MarketFlights::StartRenewing(const LeaseRef& lease) {
   // No wake-up: the renewer's next wait ends at most RenewEvery() from now, and this
   // flight's first renewal is due exactly then.
   renewals_[id] = Renewal{lease, ticker_.Now() + RenewEvery()};
-  if (!renewer_.joinable()) renewer_ = std::thread([this] { RenewLoop(); });
+  if (!renewer_.joinable()) {
+    renewer_ = std::thread([this] {
+      NameThisThread("market-lease");
+      RenewLoop();
+    });
+  }
   return id;
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 
@@ -21,7 +22,10 @@ OutboxRelay::~OutboxRelay() { Stop(); }
 void OutboxRelay::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("outbox-relay");
+    Loop();
+  });
 }
 
 void OutboxRelay::Stop() {

@@ -5,6 +5,7 @@
 #include "dripr/core/clock.h"
 #include "dripr/core/log.h"
 #include "dripr/core/stop.h"
+#include "dripr/core/thread_name.h"
 #include "dripr/fetcher/reports.h"
 
 namespace dripr {
@@ -43,7 +44,12 @@ ReadinessProbe::~ReadinessProbe() { Stop(); }
 void ReadinessProbe::Start() {
   database_.Start();
   bus_.Start();
-  if (!sampler_.joinable()) sampler_ = std::thread([this] { SampleLoop(); });
+  if (!sampler_.joinable()) {
+    sampler_ = std::thread([this] {
+      NameThisThread("readiness");
+      SampleLoop();
+    });
+  }
 }
 
 void ReadinessProbe::Stop() {

@@ -8,6 +8,7 @@
 #include "dripr/core/ids.h"
 #include "dripr/core/log.h"
 #include "dripr/core/stop.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 namespace {
@@ -125,7 +126,10 @@ void Reconciler::Start() {
     std::lock_guard lock(mu_);
     stop_ = false;
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("reconciler");
+    Loop();
+  });
 }
 
 void Reconciler::Stop() {

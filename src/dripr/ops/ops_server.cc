@@ -9,6 +9,7 @@
 
 #include "dripr/core/clock.h"
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 
@@ -97,7 +98,10 @@ Result<int> OpsServer::Start(const std::string& host, int port) {
                     ": cannot listen there (in use or not a local address); choose another "
                     "port, 0 for any free one, or off");
   }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] {
+    NameThisThread("ops-http");
+    impl_->server.listen_after_bind();
+  });
   // httplib's stop() does nothing until the listening loop has begun, so a Stop() right
   // after Start() would leave it accepting forever: return only once it runs.
   Ticker& ticker = impl_->ticker;

@@ -4,6 +4,7 @@
 
 #include "dripr/core/log.h"
 #include "dripr/core/stop.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr {
 
@@ -20,7 +21,10 @@ PeriodicCheck::~PeriodicCheck() { Stop(); }
 
 void PeriodicCheck::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread(ThreadName("check", name_));
+    Loop();
+  });
 }
 
 void PeriodicCheck::Stop() { StopAndJoin(mu_, stop_, cv_, thread_); }

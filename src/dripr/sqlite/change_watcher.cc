@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr::sqlite {
 
@@ -91,7 +92,10 @@ ChangeWatcher::ChangeWatcher(std::shared_ptr<Writer> writer, int inotify_fd, int
       inotify_fd_(inotify_fd),
       stop_fd_(stop_fd) {
   (void)writer_->OthersCommitted();  // the baseline
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("db-watcher");
+    Run();
+  });
 }
 
 ChangeWatcher::~ChangeWatcher() {

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 
 namespace dripr::sqlite {
 
@@ -26,6 +27,7 @@ void Checkpointer::Request() {
     if (!thread_.joinable() && !stop_) {
       owner_ = ::getpid();
       thread_ = std::thread([this] {
+        NameThisThread("checkpointer");
         LowerPriority();
         Loop();
       });

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "dripr/core/log.h"
+#include "dripr/core/thread_name.h"
 #include "dripr/domain/event.h"
 #include "dripr/store/postgres/pg_rows.h"
 #include "dripr/store/postgres/postgres_store.h"
@@ -94,7 +95,12 @@ Status PostgresStore::UpdateUnpublished(Connection& c, std::string_view set, Par
 // ---- LISTEN/NOTIFY ----
 
 void PostgresStore::EnsureListener() {
-  std::call_once(listener_started_, [this] { listener_ = std::thread([this] { ListenLoop(); }); });
+  std::call_once(listener_started_, [this] {
+    listener_ = std::thread([this] {
+      NameThisThread("pg-listen");
+      ListenLoop();
+    });
+  });
 }
 
 // Keeps one connection LISTENing on the outbox channel; every notification (and every
