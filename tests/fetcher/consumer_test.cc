@@ -649,15 +649,16 @@ TEST_F(ConsumerTest, AFailedLeaseExtensionIsTriedAgainAFifthOfTheLeaseLater) {
 }
 
 // Worker threads start when messages arrive, never more than max_in_flight: an idle consumer
-// holds only its receive, lease and acknowledgement threads.
-TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
+// holds only its receive, lease and acknowledgement threads. Each thread is named after its
+// role and the consumer (core/thread_name.h; Linux keeps 15 bytes of a name).
+TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArriveEachNamedForItsRole) {
   options_.max_in_flight = 8;
   options_.receive_loops = 1;
   // A long poll starts the broker's change watcher once: counted in the base.
   ASSERT_TRUE(work_->Receive(1, 1ms));
   const int base = ThreadCount();
   ASSERT_GT(base, 0);
-  Consumer c("work", *faulty_, dlq_.get(), handler_, options_);
+  Consumer c("active_listings", *faulty_, dlq_.get(), handler_, options_);
   c.Start();
   EXPECT_EQ(ThreadCount() - base, 3);  // receive loop, lease loop, ack loop
   Gate go;
@@ -668,6 +669,11 @@ TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
   SendN(3);
   ASSERT_TRUE(Eventually([&] { return handler_.running == 3; }));
   EXPECT_EQ(ThreadCount() - base, 3 + 3);
+  auto names = ThreadNames();
+  EXPECT_EQ(names["recv:active_lis"], 1);
+  EXPECT_EQ(names["work:active_lis"], 3);
+  EXPECT_EQ(names["lease:active_li"], 1);
+  EXPECT_EQ(names["ack:active_list"], 1);
   go.Open();
   SendN(20);
   ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 0; }));
@@ -675,27 +681,6 @@ TEST_F(ConsumerTest, StartsWorkerThreadsOnlyForMessagesThatArrive) {
   c.RequestStop();
   EXPECT_TRUE(c.Join());
   EXPECT_EQ(handler_.calls, 23);
-}
-
-TEST_F(ConsumerTest, NamesItsThreadsAfterTheirRoleAndItsQueue) {
-  options_.max_in_flight = 2;
-  options_.receive_loops = 2;
-  Gate go;
-  Consumer c("active_listings", *faulty_, dlq_.get(), handler_, options_);
-  ASSERT_NO_FATAL_FAILURE(StartBlockedOn(go, 2, c, 2));
-  // Linux keeps 15 bytes of a name (core/thread_name.h).
-  const auto names = ThreadNames();
-  const auto count = [&](const std::string& name) {
-    auto it = names.find(name);
-    return it == names.end() ? 0 : it->second;
-  };
-  EXPECT_EQ(count("recv:active_lis"), 2);
-  EXPECT_EQ(count("work:active_lis"), 2);
-  EXPECT_EQ(count("lease:active_li"), 1);
-  EXPECT_EQ(count("ack:active_list"), 1);
-  go.Open();
-  c.RequestStop();
-  EXPECT_TRUE(c.Join());
 }
 
 TEST_F(ConsumerTest, ShutdownFinishesInFlightAndReleasesNeverStartedMessages) {
