@@ -21,9 +21,10 @@
 //   create + start (`campaign import --start`): INSERT campaigns (with the BEGIN), SELECT … FOR
 //     UPDATE (with the queued INSERT property_data, 2 campaigns of 3), then the checked UPDATE
 //     and INSERT outbox with the COMMIT;
-//   market data: SELECT campaign and SELECT local_market_data (through the campaign's zip) in
-//     one round trip, take the zip's lease (INSERT leases … ON CONFLICT) and SELECT
-//     local_market_data again in one round trip, then CompletePart: SELECT … FOR UPDATE
+//   market data (Store::LoadForMarketOrLease): SELECT campaign, SELECT local_market_data
+//     (through the campaign's zip), the zip's lease (INSERT leases … SELECT … FROM campaigns
+//     … WHERE NOT EXISTS (fresh data) ON CONFLICT) and SELECT local_market_data again, in one
+//     round trip, then CompletePart: SELECT … FOR UPDATE
 //     (with the BEGIN), the lease's DELETE, the checked UPDATE, INSERT local_market_data with
 //     the COMMIT;
 //   listings, sales: Store::LoadForPart's SELECT (campaign, property, zip centroid), then
@@ -262,7 +263,7 @@ class Worker {
   bool begin_pending_ = false;
   std::vector<Queued> queued_;
   Stmt ins_campaign_, ins_property_, sel_campaign_, lock_campaign_, upd_campaign_, ins_outbox_,
-      claim_, max_outbox_, mark_, sel_part_inputs_, sel_market_, sel_campaign_market_, take_lease_,
+      claim_, max_outbox_, mark_, sel_part_inputs_, sel_campaign_market_, take_market_lease_,
       del_lease_, ins_market_;
   // By row count (0: the DELETE alone).
   std::map<int, Stmt> replace_listings_, replace_sales_;
@@ -351,12 +352,6 @@ void Worker::Prepare() {
               ", p.formatted_address, p.latitude, p.longitude, p.current_value, p.campaign_id, "
               "z.latitude, z.longitude FROM campaigns LEFT JOIN property_data p ON p.campaign_id = "
               "campaigns.id LEFT JOIN zip_codes z USING (zip_code) WHERE campaigns.id = $1");
-  sel_market_ = Prepare(
-      "SELECT zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
-      "total_listings, old_month, old_average_price, old_average_price_per_sqft, "
-      "old_average_days_on_market, old_total_listings, (extract(epoch FROM created_at) * "
-      "1000)::bigint FROM local_market_data WHERE zip_code = $1 AND created_at >= $2 ORDER BY "
-      "created_at DESC, id DESC LIMIT 1");
   // Store::LoadForMarket's second read: the market data found through the campaign's zip.
   sel_campaign_market_ = Prepare(
       "SELECT zip_code, month, average_price, average_price_per_sqft, average_days_on_market, "
@@ -364,11 +359,15 @@ void Worker::Prepare() {
       "old_average_days_on_market, old_total_listings, (extract(epoch FROM created_at) * "
       "1000)::bigint FROM local_market_data WHERE zip_code = (SELECT zip_code FROM campaigns "
       "WHERE id = $1) AND created_at >= $2 ORDER BY created_at DESC, id DESC LIMIT 1");
-  // The market-data single flight (src/dripr/store/postgres/postgres_reconciler.cc).
-  take_lease_ = Prepare(
-      "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3::timestamptz) ON "
-      "CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
-      "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $4::timestamptz");
+  // The market-data single flight's lease, taken with the handler's reads
+  // (PostgresStore::TakeMarketLeaseStatement, src/dripr/store/postgres/postgres_reconciler.cc).
+  take_market_lease_ = Prepare(
+      "INSERT INTO leases (name, holder, expires_at) SELECT 'market:' || c.zip_code, $1, "
+      "$2::timestamptz FROM campaigns c WHERE c.id = $3 AND c.campaign_status = $4 AND "
+      "c.local_market_data_status = $5 AND NOT EXISTS (SELECT 1 FROM local_market_data m WHERE "
+      "m.zip_code = c.zip_code AND m.created_at >= $6::timestamptz) ON CONFLICT (name) DO UPDATE "
+      "SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at WHERE leases.holder = "
+      "EXCLUDED.holder OR leases.expires_at <= $7::timestamptz");
   del_lease_ = Prepare("DELETE FROM leases WHERE name = $1 AND holder = $2");
   ins_market_ = Prepare(
       "INSERT INTO local_market_data (zip_code, month, average_price, average_price_per_sqft, "
@@ -527,9 +526,11 @@ void Worker::Campaign(int c) {
     // The handler's reads (and the market's lease) outside CompletePart's transaction.
     if (p == 0) {
       RunTogether({{&sel_campaign_, {id.c_str()}},
+                   {&sel_campaign_market_, {id.c_str(), kMonthAgo.c_str()}},
+                   {&take_market_lease_,
+                    {holder_.c_str(), kLater.c_str(), id.c_str(), "WAITING_FOR_DATA",
+                     "WAITING_FOR_DATA", kMonthAgo.c_str(), kTs.c_str()}},
                    {&sel_campaign_market_, {id.c_str(), kMonthAgo.c_str()}}});
-      RunTogether({{&take_lease_, {lease.c_str(), holder_.c_str(), kLater.c_str(), kTs.c_str()}},
-                   {&sel_market_, {zip.c_str(), kMonthAgo.c_str()}}});
     } else {
       Run(sel_part_inputs_, {id.c_str()});
     }

@@ -142,6 +142,39 @@ TEST_P(StoreContractTest, MarketFlightIsOnePerZipAcrossInstances) {
   ASSERT_TRUE(other_zip && other_zip->flight) << "flights are per zip";
 }
 
+TEST_P(StoreContractTest, MarketFlightLoadLeadsTheFlightWhenItsReadTookTheLease) {
+  const int64_t cycle = CreateAndStart("c-1");
+  StorePtr other = db_.reopen(&clock_);
+  MarketFlights here(store(), RealTicker(), FastFlights(30s));
+  MarketFlights there(*other, RealTicker(), FastFlights(30s));
+
+  auto first = here.Load(Cid("c-1"), 24h);
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->campaign, MustGet("c-1"));
+  ASSERT_NE(first->turn.flight, nullptr) << "no data, nobody holds the zip: this caller fetches";
+  EXPECT_FALSE(first->turn.stored);
+  EXPECT_EQ(here.led(), 1u);
+
+  auto second = there.Load(Cid("c-1"), 24h);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->turn.flight, nullptr) << "the lease is held: Begin waits for it";
+  EXPECT_FALSE(second->turn.stored);
+
+  // The flight ends without a commit (its provider call failed): the lease is free again.
+  first->turn.flight.reset();
+  EXPECT_TRUE(*other->AcquireLease(MarketLeaseName("02139"), "x", 10s)) << "released";
+  ASSERT_TRUE(other->ReleaseLease(MarketLeaseName("02139"), "x"));
+
+  auto done = store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000));
+  ASSERT_TRUE(done && done->changed);
+  auto reused = there.Load(Cid("c-1"), 24h);
+  ASSERT_TRUE(reused) << reused.error().ToString();
+  EXPECT_EQ(reused->turn.flight, nullptr);
+  ASSERT_TRUE(reused->turn.stored);
+  EXPECT_EQ(reused->turn.stored->current.month, "2026-10");
+  EXPECT_EQ(there.led(), 0u);
+}
+
 TEST_P(StoreContractTest, MarketFlightOfADeadHolderIsTakenOverAfterItsLease) {
   // A holder that was kill -9'd: its lease row stays until it expires.
   ASSERT_TRUE(*store().AcquireLease("market:02139", "dead-holder", 10s));
@@ -223,6 +256,66 @@ TEST_P(StoreContractTest, LoadForMarketReadsTheCampaignAndItsZipsFreshMarketData
   ASSERT_TRUE(in->stored.has_value());
   EXPECT_EQ(in->stored->zip_code, "10001");
   EXPECT_EQ(in->stored->current.average_price, 777000);
+}
+
+TEST_P(StoreContractTest, LoadForMarketOrLeaseTakesTheZipsLeaseOnlyWithoutDataForAWaitingCampaign) {
+  const int64_t cycle = CreateAndStart("c-1");
+  StorePtr other = db_.reopen(&clock_);
+  const std::chrono::seconds reuse = std::chrono::days(30);
+
+  // No data: the campaign and the lease, which the next caller finds held.
+  auto load = store().LoadForMarketOrLease(Cid("c-1"), reuse, "a", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_EQ(load->campaign, MustGet("c-1"));
+  EXPECT_TRUE(load->turn.held);
+  EXPECT_FALSE(load->turn.stored.has_value());
+  EXPECT_FALSE(*other->AcquireLease(MarketLeaseName("02139"), "x", 10s)) << "a holds it";
+  load = other->LoadForMarketOrLease(Cid("c-1"), reuse, "b", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_EQ(load->campaign, MustGet("c-1"));
+  EXPECT_FALSE(load->turn.held);
+  EXPECT_FALSE(load->turn.stored.has_value());
+  // The holder asking again renews its own lease.
+  load = store().LoadForMarketOrLease(Cid("c-1"), reuse, "a", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_TRUE(load->turn.held);
+
+  // A campaign that does not wait for its market data takes no lease (a DORMANT one here),
+  // nor does a missing one.
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("c-2")));
+  ASSERT_TRUE(store().ReleaseLease(MarketLeaseName("02139"), "a"));
+  load = store().LoadForMarketOrLease(Cid("c-2"), reuse, "d", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_EQ(load->campaign.status, CampaignStatus::kDormant);
+  EXPECT_FALSE(load->turn.held);
+  EXPECT_FALSE(load->turn.stored.has_value());
+  auto missing = store().LoadForMarketOrLease(Cid("nope"), reuse, "d", 10s);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(*other->AcquireLease(MarketLeaseName("02139"), "x", 10s)) << "nobody took it";
+  ASSERT_TRUE(other->ReleaseLease(MarketLeaseName("02139"), "x"));
+
+  // Data within the window: returned, and no lease taken. Once the part is READY the
+  // campaign no longer waits for it either.
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000)));
+  load = other->LoadForMarketOrLease(Cid("c-1"), reuse, "b", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_FALSE(load->turn.held);
+  ASSERT_TRUE(load->turn.stored.has_value());
+  EXPECT_EQ(load->turn.stored->zip_code, "02139");
+  EXPECT_EQ(load->turn.stored->current.average_price, 512000);
+  EXPECT_TRUE(*store().AcquireLease(MarketLeaseName("02139"), "c", 10s)) << "b took no lease";
+  ASSERT_TRUE(store().ReleaseLease(MarketLeaseName("02139"), "c"));
+
+  // Another waiting campaign of the same zip, its data older than the window: no data, so
+  // the lease.
+  const int64_t cycle3 = CreateAndStart("c-3");
+  ASSERT_GT(cycle3, 0);
+  clock_.Advance(reuse + 1s);
+  load = other->LoadForMarketOrLease(Cid("c-3"), reuse, "b", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_TRUE(load->turn.held);
+  EXPECT_FALSE(load->turn.stored.has_value());
 }
 
 TEST_P(StoreContractTest, MarketDataOrLeaseReadsElseTakesTheLease) {

@@ -54,19 +54,30 @@ struct Loaded {
   Campaign campaign;
   int64_t cycle = 0;
   ScoringContext scoring;
-  // The market part: the zip's data within the reuse window, read with the campaign.
+  // The market part, read with the campaign: the zip's data within the reuse window, or the
+  // zip's flight when this handler took its lease (released if the handler stops early).
   std::optional<MarketData> stored_market;
+  std::unique_ptr<MarketFlights::Flight> flight;
 };
 
 // One store call: for listings and sales the campaign row, its property and its zip's
 // centroid (one statement); for the market part the campaign row and its zip's stored market
-// data (it needs no location).
+// data (it needs no location), and without data the zip's lease (MarketFlights::Load: one
+// round trip on PostgreSQL).
 Result<PartInputs> ReadForPart(HandlerContext& ctx, const CampaignId& id, DataPart part,
-                               std::optional<MarketData>& stored_market) {
+                               Loaded& out) {
   if (part != DataPart::kLocalMarketData) return ctx.store.LoadForPart(id);
-  DRIPR_ASSIGN_OR_RETURN(MarketInputs m, ctx.store.LoadForMarket(id, ctx.options.market_reuse));
-  stored_market = std::move(m.stored);
   PartInputs in;
+  if (ctx.market_flights != nullptr) {
+    DRIPR_ASSIGN_OR_RETURN(MarketFlights::Loaded m,
+                           ctx.market_flights->Load(id, ctx.options.market_reuse));
+    out.stored_market = std::move(m.turn.stored);
+    out.flight = std::move(m.turn.flight);
+    in.campaign = std::move(m.campaign);
+    return in;
+  }
+  DRIPR_ASSIGN_OR_RETURN(MarketInputs m, ctx.store.LoadForMarket(id, ctx.options.market_reuse));
+  out.stored_market = std::move(m.stored);
   in.campaign = std::move(m.campaign);
   return in;
 }
@@ -79,7 +90,7 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   if (ev.to_status != CampaignStatus::kWaitingForData) {
     return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
   }
-  auto in = ReadForPart(ctx, id, part, out.stored_market);
+  auto in = ReadForPart(ctx, id, part, out);
   if (!in) {
     if (in.error().code == ErrorCode::kNotFound) {
       if (receive_count < ctx.options.unknown_campaign_attempts) {
@@ -176,11 +187,12 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
   data.part = DataPart::kLocalMarketData;
   // Held until the commit below has stored the data and released it (or failed): the other
   // callers for this zip, in any instance, wait for it instead of calling the provider. Load
-  // read the stored data with the campaign, so Begin takes the lease without reading first.
-  std::unique_ptr<MarketFlights::Flight> flight;
+  // read the stored data with the campaign and took the lease when there was none; neither
+  // means another caller holds the lease, and Begin waits for its data (or its lease).
+  std::unique_ptr<MarketFlights::Flight> flight = std::move(l.flight);
   std::optional<MarketData> cached = std::move(l.stored_market);
-  if (!cached && ctx.market_flights != nullptr) {
-    auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse, /*read_first=*/false);
+  if (!cached && !flight && ctx.market_flights != nullptr) {
+    auto turn = ctx.market_flights->Begin(zip, ctx.options.market_reuse);
     // Begin's own give-up (another caller still fetching) is kDeadlineExceeded: an attempt.
     if (!turn) return FromStoreError(turn.error(), "waiting for market data", l.campaign.id);
     cached = std::move(turn->stored);

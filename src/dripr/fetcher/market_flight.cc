@@ -113,9 +113,9 @@ void MarketFlights::RenewLoop() {
   }
 }
 
-Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip, std::chrono::seconds reuse,
-                                                 bool read_first) {
-  const LeaseRef lease{"market:" + zip, NewUuid()};
+Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip,
+                                                 std::chrono::seconds reuse) {
+  const LeaseRef lease{MarketLeaseName(zip), NewUuid()};
   const Ticker::TimePoint deadline = ticker_.Now() + options_.max_wait;
   bool waited = false;
   while (true) {
@@ -127,20 +127,13 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip, std::ch
     // Read, else take the lease and read again: one store call, one pooled connection.
     DRIPR_ASSIGN_OR_RETURN(
         MarketTurn turn,
-        store_.MarketDataOrLease(zip, reuse, lease, options_.lease_ttl, read_first || waited));
+        store_.MarketDataOrLease(zip, reuse, lease, options_.lease_ttl, /*read_first=*/true));
     if (turn.stored) {
       std::lock_guard lock(mu_);
       if (waited) ++waited_;
       return Turn{std::move(turn.stored), nullptr};
     }
-    if (turn.held) {
-      {
-        std::lock_guard lock(mu_);
-        ++led_;
-      }
-      const uint64_t id = StartRenewing(lease);
-      return Turn{std::nullopt, std::unique_ptr<Flight>(new Flight(*this, id, lease))};
-    }
+    if (turn.held) return Turn{std::nullopt, Lead(lease)};
     if (!waited) {
       std::lock_guard lock(mu_);
       ++waits_started_;
@@ -161,6 +154,27 @@ Result<MarketFlights::Turn> MarketFlights::Begin(const std::string& zip, std::ch
     ticker_.WaitUntil(lock, ended_cv_, std::min(now + options_.poll_interval, deadline),
                       [&] { return ended_ != ended; });
   }
+}
+
+Result<MarketFlights::Loaded> MarketFlights::Load(const CampaignId& id,
+                                                  std::chrono::seconds reuse) {
+  const std::string holder = NewUuid();
+  DRIPR_ASSIGN_OR_RETURN(MarketLoad load,
+                         store_.LoadForMarketOrLease(id, reuse, holder, options_.lease_ttl));
+  Loaded out;
+  out.campaign = std::move(load.campaign);
+  out.turn.stored = std::move(load.turn.stored);
+  if (load.turn.held) out.turn.flight = Lead({MarketLeaseName(out.campaign.zip_code), holder});
+  return out;
+}
+
+std::unique_ptr<MarketFlights::Flight> MarketFlights::Lead(const LeaseRef& lease) {
+  {
+    std::lock_guard lock(mu_);
+    ++led_;
+  }
+  const uint64_t id = StartRenewing(lease);
+  return std::unique_ptr<Flight>(new Flight(*this, id, lease));
 }
 
 void MarketFlights::FlightEnded() {

@@ -71,6 +71,14 @@ class MarketFlights {
     std::unique_ptr<Flight> flight;  // set when `stored` is not: this caller fetches
   };
 
+  // What Load found: the campaign, and its zip's data or this caller's flight; neither when
+  // the campaign does not wait for its market data or another caller holds the zip's lease
+  // (Begin then waits for that caller).
+  struct Loaded {
+    Campaign campaign;
+    Turn turn;
+  };
+
   // `store` and `ticker` must outlive this object; its flights must not outlive it.
   MarketFlights(Store& store, Ticker& ticker, MarketFlightOptions options);
   ~MarketFlights();
@@ -80,11 +88,14 @@ class MarketFlights {
   // Returns market data for `zip` younger than `reuse` when there is some, else the zip's
   // flight once this caller holds its lease. While someone else holds the lease it waits,
   // looking again every poll_interval, for their data or for the lease to be free (released
-  // after a failed call, or expired after a crash). kUnavailable after max_wait; store errors
-  // as the store returns them. Thread-safe. `read_first` false: the caller has just read the
-  // zip's data and found none (Store::LoadForMarket), so the first look takes the lease at once.
-  // Every look is one store call (Store::MarketDataOrLease).
-  Result<Turn> Begin(const std::string& zip, std::chrono::seconds reuse, bool read_first = true);
+  // after a failed call, or expired after a crash). kDeadlineExceeded after max_wait; store
+  // errors as the store returns them. Thread-safe. Every look is one store call
+  // (Store::MarketDataOrLease).
+  Result<Turn> Begin(const std::string& zip, std::chrono::seconds reuse);
+  // The market handler's first look: Store::LoadForMarketOrLease for campaign `id` with a new
+  // holder (one store call; one round trip on PostgreSQL), and a flight when it took the
+  // zip's lease. Errors as the store returns them (kNotFound: no such campaign).
+  Result<Loaded> Load(const CampaignId& id, std::chrono::seconds reuse);
 
   // Flights this process led, and Begin calls that waited for someone else's flight.
   uint64_t led() const;
@@ -104,6 +115,8 @@ class MarketFlights {
   };
 
   void FlightEnded();
+  // The flight of a lease this caller has just taken: counted as led, renewed from now on.
+  std::unique_ptr<Flight> Lead(const LeaseRef& lease);
   // Registers a new flight's lease with the renewer (started on first use); the flight's id.
   uint64_t StartRenewing(const LeaseRef& lease);
   // Unregisters it, waiting for a renewal of it in progress: after this the renewer never

@@ -260,6 +260,59 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
+  // Store::LoadForMarketOrLease in ONE round trip where the backend takes the zip's lease in
+  // one statement that reads the campaign's zip and state itself (TakeMarketLeaseStatement)
+  // and the client pipelines: LoadForMarket's two reads, that lease statement (it takes
+  // nothing when the data is there or the campaign does not wait for it) and the read after
+  // it, as one implicit transaction. Otherwise StoreBase's two calls. A second round trip
+  // only when the lease was taken and the read after it found data (the lease given back).
+  Result<MarketLoad> LoadForMarketOrLease(const CampaignId& id, std::chrono::seconds max_age,
+                                          const std::string& holder,
+                                          std::chrono::seconds ttl) override {
+    const SysTime now = Now();
+    std::optional<Sent> take = TakeMarketLeaseStatement(id, holder, now, now + ttl, now - max_age);
+    if (!take || !kPipelines) return StoreBase::LoadForMarketOrLease(id, max_age, holder, ttl);
+    static const std::string market_sql =
+        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
+    MarketLoad out;
+    DRIPR_TRY(Read("load campaign, market data or lease", [&](Connection& c) -> Status {
+      const Sent sent[] = {{CampaignSql(/*lock=*/false), Params().Text(id.str())},
+                           {market_sql, Params().Text(id.str()).Time(now - max_age)},
+                           *take,
+                           {market_sql, Params().Text(id.str()).Time(now - max_age)}};
+      DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
+      if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+      DRIPR_ASSIGN_OR_RETURN(out.campaign, ReadCampaign(Row(rows[0], 0)));
+      const LeaseRef lease{MarketLeaseName(out.campaign.zip_code), holder};
+      auto release = [&]() -> Status {
+        DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
+        return Ok();
+      };
+      DRIPR_ASSIGN_OR_RETURN(std::optional<MarketData> first, MarketFrom(rows[1]));
+      if (first) {
+        // Found by the first read, so the lease statement's own look found it too and took
+        // nothing, unless the data went in between: then the lease is given back.
+        if (rows[2].Affected() == 1) (void)release();
+        out.turn.stored = std::move(first);
+        return Ok();
+      }
+      // As MarketDataOrLease(read_first=false) decides, from the results already here.
+      auto taken = [&]() -> Result<TakenAndRead> {
+        TakenAndRead t;
+        t.held = rows[2].Affected() == 1;
+        if (t.held) {
+          DRIPR_ASSIGN_OR_RETURN(t.again, MarketFrom(rows[3]));
+        }
+        return t;
+      };
+      auto no_read = []() -> Result<std::optional<MarketData>> { return std::nullopt; };
+      DRIPR_ASSIGN_OR_RETURN(out.turn,
+                             RunMarketTurn(/*read_first=*/false, no_read, taken, release));
+      return Ok();
+    }));
+    return out;
+  }
+
   // Store::MarketDataOrLease: GetMarketData's, AcquireLease's and ReleaseLease's statements
   // on one pooled connection; the lease and the read after it in one round trip where the
   // backend takes a lease in one statement and the client pipelines (TakeLeaseStatement).
@@ -567,6 +620,16 @@ class NetworkedStore : public StoreBase {
   virtual std::optional<Sent> TakeLeaseStatement(const std::string& /*name*/,
                                                  const std::string& /*holder*/, SysTime /*now*/,
                                                  SysTime /*until*/) {
+    return std::nullopt;
+  }
+  // TakeLeaseStatement for campaign `id`'s zip (MarketLeaseName of its zip_code, read by the
+  // statement), changing one row only when the campaign waits for its market data
+  // (WaitsForMarketData) and the zip has none created at or after `fresh_after`; nullopt
+  // where the backend has no such one statement (LoadForMarketOrLease then makes two calls).
+  virtual std::optional<Sent> TakeMarketLeaseStatement(const CampaignId& /*id*/,
+                                                       const std::string& /*holder*/,
+                                                       SysTime /*now*/, SysTime /*until*/,
+                                                       SysTime /*fresh_after*/) {
     return std::nullopt;
   }
 

@@ -114,6 +114,17 @@ struct MarketTurn {
   bool held = false;                 // no data: the caller took (or renewed) the lease
 };
 
+// The lease (table `leases`) that lets one caller in the cluster fetch `zip`'s market data
+// (fetcher/market_flight.h): "market:" + zip.
+inline std::string MarketLeaseName(const std::string& zip) { return "market:" + zip; }
+
+// What Store::LoadForMarketOrLease found: the campaign, and the market step's turn for its
+// zip (nothing set in `turn` when the lease was not tried or someone else holds it).
+struct MarketLoad {
+  Campaign campaign;
+  MarketTurn turn;
+};
+
 // One page of the campaigns table (the ops dashboard): ordered by id, after `after_id`
 // (keyset paging; empty: from the start), at most `limit` rows. `search` (optional) matches
 // an exact zip code or an id prefix.
@@ -173,6 +184,18 @@ class Store {
   // campaign is absent. Not a snapshot: each read sees what is committed when it runs.
   virtual Result<MarketInputs> LoadForMarket(const CampaignId& id,
                                              std::chrono::seconds max_age) = 0;
+  // The market-data handler's reads and its single flight's first step together: LoadForMarket
+  // (id, max_age); data found is `turn.stored`. Without data, when the campaign waits for its
+  // market data (campaign and local_market_data_status WAITING_FOR_DATA), the step
+  // MarketDataOrLease(zip, max_age, {MarketLeaseName(zip), holder}, ttl, read_first=false)
+  // takes: the lease, then the data read again (found: the lease given back, the data in
+  // `turn.stored`; not found: `turn.held`). A campaign that does not wait takes no lease.
+  // One pooled connection, and ONE round trip where the backend pipelines (PostgreSQL); the
+  // others run LoadForMarket then MarketDataOrLease. kNotFound when the campaign is absent.
+  virtual Result<MarketLoad> LoadForMarketOrLease(const CampaignId& id,
+                                                  std::chrono::seconds max_age,
+                                                  const std::string& holder,
+                                                  std::chrono::seconds ttl) = 0;
   // Which of `ids` exist, ascending, each once (`dripr campaign import`'s pre-check: one
   // statement per kBatchReadChunk distinct ids, not one GetCampaign per row). Duplicates in
   // `ids` are fine; an empty span reads nothing.

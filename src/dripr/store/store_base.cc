@@ -489,6 +489,24 @@ Result<MarketInputs> StoreBase::LoadForMarket(const CampaignId& id, std::chrono:
   return in;
 }
 
+Result<MarketLoad> StoreBase::LoadForMarketOrLease(const CampaignId& id,
+                                                   std::chrono::seconds max_age,
+                                                   const std::string& holder,
+                                                   std::chrono::seconds ttl) {
+  DRIPR_ASSIGN_OR_RETURN(MarketInputs in, LoadForMarket(id, max_age));
+  MarketLoad out;
+  out.campaign = std::move(in.campaign);
+  if (in.stored) {
+    out.turn.stored = std::move(in.stored);
+    return out;
+  }
+  if (!WaitsForMarketData(out.campaign)) return out;
+  const std::string& zip = out.campaign.zip_code;
+  DRIPR_ASSIGN_OR_RETURN(out.turn, MarketDataOrLease(zip, max_age, {MarketLeaseName(zip), holder},
+                                                     ttl, /*read_first=*/false));
+  return out;
+}
+
 Result<MarketTurn> StoreBase::MarketDataOrLease(const std::string& zip,
                                                 std::chrono::seconds max_age, const LeaseRef& lease,
                                                 std::chrono::seconds ttl, bool read_first) {

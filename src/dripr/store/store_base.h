@@ -65,6 +65,10 @@ class StoreBase : public Store {
   // GetCampaign, then GetMarketData for its zip (SQLite: its own calls; a networked store does
   // both on one pooled connection).
   Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override;
+  // LoadForMarket, then (no data, the campaign waiting for it) MarketDataOrLease: two calls.
+  Result<MarketLoad> LoadForMarketOrLease(const CampaignId& id, std::chrono::seconds max_age,
+                                          const std::string& holder,
+                                          std::chrono::seconds ttl) override;
   // Store::MarketDataOrLease as GetMarketData, AcquireLease, GetMarketData and ReleaseLease
   // calls (a networked store runs the same statements on one pooled connection).
   Result<MarketTurn> MarketDataOrLease(const std::string& zip, std::chrono::seconds max_age,

@@ -166,6 +166,11 @@ std::string CampaignPageSql(const CampaignPageQuery& q, const CampaignSqlDialect
   return sql;
 }
 
+bool WaitsForMarketData(const Campaign& c) {
+  return c.status == CampaignStatus::kWaitingForData &&
+         c.part(DataPart::kLocalMarketData) == PartStatus::kWaitingForData;
+}
+
 Result<MarketTurn> RunMarketTurn(bool read_first,
                                  const std::function<Result<std::optional<MarketData>>()>& read,
                                  const std::function<Result<TakenAndRead>()>& take_then_read,

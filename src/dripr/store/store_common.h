@@ -95,6 +95,10 @@ BudgetSlot DecideBudgetSlot(std::optional<int64_t> next_at, SysTime now,
 int64_t PausedBudgetNextAt(std::optional<int64_t> next_at, SysTime now,
                            std::chrono::microseconds pause);
 
+// Whether `c` waits for its market data (the campaign and its local_market_data part
+// WAITING_FOR_DATA): only then does Store::LoadForMarketOrLease take the zip's lease.
+bool WaitsForMarketData(const Campaign& c);
+
 // Taking the lease, then reading the zip's data again (what the previous holder may have
 // committed just before): whether the lease is held, and the data read after it (looked at
 // only when held).

@@ -107,6 +107,9 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
                          SysTime now, SysTime until) override;
   std::optional<Sent> TakeLeaseStatement(const std::string& name, const std::string& holder,
                                          SysTime now, SysTime until) override;
+  std::optional<Sent> TakeMarketLeaseStatement(const CampaignId& id, const std::string& holder,
+                                               SysTime now, SysTime until,
+                                               SysTime fresh_after) override;
   void EnsureListener();
   void ListenLoop();
 
