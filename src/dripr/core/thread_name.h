@@ -19,7 +19,4 @@ std::string ThreadName(std::string_view role, std::string_view subject = {});
 // tools above, so a failure is ignored.
 void NameThisThread(std::string_view name);
 
-// The calling thread's name as the kernel has it (empty when it cannot be read).
-std::string ThisThreadName();
-
 }  // namespace dripr

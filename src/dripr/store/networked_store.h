@@ -245,12 +245,10 @@ class NetworkedStore : public StoreBase {
   // client pipelines (ExecTogether): the market data is found through the campaign's zip code
   // in the same statement, not after reading the campaign.
   Result<MarketInputs> LoadForMarket(const CampaignId& id, std::chrono::seconds max_age) override {
-    static const std::string market_sql =
-        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
     MarketInputs out;
     DRIPR_TRY(Read("load campaign and market data", [&](Connection& c) -> Status {
       const Sent reads[] = {{CampaignSql(/*lock=*/false), Params().Text(id.str())},
-                            {market_sql, Params().Text(id.str()).Time(Now() - max_age)}};
+                            CampaignMarketStatement(id, Now() - max_age)};
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, reads));
       if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
       DRIPR_ASSIGN_OR_RETURN(out.campaign, ReadCampaign(Row(rows[0], 0)));
@@ -272,22 +270,16 @@ class NetworkedStore : public StoreBase {
     const SysTime now = Now();
     std::optional<Sent> take = TakeMarketLeaseStatement(id, holder, now, now + ttl, now - max_age);
     if (!take || !kPipelines) return StoreBase::LoadForMarketOrLease(id, max_age, holder, ttl);
-    static const std::string market_sql =
-        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
     MarketLoad out;
     DRIPR_TRY(Read("load campaign, market data or lease", [&](Connection& c) -> Status {
-      const Sent sent[] = {{CampaignSql(/*lock=*/false), Params().Text(id.str())},
-                           {market_sql, Params().Text(id.str()).Time(now - max_age)},
-                           *take,
-                           {market_sql, Params().Text(id.str()).Time(now - max_age)}};
+      const Sent market = CampaignMarketStatement(id, now - max_age);
+      const Sent sent[] = {
+          {CampaignSql(/*lock=*/false), Params().Text(id.str())}, market, *take, market};
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
       if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
       DRIPR_ASSIGN_OR_RETURN(out.campaign, ReadCampaign(Row(rows[0], 0)));
       const LeaseRef lease{MarketLeaseName(out.campaign.zip_code), holder};
-      auto release = [&]() -> Status {
-        DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
-        return Ok();
-      };
+      auto release = [&] { return ReleaseLeaseOn(c, lease); };
       DRIPR_ASSIGN_OR_RETURN(std::optional<MarketData> first, MarketFrom(rows[1]));
       if (first) {
         // Found by the first read, so the lease statement's own look found it too and took
@@ -335,10 +327,7 @@ class NetworkedStore : public StoreBase {
           return held;
         }
       };
-      auto release = [&]() -> Status {
-        DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
-        return Ok();
-      };
+      auto release = [&] { return ReleaseLeaseOn(c, lease); };
       auto take_then_read = [&]() -> Result<TakenAndRead> {
         const SysTime now = Now();
         std::optional<Sent> take_one = TakeLeaseStatement(lease.name, lease.holder, now, now + ttl);
@@ -508,8 +497,7 @@ class NetworkedStore : public StoreBase {
 
   Status ReleaseLease(const std::string& name, const std::string& holder) override {
     return WriteStatement("release lease " + name, [&](Connection& c) -> Status {
-      DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(name).Text(holder)));
-      return Ok();
+      return ReleaseLeaseOn(c, {name, holder});
     });
   }
 
@@ -909,6 +897,18 @@ class NetworkedStore : public StoreBase {
       return Ok();
     }));
     return out;
+  }
+  // The zip's newest market data created at or after `fresh_after`, the zip found through
+  // campaign `id` in the same statement (LoadForMarket, LoadForMarketOrLease).
+  static Sent CampaignMarketStatement(const CampaignId& id, SysTime fresh_after) {
+    static const std::string sql =
+        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
+    return {sql, Params().Text(id.str()).Time(fresh_after)};
+  }
+  // ReleaseLease's statement on `c`.
+  static Status ReleaseLeaseOn(Connection& c, const LeaseRef& lease) {
+    DRIPR_TRY(c.Exec(DeleteLeaseSql(), Params().Text(lease.name).Text(lease.holder)));
+    return Ok();
   }
   // The newest local_market_data row whose zip code is `zip_expr` (a `?`, or a subquery), with
   // `where` added: its SELECT with the placeholders numbered.
