@@ -342,6 +342,30 @@ TEST(EmbeddedBusTest, OpenDeclaresThePipelineLayoutIdempotently) {
   }
 }
 
+// A process declaring a smaller redrive count (a CLI with a smaller DRIPR_MAX_ATTEMPTS) must
+// not let the broker move messages to the DLQ before the fetcher's engine gives up on them.
+TEST(EmbeddedBusTest, ADeclareNeverLowersTheWorkQueuesMaxReceiveCount) {
+  TempDir dir;
+  EmbeddedBusOptions high;
+  high.max_receive_count = 11;
+  ASSERT_TRUE(EmbeddedBus::Open(dir.File("dripr.db"), {}, high));
+  EmbeddedBusOptions low;
+  low.max_receive_count = 5;
+  auto bus = EmbeddedBus::Open(dir.File("dripr.db"), {}, low);
+  ASSERT_TRUE(bus) << bus.error().ToString();
+  for (DataPart part : kAllDataParts) {
+    auto work = (*bus)->broker().GetQueueConfig(std::string((*bus)->WorkQueue(part).Name()));
+    ASSERT_TRUE(work) << work.error().ToString();
+    EXPECT_EQ(work->max_receive_count, 11) << ToString(part);
+  }
+  EmbeddedBusOptions higher;
+  higher.max_receive_count = 20;
+  ASSERT_TRUE(EmbeddedBus::Open(dir.File("dripr.db"), {}, higher));
+  auto work = (*bus)->broker().GetQueueConfig("recent-sales");
+  ASSERT_TRUE(work);
+  EXPECT_EQ(work->max_receive_count, 20);
+}
+
 TEST(EmbeddedBusTest, OpenFailsOnAnUnopenablePath) {
   TempDir dir;
   auto bus = EmbeddedBus::Open(dir.File("missing-dir/sub/bus.db"));

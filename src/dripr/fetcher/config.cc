@@ -138,10 +138,12 @@ Status ParseBus(SettingsReader& r, AppConfig& c) {
 
 Status ParseConsumer(SettingsReader& r, AppConfig& c) {
   auto& k = c.consumer;
-  // Long polls are cheap on the embedded bus: short waits make shutdown prompt there.
+  // Long polls are cheap on the embedded bus: short waits make shutdown prompt there. At least
+  // 1 s: with 0 an empty queue answers at once and every receive loop would spin (on SQS, a
+  // paid short poll after another).
   DRIPR_ASSIGN_OR_RETURN(
       auto wait, r.IntWithDefault("DRIPR_RECEIVE_WAIT_SECONDS", c.bus == BusKind::kAws ? 20 : 1,
-                                  "20 (aws), 1 (embedded)", 0, sqs::kMaxWaitSeconds));
+                                  "20 (aws), 1 (embedded)", 1, sqs::kMaxWaitSeconds));
   k.wait_time = std::chrono::seconds(wait);
   DRIPR_ASSIGN_OR_RETURN(auto in_flight, r.Int("DRIPR_MAX_IN_FLIGHT", "16", 1, 256));
   k.max_in_flight = static_cast<int>(in_flight);

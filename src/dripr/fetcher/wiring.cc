@@ -56,6 +56,10 @@ Result<BusPtr> OpenConfiguredBus(const AppConfig& config, bool read_only, Ticker
       "embedded bus (EMBEDDED_BUS_PATH)"));
   EmbeddedBusOptions options;
   options.visibility_timeout = config.consumer.visibility_timeout;
+  // The broker's redrive is a backstop: the engine gives up on a message first, so that the
+  // DLQ copy carries its reason and the campaign goes to ERROR (as CheckAwsRedrive demands
+  // of SQS queues).
+  options.max_receive_count = std::max(options.max_receive_count, config.consumer.max_attempts + 1);
   options.broker.create = !read_only;
   options.broker.ticker = ticker;
   options.declare = !read_only;

@@ -1,6 +1,8 @@
 // EmbeddedBus: the pipeline's layout on an EmbeddedBroker.
 #include "dripr/bus/embedded/embedded_bus.h"
 
+#include <algorithm>
+
 namespace dripr {
 
 Result<std::unique_ptr<EmbeddedBus>> EmbeddedBus::Open(const std::string& path,
@@ -33,9 +35,18 @@ Result<std::unique_ptr<EmbeddedBus>> EmbeddedBus::Create(std::shared_ptr<Embedde
       continue;
     }
     DRIPR_TRY(b.DeclareQueue({.name = dlq, .visibility_timeout = options.visibility_timeout}));
+    // Never lowered by a process declaring a smaller count (a CLI run with a smaller
+    // DRIPR_MAX_ATTEMPTS than the fetcher's): the broker would then move messages to the DLQ
+    // before the fetcher's engine gives up on them and records why.
+    int max_receives = options.max_receive_count;
+    if (auto declared = b.GetQueueConfig(work)) {
+      max_receives = std::max(max_receives, declared->max_receive_count);
+    } else if (declared.error().code != ErrorCode::kNotFound) {
+      return Fail(declared.error());
+    }
     DRIPR_TRY(b.DeclareQueue({.name = work,
                               .visibility_timeout = options.visibility_timeout,
-                              .max_receive_count = options.max_receive_count,
+                              .max_receive_count = max_receives,
                               .dead_letter_queue = dlq}));
     DRIPR_TRY(b.Subscribe({.topic = names.campaign_events_topic,
                            .queue = work,

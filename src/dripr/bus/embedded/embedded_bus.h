@@ -280,8 +280,9 @@ class EmbeddedQueue final : public Queue {
 struct EmbeddedBusOptions {
   EmbeddedBrokerOptions broker;
   std::chrono::seconds visibility_timeout{30};  // work queues and DLQs
-  int max_receive_count = 5;                    // work queues → their DLQ
-  bool raw_delivery = false;                    // false: SNS envelope, as AWS by default
+  // Work queues → their DLQ; a re-declare keeps a larger count already declared.
+  int max_receive_count = 5;
+  bool raw_delivery = false;  // false: SNS envelope, as AWS by default
   // false: open the layout as it is declared in the file, declaring nothing (read-only
   // commands); kNotFound naming the missing topic or queue when it is not there.
   bool declare = true;
