@@ -3,9 +3,15 @@
 // then; docs/decisions/bus.md. Nested writer calls (savepoints in the open transaction).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
+#include <mutex>
+
 #include "bus/broker_fixture.h"
 #include "dripr/bus/embedded/embedded_bus.h"
+#include "dripr/fetcher/consumer.h"
 #include "dripr/sqlite/writer.h"
+#include "support/poll.h"
 
 namespace dripr::testing {
 namespace {
@@ -116,6 +122,70 @@ TEST_F(TxAckTest, StaleReceiptRollsBackTheHandlersCommit) {
   EXPECT_FALSE(ack->committed());
   EXPECT_EQ(Effects(), 0);  // exactly once: the other delivery does the work
   EXPECT_TRUE(queue_->Delete((*redelivered)[0].receipt_handle));
+}
+
+// The consumer engine with a handler whose commit finds its message received again elsewhere
+// (its lease lapsed while it ran): the handler reports the store's kFailedPrecondition as a
+// failure, as the part handlers do, but the message is the other delivery's now. It must not
+// be copied to the DLQ nor failed (its campaign put in ERROR); the other delivery keeps it.
+TEST_F(TxAckTest, TheEngineLeavesASupersededMessageToTheOtherDelivery) {
+  ASSERT_TRUE(broker_->DeclareQueue({.name = "q-dlq"}));
+  auto dlq = broker_->OpenQueue("q-dlq");
+  ASSERT_TRUE(dlq);
+  auto other = broker_->OpenQueue("q");  // another fetcher's handle on the same queue
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(queue_->Send({"body", {}}));
+
+  struct StolenHandler final : MessageHandler {
+    std::function<Status()> commit;  // the handler's effect, carrying the acknowledgement
+    EmbeddedQueue* other;
+    std::mutex mu;
+    std::string stolen_receipt;
+    std::string handler_reason;
+    std::atomic<int> failures{0};
+    HandlerOutcome Handle(const ReceivedMessage& m) override {
+      // Its lease lapses and another fetcher receives it, before this handler commits.
+      EXPECT_TRUE(other->ChangeVisibility(m.receipt_handle, seconds(0)));
+      auto again = other->Receive(1, std::chrono::milliseconds(0));
+      EXPECT_TRUE(again && again->size() == 1);
+      std::lock_guard lock(mu);
+      if (again && !again->empty()) stolen_receipt = (*again)[0].receipt_handle;
+      auto r = commit();
+      handler_reason = r ? "committed" : r.error().ToString();
+      return r ? HandlerOutcome::Done("saved") : HandlerOutcome::Failure(handler_reason);
+    }
+    Status OnFailure(const ReceivedMessage&, const std::string&) override {
+      ++failures;
+      return Ok();
+    }
+  } handler;
+  handler.commit = [this] { return Effect(*writer_, false); };
+  handler.other = other->get();
+
+  ConsumerOptions options;
+  options.receive_loops = 1;
+  options.max_in_flight = 1;
+  options.wait_time = std::chrono::milliseconds(50);
+  Consumer consumer("q", *queue_, dlq->get(), handler, options);
+  consumer.Start();
+  ASSERT_TRUE(Eventually([&] { return consumer.Stats().done + consumer.Stats().failed >= 1; }));
+  consumer.RequestStop();
+  ASSERT_TRUE(consumer.Join());
+
+  EXPECT_EQ(consumer.Stats().done, 1);
+  EXPECT_EQ(consumer.Stats().failed, 0);
+  EXPECT_EQ(handler.failures.load(), 0) << "the campaign would have been put in ERROR";
+  {
+    std::lock_guard lock(handler.mu);
+    EXPECT_NE(handler.handler_reason.find("FAILED_PRECONDITION"), std::string::npos)
+        << handler.handler_reason;
+    auto dlq_stats = (*dlq)->Stats();
+    ASSERT_TRUE(dlq_stats);
+    EXPECT_EQ(dlq_stats->visible + dlq_stats->in_flight, 0) << "copied to the DLQ";
+    EXPECT_EQ(Effects(), 0);  // this run committed nothing
+    // Still there for the delivery that holds it, which acknowledges it.
+    EXPECT_TRUE(queue_->Delete(handler.stolen_receipt));
+  }
 }
 
 // Writer::InWriteTransaction called again inside an open transaction on the same thread (the

@@ -115,12 +115,15 @@ class Queue {
   // store's next transition on THIS thread deletes the message too, in the same transaction,
   // when the store and this queue share one database (the embedded default); committed()
   // then says the message is gone and needs no acknowledgement. If the receipt is stale by
-  // then, that transaction fails and commits nothing. nullptr (the default, SQS):
-  // acknowledge as usual.
+  // then, that transaction fails and commits nothing, and superseded() says so: the message
+  // was received again elsewhere after its lease lapsed and is that delivery's now (the
+  // engine then neither fails nor acknowledges it). nullptr (the default, SQS): acknowledge
+  // as usual.
   class InTransactionAck {
    public:
     virtual ~InTransactionAck() = default;
     virtual bool committed() const = 0;
+    virtual bool superseded() const { return false; }
   };
   virtual std::unique_ptr<InTransactionAck> AckInNextTransaction(const std::string& receipt) {
     (void)receipt;

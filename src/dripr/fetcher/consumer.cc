@@ -348,6 +348,18 @@ HandlerOutcome Consumer::RunHandler(const ReceivedMessage& m, bool& acked_in_tra
     out = HandlerOutcome::Retry("handler threw a non-standard exception");
   }
   acked_in_transaction = in_tx_ack != nullptr && in_tx_ack->committed();
+  if (in_tx_ack != nullptr && in_tx_ack->superseded()) {
+    // The handler's commit found the message received again elsewhere (its lease lapsed) and
+    // committed nothing: whatever the handler made of that failure, the message is the other
+    // delivery's, which applies the effect. Neither a failure (no DLQ copy, no ERROR) nor an
+    // acknowledgement (the receipt is stale).
+    acked_in_transaction = true;
+    return HandlerOutcome::Done(
+        "superseded: received again elsewhere after its lease lapsed (that delivery handles "
+        "it); this run committed nothing (" +
+            out.reason + ")",
+        out.campaign_id);
+  }
   return out;
 }
 

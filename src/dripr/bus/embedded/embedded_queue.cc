@@ -1,5 +1,6 @@
 // EmbeddedQueue: SQS receive/delete/visibility semantics over the bus_messages table.
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -292,12 +293,17 @@ namespace {
 
 class EmbeddedInTransactionAck final : public Queue::InTransactionAck {
  public:
+  // `fn` may run on another thread (the writer's combiner) while the caller waits: it sets
+  // `superseded` through the shared flag.
   EmbeddedInTransactionAck(std::shared_ptr<sqlite::Writer> writer,
+                           std::shared_ptr<std::atomic<bool>> superseded,
                            std::function<Status(Connection&)> fn)
-      : pending_(std::move(writer), std::move(fn)) {}
+      : superseded_(std::move(superseded)), pending_(std::move(writer), std::move(fn)) {}
   bool committed() const override { return pending_.committed(); }
+  bool superseded() const override { return superseded_->load(); }
 
  private:
+  const std::shared_ptr<std::atomic<bool>> superseded_;
   sqlite::PendingInTransaction pending_;
 };
 
@@ -305,13 +311,16 @@ class EmbeddedInTransactionAck final : public Queue::InTransactionAck {
 
 std::unique_ptr<Queue::InTransactionAck> EmbeddedQueue::AckInNextTransaction(
     const std::string& receipt) {
+  auto superseded = std::make_shared<std::atomic<bool>>(false);
   return std::make_unique<EmbeddedInTransactionAck>(
-      broker_->writer_, [queue = name_, receipt](Connection& conn) -> Status {
+      broker_->writer_, superseded,
+      [queue = name_, receipt, superseded](Connection& conn) -> Status {
         DRIPR_ASSIGN_OR_RETURN(
             auto st, conn.Prepare("DELETE FROM bus_messages WHERE queue=?1 AND receipt_handle=?2"));
         st.BindString(queue).BindString(receipt);
         DRIPR_TRY(st.Run());
         if (conn.Changes() == 0) {
+          superseded->store(true);
           return Fail(ErrorCode::kFailedPrecondition,
                       "message of queue " + queue +
                           " was received again elsewhere (its lease lapsed); nothing committed");
