@@ -117,6 +117,18 @@ TEST_F(CliTest, InvalidUtf8ArgumentIsExit2OneLine) {
   auto env = Dripr({"campaign", "list"}, "", {"DRIPR_LOG_LEVEL=\xff"});
   EXPECT_EQ(env.code, 2) << env.err;
   EXPECT_THAT(env.err, HasSubstr("DRIPR_LOG_LEVEL: not valid UTF-8"));
+  // A secret's value is never echoed, not even a broken one.
+  for (const char* var : {"RENTCAST_API_KEY=sekrit\xff",
+                          "AWS_SECRET_ACCESS_KEY=abc\xff"
+                          "def",
+                          "DRIPR_OPS_TOKEN=sekrit\xff"}) {
+    auto secret = Dripr({"config"}, "", {var});
+    EXPECT_EQ(secret.code, 2) << secret.err;
+    EXPECT_EQ(Lines(secret.err), 1) << secret.err;
+    EXPECT_THAT(secret.err, HasSubstr("not valid UTF-8 at byte"));
+    EXPECT_THAT(secret.err, Not(HasSubstr("sekrit"))) << secret.err;
+    EXPECT_THAT(secret.err, Not(HasSubstr("abc"))) << secret.err;
+  }
 }
 
 TEST_F(CliTest, ControlCharactersInTextAreRefused) {

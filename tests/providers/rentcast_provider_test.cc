@@ -473,6 +473,27 @@ TEST_F(RentCastProviderTest, ServerTextEchoingTheKeyIsRedacted) {
       "RentCast rejected the request (400 resource/bad-request): bad key [redacted] in query");
 }
 
+// The "error" field too, and a key that a cut at the excerpt's length would split.
+TEST_F(RentCastProviderTest, TheKeyIsRedactedFromEveryFieldBeforeTheTextIsCutShort) {
+  server_->SetCanned("/properties", 401,
+                     std::string(R"({"status":401,"error":"key )") + kTestApiKey +
+                         R"( is invalid","message":")" + std::string(290, 'x') + kTestApiKey +
+                         R"("})");
+  auto got = Provider()->RecentSales({kAustin, 1, ""}, 90);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ErrorCode::kPermissionDenied);
+  const std::string key(kTestApiKey);
+  EXPECT_EQ(got.error().message.find(key.substr(0, 6)), std::string::npos) << got.error().message;
+  EXPECT_NE(got.error().message.find("key [redacted] is invalid"), std::string::npos)
+      << got.error().message;
+  // Not JSON: the body's excerpt.
+  server_->SetCanned("/properties", 500, std::string(195, 'y') + kTestApiKey);
+  auto plain = Provider()->RecentSales({kAustin, 1, ""}, 90);
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().message.find(key.substr(0, 4)), std::string::npos)
+      << plain.error().message;
+}
+
 TEST_F(RentCastProviderTest, InvalidAreasAreRejectedWithoutARequest) {
   auto provider = Provider();
   auto far = provider->ActiveListings({kAustin, 150, ""});

@@ -130,7 +130,13 @@ Result<bool> Env::GetBool(std::string_view name, bool fallback) const {
 Status Env::CheckUtf8() const {
   for (const auto& [name, value] : vars_) {
     if (!IsDriprVariable(name)) continue;
-    DRIPR_TRY(dripr::CheckUtf8(name, value));
+    // The value is not echoed: this check runs before the settings know which values are
+    // secret (API keys, AWS secrets, a password in DATABASE_URL), and the name and the byte
+    // are enough to find the bad one.
+    if (size_t bad = FindInvalidUtf8(value); bad != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  name + ": not valid UTF-8 at byte " + std::to_string(bad) + " (value not shown)");
+    }
   }
   return Ok();
 }

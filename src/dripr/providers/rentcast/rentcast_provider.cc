@@ -53,20 +53,23 @@ struct ApiError {
   std::string message;
 };
 
-ApiError ParseApiError(const std::string& body) {
+// Every text is passed through `redact` (the API key replaced) BEFORE it is cut short, so a key
+// echoed by the server cannot survive half-visible across the cut; both fields are redacted.
+template <class RedactFn>
+ApiError ParseApiError(const std::string& body, const RedactFn& redact) {
   ApiError e;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) {
     if (auto it = j.find("error"); it != j.end() && it->is_string()) {
-      e.token = Excerpt(it->get_ref<const std::string&>(), 64);
+      e.token = Excerpt(redact(it->get_ref<const std::string&>()), 64);
     }
     if (auto it = j.find("message"); it != j.end() && it->is_string()) {
-      e.message = Excerpt(it->get_ref<const std::string&>(), 300);
+      e.message = Excerpt(redact(it->get_ref<const std::string&>()), 300);
     }
   } else if (!j.is_discarded() || !body.empty()) {
     // Cut between characters and escaped: the text ends in campaigns' error_text and DLQ
     // reasons, which must stay valid UTF-8 (docs/decisions/fuzzing.md).
-    e.message = Excerpt(body, 200);
+    e.message = Excerpt(redact(body), 200);
   }
   return e;
 }
@@ -208,8 +211,8 @@ Result<std::optional<json>> RentCastProvider::Get(const std::string& path_and_qu
       } else if (status == 404) {
         return std::optional<json>();
       } else {
-        ApiError api = ParseApiError(resp->body);
-        api.message = Redact(api.message);
+        const ApiError api =
+            ParseApiError(resp->body, [this](const std::string& t) { return Redact(t); });
         if (status == 401 || status == 403) {
           return Fail(ErrorCode::kPermissionDenied,
                       "RentCast rejected the API key " + Describe(status, api));
