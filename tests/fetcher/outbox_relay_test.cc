@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <set>
 
 #include "dripr/domain/event.h"
 #include "dripr/sqlite/writer.h"
@@ -202,6 +203,62 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
     ASSERT_TRUE(stats);
     EXPECT_EQ(stats->visible, 3) << ToString(part);
   }
+}
+
+// Rows no bus will ever take (attributes another program wrote that do not parse; a body outside
+// SQS's limits) are set aside with their reason, and the rows after them are published in the
+// same pass: before, the oldest such row failed every claim or every pass, and nothing was
+// published again for any campaign.
+TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) {
+  testing::LocalStore local;
+  ASSERT_NO_FATAL_FAILURE(local.Open());
+  AppConfig config;
+  config.embedded_bus_path = local.dir.File("bus.db");
+  auto bus = OpenConfiguredBus(config);
+  ASSERT_TRUE(bus) << bus.error().ToString();
+  ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, {"p1", "p2", "p3", "p4", "p5"}));
+  auto writer = sqlite::Writer::For(local.dir.File("t.db"), 5s);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE((*writer)->InWriteTransaction("poison", [](sqlite::Connection& c) -> Status {
+    DRIPR_TRY(c.Exec("UPDATE outbox SET attributes = 'not json' WHERE campaign_id = 'p1'"));
+    return c.Exec("UPDATE outbox SET body = '' WHERE campaign_id = 'p3'");
+  }));
+  OutboxRelayOptions o;
+  o.mark_every = 2;
+  OutboxRelay relay(*local.store, (*bus)->CampaignEvents(), o);
+  auto n = relay.RunOnce();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 3);
+  EXPECT_EQ(relay.set_aside(), 2);
+  EXPECT_EQ(*local.store->PendingOutboxCount(), 0);
+  std::multiset<std::string> delivered;
+  for (DataPart part : kAllDataParts) {
+    auto got = (*bus)->WorkQueue(part).Receive(10, 0ms);
+    ASSERT_TRUE(got) << got.error().ToString();
+    ASSERT_EQ(got->size(), 3u) << ToString(part);
+    for (const auto& m : *got) {
+      for (const char* id : {"p1", "p2", "p3", "p4", "p5"}) {
+        if (m.body.find(id) != std::string::npos) delivered.insert(id);  // in the envelope
+      }
+    }
+  }
+  EXPECT_EQ(delivered,
+            (std::multiset<std::string>{"p2", "p2", "p2", "p4", "p4", "p4", "p5", "p5", "p5"}));
+  // Their reasons are kept on the rows.
+  ASSERT_TRUE((*writer)->InWriteTransaction("reasons", [](sqlite::Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto s, c.Prepare("SELECT campaign_id, failed_reason FROM outbox "
+                                             "WHERE failed_reason IS NOT NULL ORDER BY id"));
+    std::vector<std::pair<std::string, std::string>> got;
+    DRIPR_TRY(s.ForEachRow([&](sqlite::Statement& r) { got.emplace_back(r.Text(0), r.Text(1)); }));
+    EXPECT_EQ(got.size(), 2u);
+    if (got.size() == 2) {
+      EXPECT_EQ(got[0].first, "p1");
+      EXPECT_NE(got[0].second.find("outbox attributes"), std::string::npos) << got[0].second;
+      EXPECT_EQ(got[1].first, "p3");
+      EXPECT_EQ(got[1].second, "message body must not be empty");
+    }
+    return Ok();
+  }));
 }
 
 // A bus in a file of its own (PostgreSQL/MySQL + embedded bus): a pass publishes its rows in

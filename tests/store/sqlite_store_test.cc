@@ -207,7 +207,7 @@ TEST_F(SqliteStoreTest, SchemaHasTheContractTablesAndColumns) {
   EXPECT_THAT(columns("outbox"),
               ElementsAreArray(V{"id", "topic", "campaign_id", "event_type", "body", "attributes",
                                  "created_at", "published_at", "attempts", "claimed_until",
-                                 "claim_token"}));
+                                 "claim_token", "failed_reason"}));
   EXPECT_THAT(columns("schema_migrations"), ElementsAreArray(V{"version", "applied_at"}));
 
   sqlite3_stmt* st = nullptr;

@@ -390,6 +390,42 @@ TEST_P(StoreContractTest, MarkPublishedRemovesRowsFromThePending) {
   EXPECT_EQ(MustOutbox("a").size(), 1u);  // published rows stay for history
 }
 
+// A row another program wrote with attributes that do not parse is claimed marked (not a
+// failed claim, which would hold up every row after it on every pass), and can be set aside
+// with its reason.
+TEST_P(StoreContractTest, AnUnreadableOutboxRowIsClaimedMarkedAndCanBeSetAside) {
+  CreateAndStart("bad");
+  CreateAndStart("good");
+  ASSERT_TRUE(
+      db_.exec_sql("UPDATE outbox SET attributes = '{\"to_status\": 1}' WHERE "
+                   "campaign_id = 'bad'"));
+  auto rows = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(rows) << rows.error().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  const OutboxRow bad = (*rows)[0];
+  const OutboxRow good = (*rows)[1];
+  EXPECT_EQ(bad.campaign_id.str(), "bad");
+  EXPECT_NE(bad.unreadable.find("outbox attributes"), std::string::npos) << bad.unreadable;
+  EXPECT_TRUE(good.unreadable.empty()) << good.unreadable;
+  EXPECT_EQ(good.attributes.size(), 2u);
+
+  ASSERT_TRUE(store().SetAsideOutbox(bad.id, "unreadable attributes"));
+  EXPECT_EQ(*store().PendingOutboxCount(), 1);
+  clock_.Advance(1h);  // the set-aside row never comes back; the other one does
+  auto again = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(Ids(*again), std::vector<int64_t>{good.id});
+  // The reason is stored: only a row that has it matches.
+  ASSERT_TRUE(db_.exec_sql(
+      "DELETE FROM outbox WHERE campaign_id = 'bad' AND failed_reason = 'unreadable attributes'"));
+  EXPECT_TRUE(MustOutbox("bad").empty());
+  // A published row is not set aside.
+  ASSERT_TRUE(store().MarkPublished({good.id}));
+  ASSERT_TRUE(store().SetAsideOutbox(good.id, "too late"));
+  ASSERT_TRUE(db_.exec_sql("DELETE FROM outbox WHERE failed_reason = 'too late'"));
+  EXPECT_EQ(MustOutbox("good").size(), 1u);
+}
+
 TEST_P(StoreContractTest, ReleaseCountsTheAttemptAndFreesTheRow) {
   CreateAndStart("a");
   auto rows = store().ClaimOutbox(10, 30s);

@@ -1,6 +1,40 @@
 #include "dripr/bus/bus.h"
 
+#include "dripr/bus/sqs_limits.h"
+#include "dripr/core/text.h"
+
 namespace dripr {
+
+namespace {
+
+bool ValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::string_view::npos; }
+
+}  // namespace
+
+Status ValidateOutgoingMessage(const OutgoingMessage& m) {
+  if (m.body.empty()) return Fail(ErrorCode::kInvalidArgument, "message body must not be empty");
+  if (m.body.size() > sqs::kMaxBodyBytes) {
+    return Fail(ErrorCode::kInvalidArgument, "message body is " + std::to_string(m.body.size()) +
+                                                 " bytes, more than " +
+                                                 std::to_string(sqs::kMaxBodyBytes));
+  }
+  if (!ValidUtf8(m.body)) {
+    return Fail(ErrorCode::kInvalidArgument, "message body is not valid UTF-8");
+  }
+  if (m.delay.count() < 0 || m.delay.count() > sqs::kMaxDelaySeconds) {
+    return Fail(ErrorCode::kInvalidArgument, "message delay must be 0-900 seconds");
+  }
+  for (const auto& [name, value] : m.attributes) {
+    if (name.empty() || name.size() > 256 || !ValidUtf8(name)) {
+      return Fail(ErrorCode::kInvalidArgument, "message attribute name must be 1-256 characters");
+    }
+    if (!ValidUtf8(value)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "message attribute \"" + name + "\" is not valid UTF-8");
+    }
+  }
+  return Ok();
+}
 
 std::vector<Result<std::string>> Topic::PublishBatch(const std::vector<OutgoingMessage>& ms) {
   std::vector<Result<std::string>> out;

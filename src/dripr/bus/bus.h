@@ -26,6 +26,13 @@ struct OutgoingMessage {
   std::chrono::seconds delay{0};
 };
 
+// SQS/SNS limits of a message, the same on every bus (the embedded one enforces them so that
+// nothing works there that would fail on AWS): a body of 1 to 262,144 bytes of valid UTF-8,
+// attribute names 1-256 characters, values valid UTF-8, a delay of 0-900 s. kInvalidArgument
+// naming the problem. A message that fails it is refused by every bus, however often it is
+// sent (the outbox relay sets such a row aside).
+Status ValidateOutgoingMessage(const OutgoingMessage& m);
+
 struct ReceivedMessage {
   std::string message_id;
   std::string receipt_handle;  // valid until the message becomes visible again

@@ -1,6 +1,7 @@
 #include "dripr/fetcher/outbox_relay.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "dripr/core/log.h"
@@ -82,20 +83,53 @@ Status OutboxRelay::Pass(int& published) {
     done.clear();
     return Ok();
   };
+  // A row no bus will ever take (unreadable as stored, or a message outside SQS's limits)
+  // would hold up every row after it on every pass: it is set aside with its reason instead
+  // (Store::SetAsideOutbox), after the rows before it are marked, and the pass goes on.
+  auto set_aside = [&](const OutboxRow& row, const std::string& why) -> Status {
+    DRIPR_TRY(mark());
+    DRIPR_LOG_ERROR("outbox: row {} of campaign {} set aside unpublished: {}", row.id,
+                    row.campaign_id.str(), why);
+    DRIPR_TRY(store_.SetAsideOutbox(row.id, why));
+    ++set_aside_;
+    return Ok();
+  };
+  auto message = [](const OutboxRow& row) {
+    OutgoingMessage m{row.body, {}};
+    for (const auto& [k, v] : row.attributes) m.attributes[k] = v;
+    return m;
+  };
   // Published in chunks of mark_every (Topic::PublishBatch: one transaction each on the
   // embedded bus, instead of one per row), each chunk marked before the next goes out.
   const size_t chunk = static_cast<size_t>(std::max(1, options_.mark_every));
-  for (size_t i = 0; i < rows.size(); i += chunk) {
-    const size_t end = std::min(rows.size(), i + chunk);
+  size_t i = 0;
+  while (i < rows.size()) {
     if (first_error) {  // keep order: nothing after a failure goes out in this pass
-      for (size_t j = i; j < end; ++j) failed.push_back(rows[j].id);
+      failed.push_back(rows[i++].id);
       continue;
     }
+    if (!rows[i].unreadable.empty()) {
+      DRIPR_TRY(set_aside(rows[i], rows[i].unreadable));
+      ++i;
+      continue;
+    }
+    // The chunk: rows from i that every bus takes, up to `chunk` of them.
     std::vector<OutgoingMessage> ms;
-    ms.reserve(end - i);
-    for (size_t j = i; j < end; ++j) {
-      OutgoingMessage& m = ms.emplace_back(OutgoingMessage{rows[j].body, {}});
-      for (const auto& [k, v] : rows[j].attributes) m.attributes[k] = v;
+    size_t end = i;
+    std::optional<Error> refused;  // the first row's, when no bus would take it
+    while (end < rows.size() && ms.size() < chunk && rows[end].unreadable.empty()) {
+      OutgoingMessage m = message(rows[end]);
+      if (auto valid = ValidateOutgoingMessage(m); !valid) {
+        if (end == i) refused = valid.error();
+        break;
+      }
+      ms.push_back(std::move(m));
+      ++end;
+    }
+    if (refused) {
+      DRIPR_TRY(set_aside(rows[i], refused->message));
+      ++i;
+      continue;
     }
     auto results = topic_.PublishBatch(ms);
     for (size_t j = i; j < end; ++j) {
@@ -111,6 +145,7 @@ Status OutboxRelay::Pass(int& published) {
       failed.push_back(rows[j].id);
     }
     if (static_cast<int>(done.size()) >= options_.mark_every) DRIPR_TRY(mark());
+    i = end;
   }
   DRIPR_TRY(mark());
   if (!failed.empty()) {

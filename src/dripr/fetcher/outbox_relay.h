@@ -54,6 +54,8 @@ class OutboxRelay {
   Result<int> RunOnce();
 
   int64_t published() const { return published_; }
+  // Rows set aside unpublished (Store::SetAsideOutbox) by this relay so far.
+  int64_t set_aside() const { return set_aside_; }
 
  private:
   void Loop();
@@ -68,6 +70,7 @@ class OutboxRelay {
   const MetricCounter published_metric_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> published_{0};
+  std::atomic<int64_t> set_aside_{0};
   std::mutex mu_;  // guards no data (stop_ is atomic, set under it): only the waits on cv_
   std::condition_variable cv_;
   std::thread thread_;

@@ -142,6 +142,15 @@ class NetworkedStore : public StoreBase {
     });
   }
 
+  Status SetAsideOutbox(int64_t id, const std::string& reason) override {
+    const SysTime now = Now();
+    return WriteStatement("set outbox row aside", [&](Connection& c) -> Status {
+      return UpdateUnpublished(
+          c, "published_at = ?, failed_reason = ?, claimed_until = NULL, claim_token = NULL",
+          Params().Time(now).Text(reason), {id});
+    });
+  }
+
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
     if (ids.empty()) return Ok();
     DRIPR_TRY(WriteStatement("release outbox", [&](Connection& c) -> Status {

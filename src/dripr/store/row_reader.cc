@@ -45,8 +45,19 @@ Result<OutboxRow> ReadOutbox(const RowReader& r) {
   o.campaign_id = CampaignId::FromStoredRow(r.Text(2));
   o.event_type = r.Text(3);
   o.body = r.Text(4);
-  DRIPR_ASSIGN_OR_RETURN(o.attributes, DecodeOutboxAttributes(r.Text(5)));
-  DRIPR_ASSIGN_OR_RETURN(o.created_at, r.Time(6, "outbox.created_at"));
+  // A row another program wrote with attributes or a time that do not parse is returned
+  // marked, not failed: a failure here would fail every claim that reads it (the oldest
+  // first), and so every publish (docs/decisions/store.md, "Outbox rows set aside").
+  if (auto attributes = DecodeOutboxAttributes(r.Text(5))) {
+    o.attributes = std::move(*attributes);
+  } else {
+    o.unreadable = attributes.error().message;
+  }
+  if (auto created = r.Time(6, "outbox.created_at")) {
+    o.created_at = *created;
+  } else if (o.unreadable.empty()) {
+    o.unreadable = created.error().message;
+  }
   o.attempts = static_cast<int>(r.Int(7));
   return o;
 }

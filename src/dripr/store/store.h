@@ -41,6 +41,10 @@ struct OutboxRow {
   std::vector<std::pair<std::string, std::string>> attributes;  // event_type, to_status
   SysTime created_at{};
   int attempts = 0;
+  // Why the row cannot be published as stored (its attributes or created_at, written by
+  // another program, do not parse); empty when it can. The relay sets such a row aside
+  // (SetAsideOutbox) instead of failing every claim that reads it.
+  std::string unreadable;
 };
 
 inline constexpr std::string_view kCampaignEventsTopic = "campaign-events";
@@ -244,6 +248,11 @@ class Store {
   virtual Status MarkPublished(const std::vector<int64_t>& ids) = 0;
   // A publish attempt failed: attempts+1 and the claim released.
   virtual Status ReleaseOutbox(const std::vector<int64_t>& ids) = 0;
+  // A row that can never be published (unreadable, or refused by the bus as invalid) leaves
+  // the outbox unpublished: published_at is set, so that it no longer holds up the rows
+  // after it, and failed_reason says why; the row stays for the operator. Nothing for a row
+  // already published.
+  virtual Status SetAsideOutbox(int64_t id, const std::string& reason) = 0;
   virtual Result<int64_t> PendingOutboxCount() = 0;
   // Campaigns per status and the unpublished outbox (ops metrics; two cheap aggregates).
   virtual Result<StoreGauges> SampleGauges() = 0;

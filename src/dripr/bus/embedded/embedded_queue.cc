@@ -29,73 +29,7 @@ Status CheckBatchSize(size_t n) {
 
 namespace embedded {
 
-namespace {
-
-constexpr size_t kMaxBodyBytes = sqs::kMaxBodyBytes;
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
-}  // namespace
-
-Status ValidateMessage(const OutgoingMessage& m) {
-  if (m.body.empty()) return Fail(ErrorCode::kInvalidArgument, "message body must not be empty");
-  if (m.body.size() > kMaxBodyBytes) {
-    return Fail(ErrorCode::kInvalidArgument, "message body is " + std::to_string(m.body.size()) +
-                                                 " bytes, more than " +
-                                                 std::to_string(kMaxBodyBytes));
-  }
-  if (!ValidUtf8(m.body)) {
-    return Fail(ErrorCode::kInvalidArgument, "message body is not valid UTF-8");
-  }
-  if (m.delay.count() < 0 || m.delay.count() > sqs::kMaxDelaySeconds) {
-    return Fail(ErrorCode::kInvalidArgument, "message delay must be 0-900 seconds");
-  }
-  for (const auto& [name, value] : m.attributes) {
-    if (name.empty() || name.size() > 256 || !ValidUtf8(name)) {
-      return Fail(ErrorCode::kInvalidArgument, "message attribute name must be 1-256 characters");
-    }
-    if (!ValidUtf8(value)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "message attribute \"" + name + "\" is not valid UTF-8");
-    }
-  }
-  return Ok();
-}
+Status ValidateMessage(const OutgoingMessage& m) { return ValidateOutgoingMessage(m); }
 
 std::string EncodeAttributes(const MessageAttributes& attributes) {
   nlohmann::json j = nlohmann::json::object();

@@ -113,7 +113,8 @@ std::string V3Sql(const Dialect& t) {
 
 DialectMigrations::DialectMigrations(const Dialect& d)
     : built_{V1Sql(d), V2Sql(d), V3Sql(d)},
-      list_(MigrationList({built_[0], built_[1], built_[2], kPagingIndexesSql})) {}
+      list_(MigrationList(
+          {built_[0], built_[1], built_[2], kPagingIndexesSql, kOutboxFailedReasonSql})) {}
 
 Status ApplyMigrations(int current, std::span<const Migration> list,
                        const std::function<Status(const Migration&)>& run,

@@ -21,7 +21,7 @@
 
 namespace dripr {
 
-inline constexpr int kLatestSchemaVersion = 4;
+inline constexpr int kLatestSchemaVersion = 5;
 
 struct Migration {
   int version = 0;        // 1, 2, ... without gaps
@@ -37,6 +37,13 @@ CREATE INDEX campaigns_by_status_id ON campaigns (campaign_status, id);
 CREATE INDEX campaigns_by_zip_id ON campaigns (zip_code, id);
 )sql";
 
+// v5, the same text in every dialect: why an outbox row was set aside unpublished
+// (Store::SetAsideOutbox): a row other programs wrote that cannot be read, or that the bus
+// refuses, no longer holds up the rows after it (docs/decisions/store.md).
+inline constexpr std::string_view kOutboxFailedReasonSql = R"sql(
+ALTER TABLE outbox ADD COLUMN failed_reason TEXT;
+)sql";
+
 // A dialect's list: versions 1..kLatestSchemaVersion under the names every dialect shares,
 // `sql[i]` being version i+1 in that dialect.
 using DialectSql = std::array<std::string_view, kLatestSchemaVersion>;
@@ -46,6 +53,7 @@ constexpr std::array<Migration, kLatestSchemaVersion> MigrationList(const Dialec
       "reconciler columns, leases, fetcher heartbeats",
       "cluster-wide provider budgets",
       "campaign paging indexes for the dashboard",
+      "outbox rows set aside unpublished",
   };
   std::array<Migration, kLatestSchemaVersion> list{};
   for (size_t i = 0; i < list.size(); ++i) {

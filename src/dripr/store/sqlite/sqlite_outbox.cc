@@ -97,6 +97,17 @@ Status SqliteStore::MarkPublished(const std::vector<int64_t>& ids) {
   });
 }
 
+Status SqliteStore::SetAsideOutbox(int64_t id, const std::string& reason) {
+  const std::string now_text = FormatIso8601(Now());
+  return InWriteTransaction("set outbox row aside", [&](Connection& c) -> Status {
+    DRIPR_ASSIGN_OR_RETURN(auto s,
+                           c.Prepare("UPDATE outbox SET published_at = ?, failed_reason = ?, "
+                                     "claimed_until = NULL, claim_token = NULL WHERE id = ? AND "
+                                     "published_at IS NULL"));
+    return s.BindText(now_text).BindText(reason).BindInt(id).Run();
+  });
+}
+
 Status SqliteStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
   if (ids.empty()) return Ok();
   Status written = InWriteTransaction("release outbox", [&](Connection& c) -> Status {

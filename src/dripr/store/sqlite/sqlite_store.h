@@ -78,6 +78,7 @@ class SqliteStore final : public StoreBase {
   // Wakes this store's waiters and makes the other stores on the file re-check (OutboxHub).
   void NotifyOutbox() override;
   Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
+  Status SetAsideOutbox(int64_t id, const std::string& reason) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
   Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) override;
