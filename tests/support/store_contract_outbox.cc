@@ -275,6 +275,18 @@ TEST_P(StoreContractTest, LoadForPartReadsCampaignPropertyAndZipCentroidInOne) {
   EXPECT_FALSE(in->property.has_value());
   ASSERT_TRUE(in->zip_centroid.has_value());
   EXPECT_EQ(in->zip_centroid->lat, 42.364347);
+
+  // A property another program stored without coordinates is no location: the handler
+  // searches around the centroid instead of around (0, 0).
+  for (const char* column : {"latitude", "longitude"}) {
+    ASSERT_TRUE(db_.exec_sql(std::string("UPDATE property_data SET ") + column +
+                             " = NULL WHERE campaign_id = 'c-1'"));
+    in = store().LoadForPart(Cid("c-1"));
+    ASSERT_TRUE(in) << in.error().ToString();
+    EXPECT_FALSE(in->property.has_value()) << column;
+    ASSERT_TRUE(in->zip_centroid.has_value());
+    EXPECT_EQ(in->zip_centroid->lat, 42.364347);
+  }
 }
 
 TEST_P(StoreContractTest, LoadForPartWithTheZipNotInZipCodesHasNoCentroid) {

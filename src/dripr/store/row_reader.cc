@@ -76,7 +76,10 @@ Result<PartInputs> ReadPartInputs(const RowReader& r) {
   constexpr int kZip = kProperty + 5;
   PartInputs in;
   DRIPR_ASSIGN_OR_RETURN(in.campaign, ReadCampaign(r));
-  if (!r.IsNull(kProperty + 4)) {
+  // A property row without coordinates (another program stored the address before geocoding
+  // it; every schema allows NULL there) has no location to search around: read as no
+  // property, so the handler searches around the zip's centroid, not around (0, 0).
+  if (!r.IsNull(kProperty + 4) && !r.IsNull(kProperty + 1) && !r.IsNull(kProperty + 2)) {
     PropertyData p;
     p.formatted_address = r.Text(kProperty);
     p.location = GeoPoint{r.Real(kProperty + 1), r.Real(kProperty + 2)};
