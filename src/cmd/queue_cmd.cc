@@ -57,7 +57,7 @@ int Queues(const Globals& g, bool as_json) {
   int rc = kExitOk;
   auto bus = OpenBusOrReport(ctx, rc, DbUse::kRead);
   if (!bus) return rc;
-  auto store = OpenStoreOrReport(ctx, rc);
+  auto store = OpenStoreOrReport(ctx, rc, DbUse::kRead);  // a report: creates nothing
   if (!store) return rc;
   const SysTime now = ctx.clock->Now();
   auto report = QueuesReport(*bus, *store, now);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -104,6 +105,23 @@ TEST(QueuesCmd, ShowsTheOutboxBacklogAndNoFetcher) {
   EXPECT_EQ(j["queues"][0]["part"], "local_market_data");
 
   EXPECT_EQ(cli.Run({"queues", "extra"}).exit_code, 2);
+}
+
+// On SQS the bus opens without a file, so the store's open is what must not create one: a
+// report that finds no database says so (exit 2) and leaves the directory as it was.
+TEST(QueuesCmd, OnSqsWithoutADatabaseCreatesNone) {
+  DriprCli cli;
+  auto r = cli.RunInEnv(
+      {"DATABASE_URL=sqlite:" + cli.File("none.db"), "EVENT_BUS=aws", "AWS_REGION=us-east-1",
+       "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_ENDPOINT_URL=http://127.0.0.1:9",
+       "SNS_CAMPAIGN_EVENTS_TOPIC_ARN=arn:aws:sns:us-east-1:000000000000:t",
+       "SQS_LOCAL_MARKET_UPDATES_QUEUE_URL=http://127.0.0.1:9/0/q1",
+       "SQS_ACTIVE_LISTINGS_QUEUE_URL=http://127.0.0.1:9/0/q2",
+       "SQS_RECENT_SALES_QUEUE_URL=http://127.0.0.1:9/0/q3"},
+      {"queues"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no database there"));
+  EXPECT_FALSE(std::filesystem::exists(cli.File("none.db")));
 }
 
 TEST(DlqCmd, UnknownQueueOrMissingArgumentExitsTwo) {
