@@ -31,21 +31,21 @@ struct ImportArgs {
 };
 
 Result<std::string> ReadInput(const std::string& file) {
-  std::stringstream ss;
+  // Read no further than the limit: a huge or endless input (/dev/zero) is refused, not read.
+  std::optional<std::string> text;
   if (file == "-") {
-    ss << std::cin.rdbuf();
+    text = ReadAtMost(std::cin, kMaxFileBytes);
   } else {
     std::ifstream in(file, std::ios::binary);
     if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read " + QuotedEcho(file));
-    ss << in.rdbuf();
+    text = ReadAtMost(in, kMaxFileBytes);
   }
-  std::string text = std::move(ss).str();
-  if (text.size() > kMaxFileBytes) {
+  if (!text) {
     return Fail(
         ErrorCode::kInvalidArgument,
         "the import file is larger than " + std::to_string(kMaxFileBytes >> 20) + " MB; split it");
   }
-  return text;
+  return std::move(*text);
 }
 
 int ReportProblems(const std::vector<ImportProblem>& problems) {

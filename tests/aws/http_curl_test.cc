@@ -102,6 +102,37 @@ TEST(CurlHttpClient, ErrorStatusesAreResponsesNotErrors) {
   ExpectResponse(*client, {.method = "GET", .url = ts.Url() + "/503"}, 503);
 }
 
+// A body over the request's limit is not read into memory: the request fails, one line, and
+// the client serves the next request as usual.
+TEST(CurlHttpClient, AResponseBodyOverTheLimitFailsTheRequest) {
+  TestServer ts;
+  ts.server().Get("/big", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(100000, 'x'), "text/plain");
+  });
+  ts.server().Get("/chunked", [](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/plain", [](size_t offset, httplib::DataSink& sink) {
+      if (offset >= 200000) {
+        sink.done();
+        return true;
+      }
+      const std::string part(10000, 'y');
+      return sink.write(part.data(), part.size());
+    });
+  });
+  ts.Start();
+  auto client = NewCurlHttpClient();
+  for (const char* path : {"/big", "/chunked"}) {
+    auto r = client->Send({.url = ts.Url() + path, .max_response_bytes = 50000});
+    ASSERT_FALSE(r) << path;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << path;
+    EXPECT_NE(r.error().message.find("response body larger than 50000 bytes"), std::string::npos)
+        << r.error().message;
+  }
+  auto fits = client->Send({.url = ts.Url() + "/big", .max_response_bytes = 100000});
+  ASSERT_TRUE(fits) << fits.error().ToString();
+  EXPECT_EQ(fits->body.size(), 100000u);
+}
+
 TEST(CurlHttpClient, PutAndDeleteWithEmptyBodies) {
   TestServer ts;
   std::atomic<int> put_len{-1};

@@ -131,6 +131,13 @@ TEST_F(CliTest, InvalidUtf8ArgumentIsExit2OneLine) {
   }
 }
 
+TEST_F(CliTest, AnEndlessEnvFileIsRefusedUnread) {
+  auto r = Dripr({"--env-file", "/dev/zero", "config"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("is larger than 1 MiB: not an env file"));
+}
+
 TEST_F(CliTest, ControlCharactersInTextAreRefused) {
   auto r = Dripr({"campaign", "create", "--id", "c", "--zip", "02139", "--address", "a\x1b[2J",
                   "--lat", "42", "--lng", "-71"});

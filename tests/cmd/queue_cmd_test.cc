@@ -38,6 +38,7 @@ TEST(PublishCmd, SaysWhenNoSubscriptionMatchedAndExitsOne) {
   EXPECT_EQ(raw.exit_code, 1);
   EXPECT_THAT(raw.err, HasSubstr("went nowhere"));
 
+  ASSERT_EQ(cli.Run({"migrate"}).exit_code, 0);  // queues only reads: it migrates nothing
   auto q = cli.Run({"queues", "--json"});
   ASSERT_EQ(q.exit_code, 0) << q.err;
   auto j = nlohmann::json::parse(q.out);
@@ -62,6 +63,11 @@ TEST(PublishCmd, ReadsTheBodyFromStdinOrAFile) {
   auto huge = cli.Run({"publish", "--raw", "--file", cli.File("huge.json")});
   EXPECT_EQ(huge.exit_code, 2);
   EXPECT_THAT(huge.err, HasSubstr("a message may have at most 262144"));
+  // An endless input is refused after the limit, not read into memory until the process dies.
+  auto endless = cli.Run({"publish", "--raw", "--file", "/dev/zero"});
+  EXPECT_EQ(endless.exit_code, 2) << endless.err;
+  EXPECT_THAT(endless.err, HasSubstr("the body is more than 262144 bytes"));
+  EXPECT_EQ(std::count(endless.err.begin(), endless.err.end(), '\n'), 1) << endless.err;
 }
 
 TEST(PublishCmd, BadArgumentsExitTwo) {

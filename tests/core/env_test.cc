@@ -42,7 +42,7 @@ TEST(Env, Utf8OfDriprVariablesIsChecked) {
   EXPECT_TRUE(Env::FromMap({{"OTHER", "\xff"}, {"DATABASE_URL", "sqlite:x.db"}}).CheckUtf8());
   auto st = Env::FromMap({{"DRIPR_LOG_LEVEL", "in\xff"}}).CheckUtf8();
   ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().message, "DRIPR_LOG_LEVEL: not valid UTF-8 at byte 2: \"in\\xff\"");
+  EXPECT_EQ(st.error().message, "DRIPR_LOG_LEVEL: not valid UTF-8 at byte 2 (value not shown)");
   auto file = ParseEnvFile("A=1\nB=\xc3\x28\n", "x.env");
   ASSERT_FALSE(file);
   EXPECT_EQ(file.error().message, "x.env:2: B is not valid UTF-8");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,21 @@ TEST(LineReader, SplitsAtNewlinesAndCountsALastLineWithoutOne) {
   EXPECT_EQ(LinesOf("a\nb"), (L{{1, "a"}, {2, "b"}}));
   EXPECT_EQ(LinesOf("a\nb\n"), (L{{1, "a"}, {2, "b"}}));
   EXPECT_EQ(LinesOf("a\r\n\n c"), (L{{1, "a\r"}, {2, ""}, {3, " c"}}));
+}
+
+TEST(ReadAtMost, ReadsUpToTheLimitAndRefusesMoreWithoutReadingIt) {
+  std::istringstream exact(std::string(200000, 'a'));
+  auto all = ReadAtMost(exact, 200000);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), 200000u);
+  std::istringstream empty("");
+  EXPECT_EQ(ReadAtMost(empty, 10), std::optional<std::string>(""));
+  std::istringstream over(std::string(200001, 'b'));
+  EXPECT_EQ(ReadAtMost(over, 200000), std::nullopt);
+  // The refusal comes within one read past the limit: the rest stays unread.
+  std::istringstream big(std::string(1 << 20, 'c'));
+  EXPECT_EQ(ReadAtMost(big, 1000), std::nullopt);
+  EXPECT_GT(big.rdbuf()->in_avail(), 900000);
 }
 
 TEST(TruncateUtf8, NeverSplitsACharacter) {

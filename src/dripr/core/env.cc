@@ -79,9 +79,15 @@ Env Env::FromProcess() {
 Result<Env> Env::FromProcessAndFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read env file " + QuotedEcho(path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  DRIPR_ASSIGN_OR_RETURN(auto file_vars, ParseEnvFile(ss.str(), path));
+  // An env file is a few KB of settings: one past 1 MiB (or endless, /dev/zero) is refused
+  // unread.
+  constexpr size_t kMaxEnvFileBytes = 1u << 20;
+  auto text = ReadAtMost(in, kMaxEnvFileBytes);
+  if (!text) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "env file " + QuotedEcho(path) + " is larger than 1 MiB: not an env file");
+  }
+  DRIPR_ASSIGN_OR_RETURN(auto file_vars, ParseEnvFile(*text, path));
   Env env = FromProcess();
   for (auto& [k, v] : file_vars) {
     if (env.vars_.try_emplace(k, v).second) env.from_file_.insert(k);  // process env wins

@@ -46,6 +46,11 @@ struct HttpRequest {
   // shutdown. Once the response has started it is read to the end, so a reply the server
   // already sent (e.g. received messages) is never thrown away.
   CancelToken* cancel = nullptr;
+  // A response body larger than this ends the request with kUnavailable instead of being
+  // read into memory (a broken or hostile server must not exhaust it). The default is far
+  // above what SQS (10 messages of 256 KiB), SNS, IMDS or RentCast (a page of 500 records)
+  // send.
+  size_t max_response_bytes = 64u << 20;
 };
 
 struct HttpResponse {

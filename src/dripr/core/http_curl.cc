@@ -123,9 +123,22 @@ std::string_view TrimHeaderPart(std::string_view s) {
   return s;
 }
 
+// The response body, read up to a limit (HttpRequest::max_response_bytes).
+struct BodySink {
+  std::string* out = nullptr;
+  size_t limit = 0;
+  bool too_large = false;
+};
+
 size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
-  static_cast<std::string*>(user)->append(data, size * nmemb);
-  return size * nmemb;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t n = size * nmemb;
+  if (n > sink->limit - std::min(sink->limit, sink->out->size())) {
+    sink->too_large = true;
+    return 0;  // curl ends the transfer (CURLE_WRITE_ERROR)
+  }
+  sink->out->append(data, n);
+  return n;
 }
 
 // What the header and progress callbacks share for one request.
@@ -255,8 +268,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+    BodySink body{.out = &response.body, .limit = request.max_response_bytes};
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
     Transfer transfer{.headers = &response.headers, .cancel = request.cancel};
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
@@ -285,6 +299,13 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, nullptr);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+    if (body.too_large) {
+      return Fail(ErrorCode::kUnavailable, request.method + " " + UrlForErrors(request.url) +
+                                               ": response body larger than " +
+                                               std::to_string(request.max_response_bytes) +
+                                               " bytes; not read");
+    }
     if (rc != CURLE_OK) return Fail(MapCurlError(rc, error_buffer, request));
 
     long status = 0;

@@ -169,4 +169,15 @@ bool LineReader::Next(std::string_view& line) {
   return true;
 }
 
+std::optional<std::string> ReadAtMost(std::istream& in, size_t max_bytes) {
+  std::string out;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    const auto n = static_cast<size_t>(in.gcount());
+    if (n > max_bytes - std::min(max_bytes, out.size())) return std::nullopt;
+    out.append(buf, n);
+  }
+  return out;
+}
+
 }  // namespace dripr

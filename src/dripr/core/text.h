@@ -3,6 +3,8 @@
 // and terminals (docs/decisions/cli.md "Text").
 
 #include <cstddef>
+#include <istream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,11 @@ class LineReader {
 // quotes/backslashes) escaped as \xNN, so hostile input can never put control bytes or
 // megabytes into a log line. E.g. "ab\x0a..." .
 std::string QuotedEcho(std::string_view text);
+
+// Reads `in` to its end, or until more than `max_bytes` have arrived: nullopt then, and the
+// rest is not read, so that a huge or endless input (/dev/zero) cannot exhaust memory. The
+// caller checks in.bad() for a read error.
+std::optional<std::string> ReadAtMost(std::istream& in, size_t max_bytes);
 
 // The value of a hexadecimal digit (0-9, a-f, A-F), or -1 for any other character.
 int HexDigitValue(char c);
