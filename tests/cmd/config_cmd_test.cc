@@ -103,6 +103,30 @@ TEST_F(ConfigCmdTest, SecretsAreMaskedInTextAndJson) {
   EXPECT_EQ(s["DRIPR_OPS_TOKEN"]["masked"], true);
 }
 
+// The mask stopped at the first '/', '?' or '#' (a password holding one was shown whole) and
+// left libpq's password query parameter as it was.
+TEST_F(ConfigCmdTest, APasswordWithASlashOrInTheQueryIsMasked) {
+  for (const auto& [url, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"postgresql://u:pa/ss@db/x", "postgresql://u:****@db/x"},
+           {"postgresql://u@db/x?password=hunter2", "postgresql://u@db/x?password=****"},
+           {"postgresql://u@db/x?sslmode=require&password=hunter2",
+            "postgresql://u@db/x?sslmode=require&password=****"},
+       }) {
+    for (bool json : {false, true}) {
+      std::vector<std::string> args = {"config"};
+      if (json) args.push_back("--json");
+      auto r = cli_.RunInEnv({"DATABASE_URL=" + url}, args);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_THAT(r.out + r.err, Not(HasSubstr("pa/ss"))) << url;
+      EXPECT_THAT(r.out + r.err, Not(HasSubstr("hunter2"))) << url;
+      EXPECT_THAT(r.out, HasSubstr(shown)) << url;
+    }
+    auto s = Settings({"DATABASE_URL=" + url});
+    EXPECT_EQ(s["DATABASE_URL"]["value"], shown);
+    EXPECT_EQ(s["DATABASE_URL"]["masked"], true);
+  }
+}
+
 TEST_F(ConfigCmdTest, ThePoolsDefaultFollowsWhereThePostgresServerIs) {
   const std::string local = "postgresql://u@127.0.0.1:5432/db";
   auto here = Settings({"DATABASE_URL=" + local});

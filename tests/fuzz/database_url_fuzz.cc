@@ -4,7 +4,7 @@
 //
 // Checked beyond "no crash": failures are kInvalidArgument with a bounded, valid UTF-8
 // message; a parsed URL's Describe() does not depend on its password, and the redacted URL
-// is the URL with a password (of 8+ characters) written as is before the '@' replaced by ***.
+// is the URL with a password (of 8+ characters) written as is before the '@' replaced by ****.
 
 #include "dripr/store/mysql/my_conn.h"
 #include "dripr/store/redact.h"
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 at < query && url[at - 1] == ':' &&
                                 url.substr(at + pw.size()).starts_with('@')) {
     fuzz::Check(redacted ==
-                std::string(url.substr(0, at)) + "***" + std::string(url.substr(at + pw.size())));
+                std::string(url.substr(0, at)) + "****" + std::string(url.substr(at + pw.size())));
   }
   // Describe() does not depend on the password at all (it may still hold the same text by
   // chance, in the user, host, socket or database).

@@ -354,8 +354,8 @@ TEST(MysqlUrlTest, AParameterNameInAMessageIsCutShortAndEscaped) {
 
 TEST(RedactDatabaseUrlTest, HidesOnlyThePassword) {
   EXPECT_EQ(RedactDatabaseUrl("mysql://app:s3cr@t@db:3306/dripr?ssl-mode=REQUIRED"),
-            "mysql://app:***@db:3306/dripr?ssl-mode=REQUIRED");
-  EXPECT_EQ(RedactDatabaseUrl("postgresql://app:pw@db/dripr"), "postgresql://app:***@db/dripr");
+            "mysql://app:****@db:3306/dripr?ssl-mode=REQUIRED");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://app:pw@db/dripr"), "postgresql://app:****@db/dripr");
   EXPECT_EQ(RedactDatabaseUrl("mysql://app@localhost/d?socket=/run/x.sock"),
             "mysql://app@localhost/d?socket=/run/x.sock");
   EXPECT_EQ(RedactDatabaseUrl("sqlite:dripr.db"), "sqlite:dripr.db");
@@ -368,7 +368,7 @@ TEST(RedactDatabaseUrlTest, APasswordWithASlashIsHiddenAsTheParserReadsIt) {
   auto parsed = my::Url::Parse(url);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->password, "pa/s3cret");
-  EXPECT_EQ(RedactDatabaseUrl(url), "mysql://app:***@db/dripr");
+  EXPECT_EQ(RedactDatabaseUrl(url), "mysql://app:****@db/dripr");
   EXPECT_EQ(RedactDatabaseUrl("mysql://app@db/d?socket=/run/a@b"),
             "mysql://app@db/d?socket=/run/a@b");
 }

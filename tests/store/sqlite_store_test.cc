@@ -436,6 +436,7 @@ TEST(OpenStore, RejectsBadUrlsWithoutEchoingSecrets) {
     std::string url;
     ErrorCode code;
     std::string message;
+    std::string secret = "s3cret";  // never in the message
   };
   for (const Case& c : std::vector<Case>{
            {"sqlite:", ErrorCode::kInvalidArgument, "DATABASE_URL: sqlite database path is empty"},
@@ -451,6 +452,27 @@ TEST(OpenStore, RejectsBadUrlsWithoutEchoingSecrets) {
            {"oracle://dripr:s3cret@db/dripr", ErrorCode::kInvalidArgument,
             "unsupported scheme \"oracle\""},
            {"sqlite:/nonexistent-dir-for-dripr/x.db", ErrorCode::kUnavailable, "unable to open"},
+           // libpq's messages about a URL it cannot parse quote the password or the whole URL.
+           {"postgresql://app:50%off@db/dripr", ErrorCode::kInvalidArgument,
+            "not a valid PostgreSQL URL (libpq: invalid percent-encoded token", "50%off"},
+           {"postgresql://u:s3cret@[::1/x", ErrorCode::kInvalidArgument,
+            "not a valid PostgreSQL URL (libpq: end of string reached"},
+           {"postgresql://u:s3cret@127.0.0.1:1/x?bogus=1", ErrorCode::kInvalidArgument,
+            "invalid URI query parameter"},
+           {"postgresql://u:s3cret@127.0.0.1:1/x?password=a=b", ErrorCode::kInvalidArgument,
+            "extra key/value separator", "a=b"},
+           // Refused before connecting, not a server's problem; the value is not the password.
+           {"postgresql://u:s3cret@127.0.0.1:abc/x", ErrorCode::kInvalidArgument,
+            "invalid integer value \"abc\" for connection option \"port\""},
+           // A message that would quote the password has it replaced.
+           {"postgresql://u@127.0.0.1:1/x?password=s3cret&sslmode=s3cret",
+            ErrorCode::kInvalidArgument, "invalid sslmode value: \"****\""},
+           // An unencoded '/' or '@' in the password: libpq reads part of it as the port
+           // ("invalid integer value \"xyzzy\"") or the host.
+           {"postgresql://u:xyzzy/plugh@127.0.0.1:1/x", ErrorCode::kInvalidArgument,
+            "must be percent-encoded", "xyzzy"},
+           {"postgresql://u:xyzzy@plugh@127.0.0.1:1/x", ErrorCode::kInvalidArgument,
+            "must be percent-encoded", "plugh"},
        }) {
     StoreOptions o;
     o.database_url = c.url;
@@ -458,6 +480,7 @@ TEST(OpenStore, RejectsBadUrlsWithoutEchoingSecrets) {
     ASSERT_FALSE(s) << c.url;
     EXPECT_EQ(s.error().code, c.code) << c.url << ": " << s.error().ToString();
     EXPECT_THAT(s.error().message, HasSubstr(c.message)) << c.url;
+    EXPECT_THAT(s.error().message, Not(HasSubstr(c.secret))) << c.url;
     EXPECT_THAT(s.error().message, Not(HasSubstr("s3cret"))) << c.url;
   }
 }

@@ -7,6 +7,7 @@
 #include "dripr/core/enum_names.h"
 #include "dripr/core/number.h"
 #include "dripr/core/text.h"
+#include "dripr/core/url_password.h"
 
 namespace dripr {
 
@@ -17,19 +18,6 @@ constexpr auto kOriginNames = EnumNames<SettingOrigin>({
 });
 
 std::string_view ToString(SettingOrigin origin) { return NameOf(kOriginNames, origin, "default"); }
-
-std::string MaskUrlPassword(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const size_t start = scheme + 3;
-  size_t end = url.find_first_of("/?#", start);
-  if (end == std::string_view::npos) end = url.size();
-  const size_t at = url.rfind('@', end);
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  const size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "****" + std::string(url.substr(at));
-}
 
 SettingRow& SettingsReader::Record(std::string_view name, std::string_view default_text,
                                    SettingMask mask, const std::optional<std::string>& value,

@@ -23,7 +23,7 @@ std::string_view ToString(SettingOrigin origin);
 enum class SettingMask {
   kNone,
   kSecret,       // "****" when set
-  kUrlPassword,  // the password of a URL's user-info replaced by "****"
+  kUrlPassword,  // its passwords replaced by "****" (MaskUrlPassword, core/url_password.h)
 };
 
 struct SettingRow {
@@ -33,9 +33,6 @@ struct SettingRow {
   SettingOrigin origin = SettingOrigin::kDefault;
   bool masked = false;  // the value shown is not the real one
 };
-
-// "postgresql://user:pw@host/db" → "postgresql://user:****@host/db"; other text unchanged.
-std::string MaskUrlPassword(std::string_view url);
 
 class SettingsReader {
  public:

@@ -80,21 +80,4 @@ Result<StorePtr> OpenStore(const StoreOptions& options) {
                   "\" (expected sqlite:PATH, postgresql://... or mysql://...)");
 }
 
-std::string RedactDatabaseUrl(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  size_t start = scheme + 3;
-  // Credentials end at the last '@' before the query, as my::Url::Parse reads them: a
-  // password may hold an unencoded '/' (database_url_fuzz finding: it was printed whole).
-  size_t end = url.find('?', start);
-  std::string_view authority =
-      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
-  size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  size_t colon = authority.substr(0, at).find(':');
-  if (colon == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, start + colon + 1)) + "***" +
-         std::string(url.substr(start + at));
-}
-
 }  // namespace dripr

@@ -1,13 +1,14 @@
 #pragma once
-// DATABASE_URL for display (logs, `dripr config`): the password of a
-// scheme://user:password@host/... URL replaced by "***"; anything else unchanged.
-// (Implemented in store/factory.cc, next to the URL schemes it knows.)
+// DATABASE_URL for display (logs, messages): its passwords replaced by "****", as `dripr
+// config` shows it. One implementation for every layer: MaskUrlPassword (core/url_password.h).
 
 #include <string>
 #include <string_view>
 
+#include "dripr/core/url_password.h"
+
 namespace dripr {
 
-std::string RedactDatabaseUrl(std::string_view url);
+inline std::string RedactDatabaseUrl(std::string_view url) { return MaskUrlPassword(url); }
 
 }  // namespace dripr

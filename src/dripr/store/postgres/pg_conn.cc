@@ -1,10 +1,12 @@
 #include "dripr/store/postgres/pg_conn.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
 
 #include "dripr/core/time.h"
+#include "dripr/core/url_password.h"
 
 namespace dripr::pg {
 
@@ -181,6 +183,66 @@ std::string Trimmed(const char* text) {
   return out;
 }
 
+// libpq's message about a URL it cannot parse quotes what it could not read: a password
+// ("invalid percent-encoded token: \"50%off\""), or the whole URL. Every quoted part
+// becomes "…".
+std::string WithoutQuotedText(std::string_view message) {
+  std::string out;
+  for (;;) {
+    const size_t open = message.find('"');
+    const size_t close = open == std::string_view::npos ? open : message.find('"', open + 1);
+    if (close == std::string_view::npos) {
+      out.append(message.substr(0, open));  // an unpaired quote: nothing after it either
+      return out;
+    }
+    out.append(message.substr(0, open)).append("\"…\"");
+    message.remove_prefix(close + 1);
+  }
+}
+
+// The secrets a connection URL holds, longest first: the password and the client key's
+// passphrase as libpq reads them (from the user-info or the query) and the user-info password
+// as written (percent-encoded).
+std::vector<std::string> UrlSecrets(std::string_view url, const PQconninfoOption* options) {
+  std::vector<std::string> secrets;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string_view key = o->keyword;
+    if ((key == "password" || key == "sslpassword") && o->val != nullptr && *o->val != '\0') {
+      secrets.emplace_back(o->val);
+    }
+  }
+  if (auto span = UrlPasswordSpan(url); span && span->end > span->begin) {
+    secrets.emplace_back(url.substr(span->begin, span->end - span->begin));
+  }
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return secrets;
+}
+
+// `message` with every occurrence of each secret replaced by "****".
+std::string Scrubbed(std::string message, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    for (size_t at = message.find(secret); at != std::string::npos;
+         at = message.find(secret, at + 4)) {
+      message.replace(at, secret.size(), "****");
+    }
+  }
+  return message;
+}
+
+// Whether libpq reads the user-info as it is masked: it ends the user-info at the first '@'
+// before any '/', the mask (MaskUrlPassword) at the last '@' before the query. Where they
+// differ, an unencoded '/' or '@' in the password (or an '@' in the database name) makes
+// libpq read part of the password as the host, the port or the database, and quote it in
+// its messages.
+bool UserInfoUnambiguous(std::string_view url) {
+  const auto span = UrlPasswordSpan(url);
+  if (!span) return true;
+  const size_t start = url.find("://") + 3;
+  const size_t at = url.find_first_of("@/", start);
+  return at == span->end && url[at] == '@';
+}
+
 }  // namespace
 
 Error ErrorFrom(PGconn* conn, const PGresult* result, std::string_view what) {
@@ -233,6 +295,23 @@ std::optional<std::vector<std::string>> UrlHosts(const std::string& url) {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
                                                      std::chrono::seconds connect_timeout) {
+  // Whether the URL parses is decided here, not from libpq's connection message: its
+  // messages about a URL quote the URL's text, a password included.
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
+  if (options == nullptr) {
+    const std::string why = parse_error != nullptr ? Trimmed(parse_error) : "out of memory";
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    return Fail(ErrorCode::kInvalidArgument,
+                "not a valid PostgreSQL URL (libpq: " + WithoutQuotedText(why) + ")");
+  }
+  const std::vector<std::string> secrets = UrlSecrets(url, options);
+  PQconninfoFree(options);
+  if (!UserInfoUnambiguous(url)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "not a valid PostgreSQL URL: '/' or '@' in the password (or '@' in the database "
+                "name) must be percent-encoded (%2F, %40)");
+  }
   // Defaults come before dbname so that settings in the URL itself win (expand_dbname).
   const std::string timeout = std::to_string(std::max<int64_t>(1, connect_timeout.count()));
   const char* keys[] = {
@@ -242,12 +321,15 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr) return Fail(ErrorCode::kInternal, "PostgreSQL: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string message = Trimmed(PQerrorMessage(c));
+    std::string message = Scrubbed(Trimmed(PQerrorMessage(c)), secrets);
     PQfinish(c);
-    // libpq reports a URL it cannot parse with these phrases; anything else is the server.
-    const bool bad_url = message.find("missing \"=\"") != std::string::npos ||
-                         message.find("invalid URI") != std::string::npos ||
-                         message.find("invalid connection option") != std::string::npos;
+    // A setting's value libpq refuses before connecting ("invalid integer value \"abc\" for
+    // connection option \"port\"", "invalid sslmode value: ...", "invalid port number: ...")
+    // is the URL's fault too; anything else is the server or the network.
+    constexpr size_t npos = std::string::npos;
+    const bool bad_url = (message.starts_with("invalid ") && message.find(" value") != npos) ||
+                         message.starts_with("invalid port number") ||
+                         message.starts_with("could not match ");
     ErrorCode code = bad_url ? ErrorCode::kInvalidArgument : ErrorCode::kUnavailable;
     return Fail(code, "cannot connect to PostgreSQL: " + message);
   }
@@ -258,6 +340,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url,
   PQclear(r);
   if (!ok) {
     PQfinish(c);
+    e.message = Scrubbed(std::move(e.message), secrets);
     return Fail(std::move(e));
   }
   return std::unique_ptr<Connection>(new Connection(c));

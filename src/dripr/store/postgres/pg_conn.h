@@ -10,7 +10,11 @@
 // kDeadlineExceeded; 42P01 undefined_table -> kFailedPrecondition ("run dripr migrate");
 // class 22 (data exception) -> kInvalidArgument; anything else -> kInternal.
 //
-// Messages never contain the connection URL (it may hold a password).
+// Messages never contain the connection URL's password: a URL libpq cannot parse is
+// kInvalidArgument with libpq's reason, every part it quotes (the URL, a password) left out;
+// a URL whose user-info libpq would read other than the mask (core/url_password.h) does (an
+// unencoded '/' or '@' in the password) is refused before connecting; any other message has
+// the password, as libpq read it and as written, replaced by "****".
 
 #include <libpq-fe.h>
 
@@ -118,7 +122,8 @@ class Connection {
   static constexpr std::string_view kServer = "PostgreSQL";  // in pool errors
 
   // Connects (blocking, bounded by `connect_timeout`). kUnavailable when the server cannot
-  // be reached; kInvalidArgument when the URL does not parse.
+  // be reached; kInvalidArgument when the URL does not parse, its password holds an
+  // unencoded '/' or '@', or libpq refuses a setting's value (a port that is not a number).
   static Result<std::unique_ptr<Connection>> Open(const std::string& url,
                                                   std::chrono::seconds connect_timeout);
   ~Connection();
