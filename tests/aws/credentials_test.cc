@@ -7,6 +7,10 @@
 
 #include <atomic>
 #include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "aws/settings.h"
 #include "aws/test_server.h"
@@ -254,6 +258,86 @@ TEST(CredentialsFromContainer, RelativeUriAndFullUriWithToken) {
       Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds"}}), {.http = http});
   ASSERT_FALSE(remote);
   EXPECT_EQ(remote.error().code, ErrorCode::kInvalidArgument);
+}
+
+// An HttpClient that answers every request with a credentials document and records the URLs
+// asked for (no request leaves the process).
+class RecordingHttpClient : public HttpClient {
+ public:
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    std::lock_guard lock(mu_);
+    urls_.push_back(request.url);
+    return HttpResponse{.status = 200, .body = CredsJson("ASIAREC", T0() + 6h)};
+  }
+  std::vector<std::string> urls() {
+    std::lock_guard lock(mu_);
+    return urls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> urls_;
+};
+
+// The host was the text before the first ':' or '/', and any host starting with "127." passed:
+// user-info sent the request elsewhere ("http://127.0.0.1@192.0.2.2:18766/creds" goes to
+// 192.0.2.2), and "127.evil.example" is a name that DNS resolves anywhere.
+TEST(CredentialsFromContainer, PlainHttpOnlyToLoopbackOrTheAgentsAddresses) {
+  for (const char* url : {
+           "http://127.0.0.1@192.0.2.2:18766/creds",
+           "http://127.evil.example/creds",
+           "http://127.0.0.1.evil.example/creds",
+           "http://127.0.0.256/creds",
+           "http://127.0.0/creds",
+           "http://localhost@192.0.2.2/creds",
+           "http://[::1]@192.0.2.2/creds",
+           "http://u:p@127.0.0.1/creds",
+           "https://127.0.0.1@192.0.2.2/creds",
+           "HTTP://192.0.2.2/creds",
+           "ftp://127.0.0.1/creds",
+           "192.0.2.2/creds",
+           "http://127.0.0.1:80x@192.0.2.2/creds",
+           "http://[::1/creds",
+           "http://169.254.170.2.evil.example/creds",
+       }) {
+    auto http = std::make_shared<RecordingHttpClient>();
+    auto c = CredentialsFromContainer(Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url}}),
+                                      {.http = http});
+    ASSERT_FALSE(c) << url;
+    EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument) << url;
+    EXPECT_TRUE(
+        c.error().message.starts_with("container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI "))
+        << c.error().message;
+    EXPECT_TRUE(http->urls().empty()) << url;
+  }
+  for (const char* url : {
+           "http://127.0.0.1:18766/creds",
+           "http://127.1.2.3/creds",
+           "http://localhost:8080/creds",
+           "http://LOCALHOST/creds",
+           "http://[::1]:8080/creds",
+           "http://169.254.170.2/v2/credentials/abc",
+           "http://169.254.170.23/v1/credentials",
+           "http://[fd00:ec2::23]/v1/credentials",
+           "http://127.0.0.1",
+           "http://127.0.0.1?x=@y",
+           "https://creds.example.com/v1",
+           "https://creds.example.com:8443/v1?a=b@c",
+       }) {
+    auto http = std::make_shared<RecordingHttpClient>();
+    auto c = CredentialsFromContainer(Aws({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url}}),
+                                      {.http = http});
+    ASSERT_TRUE(c) << url << ": " << c.error().ToString();
+    EXPECT_EQ(c->access_key_id, "ASIAREC");
+    EXPECT_EQ(http->urls(), std::vector<std::string>{url});
+  }
+  // The relative URI is a path on the agent's address, never the start of another authority.
+  auto http = std::make_shared<RecordingHttpClient>();
+  auto rel = CredentialsFromContainer(
+      Aws({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "@192.0.2.2/creds"}}), {.http = http});
+  ASSERT_FALSE(rel);
+  EXPECT_EQ(rel.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(http->urls().empty());
 }
 
 // The credentials of a container credentials service (real HTTP on loopback) that answers

@@ -337,28 +337,84 @@ Result<Credentials> CredentialsFromWebIdentity(const AwsSettings& s,
   return out;
 }
 
+namespace {
+
+// Four decimal numbers of 0-255, the first 127: an address in 127.0.0.0/8 as written, not a
+// name that starts like one ("127.evil.example" is resolved by DNS).
+bool IsLoopbackIpv4(std::string_view host) {
+  if (!host.starts_with("127.")) return false;
+  int parts = 0;
+  for (;;) {
+    const size_t dot = host.find('.');
+    const std::string_view part = host.substr(0, dot);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    host.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
+// Plain HTTP only to loopback or the ECS/EKS agent addresses (as the AWS SDKs require), https
+// to any host. The host is read from the URL's authority as libcurl reads it: user-info is
+// refused outright ("http://127.0.0.1@192.0.2.2/" goes to 192.0.2.2).
+Status CheckContainerCredentialsUrl(std::string_view url) {
+  auto bad = [](const std::string& why) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI " + why);
+  };
+  const size_t scheme_end = url.find("://");
+  const std::string scheme =
+      scheme_end == std::string_view::npos ? "" : Lower(std::string(url.substr(0, scheme_end)));
+  if (scheme != "http" && scheme != "https") return bad("must be an http:// or https:// URL");
+  std::string_view authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return bad("must not hold user-info (user@host)");
+  }
+  if (scheme == "https") return {};
+  // host[:port], the host an IPv6 literal in brackets or a name/IPv4 address.
+  size_t host_end = authority.find(':');
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    host_end = close == std::string_view::npos ? authority.size() : close + 1;
+  }
+  const std::string host = Lower(std::string(authority.substr(0, host_end)));
+  const bool allowed = host == "localhost" || IsLoopbackIpv4(host) || host == "[::1]" ||
+                       host == "169.254.170.2" || host == "169.254.170.23" ||
+                       host == "[fd00:ec2::23]";
+  if (!allowed) {
+    return bad("must be https or a loopback/ECS/EKS address, got host " + Excerpt(host, 100));
+  }
+  const std::string_view port = authority.substr(std::min(host_end, authority.size()));
+  if (!port.empty() && (port[0] != ':' || !std::all_of(port.begin() + 1, port.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                        }))) {
+    return bad("has a bad port: " + Excerpt(port, 100));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<Credentials> CredentialsFromContainer(const AwsSettings& s,
                                              const CredentialChainOptions& o) {
   std::string url;
   if (const std::string& rel = s.container_credentials_relative_uri; !rel.empty()) {
+    // A path on the agent's address: anything else would name another host ("@host/...").
+    if (!rel.starts_with('/')) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start "
+                  "with /");
+    }
     url = (o.container_endpoint.empty() ? "http://169.254.170.2" : o.container_endpoint) + rel;
   } else if (!s.container_credentials_full_uri.empty()) {
     url = s.container_credentials_full_uri;
-    // Plain HTTP only to loopback or the ECS/EKS agent addresses (as the AWS SDKs require).
-    if (url.starts_with("http://")) {
-      std::string_view rest = std::string_view(url).substr(7);
-      std::string host(rest.substr(0, rest.find_first_of(":/")));
-      if (rest.starts_with("[")) host = std::string(rest.substr(0, rest.find(']') + 1));
-      bool allowed = host == "localhost" || host.starts_with("127.") || host == "[::1]" ||
-                     host == "169.254.170.2" || host == "169.254.170.23" ||
-                     host == "[fd00:ec2::23]";
-      if (!allowed) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or "
-                    "a loopback/ECS/EKS address, got host " +
-                        host);
-      }
-    }
+    DRIPR_TRY(CheckContainerCredentialsUrl(url));
   } else {
     return NotConfigured("container: AWS_CONTAINER_CREDENTIALS_*_URI not set");
   }

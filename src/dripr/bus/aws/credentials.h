@@ -8,6 +8,9 @@
 //   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN -> STS AssumeRoleWithWebIdentity
 //   4. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2<uri>) or
 //      AWS_CONTAINER_CREDENTIALS_FULL_URI (+ AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
+//      (https to any host; plain http only to an IPv4 literal in 127.0.0.0/8, localhost,
+//      [::1] or the ECS/EKS agent's 169.254.170.2, 169.254.170.23, [fd00:ec2::23]; never
+//      with user-info: kInvalidArgument)
 //   5. EC2 instance metadata (IMDSv2), unless AWS_EC2_METADATA_DISABLED=true
 // Temporary credentials (3–5) are cached and refreshed `refresh_margin` before they expire.
 //
