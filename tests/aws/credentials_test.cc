@@ -131,7 +131,7 @@ TEST(CredentialsFromProfile, DefaultAndNamedProfilesFromHomeAndOverrides) {
             "sa-east-1");
   auto none = ResolveRegion(Aws({{"HOME", "/nonexistent"}}));
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);  // a configuration error: exit 2
 }
 
 TEST(ResolveEndpoint, ServiceSpecificThenGlobalThenAws) {

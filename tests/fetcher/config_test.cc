@@ -49,5 +49,33 @@ TEST(ConsumerConfigTest, TheEmbeddedQueuesRedriveStaysAboveMaxAttempts) {
   }
 }
 
+// The region is pasted into the endpoints' host names and the signed requests carry the access
+// key id and a session token: a value that is not a region name, or an endpoint override that
+// is not http(s)://host, is a configuration error before anything is sent.
+TEST(AwsConfigTest, RegionsAndEndpointOverridesAreChecked) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"AWS_REGION", "evil.example/x"},
+      {"AWS_REGION", "US-EAST-1"},
+      {"AWS_DEFAULT_REGION", "us-east-1.evil.example"},
+      {"AWS_ENDPOINT_URL", "ftp://127.0.0.1:4566"},
+      {"AWS_ENDPOINT_URL", "127.0.0.1:4566"},
+      {"AWS_ENDPOINT_URL_SQS", "http://user:pw@127.0.0.1:4566"},
+      {"AWS_ENDPOINT_URL_SNS", "https:///path"},
+  };
+  for (const auto& [name, value] : bad) {
+    auto config = LoadConfig(Env::FromMap({{"EVENT_BUS", "aws"}, {name, value}}));
+    ASSERT_FALSE(config) << name << "=" << value;
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument) << name << "=" << value;
+    EXPECT_NE(config.error().message.find(name), std::string::npos) << config.error().message;
+    EXPECT_EQ(config.error().message.find("pw@"), std::string::npos) << config.error().message;
+  }
+  auto good = LoadConfig(Env::FromMap({{"EVENT_BUS", "aws"},
+                                       {"AWS_REGION", "eu-central-1"},
+                                       {"AWS_ENDPOINT_URL", "HTTP://127.0.0.1:4566/"},
+                                       {"AWS_ENDPOINT_URL_SQS", "https://sqs.example.com"}}));
+  ASSERT_TRUE(good) << good.error().ToString();
+  EXPECT_EQ(good->aws.region, "eu-central-1");
+}
+
 }  // namespace
 }  // namespace dripr

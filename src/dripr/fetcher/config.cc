@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "dripr/bus/aws/credentials.h"
 #include "dripr/core/cpus.h"
 #include "dripr/core/enum_names.h"
 #include "dripr/core/text.h"
@@ -297,7 +298,39 @@ Status ParseProviders(SettingsReader& r, const std::vector<std::string>& data_di
   return Ok();
 }
 
-void ParseAws(const Env& env, SettingsReader& r, AppConfig& c) {
+// AWS_REGION and AWS_DEFAULT_REGION: an AWS region name (aws::IsRegionName).
+Status CheckRegion(std::string_view name, const std::string& region) {
+  if (aws::IsRegionName(region)) return Ok();
+  return Fail(ErrorCode::kInvalidArgument,
+              std::string(name) + ": " + QuotedEcho(region) +
+                  " is not an AWS region name (lowercase letters, digits and '-', e.g. us-east-1)");
+}
+
+// An endpoint override: http(s)://host[:port][/path], no user-info.
+Status CheckEndpoint(std::string_view name, const std::string& url) {
+  auto bad = [&](std::string_view why) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + ": " + std::string(why) +
+                                                 " (http://host:port or https://host)");
+  };
+  std::string lower(url.substr(0, std::min<size_t>(url.size(), 8)));
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  size_t start;
+  if (lower.starts_with("https://")) {
+    start = 8;
+  } else if (lower.starts_with("http://")) {
+    start = 7;
+  } else {
+    return bad("must start with http:// or https://");
+  }
+  const std::string_view authority =
+      std::string_view(url).substr(start, url.find_first_of("/?#", start) - start);
+  if (authority.empty()) return bad("has no host");
+  if (authority.find('@') != std::string_view::npos) return bad("must not hold user-info ('@')");
+  return Ok();
+}
+
+Status ParseAws(const Env& env, SettingsReader& r, AppConfig& c) {
   std::map<std::string, std::string, std::less<>> vars;  // set, non-empty values
   for (const auto& v : kAwsVars) {
     if (auto value = r.Text(v.name, v.default_text, v.mask)) vars[v.name] = *value;
@@ -340,6 +373,16 @@ void ParseAws(const Env& env, SettingsReader& r, AppConfig& c) {
   a.ec2_metadata_disabled = disabled == "true";
   // ~/.aws: HOME is not one of dripr's settings (not listed by `dripr config`).
   a.home = env.GetOr("HOME", "");
+  if (!a.region.empty()) DRIPR_TRY(CheckRegion("AWS_REGION", a.region));
+  if (!a.default_region.empty()) DRIPR_TRY(CheckRegion("AWS_DEFAULT_REGION", a.default_region));
+  for (const auto& [name, url] :
+       {std::pair<std::string_view, const std::string&>{"AWS_ENDPOINT_URL", a.endpoint_url},
+        {"AWS_ENDPOINT_URL_SNS", a.endpoint_url_sns},
+        {"AWS_ENDPOINT_URL_SQS", a.endpoint_url_sqs},
+        {"AWS_ENDPOINT_URL_STS", a.endpoint_url_sts}}) {
+    if (!url.empty()) DRIPR_TRY(CheckEndpoint(name, url));
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -361,7 +404,7 @@ Result<AppConfig> LoadConfig(const Env& env, const std::vector<std::string>& dat
   DRIPR_TRY(ParseFetchAndReconcile(r, c));
   DRIPR_TRY(ParseLogsAndOps(r, c));
   DRIPR_TRY(ParseProviders(r, data_dirs, c));
-  ParseAws(env, r, c);
+  DRIPR_TRY(ParseAws(env, r, c));
   c.settings = r.rows();
   return c;
 }

@@ -464,6 +464,13 @@ Result<Credentials> CredentialsFromImds(const AwsSettings& s, const CredentialCh
   return ParseJsonCredentials(creds.body, source + " (role " + Excerpt(role_name, 64) + ")");
 }
 
+bool IsRegionName(std::string_view region) {
+  return !region.empty() && region.size() <= 32 &&
+         std::all_of(region.begin(), region.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+         });
+}
+
 Result<std::string> ResolveRegion(const AwsSettings& s) {
   for (const std::string* r : {&s.region, &s.default_region}) {
     if (!r->empty()) return *r;
@@ -471,10 +478,18 @@ Result<std::string> ResolveRegion(const AwsSettings& s) {
   DRIPR_ASSIGN_OR_RETURN(auto section, LoadProfileSection(ConfigFilePath(s), ProfileName(s), true));
   if (section) {
     if (auto it = section->find("region"); it != section->end() && !it->second.empty()) {
-      return it->second;
+      // A file other programs write: held to the same rule as AWS_REGION (config.cc).
+      const std::string& region = it->second;
+      if (!IsRegionName(region)) {
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            "region " + QuotedEcho(region) + " of the AWS profile is not an AWS region name");
+      }
+      return region;
     }
   }
-  return Fail(ErrorCode::kFailedPrecondition,
+  // A configuration error (exit 2), like any other missing setting.
+  return Fail(ErrorCode::kInvalidArgument,
               "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the profile)");
 }
 

@@ -77,6 +77,10 @@ Result<Credentials> CredentialsFromImds(const AwsSettings& s, const CredentialCh
 // AWS_REGION, then AWS_DEFAULT_REGION, then `region` of the active profile in the config
 // file. kFailedPrecondition when none is set.
 Result<std::string> ResolveRegion(const AwsSettings& s);
+// Whether `region` can be an AWS region name as the endpoints are built from it
+// (sqs.REGION.amazonaws.com): 1-32 lowercase letters, digits and '-'. Anything else could make
+// the signed requests (access key id, session token) go to a host of the value's choosing.
+bool IsRegionName(std::string_view region);
 
 // `service` is "sqs", "sns" or "sts": AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, then
 // https://<service>.<region>.amazonaws.com (amazonaws.com.cn for cn-* regions). A trailing
