@@ -180,7 +180,7 @@ class NetworkedStore : public StoreBase {
         p.Text(ToString(*status));
       }
       DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(Driver::Sql(sql + " ORDER BY created_at, id"), p));
-      return ReadAll(rows, ReadCampaign, out);
+      return ReadCampaigns(rows, "list campaigns", out);
     }));
     return out;
   }
@@ -196,7 +196,7 @@ class NetworkedStore : public StoreBase {
       Params p;
       for (const auto& t : texts) p.Text(t);
       DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, p));
-      return ReadAll(rows, ReadCampaign, out);
+      return ReadCampaigns(rows, "list campaigns page", out);
     }));
     return out;
   }
@@ -480,7 +480,7 @@ class NetworkedStore : public StoreBase {
                              " ORDER BY coalesce(parts_changed_at, status_changed_at, updated_at),"
                              " id LIMIT ?"),
                  Params().Time(unmoved_before).Time(unmoved_before).Int(limit)));
-      DRIPR_TRY(ReadAll(stuck, ReadCampaign, out, /*append=*/true));
+      DRIPR_TRY(ReadCampaigns(stuck, "reconciler", out, /*append=*/true));
       if (!errored_before) return Ok();
       DRIPR_ASSIGN_OR_RETURN(Rows errored,
                              c.Exec(Driver::Sql("SELECT " + CampaignColumns() +
@@ -488,7 +488,7 @@ class NetworkedStore : public StoreBase {
                                                 " AND status_changed_at <= ? AND restart_count < ?"
                                                 " ORDER BY status_changed_at, id LIMIT ?"),
                                     Params().Time(*errored_before).Int(max_restarts).Int(limit)));
-      return ReadAll(errored, ReadCampaign, out, /*append=*/true);
+      return ReadCampaigns(errored, "reconciler", out, /*append=*/true);
     }));
     return out;
   }
@@ -744,6 +744,15 @@ class NetworkedStore : public StoreBase {
     DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(CampaignSql(lock), Params().Text(id.str())));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
     return ReadCampaign(Row(rows, 0));
+  }
+
+  // The campaigns of a list read (AppendReadable: a row that does not read is left out).
+  static Status ReadCampaigns(const Rows& rows, std::string_view what, std::vector<Campaign>& out,
+                              bool append = false) {
+    if (!append) out.clear();
+    for (int i = 0; i < rows.size(); ++i)
+      DRIPR_TRY(AppendReadable(ReadCampaign(Row(rows, i)), what, out));
+    return Ok();
   }
 
   // Every row of `rows` through `read` into `out` (cleared first unless `append`).

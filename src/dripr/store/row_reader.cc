@@ -1,6 +1,20 @@
 #include "dripr/store/row_reader.h"
 
+#include "dripr/core/log.h"
+
 namespace dripr {
+
+Status AppendReadable(Result<Campaign> campaign, std::string_view what,
+                      std::vector<Campaign>& out) {
+  if (campaign) {
+    out.push_back(std::move(*campaign));
+    return Ok();
+  }
+  if (campaign.error().code != ErrorCode::kDataLoss) return Fail(campaign.error());
+  DRIPR_LOG_WARN("{}: left out a campaign row that does not read: {}", what,
+                 campaign.error().message);
+  return Ok();
+}
 
 Result<Campaign> ReadCampaign(const RowReader& r) {
   Campaign c;

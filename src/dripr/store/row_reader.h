@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dripr/core/clock.h"
 #include "dripr/core/error.h"
@@ -59,6 +60,12 @@ class EpochMsRow final : public RowReader {
 
 // The campaigns columns in kCampaignColumns order.
 Result<Campaign> ReadCampaign(const RowReader& r);
+// A list read's campaign (ListCampaigns, ListCampaignsPage, FindReconcileCandidates): appended
+// to `out` when it reads; a row another program wrote so that it does not (kDataLoss: a status
+// text no version knows, a time that does not parse) is left out with a warning naming it, so
+// that one such row fails neither the dashboard's pages nor `campaign list` nor every
+// reconciler pass for every campaign. Other errors are returned.
+Status AppendReadable(Result<Campaign> campaign, std::string_view what, std::vector<Campaign>& out);
 // The outbox columns in kOutboxColumns order.
 Result<OutboxRow> ReadOutbox(const RowReader& r);
 

@@ -27,9 +27,7 @@ Result<std::vector<Campaign>> SqliteStore::FindReconcileCandidates(
   stuck.BindText(FormatIso8601(unmoved_before)).BindInt(limit);
   auto read_all = [&](sqlite::Statement& s) -> Status {
     return s.ForEachRow([&](sqlite::Statement& row) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(Campaign campaign, sqlite::ReadCampaignRow(row));
-      out.push_back(std::move(campaign));
-      return Ok();
+      return AppendReadable(sqlite::ReadCampaignRow(row), "reconciler", out);
     });
   };
   DRIPR_TRY(read_all(stuck));

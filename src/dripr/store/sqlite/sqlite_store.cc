@@ -111,7 +111,11 @@ Result<std::vector<Campaign>> SqliteStore::SelectCampaigns(const std::string& sq
   DRIPR_ASSIGN_OR_RETURN(auto c, pool_.Acquire());
   DRIPR_ASSIGN_OR_RETURN(auto s, c->Prepare(sql));
   for (const auto& p : params) s.BindText(p);
-  return s.ReadAll<Campaign>(sqlite::ReadCampaignRow);
+  std::vector<Campaign> out;
+  DRIPR_TRY(s.ForEachRow([&](sqlite::Statement& row) {
+    return AppendReadable(sqlite::ReadCampaignRow(row), "list campaigns", out);
+  }));
+  return out;
 }
 
 Result<std::vector<Campaign>> SqliteStore::ListCampaigns(std::optional<CampaignStatus> status) {
