@@ -408,6 +408,46 @@ TEST_F(ConsumerTest, ExtendsTheLeaseOfASlowHandlerOnScheduleSoItIsNotRedelivered
   EXPECT_EQ(handler_.calls, 1);
 }
 
+// A lease extension already sent when the handler's retry sets the message's backoff must not
+// land after it: the message would come back after a whole lease (or, for a long backoff, too
+// soon) instead of after its backoff. Likewise for a release at shutdown.
+TEST_F(ConsumerTest, ALeaseExtensionInFlightDoesNotOverwriteARetrysBackoff) {
+  Gate extension;
+  std::atomic<bool> extension_sent{false};
+  faulty_->before_visibility_change = [&](const auto& entries) {
+    // The lease loop's extension (the full lease, 2 s) waits here until the test opens it.
+    if (entries.size() == 1 && entries[0].second == options_.visibility_timeout &&
+        !extension_sent.exchange(true)) {
+      extension.Wait();
+    }
+  };
+  Gate handler_gate;
+  std::atomic<pid_t> worker{0};
+  handler_.fn = [&](const ReceivedMessage&) {
+    worker = testing::ThisThreadId();
+    handler_gate.Wait();
+    return HandlerOutcome::Retry("try later");
+  };
+  auto c = ManualConsumer();
+  SendN(1);
+  c->Start();
+  ASSERT_TRUE(Eventually([&] { return handler_.running == 1; }));
+  ASSERT_TRUE(WaitingFor(1s)) << "lease loop not waiting for the extension";
+  Advance(1s);
+  ASSERT_TRUE(Eventually([&] { return extension_sent.load(); }));
+  handler_gate.Open();
+  ASSERT_TRUE(Eventually([&] { return c->Stats().retried == 1; }));
+  // The worker sets the backoff at once (the defect) or waits for the extension to end.
+  ASSERT_TRUE(Eventually(
+      [&] { return !faulty_->visibility_changes().empty() || testing::ThreadIsAsleep(worker); }));
+  extension.Open();
+  ASSERT_TRUE(Eventually([&] { return faulty_->visibility_changes().size() == 2; }));
+  // The extension first, then the backoff of attempt 1 (1 s): the backoff stays.
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{2s, 1s}));
+  c->RequestStop();
+  EXPECT_TRUE(c->Join());
+}
+
 TEST_F(ConsumerTest, RetriesBackOffExponentiallyWithInjectedJitterThenGoToTheDlq) {
   // base 1 s, jitter at the middle of [d/2, d], whole seconds (rounded), at least 1 s:
   // attempt 1: d=1 -> 0.75 -> 1 s; attempt 2: d=2 -> 1.5 -> 2 s; attempt 3: d=4 -> 3 -> 3 s;

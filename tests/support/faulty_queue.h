@@ -5,6 +5,7 @@
 // through the wrapper sees the wrapped backend's behaviour.
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 
 #include "dripr/bus/bus.h"
@@ -23,6 +24,10 @@ class FaultyQueue : public Queue {
   std::atomic<int> max_delete_batch{0};
   std::atomic<int> receive_calls{0};
   std::atomic<bool> never_strands{false};  // what ReceiveNeverStrands() says
+  // Called with every ChangeVisibilityBatch's entries before they are applied (set before the
+  // consumer starts): a test holds a change in flight here.
+  std::function<void(const std::vector<std::pair<std::string, std::chrono::seconds>>&)>
+      before_visibility_change;
 
   std::string Name() const override { return target_.Name(); }
   Result<std::string> Send(const OutgoingMessage& m) override { return target_.Send(m); }
@@ -58,6 +63,7 @@ class FaultyQueue : public Queue {
       --fail_next_visibility_changes;
       return Fail(ErrorCode::kUnavailable, "injected visibility change failure");
     }
+    if (before_visibility_change) before_visibility_change(entries);
     // Recorded once applied: a test that sees the change and then moves the queue's clock
     // must not race the change itself (it would be applied at the later time).
     auto applied = target_.ChangeVisibilityBatch(entries);

@@ -408,6 +408,7 @@ void Consumer::Process(const ReceivedMessage& m) {
       // (the next receive counts one on the broker: docs/decisions/consumer.md).
       if (LeaseHeld(m.receipt_handle)) {
         DropLease(m.receipt_handle);
+        std::lock_guard vis_lock(visibility_mu_);
         if (auto st = queue_.ChangeVisibility(m.receipt_handle, seconds(0)); !st) {
           DRIPR_LOG_WARN("[{}] could not release {} (it reappears after its lease): {}", name_,
                          m.message_id, st.error().ToString());
@@ -502,6 +503,7 @@ void Consumer::RetryLater(const ReceivedMessage& m, const std::string& why) {
   metrics_.retry.Increment();
   DropLease(m.receipt_handle);
   auto delay = Backoff(m.receive_count);
+  std::lock_guard vis_lock(visibility_mu_);
   if (auto st = queue_.ChangeVisibility(m.receipt_handle, delay); !st) {
     // The message reappears when its current lease lapses instead: still not lost.
     DRIPR_LOG_WARN("[{}] could not delay retry of {}: {} ({})", name_, m.message_id,
@@ -551,7 +553,9 @@ void Consumer::Release(const std::vector<ReceivedMessage>& ms) {
       entries.emplace_back(ms[j].receipt_handle, seconds(0));
       DropLease(ms[j].receipt_handle);
     }
+    std::unique_lock vis_lock(visibility_mu_);
     auto r = queue_.ChangeVisibilityBatch(entries);
+    vis_lock.unlock();
     if (!r) {
       DRIPR_LOG_WARN("[{}] could not release {} messages (they reappear after their lease): {}",
                      name_, entries.size(), r.error().ToString());
@@ -621,9 +625,17 @@ void Consumer::LeaseLoop() {
     if (due.empty()) continue;
     lock.unlock();
     for (size_t i = 0; i < due.size(); i += kMaxBatch) {
+      // Under visibility_mu_, and only the leases still held: a worker that dropped one
+      // meanwhile has set (or is about to set) its own visibility, which must stay the last.
+      std::lock_guard vis_lock(visibility_mu_);
       std::vector<std::pair<std::string, seconds>> entries;
-      for (size_t j = i; j < std::min(due.size(), i + kMaxBatch); ++j)
-        entries.emplace_back(due[j], vis);
+      {
+        std::lock_guard held(lease_mu_);
+        for (size_t j = i; j < std::min(due.size(), i + kMaxBatch); ++j) {
+          if (leases_.contains(due[j])) entries.emplace_back(due[j], vis);
+        }
+      }
+      if (entries.empty()) continue;
       auto sent_at = ticker_.Now();
       auto r = queue_.ChangeVisibilityBatch(entries);
       std::lock_guard relock(lease_mu_);

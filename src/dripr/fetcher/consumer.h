@@ -272,6 +272,12 @@ class Consumer {
 
   // Leases, guarded by lease_mu_.
   std::mutex lease_mu_;
+  // Held around every visibility change of a leased message: the lease loop's extensions and
+  // a worker's retry backoff or release. A worker drops the lease first, then changes the
+  // visibility under this; the lease loop extends only leases still held once it has this.
+  // So an extension in flight can no longer land after, and overwrite, a backoff or a
+  // release. Taken before lease_mu_, never while holding it.
+  std::mutex visibility_mu_;
   std::condition_variable lease_cv_;
   std::map<std::string, Lease> leases_;  // guarded by lease_mu_; by receipt handle
   bool lease_stop_ = false;              // guarded by lease_mu_
