@@ -258,6 +258,18 @@ TEST_P(StoreContractTest, LoadForMarketReadsTheCampaignAndItsZipsFreshMarketData
   EXPECT_EQ(in->stored->current.average_price, 777000);
 }
 
+// A waiting campaign whose row does not read (a part status another program wrote): the call
+// fails, and leaves the zip's lease free for the other campaigns of the zip (the lease
+// statement, which reads only the campaign's state and zip, may have taken it).
+TEST_P(StoreContractTest, LoadForMarketOrLeaseOfARowThatDoesNotReadLeavesTheLeaseFree) {
+  CreateAndStart("c-1");
+  ASSERT_TRUE(db_.exec_sql("UPDATE campaigns SET recent_sale_status = 'PENDING' WHERE id = 'c-1'"));
+  auto load = store().LoadForMarketOrLease(Cid("c-1"), std::chrono::days(30), "a", 10s);
+  ASSERT_FALSE(load);
+  EXPECT_EQ(load.error().code, ErrorCode::kDataLoss) << load.error().ToString();
+  EXPECT_TRUE(*store().AcquireLease(MarketLeaseName("02139"), "x", 10s)) << "still held by a";
+}
+
 TEST_P(StoreContractTest, LoadForMarketOrLeaseTakesTheZipsLeaseOnlyWithoutDataForAWaitingCampaign) {
   const int64_t cycle = CreateAndStart("c-1");
   StorePtr other = db_.reopen(&clock_);

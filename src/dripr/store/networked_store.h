@@ -286,10 +286,18 @@ class NetworkedStore : public StoreBase {
           {CampaignSql(/*lock=*/false), Params().Text(id.str())}, market, *take, market};
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
       if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
-      DRIPR_ASSIGN_OR_RETURN(out.campaign, ReadCampaign(Row(rows[0], 0)));
-      const LeaseRef lease{MarketLeaseName(out.campaign.zip_code), holder};
+      // The zip as stored, which the lease statement's name was made of.
+      const LeaseRef lease{MarketLeaseName(Row(rows[0], 0).Text(2)), holder};
       auto release = [&] { return ReleaseLeaseOn(c, lease); };
-      DRIPR_ASSIGN_OR_RETURN(std::optional<MarketData> first, MarketFrom(rows[1]));
+      // A row that does not read (another program's status text) or market data that does
+      // not: the lease the statement may have taken is given back, or every campaign of the
+      // zip would wait for its TTL behind a holder that never fetches.
+      auto or_release = [&]<class T>(Result<T> r) -> Result<T> {
+        if (!r && rows[2].Affected() == 1) (void)release();
+        return r;
+      };
+      DRIPR_ASSIGN_OR_RETURN(out.campaign, or_release(ReadCampaign(Row(rows[0], 0))));
+      DRIPR_ASSIGN_OR_RETURN(std::optional<MarketData> first, or_release(MarketFrom(rows[1])));
       if (first) {
         // Found by the first read, so the lease statement's own look found it too and took
         // nothing, unless the data went in between: then the lease is given back.
