@@ -205,17 +205,24 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
   }
 }
 
+// A store with the embedded bus in a file of its own (the PostgreSQL/MySQL shape's bus).
+void OpenWithBusFile(testing::LocalStore& local, BusPtr& bus) {
+  ASSERT_NO_FATAL_FAILURE(local.Open());
+  AppConfig config;
+  config.embedded_bus_path = local.dir.File("bus.db");
+  auto opened = OpenConfiguredBus(config);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  bus = std::move(*opened);
+}
+
 // Rows no bus will ever take (attributes another program wrote that do not parse; a body outside
 // SQS's limits) are set aside with their reason, and the rows after them are published in the
 // same pass: before, the oldest such row failed every claim or every pass, and nothing was
 // published again for any campaign.
 TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) {
   testing::LocalStore local;
-  ASSERT_NO_FATAL_FAILURE(local.Open());
-  AppConfig config;
-  config.embedded_bus_path = local.dir.File("bus.db");
-  auto bus = OpenConfiguredBus(config);
-  ASSERT_TRUE(bus) << bus.error().ToString();
+  BusPtr bus;
+  ASSERT_NO_FATAL_FAILURE(OpenWithBusFile(local, bus));
   ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, {"p1", "p2", "p3", "p4", "p5"}));
   auto writer = sqlite::Writer::For(local.dir.File("t.db"), 5s);
   ASSERT_TRUE(writer);
@@ -225,7 +232,7 @@ TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) 
   }));
   OutboxRelayOptions o;
   o.mark_every = 2;
-  OutboxRelay relay(*local.store, (*bus)->CampaignEvents(), o);
+  OutboxRelay relay(*local.store, bus->CampaignEvents(), o);
   auto n = relay.RunOnce();
   ASSERT_TRUE(n) << n.error().ToString();
   EXPECT_EQ(*n, 3);
@@ -233,7 +240,7 @@ TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) 
   EXPECT_EQ(*local.store->PendingOutboxCount(), 0);
   std::multiset<std::string> delivered;
   for (DataPart part : kAllDataParts) {
-    auto got = (*bus)->WorkQueue(part).Receive(10, 0ms);
+    auto got = bus->WorkQueue(part).Receive(10, 0ms);
     ASSERT_TRUE(got) << got.error().ToString();
     ASSERT_EQ(got->size(), 3u) << ToString(part);
     for (const auto& m : *got) {
@@ -265,12 +272,9 @@ TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) 
 // chunks of mark_every, one bus transaction each, not one per row.
 TEST(OutboxRelayOnASeparateBusFileTest, EachChunkOfAPassIsOneBusCommit) {
   testing::LocalStore local;
-  ASSERT_NO_FATAL_FAILURE(local.Open());
-  AppConfig config;
-  config.embedded_bus_path = local.dir.File("bus.db");
-  auto bus = OpenConfiguredBus(config);
-  ASSERT_TRUE(bus) << bus.error().ToString();
-  ASSERT_NE(local.store->TransactionKey(), (*bus)->CampaignEvents().TransactionKey());
+  BusPtr bus;
+  ASSERT_NO_FATAL_FAILURE(OpenWithBusFile(local, bus));
+  ASSERT_NE(local.store->TransactionKey(), bus->CampaignEvents().TransactionKey());
   std::vector<std::string> ids;
   for (int i = 0; i < 25; ++i) ids.push_back("c" + std::to_string(100 + i));
   ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, ids));
@@ -280,14 +284,14 @@ TEST(OutboxRelayOnASeparateBusFileTest, EachChunkOfAPassIsOneBusCommit) {
   OutboxRelayOptions o;
   o.batch_size = 50;
   o.mark_every = 10;
-  OutboxRelay relay(*local.store, (*bus)->CampaignEvents(), o);
+  OutboxRelay relay(*local.store, bus->CampaignEvents(), o);
   auto n = relay.RunOnce();
   ASSERT_TRUE(n) << n.error().ToString();
   EXPECT_EQ(*n, 25);
   EXPECT_EQ((*writer)->commits(), before + 3);  // 10 + 10 + 5
   EXPECT_EQ(*local.store->PendingOutboxCount(), 0);
   for (DataPart part : kAllDataParts) {
-    auto got = (*bus)->WorkQueue(part).Receive(10, 0ms);
+    auto got = bus->WorkQueue(part).Receive(10, 0ms);
     ASSERT_TRUE(got) << got.error().ToString();
     ASSERT_EQ(got->size(), 10u) << ToString(part);
     // In the outbox's order: the first campaign's event first.
