@@ -1,8 +1,9 @@
 #pragma once
 // publish_campaign_status_change: moves outbox rows to the campaign-events topic, in
 // order, at least once (exactly once on the embedded bus in the store's file: RunOnce). Wakes as
-// soon as a transaction commits an outbox row (in-process immediately; other processes within ~100
-// ms on SQLite, via NOTIFY/poll on PostgreSQL).
+// soon as a transaction commits an outbox row: in-process at once; other processes' rows by
+// inotify on SQLite's WAL (1-2 ms), LISTEN/NOTIFY on PostgreSQL, an 80 ms poll on MySQL
+// (docs/architecture.md, "Outbox wake-up"). A row no bus can take is set aside (Pass).
 
 #include <atomic>
 #include <chrono>

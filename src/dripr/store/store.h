@@ -265,10 +265,11 @@ class Store {
   virtual Result<std::vector<OutboxRow>> OutboxForCampaign(const CampaignId& campaign_id) = 0;
 
   // Blocks until another transaction wrote to the outbox (this process: immediately;
-  // other processes: within ~100 ms), or `timeout`, or `stop` (when given) returns true. Spurious
-  // wakeups are allowed. `stop` is read before the wait and on every NotifyOutbox, so a caller
-  // that makes it true and then calls NotifyOutbox is never missed (a relay shutting down;
-  // the notification alone could come just before the wait starts and be lost).
+  // other processes: as docs/architecture.md "Outbox wake-up" says, per backend), or `timeout`, or
+  // `stop` (when given) returns true. Spurious wakeups are allowed. `stop` is read before the wait
+  // and on every NotifyOutbox, so a caller that makes it true and then calls NotifyOutbox is never
+  // missed (a relay shutting down; the notification alone could come just before the wait starts
+  // and be lost).
   virtual void WaitForOutbox(std::chrono::milliseconds timeout,
                              const std::function<bool()>& stop) = 0;
   void WaitForOutbox(std::chrono::milliseconds timeout) { WaitForOutbox(timeout, {}); }
