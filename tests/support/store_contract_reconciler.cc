@@ -88,6 +88,24 @@ TEST_P(StoreContractTest, ACampaignRowThatDoesNotReadIsLeftOutOfListReads) {
   EXPECT_EQ(bad.error().code, ErrorCode::kDataLoss);
 }
 
+// status_changed_at is nullable in every schema (rows other producers write): such a row
+// changed status no later than its last update, not in 1970, and a transition writes that back.
+TEST_P(StoreContractTest, ANullStatusChangedAtReadsAsTheLastUpdate) {
+  CreateAndStart("c-1");
+  const SysTime started = clock_.Now();
+  ASSERT_TRUE(
+      db_.exec_sql("UPDATE campaigns SET status_changed_at = NULL, parts_changed_at = "
+                   "NULL WHERE id = 'c-1'"));
+  Campaign c = MustGet("c-1");
+  EXPECT_EQ(c.status_changed_at, started);
+  EXPECT_EQ(c.parts_changed_at, started);
+  // A part's completion keeps the campaign's status, so it writes the time it read back.
+  clock_.Advance(10s);
+  auto part = store().CompletePart(Cid("c-1"), 1, ListingsPart(1, "a"));
+  ASSERT_TRUE(part && part->changed);
+  EXPECT_EQ(MustGet("c-1").status_changed_at, started);
+}
+
 TEST_P(StoreContractTest, FailWithoutAPartLeavesPartsChangedAt) {
   CreateAndStart("c-1");
   const SysTime started = clock_.Now();

@@ -41,7 +41,14 @@ Result<Campaign> ReadCampaign(const RowReader& r) {
   c.error_text = r.Text(9);
   DRIPR_ASSIGN_OR_RETURN(c.created_at, r.Time(10, "campaigns.created_at"));
   DRIPR_ASSIGN_OR_RETURN(c.updated_at, r.Time(11, "campaigns.updated_at"));
-  DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, r.Time(12, "campaigns.status_changed_at"));
+  // Nullable in every schema: a row another producer wrote without it changed status no later
+  // than its last update (read as 1970-01-01 before, and written back so by the next
+  // transition).
+  if (r.IsNull(12)) {
+    c.status_changed_at = c.updated_at;
+  } else {
+    DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, r.Time(12, "campaigns.status_changed_at"));
+  }
   if (r.IsNull(13)) {
     c.parts_changed_at = c.status_changed_at;  // a row another producer wrote
   } else {
