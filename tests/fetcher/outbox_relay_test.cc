@@ -206,10 +206,12 @@ TEST(OutboxRelayOnTheStoresFileTest, APassIsOneCommit) {
 }
 
 // A store with the embedded bus in a file of its own (the PostgreSQL/MySQL shape's bus).
-void OpenWithBusFile(testing::LocalStore& local, BusPtr& bus) {
+// `file`: the bus's file in the store's directory ("t.db" is the store's own: the embedded
+// default, where a relay pass is one transaction).
+void OpenWithBusFile(testing::LocalStore& local, BusPtr& bus, const std::string& file = "bus.db") {
   ASSERT_NO_FATAL_FAILURE(local.Open());
   AppConfig config;
-  config.embedded_bus_path = local.dir.File("bus.db");
+  config.embedded_bus_path = local.dir.File(file);
   auto opened = OpenConfiguredBus(config);
   ASSERT_TRUE(opened) << opened.error().ToString();
   bus = std::move(*opened);
@@ -219,10 +221,15 @@ void OpenWithBusFile(testing::LocalStore& local, BusPtr& bus) {
 // SQS's limits) are set aside with their reason, and the rows after them are published in the
 // same pass: before, the oldest such row failed every claim or every pass, and nothing was
 // published again for any campaign.
-TEST(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) {
+// On a bus file of its own and on the store's file (one transaction per pass).
+class OutboxRelayPoisonRowsTest : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(BusFiles, OutboxRelayPoisonRowsTest, ::testing::Values("bus.db", "t.db"),
+                         [](const auto& info) { return info.param == "t.db" ? "Same" : "Own"; });
+
+TEST_P(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) {
   testing::LocalStore local;
   BusPtr bus;
-  ASSERT_NO_FATAL_FAILURE(OpenWithBusFile(local, bus));
+  ASSERT_NO_FATAL_FAILURE(OpenWithBusFile(local, bus, GetParam()));
   ASSERT_NO_FATAL_FAILURE(StartAll(*local.store, {"p1", "p2", "p3", "p4", "p5"}));
   auto writer = sqlite::Writer::For(local.dir.File("t.db"), 5s);
   ASSERT_TRUE(writer);
