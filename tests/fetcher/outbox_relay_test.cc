@@ -223,8 +223,11 @@ void OpenWithBusFile(testing::LocalStore& local, BusPtr& bus, const std::string&
 // published again for any campaign.
 // On a bus file of its own and on the store's file (one transaction per pass).
 class OutboxRelayPoisonRowsTest : public ::testing::TestWithParam<std::string> {};
+std::string BusFileName(const ::testing::TestParamInfo<std::string>& bus_file) {
+  return bus_file.param == "t.db" ? "Same" : "Own";
+}
 INSTANTIATE_TEST_SUITE_P(BusFiles, OutboxRelayPoisonRowsTest, ::testing::Values("bus.db", "t.db"),
-                         [](const auto& info) { return info.param == "t.db" ? "Same" : "Own"; });
+                         BusFileName);
 
 TEST_P(OutboxRelayPoisonRowsTest, RowsNoBusTakesAreSetAsideAndTheRestIsPublished) {
   testing::LocalStore local;
