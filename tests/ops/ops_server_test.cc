@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/poll.h"
@@ -133,9 +134,25 @@ TEST_F(OpsServerTest, AnAddressInUseIsReportedNamingTheVariable) {
   auto r = second.Start("127.0.0.1", port_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(r.error().message.find("DRIPR_OPS_ADDR 127.0.0.1:" + std::to_string(port_)),
-            std::string::npos)
-      << r.error().message;
+  EXPECT_EQ(r.error().message, "DRIPR_OPS_ADDR 127.0.0.1:" + std::to_string(port_) +
+                                   ": the port is in use; choose another port, 0 for any free "
+                                   "one, or off");
+}
+
+// An address this host does not have is the configuration's fault (kInvalidArgument: exit 2),
+// unlike a port in use (kUnavailable: exit 1, above). 203.0.113.7 is TEST-NET-3 (RFC 5737),
+// never a host's address.
+TEST_F(OpsServerTest, AnAddressThisHostDoesNotHaveIsAConfigurationError) {
+  std::ifstream nonlocal("/proc/sys/net/ipv4/ip_nonlocal_bind");
+  int allowed = 0;
+  if (nonlocal >> allowed && allowed != 0) GTEST_SKIP() << "this host binds non-local addresses";
+  OpsServer server(RealTicker());
+  auto r = server.Start("203.0.113.7", 9464);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message,
+            "DRIPR_OPS_ADDR 203.0.113.7:9464: not an address of this host; use one of its "
+            "addresses, 127.0.0.1, 0.0.0.0 (every interface) or off");
 }
 
 TEST_F(OpsServerTest, StopIsPromptAndIdempotent) {

@@ -1,9 +1,14 @@
 #include "dripr/ops/ops_server.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -19,6 +24,55 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// Why host:port cannot be listened on, found by binding it with a socket of our own (httplib
+// reports only that it failed): an address this host does not have, or a privileged port, is
+// the configuration's fault (kInvalidArgument: exit 2); a port in use, or anything else, a
+// run-time failure (kUnavailable: exit 1).
+Error BindFailure(const std::string& host, int port) {
+  const std::string where = "DRIPR_OPS_ADDR " + host + ":" + std::to_string(port) + ": ";
+  const std::string choose = "; choose another port, 0 for any free one, or off";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return Error{ErrorCode::kInvalidArgument,
+                 where + "the host does not resolve (" + gai_strerror(rc) + ")"};
+  }
+  int err = 0;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    err = bind(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    close(fd);
+    if (err == 0) break;
+  }
+  freeaddrinfo(found);
+  switch (err) {
+    case EADDRNOTAVAIL:
+      return Error{ErrorCode::kInvalidArgument,
+                   where +
+                       "not an address of this host; use one of its addresses, 127.0.0.1, "
+                       "0.0.0.0 (every interface) or off"};
+    case EACCES:
+      return Error{
+          ErrorCode::kInvalidArgument,
+          where + "a port below 1024 needs privileges this process does not have" + choose};
+    case EADDRINUSE:
+      return Error{ErrorCode::kUnavailable, where + "the port is in use" + choose};
+    default:
+      return Error{ErrorCode::kUnavailable, where + "cannot listen there (" +
+                                                (err != 0 ? std::strerror(err) : "refused") + ")" +
+                                                choose};
+  }
 }
 
 }  // namespace
@@ -92,12 +146,7 @@ Result<int> OpsServer::Start(const std::string& host, int port) {
     return Fail(ErrorCode::kFailedPrecondition, "ops server already started");
   int bound = port == 0 ? impl_->server.bind_to_any_port(host) : port;
   if (port != 0 && !impl_->server.bind_to_port(host, port)) bound = -1;
-  if (bound <= 0) {
-    return Fail(ErrorCode::kUnavailable,
-                "DRIPR_OPS_ADDR " + host + ":" + std::to_string(port) +
-                    ": cannot listen there (in use or not a local address); choose another "
-                    "port, 0 for any free one, or off");
-  }
+  if (bound <= 0) return std::unexpected(BindFailure(host, port));
   impl_->thread = std::thread([this] {
     NameThisThread("ops-http");
     impl_->server.listen_after_bind();
