@@ -170,9 +170,9 @@ int DataFetcherCmd(const Globals& g) {
     // will not. Nothing is lost: their messages were neither acknowledged nor released.
     const int code = exit_code == kExitOk ? kExitShutdownOverrun : exit_code;
     DRIPR_LOG_ERROR(
-        "data-fetcher: shutdown deadline passed with {} handler(s) still running: "
-        "{} message(s) will come back after their visibility timeout ({} s); exit {}",
-        report.still_running, report.still_running, k.visibility_timeout.count(), code);
+        "data-fetcher: shutdown deadline passed with {} message(s) still being handled: "
+        "they will come back after their visibility timeout ({} s); exit {}",
+        report.still_running, k.visibility_timeout.count(), code);
     FlushLogs();
     std::quick_exit(code);
   }

@@ -66,7 +66,7 @@ busy_overrun() {
   stop_fetcher "$name" "$pid"
   [[ $RC -eq 3 ]] || fail "$name: exit $RC, expected 3 (deadline passed with handlers running)"
   ((TOOK_MS <= 3000)) || fail "$name: exit took $TOOK_MS ms, more than deadline 2 s + 1 s"
-  grep -q "3 message(s) will come back after their visibility timeout" "$E2E_TMP/$name.log" \
+  grep -q "3 message(s) still being handled: they will come back after their visibility timeout" "$E2E_TMP/$name.log" \
     || fail "$name: no log line counting the messages that come back later"
   # Never-started messages were never taken (max in flight 1): all visible right away; the
   # three overrunning ones stay leased until their visibility timeout.

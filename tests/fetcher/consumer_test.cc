@@ -870,5 +870,178 @@ TEST_F(ConsumerTest, AMessageHeldByAnOutageIsReleasedAtShutdown) {
   EXPECT_EQ(Depth(*dlq_), 0);
 }
 
+// ---------------------------------------------------------------- handlers taking batches
+
+// A handler taking up to `max_batch` messages per call (MessageHandler::HandleBatch): records
+// each call's bodies; each message's outcome comes from `fn` as in ScriptedHandler, or the whole
+// call from `batch_fn` when set.
+class BatchingHandler : public ScriptedHandler {
+ public:
+  int max_batch = 4;
+  std::function<std::vector<HandlerOutcome>(std::span<const ReceivedMessage>)> batch_fn;
+  std::vector<std::vector<std::string>> batches;  // guarded by mu
+
+  int MaxBatch() const override { return max_batch; }
+  std::vector<HandlerOutcome> HandleBatch(std::span<const ReceivedMessage> ms) override {
+    {
+      std::lock_guard lock(mu);
+      std::vector<std::string> bodies;
+      for (const auto& m : ms) bodies.push_back(m.body);
+      batches.push_back(std::move(bodies));
+    }
+    if (batch_fn) return batch_fn(ms);
+    return MessageHandler::HandleBatch(ms);
+  }
+  std::vector<std::vector<std::string>> Batches() {
+    std::lock_guard lock(mu);
+    return batches;
+  }
+};
+
+class ConsumerBatchTest : public ConsumerTest {
+ protected:
+  std::unique_ptr<Consumer> StartBatchConsumer() {
+    options_.ack_flush_interval = 0ms;
+    auto c = std::make_unique<Consumer>("work", *faulty_, dlq_.get(), batching_, options_, &ticker_,
+                                        random_.get());
+    c->Start();
+    return c;
+  }
+  // Sends "m0".."m<n-1>" and starts a consumer whose single receive loop takes them in one
+  // receive, so that one worker takes them all in one call.
+  std::unique_ptr<Consumer> StartOnOneBatch(int n) {
+    options_.receive_loops = 1;
+    options_.max_in_flight = n;
+    NoLeaseExtensions();
+    SendN(n);
+    return StartBatchConsumer();
+  }
+  BatchingHandler batching_;
+};
+
+// Each message of a batch gets its own treatment: done ones are acknowledged, a retry is
+// delayed through its visibility, a failure goes to the DLQ and OnFailure.
+TEST_F(ConsumerBatchTest, EachMessageOfABatchIsAcknowledgedRetriedOrDeadLetteredOnItsOwn) {
+  batching_.fn = [](const ReceivedMessage& m) {
+    if (m.body == "m1" && m.receive_count == 1) return HandlerOutcome::Retry("provider 503");
+    if (m.body == "m2") return HandlerOutcome::Failure("only 5 listings");
+    return HandlerOutcome::Done("ok");
+  };
+  auto c = StartOnOneBatch(4);
+  ASSERT_TRUE(VisibilityChanges(1));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{1s}));
+  ASSERT_TRUE(Eventually([&] { return Depth(*dlq_) == 1; }));
+  Advance(1s);
+  ASSERT_TRUE(DrainedAndJoined(*c));
+  // m1 came back alone: a batch of one is a Handle call.
+  EXPECT_EQ(batching_.Batches(), (std::vector<std::vector<std::string>>{{"m0", "m1", "m2", "m3"}}));
+  EXPECT_EQ(batching_.calls, 5);
+  const auto stats = c->Stats();
+  EXPECT_EQ(stats.done, 3);
+  EXPECT_EQ(stats.retried, 1);
+  EXPECT_EQ(stats.failed, 1);
+  EXPECT_EQ(stats.in_flight, 0);
+  ASSERT_EQ(batching_.failures.size(), 1u);
+  EXPECT_EQ(batching_.failures[0], (std::pair<std::string, std::string>{"m2", "only 5 listings"}));
+  auto dead = dlq_->Receive(10, 0ms, 30s);
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ(dead->front().body, "m2");
+  EXPECT_EQ(dead->front().attributes.at(std::string(kFailureReasonAttribute)), "only 5 listings");
+}
+
+// A batch handler that throws, or gives a wrong number of outcomes, retries each message of
+// the batch (an attempt each), as a throwing Handle does.
+TEST_F(ConsumerBatchTest, AThrowingBatchOrAWrongCountOfOutcomesRetriesEachMessage) {
+  std::atomic<int> call{0};
+  batching_.batch_fn = [&](std::span<const ReceivedMessage> ms) -> std::vector<HandlerOutcome> {
+    const int n = ++call;
+    if (n == 1) throw std::runtime_error("boom");
+    if (n == 2) return {HandlerOutcome::Done("only one")};
+    return std::vector<HandlerOutcome>(ms.size(), HandlerOutcome::Done("ok"));
+  };
+  auto c = StartOnOneBatch(3);
+  ASSERT_TRUE(VisibilityChanges(3));
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{1s, 1s, 1s}));
+  Advance(1s);
+  ASSERT_TRUE(VisibilityChanges(6));
+  Advance(2s);
+  ASSERT_TRUE(DrainedAndJoined(*c));
+  EXPECT_EQ(c->Stats().retried, 6);
+  EXPECT_EQ(c->Stats().done, 3);
+  EXPECT_EQ(c->Stats().failed, 0);
+}
+
+// The messages of a batch that met an unavailable store run again together, in place and
+// without using an attempt, after the outage backoff; the others are acknowledged at once.
+TEST_F(ConsumerBatchTest, TheMessagesOfABatchThatMetAnOutageRunAgainTogetherInPlace) {
+  std::atomic<int> call{0};
+  batching_.batch_fn = [&](std::span<const ReceivedMessage> ms) {
+    const int n = ++call;
+    std::vector<HandlerOutcome> out;
+    for (const auto& m : ms) {
+      out.push_back(n == 1 && m.body != "m0"
+                        ? HandlerOutcome::Unavailable("saving: UNAVAILABLE: down")
+                        : HandlerOutcome::Done("ok"));
+    }
+    return out;
+  };
+  auto c = StartOnOneBatch(3);
+  ASSERT_TRUE(WaitingFor(750ms));  // d = 1 s, jittered to 0.75 of it
+  ASSERT_TRUE(Eventually([&] { return Depth(*work_) == 2; })) << "m0 acknowledged at once";
+  // m0's slot is free while the others are held: a message sent now is received and handled.
+  ASSERT_TRUE(work_->Send({"m3", {}}));
+  ASSERT_TRUE(Eventually([&] { return batching_.calls == 1 && Depth(*work_) == 2; }))
+      << "m3 handled alone (Handle) while m1 and m2 are held";
+  Advance(750ms);
+  ASSERT_TRUE(DrainedAndJoined(*c));
+  EXPECT_EQ(batching_.Batches(),
+            (std::vector<std::vector<std::string>>{{"m0", "m1", "m2"}, {"m1", "m2"}}));
+  EXPECT_TRUE(faulty_->visibility_changes().empty()) << "never released or delayed";
+  const auto stats = c->Stats();
+  EXPECT_EQ(stats.reran, 2);
+  EXPECT_EQ(stats.done, 4);
+  EXPECT_EQ(stats.retried, 0);
+}
+
+// Shutdown during an outage: the held messages of a batch are released at once.
+TEST_F(ConsumerBatchTest, TheHeldMessagesOfABatchAreReleasedAtShutdown) {
+  batching_.fn = [](const ReceivedMessage& m) {
+    return m.body == "m0" ? HandlerOutcome::Done("ok")
+                          : HandlerOutcome::Unavailable("loading campaign: UNAVAILABLE: down");
+  };
+  auto c = StartOnOneBatch(3);
+  ASSERT_TRUE(WaitingFor(750ms));
+  ShutdownReport report = c->Join(ticker_.Now() + 10s);
+  EXPECT_TRUE(report.clean());
+  EXPECT_EQ(batching_.Batches().size(), 1u);
+  EXPECT_EQ(c->Stats().released, 2);
+  EXPECT_EQ(c->Stats().done, 1);
+  EXPECT_EQ(faulty_->visibility_changes(), (std::vector<std::chrono::seconds>{0s, 0s}));
+  EXPECT_EQ(Depth(*work_), 2);
+}
+
+// Batches never exceed the handler's MaxBatch nor max_in_flight, and every message is handled
+// once.
+TEST_F(ConsumerBatchTest, BatchesStayWithinMaxBatchAndEveryMessageIsHandledOnce) {
+  batching_.max_batch = 3;
+  options_.max_in_flight = 8;
+  SendN(40);
+  Consumer c("work", *faulty_, dlq_.get(), batching_, options_);
+  c.Start();
+  ASSERT_TRUE(DrainedAndJoined(c));
+  size_t largest = 0;
+  for (const auto& b : batching_.Batches()) largest = std::max(largest, b.size());
+  EXPECT_LE(largest, 3u);
+  EXPECT_GT(largest, 1u) << "never a batch";
+  // Each message handled once, in a batch or alone (a batch of one is a Handle call).
+  EXPECT_EQ(batching_.calls, 40);
+  EXPECT_EQ(std::set<std::string>(batching_.handled_bodies.begin(), batching_.handled_bodies.end())
+                .size(),
+            40u);
+  EXPECT_EQ(c.Stats().done, 40);
+  EXPECT_EQ(c.Stats().in_flight, 0);
+}
+
 }  // namespace
 }  // namespace dripr

@@ -323,5 +323,92 @@ TEST_F(HandlersTest, MalformedMessageIsAFailureWithTheDecoderReason) {
   EXPECT_EQ(out.reason.rfind("malformed event: ", 0), 0u) << out.reason;
 }
 
+// HandleBatch (the consumer's batches, taken where the store batches parts: PostgreSQL) gives
+// each message the outcome Handle would: a malformed, an ignored, a stale, an unknown and a
+// duplicate event among ones that complete their part, one of them the campaign's last.
+TEST_F(HandlersTest, ABatchGivesEachMessageTheOutcomeHandleWould) {
+  PartEventHandler h(DataPart::kActiveListings, *store_, provider_, clock_, options_);
+  auto ctx = Ctx();
+  const auto first = Started("first");
+  auto stale = Started("stale");
+  stale.data_cycle = 7;
+  auto ignored = Started("ignored");
+  ignored.to_status = CampaignStatus::kReadyToCreateEmail;
+  const auto dup = Started("dup");
+  ASSERT_EQ(HandleActiveListingsEvent(dup, 1, ctx).verdict, Verdict::kDone);
+  const auto last = Started("last");
+  ASSERT_EQ(HandleLocalMarketDataEvent(last, 1, ctx).verdict, Verdict::kDone);
+  ASSERT_EQ(HandleRecentSalesEvent(last, 1, ctx).verdict, Verdict::kDone);
+  StatusChangeEvent ghost = first;
+  ghost.campaign_id = Cid("ghost");
+  std::vector<ReceivedMessage> ms = {Message(first),   Message(stale), Message(ghost),
+                                     Message(ignored), Message(dup),   Message(last)};
+  ReceivedMessage malformed;
+  malformed.body = "{not json";
+  ms.insert(ms.begin() + 2, malformed);
+  const int searches = provider_.search_calls;
+
+  const auto out = h.HandleBatch(ms);
+
+  ASSERT_EQ(out.size(), ms.size());
+  EXPECT_EQ(out[0].verdict, Verdict::kDone) << out[0].reason;
+  EXPECT_EQ(out[0].reason, "20 of 20 active_listings within 1 mi");
+  EXPECT_EQ(out[0].campaign_id, "first");
+  EXPECT_EQ(out[1].reason, "stale: event for data cycle 7, campaign is in 1");
+  EXPECT_EQ(out[2].verdict, Verdict::kFail);
+  EXPECT_EQ(out[2].reason.rfind("malformed event: ", 0), 0u) << out[2].reason;
+  EXPECT_EQ(out[3].verdict, Verdict::kRetry);
+  EXPECT_EQ(out[3].reason, "campaign not found (yet)");
+  EXPECT_EQ(out[4].reason, "ignored: event is to READY_TO_CREATE_EMAIL");
+  EXPECT_EQ(out[5].verdict, Verdict::kDone);
+  EXPECT_EQ(out[5].reason, "duplicate: active_listings is READY");
+  EXPECT_EQ(out[6].verdict, Verdict::kDone);
+  EXPECT_EQ(out[6].reason, "20 of 20 active_listings within 1 mi; campaign READY_TO_CREATE_EMAIL");
+  EXPECT_EQ(provider_.search_calls, searches + 2) << "searched for the two that complete only";
+  EXPECT_EQ(Get("first").part(DataPart::kActiveListings), PartStatus::kReady);
+  EXPECT_EQ(store_->GetActiveListings(Cid("first"))->size(), 20u);
+  EXPECT_EQ(Get("last").status, CampaignStatus::kReadyToCreateEmail);
+  EXPECT_EQ(Get("stale").part(DataPart::kActiveListings), PartStatus::kWaitingForData);
+  // The same messages one Handle at a time now: the completed ones are duplicates.
+  for (size_t i : {0, 6}) {
+    EXPECT_EQ(h.Handle(ms[i]).reason, i == 0 ? "duplicate: active_listings is READY"
+                                             : "stale: campaign is READY_TO_CREATE_EMAIL");
+  }
+}
+
+// A campaign's second message in one batch (a duplicate delivery) reads as the duplicate it is,
+// after the first committed: one provider call, not two.
+TEST_F(HandlersTest, ACampaignsSecondMessageInABatchIsADuplicateWithoutAProviderCall) {
+  PartEventHandler h(DataPart::kRecentSales, *store_, provider_, clock_, options_);
+  const auto ev = Started("twice");
+  const auto out = h.HandleBatch(std::vector<ReceivedMessage>{Message(ev), Message(ev)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].reason, "20 of 20 recent_sales within 1 mi");
+  EXPECT_EQ(out[1].verdict, Verdict::kDone);
+  EXPECT_EQ(out[1].reason, "duplicate: recent_sales is READY");
+  EXPECT_EQ(provider_.search_calls, 1);
+  EXPECT_EQ(store_->GetRecentSales(Cid("twice"))->size(), 20u);
+}
+
+// Batches are taken only where the store makes them cheaper (Store::BatchesParts: not on
+// SQLite's single writer) and the provider's calls cost only CPU (one after another in a
+// batch), and never by the market handler (its single flight is per zip).
+TEST_F(HandlersTest, OnlyListingsAndSalesTakeBatchesAndOnlyWithABatchingStoreAndACpuProvider) {
+  for (DataPart p : kAllDataParts) {
+    for (bool store_batches : {false, true}) {
+      for (bool cpu_only : {false, true}) {
+        const bool batches = p != DataPart::kLocalMarketData && store_batches && cpu_only;
+        EXPECT_EQ(PartBatchSize(p, store_batches, cpu_only), batches ? 10 : 1)
+            << ToString(p) << " store_batches=" << store_batches << " cpu_only=" << cpu_only;
+      }
+    }
+  }
+  ASSERT_FALSE(store_->BatchesParts());
+  ASSERT_FALSE(provider_.CallsAreCpuOnly());
+  for (DataPart p : kAllDataParts) {
+    EXPECT_EQ(PartEventHandler(p, *store_, provider_, clock_, options_).MaxBatch(), 1);
+  }
+}
+
 }  // namespace
 }  // namespace dripr

@@ -56,6 +56,22 @@ class SampleProviderTest : public ::testing::Test {
   SampleProvider provider_{clock_, SampleProviderOptions{}};
 };
 
+// Its calls cost only CPU (the part handlers may batch them) unless it sleeps a latency; a
+// metered one says what its inner one says.
+TEST_F(SampleProviderTest, CallsCostOnlyCpuUnlessItSleepsALatency) {
+  EXPECT_TRUE(provider_.CallsAreCpuOnly());
+  SampleProviderOptions slow;
+  slow.latency = std::chrono::milliseconds(200);
+  EXPECT_FALSE(SampleProvider(clock_, slow).CallsAreCpuOnly());
+  Metrics metrics;
+  ManualTicker ticker;
+  EXPECT_TRUE(WithMetering(std::make_unique<SampleProvider>(clock_, SampleProviderOptions{}),
+                           metrics, ticker)
+                  ->CallsAreCpuOnly());
+  EXPECT_FALSE(WithMetering(std::make_unique<SampleProvider>(clock_, slow), metrics, ticker)
+                   ->CallsAreCpuOnly());
+}
+
 TEST_F(SampleProviderTest, IsDeterministicAcrossCallsAndInstances) {
   SampleProvider other(clock_, SampleProviderOptions{});
   auto a = provider_.ActiveListings(Area(kCambridge, 2, "02139"));

@@ -321,6 +321,17 @@ class CombinedTransitionsTest : public PostgresStoreTest {
     p.market->zip_code = "02139";
     return p;
   }
+  // Results 0 and 2 applied, 1 (MarketWithoutMonth) refused with its own error.
+  static void ExpectAppliedRefusedApplied(const std::vector<Result<TransitionOutcome>>& r) {
+    ASSERT_GE(r.size(), 3u);
+    ASSERT_TRUE(r[0]) << r[0].error().ToString();
+    EXPECT_TRUE(r[0]->changed);
+    ASSERT_FALSE(r[1]);
+    EXPECT_EQ(r[1].error().code, ErrorCode::kInvalidArgument);
+    EXPECT_THAT(r[1].error().message, ::testing::HasSubstr("has no month"));
+    ASSERT_TRUE(r[2]) << r[2].error().ToString();
+    EXPECT_TRUE(r[2]->changed);
+  }
   static void LetGo(PGconn* c) {
     PQclear(PQexec(c, "COMMIT"));
     PQfinish(c);
@@ -420,19 +431,72 @@ TEST_P(CombinedTransitionsTest, OneTransitionsFailureIsItsOwnTheOthersApply) {
        [&] { return s->CompletePart(Cid("a"), a, Part(DataPart::kRecentSales)); }});
   EXPECT_EQ(s->transition_combining().batches, 1);
   EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 3);
-  ASSERT_TRUE(results[0]) << results[0].error().ToString();
-  EXPECT_TRUE(results[0]->changed);
-  ASSERT_FALSE(results[1]);
-  EXPECT_EQ(results[1].error().code, ErrorCode::kInvalidArgument);
-  EXPECT_THAT(results[1].error().message, ::testing::HasSubstr("has no month"));
-  ASSERT_TRUE(results[2]) << results[2].error().ToString();
-  EXPECT_TRUE(results[2]->changed);
+  ExpectAppliedRefusedApplied(results);
   ASSERT_TRUE(results[3]);
   const Campaign c = *s->GetCampaign(Cid("a"));
   EXPECT_EQ(c.part(DataPart::kActiveListings), PartStatus::kReady);
   EXPECT_EQ(c.part(DataPart::kRecentSales), PartStatus::kReady);
   EXPECT_EQ(c.part(DataPart::kLocalMarketData), PartStatus::kWaitingForData);
   EXPECT_EQ(c.status, CampaignStatus::kWaitingForData);
+}
+
+// Store::CompleteParts (a batch of part handlers' commits): the completions whose rows are
+// free commit in one transaction without waiting for a row another session holds; that one
+// is applied after it, once the row is free.
+TEST_P(CombinedTransitionsTest, CompletePartsCommitsTheFreeRowsFirstAndAHeldRowAfterIt) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t a = Started(*s, "a");
+  const int64_t held = Started(*s, "held");
+  const int64_t c = Started(*s, "c");
+  const PartData listings = Part(DataPart::kActiveListings);
+  const std::vector<PartCompletion> parts = {
+      {Cid("a"), a, &listings}, {Cid("held"), held, &listings}, {Cid("c"), c, &listings}};
+  PGconn* holder = Hold("held");
+  std::vector<Result<TransitionOutcome>> got;
+  std::thread t([&] { got = s->CompleteParts(parts); });
+  // a and c are committed (another store sees them) while "held" still waits for its row.
+  auto other = OpenCombining();
+  ASSERT_NE(other, nullptr);
+  EXPECT_TRUE(testing::Eventually([&] {
+    auto ra = other->GetCampaign(Cid("a"));
+    auto rc = other->GetCampaign(Cid("c"));
+    return ra && rc && ra->part(DataPart::kActiveListings) == PartStatus::kReady &&
+           rc->part(DataPart::kActiveListings) == PartStatus::kReady;
+  }));
+  EXPECT_EQ(other->GetCampaign(Cid("held"))->part(DataPart::kActiveListings),
+            PartStatus::kWaitingForData);
+  LetGo(holder);
+  t.join();
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& r : got) {
+    ASSERT_TRUE(r) << r.error().ToString();
+    EXPECT_TRUE(r->changed) << r->reason;
+  }
+  EXPECT_EQ(s->GetCampaign(Cid("held"))->part(DataPart::kActiveListings), PartStatus::kReady);
+}
+
+// A completion the store refuses (market data without a month) fails the batch's transaction:
+// each then runs alone, the others applied and that one failing with its own error.
+TEST_P(CombinedTransitionsTest, CompletePartsWithOneRefusedCompletionAppliesTheOthers) {
+  auto s = OpenCombining();
+  ASSERT_NE(s, nullptr);
+  const int64_t a = Started(*s, "a");
+  const int64_t b = Started(*s, "b");
+  const PartData listings = Part(DataPart::kActiveListings), no_month = MarketWithoutMonth();
+  const std::vector<PartCompletion> parts = {
+      {Cid("a"), a, &listings}, {Cid("a"), a, &no_month}, {Cid("b"), b, &listings}};
+  const auto got = s->CompleteParts(parts);
+  ASSERT_EQ(got.size(), 3u);
+  ExpectAppliedRefusedApplied(got);
+  EXPECT_EQ(s->GetCampaign(Cid("a"))->part(DataPart::kActiveListings), PartStatus::kReady);
+  EXPECT_EQ(s->GetCampaign(Cid("a"))->part(DataPart::kLocalMarketData),
+            PartStatus::kWaitingForData);
+  EXPECT_EQ(s->GetCampaign(Cid("b"))->part(DataPart::kActiveListings), PartStatus::kReady);
+  // Counted with the combiner's batches: one of three, run alone after its failure.
+  EXPECT_EQ(s->transition_combining().batches, 1);
+  EXPECT_EQ(s->transition_combining().combined, 3);
+  EXPECT_EQ(s->transition_combining().ran_alone_after_failure, 3);
 }
 
 // After a batch's transaction fails, its transitions run again alone all at once, each on its

@@ -134,5 +134,81 @@ TEST_P(StoreContractTest, ExistingCampaignsReadsMoreThanOneChunk) {
   EXPECT_EQ(*found, want);
 }
 
+// ---------------------------------------------------------------- batches of part handlers
+
+// LoadForParts: LoadForPart of each id, in order, a missing one kNotFound without failing the
+// others (one round trip on PostgreSQL).
+TEST_P(StoreContractTest, LoadForPartsReadsEachCampaignInOrderWithItsOwnResult) {
+  CreateAndStart("p-1");
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("p-2", /*no_address=*/true)));
+  ASSERT_TRUE(store().StartCampaign(Cid("p-2")));
+  const std::vector<CampaignId> ids = {Cid("p-2"), Cid("nope"), Cid("p-1"), Cid("p-2")};
+  const auto got = store().LoadForParts(ids);
+  ASSERT_EQ(got.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto alone = store().LoadForPart(ids[i]);
+    ASSERT_EQ(got[i].has_value(), alone.has_value()) << ids[i];
+    if (!alone) {
+      EXPECT_EQ(got[i].error().code, ErrorCode::kNotFound);
+      EXPECT_EQ(got[i].error().message, alone.error().message);
+      continue;
+    }
+    EXPECT_EQ(got[i]->campaign, alone->campaign);
+    EXPECT_EQ(got[i]->property.has_value(), alone->property.has_value());
+    EXPECT_EQ(got[i]->zip_centroid.has_value(), alone->zip_centroid.has_value());
+  }
+  EXPECT_EQ(got[0]->campaign.id, "p-2");
+  EXPECT_FALSE(got[0]->property.has_value());
+  ASSERT_TRUE(got[2]->property.has_value());
+  EXPECT_EQ(got[2]->property->current_value, 850000);
+  EXPECT_TRUE(store().LoadForParts({}).empty());
+}
+
+// CompleteParts: each completion's result is CompletePart's, in order: applied ones (two parts
+// of one campaign among them, the second fanning in), a duplicate, a stale cycle and a missing
+// campaign, none failing the others.
+TEST_P(StoreContractTest, CompletePartsGivesEachTheResultCompletePartWould) {
+  Remake(RequiredParts::Of({DataPart::kActiveListings, DataPart::kRecentSales}));
+  const int64_t a = CreateAndStart("q-a");
+  const int64_t b = CreateAndStart("q-b");
+  const int64_t dup = CreateAndStart("q-dup");
+  ASSERT_TRUE(store().CompletePart(Cid("q-dup"), dup, ListingsPart(1, "First")));
+  const PartData listings = ListingsPart(3, "Elm"), sales = SalesPart(2, "Oak");
+  const std::vector<PartCompletion> parts = {
+      {Cid("q-a"), a, &listings},     {Cid("q-b"), b, &sales},     {Cid("q-dup"), dup, &listings},
+      {Cid("q-b"), b + 1, &listings}, {Cid("nope"), 1, &listings}, {Cid("q-a"), a, &sales}};
+  const auto got = store().CompleteParts(parts);
+  ASSERT_EQ(got.size(), parts.size());
+  for (size_t i : {0, 1, 2, 3, 5}) ASSERT_TRUE(got[i]) << i << ": " << got[i].error().ToString();
+  EXPECT_TRUE(got[0]->changed);
+  EXPECT_FALSE(got[0]->event.has_value());
+  EXPECT_TRUE(got[1]->changed);
+  EXPECT_FALSE(got[2]->changed);
+  EXPECT_THAT(got[2]->reason, HasSubstr("duplicate"));
+  EXPECT_FALSE(got[3]->changed);
+  EXPECT_THAT(got[3]->reason, HasSubstr("stale"));
+  ASSERT_FALSE(got[4]);
+  EXPECT_EQ(got[4].error().code, ErrorCode::kNotFound);
+  EXPECT_THAT(got[4].error().message, HasSubstr("nope"));
+  EXPECT_TRUE(got[5]->changed);
+  ASSERT_TRUE(got[5]->event.has_value());
+  EXPECT_EQ(got[5]->event->to_status, CampaignStatus::kReadyToCreateEmail);
+  EXPECT_EQ(MustGet("q-a").status, CampaignStatus::kReadyToCreateEmail);
+  EXPECT_EQ(MustOutbox("q-a").size(), 2u);
+  EXPECT_EQ(store().GetActiveListings(Cid("q-a"))->size(), 3u);
+  EXPECT_EQ(store().GetRecentSales(Cid("q-a"))->size(), 2u);
+  EXPECT_EQ(MustGet("q-b").part(DataPart::kRecentSales), PartStatus::kReady);
+  EXPECT_EQ(MustGet("q-b").part(DataPart::kActiveListings), PartStatus::kWaitingForData);
+  EXPECT_EQ(store().GetActiveListings(Cid("q-dup"))->size(), 1u) << "the duplicate wrote nothing";
+  EXPECT_TRUE(store().CompleteParts({}).empty());
+}
+
+// Only a store that reads a batch in one round trip and commits it in one transaction says it
+// batches: PostgreSQL (pipelined statements, combined transitions); not SQLite's single
+// writer nor MySQL's client, which sends one statement at a time.
+TEST_P(StoreContractTest, OnlyAStoreThatPipelinesAndCombinesBatchesParts) {
+  EXPECT_EQ(store().BatchesParts(), GetParam().name == "postgres");
+}
+
 }  // namespace
 }  // namespace dripr

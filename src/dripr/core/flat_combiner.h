@@ -113,6 +113,16 @@ class FlatCombiner {
     return std::move(*me->result);
   }
 
+  // Counts a batch of `items` that its caller ran itself, outside Run (StoreBase::CompleteParts:
+  // a batch of part handlers' commits), with the combiner's own in stats().
+  void CountBatch(size_t items, bool ran_alone) {
+    if (items <= 1) return;
+    std::lock_guard lock(mu_);
+    ++batches_;
+    combined_ += static_cast<int64_t>(items);
+    if (ran_alone) ran_alone_after_failure_ += static_cast<int64_t>(items);
+  }
+
   CombiningStats stats() const {
     std::lock_guard lock(mu_);
     return CombiningStats{.batches = batches_,

@@ -40,7 +40,8 @@ Consumer::Consumer(std::string name, Queue& queue, Queue* dlq, MessageHandler& h
       ticker_(OrRealTicker(ticker)),
       random_(OrRealRandom(random)),
       metrics_registry_(metrics),
-      metrics_(QueueMetrics::For(metrics, name_)) {}
+      metrics_(QueueMetrics::For(metrics, name_)),
+      handler_batch_(static_cast<size_t>(std::clamp(handler.MaxBatch(), 1, sqs::kMaxBatchSize))) {}
 
 Consumer::~Consumer() {
   if (!started_) return;
@@ -131,8 +132,8 @@ ShutdownReport Consumer::Join(Ticker::TimePoint deadline) {
   if (still_running > 0) {
     // Outcome point: shutdown deadline passed. The workers stay joinable; ~Consumer waits.
     DRIPR_LOG_ERROR(
-        "[{}] shutdown deadline passed with {} handler(s) still running; their "
-        "messages come back after the visibility timeout ({} s)",
+        "[{}] shutdown deadline passed with {} message(s) still being handled; they come "
+        "back after the visibility timeout ({} s)",
         name_, still_running, options_.visibility_timeout.count());
     return join_report_;
   }
@@ -241,8 +242,8 @@ void Consumer::ReceiveLoop(HeartbeatRef heartbeat) {
       Release(messages);
       return;
     }
-    // One idle worker per message, not the whole pool.
-    for (size_t i = 0; i < messages.size(); ++i) work_cv_.notify_one();
+    // One idle worker per message (per batch of handler_batch_), not the whole pool.
+    for (size_t i = 0; i < messages.size(); i += handler_batch_) work_cv_.notify_one();
   }
 }
 
@@ -266,11 +267,14 @@ bool Consumer::FreedSlotsWakeReceivers(int before, int after) const {
 }
 
 // Enough workers for what runs and what is queued; a worker that is not running a handler
-// takes the next queued message, so running_ + work_.size() is the number needed. Never more
+// takes the next queued messages (up to handler_batch_), so running_ (messages being handled:
+// an upper bound of the busy workers) + the queued batches is the number needed. Never more
 // than max_in_flight (slots_used_ bounds both). Workers stay until shutdown: after the first
 // busy period the pool keeps its size, without a thread start per message.
 void Consumer::AddWorkersLocked() {
-  const size_t need = std::min(static_cast<size_t>(running_) + work_.size(),
+  // A worker takes up to handler_batch_ queued messages at once.
+  const size_t queued = (work_.size() + handler_batch_ - 1) / handler_batch_;
+  const size_t need = std::min(static_cast<size_t>(running_) + queued,
                                static_cast<size_t>(std::max(1, options_.max_in_flight)));
   while (workers_.size() < need) {
     workers_.emplace_back([this] {
@@ -281,28 +285,40 @@ void Consumer::AddWorkersLocked() {
 }
 
 void Consumer::WorkerLoop() {
+  std::vector<ReceivedMessage> ms;
   while (true) {
-    ReceivedMessage m;
+    ms.clear();
     {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
       if (stopping_) return;  // queued messages are released by Join
-      m = std::move(work_.front());
-      work_.pop_front();
-      ++running_;
+      while (!work_.empty() && ms.size() < handler_batch_) {
+        ms.push_back(std::move(work_.front()));
+        work_.pop_front();
+      }
+      running_ += static_cast<int>(ms.size());
     }
-    Process(m);
-    metrics_.in_flight.Decrement();
-    bool wake_receivers;
-    {
-      std::lock_guard lock(mu_);
-      --running_;
-      wake_receivers = FreedSlotsWakeReceivers(slots_used_, slots_used_ - 1);
-      --slots_used_;
+    if (ms.size() == 1) {
+      Process(ms[0]);
+      FreeSlots(1);
+    } else {
+      ProcessBatch(ms);  // frees its slots as its messages finish
     }
-    idle_cv_.notify_all();
-    if (wake_receivers) slots_cv_.notify_all();
   }
+}
+
+void Consumer::FreeSlots(int n) {
+  if (n <= 0) return;
+  metrics_.in_flight.Decrement(static_cast<double>(n));
+  bool wake_receivers;
+  {
+    std::lock_guard lock(mu_);
+    running_ -= n;
+    wake_receivers = FreedSlotsWakeReceivers(slots_used_, slots_used_ - n);
+    slots_used_ -= n;
+  }
+  idle_cv_.notify_all();
+  if (wake_receivers) slots_cv_.notify_all();
 }
 
 int64_t Consumer::FailureStreak::Failed() {
@@ -363,11 +379,14 @@ HandlerOutcome Consumer::RunHandler(const ReceivedMessage& m, bool& acked_in_tra
   return out;
 }
 
+void Consumer::ObserveAge(const ReceivedMessage& m) {
+  if (m.sent_at == SysTime{}) return;
+  metrics_.event_age.Observe(std::max(
+      0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - m.sent_at).count()));
+}
+
 void Consumer::Process(const ReceivedMessage& m) {
-  if (m.sent_at != SysTime{}) {
-    metrics_.event_age.Observe(std::max(
-        0.0, std::chrono::duration<double>(SystemClock::Instance().Now() - m.sent_at).count()));
-  }
+  ObserveAge(m);
   auto start = ticker_.Now();
   bool acked_in_transaction = false;
   HandlerOutcome out = RunHandler(m, acked_in_transaction);
@@ -380,6 +399,69 @@ void Consumer::Process(const ReceivedMessage& m) {
     start = ticker_.Now();
     out = RunHandler(m, acked_in_transaction);
   }
+  Finish(m, std::move(out), acked_in_transaction, ticker_.Now() - start);
+}
+
+std::vector<HandlerOutcome> Consumer::RunBatchHandler(std::span<const ReceivedMessage> ms) {
+  std::vector<HandlerOutcome> outs;
+  std::string threw;
+  try {
+    outs = handler_.HandleBatch(ms);
+  } catch (const std::exception& e) {  // a bug in a handler must not kill the worker
+    threw = std::string("handler threw: ") + e.what();
+  } catch (...) {
+    threw = "handler threw a non-standard exception";
+  }
+  if (threw.empty() && outs.size() != ms.size()) {
+    threw = "handler gave " + std::to_string(outs.size()) + " outcomes for " +
+            std::to_string(ms.size()) + " messages";
+  }
+  if (!threw.empty()) outs.assign(ms.size(), HandlerOutcome::Retry(threw));
+  return outs;
+}
+
+void Consumer::ProcessBatch(const std::vector<ReceivedMessage>& ms) {
+  for (const ReceivedMessage& m : ms) ObserveAge(m);
+  auto start = ticker_.Now();
+  std::vector<ReceivedMessage> batch = ms;
+  std::vector<HandlerOutcome> outs = RunBatchHandler(batch);
+  // Each outcome but kUnavailable is final at once, and its slot free. The messages that met
+  // an unavailable store run again together, in place, as long as the outage lasts (as in
+  // Process), each while its lease is held; the others are released or left to the broker by
+  // Finish.
+  for (int n = 1;; ++n) {
+    const auto share = (ticker_.Now() - start) / static_cast<int>(batch.size());
+    std::vector<size_t> held;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (outs[i].verdict == Verdict::kUnavailable) {
+        held.push_back(i);
+      } else {
+        Finish(batch[i], std::move(outs[i]), /*acked_in_transaction=*/false, share);
+      }
+    }
+    FreeSlots(static_cast<int>(batch.size() - held.size()));
+    if (held.empty()) return;
+    const bool again =
+        WaitBeforeRunningAgain(n, static_cast<int>(held.size()), outs[held[0]].reason);
+    std::vector<ReceivedMessage> next;
+    for (size_t i : held) {
+      if (again && LeaseHeld(batch[i].receipt_handle)) {
+        next.push_back(std::move(batch[i]));
+      } else {
+        Finish(batch[i], std::move(outs[i]), /*acked_in_transaction=*/false, share);
+      }
+    }
+    FreeSlots(static_cast<int>(held.size() - next.size()));
+    if (next.empty()) return;
+    counters_.reran += static_cast<int64_t>(next.size());
+    batch = std::move(next);
+    start = ticker_.Now();
+    outs = RunBatchHandler(batch);
+  }
+}
+
+void Consumer::Finish(const ReceivedMessage& m, HandlerOutcome out, bool acked_in_transaction,
+                      Ticker::Duration took) {
   if (out.verdict != Verdict::kUnavailable) {
     if (const int64_t failures = unavailable_.Ended(); failures > 0) {
       DRIPR_LOG_INFO("[{}] store available again after {} failed handler runs", name_, failures);
@@ -421,15 +503,20 @@ void Consumer::Process(const ReceivedMessage& m) {
       }
       break;
   }
-  // Outcome point: handled, with verdict and duration (of the last handler run).
-  const auto elapsed = std::chrono::duration<double>(ticker_.Now() - start);
+  // Outcome point: handled, with verdict and duration (of the last handler run; in a batch,
+  // the run's time divided among its messages).
+  const auto elapsed = std::chrono::duration<double>(took);
   metrics_.handler_duration.Observe(elapsed.count());
   LogHandled(m, out, elapsed.count() * 1000.0);
 }
 
 bool Consumer::WaitToRunAgain(const ReceivedMessage& m, int n, const std::string& why) {
+  return WaitBeforeRunningAgain(n, 1, why) && LeaseHeld(m.receipt_handle);
+}
+
+bool Consumer::WaitBeforeRunningAgain(int n, int messages, const std::string& why) {
   const auto delay = UnavailableBackoff(n);
-  const int held = ++held_;
+  const int held = held_ += messages;
   if (const int64_t failures = unavailable_.Failed(); failures > 0) {
     DRIPR_LOG_WARN(
         "[{}] store unavailable: {} ({} message(s) held, each run again after a "
@@ -442,8 +529,8 @@ bool Consumer::WaitToRunAgain(const ReceivedMessage& m, int n, const std::string
     stopped = ticker_.WaitUntil(lock, held_cv_, ticker_.Now() + delay,
                                 [&] { return stopping_ && receivers_running_ == 0; });
   }
-  --held_;
-  return !stopped && LeaseHeld(m.receipt_handle);
+  held_ -= messages;
+  return !stopped;
 }
 
 bool Consumer::LeaseHeld(const std::string& receipt) {

@@ -17,6 +17,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +98,21 @@ class MessageHandler {
   // Handles one message; must be idempotent (delivery is at-least-once). Called from
   // worker threads concurrently. Must not throw.
   virtual HandlerOutcome Handle(const ReceivedMessage& message) = 0;
+  // Up to this many messages per HandleBatch call (at most sqs::kMaxBatchSize); 1, the
+  // default: one Handle call per message.
+  virtual int MaxBatch() const { return 1; }
+  // One outcome per message, in order, as Handle would give each (the engine treats each on
+  // its own: acknowledgement, retry, DLQ). Messages a worker took together from one or more
+  // receives, up to MaxBatch(). The default calls Handle for each. Must not throw. A batch gets
+  // no transactional consume (Queue::AckInNextTransaction): each message is acknowledged after
+  // its outcome, so a handler whose store shares the bus's database (SQLite, the embedded
+  // default) keeps MaxBatch() 1.
+  virtual std::vector<HandlerOutcome> HandleBatch(std::span<const ReceivedMessage> messages) {
+    std::vector<HandlerOutcome> out;
+    out.reserve(messages.size());
+    for (const ReceivedMessage& m : messages) out.push_back(Handle(m));
+    return out;
+  }
   // Called once a message is given up on (already copied to the DLQ, before it is deleted),
   // so the campaign can be put in ERROR. An error here makes the engine retry the message.
   virtual Status OnFailure(const ReceivedMessage& message, const std::string& reason) = 0;
@@ -128,8 +144,9 @@ struct ConsumerStats {
 
 // What a shutdown achieved (Consumer::Join, DataFetcher::Stop).
 struct ShutdownReport {
-  // Handlers still running at the deadline. Their messages are neither acknowledged nor
-  // released: they come back after their visibility timeout.
+  // Messages still being handled at the deadline (a handler taking a batch counts each of
+  // its messages). They are neither acknowledged nor released: they come back after their
+  // visibility timeout.
   int still_running = 0;
   bool clean() const { return still_running == 0; }
   ShutdownReport& operator+=(const ShutdownReport& o) {
@@ -192,11 +209,28 @@ class Consumer {
   void LeaseLoop();
   void AckLoop();
   void Process(const ReceivedMessage& m);
+  // Messages a worker took together (handler_batch_ > 1): one HandleBatch call, then each
+  // message's outcome as Process would treat it; the ones that met an unavailable store run
+  // again together, in place.
+  void ProcessBatch(const std::vector<ReceivedMessage>& ms);
+  // HandleBatch, with a throw or a wrong count of outcomes made a retry of each message.
+  std::vector<HandlerOutcome> RunBatchHandler(std::span<const ReceivedMessage> ms);
+  // What follows a message's last handler run: acknowledgement, retry, DLQ, release; the log
+  // line and the duration since `start`.
+  // `took`: the handler's time (for a message of a batch, its share of the batch's run).
+  void Finish(const ReceivedMessage& m, HandlerOutcome out, bool acked_in_transaction,
+              Ticker::Duration took);
+  // `n` messages finished: their slots free (running_, slots_used_, the in-flight gauge), the
+  // receive loops and Join woken as they need.
+  void FreeSlots(int n);
+  void ObserveAge(const ReceivedMessage& m);
   // One handler call; sets `acked_in_transaction` when its commit deleted the message.
   HandlerOutcome RunHandler(const ReceivedMessage& m, bool& acked_in_transaction);
   // After the n-th kUnavailable in a row: waits the in-place backoff. False when the message
   // is no longer to be held: stopping, or its lease lapsed (it is someone else's by now).
   bool WaitToRunAgain(const ReceivedMessage& m, int n, const std::string& why);
+  // The wait itself, for `messages` held messages: false when stopping.
+  bool WaitBeforeRunningAgain(int n, int messages, const std::string& why);
   bool LeaseHeld(const std::string& receipt);
   void LogHandled(const ReceivedMessage& m, const HandlerOutcome& out, double ms);
   void RetryLater(const ReceivedMessage& m, const std::string& why);
@@ -248,6 +282,8 @@ class Consumer {
   Random& random_;
   Metrics* const metrics_registry_;  // may be null
   const QueueMetrics metrics_;
+  // Messages per handler call: the handler's MaxBatch(), 1..sqs::kMaxBatchSize.
+  const size_t handler_batch_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};
@@ -267,7 +303,7 @@ class Consumer {
   std::condition_variable held_cv_;       // stopping (wakes messages waiting to run again)
   int receivers_running_ = 0;             // guarded by mu_
   int slots_used_ = 0;                // guarded by mu_; reserved for a receive + queued + running
-  int running_ = 0;                   // guarded by mu_
+  int running_ = 0;                   // guarded by mu_; messages being handled
   std::deque<ReceivedMessage> work_;  // guarded by mu_
 
   // Leases, guarded by lease_mu_.

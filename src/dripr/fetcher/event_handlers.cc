@@ -1,6 +1,7 @@
 #include "dripr/fetcher/event_handlers.h"
 
 #include <cmath>
+#include <set>
 
 #include "dripr/core/log.h"
 
@@ -82,15 +83,18 @@ Result<PartInputs> ReadForPart(HandlerContext& ctx, const CampaignId& id, DataPa
   return in;
 }
 
-// Steps 1–3 shared by every handler. Returns an outcome when the event must not be
-// processed further (ignored, stale, retry, failure); otherwise fills `out`.
-std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, int receive_count,
-                                   HandlerContext& ctx, Loaded& out) {
+// Step 1: an event to another status than WAITING_FOR_DATA is not this handler's.
+std::optional<HandlerOutcome> Ignored(const StatusChangeEvent& ev) {
+  if (ev.to_status == CampaignStatus::kWaitingForData) return std::nullopt;
+  return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)),
+                              ev.campaign_id);
+}
+
+// Steps 2–3 on what ReadForPart (or Store::LoadForParts) read for the event: an outcome when it
+// must not be processed further (stale, retry, failure); otherwise fills `out`.
+std::optional<HandlerOutcome> Check(const StatusChangeEvent& ev, DataPart part, int receive_count,
+                                    HandlerContext& ctx, Result<PartInputs> in, Loaded& out) {
   const CampaignId& id = ev.campaign_id;
-  if (ev.to_status != CampaignStatus::kWaitingForData) {
-    return HandlerOutcome::Done("ignored: event is to " + std::string(ToString(ev.to_status)), id);
-  }
-  auto in = ReadForPart(ctx, id, part, out);
   if (!in) {
     if (in.error().code == ErrorCode::kNotFound) {
       if (receive_count < ctx.options.unknown_campaign_attempts) {
@@ -133,10 +137,17 @@ std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, i
   return std::nullopt;
 }
 
-HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data,
-                      const std::string& summary) {
-  const CampaignId& id = l.campaign.id;
-  auto r = ctx.store.CompletePart(id, l.cycle, data);
+// Steps 1–3 shared by every handler, for one event. Returns an outcome when the event must not
+// be processed further (ignored, stale, retry, failure); otherwise fills `out`.
+std::optional<HandlerOutcome> Load(const StatusChangeEvent& ev, DataPart part, int receive_count,
+                                   HandlerContext& ctx, Loaded& out) {
+  if (auto ignored = Ignored(ev)) return ignored;
+  return Check(ev, part, receive_count, ctx, ReadForPart(ctx, ev.campaign_id, part, out), out);
+}
+
+// What CompletePart's result `r` makes of a handled event.
+HandlerOutcome Committed(const Result<TransitionOutcome>& r, const CampaignId& id,
+                         const PartData& data, const std::string& summary) {
   if (!r) return FromStoreError(r.error(), "saving " + Part(data.part), id);
   if (!r->changed) return HandlerOutcome::Done("stale at commit: " + r->reason, id);
   std::string done = summary;
@@ -145,18 +156,32 @@ HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data
   return HandlerOutcome::Done(done, id);
 }
 
-// Steps 4–5 for listings and sales: widen the radius until enough candidates, rank, commit.
-template <class Fetch>
-HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int receive_count,
-                               HandlerContext& ctx, Fetch fetch) {
-  Loaded l;
-  if (auto early = Load(ev, part, receive_count, ctx, l)) return *early;
+HandlerOutcome Commit(HandlerContext& ctx, const Loaded& l, const PartData& data,
+                      const std::string& summary) {
+  return Committed(ctx.store.CompletePart(l.campaign.id, l.cycle, data), l.campaign.id, data,
+                   summary);
+}
+
+// The provider's search for a listings or sales part.
+Result<std::vector<PropertyRecord>> Search(HandlerContext& ctx, DataPart part,
+                                           const SearchArea& area) {
+  if (part == DataPart::kRecentSales) {
+    return ctx.provider.RecentSales(area, ctx.options.recent_sale_days);
+  }
+  return ctx.provider.ActiveListings(area);
+}
+
+// Steps 4–5 for listings and sales, up to the commit: widen the radius until enough
+// candidates, rank. An outcome when the event ends here (provider error, too few); otherwise
+// `data` and `summary` are set.
+std::optional<HandlerOutcome> FetchRank(DataPart part, HandlerContext& ctx, const Loaded& l,
+                                        PartData& data, std::string& summary) {
   const auto& o = ctx.options;
   double radius = o.initial_radius_miles;
   std::vector<PropertyRecord> found;
   for (int attempt = 0;; ++attempt) {
     SearchArea area{l.scoring.subject, radius, l.campaign.zip_code};
-    auto r = fetch(area);
+    auto r = Search(ctx, part, area);
     if (!r) return FromProviderError(ctx, r.error(), "fetching " + Part(part), l.campaign.id);
     found = std::move(*r);
     if (found.size() >= o.min_results) break;
@@ -168,12 +193,21 @@ HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int r
     }
     radius *= o.widening_factor;
   }
-  PartData data;
   data.part = part;
   data.records = Rank(found, l.scoring, o.weights, o.keep_results);
-  return Commit(ctx, l, data,
-                std::to_string(data.records.size()) + " of " + std::to_string(found.size()) + " " +
-                    Part(part) + " within " + Miles(radius) + " mi");
+  summary = std::to_string(data.records.size()) + " of " + std::to_string(found.size()) + " " +
+            Part(part) + " within " + Miles(radius) + " mi";
+  return std::nullopt;
+}
+
+HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int receive_count,
+                               HandlerContext& ctx) {
+  Loaded l;
+  if (auto early = Load(ev, part, receive_count, ctx, l)) return *early;
+  PartData data;
+  std::string summary;
+  if (auto early = FetchRank(part, ctx, l, data, summary)) return *early;
+  return Commit(ctx, l, data, summary);
 }
 
 }  // namespace
@@ -225,16 +259,12 @@ HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int re
 
 HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int receive_count,
                                          HandlerContext& ctx) {
-  return FetchRankCommit(event, DataPart::kActiveListings, receive_count, ctx,
-                         [&](const SearchArea& a) { return ctx.provider.ActiveListings(a); });
+  return FetchRankCommit(event, DataPart::kActiveListings, receive_count, ctx);
 }
 
 HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receive_count,
                                       HandlerContext& ctx) {
-  return FetchRankCommit(event, DataPart::kRecentSales, receive_count, ctx,
-                         [&](const SearchArea& a) {
-                           return ctx.provider.RecentSales(a, ctx.options.recent_sale_days);
-                         });
+  return FetchRankCommit(event, DataPart::kRecentSales, receive_count, ctx);
 }
 
 PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provider,
@@ -256,6 +286,86 @@ HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {
       return HandleRecentSalesEvent(*ev, message.receive_count, ctx_);
   }
   return HandlerOutcome::Failure("unknown data part");
+}
+
+int PartBatchSize(DataPart part, bool store_batches, bool provider_cpu_only) {
+  if (part == DataPart::kLocalMarketData || !store_batches || !provider_cpu_only) return 1;
+  return sqs::kMaxBatchSize;
+}
+
+int PartEventHandler::MaxBatch() const {
+  return PartBatchSize(part_, ctx_.store.BatchesParts(), ctx_.provider.CallsAreCpuOnly());
+}
+
+// Handle for each message, with the store's reads of all of them in one call (LoadForParts)
+// and their commits in one (CompleteParts); each message keeps its own outcome.
+std::vector<HandlerOutcome> PartEventHandler::HandleBatch(
+    std::span<const ReceivedMessage> messages) {
+  std::vector<HandlerOutcome> out(messages.size());
+  if (part_ == DataPart::kLocalMarketData || messages.size() == 1) {
+    for (size_t i = 0; i < messages.size(); ++i) out[i] = Handle(messages[i]);
+    return out;
+  }
+  // Step 1 for each; the rest go on together.
+  struct Item {
+    size_t index;
+    StatusChangeEvent event;
+    Loaded loaded;
+    PartData data;
+    std::string summary;
+  };
+  std::vector<Item> items;
+  std::vector<CampaignId> ids;
+  // A campaign's second message in the batch (a duplicate delivery) is handled alone after the
+  // batch, which has committed the first: it then reads as the duplicate it is, without a
+  // provider call.
+  std::set<std::string> seen;
+  std::vector<size_t> after;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto ev = DecodeStatusChange(messages[i].body);
+    if (!ev) {
+      out[i] = HandlerOutcome::Failure("malformed event: " + ev.error().message);
+    } else if (auto ignored = Ignored(*ev)) {
+      out[i] = std::move(*ignored);
+    } else if (!seen.insert(ev->campaign_id.str()).second) {
+      after.push_back(i);
+    } else {
+      ids.push_back(ev->campaign_id);
+      items.push_back(Item{.index = i, .event = std::move(*ev)});
+    }
+  }
+  // Steps 2–5: the reads together, each checked, searched and ranked alone.
+  std::vector<Result<PartInputs>> inputs = ctx_.store.LoadForParts(ids);
+  std::vector<Item*> ready;
+  for (size_t k = 0; k < items.size(); ++k) {
+    Item& it = items[k];
+    const int receive_count = messages[it.index].receive_count;
+    Result<PartInputs> in = k < inputs.size() ? std::move(inputs[k])
+                                              : Fail(ErrorCode::kInternal, "no read for campaign");
+    if (auto early = Check(it.event, part_, receive_count, ctx_, std::move(in), it.loaded)) {
+      out[it.index] = std::move(*early);
+    } else if (auto end = FetchRank(part_, ctx_, it.loaded, it.data, it.summary)) {
+      out[it.index] = std::move(*end);
+    } else {
+      ready.push_back(&it);
+    }
+  }
+  // The commits together.
+  std::vector<PartCompletion> completions;
+  completions.reserve(ready.size());
+  for (const Item* it : ready) {
+    completions.push_back(PartCompletion{
+        .id = it->loaded.campaign.id, .data_cycle = it->loaded.cycle, .data = &it->data});
+  }
+  std::vector<Result<TransitionOutcome>> committed = ctx_.store.CompleteParts(completions);
+  for (size_t k = 0; k < ready.size(); ++k) {
+    const Item& it = *ready[k];
+    out[it.index] = Committed(
+        k < committed.size() ? committed[k] : Fail(ErrorCode::kInternal, "no commit result"),
+        it.loaded.campaign.id, it.data, it.summary);
+  }
+  for (size_t i : after) out[i] = Handle(messages[i]);
+  return out;
 }
 
 Status PartEventHandler::OnFailure(const ReceivedMessage& message, const std::string& reason) {

@@ -51,6 +51,13 @@ HandlerOutcome HandleActiveListingsEvent(const StatusChangeEvent& event, int rec
 HandlerOutcome HandleRecentSalesEvent(const StatusChangeEvent& event, int receive_count,
                                       HandlerContext& ctx);
 
+// Messages per call of a part's handler (MessageHandler::MaxBatch): up to sqs::kMaxBatchSize for
+// the listings and sales parts when the store takes a batch in one round trip and one
+// transaction (Store::BatchesParts) and the provider's calls cost only CPU
+// (Provider::CallsAreCpuOnly: a batch's calls are made one after another); otherwise 1. The
+// market part always 1: its single flight is a lease per zip (docs/decisions/consumer.md).
+int PartBatchSize(DataPart part, bool store_batches, bool provider_cpu_only);
+
 // MessageHandler for one part's queue: decodes (a malformed event is a failure), dispatches,
 // and on failure puts the part and campaign in ERROR with the reason.
 class PartEventHandler final : public MessageHandler {
@@ -59,6 +66,9 @@ class PartEventHandler final : public MessageHandler {
   PartEventHandler(DataPart part, Store& store, Provider& provider, const Clock& clock,
                    FetchOptions options, Ticker* ticker = nullptr);
   HandlerOutcome Handle(const ReceivedMessage& message) override;
+  // PartBatchSize for this part, store and provider.
+  int MaxBatch() const override;
+  std::vector<HandlerOutcome> HandleBatch(std::span<const ReceivedMessage> messages) override;
   Status OnFailure(const ReceivedMessage& message, const std::string& reason) override;
 
  private:

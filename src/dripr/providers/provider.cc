@@ -20,6 +20,7 @@ class MeteredProvider final : public Provider {
   MeteredProvider(ProviderPtr inner, Metrics& metrics, Ticker& ticker)
       : inner_(std::move(inner)), metrics_(metrics), ticker_(ticker) {}
   std::string Name() const override { return inner_->Name(); }
+  bool CallsAreCpuOnly() const override { return inner_->CallsAreCpuOnly(); }
   Result<MarketData> Market(const std::string& zip) override {
     return Timed("/markets", [&] { return inner_->Market(zip); });
   }

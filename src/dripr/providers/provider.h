@@ -36,6 +36,11 @@ class Provider {
   virtual Result<std::vector<PropertyRecord>> ActiveListings(const SearchArea& area) = 0;
   // Properties sold in the last `days` days within the area (unranked).
   virtual Result<std::vector<PropertyRecord>> RecentSales(const SearchArea& area, int days) = 0;
+  // Whether a call costs only this process's CPU: no network, no sleep (the sample provider
+  // without DRIPR_SAMPLE_LATENCY_MS). Only then do the part handlers call it for a batch of
+  // campaigns one after another; a provider that waits is called from as many handlers at once
+  // as DRIPR_MAX_IN_FLIGHT allows (docs/decisions/consumer.md, "Handlers that take batches").
+  virtual bool CallsAreCpuOnly() const { return false; }
 };
 
 using ProviderPtr = std::unique_ptr<Provider>;

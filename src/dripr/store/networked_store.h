@@ -238,6 +238,47 @@ class NetworkedStore : public StoreBase {
     return out;
   }
 
+  // LoadForPart's statement once per id, all in ONE round trip on one pooled connection where
+  // the client pipelines (ExecTogether; as one implicit read-only transaction); else
+  // StoreBase's one call after another. An outage is every id's error; any other failure of
+  // the round trip reads each id alone, so that it is only its own.
+  std::vector<Result<PartInputs>> LoadForParts(std::span<const CampaignId> ids) override {
+    if (!kPipelines || ids.size() <= 1) return StoreBase::LoadForParts(ids);
+    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
+    std::vector<Result<PartInputs>> out;
+    const std::string what = "load " + std::to_string(ids.size()) + " campaigns";
+    Status read = Read(what, [&](Connection& c) -> Status {
+      out.clear();
+      std::vector<Sent> sent;
+      sent.reserve(ids.size());
+      for (const CampaignId& id : ids) sent.push_back({sql, Params().Text(id.str())});
+      DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
+      if (rows.size() != ids.size()) {
+        return Fail(ErrorCode::kInternal, std::to_string(rows.size()) + " replies to " +
+                                              std::to_string(ids.size()) + " reads");
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (rows[i].empty()) {
+          out.push_back(Fail(ErrorCode::kNotFound, "campaign " + ids[i].str() + " not found"));
+        } else {
+          out.push_back(ReadPartInputs(Row(rows[i], 0)));
+        }
+      }
+      return Ok();
+    });
+    if (read) return out;
+    // An outage (after the store's own retries) is every campaign's, as each read alone would
+    // have met it. Any other failure of the round trip may be one campaign's: each read alone.
+    if (read.error().code == ErrorCode::kUnavailable || read.error().code == ErrorCode::kAborted) {
+      out.assign(ids.size(), Fail(read.error()));
+      return out;
+    }
+    return StoreBase::LoadForParts(ids);
+  }
+  // Batches of part handlers take fewer round trips only where the client pipelines, and fewer
+  // transactions only where transitions are combined.
+  bool BatchesParts() const override { return kPipelines && transition_batching().max_batch > 1; }
+
   Result<std::vector<RankedRecord>> GetActiveListings(const CampaignId& campaign_id) override {
     return GetRecords(campaign_id, kListingsTable);
   }

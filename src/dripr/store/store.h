@@ -103,6 +103,14 @@ struct PartInputs {
   std::optional<GeoPoint> zip_centroid;
 };
 
+// One part handler's commit among several (Store::CompleteParts): CompletePart(id,
+// data_cycle, *data).
+struct PartCompletion {
+  CampaignId id;
+  int64_t data_cycle = 0;
+  const PartData* data = nullptr;  // not null
+};
+
 // What the market-data handler reads before it decides whether to call its provider
 // (Store::LoadForMarket).
 struct MarketInputs {
@@ -183,6 +191,13 @@ class Store {
   // reads before its provider call: GetCampaign + GetProperty + ZipCentroid). kNotFound when
   // the campaign is absent. Not a snapshot across calls: the row may change right after.
   virtual Result<PartInputs> LoadForPart(const CampaignId& id) = 0;
+  // LoadForPart of each of `ids`, in order, each with its own result: one pooled connection and
+  // ONE round trip where the backend pipelines (PostgreSQL), else one call after another. The
+  // reads of a batch of messages (PartEventHandler::HandleBatch).
+  virtual std::vector<Result<PartInputs>> LoadForParts(std::span<const CampaignId> ids) = 0;
+  // Whether LoadForParts and CompleteParts take a batch in fewer round trips and transactions
+  // than one call per campaign would: the part handlers then take their messages in batches.
+  virtual bool BatchesParts() const = 0;
   // The market-data handler's read: GetCampaign(id) and GetMarketData(campaign's zip, max_age)
   // on ONE connection of the pool (one lease of it, not two back to back). kNotFound when the
   // campaign is absent. Not a snapshot: each read sees what is committed when it runs.
@@ -213,6 +228,11 @@ class Store {
   // except that data.release_lease is released either way.
   virtual Result<TransitionOutcome> CompletePart(const CampaignId& id, int64_t data_cycle,
                                                  const PartData& data) = 0;
+  // CompletePart of each of `parts`, in order, each with its own result as CompletePart would
+  // give it: the transitions whose rows are free in ONE transaction (as concurrent callers'
+  // would be combined), one whose row another transaction holds after it on its own.
+  virtual std::vector<Result<TransitionOutcome>> CompleteParts(
+      std::span<const PartCompletion> parts) = 0;
   virtual Result<TransitionOutcome> FailCampaign(const CampaignId& id, std::optional<DataPart> part,
                                                  std::optional<int64_t> data_cycle,
                                                  const std::string& error_text) = 0;

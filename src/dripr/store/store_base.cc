@@ -141,6 +141,62 @@ Result<TransitionOutcome> StoreBase::CompletePart(const CampaignId& id, int64_t 
       id, TransitionStep(PartReadyTransition, data.part, data_cycle, required_parts_), &data);
 }
 
+std::vector<Result<TransitionOutcome>> StoreBase::CompleteParts(
+    std::span<const PartCompletion> parts) {
+  std::vector<Result<TransitionOutcome>> out;
+  out.reserve(parts.size());
+  const TransitionBatching batching = transition_batching();
+  if (parts.size() <= 1 || batching.max_batch <= 1) {
+    for (const PartCompletion& p : parts) out.push_back(CompletePart(p.id, p.data_cycle, *p.data));
+    return out;
+  }
+  // PendingTransition refers to its function and event id: both live here, never moved.
+  std::vector<TransitionFn> fns;
+  std::vector<std::string> event_ids;
+  std::vector<PendingTransition> pending;
+  fns.reserve(parts.size());
+  event_ids.reserve(parts.size());
+  pending.reserve(parts.size());
+  const SysTime now = Now();
+  for (const PartCompletion& p : parts) {
+    fns.push_back(TransitionStep(PartReadyTransition, p.data->part, p.data_cycle, required_parts_));
+    event_ids.push_back(NewUuid());
+    pending.push_back(PendingTransition{.id = p.id,
+                                        .fn = fns.back(),
+                                        .completed = p.data,
+                                        .now = now,
+                                        .event_id = event_ids.back()});
+  }
+  const size_t chunk = static_cast<size_t>(batching.max_batch);
+  for (size_t i = 0; i < pending.size(); i += chunk) {
+    std::vector<PendingTransition*> batch;
+    for (size_t j = i; j < std::min(pending.size(), i + chunk); ++j) batch.push_back(&pending[j]);
+    bool ran_alone = false;
+    std::vector<Result<TransitionOutcome>> results;
+    try {
+      results = RunBatch(batch, ran_alone);
+    } catch (const std::exception& e) {  // as the combiner does: each its own failure
+      results.assign(batch.size(), Fail(ErrorCode::kInternal,
+                                        std::string("a combined batch threw: ") + e.what()));
+      for (PendingTransition* t : batch) t->run_alone = false;
+    }
+    transitions_.CountBatch(batch.size(), ran_alone);
+    // A transition left to run alone (its row held by another transaction, or the batch's
+    // transaction failed for another's sake) runs after the batch, on this thread.
+    for (size_t j = 0; j < batch.size(); ++j) {
+      out.push_back(batch[j]->run_alone ? RunAlone(*batch[j]) : std::move(results[j]));
+    }
+  }
+  return out;
+}
+
+std::vector<Result<PartInputs>> StoreBase::LoadForParts(std::span<const CampaignId> ids) {
+  std::vector<Result<PartInputs>> out;
+  out.reserve(ids.size());
+  for (const CampaignId& id : ids) out.push_back(LoadForPart(id));
+  return out;
+}
+
 Result<TransitionOutcome> StoreBase::FailCampaign(const CampaignId& id,
                                                   std::optional<DataPart> part,
                                                   std::optional<int64_t> data_cycle,
@@ -231,6 +287,12 @@ std::vector<Result<TransitionOutcome>> StoreBase::RunBatch(
     }
     held.clear();
   };
+  // Also when the transaction throws: a row left published here would have every later
+  // batch of this store wait for it instead of skipping it.
+  struct ReleaseOnExit {
+    decltype(release_held)& release;
+    ~ReleaseOnExit() { release(); }
+  } release_on_exit{release_held};
   Status written = InTransitionTransaction(
       std::to_string(batch.size()) + " campaign transitions", [&](TransitionTx& tx) -> Status {
         results.clear();  // a retried transaction starts afresh

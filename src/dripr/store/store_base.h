@@ -44,6 +44,13 @@ class StoreBase : public Store {
   Result<TransitionOutcome> StartCampaign(const CampaignId& id) final;
   Result<TransitionOutcome> CompletePart(const CampaignId& id, int64_t data_cycle,
                                          const PartData& data) final;
+  // RunBatch on the transitions directly (no combiner to wait for: the caller's batch is the
+  // combination), each one left to run alone run after it; one CompletePart after another when
+  // transitions are not combined (max_batch 1).
+  std::vector<Result<TransitionOutcome>> CompleteParts(std::span<const PartCompletion> parts) final;
+  // One LoadForPart after another; NetworkedStore pipelines them.
+  std::vector<Result<PartInputs>> LoadForParts(std::span<const CampaignId> ids) override;
+  bool BatchesParts() const override { return false; }
   Result<TransitionOutcome> FailCampaign(const CampaignId& id, std::optional<DataPart> part,
                                          std::optional<int64_t> data_cycle,
                                          const std::string& error_text) final;

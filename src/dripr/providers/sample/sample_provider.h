@@ -80,6 +80,8 @@ class SampleProvider final : public Provider {
   SampleProvider(const Clock& clock, SampleProviderOptions options, Ticker* ticker = nullptr);
 
   std::string Name() const override { return "sample"; }
+  // Unless it sleeps options.latency per call.
+  bool CallsAreCpuOnly() const override { return options_.latency.count() == 0; }
   // kInvalidArgument for a malformed zip; never kNotFound (every zip has a market).
   Result<MarketData> Market(const std::string& zip) override;
   // Nearest first. kInvalidArgument: centre off the globe, radius not in (0, 100].
