@@ -2,38 +2,20 @@
 // while talking to moto_server with fake credentials, failures included.
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
-#include <sstream>
 
 #include "aws/moto.h"
 #include "aws/settings.h"
 #include "aws/test_server.h"
 #include "dripr/bus/aws/aws_bus.h"
 #include "dripr/bus/aws/infra.h"
+#include "support/captured_log.h"
 
 namespace dripr::aws {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Routes the default logger into a string at trace level for the test's duration.
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::string Text() const { return out_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
-};
+using dripr::testing::CapturedLog;
 
 TEST(NoSecrets, InErrorsOrLogsWhileTalkingToMoto) {
   DRIPR_REQUIRE_MOTO();

@@ -3,49 +3,20 @@
 #include "dripr/core/log.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
 #include "dripr/fetcher/config.h"
+#include "support/captured_log.h"
 
 namespace dripr {
 namespace {
 
 using nlohmann::json;
 
-// Routes the default logger into a string with `format`'s formatter for the test.
-class CapturedLog {
- public:
-  explicit CapturedLog(LogFormat format) : previous_(spdlog::default_logger()) {
-    InitLogging("trace", format);
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    if (format == LogFormat::kJson) {
-      logger->set_formatter(MakeJsonLogFormatter());
-    } else {
-      logger->set_pattern("%v");  // the message only: the tests compare it exactly
-    }
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~CapturedLog() {
-    spdlog::set_default_logger(previous_);
-    InitLogging("info", LogFormat::kText);
-  }
-  std::vector<std::string> Lines() const {
-    std::vector<std::string> lines;
-    std::istringstream in(out_.str());
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-    return lines;
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
-};
+using dripr::testing::CapturedLog;
 
 LogFields HandledFields() {
   LogFields f;

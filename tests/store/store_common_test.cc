@@ -1,10 +1,14 @@
 #include "dripr/store/store_common.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
 #include <limits>
+
+#include "dripr/store/row_reader.h"
+#include "support/captured_log.h"
 
 namespace dripr {
 namespace {
@@ -24,6 +28,52 @@ TEST(ValidateNewCampaign, AcceptsAndNormalizesZipPlus4) {
   ASSERT_TRUE(v) << v.error().ToString();
   EXPECT_EQ(v->zip_code, "02139");
   EXPECT_EQ(v->id, "c-1");
+}
+
+TEST(CampaignZip, AZipPlusFourAnotherProgramStoredStandsForItsFirstFiveCharacters) {
+  EXPECT_EQ(CampaignZip("02139-4301"), "02139");
+  EXPECT_EQ(CampaignZip("02139"), "02139");
+  EXPECT_EQ(CampaignZip("abcde-fghi"), "abcde");                    // as the SQL expression cuts it
+  const std::string e_acute = "\xc3\xa9";                           // one character, two bytes
+  EXPECT_EQ(CampaignZip(e_acute + "2139-4301"), e_acute + "2139");  // characters, not bytes
+  EXPECT_EQ(CampaignZip(e_acute + "123-4567"), e_acute + "123-4567");  // nine characters
+  EXPECT_EQ(CampaignZip("0213-94301"), "0213-94301");
+  EXPECT_EQ(CampaignZip("02139-43010"), "02139-43010");
+  EXPECT_EQ(CampaignZip(""), "");
+  EXPECT_EQ(CampaignZip("\xa9\xa9\xa9"), "\xa9\xa9\xa9");  // no character starts: as stored
+}
+
+// A row another program wrote that does not read is left out of a list read, with a warning
+// once per row and reason in the process: the reconciler and the dashboard read it again and
+// again. Any other failure is the read's.
+TEST(AppendReadable, LeavesOutARowThatDoesNotReadWarningOncePerRowAndReason) {
+  dripr::testing::CapturedLog log;
+  auto corrupt = [](const std::string& why) -> Result<Campaign> {
+    return Fail(ErrorCode::kDataLoss, why);
+  };
+  const std::string first = "campaign append-1: unknown campaign_status \"X\"";
+  const std::string second = "campaign append-2: unknown campaign_status \"X\"";
+  std::vector<Campaign> out;
+  for (int pass = 0; pass < 3; ++pass) {
+    ASSERT_TRUE(AppendReadable(corrupt(first), "reconciler", out));
+  }
+  ASSERT_TRUE(AppendReadable(corrupt(second), "list campaigns", out));
+  Campaign readable;
+  readable.id = CampaignId::FromStoredRow("append-3");
+  ASSERT_TRUE(AppendReadable(readable, "list campaigns", out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, readable.id);
+  EXPECT_THAT(log.Lines(), ::testing::ElementsAre(
+                               "reconciler: left out a campaign row that does not read: " + first +
+                                   " (said once per process)",
+                               "list campaigns: left out a campaign row that does not "
+                               "read: " +
+                                   second + " (said once per process)"));
+
+  Status down = AppendReadable(Fail(ErrorCode::kUnavailable, "server down"), "reconciler", out);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(out.size(), 1u);
 }
 
 TEST(ValidateNewCampaign, NamesTheBadField) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dripr/domain/event.h"
+#include "dripr/store/row_reader.h"
 #include "support/campaign_ids.h"
 #include "support/poll.h"
 #include "support/store_contract.h"
@@ -305,6 +306,78 @@ TEST_P(StoreContractTest, LoadForPartWithTheZipNotInZipCodesHasNoCentroid) {
   EXPECT_EQ(in->campaign, MustGet("news"));
   EXPECT_FALSE(in->property.has_value());
   EXPECT_FALSE(in->zip_centroid.has_value());
+}
+
+// A ZIP+4 another program stored in a campaign row stands for its five digits (CampaignZip):
+// the row reads so and finds that zip's centroid, market data and market lease, in the reads
+// alone, in a batch, and in the statement that takes the lease itself (PostgreSQL).
+TEST_P(StoreContractTest, ACampaignRowWithAZipPlusFourStandsForItsFiveDigits) {
+  TempFile csv("zip_code,latitude,longitude\n02139,42.364347,-71.101985\n");
+  ASSERT_TRUE(store().LoadZipCodes(csv.path()));
+  const int64_t cycle = CreateAndStart("c-1");
+  ASSERT_TRUE(store().CreateCampaign(NewCampaignFor("news", /*no_address=*/true)));
+  ASSERT_TRUE(db_.exec_sql("UPDATE campaigns SET zip_code = '02139-4301'"));
+  EXPECT_EQ(MustGet("c-1").zip_code, "02139");
+
+  const std::vector<CampaignId> ids = {Cid("news"), Cid("c-1")};
+  std::vector<Result<PartInputs>> loaded = store().LoadForParts(ids);
+  loaded.push_back(store().LoadForPart(Cid("news")));
+  ASSERT_EQ(loaded.size(), 3u);
+  for (const Result<PartInputs>& in : loaded) {
+    ASSERT_TRUE(in) << in.error().ToString();
+    EXPECT_EQ(in->campaign.zip_code, "02139");
+    ASSERT_TRUE(in->zip_centroid.has_value()) << in->campaign.id.str();
+    EXPECT_EQ(in->zip_centroid->lat, 42.364347);
+  }
+
+  const std::chrono::seconds reuse = std::chrono::days(30);
+  auto load = store().LoadForMarketOrLease(Cid("c-1"), reuse, "a", 10s);
+  ASSERT_TRUE(load) << load.error().ToString();
+  EXPECT_EQ(load->campaign.zip_code, "02139");
+  EXPECT_TRUE(load->turn.held);
+  EXPECT_FALSE(*store().AcquireLease(MarketLeaseName("02139"), "x", 10s)) << "a holds it";
+  ASSERT_TRUE(store().ReleaseLease(MarketLeaseName("02139"), "a"));
+
+  // The market data is filed under the five digits and found through the row.
+  ASSERT_TRUE(store().CompletePart(Cid("c-1"), cycle, MarketPart("2026-10", 512000)));
+  auto market = store().LatestMarketData("02139");
+  ASSERT_TRUE(market && market->has_value());
+  auto in = store().LoadForMarket(Cid("c-1"), reuse);
+  ASSERT_TRUE(in) << in.error().ToString();
+  ASSERT_TRUE(in->stored.has_value());
+  EXPECT_EQ(in->stored->zip_code, "02139");
+  EXPECT_EQ(in->stored->current.average_price, 512000);
+
+  // Anything else reads as stored, and finds no centroid.
+  ASSERT_TRUE(db_.exec_sql("UPDATE campaigns SET zip_code = '0213-94301' WHERE id = 'news'"));
+  auto other = store().LoadForPart(Cid("news"));
+  ASSERT_TRUE(other) << other.error().ToString();
+  EXPECT_EQ(other->campaign.zip_code, "0213-94301");
+  EXPECT_FALSE(other->zip_centroid.has_value());
+}
+
+// The zip's lease the statement takes is the one the store gives back: CampaignZipSql on the
+// server and CampaignZip here agree on rows no zip code is in (characters, not bytes).
+TEST_P(StoreContractTest, TheMarketLeaseOfAZipInNoShapeIsTheOneReadBack) {
+  const std::chrono::seconds reuse = std::chrono::days(30);
+  int n = 0;
+  const std::string e_acute = "\xc3\xa9";  // one character, two bytes
+  // Ten characters with '-' the sixth, twice (cut to five), then ten bytes with '-' the sixth
+  // but nine characters (read as stored).
+  for (const std::string& stored :
+       {e_acute + "2139-4301", "ab" + e_acute + "de-fghi", e_acute + "123-4567"}) {
+    const std::string id = "c-" + std::to_string(++n);
+    CreateAndStart(id);
+    ASSERT_TRUE(
+        db_.exec_sql("UPDATE campaigns SET zip_code = '" + stored + "' WHERE id = '" + id + "'"));
+    const std::string zip = MustGet(Cid(id)).zip_code;
+    EXPECT_EQ(zip, CampaignZip(stored));
+    auto load = store().LoadForMarketOrLease(Cid(id), reuse, "a", 10s);
+    ASSERT_TRUE(load) << load.error().ToString();
+    EXPECT_TRUE(load->turn.held) << stored;
+    EXPECT_FALSE(*store().AcquireLease(MarketLeaseName(zip), "x", 10s)) << stored;
+    ASSERT_TRUE(store().ReleaseLease(MarketLeaseName(zip), "a"));
+  }
 }
 
 TEST_P(StoreContractTest, LoadForPartOfAMissingCampaignIsNotFound) {

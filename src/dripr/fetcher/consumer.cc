@@ -302,7 +302,7 @@ void Consumer::WorkerLoop() {
       Process(ms[0]);
       FreeSlots(1);
     } else {
-      ProcessBatch(ms);  // frees its slots as its messages finish
+      ProcessBatch(std::move(ms));  // frees its slots as its messages finish
     }
   }
 }
@@ -420,10 +420,9 @@ std::vector<HandlerOutcome> Consumer::RunBatchHandler(std::span<const ReceivedMe
   return outs;
 }
 
-void Consumer::ProcessBatch(const std::vector<ReceivedMessage>& ms) {
-  for (const ReceivedMessage& m : ms) ObserveAge(m);
+void Consumer::ProcessBatch(std::vector<ReceivedMessage> batch) {
+  for (const ReceivedMessage& m : batch) ObserveAge(m);
   auto start = ticker_.Now();
-  std::vector<ReceivedMessage> batch = ms;
   std::vector<HandlerOutcome> outs = RunBatchHandler(batch);
   // Each outcome but kUnavailable is final at once, and its slot free. The messages that met
   // an unavailable store run again together, in place, as long as the outage lasts (as in

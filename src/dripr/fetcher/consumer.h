@@ -212,7 +212,7 @@ class Consumer {
   // Messages a worker took together (handler_batch_ > 1): one HandleBatch call, then each
   // message's outcome as Process would treat it; the ones that met an unavailable store run
   // again together, in place.
-  void ProcessBatch(const std::vector<ReceivedMessage>& ms);
+  void ProcessBatch(std::vector<ReceivedMessage> batch);
   // HandleBatch, with a throw or a wrong count of outcomes made a retry of each message.
   std::vector<HandlerOutcome> RunBatchHandler(std::span<const ReceivedMessage> ms);
   // What follows a message's last handler run: acknowledgement, retry, DLQ, release; the log

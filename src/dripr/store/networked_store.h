@@ -227,12 +227,11 @@ class NetworkedStore : public StoreBase {
   }
 
   Result<PartInputs> LoadForPart(const CampaignId& id) override {
-    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
     PartInputs out;
     DRIPR_TRY(Read("load campaign", [&](Connection& c) -> Status {
-      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(sql, Params().Text(id.str())));
-      if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
-      DRIPR_ASSIGN_OR_RETURN(out, ReadPartInputs(Row(rows, 0)));
+      const Sent read = PartInputsStatement(id);
+      DRIPR_ASSIGN_OR_RETURN(Rows rows, c.Exec(read.sql, read.params));
+      DRIPR_ASSIGN_OR_RETURN(out, PartInputsFrom(rows, id));
       return Ok();
     }));
     return out;
@@ -244,26 +243,19 @@ class NetworkedStore : public StoreBase {
   // the round trip reads each id alone, so that it is only its own.
   std::vector<Result<PartInputs>> LoadForParts(std::span<const CampaignId> ids) override {
     if (!kPipelines || ids.size() <= 1) return StoreBase::LoadForParts(ids);
-    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
     std::vector<Result<PartInputs>> out;
     const std::string what = "load " + std::to_string(ids.size()) + " campaigns";
     Status read = Read(what, [&](Connection& c) -> Status {
       out.clear();
       std::vector<Sent> sent;
       sent.reserve(ids.size());
-      for (const CampaignId& id : ids) sent.push_back({sql, Params().Text(id.str())});
+      for (const CampaignId& id : ids) sent.push_back(PartInputsStatement(id));
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
       if (rows.size() != ids.size()) {
         return Fail(ErrorCode::kInternal, std::to_string(rows.size()) + " replies to " +
                                               std::to_string(ids.size()) + " reads");
       }
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (rows[i].empty()) {
-          out.push_back(Fail(ErrorCode::kNotFound, "campaign " + ids[i].str() + " not found"));
-        } else {
-          out.push_back(ReadPartInputs(Row(rows[i], 0)));
-        }
-      }
+      for (size_t i = 0; i < ids.size(); ++i) out.push_back(PartInputsFrom(rows[i], ids[i]));
       return Ok();
     });
     if (read) return out;
@@ -327,8 +319,8 @@ class NetworkedStore : public StoreBase {
           {CampaignSql(/*lock=*/false), Params().Text(id.str())}, market, *take, market};
       DRIPR_ASSIGN_OR_RETURN(std::vector<Rows> rows, ExecTogether(c, sent));
       if (rows[0].empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
-      // The zip as stored, which the lease statement's name was made of.
-      const LeaseRef lease{MarketLeaseName(Row(rows[0], 0).Text(2)), holder};
+      // The zip the lease statement's name was made of (CampaignZipSql there).
+      const LeaseRef lease{MarketLeaseName(CampaignZip(Row(rows[0], 0).Text(2))), holder};
       auto release = [&] { return ReleaseLeaseOn(c, lease); };
       // A row that does not read (another program's status text) or market data that does
       // not: the lease the statement may have taken is given back, or every campaign of the
@@ -668,8 +660,8 @@ class NetworkedStore : public StoreBase {
                                                  SysTime /*until*/) {
     return std::nullopt;
   }
-  // TakeLeaseStatement for campaign `id`'s zip (MarketLeaseName of its zip_code, read by the
-  // statement), changing one row only when the campaign waits for its market data
+  // TakeLeaseStatement for campaign `id`'s zip (MarketLeaseName of its zip as CampaignZipSql
+  // reads it in the statement), changing one row only when the campaign waits for its market data
   // (WaitsForMarketData) and the zip has none created at or after `fresh_after`; nullopt
   // where the backend has no such one statement (LoadForMarketOrLease then makes two calls).
   virtual std::optional<Sent> TakeMarketLeaseStatement(const CampaignId& /*id*/,
@@ -965,11 +957,21 @@ class NetworkedStore : public StoreBase {
     }));
     return out;
   }
+  // LoadForPart's one statement for campaign `id` (PartInputsSql), and its reply read.
+  static Sent PartInputsStatement(const CampaignId& id) {
+    static const std::string sql = Driver::Sql(PartInputsSql(CampaignColumns()));
+    return {sql, Params().Text(id.str())};
+  }
+  static Result<PartInputs> PartInputsFrom(const Rows& rows, const CampaignId& id) {
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "campaign " + id.str() + " not found");
+    return ReadPartInputs(Row(rows, 0));
+  }
   // The zip's newest market data created at or after `fresh_after`, the zip found through
   // campaign `id` in the same statement (LoadForMarket, LoadForMarketOrLease).
   static Sent CampaignMarketStatement(const CampaignId& id, SysTime fresh_after) {
     static const std::string sql =
-        MarketSql("(SELECT zip_code FROM campaigns WHERE id = ?)", " AND created_at >= ?");
+        MarketSql("(SELECT " + CampaignZipSql("zip_code") + " FROM campaigns WHERE id = ?)",
+                  " AND created_at >= ?");
     return {sql, Params().Text(id.str()).Time(fresh_after)};
   }
   // ReleaseLease's statement on `c`.

@@ -1,8 +1,27 @@
 #include "dripr/store/row_reader.h"
 
+#include <mutex>
+#include <unordered_set>
+
 #include "dripr/core/log.h"
 
 namespace dripr {
+
+namespace {
+
+// Whether this process has not warned yet about `reason` (which names the row). A reconciler
+// pass, a dashboard page or `campaign list` reads the same row again and again: one line per
+// row and reason, not one per read. Bounded: past kMaxRemembered reasons it starts over.
+bool FirstTimeFor(const std::string& reason) {
+  constexpr size_t kMaxRemembered = 1024;
+  static std::mutex mu;
+  static std::unordered_set<std::string> warned;
+  std::lock_guard lock(mu);
+  if (warned.size() >= kMaxRemembered) warned.clear();
+  return warned.insert(reason).second;
+}
+
+}  // namespace
 
 Status AppendReadable(Result<Campaign> campaign, std::string_view what,
                       std::vector<Campaign>& out) {
@@ -11,9 +30,30 @@ Status AppendReadable(Result<Campaign> campaign, std::string_view what,
     return Ok();
   }
   if (campaign.error().code != ErrorCode::kDataLoss) return Fail(campaign.error());
-  DRIPR_LOG_WARN("{}: left out a campaign row that does not read: {}", what,
-                 campaign.error().message);
+  if (FirstTimeFor(campaign.error().message)) {
+    DRIPR_LOG_WARN("{}: left out a campaign row that does not read: {} (said once per process)",
+                   what, campaign.error().message);
+  }
   return Ok();
+}
+
+std::string CampaignZip(std::string_view stored) {
+  // Characters as UTF-8 counts them (LIKE and SUBSTR on the servers): a byte that is not a
+  // continuation byte starts one.
+  size_t chars = 0;
+  size_t sixth_at = 0;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if ((static_cast<unsigned char>(stored[i]) & 0xC0) == 0x80) continue;
+    if (chars == 5) sixth_at = i;
+    ++chars;
+  }
+  if (chars == 10 && stored[sixth_at] == '-') return std::string(stored.substr(0, sixth_at));
+  return std::string(stored);
+}
+
+std::string CampaignZipSql(std::string_view column) {
+  const std::string c(column);
+  return "CASE WHEN " + c + " LIKE '_____-____' THEN SUBSTR(" + c + ", 1, 5) ELSE " + c + " END";
 }
 
 Result<Campaign> ReadCampaign(const RowReader& r) {
@@ -21,7 +61,7 @@ Result<Campaign> ReadCampaign(const RowReader& r) {
   // Unchecked: the store's own row (domain/campaign_id.h, docs/decisions/domain.md).
   c.id = CampaignId::FromStoredRow(r.Text(0));
   c.user_id = r.Text(1);
-  c.zip_code = r.Text(2);
+  c.zip_code = CampaignZip(r.Text(2));
   c.no_address_newsletter = r.Int(3) != 0;
   auto bad_status = [&](std::string_view column, const std::string& value) {
     return Fail(ErrorCode::kDataLoss, "campaign " + c.id.str() + ": unknown " +
@@ -39,20 +79,26 @@ Result<Campaign> ReadCampaign(const RowReader& r) {
   }
   c.data_cycle = r.Int(8);
   c.error_text = r.Text(9);
-  DRIPR_ASSIGN_OR_RETURN(c.created_at, r.Time(10, "campaigns.created_at"));
-  DRIPR_ASSIGN_OR_RETURN(c.updated_at, r.Time(11, "campaigns.updated_at"));
+  // A time that does not parse names the row too (AppendReadable warns once per message).
+  auto time = [&](int col, std::string_view what) -> Result<SysTime> {
+    auto t = r.Time(col, what);
+    if (!t) return Fail(t.error().Wrap("campaign " + c.id.str()));
+    return t;
+  };
+  DRIPR_ASSIGN_OR_RETURN(c.created_at, time(10, "campaigns.created_at"));
+  DRIPR_ASSIGN_OR_RETURN(c.updated_at, time(11, "campaigns.updated_at"));
   // Nullable in every schema: a row another producer wrote without it changed status no later
   // than its last update (read as 1970-01-01 before, and written back so by the next
   // transition).
   if (r.IsNull(12)) {
     c.status_changed_at = c.updated_at;
   } else {
-    DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, r.Time(12, "campaigns.status_changed_at"));
+    DRIPR_ASSIGN_OR_RETURN(c.status_changed_at, time(12, "campaigns.status_changed_at"));
   }
   if (r.IsNull(13)) {
     c.parts_changed_at = c.status_changed_at;  // a row another producer wrote
   } else {
-    DRIPR_ASSIGN_OR_RETURN(c.parts_changed_at, r.Time(13, "campaigns.parts_changed_at"));
+    DRIPR_ASSIGN_OR_RETURN(c.parts_changed_at, time(13, "campaigns.parts_changed_at"));
   }
   c.republish_count = static_cast<int>(r.Int(14));
   c.restart_count = static_cast<int>(r.Int(15));
@@ -84,12 +130,18 @@ Result<OutboxRow> ReadOutbox(const RowReader& r) {
 }
 
 std::string PartInputsSql(std::string_view campaign_columns) {
-  // Only campaigns has zip_code among the first two tables, so USING joins on it and the
-  // unqualified column (in `campaign_columns`) is the campaign's.
+  // The centroid as two scalar subqueries (a primary-key lookup each), not a join: zip_codes
+  // also has a zip_code column, which would make the unqualified one in `campaign_columns`
+  // ambiguous once the join is on an expression.
+  const std::string zip = CampaignZipSql("campaigns.zip_code");
+  auto centroid = [&](std::string_view column) {
+    return "(SELECT z." + std::string(column) + " FROM zip_codes z WHERE z.zip_code = " + zip + ")";
+  };
   return "SELECT " + std::string(campaign_columns) +
-         ", p.formatted_address, p.latitude, p.longitude, p.current_value, p.campaign_id, "
-         "z.latitude, z.longitude FROM campaigns LEFT JOIN property_data p ON p.campaign_id = "
-         "campaigns.id LEFT JOIN zip_codes z USING (zip_code) WHERE campaigns.id = ?";
+         ", p.formatted_address, p.latitude, p.longitude, p.current_value, p.campaign_id, " +
+         centroid("latitude") + ", " + centroid("longitude") +
+         " FROM campaigns LEFT JOIN property_data p ON p.campaign_id = campaigns.id WHERE "
+         "campaigns.id = ?";
 }
 
 Result<PartInputs> ReadPartInputs(const RowReader& r) {

@@ -58,21 +58,31 @@ class EpochMsRow final : public RowReader {
   const int row_;
 };
 
-// The campaigns columns in kCampaignColumns order.
+// The zip a campaign row stands for. dripr stores 5 digits (NormalizeZip); a ZIP+4 another
+// program stored ("02139-4301": ten characters, '-' the sixth) stands for its first five, as
+// CampaignZipSql reads it in SQL, so the row finds its zip's centroid, market data and market
+// lease. Anything else reads as stored (a zip that is not one fails where it is used, named).
+std::string CampaignZip(std::string_view stored);
+// CampaignZip of the text column `column`, as an SQL expression every backend runs (characters,
+// not bytes, on each: LIKE's `_` and SUBSTR count characters).
+std::string CampaignZipSql(std::string_view column);
+// The campaigns columns in kCampaignColumns order; the zip as CampaignZip reads it.
 Result<Campaign> ReadCampaign(const RowReader& r);
 // A list read's campaign (ListCampaigns, ListCampaignsPage, FindReconcileCandidates): appended
 // to `out` when it reads; a row another program wrote so that it does not (kDataLoss: a status
 // text no version knows, a time that does not parse) is left out with a warning naming it, so
 // that one such row fails neither the dashboard's pages nor `campaign list` nor every
-// reconciler pass for every campaign. Other errors are returned.
+// reconciler pass for every campaign; the warning once per row and reason per process, not at
+// every read of it. Other errors are returned.
 Status AppendReadable(Result<Campaign> campaign, std::string_view what, std::vector<Campaign>& out);
 // The outbox columns in kOutboxColumns order.
 Result<OutboxRow> ReadOutbox(const RowReader& r);
 
 // Store::LoadForPart's one statement: `campaign_columns` (the backend's campaigns columns in
 // kCampaignColumns order), then the property's address, latitude, longitude, current value and
-// campaign_id (NULL when it has none), then its zip's centroid latitude and longitude (NULL when
-// not in zip_codes); one `?` for the id. No row: no campaign. Every lookup is a primary key.
+// campaign_id (NULL when it has none), then its zip's (CampaignZipSql) centroid latitude and
+// longitude (NULL when not in zip_codes); one `?` for the id. No row: no campaign. Every lookup
+// is a primary key.
 std::string PartInputsSql(std::string_view campaign_columns);
 // A row of PartInputsSql.
 Result<PartInputs> ReadPartInputs(const RowReader& r);
