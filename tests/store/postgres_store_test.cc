@@ -19,6 +19,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "support/campaign_ids.h"
 #include "support/poll.h"
 #include "support/store_contract.h"
+#include "support/tcp_proxy.h"
 
 namespace dripr {
 namespace postgres_store_test {
@@ -204,6 +206,54 @@ TEST_P(PostgresStoreTest, TheListenersReconnectPauseRunsOnTheStoresTicker) {
     EXPECT_EQ(ticker.Elapsed(), 16300ms);
   }
   (void)Exec("DROP ROLE IF EXISTS " + role);
+}
+
+// The server committed a create and the reply was lost (the connection cut right after the
+// COMMIT's reply left the server, by a proxy in front of it): the store runs the transaction
+// again on a new connection, where the create finds its own rows and succeeds, instead of
+// reporting "already exists" for what it wrote itself; an import with --start starts each
+// campaign once. Another create of the same id is still refused.
+TEST_P(PostgresStoreTest, ACreateWhoseCommitReplyWasLostFindsItsOwnRows) {
+  const std::regex host_port(R"(@([0-9.]+):([0-9]+)/)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(url_, m, host_port)) << "no host:port in the test URL";
+  std::string error;
+  auto proxy = testing::TcpProxy::Start(m[1], std::stoi(m[2]), &error);
+  ASSERT_NE(proxy, nullptr) << error;
+  PostgresStoreOptions o;
+  o.url = std::regex_replace(url_, host_port, "@127.0.0.1:" + std::to_string(proxy->port()) + "/",
+                             std::regex_constants::format_first_only);
+  auto opened = PostgresStore::Open(std::move(o));
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  PostgresStore& s = **opened;
+  // CommandComplete "COMMIT": sent once the transaction committed.
+  const std::string commit_done(
+      "C\0\0\0\x0b"
+      "COMMIT\0",
+      12);
+
+  proxy->LoseNextReplyHolding(commit_done);
+  auto created = s.CreateCampaign(Simple("c-1"));
+  ASSERT_TRUE(created) << created.error().ToString();
+  EXPECT_EQ(proxy->lost(), 1);
+  EXPECT_EQ(created->id, "c-1");
+  EXPECT_EQ(created->status, CampaignStatus::kDormant);
+  EXPECT_EQ(Query("SELECT count(*) FROM campaigns"), "1");
+  auto again = s.CreateCampaign(Simple("c-1"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists) << again.error().ToString();
+
+  proxy->LoseNextReplyHolding(commit_done);
+  const std::vector<NewCampaign> batch = {Simple("c-2"), Simple("c-3")};
+  auto imported = s.CreateCampaigns(batch, /*start=*/true);
+  ASSERT_TRUE(imported) << imported.error().ToString();
+  EXPECT_EQ(proxy->lost(), 2);
+  ASSERT_EQ(imported->size(), 2u);
+  for (const Campaign& c : *imported) {
+    EXPECT_EQ(c.status, CampaignStatus::kWaitingForData) << c.id.str();
+    EXPECT_EQ(c.data_cycle, 1) << c.id.str();
+  }
+  EXPECT_EQ(Query("SELECT count(*) FROM outbox WHERE campaign_id IN ('c-2', 'c-3')"), "2");
 }
 
 // Rows a plan's nodes produced or threw away, over all their loops (EXPLAIN ANALYZE's JSON

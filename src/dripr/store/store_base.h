@@ -216,6 +216,13 @@ class StoreBase : public Store {
   TransitionFn StartFn();
   // The DORMANT row CreateCampaign writes for a validated campaign.
   static Result<Campaign> NewCampaignRow(const NewCampaign& v, SysTime now);
+  // Asked by a create's transaction when it runs again after a failure the backend retries
+  // (a connection lost among them): the run before may have committed, its reply lost. True,
+  // with the rows as stored in `stored`, when every one of `rows` is there as this call wrote
+  // it (id, user, zip, kind, and created_at: the instant the call chose); the call then
+  // succeeded and writes nothing more. False when one is missing or another call's.
+  static Result<bool> WrittenByAnEarlierRun(TransitionTx& tx, std::span<const Campaign> rows,
+                                            std::vector<Campaign>& stored);
 
   const RequiredParts required_parts_;
   const std::chrono::milliseconds outbox_poll_interval_;
