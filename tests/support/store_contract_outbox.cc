@@ -516,15 +516,46 @@ TEST_P(StoreContractTest, ReleaseCountsTheAttemptAndFreesTheRow) {
   auto rows = store().ClaimOutbox(10, 30s);
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 1u);
-  auto released = store().ReleaseOutbox(Ids(*rows));
+  auto released = store().ReleaseOutbox(Ids(*rows), (*rows)[0].claim_token);
   ASSERT_TRUE(released) << released.error().ToString();
   auto again = store().ClaimOutbox(10, 30s);
   ASSERT_TRUE(again);
   ASSERT_EQ(Ids(*again), Ids(*rows));
   EXPECT_EQ((*again)[0].attempts, 1);
-  ASSERT_TRUE(store().ReleaseOutbox(Ids(*again)));
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*again), (*again)[0].claim_token));
   EXPECT_EQ(MustOutbox("a")[0].attempts, 2);
   EXPECT_EQ(*store().PendingOutboxCount(), 1);
+}
+
+// A release frees only what its claim still holds: run again (the reply of its first commit
+// lost, the store retrying it) it counts nothing twice, and after its lease lapsed and another
+// claim took the row, it leaves that claim alone.
+TEST_P(StoreContractTest, ReleaseFreesOnlyWhatItsClaimStillHolds) {
+  CreateAndStart("a");
+  auto first = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1u);
+  const std::string token = (*first)[0].claim_token;
+  EXPECT_FALSE(token.empty());
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*first), token));
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*first), token));  // the same release, again
+  EXPECT_EQ(MustOutbox("a")[0].attempts, 1);
+
+  auto second = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(Ids(*second), Ids(*first));
+  EXPECT_NE((*second)[0].claim_token, token);
+  clock_.Advance(31s);  // the second claim's lease lapses; a third takes the row
+  auto third = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(third);
+  ASSERT_EQ(Ids(*third), Ids(*first));
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*second), (*second)[0].claim_token));
+  EXPECT_EQ(MustOutbox("a")[0].attempts, 1) << "the lapsed claim released nothing";
+  auto held = store().ClaimOutbox(10, 30s);
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(held->empty()) << "the third claim still holds the row";
+  ASSERT_TRUE(store().ReleaseOutbox(Ids(*third), (*third)[0].claim_token));
+  EXPECT_EQ(MustOutbox("a")[0].attempts, 2);
 }
 
 TEST_P(StoreContractTest, OutboxForCampaignListsOnlyThatCampaignOldestFirst) {

@@ -149,7 +149,8 @@ Status OutboxRelay::Pass(int& published) {
   }
   DRIPR_TRY(mark());
   if (!failed.empty()) {
-    if (auto st = store_.ReleaseOutbox(failed); !st) {
+    // Every row of `rows` came from the one claim above.
+    if (auto st = store_.ReleaseOutbox(failed, rows.front().claim_token); !st) {
       DRIPR_LOG_WARN("outbox: could not release rows: {}", st.error().ToString());
     }
   }

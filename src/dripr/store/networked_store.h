@@ -126,6 +126,7 @@ class NetworkedStore : public StoreBase {
     DRIPR_TRY(InTransaction("claim outbox", [&](Connection& c) -> Status {
       out.clear();
       DRIPR_TRY(ClaimRows(c, limit, now, now + lease, token, out));
+      for (OutboxRow& row : out) row.claim_token = token;
       DRIPR_ASSIGN_OR_RETURN(max_id, ReadMaxOutboxId(c));
       return Ok();
     }));
@@ -137,7 +138,7 @@ class NetworkedStore : public StoreBase {
     if (ids.empty()) return Ok();
     const SysTime now = Now();
     return WriteStatement("mark outbox published", [&](Connection& c) -> Status {
-      return UpdateUnpublished(c, "published_at = ?, claimed_until = NULL, claim_token = NULL",
+      return UpdateUnpublished(c, "published_at = ?, claimed_until = NULL, claim_token = NULL", "",
                                Params().Time(now), ids);
     });
   }
@@ -146,16 +147,17 @@ class NetworkedStore : public StoreBase {
     const SysTime now = Now();
     return WriteStatement("set outbox row aside", [&](Connection& c) -> Status {
       return UpdateUnpublished(
-          c, "published_at = ?, failed_reason = ?, claimed_until = NULL, claim_token = NULL",
+          c, "published_at = ?, failed_reason = ?, claimed_until = NULL, claim_token = NULL", "",
           Params().Time(now).Text(reason), {id});
     });
   }
 
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override {
+  Status ReleaseOutbox(const std::vector<int64_t>& ids, const std::string& claim_token) override {
     if (ids.empty()) return Ok();
     DRIPR_TRY(WriteStatement("release outbox", [&](Connection& c) -> Status {
-      return UpdateUnpublished(
-          c, "attempts = attempts + 1, claimed_until = NULL, claim_token = NULL", Params(), ids);
+      return UpdateUnpublished(c,
+                               "attempts = attempts + 1, claimed_until = NULL, claim_token = NULL",
+                               "claim_token = ? AND ", Params().Text(claim_token), ids);
     }));
     NotifyOutbox();
     return Ok();
@@ -681,10 +683,10 @@ class NetworkedStore : public StoreBase {
   // claimed until `until` by `token`, into `out` in id order.
   virtual Status ClaimRows(Connection& c, int limit, SysTime now, SysTime until,
                            const std::string& token, std::vector<OutboxRow>& out) = 0;
-  // "UPDATE outbox SET <set> WHERE id IN (ids) AND published_at IS NULL", the parameters
-  // of `set` in `params`.
-  virtual Status UpdateUnpublished(Connection& c, std::string_view set, Params params,
-                                   const std::vector<int64_t>& ids) = 0;
+  // "UPDATE outbox SET <set> WHERE <where>id IN (ids) AND published_at IS NULL", the
+  // parameters of `set` then of `where` (empty, or conditions ending in "AND ") in `params`.
+  virtual Status UpdateUnpublished(Connection& c, std::string_view set, std::string_view where,
+                                   Params params, const std::vector<int64_t>& ids) = 0;
   // Inside the transaction on `c`: deletes the campaign's rows of `t` and inserts `records`
   // (may be empty) in their place.
   virtual Status ReplaceRows(Connection& c, const CampaignId& campaign_id, const RecordTable& t,

@@ -45,6 +45,8 @@ struct OutboxRow {
   // another program, do not parse); empty when it can. The relay sets such a row aside
   // (SetAsideOutbox) instead of failing every claim that reads it.
   std::string unreadable;
+  // The claim (ClaimOutbox) that returned the row: ReleaseOutbox frees only rows it still holds.
+  std::string claim_token;
 };
 
 inline constexpr std::string_view kCampaignEventsTopic = "campaign-events";
@@ -266,8 +268,11 @@ class Store {
   // claimed by someone else (per-campaign order).
   virtual Result<std::vector<OutboxRow>> ClaimOutbox(int limit, std::chrono::seconds lease) = 0;
   virtual Status MarkPublished(const std::vector<int64_t>& ids) = 0;
-  // A publish attempt failed: attempts+1 and the claim released.
-  virtual Status ReleaseOutbox(const std::vector<int64_t>& ids) = 0;
+  // A publish attempt failed: attempts+1 and the claim released, for the rows of `ids` that
+  // the claim `claim_token` (OutboxRow::claim_token) still holds, unpublished. So a release
+  // run again (its first commit's reply lost) counts nothing twice, and a row another relay
+  // claimed since (the lease lapsed) keeps that claim.
+  virtual Status ReleaseOutbox(const std::vector<int64_t>& ids, const std::string& claim_token) = 0;
   // A row that can never be published (unreadable, or refused by the bus as invalid) leaves
   // the outbox unpublished: published_at is set, so that it no longer holds up the rows
   // after it, and failed_reason says why; the row stays for the operator. Nothing for a row

@@ -100,12 +100,12 @@ Status MysqlStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime unti
   return Ok();
 }
 
-Status MysqlStore::UpdateUnpublished(Connection& c, std::string_view set, Params params,
-                                     const std::vector<int64_t>& ids) {
+Status MysqlStore::UpdateUnpublished(Connection& c, std::string_view set, std::string_view where,
+                                     Params params, const std::vector<int64_t>& ids) {
   for (size_t first = 0; first < ids.size(); first += kIdChunk) {
     size_t n = std::min(kIdChunk, ids.size() - first);
-    DRIPR_TRY(c.Exec("UPDATE outbox SET " + std::string(set) + " WHERE id IN " + Placeholders(n) +
-                         " AND published_at IS NULL",
+    DRIPR_TRY(c.Exec("UPDATE outbox SET " + std::string(set) + " WHERE " + std::string(where) +
+                         "id IN " + Placeholders(n) + " AND published_at IS NULL",
                      Ids(params, ids, first, n)));
   }
   return Ok();

@@ -89,8 +89,8 @@ class MysqlStore final : public NetworkedStore<my::Driver> {
   // mysql_outbox.cc
   Status ClaimRows(my::Connection& c, int limit, SysTime now, SysTime until,
                    const std::string& token, std::vector<OutboxRow>& out) override;
-  Status UpdateUnpublished(my::Connection& c, std::string_view set, my::Params params,
-                           const std::vector<int64_t>& ids) override;
+  Status UpdateUnpublished(my::Connection& c, std::string_view set, std::string_view where,
+                           my::Params params, const std::vector<int64_t>& ids) override;
   // mysql_reconciler.cc
   Result<bool> TakeLease(my::Connection& c, const std::string& name, const std::string& holder,
                          SysTime now, SysTime until) override;

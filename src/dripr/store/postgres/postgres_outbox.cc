@@ -84,11 +84,12 @@ Status PostgresStore::ClaimRows(Connection& c, int limit, SysTime now, SysTime u
   return ReadAll(rows, ReadOutbox, out);
 }
 
-Status PostgresStore::UpdateUnpublished(Connection& c, std::string_view set, Params params,
-                                        const std::vector<int64_t>& ids) {
-  DRIPR_TRY(c.Exec(pg::Driver::Sql("UPDATE outbox SET " + std::string(set) +
-                                   " WHERE id = ANY(?::bigint[]) AND published_at IS NULL"),
-                   params.Text(IdArray(ids))));
+Status PostgresStore::UpdateUnpublished(Connection& c, std::string_view set, std::string_view where,
+                                        Params params, const std::vector<int64_t>& ids) {
+  DRIPR_TRY(
+      c.Exec(pg::Driver::Sql("UPDATE outbox SET " + std::string(set) + " WHERE " +
+                             std::string(where) + "id = ANY(?::bigint[]) AND published_at IS NULL"),
+             params.Text(IdArray(ids))));
   return Ok();
 }
 

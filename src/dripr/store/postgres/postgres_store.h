@@ -100,8 +100,8 @@ class PostgresStore final : public NetworkedStore<pg::Driver> {
   // postgres_outbox.cc
   Status ClaimRows(pg::Connection& c, int limit, SysTime now, SysTime until,
                    const std::string& token, std::vector<OutboxRow>& out) override;
-  Status UpdateUnpublished(pg::Connection& c, std::string_view set, pg::Params params,
-                           const std::vector<int64_t>& ids) override;
+  Status UpdateUnpublished(pg::Connection& c, std::string_view set, std::string_view where,
+                           pg::Params params, const std::vector<int64_t>& ids) override;
   // postgres_reconciler.cc
   Result<bool> TakeLease(pg::Connection& c, const std::string& name, const std::string& holder,
                          SysTime now, SysTime until) override;

@@ -66,6 +66,7 @@ Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(int limit, std::chrono::
                                      " ORDER BY o.id LIMIT ?2"));
     s.BindText(now_text).BindInt(limit);
     DRIPR_ASSIGN_OR_RETURN(rows, s.ReadAll<OutboxRow>(sqlite::ReadOutboxRow));
+    for (OutboxRow& r : rows) r.claim_token = token;
     DRIPR_ASSIGN_OR_RETURN(
         auto u, c.Prepare("UPDATE outbox SET claimed_until = ?, claim_token = ? WHERE id = ?"));
     for (const OutboxRow& r : rows) {
@@ -108,15 +109,16 @@ Status SqliteStore::SetAsideOutbox(int64_t id, const std::string& reason) {
   });
 }
 
-Status SqliteStore::ReleaseOutbox(const std::vector<int64_t>& ids) {
+Status SqliteStore::ReleaseOutbox(const std::vector<int64_t>& ids, const std::string& claim_token) {
   if (ids.empty()) return Ok();
   Status written = InWriteTransaction("release outbox", [&](Connection& c) -> Status {
     DRIPR_ASSIGN_OR_RETURN(
         auto s, c.Prepare("UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, "
-                          "claim_token = NULL WHERE id = ? AND published_at IS NULL"));
+                          "claim_token = NULL WHERE id = ? AND claim_token = ? AND "
+                          "published_at IS NULL"));
     for (int64_t id : ids) {
       s.Reset();
-      DRIPR_TRY(s.BindInt(id).Run());
+      DRIPR_TRY(s.BindInt(id).BindText(claim_token).Run());
     }
     return Ok();
   });

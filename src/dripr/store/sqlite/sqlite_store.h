@@ -77,7 +77,7 @@ class SqliteStore final : public StoreBase {
   Status MarkPublished(const std::vector<int64_t>& ids) override;
   // Wakes this store's waiters and makes the other stores on the file re-check (OutboxHub).
   void NotifyOutbox() override;
-  Status ReleaseOutbox(const std::vector<int64_t>& ids) override;
+  Status ReleaseOutbox(const std::vector<int64_t>& ids, const std::string& claim_token) override;
   Status SetAsideOutbox(int64_t id, const std::string& reason) override;
   Result<int64_t> PendingOutboxCount() override;
   Result<StoreGauges> SampleGauges() override;
