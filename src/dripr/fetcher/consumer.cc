@@ -272,7 +272,6 @@ bool Consumer::FreedSlotsWakeReceivers(int before, int after) const {
 // than max_in_flight (slots_used_ bounds both). Workers stay until shutdown: after the first
 // busy period the pool keeps its size, without a thread start per message.
 void Consumer::AddWorkersLocked() {
-  // A worker takes up to handler_batch_ queued messages at once.
   const size_t queued = (work_.size() + handler_batch_ - 1) / handler_batch_;
   const size_t need = std::min(static_cast<size_t>(running_) + queued,
                                static_cast<size_t>(std::max(1, options_.max_in_flight)));

@@ -216,8 +216,8 @@ class Consumer {
   // HandleBatch, with a throw or a wrong count of outcomes made a retry of each message.
   std::vector<HandlerOutcome> RunBatchHandler(std::span<const ReceivedMessage> ms);
   // What follows a message's last handler run: acknowledgement, retry, DLQ, release; the log
-  // line and the duration since `start`.
-  // `took`: the handler's time (for a message of a batch, its share of the batch's run).
+  // line and the duration metric, of `took`: the handler's time (for a message of a batch,
+  // its share of the batch's run).
   void Finish(const ReceivedMessage& m, HandlerOutcome out, bool acked_in_transaction,
               Ticker::Duration took);
   // `n` messages finished: their slots free (running_, slots_used_, the in-flight gauge), the

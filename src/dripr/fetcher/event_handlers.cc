@@ -210,6 +210,11 @@ HandlerOutcome FetchRankCommit(const StatusChangeEvent& ev, DataPart part, int r
   return Commit(ctx, l, data, summary);
 }
 
+// An event that does not decode.
+HandlerOutcome Malformed(const Error& e) {
+  return HandlerOutcome::Failure("malformed event: " + e.message);
+}
+
 }  // namespace
 
 HandlerOutcome HandleLocalMarketDataEvent(const StatusChangeEvent& event, int receive_count,
@@ -276,7 +281,7 @@ PartEventHandler::PartEventHandler(DataPart part, Store& store, Provider& provid
 
 HandlerOutcome PartEventHandler::Handle(const ReceivedMessage& message) {
   auto ev = DecodeStatusChange(message.body);
-  if (!ev) return HandlerOutcome::Failure("malformed event: " + ev.error().message);
+  if (!ev) return Malformed(ev.error());
   switch (part_) {
     case DataPart::kLocalMarketData:
       return HandleLocalMarketDataEvent(*ev, message.receive_count, ctx_);
@@ -324,7 +329,7 @@ std::vector<HandlerOutcome> PartEventHandler::HandleBatch(
   for (size_t i = 0; i < messages.size(); ++i) {
     auto ev = DecodeStatusChange(messages[i].body);
     if (!ev) {
-      out[i] = HandlerOutcome::Failure("malformed event: " + ev.error().message);
+      out[i] = Malformed(ev.error());
     } else if (auto ignored = Ignored(*ev)) {
       out[i] = std::move(*ignored);
     } else if (!seen.insert(ev->campaign_id.str()).second) {

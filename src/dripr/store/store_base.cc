@@ -99,18 +99,9 @@ Result<bool> StoreBase::WrittenByAnEarlierRun(TransitionTx& tx, std::span<const 
 
 Result<Campaign> StoreBase::CreateCampaign(const NewCampaign& in) {
   DRIPR_ASSIGN_OR_RETURN(NewCampaign v, ValidateNewCampaign(in));
-  DRIPR_ASSIGN_OR_RETURN(const Campaign row, NewCampaignRow(v, Now()));
-  std::vector<Campaign> stored;
-  int runs = 0;
-  DRIPR_TRY(InTransitionTransaction("create campaign " + v.id, [&](TransitionTx& tx) -> Status {
-    if (++runs > 1) {
-      DRIPR_ASSIGN_OR_RETURN(bool written, WrittenByAnEarlierRun(tx, {&row, 1}, stored));
-      if (written) return Ok();
-    }
-    stored.clear();
-    return tx.InsertCampaign(row, v.property);
-  }));
-  return stored.empty() ? row : stored[0];
+  DRIPR_ASSIGN_OR_RETURN(std::vector<Campaign> created,
+                         InsertNewCampaigns({&v, 1}, /*start=*/false, "create campaign " + v.id));
+  return std::move(created.front());
 }
 
 Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCampaign> in,
@@ -123,48 +114,50 @@ Result<std::vector<Campaign>> StoreBase::CreateCampaigns(std::span<const NewCamp
     valid.push_back(std::move(*v));
   }
   if (valid.empty()) return std::vector<Campaign>();
+  return InsertNewCampaigns(valid, start, "create " + std::to_string(valid.size()) + " campaigns");
+}
+
+Result<std::vector<Campaign>> StoreBase::InsertNewCampaigns(std::span<const NewCampaign> valid,
+                                                            bool start, const std::string& what) {
   const SysTime now = Now();
-  std::vector<std::string> event_ids;
-  if (start) {
-    for (size_t i = 0; i < valid.size(); ++i) event_ids.push_back(NewUuid());
-  }
-  const TransitionFn start_fn = StartFn();
   std::vector<Campaign> rows;  // the same in every run of the transaction
+  std::vector<std::string> event_ids;
   rows.reserve(valid.size());
   for (const NewCampaign& v : valid) {
     DRIPR_ASSIGN_OR_RETURN(Campaign row, NewCampaignRow(v, now));
     rows.push_back(std::move(row));
+    if (start) event_ids.push_back(NewUuid());
   }
+  const TransitionFn start_fn = StartFn();
   std::vector<Campaign> out;
   int runs = 0;
-  Status written = InTransitionTransaction(
-      "create " + std::to_string(valid.size()) + " campaigns", [&](TransitionTx& tx) -> Status {
-        if (++runs > 1) {
-          DRIPR_ASSIGN_OR_RETURN(bool done, WrittenByAnEarlierRun(tx, rows, out));
-          if (done) return Ok();
-        }
-        out.clear();  // a retried transaction starts afresh
-        // The start transition finds the row it has just inserted without reading it back.
-        LockedRowsTx inserted(tx, {});
-        for (size_t i = 0; i < valid.size(); ++i) {
-          Campaign row = rows[i];
-          DRIPR_TRY(inserted.InsertCampaign(row, valid[i].property));
-          if (start) {
-            DRIPR_ASSIGN_OR_RETURN(
-                auto t, ApplyTransition(inserted, row.id, start_fn, nullptr, now, event_ids[i]));
-            row = std::move(t.campaign);
-          }
-          out.push_back(std::move(row));
-        }
-        return Ok();
-      });
+  Status written = InTransitionTransaction(what, [&](TransitionTx& tx) -> Status {
+    if (++runs > 1) {
+      DRIPR_ASSIGN_OR_RETURN(bool done, WrittenByAnEarlierRun(tx, rows, out));
+      if (done) return Ok();
+    }
+    out.clear();  // a retried transaction starts afresh
+    // The start transition finds the row it has just inserted without reading it back.
+    LockedRowsTx inserted(tx, {});
+    for (size_t i = 0; i < valid.size(); ++i) {
+      Campaign row = rows[i];
+      DRIPR_TRY(inserted.InsertCampaign(row, valid[i].property));
+      if (start) {
+        DRIPR_ASSIGN_OR_RETURN(
+            auto t, ApplyTransition(inserted, row.id, start_fn, nullptr, now, event_ids[i]));
+        row = std::move(t.campaign);
+      }
+      out.push_back(std::move(row));
+    }
+    return Ok();
+  });
   if (!written) return Fail(written.error());
   if (start) NotifyOutbox();
   return out;
 }
 
 StoreBase::TransitionFn StoreBase::StartFn() {
-  // Refers to a member only, so it may outlive the expression (CreateCampaigns keeps it).
+  // Refers to a member only, so it may outlive the expression (InsertNewCampaigns keeps it).
   return TransitionStep(StartTransition, required_parts_);
 }
 

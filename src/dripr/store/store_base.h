@@ -216,6 +216,10 @@ class StoreBase : public Store {
   TransitionFn StartFn();
   // The DORMANT row CreateCampaign writes for a validated campaign.
   static Result<Campaign> NewCampaignRow(const NewCampaign& v, SysTime now);
+  // CreateCampaign(s) after validation: the rows of `valid` inserted (and with `start`
+  // started) in one transaction named `what`; the rows as stored, in order.
+  Result<std::vector<Campaign>> InsertNewCampaigns(std::span<const NewCampaign> valid, bool start,
+                                                   const std::string& what);
   // Asked by a create's transaction when it runs again after a failure the backend retries
   // (a connection lost among them): the run before may have committed, its reply lost. True,
   // with the rows as stored in `stored`, when every one of `rows` is there as this call wrote
